@@ -1,0 +1,37 @@
+# Two commands matter: `make run` (local stack) and `make test` (the suite).
+# Both create their own virtual environment from the pinned requirements.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+export AWS_DEFAULT_REGION ?= cn-north-1
+
+.PHONY: run test unit integration e2e token clean venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m infra.local_stack
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration
+
+token: $(STAMP)
+	$(BIN)/python scripts/issue_token.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Smart assisted declaration service: domain, use cases, adapters and API blueprints."""

@@ -1,0 +1,1 @@
+"""Adapters: every AWS call of the service sits in this package."""

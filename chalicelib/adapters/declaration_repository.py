@@ -1,0 +1,220 @@
+"""DynamoDeclarationRepository: declarations in DynamoDB (PynamoDB), every write conditional."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+
+from chalicelib.domain import errors
+from chalicelib.domain.declaration import (Declaration, DeclarationContent, DeclarationStatus,
+                                           TaxStatus)
+from chalicelib.domain.queries import DeclarationQuery
+from chalicelib.domain.smart_status import SmartStatus
+from chalicelib.services.ports import ConditionFailed, DeclarationRepository, Page, chunks
+
+from .dynamo_models import DeclarationModel as M
+
+_CONTENT_FIELDS = tuple(DeclarationContent.model_fields)
+_INDEX_BY_TYPE = {"agent": (M.by_agent, "agent_id"), "consignee": (M.by_consignee, "consignee_id")}
+
+
+def party_id(code: str | None, uscc: str | None) -> str:
+    """The enterprise key of the by_agent / by_consignee indexes: customs code, else USCC."""
+    return code or f"uscc:{uscc}"
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def to_item(decl: Declaration) -> M:
+    body = decl.content.as_json()
+    item = M(**{k: v for k, v in body.items() if v is not None and v != []})
+    c = decl.content
+    in_pool = decl.smart_mark and decl.status == DeclarationStatus.TEMP_SAVED and \
+        decl.smart_status == SmartStatus.PENDING
+    for name, value in dict(
+        seq_no=decl.seq_no, entry_id=decl.entry_id, status=decl.status.value, smart_mark=decl.smart_mark,
+        marked_by=decl.marked_by, marked_at=decl.marked_at, smart_status=decl.smart_status,
+        waiting_reason=decl.waiting_reason, tax_status=decl.tax_status.value, batch_no=decl.batch_no,
+        config_id=decl.config_id, config_name=decl.config_name, owner_ent=decl.owner_ent,
+        created_by=decl.created_by, card_no=decl.card_no, created_at=decl.created_at,
+        updated_at=iso(decl.updated_at), version=decl.version,
+        agent_id=party_id(c.agent.code, c.agent.uscc), consignee_id=party_id(c.consignee.code, c.consignee.uscc),
+        pool_agent=f"{party_id(c.agent.code, c.agent.uscc)}#{c.ie_flag}" if in_pool else None,
+        pool_consignee=f"{party_id(c.consignee.code, c.consignee.uscc)}#{c.ie_flag}" if in_pool else None,
+        pool_since=iso(decl.marked_at or decl.updated_at) if in_pool else None,
+    ).items():
+        setattr(item, name, value)
+    return item
+
+
+def from_item(item: M) -> Declaration:
+    raw = item.attribute_values
+    body = {}
+    for name in _CONTENT_FIELDS:
+        value = raw.get(name)
+        if hasattr(value, "as_dict"):
+            value = value.as_dict()
+        elif isinstance(value, list):
+            value = [v.as_dict() if hasattr(v, "as_dict") else v for v in value]
+        if value is not None:
+            body[name] = value
+    for goods in body.get("goods", []):
+        goods["g_no"] = int(goods["g_no"])
+    body["pack_no"] = int(body["pack_no"])
+    content = DeclarationContent.model_validate(body)
+    return Declaration(
+        content=content, seq_no=item.seq_no, owner_ent=item.owner_ent, created_by=item.created_by,
+        created_at=item.created_at, updated_at=datetime.fromisoformat(item.updated_at.replace("Z", "+00:00")),
+        status=DeclarationStatus(item.status), entry_id=item.entry_id, smart_mark=bool(item.smart_mark),
+        marked_by=item.marked_by, marked_at=item.marked_at, smart_status=item.smart_status,
+        waiting_reason=item.waiting_reason, tax_status=TaxStatus(item.tax_status), batch_no=item.batch_no,
+        config_id=item.config_id, config_name=item.config_name, card_no=item.card_no,
+        version=int(item.version),
+    )
+
+
+def _editable():
+    return (M.status == DeclarationStatus.TEMP_SAVED.value) & (M.smart_status != SmartStatus.IN_PROGRESS.value)
+
+
+def _is_condition_failure(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+class DynamoDeclarationRepository(DeclarationRepository):
+    def get(self, seq_no: str) -> Declaration | None:
+        try:
+            return from_item(M.get(seq_no, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def get_many(self, seq_nos: Sequence[str]) -> dict[str, Declaration]:
+        found: dict[str, Declaration] = {}
+        for batch in chunks(seq_nos, 100):
+            for item in M.batch_get(batch, consistent_read=True):
+                found[item.seq_no] = from_item(item)
+        return found
+
+    def add_many(self, declarations: Sequence[Declaration]) -> list[str]:
+        existing = []
+        for decl in declarations:
+            try:
+                to_item(decl).save(condition=M.seq_no.does_not_exist())
+            except PutError as exc:
+                if not _is_condition_failure(exc):
+                    raise
+                existing.append(decl.seq_no)
+        return existing
+
+    def replace(self, declaration: Declaration, expected_version: int) -> None:
+        try:
+            to_item(declaration).save(condition=(M.version == expected_version) & _editable())
+        except PutError as exc:
+            if _is_condition_failure(exc):
+                raise ConditionFailed(declaration.seq_no) from exc
+            raise
+
+    def delete(self, declaration: Declaration) -> None:
+        try:
+            M(seq_no=declaration.seq_no).delete(condition=(M.version == declaration.version) & _editable())
+        except DeleteError as exc:
+            if _is_condition_failure(exc):
+                raise ConditionFailed(declaration.seq_no) from exc
+            raise
+
+    def set_mark(self, declaration: Declaration, marked: bool, card_no: str, now: datetime) -> None:
+        changed = declaration.with_changes(
+            smart_mark=marked, marked_by=card_no if marked else None, marked_at=now if marked else None,
+            card_no=card_no, updated_at=now, version=declaration.version + 1)
+        item = to_item(changed)
+        names = ("smart_mark", "marked_by", "marked_at", "card_no", "updated_at", "version",
+                 "pool_agent", "pool_consignee", "pool_since")
+        actions = [getattr(M, n).set(getattr(item, n)) if getattr(item, n) is not None else getattr(M, n).remove()
+                   for n in names]
+        # Only the state that was checked may move: same version, still temp-saved and pending.
+        condition = (M.version == declaration.version) & (M.status == DeclarationStatus.TEMP_SAVED.value) & \
+            (M.smart_status == SmartStatus.PENDING.value)
+        try:
+            M(seq_no=declaration.seq_no).update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if _is_condition_failure(exc):
+                raise ConditionFailed(declaration.seq_no) from exc
+            raise
+
+    def query(self, ent_code: str, query: DeclarationQuery, window: tuple[datetime, datetime] | None) -> Page:
+        if query.seq_no:
+            decl = self.get(query.seq_no)
+            ok = decl is not None and ent_code in (decl.content.agent.code, decl.content.consignee.code) \
+                and query.matches(decl) and _in_window(decl, window)
+            return Page([decl] if ok else [], 1 if ok else 0, None)
+        index, hash_value, range_cond, key_names = self._plan(ent_code, query, window)
+        filt = _filter(query, ent_code, key_names, None if range_cond is not None else window)
+        start = _decode_cursor(query.cursor, key_names, hash_attr=key_names[1], hash_value=hash_value)
+        items = list(index.query(hash_value, range_cond, filter_condition=filt, scan_index_forward=False,
+                                 limit=query.page_size + 1, last_evaluated_key=start,
+                                 page_size=query.page_size + 1))
+        more = len(items) > query.page_size
+        items = items[:query.page_size]
+        cursor = _encode_cursor(items[-1], key_names) if more else None
+        total = index.count(hash_value, range_cond, filter_condition=filt)
+        return Page([from_item(i) for i in items], total, cursor)
+
+    @staticmethod
+    def _plan(ent_code, query, window):
+        if query.entry_id:
+            return M.by_entry_id, query.entry_id, None, ("seq_no", "entry_id")
+        if query.bill_no:
+            return M.by_bill_no, query.bill_no, None, ("seq_no", "bill_no", "seq_no")
+        index, attr = _INDEX_BY_TYPE[query.enterprise_type]
+        cond = M.updated_at.between(iso(window[0]), iso(window[1])) if window else None
+        return index, ent_code, cond, ("seq_no", attr, "updated_at")
+
+
+def _in_window(decl: Declaration, window) -> bool:
+    return window is None or window[0] <= decl.updated_at <= window[1]
+
+
+def _filter(query: DeclarationQuery, ent_code: str, key_names: tuple[str, ...], window):
+    conds = []
+    if window:  # exact-number lookups may still be narrowed by time
+        conds.append(M.updated_at.between(iso(window[0]), iso(window[1])))
+    if key_names[1] not in ("agent_id", "consignee_id"):  # by number: the tenant is a filter
+        conds.append((M.agent_id == ent_code) | (M.consignee_id == ent_code))
+    for name in ("declaration_type", "ie_flag", "declare_customs", "status", "smart_status", "transport_mode",
+                 "card_no", "batch_no", "config_name", "entry_id", "bill_no"):
+        value = getattr(query, name)
+        if value is not None and name != key_names[1]:
+            conds.append(getattr(M, name) == value)
+    if query.smart_mark is not None:
+        conds.append(M.smart_mark == query.smart_mark)
+    if query.consignee:
+        conds.append((M.consignee["code"] == query.consignee) | (M.consignee["uscc"] == query.consignee))
+    result = None
+    for cond in conds:
+        result = cond if result is None else result & cond
+    return result
+
+
+def _encode_cursor(item: M, key_names: tuple[str, ...]) -> str:
+    raw = {name: getattr(item, name) for name in dict.fromkeys(key_names)}
+    return base64.urlsafe_b64encode(json.dumps(raw, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, key_names, hash_attr: str, hash_value: str) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        raw = None
+    # A cursor only positions inside the caller's own partition; anything else is refused.
+    if not isinstance(raw, dict) or set(raw) != set(key_names) or raw.get(hash_attr) != hash_value \
+            or not all(isinstance(v, str) for v in raw.values()):
+        raise errors.invalid_request([errors.FieldError("cursor", "分页游标无效", "the cursor is not valid")])
+    return {name: {"S": value} for name, value in raw.items()}

@@ -1,0 +1,239 @@
+"""PynamoDB models: every DynamoDB table and index of the service, in one place.
+
+Table names come from Settings (bind_tables), never from the environment at import time.
+The keys and indexes here must equal template.yaml's; tests/integration/test_template.py checks.
+
+Access patterns (no Scan anywhere):
+- declaration by seq_no ........................ Declarations GetItem / BatchGetItem
+- an enterprise's declarations by last operation  by_agent / by_consignee (id, updated_at)
+- declarations by bill of lading / entry_id ..... by_bill_no / by_entry_id
+- the pool of marked pending declarations ....... pool_agent / pool_consignee (sparse)
+- configs of an enterprise ...................... Configs Query (ent_code, sk begins_with CONFIG#)
+- config uniqueness claims ...................... Configs items sk = CLAIM#…, conditional Put
+- enablement of an enterprise ................... Enterprises GetItem
+- seq_no counters ............................... Counters UpdateItem ADD
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
+                                 UnicodeAttribute, UTCDateTimeAttribute)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.config import Settings
+
+
+class _Meta:
+    billing_mode = "PAY_PER_REQUEST"
+
+
+def _index_meta(name: str):
+    return type("Meta", (), {"index_name": name, "projection": AllProjection()})
+
+
+# ---- declarations --------------------------------------------------------------------------
+
+class PartyMap(MapAttribute):
+    code = UnicodeAttribute(null=True)
+    uscc = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+
+
+class FeeMap(MapAttribute):
+    mark = UnicodeAttribute()
+    rate = UnicodeAttribute()  # decimals are stored as strings: exact, as declared
+    currency = UnicodeAttribute(null=True)
+
+
+class GoodsItemMap(MapAttribute):
+    g_no = NumberAttribute()
+    code_ts = UnicodeAttribute()
+    g_name = UnicodeAttribute()
+    g_model = UnicodeAttribute(null=True)
+    qty = UnicodeAttribute()
+    unit = UnicodeAttribute()
+    first_qty = UnicodeAttribute(null=True)
+    first_unit = UnicodeAttribute(null=True)
+    second_qty = UnicodeAttribute(null=True)
+    second_unit = UnicodeAttribute(null=True)
+    decl_price = UnicodeAttribute()
+    decl_total = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    origin_country = UnicodeAttribute()
+    destination_country = UnicodeAttribute()
+    duty_mode = UnicodeAttribute(null=True)
+
+
+class ContainerMap(MapAttribute):
+    container_id = UnicodeAttribute()
+    container_md = UnicodeAttribute(null=True)
+    goods_no = UnicodeAttribute(null=True)
+    lcl_flag = UnicodeAttribute(null=True)
+    container_wt = UnicodeAttribute(null=True)
+
+
+class DocumentMap(MapAttribute):
+    edoc_code = UnicodeAttribute()
+    edoc_no = UnicodeAttribute()
+
+
+class ByAgent(GlobalSecondaryIndex):
+    Meta = _index_meta("by_agent")
+    agent_id = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
+class ByConsignee(GlobalSecondaryIndex):
+    Meta = _index_meta("by_consignee")
+    consignee_id = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
+class ByBillNo(GlobalSecondaryIndex):
+    Meta = _index_meta("by_bill_no")
+    bill_no = UnicodeAttribute(hash_key=True)
+    seq_no = UnicodeAttribute(range_key=True)
+
+
+class ByEntryId(GlobalSecondaryIndex):
+    Meta = _index_meta("by_entry_id")
+    entry_id = UnicodeAttribute(hash_key=True)
+
+
+class PoolAgent(GlobalSecondaryIndex):
+    Meta = _index_meta("pool_agent")
+    pool_agent = UnicodeAttribute(hash_key=True)  # "{agent_id}#{ie_flag}", only while in the pool
+    pool_since = UnicodeAttribute(range_key=True)
+
+
+class PoolConsignee(GlobalSecondaryIndex):
+    Meta = _index_meta("pool_consignee")
+    pool_consignee = UnicodeAttribute(hash_key=True)
+    pool_since = UnicodeAttribute(range_key=True)
+
+
+class DeclarationModel(Model):
+    class Meta(_Meta):
+        table_name = "smartdecl-declarations"
+
+    seq_no = UnicodeAttribute(hash_key=True)
+    # head (the contract's fields)
+    ie_flag = UnicodeAttribute()
+    declaration_type = UnicodeAttribute()
+    two_step = BooleanAttribute(default=False)
+    self_pay = BooleanAttribute(default=False)
+    summarized_tax = BooleanAttribute(default=False)
+    declare_customs = UnicodeAttribute()
+    ie_port = UnicodeAttribute()
+    ie_date = UnicodeAttribute(null=True)
+    agent = PartyMap()
+    consignee = PartyMap()
+    owner = PartyMap(null=True)
+    bill_no = UnicodeAttribute(null=True)
+    transport_mode = UnicodeAttribute()
+    traf_name = UnicodeAttribute(null=True)
+    voyage_no = UnicodeAttribute(null=True)
+    trade_mode = UnicodeAttribute()
+    cut_mode = UnicodeAttribute(null=True)
+    trans_mode = UnicodeAttribute()
+    trade_country = UnicodeAttribute()
+    depart_country = UnicodeAttribute(null=True)
+    freight = FeeMap(null=True)
+    insurance = FeeMap(null=True)
+    pack_no = NumberAttribute()
+    wrap_type = UnicodeAttribute()
+    gross_wt = UnicodeAttribute()
+    net_wt = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+    goods = ListAttribute(of=GoodsItemMap)
+    containers = ListAttribute(of=ContainerMap, null=True)
+    documents = ListAttribute(of=DocumentMap, null=True)
+    # state
+    entry_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    smart_mark = BooleanAttribute(default=False)
+    marked_by = UnicodeAttribute(null=True)
+    marked_at = UTCDateTimeAttribute(null=True)
+    smart_status = UnicodeAttribute()
+    waiting_reason = UnicodeAttribute(null=True)
+    tax_status = UnicodeAttribute()
+    batch_no = UnicodeAttribute(null=True)
+    config_id = UnicodeAttribute(null=True)
+    config_name = UnicodeAttribute(null=True)
+    owner_ent = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    card_no = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UnicodeAttribute()  # ISO-8601 UTC string: the sort key of the enterprise indexes
+    version = NumberAttribute()  # optimistic lock, checked by the repository
+    # index keys (derived; written by the repository)
+    agent_id = UnicodeAttribute()
+    consignee_id = UnicodeAttribute()
+    pool_agent = UnicodeAttribute(null=True)
+    pool_consignee = UnicodeAttribute(null=True)
+    pool_since = UnicodeAttribute(null=True)
+
+    by_agent = ByAgent()
+    by_consignee = ByConsignee()
+    by_bill_no = ByBillNo()
+    by_entry_id = ByEntryId()
+    pool_agent_index = PoolAgent()
+    pool_consignee_index = PoolConsignee()
+
+
+# ---- configs (and their uniqueness claims) ---------------------------------------------------
+
+class ConfigModel(Model):
+    class Meta(_Meta):
+        table_name = "smartdecl-configs"
+
+    ent_code = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # CONFIG#<config_id> | CLAIM#<uniqueness key>
+    config_id = UnicodeAttribute(null=True)
+    body = UnicodeAttribute(null=True)  # the config JSON, as the API takes it
+    created_by = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    version = NumberAttribute(null=True)
+
+
+# ---- enterprises (enablement) ----------------------------------------------------------------
+
+class EnterpriseModel(Model):
+    class Meta(_Meta):
+        table_name = "smartdecl-enterprises"
+
+    ent_code = UnicodeAttribute(hash_key=True)
+    ent_uscc = UnicodeAttribute(null=True)
+    accepted_by = UnicodeAttribute()
+    accepted_at = UTCDateTimeAttribute()
+    notice_version = UnicodeAttribute()
+
+
+# ---- counters --------------------------------------------------------------------------------
+
+class CounterModel(Model):
+    class Meta(_Meta):
+        table_name = "smartdecl-counters"
+
+    name = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute(default=0)
+
+
+MODELS: dict[str, type[Model]] = {
+    "declarations": DeclarationModel,
+    "configs": ConfigModel,
+    "enterprises": EnterpriseModel,
+    "counters": CounterModel,
+}
+
+# The idempotency table belongs to Powertools (key "id", TTL "expiration"); declared in template.yaml.
+IDEMPOTENCY_KEY = "id"
+
+
+def bind_tables(settings: Settings) -> None:
+    """Point every model at the table names and region of these settings."""
+    for name, model in MODELS.items():
+        model.Meta.table_name = getattr(settings.tables, name)
+        model.Meta.region = settings.region
+        model._connection = None  # PynamoDB caches the connection per class

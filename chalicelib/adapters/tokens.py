@@ -1,0 +1,63 @@
+"""Token verification: HS256 with a shared secret (local, tests) or the identity provider's JWKS
+(deployed: a Cognito user pool's https://cognito-idp.<region>.amazonaws.com[.cn]/<pool>/.well-known/jwks.json).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jwt
+
+from chalicelib.domain import errors
+from chalicelib.domain.identity import Identity
+
+_ENT_CODE = re.compile(r"^[0-9A-Z]{10}$")
+_REQUIRED = ["exp", "sub", "ent_code", "role", "card_no"]
+
+
+class TokenVerifier:
+    def __init__(self, *, secret: str | None = None, jwks_url: str | None = None,
+                 issuer: str | None = None, audience: str | None = None) -> None:
+        if not secret and not jwks_url:
+            raise ValueError("a token verifier needs a secret (hs256) or a JWKS URL")
+        self._secret, self._issuer, self._audience = secret, issuer, audience
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+
+    def verify(self, authorization: str | None) -> Identity:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise errors.unauthenticated("missing 'Authorization: Bearer <token>' header")
+        token = authorization[len("Bearer "):].strip()
+        try:
+            if self._jwks is not None:
+                key, algorithms = self._jwks.get_signing_key_from_jwt(token).key, ["RS256"]
+            else:
+                key, algorithms = self._secret, ["HS256"]
+            claims = jwt.decode(token, key, algorithms=algorithms, issuer=self._issuer,
+                                audience=self._audience,
+                                options={"require": _REQUIRED, "verify_aud": self._audience is not None})
+        except jwt.PyJWTError as exc:  # expired, bad signature, unsigned ("alg": "none"), malformed…
+            raise errors.unauthenticated(type(exc).__name__) from exc
+        return _identity(claims)
+
+
+def _identity(claims: dict[str, Any]) -> Identity:
+    ent_code, role = claims.get("ent_code"), claims.get("role")
+    if not isinstance(ent_code, str) or not _ENT_CODE.match(ent_code):
+        raise errors.unauthenticated("claim ent_code must be a 10-character customs code")
+    if role not in ("legal", "operator"):
+        raise errors.unauthenticated("claim role must be legal or operator")
+    if not isinstance(claims.get("card_no"), str) or not claims["card_no"]:
+        raise errors.unauthenticated("claim card_no is required")
+    uscc = claims.get("ent_uscc")
+    return Identity(ent_code=ent_code, ent_uscc=uscc if isinstance(uscc, str) and uscc else None,
+                    role=role, card_no=claims["card_no"], sub=str(claims["sub"]))
+
+
+def issue_token(secret: str, *, ent_code: str, role: str, card_no: str, ent_uscc: str | None = None,
+                sub: str | None = None, ttl_seconds: int = 8 * 3600, now: int | None = None) -> str:
+    """A local HS256 token (scripts/issue_token.py, tests). Never used deployed."""
+    import time
+    issued = int(now if now is not None else time.time())
+    claims = {"sub": sub or f"{ent_code}:{card_no}", "ent_code": ent_code, "ent_uscc": ent_uscc,
+              "role": role, "card_no": card_no, "iat": issued, "exp": issued + ttl_seconds}
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,1 @@
+"""HTTP entry points: Chalice blueprints, thin (parse, call one use case, shape the answer)."""

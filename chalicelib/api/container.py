@@ -1,0 +1,71 @@
+"""The wiring of the API: settings, repositories and adapters, built once per container."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import boto3
+
+from chalicelib.adapters.config_repository import DynamoConfigRepository
+from chalicelib.adapters.declaration_repository import DynamoDeclarationRepository
+from chalicelib.adapters.dynamo_models import bind_tables
+from chalicelib.adapters.enterprise_repository import DynamoEnterpriseRepository
+from chalicelib.adapters.idempotency import IdempotentRunner
+from chalicelib.adapters.seq_no_allocator import DynamoSeqNoAllocator
+from chalicelib.adapters.tokens import TokenVerifier
+from chalicelib.config import Settings
+from chalicelib.services.ports import Clock, utc_now
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock = field(default=utc_now)
+
+    def __post_init__(self) -> None:
+        bind_tables(self.settings)
+
+    @cached_property
+    def declarations(self) -> DynamoDeclarationRepository:
+        return DynamoDeclarationRepository()
+
+    @cached_property
+    def configs(self) -> DynamoConfigRepository:
+        return DynamoConfigRepository(region=self.settings.region)
+
+    @cached_property
+    def enterprises(self) -> DynamoEnterpriseRepository:
+        return DynamoEnterpriseRepository()
+
+    @cached_property
+    def seq_nos(self) -> DynamoSeqNoAllocator:
+        return DynamoSeqNoAllocator()
+
+    @cached_property
+    def idempotency(self) -> IdempotentRunner:
+        client = boto3.client("dynamodb", region_name=self.settings.region)
+        return IdempotentRunner(self.settings.tables.idempotency, self.settings.idempotency_ttl_seconds, client)
+
+    @cached_property
+    def tokens(self) -> TokenVerifier:
+        s = self.settings
+        if s.auth_mode == "jwks":
+            return TokenVerifier(jwks_url=s.jwks_url, issuer=s.jwt_issuer, audience=s.jwt_audience)
+        return TokenVerifier(secret=s.jwt_secret, issuer=s.jwt_issuer, audience=s.jwt_audience)
+
+
+_container: Container | None = None
+
+
+def container() -> Container:
+    """The process-wide container, built on first use (cold start), not at import."""
+    global _container
+    if _container is None:
+        _container = Container(Settings.from_env())
+    return _container
+
+
+def use_container(new: Container | None) -> None:
+    """Swap the wiring (tests, local runner)."""
+    global _container
+    _container = new

@@ -1,0 +1,85 @@
+"""/declarations: import (JSON, Excel, XML), query, read, replace, delete, mark and unmark."""
+from __future__ import annotations
+
+import hashlib
+
+from chalice import Blueprint, Response
+
+from chalicelib.domain import errors
+from chalicelib.domain.errors import FieldError
+from chalicelib.services import declarations, marking
+from chalicelib.services.import_declarations import (XLSX, XML_TYPES, import_declarations, records_from_file,
+                                                     records_from_json)
+
+from .routing import JSON, Call, endpoint
+
+bp = Blueprint(__name__)
+UPLOAD_TYPES = [XLSX, *XML_TYPES, "application/octet-stream"]
+
+
+def _import(call: Call, read) -> dict:
+    """Run one import once per (tenant, Idempotency-Key): a retried upload creates nothing new."""
+    ctx, raw = call.ctx, call.raw(call.ctx.settings.max_import_body)
+    fingerprint = hashlib.sha256(call.request.path.encode() + b"\0" + str(sorted(call.query.items())).encode()
+                                 + b"\0" + raw).hexdigest()
+
+    def once() -> dict:
+        records, smart_mark = read(raw)
+        return import_declarations(call.identity, records, smart_mark, ctx.declarations, ctx.seq_nos,
+                                   ctx.clock).as_json()
+
+    return ctx.idempotency.run(call.identity.ent_code, call.request.headers.get("idempotency-key"), fingerprint,
+                               once, call.lambda_context)
+
+
+@endpoint(bp, "/declarations", methods=["POST"])
+def import_json(call: Call) -> dict:
+    return _import(call, lambda raw: records_from_json(call.json(), call.ctx.settings.max_import_records))
+
+
+@endpoint(bp, "/declarations/import", methods=["POST"], content_types=UPLOAD_TYPES)
+def import_file(call: Call) -> dict:
+    smart_mark = _flag(call.query.get("smart_mark", "false"))
+    content_type = call.request.headers.get("content-type", "")
+    return _import(call, lambda raw: (records_from_file(content_type, raw, call.ctx.settings.max_import_records),
+                                      smart_mark))
+
+
+@endpoint(bp, "/declarations")
+def query(call: Call) -> dict:
+    page = declarations.query_declarations(call.identity, call.query, call.ctx.declarations, call.ctx.clock)
+    return {"items": [d.as_json() for d in page.items], "total": page.total, "next_cursor": page.next_cursor}
+
+
+@endpoint(bp, "/declarations/{seq_no}")
+def get_one(call: Call) -> dict:
+    return declarations.get_declaration(call.identity, call.params["seq_no"], call.ctx.declarations).as_json()
+
+
+@endpoint(bp, "/declarations/{seq_no}", methods=["PUT"])
+def replace(call: Call) -> dict:
+    return declarations.replace_declaration(call.identity, call.params["seq_no"], call.json(),
+                                            call.ctx.declarations, call.ctx.clock).as_json()
+
+
+@endpoint(bp, "/declarations/{seq_no}", methods=["DELETE"])
+def delete(call: Call) -> Response:
+    declarations.delete_declaration(call.identity, call.params["seq_no"], call.ctx.declarations)
+    return Response(body="", status_code=204)
+
+
+@endpoint(bp, "/declarations/mark", methods=["POST"], content_types=[JSON])
+def mark(call: Call) -> dict:
+    return marking.mark(call.identity, call.json(), call.ctx.declarations, call.ctx.clock)
+
+
+@endpoint(bp, "/declarations/unmark", methods=["POST"], content_types=[JSON])
+def unmark(call: Call) -> dict:
+    return marking.unmark(call.identity, call.json(), call.ctx.declarations, call.ctx.clock)
+
+
+def _flag(value: str) -> bool:
+    if value not in ("true", "false"):
+        raise errors.invalid_request([FieldError("smart_mark", "smart_mark 须为 true 或 false",
+                                                 "smart_mark must be true or false")])
+    return value == "true"

@@ -1,0 +1,148 @@
+"""The OpenAPI 3.1 document of the API. Schemas come from the pydantic models, so they cannot drift;
+tests/integration/test_openapi.py fails when a route and this document disagree."""
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.domain.configs import ConfigContent
+from chalicelib.domain.declaration import DeclarationContent
+from chalicelib.services.import_declarations import XLSX
+
+REF = "#/components/schemas/{model}"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _ok(description: str, schema: dict | None = None, status: str = "200") -> dict:
+    body = {"description": description}
+    if schema:
+        body.update(_json(schema))
+    return {status: body, "default": {"description": "Error", **_json(_ref("Error"))}}
+
+
+def _q(name: str, schema: dict, description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _path(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
+                   "description": "Same key + same body within 24 h returns the first answer; another body: 422."}
+STR = {"type": "string"}
+QUERY_PARAMS = [
+    _q("enterprise_type", {"enum": ["agent", "consignee"]}, "whose declarations: as declaring unit (default) or consignee"),
+    _q("declaration_type", STR), _q("ie_flag", {"enum": ["I", "E"]}), _q("declare_customs", STR),
+    _q("smart_mark", {"enum": ["true", "false"]}), _q("status", STR),
+    _q("smart_status", {"enum": ["pending", "in_progress", "succeeded", "failed"]}),
+    _q("seq_no", STR, "exact; needs no time range"), _q("entry_id", STR, "exact; needs no time range"),
+    _q("bill_no", STR, "exact; needs no time range"), _q("consignee", STR, "10-digit code or 18-char USCC"),
+    _q("transport_mode", STR), _q("card_no", STR), _q("batch_no", STR), _q("config_name", STR),
+    _q("from", {"type": "string", "format": "date-time"}, "China time when no zone is given"),
+    _q("to", {"type": "string", "format": "date-time"}),
+    _q("range", {"enum": ["today", "week", "month", "3months"]}, "default 3months unless an exact number is given"),
+    _q("page_size", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}), _q("cursor", STR),
+]
+
+
+@cache
+def document() -> dict[str, Any]:
+    _, defs = models_json_schema([(DeclarationContent, "validation"), (ConfigContent, "validation")],
+                                 ref_template=REF)
+    schemas = dict(defs["$defs"])
+    schemas.update({
+        "Error": {"type": "object", "required": ["code", "message_zh", "message_en"], "properties": {
+            "code": STR, "message_zh": STR, "message_en": STR, "details": {}}},
+        "Declaration": {"allOf": [_ref("DeclarationContent"), {"type": "object", "properties": {
+            "status": STR, "smart_mark": {"type": "boolean"}, "smart_status": STR, "waiting_reason": STR,
+            "tax_status": STR, "entry_id": STR, "batch_no": STR, "created_at": STR, "updated_at": STR}}]},
+        "Config": {"allOf": [_ref("ConfigContent"), {"type": "object", "properties": {
+            "config_id": STR, "created_by": STR, "created_at": STR, "updated_at": STR}}]},
+        "ImportResult": {"type": "object", "properties": {
+            "accepted": {"type": "array", "items": STR},
+            "rejected": {"type": "array", "items": {"type": "object", "properties": {
+                "index": {"type": "integer"}, "seq_no": STR, "source": STR,
+                "errors": {"type": "array", "items": {"type": "object", "properties": {
+                    "field": STR, "message_zh": STR, "message_en": STR}}}}}}}},
+        "SeqNos": {"type": "object", "required": ["seq_nos"], "additionalProperties": False,
+                   "properties": {"seq_nos": {"type": "array", "items": STR, "minItems": 1, "maxItems": 500}}},
+        "MarkResult": {"type": "object", "properties": {
+            "marked": {"type": "integer"}, "unmarked": {"type": "integer"}, "message_zh": STR, "message_en": STR,
+            "refused": {"type": "array", "items": {"type": "object"}}}},
+        "Enablement": {"type": "object", "properties": {
+            "ent_code": STR, "enabled": {"type": "boolean"}, "accepted_by": STR, "accepted_at": STR,
+            "notice": {"type": "object"}}},
+    })
+
+    def page(item: str) -> dict:
+        return {"type": "object", "properties": {"items": {"type": "array", "items": _ref(item)},
+                                                 "total": {"type": "integer"}, "next_cursor": STR}}
+
+    paths = {
+        "/health": {"get": {"summary": "Liveness", "security": [], "responses": _ok("OK")}},
+        "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": _ok("OK")}},
+        "/enablement": {
+            "get": {"summary": "The user notice and whether the enterprise accepted it",
+                    "responses": _ok("Enablement", _ref("Enablement"))},
+            "post": {"summary": "Accept the user notice (legal-person card)",
+                     "requestBody": _json({"type": "object", "required": ["accept_notice"],
+                                           "properties": {"accept_notice": {"const": True}}}),
+                     "responses": _ok("Enabled", _ref("Enablement"))}},
+        "/configs": {
+            "get": {"summary": "List configs", "responses": _ok("Configs", page("Config"))},
+            "post": {"summary": "Create a config (legal-person card)", "requestBody": _json(_ref("ConfigContent")),
+                     "responses": _ok("Created", _ref("Config"), "201")}},
+        "/configs/{config_id}": {
+            "parameters": [_path("config_id")],
+            "get": {"summary": "One config", "responses": _ok("Config", _ref("Config"))},
+            "put": {"summary": "Change a config (legal-person card)", "requestBody": _json(_ref("ConfigContent")),
+                    "responses": _ok("Changed", _ref("Config"))},
+            "delete": {"summary": "Delete a config (legal-person card)",
+                       "responses": {"204": {"description": "Deleted"}}}},
+        "/declarations": {
+            "get": {"summary": "Query declarations (marking and query screens)", "parameters": QUERY_PARAMS,
+                    "responses": _ok("A page", page("Declaration"))},
+            "post": {"summary": "Import declarations as JSON", "parameters": [IDEMPOTENCY_KEY],
+                     "requestBody": _json({"type": "object", "required": ["declarations"], "properties": {
+                         "declarations": {"type": "array", "items": _ref("DeclarationContent")},
+                         "smart_mark": {"type": "boolean", "default": False}}}),
+                     "responses": _ok("Accepted and rejected records", _ref("ImportResult"))}},
+        "/declarations/import": {"post": {
+            "summary": "Import an Excel workbook or DecMessage XML",
+            "parameters": [IDEMPOTENCY_KEY, _q("smart_mark", {"enum": ["true", "false"], "default": "false"})],
+            "requestBody": {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
+                                        "application/xml": {"schema": STR}, "text/xml": {"schema": STR}}},
+            "responses": _ok("Accepted and rejected records", _ref("ImportResult"))}},
+        "/declarations/mark": {"post": {"summary": "Add the smart mark", "requestBody": _json(_ref("SeqNos")),
+                                        "responses": _ok("Result", _ref("MarkResult"))}},
+        "/declarations/unmark": {"post": {"summary": "Cancel the smart mark (temp-saved and pending only)",
+                                          "requestBody": _json(_ref("SeqNos")),
+                                          "responses": _ok("Result", _ref("MarkResult"))}},
+        "/declarations/{seq_no}": {
+            "parameters": [_path("seq_no")],
+            "get": {"summary": "One declaration", "responses": _ok("Declaration", _ref("Declaration"))},
+            "put": {"summary": "Replace (temp-saved, not in progress)", "requestBody": _json(_ref("DeclarationContent")),
+                    "responses": _ok("Replaced", _ref("Declaration"))},
+            "delete": {"summary": "Delete (temp-saved, not in progress)",
+                       "responses": {"204": {"description": "Deleted"}}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Smart assisted declaration (智能辅助申报)", "version": "0.1.0",
+                 "description": "Every route but /health and /openapi.json needs `Authorization: Bearer <JWT>`. "
+                                "Errors are {code, message_zh, message_en, details}."},
+        "components": {"schemas": schemas, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }

@@ -1,0 +1,48 @@
+"""Settings: one validated model built from the environment at cold start, then passed inward."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+DEV_JWT_SECRET = "smartdecl-local-development-secret-change-me"  # noqa: S105 - local only, printed at start
+
+
+class Tables(BaseModel):
+    declarations: str = "smartdecl-declarations"
+    configs: str = "smartdecl-configs"
+    enterprises: str = "smartdecl-enterprises"
+    counters: str = "smartdecl-counters"
+    idempotency: str = "smartdecl-idempotency"
+
+
+class Settings(BaseModel):
+    region: str = "cn-north-1"
+    tables: Tables = Field(default_factory=Tables)
+    auth_mode: Literal["hs256", "jwks"] = "hs256"
+    jwt_secret: str | None = None
+    jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    max_json_body: int = 1_048_576
+    max_import_body: int = 5_242_880  # below API Gateway's 10 MB and Lambda's 6 MB payload
+    max_import_records: int = 500
+    idempotency_ttl_seconds: int = 86_400
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        prefix = env.get("SMARTDECL_TABLE_PREFIX", "smartdecl")
+        tables = Tables(**{name: env.get(f"SMARTDECL_{name.upper()}_TABLE", f"{prefix}-{name}")
+                           for name in Tables.model_fields})
+        return cls(
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "cn-north-1",
+            tables=tables,
+            auth_mode=env.get("SMARTDECL_AUTH_MODE", "hs256"),
+            jwt_secret=env.get("SMARTDECL_JWT_SECRET") or None,
+            jwks_url=env.get("SMARTDECL_JWKS_URL") or None,
+            jwt_issuer=env.get("SMARTDECL_JWT_ISSUER") or None,
+            jwt_audience=env.get("SMARTDECL_JWT_AUDIENCE") or None,
+        )

@@ -1,0 +1,47 @@
+"""Customs code tables shipped as data files (chalicelib/domain/data/codes/*.json).
+
+Replace a file with the full customs parameter table to widen what is accepted; no code change.
+Currency and country accept the older numeric customs codes and store the letter code.
+"""
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+_DIR = Path(__file__).parent / "data" / "codes"
+
+TABLE_LABELS: dict[str, tuple[str, str]] = {
+    "transport_mode": ("运输方式", "transport mode"),
+    "trade_mode": ("监管方式", "trade mode"),
+    "trans_mode": ("成交方式", "transaction mode"),
+    "currency": ("币制", "currency"),
+    "country": ("国别(地区)", "country/region"),
+    "unit": ("计量单位", "unit"),
+    "duty_mode": ("征减免税方式", "duty mode"),
+    "wrap_type": ("包装种类", "package type"),
+    "edoc_code": ("随附单证代码", "attached document code"),
+}
+
+
+@cache
+def table(name: str) -> dict[str, dict]:
+    return json.loads((_DIR / f"{name}.json").read_text(encoding="utf-8"))["codes"]
+
+
+@cache
+def _numeric_index(name: str) -> dict[str, str]:
+    return {row["numeric"]: code for code, row in table(name).items() if "numeric" in row}
+
+
+def normalize(name: str, value: str) -> str | None:
+    """The stored form of `value` in table `name`, or None when it is not a known code."""
+    value = value.strip().upper()
+    if value in table(name):
+        return value
+    return _numeric_index(name).get(value)
+
+
+def label_zh(name: str, code: str) -> str | None:
+    row = table(name).get(code)
+    return row["zh"] if row else None

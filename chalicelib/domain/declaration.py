@@ -1,0 +1,398 @@
+"""The declaration (报关单): its content as the API contract, and its record with state.
+
+Field names are the contract of shared/examples/declaration.json; lengths and precisions are
+the customs message's (DecMessage), see shared/examples/declaration-fields.md.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
+                      ValidationError, model_validator)
+from pydantic_core import PydanticCustomError
+from stdnum.cn import uscc as stdnum_uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from . import codes
+from .errors import FieldError
+
+SEQ_NO_RE = re.compile(r"^[IE]\d{17}$")
+ENTRY_ID_RE = re.compile(r"^\d{18}$")
+MAX_GOODS = 50  # a declaration carries at most 50 goods items
+
+
+class DeclarationStatus(StrEnum):
+    TEMP_SAVED = "temp_saved"
+    DECLARED = "declared"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    RELEASED = "released"
+    CLOSED = "closed"
+
+
+STATUS_LABELS = {"temp_saved": "暂存", "declared": "已申报", "accepted": "海关入库成功",
+                 "rejected": "退单", "released": "放行", "closed": "结关"}
+
+
+class TaxStatus(StrEnum):
+    NOT_REQUIRED = "not_required"
+    UNCONFIRMED = "unconfirmed"
+    CONFIRMED = "confirmed"
+
+
+# ---- field validators (raise PydanticCustomError: `type` picks the bilingual message) ----
+
+def _code_in(table_name: str):
+    def check(value: str) -> str:
+        stored = codes.normalize(table_name, value)
+        if stored is None:
+            raise PydanticCustomError("code_table", "not in code table {table}",
+                                      {"table": table_name, "value": value})
+        return stored
+    return AfterValidator(check)
+
+
+def _check_uscc(value: str) -> str:
+    value = value.strip().upper()
+    try:
+        return stdnum_uscc.validate(value)
+    except StdnumError as exc:
+        raise PydanticCustomError("uscc", "invalid unified social credit code: {reason}",
+                                  {"reason": type(exc).__name__}) from exc
+
+
+def _pattern(regex: str, what: str):
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise PydanticCustomError("form", "must be {what}", {"what": what})
+        return value
+    return AfterValidator(check)
+
+
+Str = Annotated[str, StringConstraints(strip_whitespace=True)]
+EntCode = Annotated[Str, _pattern(r"[0-9A-Z]{10}", "ent_code")]
+Uscc = Annotated[Str, AfterValidator(_check_uscc)]
+CustomsCode = Annotated[Str, _pattern(r"\d{4}", "customs_code")]
+HsCode = Annotated[Str, _pattern(r"\d{10}", "hs_code")]
+SeqNo = Annotated[Str, _pattern(SEQ_NO_RE.pattern[1:-1], "seq_no")]
+
+
+def _no_float(value: Any) -> Any:
+    # The contract sends decimals as strings: a JSON float may already have lost digits.
+    if isinstance(value, float):
+        raise PydanticCustomError("decimal_as_string", "decimals travel as strings")
+    return value
+
+
+def Dec(max_digits: int, places: int, positive: bool = True):  # noqa: N802 - reads as a type
+    return Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0 if positive else None, ge=None if positive else 0,
+                                    max_digits=max_digits, decimal_places=places,
+                                    allow_inf_nan=False)]
+
+
+def Text(max_len: int):  # noqa: N802
+    return Annotated[Str, StringConstraints(max_length=max_len)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Party(_Model):
+    """An enterprise on the form: 10-digit customs code and/or 18-char USCC, and a name."""
+
+    code: EntCode | None = None
+    uscc: Uscc | None = None
+    name: Text(70) | None = None
+
+    @model_validator(mode="after")
+    def _code_or_uscc(self) -> "Party":
+        if not self.code and not self.uscc:
+            raise PydanticCustomError("party_id", "code or uscc is required")
+        return self
+
+
+class Fee(_Model):
+    """Freight or insurance: mark 1 rate, 2 unit price, 3 total."""
+
+    mark: Literal["1", "2", "3"]
+    rate: Dec(19, 5)
+    currency: Annotated[Str, _code_in("currency")] | None = None
+
+
+class GoodsItem(_Model):
+    g_no: int = Field(ge=1, le=MAX_GOODS)
+    code_ts: HsCode
+    g_name: Text(255) = Field(min_length=1)
+    g_model: Text(255) = ""
+    qty: Dec(19, 5)
+    unit: Annotated[Str, _code_in("unit")]
+    first_qty: Dec(19, 5) | None = None
+    first_unit: Annotated[Str, _code_in("unit")] | None = None
+    second_qty: Dec(19, 5) | None = None
+    second_unit: Annotated[Str, _code_in("unit")] | None = None
+    decl_price: Dec(19, 4)
+    decl_total: Dec(17, 2)
+    currency: Annotated[Str, _code_in("currency")]
+    origin_country: Annotated[Str, _code_in("country")]
+    destination_country: Annotated[Str, _code_in("country")]
+    duty_mode: Annotated[Str, _code_in("duty_mode")] = "1"
+
+
+class Container(_Model):
+    container_id: Text(32) = Field(min_length=1)
+    container_md: Text(10) | None = None
+    goods_no: Text(255) | None = None
+    lcl_flag: Literal["0", "1"] | None = None
+    container_wt: Dec(17, 5) | None = None
+
+
+class Document(_Model):
+    edoc_code: Annotated[Str, _code_in("edoc_code")]
+    edoc_no: Text(64) = Field(min_length=1)
+
+
+DeclarationType = Literal["general", "with_list", "paperless", "list_paperless", "paperless_clearance"]
+
+
+class DeclarationContent(_Model):
+    """What a broker fills in: head, goods, containers, documents. No state."""
+
+    seq_no: SeqNo | None = None
+    ie_flag: Literal["I", "E"]
+    declaration_type: DeclarationType = "general"
+    two_step: bool = False
+    self_pay: bool = False
+    summarized_tax: bool = False
+    declare_customs: CustomsCode
+    ie_port: CustomsCode
+    ie_date: date | None = None
+    agent: Party
+    consignee: Party
+    owner: Party | None = None
+    bill_no: Text(50) | None = None
+    transport_mode: Annotated[Str, _code_in("transport_mode")]
+    traf_name: Text(100) | None = None
+    voyage_no: Text(32) | None = None
+    trade_mode: Annotated[Str, _code_in("trade_mode")]
+    cut_mode: Annotated[Str, _pattern(r"\d{3}", "cut_mode")] | None = None
+    trans_mode: Annotated[Str, _code_in("trans_mode")]
+    trade_country: Annotated[Str, _code_in("country")]
+    depart_country: Annotated[Str, _code_in("country")] | None = None
+    freight: Fee | None = None
+    insurance: Fee | None = None
+    pack_no: int = Field(ge=1, le=99_999_999)
+    wrap_type: Annotated[Str, _code_in("wrap_type")]
+    gross_wt: Dec(17, 5)
+    net_wt: Dec(17, 5)
+    note: Text(500) = ""
+    goods: list[GoodsItem] = Field(min_length=1, max_length=MAX_GOODS)
+    containers: list[Container] = Field(default_factory=list, max_length=999)
+    documents: list[Document] = Field(default_factory=list, max_length=99)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "DeclarationContent":
+        if self.seq_no and self.seq_no[0] != self.ie_flag:
+            raise PydanticCustomError("seq_no_flag", "seq_no must start with ie_flag")
+        numbers = [g.g_no for g in self.goods]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise PydanticCustomError("g_no_sequence", "goods g_no must run 1, 2, 3 … without gaps")
+        return self
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+# ---- bilingual messages for pydantic error types ------------------------------------------
+
+_FIELD_ZH = {
+    "seq_no": "统一编号", "entry_id": "海关编号", "ie_flag": "进出口标志", "declaration_type": "报关单类型",
+    "declare_customs": "申报地海关", "ie_port": "进出境关别", "ie_date": "进出口日期", "agent": "申报单位",
+    "consignee": "境内收发货人", "owner": "消费使用/生产销售单位", "bill_no": "提运单号",
+    "transport_mode": "运输方式", "traf_name": "运输工具名称", "voyage_no": "航次号", "trade_mode": "监管方式",
+    "cut_mode": "征免性质", "trans_mode": "成交方式", "trade_country": "贸易国(地区)",
+    "depart_country": "启运国(地区)", "freight": "运费", "insurance": "保费", "pack_no": "件数",
+    "wrap_type": "包装种类", "gross_wt": "毛重", "net_wt": "净重", "note": "备注", "goods": "商品",
+    "containers": "集装箱", "documents": "随附单证", "g_no": "商品序号", "code_ts": "商品编号",
+    "g_name": "商品名称", "g_model": "规格型号", "qty": "成交数量", "unit": "成交计量单位",
+    "first_qty": "法定第一数量", "first_unit": "法定第一计量单位", "second_qty": "法定第二数量",
+    "second_unit": "法定第二计量单位", "decl_price": "单价", "decl_total": "总价", "currency": "币制",
+    "origin_country": "原产国(地区)", "destination_country": "最终目的国(地区)", "duty_mode": "征免方式",
+    "container_id": "集装箱号", "container_md": "集装箱规格", "goods_no": "商品项号关系",
+    "lcl_flag": "拼箱标识", "container_wt": "集装箱自重", "edoc_code": "随附单证代码", "edoc_no": "随附单证编号",
+    "code": "海关10位编码", "uscc": "统一社会信用代码", "name": "名称", "mark": "标记", "rate": "费率/金额",
+    "two_step": "两步申报标志", "operator_cards": "操作员卡号", "batch_wait_seconds": "统计时配置",
+    "effective_by": "生效方式", "enabled": "启用标志", "from": "开始时间", "to": "结束时间",
+    "range": "快捷时间", "page_size": "每页条数", "smart_status": "智能申报状态", "status": "报关单状态", "self_pay": "自报自缴标志", "summarized_tax": "汇总征税标志",
+}
+
+_FORMS = {
+    "ent_code": ("10位海关编码(数字或大写字母)", "a 10-character customs enterprise code"),
+    "customs_code": ("4位数字关区代码", "a 4-digit customs code"),
+    "hs_code": ("10位数字商品编号", "a 10-digit HS code"),
+    "seq_no": ("18位统一编号(I/E+17位数字)", "an 18-character seq_no: I or E and 17 digits"),
+    "cut_mode": ("3位数字征免性质代码", "a 3-digit levy kind code"),
+}
+
+
+_CUSTOM = {
+    "party_id": ("海关10位编码与统一社会信用代码至少填写一项", "needs a code or a uscc"),
+    "seq_no_flag": ("统一编号首字母须与进出口标志一致", "seq_no must start with the ie_flag"),
+    "g_no_sequence": ("商品序号须从1开始连续编号", "goods g_no must run 1, 2, 3 … without gaps"),
+    "config_agent": ("按企业生效时须填写申报单位", "agent is required when effective_by is enterprise"),
+    "config_cards": ("按用户生效时须填写操作员卡号", "operator_cards is required when effective_by is user"),
+    "config_cards_dup": ("操作员卡号重复", "operator_cards has duplicates"),
+    "decimal_as_string": ("须以字符串传递数值，如 \"12.5\"", "decimals must be sent as strings, e.g. \"12.5\""),
+    "range_and_dates": ("快捷时间范围与起止时间不能同时填写", "give range or from/to, not both"),
+}
+
+_USCC_REASONS = {
+    "InvalidChecksum": ("校验码不正确", "has a wrong check character"),
+    "InvalidLength": ("须为18位", "must be 18 characters"),
+    "InvalidFormat": ("格式不正确", "is not in the USCC format"),
+    "InvalidComponent": ("含有不合法的登记管理部门或机构类别代码", "has an invalid registration or kind code"),
+}
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not str(part).startswith(("function-", "constrained-")):
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _reason(err: dict[str, Any]) -> tuple[str, str]:
+    t, ctx, inp = err["type"], err.get("ctx") or {}, err.get("input")
+    if t == "missing":
+        return "必填", "is required"
+    if t == "extra_forbidden":
+        return "不是可接受的字段", "is not a known field"
+    if t == "code_table":
+        zh, en = codes.TABLE_LABELS[ctx["table"]]
+        return f"“{ctx['value']}”不在{zh}代码表中", f"'{ctx['value']}' is not a {en} code"
+    if t == "uscc":
+        return _USCC_REASONS.get(ctx.get("reason"), _USCC_REASONS["InvalidFormat"])
+    if t == "form":
+        return _FORMS.get(ctx["what"], (ctx["what"], ctx["what"]))[0] + "格式不正确", \
+            "must be " + _FORMS.get(ctx["what"], (ctx["what"], ctx["what"]))[1]
+    if t in _CUSTOM:
+        return _CUSTOM[t]
+    if t in ("string_too_long",):
+        return f"长度不能超过{ctx['max_length']}", f"must be at most {ctx['max_length']} characters"
+    if t in ("string_too_short", "too_short"):
+        return "不能为空", "must not be empty"
+    if t == "too_long":
+        return f"最多{ctx.get('max_length')}项", f"must have at most {ctx.get('max_length')} items"
+    if t in ("greater_than", "greater_than_equal"):
+        return "必须为正数", "must be positive"
+    if t == "less_than_equal":
+        return f"不能大于{ctx['le']}", f"must be at most {ctx['le']}"
+    if t == "decimal_max_places":
+        return f"小数位不能超过{ctx['decimal_places']}位", f"must have at most {ctx['decimal_places']} decimal places"
+    if t in ("decimal_max_digits", "decimal_whole_digits"):
+        return "数值位数超出报文精度", "has more digits than the customs message allows"
+    if t.startswith(("decimal", "float")):
+        return "须为数值(以字符串传递)", "must be a decimal number (sent as a string)"
+    if t.startswith("int"):
+        return "须为整数", "must be a whole number"
+    if t.startswith("bool"):
+        return "须为 true 或 false", "must be true or false"
+    if t.startswith("date"):
+        return "须为日期 YYYY-MM-DD", "must be a date YYYY-MM-DD"
+    if t == "literal_error":
+        return f"取值须为 {ctx.get('expected')}", f"must be one of {ctx.get('expected')}"
+    if t.startswith(("string", "model", "dict", "list")):
+        return "类型不正确", f"has the wrong type ({type(inp).__name__})"
+    return err.get("msg", t), err.get("msg", t)
+
+
+def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
+    out = []
+    for err in exc.errors(include_url=False):
+        path = field_path(err["loc"])
+        full = f"{prefix}.{path}" if prefix and path else (prefix or path)
+        leaf = next((str(p) for p in reversed(err["loc"]) if isinstance(p, str) and p in _FIELD_ZH), "")
+        zh, en = _reason(err)
+        label = f"{_FIELD_ZH.get(leaf, leaf)}({full})" if full else "记录"
+        out.append(FieldError(full or "(record)", f"{label}{zh}", f"{full or 'record'} {en}"))
+    return out
+
+
+def parse_content(raw: Any) -> tuple[DeclarationContent | None, list[FieldError]]:
+    """Validate one raw declaration: the content, or every reason it was refused."""
+    if not isinstance(raw, dict):
+        return None, [FieldError("(record)", "每条报关单须为JSON对象", "each declaration must be a JSON object")]
+    try:
+        return DeclarationContent.model_validate(raw), []
+    except ValidationError as exc:
+        return None, field_errors(exc)
+
+
+# ---- the record: content + state ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Declaration:
+    """A stored declaration: the broker's content plus everything this service tracks."""
+
+    content: DeclarationContent
+    seq_no: str
+    owner_ent: str  # the enterprise that imported it (its customs code)
+    created_by: str  # operator card that created it
+    created_at: datetime
+    updated_at: datetime
+    status: DeclarationStatus = DeclarationStatus.TEMP_SAVED
+    entry_id: str | None = None
+    smart_mark: bool = False
+    marked_by: str | None = None
+    marked_at: datetime | None = None
+    smart_status: str = "pending"
+    waiting_reason: str | None = None
+    tax_status: TaxStatus = TaxStatus.NOT_REQUIRED
+    batch_no: str | None = None
+    config_id: str | None = None
+    config_name: str | None = None
+    card_no: str | None = None  # the card of the latest operation (操作员卡号 column)
+    version: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ie_flag(self) -> str:
+        return self.content.ie_flag
+
+    def with_changes(self, **changes: Any) -> "Declaration":
+        return replace(self, **changes)
+
+    def parties(self) -> tuple[Party, Party]:
+        return self.content.agent, self.content.consignee
+
+    def as_json(self) -> dict[str, Any]:
+        body = self.content.as_json()
+        body.update(
+            seq_no=self.seq_no, entry_id=self.entry_id, status=self.status.value,
+            status_label=STATUS_LABELS.get(self.status.value), smart_mark=self.smart_mark,
+            marked_by=self.marked_by, marked_at=_iso(self.marked_at), smart_status=self.smart_status,
+            waiting_reason=self.waiting_reason, tax_status=self.tax_status.value,
+            batch_no=self.batch_no, config_name=self.config_name, created_by=self.created_by,
+            card_no=self.card_no,
+            created_at=_iso(self.created_at), updated_at=_iso(self.updated_at),
+        )
+        return body
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
+
+
+def initial_tax_status(content: DeclarationContent) -> TaxStatus:
+    # 自报自缴 declarations need a tax confirmation before they may be declared.
+    return TaxStatus.UNCONFIRMED if content.self_pay else TaxStatus.NOT_REQUIRED

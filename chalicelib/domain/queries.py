@@ -1,0 +1,102 @@
+"""The declaration query (marking and query screens): filters, time ranges, pages."""
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, time, timedelta, timezone
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+from .declaration import CustomsCode, Declaration, _Model
+
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving in China
+Range = Literal["today", "week", "month", "3months"]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class DeclarationQuery(_Model):
+    enterprise_type: Literal["agent", "consignee"] = "agent"
+    declaration_type: str | None = None
+    ie_flag: Literal["I", "E"] | None = None
+    declare_customs: CustomsCode | None = None
+    smart_mark: bool | None = None
+    status: str | None = None
+    smart_status: Literal["pending", "in_progress", "succeeded", "failed"] | None = None
+    seq_no: Short | None = None
+    entry_id: Short | None = None
+    consignee: Short | None = None  # 10-digit code or 18-char USCC
+    bill_no: Short | None = None
+    transport_mode: Short | None = None
+    card_no: Short | None = None
+    batch_no: Short | None = None
+    config_name: Short | None = None
+    from_: datetime | None = Field(default=None, alias="from")
+    to: datetime | None = None
+    range: Range | None = None
+    page_size: int = Field(default=10, ge=1, le=100)
+    cursor: str | None = None
+
+    model_config = _Model.model_config | {"populate_by_name": True}
+
+    @model_validator(mode="after")
+    def _range_or_dates(self) -> "DeclarationQuery":
+        if self.range and (self.from_ or self.to):
+            raise PydanticCustomError("range_and_dates", "give range or from/to, not both")
+        return self
+
+    @property
+    def exact(self) -> bool:
+        """Exact-number fields need no time range (seed: 底色为黄色的字段无需联合时间查询)."""
+        return bool(self.seq_no or self.entry_id or self.bill_no)
+
+    def window(self, now: datetime) -> tuple[datetime, datetime] | None:
+        """The UTC time window on updated_at, or None when the query needs none."""
+        if self.exact and not (self.range or self.from_ or self.to):
+            return None
+        if self.from_ or self.to:
+            start = _aware(self.from_) if self.from_ else datetime(2000, 1, 1, tzinfo=timezone.utc)
+            end = _aware(self.to) if self.to else now
+            return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+        return quick_range(self.range or "3months", now)
+
+    def matches(self, decl: Declaration) -> bool:
+        """Every filter but the enterprise and the time window (those are the index's keys)."""
+        c = decl.content
+        checks = [
+            (self.declaration_type, c.declaration_type), (self.ie_flag, c.ie_flag),
+            (self.declare_customs, c.declare_customs), (self.status, decl.status.value),
+            (self.smart_status, decl.smart_status), (self.seq_no, decl.seq_no),
+            (self.entry_id, decl.entry_id), (self.bill_no, c.bill_no),
+            (self.transport_mode, c.transport_mode), (self.card_no, decl.card_no),
+            (self.batch_no, decl.batch_no), (self.config_name, decl.config_name),
+        ]
+        if any(want is not None and want != have for want, have in checks):
+            return False
+        if self.smart_mark is not None and self.smart_mark != decl.smart_mark:
+            return False
+        if self.consignee and self.consignee not in (c.consignee.code, c.consignee.uscc):
+            return False
+        return True
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=CHINA_TZ)  # people type China time
+
+
+def quick_range(name: str, now: datetime) -> tuple[datetime, datetime]:
+    local = now.astimezone(CHINA_TZ)
+    midnight = datetime.combine(local.date(), time(), CHINA_TZ)
+    if name == "today":
+        start = midnight
+    elif name == "week":
+        start = midnight - timedelta(days=local.weekday())
+    elif name == "month":
+        start = midnight.replace(day=1)
+    else:  # 3months: the same day three months back
+        month, year = local.month - 3, local.year
+        if month < 1:
+            month, year = month + 12, year - 1
+        day = min(local.day, calendar.monthrange(year, month)[1])
+        start = midnight.replace(year=year, month=month, day=day)
+    return start.astimezone(timezone.utc), now.astimezone(timezone.utc)

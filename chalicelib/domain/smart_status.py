@@ -1,0 +1,39 @@
+"""The smart status (智能申报状态) state machine of a declaration.
+
+Every move is checked here and then written with a condition on the old state, so two workers
+can never both move the same declaration (see adapters/declaration_repository.py).
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SmartStatus(StrEnum):
+    PENDING = "pending"          # 待申报
+    IN_PROGRESS = "in_progress"  # 申报中
+    SUCCEEDED = "succeeded"      # 申报成功(自动)
+    FAILED = "failed"            # 申报失败
+
+
+LABELS = {"pending": "待申报", "in_progress": "申报中", "succeeded": "申报成功(自动)", "failed": "申报失败"}
+
+WAITING_REASONS = ("manifest", "arrival", "tax", "advisory", "customs_unavailable")
+
+TRANSITIONS: dict[SmartStatus, frozenset[SmartStatus]] = {
+    SmartStatus.PENDING: frozenset({SmartStatus.IN_PROGRESS}),
+    # in progress: declared, refused, or released back to the pool (waiting, customs down, timed out)
+    SmartStatus.IN_PROGRESS: frozenset({SmartStatus.SUCCEEDED, SmartStatus.FAILED, SmartStatus.PENDING}),
+    SmartStatus.FAILED: frozenset({SmartStatus.PENDING}),  # only through "continue"
+    SmartStatus.SUCCEEDED: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    pass
+
+
+def check_transition(current: str, target: str) -> SmartStatus:
+    cur, tgt = SmartStatus(current), SmartStatus(target)
+    if tgt not in TRANSITIONS[cur]:
+        raise IllegalTransition(f"smart status cannot move from {cur} to {tgt}")
+    return tgt

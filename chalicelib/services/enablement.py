@@ -1,0 +1,42 @@
+"""Use case: read the notice and the enterprise's enablement; accept the notice (legal card only)."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain import errors
+from chalicelib.domain.enablement import Enablement, notice
+from chalicelib.domain.identity import Identity
+
+from .ports import Clock, EnterpriseRepository
+
+
+def get_enablement(identity: Identity, enterprises: EnterpriseRepository) -> dict[str, Any]:
+    record = enterprises.get(identity.ent_code)
+    return _view(identity, record)
+
+
+def accept_notice(identity: Identity, accept: bool, enterprises: EnterpriseRepository,
+                  clock: Clock) -> dict[str, Any]:
+    if not identity.is_legal:
+        raise errors.legal_card_required("智能辅助申报启用", "enable smart declaration")
+    if accept is not True:
+        raise errors.DomainError("notice_not_accepted", "须确认用户须知后方可启用",
+                                 "accept_notice must be true to enable", kind="bad_request")
+    record = enterprises.enable(Enablement(identity.ent_code, identity.ent_uscc, identity.card_no, clock()))
+    return _view(identity, record)
+
+
+def require_enabled(identity: Identity, enterprises: EnterpriseRepository) -> None:
+    if enterprises.get(identity.ent_code) is None:
+        raise errors.not_enabled()
+
+
+def _view(identity: Identity, record: Enablement | None) -> dict[str, Any]:
+    return {
+        "ent_code": identity.ent_code,
+        "enabled": record is not None,
+        "accepted_by": record.accepted_by if record else None,
+        "accepted_at": record.accepted_at.isoformat(timespec="seconds").replace("+00:00", "Z") if record else None,
+        "notice_version": record.notice_version if record else None,
+        "notice": notice(),
+    }

@@ -1,0 +1,102 @@
+"""Shared fixtures. One moto server per test session (a mock_aws start would wipe shared state);
+integration tests reset it and recreate the template's tables before each test."""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from infra import local_aws
+
+local_aws.local_credentials()
+os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = local_aws.LOCAL_REGION
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "smartdecl-test")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SmartDeclarationTest")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    server, endpoint = local_aws.start_moto()
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_endpoint: str) -> str:
+    """A clean local AWS with every table of template.yaml."""
+    local_aws.reset_moto(moto_endpoint)
+    local_aws.provision()
+    return moto_endpoint
+
+
+@pytest.fixture
+def clock():
+    from tests.factories import FixedClock
+    return FixedClock()
+
+
+@pytest.fixture
+def container(aws, clock):
+    """The API's wiring on local AWS, with a fixed clock and the test JWT secret."""
+    from chalicelib.api.container import Container, use_container
+    from chalicelib.config import Settings
+    from tests.factories import JWT_SECRET
+
+    ctx = Container(Settings(jwt_secret=JWT_SECRET), clock=clock)
+    use_container(ctx)
+    yield ctx
+    use_container(None)
+
+
+class Api:
+    """Chalice's test client with a bearer token and JSON helpers."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None,
+             headers: dict[str, str] | None = None, raw: bytes | None = None,
+             content_type: str = "application/json"):
+        from tests.factories import token as make_token
+        hdrs = {"Content-Type": content_type}
+        if token != "":
+            hdrs["Authorization"] = f"Bearer {token or make_token()}"
+        hdrs.update(headers or {})
+        data = raw if raw is not None else (json.dumps(body, ensure_ascii=False).encode() if body is not None else b"")
+        response = getattr(self.client.http, method.lower())(path, headers=hdrs, body=data)
+        response.json = json.loads(response.body) if response.body else None
+        return response
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.call("PUT", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)
+
+
+@pytest.fixture
+def api(container):
+    from chalice.test import Client
+
+    from app import app
+    with Client(app) as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def enabled_api(api):
+    """The API with enterprises A and B both enabled."""
+    from tests.factories import ENT_B, token
+    assert api.post("/enablement", {"accept_notice": True}).status_code == 200
+    assert api.post("/enablement", {"accept_notice": True}, token=token(ENT_B)).status_code == 200
+    return api

@@ -1,0 +1,81 @@
+"""Factories for test data: make_declaration_body(**overrides), make_identity(...), tokens, configs."""
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from chalicelib.domain.identity import Identity
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "examples"
+ROOT = Path(__file__).resolve().parents[1]
+
+# Enterprise A: the example's declaring unit (and consignee). Enterprise B: another tenant.
+ENT_A = {"code": "1108919038", "uscc": "91110000600037341L", "name": "中国大恒(集团)有限公司"}
+ENT_B = {"code": "3101234567", "uscc": "91310000MA1FL4CT3U", "name": "上海某某报关有限公司"}
+JWT_SECRET = "test-secret-for-unit-and-integration-tests"
+
+_DECLARATION = {
+    "ie_flag": "I", "declaration_type": "general", "two_step": False, "self_pay": True,
+    "summarized_tax": False, "declare_customs": "0101", "ie_port": "0101", "ie_date": "2024-03-20",
+    "agent": dict(ENT_A), "consignee": dict(ENT_A), "owner": dict(ENT_A), "bill_no": "CS2024022501",
+    "transport_mode": "5", "traf_name": "CA986", "voyage_no": "20240320", "trade_mode": "0110",
+    "cut_mode": "101", "trans_mode": "1", "trade_country": "USA", "depart_country": "USA",
+    "freight": None, "insurance": None, "pack_no": 10, "wrap_type": "22", "gross_wt": "1250.5",
+    "net_wt": "1180", "note": "",
+    "goods": [{"g_no": 1, "code_ts": "8471300000", "g_name": "便携式自动数据处理设备",
+               "g_model": "笔记本电脑|14英寸|品牌:ThinkPad|型号:X1", "qty": "100", "unit": "001",
+               "first_qty": "100", "first_unit": "001", "decl_price": "820.00", "decl_total": "82000.00",
+               "currency": "USD", "origin_country": "USA", "destination_country": "CHN", "duty_mode": "1"}],
+    "containers": [], "documents": [{"edoc_code": "00000001", "edoc_no": "INV-2024-0320"}],
+}
+
+
+def make_declaration_body(**overrides: Any) -> dict[str, Any]:
+    """The canonical example declaration (shared/examples/declaration.json, without seq_no)."""
+    body = copy.deepcopy(_DECLARATION)
+    body.update(copy.deepcopy(overrides))
+    return body
+
+
+def shared_example(name: str) -> dict[str, Any]:
+    data = json.loads((SHARED / name).read_text(encoding="utf-8"))
+    data.pop("_comment", None)
+    return data
+
+
+def make_identity(ent: dict[str, str] = ENT_A, role: str = "legal", card_no: str = "8911020000108") -> Identity:
+    return Identity(ent_code=ent["code"], ent_uscc=ent["uscc"], role=role, card_no=card_no,
+                    sub=f"{ent['code']}:{card_no}")
+
+
+def make_config_body(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "name": "大恒企业进口", "enabled": True, "ie_flag": "I", "effective_by": "enterprise",
+        "agent": dict(ENT_A), "consignee": dict(ENT_A), "operator_cards": [], "auxiliary_confirm": True,
+        "auto_agency_agreement": True, "require_manifest": True, "require_arrival": False,
+        "compare_manifest": True, "batch_wait_seconds": 60,
+    }
+    body.update(copy.deepcopy(overrides))
+    return body
+
+
+def token(ent: dict[str, str] = ENT_A, role: str = "legal", card_no: str = "8911020000108", **kw: Any) -> str:
+    from chalicelib.adapters.tokens import issue_token
+    return issue_token(JWT_SECRET, ent_code=ent["code"], ent_uscc=ent["uscc"], role=role, card_no=card_no, **kw)
+
+
+class FixedClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime = datetime(2024, 3, 21, 3, 7, 21, tzinfo=timezone.utc)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+        self.now += timedelta(**delta)
