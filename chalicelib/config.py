@@ -23,6 +23,7 @@ class Settings(BaseModel):
     tables: Tables = Field(default_factory=Tables)
     auth_mode: Literal["hs256", "jwks"] = "hs256"
     jwt_secret: str | None = None
+    jwt_secret_parameter: str | None = None  # deployed hs256: an SSM SecureString name
     jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
@@ -42,6 +43,7 @@ class Settings(BaseModel):
             tables=tables,
             auth_mode=env.get("SMARTDECL_AUTH_MODE", "hs256"),
             jwt_secret=env.get("SMARTDECL_JWT_SECRET") or None,
+            jwt_secret_parameter=env.get("SMARTDECL_JWT_SECRET_PARAMETER") or None,
             jwks_url=env.get("SMARTDECL_JWKS_URL") or None,
             jwt_issuer=env.get("SMARTDECL_JWT_ISSUER") or None,
             jwt_audience=env.get("SMARTDECL_JWT_AUDIENCE") or None,

@@ -20,6 +20,8 @@ class TokenVerifier:
                  issuer: str | None = None, audience: str | None = None) -> None:
         if not secret and not jwks_url:
             raise ValueError("a token verifier needs a secret (hs256) or a JWKS URL")
+        if secret and len(secret.encode()) < 32:  # RFC 7518 §3.2: at least the hash size
+            raise ValueError("the HS256 secret must have at least 32 bytes")
         self._secret, self._issuer, self._audience = secret, issuer, audience
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
 

@@ -51,7 +51,11 @@ class Container:
         s = self.settings
         if s.auth_mode == "jwks":
             return TokenVerifier(jwks_url=s.jwks_url, issuer=s.jwt_issuer, audience=s.jwt_audience)
-        return TokenVerifier(secret=s.jwt_secret, issuer=s.jwt_issuer, audience=s.jwt_audience)
+        secret = s.jwt_secret
+        if not secret and s.jwt_secret_parameter:  # deployed hs256: the secret lives in SSM, never in config
+            ssm = boto3.client("ssm", region_name=s.region)
+            secret = ssm.get_parameter(Name=s.jwt_secret_parameter, WithDecryption=True)["Parameter"]["Value"]
+        return TokenVerifier(secret=secret, issuer=s.jwt_issuer, audience=s.jwt_audience)
 
 
 _container: Container | None = None

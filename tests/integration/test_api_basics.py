@@ -69,3 +69,16 @@ def test_answers_are_utf8_json_with_chinese_unescaped(api):
     assert "用户须知".encode() in response.body
     assert response.headers["Content-Type"].startswith("application/json")
     assert ENT_A["code"] in response.json["ent_code"]
+
+
+def test_deployed_hs256_secret_is_read_from_ssm(aws):
+    import boto3
+
+    from chalicelib.adapters.tokens import issue_token
+    from chalicelib.api.container import Container
+    from chalicelib.config import Settings
+
+    boto3.client("ssm").put_parameter(Name="/smartdecl/jwt-secret", Value="secret-read-from-ssm-parameter-store!", Type="SecureString")
+    ctx = Container(Settings(jwt_secret_parameter="/smartdecl/jwt-secret"))
+    identity = ctx.tokens.verify("Bearer " + issue_token("secret-read-from-ssm-parameter-store!", ent_code="1108919038", role="legal", card_no="1"))
+    assert identity.ent_code == "1108919038"

@@ -9,7 +9,7 @@ import pytest
 from chalicelib.adapters.tokens import TokenVerifier, issue_token
 from chalicelib.domain.errors import DomainError
 
-SECRET = "s3cret"
+SECRET = "unit-test-secret-of-at-least-32-bytes!"
 verifier = TokenVerifier(secret=SECRET)
 
 
@@ -41,7 +41,7 @@ def test_expired_token_is_refused():
 
 
 def test_token_signed_with_another_secret_is_refused():
-    refused(bearer(issue_token("other", ent_code="1108919038", role="legal", card_no="1")))
+    refused(bearer(issue_token("another-secret-of-at-least-32-bytes!!", ent_code="1108919038", role="legal", card_no="1")))
 
 
 def test_unsigned_token_is_refused():
@@ -62,3 +62,8 @@ def test_token_without_expiry_is_refused():
 
 def test_garbage_is_refused():
     refused("Bearer not.a.jwt")
+
+
+def test_a_short_hs256_secret_is_refused_at_start():
+    with pytest.raises(ValueError):
+        TokenVerifier(secret="short")

@@ -1,0 +1,83 @@
+"""End to end: `make run`'s stack as a subprocess, driven over HTTP only, as a person with curl would."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from infra.local_aws import free_port
+from tests.factories import ENT_B, ROOT, make_config_body
+
+SECRET = "end-to-end-test-secret-of-32-bytes-or-more"
+
+
+@pytest.fixture(scope="module")
+def stack():
+    port = free_port()
+    env = {**os.environ, "SMARTDECL_API_PORT": str(port), "SMARTDECL_JWT_SECRET": SECRET}
+    env.pop("AWS_ENDPOINT_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/health", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("local stack did not start:\n" + proc.stdout.read())
+    yield base
+    proc.terminate()
+    assert proc.wait(timeout=20) == 0, "the stack must stop cleanly"
+
+
+def bearer(role="legal", ent=("1108919038", "91110000600037341L")):
+    out = subprocess.run([sys.executable, "scripts/issue_token.py", "--ent-code", ent[0], "--uscc", ent[1],
+                          "--role", role], cwd=ROOT, env={**os.environ, "SMARTDECL_JWT_SECRET": SECRET},
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return {"Authorization": f"Bearer {out}"}
+
+
+def test_enable_configure_import_query_mark_and_unmark_over_http(stack):
+    legal, operator, other = bearer(), bearer("operator"), bearer(ent=(ENT_B["code"], ENT_B["uscc"]))
+    assert requests.post(f"{stack}/enablement", json={"accept_notice": True}, headers=legal).status_code == 200
+
+    assert requests.post(f"{stack}/configs", json=make_config_body(), headers=legal).status_code == 201
+    clash = requests.post(f"{stack}/configs", json=make_config_body(name="again"), headers=legal)
+    assert clash.status_code == 409 and "相同进出口标志" in clash.json()["message_zh"]
+    assert requests.post(f"{stack}/configs", json=make_config_body(ie_flag="E"), headers=operator).status_code == 403
+
+    body = json.loads((ROOT / "examples" / "declarations.json").read_text(encoding="utf-8"))
+    imported = requests.post(f"{stack}/declarations", json=body, headers=legal).json()
+    assert imported["rejected"] == [] and len(imported["accepted"]) == len(body["declarations"])
+    for name, media in (("declarations.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                        ("dec_message.xml", "application/xml")):
+        result = requests.post(f"{stack}/declarations/import?smart_mark=false", headers={**legal, "Content-Type": media},
+                               data=(ROOT / "examples" / name).read_bytes()).json()
+        assert result["rejected"] == [] and result["accepted"], (name, result)
+
+    unmarked = requests.get(f"{stack}/declarations", params={"smart_mark": "false", "page_size": 2}, headers=legal).json()
+    assert len(unmarked["items"]) == 2 and unmarked["next_cursor"]
+    seq_nos = [d["seq_no"] for d in unmarked["items"]]
+    assert requests.post(f"{stack}/declarations/mark", json={"seq_nos": seq_nos}, headers=operator).json()["marked"] == 2
+    result = requests.post(f"{stack}/declarations/unmark", json={"seq_nos": seq_nos}, headers=operator).json()
+    assert result["message_zh"] == "本次成功取消标记 2 条"
+
+    assert requests.get(f"{stack}/declarations", headers=other).status_code == 403  # B has not enabled
+    requests.post(f"{stack}/enablement", json={"accept_notice": True}, headers=other)
+    assert requests.get(f"{stack}/declarations", headers=other).json()["total"] == 0
+    assert requests.get(f"{stack}/declarations/{seq_nos[0]}", headers=other).status_code == 404
+
+
+def test_openapi_document_is_served(stack):
+    assert requests.get(f"{stack}/openapi.json").json()["openapi"] == "3.1.0"
+
+

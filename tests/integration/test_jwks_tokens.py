@@ -1,0 +1,66 @@
+"""Deployed mode: tokens verified against the identity provider's JWKS (served here on loopback)."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from chalicelib.adapters.tokens import TokenVerifier
+from chalicelib.domain.errors import DomainError
+
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def jwks_url():
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key()))
+    body = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+    server.shutdown()
+
+
+def sign(key, **claims):
+    base = {"sub": "u1", "ent_code": "1108919038", "role": "operator", "card_no": "2110050002046",
+            "exp": int(time.time()) + 600, "iss": "https://idp.example", "aud": "smartdecl"}
+    return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "k1"})
+
+
+def test_a_token_signed_by_the_identity_provider_is_accepted(jwks_url):
+    verifier = TokenVerifier(jwks_url=jwks_url, issuer="https://idp.example", audience="smartdecl")
+    assert verifier.verify("Bearer " + sign(KEY)).role == "operator"
+
+
+@pytest.mark.parametrize("key,claims", [(OTHER_KEY, {}), (KEY, {"iss": "https://evil.example"}),
+                                        (KEY, {"aud": "other-app"})])
+def test_tokens_from_another_key_issuer_or_audience_are_refused(jwks_url, key, claims):
+    verifier = TokenVerifier(jwks_url=jwks_url, issuer="https://idp.example", audience="smartdecl")
+    with pytest.raises(DomainError) as exc:
+        verifier.verify("Bearer " + sign(key, **claims))
+    assert exc.value.kind == "unauthenticated"
+
+
+def test_an_hs256_token_is_refused_in_jwks_mode(jwks_url):
+    verifier = TokenVerifier(jwks_url=jwks_url)
+    forged = jwt.encode({"sub": "x", "ent_code": "1108919038", "role": "legal", "card_no": "1",
+                         "exp": int(time.time()) + 60}, "a-guessed-secret-that-is-long-enough-32", algorithm="HS256", headers={"kid": "k1"})
+    with pytest.raises(DomainError):
+        verifier.verify("Bearer " + forged)

@@ -1,0 +1,107 @@
+"""The DynamoDB adapters against moto: conditional writes hold when two workers race."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from chalicelib.adapters.config_repository import DynamoConfigRepository
+from chalicelib.adapters.declaration_repository import DynamoDeclarationRepository
+from chalicelib.adapters.seq_no_allocator import DynamoSeqNoAllocator
+from chalicelib.services.import_declarations import ImportRecord, import_declarations
+from chalicelib.services.ports import ConditionFailed, UniquenessClash
+from tests.factories import FixedClock, make_declaration_body, make_identity
+
+
+@pytest.fixture
+def declarations(container):
+    return container.declarations
+
+
+def imported(container, n=1, **kw):
+    records = [ImportRecord(raw=make_declaration_body(**kw)) for _ in range(n)]
+    return import_declarations(make_identity(), records, False, container.declarations, container.seq_nos,
+                               FixedClock()).accepted
+
+
+def test_a_declaration_round_trips_through_dynamodb_unchanged(container, declarations):
+    [seq_no] = imported(container, containers=[{"container_id": "TGHU1234567", "container_md": "22G1",
+                                                "goods_no": "1", "lcl_flag": "0", "container_wt": "2200.5"}],
+                        freight={"mark": "3", "rate": "1500", "currency": "USD"})
+    decl = declarations.get(seq_no)
+    assert decl.content.containers[0].container_id == "TGHU1234567"
+    assert str(decl.content.freight.rate) == "1500"
+    assert declarations.get_many([seq_no])[seq_no] == decl
+
+
+def test_only_one_of_two_racing_mark_writes_wins(container, declarations):
+    [seq_no] = imported(container)
+    decl = declarations.get(seq_no)
+    clock = FixedClock()
+
+    def attempt(card):
+        try:
+            declarations.set_mark(decl, True, card, clock())
+            return "won"
+        except ConditionFailed:
+            return "lost"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(attempt, ["card-1", "card-2"]))
+    assert outcomes == ["lost", "won"]
+    assert declarations.get(seq_no).version == decl.version + 1
+
+
+def test_marking_puts_a_declaration_into_the_pool_index_and_unmarking_takes_it_out(container, declarations):
+    from chalicelib.adapters.dynamo_models import DeclarationModel as M
+    [seq_no] = imported(container)
+    decl = declarations.get(seq_no)
+    declarations.set_mark(decl, True, "card", FixedClock()())
+    assert [i.seq_no for i in M.pool_agent_index.query("1108919038#I")] == [seq_no]
+    declarations.set_mark(declarations.get(seq_no), False, "card", FixedClock()())
+    assert list(M.pool_agent_index.query("1108919038#I")) == []
+
+
+def test_a_stale_replace_is_refused(container, declarations):
+    [seq_no] = imported(container)
+    decl = declarations.get(seq_no)
+    declarations.replace(decl.with_changes(version=2), expected_version=1)
+    with pytest.raises(ConditionFailed):
+        declarations.replace(decl.with_changes(version=2), expected_version=1)
+
+
+def test_concurrent_seq_no_allocations_never_overlap(container):
+    allocator = DynamoSeqNoAllocator()
+    with ThreadPoolExecutor(4) as pool:
+        blocks = list(pool.map(lambda _: allocator.allocate("I", 2024, 25), range(8)))
+    numbers = [s for block in blocks for s in block]
+    assert len(numbers) == len(set(numbers)) == 200
+
+
+def test_two_racing_config_creates_for_the_same_place_leave_one(container):
+    from chalicelib.services import configs
+    from tests.factories import make_config_body
+    repo = DynamoConfigRepository(region="cn-north-1")
+
+    def attempt(name):
+        try:
+            configs.create_config(make_identity(), make_config_body(name=name), repo, FixedClock())
+            return "created"
+        except Exception as exc:  # noqa: BLE001 - we count the refusals
+            return getattr(exc, "code", type(exc).__name__)
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(attempt, ["一", "二"]))
+    assert outcomes == ["config_clash", "created"]
+    assert len(repo.list("1108919038")) == 1
+
+
+def test_uniqueness_clash_is_reported_as_such(container):
+    from chalicelib.domain.configs import Config, ConfigContent
+    from tests.factories import make_config_body
+    repo = DynamoConfigRepository(region="cn-north-1")
+    now = FixedClock()()
+    content = ConfigContent.model_validate(make_config_body())
+    repo.save(Config("a", "1108919038", content, "c", now, now), {"k"}, None, set())
+    with pytest.raises(UniquenessClash):
+        repo.save(Config("b", "1108919038", content, "c", now, now), {"k"}, None, set())
