@@ -141,11 +141,7 @@ def records_from_file(content_type: str, data: bytes, max_records: int) -> list[
 
     media = content_type.split(";")[0].strip().lower()
     if media == XLSX:
-        records = read_workbook(data)
-    elif media in XML_TYPES:
-        records = read_dec_messages(data)
-    else:
-        raise errors.unsupported_media_type(content_type, [XLSX, *XML_TYPES])
-    if len(records) > max_records:
-        raise errors.unreadable_file(f"单个文件最多{max_records}条报关单", f"at most {max_records} declarations per file")
-    return records
+        return read_workbook(data, max_records=max_records)
+    if media in XML_TYPES:
+        return read_dec_messages(data, max_records=max_records)
+    raise errors.unsupported_media_type(content_type, [XLSX, *XML_TYPES])

@@ -1,0 +1,153 @@
+"""What both readers share: value conversions, field labels, the record limit, nesting paths."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from chalicelib.domain import codes
+from chalicelib.domain.errors import FieldError
+
+MAX_RECORDS = 500  # Settings.max_import_records; callers pass theirs when it differs
+
+# Chinese label of every canonical field path a file can fill (row 1 of the Excel template,
+# and the label in read-error messages).
+FIELD_LABELS: dict[str, str] = {
+    "ref": "关联号", "seq_no": "统一编号", "ie_flag": "进出口标志", "declaration_type": "报关单类型",
+    "two_step": "两步申报", "self_pay": "自报自缴", "summarized_tax": "汇总征税",
+    "declare_customs": "申报地海关", "ie_port": "进出境关别", "ie_date": "进出口日期",
+    "agent.code": "申报单位海关编码", "agent.uscc": "申报单位统一社会信用代码", "agent.name": "申报单位名称",
+    "consignee.code": "境内收发货人海关编码", "consignee.uscc": "境内收发货人统一社会信用代码",
+    "consignee.name": "境内收发货人名称",
+    "owner.code": "消费使用/生产销售单位海关编码", "owner.uscc": "消费使用/生产销售单位统一社会信用代码",
+    "owner.name": "消费使用/生产销售单位名称",
+    "bill_no": "提运单号", "transport_mode": "运输方式", "traf_name": "运输工具名称", "voyage_no": "航次号",
+    "trade_mode": "监管方式", "cut_mode": "征免性质", "trans_mode": "成交方式", "trade_country": "贸易国(地区)",
+    "depart_country": "启运国(地区)",
+    "freight.mark": "运费标记", "freight.rate": "运费/率", "freight.currency": "运费币制",
+    "insurance.mark": "保费标记", "insurance.rate": "保费/率", "insurance.currency": "保费币制",
+    "pack_no": "件数", "wrap_type": "包装种类", "gross_wt": "毛重(千克)", "net_wt": "净重(千克)", "note": "备注",
+    "g_no": "商品序号", "code_ts": "商品编号", "g_name": "商品名称", "g_model": "规格型号",
+    "qty": "成交数量", "unit": "成交计量单位", "first_qty": "法定第一数量", "first_unit": "法定第一计量单位",
+    "second_qty": "法定第二数量", "second_unit": "法定第二计量单位", "decl_price": "单价", "decl_total": "总价",
+    "currency": "币制", "origin_country": "原产国(地区)", "destination_country": "最终目的国(地区)",
+    "duty_mode": "征免方式",
+    "container_id": "集装箱号", "container_md": "集装箱规格", "goods_no": "商品项号关系",
+    "lcl_flag": "拼箱标识", "container_wt": "集装箱自重(千克)",
+    "edoc_code": "随附单证代码", "edoc_no": "随附单证编号",
+}
+
+# EntryType (报关单类型) in the customs message → declaration_type.
+ENTRY_TYPES = {"0": "general", "L": "with_list", "W": "paperless", "D": "list_paperless",
+               "M": "paperless_clearance"}
+
+_MAX_EXPONENT = 30  # refuses "1E+999999": formatting it would build a megabyte of zeros
+_MAX_NUMBER_CHARS = 64
+_DATE_FORMS = ((re.compile(r"\d{8}"), "%Y%m%d"), (re.compile(r"\d{4}-\d{1,2}-\d{1,2}"), "%Y-%m-%d"),
+               (re.compile(r"\d{4}/\d{1,2}/\d{1,2}"), "%Y/%m/%d"), (re.compile(r"\d{4}\.\d{1,2}\.\d{1,2}"), "%Y.%m.%d"))
+
+
+class BadValue(Exception):
+    """A value that cannot be put into its field's representation (a reason in two languages)."""
+
+    def __init__(self, reason_zh: str, reason_en: str) -> None:
+        super().__init__(reason_en)
+        self.reason_zh = reason_zh
+        self.reason_en = reason_en
+
+
+def decimal_text(value: Any) -> str:
+    """A number as plain decimal text without trailing zeros: "2.00000" → "2", 17600.0 → "17600"."""
+    if isinstance(value, bool) or value is None:
+        raise BadValue("不是数值", "is not a number")
+    # str() of a float is its shortest round-trip form, so 0.1 stays "0.1", never 0.1000000000000000055…
+    text = str(value).strip().replace(",", "")
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise BadValue("数值过长", "is too long for a number")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise BadValue("不是数值", "is not a number") from None
+    if not number.is_finite() or abs(number.adjusted()) > _MAX_EXPONENT:
+        raise BadValue("不是有效数值", "is not a usable number")
+    if number.is_zero():
+        return "0"
+    return format(number.normalize(), "f")
+
+
+def whole_number(value: Any) -> int:
+    """An integer from 10, 10.0, "10" or "10.000"; a fraction or text is refused."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        number = Decimal(decimal_text(value))
+    except BadValue:
+        raise BadValue("不是整数", "is not a whole number") from None
+    if number != number.to_integral_value():
+        raise BadValue("不是整数", "is not a whole number")
+    return int(number)
+
+
+def iso_date(value: Any) -> str:
+    """A date as "YYYY-MM-DD" from a date, yyyyMMdd, YYYY-MM-DD or YYYY/MM/DD (time part ignored)."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BadValue("不是日期", "is not a date")
+    text = str(value).strip()
+    for pattern, form in _DATE_FORMS:
+        match = pattern.match(text)
+        rest = text[match.end():] if match else ""
+        # a time may follow ("20240320 10:00:00", "2024-03-20T00:00:00"), nothing else may
+        if match and (not rest or rest[0] in " T"):
+            try:
+                return datetime.strptime(match.group(), form).date().isoformat()
+            except ValueError:
+                break
+    raise BadValue("不是有效日期(应为yyyyMMdd或YYYY-MM-DD)", "is not a valid date (yyyyMMdd or YYYY-MM-DD)")
+
+
+def entry_type(value: str) -> str:
+    """declaration_type from the message's EntryType code (0/L/W/D/M) or the JSON value itself."""
+    text = value.strip()
+    if text in ENTRY_TYPES.values():
+        return text
+    if text.upper() in ENTRY_TYPES:
+        return ENTRY_TYPES[text.upper()]
+    raise BadValue("不是可识别的报关单类型(0/L/W/D/M)", "is not a known entry type (0/L/W/D/M)")
+
+
+def coded(table: str):
+    """A converter to the stored code (numeric customs codes → letters); unknown values kept as given
+    so that validation names them."""
+    def convert(value: str) -> str:
+        return codes.normalize(table, value) or value.strip()
+    return convert
+
+
+def is_zero(text: str | None) -> bool:
+    return text is not None and Decimal(text).is_zero()
+
+
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """{"agent.code": "1"} → {"agent": {"code": "1"}}."""
+    out: dict[str, Any] = {}
+    for path, value in flat.items():
+        head, _, leaf = path.rpartition(".")
+        (out.setdefault(head, {}) if head else out)[leaf] = value
+    return out
+
+
+def label(path: str) -> str:
+    """The Chinese label of a field path such as "goods[2].qty" or "agent.uscc"."""
+    bare = re.sub(r"^\w+\[\d+\]\.", "", path)
+    return FIELD_LABELS.get(bare, bare)
+
+
+def bad_value_error(path: str, where_zh: str, where_en: str, value: Any, bad: BadValue) -> FieldError:
+    shown = str(value)[:60]
+    return FieldError(path, f"{where_zh} {label(path)}({path})：“{shown}”{bad.reason_zh}",
+                      f"{where_en}: {path} '{shown}' {bad.reason_en}")
