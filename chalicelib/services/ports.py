@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from chalicelib.domain.configs import Config
+from chalicelib.domain.customs import CustomsResponse
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.enablement import Enablement
+from chalicelib.domain.logistics import ArrivalReport, Manifest
 from chalicelib.domain.queries import DeclarationQuery
 
 Clock = Callable[[], datetime]
@@ -111,3 +113,30 @@ def chunks(items: Iterable, size: int):
             batch = []
     if batch:
         yield batch
+
+
+class CustomsUnavailable(Exception):
+    """Customs could not be reached (time-outs, 5xx) even after the adapter's retries."""
+
+
+class CustomsGateway(abc.ABC):
+    """The customs side: send a DecMessage, and ask what customs knows of a ClientSeqNo."""
+
+    @abc.abstractmethod
+    def declare(self, client_seq_no: str, dec_message_xml: bytes) -> CustomsResponse:
+        """Send once (retrying only transport failures). Raises CustomsUnavailable."""
+
+    @abc.abstractmethod
+    def lookup(self, client_seq_no: str) -> CustomsResponse | None:
+        """The answer customs gave to an earlier send of this ClientSeqNo, or None if it never arrived.
+        Raises CustomsUnavailable."""
+
+
+class LogisticsGateway(abc.ABC):
+    """Manifests and arrival reports, keyed by bill_no."""
+
+    @abc.abstractmethod
+    def manifest(self, bill_no: str) -> Manifest | None: ...
+
+    @abc.abstractmethod
+    def arrival(self, bill_no: str) -> ArrivalReport | None: ...

@@ -1,0 +1,1 @@
+"""Lambda entry points of the unattended engine (SQS consumers, schedule): thin Powertools handlers."""
