@@ -16,6 +16,15 @@ class Tables(BaseModel):
     enterprises: str = "smartdecl-enterprises"
     counters: str = "smartdecl-counters"
     idempotency: str = "smartdecl-idempotency"
+    executions: str = "smartdecl-executions"
+    batches: str = "smartdecl-batches"
+    declaration_log: str = "smartdecl-declaration_log"
+
+
+class Queues(BaseModel):
+    batch_trigger: str = ""
+    validation: str = ""
+    submission: str = ""
 
 
 class Settings(BaseModel):
@@ -31,6 +40,11 @@ class Settings(BaseModel):
     max_import_body: int = 5_242_880  # below API Gateway's 10 MB and Lambda's 6 MB payload
     max_import_records: int = 500
     idempotency_ttl_seconds: int = 86_400
+    queues: Queues = Field(default_factory=Queues)
+    batch_size: int = 100
+    customs_endpoint: str | None = None
+    customs_timeout_seconds: float = 5.0
+    customs_retries: int = 3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -47,4 +61,7 @@ class Settings(BaseModel):
             jwks_url=env.get("SMARTDECL_JWKS_URL") or None,
             jwt_issuer=env.get("SMARTDECL_JWT_ISSUER") or None,
             jwt_audience=env.get("SMARTDECL_JWT_AUDIENCE") or None,
+            queues=Queues(**{name: env.get(f"SMARTDECL_{name.upper()}_QUEUE_URL", "") for name in Queues.model_fields}),
+            batch_size=int(env.get("SMARTDECL_BATCH_SIZE", "100")),
+            customs_endpoint=env.get("SMARTDECL_CUSTOMS_ENDPOINT") or None,
         )

@@ -5,6 +5,7 @@ the template declares: same names, keys and indexes.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -53,15 +54,51 @@ def reset_moto(endpoint: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).read()
 
 
-def provision(stack_name: str = LOCAL_STACK, region: str | None = None, template: dict | None = None) -> dict[str, list[str]]:
-    """Create every table of template.yaml (with TTL) in the current endpoint."""
+def provision(stack_name: str = LOCAL_STACK, region: str | None = None, template: dict | None = None) -> dict[str, dict]:
+    """Create every table (with TTL) and queue (dead-letter queues first, redrive resolved) of
+    template.yaml in the current endpoint. Returns {logical id: {"Ref": …, "Arn": …, "QueueName": …}}."""
     template = template or cfn.load()
-    dynamodb = boto3.client("dynamodb", region_name=region or os.environ.get("AWS_DEFAULT_REGION", LOCAL_REGION))
-    created = []
-    for kwargs in cfn.tables(template, stack_name):
-        dynamodb.create_table(**kwargs)
-        created.append(kwargs["TableName"])
+    region = region or os.environ.get("AWS_DEFAULT_REGION", LOCAL_REGION)
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    sqs = boto3.client("sqs", region_name=region)
+    physical: dict[str, dict] = {}
+    for (logical_id, _), kwargs in zip(cfn.resources(template, cfn.DYNAMODB_TABLE).items(),
+                                       cfn.tables(template, stack_name), strict=True):
+        arn = dynamodb.create_table(**kwargs)["TableDescription"]["TableArn"]
+        physical[logical_id] = {"Ref": kwargs["TableName"], "Arn": arn}
     for table, attribute in cfn.ttl_settings(template, stack_name).items():
         dynamodb.update_time_to_live(TableName=table,
                                      TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
-    return {"tables": created}
+    queues = cfn.resources(template, "AWS::SQS::Queue")
+    for logical_id in sorted(queues, key=lambda q: "RedrivePolicy" in queues[q].get("Properties", {})):
+        props = queues[logical_id].get("Properties", {})
+        name = cfn.substitute(props["QueueName"], {"AWS::StackName": stack_name})
+        attributes = {key: str(props[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod",
+                                                        "DelaySeconds", "ReceiveMessageWaitTimeSeconds") if key in props}
+        if "RedrivePolicy" in props:
+            redrive = props["RedrivePolicy"]
+            target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": physical[target]["Arn"],
+                                                      "maxReceiveCount": int(redrive["maxReceiveCount"])})
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        physical[logical_id] = {"Ref": url, "Arn": arn, "QueueName": name}
+    return physical
+
+
+def environment(template: dict, physical: dict[str, dict], overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """The functions' environment (Globals) with every !Ref resolved to what was created locally
+    (parameters take their defaults unless overridden)."""
+    overrides = overrides or {}
+    variables = (template.get("Globals", {}).get("Function", {}).get("Environment", {}) or {}).get("Variables", {})
+    parameters = template.get("Parameters", {})
+    env = {}
+    for name, value in variables.items():
+        if name in overrides:
+            env[name] = overrides[name]
+        elif isinstance(value, dict) and "Ref" in value:
+            ref = value["Ref"]
+            env[name] = physical[ref]["Ref"] if ref in physical else str(parameters.get(ref, {}).get("Default", ""))
+        else:
+            env[name] = str(value)
+    return env

@@ -1,7 +1,11 @@
-"""`make run`: the service on one machine.
+"""`make run`: the whole service on one machine, wired from template.yaml.
 
-moto's server plays AWS (tables created from template.yaml), and the Chalice app serves the API
-on http://127.0.0.1:8000 (SMARTDECL_API_PORT). Stops cleanly on Ctrl-C.
+- moto's server plays AWS: every table and queue of the template is created in it;
+- the customs-side simulator answers declarations and serves manifests and arrival reports;
+- the local runner plays EventBridge and the SQS event-source mappings of the template, calling
+  the same handler modules Lambda would;
+- the Chalice app serves the API on http://127.0.0.1:8000 (SMARTDECL_API_PORT).
+Every process gets the environment the template gives the functions. Ctrl-C stops it all.
 """
 from __future__ import annotations
 
@@ -12,36 +16,54 @@ import sys
 import threading
 
 from infra import local_aws
+from infra import template as cfn
 
 
 def main() -> int:
+    from chalicelib.config import DEV_JWT_SECRET
+
     api_port = int(os.environ.get("SMARTDECL_API_PORT", "8000"))
     moto_port = int(os.environ.get("SMARTDECL_MOTO_PORT", "0")) or local_aws.free_port()
-    from chalicelib.config import DEV_JWT_SECRET
+    customs_port = int(os.environ.get("SMARTDECL_CUSTOMS_PORT", "0")) or local_aws.free_port()
+    schedule_seconds = int(os.environ.get("SMARTDECL_SCHEDULE_SECONDS", "60"))
     secret = os.environ.setdefault("SMARTDECL_JWT_SECRET", DEV_JWT_SECRET)
     secret_note = " (development default; set SMARTDECL_JWT_SECRET to change it)" if secret == DEV_JWT_SECRET else ""
-    os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = os.environ.get("AWS_DEFAULT_REGION",
-                                                                                  local_aws.LOCAL_REGION)
+    region = os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = \
+        os.environ.get("AWS_DEFAULT_REGION", local_aws.LOCAL_REGION)
     os.environ.setdefault("SMARTDECL_AUTH_MODE", "hs256")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     moto, endpoint = local_aws.start_moto(moto_port)
-    created = local_aws.provision()
+    template = cfn.load()
+    physical = local_aws.provision(template=template)
+
+    from infra.customs_simulator import start_simulator
+    simulator, customs_url = start_simulator(port=customs_port)
+    os.environ.update(local_aws.environment(template, physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url}))
 
     from chalice.config import Config
     from chalice.local import LocalDevServer
 
     from app import app
+    from infra.local_runner import LocalRunner
+    runner = LocalRunner(template, physical, region=region, schedule_seconds=schedule_seconds).start()
     server = LocalDevServer(app, Config.create(chalice_stage="dev", app_name="smartdecl", chalice_app=app),
                             "127.0.0.1", api_port)
-
+    tables = [v["Ref"] for k, v in physical.items() if k.endswith("Table")]
+    queues = [v["QueueName"] for v in physical.values() if "QueueName" in v]
     print(f"""
-smartdecl local stack (region {os.environ['AWS_DEFAULT_REGION']})
-  API            http://127.0.0.1:{api_port}   (try: curl http://127.0.0.1:{api_port}/health)
-  local AWS      {endpoint}   (moto; tables: {', '.join(created['tables'])})
-  JWT secret     {secret}{secret_note}
-  a token        .venv/bin/python scripts/issue_token.py --ent-code 1108919038 --uscc 91110000600037341L --role legal
+smartdecl local stack (region {region}, wired from template.yaml)
+  API             http://127.0.0.1:{api_port}   (try: curl http://127.0.0.1:{api_port}/health)
+  customs (sim)   {customs_url}   (manifests: PUT /logistics/manifests/<bill_no>; see infra/customs_simulator/README.md)
+  local AWS       {endpoint}   (moto)
+    tables        {', '.join(tables)}
+    queues        {', '.join(queues)}
+  runner          {', '.join(sorted({m.function for m in runner.sqs_maps}))} on SQS; schedule every {schedule_seconds}s
+  JWT secret      {secret}{secret_note}
+  a token         .venv/bin/python scripts/issue_token.py --ent-code 1108919038 --uscc 91110000600037341L --role legal
 Ctrl-C stops everything.
 """, flush=True)
 
@@ -56,6 +78,8 @@ Ctrl-C stops everything.
         pass
     print("stopping…", flush=True)
     server.shutdown()
+    runner.stop()
+    simulator.shutdown()
     moto.stop()
     return 0
 

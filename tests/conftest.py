@@ -26,11 +26,10 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def aws(moto_endpoint: str) -> str:
-    """A clean local AWS with every table of template.yaml."""
+def aws(moto_endpoint: str) -> dict[str, dict]:
+    """A clean local AWS with every table and queue of template.yaml: {logical id: physical ids}."""
     local_aws.reset_moto(moto_endpoint)
-    local_aws.provision()
-    return moto_endpoint
+    return local_aws.provision()
 
 
 @pytest.fixture
@@ -42,11 +41,15 @@ def clock():
 @pytest.fixture
 def container(aws, clock):
     """The API's wiring on local AWS, with a fixed clock and the test JWT secret."""
-    from chalicelib.api.container import Container, use_container
+    from chalicelib.container import Container, use_container
     from chalicelib.config import Settings
     from tests.factories import JWT_SECRET
 
-    ctx = Container(Settings(jwt_secret=JWT_SECRET), clock=clock)
+    from infra import template as cfn
+    env = local_aws.environment(cfn.load(), aws, {"SMARTDECL_CUSTOMS_ENDPOINT": os.environ.get(
+        "SMARTDECL_TEST_CUSTOMS_ENDPOINT", "http://127.0.0.1:9")})
+    ctx = Container(Settings.from_env({**env, "SMARTDECL_JWT_SECRET": JWT_SECRET, "AWS_REGION": local_aws.LOCAL_REGION}),
+                    clock=clock)
     use_container(ctx)
     yield ctx
     use_container(None)

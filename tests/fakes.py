@@ -50,6 +50,22 @@ class FakeDeclarationRepository(DeclarationRepository):
             smart_mark=marked, marked_by=card_no if marked else None, marked_at=now if marked else None,
             card_no=card_no, updated_at=now, version=current.version + 1)
 
+    def save_state(self, declaration: Declaration, expected_version: int) -> None:
+        current = self.items.get(declaration.seq_no)
+        if current is None or current.version != expected_version:
+            raise ConditionFailed(declaration.seq_no)
+        self.items[declaration.seq_no] = declaration
+
+    def pool(self, side: str, party: str, ie_flag: str, limit: int) -> list[Declaration]:
+        hits = [d for d in self.items.values()
+                if getattr(d.content, side).code == party and d.ie_flag == ie_flag and d.smart_mark
+                and d.status == DeclarationStatus.TEMP_SAVED and d.smart_status == "pending"]
+        return sorted(hits, key=lambda d: d.updated_at)[:limit]
+
+    def overdue(self, now: datetime, limit: int = 500) -> list[str]:
+        return [d.seq_no for d in self.items.values() if d.smart_status == "in_progress"
+                and d.claim_deadline is not None and d.claim_deadline < now][:limit]
+
     def query(self, ent_code: str, query: DeclarationQuery, window) -> Page:
         side = "agent" if query.enterprise_type == "agent" else "consignee"
         hits = [d for d in self.items.values()
@@ -113,3 +129,171 @@ class FakeSeqNoAllocator(SeqNoAllocator):
         start = self.counters.get((ie_flag, year), 0)
         self.counters[(ie_flag, year)] = start + count
         return [f"{ie_flag}{year}{n:013d}" for n in range(start + 1, start + count + 1)]
+
+
+# ---- the engine's ports ----------------------------------------------------------------------
+
+from dataclasses import replace as _replace  # noqa: E402
+
+from chalicelib.domain.customs import CustomsResponse  # noqa: E402
+from chalicelib.domain.declaration_log import LogEntry  # noqa: E402
+from chalicelib.domain.executions import Batch, Execution  # noqa: E402
+from chalicelib.domain.logistics import ArrivalReport, Manifest  # noqa: E402
+from chalicelib.services.ports import (BatchRepository, Counter, CustomsGateway, CustomsUnavailable,  # noqa: E402
+                                       DeclarationLog, ExecutionRepository, LogisticsGateway, WorkQueue)
+
+
+class FakeExecutionRepository(ExecutionRepository):
+    def __init__(self, configs: FakeConfigRepository | None = None) -> None:
+        self.items: dict[str, Execution] = {}
+        self.running_configs: dict[tuple[str, str], str] = {}
+
+    def create(self, execution):
+        if any((execution.ent_code, c) in self.running_configs for c in execution.config_ids):
+            raise UniquenessClash()
+        self.running_configs.update({(execution.ent_code, c): execution.execution_id for c in execution.config_ids})
+        self.items[execution.execution_id] = execution
+
+    def get(self, execution_id):
+        return self.items.get(execution_id)
+
+    def list(self, ent_code, limit=50):
+        return sorted((e for e in self.items.values() if e.ent_code == ent_code), key=lambda e: e.started_at,
+                      reverse=True)[:limit]
+
+    def save(self, execution, expected_version):
+        current = self.items.get(execution.execution_id)
+        if current is None or current.version != expected_version:
+            raise ConditionFailed()
+        # counters and the customs flag are written separately; a save keeps them
+        self.items[execution.execution_id] = _replace(execution, total_succeeded=current.total_succeeded,
+                                                      total_failed=current.total_failed,
+                                                      customs_available=current.customs_available)
+
+    def stop(self, execution, expected_version):
+        self.save(execution, expected_version)
+        for c in execution.config_ids:
+            self.running_configs.pop((execution.ent_code, c), None)
+
+    def add_totals(self, execution_id, succeeded, failed):
+        e = self.items[execution_id]
+        self.items[execution_id] = _replace(e, total_succeeded=e.total_succeeded + succeeded,
+                                            total_failed=e.total_failed + failed)
+
+    def set_customs_available(self, execution_id, available):
+        self.items[execution_id] = _replace(self.items[execution_id], customs_available=available)
+
+    def due(self, now):
+        return [e for e in self.items.values() if e.running and e.next_batch_at and e.next_batch_at <= now]
+
+
+class FakeBatchRepository(BatchRepository):
+    def __init__(self) -> None:
+        self.items: dict[str, Batch] = {}
+
+    def create(self, batch):
+        assert batch.batch_no not in self.items
+        self.items[batch.batch_no] = batch
+
+    def get(self, batch_no):
+        return self.items.get(batch_no)
+
+    def count(self, batch_no, outcome):
+        b = self.items[batch_no]
+        self.items[batch_no] = _replace(b, **{outcome: getattr(b, outcome) + 1})
+        return self.items[batch_no]
+
+    def finish(self, batch_no, at):
+        if self.items[batch_no].finished_at is not None:
+            return False
+        self.items[batch_no] = _replace(self.items[batch_no], finished_at=at)
+        return True
+
+    def list_for_execution(self, execution_id):
+        return sorted((b for b in self.items.values() if b.execution_id == execution_id), key=lambda b: b.index)
+
+
+class FakeDeclarationLog(DeclarationLog):
+    def __init__(self) -> None:
+        self.entries: dict[str, list[LogEntry]] = {}
+
+    def append(self, entries):
+        for seq_no, entry in entries:
+            self.entries.setdefault(seq_no, []).append(entry)
+
+    def list(self, seq_no):
+        return list(self.entries.get(seq_no, []))
+
+    def gates(self, seq_no):
+        return [(e.gate, e.outcome) for e in self.entries.get(seq_no, [])]
+
+
+class FakeWorkQueue(WorkQueue):
+    def __init__(self) -> None:
+        self.triggers: list[tuple[str, int, int]] = []
+        self.validation: list[dict] = []
+        self.submission: list[dict] = []
+
+    def trigger_batch(self, execution_id, after_index, delay_seconds):
+        self.triggers.append((execution_id, after_index, delay_seconds))
+
+    def to_validation(self, messages):
+        self.validation.extend(messages)
+
+    def to_submission(self, messages):
+        self.submission.extend(messages)
+
+
+class FakeCounter(Counter):
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def next(self, name, count=1):
+        self.values[name] = self.values.get(name, 0) + count
+        return self.values[name]
+
+
+class FakeCustoms(CustomsGateway):
+    """Customs that remembers every ClientSeqNo it accepted, and can be down."""
+
+    def __init__(self) -> None:
+        self.accepted: dict[str, CustomsResponse] = {}
+        self.sent: list[str] = []
+        self.down = False
+        self.refuse: set[str] = set()
+
+    def declare(self, client_seq_no, dec_message_xml):
+        if self.down:
+            raise CustomsUnavailable("down")
+        self.sent.append(client_seq_no)
+        if client_seq_no in self.refuse:
+            return CustomsResponse(False, "1", "表头校验失败", client_seq_no)
+        response = CustomsResponse(True, "0", "申报成功", client_seq_no, f"C{len(self.accepted):017d}")
+        self.accepted.setdefault(client_seq_no, response)
+        return self.accepted[client_seq_no]
+
+    def lookup(self, client_seq_no):
+        if self.down:
+            raise CustomsUnavailable("down")
+        return self.accepted.get(client_seq_no)
+
+    @property
+    def duplicates(self) -> int:
+        return len(self.sent) - len(set(self.sent))
+
+
+class FakeLogistics(LogisticsGateway):
+    def __init__(self) -> None:
+        self.manifests: dict[str, Manifest] = {}
+        self.arrivals: dict[str, ArrivalReport] = {}
+        self.down = False
+
+    def manifest(self, bill_no):
+        if self.down:
+            raise CustomsUnavailable("down")
+        return self.manifests.get(bill_no)
+
+    def arrival(self, bill_no):
+        if self.down:
+            raise CustomsUnavailable("down")
+        return self.arrivals.get(bill_no)

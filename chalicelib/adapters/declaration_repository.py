@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import zlib
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
@@ -27,6 +28,13 @@ def party_id(code: str | None, uscc: str | None) -> str:
     return code or f"uscc:{uscc}"
 
 
+IN_FLIGHT_SHARDS = 8  # spreads the scheduler's index over partitions
+
+
+def in_flight_shard(seq_no: str) -> str:
+    return f"in_progress#{zlib.crc32(seq_no.encode()) % IN_FLIGHT_SHARDS}"
+
+
 def iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -37,6 +45,7 @@ def to_item(decl: Declaration) -> M:
     c = decl.content
     in_pool = decl.smart_mark and decl.status == DeclarationStatus.TEMP_SAVED and \
         decl.smart_status == SmartStatus.PENDING
+    in_flight = decl.smart_status == SmartStatus.IN_PROGRESS
     for name, value in dict(
         seq_no=decl.seq_no, entry_id=decl.entry_id, status=decl.status.value, smart_mark=decl.smart_mark,
         marked_by=decl.marked_by, marked_at=decl.marked_at, smart_status=decl.smart_status,
@@ -47,7 +56,11 @@ def to_item(decl: Declaration) -> M:
         agent_id=party_id(c.agent.code, c.agent.uscc), consignee_id=party_id(c.consignee.code, c.consignee.uscc),
         pool_agent=f"{party_id(c.agent.code, c.agent.uscc)}#{c.ie_flag}" if in_pool else None,
         pool_consignee=f"{party_id(c.consignee.code, c.consignee.uscc)}#{c.ie_flag}" if in_pool else None,
-        pool_since=iso(decl.marked_at or decl.updated_at) if in_pool else None,
+        pool_since=iso(decl.updated_at) if in_pool else None,  # waiting ones go to the back of the queue
+        execution_id=decl.execution_id, reason_zh=decl.reason_zh, reason_en=decl.reason_en,
+        advisories_confirmed=decl.advisories_confirmed, customs_seq_no=decl.customs_seq_no,
+        claim_deadline=iso(decl.claim_deadline) if in_flight and decl.claim_deadline else None,
+        in_flight=in_flight_shard(decl.seq_no) if in_flight and decl.claim_deadline else None,
     ).items():
         setattr(item, name, value)
     return item
@@ -75,6 +88,9 @@ def from_item(item: M) -> Declaration:
         marked_by=item.marked_by, marked_at=item.marked_at, smart_status=item.smart_status,
         waiting_reason=item.waiting_reason, tax_status=TaxStatus(item.tax_status), batch_no=item.batch_no,
         config_id=item.config_id, config_name=item.config_name, card_no=item.card_no,
+        execution_id=item.execution_id, reason_zh=item.reason_zh, reason_en=item.reason_en,
+        advisories_confirmed=item.advisories_confirmed, customs_seq_no=item.customs_seq_no,
+        claim_deadline=datetime.fromisoformat(item.claim_deadline.replace("Z", "+00:00")) if item.claim_deadline else None,
         version=int(item.version),
     )
 
@@ -146,6 +162,31 @@ class DynamoDeclarationRepository(DeclarationRepository):
             if _is_condition_failure(exc):
                 raise ConditionFailed(declaration.seq_no) from exc
             raise
+
+    def save_state(self, declaration: Declaration, expected_version: int) -> None:
+        """A smart-status transition: the whole record, if nobody moved it since `expected_version`."""
+        try:
+            to_item(declaration).save(condition=M.version == expected_version)
+        except PutError as exc:
+            if _is_condition_failure(exc):
+                raise ConditionFailed(declaration.seq_no) from exc
+            raise
+
+    def pool(self, side: str, party: str, ie_flag: str, limit: int) -> list[Declaration]:
+        """Marked, pending, temp-saved declarations of one enterprise and flag, longest waiting first."""
+        index = M.pool_agent_index if side == "agent" else M.pool_consignee_index
+        return [from_item(i) for i in index.query(f"{party}#{ie_flag}", limit=limit, page_size=min(limit, 500))]
+
+    def overdue(self, now: datetime, limit: int = 500) -> list[str]:
+        """seq_nos in progress past their claim deadline."""
+        found: list[str] = []
+        for shard in range(IN_FLIGHT_SHARDS):
+            for item in M.in_flight_index.query(f"in_progress#{shard}", M.claim_deadline < iso(now),
+                                                limit=limit - len(found)):
+                found.append(item.seq_no)
+            if len(found) >= limit:
+                break
+        return found
 
     def query(self, ent_code: str, query: DeclarationQuery, window: tuple[datetime, datetime] | None) -> Page:
         if query.seq_no:

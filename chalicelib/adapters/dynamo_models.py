@@ -11,13 +11,17 @@ Access patterns (no Scan anywhere):
 - configs of an enterprise ...................... Configs Query (ent_code, sk begins_with CONFIG#)
 - config uniqueness claims ...................... Configs items sk = CLAIM#…, conditional Put
 - enablement of an enterprise ................... Enterprises GetItem
-- seq_no counters ............................... Counters UpdateItem ADD
+- seq_no, batch_no, agreement counters .......... Counters UpdateItem ADD
+- in-progress declarations past their deadline .. in_flight (sparse, sharded)
+- executions of an enterprise / due to batch .... by_enterprise / running (sparse)
+- batches of an execution ....................... by_execution
+- log of one declaration ........................ DeclarationLog Query (seq_no)
 """
 from __future__ import annotations
 
 from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                  UnicodeAttribute, UTCDateTimeAttribute)
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
@@ -112,6 +116,12 @@ class PoolConsignee(GlobalSecondaryIndex):
     pool_since = UnicodeAttribute(range_key=True)
 
 
+class InFlight(GlobalSecondaryIndex):
+    Meta = type("Meta", (), {"index_name": "in_flight", "projection": KeysOnlyProjection()})
+    in_flight = UnicodeAttribute(hash_key=True)
+    claim_deadline = UnicodeAttribute(range_key=True)
+
+
 class DeclarationModel(Model):
     class Meta(_Meta):
         table_name = "smartdecl-declarations"
@@ -165,6 +175,13 @@ class DeclarationModel(Model):
     card_no = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UnicodeAttribute()  # ISO-8601 UTC string: the sort key of the enterprise indexes
+    execution_id = UnicodeAttribute(null=True)
+    claim_deadline = UnicodeAttribute(null=True)  # ISO UTC; also the sort key of the in_flight index
+    in_flight = UnicodeAttribute(null=True)  # "in_progress" while claimed: the scheduler's sparse index
+    reason_zh = UnicodeAttribute(null=True)
+    reason_en = UnicodeAttribute(null=True)
+    advisories_confirmed = UnicodeAttribute(null=True)
+    customs_seq_no = UnicodeAttribute(null=True)
     version = NumberAttribute()  # optimistic lock, checked by the repository
     # index keys (derived; written by the repository)
     agent_id = UnicodeAttribute()
@@ -179,6 +196,7 @@ class DeclarationModel(Model):
     by_entry_id = ByEntryId()
     pool_agent_index = PoolAgent()
     pool_consignee_index = PoolConsignee()
+    in_flight_index = InFlight()
 
 
 # ---- configs (and their uniqueness claims) ---------------------------------------------------
@@ -195,6 +213,75 @@ class ConfigModel(Model):
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
     version = NumberAttribute(null=True)
+
+
+# ---- executions, batches and the declaration log --------------------------------------------
+
+class ByEnterprise(GlobalSecondaryIndex):
+    Meta = _index_meta("by_enterprise")
+    ent_code = UnicodeAttribute(hash_key=True)
+    started_at = UnicodeAttribute(range_key=True)
+
+
+class Running(GlobalSecondaryIndex):
+    Meta = _index_meta("running")
+    running = UnicodeAttribute(hash_key=True)  # "running" while it runs: the scheduler's sparse index
+    next_batch_at = UnicodeAttribute(range_key=True)
+
+
+class ExecutionModel(Model):
+    class Meta(_Meta):
+        table_name = "smartdecl-executions"
+
+    execution_id = UnicodeAttribute(hash_key=True)
+    ent_code = UnicodeAttribute()
+    started_at = UnicodeAttribute()
+    body = UnicodeAttribute()  # the execution's fields as JSON; counters below are updated atomically
+    total_succeeded = NumberAttribute(default=0)
+    total_failed = NumberAttribute(default=0)
+    customs_available = BooleanAttribute(default=True)
+    running = UnicodeAttribute(null=True)
+    next_batch_at = UnicodeAttribute(null=True)
+    version = NumberAttribute()
+
+    by_enterprise = ByEnterprise()
+    running_index = Running()
+
+
+class ByExecution(GlobalSecondaryIndex):
+    Meta = _index_meta("by_execution")
+    execution_id = UnicodeAttribute(hash_key=True)
+    batch_index = NumberAttribute(range_key=True)
+
+
+class BatchModel(Model):
+    class Meta(_Meta):
+        table_name = "smartdecl-batches"
+
+    batch_no = UnicodeAttribute(hash_key=True)
+    execution_id = UnicodeAttribute()
+    batch_index = NumberAttribute()
+    ent_code = UnicodeAttribute()
+    config_ids = ListAttribute(of=UnicodeAttribute)
+    config_names = ListAttribute(of=UnicodeAttribute)
+    started_at = UTCDateTimeAttribute()
+    finished_at = UTCDateTimeAttribute(null=True)
+    claimed = NumberAttribute(default=0)
+    succeeded = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    released = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)
+
+    by_execution = ByExecution()
+
+
+class LogModel(Model):
+    class Meta(_Meta):
+        table_name = "smartdecl-declaration_log"
+
+    seq_no = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # "<ISO time>#<n>": the log reads in order
+    body = UnicodeAttribute()  # the entry as JSON
 
 
 # ---- enterprises (enablement) ----------------------------------------------------------------
@@ -225,6 +312,9 @@ MODELS: dict[str, type[Model]] = {
     "configs": ConfigModel,
     "enterprises": EnterpriseModel,
     "counters": CounterModel,
+    "executions": ExecutionModel,
+    "batches": BatchModel,
+    "declaration_log": LogModel,
 }
 
 # The idempotency table belongs to Powertools (key "id", TTL "expiration"); declared in template.yaml.

@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.domain import errors
 from chalicelib.domain.errors import FieldError
-from chalicelib.services import declarations, marking
+from chalicelib.services import declarations, manual_declare, marking
 from chalicelib.services.import_declarations import (XLSX, XML_TYPES, import_declarations, records_from_file,
                                                      records_from_json)
 
@@ -83,3 +83,19 @@ def _flag(value: str) -> bool:
         raise errors.invalid_request([FieldError("smart_mark", "smart_mark 须为 true 或 false",
                                                  "smart_mark must be true or false")])
     return value == "true"
+
+
+@endpoint(bp, "/declarations/{seq_no}/declare", methods=["POST"])
+def declare_by_hand(call: Call) -> dict:
+    return manual_declare.declare_by_hand(call.identity, call.params["seq_no"], call.ctx.engine, call.ctx.customs)
+
+
+@endpoint(bp, "/declarations/{seq_no}/advisories/confirm", methods=["POST"])
+def confirm_advisories(call: Call) -> dict:
+    return manual_declare.confirm_advisories(call.identity, call.params["seq_no"], call.ctx.engine)
+
+
+@endpoint(bp, "/declarations/{seq_no}/log")
+def log(call: Call) -> dict:
+    items = manual_declare.declaration_log(call.identity, call.params["seq_no"], call.ctx.engine)
+    return {"items": items, "total": len(items), "next_cursor": None}

@@ -9,7 +9,7 @@ from chalice import Response
 from chalicelib.domain.errors import DomainError
 
 STATUS = {"bad_request": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
-          "conflict": 409, "too_large": 413, "unsupported_media": 415, "unprocessable": 422}
+          "conflict": 409, "too_large": 413, "unsupported_media": 415, "unprocessable": 422, "unavailable": 503}
 
 # Chalice's own errors (405, 415, invalid JSON…) arrive as {"Code", "Message"}: same shape for all.
 _CHALICE = {

@@ -79,6 +79,21 @@ def document() -> dict[str, Any]:
         "MarkResult": {"type": "object", "properties": {
             "marked": {"type": "integer"}, "unmarked": {"type": "integer"}, "message_zh": STR, "message_en": STR,
             "refused": {"type": "array", "items": {"type": "object"}}}},
+        "Execution": {"type": "object", "properties": {
+            "execution_id": STR, "status": {"enum": ["running", "stopped"]}, "enterprise_type": STR,
+            "config_ids": {"type": "array", "items": STR}, "current_batch_no": STR,
+            "batch_index": {"type": "integer"}, "batch_succeeded": {"type": "integer"},
+            "batch_failed": {"type": "integer"}, "batches_total": {"type": "integer"},
+            "total_succeeded": {"type": "integer"}, "total_failed": {"type": "integer"},
+            "progress_percent": {"type": "integer"}, "next_batch_at": STR,
+            "countdown_seconds": {"type": ["integer", "null"]}, "customs_available": {"type": "boolean"}}},
+        "StartExecution": {"type": "object", "required": ["enterprise_type", "config_ids"],
+                           "additionalProperties": False, "properties": {
+                               "enterprise_type": {"enum": ["agent", "consignee"]},
+                               "config_ids": {"type": "array", "items": STR, "minItems": 1, "maxItems": 20}}},
+        "LogEntry": {"type": "object", "properties": {
+            "at": STR, "gate": STR, "outcome": STR, "reason_zh": STR, "reason_en": STR, "who": STR,
+            "batch_no": STR, "details": {}}},
         "Enablement": {"type": "object", "properties": {
             "ent_code": STR, "enabled": {"type": "boolean"}, "accepted_by": STR, "accepted_at": STR,
             "notice": {"type": "object"}}},
@@ -135,6 +150,25 @@ def document() -> dict[str, Any]:
                     "responses": _ok("Replaced", _ref("Declaration"))},
             "delete": {"summary": "Delete (temp-saved, not in progress)",
                        "responses": {"204": {"description": "Deleted"}}}},
+        "/declarations/{seq_no}/declare": {"parameters": [_path("seq_no")], "post": {
+            "summary": "Declare this one now, by hand, without the smart gates (the engine then skips it)",
+            "responses": _ok("Declared", _ref("Declaration"))}},
+        "/declarations/{seq_no}/advisories/confirm": {"parameters": [_path("seq_no")], "post": {
+            "summary": "A person confirms the advisory prompts (温馨提示) it raises",
+            "responses": _ok("Confirmed", _ref("Declaration"))}},
+        "/declarations/{seq_no}/log": {"parameters": [_path("seq_no")], "get": {
+            "summary": "The declaration log (申报记录): every step with time, gate, outcome, reason, who",
+            "responses": _ok("The log", page("LogEntry"))}},
+        "/executions": {
+            "get": {"summary": "Executions of the enterprise, newest first", "responses": _ok("Executions", page("Execution"))},
+            "post": {"summary": "Start: tick configs, press start once (一键启动)", "requestBody": _json(_ref("StartExecution")),
+                     "responses": _ok("Started", _ref("Execution"), "201")}},
+        "/executions/{execution_id}": {"parameters": [_path("execution_id")], "get": {
+            "summary": "Live progress: current batch, counts, countdown, customs availability",
+            "responses": _ok("Execution", _ref("Execution"))}},
+        "/executions/{execution_id}/stop": {"parameters": [_path("execution_id")], "post": {
+            "summary": "Stop: no new batch starts; declarations in flight finish",
+            "responses": _ok("Stopped", _ref("Execution"))}},
     }
     return {
         "openapi": "3.1.0",

@@ -20,7 +20,7 @@ from chalicelib.domain.identity import Identity
 from chalicelib.observability import logger
 from chalicelib.services.enablement import require_enabled
 
-from .container import Container, container
+from chalicelib.container import Container, container
 from .errors import error_response, internal_error, json_response
 
 JSON = "application/json"

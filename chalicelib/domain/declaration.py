@@ -39,6 +39,10 @@ STATUS_LABELS = {"temp_saved": "暂存", "declared": "已申报", "accepted": "�
                  "rejected": "退单", "released": "放行", "closed": "结关"}
 
 
+SMART_STATUS_LABELS = {"pending": "待申报", "in_progress": "申报中", "succeeded": "申报成功(自动)",
+                       "failed": "申报失败"}
+
+
 class TaxStatus(StrEnum):
     NOT_REQUIRED = "not_required"
     UNCONFIRMED = "unconfirmed"
@@ -362,6 +366,12 @@ class Declaration:
     config_id: str | None = None
     config_name: str | None = None
     card_no: str | None = None  # the card of the latest operation (操作员卡号 column)
+    execution_id: str | None = None  # the execution whose batch holds (or last held) it
+    claim_deadline: datetime | None = None  # in progress past this: the scheduler releases it
+    reason_zh: str | None = None  # why it waits or failed, for people
+    reason_en: str | None = None
+    advisories_confirmed: str | None = None  # fingerprint of the prompts a person confirmed
+    customs_seq_no: str | None = None  # customs' answer on acceptance
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -383,7 +393,8 @@ class Declaration:
             marked_by=self.marked_by, marked_at=_iso(self.marked_at), smart_status=self.smart_status,
             waiting_reason=self.waiting_reason, tax_status=self.tax_status.value,
             batch_no=self.batch_no, config_name=self.config_name, created_by=self.created_by,
-            card_no=self.card_no,
+            card_no=self.card_no, reason_zh=self.reason_zh, reason_en=self.reason_en,
+            smart_status_label=SMART_STATUS_LABELS.get(self.smart_status),
             created_at=_iso(self.created_at), updated_at=_iso(self.updated_at),
         )
         return body

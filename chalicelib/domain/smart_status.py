@@ -23,7 +23,8 @@ TRANSITIONS: dict[SmartStatus, frozenset[SmartStatus]] = {
     SmartStatus.PENDING: frozenset({SmartStatus.IN_PROGRESS}),
     # in progress: declared, refused, or released back to the pool (waiting, customs down, timed out)
     SmartStatus.IN_PROGRESS: frozenset({SmartStatus.SUCCEEDED, SmartStatus.FAILED, SmartStatus.PENDING}),
-    SmartStatus.FAILED: frozenset({SmartStatus.PENDING}),  # only through "continue"
+    # back to the pool only through "continue"; a person may still declare it by hand
+    SmartStatus.FAILED: frozenset({SmartStatus.PENDING, SmartStatus.IN_PROGRESS}),
     SmartStatus.SUCCEEDED: frozenset(),
 }
 

@@ -12,7 +12,9 @@ from datetime import datetime, timezone
 from chalicelib.domain.configs import Config
 from chalicelib.domain.customs import CustomsResponse
 from chalicelib.domain.declaration import Declaration
+from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.enablement import Enablement
+from chalicelib.domain.executions import Batch, Execution
 from chalicelib.domain.logistics import ArrivalReport, Manifest
 from chalicelib.domain.queries import DeclarationQuery
 
@@ -67,6 +69,18 @@ class DeclarationRepository(abc.ABC):
 
     @abc.abstractmethod
     def query(self, ent_code: str, query: DeclarationQuery, window: tuple[datetime, datetime] | None) -> Page: ...
+
+    @abc.abstractmethod
+    def save_state(self, declaration: Declaration, expected_version: int) -> None:
+        """A smart-status transition: write if nobody moved it since `expected_version` (else ConditionFailed)."""
+
+    @abc.abstractmethod
+    def pool(self, side: str, party: str, ie_flag: str, limit: int) -> list[Declaration]:
+        """Marked, pending, temp-saved declarations of one enterprise (as agent or consignee) and flag."""
+
+    @abc.abstractmethod
+    def overdue(self, now: datetime, limit: int = 500) -> list[str]:
+        """seq_nos in progress past their claim deadline."""
 
 
 class ConfigRepository(abc.ABC):
@@ -140,3 +154,82 @@ class LogisticsGateway(abc.ABC):
 
     @abc.abstractmethod
     def arrival(self, bill_no: str) -> ArrivalReport | None: ...
+
+
+class ExecutionRepository(abc.ABC):
+    @abc.abstractmethod
+    def create(self, execution: Execution) -> None:
+        """Store a new running execution and claim its configs; UniquenessClash if one already runs."""
+
+    @abc.abstractmethod
+    def get(self, execution_id: str) -> Execution | None: ...
+
+    @abc.abstractmethod
+    def list(self, ent_code: str, limit: int = 50) -> list[Execution]: ...
+
+    @abc.abstractmethod
+    def save(self, execution: Execution, expected_version: int) -> None:
+        """Write if the stored version is `expected_version` (else ConditionFailed)."""
+
+    @abc.abstractmethod
+    def stop(self, execution: Execution, expected_version: int) -> None:
+        """Mark stopped and free its configs (else ConditionFailed)."""
+
+    @abc.abstractmethod
+    def add_totals(self, execution_id: str, succeeded: int, failed: int) -> None:
+        """Atomically add a finished batch's counts to the execution's totals."""
+
+    @abc.abstractmethod
+    def set_customs_available(self, execution_id: str, available: bool) -> None:
+        """Record whether customs answered the last submission (no version check: a plain flag)."""
+
+    @abc.abstractmethod
+    def due(self, now: datetime) -> list[Execution]:
+        """Running executions whose next batch should have started by `now`."""
+
+
+class BatchRepository(abc.ABC):
+    @abc.abstractmethod
+    def create(self, batch: Batch) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, batch_no: str) -> Batch | None: ...
+
+    @abc.abstractmethod
+    def count(self, batch_no: str, outcome: str) -> Batch:
+        """Atomically add one declaration's outcome (succeeded|failed|released|skipped); the new counts."""
+
+    @abc.abstractmethod
+    def finish(self, batch_no: str, at: datetime) -> bool:
+        """Mark finished; True only for the one caller that did it."""
+
+    @abc.abstractmethod
+    def list_for_execution(self, execution_id: str) -> list[Batch]: ...
+
+
+class DeclarationLog(abc.ABC):
+    @abc.abstractmethod
+    def append(self, entries: Sequence[tuple[str, LogEntry]]) -> None:
+        """Add (seq_no, entry) lines, in one batch write where possible."""
+
+    @abc.abstractmethod
+    def list(self, seq_no: str) -> list[LogEntry]: ...
+
+
+class WorkQueue(abc.ABC):
+    """The engine's queues: batch triggers (delayed), validation, submission."""
+
+    @abc.abstractmethod
+    def trigger_batch(self, execution_id: str, after_index: int, delay_seconds: int) -> None: ...
+
+    @abc.abstractmethod
+    def to_validation(self, messages: Sequence[dict]) -> None: ...
+
+    @abc.abstractmethod
+    def to_submission(self, messages: Sequence[dict]) -> None: ...
+
+
+class Counter(abc.ABC):
+    @abc.abstractmethod
+    def next(self, name: str, count: int = 1) -> int:
+        """Atomically add `count` to counter `name`; the new value."""

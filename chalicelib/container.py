@@ -1,4 +1,6 @@
-"""The wiring of the API: settings, repositories and adapters, built once per container."""
+"""The wiring: settings, repositories and adapters, built once per Lambda container (cold start).
+
+The API and every function share it; tests swap in their own (use_container)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -45,6 +47,46 @@ class Container:
     def idempotency(self) -> IdempotentRunner:
         client = boto3.client("dynamodb", region_name=self.settings.region)
         return IdempotentRunner(self.settings.tables.idempotency, self.settings.idempotency_ttl_seconds, client)
+
+    @cached_property
+    def sqs(self):
+        return boto3.client("sqs", region_name=self.settings.region)
+
+    @cached_property
+    def queue(self):
+        from chalicelib.adapters.work_queue import SqsWorkQueue
+        q = self.settings.queues
+        return SqsWorkQueue(self.sqs, trigger_url=q.batch_trigger, validation_url=q.validation,
+                            submission_url=q.submission)
+
+    @cached_property
+    def engine(self):
+        from chalicelib.adapters.execution_repository import (DynamoBatchRepository, DynamoCounter,
+                                                              DynamoDeclarationLog, DynamoExecutionRepository)
+        from chalicelib.services.engine import Engine
+        return Engine(declarations=self.declarations, configs=self.configs,
+                      executions=DynamoExecutionRepository(region=self.settings.region),
+                      batches=DynamoBatchRepository(), log=DynamoDeclarationLog(), queue=self.queue,
+                      counter=DynamoCounter(), clock=self.clock, batch_size=self.settings.batch_size)
+
+    def _customs_endpoint(self) -> str:
+        if not self.settings.customs_endpoint:  # fail at cold start, not by waiting for ever
+            raise RuntimeError("SMARTDECL_CUSTOMS_ENDPOINT is not set")
+        return self.settings.customs_endpoint
+
+    @cached_property
+    def customs(self):
+        from chalicelib.adapters.customs_gateway import HttpCustomsGateway
+        s = self.settings
+        return HttpCustomsGateway(self._customs_endpoint(), timeout_seconds=s.customs_timeout_seconds,
+                                  retries=s.customs_retries)
+
+    @cached_property
+    def logistics(self):
+        from chalicelib.adapters.logistics_gateway import HttpLogisticsGateway
+        s = self.settings
+        return HttpLogisticsGateway(self._customs_endpoint(), timeout_seconds=s.customs_timeout_seconds,
+                                    retries=s.customs_retries)
 
     @cached_property
     def tokens(self) -> TokenVerifier:

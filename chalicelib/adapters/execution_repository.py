@@ -1,0 +1,193 @@
+"""DynamoDB repositories of the engine: executions (with their running-config claims), batches,
+the declaration log and named counters."""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.domain.executions import Batch, Execution
+from chalicelib.services.ports import (BatchRepository, ConditionFailed, Counter, DeclarationLog,
+                                       ExecutionRepository, UniquenessClash)
+
+from .declaration_repository import iso
+from .dynamo_models import BatchModel, ConfigModel, CounterModel, ExecutionModel, LogModel
+
+RUN = "RUN#"  # a Configs item: this config is in a running execution
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _execution_item(e: Execution) -> ExecutionModel:
+    body = {"enterprise_type": e.enterprise_type, "config_ids": list(e.config_ids),
+            "batch_wait_seconds": e.batch_wait_seconds, "started_by": e.started_by, "status": e.status,
+            "stopped_at": iso(e.stopped_at) if e.stopped_at else None, "batch_index": e.batch_index,
+            "current_batch_no": e.current_batch_no}
+    return ExecutionModel(execution_id=e.execution_id, ent_code=e.ent_code, started_at=iso(e.started_at),
+                          body=json.dumps(body), total_succeeded=e.total_succeeded, total_failed=e.total_failed,
+                          customs_available=e.customs_available,
+                          running="running" if e.running else None,
+                          next_batch_at=iso(e.next_batch_at) if e.running and e.next_batch_at else None,
+                          version=e.version)
+
+
+def _execution(item: ExecutionModel) -> Execution:
+    b = json.loads(item.body)
+    return Execution(
+        execution_id=item.execution_id, ent_code=item.ent_code, enterprise_type=b["enterprise_type"],
+        config_ids=tuple(b["config_ids"]), batch_wait_seconds=b["batch_wait_seconds"], started_by=b["started_by"],
+        started_at=_parse(item.started_at), status=b["status"], stopped_at=_parse(b.get("stopped_at")),
+        batch_index=b["batch_index"], current_batch_no=b.get("current_batch_no"),
+        next_batch_at=_parse(item.next_batch_at), total_succeeded=int(item.total_succeeded or 0),
+        total_failed=int(item.total_failed or 0),
+        customs_available=item.customs_available is not False,
+        version=int(item.version))
+
+
+def _failed_condition(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+class DynamoExecutionRepository(ExecutionRepository):
+    def __init__(self, region: str | None = None) -> None:
+        self._region = region
+
+    def create(self, execution: Execution) -> None:
+        try:
+            with TransactWrite(connection=Connection(region=self._region)) as tx:
+                tx.save(_execution_item(execution), condition=ExecutionModel.execution_id.does_not_exist())
+                for config_id in execution.config_ids:
+                    tx.save(ConfigModel(ent_code=execution.ent_code, sk=RUN + config_id,
+                                        execution_id=execution.execution_id),
+                            condition=ConfigModel.sk.does_not_exist())
+        except TransactWriteError as exc:
+            if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []):
+                raise UniquenessClash() from exc
+            raise
+
+    def get(self, execution_id: str) -> Execution | None:
+        try:
+            return _execution(ExecutionModel.get(execution_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def list(self, ent_code: str, limit: int = 50) -> list[Execution]:
+        return [_execution(i) for i in ExecutionModel.by_enterprise.query(ent_code, scan_index_forward=False,
+                                                                            limit=limit)]
+
+    def save(self, execution: Execution, expected_version: int) -> None:
+        # The counters are ADDed by add_totals; a whole-item save must not lose them.
+        item = _execution_item(execution)
+        actions = [ExecutionModel.body.set(item.body), ExecutionModel.version.set(execution.version)]
+        actions.append(ExecutionModel.running.set(item.running) if item.running else ExecutionModel.running.remove())
+        actions.append(ExecutionModel.next_batch_at.set(item.next_batch_at) if item.next_batch_at
+                       else ExecutionModel.next_batch_at.remove())
+        try:
+            ExecutionModel(execution_id=execution.execution_id).update(
+                actions=actions, condition=ExecutionModel.version == expected_version)
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                raise ConditionFailed(execution.execution_id) from exc
+            raise
+
+    def stop(self, execution: Execution, expected_version: int) -> None:
+        item = _execution_item(execution)
+        try:
+            with TransactWrite(connection=Connection(region=self._region)) as tx:
+                tx.update(ExecutionModel(execution_id=execution.execution_id),
+                          actions=[ExecutionModel.body.set(item.body), ExecutionModel.version.set(execution.version),
+                                   ExecutionModel.running.remove(), ExecutionModel.next_batch_at.remove()],
+                          condition=ExecutionModel.version == expected_version)
+                for config_id in execution.config_ids:
+                    tx.delete(ConfigModel(ent_code=execution.ent_code, sk=RUN + config_id),
+                              condition=ConfigModel.execution_id == execution.execution_id)
+        except TransactWriteError as exc:
+            raise ConditionFailed(execution.execution_id) from exc
+
+    def add_totals(self, execution_id: str, succeeded: int, failed: int) -> None:
+        ExecutionModel(execution_id=execution_id).update(
+            actions=[ExecutionModel.total_succeeded.add(succeeded), ExecutionModel.total_failed.add(failed)])
+
+    def set_customs_available(self, execution_id: str, available: bool) -> None:
+        ExecutionModel(execution_id=execution_id).update(actions=[ExecutionModel.customs_available.set(available)])
+
+    def due(self, now: datetime) -> list[Execution]:
+        return [_execution(i) for i in ExecutionModel.running_index.query(
+            "running", ExecutionModel.next_batch_at <= iso(now))]
+
+
+def _batch(item: BatchModel) -> Batch:
+    return Batch(batch_no=item.batch_no, execution_id=item.execution_id, ent_code=item.ent_code,
+                 index=int(item.batch_index), config_ids=tuple(item.config_ids or ()),
+                 config_names=tuple(item.config_names or ()), started_at=item.started_at,
+                 claimed=int(item.claimed), succeeded=int(item.succeeded), failed=int(item.failed),
+                 released=int(item.released), skipped=int(item.skipped), finished_at=item.finished_at)
+
+
+class DynamoBatchRepository(BatchRepository):
+    def create(self, batch: Batch) -> None:
+        BatchModel(batch_no=batch.batch_no, execution_id=batch.execution_id, batch_index=batch.index,
+                   ent_code=batch.ent_code, config_ids=list(batch.config_ids),
+                   config_names=list(batch.config_names), started_at=batch.started_at, claimed=batch.claimed,
+                   succeeded=batch.succeeded, failed=batch.failed, released=batch.released,
+                   skipped=batch.skipped, finished_at=batch.finished_at
+                   ).save(condition=BatchModel.batch_no.does_not_exist())
+
+    def get(self, batch_no: str) -> Batch | None:
+        try:
+            return _batch(BatchModel.get(batch_no, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def list_for_execution(self, execution_id: str) -> list[Batch]:
+        return [_batch(i) for i in BatchModel.by_execution.query(execution_id)]
+
+    def count(self, batch_no: str, outcome: str) -> Batch:
+        item = BatchModel(batch_no=batch_no)
+        item.update(actions=[getattr(BatchModel, outcome).add(1)],
+                    condition=BatchModel.batch_no.exists())  # ALL_NEW comes back into `item`
+        return _batch(item)
+
+    def finish(self, batch_no: str, at: datetime) -> bool:
+        try:
+            BatchModel(batch_no=batch_no).update(actions=[BatchModel.finished_at.set(at)],
+                                                 condition=BatchModel.finished_at.does_not_exist())
+            return True
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                return False
+            raise
+
+
+class DynamoDeclarationLog(DeclarationLog):
+    def append(self, entries: Sequence[tuple[str, LogEntry]]) -> None:
+        with LogModel.batch_write() as batch:
+            for n, (seq_no, entry) in enumerate(entries):
+                sk = f"{iso(entry.at)}#{n:02d}{uuid.uuid4().hex[:6]}"  # same-millisecond entries keep order
+                batch.save(LogModel(seq_no=seq_no, sk=sk, body=json.dumps(entry.as_json(), ensure_ascii=False)))
+
+    def list(self, seq_no: str) -> list[LogEntry]:
+        out = []
+        for item in LogModel.query(seq_no, consistent_read=True):
+            raw = json.loads(item.body)
+            out.append(LogEntry(at=_parse(raw["at"]), gate=raw["gate"], outcome=raw["outcome"],
+                                reason_zh=raw["reason_zh"], reason_en=raw["reason_en"], who=raw["who"],
+                                batch_no=raw.get("batch_no"), details=raw.get("details")))
+        return out
+
+
+class DynamoCounter(Counter):
+    def next(self, name: str, count: int = 1) -> int:
+        counter = CounterModel(name=name)
+        counter.update(actions=[CounterModel.value.add(count)])
+        return int(counter.value)
+
+

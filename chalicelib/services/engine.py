@@ -1,0 +1,71 @@
+"""What the engine's use cases share: their ports in one bundle, and the moves every step makes
+(one conditional write per smart-status change, a log line, an outcome counted on its batch)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.domain.declaration import Declaration
+from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.domain.smart_status import check_transition
+
+from .ports import (BatchRepository, Clock, ConditionFailed, ConfigRepository, Counter, DeclarationLog,
+                    DeclarationRepository, ExecutionRepository, WorkQueue, utc_now)
+
+MAX_SQS_DELAY = 900  # seconds; longer waits are bridged by re-sending, or by the schedule
+
+
+@dataclass
+class Engine:
+    declarations: DeclarationRepository
+    configs: ConfigRepository
+    executions: ExecutionRepository
+    batches: BatchRepository
+    log: DeclarationLog
+    queue: WorkQueue
+    counter: Counter
+    clock: Clock = utc_now
+    batch_size: int = 100
+
+    def move(self, decl: Declaration, entries: list[LogEntry], **changes: Any) -> Declaration | None:
+        """Write one transition; None when another worker moved the declaration first."""
+        if "smart_status" in changes and changes["smart_status"] != decl.smart_status:
+            check_transition(decl.smart_status, changes["smart_status"])
+        moved = decl.with_changes(updated_at=self.clock(), version=decl.version + 1, **changes)
+        try:
+            self.declarations.save_state(moved, expected_version=decl.version)
+        except ConditionFailed:
+            return None
+        if entries:
+            self.log.append([(decl.seq_no, e) for e in entries])
+        return moved
+
+    def outcome(self, batch_no: str | None, outcome: str) -> None:
+        """Count one declaration's outcome on its batch; the last one finishes the batch."""
+        if not batch_no:
+            return
+        batch = self.batches.count(batch_no, outcome)
+        if batch.done:
+            finish_batch(self, batch.batch_no)
+
+
+def finish_batch(engine: Engine, batch_no: str) -> None:
+    """Close a batch once, add its counts to the execution, and schedule the next one after the wait."""
+    now = engine.clock()
+    if not engine.batches.finish(batch_no, now):
+        return
+    batch = engine.batches.get(batch_no)
+    engine.executions.add_totals(batch.execution_id, batch.succeeded, batch.failed)
+    for _ in range(5):  # the execution may be changed meanwhile (stop, a trigger): re-read and retry
+        execution = engine.executions.get(batch.execution_id)
+        if execution is None or not execution.running or execution.batch_index != batch.index:
+            return
+        wait = execution.batch_wait_seconds
+        try:
+            engine.executions.save(execution.with_changes(next_batch_at=now + timedelta(seconds=wait),
+                                                          version=execution.version + 1), execution.version)
+        except ConditionFailed:
+            continue
+        engine.queue.trigger_batch(execution.execution_id, batch.index, min(wait, MAX_SQS_DELAY))
+        return

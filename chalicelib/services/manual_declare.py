@@ -1,0 +1,73 @@
+"""Use cases a person does on one declaration: declare it by hand now (the original way, without
+the smart gates), confirm its advisory prompts, read its log."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain import advisories as advisory_rules
+from chalicelib.domain import errors
+from chalicelib.domain.declaration import DeclarationStatus
+from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.domain.identity import Identity
+from chalicelib.domain.smart_status import SmartStatus
+
+from .declarations import get_declaration
+from .engine import Engine
+from .ports import CustomsGateway
+from .submit_declaration import send_to_customs
+
+
+def declare_by_hand(identity: Identity, seq_no: str, engine: Engine, customs: CustomsGateway) -> dict[str, Any]:
+    decl = get_declaration(identity, seq_no, engine.declarations)
+    if decl.status != DeclarationStatus.TEMP_SAVED:
+        raise errors.state_conflict("报关单不是暂存状态，不能申报", "only a temp-saved declaration can be declared",
+                                    {"status": decl.status.value})
+    if decl.smart_status == SmartStatus.IN_PROGRESS:
+        raise errors.state_conflict("报关单正在智能申报中，请稍后查看结果", "the engine is declaring it right now",
+                                    {"smart_status": decl.smart_status})
+    now, who = engine.clock(), identity.card_no
+    # Claim it exactly like a batch would, so the engine cannot take it while we send it.
+    claim = LogEntry(now, "manual", "in_progress", "手动申报开始", "declaring by hand", who)
+    claimed = engine.move(decl, [claim], smart_status=SmartStatus.IN_PROGRESS, batch_no=None, execution_id=None)
+    if claimed is None:
+        raise errors.state_conflict("报关单已被其他操作修改，请刷新后重试", "the declaration changed meanwhile; retry")
+    sent = send_to_customs(claimed, customs, engine.clock(), who)
+    if sent.response is not None and sent.response.accepted:
+        done = engine.move(claimed, [sent.entry], smart_status=SmartStatus.PENDING, status=DeclarationStatus.DECLARED,
+                           customs_seq_no=sent.response.seq_no, reason_zh="已手动申报", reason_en="declared by hand",
+                           waiting_reason=None)
+        return done.as_json() if done else get_declaration(identity, seq_no, engine.declarations).as_json()
+    engine.move(claimed, [sent.entry], smart_status=SmartStatus.PENDING, reason_zh=sent.entry.reason_zh,
+                reason_en=sent.entry.reason_en)
+    if sent.response is None:
+        raise errors.DomainError("customs_unavailable", "海关系统暂时无法连接，请稍后重试",
+                                 "customs is unreachable; try again later", kind="unavailable")
+    raise errors.DomainError("customs_refused", f"海关退回：{sent.response.message}",
+                             f"refused by customs: {sent.response.message}",
+                             {"response_code": sent.response.response_code}, kind="unprocessable")
+
+
+def confirm_advisories(identity: Identity, seq_no: str, engine: Engine) -> dict[str, Any]:
+    """A person confirms the prompts they saw; a declaration waiting for that goes back to the pool."""
+    decl = get_declaration(identity, seq_no, engine.declarations)
+    prompts = advisory_rules.advisories(decl.content)
+    if not prompts:
+        raise errors.state_conflict("该报关单没有需要确认的温馨提示", "this declaration raises no advisory prompts")
+    if decl.smart_status == SmartStatus.IN_PROGRESS:
+        raise errors.state_conflict("报关单正在智能申报中", "the engine is declaring it right now")
+    fingerprint = advisory_rules.fingerprint(prompts)
+    entry = LogEntry(engine.clock(), "advisory", "confirmed", "温馨提示已人工确认", "advisory prompts confirmed by a person",
+                     identity.card_no, decl.batch_no, [{"code": p.code, "g_no": p.g_no, "message_zh": p.message_zh}
+                                                       for p in prompts])
+    waiting = decl.waiting_reason == "advisory"
+    moved = engine.move(decl, [entry], advisories_confirmed=fingerprint,
+                        waiting_reason=None if waiting else decl.waiting_reason,
+                        reason_zh=None if waiting else decl.reason_zh, reason_en=None if waiting else decl.reason_en)
+    if moved is None:
+        raise errors.state_conflict("报关单已被其他操作修改，请刷新后重试", "the declaration changed meanwhile; retry")
+    return moved.as_json()
+
+
+def declaration_log(identity: Identity, seq_no: str, engine: Engine) -> list[dict[str, Any]]:
+    get_declaration(identity, seq_no, engine.declarations)  # tenant check
+    return [e.as_json() for e in engine.log.list(seq_no)]

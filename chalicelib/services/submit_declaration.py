@@ -1,0 +1,89 @@
+"""Use case: send a declaration that passed the gates to customs, exactly once in effect.
+
+Before sending, customs is asked whether this ClientSeqNo already arrived (a crash between the
+customs answer and our status write must not send it twice); the message sent is logged with
+its SHA-256, so what was declared can be proven later.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.customs import CustomsResponse
+from chalicelib.domain.declaration import Declaration, DeclarationStatus
+from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.domain.smart_status import SmartStatus
+from chalicelib.formats.dec_message_writer import build_dec_message
+
+from .engine import Engine
+from .ports import CustomsGateway, CustomsUnavailable
+
+
+@dataclass(frozen=True)
+class Sent:
+    response: CustomsResponse | None  # None: customs unreachable
+    entry: LogEntry
+
+
+def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, who: str = "system") -> Sent:
+    try:
+        xml = build_dec_message(decl.content, oper_type="C", client_seq_no=decl.seq_no, sign_time=now)
+    except ValueError as exc:  # e.g. a control character XML cannot carry: the broker must fix the text
+        return Sent(CustomsResponse(False, "local", str(exc), decl.seq_no),
+                    LogEntry(now, "submit", "fail", f"无法生成报关报文：{exc}", f"cannot build the customs message: {exc}",
+                             who, decl.batch_no))
+    digest = hashlib.sha256(xml).hexdigest()
+    try:
+        earlier = customs.lookup(decl.seq_no)
+        found = earlier is not None and earlier.accepted
+        response = earlier if found else customs.declare(decl.seq_no, xml)
+    except CustomsUnavailable as exc:
+        return Sent(None, LogEntry(now, "submit", "wait", "海关系统暂时无法连接，退回待申报，恢复后自动重试",
+                                   "customs unreachable; back to pending, retried automatically",
+                                   who, decl.batch_no, {"sha256": digest, "error": str(exc)}))
+    details = {"sha256": digest, "xml": xml.decode("utf-8"), "response_code": response.response_code,
+               "message": response.message, "customs_seq_no": response.seq_no, "found_at_customs": found}
+    if response.accepted:
+        zh = "海关已接收申报" + ("(此前已送达，未重复发送)" if found else "")
+        en = "accepted by customs" + (" (had arrived before; not sent again)" if found else "")
+        return Sent(response, LogEntry(now, "submit", "pass", zh, en, who, decl.batch_no, details))
+    return Sent(response, LogEntry(now, "submit", "fail", f"海关退回：{response.message}",
+                                   f"refused by customs: {response.message}", who, decl.batch_no, details))
+
+
+_customs_state: dict[str, bool] = {}  # per container: write the execution's flag only when it changes
+
+
+def submit_declaration(message: dict[str, Any], engine: Engine, customs: CustomsGateway) -> str:
+    """Returns succeeded | failed | wait | duplicate."""
+    decl = engine.declarations.get(message["seq_no"])
+    if decl is None or decl.smart_status != SmartStatus.IN_PROGRESS or decl.batch_no != message["batch_no"]:
+        return "duplicate"
+    sent = send_to_customs(decl, customs, engine.clock())
+    _note_customs(engine, message.get("execution_id"), sent.response is not None)
+    if sent.response is None:
+        moved = engine.move(decl, [sent.entry], smart_status=SmartStatus.PENDING, claim_deadline=None,
+                            waiting_reason="customs_unavailable", reason_zh=sent.entry.reason_zh,
+                            reason_en=sent.entry.reason_en)
+        outcome, counter = "wait", "released"
+    elif sent.response.accepted:
+        moved = engine.move(decl, [sent.entry], smart_status=SmartStatus.SUCCEEDED, status=DeclarationStatus.DECLARED,
+                            claim_deadline=None, customs_seq_no=sent.response.seq_no, waiting_reason=None,
+                            reason_zh=None, reason_en=None)
+        outcome, counter = "succeeded", "succeeded"
+    else:
+        moved = engine.move(decl, [sent.entry], smart_status=SmartStatus.FAILED, claim_deadline=None,
+                            reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
+        outcome, counter = "failed", "failed"
+    if moved is None:
+        return "duplicate"
+    engine.outcome(decl.batch_no, counter)
+    return outcome
+
+
+def _note_customs(engine: Engine, execution_id: str | None, available: bool) -> None:
+    if execution_id and _customs_state.get(execution_id) is not available:
+        engine.executions.set_customs_available(execution_id, available)
+        _customs_state[execution_id] = available

@@ -1,0 +1,85 @@
+"""Use case: run the gates on one claimed declaration, then declare, hold back or fail it."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.domain.gates import Facts, evaluate, needs_manifest
+from chalicelib.domain.queries import CHINA_TZ
+from chalicelib.domain.smart_status import SmartStatus
+
+from .engine import Engine
+from .ports import CustomsUnavailable, LogisticsGateway
+
+OUTCOME_COUNTER = {"fail": "failed", "wait": "released", "skip": "skipped"}
+
+
+def validate_declaration(message: dict[str, Any], engine: Engine, logistics: LogisticsGateway) -> str:
+    """Returns what happened: pass | wait | fail | skip | duplicate."""
+    decl = engine.declarations.get(message["seq_no"])
+    if decl is None or decl.smart_status != SmartStatus.IN_PROGRESS or decl.batch_no != message["batch_no"]:
+        return "duplicate"  # delivered twice, or already moved on: nothing to do
+    now = engine.clock()
+    batch_no = decl.batch_no
+    config = engine.configs.get(message["ent_code"], decl.config_id or "")
+    if config is None or not config.content.enabled:
+        entry = LogEntry(now, "config", "wait", "预配置已删除或停用，退回待申报", "config deleted or disabled; back to pending",
+                         batch_no=batch_no)
+        return _release(engine, decl, entry, None)
+
+    try:
+        facts = Facts(
+            manifest=logistics.manifest(decl.content.bill_no) if needs_manifest(config.content) and decl.content.bill_no else None,
+            arrival=logistics.arrival(decl.content.bill_no) if config.content.require_arrival and decl.content.bill_no else None)
+    except CustomsUnavailable:
+        entry = LogEntry(now, "logistics", "wait", "暂时无法查询舱单/运抵数据，下一批次重试",
+                         "manifest/arrival data unreachable; retried in a later batch", batch_no=batch_no)
+        return _release(engine, decl, entry, "customs_unavailable")
+
+    year = now.astimezone(CHINA_TZ).year
+    verdict = evaluate(decl, config.content, facts, today=now.astimezone(CHINA_TZ).date(),
+                       agreement_sequence=lambda: engine.counter.next(f"agreement#{year}"))
+    entries = [LogEntry.from_step(step, now, batch_no) for step in verdict.steps]
+    last = verdict.last
+    if verdict.outcome == "pass":
+        moved = engine.move(decl, entries, content=verdict.content)
+        if moved is not None:
+            engine.queue.to_submission([message])
+        return "pass" if moved else "duplicate"
+    if verdict.outcome == "fail":
+        moved = engine.move(decl, entries, smart_status=SmartStatus.FAILED, claim_deadline=None,
+                            reason_zh=_reason_zh(last), reason_en=_reason_en(last))
+    elif verdict.outcome == "wait":
+        moved = engine.move(decl, entries, smart_status=SmartStatus.PENDING, claim_deadline=None,
+                            waiting_reason=verdict.waiting_reason, reason_zh=last.reason_zh, reason_en=last.reason_en)
+    else:  # skip: declared by hand meanwhile; it leaves the pool (not temp-saved) without counting as failed
+        moved = engine.move(decl, entries, smart_status=SmartStatus.PENDING, claim_deadline=None,
+                            reason_zh=last.reason_zh, reason_en=last.reason_en)
+    if moved is None:
+        return "duplicate"
+    engine.outcome(batch_no, OUTCOME_COUNTER[verdict.outcome])
+    return verdict.outcome
+
+
+def _release(engine: Engine, decl, entry: LogEntry, waiting: str | None) -> str:
+    moved = engine.move(decl, [entry], smart_status=SmartStatus.PENDING, claim_deadline=None, waiting_reason=waiting,
+                        reason_zh=entry.reason_zh, reason_en=entry.reason_en)
+    if moved is None:
+        return "duplicate"
+    engine.outcome(decl.batch_no, "released")
+    return "wait"
+
+
+def _reason_zh(step) -> str:
+    """The failure reason with each difference or violation spelled out, for the query screen."""
+    items = step.details if isinstance(step.details, list) else []
+    parts = [f"{d['field']}：申报 {d['declared']}，舱单 {d['manifest']}" if "declared" in d
+             else d.get("message_zh", "") for d in items if isinstance(d, dict)]
+    return step.reason_zh + ("（" + "；".join(parts) + "）" if parts else "")
+
+
+def _reason_en(step) -> str:
+    items = step.details if isinstance(step.details, list) else []
+    parts = [f"{d['field']}: declared {d['declared']}, manifest {d['manifest']}" if "declared" in d
+             else d.get("message_en", "") for d in items if isinstance(d, dict)]
+    return step.reason_en + (" (" + "; ".join(parts) + ")" if parts else "")

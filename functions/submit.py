@@ -1,0 +1,43 @@
+"""Submission function (SQS): declare to customs, exactly once in effect.
+
+Powertools idempotency (keyed on seq_no and batch_no) answers a redelivered message from its
+record; the customs lookup by ClientSeqNo covers a crash between customs' answer and our write.
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.idempotency import (DynamoDBPersistenceLayer, IdempotencyConfig,
+                                                         idempotent_function)
+
+from chalicelib.container import container
+from chalicelib.observability import logger, metrics, tracer
+from chalicelib.services.submit_declaration import submit_declaration
+
+from ._sqs import consume
+
+_once = None
+
+
+def _submit_once():
+    """Built on first use: the persistence layer makes its DynamoDB client when created."""
+    global _once
+    if _once is None:
+        ctx = container()
+        config = IdempotencyConfig(event_key_jmespath="[seq_no, batch_no]", raise_on_no_idempotency_key=True,
+                                   expires_after_seconds=ctx.settings.idempotency_ttl_seconds)
+        store = DynamoDBPersistenceLayer(table_name=ctx.settings.tables.idempotency)
+
+        @idempotent_function(data_keyword_argument="message", config=config, persistence_store=store)
+        def submit(message: dict) -> str:
+            return submit_declaration(message, ctx.engine, ctx.customs)
+
+        _once = (submit, config)
+    return _once
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context) -> dict:
+    submit, config = _submit_once()
+    config.register_lambda_context(context)
+    return consume(event, context, lambda m: submit(message=m), "submission")
