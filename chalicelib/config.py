@@ -45,6 +45,7 @@ class Settings(BaseModel):
     customs_endpoint: str | None = None
     customs_timeout_seconds: float = 5.0
     customs_retries: int = 3
+    customs_backoff_seconds: float = 0.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -64,4 +65,7 @@ class Settings(BaseModel):
             queues=Queues(**{name: env.get(f"SMARTDECL_{name.upper()}_QUEUE_URL", "") for name in Queues.model_fields}),
             batch_size=int(env.get("SMARTDECL_BATCH_SIZE", "100")),
             customs_endpoint=env.get("SMARTDECL_CUSTOMS_ENDPOINT") or None,
+            customs_timeout_seconds=float(env.get("SMARTDECL_CUSTOMS_TIMEOUT_SECONDS", "5")),
+            customs_retries=int(env.get("SMARTDECL_CUSTOMS_RETRIES", "3")),
+            customs_backoff_seconds=float(env.get("SMARTDECL_CUSTOMS_BACKOFF_SECONDS", "0.5")),
         )

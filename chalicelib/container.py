@@ -79,14 +79,14 @@ class Container:
         from chalicelib.adapters.customs_gateway import HttpCustomsGateway
         s = self.settings
         return HttpCustomsGateway(self._customs_endpoint(), timeout_seconds=s.customs_timeout_seconds,
-                                  retries=s.customs_retries)
+                                  retries=s.customs_retries, backoff_seconds=s.customs_backoff_seconds)
 
     @cached_property
     def logistics(self):
         from chalicelib.adapters.logistics_gateway import HttpLogisticsGateway
         s = self.settings
         return HttpLogisticsGateway(self._customs_endpoint(), timeout_seconds=s.customs_timeout_seconds,
-                                    retries=s.customs_retries)
+                                    retries=s.customs_retries, backoff_seconds=s.customs_backoff_seconds)
 
     @cached_property
     def tokens(self) -> TokenVerifier:

@@ -28,7 +28,8 @@ def _submit_once():
 
         @idempotent_function(data_keyword_argument="message", config=config, persistence_store=store)
         def submit(message: dict) -> str:
-            return submit_declaration(message, ctx.engine, ctx.customs)
+            wiring = container()
+            return submit_declaration(message, wiring.engine, wiring.customs)
 
         _once = (submit, config)
     return _once

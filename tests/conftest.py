@@ -16,6 +16,8 @@ os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = local_aws.LOCAL_RE
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "smartdecl-test")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SmartDeclarationTest")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
 @pytest.fixture(scope="session")
@@ -39,17 +41,23 @@ def clock():
 
 
 @pytest.fixture
-def container(aws, clock):
+def customs_endpoint() -> str:
+    """Where the container's customs gateway points; modules with a simulator override this."""
+    return "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def container(aws, clock, customs_endpoint):
     """The API's wiring on local AWS, with a fixed clock and the test JWT secret."""
     from chalicelib.container import Container, use_container
     from chalicelib.config import Settings
     from tests.factories import JWT_SECRET
 
     from infra import template as cfn
-    env = local_aws.environment(cfn.load(), aws, {"SMARTDECL_CUSTOMS_ENDPOINT": os.environ.get(
-        "SMARTDECL_TEST_CUSTOMS_ENDPOINT", "http://127.0.0.1:9")})
-    ctx = Container(Settings.from_env({**env, "SMARTDECL_JWT_SECRET": JWT_SECRET, "AWS_REGION": local_aws.LOCAL_REGION}),
-                    clock=clock)
+    env = local_aws.environment(cfn.load(), aws, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_endpoint})
+    ctx = Container(Settings.from_env({**env, "SMARTDECL_JWT_SECRET": JWT_SECRET, "AWS_REGION": local_aws.LOCAL_REGION,
+                                       "SMARTDECL_CUSTOMS_RETRIES": "1", "SMARTDECL_CUSTOMS_BACKOFF_SECONDS": "0.01",
+                                       "SMARTDECL_CUSTOMS_TIMEOUT_SECONDS": "2"}), clock=clock)
     use_container(ctx)
     yield ctx
     use_container(None)

@@ -206,13 +206,14 @@ class ConfigModel(Model):
         table_name = "smartdecl-configs"
 
     ent_code = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)  # CONFIG#<config_id> | CLAIM#<uniqueness key>
+    sk = UnicodeAttribute(range_key=True)  # CONFIG#<config_id> | CLAIM#<uniqueness key> | RUN#<config_id>
     config_id = UnicodeAttribute(null=True)
     body = UnicodeAttribute(null=True)  # the config JSON, as the API takes it
     created_by = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
     version = NumberAttribute(null=True)
+    execution_id = UnicodeAttribute(null=True)  # on RUN# items: the execution running this config
 
 
 # ---- executions, batches and the declaration log --------------------------------------------

@@ -3,6 +3,7 @@ the declaration log and named counters."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -171,7 +172,8 @@ class DynamoDeclarationLog(DeclarationLog):
     def append(self, entries: Sequence[tuple[str, LogEntry]]) -> None:
         with LogModel.batch_write() as batch:
             for n, (seq_no, entry) in enumerate(entries):
-                sk = f"{iso(entry.at)}#{n:02d}{uuid.uuid4().hex[:6]}"  # same-millisecond entries keep order
+                # entries of the same millisecond keep the order they were written in
+                sk = f"{iso(entry.at)}#{time.time_ns():020d}{n:03d}{uuid.uuid4().hex[:4]}"
                 batch.save(LogModel(seq_no=seq_no, sk=sk, body=json.dumps(entry.as_json(), ensure_ascii=False)))
 
     def list(self, seq_no: str) -> list[LogEntry]:

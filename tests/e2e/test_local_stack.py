@@ -11,15 +11,16 @@ import pytest
 import requests
 
 from infra.local_aws import free_port
-from tests.factories import ENT_B, ROOT, make_config_body
+from tests.factories import ENT_B, ROOT, make_config_body, make_declaration_body
 
 SECRET = "end-to-end-test-secret-of-32-bytes-or-more"
 
 
 @pytest.fixture(scope="module")
 def stack():
-    port = free_port()
-    env = {**os.environ, "SMARTDECL_API_PORT": str(port), "SMARTDECL_JWT_SECRET": SECRET}
+    port, customs_port = free_port(), free_port()
+    env = {**os.environ, "SMARTDECL_API_PORT": str(port), "SMARTDECL_JWT_SECRET": SECRET,
+           "SMARTDECL_CUSTOMS_PORT": str(customs_port), "SMARTDECL_SCHEDULE_SECONDS": "2"}
     env.pop("AWS_ENDPOINT_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -34,7 +35,7 @@ def stack():
     else:
         proc.kill()
         pytest.fail("local stack did not start:\n" + proc.stdout.read())
-    yield base
+    yield base, f"http://127.0.0.1:{customs_port}"
     proc.terminate()
     assert proc.wait(timeout=20) == 0, "the stack must stop cleanly"
 
@@ -47,6 +48,7 @@ def bearer(role="legal", ent=("1108919038", "91110000600037341L")):
 
 
 def test_enable_configure_import_query_mark_and_unmark_over_http(stack):
+    stack, _ = stack
     legal, operator, other = bearer(), bearer("operator"), bearer(ent=(ENT_B["code"], ENT_B["uscc"]))
     assert requests.post(f"{stack}/enablement", json={"accept_notice": True}, headers=legal).status_code == 200
 
@@ -78,6 +80,46 @@ def test_enable_configure_import_query_mark_and_unmark_over_http(stack):
 
 
 def test_openapi_document_is_served(stack):
-    assert requests.get(f"{stack}/openapi.json").json()["openapi"] == "3.1.0"
+    assert requests.get(f"{stack[0]}/openapi.json").json()["openapi"] == "3.1.0"
+
+
+def test_press_start_once_and_the_marked_declarations_declare_themselves(stack):
+    api, customs = stack
+    legal = bearer()
+    requests.post(f"{api}/enablement", json={"accept_notice": True}, headers=legal)
+    config = make_config_body(name="出口自动", ie_flag="E", require_manifest=True, compare_manifest=True,
+                              batch_wait_seconds=5)
+    config_id = requests.post(f"{api}/configs", json=config, headers=legal).json()["config_id"]
+    body = {"declarations": [make_declaration_body(ie_flag="E", self_pay=False, bill_no=f"E2E{i}", pack_no=10,
+                                                   gross_wt="1250.5") for i in range(4)], "smart_mark": True}
+    seq_nos = requests.post(f"{api}/declarations", json=body, headers=legal).json()["accepted"]
+    for i in range(3):  # the fourth bill has no manifest yet: it waits
+        requests.put(f"{customs}/logistics/manifests/E2E{i}", timeout=5,
+                     json={"pack_no": 10, "gross_wt": "1250.5", "traf_name": "CA986", "voyage_no": "20240320"})
+    started = requests.post(f"{api}/executions", json={"enterprise_type": "agent", "config_ids": [config_id]},
+                            headers=legal)
+    assert started.status_code == 201
+    execution = started.json()["execution_id"]
+
+    def smart_statuses():
+        return [requests.get(f"{api}/declarations/{s}", headers=legal).json()["smart_status"] for s in seq_nos]
+
+    deadline = time.monotonic() + 30
+    while smart_statuses()[:3] != ["succeeded"] * 3 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert smart_statuses() == ["succeeded"] * 3 + ["pending"]
+    waiting = requests.get(f"{api}/declarations/{seq_nos[3]}", headers=legal).json()
+    assert waiting["waiting_reason"] == "manifest"
+
+    requests.put(f"{customs}/logistics/manifests/E2E3", timeout=5,
+                 json={"pack_no": 10, "gross_wt": "1250.5", "traf_name": "CA986", "voyage_no": "20240320"})
+    deadline = time.monotonic() + 30
+    while smart_statuses()[3] != "succeeded" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    view = requests.get(f"{api}/executions/{execution}", headers=legal).json()
+    assert smart_statuses()[3] == "succeeded" and view["total_succeeded"] == 4 and view["batch_index"] >= 2
+    assert requests.get(f"{customs}/control/stats", timeout=5).json()["duplicates"] == 0
+    stopped = requests.post(f"{api}/executions/{execution}/stop", headers=legal).json()
+    assert stopped["status"] == "stopped"
 
 

@@ -1,0 +1,200 @@
+"""The engine end to end in-process: the API, moto's queues and tables (from template.yaml), the
+same handler modules Lambda runs (driven by the local runner), and the customs simulator."""
+from __future__ import annotations
+
+import json
+import threading
+
+import boto3
+import pytest
+import requests
+
+from chalicelib.services.batches import start_batch
+from infra import template as cfn
+from infra.customs_simulator import start_simulator
+from infra.local_runner import LocalRunner
+from tests.factories import ENT_A, ENT_B, make_config_body, make_declaration_body, token
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    server, url = start_simulator(port=0, receipt_delay_seconds=0.05)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture
+def customs_endpoint(simulator):
+    requests.post(f"{simulator}/control/reset", timeout=5)
+    return simulator
+
+
+@pytest.fixture
+def runner(container, aws):
+    return LocalRunner(cfn.load(), aws, region="cn-north-1")
+
+
+def sim(simulator, path, method="get", **kw):
+    response = getattr(requests, method)(f"{simulator}{path}", timeout=5, **kw)
+    return response.json() if response.content else None
+
+
+def setup(api, n=3, config=None, **decl):
+    ids = api.post("/declarations", {"declarations": [make_declaration_body(self_pay=False, **decl)
+                                                      for _ in range(n)], "smart_mark": True}).json["accepted"]
+    config_id = api.post("/configs", config or make_config_body(require_manifest=False, compare_manifest=False)).json["config_id"]
+    return ids, config_id
+
+
+def start(api, *config_ids, enterprise_type="agent", **kw):
+    response = api.post("/executions", {"enterprise_type": enterprise_type, "config_ids": list(config_ids)}, **kw)
+    assert response.status_code == 201, response.json
+    return response.json["execution_id"]
+
+
+def test_a_started_execution_declares_every_matching_declaration_once(enabled_api, runner, simulator):
+    seq_nos, config_id = setup(enabled_api, 3)
+    execution_id = start(enabled_api, config_id)
+    runner.drain()
+    for seq_no in seq_nos:
+        decl = enabled_api.get(f"/declarations/{seq_no}").json
+        assert (decl["smart_status"], decl["status"], decl["smart_status_label"]) == ("succeeded", "declared", "申报成功(自动)")
+    view = enabled_api.get(f"/executions/{execution_id}").json
+    assert (view["batch_index"], view["total_succeeded"], view["total_failed"]) == (1, 3, 0)
+    assert view["countdown_seconds"] == 60 and view["customs_available"] is True
+    stats = sim(simulator, "/control/stats")
+    assert (stats["accepted"], stats["duplicates"]) == (3, 0)
+    log = enabled_api.get(f"/declarations/{seq_nos[0]}/log").json["items"]
+    assert [e["gate"] for e in log][:1] == ["claim"] and log[-1]["gate"] == "submit"
+    assert len(log[-1]["details"]["sha256"]) == 64 and "<DecMessage" in log[-1]["details"]["xml"]
+
+
+def test_messages_delivered_again_send_nothing_twice(enabled_api, runner, simulator, aws):
+    seq_nos, config_id = setup(enabled_api, 2)
+    start(enabled_api, config_id)
+    runner.drain()
+    sqs = boto3.client("sqs")
+    for queue in ("ValidationQueue", "SubmissionQueue"):  # every message of the run, delivered once more
+        for seq_no in seq_nos:
+            batch_no = enabled_api.get(f"/declarations/{seq_no}").json["batch_no"]
+            sqs.send_message(QueueUrl=aws[queue]["Ref"], MessageBody=json.dumps(
+                {"seq_no": seq_no, "batch_no": batch_no, "ent_code": ENT_A["code"]}))
+    runner.drain()
+    assert sim(simulator, "/control/stats")["duplicates"] == 0
+    assert all(enabled_api.get(f"/declarations/{s}").json["smart_status"] == "succeeded" for s in seq_nos)
+
+
+def test_customs_down_holds_declarations_back_and_they_go_once_it_is_up(enabled_api, runner, simulator, clock):
+    seq_nos, config_id = setup(enabled_api, 2)
+    sim(simulator, "/control/mode", "post", json={"mode": "down"})
+    execution_id = start(enabled_api, config_id)
+    runner.drain()
+    assert {enabled_api.get(f"/declarations/{s}").json["waiting_reason"] for s in seq_nos} == {"customs_unavailable"}
+    assert enabled_api.get(f"/executions/{execution_id}").json["customs_available"] is False
+    sim(simulator, "/control/mode", "post", json={"mode": "normal"})
+    clock.advance(seconds=61)
+    runner.tick()  # the schedule starts the due batch
+    runner.drain()
+    assert {enabled_api.get(f"/declarations/{s}").json["smart_status"] for s in seq_nos} == {"succeeded"}
+    view = enabled_api.get(f"/executions/{execution_id}").json
+    assert (view["total_failed"], view["customs_available"], view["batch_index"]) == (0, True, 2)
+
+
+def test_a_wait_for_the_manifest_is_released_when_the_manifest_arrives(enabled_api, runner, simulator, clock):
+    config = make_config_body(require_manifest=True, compare_manifest=True)
+    [seq_no], config_id = setup(enabled_api, 1, config=config, bill_no="COSU6512", pack_no=10, gross_wt="1250.5")
+    start(enabled_api, config_id)
+    runner.drain()
+    decl = enabled_api.get(f"/declarations/{seq_no}").json
+    assert (decl["smart_status"], decl["waiting_reason"]) == ("pending", "manifest")
+    requests.put(f"{simulator}/logistics/manifests/COSU6512", timeout=5,
+                 json={"pack_no": 10, "gross_wt": "1250.50", "traf_name": "CA986", "voyage_no": "20240320"})
+    clock.advance(seconds=61)
+    runner.tick()
+    runner.drain()
+    assert enabled_api.get(f"/declarations/{seq_no}").json["smart_status"] == "succeeded"
+
+
+def test_a_refused_declaration_fails_with_the_customs_message(enabled_api, runner):
+    [seq_no], config_id = setup(enabled_api, 1, note="SANDBOX:REJECT")
+    start(enabled_api, config_id)
+    runner.drain()
+    decl = enabled_api.get(f"/declarations/{seq_no}").json
+    assert decl["smart_status"] == "failed" and decl["reason_zh"].startswith("海关退回")
+
+
+def test_an_agency_declaration_gets_its_agreement_generated_and_attached(enabled_api, runner, simulator):
+    consignee = {"code": "1105910159", "uscc": "91110000100011743X", "name": "中国山货花卉进出口公司"}
+    config = make_config_body(consignee=consignee, require_manifest=False, compare_manifest=False)
+    [seq_no], config_id = setup(enabled_api, 1, config=config, consignee=consignee, owner=None)
+    start(enabled_api, config_id)
+    runner.drain()
+    decl = enabled_api.get(f"/declarations/{seq_no}").json
+    assert decl["smart_status"] == "succeeded"
+    [agreement] = [d for d in decl["documents"] if d["edoc_code"] == "10000001"]
+    assert len(agreement["edoc_no"]) == 17
+
+
+def test_two_batch_starts_at_once_never_take_the_same_declaration(enabled_api, container):
+    # A is the declaring unit, B the consignee: both enterprises' executions see the same pool.
+    body = make_declaration_body(self_pay=False, consignee=dict(ENT_B), owner=None)
+    seq_nos = enabled_api.post("/declarations", {"declarations": [body] * 6, "smart_mark": True}).json["accepted"]
+    config_a = enabled_api.post("/configs", make_config_body(consignee=dict(ENT_B), require_manifest=False)).json
+    config_b = enabled_api.post("/configs", make_config_body(agent=dict(ENT_A), consignee=dict(ENT_B),
+                                                             require_manifest=False), token=token(ENT_B)).json
+    exec_a = start(enabled_api, config_a["config_id"])
+    exec_b = start(enabled_api, config_b["config_id"], enterprise_type="consignee", token=token(ENT_B))
+    batches = {}
+    threads = [threading.Thread(target=lambda e=e: batches.__setitem__(e, start_batch(container.engine, e, 0)))
+               for e in (exec_a, exec_b)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sum(b.claimed for b in batches.values()) == 6
+    owners = [enabled_api.get(f"/declarations/{s}").json["batch_no"] for s in seq_nos]
+    assert all(owners) and set(owners) <= {b.batch_no for b in batches.values()}
+
+
+def test_stop_ends_the_execution_and_frees_its_configs(enabled_api, runner):
+    _, config_id = setup(enabled_api, 1)
+    execution_id = start(enabled_api, config_id)
+    again = enabled_api.post("/executions", {"enterprise_type": "agent", "config_ids": [config_id]})
+    assert again.status_code == 409
+    stopped = enabled_api.post(f"/executions/{execution_id}/stop").json
+    assert stopped["status"] == "stopped" and stopped["next_batch_at"] is None
+    runner.drain()  # the first trigger arrives after the stop: no batch starts
+    assert enabled_api.get(f"/executions/{execution_id}").json["batch_index"] == 0
+    assert enabled_api.post("/executions", {"enterprise_type": "agent", "config_ids": [config_id]}).status_code == 201
+
+
+def test_declared_by_hand_then_the_engine_skips_it(enabled_api, runner, simulator):
+    [seq_no], config_id = setup(enabled_api, 1)
+    declared = enabled_api.post(f"/declarations/{seq_no}/declare")
+    assert declared.status_code == 200 and declared.json["status"] == "declared"
+    start(enabled_api, config_id)
+    runner.drain()
+    assert sim(simulator, "/control/stats")["declarations"] == 1
+    assert enabled_api.get(f"/declarations/{seq_no}").json["status"] == "declared"
+
+
+def test_executions_of_another_enterprise_are_invisible(enabled_api):
+    _, config_id = setup(enabled_api, 1)
+    execution_id = start(enabled_api, config_id)
+    other = token(ENT_B)
+    assert enabled_api.get(f"/executions/{execution_id}", token=other).status_code == 404
+    assert enabled_api.post(f"/executions/{execution_id}/stop", token=other).status_code == 404
+    assert enabled_api.get("/executions", token=other).json["total"] == 0
+
+
+@pytest.mark.parametrize("body", [{}, {"enterprise_type": "x", "config_ids": ["a"]},
+                                  {"enterprise_type": "agent", "config_ids": []}])
+def test_start_refuses_bad_bodies(enabled_api, body):
+    assert enabled_api.post("/executions", body).status_code == 400
+
+
+def test_start_refuses_a_config_of_another_enterprise(enabled_api):
+    _, config_id = setup(enabled_api, 1)
+    response = enabled_api.post("/executions", {"enterprise_type": "agent", "config_ids": [config_id]},
+                                token=token(ENT_B))
+    assert response.status_code == 404
+
+
