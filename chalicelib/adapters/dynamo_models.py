@@ -16,6 +16,7 @@ Access patterns (no Scan anywhere):
 - executions of an enterprise / due to batch .... by_enterprise / running (sparse)
 - batches of an execution ....................... by_execution
 - log of one declaration ........................ DeclarationLog Query (seq_no)
+- the console of one batch ...................... DeclarationLog by_batch (batch_no), then BatchGet
 """
 from __future__ import annotations
 
@@ -276,6 +277,12 @@ class BatchModel(Model):
     by_execution = ByExecution()
 
 
+class ByBatch(GlobalSecondaryIndex):
+    Meta = _index_meta("by_batch")
+    batch_no = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
 class LogModel(Model):
     class Meta(_Meta):
         table_name = "smartdecl-declaration_log"
@@ -283,6 +290,9 @@ class LogModel(Model):
     seq_no = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)  # "<ISO time>#<n>": the log reads in order
     body = UnicodeAttribute()  # the entry as JSON
+    batch_no = UnicodeAttribute(null=True)  # the console reads a batch's steps through by_batch
+
+    by_batch = ByBatch()
 
 
 # ---- enterprises (enablement) ----------------------------------------------------------------

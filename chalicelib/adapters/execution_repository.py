@@ -174,16 +174,21 @@ class DynamoDeclarationLog(DeclarationLog):
             for n, (seq_no, entry) in enumerate(entries):
                 # entries of the same millisecond keep the order they were written in
                 sk = f"{iso(entry.at)}#{time.time_ns():020d}{n:03d}{uuid.uuid4().hex[:4]}"
-                batch.save(LogModel(seq_no=seq_no, sk=sk, body=json.dumps(entry.as_json(), ensure_ascii=False)))
+                batch.save(LogModel(seq_no=seq_no, sk=sk, body=json.dumps(entry.as_json(), ensure_ascii=False),
+                                    batch_no=entry.batch_no))
 
     def list(self, seq_no: str) -> list[LogEntry]:
-        out = []
-        for item in LogModel.query(seq_no, consistent_read=True):
-            raw = json.loads(item.body)
-            out.append(LogEntry(at=_parse(raw["at"]), gate=raw["gate"], outcome=raw["outcome"],
-                                reason_zh=raw["reason_zh"], reason_en=raw["reason_en"], who=raw["who"],
-                                batch_no=raw.get("batch_no"), details=raw.get("details")))
-        return out
+        return [_entry(item) for item in LogModel.query(seq_no, consistent_read=True)]
+
+    def for_batch(self, batch_no: str) -> list[tuple[str, LogEntry]]:
+        return [(item.seq_no, _entry(item)) for item in LogModel.by_batch.query(batch_no)]
+
+
+def _entry(item: LogModel) -> LogEntry:
+    raw = json.loads(item.body)
+    return LogEntry(at=_parse(raw["at"]), gate=raw["gate"], outcome=raw["outcome"], reason_zh=raw["reason_zh"],
+                    reason_en=raw["reason_en"], who=raw["who"], batch_no=raw.get("batch_no"),
+                    details=raw.get("details"))
 
 
 class DynamoCounter(Counter):

@@ -159,6 +159,12 @@ def document() -> dict[str, Any]:
         "/declarations/{seq_no}/log": {"parameters": [_path("seq_no")], "get": {
             "summary": "The declaration log (申报记录): every step with time, gate, outcome, reason, who",
             "responses": _ok("The log", page("LogEntry"))}},
+        "/batches/{batch_no}": {"parameters": [_path("batch_no")], "get": {
+            "summary": "The console of one batch (智能申报台): counts and every declaration with its result",
+            "responses": _ok("Console", {"type": "object"})}},
+        "/declarations/continue": {"post": {
+            "summary": "Continue (继续智能辅助申报): failed declarations back into the pool",
+            "requestBody": _json(_ref("SeqNos")), "responses": _ok("Result", _ref("MarkResult"))}},
         "/executions": {
             "get": {"summary": "Executions of the enterprise, newest first", "responses": _ok("Executions", page("Execution"))},
             "post": {"summary": "Start: tick configs, press start once (一键启动)", "requestBody": _json(_ref("StartExecution")),

@@ -215,6 +215,10 @@ class DeclarationLog(abc.ABC):
     @abc.abstractmethod
     def list(self, seq_no: str) -> list[LogEntry]: ...
 
+    @abc.abstractmethod
+    def for_batch(self, batch_no: str) -> list[tuple[str, LogEntry]]:
+        """Every (seq_no, entry) written in one batch, in time order per declaration."""
+
 
 class WorkQueue(abc.ABC):
     """The engine's queues: batch triggers (delayed), validation, submission."""

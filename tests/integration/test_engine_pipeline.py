@@ -198,3 +198,48 @@ def test_start_refuses_a_config_of_another_enterprise(enabled_api):
     assert response.status_code == 404
 
 
+
+
+def test_the_console_counts_equal_the_declarations_states(enabled_api, runner):
+    ok = make_declaration_body(self_pay=False)
+    refused = make_declaration_body(self_pay=False, note="SANDBOX:REJECT")
+    taxed = make_declaration_body(self_pay=True)  # waits for its tax confirmation
+    seq_nos = enabled_api.post("/declarations", {"declarations": [ok, refused, taxed], "smart_mark": True}).json["accepted"]
+    config_id = enabled_api.post("/configs", make_config_body(require_manifest=False, compare_manifest=False)).json["config_id"]
+    execution_id = start(enabled_api, config_id)
+    runner.drain()
+    batch_no = enabled_api.get(f"/executions/{execution_id}").json["current_batch_no"]
+    console = enabled_api.get(f"/batches/{batch_no}").json
+    assert (console["claimed"], console["succeeded"], console["failed"], console["waiting"]) == (3, 1, 1, 1)
+    assert {r["seq_no"]: r["result"] for r in console["declarations"]} == dict(
+        zip(seq_nos, ["succeeded", "failed", "waiting"]))
+    states = [enabled_api.get(f"/declarations/{s}").json["smart_status"] for s in seq_nos]
+    assert states == ["succeeded", "failed", "pending"]
+    assert enabled_api.get(f"/declarations?batch_no={batch_no}&smart_status=failed").json["total"] == 1
+    assert enabled_api.get(f"/batches/{batch_no}", token=token(ENT_B)).status_code == 404
+
+
+def test_a_failed_declaration_fixed_and_continued_is_declared_next_batch(enabled_api, runner, clock):
+    body = make_declaration_body(self_pay=False, note="SANDBOX:REJECT")
+    [seq_no] = enabled_api.post("/declarations", {"declarations": [body], "smart_mark": True}).json["accepted"]
+    config_id = enabled_api.post("/configs", make_config_body(require_manifest=False, compare_manifest=False)).json["config_id"]
+    start(enabled_api, config_id)
+    runner.drain()
+    assert enabled_api.get(f"/declarations/{seq_no}").json["smart_status"] == "failed"
+    refused = enabled_api.post("/declarations/continue", {"seq_nos": ["I20249999999999999"]}).json
+    assert refused["continued"] == 0 and refused["refused"][0]["reason"] == "not_found"
+    assert enabled_api.put(f"/declarations/{seq_no}", {**body, "note": "fixed"}).status_code == 200
+    result = enabled_api.post("/declarations/continue", {"seq_nos": [seq_no]}).json
+    assert result["continued"] == 1 and "1 条" in result["message_zh"]
+    clock.advance(seconds=61)
+    runner.tick()
+    runner.drain()
+    assert enabled_api.get(f"/declarations/{seq_no}").json["smart_status"] == "succeeded"
+    gates = [(e["gate"], e["outcome"]) for e in enabled_api.get(f"/declarations/{seq_no}/log").json["items"]]
+    assert gates.index(("submit", "fail")) < gates.index(("continue", "pending")) < gates.index(("submit", "pass"))
+
+
+def test_continue_refuses_what_did_not_fail(enabled_api):
+    [seq_no] = enabled_api.post("/declarations", {"declarations": [make_declaration_body()]}).json["accepted"]
+    result = enabled_api.post("/declarations/continue", {"seq_nos": [seq_no]}).json
+    assert result["continued"] == 0 and result["refused"][0]["reason"] == "not_failed"
