@@ -19,12 +19,17 @@ class Tables(BaseModel):
     executions: str = "smartdecl-executions"
     batches: str = "smartdecl-batches"
     declaration_log: str = "smartdecl-declaration_log"
+    receipts: str = "smartdecl-receipts"
+    subscriptions: str = "smartdecl-subscriptions"
+    deliveries: str = "smartdecl-deliveries"
 
 
 class Queues(BaseModel):
     batch_trigger: str = ""
     validation: str = ""
     submission: str = ""
+    notifications: str = ""
+    webhook: str = ""
 
 
 class Settings(BaseModel):
@@ -46,6 +51,11 @@ class Settings(BaseModel):
     customs_timeout_seconds: float = 5.0
     customs_retries: int = 3
     customs_backoff_seconds: float = 0.5
+    receipt_secret: str | None = None  # HMAC key of incoming customs receipts (local, tests)
+    receipt_secret_parameter: str | None = None  # deployed: an SSM SecureString name
+    events_topic_arn: str | None = None  # SNS topic every event is published to
+    local_mode: bool = False  # webhooks may then target http://127.0.0.1
+    receipt_watchdog_hours: float = 24.0  # declared, and no customs receipt after this long: flagged
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -65,6 +75,11 @@ class Settings(BaseModel):
             queues=Queues(**{name: env.get(f"SMARTDECL_{name.upper()}_QUEUE_URL", "") for name in Queues.model_fields}),
             batch_size=int(env.get("SMARTDECL_BATCH_SIZE", "100")),
             customs_endpoint=env.get("SMARTDECL_CUSTOMS_ENDPOINT") or None,
+            receipt_secret=env.get("SMARTDECL_RECEIPT_SECRET") or None,
+            receipt_secret_parameter=env.get("SMARTDECL_RECEIPT_SECRET_PARAMETER") or None,
+            events_topic_arn=env.get("SMARTDECL_EVENTS_TOPIC_ARN") or None,
+            local_mode=env.get("SMARTDECL_LOCAL_MODE", "").lower() in ("1", "true", "yes"),
+            receipt_watchdog_hours=float(env.get("SMARTDECL_RECEIPT_WATCHDOG_HOURS", "24")),
             customs_timeout_seconds=float(env.get("SMARTDECL_CUSTOMS_TIMEOUT_SECONDS", "5")),
             customs_retries=int(env.get("SMARTDECL_CUSTOMS_RETRIES", "3")),
             customs_backoff_seconds=float(env.get("SMARTDECL_CUSTOMS_BACKOFF_SECONDS", "0.5")),

@@ -67,7 +67,55 @@ class Container:
         return Engine(declarations=self.declarations, configs=self.configs,
                       executions=DynamoExecutionRepository(region=self.settings.region),
                       batches=DynamoBatchRepository(), log=DynamoDeclarationLog(), queue=self.queue,
-                      counter=DynamoCounter(), clock=self.clock, batch_size=self.settings.batch_size)
+                      counter=DynamoCounter(), clock=self.clock, batch_size=self.settings.batch_size,
+                      publisher=self.publisher)
+
+    @cached_property
+    def publisher(self):
+        if not self.settings.events_topic_arn:
+            return None  # nothing subscribed: events are not pushed (tests of other parts)
+        from chalicelib.adapters.sns_publisher import SnsEventPublisher
+        return SnsEventPublisher(boto3.client("sns", region_name=self.settings.region), self.settings.events_topic_arn)
+
+    @cached_property
+    def subscriptions(self):
+        from chalicelib.adapters.subscription_repository import DynamoSubscriptionRepository
+        return DynamoSubscriptionRepository()
+
+    @cached_property
+    def deliveries(self):
+        from chalicelib.adapters.subscription_repository import DynamoDeliveryLog
+        return DynamoDeliveryLog()
+
+    @cached_property
+    def subscriber(self):
+        from chalicelib.adapters.sns_publisher import SnsSubscriber
+        if not self.settings.events_topic_arn:
+            return None
+        return SnsSubscriber(boto3.client("sns", region_name=self.settings.region), self.settings.events_topic_arn)
+
+    @cached_property
+    def send_delivery(self):
+        from chalicelib.adapters.work_queue import SqsDeliveryQueue
+        return SqsDeliveryQueue(self.sqs, self.settings.queues.webhook)
+
+    @cached_property
+    def webhook_sender(self):
+        from chalicelib.adapters.webhook_sender import WebhookSender
+        return WebhookSender(local_mode=self.settings.local_mode)
+
+    @cached_property
+    def receipts(self):
+        from chalicelib.adapters.receipt_repository import DynamoReceiptRepository
+        return DynamoReceiptRepository()
+
+    @cached_property
+    def receipt_secret(self) -> str | None:
+        s = self.settings
+        if s.receipt_secret or not s.receipt_secret_parameter:
+            return s.receipt_secret
+        ssm = boto3.client("ssm", region_name=s.region)
+        return ssm.get_parameter(Name=s.receipt_secret_parameter, WithDecryption=True)["Parameter"]["Value"]
 
     def _customs_endpoint(self) -> str:
         if not self.settings.customs_endpoint:  # fail at cold start, not by waiting for ever

@@ -55,7 +55,7 @@ def reset_moto(endpoint: str) -> None:
 
 
 def provision(stack_name: str = LOCAL_STACK, region: str | None = None, template: dict | None = None) -> dict[str, dict]:
-    """Create every table (with TTL) and queue (dead-letter queues first, redrive resolved) of
+    """Create every table (with TTL), queue (dead-letter queues first, redrive resolved) and topic of
     template.yaml in the current endpoint. Returns {logical id: {"Ref": …, "Arn": …, "QueueName": …}}."""
     template = template or cfn.load()
     region = region or os.environ.get("AWS_DEFAULT_REGION", LOCAL_REGION)
@@ -83,6 +83,21 @@ def provision(stack_name: str = LOCAL_STACK, region: str | None = None, template
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         physical[logical_id] = {"Ref": url, "Arn": arn, "QueueName": name}
+    sns = boto3.client("sns", region_name=region)
+    for logical_id, resource in cfn.resources(template, "AWS::SNS::Topic").items():
+        props = resource.get("Properties", {})
+        name = cfn.substitute(props.get("TopicName", {"Fn::Sub": f"${{AWS::StackName}}-{logical_id}"}),
+                              {"AWS::StackName": stack_name})
+        arn = sns.create_topic(Name=name)["TopicArn"]  # KMS settings are not played locally
+        physical[logical_id] = {"Ref": arn, "Arn": arn, "TopicName": name}
+    for logical_id, resource in cfn.resources(template, "AWS::SNS::Subscription").items():
+        props = resource["Properties"]
+        topic = physical[props["TopicArn"]["Ref"]]["Ref"]
+        endpoint = physical[props["Endpoint"]["Fn::GetAtt"][0]]["Arn"]
+        attributes = {"RawMessageDelivery": "true"} if props.get("RawMessageDelivery") else {}
+        arn = sns.subscribe(TopicArn=topic, Protocol=props["Protocol"], Endpoint=endpoint,
+                            Attributes=attributes)["SubscriptionArn"]
+        physical[logical_id] = {"Ref": arn}
     return physical
 
 

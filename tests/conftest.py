@@ -51,13 +51,15 @@ def container(aws, clock, customs_endpoint):
     """The API's wiring on local AWS, with a fixed clock and the test JWT secret."""
     from chalicelib.container import Container, use_container
     from chalicelib.config import Settings
-    from tests.factories import JWT_SECRET
+    from tests.factories import JWT_SECRET, RECEIPT_SECRET
 
     from infra import template as cfn
     env = local_aws.environment(cfn.load(), aws, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_endpoint})
     ctx = Container(Settings.from_env({**env, "SMARTDECL_JWT_SECRET": JWT_SECRET, "AWS_REGION": local_aws.LOCAL_REGION,
                                        "SMARTDECL_CUSTOMS_RETRIES": "1", "SMARTDECL_CUSTOMS_BACKOFF_SECONDS": "0.01",
-                                       "SMARTDECL_CUSTOMS_TIMEOUT_SECONDS": "2"}), clock=clock)
+                                       "SMARTDECL_CUSTOMS_TIMEOUT_SECONDS": "2",
+                                       "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET, "SMARTDECL_LOCAL_MODE": "true"}),
+                    clock=clock)
     use_container(ctx)
     yield ctx
     use_container(None)
@@ -111,3 +113,20 @@ def enabled_api(api):
     assert api.post("/enablement", {"accept_notice": True}).status_code == 200
     assert api.post("/enablement", {"accept_notice": True}, token=token(ENT_B)).status_code == 200
     return api
+
+
+@pytest.fixture
+def simulator_url():
+    """A customs simulator for this test (receipts kept in memory)."""
+    from infra.customs_simulator import start_simulator
+    server, url = start_simulator(port=0, receipt_delay_seconds=0.05)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture
+def runner(aws, container):
+    """Plays the template's event sources in-process: drain() the queues, tick() the schedule."""
+    from infra import template as cfn
+    from infra.local_runner import LocalRunner
+    return LocalRunner(cfn.load(), aws, region=local_aws.LOCAL_REGION)

@@ -66,6 +66,16 @@ class FakeDeclarationRepository(DeclarationRepository):
         return [d.seq_no for d in self.items.values() if d.smart_status == "in_progress"
                 and d.claim_deadline is not None and d.claim_deadline < now][:limit]
 
+    def by_entry_id(self, entry_id: str) -> str | None:
+        return next((d.seq_no for d in self.items.values() if d.entry_id == entry_id), None)
+
+    def by_customs_seq_no(self, customs_seq_no: str) -> str | None:
+        return next((d.seq_no for d in self.items.values() if d.customs_seq_no == customs_seq_no), None)
+
+    def awaiting_receipt(self, declared_before: datetime, limit: int = 500) -> list[str]:
+        return [d.seq_no for d in self.items.values() if d.declared_at and not d.receipt_channel
+                and d.declared_at < declared_before][:limit]
+
     def query(self, ent_code: str, query: DeclarationQuery, window) -> Page:
         side = "agent" if query.enterprise_type == "agent" else "consignee"
         hits = [d for d in self.items.values()

@@ -35,6 +35,14 @@ def in_flight_shard(seq_no: str) -> str:
     return f"in_progress#{zlib.crc32(seq_no.encode()) % IN_FLIGHT_SHARDS}"
 
 
+def awaiting_shard(seq_no: str) -> str:
+    return f"awaiting#{zlib.crc32(seq_no.encode()) % IN_FLIGHT_SHARDS}"
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
 def iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -47,9 +55,9 @@ def to_item(decl: Declaration) -> M:
         decl.smart_status == SmartStatus.PENDING
     in_flight = decl.smart_status == SmartStatus.IN_PROGRESS
     for name, value in dict(
-        seq_no=decl.seq_no, entry_id=decl.entry_id, status=decl.status.value, smart_mark=decl.smart_mark,
+        seq_no=decl.seq_no, entry_id=decl.entry_id, status=str(decl.status), smart_mark=decl.smart_mark,
         marked_by=decl.marked_by, marked_at=decl.marked_at, smart_status=decl.smart_status,
-        waiting_reason=decl.waiting_reason, tax_status=decl.tax_status.value, batch_no=decl.batch_no,
+        waiting_reason=decl.waiting_reason, tax_status=str(decl.tax_status), batch_no=decl.batch_no,
         config_id=decl.config_id, config_name=decl.config_name, owner_ent=decl.owner_ent,
         created_by=decl.created_by, card_no=decl.card_no, created_at=decl.created_at,
         updated_at=iso(decl.updated_at), version=decl.version,
@@ -61,6 +69,9 @@ def to_item(decl: Declaration) -> M:
         advisories_confirmed=decl.advisories_confirmed, customs_seq_no=decl.customs_seq_no,
         claim_deadline=iso(decl.claim_deadline) if in_flight and decl.claim_deadline else None,
         in_flight=in_flight_shard(decl.seq_no) if in_flight and decl.claim_deadline else None,
+        declared_at=iso(decl.declared_at) if decl.declared_at else None, receipt_channel=decl.receipt_channel,
+        awaiting_receipt=awaiting_shard(decl.seq_no) if decl.declared_at and not decl.receipt_channel else None,
+        tax_confirmation=json.dumps(decl.tax_confirmation) if decl.tax_confirmation else None,
     ).items():
         setattr(item, name, value)
     return item
@@ -90,7 +101,9 @@ def from_item(item: M) -> Declaration:
         config_id=item.config_id, config_name=item.config_name, card_no=item.card_no,
         execution_id=item.execution_id, reason_zh=item.reason_zh, reason_en=item.reason_en,
         advisories_confirmed=item.advisories_confirmed, customs_seq_no=item.customs_seq_no,
-        claim_deadline=datetime.fromisoformat(item.claim_deadline.replace("Z", "+00:00")) if item.claim_deadline else None,
+        claim_deadline=_dt(item.claim_deadline), declared_at=_dt(item.declared_at),
+        receipt_channel=item.receipt_channel,
+        tax_confirmation=json.loads(item.tax_confirmation) if item.tax_confirmation else None,
         version=int(item.version),
     )
 
@@ -188,6 +201,23 @@ class DynamoDeclarationRepository(DeclarationRepository):
                 break
         return found
 
+    def by_customs_seq_no(self, customs_seq_no: str) -> str | None:
+        return next((i.seq_no for i in M.by_customs_seq_no.query(customs_seq_no, limit=1)), None)
+
+    def by_entry_id(self, entry_id: str) -> str | None:
+        return next((i.seq_no for i in M.by_entry_id.query(entry_id, limit=1)), None)
+
+    def awaiting_receipt(self, declared_before: datetime, limit: int = 500) -> list[str]:
+        """Declared before the given time and still without any customs receipt."""
+        found: list[str] = []
+        for shard in range(IN_FLIGHT_SHARDS):
+            for item in M.awaiting_receipt_index.query(f"awaiting#{shard}", M.declared_at < iso(declared_before),
+                                                       limit=limit - len(found)):
+                found.append(item.seq_no)
+            if len(found) >= limit:
+                break
+        return found
+
     def query(self, ent_code: str, query: DeclarationQuery, window: tuple[datetime, datetime] | None) -> Page:
         if query.seq_no:
             decl = self.get(query.seq_no)
@@ -228,7 +258,7 @@ def _filter(query: DeclarationQuery, ent_code: str, key_names: tuple[str, ...], 
     if key_names[1] not in ("agent_id", "consignee_id"):  # by number: the tenant is a filter
         conds.append((M.agent_id == ent_code) | (M.consignee_id == ent_code))
     for name in ("declaration_type", "ie_flag", "declare_customs", "status", "smart_status", "transport_mode",
-                 "card_no", "batch_no", "config_name", "entry_id", "bill_no"):
+                 "card_no", "batch_no", "config_name", "entry_id", "bill_no", "tax_status"):
         value = getattr(query, name)
         if value is not None and name != key_names[1]:
             conds.append(getattr(M, name) == value)

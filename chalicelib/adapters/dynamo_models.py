@@ -13,10 +13,16 @@ Access patterns (no Scan anywhere):
 - enablement of an enterprise ................... Enterprises GetItem
 - seq_no, batch_no, agreement counters .......... Counters UpdateItem ADD
 - in-progress declarations past their deadline .. in_flight (sparse, sharded)
+- a receipt that names customs' SeqNo only ....... by_customs_seq_no (sparse)
+- declared, no receipt yet (watchdog) ........... awaiting_receipt (sparse, sharded)
 - executions of an enterprise / due to batch .... by_enterprise / running (sparse)
 - batches of an execution ....................... by_execution
 - log of one declaration ........................ DeclarationLog Query (seq_no)
 - the console of one batch ...................... DeclarationLog by_batch (batch_no), then BatchGet
+- a customs receipt, once ........................ Receipts conditional Put (receipt_id)
+- receipts of a declaration / kept unmatched .... Receipts by_seq_no / unmatched (sparse)
+- an enterprise's subscriptions ................. Subscriptions Query (ent_code)
+- a subscription's deliveries in a time window .. Deliveries Query (subscription_id, sk between)
 """
 from __future__ import annotations
 
@@ -117,6 +123,17 @@ class PoolConsignee(GlobalSecondaryIndex):
     pool_since = UnicodeAttribute(range_key=True)
 
 
+class ByCustomsSeqNo(GlobalSecondaryIndex):
+    Meta = type("Meta", (), {"index_name": "by_customs_seq_no", "projection": KeysOnlyProjection()})
+    customs_seq_no = UnicodeAttribute(hash_key=True)
+
+
+class AwaitingReceipt(GlobalSecondaryIndex):
+    Meta = type("Meta", (), {"index_name": "awaiting_receipt", "projection": KeysOnlyProjection()})
+    awaiting_receipt = UnicodeAttribute(hash_key=True)
+    declared_at = UnicodeAttribute(range_key=True)
+
+
 class InFlight(GlobalSecondaryIndex):
     Meta = type("Meta", (), {"index_name": "in_flight", "projection": KeysOnlyProjection()})
     in_flight = UnicodeAttribute(hash_key=True)
@@ -182,7 +199,11 @@ class DeclarationModel(Model):
     reason_zh = UnicodeAttribute(null=True)
     reason_en = UnicodeAttribute(null=True)
     advisories_confirmed = UnicodeAttribute(null=True)
-    customs_seq_no = UnicodeAttribute(null=True)
+    customs_seq_no = UnicodeAttribute(null=True)  # customs' SeqNo: receipts without our ClientSeqNo match on it
+    declared_at = UnicodeAttribute(null=True)
+    receipt_channel = UnicodeAttribute(null=True)
+    awaiting_receipt = UnicodeAttribute(null=True)  # "awaiting#<shard>" from acceptance to the first receipt
+    tax_confirmation = UnicodeAttribute(null=True)  # JSON
     version = NumberAttribute()  # optimistic lock, checked by the repository
     # index keys (derived; written by the repository)
     agent_id = UnicodeAttribute()
@@ -198,6 +219,8 @@ class DeclarationModel(Model):
     pool_agent_index = PoolAgent()
     pool_consignee_index = PoolConsignee()
     in_flight_index = InFlight()
+    by_customs_seq_no = ByCustomsSeqNo()
+    awaiting_receipt_index = AwaitingReceipt()
 
 
 # ---- configs (and their uniqueness claims) ---------------------------------------------------
@@ -295,6 +318,62 @@ class LogModel(Model):
     by_batch = ByBatch()
 
 
+# ---- customs receipts ------------------------------------------------------------------------
+
+class ReceiptsBySeqNo(GlobalSecondaryIndex):
+    Meta = _index_meta("by_seq_no")
+    seq_no = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
+class Unmatched(GlobalSecondaryIndex):
+    Meta = _index_meta("unmatched")
+    unmatched = UnicodeAttribute(hash_key=True)  # "unmatched" while no declaration is known for it
+    received_at = UnicodeAttribute(range_key=True)
+
+
+class ReceiptModel(Model):
+    class Meta(_Meta):
+        table_name = "smartdecl-receipts"
+
+    receipt_id = UnicodeAttribute(hash_key=True)  # stable per receipt: the same receipt twice is one item
+    received_at = UnicodeAttribute()
+    body = UnicodeAttribute()  # the receipt as JSON (with its raw XML)
+    seq_no = UnicodeAttribute(null=True)
+    unmatched = UnicodeAttribute(null=True)
+    applied = BooleanAttribute(default=False)
+
+    by_seq_no = ReceiptsBySeqNo()
+    unmatched_index = Unmatched()
+
+
+# ---- subscriptions and webhook deliveries -------------------------------------------------------
+
+class SubscriptionModel(Model):
+    class Meta(_Meta):
+        table_name = "smartdecl-subscriptions"
+
+    ent_code = UnicodeAttribute(hash_key=True)  # a subscription only ever sees its own enterprise
+    subscription_id = UnicodeAttribute(range_key=True)
+    body = UnicodeAttribute()  # protocol, endpoint, event_types as JSON
+    secret = UnicodeAttribute(null=True)  # webhooks: the signing key
+    sns_subscription_arn = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+
+
+class DeliveryModel(Model):
+    class Meta(_Meta):
+        table_name = "smartdecl-deliveries"
+
+    subscription_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # "<occurred_at ISO>#<event_id>": a range is a time window (replay)
+    event = UnicodeAttribute()  # the webhook body, kept so it can be replayed
+    status = UnicodeAttribute()  # pending | delivered | failed
+    attempts = UnicodeAttribute()  # JSON list of DeliveryAttempt
+    updated_at = UnicodeAttribute()
+
+
 # ---- enterprises (enablement) ----------------------------------------------------------------
 
 class EnterpriseModel(Model):
@@ -326,6 +405,9 @@ MODELS: dict[str, type[Model]] = {
     "executions": ExecutionModel,
     "batches": BatchModel,
     "declaration_log": LogModel,
+    "receipts": ReceiptModel,
+    "subscriptions": SubscriptionModel,
+    "deliveries": DeliveryModel,
 }
 
 # The idempotency table belongs to Powertools (key "id", TTL "expiration"); declared in template.yaml.

@@ -12,6 +12,21 @@ class QueueSendFailed(Exception):
     """SQS refused some messages of a batch; they must not be silently lost."""
 
 
+class SqsDeliveryQueue:
+    """Webhook deliveries to make (and retries, delayed): one message per (subscription, event)."""
+
+    def __init__(self, client: Any, url: str) -> None:
+        self._sqs, self._url = client, url
+
+    def __call__(self, messages: Sequence[dict], delay_seconds: int = 0) -> None:
+        for batch in chunks(messages, 10):
+            entries = [{"Id": str(i), "MessageBody": json.dumps(m, ensure_ascii=False),
+                        "DelaySeconds": max(0, min(900, int(delay_seconds)))} for i, m in enumerate(batch)]
+            failed = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries).get("Failed") or []
+            if failed:
+                raise QueueSendFailed(f"{len(failed)} deliveries refused by SQS: {failed[0].get('Message')}")
+
+
 class SqsWorkQueue(WorkQueue):
     def __init__(self, client: Any, *, trigger_url: str, validation_url: str, submission_url: str) -> None:
         self._sqs = client

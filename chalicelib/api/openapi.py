@@ -9,6 +9,7 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.domain.configs import ConfigContent
 from chalicelib.domain.declaration import DeclarationContent
+from chalicelib.domain.subscriptions import SubscriptionContent
 from chalicelib.services.import_declarations import XLSX
 
 REF = "#/components/schemas/{model}"
@@ -48,6 +49,7 @@ QUERY_PARAMS = [
     _q("seq_no", STR, "exact; needs no time range"), _q("entry_id", STR, "exact; needs no time range"),
     _q("bill_no", STR, "exact; needs no time range"), _q("consignee", STR, "10-digit code or 18-char USCC"),
     _q("transport_mode", STR), _q("card_no", STR), _q("batch_no", STR), _q("config_name", STR),
+    _q("tax_status", {"enum": ["not_required", "unconfirmed", "confirmed"]}),
     _q("from", {"type": "string", "format": "date-time"}, "China time when no zone is given"),
     _q("to", {"type": "string", "format": "date-time"}),
     _q("range", {"enum": ["today", "week", "month", "3months"]}, "default 3months unless an exact number is given"),
@@ -57,8 +59,8 @@ QUERY_PARAMS = [
 
 @cache
 def document() -> dict[str, Any]:
-    _, defs = models_json_schema([(DeclarationContent, "validation"), (ConfigContent, "validation")],
-                                 ref_template=REF)
+    _, defs = models_json_schema([(DeclarationContent, "validation"), (ConfigContent, "validation"),
+                                  (SubscriptionContent, "validation")], ref_template=REF)
     schemas = dict(defs["$defs"])
     schemas.update({
         "Error": {"type": "object", "required": ["code", "message_zh", "message_en"], "properties": {
@@ -66,6 +68,9 @@ def document() -> dict[str, Any]:
         "Declaration": {"allOf": [_ref("DeclarationContent"), {"type": "object", "properties": {
             "status": STR, "smart_mark": {"type": "boolean"}, "smart_status": STR, "waiting_reason": STR,
             "tax_status": STR, "entry_id": STR, "batch_no": STR, "created_at": STR, "updated_at": STR}}]},
+        "Subscription": {"allOf": [_ref("SubscriptionContent"), {"type": "object", "properties": {
+            "subscription_id": STR, "ent_code": STR, "created_at": STR, "created_by": STR,
+            "secret": {"type": "string", "description": "webhooks: the HMAC key, in the create answer only"}}}]},
         "Config": {"allOf": [_ref("ConfigContent"), {"type": "object", "properties": {
             "config_id": STR, "created_by": STR, "created_at": STR, "updated_at": STR}}]},
         "ImportResult": {"type": "object", "properties": {
@@ -165,6 +170,40 @@ def document() -> dict[str, Any]:
         "/declarations/continue": {"post": {
             "summary": "Continue (继续智能辅助申报): failed declarations back into the pool",
             "requestBody": _json(_ref("SeqNos")), "responses": _ok("Result", _ref("MarkResult"))}},
+        "/tax-confirmations": {"get": {
+            "summary": "Self-declared self-paid declarations whose tax is unconfirmed (税费确认查询)",
+            "parameters": [p for p in QUERY_PARAMS if p["name"] != "tax_status"],
+            "responses": _ok("A page", page("Declaration"))}},
+        "/declarations/{seq_no}/tax": {"parameters": [_path("seq_no")], "get": {
+            "summary": "The computed tax detail (duty, consumption tax, VAT; the ¥50 rule)",
+            "responses": _ok("Tax detail (shared/examples/tax-detail.json)", {"type": "object"})}},
+        "/declarations/{seq_no}/tax/confirm": {"parameters": [_path("seq_no")], "post": {
+            "summary": "Confirm the tax by hand: the engine declares it in a later batch",
+            "responses": _ok("Confirmed tax detail", {"type": "object"})}},
+        "/subscriptions": {
+            "get": {"summary": "The enterprise's subscriptions", "responses": _ok("Subscriptions", page("Subscription"))},
+            "post": {"summary": "Subscribe an e-mail address, a mobile number (SMS) or an HTTPS webhook (legal card)",
+                     "requestBody": _json(_ref("SubscriptionContent")),
+                     "responses": _ok("Subscribed; a webhook's signing secret is shown this once",
+                                      _ref("Subscription"), "201")}},
+        "/subscriptions/{subscription_id}": {
+            "parameters": [_path("subscription_id")],
+            "get": {"summary": "One subscription", "responses": _ok("Subscription", _ref("Subscription"))},
+            "delete": {"summary": "Unsubscribe (legal card)", "responses": {"204": {"description": "Deleted"}}}},
+        "/subscriptions/{subscription_id}/deliveries": {"parameters": [_path("subscription_id")], "get": {
+            "summary": "The webhook delivery log: every event, attempt, status code", "parameters": [
+                _q("from", STR), _q("to", STR), _q("page_size", {"type": "integer"})],
+            "responses": _ok("Deliveries", {"type": "object"})}},
+        "/subscriptions/{subscription_id}/replay": {"parameters": [_path("subscription_id")], "post": {
+            "summary": "Send a time window of events again", "requestBody": _json({
+                "type": "object", "required": ["from", "to"], "properties": {"from": STR, "to": STR}}),
+            "responses": _ok("How many were sent again", {"type": "object"})}},
+        "/customs/receipts": {"post": {
+            "summary": "Customs receipts in (DEC_RESULT / DecImportResponse, bare or in a DxpMsg envelope)",
+            "security": [], "parameters": [{"name": "X-Receipt-Signature", "in": "header", "required": True,
+                                            "schema": STR, "description": "sha256=<hex HMAC-SHA256 of the body>"}],
+            "requestBody": {"content": {"application/xml": {"schema": STR}}},
+            "responses": _ok("Received, applied, duplicates, unmatched", {"type": "object"})}},
         "/executions": {
             "get": {"summary": "Executions of the enterprise, newest first", "responses": _ok("Executions", page("Execution"))},
             "post": {"summary": "Start: tick configs, press start once (一键启动)", "requestBody": _json(_ref("StartExecution")),

@@ -372,6 +372,9 @@ class Declaration:
     reason_en: str | None = None
     advisories_confirmed: str | None = None  # fingerprint of the prompts a person confirmed
     customs_seq_no: str | None = None  # customs' answer on acceptance
+    declared_at: datetime | None = None  # when customs accepted it: the receipt watchdog counts from here
+    receipt_channel: str | None = None  # the latest customs receipt's CHANNEL
+    tax_confirmation: dict[str, Any] | None = None  # {by, at, payable, fingerprint} once confirmed
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -388,13 +391,15 @@ class Declaration:
     def as_json(self) -> dict[str, Any]:
         body = self.content.as_json()
         body.update(
-            seq_no=self.seq_no, entry_id=self.entry_id, status=self.status.value,
-            status_label=STATUS_LABELS.get(self.status.value), smart_mark=self.smart_mark,
+            seq_no=self.seq_no, entry_id=self.entry_id, status=str(self.status),
+            status_label=STATUS_LABELS.get(str(self.status)), smart_mark=self.smart_mark,
             marked_by=self.marked_by, marked_at=_iso(self.marked_at), smart_status=self.smart_status,
-            waiting_reason=self.waiting_reason, tax_status=self.tax_status.value,
+            waiting_reason=self.waiting_reason, tax_status=str(self.tax_status),
             batch_no=self.batch_no, config_name=self.config_name, created_by=self.created_by,
             card_no=self.card_no, reason_zh=self.reason_zh, reason_en=self.reason_en,
             smart_status_label=SMART_STATUS_LABELS.get(self.smart_status),
+            customs_seq_no=self.customs_seq_no, declared_at=_iso(self.declared_at),
+            receipt_channel=self.receipt_channel,
             created_at=_iso(self.created_at), updated_at=_iso(self.updated_at),
         )
         return body

@@ -31,6 +31,7 @@ class DeclarationQuery(_Model):
     card_no: Short | None = None
     batch_no: Short | None = None
     config_name: Short | None = None
+    tax_status: Literal["not_required", "unconfirmed", "confirmed"] | None = None
     from_: datetime | None = Field(default=None, alias="from")
     to: datetime | None = None
     range: Range | None = None
@@ -65,11 +66,12 @@ class DeclarationQuery(_Model):
         c = decl.content
         checks = [
             (self.declaration_type, c.declaration_type), (self.ie_flag, c.ie_flag),
-            (self.declare_customs, c.declare_customs), (self.status, decl.status.value),
+            (self.declare_customs, c.declare_customs), (self.status, str(decl.status)),
             (self.smart_status, decl.smart_status), (self.seq_no, decl.seq_no),
             (self.entry_id, decl.entry_id), (self.bill_no, c.bill_no),
             (self.transport_mode, c.transport_mode), (self.card_no, decl.card_no),
             (self.batch_no, decl.batch_no), (self.config_name, decl.config_name),
+            (self.tax_status, str(decl.tax_status)),
         ]
         if any(want is not None and want != have for want, have in checks):
             return False

@@ -10,8 +10,10 @@ from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.smart_status import check_transition
 
+from chalicelib.domain.events import smart_status_changed
+
 from .ports import (BatchRepository, Clock, ConditionFailed, ConfigRepository, Counter, DeclarationLog,
-                    DeclarationRepository, ExecutionRepository, WorkQueue, utc_now)
+                    DeclarationRepository, EventPublisher, ExecutionRepository, WorkQueue, utc_now)
 
 MAX_SQS_DELAY = 900  # seconds; longer waits are bridged by re-sending, or by the schedule
 
@@ -27,10 +29,12 @@ class Engine:
     counter: Counter
     clock: Clock = utc_now
     batch_size: int = 100
+    publisher: EventPublisher | None = None  # every smart-status change is pushed to subscribers
 
     def move(self, decl: Declaration, entries: list[LogEntry], **changes: Any) -> Declaration | None:
         """Write one transition; None when another worker moved the declaration first."""
-        if "smart_status" in changes and changes["smart_status"] != decl.smart_status:
+        status_changes = "smart_status" in changes and changes["smart_status"] != decl.smart_status
+        if status_changes:
             check_transition(decl.smart_status, changes["smart_status"])
         moved = decl.with_changes(updated_at=self.clock(), version=decl.version + 1, **changes)
         try:
@@ -39,6 +43,8 @@ class Engine:
             return None
         if entries:
             self.log.append([(decl.seq_no, e) for e in entries])
+        if status_changes and self.publisher is not None:
+            self.publisher.publish([smart_status_changed(moved, moved.updated_at)])
         return moved
 
     def outcome(self, batch_no: str | None, outcome: str) -> None:

@@ -21,7 +21,7 @@ def declare_by_hand(identity: Identity, seq_no: str, engine: Engine, customs: Cu
     decl = get_declaration(identity, seq_no, engine.declarations)
     if decl.status != DeclarationStatus.TEMP_SAVED:
         raise errors.state_conflict("报关单不是暂存状态，不能申报", "only a temp-saved declaration can be declared",
-                                    {"status": decl.status.value})
+                                    {"status": str(decl.status)})
     if decl.smart_status == SmartStatus.IN_PROGRESS:
         raise errors.state_conflict("报关单正在智能申报中，请稍后查看结果", "the engine is declaring it right now",
                                     {"smart_status": decl.smart_status})
@@ -35,6 +35,7 @@ def declare_by_hand(identity: Identity, seq_no: str, engine: Engine, customs: Cu
     if sent.response is not None and sent.response.accepted:
         done = engine.move(claimed, [sent.entry], smart_status=SmartStatus.PENDING, status=DeclarationStatus.DECLARED,
                            customs_seq_no=sent.response.seq_no, reason_zh="已手动申报", reason_en="declared by hand",
+                           declared_at=engine.clock(),
                            waiting_reason=None)
         return done.as_json() if done else get_declaration(identity, seq_no, engine.declarations).as_json()
     engine.move(claimed, [sent.entry], smart_status=SmartStatus.PENDING, reason_zh=sent.entry.reason_zh,

@@ -82,6 +82,16 @@ class DeclarationRepository(abc.ABC):
     def overdue(self, now: datetime, limit: int = 500) -> list[str]:
         """seq_nos in progress past their claim deadline."""
 
+    @abc.abstractmethod
+    def by_entry_id(self, entry_id: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def by_customs_seq_no(self, customs_seq_no: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def awaiting_receipt(self, declared_before: datetime, limit: int = 500) -> list[str]:
+        """Declared before that time and still without any customs receipt."""
+
 
 class ConfigRepository(abc.ABC):
     @abc.abstractmethod
@@ -237,3 +247,50 @@ class Counter(abc.ABC):
     @abc.abstractmethod
     def next(self, name: str, count: int = 1) -> int:
         """Atomically add `count` to counter `name`; the new value."""
+
+
+class ReceiptRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, receipt_id: str, body: dict, seq_no: str | None, received_at: str) -> dict | None:
+        """Store a receipt once. None when new; the stored one (with "applied") when it was seen before."""
+
+    @abc.abstractmethod
+    def mark_applied(self, receipt_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def for_declaration(self, seq_no: str) -> list[dict]: ...
+
+    @abc.abstractmethod
+    def unmatched(self, limit: int = 100) -> list[dict]: ...
+
+
+class EventPublisher(abc.ABC):
+    """Pushes events (smart-status changes, receipts) to subscribers; SNS when deployed."""
+
+    @abc.abstractmethod
+    def publish(self, events: Sequence) -> None: ...
+
+
+class SubscriptionRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, subscription: "Subscription") -> None: ...
+
+    @abc.abstractmethod
+    def list(self, ent_code: str) -> list: ...
+
+    @abc.abstractmethod
+    def get(self, ent_code: str, subscription_id: str) -> "Subscription | None": ...
+
+    @abc.abstractmethod
+    def delete(self, subscription: "Subscription") -> None: ...
+
+
+class DeliveryLog(abc.ABC):
+    """Every webhook delivery, its attempts and outcome; the event is kept for replay."""
+
+    @abc.abstractmethod
+    def record(self, subscription_id: str, event: dict, status: str, attempt: dict | None, now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    def list(self, subscription_id: str, start: str | None = None, end: str | None = None,
+             limit: int = 100) -> list[dict]: ...

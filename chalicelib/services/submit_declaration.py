@@ -71,6 +71,7 @@ def submit_declaration(message: dict[str, Any], engine: Engine, customs: Customs
     elif sent.response.accepted:
         moved = engine.move(decl, [sent.entry], smart_status=SmartStatus.SUCCEEDED, status=DeclarationStatus.DECLARED,
                             claim_deadline=None, customs_seq_no=sent.response.seq_no, waiting_reason=None,
+                            declared_at=engine.clock(),
                             reason_zh=None, reason_en=None)
         outcome, counter = "succeeded", "succeeded"
     else:

@@ -10,9 +10,7 @@ import pytest
 import requests
 
 from chalicelib.services.batches import start_batch
-from infra import template as cfn
 from infra.customs_simulator import start_simulator
-from infra.local_runner import LocalRunner
 from tests.factories import ENT_A, ENT_B, make_config_body, make_declaration_body, token
 
 
@@ -27,11 +25,6 @@ def simulator():
 def customs_endpoint(simulator):
     requests.post(f"{simulator}/control/reset", timeout=5)
     return simulator
-
-
-@pytest.fixture
-def runner(container, aws):
-    return LocalRunner(cfn.load(), aws, region="cn-north-1")
 
 
 def sim(simulator, path, method="get", **kw):

@@ -219,8 +219,10 @@ def test_api_function_environment_names_the_auth_settings(template):
 
 def test_jwt_secret_is_passed_by_ssm_parameter_name_never_by_value(template):
     parameters = template["Parameters"]
-    assert [name for name in parameters if "secret" in name.lower()] == ["JwtSecretParameter"]
-    assert parameters["JwtSecretParameter"]["AllowedPattern"].startswith("^(/")  # a parameter name
+    secrets = [name for name in parameters if "secret" in name.lower()]
+    assert secrets == ["JwtSecretParameter", "ReceiptSecretParameter"]
+    for name in secrets:  # only names of SSM parameters, never a secret's value
+        assert parameters[name]["AllowedPattern"].startswith("^(/")
     variables = template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
     assert "SMARTDECL_JWT_SECRET" not in variables
     assert variables["SMARTDECL_JWT_SECRET_PARAMETER"] == {

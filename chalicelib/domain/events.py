@@ -1,0 +1,240 @@
+"""Events pushed to enterprises: a smart-status change, a customs receipt, an overdue receipt.
+
+One Event is one fact about one declaration. It may concern two enterprises (the declaring unit
+and the consignee); SNS message attributes are single-valued, so the publisher sends one message
+per enterprise (`for_enterprise`). The same fact always gets the same `event_id` when it is built
+with a key (`Event.make(..., key=...)`), so a re-publish after a crash is recognisable as a
+duplicate by the receivers.
+"""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+from .declaration import SMART_STATUS_LABELS, Declaration, _iso
+
+EventType = Literal["smart_status_changed", "customs_receipt", "receipt_overdue"]
+EVENT_TYPES: tuple[str, ...] = ("smart_status_changed", "customs_receipt", "receipt_overdue")
+EVENT_TYPE_LABELS = {"smart_status_changed": ("智能申报状态变更", "Smart status changed"),
+                     "customs_receipt": ("海关回执", "Customs receipt"),
+                     "receipt_overdue": ("海关回执超时", "Customs receipt overdue")}
+
+# DEC_RESULT CHANNEL codes (shared/examples/declaration-fields.md); labels as people read them.
+CHANNEL_LABELS = {"L": "海关入库成功", "E": "退单", "G": "接单交单", "J": "审单中心确定办理税费及证件手续",
+                  "C": "查验通知", "H": "挂起", "P": "放行", "R": "结关", "7": "申报成功", "8": "申报失败"}
+_REJECTING_CHANNELS = {"E", "8"}  # a reason matters more than an entry_id on these
+
+WAITING_LABELS = {"manifest": ("等待舱单", "waiting for the manifest"),
+                  "arrival": ("等待运抵报告", "waiting for the arrival report"),
+                  "tax": ("等待税费确认", "waiting for the tax confirmation"),
+                  "advisory": ("温馨提示待人工确认", "an advisory prompt waits for a person"),
+                  "customs_unavailable": ("海关系统暂不可用，稍后重试", "customs is unavailable; will retry")}
+
+SMS_MAX_CHARS = 70  # one UCS-2 SMS segment; longer Chinese texts are split and billed twice
+SMS_PREFIX = "【智能申报】"  # mainland SMS carry a signature in 【】; it counts against the 70
+CHINA_TIME = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One fact about one declaration, addressed to the enterprises that may see it."""
+
+    event_id: str
+    event_type: str
+    ent_codes: tuple[str, ...]
+    ie_flag: str
+    seq_no: str
+    occurred_at: datetime
+    data: dict[str, Any] = field(default_factory=dict, hash=False)  # read-only by convention
+
+    def __post_init__(self) -> None:
+        # Programming errors, not user input: fail loudly before anything is published.
+        if self.event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown event_type {self.event_type!r}")
+        if self.ie_flag not in ("I", "E"):
+            raise ValueError(f"ie_flag must be I or E, not {self.ie_flag!r}")
+        if not self.ent_codes or not all(isinstance(c, str) and c for c in self.ent_codes):
+            raise ValueError("an event needs at least one enterprise code")
+        if self.occurred_at.tzinfo is None:
+            raise ValueError("occurred_at must be timezone-aware")
+
+    @classmethod
+    def make(cls, event_type: str, *, seq_no: str, ie_flag: str, ent_codes: Iterable[str | None],
+             occurred_at: datetime, data: Mapping[str, Any] | None = None, key: str | None = None) -> Event:
+        """Build an event; with `key` (a state or receipt id) the event_id is derived, not random."""
+        codes = tuple(dict.fromkeys(c for c in ent_codes if c))  # agent == consignee is common
+        return cls(event_id=event_id_for(event_type, seq_no, key) if key is not None else uuid.uuid4().hex,
+                   event_type=event_type, ent_codes=codes, ie_flag=ie_flag, seq_no=seq_no,
+                   occurred_at=occurred_at.astimezone(timezone.utc), data=dict(data or {}))
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any], ent_code: str) -> Event:
+        """The event back from its webhook/SQS body (`as_json`) and the `ent_code` message attribute."""
+        occurred = datetime.fromisoformat(str(body["occurred_at"]).replace("Z", "+00:00"))
+        return cls(event_id=body["event_id"], event_type=body["event_type"], ent_codes=(ent_code,),
+                   ie_flag=body["ie_flag"], seq_no=body["seq_no"], occurred_at=occurred,
+                   data=dict(body.get("data") or {}))
+
+    def for_enterprise(self, ent_code: str) -> Event:
+        """A copy addressed to one enterprise, which must be one of this event's."""
+        if ent_code not in self.ent_codes:
+            raise ValueError(f"event {self.event_id} does not concern enterprise {ent_code}")
+        return replace(self, ent_codes=(ent_code,))
+
+    # ---- renderings --------------------------------------------------------------------------
+
+    def as_json(self) -> dict[str, Any]:
+        """The webhook body (and the SQS/Lambda message): no enterprise codes, one receiver each."""
+        return {"event_id": self.event_id, "event_type": self.event_type, "occurred_at": _iso(self.occurred_at),
+                "seq_no": self.seq_no, "ie_flag": self.ie_flag, "data": dict(self.data)}
+
+    def sms_text(self) -> str:
+        """One SMS in Chinese: seq_no, the result, and the entry_id or the reason."""
+        head = f"{SMS_PREFIX}报关单{self.seq_no}{self._result_zh()}"
+        detail, may_cut = self._detail_zh()
+        room = SMS_MAX_CHARS - len(head) - 1
+        if not detail or room < 2 or (len(detail) > room and not may_cut):
+            return _fit(head)  # a cut entry_id would mislead: rather leave it out
+        return head + "，" + _fit(detail, room)
+
+    def email_subject(self) -> str:
+        """Chinese first, English after: for mail sent by us (SNS needs `sns_subject`)."""
+        return f"{SMS_PREFIX}报关单{self.seq_no}{self._result_zh()} / Smart declaration {self.seq_no}: {self._result_en()}"
+
+    def sns_subject(self) -> str:
+        # SNS refuses a Subject that is not ASCII (or ≥ 100 chars): the Chinese line opens the body instead.
+        return f"SmartDecl {self.seq_no} {self._result_en()}"[:99]
+
+    def email_text(self) -> str:
+        """The mail body: the Chinese block, then the same facts in English."""
+        d = self.data
+        ie_zh, ie_en = ("进口", "Import") if self.ie_flag == "I" else ("出口", "Export")
+        type_zh, type_en = EVENT_TYPE_LABELS[self.event_type]
+        reason_zh, reason_en = self._reason()
+        zh = [f"{SMS_PREFIX}报关单{self.seq_no}{self._result_zh()}", "",
+              f"统一编号：{self.seq_no}", f"进出口：{ie_zh}", f"事件：{type_zh}"]
+        en = [f"Smart declaration {self.seq_no}: {self._result_en()}", "",
+              f"Seq no: {self.seq_no}", f"Import/export: {ie_en}", f"Event: {type_en}"]
+        if d.get("smart_status"):
+            zh.append(f"智能申报状态：{SMART_STATUS_LABELS.get(d['smart_status'], d['smart_status'])}")
+            en.append(f"Smart status: {d['smart_status']}")
+        if d.get("channel"):
+            zh.append(f"回执：{d['channel']} {self._channel_label()}")
+            en.append(f"Receipt channel: {d['channel']}")
+        if d.get("entry_id"):
+            zh.append(f"海关编号：{d['entry_id']}")
+            en.append(f"Entry id: {d['entry_id']}")
+        if reason_zh:
+            zh.append(f"原因：{reason_zh}")
+            en.append(f"Reason: {reason_en or reason_zh}")
+        if d.get("batch_no"):
+            zh.append(f"批次号：{d['batch_no']}")
+            en.append(f"Batch no: {d['batch_no']}")
+        zh += [f"发生时间：{self.occurred_at.astimezone(CHINA_TIME):%Y-%m-%d %H:%M:%S}（北京时间）",
+               f"事件编号：{self.event_id}"]
+        en += [f"Occurred at: {_iso(self.occurred_at)}", f"Event id: {self.event_id}"]
+        return "\n".join(zh) + "\n\n----\n" + "\n".join(en) + "\n"
+
+    # ---- wording -----------------------------------------------------------------------------
+
+    def _channel_label(self) -> str:
+        channel = str(self.data.get("channel") or "")
+        return self.data.get("channel_label") or CHANNEL_LABELS.get(channel, f"回执{channel}")
+
+    def _result_zh(self) -> str:
+        if self.event_type == "customs_receipt":
+            return f"海关回执：{self._channel_label()}"
+        if self.event_type == "receipt_overdue":
+            hours = self.data.get("overdue_hours")
+            return f"已申报{hours}小时未收到海关回执" if hours else "已申报，尚未收到海关回执"
+        status = self.data.get("smart_status", "")
+        return {"succeeded": "申报成功", "failed": "申报失败", "in_progress": "申报中",
+                "pending": "待申报"}.get(status, SMART_STATUS_LABELS.get(status, status))
+
+    def _result_en(self) -> str:
+        if self.event_type == "customs_receipt":
+            return f"customs receipt {self.data.get('channel', '')}".strip()
+        if self.event_type == "receipt_overdue":
+            return "no customs receipt yet"
+        return str(self.data.get("smart_status", ""))
+
+    def _reason(self) -> tuple[str | None, str | None]:
+        d = self.data
+        if d.get("reason_zh") or d.get("reason_en"):
+            return d.get("reason_zh"), d.get("reason_en")
+        if d.get("waiting_reason") in WAITING_LABELS:
+            return WAITING_LABELS[d["waiting_reason"]]
+        if d.get("note") and self.event_type == "customs_receipt":
+            return d["note"], d["note"]
+        return None, None
+
+    def _detail_zh(self) -> tuple[str, bool]:
+        """The SMS tail, and whether it may be shortened (a reason may, a number may not)."""
+        d = self.data
+        reason_zh = self._reason()[0]
+        entry = (f"海关编号{d['entry_id']}" if d.get("entry_id") else "", False)
+        if self.event_type == "customs_receipt":
+            return (reason_zh, True) if d.get("channel") in _REJECTING_CHANNELS and reason_zh else entry
+        if self.event_type == "receipt_overdue":
+            return "请核查", False
+        status = d.get("smart_status")
+        if status == "succeeded":
+            return entry
+        if status == "in_progress":
+            return (f"批次{d['batch_no']}" if d.get("batch_no") else ""), False
+        return reason_zh or "", True
+
+
+def _fit(text: str, limit: int = SMS_MAX_CHARS) -> str:
+    return text if len(text) <= limit else text[:max(0, limit - 1)] + "…"
+
+
+def event_id_for(event_type: str, seq_no: str, key: str) -> str:
+    """The stable id of one fact: 32 hex digits of sha256(event_type, seq_no, key)."""
+    return hashlib.sha256("\x1f".join((event_type, seq_no, key)).encode("utf-8")).hexdigest()[:32]
+
+
+# ---- builders from a declaration ---------------------------------------------------------------
+
+def enterprises_of(declaration: Declaration) -> tuple[str, ...]:
+    """The enterprises that may see a declaration: its declaring unit and its consignee."""
+    agent, consignee = declaration.parties()
+    return tuple(dict.fromkeys(c for c in (agent.code, consignee.code) if c))
+
+
+def smart_status_changed(declaration: Declaration, occurred_at: datetime) -> Event:
+    """The declaration's current smart status as an event (build it from the record just saved)."""
+    d = declaration
+    # the stored version changes on every transition: the same saved state always gives the same id
+    return Event.make("smart_status_changed", seq_no=d.seq_no, ie_flag=d.ie_flag, ent_codes=enterprises_of(d),
+                      occurred_at=occurred_at, key=f"{d.smart_status}:{d.version}",
+                      data={"smart_status": d.smart_status,
+                            "smart_status_label": SMART_STATUS_LABELS.get(d.smart_status),
+                            "waiting_reason": d.waiting_reason, "reason_zh": d.reason_zh, "reason_en": d.reason_en,
+                            "batch_no": d.batch_no, "config_name": d.config_name, "entry_id": d.entry_id})
+
+
+def customs_receipt(declaration: Declaration, *, channel: str, occurred_at: datetime, entry_id: str | None = None,
+                    note: str | None = None, notice_date: str | None = None,
+                    receipt_id: str | None = None) -> Event:
+    """A business receipt (DEC_RESULT). `receipt_id` defaults to channel + notice date."""
+    d = declaration
+    return Event.make("customs_receipt", seq_no=d.seq_no, ie_flag=d.ie_flag, ent_codes=enterprises_of(d),
+                      occurred_at=occurred_at, key=receipt_id or f"{channel}:{notice_date or ''}",
+                      data={"channel": channel, "channel_label": CHANNEL_LABELS.get(channel, f"回执{channel}"),
+                            "entry_id": entry_id or d.entry_id, "note": note, "notice_date": notice_date,
+                            "smart_status": d.smart_status, "batch_no": d.batch_no})
+
+
+def receipt_overdue(declaration: Declaration, *, declared_at: datetime, occurred_at: datetime) -> Event:
+    """Declared, but customs has sent no receipt in time."""
+    d = declaration
+    hours = max(1, int((occurred_at - declared_at).total_seconds() // 3600))
+    return Event.make("receipt_overdue", seq_no=d.seq_no, ie_flag=d.ie_flag, ent_codes=enterprises_of(d),
+                      occurred_at=occurred_at, key=f"overdue:{_iso(declared_at)}",
+                      data={"smart_status": d.smart_status, "declared_at": _iso(declared_at),
+                            "overdue_hours": hours, "batch_no": d.batch_no, "entry_id": d.entry_id})

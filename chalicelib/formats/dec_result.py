@@ -1,0 +1,223 @@
+"""Read customs receipts: the communication receipt DecImportResponse and the business receipt DEC_RESULT.
+
+Accepted shapes, as real senders write them (shared/examples/declaration-fields.md, "Receipts" and
+"What real files … look like"):
+
+- ``DEC_RESULT`` as the root (never namespaced): CUS_CIQ_NO, ENTRY_ID, NOTICE_DATE, CHANNEL, NOTE,
+  CUSTOM_MASTER, I_E_DATE, D_DATE and, from our simulator only, CLIENT_SEQ_NO.
+- ``DecImportResponse`` in the dec namespace, with an ``ns2:`` prefix or in none: ResponseCode,
+  ErrorMessage, ClientSeqNo, SeqNo (absent when refused).
+- Either inside the exchange envelope ``DxpMsg`` (namespace http://www.chinaport.gov.cn/dxp) whose
+  ``Data`` holds the receipt in base64, possibly over several indented lines, and in GB2312/GBK;
+  or several receipts (or envelopes) under any wrapper root, read in document order.
+- Encodings, DTD refusal and the XML declaration are handled by the DecMessage reader's helpers.
+- Empty elements (``<X/>``, ``<X />``, ``<X></X>``) mean absent; unknown elements are ignored.
+
+Dates carry no zone and mean China time (+08:00). Accepted: ``yyyy-MM-ddTHH:mm:ss``,
+``yyyy-MM-dd HH:mm:ss``, ``yyyyMMddTHHmmssSS``, ``yyyyMMddHHmmss``, ``yyyyMMdd HH:mm:ss``, the
+date-only ``yyyy-MM-dd``/``yyyyMMdd`` (midnight) and ISO text with a zone (converted). Digits below
+the second are dropped: tools disagree on what ``SS`` means, and a receipt written twice in two
+forms must read to the same instant. A date that fits none of these reads as None (the receipt is
+kept: its raw text still holds it).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+from xml.etree.ElementTree import Element, tostring
+
+from chalicelib.domain.errors import DomainError
+
+# The DecMessage reader's safe parsing: any encoding (GB2312/GBK read as GB18030), BOMs, DTDs and
+# entities refused; and its namespace-blind element helpers.
+from .dec_message import _XML_DECL, _as_utf8, _local, _parse, _value
+
+CHINA_TIME = timezone(timedelta(hours=8))  # receipt dates carry no zone and mean China time
+DXP_NS = "http://www.chinaport.gov.cn/dxp"
+MAX_RECEIPTS = 500  # one body is one receipt in practice; a few hundred is already a batch
+_MAX_ENVELOPES = 3  # a DxpMsg inside a DxpMsg is odd already; deeper is refused
+
+ReceiptKind = Literal["dec_result", "import_response"]
+_RECEIPT_TAGS: dict[str, ReceiptKind] = {"DEC_RESULT": "dec_result", "DecImportResponse": "import_response"}
+_ENVELOPE = "DxpMsg"
+
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"
+                  r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
+                  r"\s*(Z|[+-]\d{2}:?\d{2})?")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})"
+                      r"(?:T?(\d{2})(\d{2})(\d{2})\d{0,3}"      # yyyyMMddHHmmss[SS], yyyyMMddTHHmmssSS
+                      r"|[ T](\d{1,2}):(\d{2}):(\d{2}))?")      # yyyyMMdd HH:mm:ss (SignTime's form)
+
+
+class ReceiptUnreadable(DomainError):
+    """The body holds no readable receipt (not XML, a DTD, a broken envelope, or no receipt at all)."""
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        super().__init__("receipt_unreadable", message_zh, message_en, kind="bad_request")
+
+
+def _unreadable(reason_zh: str, reason_en: str) -> ReceiptUnreadable:
+    return ReceiptUnreadable(f"回执无法读取：{reason_zh}", f"The receipt cannot be read: {reason_en}")
+
+
+@dataclass(frozen=True)
+class ReceiptRead:
+    """One receipt as read, before it is matched to a declaration."""
+
+    kind: ReceiptKind
+    raw: str  # the receipt's XML as text (the whole inner document when the receipt is its root)
+    client_seq_no: str | None = None  # CLIENT_SEQ_NO / ClientSeqNo; real DEC_RESULT often lacks it
+    cus_ciq_no: str | None = None  # CUS_CIQ_NO / SeqNo: customs' 统一编号
+    entry_id: str | None = None  # ENTRY_ID: 海关编号, empty until customs enters the declaration
+    channel: str | None = None  # CHANNEL (DEC_RESULT only), e.g. L, P, E
+    note: str | None = None
+    custom_master: str | None = None
+    notice_at: datetime | None = None  # NOTICE_DATE, aware, China time
+    notice_date_text: str | None = None  # NOTICE_DATE as written (kept when it could not be read)
+    i_e_date: datetime | None = None  # I_E_DATE; date-only forms read as midnight China time
+    d_date: datetime | None = None  # D_DATE (申报日期)
+    response_code: str | None = None  # DecImportResponse only: 0 = accepted
+    error_message: str | None = None  # DecImportResponse only: 暂存成功/申报成功 or the refusal
+    cop_msg_id: str | None = None  # from the DxpMsg envelope's TransInfo, when wrapped
+    msg_type: str | None = None
+    sender_id: str | None = None
+
+    @property
+    def accepted(self) -> bool | None:
+        """For an import response, whether customs took the message (ResponseCode 0); else None."""
+        return self.response_code == "0" if self.kind == "import_response" else None
+
+
+@dataclass(frozen=True)
+class _Envelope:
+    cop_msg_id: str | None = None
+    msg_type: str | None = None
+    sender_id: str | None = None
+
+
+def read_receipts(data: bytes) -> list[ReceiptRead]:
+    """Every receipt in `data`, in document order; raises ReceiptUnreadable when there is none."""
+    found: list[ReceiptRead] = []
+    _read_document(data, _Envelope(), 0, found)
+    if not found:
+        raise _unreadable("报文中没有回执(DEC_RESULT或DecImportResponse)",
+                          "it holds no receipt (DEC_RESULT or DecImportResponse)")
+    return found
+
+
+def china_time(text: str | None) -> datetime | None:
+    """A receipt date as an aware China-time datetime (whole seconds); None when absent or unreadable."""
+    if not text or not (text := text.strip()):
+        return None
+    if match := _ISO.fullmatch(text):
+        year, month, day, hour, minute, second, zone = match.groups()
+    elif match := _COMPACT.fullmatch(text):
+        year, month, day, h1, m1, s1, h2, m2, s2 = match.groups()
+        hour, minute, second, zone = h1 or h2, m1 or m2, s1 or s2, None
+    else:
+        return None
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+    except ValueError:  # 2024-13-40 and the like
+        return None
+    if zone is None:
+        return moment.replace(tzinfo=CHINA_TIME)
+    offset = timezone.utc if zone == "Z" else _offset(zone)
+    return moment.replace(tzinfo=offset).astimezone(CHINA_TIME)
+
+
+def _offset(zone: str) -> timezone:
+    digits = zone[1:].replace(":", "")
+    delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return timezone(-delta if zone[0] == "-" else delta)
+
+
+# ---- documents and envelopes --------------------------------------------------------------
+
+def _read_document(data: bytes, envelope: _Envelope, depth: int, found: list[ReceiptRead]) -> None:
+    try:
+        utf8 = _as_utf8(data)  # decoded by its declared or sniffed encoding, declaration removed
+        root = _parse(utf8)
+    except DomainError as exc:
+        # the reader's reasons, without its "file" wording
+        raise _unreadable(exc.message_zh.removeprefix("文件无法读取："),
+                          exc.message_en.removeprefix("The file cannot be read: ")) from None
+    _collect(root, utf8.decode("utf-8").strip(), envelope, depth, found)
+
+
+def _collect(root: Element, text: str | None, envelope: _Envelope, depth: int, found: list[ReceiptRead]) -> None:
+    """Receipts and envelopes under `root` (itself included), not looking inside one already found."""
+    pending = [root]  # an explicit stack: a hostile body may nest deeper than Python recurses
+    while pending:
+        node = pending.pop()
+        name = _local(node.tag)
+        if name in _RECEIPT_TAGS:
+            # the original text when the receipt is its document's root; else its serialisation
+            raw = text if node is root and text is not None else tostring(node, encoding="unicode").strip()
+            found.append(_read_receipt(node, _RECEIPT_TAGS[name], raw, envelope))
+            if len(found) > MAX_RECEIPTS:
+                raise _unreadable(f"回执超过{MAX_RECEIPTS}份", f"it holds more than {MAX_RECEIPTS} receipts")
+        elif name == _ENVELOPE:
+            _open_envelope(node, envelope, depth + 1, found)
+        else:
+            pending.extend(reversed(node))
+
+
+def _open_envelope(message: Element, outer: _Envelope, depth: int, found: list[ReceiptRead]) -> None:
+    if depth > _MAX_ENVELOPES:
+        raise _unreadable("交换报文(DxpMsg)嵌套过深", "its DxpMsg envelopes are nested too deep")
+    envelope = _envelope_info(message, outer)
+    data = next((child for child in message if _local(child.tag) == "Data"), None)
+    if data is None:
+        raise _unreadable("交换报文(DxpMsg)中没有Data", "the DxpMsg envelope has no Data")
+    if len(data):  # some senders put the XML itself inside Data
+        for child in data:
+            _collect(child, None, envelope, depth, found)
+        return
+    content = (data.text or "").strip()
+    if not content:
+        raise _unreadable("交换报文(DxpMsg)的Data为空", "the DxpMsg Data is empty")
+    if content.startswith("<"):  # XML as escaped text or CDATA: already decoded, so drop its declaration
+        _read_document(_XML_DECL.sub("", content, count=1).encode("utf-8"), envelope, depth, found)
+        return
+    encoded = "".join(content.split())  # base64 wrapped over several indented lines
+    try:
+        inner = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise _unreadable("交换报文(DxpMsg)的Data不是有效的Base64", "the DxpMsg Data is not valid base64") from None
+    _read_document(inner, envelope, depth, found)
+
+
+def _envelope_info(message: Element, outer: _Envelope) -> _Envelope:
+    trans = next((child for child in message if _local(child.tag) == "TransInfo"), None)
+    if trans is None:
+        return outer
+    return _Envelope(cop_msg_id=_text(trans, "CopMsgId") or outer.cop_msg_id,
+                     msg_type=_text(trans, "MsgType") or outer.msg_type,
+                     sender_id=_text(trans, "SenderId") or outer.sender_id)
+
+
+# ---- one receipt --------------------------------------------------------------------------
+
+def _text(element: Element, *names: str) -> str | None:
+    found = _value(element, *names)  # first non-empty child: <X/> and <X></X> are absent
+    return found[1] if found else None
+
+
+def _read_receipt(node: Element, kind: ReceiptKind, raw: str, envelope: _Envelope) -> ReceiptRead:
+    wrapped = {"cop_msg_id": envelope.cop_msg_id, "msg_type": envelope.msg_type, "sender_id": envelope.sender_id}
+    if kind == "import_response":
+        return ReceiptRead(kind=kind, raw=raw, client_seq_no=_text(node, "ClientSeqNo"),
+                           cus_ciq_no=_text(node, "SeqNo"), response_code=_text(node, "ResponseCode"),
+                           error_message=_text(node, "ErrorMessage"), **wrapped)
+    notice = _text(node, "NOTICE_DATE")
+    return ReceiptRead(kind=kind, raw=raw, client_seq_no=_text(node, "CLIENT_SEQ_NO"),
+                       cus_ciq_no=_text(node, "CUS_CIQ_NO"), entry_id=_text(node, "ENTRY_ID"),
+                       channel=_text(node, "CHANNEL"), note=_text(node, "NOTE"),
+                       custom_master=_text(node, "CUSTOM_MASTER"), notice_at=china_time(notice),
+                       notice_date_text=notice, i_e_date=china_time(_text(node, "I_E_DATE")),
+                       d_date=china_time(_text(node, "D_DATE")), **wrapped)

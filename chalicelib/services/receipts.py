@@ -1,0 +1,83 @@
+"""Use case: take in customs receipts (回执), apply them to their declarations, push them out.
+
+Receipts are signed by the sender (HMAC), may come twice and out of order, and may name a
+declaration we do not know: those are kept for inspection, never dropped.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain import errors
+from chalicelib.domain.declaration import _iso
+from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.domain.events import customs_receipt
+from chalicelib.domain.receipts import Receipt, describe, receipt_id, status_after, verify_signature
+from chalicelib.formats.dec_result import ReceiptRead, read_receipts
+
+from .engine import Engine
+from .ports import ReceiptRepository
+
+MAX_ATTEMPTS = 5  # a receipt races the engine's own writes on the same declaration: re-read and retry
+
+
+def ingest_receipts(body: bytes, signature: str | None, secret: str | None, engine: Engine,
+                    receipts: ReceiptRepository) -> dict[str, Any]:
+    if not secret or not verify_signature(body, signature, secret):
+        raise errors.DomainError("bad_signature", "回执签名校验失败", "the receipt signature is missing or wrong",
+                                 kind="unauthenticated")
+    reads = read_receipts(body)
+    now = engine.clock()
+    applied, duplicates, unmatched = 0, 0, []
+    for read in reads:
+        rid = receipt_id(read)
+        seq_no = _match(read, engine)
+        receipt = Receipt.from_read(read, received_at=now, seq_no=seq_no)
+        seen = receipts.add(rid, receipt.as_json(), seq_no, _iso(now))
+        if seen is not None and seen.get("applied"):
+            duplicates += 1
+            continue
+        if seq_no is None:
+            unmatched.append({"receipt_id": rid, "client_seq_no": read.client_seq_no, "cus_ciq_no": read.cus_ciq_no,
+                              "entry_id": read.entry_id, "channel": read.channel,
+                              "message_zh": "未找到对应的报关单，回执已保存待查",
+                              "message_en": "no declaration matches this receipt; it is kept for inspection"})
+            continue
+        if _apply(engine, seq_no, read, receipt, rid):
+            receipts.mark_applied(rid)
+            applied += 1
+    return {"received": len(reads), "applied": applied, "duplicates": duplicates, "unmatched": unmatched}
+
+
+def _match(read: ReceiptRead, engine: Engine) -> str | None:
+    """Our seq_no for a receipt: its ClientSeqNo is ours; else by entry_id; else by customs' SeqNo."""
+    repo = engine.declarations
+    if read.client_seq_no and repo.get(read.client_seq_no) is not None:
+        return read.client_seq_no
+    found = repo.by_entry_id(read.entry_id) if read.entry_id else None
+    if found is None and read.cus_ciq_no:
+        found = repo.by_customs_seq_no(read.cus_ciq_no)
+    return found
+
+
+def _apply(engine: Engine, seq_no: str, read: ReceiptRead, receipt: Receipt, rid: str) -> bool:
+    for _ in range(MAX_ATTEMPTS):
+        decl = engine.declarations.get(seq_no)
+        if decl is None:
+            return False
+        zh, en = describe(receipt)
+        entry = LogEntry(engine.clock(), "receipt", receipt.channel or read.kind, zh, en, "customs", decl.batch_no,
+                         {"receipt_id": rid, "channel": read.channel, "entry_id": read.entry_id, "note": read.note})
+        changes: dict[str, Any] = {"receipt_channel": read.channel or decl.receipt_channel or read.kind}
+        if read.kind == "dec_result" and read.channel:
+            changes["status"] = status_after(decl.status, read.channel)
+        if read.entry_id and not decl.entry_id:
+            changes["entry_id"] = read.entry_id
+        moved = engine.move(decl, [entry], **changes)
+        if moved is None:
+            continue
+        if engine.publisher is not None and read.kind == "dec_result":
+            engine.publisher.publish([customs_receipt(moved, channel=read.channel or "", occurred_at=engine.clock(),
+                                                      entry_id=read.entry_id, note=read.note,
+                                                      notice_date=read.notice_date_text, receipt_id=rid)])
+        return True
+    return False

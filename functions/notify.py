@@ -1,0 +1,33 @@
+"""Notification function (SQS, subscribed to the events topic): fan each event out to the
+enterprise's webhooks. E-mail and SMS are delivered by SNS itself."""
+from __future__ import annotations
+
+import json
+
+from chalicelib.container import container
+from chalicelib.observability import logger, metrics, tracer
+from chalicelib.services.notifications import fan_out
+
+from ._sqs import consume
+
+
+def _fan_out(record_body: dict) -> str:
+    ctx = container()
+    n = fan_out(record_body["event"], record_body["ent_code"], ctx.subscriptions, ctx.send_delivery)
+    return f"webhooks_{min(n, 1)}"
+
+
+def _unwrap(event: dict) -> dict:
+    # raw SNS delivery: the body is the event, the enterprise comes as a message attribute
+    for record in event.get("Records", []):
+        attribute = (record.get("messageAttributes") or {}).get("ent_code") or {}
+        ent_code = attribute.get("stringValue") or attribute.get("StringValue")
+        record["body"] = json.dumps({"event": json.loads(record["body"]), "ent_code": ent_code})
+    return event
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context) -> dict:
+    return consume(_unwrap(event), context, _fan_out, "notify")
