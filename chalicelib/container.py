@@ -4,6 +4,7 @@ The API and every function share it; tests swap in their own (use_container)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 
 import boto3
@@ -68,7 +69,8 @@ class Container:
                       executions=DynamoExecutionRepository(region=self.settings.region),
                       batches=DynamoBatchRepository(), log=DynamoDeclarationLog(), queue=self.queue,
                       counter=DynamoCounter(), clock=self.clock, batch_size=self.settings.batch_size,
-                      publisher=self.publisher)
+                      publisher=self.publisher,
+                      receipt_watchdog=timedelta(hours=self.settings.receipt_watchdog_hours))
 
     @cached_property
     def publisher(self):

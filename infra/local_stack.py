@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from infra import local_aws
 from infra import template as cfn
@@ -40,9 +41,16 @@ def main() -> int:
     template = cfn.load()
     physical = local_aws.provision(template=template)
 
+    receipt_secret = os.environ.setdefault("SMARTDECL_RECEIPT_SECRET", "smartdecl-local-receipt-secret")
+    os.environ.setdefault("SMARTDECL_LOCAL_MODE", "true")  # webhooks may target http://127.0.0.1 locally
     from infra.customs_simulator import start_simulator
-    simulator, customs_url = start_simulator(port=customs_port)
+    # the simulator sends its signed DEC_RESULT receipts to our API, as customs would
+    simulator, customs_url = start_simulator(port=customs_port, receipt_secret=receipt_secret,
+                                             receipt_url=f"http://127.0.0.1:{api_port}/customs/receipts")
     os.environ.update(local_aws.environment(template, physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url}))
+    from infra.local_outbox import LocalOutbox
+    outbox_dir = Path(os.environ.get("SMARTDECL_OUTBOX", ".local/outbox")).resolve()
+    outbox = LocalOutbox(physical["EventsTopic"]["Ref"], outbox_dir, region).start()
 
     from chalice.config import Config
     from chalice.local import LocalDevServer
@@ -62,6 +70,7 @@ smartdecl local stack (region {region}, wired from template.yaml)
     tables        {', '.join(tables)}
     queues        {', '.join(queues)}
   runner          {', '.join(sorted({m.function for m in runner.sqs_maps}))} on SQS; schedule every {schedule_seconds}s
+  outbox          {outbox_dir}/email, /sms   (SNS e-mail and SMS, one file per message)
   JWT secret      {secret}{secret_note}
   a token         .venv/bin/python scripts/issue_token.py --ent-code 1108919038 --uscc 91110000600037341L --role legal
 Ctrl-C stops everything.
@@ -79,6 +88,7 @@ Ctrl-C stops everything.
     print("stopping…", flush=True)
     server.shutdown()
     runner.stop()
+    outbox.stop()
     simulator.shutdown()
     moto.stop()
     return 0

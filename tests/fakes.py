@@ -74,7 +74,7 @@ class FakeDeclarationRepository(DeclarationRepository):
 
     def awaiting_receipt(self, declared_before: datetime, limit: int = 500) -> list[str]:
         return [d.seq_no for d in self.items.values() if d.declared_at and not d.receipt_channel
-                and d.declared_at < declared_before][:limit]
+                and not d.receipt_overdue_at and d.declared_at < declared_before][:limit]
 
     def query(self, ent_code: str, query: DeclarationQuery, window) -> Page:
         side = "agent" if query.enterprise_type == "agent" else "consignee"

@@ -70,7 +70,9 @@ def to_item(decl: Declaration) -> M:
         claim_deadline=iso(decl.claim_deadline) if in_flight and decl.claim_deadline else None,
         in_flight=in_flight_shard(decl.seq_no) if in_flight and decl.claim_deadline else None,
         declared_at=iso(decl.declared_at) if decl.declared_at else None, receipt_channel=decl.receipt_channel,
-        awaiting_receipt=awaiting_shard(decl.seq_no) if decl.declared_at and not decl.receipt_channel else None,
+        awaiting_receipt=awaiting_shard(decl.seq_no)
+        if decl.declared_at and not decl.receipt_channel and not decl.receipt_overdue_at else None,
+        receipt_overdue_at=iso(decl.receipt_overdue_at) if decl.receipt_overdue_at else None,
         tax_confirmation=json.dumps(decl.tax_confirmation) if decl.tax_confirmation else None,
     ).items():
         setattr(item, name, value)
@@ -102,7 +104,7 @@ def from_item(item: M) -> Declaration:
         execution_id=item.execution_id, reason_zh=item.reason_zh, reason_en=item.reason_en,
         advisories_confirmed=item.advisories_confirmed, customs_seq_no=item.customs_seq_no,
         claim_deadline=_dt(item.claim_deadline), declared_at=_dt(item.declared_at),
-        receipt_channel=item.receipt_channel,
+        receipt_channel=item.receipt_channel, receipt_overdue_at=_dt(item.receipt_overdue_at),
         tax_confirmation=json.loads(item.tax_confirmation) if item.tax_confirmation else None,
         version=int(item.version),
     )

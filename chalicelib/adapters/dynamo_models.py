@@ -202,6 +202,7 @@ class DeclarationModel(Model):
     customs_seq_no = UnicodeAttribute(null=True)  # customs' SeqNo: receipts without our ClientSeqNo match on it
     declared_at = UnicodeAttribute(null=True)
     receipt_channel = UnicodeAttribute(null=True)
+    receipt_overdue_at = UnicodeAttribute(null=True)
     awaiting_receipt = UnicodeAttribute(null=True)  # "awaiting#<shard>" from acceptance to the first receipt
     tax_confirmation = UnicodeAttribute(null=True)  # JSON
     version = NumberAttribute()  # optimistic lock, checked by the repository

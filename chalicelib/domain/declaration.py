@@ -374,6 +374,7 @@ class Declaration:
     customs_seq_no: str | None = None  # customs' answer on acceptance
     declared_at: datetime | None = None  # when customs accepted it: the receipt watchdog counts from here
     receipt_channel: str | None = None  # the latest customs receipt's CHANNEL
+    receipt_overdue_at: datetime | None = None  # the watchdog flagged it: declared, no receipt in time
     tax_confirmation: dict[str, Any] | None = None  # {by, at, payable, fingerprint} once confirmed
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
@@ -399,7 +400,9 @@ class Declaration:
             card_no=self.card_no, reason_zh=self.reason_zh, reason_en=self.reason_en,
             smart_status_label=SMART_STATUS_LABELS.get(self.smart_status),
             customs_seq_no=self.customs_seq_no, declared_at=_iso(self.declared_at),
-            receipt_channel=self.receipt_channel,
+            receipt_channel=self.receipt_channel, receipt_overdue_at=_iso(self.receipt_overdue_at),
+            links={"log": f"/declarations/{self.seq_no}/log",
+                   "batch": f"/batches/{self.batch_no}" if self.batch_no else None},
             created_at=_iso(self.created_at), updated_at=_iso(self.updated_at),
         )
         return body

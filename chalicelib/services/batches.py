@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.domain.events import receipt_overdue
 from chalicelib.domain.executions import CLAIM_TIMEOUT, Batch, Execution, batch_no, pick_config
 from chalicelib.domain.queries import CHINA_TZ  # batch numbers carry the China date
 from chalicelib.domain.smart_status import SmartStatus
@@ -95,6 +96,7 @@ def run_schedule(engine: Engine) -> dict[str, int]:
                        reason_zh=entry.reason_zh, reason_en=entry.reason_en) is not None:
             released += 1
             engine.outcome(decl.batch_no, "released")
+    overdue = _watch_receipts(engine, now)
     started = 0
     for execution in engine.executions.due(now):
         if execution.current_batch_no and not _finished(engine, execution):
@@ -102,5 +104,23 @@ def run_schedule(engine: Engine) -> dict[str, int]:
             execution = engine.executions.get(execution.execution_id)
         if execution and start_batch(engine, execution.execution_id, execution.batch_index):
             started += 1
-    return {"released": released, "batches_started": started}
+    return {"released": released, "batches_started": started, "receipts_overdue": overdue}
+
+
+def _watch_receipts(engine: Engine, now) -> int:
+    """Declared, and customs sent no receipt in time: flag it once, in the log and to subscribers."""
+    flagged = 0
+    for seq_no in engine.declarations.awaiting_receipt(now - engine.receipt_watchdog):
+        decl = engine.declarations.get(seq_no)
+        if decl is None or decl.receipt_channel or decl.receipt_overdue_at or decl.declared_at is None:
+            continue
+        hours = int((now - decl.declared_at).total_seconds() // 3600)
+        entry = LogEntry(now, "receipt_watchdog", "warning", f"申报后 {hours} 小时仍未收到海关回执，请核查",
+                         f"no customs receipt {hours} hours after declaring; please check", batch_no=decl.batch_no)
+        moved = engine.move(decl, [entry], receipt_overdue_at=now)
+        if moved is not None:
+            flagged += 1
+            if engine.publisher is not None:
+                engine.publisher.publish([receipt_overdue(moved, declared_at=decl.declared_at, occurred_at=now)])
+    return flagged
 

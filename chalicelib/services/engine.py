@@ -30,6 +30,7 @@ class Engine:
     clock: Clock = utc_now
     batch_size: int = 100
     publisher: EventPublisher | None = None  # every smart-status change is pushed to subscribers
+    receipt_watchdog: timedelta = timedelta(hours=24)  # declared and no receipt after this: flagged
 
     def move(self, decl: Declaration, entries: list[LogEntry], **changes: Any) -> Declaration | None:
         """Write one transition; None when another worker moved the declaration first."""

@@ -10,6 +10,8 @@ import time
 import pytest
 import requests
 
+from chalicelib.adapters.webhook_sender import verify
+
 from infra.local_aws import free_port
 from tests.factories import ENT_B, ROOT, make_config_body, make_declaration_body
 
@@ -17,10 +19,16 @@ SECRET = "end-to-end-test-secret-of-32-bytes-or-more"
 
 
 @pytest.fixture(scope="module")
-def stack():
+def outbox(tmp_path_factory):
+    return tmp_path_factory.mktemp("outbox")
+
+
+@pytest.fixture(scope="module")
+def stack(outbox):
     port, customs_port = free_port(), free_port()
     env = {**os.environ, "SMARTDECL_API_PORT": str(port), "SMARTDECL_JWT_SECRET": SECRET,
-           "SMARTDECL_CUSTOMS_PORT": str(customs_port), "SMARTDECL_SCHEDULE_SECONDS": "2"}
+           "SMARTDECL_CUSTOMS_PORT": str(customs_port), "SMARTDECL_SCHEDULE_SECONDS": "2",
+           "SMARTDECL_OUTBOX": str(outbox)}
     env.pop("AWS_ENDPOINT_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -83,10 +91,16 @@ def test_openapi_document_is_served(stack):
     assert requests.get(f"{stack[0]}/openapi.json").json()["openapi"] == "3.1.0"
 
 
-def test_press_start_once_and_the_marked_declarations_declare_themselves(stack):
+def test_press_start_once_and_the_marked_declarations_declare_themselves(stack, outbox):
     api, customs = stack
     legal = bearer()
     requests.post(f"{api}/enablement", json={"accept_notice": True}, headers=legal)
+    hooks = WebhookReceiver()
+    hook = requests.post(f"{api}/subscriptions", json={"protocol": "webhook", "endpoint": hooks.url},
+                         headers=legal).json()
+    for protocol, endpoint in (("email", "ops@example.com"), ("sms", "+8613800138000")):
+        assert requests.post(f"{api}/subscriptions", json={"protocol": protocol, "endpoint": endpoint},
+                             headers=legal).status_code == 201
     config = make_config_body(name="出口自动", ie_flag="E", require_manifest=True, compare_manifest=True,
                               batch_wait_seconds=5)
     config_id = requests.post(f"{api}/configs", json=config, headers=legal).json()["config_id"]
@@ -121,5 +135,48 @@ def test_press_start_once_and_the_marked_declarations_declare_themselves(stack):
     assert requests.get(f"{customs}/control/stats", timeout=5).json()["duplicates"] == 0
     stopped = requests.post(f"{api}/executions/{execution}/stop", headers=legal).json()
     assert stopped["status"] == "stopped"
+
+    # customs' receipts (L, then P) come back signed to /customs/receipts and are pushed out
+    deadline = time.monotonic() + 30
+    def released():
+        return [requests.get(f"{api}/declarations/{s}", headers=legal).json()["status"] for s in seq_nos]
+    while released() != ["released"] * 4 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert released() == ["released"] * 4
+    assert all(requests.get(f"{api}/declarations/{s}", headers=legal).json()["entry_id"] for s in seq_nos)
+    deadline = time.monotonic() + 20
+    while len([e for e in hooks.events() if e["event_type"] == "customs_receipt"]) < 8 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert {e["data"]["channel"] for e in hooks.events() if e["event_type"] == "customs_receipt"} == {"L", "P"}
+    assert all(verify(hook["secret"], headers, body) for headers, body in hooks.received)
+    assert list((outbox / "email").iterdir()) and list((outbox / "sms").iterdir())
+    sms = next((outbox / "sms").iterdir()).read_text(encoding="utf-8")
+    assert "+8613800138000" in sms and "报关单" in sms
+    hooks.server.shutdown()
+
+
+class WebhookReceiver:
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+        self.received: list[tuple[dict, bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers.items()), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+
+    def events(self) -> list[dict]:
+        return [json.loads(body) for _, body in self.received]
 
 

@@ -235,3 +235,26 @@ def test_compare_first_fails_with_each_difference_listed(h):
     h.run()
     decl = h.decl(seq_no)
     assert decl.smart_status == "failed" and "pack_no" in decl.reason_en and "gross_wt" not in decl.reason_en
+
+
+def test_the_watchdog_flags_a_declaration_without_receipt_once(h):
+    [seq_no] = h.declarations_marked(1)
+    h.start(h.config())
+    h.run()
+    assert h.decl(seq_no).declared_at is not None
+    h.clock.advance(hours=23)
+    assert run_schedule(h.engine)["receipts_overdue"] == 0
+    h.clock.advance(hours=2)
+    assert run_schedule(h.engine)["receipts_overdue"] == 1
+    assert run_schedule(h.engine)["receipts_overdue"] == 0  # flagged once
+    assert ("receipt_watchdog", "warning") in h.log.gates(seq_no)
+
+
+def test_a_declaration_with_a_receipt_is_not_flagged(h):
+    [seq_no] = h.declarations_marked(1)
+    h.start(h.config())
+    h.run()
+    decl = h.decl(seq_no)
+    h.declarations.save_state(decl.with_changes(receipt_channel="L", version=decl.version + 1), decl.version)
+    h.clock.advance(hours=30)
+    assert run_schedule(h.engine)["receipts_overdue"] == 0
