@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 export AWS_DEFAULT_REGION ?= cn-north-1
 
-.PHONY: run test unit integration e2e token clean venv
+.PHONY: run demo test unit integration e2e token clean venv
 
 venv: $(STAMP)
 
@@ -20,6 +20,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: $(STAMP)
 	$(BIN)/python -m infra.local_stack
+
+demo: $(STAMP)
+	$(BIN)/python -m infra.local_stack --demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

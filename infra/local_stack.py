@@ -20,9 +20,10 @@ from infra import local_aws
 from infra import template as cfn
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     from chalicelib.config import DEV_JWT_SECRET
 
+    demo = "--demo" in (sys.argv[1:] if argv is None else argv)
     api_port = int(os.environ.get("SMARTDECL_API_PORT", "8000"))
     moto_port = int(os.environ.get("SMARTDECL_MOTO_PORT", "0")) or local_aws.free_port()
     customs_port = int(os.environ.get("SMARTDECL_CUSTOMS_PORT", "0")) or local_aws.free_port()
@@ -80,6 +81,19 @@ Ctrl-C stops everything.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     thread = threading.Thread(target=server.server.serve_forever, daemon=True)
     thread.start()
+    if demo:
+        from infra.demo import seed
+        seeded = seed(f"http://127.0.0.1:{api_port}", customs_url, secret)
+        api = f"http://127.0.0.1:{api_port}"
+        print(f"""demo loaded: {seeded['declarations']} declarations, two configs, e-mail and SMS subscriptions; start pressed.
+  TOKEN={seeded['token']}
+  watch:    curl -s {api}/executions/{seeded['execution_id']} -H "Authorization: Bearer $TOKEN"
+  query:    curl -s '{api}/declarations?smart_status=failed' -H "Authorization: Bearer $TOKEN"
+  waiting:  curl -s '{api}/declarations?smart_status=pending&smart_mark=true' -H "Authorization: Bearer $TOKEN"
+  tax:      curl -s {api}/tax-confirmations -H "Authorization: Bearer $TOKEN"
+  a manifest releases a wait:  curl -s -XPUT {customs_url}/logistics/manifests/DEMOI0035 -d '{{"pack_no":10,"gross_wt":"1250.5"}}'
+  pushed e-mail and SMS land in {outbox_dir}
+""", flush=True)
     try:
         while not stop.wait(0.5):
             pass
