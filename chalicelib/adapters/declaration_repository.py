@@ -194,14 +194,7 @@ class DynamoDeclarationRepository(DeclarationRepository):
 
     def overdue(self, now: datetime, limit: int = 500) -> list[str]:
         """seq_nos in progress past their claim deadline."""
-        found: list[str] = []
-        for shard in range(IN_FLIGHT_SHARDS):
-            for item in M.in_flight_index.query(f"in_progress#{shard}", M.claim_deadline < iso(now),
-                                                limit=limit - len(found)):
-                found.append(item.seq_no)
-            if len(found) >= limit:
-                break
-        return found
+        return _sharded(M.in_flight_index, "in_progress", M.claim_deadline < iso(now), limit)
 
     def by_customs_seq_no(self, customs_seq_no: str) -> str | None:
         return next((i.seq_no for i in M.by_customs_seq_no.query(customs_seq_no, limit=1)), None)
@@ -211,14 +204,7 @@ class DynamoDeclarationRepository(DeclarationRepository):
 
     def awaiting_receipt(self, declared_before: datetime, limit: int = 500) -> list[str]:
         """Declared before the given time and still without any customs receipt."""
-        found: list[str] = []
-        for shard in range(IN_FLIGHT_SHARDS):
-            for item in M.awaiting_receipt_index.query(f"awaiting#{shard}", M.declared_at < iso(declared_before),
-                                                       limit=limit - len(found)):
-                found.append(item.seq_no)
-            if len(found) >= limit:
-                break
-        return found
+        return _sharded(M.awaiting_receipt_index, "awaiting", M.declared_at < iso(declared_before), limit)
 
     def query(self, ent_code: str, query: DeclarationQuery, window: tuple[datetime, datetime] | None) -> Page:
         if query.seq_no:
@@ -247,6 +233,16 @@ class DynamoDeclarationRepository(DeclarationRepository):
         index, attr = _INDEX_BY_TYPE[query.enterprise_type]
         cond = M.updated_at.between(iso(window[0]), iso(window[1])) if window else None
         return index, ent_code, cond, ("seq_no", attr, "updated_at")
+
+
+def _sharded(index, prefix: str, condition, limit: int) -> list[str]:
+    """seq_nos from every shard of a sparse sharded index, up to `limit`."""
+    found: list[str] = []
+    for shard in range(IN_FLIGHT_SHARDS):
+        found += [item.seq_no for item in index.query(f"{prefix}#{shard}", condition, limit=limit - len(found))]
+        if len(found) >= limit:
+            break
+    return found
 
 
 def _in_window(decl: Declaration, window) -> bool:

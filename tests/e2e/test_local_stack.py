@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from chalicelib.adapters.webhook_sender import verify
+from tests.webhook_receiver import WebhookReceiver
 
 from infra.local_aws import free_port
 from tests.factories import ENT_B, ROOT, make_config_body, make_declaration_body
@@ -152,31 +153,5 @@ def test_press_start_once_and_the_marked_declarations_declare_themselves(stack, 
     assert list((outbox / "email").iterdir()) and list((outbox / "sms").iterdir())
     sms = next((outbox / "sms").iterdir()).read_text(encoding="utf-8")
     assert "+8613800138000" in sms and "报关单" in sms
-    hooks.server.shutdown()
-
-
-class WebhookReceiver:
-    def __init__(self) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, HTTPServer
-        self.received: list[tuple[dict, bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers.items()), body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-
-    def events(self) -> list[dict]:
-        return [json.loads(body) for _, body in self.received]
-
+    hooks.close()
 

@@ -3,13 +3,12 @@ retries and replay."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
 from chalicelib.adapters.webhook_sender import verify
 from tests.factories import ENT_A, ENT_B, make_config_body, make_declaration_body, token
+from tests.webhook_receiver import WebhookReceiver
 
 
 @pytest.fixture
@@ -17,37 +16,11 @@ def customs_endpoint(simulator_url):
     return simulator_url
 
 
-class Receiver:
-    """A webhook endpoint on loopback that records what it got; can be told to fail."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict, bytes]] = []
-        self.fail = False
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append(({k: v for k, v in self.headers.items()}, body))
-                self.send_response(500 if receiver.fail else 204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-
-    def events(self) -> list[dict]:
-        return [json.loads(body) for _, body in self.received]
-
-
 @pytest.fixture
 def receiver():
-    r = Receiver()
+    r = WebhookReceiver()
     yield r
-    r.server.shutdown()
+    r.close()
 
 
 def subscribe(api, url, tok=None, **kw):
@@ -78,14 +51,14 @@ def test_a_webhook_gets_each_smart_status_change_signed(enabled_api, runner, rec
 
 
 def test_an_enterprise_never_receives_another_enterprises_events(enabled_api, runner, receiver):
-    other = Receiver()
+    other = WebhookReceiver()
     try:
         subscribe(enabled_api, other.url, tok=token(ENT_B))
         subscribe(enabled_api, receiver.url)
         run_one(enabled_api, runner)
         assert receiver.received and other.received == []
     finally:
-        other.server.shutdown()
+        other.close()
 
 
 def test_event_types_narrow_what_is_pushed(enabled_api, runner, receiver):
