@@ -41,12 +41,39 @@ import json
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from .declaration import DeclarationStatus, _iso
 
-if TYPE_CHECKING:  # the domain does not import the readers at run time
-    from chalicelib.formats.dec_result import ReceiptRead
+ReceiptKind = Literal["dec_result", "import_response"]
+
+
+@dataclass(frozen=True)
+class ReceiptRead:
+    """One receipt as read, before it is matched to a declaration."""
+
+    kind: ReceiptKind
+    raw: str  # the receipt's XML as text (the whole inner document when the receipt is its root)
+    client_seq_no: str | None = None  # CLIENT_SEQ_NO / ClientSeqNo; real DEC_RESULT often lacks it
+    cus_ciq_no: str | None = None  # CUS_CIQ_NO / SeqNo: customs' 统一编号
+    entry_id: str | None = None  # ENTRY_ID: 海关编号, empty until customs enters the declaration
+    channel: str | None = None  # CHANNEL (DEC_RESULT only), e.g. L, P, E
+    note: str | None = None
+    custom_master: str | None = None
+    notice_at: datetime | None = None  # NOTICE_DATE, aware, China time
+    notice_date_text: str | None = None  # NOTICE_DATE as written (kept when it could not be read)
+    i_e_date: datetime | None = None  # I_E_DATE; date-only forms read as midnight China time
+    d_date: datetime | None = None  # D_DATE (申报日期)
+    response_code: str | None = None  # DecImportResponse only: 0 = accepted
+    error_message: str | None = None  # DecImportResponse only: 暂存成功/申报成功 or the refusal
+    cop_msg_id: str | None = None  # from the DxpMsg envelope's TransInfo, when wrapped
+    msg_type: str | None = None
+    sender_id: str | None = None
+
+    @property
+    def accepted(self) -> bool | None:
+        """For an import response, whether customs took the message (ResponseCode 0); else None."""
+        return self.response_code == "0" if self.kind == "import_response" else None
 
 Severity = Literal["info", "warning", "error"]
 S = DeclarationStatus

@@ -31,6 +31,7 @@ from typing import Literal
 from xml.etree.ElementTree import Element, tostring
 
 from chalicelib.domain.errors import DomainError
+from chalicelib.domain.receipts import ReceiptKind, ReceiptRead  # noqa: F401 - the reader's result type
 
 # The DecMessage reader's safe parsing: any encoding (GB2312/GBK read as GB18030), BOMs, DTDs and
 # entities refused; and its namespace-blind element helpers.
@@ -41,7 +42,6 @@ DXP_NS = "http://www.chinaport.gov.cn/dxp"
 MAX_RECEIPTS = 500  # one body is one receipt in practice; a few hundred is already a batch
 _MAX_ENVELOPES = 3  # a DxpMsg inside a DxpMsg is odd already; deeper is refused
 
-ReceiptKind = Literal["dec_result", "import_response"]
 _RECEIPT_TAGS: dict[str, ReceiptKind] = {"DEC_RESULT": "dec_result", "DecImportResponse": "import_response"}
 _ENVELOPE = "DxpMsg"
 
@@ -62,34 +62,6 @@ class ReceiptUnreadable(DomainError):
 
 def _unreadable(reason_zh: str, reason_en: str) -> ReceiptUnreadable:
     return ReceiptUnreadable(f"回执无法读取：{reason_zh}", f"The receipt cannot be read: {reason_en}")
-
-
-@dataclass(frozen=True)
-class ReceiptRead:
-    """One receipt as read, before it is matched to a declaration."""
-
-    kind: ReceiptKind
-    raw: str  # the receipt's XML as text (the whole inner document when the receipt is its root)
-    client_seq_no: str | None = None  # CLIENT_SEQ_NO / ClientSeqNo; real DEC_RESULT often lacks it
-    cus_ciq_no: str | None = None  # CUS_CIQ_NO / SeqNo: customs' 统一编号
-    entry_id: str | None = None  # ENTRY_ID: 海关编号, empty until customs enters the declaration
-    channel: str | None = None  # CHANNEL (DEC_RESULT only), e.g. L, P, E
-    note: str | None = None
-    custom_master: str | None = None
-    notice_at: datetime | None = None  # NOTICE_DATE, aware, China time
-    notice_date_text: str | None = None  # NOTICE_DATE as written (kept when it could not be read)
-    i_e_date: datetime | None = None  # I_E_DATE; date-only forms read as midnight China time
-    d_date: datetime | None = None  # D_DATE (申报日期)
-    response_code: str | None = None  # DecImportResponse only: 0 = accepted
-    error_message: str | None = None  # DecImportResponse only: 暂存成功/申报成功 or the refusal
-    cop_msg_id: str | None = None  # from the DxpMsg envelope's TransInfo, when wrapped
-    msg_type: str | None = None
-    sender_id: str | None = None
-
-    @property
-    def accepted(self) -> bool | None:
-        """For an import response, whether customs took the message (ResponseCode 0); else None."""
-        return self.response_code == "0" if self.kind == "import_response" else None
 
 
 @dataclass(frozen=True)
