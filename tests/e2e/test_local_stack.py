@@ -103,51 +103,49 @@ def test_press_start_once_and_the_marked_declarations_declare_themselves(stack, 
         assert requests.post(f"{api}/subscriptions", json={"protocol": protocol, "endpoint": endpoint},
                              headers=legal).status_code == 201
     config = make_config_body(name="出口自动", ie_flag="E", require_manifest=True, compare_manifest=True,
-                              batch_wait_seconds=5)
+                              require_arrival=True, batch_wait_seconds=5)
     config_id = requests.post(f"{api}/configs", json=config, headers=legal).json()["config_id"]
-    body = {"declarations": [make_declaration_body(ie_flag="E", self_pay=False, bill_no=f"E2E{i}", pack_no=10,
-                                                   gross_wt="1250.5") for i in range(4)], "smart_mark": True}
-    seq_nos = requests.post(f"{api}/declarations", json=body, headers=legal).json()["accepted"]
-    for i in range(3):  # the fourth bill has no manifest yet: it waits
-        requests.put(f"{customs}/logistics/manifests/E2E{i}", timeout=5,
-                     json={"pack_no": 10, "gross_wt": "1250.5", "traf_name": "CA986", "voyage_no": "20240320"})
+    plan = [make_declaration_body(ie_flag="E", self_pay=(i == 4), bill_no=f"E2E{i}", pack_no=10, gross_wt="1250.5")
+            for i in range(5)]
+    seq_nos = requests.post(f"{api}/declarations", json={"declarations": plan, "smart_mark": True},
+                            headers=legal).json()["accepted"]
+    for i in range(5):
+        if i != 3:  # the fourth bill has no manifest yet: it waits for it
+            load_manifest(customs, f"E2E{i}")
+        if i != 2:  # the third has not arrived yet: it waits for the arrival report
+            requests.put(f"{customs}/logistics/arrivals/E2E{i}", timeout=5, json={"arrived": True})
     started = requests.post(f"{api}/executions", json={"enterprise_type": "agent", "config_ids": [config_id]},
                             headers=legal)
     assert started.status_code == 201
     execution = started.json()["execution_id"]
 
-    def smart_statuses():
-        return [requests.get(f"{api}/declarations/{s}", headers=legal).json()["smart_status"] for s in seq_nos]
+    def declarations():
+        return [requests.get(f"{api}/declarations/{s}", headers=legal).json() for s in seq_nos]
 
-    deadline = time.monotonic() + 30
-    while smart_statuses()[:3] != ["succeeded"] * 3 and time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert smart_statuses() == ["succeeded"] * 3 + ["pending"]
-    waiting = requests.get(f"{api}/declarations/{seq_nos[3]}", headers=legal).json()
-    assert waiting["waiting_reason"] == "manifest"
+    until(lambda: [d["smart_status"] for d in declarations()][:2] == ["succeeded"] * 2)
+    assert [(d["smart_status"], d["waiting_reason"]) for d in declarations()] == [
+        ("succeeded", None), ("succeeded", None), ("pending", "arrival"), ("pending", "manifest"), ("pending", "tax")]
 
-    requests.put(f"{customs}/logistics/manifests/E2E3", timeout=5,
-                 json={"pack_no": 10, "gross_wt": "1250.5", "traf_name": "CA986", "voyage_no": "20240320"})
-    deadline = time.monotonic() + 30
-    while smart_statuses()[3] != "succeeded" and time.monotonic() < deadline:
-        time.sleep(0.5)
+    # each wait is released by what it waits for: the arrival report, the manifest, the tax confirmation
+    requests.put(f"{customs}/logistics/arrivals/E2E2", timeout=5, json={"arrived": True})
+    load_manifest(customs, "E2E3")
+    tax = requests.get(f"{api}/declarations/{seq_nos[4]}/tax", headers=legal).json()
+    assert tax["tax_status"] == "unconfirmed"
+    confirmed = requests.post(f"{api}/declarations/{seq_nos[4]}/tax/confirm", headers=legal).json()
+    assert confirmed["tax_status"] == "confirmed"
+    until(lambda: all(d["smart_status"] == "succeeded" for d in declarations()))
     view = requests.get(f"{api}/executions/{execution}", headers=legal).json()
-    assert smart_statuses()[3] == "succeeded" and view["total_succeeded"] == 4 and view["batch_index"] >= 2
+    assert view["total_succeeded"] == 5 and view["total_failed"] == 0 and view["batch_index"] >= 2
+    console = requests.get(f"{api}/batches/{declarations()[0]['batch_no']}", headers=legal).json()
+    assert console["succeeded"] >= 2 and console["declarations"]
     assert requests.get(f"{customs}/control/stats", timeout=5).json()["duplicates"] == 0
     stopped = requests.post(f"{api}/executions/{execution}/stop", headers=legal).json()
     assert stopped["status"] == "stopped"
 
     # customs' receipts (L, then P) come back signed to /customs/receipts and are pushed out
-    deadline = time.monotonic() + 30
-    def released():
-        return [requests.get(f"{api}/declarations/{s}", headers=legal).json()["status"] for s in seq_nos]
-    while released() != ["released"] * 4 and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert released() == ["released"] * 4
+    until(lambda: [d["status"] for d in declarations()] == ["released"] * 5)
     assert all(requests.get(f"{api}/declarations/{s}", headers=legal).json()["entry_id"] for s in seq_nos)
-    deadline = time.monotonic() + 20
-    while len([e for e in hooks.events() if e["event_type"] == "customs_receipt"]) < 8 and time.monotonic() < deadline:
-        time.sleep(0.3)
+    until(lambda: len([e for e in hooks.events() if e["event_type"] == "customs_receipt"]) >= 10)
     assert {e["data"]["channel"] for e in hooks.events() if e["event_type"] == "customs_receipt"} == {"L", "P"}
     assert all(verify(hook["secret"], headers, body) for headers, body in hooks.received)
     assert list((outbox / "email").iterdir()) and list((outbox / "sms").iterdir())
@@ -155,3 +153,46 @@ def test_press_start_once_and_the_marked_declarations_declare_themselves(stack, 
     assert "+8613800138000" in sms and "报关单" in sms
     hooks.close()
 
+
+
+def test_customs_down_for_a_while_nothing_fails_nothing_is_lost(stack):
+    api, customs = stack
+    other = bearer(ent=(ENT_B["code"], ENT_B["uscc"]))
+    requests.post(f"{api}/enablement", json={"accept_notice": True}, headers=other)
+    config = make_config_body(name="B进口", agent=dict(ENT_B), consignee=dict(ENT_B), require_manifest=False,
+                              compare_manifest=False, batch_wait_seconds=5)
+    config_id = requests.post(f"{api}/configs", json=config, headers=other).json()["config_id"]
+    plan = [make_declaration_body(self_pay=False, agent=dict(ENT_B), consignee=dict(ENT_B), owner=None)
+            for _ in range(3)]
+    seq_nos = requests.post(f"{api}/declarations", json={"declarations": plan, "smart_mark": True},
+                            headers=other).json()["accepted"]
+    before = requests.get(f"{customs}/control/stats", timeout=5).json()["accepted"]
+    requests.post(f"{customs}/control/mode", json={"mode": "down"}, timeout=5)
+    execution = requests.post(f"{api}/executions", json={"enterprise_type": "agent", "config_ids": [config_id]},
+                              headers=other).json()["execution_id"]
+
+    def states():
+        return [requests.get(f"{api}/declarations/{s}", headers=other).json() for s in seq_nos]
+
+    until(lambda: all(d["waiting_reason"] == "customs_unavailable" for d in states()))
+    assert requests.get(f"{api}/executions/{execution}", headers=other).json()["customs_available"] is False
+    requests.post(f"{customs}/control/mode", json={"mode": "normal"}, timeout=5)
+    until(lambda: all(d["smart_status"] == "succeeded" for d in states()))
+    view = requests.get(f"{api}/executions/{execution}", headers=other).json()
+    assert (view["total_succeeded"], view["total_failed"], view["customs_available"]) == (3, 0, True)
+    stats = requests.get(f"{customs}/control/stats", timeout=5).json()
+    assert stats["accepted"] - before == 3 and stats["duplicates"] == 0
+    requests.post(f"{api}/executions/{execution}/stop", headers=other)
+
+
+def load_manifest(customs: str, bill_no: str) -> None:
+    requests.put(f"{customs}/logistics/manifests/{bill_no}", timeout=5,
+                 json={"pack_no": 10, "gross_wt": "1250.5", "traf_name": "CA986", "voyage_no": "20240320"})
+
+
+def until(condition, seconds: float = 40) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("not reached in time")
+        time.sleep(0.3)

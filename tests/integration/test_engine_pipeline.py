@@ -236,3 +236,32 @@ def test_continue_refuses_what_did_not_fail(enabled_api):
     [seq_no] = enabled_api.post("/declarations", {"declarations": [make_declaration_body()]}).json["accepted"]
     result = enabled_api.post("/declarations/continue", {"seq_nos": [seq_no]}).json
     assert result["continued"] == 0 and result["refused"][0]["reason"] == "not_failed"
+
+
+def test_a_crash_after_customs_answered_does_not_send_twice(enabled_api, runner, simulator, container, monkeypatch):
+    [seq_no], config_id = setup(enabled_api, 1)
+    start(enabled_api, config_id)
+    repo = container.declarations
+    real, crashed = repo.save_state, []
+
+    def crash_on_success(decl, expected_version):
+        if decl.smart_status == "succeeded" and not crashed:
+            crashed.append(decl.seq_no)
+            raise RuntimeError("the submission Lambda died after customs answered")
+        return real(decl, expected_version)
+
+    monkeypatch.setattr(repo, "save_state", crash_on_success)
+    runner.drain()  # the failed message stays in flight until its visibility timeout …
+    assert crashed == [seq_no]
+    decl = enabled_api.get(f"/declarations/{seq_no}").json
+    boto3.client("sqs").send_message(  # … then SQS delivers the same body again
+        QueueUrl=container.settings.queues.submission, MessageBody=json.dumps(
+            {"seq_no": seq_no, "batch_no": decl["batch_no"], "execution_id": decl.get("execution_id"),
+             "ent_code": ENT_A["code"]}))
+    runner.drain()
+    assert enabled_api.get(f"/declarations/{seq_no}").json["smart_status"] == "succeeded"
+    stats = sim(simulator, "/control/stats")
+    assert (stats["accepted"], stats["duplicates"]) == (1, 0)
+    log = enabled_api.get(f"/declarations/{seq_no}/log").json["items"]
+    assert log[-1]["details"]["found_at_customs"] is True
+

@@ -324,3 +324,27 @@ def test_code_paths_of_the_template_exist(template):
         assert (ROOT / resource["Properties"]["CodeUri"]).is_dir()
     for resource in resources(template, "AWS::Serverless::LayerVersion").values():
         assert (ROOT / resource["Properties"]["ContentUri"]).is_dir()
+
+
+def test_every_dead_letter_queue_is_alarmed_and_every_queue_has_one(template):
+    queues = resources(template, "AWS::SQS::Queue")
+    dead = {q for q in queues if q.endswith("DeadLetterQueue")}
+    live = set(queues) - dead
+    for name in live:
+        redrive = queues[name]["Properties"]["RedrivePolicy"]
+        assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in dead and redrive["maxReceiveCount"] >= 3
+    alarmed = {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+               for m in template["Resources"]["DeadLetterAlarm"]["Properties"]["Metrics"] if "MetricStat" in m}
+    assert alarmed == dead
+
+
+def test_queue_visibility_is_at_least_six_times_its_consumers_timeout(template):
+    queues = resources(template, "AWS::SQS::Queue")
+    default = template["Globals"]["Function"]["Timeout"]
+    for resource in resources(template, "AWS::Serverless::Function").values():
+        for event in (resource["Properties"].get("Events") or {}).values():
+            if event["Type"] == "SQS":
+                queue = queues[event["Properties"]["Queue"]["Fn::GetAtt"][0]]
+                timeout = resource["Properties"].get("Timeout", default)
+                assert queue["Properties"]["VisibilityTimeout"] >= 6 * timeout
+                assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
