@@ -14,25 +14,30 @@ from .declarations import visible_to
 from .engine import Engine
 from .marking import _seq_nos
 
-# the last step a declaration took in a batch says how it ended there
-_RESULT = {"pass": "succeeded", "fail": "failed", "wait": "waiting", "skip": "skipped"}
+def _result(entry: LogEntry) -> str | None:
+    """What a step says about how the declaration ended in its batch (None: it says nothing)."""
+    if entry.gate in ("receipt", "receipt_watchdog", "continue", "manual"):
+        return None  # after the batch, or not the engine's doing
+    if entry.gate == "claim":
+        return "in_progress"
+    if entry.gate == "submit" and entry.outcome == "pass":
+        return "succeeded"
+    return {"fail": "failed", "wait": "waiting", "skip": "skipped"}.get(entry.outcome)
 
 
 def batch_console(identity: Identity, batch_no: str, engine: Engine) -> dict[str, Any]:
     batch = engine.batches.get(batch_no)
     if batch is None or batch.ent_code != identity.ent_code:
         raise errors.not_found("批次", "batch", batch_no)
-    last: dict[str, LogEntry] = {}
+    last: dict[str, tuple[str, LogEntry]] = {}
     for seq_no, entry in engine.log.for_batch(batch_no):
-        if entry.gate in ("claim", "submit", "timeout", "config", "logistics") or entry.outcome in _RESULT:
-            last[seq_no] = entry
+        result = _result(entry)
+        if result is not None:
+            last[seq_no] = (result, entry)
     found = engine.declarations.get_many(list(last))
     rows = []
-    for seq_no, entry in last.items():
+    for seq_no, (result, entry) in last.items():
         decl = found.get(seq_no)
-        result = "in_progress" if entry.gate == "claim" else _RESULT.get(entry.outcome, entry.outcome)
-        if entry.gate == "submit" and entry.outcome == "pass":
-            result = "succeeded"
         row = {"seq_no": seq_no, "result": result, "reason_zh": None if result == "succeeded" else entry.reason_zh,
                "reason_en": None if result == "succeeded" else entry.reason_en, "at": entry.as_json()["at"]}
         if decl is not None:

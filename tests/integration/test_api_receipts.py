@@ -124,3 +124,5 @@ def test_receipts_are_pushed_only_to_their_own_enterprise(enabled_api, declared,
     events = [json.loads(m["Body"]) for m in got_a]
     assert [e["event_type"] for e in events] == ["customs_receipt"] and events[0]["data"]["channel"] == "P"
     assert got_b == []
+
+

@@ -2,6 +2,8 @@
 same handler modules Lambda runs (driven by the local runner), and the customs simulator."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
 
@@ -11,7 +13,7 @@ import requests
 
 from chalicelib.services.batches import start_batch
 from infra.customs_simulator import start_simulator
-from tests.factories import ENT_A, ENT_B, make_config_body, make_declaration_body, token
+from tests.factories import ENT_A, ENT_B, RECEIPT_SECRET, make_config_body, make_declaration_body, token
 
 
 @pytest.fixture(scope="module")
@@ -265,3 +267,20 @@ def test_a_crash_after_customs_answered_does_not_send_twice(enabled_api, runner,
     log = enabled_api.get(f"/declarations/{seq_no}/log").json["items"]
     assert log[-1]["details"]["found_at_customs"] is True
 
+
+
+def test_the_console_shows_batch_results_even_after_receipts_arrive(enabled_api, runner, simulator):
+    [seq_no], config_id = setup(enabled_api, 1)
+    execution_id = start(enabled_api, config_id)
+    runner.drain()
+    batch_no = enabled_api.get(f"/executions/{execution_id}").json["current_batch_no"]
+    for channel in ("L", "P"):  # what the simulator sends (kept in memory here): post it as customs would
+        receipt = next(r for r in sim(simulator, "/control/receipts") if r["channel"] == channel)
+        body = receipt["xml"].encode()
+        signature = "sha256=" + hmac.new(RECEIPT_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        response = enabled_api.call("POST", "/customs/receipts", raw=body, content_type="application/xml", token="",
+                                    headers={"X-Receipt-Signature": signature})
+        assert response.json["applied"] == 1
+    assert enabled_api.get(f"/declarations/{seq_no}").json["status"] == "released"
+    [row] = enabled_api.get(f"/batches/{batch_no}").json["declarations"]
+    assert row["result"] == "succeeded"
