@@ -55,6 +55,7 @@ class Settings(BaseModel):
     receipt_secret_parameter: str | None = None  # deployed: an SSM SecureString name
     events_topic_arn: str | None = None  # SNS topic every event is published to
     local_mode: bool = False  # webhooks may then target http://127.0.0.1
+    subscription_cache_seconds: float = 30.0  # the notify function's view of subscriptions may lag this much
     receipt_watchdog_hours: float = 24.0  # declared, and no customs receipt after this long: flagged
 
     @classmethod
@@ -80,6 +81,7 @@ class Settings(BaseModel):
             events_topic_arn=env.get("SMARTDECL_EVENTS_TOPIC_ARN") or None,
             local_mode=env.get("SMARTDECL_LOCAL_MODE", "").lower() in ("1", "true", "yes"),
             receipt_watchdog_hours=float(env.get("SMARTDECL_RECEIPT_WATCHDOG_HOURS", "24")),
+            subscription_cache_seconds=float(env.get("SMARTDECL_SUBSCRIPTION_CACHE_SECONDS", "30")),
             customs_timeout_seconds=float(env.get("SMARTDECL_CUSTOMS_TIMEOUT_SECONDS", "5")),
             customs_retries=int(env.get("SMARTDECL_CUSTOMS_RETRIES", "3")),
             customs_backoff_seconds=float(env.get("SMARTDECL_CUSTOMS_BACKOFF_SECONDS", "0.5")),

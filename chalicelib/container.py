@@ -85,6 +85,12 @@ class Container:
         return DynamoSubscriptionRepository()
 
     @cached_property
+    def subscription_reader(self):
+        """What the notify function reads: the subscriptions, cached briefly per container."""
+        from chalicelib.adapters.subscription_repository import CachedSubscriptionReader
+        return CachedSubscriptionReader(self.subscriptions, self.settings.subscription_cache_seconds)
+
+    @cached_property
     def deliveries(self):
         from chalicelib.adapters.subscription_repository import DynamoDeliveryLog
         return DynamoDeliveryLog()

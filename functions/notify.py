@@ -13,7 +13,7 @@ from ._sqs import consume
 
 def _fan_out(record_body: dict) -> str:
     ctx = container()
-    n = fan_out(record_body["event"], record_body["ent_code"], ctx.subscriptions, ctx.send_delivery)
+    n = fan_out(record_body["event"], record_body["ent_code"], ctx.subscription_reader, ctx.send_delivery)
     return f"webhooks_{min(n, 1)}"
 
 

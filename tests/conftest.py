@@ -58,7 +58,9 @@ def container(aws, clock, customs_endpoint):
     ctx = Container(Settings.from_env({**env, "SMARTDECL_JWT_SECRET": JWT_SECRET, "AWS_REGION": local_aws.LOCAL_REGION,
                                        "SMARTDECL_CUSTOMS_RETRIES": "1", "SMARTDECL_CUSTOMS_BACKOFF_SECONDS": "0.01",
                                        "SMARTDECL_CUSTOMS_TIMEOUT_SECONDS": "2",
-                                       "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET, "SMARTDECL_LOCAL_MODE": "true"}),
+                                       "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET, "SMARTDECL_LOCAL_MODE": "true",
+                                       # each test subscribes anew: no stale view between tests
+                                       "SMARTDECL_SUBSCRIPTION_CACHE_SECONDS": "0"}),
                     clock=clock)
     use_container(ctx)
     yield ctx

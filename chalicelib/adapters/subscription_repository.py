@@ -64,3 +64,28 @@ class DynamoDeliveryLog(DeliveryLog):
         return [{"event": json.loads(i.event), "status": i.status, "attempts": json.loads(i.attempts),
                  "updated_at": i.updated_at}
                 for i in DeliveryModel.query(subscription_id, condition, scan_index_forward=False, limit=limit)]
+
+
+class CachedSubscriptionReader:
+    """Reads an enterprise's subscriptions through a short per-container cache.
+
+    Every event used to cost a Query; subscriptions change rarely, so the notify function may see
+    a new or deleted one up to `ttl_seconds` late (a deleted webhook is still checked at delivery).
+    """
+
+    def __init__(self, repo: SubscriptionRepository, ttl_seconds: float, clock=None) -> None:
+        import time
+        self._repo, self._ttl, self._clock = repo, ttl_seconds, clock or time.monotonic
+        self._cache: dict[str, tuple[float, list[Subscription]]] = {}
+
+    def list(self, ent_code: str) -> list[Subscription]:
+        now = self._clock()
+        hit = self._cache.get(ent_code)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        found = self._repo.list(ent_code)
+        self._cache[ent_code] = (now, found)
+        return found
+
+    def get(self, ent_code: str, subscription_id: str) -> Subscription | None:
+        return self._repo.get(ent_code, subscription_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import errors
-from chalicelib.domain.declaration import _iso
+from chalicelib.domain.declaration import Declaration, _iso
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.events import customs_receipt
 from chalicelib.domain.receipts import Receipt, describe, receipt_id, status_after, verify_signature
@@ -30,7 +30,8 @@ def ingest_receipts(body: bytes, signature: str | None, secret: str | None, engi
     applied, duplicates, unmatched = 0, 0, []
     for read in reads:
         rid = receipt_id(read)
-        seq_no = _match(read, engine)
+        decl = _match(read, engine)
+        seq_no = decl.seq_no if decl is not None else None
         receipt = Receipt.from_read(read, received_at=now, seq_no=seq_no)
         seen = receipts.add(rid, receipt.as_json(), seq_no, _iso(now))
         if seen is not None and seen.get("applied"):
@@ -42,28 +43,31 @@ def ingest_receipts(body: bytes, signature: str | None, secret: str | None, engi
                               "message_zh": "未找到对应的报关单，回执已保存待查",
                               "message_en": "no declaration matches this receipt; it is kept for inspection"})
             continue
-        if _apply(engine, seq_no, read, receipt, rid):
+        if _apply(engine, decl, read, receipt, rid):
             receipts.mark_applied(rid)
             applied += 1
     return {"received": len(reads), "applied": applied, "duplicates": duplicates, "unmatched": unmatched}
 
 
-def _match(read: ReceiptRead, engine: Engine) -> str | None:
-    """Our seq_no for a receipt: its ClientSeqNo is ours; else by entry_id; else by customs' SeqNo."""
+def _match(read: ReceiptRead, engine: Engine) -> Declaration | None:
+    """The declaration a receipt is about: its ClientSeqNo is our seq_no; else by entry_id; else by
+    customs' SeqNo."""
     repo = engine.declarations
-    if read.client_seq_no and repo.get(read.client_seq_no) is not None:
-        return read.client_seq_no
-    found = repo.by_entry_id(read.entry_id) if read.entry_id else None
-    if found is None and read.cus_ciq_no:
-        found = repo.by_customs_seq_no(read.cus_ciq_no)
-    return found
+    decl = repo.get(read.client_seq_no) if read.client_seq_no else None
+    if decl is None:
+        seq_no = repo.by_entry_id(read.entry_id) if read.entry_id else None
+        if seq_no is None and read.cus_ciq_no:
+            seq_no = repo.by_customs_seq_no(read.cus_ciq_no)
+        decl = repo.get(seq_no) if seq_no else None
+    return decl
 
 
-def _apply(engine: Engine, seq_no: str, read: ReceiptRead, receipt: Receipt, rid: str) -> bool:
-    for _ in range(MAX_ATTEMPTS):
-        decl = engine.declarations.get(seq_no)
-        if decl is None:
-            return False
+def _apply(engine: Engine, decl: Declaration, read: ReceiptRead, receipt: Receipt, rid: str) -> bool:
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:  # another writer moved it meanwhile: read it again
+            decl = engine.declarations.get(decl.seq_no)
+            if decl is None:
+                return False
         zh, en = describe(receipt)
         entry = LogEntry(engine.clock(), "receipt", receipt.channel or read.kind, zh, en, "customs", decl.batch_no,
                          {"receipt_id": rid, "channel": read.channel, "entry_id": read.entry_id, "note": read.note})

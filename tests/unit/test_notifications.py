@@ -102,3 +102,22 @@ def test_fan_out_reaches_only_the_enterprises_webhooks_that_want_the_event():
     subs = Subs(webhook("s1"), webhook("s2", event_types=["customs_receipt"]), webhook("s3", ent="3101234567"))
     assert fan_out(EVENT, "1108919038", subs, out) == 1
     assert [m["subscription_id"] for m, _ in out.sent] == ["s1"]
+
+
+def test_the_subscription_cache_reads_once_per_enterprise_until_it_expires():
+    from chalicelib.adapters.subscription_repository import CachedSubscriptionReader
+
+    class Counting(Subs):
+        calls = 0
+
+        def list(self, ent_code):
+            Counting.calls += 1
+            return super().list(ent_code)
+
+    now = [0.0]
+    reader = CachedSubscriptionReader(Counting(webhook()), ttl_seconds=30, clock=lambda: now[0])
+    assert len(reader.list("1108919038")) == 1 and len(reader.list("1108919038")) == 1
+    assert Counting.calls == 1
+    now[0] = 31
+    reader.list("1108919038")
+    assert Counting.calls == 2
