@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 export AWS_DEFAULT_REGION ?= cn-north-1
 
-.PHONY: run demo test unit integration e2e token clean venv
+.PHONY: run demo test bench unit integration e2e token clean venv
 
 venv: $(STAMP)
 
@@ -26,6 +26,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Benchmarks: scripts that print figures (bench/README.md), not tests; about 6½ minutes for all five.
+bench: $(STAMP)
+	for s in requests_per_declaration throughput time_to_first cold_start query_cost; do $(BIN)/python -m bench.$$s || exit 1; done
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

@@ -49,6 +49,9 @@ def quiet_environment() -> None:
                  "chalicelib", "infra", "urllib3", "pynamodb"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     logging.getLogger().setLevel(logging.CRITICAL)
+    import warnings
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
 def machine() -> dict[str, Any]:
@@ -170,6 +173,9 @@ def timed_runner(aws: LocalAws):
                 return handler(event, context)
             finally:
                 durations[context.function_name].append(time.perf_counter() - started)
+                # with metrics disabled Powertools never clears its set; it would print it at 100 values
+                from chalicelib.observability import metrics
+                metrics.clear_metrics()
         return timed
 
     local_runner._load = load
@@ -180,7 +186,7 @@ def timed_runner(aws: LocalAws):
 
 # ---- AWS request counting -----------------------------------------------------------------------
 
-_REPO_DIRS = tuple(str(ROOT / d) + os.sep for d in ("chalicelib", "functions", "infra", "app.py", "bench"))
+_REPO_DIRS = tuple(str(ROOT / d) + os.sep for d in ("chalicelib", "functions", "infra", "bench"))
 _USE_CASE_DIRS = tuple(str(ROOT / d) + os.sep for d in ("chalicelib/services", "chalicelib/api", "functions"))
 
 
@@ -244,6 +250,7 @@ class RequestCounter:
         self.calls: Counter = Counter()  # (phase, service, operation, resource) -> n
         self.by_caller: Counter = Counter()  # (phase, service, operation, inner, use_case) -> n
         self.seconds: Counter = Counter()  # (phase, service, operation) -> seconds in calls
+        self.caller_seconds: Counter = Counter()  # (phase, service, operation, inner, use_case) -> seconds
         self.billed: Counter = Counter()  # (phase, service) -> billed request units (SQS/SNS 64 KB chunks)
         self.empty_receives: Counter = Counter()  # phase -> ReceiveMessage calls that returned nothing
         self.failed_conditions: Counter = Counter()  # (phase, operation, resource) -> n
@@ -308,6 +315,7 @@ class RequestCounter:
             self.calls[(phase, service, op, resource)] += 1
             self.by_caller[(phase, service, op, inner, use_case)] += 1
             self.seconds[(phase, service, op)] += elapsed
+            self.caller_seconds[(phase, service, op, inner, use_case)] += elapsed
             if service in ("sqs", "sns"):
                 self.billed[(phase, service)] += _billed_units(service, op, params)
             if service == "sqs" and op == "ReceiveMessage" and not (parsed or {}).get("Messages"):
@@ -334,11 +342,17 @@ class RequestCounter:
 
     def callers(self, phases: set[str] | None = None) -> list[dict[str, Any]]:
         grouped: Counter = Counter()
+        seconds: Counter = Counter()
         for (p, s, o, inner, use_case), n in self.by_caller.items():
             if phases is None or p in phases:
                 grouped[(s, o, inner, use_case)] += n
-        return [{"service": s, "operation": o, "adapter": inner, "use_case": use_case, "requests": n}
+                seconds[(s, o, inner, use_case)] += self.caller_seconds[(p, s, o, inner, use_case)]
+        return [{"service": s, "operation": o, "adapter": inner, "use_case": use_case, "requests": n,
+                 "seconds": seconds[(s, o, inner, use_case)]}
                 for (s, o, inner, use_case), n in grouped.most_common()]
+
+    def aws_seconds(self, phases: set[str] | None = None) -> float:
+        return sum(v for (p, _, _), v in self.seconds.items() if phases is None or p in phases)
 
 
 def is_esm(service: str, op: str) -> bool:
@@ -500,9 +514,12 @@ class CapacityEstimator:
     def _keys_only(self, table: str, index_name: str) -> bool:
         return index_name in self.keys_only_indexes.get(table, set())
 
-    def _read_units(self, size: int, consistent: bool) -> float:
+    @staticmethod
+    def read_units(size: int, consistent: bool) -> float:
         units = max(1, math.ceil(size / 4096))
         return units if consistent else units / 2
+
+    _read_units = read_units
 
     # -- accounting of one call
     def account(self, phase: str, op: str, params: dict, parsed: dict, failed: bool) -> None:
@@ -663,6 +680,8 @@ def median(values: list[float]) -> float:
 
 
 def git_revision() -> str:
+    if os.environ.get("BENCH_REVISION"):  # e.g. an exported tree (git archive) of a known commit
+        return os.environ["BENCH_REVISION"]
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                               timeout=5).stdout.strip()
@@ -672,3 +691,157 @@ def git_revision() -> str:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
+
+
+# ---- the whole pipeline in-process (requests_per_declaration, throughput) ----------------------------
+
+class Pipeline:
+    """N declarations from import to receipts, in-process: the API through Chalice's test client, the
+    functions through the LocalRunner (template batch sizes), customs through the simulator.
+
+    The next batch's trigger is delayed by batch_wait_seconds on SQS; while declarations remain,
+    that delay is skipped by moving the wiring's clock forward by it instead (same requests, no idle
+    wait). Use as a context manager; each stage is timed in `seconds`."""
+
+    PHASES = ("import", "engine", "receipts")
+
+    def __init__(self, aws: LocalAws, counter: "RequestCounter", n: int, batch_size: int | None = None) -> None:
+        self.aws, self.counter, self.n = aws, counter, n
+        self.batch_size = batch_size
+        self.seconds: dict[str, float] = {}
+        self.api_calls: dict[str, int] = {}
+        self.api_seconds: dict[str, float] = {}
+        self.invocations: dict[str, dict[str, int]] = {}
+        self.seq_nos: list[str] = []
+        self.receipts: list[dict] = []
+        self.applied = 0
+        self.declared = 0
+        self._stack = None
+
+    def __enter__(self) -> "Pipeline":
+        from contextlib import ExitStack
+
+        from tests.factories import ENT_A, make_config_body
+        self._stack = ExitStack()
+        self.clock = WarpClock()
+        self.sim = self._stack.enter_context(simulator(receipt_delay_seconds=0.01))
+        extra = {"SMARTDECL_BATCH_SIZE": str(self.batch_size)} if self.batch_size else {}
+        self.ctx = wiring(self.aws, self.sim, self.clock, extra)
+        self.runner = timed_runner(self.aws)
+        self.counter.before_send.append(self._warp)
+        self.api = self._stack.enter_context(api_client(token(ENT_A)))
+        with self.counter.in_phase("setup"):
+            self._ok(self.api.call("POST", "/enablement", {"accept_notice": True}))
+            config = make_config_body(require_manifest=False, compare_manifest=False, batch_wait_seconds=5)
+            self.config_id = self._ok(self.api.call("POST", "/configs", config)).json["config_id"]
+        self._invocations_before = dict(self.runner.invocations)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.counter.before_send.remove(self._warp)
+        from chalicelib.container import use_container
+        use_container(None)
+        self._stack.close()
+
+    # -- stages
+    def import_(self) -> None:
+        from tests.factories import make_declaration_body
+        body = make_declaration_body(self_pay=False)
+        with self._stage("import"):
+            for start in range(0, self.n, 500):
+                chunk = [body] * min(500, self.n - start)
+                self.seq_nos += self._ok(self.api.call("POST", "/declarations",
+                                                       {"declarations": chunk, "smart_mark": True})).json["accepted"]
+
+    def engine(self) -> None:
+        with self._stage("engine"):
+            started = self._ok(self.api.call("POST", "/executions", {"enterprise_type": "agent",
+                                                                     "config_ids": [self.config_id]}))
+            self.execution_id = started.json["execution_id"]
+            self.runner.drain(max_rounds=10 ** 6)
+        self.declared = self.accepted()
+
+    def receipts_(self) -> None:
+        import hashlib
+        import hmac
+        self.receipts = self._wait_for_receipts(2 * self.declared)
+        with self._stage("receipts"):
+            for receipt in self.receipts:
+                raw = receipt["xml"].encode("utf-8")
+                signature = "sha256=" + hmac.new(RECEIPT_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+                answer = self.api.call("POST", "/customs/receipts", raw=raw, content_type="application/xml",
+                                       headers={"X-Receipt-Signature": signature}, auth=False)
+                self.applied += (answer.json or {}).get("applied", 0)
+            self.runner.drain(max_rounds=10 ** 6)
+
+    def idle(self) -> None:
+        """One batch of a running execution with nothing left to declare (it repeats every wait)."""
+        import json as _json
+        with self.counter.in_phase("bench"):
+            execution = self.ctx.engine.executions.get(self.execution_id)
+            self.clock.offset += timedelta(seconds=execution.batch_wait_seconds + 1)
+            self.ctx.sqs.send_message(QueueUrl=self.ctx.settings.queues.batch_trigger, MessageBody=_json.dumps(
+                {"execution_id": self.execution_id, "after_index": execution.batch_index}))
+        with self._stage("idle"):
+            self.runner.drain(max_rounds=10 ** 6)
+
+    def finish(self) -> dict[str, Any]:
+        with self.counter.in_phase("teardown"):
+            self.api.call("POST", f"/executions/{self.execution_id}/stop")
+            view = self.api.call("GET", f"/executions/{self.execution_id}").json
+            found = self.ctx.declarations.get_many(self.seq_nos)
+            batches = self.ctx.engine.batches.list_for_execution(self.execution_id)
+        return {"imported": len(self.seq_nos), "declared_at_customs": self.declared,
+                "receipts_posted": len(self.receipts), "receipts_applied": self.applied,
+                "smart_status": dict(Counter(str(d.smart_status) for d in found.values())),
+                "status": dict(Counter(str(d.status) for d in found.values())),
+                "batches": view.get("batch_index"), "batch_size": self.ctx.settings.batch_size,
+                "claimed_per_batch": [b.claimed for b in sorted(batches, key=lambda b: b.index)],
+                "seconds": self.seconds, "api_calls": self.api_calls, "api_seconds": self.api_seconds,
+                "invocations": self.invocations,
+                "durations": {f: list(v) for f, v in self.runner.durations.items()}}
+
+    # -- helpers
+    def accepted(self) -> int:
+        import requests
+        return requests.get(f"{self.sim}/control/stats", timeout=5).json()["accepted"]
+
+    def _warp(self, service: str, op: str, params: dict) -> None:
+        """The next batch's trigger (the only delayed SendMessage here): while declarations remain,
+        move the clock by its delay and send it undelayed; once all are declared, park it (900 s),
+        so the empty batches an idle execution keeps starting do not count against the N
+        declarations (idle() measures one such batch on its own)."""
+        if service == "sqs" and op == "SendMessage" and int(params.get("DelaySeconds", 0)) > 0:
+            if self.accepted() < self.n:
+                self.clock.offset += timedelta(seconds=int(params["DelaySeconds"]))
+                params["DelaySeconds"] = 0
+            else:
+                params["DelaySeconds"] = 900
+
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        before = len(self.api.durations)
+        started = time.perf_counter()
+        with self.counter.in_phase(name):
+            yield
+        self.seconds[name] = time.perf_counter() - started
+        self.api_calls[name] = len(self.api.durations) - before
+        self.api_seconds[name] = sum(self.api.durations[before:])
+        now = dict(self.runner.invocations)
+        self.invocations[name] = {k: now.get(k, 0) - self._invocations_before.get(k, 0) for k in now}
+        self._invocations_before = now
+
+    def _wait_for_receipts(self, expected: int, timeout: float = 120.0) -> list[dict]:
+        import requests
+        deadline = time.monotonic() + timeout
+        while True:
+            receipts = requests.get(f"{self.sim}/control/receipts", timeout=10).json()
+            if len(receipts) >= expected or time.monotonic() > deadline:
+                return receipts
+            time.sleep(0.2)
+
+    @staticmethod
+    def _ok(response):
+        if response.status_code >= 300:
+            raise SystemExit(f"a benchmark call failed: {response.status_code} {response.json}")
+        return response

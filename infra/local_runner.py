@@ -110,11 +110,11 @@ def _load(handler: str):
 
 class LocalRunner:
     def __init__(self, template: dict, physical: dict[str, dict], *, region: str, schedule_seconds: int | None = None,
-                 poll_wait_seconds: int = 1) -> None:
+                 poll_interval_seconds: float = 0.1) -> None:
         self.sqs_maps, self.schedules = mappings(template, physical)
         self.region = region
         self.schedule_seconds = schedule_seconds
-        self.poll_wait = poll_wait_seconds
+        self.poll_interval = poll_interval_seconds
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.invocations: dict[str, int] = {}
@@ -156,7 +156,10 @@ class LocalRunner:
         sqs = boto3.client("sqs", region_name=self.region)
         while not self._stop.is_set():
             try:
-                self._deliver(sqs, m, wait=self.poll_wait)
+                # short polls: moto does not wake a long poll when a delayed message becomes visible,
+                # which would add up to the wait to every batch gap
+                if not self._deliver(sqs, m, wait=0):
+                    self._stop.wait(self.poll_interval)
             except Exception:  # noqa: BLE001 - the local AWS is going away; keep polling until told to stop
                 if self._stop.wait(0.5):
                     return
