@@ -27,7 +27,6 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Literal
 from xml.etree.ElementTree import Element, tostring
 
 from chalicelib.domain.errors import DomainError

@@ -16,6 +16,7 @@ from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.enablement import Enablement
 from chalicelib.domain.executions import Batch, Execution
 from chalicelib.domain.logistics import ArrivalReport, Manifest
+from chalicelib.domain.subscriptions import Subscription
 from chalicelib.domain.queries import DeclarationQuery
 
 Clock = Callable[[], datetime]
@@ -273,16 +274,16 @@ class EventPublisher(abc.ABC):
 
 class SubscriptionRepository(abc.ABC):
     @abc.abstractmethod
-    def add(self, subscription: "Subscription") -> None: ...
+    def add(self, subscription: Subscription) -> None: ...
 
     @abc.abstractmethod
-    def list(self, ent_code: str) -> list: ...
+    def list(self, ent_code: str) -> list[Subscription]: ...
 
     @abc.abstractmethod
-    def get(self, ent_code: str, subscription_id: str) -> "Subscription | None": ...
+    def get(self, ent_code: str, subscription_id: str) -> Subscription | None: ...
 
     @abc.abstractmethod
-    def delete(self, subscription: "Subscription") -> None: ...
+    def delete(self, subscription: Subscription) -> None: ...
 
 
 class DeliveryLog(abc.ABC):

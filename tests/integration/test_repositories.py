@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib.adapters.config_repository import DynamoConfigRepository
-from chalicelib.adapters.declaration_repository import DynamoDeclarationRepository
 from chalicelib.adapters.seq_no_allocator import DynamoSeqNoAllocator
 from chalicelib.services.import_declarations import ImportRecord, import_declarations
 from chalicelib.services.ports import ConditionFailed, UniquenessClash

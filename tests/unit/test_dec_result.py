@@ -238,7 +238,7 @@ def test_each_receipt_of_a_wrapper_keeps_raw_text_that_reads_back_to_itself():
 
 
 def test_a_receipt_inside_a_receipt_is_not_read_twice():
-    body = f"<DEC_RESULT><CHANNEL>L</CHANNEL><DEC_RESULT><CHANNEL>P</CHANNEL></DEC_RESULT></DEC_RESULT>"
+    body = "<DEC_RESULT><CHANNEL>L</CHANNEL><DEC_RESULT><CHANNEL>P</CHANNEL></DEC_RESULT></DEC_RESULT>"
     assert [r.channel for r in read_receipts(body.encode("utf-8"))] == ["L"]
 
 
@@ -282,7 +282,7 @@ def test_receipt_with_an_unreadable_notice_date_is_kept_with_the_text():
 
 
 def test_receipt_dates_in_all_fields_use_the_same_rules():
-    body = (f"<DEC_RESULT><CHANNEL>P</CHANNEL><NOTICE_DATE>20240320102030</NOTICE_DATE>"
+    body = ("<DEC_RESULT><CHANNEL>P</CHANNEL><NOTICE_DATE>20240320102030</NOTICE_DATE>"
             "<I_E_DATE>20240319</I_E_DATE><D_DATE>2024-03-18 08:00:00</D_DATE></DEC_RESULT>")
     read = read_one(body.encode("utf-8"))
     assert read.notice_at == datetime(2024, 3, 20, 10, 20, 30, tzinfo=CHINA_TIME)
