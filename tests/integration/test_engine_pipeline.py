@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 
 import boto3
 import pytest
@@ -274,6 +275,9 @@ def test_the_console_shows_batch_results_even_after_receipts_arrive(enabled_api,
     execution_id = start(enabled_api, config_id)
     runner.drain()
     batch_no = enabled_api.get(f"/executions/{execution_id}").json["current_batch_no"]
+    deadline = time.monotonic() + 10  # the simulator writes its receipts from a thread, a moment later
+    while {r["channel"] for r in sim(simulator, "/control/receipts")} < {"L", "P"} and time.monotonic() < deadline:
+        time.sleep(0.05)
     for channel in ("L", "P"):  # what the simulator sends (kept in memory here): post it as customs would
         receipt = next(r for r in sim(simulator, "/control/receipts") if r["channel"] == channel)
         body = receipt["xml"].encode()
