@@ -209,12 +209,14 @@ class FakeBatchRepository(BatchRepository):
         return self.items.get(batch_no)
 
     def count(self, batch_no, outcome):
-        b = self.items[batch_no]
+        b = self.items.get(batch_no)
+        if b is None:
+            return None
         self.items[batch_no] = _replace(b, **{outcome: getattr(b, outcome) + 1})
         return self.items[batch_no]
 
     def finish(self, batch_no, at):
-        if self.items[batch_no].finished_at is not None:
+        if batch_no not in self.items or self.items[batch_no].finished_at is not None:
             return False
         self.items[batch_no] = _replace(self.items[batch_no], finished_at=at)
         return True

@@ -151,16 +151,23 @@ class DynamoBatchRepository(BatchRepository):
     def list_for_execution(self, execution_id: str) -> list[Batch]:
         return [_batch(i) for i in BatchModel.by_execution.query(execution_id)]
 
-    def count(self, batch_no: str, outcome: str) -> Batch:
+    def count(self, batch_no: str, outcome: str) -> Batch | None:
         item = BatchModel(batch_no=batch_no)
-        item.update(actions=[getattr(BatchModel, outcome).add(1)],
-                    condition=BatchModel.batch_no.exists())  # ALL_NEW comes back into `item`
+        try:
+            item.update(actions=[getattr(BatchModel, outcome).add(1)],
+                        condition=BatchModel.batch_no.exists())  # ALL_NEW comes back into `item`
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                return None  # the batch record was never written (its starter died): nothing to count
+            raise
         return _batch(item)
 
     def finish(self, batch_no: str, at: datetime) -> bool:
         try:
-            BatchModel(batch_no=batch_no).update(actions=[BatchModel.finished_at.set(at)],
-                                                 condition=BatchModel.finished_at.does_not_exist())
+            # exists(): an UpdateItem on a missing key would create a half batch record
+            BatchModel(batch_no=batch_no).update(
+                actions=[BatchModel.finished_at.set(at)],
+                condition=BatchModel.batch_no.exists() & BatchModel.finished_at.does_not_exist())
             return True
         except UpdateError as exc:
             if _failed_condition(exc):

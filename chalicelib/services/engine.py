@@ -53,7 +53,7 @@ class Engine:
         if not batch_no:
             return
         batch = self.batches.count(batch_no, outcome)
-        if batch.done:
+        if batch is not None and batch.done:
             finish_batch(self, batch.batch_no)
 
 

@@ -207,12 +207,13 @@ class BatchRepository(abc.ABC):
     def get(self, batch_no: str) -> Batch | None: ...
 
     @abc.abstractmethod
-    def count(self, batch_no: str, outcome: str) -> Batch:
-        """Atomically add one declaration's outcome (succeeded|failed|released|skipped); the new counts."""
+    def count(self, batch_no: str, outcome: str) -> Batch | None:
+        """Atomically add one declaration's outcome (succeeded|failed|released|skipped); the new counts,
+        or None when no such batch was ever recorded."""
 
     @abc.abstractmethod
     def finish(self, batch_no: str, at: datetime) -> bool:
-        """Mark finished; True only for the one caller that did it."""
+        """Mark finished; True only for the one caller that did it (False for a batch never recorded)."""
 
     @abc.abstractmethod
     def list_for_execution(self, execution_id: str) -> list[Batch]: ...

@@ -258,3 +258,19 @@ def test_a_declaration_with_a_receipt_is_not_flagged(h):
     h.declarations.save_state(decl.with_changes(receipt_channel="L", version=decl.version + 1), decl.version)
     h.clock.advance(hours=30)
     assert run_schedule(h.engine)["receipts_overdue"] == 0
+
+
+def test_a_batch_whose_starter_died_before_recording_it_does_not_stop_the_schedule(h):
+    [seq_no] = h.declarations_marked(1)
+    execution_id = h.start(h.config())
+    start_batch(h.engine, *h.queue.triggers.pop()[:2])
+    h.engine.batches.items.clear()  # the batch function died between its claims and the batch record
+    h.queue.validation.clear()
+    h.clock.advance(minutes=21)
+    lost_batch = h.decl(seq_no).batch_no
+    result = run_schedule(h.engine)
+    assert (result["released"], result["batches_started"]) == (1, 1)
+    assert h.execution(execution_id).batch_index == 2
+    assert h.decl(seq_no).batch_no != lost_batch  # released, then taken by the new batch
+    h.run()
+    assert h.decl(seq_no).smart_status == "succeeded"
