@@ -178,6 +178,7 @@ class FakeExecutionRepository(ExecutionRepository):
         # counters and the customs flag are written separately; a save keeps them
         self.items[execution.execution_id] = _replace(execution, total_succeeded=current.total_succeeded,
                                                       total_failed=current.total_failed,
+                                                      counted_batch_index=current.counted_batch_index,
                                                       customs_available=current.customs_available)
 
     def stop(self, execution, expected_version):
@@ -185,10 +186,12 @@ class FakeExecutionRepository(ExecutionRepository):
         for c in execution.config_ids:
             self.running_configs.pop((execution.ent_code, c), None)
 
-    def add_totals(self, execution_id, succeeded, failed):
+    def add_totals(self, execution_id, batch_index, succeeded, failed):
         e = self.items[execution_id]
+        if e.counted_batch_index >= batch_index:
+            return
         self.items[execution_id] = _replace(e, total_succeeded=e.total_succeeded + succeeded,
-                                            total_failed=e.total_failed + failed)
+                                            total_failed=e.total_failed + failed, counted_batch_index=batch_index)
 
     def set_customs_available(self, execution_id, available):
         self.items[execution_id] = _replace(self.items[execution_id], customs_available=available)

@@ -265,6 +265,7 @@ class ExecutionModel(Model):
     body = UnicodeAttribute()  # the execution's fields as JSON; counters below are updated atomically
     total_succeeded = NumberAttribute(default=0)
     total_failed = NumberAttribute(default=0)
+    counted_batch_index = NumberAttribute(null=True)  # the totals include every batch up to this one
     customs_available = BooleanAttribute(default=True)
     running = UnicodeAttribute(null=True)
     next_batch_at = UnicodeAttribute(null=True)

@@ -48,7 +48,7 @@ def _execution(item: ExecutionModel) -> Execution:
         started_at=_parse(item.started_at), status=b["status"], stopped_at=_parse(b.get("stopped_at")),
         batch_index=b["batch_index"], current_batch_no=b.get("current_batch_no"),
         next_batch_at=_parse(item.next_batch_at), total_succeeded=int(item.total_succeeded or 0),
-        total_failed=int(item.total_failed or 0),
+        total_failed=int(item.total_failed or 0), counted_batch_index=int(item.counted_batch_index or 0),
         customs_available=item.customs_available is not False,
         version=int(item.version))
 
@@ -113,9 +113,16 @@ class DynamoExecutionRepository(ExecutionRepository):
         except TransactWriteError as exc:
             raise ConditionFailed(execution.execution_id) from exc
 
-    def add_totals(self, execution_id: str, succeeded: int, failed: int) -> None:
-        ExecutionModel(execution_id=execution_id).update(
-            actions=[ExecutionModel.total_succeeded.add(succeeded), ExecutionModel.total_failed.add(failed)])
+    def add_totals(self, execution_id: str, batch_index: int, succeeded: int, failed: int) -> None:
+        try:
+            ExecutionModel(execution_id=execution_id).update(
+                actions=[ExecutionModel.total_succeeded.add(succeeded), ExecutionModel.total_failed.add(failed),
+                         ExecutionModel.counted_batch_index.set(batch_index)],
+                condition=ExecutionModel.counted_batch_index.does_not_exist()
+                | (ExecutionModel.counted_batch_index < batch_index))
+        except UpdateError as exc:
+            if not _failed_condition(exc):
+                raise  # else: this batch was already counted
 
     def set_customs_available(self, execution_id: str, available: bool) -> None:
         ExecutionModel(execution_id=execution_id).update(actions=[ExecutionModel.customs_available.set(available)])

@@ -63,8 +63,9 @@ class Execution:
     batch_index: int = 0  # the current (or last) batch; 0 before the first
     current_batch_no: str | None = None
     next_batch_at: datetime | None = None
-    total_succeeded: int = 0  # of finished batches; the current batch's counts are added on read
+    total_succeeded: int = 0  # of batches up to counted_batch_index; a later batch's counts are added on read
     total_failed: int = 0
+    counted_batch_index: int = 0  # the totals include every batch up to this one (written with them)
     customs_available: bool = True
     version: int = 1
 
@@ -80,6 +81,8 @@ class Execution:
         in_batch = batch is not None and batch.finished_at is None
         succeeded = batch.succeeded if batch else 0
         failed = batch.failed if batch else 0
+        # the totals and counted_batch_index change in one write: a batch is counted once, never twice
+        uncounted = batch is not None and batch.index > self.counted_batch_index
         countdown = None
         if self.running and self.next_batch_at is not None and not in_batch:
             countdown = max(0, int((self.next_batch_at - now).total_seconds() + 0.999))
@@ -88,8 +91,8 @@ class Execution:
             "config_ids": list(self.config_ids), "current_batch_no": self.current_batch_no,
             "batch_index": self.batch_index, "batch_succeeded": succeeded, "batch_failed": failed,
             "batches_total": self.batch_index,
-            "total_succeeded": self.total_succeeded + (succeeded if in_batch else 0),
-            "total_failed": self.total_failed + (failed if in_batch else 0),
+            "total_succeeded": self.total_succeeded + (succeeded if uncounted else 0),
+            "total_failed": self.total_failed + (failed if uncounted else 0),
             "progress_percent": batch.progress_percent if batch else 0,
             "next_batch_at": _iso(self.next_batch_at) if self.running else None,
             "countdown_seconds": countdown, "customs_available": self.customs_available,

@@ -58,12 +58,15 @@ class Engine:
 
 
 def finish_batch(engine: Engine, batch_no: str) -> None:
-    """Close a batch once, add its counts to the execution, and schedule the next one after the wait."""
+    """Add a batch's counts to the execution (once), close it, and schedule the next one after the wait."""
     now = engine.clock()
+    batch = engine.batches.get(batch_no)
+    if batch is None or batch.finished_at is not None:
+        return
+    # counted before it is closed: a crash in between leaves nothing uncounted, and counting is idempotent
+    engine.executions.add_totals(batch.execution_id, batch.index, batch.succeeded, batch.failed)
     if not engine.batches.finish(batch_no, now):
         return
-    batch = engine.batches.get(batch_no)
-    engine.executions.add_totals(batch.execution_id, batch.succeeded, batch.failed)
     for _ in range(5):  # the execution may be changed meanwhile (stop, a trigger): re-read and retry
         execution = engine.executions.get(batch.execution_id)
         if execution is None or not execution.running or execution.batch_index != batch.index:

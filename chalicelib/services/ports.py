@@ -187,8 +187,8 @@ class ExecutionRepository(abc.ABC):
         """Mark stopped and free its configs (else ConditionFailed)."""
 
     @abc.abstractmethod
-    def add_totals(self, execution_id: str, succeeded: int, failed: int) -> None:
-        """Atomically add a finished batch's counts to the execution's totals."""
+    def add_totals(self, execution_id: str, batch_index: int, succeeded: int, failed: int) -> None:
+        """Atomically add a finished batch's counts to the execution's totals, once per batch."""
 
     @abc.abstractmethod
     def set_customs_available(self, execution_id: str, available: bool) -> None:

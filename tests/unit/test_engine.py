@@ -274,3 +274,18 @@ def test_a_batch_whose_starter_died_before_recording_it_does_not_stop_the_schedu
     assert h.decl(seq_no).batch_no != lost_batch  # released, then taken by the new batch
     h.run()
     assert h.decl(seq_no).smart_status == "succeeded"
+
+
+def test_the_execution_counts_a_finished_batch_once_and_never_dips(h):
+    seq_nos = h.declarations_marked(2)
+    execution_id = h.start(h.config())
+    h.run()
+    execution = h.execution(execution_id)
+    batch = h.engine.batches.get(execution.current_batch_no)
+    # finished and counted: the view takes the totals only
+    assert execution.view(batch, h.clock())["total_succeeded"] == 2
+    # counted but not yet marked finished (the moment between the two writes): still 2, not 0 or 4
+    unfinished = batch.__class__(**{**batch.__dict__, "finished_at": None})
+    assert execution.view(unfinished, h.clock())["total_succeeded"] == 2
+    h.engine.executions.add_totals(execution_id, batch.index, 2, 0)  # a repeated count changes nothing
+    assert h.execution(execution_id).total_succeeded == 2 and len(seq_nos) == 2
