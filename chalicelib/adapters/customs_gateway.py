@@ -83,8 +83,10 @@ class RetryingHttp:
         raise CustomsUnavailable(f"{what}: {failure} after {self.retries + 1} attempts") from cause
 
 
-class HttpCustomsGateway(CustomsGateway):
-    """`retries` counts the resends after the first attempt (3 → at most 4 requests); back-off
+class HttpPort:
+    """What the customs-side HTTP adapters share: one retrying client.
+
+    `retries` counts the resends after the first attempt (3 → at most 4 requests); back-off
     doubles from `backoff_seconds`. The per-request `timeout_seconds` bounds connect and read."""
 
     def __init__(self, base_url: str, *, timeout_seconds: float = 5.0, retries: int = 3,
@@ -93,6 +95,10 @@ class HttpCustomsGateway(CustomsGateway):
         self._http = RetryingHttp(base_url, timeout_seconds=timeout_seconds, retries=retries,
                                   backoff_seconds=backoff_seconds, session=session, sleep=sleep,
                                   auth_token=auth_token)
+
+
+class HttpCustomsGateway(HttpPort, CustomsGateway):
+    """Declarations to customs, and what customs knows of a ClientSeqNo."""
 
     def declare(self, client_seq_no: str, dec_message_xml: bytes) -> CustomsResponse:
         response = self._http.request(

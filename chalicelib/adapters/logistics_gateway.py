@@ -6,28 +6,20 @@ and credentials seam as HttpCustomsGateway.
 """
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
-import requests
 
 from chalicelib.domain.logistics import ArrivalReport, Manifest
 from chalicelib.services.ports import LogisticsGateway
 
-from .customs_gateway import CustomsProtocolError, RetryingHttp
+from .customs_gateway import CustomsProtocolError, HttpPort
 
 
-class HttpLogisticsGateway(LogisticsGateway):
-    def __init__(self, base_url: str, *, timeout_seconds: float = 5.0, retries: int = 3,
-                 backoff_seconds: float = 0.5, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep, auth_token: str | None = None) -> None:
-        self._http = RetryingHttp(base_url, timeout_seconds=timeout_seconds, retries=retries,
-                                  backoff_seconds=backoff_seconds, session=session, sleep=sleep,
-                                  auth_token=auth_token)
+class HttpLogisticsGateway(HttpPort, LogisticsGateway):
+    """Manifests and arrival reports from the customs side (same client and retries as declaring)."""
 
     def manifest(self, bill_no: str) -> Manifest | None:
         found = self._get("manifests", bill_no)
