@@ -34,6 +34,12 @@ def update_config(call: Call) -> dict:
                                  call.ctx.clock).as_json()
 
 
+@endpoint(bp, "/configs/{config_id}", methods=["PATCH"])
+def patch_config(call: Call) -> dict:
+    return configs.patch_config(call.identity, call.params["config_id"], call.json(), call.ctx.configs,
+                                call.ctx.clock).as_json()
+
+
 @endpoint(bp, "/configs/{config_id}", methods=["DELETE"])
 def delete_config(call: Call) -> Response:
     configs.delete_config(call.identity, call.params["config_id"], call.ctx.configs)

@@ -71,6 +71,9 @@ def document() -> dict[str, Any]:
         "Subscription": {"allOf": [_ref("SubscriptionContent"), {"type": "object", "properties": {
             "subscription_id": STR, "ent_code": STR, "created_at": STR, "created_by": STR,
             "secret": {"type": "string", "description": "webhooks: the HMAC key, in the create answer only"}}}]},
+        # every field of ConfigContent, none required; the merged result is validated as ConfigContent
+        "ConfigPatch": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                        "properties": dict(defs["$defs"]["ConfigContent"]["properties"])},
         "Config": {"allOf": [_ref("ConfigContent"), {"type": "object", "properties": {
             "config_id": STR, "created_by": STR, "created_at": STR, "updated_at": STR}}]},
         "ImportResult": {"type": "object", "properties": {
@@ -127,6 +130,9 @@ def document() -> dict[str, Any]:
             "get": {"summary": "One config", "responses": _ok("Config", _ref("Config"))},
             "put": {"summary": "Change a config (legal-person card)", "requestBody": _json(_ref("ConfigContent")),
                     "responses": _ok("Changed", _ref("Config"))},
+            "patch": {"summary": "Change only the fields sent (legal-person card); the result is validated whole",
+                      "requestBody": _json(_ref("ConfigPatch")),
+                      "responses": _ok("Changed", _ref("Config"))},
             "delete": {"summary": "Delete a config (legal-person card)",
                        "responses": {"204": {"description": "Deleted"}}}},
         "/declarations": {

@@ -52,3 +52,39 @@ def test_invalid_config_lists_every_bad_field(enabled_api):
     response = enabled_api.post("/configs", make_config_body(ie_flag="X", batch_wait_seconds=-1, extra=1))
     assert response.status_code == 400
     assert {d["field"] for d in response.json["details"]} == {"ie_flag", "batch_wait_seconds", "extra"}
+
+
+def test_patch_changes_only_the_fields_sent(enabled_api):
+    created = enabled_api.post("/configs", make_config_body(batch_wait_seconds=90, require_manifest=True)).json
+    patched = enabled_api.call("PATCH", f"/configs/{created['config_id']}", {"enabled": False})
+    assert patched.status_code == 200
+    assert patched.json["enabled"] is False
+    assert {k: patched.json[k] for k in ("name", "batch_wait_seconds", "require_manifest", "agent")} == \
+        {k: created[k] for k in ("name", "batch_wait_seconds", "require_manifest", "agent")}
+    assert enabled_api.get(f"/configs/{created['config_id']}").json["enabled"] is False
+
+
+def test_patch_that_would_clash_answers_409_with_the_seed_message(enabled_api):
+    first = enabled_api.post("/configs", make_config_body()).json["config_id"]
+    enabled_api.call("PATCH", f"/configs/{first}", {"enabled": False})
+    second = enabled_api.post("/configs", make_config_body(name="第二")).json["config_id"]
+    assert second
+    response = enabled_api.call("PATCH", f"/configs/{first}", {"enabled": True})
+    assert response.status_code == 409 and response.json["message_zh"] == SEED_CLASH
+
+
+def test_patch_refuses_unknown_fields_empty_bodies_and_invalid_results(enabled_api):
+    config_id = enabled_api.post("/configs", make_config_body()).json["config_id"]
+    assert enabled_api.call("PATCH", f"/configs/{config_id}", {}).status_code == 400
+    unknown = enabled_api.call("PATCH", f"/configs/{config_id}", {"colour": "red"})
+    assert unknown.status_code == 400 and [d["field"] for d in unknown.json["details"]] == ["colour"]
+    # by enterprise needs an agent: clearing it is refused, and nothing changed
+    assert enabled_api.call("PATCH", f"/configs/{config_id}", {"agent": None}).status_code == 400
+    assert enabled_api.get(f"/configs/{config_id}").json["agent"] is not None
+
+
+def test_patch_needs_the_legal_card_and_the_owner(enabled_api):
+    config_id = enabled_api.post("/configs", make_config_body()).json["config_id"]
+    operator = token(role="operator", card_no="2110050002046")
+    assert enabled_api.call("PATCH", f"/configs/{config_id}", {"enabled": False}, token=operator).status_code == 403
+    assert enabled_api.call("PATCH", f"/configs/{config_id}", {"enabled": False}, token=token(ENT_B)).status_code == 404
