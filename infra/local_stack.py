@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(local_aws.environment(template, physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url}))
     from infra.local_outbox import LocalOutbox
     outbox_dir = Path(os.environ.get("SMARTDECL_OUTBOX", ".local/outbox")).resolve()
+    _empty_outbox(outbox_dir)  # every start is a fresh stack: yesterday's messages would only mislead
     outbox = LocalOutbox(physical["EventsTopic"]["Ref"], outbox_dir, region).start()
 
     from chalice.config import Config
@@ -108,5 +109,17 @@ Ctrl-C stops everything.
     return 0
 
 
+def _empty_outbox(folder: Path) -> None:
+    """Remove the messages of an earlier run: the files inside the outbox's own sub-folders, nothing else."""
+    if not folder.is_dir():
+        return
+    for sub in folder.iterdir():
+        if sub.is_dir():
+            for message in sub.iterdir():
+                if message.is_file():
+                    message.unlink()
+
+
 if __name__ == "__main__":
     sys.exit(main())
+
