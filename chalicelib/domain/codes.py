@@ -1,7 +1,9 @@
 """Customs code tables shipped as data files (chalicelib/domain/data/codes/*.json).
 
-Replace a file with the full customs parameter table to widen what is accepted; no code change.
-Currency and country accept the older numeric customs codes and store the letter code.
+Each file says its source and date (`_source`, `_date`). country.json and currency.json are generated
+(ISO 3166-1 / ISO 4217 from pycountry plus customs' own codes and names: scripts/generate_code_tables.py);
+the others are customs parameter tables kept by hand. Currency and country accept the older numeric
+customs codes and store the letter code.
 """
 from __future__ import annotations
 

@@ -163,8 +163,16 @@ def receipt_id(read: ReceiptRead) -> str:
     sha256 of (customs' seq no, else ours, else the entry id; channel; notice time; kind). Import
     responses have neither channel nor time, so their ResponseCode and message take that place:
     two refusals of one ClientSeqNo for different reasons are two receipts.
+
+    A receipt with none of the three numbers cannot be matched; it is kept (unmatched) under the
+    hash of its whole text and envelope id, never of an empty key: two such receipts about
+    different declarations with the same channel and second would otherwise share one id, and the
+    second would be dropped as a duplicate. Only the very same text, sent again, is one receipt.
     """
-    subject = read.cus_ciq_no or read.client_seq_no or read.entry_id or ""
+    subject = read.cus_ciq_no or read.client_seq_no or read.entry_id
+    if not subject:
+        payload = json.dumps(["unkeyed", read.kind, read.cop_msg_id or "", read.raw], ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
     if read.kind == "import_response":
         what, when = f"{read.response_code or ''}:{read.error_message or ''}", ""
     else:

@@ -4,8 +4,9 @@ One record per DecMessage, source "DecMessage N". Accepted shapes, as other cust
 writes them (shared/examples/declaration-fields.md):
 
 - UTF-8 with or without BOM, UTF-16 with BOM, or the encoding the XML declaration names
-  (GB2312/GBK are read as GB18030, their superset). Undeclared text that is not UTF-8 is
-  tried as GB18030.
+  (GB2312/GBK are read as GB18030, their superset, unless the bytes are UTF-8: a file re-saved
+  as UTF-8 that kept its GB2312 declaration). Undeclared text that is not UTF-8 is tried as
+  GB18030; bytes that are neither are refused (``_common.decode_xml``).
 - Any namespace or none: every element is matched on its local name.
 - DecMessage as the root, inside ImportMessage or any other wrapper (several per file), or
   inside the DxpMsg exchange envelope whose ``Data`` holds the message in base64.
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import re
 from collections.abc import Callable
 from typing import Any
@@ -46,7 +46,7 @@ from chalicelib.domain.declaration import SEQ_NO_RE
 from chalicelib.domain.errors import FieldError
 from chalicelib.services.import_declarations import ImportRecord
 
-from ._common import (MAX_RECORDS, BadValue, bad_value_error, coded, decimal_text, entry_type,
+from ._common import (MAX_RECORDS, BadValue, bad_value_error, coded, decimal_text, decode_xml, entry_type,
                       is_zero, iso_date, nest, whole_number)
 
 Convert = Callable[[str], Any]
@@ -126,9 +126,7 @@ _DOCUMENT: Mapping = (
 )
 
 _COUNTRY = coded("country")
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "x-gbk", "euc-cn", "gb_2312-80"}
 _XML_DECL = re.compile(r"^\s*<\?xml\s.*?\?>", re.DOTALL)
-_ENCODING = re.compile(rb"^\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 _MAX_ENVELOPES = 3  # a DxpMsg inside a DxpMsg is odd already; deeper is refused
 
 
@@ -163,41 +161,9 @@ def _as_utf8(data: bytes) -> bytes:
     """The document re-encoded as UTF-8 without its XML declaration: expat reads no GB2312/GBK."""
     if not isinstance(data, (bytes, bytearray)):
         raise errors.unreadable_file("内容不是文件数据", "the content is not file data")
-    text = _decode(bytes(data))
+    text = decode_xml(bytes(data))
     # only the declaration goes: the line break after it stays, so parse errors keep their line
     return _XML_DECL.sub("", text, count=1).encode("utf-8")
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        return _decode_as(data[len(codecs.BOM_UTF8):], "utf-8")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decode_as(data, "utf-16")
-    match = _ENCODING.match(data)
-    declared = match.group(1).decode("ascii").lower() if match else None
-    if declared in _GB_FAMILY:
-        return _decode_as(data, "gb18030")
-    if declared and declared.replace("_", "-") not in ("utf-8", "utf8"):
-        return _decode_as(data, declared)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        # Chinese tools often write GBK under a UTF-8 (or no) declaration.
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise errors.unreadable_file("不是UTF-8或GB18030编码的文本", "it is not UTF-8 or GB18030 text") from None
-
-
-def _decode_as(data: bytes, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except LookupError:
-        raise errors.unreadable_file(f"不支持的字符编码 {encoding}", f"its encoding {encoding} is not supported") from None
-    except UnicodeDecodeError:
-        raise errors.unreadable_file(f"内容不符合声明的字符编码 {encoding}",
-                                     f"its bytes are not valid {encoding}") from None
 
 
 def _open_envelopes(root: Element) -> Element:

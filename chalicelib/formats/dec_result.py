@@ -5,6 +5,10 @@ Accepted shapes, as real senders write them (shared/examples/declaration-fields.
 
 - ``DEC_RESULT`` as the root (never namespaced): CUS_CIQ_NO, ENTRY_ID, NOTICE_DATE, CHANNEL, NOTE,
   CUSTOM_MASTER, I_E_DATE, D_DATE and, from our simulator only, CLIENT_SEQ_NO.
+- ``DEC_DATA`` holding a ``DEC_RESULT`` (and ``RESULT_INFO``), as older DXP clients write it: the
+  customs number (统一编号) in SEQ_NO instead of CUS_CIQ_NO, the customs office in DECL_PORT instead
+  of CUSTOM_MASTER, times as ``yyyyMMddTHHmmssSS``; RESULT_INFO stands in for an empty NOTE, and
+  the receipt's raw text is the whole DEC_DATA.
 - ``DecImportResponse`` in the dec namespace, with an ``ns2:`` prefix or in none: ResponseCode,
   ErrorMessage, ClientSeqNo, SeqNo (absent when refused).
 - Either inside the exchange envelope ``DxpMsg`` (namespace http://www.chinaport.gov.cn/dxp) whose
@@ -42,6 +46,7 @@ MAX_RECEIPTS = 500  # one body is one receipt in practice; a few hundred is alre
 _MAX_ENVELOPES = 3  # a DxpMsg inside a DxpMsg is odd already; deeper is refused
 
 _RECEIPT_TAGS: dict[str, ReceiptKind] = {"DEC_RESULT": "dec_result", "DecImportResponse": "import_response"}
+_OLD_DEC_RESULT = "DEC_DATA"  # older DXP clients' wrapper of one DEC_RESULT and its RESULT_INFO
 _ENVELOPE = "DxpMsg"
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"
@@ -126,10 +131,16 @@ def _collect(root: Element, text: str | None, envelope: _Envelope, depth: int, f
     while pending:
         node = pending.pop()
         name = _local(node.tag)
-        if name in _RECEIPT_TAGS:
+        old_shape = name == _OLD_DEC_RESULT and any(_local(child.tag) == "DEC_RESULT" for child in node)
+        if name in _RECEIPT_TAGS or old_shape:
             # the original text when the receipt is its document's root; else its serialisation
             raw = text if node is root and text is not None else tostring(node, encoding="unicode").strip()
-            found.append(_read_receipt(node, _RECEIPT_TAGS[name], raw, envelope))
+            if old_shape:
+                info = _text(node, "RESULT_INFO")
+                found.extend(_read_receipt(child, "dec_result", raw, envelope, result_info=info)
+                             for child in node if _local(child.tag) == "DEC_RESULT")
+            else:
+                found.append(_read_receipt(node, _RECEIPT_TAGS[name], raw, envelope))
             if len(found) > MAX_RECEIPTS:
                 raise _unreadable(f"回执超过{MAX_RECEIPTS}份", f"it holds more than {MAX_RECEIPTS} receipts")
         elif name == _ENVELOPE:
@@ -179,16 +190,18 @@ def _text(element: Element, *names: str) -> str | None:
     return found[1] if found else None
 
 
-def _read_receipt(node: Element, kind: ReceiptKind, raw: str, envelope: _Envelope) -> ReceiptRead:
+def _read_receipt(node: Element, kind: ReceiptKind, raw: str, envelope: _Envelope,
+                  result_info: str | None = None) -> ReceiptRead:
     wrapped = {"cop_msg_id": envelope.cop_msg_id, "msg_type": envelope.msg_type, "sender_id": envelope.sender_id}
     if kind == "import_response":
         return ReceiptRead(kind=kind, raw=raw, client_seq_no=_text(node, "ClientSeqNo"),
                            cus_ciq_no=_text(node, "SeqNo"), response_code=_text(node, "ResponseCode"),
                            error_message=_text(node, "ErrorMessage"), **wrapped)
     notice = _text(node, "NOTICE_DATE")
+    # _text takes the first non-empty of the names: today's tag, then the older DXP clients' one
     return ReceiptRead(kind=kind, raw=raw, client_seq_no=_text(node, "CLIENT_SEQ_NO"),
-                       cus_ciq_no=_text(node, "CUS_CIQ_NO"), entry_id=_text(node, "ENTRY_ID"),
-                       channel=_text(node, "CHANNEL"), note=_text(node, "NOTE"),
-                       custom_master=_text(node, "CUSTOM_MASTER"), notice_at=china_time(notice),
+                       cus_ciq_no=_text(node, "CUS_CIQ_NO", "SEQ_NO"), entry_id=_text(node, "ENTRY_ID"),
+                       channel=_text(node, "CHANNEL"), note=_text(node, "NOTE") or result_info,
+                       custom_master=_text(node, "CUSTOM_MASTER", "DECL_PORT"), notice_at=china_time(notice),
                        notice_date_text=notice, i_e_date=china_time(_text(node, "I_E_DATE")),
                        d_date=china_time(_text(node, "D_DATE")), **wrapped)
