@@ -21,6 +21,9 @@ def accept_notice(identity: Identity, accept: bool, enterprises: EnterpriseRepos
                   clock: Clock) -> dict[str, Any]:
     if not identity.is_legal:
         raise errors.legal_card_required("智能辅助申报启用", "enable smart declaration")
+    existing = enterprises.get(identity.ent_code)
+    if existing is not None:
+        _require_same_pair(identity, existing)
     if accept is not True:
         raise errors.DomainError("notice_not_accepted", "须确认用户须知后方可启用",
                                  "accept_notice must be true to enable", kind="bad_request")
