@@ -80,14 +80,18 @@ def import_declarations(identity: Identity, records: list[ImportRecord], smart_m
     held = repo.add_many([d for _, _, d in declarations])
     for index, record, decl in declarations:
         if decl.seq_no in held:
-            source, ours = decl.content.source_seq_no, held[decl.seq_no]
-            result.rejected.append(_rejection(index, record, [FieldError(
-                "seq_no", f"统一编号 {source} 已导入，系统统一编号为 {ours}",
-                f"seq_no {source} was already imported as {ours}")]))
+            result.rejected.append(_rejection(index, record, [_held(decl.content.source_seq_no, held[decl.seq_no])]))
         else:
             result.accepted.append(decl.seq_no)
     result.rejected.sort(key=lambda r: r["index"])
     return result
+
+
+def _held(source: str | None, ours: str) -> FieldError:
+    if source is None:  # only if the allocator handed out a number twice: never the caller's doing
+        return FieldError("seq_no", f"统一编号(seq_no)已存在：{ours}，请重新导入", f"seq_no already exists: {ours}; import again")
+    return FieldError("seq_no", f"统一编号 {source} 已导入，系统统一编号为 {ours}",
+                      f"seq_no {source} was already imported as {ours}")
 
 
 def _as_source(content: DeclarationContent) -> tuple[DeclarationContent | None, list[FieldError]]:
