@@ -20,7 +20,7 @@ from chalicelib.config import DEV_JWT_SECRET  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ent-code", required=True, help="10-character customs code of the enterprise")
-    parser.add_argument("--uscc", help="18-character unified social credit code")
+    parser.add_argument("--uscc", required=True, help="18-character unified social credit code (the enterprise is both codes)")
     parser.add_argument("--role", choices=["legal", "operator"], default="legal")
     parser.add_argument("--card-no", default=None, help="login card number (default: derived from the code)")
     parser.add_argument("--hours", type=float, default=8)

@@ -15,6 +15,7 @@ from chalicelib.services.ports import (ConditionFailed, ConfigRepository, Declar
 class FakeDeclarationRepository(DeclarationRepository):
     def __init__(self) -> None:
         self.items: dict[str, Declaration] = {}
+        self.sources: dict[tuple[str, str], str] = {}  # (owner, source_seq_no) → seq_no: the claims
 
     def get(self, seq_no: str) -> Declaration | None:
         return self.items.get(seq_no)
@@ -22,10 +23,19 @@ class FakeDeclarationRepository(DeclarationRepository):
     def get_many(self, seq_nos: Sequence[str]) -> dict[str, Declaration]:
         return {s: self.items[s] for s in seq_nos if s in self.items}
 
-    def add_many(self, declarations: Sequence[Declaration]) -> list[str]:
-        existing = [d.seq_no for d in declarations if d.seq_no in self.items]
-        self.items.update({d.seq_no: d for d in declarations if d.seq_no not in existing})
-        return existing
+    def add_many(self, declarations: Sequence[Declaration]) -> dict[str, str]:
+        held: dict[str, str] = {}
+        for decl in declarations:
+            source = (decl.owner_ent, decl.content.source_seq_no)
+            if decl.seq_no in self.items:
+                held[decl.seq_no] = decl.seq_no
+            elif source[1] and source in self.sources:
+                held[decl.seq_no] = self.sources[source]
+            else:
+                self.items[decl.seq_no] = decl
+                if source[1]:
+                    self.sources[source] = decl.seq_no
+        return held
 
     def _check(self, seq_no: str, version: int, editable: bool = True) -> Declaration:
         current = self.items.get(seq_no)
@@ -41,6 +51,7 @@ class FakeDeclarationRepository(DeclarationRepository):
     def delete(self, declaration: Declaration) -> None:
         self._check(declaration.seq_no, declaration.version)
         del self.items[declaration.seq_no]
+        self.sources.pop((declaration.owner_ent, declaration.content.source_seq_no), None)
 
     def set_mark(self, declaration: Declaration, marked: bool, card_no: str, now: datetime) -> None:
         current = self._check(declaration.seq_no, declaration.version)
@@ -58,7 +69,7 @@ class FakeDeclarationRepository(DeclarationRepository):
 
     def pool(self, side: str, party: str, ie_flag: str, limit: int) -> list[Declaration]:
         hits = [d for d in self.items.values()
-                if getattr(d.content, side).code == party and d.ie_flag == ie_flag and d.smart_mark
+                if d.owner_ent == party and side in d.owner_sides and d.ie_flag == ie_flag and d.smart_mark
                 and d.status == DeclarationStatus.TEMP_SAVED and d.smart_status == "pending"]
         return sorted(hits, key=lambda d: d.updated_at)[:limit]
 
@@ -79,7 +90,7 @@ class FakeDeclarationRepository(DeclarationRepository):
     def query(self, ent_code: str, query: DeclarationQuery, window) -> Page:
         side = "agent" if query.enterprise_type == "agent" else "consignee"
         hits = [d for d in self.items.values()
-                if getattr(d.content, side).code == ent_code and query.matches(d)
+                if d.owner_ent == ent_code and side in d.owner_sides and query.matches(d)
                 and (window is None or window[0] <= d.updated_at <= window[1])]
         hits.sort(key=lambda d: d.updated_at, reverse=True)
         return Page(hits[:query.page_size], len(hits), None)
@@ -120,15 +131,24 @@ class FakeConfigRepository(ConfigRepository):
 
 
 class FakeEnterpriseRepository(EnterpriseRepository):
-    def __init__(self, enabled: Sequence[str] = ()) -> None:
-        self.records: dict[str, Enablement] = {
-            code: Enablement(code, None, "seed", datetime(2024, 1, 1)) for code in enabled}
+    def __init__(self, enabled: Sequence[tuple[str, str]] = ()) -> None:
+        self.records: dict[str, Enablement] = {}
+        self.usccs: dict[str, str] = {}  # credit code → the customs code that claimed it
+        for code, uscc in enabled:
+            self.enable(Enablement(code, uscc, "seed", datetime(2024, 1, 1)))
 
     def get(self, ent_code: str) -> Enablement | None:
         return self.records.get(ent_code)
 
     def enable(self, enablement: Enablement) -> Enablement:
-        return self.records.setdefault(enablement.ent_code, enablement)
+        if enablement.ent_code in self.records:
+            return self.records[enablement.ent_code]
+        if enablement.ent_uscc and self.usccs.get(enablement.ent_uscc, enablement.ent_code) != enablement.ent_code:
+            raise UniquenessClash()
+        if enablement.ent_uscc:
+            self.usccs[enablement.ent_uscc] = enablement.ent_code
+        self.records[enablement.ent_code] = enablement
+        return enablement
 
 
 class FakeSeqNoAllocator(SeqNoAllocator):

@@ -8,7 +8,9 @@ import zlib
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import errors
 from chalicelib.domain.declaration import (Declaration, DeclarationContent, DeclarationStatus,
@@ -18,14 +20,22 @@ from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.services.ports import ConditionFailed, DeclarationRepository, Page, chunks
 
 from .dynamo_models import DeclarationModel as M
+from .dynamo_models import EnterpriseClaimModel as Claim
 
 _CONTENT_FIELDS = tuple(DeclarationContent.model_fields)
 _INDEX_BY_TYPE = {"agent": (M.by_agent, "agent_id"), "consignee": (M.by_consignee, "consignee_id")}
 
 
-def party_id(code: str | None, uscc: str | None) -> str:
-    """The enterprise key of the by_agent / by_consignee indexes: customs code, else USCC."""
-    return code or f"uscc:{uscc}"
+def tenant_keys(decl: Declaration) -> dict[str, str | None]:
+    """The tenancy index keys (issue #9): the verified owner on the side(s) it was verified on,
+    never a code typed into the form; the other side stays out of the indexes (sparse)."""
+    sides = decl.owner_sides
+    return {"agent_id": decl.owner_ent if "agent" in sides else None,
+            "consignee_id": decl.owner_ent if "consignee" in sides else None}
+
+
+def source_claim_key(owner_ent: str, source_seq_no: str) -> str:
+    return f"source#{owner_ent}#{source_seq_no}"
 
 
 IN_FLIGHT_SHARDS = 8  # spreads the scheduler's index over partitions
@@ -54,16 +64,17 @@ def to_item(decl: Declaration) -> M:
     in_pool = decl.smart_mark and decl.status == DeclarationStatus.TEMP_SAVED and \
         decl.smart_status == SmartStatus.PENDING
     in_flight = decl.smart_status == SmartStatus.IN_PROGRESS
+    keys = tenant_keys(decl)
     for name, value in dict(
         seq_no=decl.seq_no, entry_id=decl.entry_id, status=str(decl.status), smart_mark=decl.smart_mark,
         marked_by=decl.marked_by, marked_at=decl.marked_at, smart_status=decl.smart_status,
         waiting_reason=decl.waiting_reason, tax_status=str(decl.tax_status), batch_no=decl.batch_no,
-        config_id=decl.config_id, config_name=decl.config_name, owner_ent=decl.owner_ent,
+        config_id=decl.config_id, config_name=decl.config_name, owner_ent=decl.owner_ent, owner_side=decl.owner_side,
         created_by=decl.created_by, card_no=decl.card_no, created_at=decl.created_at,
         updated_at=iso(decl.updated_at), version=decl.version,
-        agent_id=party_id(c.agent.code, c.agent.uscc), consignee_id=party_id(c.consignee.code, c.consignee.uscc),
-        pool_agent=f"{party_id(c.agent.code, c.agent.uscc)}#{c.ie_flag}" if in_pool else None,
-        pool_consignee=f"{party_id(c.consignee.code, c.consignee.uscc)}#{c.ie_flag}" if in_pool else None,
+        agent_id=keys["agent_id"], consignee_id=keys["consignee_id"],
+        pool_agent=f"{keys['agent_id']}#{c.ie_flag}" if in_pool and keys["agent_id"] else None,
+        pool_consignee=f"{keys['consignee_id']}#{c.ie_flag}" if in_pool and keys["consignee_id"] else None,
         pool_since=iso(decl.updated_at) if in_pool else None,  # waiting ones go to the back of the queue
         execution_id=decl.execution_id, reason_zh=decl.reason_zh, reason_en=decl.reason_en,
         advisories_confirmed=decl.advisories_confirmed, customs_seq_no=decl.customs_seq_no,
@@ -106,7 +117,7 @@ def from_item(item: M) -> Declaration:
         claim_deadline=_dt(item.claim_deadline), declared_at=_dt(item.declared_at),
         receipt_channel=item.receipt_channel, receipt_overdue_at=_dt(item.receipt_overdue_at),
         tax_confirmation=json.loads(item.tax_confirmation) if item.tax_confirmation else None,
-        version=int(item.version),
+        version=int(item.version), owner_side=item.owner_side,
     )
 
 
@@ -116,6 +127,15 @@ def _editable():
 
 def _is_condition_failure(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def _transaction_condition_failed(exc: TransactWriteError) -> bool:
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+
+
+def _connection() -> Connection:
+    return Connection(region=getattr(M.Meta, "region", None))
 
 
 class DynamoDeclarationRepository(DeclarationRepository):
@@ -132,16 +152,32 @@ class DynamoDeclarationRepository(DeclarationRepository):
                 found[item.seq_no] = from_item(item)
         return found
 
-    def add_many(self, declarations: Sequence[Declaration]) -> list[str]:
-        existing = []
+    def add_many(self, declarations: Sequence[Declaration]) -> dict[str, str]:
+        held: dict[str, str] = {}
         for decl in declarations:
-            try:
-                to_item(decl).save(condition=M.seq_no.does_not_exist())
-            except PutError as exc:
-                if not _is_condition_failure(exc):
+            source = decl.content.source_seq_no
+            if source is None:
+                try:
+                    to_item(decl).save(condition=M.seq_no.does_not_exist())
+                except PutError as exc:
+                    if not _is_condition_failure(exc):
+                        raise
+                    held[decl.seq_no] = decl.seq_no
+                continue
+            key = source_claim_key(decl.owner_ent, source)
+            try:  # the record and its source-number claim together, or neither
+                with TransactWrite(connection=_connection()) as tx:
+                    tx.save(to_item(decl), condition=M.seq_no.does_not_exist())
+                    tx.save(Claim(ent_code=key, claimed_by=decl.owner_ent, seq_no=decl.seq_no),
+                            condition=Claim.ent_code.does_not_exist())
+            except TransactWriteError as exc:
+                if not _transaction_condition_failed(exc):
                     raise
-                existing.append(decl.seq_no)
-        return existing
+                try:
+                    held[decl.seq_no] = Claim.get(key, consistent_read=True).seq_no
+                except DoesNotExist:  # not the claim, so our own fresh seq_no was taken
+                    held[decl.seq_no] = decl.seq_no
+        return held
 
     def replace(self, declaration: Declaration, expected_version: int) -> None:
         try:
@@ -152,10 +188,23 @@ class DynamoDeclarationRepository(DeclarationRepository):
             raise
 
     def delete(self, declaration: Declaration) -> None:
-        try:
-            M(seq_no=declaration.seq_no).delete(condition=(M.version == declaration.version) & _editable())
-        except DeleteError as exc:
-            if _is_condition_failure(exc):
+        condition = (M.version == declaration.version) & _editable()
+        source = declaration.content.source_seq_no
+        if source is None:
+            try:
+                M(seq_no=declaration.seq_no).delete(condition=condition)
+            except DeleteError as exc:
+                if _is_condition_failure(exc):
+                    raise ConditionFailed(declaration.seq_no) from exc
+                raise
+            return
+        try:  # frees the source number with the record: it may be imported again
+            with TransactWrite(connection=_connection()) as tx:
+                tx.delete(M(seq_no=declaration.seq_no), condition=condition)
+                tx.delete(Claim(ent_code=source_claim_key(declaration.owner_ent, source)),
+                          condition=Claim.seq_no == declaration.seq_no)
+        except TransactWriteError as exc:
+            if _transaction_condition_failed(exc):
                 raise ConditionFailed(declaration.seq_no) from exc
             raise
 
@@ -209,7 +258,7 @@ class DynamoDeclarationRepository(DeclarationRepository):
     def query(self, ent_code: str, query: DeclarationQuery, window: tuple[datetime, datetime] | None) -> Page:
         if query.seq_no:
             decl = self.get(query.seq_no)
-            ok = decl is not None and ent_code in (decl.content.agent.code, decl.content.consignee.code) \
+            ok = decl is not None and decl.owner_ent == ent_code \
                 and query.matches(decl) and _in_window(decl, window)
             return Page([decl] if ok else [], 1 if ok else 0, None)
         index, hash_value, range_cond, key_names = self._plan(ent_code, query, window)
@@ -253,8 +302,9 @@ def _filter(query: DeclarationQuery, ent_code: str, key_names: tuple[str, ...], 
     conds = []
     if window:  # exact-number lookups may still be narrowed by time
         conds.append(M.updated_at.between(iso(window[0]), iso(window[1])))
-    if key_names[1] not in ("agent_id", "consignee_id"):  # by number: the tenant is a filter
-        conds.append((M.agent_id == ent_code) | (M.consignee_id == ent_code))
+    # By number the tenant is a filter; on the enterprise indexes it also keeps out index rows
+    # written before #9 from a code typed into the form (the owner is the only tenant).
+    conds.append(M.owner_ent == ent_code)
     for name in ("declaration_type", "ie_flag", "declare_customs", "status", "smart_status", "transport_mode",
                  "card_no", "batch_no", "config_name", "entry_id", "bill_no", "tax_status"):
         value = getattr(query, name)

@@ -11,6 +11,7 @@ Access patterns (no Scan anywhere):
 - configs of an enterprise ...................... Configs Query (ent_code, sk begins_with CONFIG#)
 - config uniqueness claims ...................... Configs items sk = CLAIM#…, conditional Put
 - enablement of an enterprise ................... Enterprises GetItem
+- credit code / source seq_no claims ............ Enterprises items "uscc#…" / "source#…", conditional Put
 - seq_no, batch_no, agreement counters .......... Counters UpdateItem ADD
 - in-progress declarations past their deadline .. in_flight (sparse, sharded)
 - a receipt that names customs' SeqNo only ....... by_customs_seq_no (sparse)
@@ -146,6 +147,7 @@ class DeclarationModel(Model):
 
     seq_no = UnicodeAttribute(hash_key=True)
     # head (the contract's fields)
+    source_seq_no = UnicodeAttribute(null=True)  # the sender's own number, claimed per enterprise
     ie_flag = UnicodeAttribute()
     declaration_type = UnicodeAttribute()
     two_step = BooleanAttribute(default=False)
@@ -189,6 +191,7 @@ class DeclarationModel(Model):
     config_id = UnicodeAttribute(null=True)
     config_name = UnicodeAttribute(null=True)
     owner_ent = UnicodeAttribute()
+    owner_side = UnicodeAttribute(null=True)  # agent | consignee | both: where owner_ent was verified
     created_by = UnicodeAttribute()
     card_no = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -206,9 +209,10 @@ class DeclarationModel(Model):
     awaiting_receipt = UnicodeAttribute(null=True)  # "awaiting#<shard>" from acceptance to the first receipt
     tax_confirmation = UnicodeAttribute(null=True)  # JSON
     version = NumberAttribute()  # optimistic lock, checked by the repository
-    # index keys (derived; written by the repository)
-    agent_id = UnicodeAttribute()
-    consignee_id = UnicodeAttribute()
+    # index keys (derived; written by the repository): the verified owner on its side(s), absent on
+    # the other side, so a record never enters the lists or pool of an enterprise merely named on it
+    agent_id = UnicodeAttribute(null=True)
+    consignee_id = UnicodeAttribute(null=True)
     pool_agent = UnicodeAttribute(null=True)
     pool_consignee = UnicodeAttribute(null=True)
     pool_since = UnicodeAttribute(null=True)
@@ -389,6 +393,21 @@ class EnterpriseModel(Model):
     notice_version = UnicodeAttribute()
 
 
+class EnterpriseClaimModel(Model):
+    """Claims in the enterprises table, next to the enablement records they guard.
+
+    "uscc#<credit code>": which customs code enabled with it (two enterprises never share one);
+    "source#<ent_code>#<source_seq_no>": the seq_no an enterprise's source number was imported as.
+    """
+
+    class Meta(_Meta):
+        table_name = "smartdecl-enterprises"
+
+    ent_code = UnicodeAttribute(hash_key=True)  # the table's key attribute; here the claim's key
+    claimed_by = UnicodeAttribute()  # the customs code holding the claim
+    seq_no = UnicodeAttribute(null=True)
+
+
 # ---- counters --------------------------------------------------------------------------------
 
 class CounterModel(Model):
@@ -422,3 +441,6 @@ def bind_tables(settings: Settings) -> None:
         model.Meta.table_name = getattr(settings.tables, name)
         model.Meta.region = settings.region
         model._connection = None  # PynamoDB caches the connection per class
+    EnterpriseClaimModel.Meta.table_name = settings.tables.enterprises
+    EnterpriseClaimModel.Meta.region = settings.region
+    EnterpriseClaimModel._connection = None

@@ -1,15 +1,26 @@
-"""DynamoEnterpriseRepository: enablement records, written once per enterprise."""
+"""DynamoEnterpriseRepository: enablement records, written once per enterprise, with a claim on
+the credit code in the same transaction (two customs codes never enable with one credit code)."""
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.enablement import Enablement
-from chalicelib.services.ports import EnterpriseRepository
+from chalicelib.services.ports import EnterpriseRepository, UniquenessClash
 
+from .dynamo_models import EnterpriseClaimModel as Claim
 from .dynamo_models import EnterpriseModel as M
 
 
+def uscc_claim_key(uscc: str) -> str:
+    return f"uscc#{uscc}"
+
+
 class DynamoEnterpriseRepository(EnterpriseRepository):
+    def __init__(self, region: str | None = None) -> None:
+        self._region = region
+
     def get(self, ent_code: str) -> Enablement | None:
         try:
             item = M.get(ent_code)
@@ -21,9 +32,17 @@ class DynamoEnterpriseRepository(EnterpriseRepository):
         item = M(ent_code=enablement.ent_code, ent_uscc=enablement.ent_uscc, accepted_by=enablement.accepted_by,
                  accepted_at=enablement.accepted_at, notice_version=enablement.notice_version)
         try:
-            item.save(condition=M.ent_code.does_not_exist())  # the first acceptance is the record
-        except PutError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            with TransactWrite(connection=Connection(region=self._region or getattr(M.Meta, "region", None))) as tx:
+                tx.save(item, condition=M.ent_code.does_not_exist())  # the first acceptance is the record
+                if enablement.ent_uscc:
+                    tx.save(Claim(ent_code=uscc_claim_key(enablement.ent_uscc), claimed_by=enablement.ent_code),
+                            condition=Claim.ent_code.does_not_exist() | (Claim.claimed_by == enablement.ent_code))
+        except TransactWriteError as exc:
+            reasons = getattr(exc, "cancellation_reasons", None) or []
+            if not any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
                 raise
-            return self.get(enablement.ent_code) or enablement
+            existing = self.get(enablement.ent_code)
+            if existing is not None:
+                return existing
+            raise UniquenessClash() from exc  # only the credit code's claim can have failed
         return enablement

@@ -7,12 +7,15 @@ import re
 from typing import Any
 
 import jwt
+from stdnum.cn import uscc as stdnum_uscc
 
 from chalicelib.domain import errors
 from chalicelib.domain.identity import Identity
 
-_ENT_CODE = re.compile(r"^[0-9A-Z]{10}$")
-_REQUIRED = ["exp", "sub", "ent_code", "role", "card_no"]
+_ENT_CODE = re.compile(r"^[0-9A-Z]{10}$", re.ASCII)
+_REQUIRED = ["exp", "sub"]
+# Deployed, a Cognito ID token carries the user pool's custom attributes as "custom:<name>".
+_CLAIMS = ("ent_code", "ent_uscc", "role", "card_no")
 
 
 class TokenVerifier:
@@ -27,7 +30,7 @@ class TokenVerifier:
 
     def verify(self, authorization: str | None) -> Identity:
         if not authorization or not authorization.startswith("Bearer "):
-            raise errors.unauthenticated("missing 'Authorization: Bearer <token>' header")
+            raise errors.sign_in_required()
         token = authorization[len("Bearer "):].strip()
         try:
             if self._jwks is not None:
@@ -37,25 +40,32 @@ class TokenVerifier:
             claims = jwt.decode(token, key, algorithms=algorithms, issuer=self._issuer,
                                 audience=self._audience,
                                 options={"require": _REQUIRED, "verify_aud": self._audience is not None})
-        except jwt.PyJWTError as exc:  # expired, bad signature, unsigned ("alg": "none"), malformed…
-            raise errors.unauthenticated(type(exc).__name__) from exc
+        except jwt.ExpiredSignatureError as exc:
+            raise errors.sign_in_expired() from exc
+        except jwt.PyJWTError as exc:  # bad signature, unsigned ("alg": "none"), malformed…: no detail out
+            raise errors.token_invalid() from exc
         return _identity(claims)
 
 
+def _claim(claims: dict[str, Any], name: str) -> Any:
+    return claims[name] if name in claims else claims.get(f"custom:{name}")
+
+
 def _identity(claims: dict[str, Any]) -> Identity:
-    ent_code, role = claims.get("ent_code"), claims.get("role")
+    ent_code, ent_uscc, role, card_no = (_claim(claims, name) for name in _CLAIMS)
+    # An enterprise is its customs code and its credit code together: a token needs both.
     if not isinstance(ent_code, str) or not _ENT_CODE.match(ent_code):
-        raise errors.unauthenticated("claim ent_code must be a 10-character customs code")
+        raise errors.token_invalid()
+    if not isinstance(ent_uscc, str) or not stdnum_uscc.is_valid(ent_uscc) or not ent_uscc.isascii():
+        raise errors.token_invalid()
     if role not in ("legal", "operator"):
-        raise errors.unauthenticated("claim role must be legal or operator")
-    if not isinstance(claims.get("card_no"), str) or not claims["card_no"]:
-        raise errors.unauthenticated("claim card_no is required")
-    uscc = claims.get("ent_uscc")
-    return Identity(ent_code=ent_code, ent_uscc=uscc if isinstance(uscc, str) and uscc else None,
-                    role=role, card_no=claims["card_no"], sub=str(claims["sub"]))
+        raise errors.token_invalid()
+    if not isinstance(card_no, str) or not card_no:
+        raise errors.token_invalid()
+    return Identity(ent_code=ent_code, ent_uscc=ent_uscc, role=role, card_no=card_no, sub=str(claims["sub"]))
 
 
-def issue_token(secret: str, *, ent_code: str, role: str, card_no: str, ent_uscc: str | None = None,
+def issue_token(secret: str, *, ent_code: str, role: str, card_no: str, ent_uscc: str,
                 sub: str | None = None, ttl_seconds: int = 8 * 3600, now: int | None = None) -> str:
     """A local HS256 token (scripts/issue_token.py, tests). Never used deployed."""
     import time

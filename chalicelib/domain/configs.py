@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StrictInt, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from .declaration import Party, _Model
-from .identity import Identity
+from .identity import Identity, PartyMatch
 
 CardNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32,
                                           pattern=r"^[0-9A-Za-z]+$")]
@@ -19,18 +19,18 @@ class ConfigContent(_Model):
     """The JSON of shared/examples/config.json (what a legal-person card sends)."""
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-    enabled: bool = True
+    enabled: StrictBool = True
     ie_flag: Literal["I", "E"]
     effective_by: Literal["enterprise", "user"]
     agent: Party | None = None
     consignee: Party | None = None
     operator_cards: list[CardNo] = Field(default_factory=list, max_length=100)
-    auxiliary_confirm: bool = False
-    auto_agency_agreement: bool = False
-    require_manifest: bool = False
-    require_arrival: bool = False
-    compare_manifest: bool = False
-    batch_wait_seconds: int = Field(default=60, ge=5, le=86_400)
+    auxiliary_confirm: StrictBool = False
+    auto_agency_agreement: StrictBool = False
+    require_manifest: StrictBool = False
+    require_arrival: StrictBool = False
+    compare_manifest: StrictBool = False
+    batch_wait_seconds: StrictInt = Field(default=60, ge=5, le=86_400)
 
     @model_validator(mode="after")
     def _mode_fields(self) -> "ConfigContent":
@@ -66,10 +66,15 @@ class Config:
 
 
 def owned_by(identity: Identity, content: ConfigContent) -> bool:
-    """An enterprise may configure itself as the declaring unit or as the consignee."""
+    """An enterprise may configure itself as the declaring unit or as the consignee.
+
+    A party naming our customs code with another credit code (or the reverse) never counts as ours.
+    """
+    parties = [p for p in (content.agent, content.consignee) if p is not None]
+    if any(identity.match_party(p.code, p.uscc) is PartyMatch.CONFLICT for p in parties):
+        return False
     if content.effective_by == "user":
         return content.agent is None or identity.is_party(content.agent.code, content.agent.uscc)
-    parties = [p for p in (content.agent, content.consignee) if p is not None]
     return any(identity.is_party(p.code, p.uscc) for p in parties)
 
 

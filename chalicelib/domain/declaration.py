@@ -12,8 +12,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
-                      ValidationError, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt,
+                      StringConstraints, ValidationError, model_validator)
 from pydantic_core import PydanticCustomError
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -21,8 +21,9 @@ from stdnum.exceptions import ValidationError as StdnumError
 from . import codes
 from .errors import FieldError
 
-SEQ_NO_RE = re.compile(r"^[IE]\d{17}$")
-ENTRY_ID_RE = re.compile(r"^\d{18}$")
+# [0-9], never \d: \d also matches other scripts' digits (Arabic-Indic ٠١٢…), which customs does not take.
+SEQ_NO_RE = re.compile(r"^[IE][0-9]{17}$")
+ENTRY_ID_RE = re.compile(r"^[0-9]{18}$")
 MAX_GOODS = 50  # a declaration carries at most 50 goods items
 
 
@@ -83,20 +84,28 @@ def _pattern(regex: str, what: str):
 Str = Annotated[str, StringConstraints(strip_whitespace=True)]
 EntCode = Annotated[Str, _pattern(r"[0-9A-Z]{10}", "ent_code")]
 Uscc = Annotated[Str, AfterValidator(_check_uscc)]
-CustomsCode = Annotated[Str, _pattern(r"\d{4}", "customs_code")]
-HsCode = Annotated[Str, _pattern(r"\d{10}", "hs_code")]
+CustomsCode = Annotated[Str, _pattern(r"[0-9]{4}", "customs_code")]
+HsCode = Annotated[Str, _pattern(r"[0-9]{10}", "hs_code")]
 SeqNo = Annotated[Str, _pattern(SEQ_NO_RE.pattern[1:-1], "seq_no")]
 
 
-def _no_float(value: Any) -> Any:
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def _plain_decimal(value: Any) -> Any:
     # The contract sends decimals as strings: a JSON float may already have lost digits.
     if isinstance(value, float):
         raise PydanticCustomError("decimal_as_string", "decimals travel as strings")
+    # Python's Decimal() reads any script's digits ("٣" is 3); customs takes ASCII digits only.
+    if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value.strip()):
+        raise PydanticCustomError("decimal_form", "must be a decimal number in ASCII digits")
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise PydanticCustomError("decimal_form", "must be a decimal number in ASCII digits")
     return value
 
 
 def Dec(max_digits: int, places: int, positive: bool = True):  # noqa: N802 - reads as a type
-    return Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0 if positive else None, ge=None if positive else 0,
+    return Annotated[Decimal, BeforeValidator(_plain_decimal), Field(gt=0 if positive else None, ge=None if positive else 0,
                                     max_digits=max_digits, decimal_places=places,
                                     allow_inf_nan=False)]
 
@@ -132,7 +141,7 @@ class Fee(_Model):
 
 
 class GoodsItem(_Model):
-    g_no: int = Field(ge=1, le=MAX_GOODS)
+    g_no: StrictInt = Field(ge=1, le=MAX_GOODS)
     code_ts: HsCode
     g_name: Text(255) = Field(min_length=1)
     g_model: Text(255) = ""
@@ -169,12 +178,14 @@ DeclarationType = Literal["general", "with_list", "paperless", "list_paperless",
 class DeclarationContent(_Model):
     """What a broker fills in: head, goods, containers, documents. No state."""
 
-    seq_no: SeqNo | None = None
+    seq_no: SeqNo | None = None  # on import: the sender's number, kept as source_seq_no; stored: ours
+    source_seq_no: SeqNo | None = None  # the sending software's own number, unique per enterprise
     ie_flag: Literal["I", "E"]
     declaration_type: DeclarationType = "general"
-    two_step: bool = False
-    self_pay: bool = False
-    summarized_tax: bool = False
+    # Strict: "true" or 1 is not a boolean, true is not a number (issue #9).
+    two_step: StrictBool = False
+    self_pay: StrictBool = False
+    summarized_tax: StrictBool = False
     declare_customs: CustomsCode
     ie_port: CustomsCode
     ie_date: date | None = None
@@ -186,13 +197,13 @@ class DeclarationContent(_Model):
     traf_name: Text(100) | None = None
     voyage_no: Text(32) | None = None
     trade_mode: Annotated[Str, _code_in("trade_mode")]
-    cut_mode: Annotated[Str, _pattern(r"\d{3}", "cut_mode")] | None = None
+    cut_mode: Annotated[Str, _pattern(r"[0-9]{3}", "cut_mode")] | None = None
     trans_mode: Annotated[Str, _code_in("trans_mode")]
     trade_country: Annotated[Str, _code_in("country")]
     depart_country: Annotated[Str, _code_in("country")] | None = None
     freight: Fee | None = None
     insurance: Fee | None = None
-    pack_no: int = Field(ge=1, le=99_999_999)
+    pack_no: StrictInt = Field(ge=1, le=99_999_999)
     wrap_type: Annotated[Str, _code_in("wrap_type")]
     gross_wt: Dec(17, 5)
     net_wt: Dec(17, 5)
@@ -203,8 +214,9 @@ class DeclarationContent(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> "DeclarationContent":
-        if self.seq_no and self.seq_no[0] != self.ie_flag:
-            raise PydanticCustomError("seq_no_flag", "seq_no must start with ie_flag")
+        for number in (self.seq_no, self.source_seq_no):
+            if number and number[0] != self.ie_flag:
+                raise PydanticCustomError("seq_no_flag", "seq_no must start with ie_flag")
         numbers = [g.g_no for g in self.goods]
         if numbers != list(range(1, len(numbers) + 1)):
             raise PydanticCustomError("g_no_sequence", "goods g_no must run 1, 2, 3 … without gaps")
@@ -217,7 +229,7 @@ class DeclarationContent(_Model):
 # ---- bilingual messages for pydantic error types ------------------------------------------
 
 _FIELD_ZH = {
-    "seq_no": "统一编号", "entry_id": "海关编号", "ie_flag": "进出口标志", "declaration_type": "报关单类型",
+    "seq_no": "统一编号", "source_seq_no": "来源统一编号", "entry_id": "海关编号", "ie_flag": "进出口标志", "declaration_type": "报关单类型",
     "declare_customs": "申报地海关", "ie_port": "进出境关别", "ie_date": "进出口日期", "agent": "申报单位",
     "consignee": "境内收发货人", "owner": "消费使用/生产销售单位", "bill_no": "提运单号",
     "transport_mode": "运输方式", "traf_name": "运输工具名称", "voyage_no": "航次号", "trade_mode": "监管方式",
@@ -253,6 +265,7 @@ _CUSTOM = {
     "config_agent": ("按企业生效时须填写申报单位", "agent is required when effective_by is enterprise"),
     "config_cards": ("按用户生效时须填写操作员卡号", "operator_cards is required when effective_by is user"),
     "config_cards_dup": ("操作员卡号重复", "operator_cards has duplicates"),
+    "decimal_form": ("须为以ASCII数字(0-9)书写的数值，如 \"12.5\"", "must be a decimal in ASCII digits (0-9), e.g. \"12.5\""),
     "decimal_as_string": ("须以字符串传递数值，如 \"12.5\"", "decimals must be sent as strings, e.g. \"12.5\""),
     "range_and_dates": ("快捷时间范围与起止时间不能同时填写", "give range or from/to, not both"),
 }
@@ -350,7 +363,7 @@ class Declaration:
 
     content: DeclarationContent
     seq_no: str
-    owner_ent: str  # the enterprise that imported it (its customs code)
+    owner_ent: str  # the enterprise that imported it (its customs code): the only one that sees and runs it
     created_by: str  # operator card that created it
     created_at: datetime
     updated_at: datetime
@@ -377,6 +390,7 @@ class Declaration:
     receipt_overdue_at: datetime | None = None  # the watchdog flagged it: declared, no receipt in time
     tax_confirmation: dict[str, Any] | None = None  # {by, at, payable, fingerprint} once confirmed
     version: int = 1
+    owner_side: str | None = None  # agent, consignee or both: where owner_ent stands on the form
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -388,6 +402,17 @@ class Declaration:
 
     def parties(self) -> tuple[Party, Party]:
         return self.content.agent, self.content.consignee
+
+    @property
+    def owner_sides(self) -> tuple[str, ...]:
+        """The sides of the form the owner was verified on: the tenancy keys of lists and the pool."""
+        if self.owner_side == "both":
+            return ("agent", "consignee")
+        if self.owner_side in ("agent", "consignee"):
+            return (self.owner_side,)
+        # stored before #9 (no owner_side): the sides that carry the owner's customs code
+        return tuple(side for side, party in zip(("agent", "consignee"), self.parties())
+                     if party.code == self.owner_ent)
 
     def as_json(self) -> dict[str, Any]:
         body = self.content.as_json()

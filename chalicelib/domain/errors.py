@@ -41,9 +41,30 @@ def invalid_request(errors: list[FieldError]) -> DomainError:
                        details=[e.as_dict() for e in errors], kind="bad_request")
 
 
-def unauthenticated(reason_en: str) -> DomainError:
-    return DomainError("unauthenticated", "身份认证失败，请重新登录", f"Authentication failed: {reason_en}",
-                       kind="unauthenticated")
+def unauthenticated(reason_zh: str = "令牌无效", reason_en: str = "The token is not valid",
+                    reason: str = "invalid") -> DomainError:
+    # Say what the user can act on, never which library refused the token (issue #9).
+    return DomainError("unauthenticated", reason_zh, reason_en, details={"reason": reason}, kind="unauthenticated")
+
+
+def sign_in_required() -> DomainError:
+    return unauthenticated("请先登录：请求须携带 Authorization: Bearer <令牌>",
+                           "Sign in first: send 'Authorization: Bearer <token>'", "missing")
+
+
+def sign_in_expired() -> DomainError:
+    return unauthenticated("登录已过期，请重新登录", "Your sign-in has expired, sign in again", "expired")
+
+
+def token_invalid() -> DomainError:
+    return unauthenticated("令牌无效", "The token is not valid", "invalid")
+
+
+def enterprise_mismatch() -> DomainError:
+    return DomainError("enterprise_mismatch",
+                       "登录凭证中的海关编码与统一社会信用代码与本企业启用时登记的不一致，请联系管理员",
+                       "The customs code and credit code of your sign-in do not match the enterprise "
+                       "recorded at enablement; contact your administrator", kind="forbidden")
 
 
 def not_enabled() -> DomainError:

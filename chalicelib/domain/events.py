@@ -201,9 +201,9 @@ def event_id_for(event_type: str, seq_no: str, key: str) -> str:
 # ---- builders from a declaration ---------------------------------------------------------------
 
 def enterprises_of(declaration: Declaration) -> tuple[str, ...]:
-    """The enterprises that may see a declaration: its declaring unit and its consignee."""
-    agent, consignee = declaration.parties()
-    return tuple(dict.fromkeys(c for c in (agent.code, consignee.code) if c))
+    """The enterprises that may see a declaration: only its owner, the enterprise that imported it
+    (issue #9: a code typed into the form must not route pushes to another enterprise)."""
+    return (declaration.owner_ent,)
 
 
 def smart_status_changed(declaration: Declaration, occurred_at: datetime) -> Event:

@@ -67,6 +67,8 @@ def decimal_text(value: Any) -> str:
     text = str(value).strip().replace(",", "")
     if len(text) > _MAX_NUMBER_CHARS:
         raise BadValue("数值过长", "is too long for a number")
+    if not text.isascii():  # Decimal() also reads other scripts' digits ("١٠" is 10): customs does not
+        raise BadValue("须以ASCII数字(0-9)书写", "must be written in ASCII digits (0-9)")
     try:
         number = Decimal(text)
     except InvalidOperation:

@@ -61,7 +61,9 @@ def _claim(engine: Engine, execution: Execution, batch: Batch, configs) -> list[
             break
         for decl in engine.declarations.pool(side, execution.ent_code, flag, limit=engine.batch_size * 4):
             config = pick_config(decl, configs, side)
-            if config is None or decl.seq_no in claimed:
+            # #9: only the verified owner's records; index rows written before the rule may say otherwise
+            if config is None or decl.seq_no in claimed or decl.owner_ent != execution.ent_code \
+                    or side not in decl.owner_sides:
                 continue
             entry = LogEntry(now, "claim", "in_progress", f"批次 {batch.batch_no} 开始智能申报，预配置“{config.content.name}”",
                              f"taken into batch {batch.batch_no} under config '{config.content.name}'",

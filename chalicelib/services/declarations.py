@@ -10,14 +10,14 @@ from chalicelib.domain.declaration import Declaration, field_errors, initial_tax
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.marking import edit_refusal
 from chalicelib.domain.queries import DeclarationQuery
+from chalicelib.domain.tenancy import bind_to_importer, owns
 
-from .import_declarations import _own_side
 from .ports import Clock, ConditionFailed, DeclarationRepository, Page
 
 
 def visible_to(identity: Identity, decl: Declaration) -> bool:
-    """An enterprise sees the declarations where it is the declaring unit or the consignee."""
-    return any(identity.is_party(p.code, p.uscc) for p in decl.parties())
+    """An enterprise sees the declarations it imported, nobody else's (domain/tenancy.py)."""
+    return owns(identity, decl)
 
 
 def get_declaration(identity: Identity, seq_no: str, repo: DeclarationRepository) -> Declaration:
@@ -42,16 +42,21 @@ def replace_declaration(identity: Identity, seq_no: str, body: Any, repo: Declar
     if isinstance(body, dict) and body.get("seq_no") not in (None, seq_no):
         raise errors.invalid_request([errors.FieldError(
             "seq_no", "请求体中的统一编号与路径不一致", "seq_no in the body differs from the path")])
-    content, errs = parse_content({**body, "seq_no": seq_no} if isinstance(body, dict) else body)
+    if isinstance(body, dict) and body.get("source_seq_no") not in (None, current.content.source_seq_no):
+        raise errors.invalid_request([errors.FieldError(
+            "source_seq_no", "来源统一编号不能修改", "source_seq_no cannot change (it is claimed at import)")])
+    content, errs = parse_content({**body, "seq_no": seq_no, "source_seq_no": current.content.source_seq_no}
+                                  if isinstance(body, dict) else body)
+    side = None
     if content is not None:
-        content, errs = _own_side(identity, content)
+        content, side, errs = bind_to_importer(identity, content)
     if errs:
         raise errors.invalid_request(errs)
     if content.ie_flag != current.ie_flag:
         raise errors.invalid_request([errors.FieldError(
             "ie_flag", "不能修改进出口标志", "ie_flag cannot change (it is part of seq_no)")])
     _require_editable(current)
-    updated = current.with_changes(content=content, updated_at=clock(), card_no=identity.card_no,
+    updated = current.with_changes(content=content, owner_side=side, updated_at=clock(), card_no=identity.card_no,
                                    tax_status=initial_tax_status(content), version=current.version + 1)
     try:
         repo.replace(updated, expected_version=current.version)

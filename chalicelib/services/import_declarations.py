@@ -1,7 +1,14 @@
 """Use case: import declarations (JSON, Excel or DecMessage XML, already read into records).
 
 Each record is accepted whole or refused whole; the answer lists both. Imported declarations
-are temp-saved (暂存), marked or not, and get a seq_no when they came without one.
+are temp-saved (暂存), marked or not, and owned by the importer (domain/tenancy.py).
+
+seq_no (issue #9): the stored seq_no is always ours, from the allocator, as the Single Window
+assigns 统一编号 on 暂存, so nobody can take a number ahead of another enterprise or learn
+that it exists. A seq_no the caller sends (JSON, Excel column, DecMessage SeqNo) is the sending
+software's reference: kept as `source_seq_no`, unique *per enterprise* through a claim written
+in the same transaction as the record. Importing it twice answers "already imported as <ours>";
+another enterprise's numbers never clash with or show through ours.
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from chalicelib.domain.declaration import (Declaration, DeclarationContent, init
                                            parse_content)
 from chalicelib.domain.errors import FieldError
 from chalicelib.domain.identity import Identity
+from chalicelib.domain.tenancy import bind_to_importer
 
 from .ports import Clock, DeclarationRepository, SeqNoAllocator
 
@@ -39,56 +47,60 @@ def import_declarations(identity: Identity, records: list[ImportRecord], smart_m
                         repo: DeclarationRepository, allocator: SeqNoAllocator,
                         clock: Clock) -> ImportResult:
     result = ImportResult()
-    valid: list[tuple[int, ImportRecord, DeclarationContent]] = []
+    valid: list[tuple[int, ImportRecord, DeclarationContent, str]] = []
     seen: set[str] = set()
     for index, record in enumerate(records):
         content, errs = (None, record.read_errors) if record.read_errors else parse_content(record.raw)
+        side = None
         if content is not None:
-            content, errs = _own_side(identity, content)
-        if content is not None and content.seq_no:
-            if content.seq_no in seen:
+            content, errs = _as_source(content)
+        if content is not None:
+            content, side, errs = bind_to_importer(identity, content)
+        if content is not None and content.source_seq_no:
+            if content.source_seq_no in seen:
                 errs = [FieldError("seq_no", "统一编号在本次导入中重复", "seq_no appears twice in this import")]
-            seen.add(content.seq_no)
+            seen.add(content.source_seq_no)
         if errs:
             result.rejected.append(_rejection(index, record, errs))
         else:
-            valid.append((index, record, content))
+            valid.append((index, record, content, side))
 
     now = clock()
-    fresh = _allocate(allocator, [c for _, _, c in valid if not c.seq_no], now.year)
+    fresh = _allocate(allocator, [c for _, _, c, _ in valid], now.year)
     declarations: list[tuple[int, ImportRecord, Declaration]] = []
-    for index, record, content in valid:
-        seq_no = content.seq_no or fresh[content.ie_flag].pop(0)
+    for index, record, content, side in valid:
+        seq_no = fresh[content.ie_flag].pop(0)
         content = content.model_copy(update={"seq_no": seq_no})
         declarations.append((index, record, Declaration(
-            content=content, seq_no=seq_no, owner_ent=identity.ent_code, created_by=identity.card_no,
-            created_at=now, updated_at=now, smart_mark=smart_mark,
+            content=content, seq_no=seq_no, owner_ent=identity.ent_code, owner_side=side,
+            created_by=identity.card_no, created_at=now, updated_at=now, smart_mark=smart_mark,
             marked_by=identity.card_no if smart_mark else None, marked_at=now if smart_mark else None,
             tax_status=initial_tax_status(content), card_no=identity.card_no)))
 
-    existing = set(repo.add_many([d for _, _, d in declarations]))
+    held = repo.add_many([d for _, _, d in declarations])
     for index, record, decl in declarations:
-        if decl.seq_no in existing:
-            result.rejected.append(_rejection(index, record, [FieldError(
-                "seq_no", f"统一编号(seq_no)已存在：{decl.seq_no}", f"seq_no already exists: {decl.seq_no}")]))
+        if decl.seq_no in held:
+            result.rejected.append(_rejection(index, record, [_held(decl.content.source_seq_no, held[decl.seq_no])]))
         else:
             result.accepted.append(decl.seq_no)
     result.rejected.sort(key=lambda r: r["index"])
     return result
 
 
-def _own_side(identity: Identity, content: DeclarationContent) -> tuple[DeclarationContent | None, list[FieldError]]:
-    """The importer must be the declaring unit or the consignee; fill its missing code or USCC."""
-    updates = {}
-    for role in ("agent", "consignee"):
-        party = getattr(content, role)
-        if identity.is_party(party.code, party.uscc):
-            updates[role] = party.model_copy(update={"code": party.code or identity.ent_code,
-                                                     "uscc": party.uscc or identity.ent_uscc})
-    if not updates:
-        return None, [FieldError("agent", "申报单位或境内收发货人须为本企业",
-                                 "the declaring unit (agent) or the consignee must be your enterprise")]
-    return content.model_copy(update=updates), []
+def _held(source: str | None, ours: str) -> FieldError:
+    if source is None:  # only if the allocator handed out a number twice: never the caller's doing
+        return FieldError("seq_no", f"统一编号(seq_no)已存在：{ours}，请重新导入", f"seq_no already exists: {ours}; import again")
+    return FieldError("seq_no", f"统一编号 {source} 已导入，系统统一编号为 {ours}",
+                      f"seq_no {source} was already imported as {ours}")
+
+
+def _as_source(content: DeclarationContent) -> tuple[DeclarationContent | None, list[FieldError]]:
+    """A seq_no the caller sent is its own reference (source_seq_no); ours is allocated."""
+    source = content.source_seq_no or content.seq_no
+    if content.seq_no and content.source_seq_no and content.seq_no != content.source_seq_no:
+        return None, [FieldError("source_seq_no", "seq_no 与 source_seq_no 不一致",
+                                 "seq_no and source_seq_no differ; send one of them")]
+    return content.model_copy(update={"seq_no": None, "source_seq_no": source}), []
 
 
 def _allocate(allocator: SeqNoAllocator, contents: list[DeclarationContent], year: int) -> dict[str, list[str]]:

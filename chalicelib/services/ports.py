@@ -53,8 +53,10 @@ class DeclarationRepository(abc.ABC):
     def get_many(self, seq_nos: Sequence[str]) -> dict[str, Declaration]: ...
 
     @abc.abstractmethod
-    def add_many(self, declarations: Sequence[Declaration]) -> list[str]:
-        """Create each declaration unless its seq_no exists. Returns the seq_nos that existed."""
+    def add_many(self, declarations: Sequence[Declaration]) -> dict[str, str]:
+        """Create each declaration unless its seq_no exists or its owner already imported its
+        source_seq_no (the record and that claim are written together). Returns the refused ones:
+        {seq_no: the seq_no holding it}."""
 
     @abc.abstractmethod
     def replace(self, declaration: Declaration, expected_version: int) -> None:
@@ -120,7 +122,9 @@ class EnterpriseRepository(abc.ABC):
 
     @abc.abstractmethod
     def enable(self, enablement: Enablement) -> Enablement:
-        """Record the acceptance once; a second call returns the first record."""
+        """Record the acceptance once, with a claim on the credit code so that two customs codes
+        never share one; a second call returns the first record. UniquenessClash when another
+        customs code holds the credit code."""
 
 
 class SeqNoAllocator(abc.ABC):

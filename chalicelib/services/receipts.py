@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import errors
-from chalicelib.domain.declaration import Declaration, _iso
+from chalicelib.domain.declaration import Declaration, DeclarationStatus, _iso
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.events import customs_receipt
 from chalicelib.domain.receipts import Receipt, describe, receipt_id, status_after, verify_signature
+from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.formats.dec_result import ReceiptRead, read_receipts
 
 from .engine import Engine
@@ -31,7 +32,8 @@ def ingest_receipts(body: bytes, signature: str | None, secret: str | None, engi
     for read in reads:
         rid = receipt_id(read)
         decl = _match(read, engine)
-        seq_no = decl.seq_no if decl is not None else None
+        never_declared = decl is not None and not _sent_to_customs(decl)
+        seq_no = decl.seq_no if decl is not None and not never_declared else None
         receipt = Receipt.from_read(read, received_at=now, seq_no=seq_no)
         seen = receipts.add(rid, receipt.as_json(), seq_no, _iso(now))
         if seen is not None and seen.get("applied"):
@@ -39,14 +41,34 @@ def ingest_receipts(body: bytes, signature: str | None, secret: str | None, engi
             continue
         if seq_no is None:
             unmatched.append({"receipt_id": rid, "client_seq_no": read.client_seq_no, "cus_ciq_no": read.cus_ciq_no,
-                              "entry_id": read.entry_id, "channel": read.channel,
-                              "message_zh": "未找到对应的报关单，回执已保存待查",
-                              "message_en": "no declaration matches this receipt; it is kept for inspection"})
+                              "entry_id": read.entry_id, "channel": read.channel, **_why_unmatched(never_declared)})
+            if never_declared and seen is None:  # in the declaration's log once; its state stays as it is
+                engine.log.append([(decl.seq_no, LogEntry(
+                    now, "receipt", "ignored", "收到海关回执，但本报关单尚未申报：回执未采用，已保存待查",
+                    "a customs receipt arrived for this declaration, which was never declared: "
+                    "not applied, kept for inspection", "customs", decl.batch_no,
+                    {"receipt_id": rid, "channel": read.channel}))])
             continue
         if _apply(engine, decl, read, receipt, rid):
             receipts.mark_applied(rid)
             applied += 1
     return {"received": len(reads), "applied": applied, "duplicates": duplicates, "unmatched": unmatched}
+
+
+def _sent_to_customs(decl: Declaration) -> bool:
+    """Only a declaration that was declared (or is being declared right now: the receipt may
+    overtake the submission's own write) may move on a receipt; issue #9."""
+    return decl.status != DeclarationStatus.TEMP_SAVED or decl.declared_at is not None \
+        or decl.smart_status == SmartStatus.IN_PROGRESS
+
+
+def _why_unmatched(never_declared: bool) -> dict[str, str]:
+    if never_declared:
+        return {"message_zh": "对应的报关单尚未申报，回执未采用，已保存待查",
+                "message_en": "the declaration it names was never declared; the receipt is not applied "
+                              "and is kept for inspection"}
+    return {"message_zh": "未找到对应的报关单，回执已保存待查",
+            "message_en": "no declaration matches this receipt; it is kept for inspection"}
 
 
 def _match(read: ReceiptRead, engine: Engine) -> Declaration | None:

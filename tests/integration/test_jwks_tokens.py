@@ -39,14 +39,27 @@ def jwks_url():
 
 
 def sign(key, **claims):
-    base = {"sub": "u1", "ent_code": "1108919038", "role": "operator", "card_no": "2110050002046",
-            "exp": int(time.time()) + 600, "iss": "https://idp.example", "aud": "smartdecl"}
-    return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "k1"})
+    base = {"sub": "u1", "ent_code": "1108919038", "ent_uscc": "91110000600037341L", "role": "operator",
+            "card_no": "2110050002046", "exp": int(time.time()) + 600, "iss": "https://idp.example", "aud": "smartdecl"}
+    merged = {name: value for name, value in {**base, **claims}.items() if value is not None}  # None: left out
+    return jwt.encode(merged, key, algorithm="RS256", headers={"kid": "k1"})
 
 
 def test_a_token_signed_by_the_identity_provider_is_accepted(jwks_url):
     verifier = TokenVerifier(jwks_url=jwks_url, issuer="https://idp.example", audience="smartdecl")
     assert verifier.verify("Bearer " + sign(KEY)).role == "operator"
+
+
+def test_a_cognito_id_token_with_custom_attributes_is_accepted(jwks_url):
+    # Given the claims as a Cognito user pool's ID token carries its custom attributes
+    verifier = TokenVerifier(jwks_url=jwks_url, issuer="https://idp.example", audience="smartdecl")
+    token = sign(KEY, **{"custom:ent_code": "1108919038", "custom:ent_uscc": "91110000600037341L",
+                         "custom:role": "legal", "custom:card_no": "8911020000108",
+                         "ent_code": None, "ent_uscc": None, "role": None, "card_no": None})
+    # Then they name the enterprise, both codes, the role and the card
+    identity = verifier.verify("Bearer " + token)
+    assert (identity.ent_code, identity.ent_uscc, identity.role, identity.card_no) == \
+        ("1108919038", "91110000600037341L", "legal", "8911020000108")
 
 
 @pytest.mark.parametrize("key,claims", [(OTHER_KEY, {}), (KEY, {"iss": "https://evil.example"}),

@@ -51,13 +51,15 @@ def test_an_event_without_a_key_gets_a_random_id():
     assert one.event_id != two.event_id
 
 
-def test_an_event_concerns_the_declaring_unit_and_the_consignee_once_each():
-    assert smart_status_changed(make_declaration(), AT).ent_codes == (ENT_A["code"], ENT_B["code"])
+def test_an_event_concerns_only_the_enterprise_that_imported_the_declaration():
+    # the consignee B named on A's declaration is data: it gets no push about it (issue #9)
+    assert smart_status_changed(make_declaration(), AT).ent_codes == (ENT_A["code"],)
     assert smart_status_changed(make_declaration(consignee=ENT_A), AT).ent_codes == (ENT_A["code"],)
 
 
 def test_for_enterprise_addresses_one_of_the_event_enterprises():
-    event = smart_status_changed(make_declaration(), AT)
+    event = Event.make("smart_status_changed", seq_no=SEQ_NO, ie_flag="I", ent_codes=[ENT_A["code"], ENT_B["code"]],
+                       occurred_at=AT, key="k")
 
     addressed = event.for_enterprise(ENT_B["code"])
 

@@ -58,17 +58,30 @@ def test_the_importer_side_gets_its_missing_customs_code_filled(repo):
     assert repo.items[result.accepted[0]].content.agent.code == ENT_A["code"]
 
 
-def test_a_given_seq_no_is_kept_and_a_second_import_of_it_is_refused(repo):
+def test_a_given_seq_no_is_kept_as_the_source_and_ours_is_allocated(repo):
+    # Given a declaration carrying the sending software's seq_no
     body = make_declaration_body(seq_no="I20240001031824871")
-    assert run(repo, [body]).accepted == ["I20240001031824871"]
-    again = run(repo, [body])
-    assert again.accepted == [] and "已存在" in again.rejected[0]["errors"][0]["message_zh"]
+    # When it is imported
+    result = run(repo, [body])
+    # Then the stored seq_no is ours and the sender's is kept as source_seq_no
+    [seq_no] = result.accepted
+    assert seq_no != "I20240001031824871"
+    assert repo.items[seq_no].content.source_seq_no == "I20240001031824871"
+
+
+def test_a_second_import_of_the_same_source_seq_no_answers_where_it_went(repo):
+    allocator = FakeSeqNoAllocator()
+    body = make_declaration_body(seq_no="I20240001031824871")
+    [first] = import_declarations(make_identity(), [ImportRecord(raw=body)], False, repo, allocator,
+                                  FixedClock()).accepted
+    again = import_declarations(make_identity(), [ImportRecord(raw=body)], False, repo, allocator, FixedClock())
+    assert again.accepted == [] and f"already imported as {first}" in again.rejected[0]["errors"][0]["message_en"]
 
 
 def test_the_same_seq_no_twice_in_one_import_is_refused_once(repo):
     body = make_declaration_body(seq_no="I20240001031824871")
     result = run(repo, [body, body])
-    assert result.accepted == ["I20240001031824871"] and [r["index"] for r in result.rejected] == [1]
+    assert len(result.accepted) == 1 and [r["index"] for r in result.rejected] == [1]
 
 
 def test_self_declared_self_paid_needs_tax_confirmation(repo):

@@ -10,6 +10,7 @@ from chalicelib.adapters.tokens import TokenVerifier, issue_token
 from chalicelib.domain.errors import DomainError
 
 SECRET = "unit-test-secret-of-at-least-32-bytes!"
+USCC = "91110000600037341L"
 verifier = TokenVerifier(secret=SECRET)
 
 
@@ -36,12 +37,13 @@ def test_missing_header_is_refused():
 
 
 def test_expired_token_is_refused():
-    refused(bearer(issue_token(SECRET, ent_code="1108919038", role="legal", card_no="1", now=int(time.time()) - 10,
-                               ttl_seconds=5)))
+    refused(bearer(issue_token(SECRET, ent_code="1108919038", ent_uscc=USCC, role="legal", card_no="1",
+                               now=int(time.time()) - 10, ttl_seconds=5)))
 
 
 def test_token_signed_with_another_secret_is_refused():
-    refused(bearer(issue_token("another-secret-of-at-least-32-bytes!!", ent_code="1108919038", role="legal", card_no="1")))
+    refused(bearer(issue_token("another-secret-of-at-least-32-bytes!!", ent_code="1108919038", ent_uscc=USCC,
+                               role="legal", card_no="1")))
 
 
 def test_unsigned_token_is_refused():
@@ -51,7 +53,8 @@ def test_unsigned_token_is_refused():
 
 @pytest.mark.parametrize("claims", [{"role": "admin"}, {"ent_code": "123"}, {"card_no": ""}])
 def test_tokens_with_bad_claims_are_refused(claims):
-    base = {"sub": "x", "ent_code": "1108919038", "role": "legal", "card_no": "1", "exp": int(time.time()) + 60}
+    base = {"sub": "x", "ent_code": "1108919038", "ent_uscc": USCC, "role": "legal", "card_no": "1",
+            "exp": int(time.time()) + 60}
     refused(bearer(jwt.encode({**base, **claims}, SECRET, algorithm="HS256")))
 
 
