@@ -95,7 +95,7 @@ class WarpClock:
 
 
 JWT_SECRET = "bench-jwt-secret-of-enough-length-0123456789"
-RECEIPT_SECRET = "bench-receipt-hmac-secret"
+RECEIPT_SECRET = "bench-receipt-hmac-secret-of-32-bytes-or-more"
 
 
 def wiring(aws: LocalAws, customs_url: str, clock: Callable[[], datetime] | None = None,
