@@ -63,10 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     from chalice.local import LocalDevServer
 
     from app import app
+    from infra.local_gateway import RequestHandler
     from infra.local_runner import LocalRunner
     runner = LocalRunner(template, physical, region=region, schedule_seconds=schedule_seconds).start()
     server = LocalDevServer(app, Config.create(chalice_stage="dev", app_name="smartdecl", chalice_app=app),
-                            "127.0.0.1", api_port)
+                            "127.0.0.1", api_port, handler_cls=RequestHandler)
     tables = [v["Ref"] for k, v in physical.items() if k.endswith("Table")]
     queues = [v["QueueName"] for v in physical.values() if "QueueName" in v]
     print(f"""

@@ -95,6 +95,7 @@ def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, aut
         @functools.wraps(view)
         def handler(**params: str) -> Response:
             request = bp.current_request
+            logger.remove_keys(["ent_code", "card_no"])  # a warm container must not tag this request with the last one's
             try:
                 ctx = container()
                 identity = ctx.tokens.verify(request.headers.get("authorization")) if auth else None

@@ -15,7 +15,7 @@ Range = Literal["today", "week", "month", "3months"]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 # Dates a query may name: any later or earlier is a typo or a probe, and 0001-01-01 or 9999-12-31
 # shifted by a zone would overflow datetime (issue #9: those answered 500).
-EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2999, 12, 31, tzinfo=timezone.utc)
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
 
 
 class DeclarationQuery(_Model):
