@@ -45,6 +45,13 @@ class RequestHandler(ChaliceRequestHandler):
         self.local_gateway = NotFoundGateway(app_object, config)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)  # type: ignore[arg-type]
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, …) goes to the gateway too, which answers 405 in our shape
+        # as API Gateway would, instead of http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
 
 def use_not_found_gateway(client: Any) -> Any:
     """A chalice.test.Client whose HTTP calls go through the NotFoundGateway (returns the client)."""
