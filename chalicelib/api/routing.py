@@ -83,6 +83,17 @@ def check_json_shape(value: Any, max_depth: int) -> None:
             stack.extend((item, depth + 1) for item in items)
 
 
+MAX_ID_LENGTH = 128  # every id in a path (seq_no, config_id, batch_no, …) is far shorter
+
+
+def _check_path_params(params: dict[str, str]) -> None:
+    # An id no record can have is answered like a missing record, before it reaches DynamoDB
+    # (whose keys hold at most 2,048 bytes: a longer one is a ValidationException, i.e. a 500).
+    for name, value in params.items():
+        if len(value) > MAX_ID_LENGTH:
+            raise errors.not_found("记录", "record", value)
+
+
 def _too_deep(max_depth: int) -> errors.DomainError:
     return errors.invalid_request([FieldError("(body)", f"请求体JSON嵌套超过{max_depth}层",
                                               f"the body's JSON is nested deeper than {max_depth} levels")])
@@ -98,6 +109,7 @@ def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, aut
             logger.remove_keys(["ent_code", "card_no"])  # a warm container must not tag this request with the last one's
             try:
                 ctx = container()
+                _check_path_params(params)
                 identity = ctx.tokens.verify(request.headers.get("authorization")) if auth else None
                 if identity is not None:
                     logger.append_keys(ent_code=identity.ent_code, card_no=identity.card_no)

@@ -62,6 +62,7 @@ def legal_card_required(action_zh: str, action_en: str) -> DomainError:
 
 def not_found(what_zh: str, what_en: str, key: str) -> DomainError:
     # Another tenant's record is reported exactly like a missing one: never leak existence.
+    key = key if len(key) <= 64 else f"{key[:64]}…"  # a 1 MB id is not echoed back whole
     return DomainError("not_found", f"{what_zh}不存在：{key}", f"{what_en} not found: {key}",
                        details={"key": key}, kind="not_found")
 

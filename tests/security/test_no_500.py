@@ -146,3 +146,11 @@ def test_an_unexpected_exception_is_a_500_in_our_shape_with_a_correlation_id_in_
     [logged] = [r for r in caplog.records if getattr(r, "correlation_id", None) == correlation_id]
     assert logged.exc_info and logged.exc_info[0] is KeyError
     assert not hasattr(logged, "ent_code")  # no key left over from an earlier request
+
+
+def test_an_id_longer_than_any_key_is_not_found_and_not_echoed_whole(enabled_api):
+    # DynamoDB refuses keys over 2,048 bytes (a 500 if it got there); no id is that long
+    response = enabled_api.get("/declarations/" + "I" * 5000)
+
+    body = assert_error(response, 404, "not_found")
+    assert len(response.body) < 1000 and body["details"]["key"].endswith("…")
