@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from typing import Any
 
@@ -42,7 +43,8 @@ def internal_error(logger: Any, correlation_id: str | None = None, **log_keys: A
     """Our 500 body with a correlation id; the log line (with the traceback, when called while
     handling an exception) carries the same id, so a caller's report finds it."""
     correlation_id = correlation_id or str(uuid.uuid4())
-    logger.exception("unhandled error", extra={"correlation_id": correlation_id, **log_keys})
+    log = logger.exception if sys.exc_info()[0] is not None else logger.error
+    log("unhandled error", extra={"correlation_id": correlation_id, **log_keys})
     code, zh, en = _CHALICE["InternalServerError"]
     return json_response({"code": code, "message_zh": f"{zh}（关联号 {correlation_id}）",
                           "message_en": f"{en} (correlation id {correlation_id})",
