@@ -89,7 +89,7 @@ MAX_ID_LENGTH = 128  # every id in a path (seq_no, config_id, batch_no, …) is 
 def _check_path_params(params: dict[str, str]) -> None:
     # An id no record can have is answered like a missing record, before it reaches DynamoDB
     # (whose keys hold at most 2,048 bytes: a longer one is a ValidationException, i.e. a 500).
-    for name, value in params.items():
+    for value in params.values():
         if len(value) > MAX_ID_LENGTH:
             raise errors.not_found("记录", "record", value)
 
@@ -109,7 +109,6 @@ def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, aut
             logger.remove_keys(["ent_code", "card_no"])  # a warm container must not tag this request with the last one's
             try:
                 ctx = container()
-                _check_path_params(params)
                 identity = ctx.tokens.verify(request.headers.get("authorization")) if auth else None
                 if identity is not None:
                     logger.append_keys(ent_code=identity.ent_code, card_no=identity.card_no)
@@ -118,6 +117,7 @@ def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, aut
                     if limit:
                         take_allowance(ctx.window_counter, identity.ent_code, limit, ctx.settings.rate_limits,
                                        ctx.clock())
+                _check_path_params(params)
                 result = view(Call(ctx, identity, request, params))  # type: ignore[arg-type]
                 return result if isinstance(result, Response) else json_response(result)
             except DomainError as err:
