@@ -1,11 +1,23 @@
 """The HTTP API (Chalice). Routes live in blueprints under chalicelib/api; this file wires them."""
 from __future__ import annotations
 
+import os
+
 from chalice import Chalice
 
 from chalicelib.api import configs, customs, declarations, enablement, executions, results, subscriptions, system, tax
-from chalicelib.api.errors import reshape_chalice_error
+from chalicelib.api.errors import internal_error, reshape_chalice_error
+from chalicelib.config import Settings
+from chalicelib.container import container
+from chalicelib.observability import logger
 from chalicelib.services.import_declarations import XLSX, XML_TYPES
+
+# Fail fast (issue #9): a missing or short secret stops the cold start with a message naming the
+# variable, instead of answering every request 500 later.
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    container().check_api_secrets()  # also fetches and checks the SSM-held secrets
+else:
+    Settings.from_env()  # tests and tools: lengths only; `make run` checks presence itself
 
 app = Chalice(app_name="smartdecl")
 # Uploads travel base64-encoded through API Gateway, so GB2312 XML and xlsx arrive byte-exact.
@@ -20,5 +32,9 @@ for blueprint in (system.bp, enablement.bp, configs.bp, declarations.bp, executi
 
 @app.middleware("http")
 def common_error_body(event, get_response):
-    # Chalice answers 405/415/… itself; give those the same error body as ours.
-    return reshape_chalice_error(get_response(event))
+    # Chalice answers 405/415/… itself; give those the same error body as ours. Anything that
+    # escapes the routes' own guard still gets our 500 body with a correlation id, never Chalice's.
+    try:
+        return reshape_chalice_error(get_response(event))
+    except Exception:
+        return internal_error(logger, event.context.get("requestId") if isinstance(event.context, dict) else None)

@@ -95,7 +95,7 @@ class WarpClock:
 
 
 JWT_SECRET = "bench-jwt-secret-of-enough-length-0123456789"
-RECEIPT_SECRET = "bench-receipt-hmac-secret"
+RECEIPT_SECRET = "bench-receipt-hmac-secret-of-32-bytes-or-more"
 
 
 def wiring(aws: LocalAws, customs_url: str, clock: Callable[[], datetime] | None = None,
@@ -107,7 +107,10 @@ def wiring(aws: LocalAws, customs_url: str, clock: Callable[[], datetime] | None
     env = local_aws.environment(aws.template, aws.physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url})
     env.update({"SMARTDECL_JWT_SECRET": JWT_SECRET, "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET,
                 "AWS_REGION": REGION, "SMARTDECL_LOCAL_MODE": "true", "SMARTDECL_CUSTOMS_RETRIES": "1",
-                "SMARTDECL_CUSTOMS_BACKOFF_SECONDS": "0.01", **(extra or {})})
+                "SMARTDECL_CUSTOMS_BACKOFF_SECONDS": "0.01",
+                # benchmarks measure throughput: the per-enterprise rate limits would only cap it
+                "SMARTDECL_LIMIT_IMPORTS": "0", "SMARTDECL_LIMIT_EXECUTIONS": "0", "SMARTDECL_LIMIT_REPLAYS": "0",
+                **(extra or {})})
     ctx = Container(Settings.from_env(env), clock=clock) if clock else Container(Settings.from_env(env))
     use_container(ctx)
     return ctx

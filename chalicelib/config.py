@@ -5,9 +5,27 @@ import os
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-DEV_JWT_SECRET = "smartdecl-local-development-secret-change-me"  # noqa: S105 - local only, printed at start
+from chalicelib.domain.limits import RateLimit
+
+DEV_JWT_SECRET = "smartdecl-local-development-secret-change-me"  # noqa: S105 - local only
+DEV_RECEIPT_SECRET = "smartdecl-local-receipt-hmac-secret-change-me"  # noqa: S105 - local only
+# HMAC-SHA256 keys shorter than the hash's 32 bytes weaken it (RFC 2104 §3; RFC 7518 §3.2 requires it for HS256).
+MIN_SECRET_BYTES = 32
+JWT_SECRET_VAR = "SMARTDECL_JWT_SECRET"
+RECEIPT_SECRET_VAR = "SMARTDECL_RECEIPT_SECRET"
+
+
+class ConfigurationError(ValueError):
+    """The environment cannot run the service: raised at cold start, never inside a request."""
+
+
+def check_secret(name: str, value: str | None) -> None:
+    """A secret, when given, has at least MIN_SECRET_BYTES bytes; the message names it, never shows it."""
+    if value is not None and len(value.encode("utf-8")) < MIN_SECRET_BYTES:
+        raise ConfigurationError(f"{name} is too short: {len(value.encode('utf-8'))} bytes, at least "
+                                 f"{MIN_SECRET_BYTES} are required (e.g. `openssl rand -hex 32`)")
 
 
 class Tables(BaseModel):
@@ -22,6 +40,7 @@ class Tables(BaseModel):
     receipts: str = "smartdecl-receipts"
     subscriptions: str = "smartdecl-subscriptions"
     deliveries: str = "smartdecl-deliveries"
+    rate_limits: str = "smartdecl-rate_limits"
 
 
 class Queues(BaseModel):
@@ -57,10 +76,42 @@ class Settings(BaseModel):
     local_mode: bool = False  # webhooks may then target http://127.0.0.1
     subscription_cache_seconds: float = 30.0  # the notify function's view of subscriptions may lag this much
     receipt_watchdog_hours: float = 24.0  # declared, and no customs receipt after this long: flagged
+    # per enterprise, on the expensive routes (chalicelib/domain/limits.py); a limit of 0 is off
+    rate_limits: dict[str, RateLimit] = Field(default_factory=lambda: {
+        "imports": RateLimit(30, 60), "executions": RateLimit(10, 60), "replays": RateLimit(5, 60)})
+    max_json_depth: int = 32  # deeper JSON is refused before it reaches a model (issue #9)
+
+    @model_validator(mode="after")
+    def _secrets_long_enough(self) -> "Settings":
+        if self.auth_mode == "hs256":
+            check_secret(JWT_SECRET_VAR, self.jwt_secret)
+        check_secret(RECEIPT_SECRET_VAR, self.receipt_secret)
+        return self
+
+    def require_api_secrets(self) -> None:
+        """The API cannot verify tokens or receipts without these: refuse to start without them."""
+        if self.auth_mode == "hs256" and not (self.jwt_secret or self.jwt_secret_parameter):
+            raise ConfigurationError(f"{JWT_SECRET_VAR} (or SMARTDECL_JWT_SECRET_PARAMETER) must be set when "
+                                     f"SMARTDECL_AUTH_MODE is hs256")
+        if self.auth_mode == "jwks" and not self.jwks_url:
+            raise ConfigurationError("SMARTDECL_JWKS_URL must be set when SMARTDECL_AUTH_MODE is jwks")
+        if not (self.receipt_secret or self.receipt_secret_parameter):
+            raise ConfigurationError(f"{RECEIPT_SECRET_VAR} (or SMARTDECL_RECEIPT_SECRET_PARAMETER) must be set")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """The settings of this environment; ConfigurationError names what is wrong (never a secret's value)."""
         env = os.environ if env is None else env
+        try:
+            return cls._from_env(env)
+        except ValidationError as exc:
+            reasons = "; ".join(_reason(e) for e in exc.errors(include_input=False))
+            raise ConfigurationError(f"invalid configuration: {reasons}") from None
+        except ValueError as exc:  # int()/float() of a malformed number
+            raise ConfigurationError(f"invalid configuration: {exc}") from None
+
+    @classmethod
+    def _from_env(cls, env: Mapping[str, str]) -> "Settings":
         prefix = env.get("SMARTDECL_TABLE_PREFIX", "smartdecl")
         tables = Tables(**{name: env.get(f"SMARTDECL_{name.upper()}_TABLE", f"{prefix}-{name}")
                            for name in Tables.model_fields})
@@ -85,4 +136,30 @@ class Settings(BaseModel):
             customs_timeout_seconds=float(env.get("SMARTDECL_CUSTOMS_TIMEOUT_SECONDS", "5")),
             customs_retries=int(env.get("SMARTDECL_CUSTOMS_RETRIES", "3")),
             customs_backoff_seconds=float(env.get("SMARTDECL_CUSTOMS_BACKOFF_SECONDS", "0.5")),
+            rate_limits=_rate_limits(env),
         )
+
+
+LIMIT_VARS = {"imports": "SMARTDECL_LIMIT_IMPORTS", "executions": "SMARTDECL_LIMIT_EXECUTIONS",
+              "replays": "SMARTDECL_LIMIT_REPLAYS"}
+
+
+def _rate_limits(env: Mapping[str, str]) -> dict[str, RateLimit]:
+    """`SMARTDECL_LIMIT_<ACTION>` = "<count>/<window seconds>", e.g. "30/60"; "0" turns it off."""
+    limits = dict(Settings.model_fields["rate_limits"].default_factory())  # type: ignore[misc]
+    for action, var in LIMIT_VARS.items():
+        text = env.get(var, "").strip()
+        if not text:
+            continue
+        count, _, seconds = text.partition("/")
+        if not count.isascii() or not count.isdigit() or (seconds and not (seconds.isascii() and seconds.isdigit())) \
+                or (seconds and int(seconds) < 1):
+            raise ConfigurationError(f'{var} must read "<count>/<seconds>", e.g. "30/60"')
+        limits[action] = RateLimit(int(count), int(seconds or 60))
+    return limits
+
+
+def _reason(error: dict) -> str:
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    where = ".".join(str(p) for p in error.get("loc", ()))
+    return f"{where}: {message}" if where else message

@@ -16,7 +16,7 @@ from chalicelib.adapters.enterprise_repository import DynamoEnterpriseRepository
 from chalicelib.adapters.idempotency import IdempotentRunner
 from chalicelib.adapters.seq_no_allocator import DynamoSeqNoAllocator
 from chalicelib.adapters.tokens import TokenVerifier
-from chalicelib.config import Settings
+from chalicelib.config import JWT_SECRET_VAR, RECEIPT_SECRET_VAR, Settings, check_secret
 from chalicelib.services.ports import Clock, utc_now
 
 
@@ -123,7 +123,21 @@ class Container:
         if s.receipt_secret or not s.receipt_secret_parameter:
             return s.receipt_secret
         ssm = boto3.client("ssm", region_name=s.region)
-        return ssm.get_parameter(Name=s.receipt_secret_parameter, WithDecryption=True)["Parameter"]["Value"]
+        value = ssm.get_parameter(Name=s.receipt_secret_parameter, WithDecryption=True)["Parameter"]["Value"]
+        check_secret(f"{RECEIPT_SECRET_VAR}_PARAMETER ({s.receipt_secret_parameter})", value)
+        return value
+
+    @cached_property
+    def window_counter(self):
+        from chalicelib.adapters.window_counter import DynamoWindowCounter
+        return DynamoWindowCounter(self.settings.tables.rate_limits,
+                                   boto3.client("dynamodb", region_name=self.settings.region))
+
+    def check_api_secrets(self) -> None:
+        """Cold start of the API: every secret present and long enough (SSM ones fetched now), so a
+        misconfiguration stops the function from starting instead of failing requests."""
+        self.settings.require_api_secrets()
+        _ = self.tokens, self.receipt_secret
 
     def _customs_endpoint(self) -> str:
         if not self.settings.customs_endpoint:  # fail at cold start, not by waiting for ever
@@ -153,6 +167,7 @@ class Container:
         if not secret and s.jwt_secret_parameter:  # deployed hs256: the secret lives in SSM, never in config
             ssm = boto3.client("ssm", region_name=s.region)
             secret = ssm.get_parameter(Name=s.jwt_secret_parameter, WithDecryption=True)["Parameter"]["Value"]
+            check_secret(f"{JWT_SECRET_VAR}_PARAMETER ({s.jwt_secret_parameter})", secret)
         return TokenVerifier(secret=secret, issuer=s.jwt_issuer, audience=s.jwt_audience)
 
 

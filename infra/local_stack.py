@@ -21,7 +21,7 @@ from infra import template as cfn
 
 
 def main(argv: list[str] | None = None) -> int:
-    from chalicelib.config import DEV_JWT_SECRET
+    from chalicelib.config import DEV_JWT_SECRET, DEV_RECEIPT_SECRET, ConfigurationError, Settings
 
     demo = "--demo" in (sys.argv[1:] if argv is None else argv)
     api_port = int(os.environ.get("SMARTDECL_API_PORT", "8000"))
@@ -29,10 +29,17 @@ def main(argv: list[str] | None = None) -> int:
     customs_port = int(os.environ.get("SMARTDECL_CUSTOMS_PORT", "0")) or local_aws.free_port()
     schedule_seconds = int(os.environ.get("SMARTDECL_SCHEDULE_SECONDS", "60"))
     secret = os.environ.setdefault("SMARTDECL_JWT_SECRET", DEV_JWT_SECRET)
-    secret_note = " (development default; set SMARTDECL_JWT_SECRET to change it)" if secret == DEV_JWT_SECRET else ""
+    secret_note = "development default; set SMARTDECL_JWT_SECRET to change it" if secret == DEV_JWT_SECRET \
+        else "from SMARTDECL_JWT_SECRET"
+    receipt_secret = os.environ.setdefault("SMARTDECL_RECEIPT_SECRET", DEV_RECEIPT_SECRET)
     region = os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = \
         os.environ.get("AWS_DEFAULT_REGION", local_aws.LOCAL_REGION)
     os.environ.setdefault("SMARTDECL_AUTH_MODE", "hs256")
+    try:  # fail fast (issue #9): before anything starts, with the variable named, never its value
+        Settings.from_env().require_api_secrets()
+    except ConfigurationError as exc:
+        print(f"smartdecl: cannot start: {exc}", file=sys.stderr, flush=True)
+        return 2
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -42,7 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     template = cfn.load()
     physical = local_aws.provision(template=template)
 
-    receipt_secret = os.environ.setdefault("SMARTDECL_RECEIPT_SECRET", "smartdecl-local-receipt-secret")
     os.environ.setdefault("SMARTDECL_LOCAL_MODE", "true")  # webhooks may target http://127.0.0.1 locally
     from infra.customs_simulator import start_simulator
     # the simulator sends its signed DEC_RESULT receipts to our API, as customs would
@@ -58,10 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     from chalice.local import LocalDevServer
 
     from app import app
+    from infra.local_gateway import RequestHandler
     from infra.local_runner import LocalRunner
     runner = LocalRunner(template, physical, region=region, schedule_seconds=schedule_seconds).start()
     server = LocalDevServer(app, Config.create(chalice_stage="dev", app_name="smartdecl", chalice_app=app),
-                            "127.0.0.1", api_port)
+                            "127.0.0.1", api_port, handler_cls=RequestHandler)
     tables = [v["Ref"] for k, v in physical.items() if k.endswith("Table")]
     queues = [v["QueueName"] for v in physical.values() if "QueueName" in v]
     print(f"""
@@ -73,7 +80,7 @@ smartdecl local stack (region {region}, wired from template.yaml)
     queues        {', '.join(queues)}
   runner          {', '.join(sorted({m.function for m in runner.sqs_maps}))} on SQS; schedule every {schedule_seconds}s
   outbox          {outbox_dir}/email, /sms   (SNS e-mail and SMS, one file per message)
-  JWT secret      {secret}{secret_note}
+  JWT secret      {secret_note} (never printed)
   a token         .venv/bin/python scripts/issue_token.py --ent-code 1108919038 --uscc 91110000600037341L --role legal
 Ctrl-C stops everything.
 """, flush=True)

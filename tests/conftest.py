@@ -104,8 +104,9 @@ def api(container):
     from chalice.test import Client
 
     from app import app
+    from infra.local_gateway import use_not_found_gateway
     with Client(app) as client:
-        yield Api(client)
+        yield Api(use_not_found_gateway(client))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ENT_A = {"code": "1108919038", "uscc": "91110000600037341L", "name": "中国大恒(集团)有限公司"}
 ENT_B = {"code": "3101234567", "uscc": "91310000MA1FL4CT3U", "name": "上海某某报关有限公司"}
 JWT_SECRET = "test-secret-for-unit-and-integration-tests"
-RECEIPT_SECRET = "test-receipt-hmac-secret"
+RECEIPT_SECRET = "test-receipt-hmac-secret-of-32-bytes-or-more"
 
 _DECLARATION = {
     "ie_flag": "I", "declaration_type": "general", "two_step": False, "self_pay": True,

@@ -335,3 +335,21 @@ class FakeLogistics(LogisticsGateway):
         if self.down:
             raise CustomsUnavailable("down")
         return self.arrivals.get(bill_no)
+
+
+from chalicelib.services.ports import WindowCounter  # noqa: E402 - kept beside its fake
+
+
+class FakeWindowCounter(WindowCounter):
+    """The rate limits' counters in a dict, with the same refuse-past-the-limit condition."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.expiry: dict[str, int] = {}
+
+    def take(self, key: str, limit: int, expires_at: int) -> bool:
+        if self.counts.get(key, 0) >= limit:
+            return False
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self.expiry.setdefault(key, expires_at)
+        return True

@@ -6,14 +6,23 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
+from chalicelib.domain import errors
 from chalicelib.services.ports import ReceiptRepository
 
 from .dynamo_models import ReceiptModel as M
 
 
+# A real receipt is a few KB. The cap keeps the item far below DynamoDB's 400 KB, and, as the receipt
+# is stored before it is applied, keeps its NOTE out of the log and the pushed events (SNS: 256 KB).
+MAX_RECEIPT_BYTES = 64 * 1024
+
+
 class DynamoReceiptRepository(ReceiptRepository):
     def add(self, receipt_id: str, body: dict[str, Any], seq_no: str | None, received_at: str) -> dict | None:
-        item = M(receipt_id=receipt_id, received_at=received_at, body=json.dumps(body, ensure_ascii=False),
+        text = json.dumps(body, ensure_ascii=False)
+        if len(text.encode("utf-8")) > MAX_RECEIPT_BYTES:
+            raise errors.too_large_to_store("回执", "receipt", MAX_RECEIPT_BYTES)
+        item = M(receipt_id=receipt_id, received_at=received_at, body=text,
                  seq_no=seq_no, unmatched=None if seq_no else "unmatched", applied=False)
         try:
             item.save(condition=M.receipt_id.does_not_exist())

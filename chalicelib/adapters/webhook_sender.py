@@ -7,6 +7,11 @@ TLS is still verified for the URL's host name. Redirects are never followed (a 3
 it could point anywhere, the checks would not have seen it).
 
 Retries are the caller's: `backoff_schedule(attempt)` gives the wait after a failed attempt.
+
+The delivery log, which the subscriber reads, keeps a classified outcome only (`outcome`:
+http_<status>, timeout, connection_refused, tls_error, dns_error, connection_error,
+blocked_address): raw socket errors and Location headers would let a subscriber map ports and
+addresses behind its URL (issue #9). The raw detail goes to our own log.
 """
 from __future__ import annotations
 
@@ -21,9 +26,11 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NameResolutionError
 
 from chalicelib.domain.events import Event
 from chalicelib.domain.subscriptions import Resolver, WebhookTargetRefused, check_delivery_target
+from chalicelib.observability import logger
 
 SIGNATURE_VERSION = "v1"
 HEADER_EVENT_ID = "X-Smartdecl-Event-Id"
@@ -81,8 +88,9 @@ class DeliveryAttempt:
     attempted_at: datetime
     status_code: int | None
     duration_ms: int
-    error: str | None = None
+    error: str | None = None  # the classified outcome of a failed attempt (never raw socket text)
     refused: bool = False  # the target failed the address check: nothing was sent
+    outcome: str | None = None  # http_<status> | timeout | connection_refused | tls_error | dns_error | …
 
     @property
     def ok(self) -> bool:
@@ -92,7 +100,7 @@ class DeliveryAttempt:
         return {"event_id": self.event_id, "url": self.url,
                 "attempted_at": self.attempted_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "status_code": self.status_code, "duration_ms": self.duration_ms, "error": self.error,
-                "refused": self.refused, "ok": self.ok}
+                "outcome": self.outcome, "refused": self.refused, "ok": self.ok}
 
 
 class PinnedHostAdapter(HTTPAdapter):
@@ -148,14 +156,16 @@ class WebhookSender:
         at = datetime.fromtimestamp(now, timezone.utc)
         started = time.monotonic()
 
-        def attempt(status: int | None, error: str | None, refused: bool = False) -> DeliveryAttempt:
+        def attempt(status: int | None, outcome: str, refused: bool = False) -> DeliveryAttempt:
+            failed = not (status is not None and 200 <= status < 300)
             return DeliveryAttempt(event.event_id, url, at, status, int((time.monotonic() - started) * 1000),
-                                   error, refused)
+                                   outcome if failed else None, refused, outcome)
 
         try:
             target = check_delivery_target(url, self._resolver, self._local_mode)
         except WebhookTargetRefused as exc:
-            return attempt(None, f"refused: {exc.message_en}", refused=True)
+            logger.info("webhook target refused", extra={"event_id": event.event_id, "reason": exc.message_en})
+            return attempt(None, "dns_error" if exc.code == "unresolvable" else "blocked_address", refused=True)
         body, timestamp = encode_body(event), int(now)
         headers = {"Host": target.host_header, "Content-Type": "application/json; charset=utf-8",
                    "User-Agent": USER_AGENT, HEADER_EVENT_ID: event.event_id, HEADER_EVENT_TYPE: event.event_type,
@@ -164,11 +174,41 @@ class WebhookSender:
             # stream: the status line is all we need; never download what a receiver sends back
             with self._session.post(target.pinned_url(), data=body, headers=headers, timeout=self._timeout,
                                     allow_redirects=False, stream=True, verify=self._verify) as response:
-                status, location = response.status_code, response.headers.get("Location")
+                status = response.status_code
         except requests.RequestException as exc:
-            return attempt(None, f"{type(exc).__name__}: {exc}"[:500])
-        if 200 <= status < 300:
-            return attempt(status, None)
-        if 300 <= status < 400:
-            return attempt(status, f"redirect not followed (HTTP {status} to {location})"[:500])
-        return attempt(status, f"HTTP {status}")
+            outcome = classify_failure(exc)
+            logger.info("webhook delivery failed", extra={"event_id": event.event_id, "outcome": outcome,
+                                                          "detail": f"{type(exc).__name__}: {exc}"[:500]})
+            return attempt(None, outcome)
+        return attempt(status, f"http_{status}")  # a 3xx is a failure: redirects are never followed
+
+
+def classify_failure(exc: BaseException) -> str:
+    """A transport failure as one of a few outcomes a subscriber may see."""
+    if isinstance(exc, requests.Timeout):
+        return "timeout"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls_error"
+    for cause in _causes(exc):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection_refused"
+        if isinstance(cause, NameResolutionError) or type(cause).__name__ == "gaierror":
+            return "dns_error"
+    if "Connection refused" in str(exc) or "[Errno 111]" in str(exc):
+        return "connection_refused"
+    return "connection_error"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, what it wraps (urllib3's MaxRetryError.reason, args) and its chain."""
+    seen: list[BaseException] = []
+    todo: list[Any] = [exc]
+    while todo and len(seen) < 20:
+        current = todo.pop()
+        if not isinstance(current, BaseException) or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo.extend([current.__cause__, current.__context__, *current.args])
+        if isinstance(current, MaxRetryError):
+            todo.append(current.reason)
+    return seen

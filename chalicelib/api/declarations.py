@@ -32,12 +32,12 @@ def _import(call: Call, read) -> dict:
                                once, call.lambda_context)
 
 
-@endpoint(bp, "/declarations", methods=["POST"])
+@endpoint(bp, "/declarations", methods=["POST"], limit="imports")
 def import_json(call: Call) -> dict:
     return _import(call, lambda raw: records_from_json(call.json(), call.ctx.settings.max_import_records))
 
 
-@endpoint(bp, "/declarations/import", methods=["POST"], content_types=UPLOAD_TYPES)
+@endpoint(bp, "/declarations/import", methods=["POST"], content_types=UPLOAD_TYPES, limit="imports")
 def import_file(call: Call) -> dict:
     smart_mark = _flag(call.query.get("smart_mark", "false"))
     content_type = call.request.headers.get("content-type", "")

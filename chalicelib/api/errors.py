@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import uuid
 from typing import Any
 
 from chalice import Response
@@ -9,7 +11,8 @@ from chalice import Response
 from chalicelib.domain.errors import DomainError
 
 STATUS = {"bad_request": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
-          "conflict": 409, "too_large": 413, "unsupported_media": 415, "unprocessable": 422, "unavailable": 503}
+          "conflict": 409, "too_large": 413, "unsupported_media": 415, "unprocessable": 422,
+          "too_many_requests": 429, "unavailable": 503}
 
 # Chalice's own errors (405, 415, invalid JSON…) arrive as {"Code", "Message"}: same shape for all.
 _CHALICE = {
@@ -28,13 +31,30 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def error_response(err: DomainError) -> Response:
-    return json_response(err.as_dict(), STATUS.get(err.kind, 400),
-                         {"WWW-Authenticate": "Bearer"} if err.kind == "unauthenticated" else None)
+    headers = None
+    if err.kind == "unauthenticated":
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif err.kind == "too_many_requests" and isinstance(err.details, dict):
+        headers = {"Retry-After": str(err.details.get("retry_after_seconds", 60))}
+    return json_response(err.as_dict(), STATUS.get(err.kind, 400), headers)
 
 
-def internal_error() -> Response:
+def internal_error(logger: Any, correlation_id: str | None = None, **log_keys: Any) -> Response:
+    """Our 500 body with a correlation id; the log line (with the traceback, when called while
+    handling an exception) carries the same id, so a caller's report finds it."""
+    correlation_id = correlation_id or str(uuid.uuid4())
+    log = logger.exception if sys.exc_info()[0] is not None else logger.error
+    log("unhandled error", extra={"correlation_id": correlation_id, **log_keys})
     code, zh, en = _CHALICE["InternalServerError"]
-    return json_response({"code": code, "message_zh": zh, "message_en": en, "details": None}, 500)
+    return json_response({"code": code, "message_zh": f"{zh}（关联号 {correlation_id}）",
+                          "message_en": f"{en} (correlation id {correlation_id})",
+                          "details": {"correlation_id": correlation_id}}, 500)
+
+
+def not_found_route(method: str, path: str) -> dict[str, Any]:
+    """The body for a path no route serves (API Gateway's own 403 "Missing Authentication Token")."""
+    return {"code": "not_found", "message_zh": "请求的接口不存在", "message_en": "No such route",
+            "details": {"method": method, "path": path[:200]}}
 
 
 def reshape_chalice_error(response: Response) -> Response:
@@ -42,6 +62,13 @@ def reshape_chalice_error(response: Response) -> Response:
     if response.status_code < 400 or not isinstance(body, dict) or "Code" not in body:
         return response
     code, zh, en = _CHALICE.get(body["Code"], ("error", "请求失败", "Request failed"))
+    if response.status_code >= 500:  # Chalice's own 500 (its message may be a library's): ours instead
+        return internal_error(_logger())
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
     return json_response({"code": code, "message_zh": zh, "message_en": en,
                           "details": {"reason": body.get("Message")}}, response.status_code, headers)
+
+
+def _logger():
+    from chalicelib.observability import logger
+    return logger

@@ -11,7 +11,7 @@ from .routing import Call, endpoint
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/executions", methods=["POST"])
+@endpoint(bp, "/executions", methods=["POST"], limit="executions")
 def start(call: Call) -> Response:
     execution = executions.start_execution(call.identity, call.json(), call.ctx.engine)
     return json_response(execution.view(None, call.ctx.clock()), 201)

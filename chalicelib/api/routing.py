@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +20,13 @@ from chalicelib.domain.errors import DomainError, FieldError
 from chalicelib.domain.identity import Identity
 from chalicelib.observability import logger
 from chalicelib.services.enablement import require_enabled
+from chalicelib.services.limits import take_allowance
 
 from chalicelib.container import Container, container
 from .errors import error_response, internal_error, json_response
 
 JSON = "application/json"
+_SURROGATE = re.compile("[\ud800-\udfff]")  # only "\\ud800"-style escapes can put one in a str
 
 
 @dataclass
@@ -48,21 +51,62 @@ class Call:
     def json(self) -> Any:
         body = self.raw(self.ctx.settings.max_json_body)
         try:
-            return json.loads(body.decode("utf-8"))
+            value = json.loads(body.decode("utf-8"))
+        except RecursionError:
+            raise _too_deep(self.ctx.settings.max_json_depth) from None
         except (UnicodeDecodeError, ValueError) as exc:
             raise errors.invalid_request([FieldError("(body)", "请求体不是合法的JSON", f"the body is not valid JSON: {exc}")]) from exc
+        check_json_shape(value, self.ctx.settings.max_json_depth)
+        return value
 
     @property
     def lambda_context(self) -> Any:
         return self.request.lambda_context
 
 
+def check_json_shape(value: Any, max_depth: int) -> None:
+    """Refuse nesting deeper than `max_depth` and lone UTF-16 surrogates (which no UTF-8 answer or
+    DynamoDB item can hold) anywhere in a parsed body, keys included. Iterative: no recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                raise errors.invalid_request([FieldError("(body)", "请求体含有无效的Unicode字符(孤立代理项)",
+                                                         "the body holds an invalid Unicode character "
+                                                         "(a lone surrogate)")])
+            continue
+        if isinstance(node, (dict, list)):
+            if depth > max_depth:
+                raise _too_deep(max_depth)
+            items = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+            stack.extend((item, depth + 1) for item in items)
+
+
+MAX_ID_LENGTH = 128  # every id in a path (seq_no, config_id, batch_no, …) is far shorter
+
+
+def _check_path_params(params: dict[str, str]) -> None:
+    # An id no record can have is answered like a missing record, before it reaches DynamoDB
+    # (whose keys hold at most 2,048 bytes: a longer one is a ValidationException, i.e. a 500).
+    for value in params.values():
+        if len(value) > MAX_ID_LENGTH:
+            raise errors.not_found("记录", "record", value)
+
+
+def _too_deep(max_depth: int) -> errors.DomainError:
+    return errors.invalid_request([FieldError("(body)", f"请求体JSON嵌套超过{max_depth}层",
+                                              f"the body's JSON is nested deeper than {max_depth} levels")])
+
+
 def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, auth: bool = True,
-             enabled: bool = True, content_types: Sequence[str] = (JSON,)) -> Callable:
+             enabled: bool = True, content_types: Sequence[str] = (JSON,), limit: str | None = None) -> Callable:
+    """`limit` names the per-enterprise allowance the route takes from (chalicelib/domain/limits.py)."""
     def register(view: Callable[[Call], Any]) -> Callable:
         @functools.wraps(view)
         def handler(**params: str) -> Response:
             request = bp.current_request
+            logger.remove_keys(["ent_code", "card_no"])  # a warm container must not tag this request with the last one's
             try:
                 ctx = container()
                 identity = ctx.tokens.verify(request.headers.get("authorization")) if auth else None
@@ -70,15 +114,18 @@ def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, aut
                     logger.append_keys(ent_code=identity.ent_code, card_no=identity.card_no)
                     if enabled:
                         require_enabled(identity, ctx.enterprises)
+                    if limit:
+                        take_allowance(ctx.window_counter, identity.ent_code, limit, ctx.settings.rate_limits,
+                                       ctx.clock())
+                _check_path_params(params)
                 result = view(Call(ctx, identity, request, params))  # type: ignore[arg-type]
                 return result if isinstance(result, Response) else json_response(result)
             except DomainError as err:
                 if err.kind not in ("bad_request", "not_found"):
                     logger.info("request refused", extra={"code": err.code, "path": path})
                 return error_response(err)
-            except Exception:  # the caller gets the common body; the log gets the trace
-                logger.exception("unhandled error", extra={"path": path})
-                return internal_error()
+            except Exception:  # the caller gets the common body and an id; the log gets the trace
+                return internal_error(logger, (request.context or {}).get("requestId"), path=path)
 
         bp.route(path, methods=list(methods), content_types=list(content_types))(handler)
         return handler

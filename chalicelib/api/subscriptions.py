@@ -45,7 +45,7 @@ def deliveries(call: Call) -> dict:
     return {"items": items, "total": len(items), "next_cursor": None}
 
 
-@endpoint(bp, "/subscriptions/{subscription_id}/replay", methods=["POST"])
+@endpoint(bp, "/subscriptions/{subscription_id}/replay", methods=["POST"], limit="replays")
 def replay(call: Call) -> dict:
     return subscriptions.replay(call.identity, call.params["subscription_id"], call.json(), call.ctx.subscriptions,
                                 call.ctx.deliveries, call.ctx.send_delivery)

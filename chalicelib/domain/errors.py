@@ -83,6 +83,7 @@ def legal_card_required(action_zh: str, action_en: str) -> DomainError:
 
 def not_found(what_zh: str, what_en: str, key: str) -> DomainError:
     # Another tenant's record is reported exactly like a missing one: never leak existence.
+    key = key if len(key) <= 64 else f"{key[:64]}…"  # a 1 MB id is not echoed back whole
     return DomainError("not_found", f"{what_zh}不存在：{key}", f"{what_en} not found: {key}",
                        details={"key": key}, kind="not_found")
 
@@ -126,3 +127,19 @@ def unsupported_media_type(got: str, allowed: list[str]) -> DomainError:
 def unreadable_file(reason_zh: str, reason_en: str) -> DomainError:
     return DomainError("unreadable_file", f"文件无法读取：{reason_zh}", f"The file cannot be read: {reason_en}",
                        kind="bad_request")
+
+
+def rate_limited(action_zh: str, action_en: str, limit: int, window_seconds: int, retry_after: int) -> DomainError:
+    return DomainError("rate_limited",
+                       f"{action_zh}过于频繁：每{window_seconds}秒最多{limit}次，请{retry_after}秒后重试",
+                       f"Too many {action_en}: at most {limit} every {window_seconds} s; retry in {retry_after} s",
+                       details={"limit": limit, "window_seconds": window_seconds, "retry_after_seconds": retry_after},
+                       kind="too_many_requests")
+
+
+def too_large_to_store(what_zh: str, what_en: str, limit: int) -> DomainError:
+    # Checked before writing: a DynamoDB item holds at most 400 KB, and an oversized field would
+    # otherwise fail the write (500) or travel on into logs and pushed events.
+    return DomainError("too_large_to_store", f"{what_zh}超过{limit}字节，无法保存",
+                       f"The {what_en} exceeds {limit} bytes and cannot be stored",
+                       details={"limit_bytes": limit}, kind="bad_request")

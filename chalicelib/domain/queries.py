@@ -5,7 +5,7 @@ import calendar
 from datetime import datetime, time, timedelta, timezone
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .declaration import CustomsCode, Declaration, _Model
@@ -13,6 +13,9 @@ from .declaration import CustomsCode, Declaration, _Model
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving in China
 Range = Literal["today", "week", "month", "3months"]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# Dates a query may name: any later or earlier is a typo or a probe, and 0001-01-01 or 9999-12-31
+# shifted by a zone would overflow datetime (issue #9: those answered 500).
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
 
 
 class DeclarationQuery(_Model):
@@ -40,6 +43,16 @@ class DeclarationQuery(_Model):
 
     model_config = _Model.model_config | {"populate_by_name": True}
 
+    @field_validator("from_", "to")
+    @classmethod
+    def _within_supported_dates(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        naive = value.replace(tzinfo=None)
+        if not EARLIEST.replace(tzinfo=None) <= naive <= LATEST.replace(tzinfo=None):
+            raise PydanticCustomError("date_out_of_range", "dates must lie between 2000-01-01 and 2999-12-31")
+        return _aware(value).astimezone(timezone.utc)
+
     @model_validator(mode="after")
     def _range_or_dates(self) -> "DeclarationQuery":
         if self.range and (self.from_ or self.to):
@@ -56,7 +69,7 @@ class DeclarationQuery(_Model):
         if self.exact and not (self.range or self.from_ or self.to):
             return None
         if self.from_ or self.to:
-            start = _aware(self.from_) if self.from_ else datetime(2000, 1, 1, tzinfo=timezone.utc)
+            start = _aware(self.from_) if self.from_ else EARLIEST
             end = _aware(self.to) if self.to else now
             return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
         return quick_range(self.range or "3months", now)

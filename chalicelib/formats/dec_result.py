@@ -22,7 +22,9 @@ Dates carry no zone and mean China time (+08:00). Accepted: ``yyyy-MM-ddTHH:mm:s
 date-only ``yyyy-MM-dd``/``yyyyMMdd`` (midnight) and ISO text with a zone (converted). Digits below
 the second are dropped: tools disagree on what ``SS`` means, and a receipt written twice in two
 forms must read to the same instant. A date that fits none of these reads as None (the receipt is
-kept: its raw text still holds it).
+kept: its raw text still holds it). A date that fits but names no real moment — a zone offset past
+±14:00 or with 60+ minutes (``+99:99``, ``+24:00``), a year outside 1900–2999 — is no format variant
+but a forged or broken receipt: it is refused (ReceiptUnreadable, 400; issue #9).
 """
 from __future__ import annotations
 
@@ -100,15 +102,26 @@ def china_time(text: str | None) -> datetime | None:
         moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
     except ValueError:  # 2024-13-40 and the like
         return None
+    if not _YEARS[0] <= moment.year <= _YEARS[1]:
+        raise _unreadable(f"日期超出范围：{text[:40]}", f"a date is out of range: {text[:40]}")
     if zone is None:
         return moment.replace(tzinfo=CHINA_TIME)
     offset = timezone.utc if zone == "Z" else _offset(zone)
+    if offset is None:
+        raise _unreadable(f"日期的时区无效：{text[:40]}", f"a date has an impossible zone offset: {text[:40]}")
     return moment.replace(tzinfo=offset).astimezone(CHINA_TIME)
 
 
-def _offset(zone: str) -> timezone:
+_YEARS = (1900, 2999)  # within these, no offset can push a date past datetime's ends
+
+
+def _offset(zone: str) -> timezone | None:
+    """A zone such as +08:00 or -0530; None when no real zone reads so (+99:99, +24:00)."""
     digits = zone[1:].replace(":", "")
-    delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 14 or minutes > 59:  # real offsets span -12:00 … +14:00
+        return None
+    delta = timedelta(hours=hours, minutes=minutes)
     return timezone(-delta if zone[0] == "-" else delta)
 
 

@@ -39,6 +39,7 @@ LABEL_ROW, PATH_ROW, FIRST_DATA_ROW = 1, 2, 3
 
 _MAX_UNZIPPED = 100 * 1024 * 1024  # a few MB upload never legitimately inflates beyond this
 _MAX_ROWS = 60_000  # per sheet: 500 declarations × 50 goods leaves room for blank rows
+_MAX_CELLS = 60_000 * 64  # per sheet, rows × columns as the sheet's dimension declares them
 _TRUE = {"TRUE", "T", "YES", "Y", "1", "是"}
 _FALSE = {"FALSE", "F", "NO", "N", "0", "否"}
 _IE_WORDS = {"进口": "I", "出口": "E"}
@@ -181,7 +182,10 @@ def _load(data: bytes) -> dict[str, list[_Row]]:
         for sheet in REQUIRED_SHEETS:
             if sheet not in names:
                 raise errors.unreadable_file(f"缺少工作表“{sheet}”", f"the sheet {sheet} is missing")
-        return {sheet: _rows(workbook[names[sheet]], sheet) for sheet in TEMPLATE if sheet in names}
+        present = [sheet for sheet in TEMPLATE if sheet in names]
+        for sheet in present:  # every sheet's size first: no row is read from an oversized workbook
+            _check_dimension(workbook[names[sheet]], sheet)
+        return {sheet: _rows(workbook[names[sheet]], sheet) for sheet in present}
     except DomainError:
         raise
     except Exception as exc:  # noqa: BLE001 - sheets are parsed lazily, while iterating
@@ -198,6 +202,19 @@ def _check_archive(data: bytes) -> None:
         raise errors.unreadable_file("不是Excel(xlsx)文件，请使用导入模板", "it is not an Excel (xlsx) workbook") from None
     if unzipped > _MAX_UNZIPPED:
         raise errors.unreadable_file("工作簿解压后过大", "the workbook is too large once unpacked")
+
+
+def _check_dimension(sheet: Any, name: str) -> None:
+    """Refuse by the size the sheet declares (its <dimension ref="A1:AM1000000">, read without reading
+    a row): a 1,000,000-row upload is refused at once instead of after seconds of parsing (issue #9).
+    A sheet without a dimension is still bounded by the row count in _rows."""
+    rows, columns = sheet.max_row or 0, sheet.max_column or 0
+    if rows > _MAX_ROWS:
+        raise errors.unreadable_file(f"工作表“{name}”超过{_MAX_ROWS}行（声明{rows}行）",
+                                     f"sheet {name} has more than {_MAX_ROWS} rows ({rows} declared)")
+    if rows * columns > _MAX_CELLS:
+        raise errors.unreadable_file(f"工作表“{name}”单元格过多（{rows}行×{columns}列）",
+                                     f"sheet {name} has too many cells ({rows} rows × {columns} columns)")
 
 
 def _unreadable_workbook(exc: Exception) -> DomainError:

@@ -255,6 +255,15 @@ class Counter(abc.ABC):
         """Atomically add `count` to counter `name`; the new value."""
 
 
+class WindowCounter(abc.ABC):
+    """Counts requests in one time window, atomically, refusing the one past the limit."""
+
+    @abc.abstractmethod
+    def take(self, key: str, limit: int, expires_at: int) -> bool:
+        """Count one request on `key` unless `limit` were already counted; True when it was counted.
+        The counter may be forgotten after `expires_at` (epoch seconds)."""
+
+
 class ReceiptRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, receipt_id: str, body: dict, seq_no: str | None, received_at: str) -> dict | None:

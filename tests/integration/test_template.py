@@ -28,7 +28,8 @@ ROOT = TEMPLATE_PATH.parent
 STACK = "smartdecl"  # with this stack name the template's table names are Settings' defaults
 REGIONS = ["cn-north-1", "cn-northwest-1", "us-east-1"]
 DATA_TABLES = set(MODELS)  # declarations, configs, enterprises, counters
-ALL_TABLES = DATA_TABLES | {"idempotency"}
+SHORT_LIVED_TABLES = {"idempotency": "expiration", "rate_limits": "expires_at"}  # TTL, no model, not retained
+ALL_TABLES = DATA_TABLES | set(SHORT_LIVED_TABLES)
 
 
 # ---- helpers -------------------------------------------------------------------------------
@@ -140,7 +141,7 @@ def test_template_table_has_the_models_keys_indexes_and_key_attributes(template,
     assert _template_shape(template_tables[name]) == _model_shape(MODELS[name])
 
 
-def test_template_declares_no_table_without_a_model_except_idempotency(template):
+def test_template_declares_no_table_without_a_model_except_the_short_lived_ones(template):
     assert set(_template_tables(template)) == ALL_TABLES
 
 
@@ -155,7 +156,7 @@ def test_idempotency_table_has_powertools_key_and_expiration_ttl(template):
     idempotency = _template_tables(template)["idempotency"]
     assert _keys(idempotency["KeySchema"]) == {"HASH": IDEMPOTENCY_KEY}
     assert _attributes(idempotency["AttributeDefinitions"]) == {IDEMPOTENCY_KEY: "S"}
-    assert ttl_settings(template, STACK) == {f"{STACK}-idempotency": "expiration"}
+    assert ttl_settings(template, STACK) == {f"{STACK}-{name}": ttl for name, ttl in SHORT_LIVED_TABLES.items()}
 
 
 @pytest.mark.parametrize("name", sorted(DATA_TABLES))

@@ -156,7 +156,8 @@ def test_a_target_resolving_to_a_private_address_is_refused_at_delivery_and_noth
     attempt = sender(session, {"erp.example.com": ["10.0.0.8"]}).deliver("https://erp.example.com/in", SECRET, EVENT)
 
     assert session.posts == []
-    assert attempt.refused and not attempt.ok and attempt.status_code is None and "10.0.0.8" in attempt.error
+    assert attempt.refused and not attempt.ok and attempt.status_code is None
+    assert attempt.error == attempt.outcome == "blocked_address"  # the address itself is not shown
 
 
 def test_a_host_that_turned_to_the_metadata_address_after_subscribing_is_refused():
@@ -169,7 +170,7 @@ def test_a_host_that_turned_to_the_metadata_address_after_subscribing_is_refused
 
     attempt = WebhookSender(session=session, resolver=resolve).deliver("https://rebind.example.com/", SECRET, EVENT)
 
-    assert errors == [] and session.posts == [] and attempt.refused and "metadata" in attempt.error
+    assert errors == [] and session.posts == [] and attempt.refused and attempt.error == "blocked_address"
 
 
 def test_a_loopback_target_is_refused_outside_local_mode():
@@ -180,12 +181,13 @@ def test_a_loopback_target_is_refused_outside_local_mode():
     assert attempt.refused and session.posts == []
 
 
-def test_a_redirect_answer_is_a_failure_that_names_where_it_pointed():
+def test_a_redirect_answer_is_a_failure_that_does_not_record_where_it_pointed():
     session = RecordingSession(status=302, headers={"Location": "http://169.254.169.254/"})
 
     attempt = sender(session).deliver("https://erp.example.com/in", SECRET, EVENT)
 
-    assert not attempt.ok and attempt.status_code == 302 and "169.254.169.254" in attempt.error
+    assert not attempt.ok and attempt.status_code == 302 and attempt.error == "http_302"
+    assert "169.254.169.254" not in str(attempt.as_json())
 
 
 def test_a_server_error_and_a_transport_error_are_recorded():
@@ -193,8 +195,8 @@ def test_a_server_error_and_a_transport_error_are_recorded():
     timed_out = sender(RecordingSession(error=requests.ConnectTimeout("slow"))).deliver(
         "https://erp.example.com/in", SECRET, EVENT)
 
-    assert (failed.status_code, failed.error, failed.refused) == (503, "HTTP 503", False)
-    assert timed_out.status_code is None and timed_out.error.startswith("ConnectTimeout") and not timed_out.refused
+    assert (failed.status_code, failed.error, failed.refused) == (503, "http_503", False)
+    assert timed_out.status_code is None and timed_out.error == "timeout" and not timed_out.refused
     assert timed_out.as_json()["ok"] is False and timed_out.as_json()["attempted_at"].endswith("Z")
 
 
