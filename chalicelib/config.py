@@ -22,6 +22,7 @@ class Tables(BaseModel):
     receipts: str = "smartdecl-receipts"
     subscriptions: str = "smartdecl-subscriptions"
     deliveries: str = "smartdecl-deliveries"
+    push: str = "smartdecl-push"  # SMS once per state, SMS rate windows, e-mail digests (issue #14)
 
 
 class Queues(BaseModel):
@@ -30,6 +31,7 @@ class Queues(BaseModel):
     submission: str = ""
     notifications: str = ""
     webhook: str = ""
+    sms: str = ""
 
 
 class Settings(BaseModel):
@@ -57,6 +59,16 @@ class Settings(BaseModel):
     local_mode: bool = False  # webhooks may then target http://127.0.0.1
     subscription_cache_seconds: float = 30.0  # the notify function's view of subscriptions may lag this much
     receipt_watchdog_hours: float = 24.0  # declared, and no customs receipt after this long: flagged
+    # push (issue #14): SMS provider, its signature, template codes and keys; console and short links
+    sms_provider: Literal["sns", "aliyun"] = "sns"
+    sms_sign_name: str = "智能申报"
+    sms_templates: dict[str, str] = Field(default_factory=dict)  # message kind → provider template code
+    sms_credentials_parameter: str | None = None  # SSM SecureString: {"access_key_id", "access_key_secret"}
+    sms_rate_limits: str = "1,5,10"  # per number: per minute, hour, day (domain/sms.RateLimits)
+    sms_standin_dir: str | None = None  # local: the provider stand-in writes each API call here
+    console_url: str | None = None  # links: <console_url>/console/#/declarations/<seq_no>
+    short_link_base: str = ""  # SMS links: <short_link_base>/s/<code> (the API's public base URL)
+    digest_topic_arn: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -85,4 +97,21 @@ class Settings(BaseModel):
             customs_timeout_seconds=float(env.get("SMARTDECL_CUSTOMS_TIMEOUT_SECONDS", "5")),
             customs_retries=int(env.get("SMARTDECL_CUSTOMS_RETRIES", "3")),
             customs_backoff_seconds=float(env.get("SMARTDECL_CUSTOMS_BACKOFF_SECONDS", "0.5")),
+            **_push_settings(env),
         )
+
+
+def _push_settings(env: Mapping[str, str]) -> dict:
+    kinds = ("declared", "failed", "waiting", "progress", "receipt", "overdue")  # domain.messages.SMS_KINDS
+    return {
+        "sms_provider": env.get("SMARTDECL_SMS_PROVIDER") or "sns",
+        "sms_sign_name": env.get("SMARTDECL_SMS_SIGN_NAME") or "智能申报",
+        "sms_templates": {k: env[f"SMARTDECL_SMS_TEMPLATE_{k.upper()}"] for k in kinds
+                          if env.get(f"SMARTDECL_SMS_TEMPLATE_{k.upper()}")},
+        "sms_credentials_parameter": env.get("SMARTDECL_SMS_CREDENTIALS_PARAMETER") or None,
+        "sms_rate_limits": env.get("SMARTDECL_SMS_RATE_LIMITS") or "1,5,10",
+        "sms_standin_dir": env.get("SMARTDECL_SMS_STANDIN_DIR") or None,
+        "console_url": env.get("SMARTDECL_CONSOLE_URL") or None,
+        "short_link_base": env.get("SMARTDECL_SHORT_LINK_BASE") or "",
+        "digest_topic_arn": env.get("SMARTDECL_DIGEST_TOPIC_ARN") or None,
+    }

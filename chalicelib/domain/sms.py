@@ -15,6 +15,7 @@ Sources (read 2026-11; providers change them, so they are data here, not code):
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -141,3 +142,26 @@ class QuietHours:
 def dedupe_key(subscription_id: str, seq_no: str, state: str) -> str:
     """One SMS per subscription, declaration and state, whatever the number of events saying so."""
     return f"sms#{subscription_id}#{seq_no}#{state}"
+
+
+# ---- the request a provider gets ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SmsRequest:
+    phone: str  # mainland mobile, 11 digits (no +86: the provider's form for the mainland)
+    sign_name: str
+    template_code: str
+    parameters: dict[str, str]
+
+    def as_api_call(self) -> dict[str, str]:
+        """The SendSms query parameters, as the provider receives them."""
+        return {"Action": "SendSms", "PhoneNumbers": self.phone, "SignName": self.sign_name,
+                "TemplateCode": self.template_code,
+                "TemplateParam": json.dumps(self.parameters, ensure_ascii=False, separators=(",", ":"))}
+
+
+def mainland_number(e164: str) -> str:
+    match = re.fullmatch(r"\+?86(1\d{10})", e164) or re.fullmatch(r"(1\d{10})", e164)
+    if not match:
+        raise ValueError("not a mainland mobile number")
+    return match[1]

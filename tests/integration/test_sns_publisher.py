@@ -123,7 +123,8 @@ def test_a_message_carries_the_filter_attributes_and_the_webhook_body(sns, sqs, 
 
     [message] = drain(sqs, queue)
     attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
-    assert attributes == {"ent_code": A, "ie_flag": "I", "event_type": "customs_receipt", "channel": "L"}
+    assert attributes == {"ent_code": A, "ie_flag": "I", "event_type": "customs_receipt", "channel": "L",
+                          "state": "accepted"}
     assert json.loads(message["Body"]) == receipt.as_json()
     assert Event.from_json(json.loads(message["Body"]), attributes["ent_code"]) == receipt
 
@@ -135,7 +136,7 @@ def test_the_sns_envelope_has_an_ascii_subject_and_the_smart_status_attribute(sn
 
     [message] = drain(sqs, queue)
     envelope = json.loads(message["Body"])
-    assert envelope["Subject"] == "SmartDecl I20240000000000050 failed"
+    assert envelope["Subject"] == "SmartDecl declaration I20240000000000050: failed"
     assert envelope["MessageAttributes"]["smart_status"]["Value"] == "failed"
     assert json.loads(envelope["Message"])["event_type"] == "smart_status_changed"
 

@@ -155,7 +155,7 @@ def test_idempotency_table_has_powertools_key_and_expiration_ttl(template):
     idempotency = _template_tables(template)["idempotency"]
     assert _keys(idempotency["KeySchema"]) == {"HASH": IDEMPOTENCY_KEY}
     assert _attributes(idempotency["AttributeDefinitions"]) == {IDEMPOTENCY_KEY: "S"}
-    assert ttl_settings(template, STACK) == {f"{STACK}-idempotency": "expiration"}
+    assert ttl_settings(template, STACK)[f"{STACK}-idempotency"] == "expiration"
 
 
 @pytest.mark.parametrize("name", sorted(DATA_TABLES))
