@@ -203,3 +203,21 @@ def test_the_provider_keys_come_from_an_ssm_secure_string_and_are_checked(aws):
 
 def test_the_short_link_of_an_sms_is_the_declarations_code():
     assert messages.seq_no_of(messages.short_code(SEQ_NO)) == SEQ_NO
+
+
+# ---- GET /s/{code} ------------------------------------------------------------------------------------
+
+def test_an_sms_short_link_redirects_to_the_declaration_in_the_console(api, container):
+    container.settings.console_url = "https://smartdecl.example.cn"
+
+    response = api.get(f"/s/{messages.short_code(SEQ_NO)}", token="")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"https://smartdecl.example.cn/console/#/declarations/{SEQ_NO}"
+
+
+@pytest.mark.parametrize("code", ["zzzzzzzzzz", "nope"])
+def test_a_short_link_that_is_not_ours_is_not_found(api, container, code):
+    container.settings.console_url = "https://smartdecl.example.cn"
+
+    assert api.get(f"/s/{code}", token="").status_code == 404
