@@ -296,8 +296,12 @@ def sms_values(event: Event) -> dict[str, str]:
     # "提单<bill>" when the bill fits whole in a text variable, else the seq_no (never a cut number)
     bill = d.get("bill_no")
     ref = f"提单{bill}" if bill and fits(f"提单{bill}", "text") else event.seq_no
+    reason = r.reason_zh or STATE_WORDS[r.state][0]
+    if r.kind == "waiting" and d.get("waiting_reason") in WAITING_LABELS:
+        reason = WAITING_LABELS[d["waiting_reason"]][0]  # "等待舱单", not the log's long sentence
+    reason = re.split(r"[（(]", reason, maxsplit=1)[0] or reason  # the details stay in the log and the mail
     values = {"ref": ref, "goods": d.get("goods_name") or "货物",
-              "entry": d.get("entry_id") or "待海关回执", "reason": r.reason_zh or STATE_WORDS[r.state][0],
+              "entry": d.get("entry_id") or "待海关回执", "reason": reason,
               "step": r.step_zh or "无需操作", "state": r.title_zh, "receipt": r.title_zh.removeprefix("海关回执："),
               "hours": str(d.get("overdue_hours") or 24), "link": short_code(event.seq_no)}
     return {name: values[name] for name in SMS_VARIABLES[r.kind]}
