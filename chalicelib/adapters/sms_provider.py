@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from chalicelib.domain.sms import REFUSED_CODES, THROTTLED_CODES, SmsRequest, mainland_number  # noqa: F401
+from chalicelib.domain.sms import REFUSED_CODES, THROTTLED_CODES, SmsRequest
 
 ALIYUN_ENDPOINT = "dysmsapi.aliyuncs.com"
 

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from datetime import timedelta, timezone
 from typing import Any
 
+from .declaration import DeclarationStatus
 from .events import CHANNEL_LABELS, WAITING_LABELS, Event
+from .receipts import channel_info
 
 CHINA_TIME = timezone(timedelta(hours=8))
 SIGNATURE_DEFAULT = "智能申报"
@@ -45,13 +47,18 @@ STATE_WORDS: dict[str, tuple[str, str]] = {
 }
 STATES: tuple[str, ...] = tuple(STATE_WORDS)
 
-# DEC_RESULT CHANNEL → state (the labels themselves: events.CHANNEL_LABELS)
-CHANNEL_STATES = {"L": "accepted", "7": "accepted", "G": "received", "J": "received", "C": "inspection",
-                  "H": "held", "E": "rejected", "8": "rejected", "P": "released", "R": "closed"}
-CHANNEL_LABELS_EN = {"L": "accepted into the customs system", "E": "returned by customs",
-                     "G": "received by customs", "J": "tax and documents to be settled with customs",
-                     "C": "customs inspection notice", "H": "held by customs", "P": "released",
-                     "R": "closed", "7": "declared", "8": "declaration failed"}
+# DEC_RESULT CHANNEL → state word: from the receipts table (domain/receipts.CHANNELS, the same rows
+# that move the declaration's status and label the API's receipts), by the status a receipt leads to.
+_STATUS_STATES = {DeclarationStatus.DECLARED: "received", DeclarationStatus.ACCEPTED: "accepted",
+                  DeclarationStatus.REJECTED: "rejected", DeclarationStatus.RELEASED: "released",
+                  DeclarationStatus.CLOSED: "closed"}
+_CHANNEL_STATES_WITHOUT_STATUS = {"C": "inspection", "H": "held", "A": "held", "D": "rejected"}
+
+
+def channel_state(channel: str) -> str:
+    info = channel_info(channel)
+    return _STATUS_STATES.get(info.status) or _CHANNEL_STATES_WITHOUT_STATUS.get(channel, "receipt")
+
 
 # ---- next steps -------------------------------------------------------------------------------------
 # (start of the reason as the gates write it, next step zh, next step en). A Chinese step fits one SMS
@@ -127,7 +134,7 @@ def state_of(event: Event) -> str:
     """The state word an event is filtered on (and named by)."""
     d = event.data
     if event.event_type == "customs_receipt":
-        return CHANNEL_STATES.get(str(d.get("channel") or ""), "receipt")
+        return channel_state(str(d.get("channel") or ""))
     if event.event_type == "receipt_overdue":
         return "overdue"
     status = str(d.get("smart_status") or "")
@@ -177,7 +184,7 @@ def render(event: Event, console_url: str | None = None) -> Rendered:
     if event.event_type == "customs_receipt":
         channel = str(d.get("channel") or "")
         label_zh = d.get("channel_label") or CHANNEL_LABELS.get(channel) or word_zh
-        label_en = CHANNEL_LABELS_EN.get(channel, word_en)
+        label_en = channel_info(channel).label_en.lower() if channel else word_en
         title_zh, title_en = f"海关回执：{label_zh}", f"customs receipt: {label_en}"
         reason_zh = d.get("note") if channel in ("E", "8", "H") else None
         reason_en = english(reason_zh) or ("customs' note is in the Chinese part" if reason_zh else None)
