@@ -216,3 +216,23 @@ def test_where_sns_sends_sms_our_fan_out_sends_none():
     fan_out(body(), ENT, FakeSubscriptions(sms_sub()), RecordingQueue(), send_sms=None)
 
     assert texts.take() == []
+
+
+def test_two_events_of_one_state_racing_send_one_sms(tmp_path):
+    """Deterministic interleaving: the first delivery pauses right after its claim (before sending);
+    the second, another event of the same declaration and state, runs in that gap."""
+    world = World(tmp_path)
+    outcomes = []
+
+    class PausingStore(FakePushStore):
+        def claim_sms(self, key, event_id, now):
+            won = super().claim_sms(key, event_id, now)
+            if event_id == "e1":  # the gap between e1's claim and its send
+                outcomes.append(deliver_sms(message(body("e2")), world.subs, world.log, self, world.sender,
+                                            world.queue, POLICY, backoff_schedule, world.clock))
+            return won
+
+    world.store = PausingStore()
+    outcomes.insert(0, world.deliver(message(body("e1"))))
+
+    assert outcomes == ["delivered", "duplicate"] and len(world.calls()) == 1
