@@ -41,6 +41,7 @@ class Tables(BaseModel):
     subscriptions: str = "smartdecl-subscriptions"
     deliveries: str = "smartdecl-deliveries"
     rate_limits: str = "smartdecl-rate_limits"
+    push: str = "smartdecl-push"  # SMS once per state, SMS rate windows, e-mail digests (issue #14)
 
 
 class Queues(BaseModel):
@@ -49,6 +50,7 @@ class Queues(BaseModel):
     submission: str = ""
     notifications: str = ""
     webhook: str = ""
+    sms: str = ""
 
 
 class Settings(BaseModel):
@@ -97,6 +99,16 @@ class Settings(BaseModel):
             raise ConfigurationError("SMARTDECL_JWKS_URL must be set when SMARTDECL_AUTH_MODE is jwks")
         if not (self.receipt_secret or self.receipt_secret_parameter):
             raise ConfigurationError(f"{RECEIPT_SECRET_VAR} (or SMARTDECL_RECEIPT_SECRET_PARAMETER) must be set")
+    # push (issue #14): SMS provider, its signature, template codes and keys; console and short links
+    sms_provider: Literal["sns", "aliyun"] = "sns"
+    sms_sign_name: str = "智能申报"
+    sms_templates: dict[str, str] = Field(default_factory=dict)  # message kind → provider template code
+    sms_credentials_parameter: str | None = None  # SSM SecureString: {"access_key_id", "access_key_secret"}
+    sms_rate_limits: str = "1,5,10"  # per number: per minute, hour, day (domain/sms.RateLimits)
+    sms_standin_dir: str | None = None  # local: the provider stand-in writes each API call here
+    console_url: str | None = None  # links: <console_url>/console/#/declarations/<seq_no>
+    short_link_base: str = ""  # SMS links: <short_link_base>/s/<code> (the API's public base URL)
+    digest_topic_arn: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -137,6 +149,7 @@ class Settings(BaseModel):
             customs_retries=int(env.get("SMARTDECL_CUSTOMS_RETRIES", "3")),
             customs_backoff_seconds=float(env.get("SMARTDECL_CUSTOMS_BACKOFF_SECONDS", "0.5")),
             rate_limits=_rate_limits(env),
+            **_push_settings(env),
         )
 
 
@@ -163,3 +176,19 @@ def _reason(error: dict) -> str:
     message = str(error.get("msg", "")).removeprefix("Value error, ")
     where = ".".join(str(p) for p in error.get("loc", ()))
     return f"{where}: {message}" if where else message
+
+
+def _push_settings(env: Mapping[str, str]) -> dict:
+    kinds = ("declared", "failed", "waiting", "progress", "receipt", "overdue")  # domain.messages.SMS_KINDS
+    return {
+        "sms_provider": env.get("SMARTDECL_SMS_PROVIDER") or "sns",
+        "sms_sign_name": env.get("SMARTDECL_SMS_SIGN_NAME") or "智能申报",
+        "sms_templates": {k: env[f"SMARTDECL_SMS_TEMPLATE_{k.upper()}"] for k in kinds
+                          if env.get(f"SMARTDECL_SMS_TEMPLATE_{k.upper()}")},
+        "sms_credentials_parameter": env.get("SMARTDECL_SMS_CREDENTIALS_PARAMETER") or None,
+        "sms_rate_limits": env.get("SMARTDECL_SMS_RATE_LIMITS") or "1,5,10",
+        "sms_standin_dir": env.get("SMARTDECL_SMS_STANDIN_DIR") or None,
+        "console_url": env.get("SMARTDECL_CONSOLE_URL") or None,
+        "short_link_base": env.get("SMARTDECL_SHORT_LINK_BASE") or "",
+        "digest_topic_arn": env.get("SMARTDECL_DIGEST_TOPIC_ARN") or None,
+    }

@@ -77,7 +77,9 @@ class Container:
         if not self.settings.events_topic_arn:
             return None  # nothing subscribed: events are not pushed (tests of other parts)
         from chalicelib.adapters.sns_publisher import SnsEventPublisher
-        return SnsEventPublisher(boto3.client("sns", region_name=self.settings.region), self.settings.events_topic_arn)
+        s = self.settings
+        return SnsEventPublisher(boto3.client("sns", region_name=s.region), s.events_topic_arn,
+                                 console_url=s.console_url, short_link_base=s.short_link_base)
 
     @cached_property
     def subscriptions(self):
@@ -98,14 +100,59 @@ class Container:
     @cached_property
     def subscriber(self):
         from chalicelib.adapters.sns_publisher import SnsSubscriber
-        if not self.settings.events_topic_arn:
+        s = self.settings
+        if not s.events_topic_arn:
             return None
-        return SnsSubscriber(boto3.client("sns", region_name=self.settings.region), self.settings.events_topic_arn)
+        return SnsSubscriber(boto3.client("sns", region_name=s.region), s.events_topic_arn,
+                             digest_topic_arn=s.digest_topic_arn, sms_via_sns=s.sms_provider == "sns")
 
     @cached_property
     def send_delivery(self):
         from chalicelib.adapters.work_queue import SqsDeliveryQueue
         return SqsDeliveryQueue(self.sqs, self.settings.queues.webhook)
+
+    # ---- push (issue #14): mainland SMS, digests ----------------------------------------------------
+
+    @cached_property
+    def push_store(self):
+        from chalicelib.adapters.push_store import DynamoPushStore
+        return DynamoPushStore()
+
+    @cached_property
+    def send_sms(self):
+        from chalicelib.adapters.work_queue import SqsDeliveryQueue
+        return SqsDeliveryQueue(self.sqs, self.settings.queues.sms)
+
+    @cached_property
+    def sms_policy(self):
+        from chalicelib.domain.sms import RateLimits
+        from chalicelib.services.notifications import SmsPolicy
+        s = self.settings
+        return SmsPolicy(sign_name=s.sms_sign_name, templates=dict(s.sms_templates),
+                         rate_limits=RateLimits.parse(s.sms_rate_limits))
+
+    @cached_property
+    def sms_sender(self):
+        """The provider: the local stand-in when SMARTDECL_SMS_STANDIN_DIR is set, else Alibaba Cloud
+        with its keys read from SSM now (cold start), refused at once if malformed."""
+        from chalicelib.adapters import sms_provider
+        s = self.settings
+        if s.sms_standin_dir:
+            return sms_provider.StandInSmsSender(s.sms_standin_dir)
+        if s.sms_provider != "aliyun":
+            raise RuntimeError(f"SMS provider {s.sms_provider!r} is not sent by our fan-out")
+        if not s.sms_credentials_parameter:
+            raise sms_provider.SmsCredentialsInvalid("SMARTDECL_SMS_CREDENTIALS_PARAMETER is not set")
+        key_id, secret = sms_provider.read_credentials(boto3.client("ssm", region_name=s.region),
+                                                       s.sms_credentials_parameter)
+        return sms_provider.AliyunSmsSender(key_id, secret)
+
+    @cached_property
+    def digest_sender(self):
+        from chalicelib.adapters.sns_publisher import SnsDigestSender
+        if not self.settings.digest_topic_arn:
+            raise RuntimeError("SMARTDECL_DIGEST_TOPIC_ARN is not set")
+        return SnsDigestSender(boto3.client("sns", region_name=self.settings.region), self.settings.digest_topic_arn)
 
     @cached_property
     def webhook_sender(self):

@@ -54,11 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     # the simulator sends its signed DEC_RESULT receipts to our API, as customs would
     simulator, customs_url = start_simulator(port=customs_port, receipt_secret=receipt_secret,
                                              receipt_url=f"http://127.0.0.1:{api_port}/customs/receipts")
-    os.environ.update(local_aws.environment(template, physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url}))
-    from infra.local_outbox import LocalOutbox
+    from infra.local_outbox import LocalOutbox, local_push_environment
     outbox_dir = Path(os.environ.get("SMARTDECL_OUTBOX", ".local/outbox")).resolve()
     _empty_outbox(outbox_dir)  # every start is a fresh stack: yesterday's messages would only mislead
-    outbox = LocalOutbox(physical["EventsTopic"]["Ref"], outbox_dir, region).start()
+    push_env = local_push_environment(outbox_dir, api_port)  # before the template's defaults land in os.environ
+    os.environ.update(local_aws.environment(template, physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url}))
+    os.environ.update(push_env)
+    outbox = LocalOutbox(physical["EventsTopic"]["Ref"], outbox_dir, region,
+                         digest_topic_arn=physical["DigestTopic"]["Ref"]).start()
 
     from chalice.config import Config
     from chalice.local import LocalDevServer
@@ -79,7 +82,7 @@ smartdecl local stack (region {region}, wired from template.yaml)
     tables        {', '.join(tables)}
     queues        {', '.join(queues)}
   runner          {', '.join(sorted({m.function for m in runner.sqs_maps}))} on SQS; schedule every {schedule_seconds}s
-  outbox          {outbox_dir}/email, /sms   (SNS e-mail and SMS, one file per message)
+  outbox          {outbox_dir}/email, /sms   (e-mail and digests as SNS would mail them; SMS as the provider stand-in's SendSms calls)
   JWT secret      {secret_note} (never printed)
   a token         .venv/bin/python scripts/issue_token.py --ent-code 1108919038 --uscc 91110000600037341L --role legal
 Ctrl-C stops everything.

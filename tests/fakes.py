@@ -353,3 +353,92 @@ class FakeWindowCounter(WindowCounter):
         self.counts[key] = self.counts.get(key, 0) + 1
         self.expiry.setdefault(key, expires_at)
         return True
+
+
+class FakePushStore:
+    """The push table in dicts, honouring the same conditions as adapters/push_store.py."""
+
+    def __init__(self) -> None:
+        self.claims: dict[str, dict[str, str]] = {}
+        self.rates: dict[tuple[str, str], int] = {}
+        self.digests: dict[tuple[str, str], dict[str, dict]] = {}
+        self.due: dict[str, dict[tuple[str, str], dict]] = {}
+
+    def claim_sms(self, key: str, event_id: str, now: datetime) -> bool:
+        held = self.claims.get(key)
+        if held is not None and not (held["owner"] == event_id and held["status"] == "claimed"):
+            return False
+        self.claims[key] = {"owner": event_id, "status": "claimed"}
+        return True
+
+    def sms_sent(self, key: str) -> None:
+        self.claims[key]["status"] = "sent"
+
+    def release_sms(self, key: str, event_id: str) -> None:
+        if self.claims.get(key, {}).get("owner") == event_id:
+            del self.claims[key]
+
+    def take_rate(self, phone, limits, now):
+        for window, limit, end in limits.windows(now):
+            n = self.rates.get((phone, window), 0)
+            if n >= limit:
+                return end
+            self.rates[(phone, window)] = n + 1
+        return None
+
+    def add_to_digest(self, subscription_id, ent_code, window, due_hour, event, now) -> None:
+        self.digests.setdefault((subscription_id, window), {})[f"{event['occurred_at']}#{event['event_id']}"] = event
+        self.due.setdefault(due_hour, {}).setdefault((subscription_id, window), {"ent_code": ent_code})
+
+    def due_digests(self, due_hour):
+        return [(s, w, item["ent_code"]) for (s, w), item in self.due.get(due_hour, {}).items()
+                if item.get("status") != "sent"]
+
+    def digest_events(self, subscription_id, window):
+        return [e for _, e in sorted(self.digests.get((subscription_id, window), {}).items())]
+
+    def claim_digest(self, due_hour, subscription_id, window) -> bool:
+        item = self.due.get(due_hour, {}).get((subscription_id, window))
+        if item is None or "status" in item:
+            return False
+        item["status"] = "sent"
+        return True
+
+    def unclaim_digest(self, due_hour, subscription_id, window) -> None:
+        self.due[due_hour][(subscription_id, window)].pop("status", None)
+
+
+class FakeSubscriptions:
+    """An enterprise's subscriptions, by id."""
+
+    def __init__(self, *subs) -> None:
+        self.items = {s.subscription_id: s for s in subs}
+
+    def get(self, ent_code, subscription_id):
+        s = self.items.get(subscription_id)
+        return s if s and s.ent_code == ent_code else None
+
+    def list(self, ent_code):
+        return [s for s in self.items.values() if s.ent_code == ent_code]
+
+
+class FakeDeliveryLog:
+    def __init__(self) -> None:
+        self.records: list[tuple[str, str, str, dict | None]] = []
+
+    def record(self, subscription_id, event, status, attempt, now) -> None:
+        self.records.append((subscription_id, event["event_id"], status, attempt))
+
+
+class RecordingQueue:
+    """A send_delivery/send_sms queue: what was sent, with its delay."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[dict, int]] = []
+
+    def __call__(self, messages, delay_seconds: int = 0) -> None:
+        self.sent.extend((m, delay_seconds) for m in messages)
+
+    def take(self) -> list[dict]:
+        out, self.sent = [m for m, _ in self.sent], []
+        return out

@@ -24,6 +24,9 @@ Access patterns (no Scan anywhere):
 - receipts of a declaration / kept unmatched .... Receipts by_seq_no / unmatched (sparse)
 - an enterprise's subscriptions ................. Subscriptions Query (ent_code)
 - a subscription's deliveries in a time window .. Deliveries Query (subscription_id, sk between)
+- push bookkeeping (issue #14) .................. Push: one SMS per declaration and state (conditional
+  Put), SMS sent per number and minute/hour/day (UpdateItem ADD under a limit), digest entries of a
+  window (Query pk), digests due in an hour (Query pk "due#<hour>"); everything expires (TTL)
 """
 from __future__ import annotations
 
@@ -380,6 +383,22 @@ class DeliveryModel(Model):
     updated_at = UnicodeAttribute()
 
 
+class PushModel(Model):
+    """Push bookkeeping, one table keyed by what it is about (pk prefixes: sms#, rate#, digest#, due#)."""
+
+    class Meta(_Meta):
+        table_name = "smartdecl-push"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    owner = UnicodeAttribute(null=True)  # sms#: the event that claimed the SMS
+    status = UnicodeAttribute(null=True)  # sms#: claimed | sent; due#: sent once the digest went
+    n = NumberAttribute(null=True)  # rate#: messages sent in the window
+    ent_code = UnicodeAttribute(null=True)  # due#: the subscription's enterprise
+    body = UnicodeAttribute(null=True)  # digest#: the event JSON
+    expires_at = NumberAttribute(null=True)  # TTL, epoch seconds
+
+
 # ---- enterprises (enablement) ----------------------------------------------------------------
 
 class EnterpriseModel(Model):
@@ -429,6 +448,7 @@ MODELS: dict[str, type[Model]] = {
     "receipts": ReceiptModel,
     "subscriptions": SubscriptionModel,
     "deliveries": DeliveryModel,
+    "push": PushModel,
 }
 
 # The idempotency table belongs to Powertools (key "id", TTL "expiration"); declared in template.yaml.

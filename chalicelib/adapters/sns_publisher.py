@@ -23,10 +23,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.events import Event
-from chalicelib.domain.subscriptions import Subscription, filter_policy
+from chalicelib.domain.subscriptions import Subscription, digest_filter_policy, filter_attributes, filter_policy
 from chalicelib.services.ports import EventPublisher, chunks
 
-ATTRIBUTES = ("ent_code", "ie_flag", "event_type", "channel", "smart_status")
+ATTRIBUTES = ("ent_code", "ie_flag", "event_type", "channel", "smart_status", "state", "config_id")
 _SNS_PROTOCOL = {"email": "email", "sms": "sms"}
 
 
@@ -43,14 +43,18 @@ def message_attributes(event: Event) -> dict[str, dict[str, str]]:
     if len(event.ent_codes) != 1:
         raise ValueError("address the event to one enterprise first (Event.for_enterprise)")
     values = {"ent_code": event.ent_codes[0], "ie_flag": event.ie_flag, "event_type": event.event_type,
-              "channel": event.data.get("channel"), "smart_status": event.data.get("smart_status")}
+              "channel": event.data.get("channel"), "smart_status": event.data.get("smart_status"),
+              **filter_attributes(event)}  # state, config_id: what subscribers choose by (issue #14)
+    values.setdefault("state", None)
+    values.setdefault("config_id", None)
     # SNS refuses empty String attributes: leave out what the event does not know
     return {name: {"DataType": "String", "StringValue": str(values[name])} for name in ATTRIBUTES if values[name]}
 
 
-def structured_message(event: Event) -> str:
+def structured_message(event: Event, console_url: str | None = None, short_link_base: str = "") -> str:
     body = json.dumps(event.as_json(), ensure_ascii=False, separators=(",", ":"))
-    return json.dumps({"default": body, "email": event.email_text(), "sms": event.sms_text()}, ensure_ascii=False)
+    return json.dumps({"default": body, "email": event.email_text(console_url),
+                       "sms": event.sms_text(short_link_base)}, ensure_ascii=False)
 
 
 class SnsEventPublisher(EventPublisher):
@@ -60,14 +64,16 @@ class SnsEventPublisher(EventPublisher):
     safe for receivers that de-duplicate on event_id (ids are stable when events are built with a key).
     """
 
-    def __init__(self, client: Any, topic_arn: str) -> None:
+    def __init__(self, client: Any, topic_arn: str, console_url: str | None = None, short_link_base: str = "") -> None:
         self._sns = client
         self._topic_arn = topic_arn
+        self._console_url, self._short_link_base = console_url, short_link_base
 
     def publish(self, events: Sequence[Event]) -> None:
         addressed = [event.for_enterprise(code) for event in events for code in event.ent_codes]
         for batch in chunks(addressed, 10):
-            entries = [{"Id": str(i), "Message": structured_message(e), "MessageStructure": "json",
+            entries = [{"Id": str(i), "Message": structured_message(e, self._console_url, self._short_link_base),
+                        "MessageStructure": "json",
                         "Subject": e.sns_subject(), "MessageAttributes": message_attributes(e)}
                        for i, e in enumerate(batch)]
             failed = self._send(entries)
@@ -93,19 +99,33 @@ class SnsSubscriber:
     mails; SMS subscriptions need no confirmation. Webhooks are not subscribed here (see module doc).
     """
 
-    def __init__(self, client: Any, topic_arn: str) -> None:
+    def __init__(self, client: Any, topic_arn: str, digest_topic_arn: str | None = None,
+                 sms_via_sns: bool = True) -> None:
         self._sns = client
         self._topic_arn = topic_arn
+        self._digest_topic_arn = digest_topic_arn
+        self._sms_via_sns = sms_via_sns  # False where a mainland provider sends SMS (our fan-out)
 
-    def subscribe(self, subscription: Subscription) -> str:
-        """Subscribe the e-mail address or mobile number; the SubscriptionArn (even while pending)."""
+    def subscribe(self, subscription: Subscription) -> str | None:
+        """Subscribe the e-mail address or mobile number; the SubscriptionArn (even while pending).
+
+        None when SNS does not deliver it: SMS through a mainland provider. An e-mail digest sits on
+        the digest topic, filtered to its own subscription_id; SNS's mail carries the unsubscribe link.
+        """
         protocol = _SNS_PROTOCOL.get(subscription.protocol)
         if protocol is None:
             raise ValueError(f"{subscription.protocol} subscriptions are not SNS subscriptions")
+        if protocol == "sms" and not self._sms_via_sns:
+            return None
+        topic, policy = self._topic_arn, filter_policy(subscription)
+        if subscription.content.digest:
+            if not self._digest_topic_arn:
+                raise SubscribeFailed("no digest topic is configured")
+            topic, policy = self._digest_topic_arn, digest_filter_policy(subscription)
         try:
             result = self._sns.subscribe(
-                TopicArn=self._topic_arn, Protocol=protocol, Endpoint=subscription.content.endpoint,
-                Attributes={"FilterPolicy": json.dumps(filter_policy(subscription)),
+                TopicArn=topic, Protocol=protocol, Endpoint=subscription.content.endpoint,
+                Attributes={"FilterPolicy": json.dumps(policy),
                             "FilterPolicyScope": "MessageAttributes"},
                 # without this a pending e-mail subscription answers "pending confirmation", not an ARN
                 ReturnSubscriptionArn=True)
@@ -123,3 +143,19 @@ class SnsSubscriber:
             raise SubscribeFailed(f"SNS Unsubscribe failed: {exc}") from exc
         except BotoCoreError as exc:
             raise SubscribeFailed(f"SNS Unsubscribe failed: {exc}") from exc
+
+
+class SnsDigestSender:
+    """Sends one digest e-mail through the digest topic (SNS e-mail works in the China regions; SES
+    does not exist there), addressed by the `subscription_id` attribute its subscription filters on."""
+
+    def __init__(self, client: Any, digest_topic_arn: str) -> None:
+        self._sns, self._topic_arn = client, digest_topic_arn
+
+    def __call__(self, subscription_id: str, subject: str, text: str) -> None:
+        try:
+            self._sns.publish(TopicArn=self._topic_arn, Subject=subject[:99], Message=text,
+                              MessageAttributes={"subscription_id": {"DataType": "String",
+                                                                     "StringValue": subscription_id}})
+        except (ClientError, BotoCoreError) as exc:
+            raise PublishFailed(f"SNS Publish of a digest failed: {exc}") from exc

@@ -8,15 +8,22 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.declaration import _iso
-from chalicelib.domain.subscriptions import Subscription, SubscriptionContent
+from chalicelib.domain.subscriptions import QuietHoursContent, Subscription, SubscriptionContent
 from chalicelib.services.ports import DeliveryLog, SubscriptionRepository
 
 from .dynamo_models import DeliveryModel, SubscriptionModel
 
 
+def _content(body: str) -> SubscriptionContent:
+    raw = json.loads(body)  # validated when subscribed; not again (a webhook check would ask DNS)
+    if raw.get("quiet_hours"):
+        raw["quiet_hours"] = QuietHoursContent.model_construct(**raw["quiet_hours"])
+    return SubscriptionContent.model_construct(**raw)
+
+
 def _subscription(item: SubscriptionModel) -> Subscription:
     return Subscription(subscription_id=item.subscription_id, ent_code=item.ent_code,
-                        content=SubscriptionContent.model_construct(**json.loads(item.body)), secret=item.secret,
+                        content=_content(item.body), secret=item.secret,
                         created_at=item.created_at, created_by=item.created_by,
                         sns_subscription_arn=item.sns_subscription_arn)
 

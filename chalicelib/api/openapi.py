@@ -204,6 +204,10 @@ def document() -> dict[str, Any]:
             "summary": "Send a time window of events again", "requestBody": _json({
                 "type": "object", "required": ["from", "to"], "properties": {"from": STR, "to": STR}}),
             "responses": _ok("How many were sent again", {"type": "object"})}},
+        "/s/{code}": {"parameters": [_path("code")], "get": {
+            "summary": "An SMS's short link: 302 to the declaration in the console (no token)", "security": [],
+            "responses": {"302": {"description": "Location: <ConsoleUrl>/console/#/declarations/<seq_no>"},
+                          "404": {"description": "No such link"}}}},
         "/customs/receipts": {"post": {
             "summary": "Customs receipts in (DEC_RESULT / DecImportResponse, bare or in a DxpMsg envelope)",
             "security": [], "parameters": [{"name": "X-Receipt-Signature", "in": "header", "required": True,

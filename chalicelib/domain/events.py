@@ -26,7 +26,6 @@ EVENT_TYPE_LABELS = {"smart_status_changed": ("智能申报状态变更", "Smart
 # DEC_RESULT CHANNEL codes (shared/examples/declaration-fields.md); labels as people read them.
 CHANNEL_LABELS = {"L": "海关入库成功", "E": "退单", "G": "接单交单", "J": "审单中心确定办理税费及证件手续",
                   "C": "查验通知", "H": "挂起", "P": "放行", "R": "结关", "7": "申报成功", "8": "申报失败"}
-_REJECTING_CHANNELS = {"E", "8"}  # a reason matters more than an entry_id on these
 
 WAITING_LABELS = {"manifest": ("等待舱单", "waiting for the manifest"),
                   "arrival": ("等待运抵报告", "waiting for the arrival report"),
@@ -92,105 +91,30 @@ class Event:
         return {"event_id": self.event_id, "event_type": self.event_type, "occurred_at": _iso(self.occurred_at),
                 "seq_no": self.seq_no, "ie_flag": self.ie_flag, "data": dict(self.data)}
 
-    def sms_text(self) -> str:
-        """One SMS in Chinese: seq_no, the result, and the entry_id or the reason."""
-        head = f"{SMS_PREFIX}报关单{self.seq_no}{self._result_zh()}"
-        detail, may_cut = self._detail_zh()
-        room = SMS_MAX_CHARS - len(head) - 1
-        if not detail or room < 2 or (len(detail) > room and not may_cut):
-            return _fit(head)  # a cut entry_id would mislead: rather leave it out
-        return head + "，" + _fit(detail, room)
+    def sms_text(self, base: str = "") -> str:
+        """The SMS (SNS, or what a provider template gives): the catalogue's template for this kind."""
+        from . import messages
+        kind = messages.kind_of(self)
+        return f"{SMS_PREFIX}" + messages.fill(messages.SMS_TEMPLATES[kind], _sms_fitted(self), base)
 
     def email_subject(self) -> str:
         """Chinese first, English after: for mail sent by us (SNS needs `sns_subject`)."""
-        return f"{SMS_PREFIX}报关单{self.seq_no}{self._result_zh()} / Smart declaration {self.seq_no}: {self._result_en()}"
+        from . import messages
+        return messages.email_subject(self)
 
     def sns_subject(self) -> str:
-        # SNS refuses a Subject that is not ASCII (or ≥ 100 chars): the Chinese line opens the body instead.
-        return f"SmartDecl {self.seq_no} {self._result_en()}"[:99]
+        from . import messages
+        return messages.sns_subject(self)
 
-    def email_text(self) -> str:
-        """The mail body: the Chinese block, then the same facts in English."""
-        d = self.data
-        ie_zh, ie_en = ("进口", "Import") if self.ie_flag == "I" else ("出口", "Export")
-        type_zh, type_en = EVENT_TYPE_LABELS[self.event_type]
-        reason_zh, reason_en = self._reason()
-        zh = [f"{SMS_PREFIX}报关单{self.seq_no}{self._result_zh()}", "",
-              f"统一编号：{self.seq_no}", f"进出口：{ie_zh}", f"事件：{type_zh}"]
-        en = [f"Smart declaration {self.seq_no}: {self._result_en()}", "",
-              f"Seq no: {self.seq_no}", f"Import/export: {ie_en}", f"Event: {type_en}"]
-        if d.get("smart_status"):
-            zh.append(f"智能申报状态：{SMART_STATUS_LABELS.get(d['smart_status'], d['smart_status'])}")
-            en.append(f"Smart status: {d['smart_status']}")
-        if d.get("channel"):
-            zh.append(f"回执：{d['channel']} {self._channel_label()}")
-            en.append(f"Receipt channel: {d['channel']}")
-        if d.get("entry_id"):
-            zh.append(f"海关编号：{d['entry_id']}")
-            en.append(f"Entry id: {d['entry_id']}")
-        if reason_zh:
-            zh.append(f"原因：{reason_zh}")
-            en.append(f"Reason: {reason_en or reason_zh}")
-        if d.get("batch_no"):
-            zh.append(f"批次号：{d['batch_no']}")
-            en.append(f"Batch no: {d['batch_no']}")
-        zh += [f"发生时间：{self.occurred_at.astimezone(CHINA_TIME):%Y-%m-%d %H:%M:%S}（北京时间）",
-               f"事件编号：{self.event_id}"]
-        en += [f"Occurred at: {_iso(self.occurred_at)}", f"Event id: {self.event_id}"]
-        return "\n".join(zh) + "\n\n----\n" + "\n".join(en) + "\n"
-
-    # ---- wording -----------------------------------------------------------------------------
-
-    def _channel_label(self) -> str:
-        channel = str(self.data.get("channel") or "")
-        return self.data.get("channel_label") or CHANNEL_LABELS.get(channel, f"回执{channel}")
-
-    def _result_zh(self) -> str:
-        if self.event_type == "customs_receipt":
-            return f"海关回执：{self._channel_label()}"
-        if self.event_type == "receipt_overdue":
-            hours = self.data.get("overdue_hours")
-            return f"已申报{hours}小时未收到海关回执" if hours else "已申报，尚未收到海关回执"
-        status = self.data.get("smart_status", "")
-        return {"succeeded": "申报成功", "failed": "申报失败", "in_progress": "申报中",
-                "pending": "待申报"}.get(status, SMART_STATUS_LABELS.get(status, status))
-
-    def _result_en(self) -> str:
-        if self.event_type == "customs_receipt":
-            return f"customs receipt {self.data.get('channel', '')}".strip()
-        if self.event_type == "receipt_overdue":
-            return "no customs receipt yet"
-        return str(self.data.get("smart_status", ""))
-
-    def _reason(self) -> tuple[str | None, str | None]:
-        d = self.data
-        if d.get("reason_zh") or d.get("reason_en"):
-            return d.get("reason_zh"), d.get("reason_en")
-        if d.get("waiting_reason") in WAITING_LABELS:
-            return WAITING_LABELS[d["waiting_reason"]]
-        if d.get("note") and self.event_type == "customs_receipt":
-            return d["note"], d["note"]
-        return None, None
-
-    def _detail_zh(self) -> tuple[str, bool]:
-        """The SMS tail, and whether it may be shortened (a reason may, a number may not)."""
-        d = self.data
-        reason_zh = self._reason()[0]
-        entry = (f"海关编号{d['entry_id']}" if d.get("entry_id") else "", False)
-        if self.event_type == "customs_receipt":
-            return (reason_zh, True) if d.get("channel") in _REJECTING_CHANNELS and reason_zh else entry
-        if self.event_type == "receipt_overdue":
-            return "请核查", False
-        status = d.get("smart_status")
-        if status == "succeeded":
-            return entry
-        if status == "in_progress":
-            return (f"批次{d['batch_no']}" if d.get("batch_no") else ""), False
-        return reason_zh or "", True
+    def email_text(self, console_url: str | None = None) -> str:
+        """The mail body: the Chinese block, then the same facts in English (domain/messages.py)."""
+        from . import messages
+        return messages.email_text(self, console_url)
 
 
-def _fit(text: str, limit: int = SMS_MAX_CHARS) -> str:
-    return text if len(text) <= limit else text[:max(0, limit - 1)] + "…"
+def _sms_fitted(event: Event) -> dict[str, str]:
+    from . import messages, sms
+    return sms.fit_parameters(messages.kind_of(event), messages.sms_values(event))
 
 
 def event_id_for(event_type: str, seq_no: str, key: str) -> str:
@@ -206,6 +130,13 @@ def enterprises_of(declaration: Declaration) -> tuple[str, ...]:
     return (declaration.owner_ent,)
 
 
+def naming(declaration: Declaration) -> dict[str, Any]:
+    """How the enterprise knows the declaration (push texts name it so); additive payload keys."""
+    c = declaration.content
+    return {"bill_no": c.bill_no, "consignee_name": c.consignee.name, "goods_name": c.goods[0].g_name if c.goods else None,
+            "config_id": declaration.config_id, "config_name": declaration.config_name}
+
+
 def smart_status_changed(declaration: Declaration, occurred_at: datetime) -> Event:
     """The declaration's current smart status as an event (build it from the record just saved)."""
     d = declaration
@@ -215,7 +146,8 @@ def smart_status_changed(declaration: Declaration, occurred_at: datetime) -> Eve
                       data={"smart_status": d.smart_status,
                             "smart_status_label": SMART_STATUS_LABELS.get(d.smart_status),
                             "waiting_reason": d.waiting_reason, "reason_zh": d.reason_zh, "reason_en": d.reason_en,
-                            "batch_no": d.batch_no, "config_name": d.config_name, "entry_id": d.entry_id})
+                            "batch_no": d.batch_no, "config_name": d.config_name, "entry_id": d.entry_id,
+                            **naming(d)})
 
 
 def customs_receipt(declaration: Declaration, *, channel: str, occurred_at: datetime, entry_id: str | None = None,
@@ -227,7 +159,7 @@ def customs_receipt(declaration: Declaration, *, channel: str, occurred_at: date
                       occurred_at=occurred_at, key=receipt_id or f"{channel}:{notice_date or ''}",
                       data={"channel": channel, "channel_label": CHANNEL_LABELS.get(channel, f"回执{channel}"),
                             "entry_id": entry_id or d.entry_id, "note": note, "notice_date": notice_date,
-                            "smart_status": d.smart_status, "batch_no": d.batch_no})
+                            "smart_status": d.smart_status, "batch_no": d.batch_no, **naming(d)})
 
 
 def receipt_overdue(declaration: Declaration, *, declared_at: datetime, occurred_at: datetime) -> Event:
@@ -237,4 +169,5 @@ def receipt_overdue(declaration: Declaration, *, declared_at: datetime, occurred
     return Event.make("receipt_overdue", seq_no=d.seq_no, ie_flag=d.ie_flag, ent_codes=enterprises_of(d),
                       occurred_at=occurred_at, key=f"overdue:{_iso(declared_at)}",
                       data={"smart_status": d.smart_status, "declared_at": _iso(declared_at),
-                            "overdue_hours": hours, "batch_no": d.batch_no, "entry_id": d.entry_id})
+                            "overdue_hours": hours, "batch_no": d.batch_no, "entry_id": d.entry_id,
+                            **naming(d)})

@@ -18,12 +18,17 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from datetime import time
+
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 from pydantic_core import PydanticCustomError
 
 from .declaration import _iso, field_path
 from .errors import FieldError
 from .events import Event, EventType
+from .messages import STATES, state_of
+from .sms import QuietHours
 
 Resolver = Callable[[str], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -212,19 +217,68 @@ def _mobile(value: str) -> str:
     return f"+86{match[1]}"  # E.164, as SNS wants it
 
 
+_CONFIG_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+State = Literal[STATES]  # type: ignore[valid-type]  # messages.STATES: the words subscribers filter on
+
+
+class QuietHoursContent(BaseModel):
+    """SMS held between `start` and `end` (China time, "HH:MM"; may span midnight), sent after."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.fullmatch(value):
+            raise PydanticCustomError("time_form", "must be a time of day as HH:MM")
+        return value
+
+    def rule(self) -> QuietHours:
+        return QuietHours(time.fromisoformat(self.start), time.fromisoformat(self.end))
+
+
 class SubscriptionContent(BaseModel):
-    """What an enterprise asks for. Validate with `parse_subscription` (it passes the resolver)."""
+    """What an enterprise asks for. Validate with `parse_subscription` (it passes the resolver).
+
+    Choices (all optional, additive to the contract): `event_types`, `states` (messages.STATES, e.g.
+    only "failed" and "released"), `config_ids`; e-mail `digest` ("hourly" | "daily", China time)
+    instead of one mail per event; SMS `quiet_hours`. Empty lists mean "all".
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
     protocol: Literal["email", "sms", "webhook"]
     endpoint: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
     event_types: list[EventType] = Field(default_factory=list, max_length=10)  # empty: all
+    # at most 10 states × 5 configs × 3 event types = 150 filter combinations, SNS's limit per policy
+    states: list[State] = Field(default_factory=list, max_length=10)
+    config_ids: list[str] = Field(default_factory=list, max_length=5)
+    digest: Literal["hourly", "daily"] | None = None
+    quiet_hours: QuietHoursContent | None = None
 
-    @field_validator("event_types")
+    @field_validator("event_types", "states")
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
+
+    @field_validator("config_ids")
+    @classmethod
+    def _config_ids(cls, value: list[str]) -> list[str]:
+        if not all(_CONFIG_ID.fullmatch(v) for v in value):
+            raise PydanticCustomError("config_id_form", "must be config ids")
+        return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _per_protocol(self) -> SubscriptionContent:
+        if self.digest and self.protocol != "email":
+            raise PydanticCustomError("digest_email_only", "only e-mail subscriptions can be digests")
+        if self.quiet_hours and self.protocol != "sms":
+            raise PydanticCustomError("quiet_hours_sms_only", "only SMS subscriptions have quiet hours")
+        return self
 
     @field_validator("endpoint")
     @classmethod
@@ -246,7 +300,8 @@ class SubscriptionContent(BaseModel):
         return self.model_dump(mode="json")
 
 
-_LABELS = {"protocol": "推送方式", "endpoint": "推送地址", "event_types": "事件类型"}
+_LABELS = {"protocol": "推送方式", "endpoint": "推送地址", "event_types": "事件类型", "states": "状态",
+           "config_ids": "智能申报配置", "digest": "汇总方式", "quiet_hours": "免打扰时段"}
 
 
 def _reason(err: dict[str, Any]) -> tuple[str, str]:
@@ -263,6 +318,11 @@ def _reason(err: dict[str, Any]) -> tuple[str, str]:
         "too_long": ("项数过多", "has too many items"),
         "list_type": ("须为数组", "must be a list"),
         "string_type": ("须为字符串", "must be a string"),
+        "time_form": ("须为HH:MM格式的时间(北京时间)", "must be a time of day as HH:MM (China time)"),
+        "config_id_form": ("须为智能申报配置的编号", "must be config ids"),
+        "digest_email_only": ("汇总仅适用于电子邮件订阅", "only e-mail subscriptions can be digests"),
+        "quiet_hours_sms_only": ("免打扰时段仅适用于短信订阅", "only SMS subscriptions have quiet hours"),
+        "model_type": ("须为JSON对象", "must be a JSON object"),
     }
     if t in fixed:
         return fixed[t]
@@ -319,9 +379,17 @@ class Subscription:
         return self.content.protocol
 
     def wants(self, event: Event) -> bool:
-        """Whether this subscription receives the event (what the SNS filter policy does for e-mail/SMS)."""
-        return self.ent_code in event.ent_codes and (
-            not self.content.event_types or event.event_type in self.content.event_types)
+        """Whether this subscription receives the event (what the SNS filter policy does for e-mail)."""
+        c = self.content
+        return (self.ent_code in event.ent_codes
+                and (not c.event_types or event.event_type in c.event_types)
+                and (not c.states or state_of(event) in c.states)
+                and (not c.config_ids or event.data.get("config_id") in c.config_ids))
+
+    @property
+    def fanned_out_by_us(self) -> bool:
+        """Webhooks and e-mail digests always; SMS when a mainland provider sends them (not SNS)."""
+        return self.protocol == "webhook" or bool(self.content.digest)
 
     def as_json(self, include_secret: bool = False) -> dict[str, Any]:
         body = {"subscription_id": self.subscription_id, **self.content.as_json(), "ent_code": self.ent_code,
@@ -332,9 +400,27 @@ class Subscription:
 
 
 def filter_policy(subscription: Subscription) -> dict[str, list[str]]:
-    """The SNS filter policy (scope: message attributes): always the enterprise, then the event types."""
+    """The SNS filter policy (scope: message attributes): always the enterprise, then the choices.
+
+    Attributes: `filter_attributes` below (the publisher sends them with every event)."""
+    c = subscription.content
     policy = {"ent_code": [subscription.ent_code]}
-    if subscription.content.event_types:
-        policy["event_type"] = list(subscription.content.event_types)
+    if c.event_types:
+        policy["event_type"] = list(c.event_types)
+    if c.states:
+        policy["state"] = list(c.states)
+    if c.config_ids:
+        policy["config_id"] = list(c.config_ids)
     return policy
+
+
+def digest_filter_policy(subscription: Subscription) -> dict[str, list[str]]:
+    """A digest e-mail subscription sits on the digest topic and receives only its own digests."""
+    return {"subscription_id": [subscription.subscription_id]}
+
+
+def filter_attributes(event: Event) -> dict[str, str]:
+    """The subscription-choice attributes of an event (SNS message attributes; empty ones left out)."""
+    values = {"state": state_of(event), "config_id": event.data.get("config_id")}
+    return {k: str(v) for k, v in values.items() if v}
 

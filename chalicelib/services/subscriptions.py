@@ -20,7 +20,8 @@ def create_subscription(identity: Identity, body: Any, repo: SubscriptionReposit
         raise errors.invalid_request(problems)
     subscription = Subscription.new(identity.ent_code, content, identity.card_no, clock())
     if subscription.protocol in ("email", "sms"):
-        # SNS delivers these; its filter policy always names our enterprise (never another's events)
+        # SNS delivers e-mail (and SMS where SNS sends SMS); its filter policy always names our
+        # enterprise (never another's events). None: a mainland SMS provider, fanned out by us.
         arn = subscriber.subscribe(subscription)
         subscription = Subscription(**{**subscription.__dict__, "sns_subscription_arn": arn})
     repo.add(subscription)

@@ -150,9 +150,13 @@ def test_press_start_once_and_the_marked_declarations_declare_themselves(stack, 
     until(lambda: len([e for e in hooks.events() if e["event_type"] == "customs_receipt"]) >= 10)
     assert {e["data"]["channel"] for e in hooks.events() if e["event_type"] == "customs_receipt"} == {"L", "P"}
     assert all(verify(hook["secret"], headers, body) for headers, body in hooks.received)
-    assert list((outbox / "email").iterdir()) and list((outbox / "sms").iterdir())
-    sms = next((outbox / "sms").iterdir()).read_text(encoding="utf-8")
-    assert "+8613800138000" in sms and "报关单" in sms
+    # e-mail as SNS would mail it; SMS as the mainland provider stand-in's SendSms calls (cn-north-1)
+    until(lambda: (outbox / "sms").is_dir() and any((outbox / "sms").glob("*.json")))
+    mail = next((outbox / "email").iterdir()).read_text(encoding="utf-8")
+    assert "提运单号：E2E" in mail and "/console/#/declarations/" in mail
+    call = json.loads(next((outbox / "sms").glob("*.json")).read_text(encoding="utf-8"))
+    assert call["PhoneNumbers"] == "13800138000" and call["TemplateCode"].startswith("SMS_LOCAL_")
+    assert json.loads(call["TemplateParam"])["ref"].startswith("提单E2E")
     hooks.close()
 
 

@@ -13,9 +13,9 @@ def test_the_runner_takes_its_wiring_from_the_template(aws):
     sqs_maps, schedules = mappings(cfn.load(), aws)
     by_function = {m.function: m for m in sqs_maps}
     assert set(by_function) == {"BatchFunction", "ValidationFunction", "SubmissionFunction", "NotifyFunction",
-                                "WebhookFunction"}
+                                "WebhookFunction", "SmsFunction"}
     assert by_function["SubmissionFunction"].batch_size == 5 and by_function["ValidationFunction"].report_failures
-    assert [(s.function, s.seconds) for s in schedules] == [("ScheduleFunction", 60)]
+    assert [(s.function, s.seconds) for s in schedules] == [("ScheduleFunction", 60), ("DigestFunction", 3600)]
 
 
 def test_a_poison_message_ends_in_the_dead_letter_queue_after_max_receives(aws, container, runner):

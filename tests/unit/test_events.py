@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chalicelib.domain.declaration import Declaration, DeclarationContent
-from chalicelib.domain.events import (SMS_MAX_CHARS, Event, customs_receipt, receipt_overdue,
+from chalicelib.domain.events import (Event, customs_receipt, receipt_overdue,
                                       smart_status_changed)
 from tests.factories import ENT_A, ENT_B, make_declaration_body
 
@@ -99,82 +99,14 @@ def test_an_event_comes_back_from_its_body_and_enterprise():
     assert Event.from_json(event.as_json(), ENT_A["code"]) == event
 
 
-# ---- SMS ------------------------------------------------------------------------------------------
+# ---- the payload names the declaration (push texts: tests/unit/test_messages.py) -----------------
 
-def test_sms_of_a_success_names_the_declaration_and_its_entry_id():
-    text = smart_status_changed(make_declaration(smart_status="succeeded", entry_id=ENTRY_ID), AT).sms_text()
+def test_every_event_names_the_declaration_as_the_enterprise_knows_it():
+    decl = make_declaration(smart_status="failed", config_id="cfg1", config_name="大恒企业进口")
 
-    assert text == f"【智能申报】报关单{SEQ_NO}申报成功，海关编号{ENTRY_ID}"
-    assert len(text) <= SMS_MAX_CHARS
-
-
-def test_sms_of_a_failure_gives_the_reason_and_shortens_a_long_one():
-    long_reason = "比对不一致：件数 舱单10 报关单12；毛重 舱单1250.5 报关单1300；运输工具名称 舱单CA986 报关单CA985"
-    text = smart_status_changed(make_declaration(smart_status="failed", reason_zh=long_reason), AT).sms_text()
-
-    assert text.startswith(f"【智能申报】报关单{SEQ_NO}申报失败，比对不一致")
-    assert len(text) == SMS_MAX_CHARS and text.endswith("…")
-
-
-def test_sms_of_a_waiting_declaration_says_what_it_waits_for():
-    text = smart_status_changed(make_declaration(smart_status="pending", waiting_reason="arrival"), AT).sms_text()
-
-    assert text == f"【智能申报】报关单{SEQ_NO}待申报，等待运抵报告"
-
-
-@pytest.mark.parametrize("channel,label", [("L", "海关入库成功"), ("P", "放行"), ("R", "结关"),
-                                           ("J", "审单中心确定办理税费及证件手续"), ("C", "查验通知")])
-def test_sms_of_a_receipt_fits_one_message_with_the_entry_id(channel, label):
-    text = customs_receipt(make_declaration(), channel=channel, entry_id=ENTRY_ID, occurred_at=AT).sms_text()
-
-    assert text == f"【智能申报】报关单{SEQ_NO}海关回执：{label}，海关编号{ENTRY_ID}"
-    assert len(text) <= SMS_MAX_CHARS
-
-
-def test_sms_of_a_rejection_receipt_gives_the_customs_note():
-    text = customs_receipt(make_declaration(), channel="E", note="退单：商品编号与申报要素不符", occurred_at=AT).sms_text()
-
-    assert text == f"【智能申报】报关单{SEQ_NO}海关回执：退单，退单：商品编号与申报要素不符"
-
-
-def test_sms_never_cuts_an_entry_id_it_cannot_fit():
-    event = customs_receipt(make_declaration(), channel="Z9", entry_id=ENTRY_ID, occurred_at=AT)
-    event = Event(**{**event.__dict__, "data": {**event.data, "channel_label": "一个非常非常非常非常非常长的回执说明文字"}})
-
-    text = event.sms_text()
-
-    assert ENTRY_ID[:5] not in text and len(text) <= SMS_MAX_CHARS
-
-
-def test_sms_of_an_overdue_receipt_asks_for_a_check():
-    declared = AT - timedelta(hours=5)
-
-    text = receipt_overdue(make_declaration(smart_status="succeeded"), declared_at=declared, occurred_at=AT).sms_text()
-
-    assert text == f"【智能申报】报关单{SEQ_NO}已申报5小时未收到海关回执，请核查"
-
-
-def test_sms_of_an_in_progress_declaration_names_its_batch():
-    assert status_event(smart_status="in_progress", batch_no=BATCH_NO).sms_text() == \
-        f"【智能申报】报关单{SEQ_NO}申报中，批次{BATCH_NO}"
-
-
-# ---- e-mail ---------------------------------------------------------------------------------------
-
-def test_email_reads_chinese_first_then_english():
-    event = smart_status_changed(make_declaration(smart_status="failed", batch_no=BATCH_NO, reason_zh="缺少舱单",
-                                                  reason_en="no manifest"), AT)
-
-    text = event.email_text()
-
-    zh, en = text.split("\n----\n")
-    assert zh.startswith(f"【智能申报】报关单{SEQ_NO}申报失败") and "原因：缺少舱单" in zh
-    assert "发生时间：2024-03-21 10:15:30（北京时间）" in zh and f"批次号：{BATCH_NO}" in zh
-    assert "Reason: no manifest" in en and "Occurred at: 2024-03-21T02:15:30.000Z" in en
-    assert event.email_subject().startswith(f"【智能申报】报关单{SEQ_NO}申报失败 / ")
-
-
-def test_the_sns_subject_is_ascii_and_short():
-    subject = customs_receipt(make_declaration(), channel="L", entry_id=ENTRY_ID, occurred_at=AT).sns_subject()
-
-    assert subject.isascii() and len(subject) < 100 and SEQ_NO in subject
+    for event in (smart_status_changed(decl, AT), customs_receipt(decl, channel="P", occurred_at=AT),
+                  receipt_overdue(decl, declared_at=AT - timedelta(hours=30), occurred_at=AT)):
+        data = event.data
+        assert data["bill_no"] == decl.content.bill_no and data["consignee_name"] == decl.content.consignee.name
+        assert data["goods_name"] == decl.content.goods[0].g_name
+        assert data["config_id"] == "cfg1" and data["config_name"] == "大恒企业进口"

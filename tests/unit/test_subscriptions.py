@@ -250,3 +250,65 @@ def test_a_subscription_wants_only_its_enterprise_events_of_its_types():
 def test_a_subscription_without_an_enterprise_cannot_exist():
     with pytest.raises(ValueError):
         Subscription("id", "", content(), None, NOW, "c")
+
+
+# ---- subscriber choices (issue #14) -------------------------------------------------------------------
+
+def test_a_subscriber_may_choose_states_configs_a_digest_and_quiet_hours():
+    mail, errors = parse_subscription({"protocol": "email", "endpoint": "ops@example.com", "digest": "daily",
+                                       "states": ["failed", "released", "failed"], "config_ids": ["cfg1"]})
+    text, more = parse_subscription({"protocol": "sms", "endpoint": "13800138000",
+                                     "quiet_hours": {"start": "22:00", "end": "08:00"}})
+
+    assert errors == more == []
+    assert mail.states == ["failed", "released"] and mail.digest == "daily" and mail.config_ids == ["cfg1"]
+    assert text.quiet_hours.start == "22:00" and text.as_json()["quiet_hours"] == {"start": "22:00", "end": "08:00"}
+
+
+@pytest.mark.parametrize("body,field,zh", [
+    ({"protocol": "sms", "endpoint": "13800138000", "digest": "daily"}, "(record)", "汇总仅适用于电子邮件订阅"),
+    ({"protocol": "email", "endpoint": "a@b.cn", "quiet_hours": {"start": "22:00", "end": "08:00"}}, "(record)",
+     "免打扰时段仅适用于短信订阅"),
+    ({"protocol": "sms", "endpoint": "13800138000", "quiet_hours": {"start": "25:00", "end": "08:00"}},
+     "quiet_hours.start", "HH:MM"),
+    ({"protocol": "email", "endpoint": "a@b.cn", "states": ["declared"]}, "states[0]", "取值须为"),
+    ({"protocol": "email", "endpoint": "a@b.cn", "config_ids": ["../x"]}, "config_ids", "智能申报配置"),
+    ({"protocol": "email", "endpoint": "a@b.cn", "digest": "weekly"}, "digest", "取值须为"),
+    ({"protocol": "email", "endpoint": "a@b.cn", "config_ids": [f"c{i}" for i in range(6)]}, "config_ids", "项数过多"),
+])
+def test_choices_that_cannot_be_honoured_are_refused_in_both_languages(body, field, zh):
+    content, errors = parse_subscription(body)
+
+    assert content is None
+    [error] = errors
+    assert error.field == field and zh in error.message_zh and error.message_en.isascii()
+
+
+def test_the_filter_policy_carries_the_chosen_states_and_configs():
+    chosen, _ = parse_subscription({"protocol": "email", "endpoint": "ops@example.com",
+                                    "states": ["failed", "released"], "config_ids": ["cfg1"]})
+
+    policy = filter_policy(Subscription.new(ENT_A["code"], chosen, "c", NOW))
+
+    assert policy == {"ent_code": [ENT_A["code"]], "state": ["failed", "released"], "config_id": ["cfg1"]}
+
+
+def test_a_digest_subscription_filters_on_its_own_id_on_the_digest_topic():
+    from chalicelib.domain.subscriptions import digest_filter_policy
+    chosen, _ = parse_subscription({"protocol": "email", "endpoint": "ops@example.com", "digest": "hourly"})
+    sub = Subscription.new(ENT_A["code"], chosen, "c", NOW)
+
+    assert digest_filter_policy(sub) == {"subscription_id": [sub.subscription_id]}
+
+
+def test_a_subscription_wants_only_the_states_and_configs_it_chose():
+    chosen, _ = parse_subscription({"protocol": "sms", "endpoint": "13800138000", "states": ["released"],
+                                    "config_ids": ["cfg1"]})
+    sub = Subscription.new(ENT_A["code"], chosen, "c", NOW)
+
+    def receipt(channel, config_id="cfg1"):
+        return Event.make("customs_receipt", seq_no="I20240001031824871", ie_flag="I", ent_codes=[ENT_A["code"]],
+                          occurred_at=NOW, data={"channel": channel, "config_id": config_id})
+
+    assert sub.wants(receipt("P"))
+    assert not sub.wants(receipt("L")) and not sub.wants(receipt("P", "cfg2"))
