@@ -22,6 +22,7 @@ class Tables(BaseModel):
     receipts: str = "smartdecl-receipts"
     subscriptions: str = "smartdecl-subscriptions"
     deliveries: str = "smartdecl-deliveries"
+    events: str = "smartdecl-events"  # the pull feed (GET /events)
 
 
 class Queues(BaseModel):

@@ -23,6 +23,8 @@ Access patterns (no Scan anywhere):
 - receipts of a declaration / kept unmatched .... Receipts by_seq_no / unmatched (sparse)
 - an enterprise's subscriptions ................. Subscriptions Query (ent_code)
 - a subscription's deliveries in a time window .. Deliveries Query (subscription_id, sk between)
+- an enterprise's events after a cursor ......... Events Query (ent_code, sk between F#<cursor> and F#<settled>)
+- an event filed once per enterprise ............ Events conditional Put of ID#<event_id> (in one transaction)
 """
 from __future__ import annotations
 
@@ -376,6 +378,18 @@ class DeliveryModel(Model):
     updated_at = UnicodeAttribute()
 
 
+# ---- the pull feed (GET /events) ----------------------------------------------------------------
+
+class EventFeedModel(Model):
+    class Meta(_Meta):
+        table_name = "smartdecl-events"
+
+    ent_code = UnicodeAttribute(hash_key=True)  # a reader only ever queries its own enterprise
+    sk = UnicodeAttribute(range_key=True)  # "F#<stored at>#<event_id>" (the feed) | "ID#<event_id>" (seen once)
+    event = UnicodeAttribute(null=True)  # the webhook body as JSON (feed items only)
+    expires_at = NumberAttribute()  # TTL, Unix seconds: 14 days after it was stored
+
+
 # ---- enterprises (enablement) ----------------------------------------------------------------
 
 class EnterpriseModel(Model):
@@ -410,6 +424,7 @@ MODELS: dict[str, type[Model]] = {
     "receipts": ReceiptModel,
     "subscriptions": SubscriptionModel,
     "deliveries": DeliveryModel,
+    "events": EventFeedModel,
 }
 
 # The idempotency table belongs to Powertools (key "id", TTL "expiration"); declared in template.yaml.

@@ -155,7 +155,13 @@ def test_idempotency_table_has_powertools_key_and_expiration_ttl(template):
     idempotency = _template_tables(template)["idempotency"]
     assert _keys(idempotency["KeySchema"]) == {"HASH": IDEMPOTENCY_KEY}
     assert _attributes(idempotency["AttributeDefinitions"]) == {IDEMPOTENCY_KEY: "S"}
-    assert ttl_settings(template, STACK) == {f"{STACK}-idempotency": "expiration"}
+    assert ttl_settings(template, STACK)[f"{STACK}-idempotency"] == "expiration"
+
+
+def test_only_the_idempotency_and_events_tables_expire_and_the_feed_expires_on_its_model_attribute(template):
+    from chalicelib.adapters.dynamo_models import EventFeedModel
+    assert ttl_settings(template, STACK) == {f"{STACK}-idempotency": "expiration",
+                                             f"{STACK}-events": EventFeedModel.expires_at.attr_name}
 
 
 @pytest.mark.parametrize("name", sorted(DATA_TABLES))
