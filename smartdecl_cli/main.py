@@ -645,27 +645,28 @@ def _watch(execution_id: str, until: str | None, interval: float, timeout: float
 
 
 def _live_view(view: dict, last_event: dict | None, lang: str):
-    from rich.console import Group
     from rich.progress_bar import ProgressBar
     from rich.table import Table
 
     zh = lang == "zh"
+    percent = view.get("progress_percent") or 0
     t = Table(show_header=False, title=f"{view.get('execution_id')} ({view.get('status')})")
     t.add_column(style="bold")
     t.add_column()
-    rows = [("批次号" if zh else "batch", f"{view.get('current_batch_no') or '-'} (#{view.get('batch_index') or 0})"),
-            ("本批成功/失败" if zh else "this batch ok/failed", f"{view.get('batch_succeeded')} / {view.get('batch_failed')}"),
-            ("累计成功/失败" if zh else "total ok/failed", f"{view.get('total_succeeded')} / {view.get('total_failed')}"),
-            ("进度" if zh else "progress", f"{view.get('progress_percent') or 0}%"),
-            ("倒计时" if zh else "next batch in",
-             "-" if view.get("countdown_seconds") is None else f"{view.get('countdown_seconds')} s"),
-            ("海关可用" if zh else "customs available", "✓" if view.get("customs_available") else "✗")]
+    rows: list[tuple[str, Any]] = [
+        ("批次号" if zh else "batch", f"{view.get('current_batch_no') or '-'} (#{view.get('batch_index') or 0})"),
+        ("本批成功/失败" if zh else "this batch ok/failed", f"{view.get('batch_succeeded')} / {view.get('batch_failed')}"),
+        ("累计成功/失败" if zh else "total ok/failed", f"{view.get('total_succeeded')} / {view.get('total_failed')}"),
+        ("进度" if zh else "progress", f"{percent}%"),
+        ("", ProgressBar(total=100, completed=percent, width=30)),
+        ("倒计时" if zh else "next batch in",
+         "-" if view.get("countdown_seconds") is None else f"{view.get('countdown_seconds')} s"),
+        ("海关可用" if zh else "customs available", "✓" if view.get("customs_available") else "✗")]
+    if last_event:
+        rows.append(("最近事件" if zh else "last event", _event_line(last_event)))
     for label, value in rows:
         t.add_row(label, value)
-    parts: list[Any] = [t, ProgressBar(total=100, completed=view.get("progress_percent") or 0, width=40)]
-    if last_event:
-        parts.append(_event_line(last_event))
-    return Group(*parts)
+    return t
 
 
 @app.command()
