@@ -60,9 +60,31 @@ def _chunks_of(path: Path, smart_mark: bool, size: int) -> Iterator[Chunk]:
     elif suffix == ".xlsx":
         yield Chunk(str(path), 0, "/declarations/import", XLSX, path.read_bytes(), mark)
     elif suffix == ".xml":
-        yield Chunk(str(path), 0, "/declarations/import", "application/xml", path.read_bytes(), mark)
+        data = path.read_bytes()
+        for start, body in _xml_parts(path, data, size):
+            yield Chunk(str(path), start, "/declarations/import", "application/xml", body, mark)
     else:
         raise BadInput(f"{path}: only .json, .xlsx and .xml (DecMessage) can be imported")
+
+
+def _xml_parts(path: Path, data: bytes, size: int) -> list[tuple[int, bytes]]:
+    """The file as it is when it holds at most `size` DecMessages (the usual case, byte-exact, any
+    encoding); else ImportMessage documents of `size` DecMessages each, re-encoded as UTF-8."""
+    import xml.etree.ElementTree as ET  # noqa: S405 - the user's own file, on the user's machine
+
+    try:
+        root = ET.fromstring(data)  # noqa: S314
+    except ET.ParseError as exc:
+        raise BadInput(f"{path}: not XML ({exc})") from exc
+    messages = [e for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "DecMessage"]
+    if len(messages) <= size:
+        return [(0, data)]
+    parts = []
+    for start in range(0, len(messages), size):
+        wrapper = ET.Element("ImportMessage")
+        wrapper.extend(messages[start:start + size])
+        parts.append((start, ET.tostring(wrapper, encoding="utf-8", xml_declaration=True)))
+    return parts
 
 
 def _json_records(path: Path) -> list[dict[str, Any]]:

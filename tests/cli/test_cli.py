@@ -63,6 +63,21 @@ def test_an_import_interrupted_after_a_request_reached_the_api_creates_nothing_t
     assert sorted(a["seq_no"] for a in again.json["accepted"]) == sorted(all_declarations(api))
 
 
+def test_an_xml_file_of_many_messages_is_split_into_import_messages_of_chunk_size(enabled, api, tmp_path):
+    import re
+    text = (EXAMPLES / "import_message_two.xml").read_text(encoding="utf-8")
+    message = re.search(r"<DecMessage>.*?</DecMessage>", text, re.S).group(0)
+    message = re.sub(r"<SeqNo>[^<]*</SeqNo>", "<SeqNo/>", message)  # seq_nos assigned on import
+    path = tmp_path / "three.xml"
+    path.write_text(f"<?xml version='1.0' encoding='utf-8'?>\n<ImportMessage>{message * 3}</ImportMessage>",
+                    encoding="utf-8")
+    result = enabled("import", path, "--chunk-size", "2", "--json")
+    assert result.exit_code == 0, result.output
+    assert len(result.json["accepted"]) == 3 and len(all_declarations(api)) == 3
+    assert [p for m, p in enabled.transport.sent if m == "POST" and p == "/declarations/import"] == [
+        "/declarations/import"] * 2
+
+
 def test_rejected_records_are_summarised_written_out_and_exit_1(enabled, tmp_path):
     bad = make_declaration_body(declare_customs="12")
     path = write_json(tmp_path / "mixed.json", [make_declaration_body(), bad])
