@@ -11,12 +11,13 @@ export AWS_DEFAULT_REGION ?= cn-north-1
 
 venv: $(STAMP)
 
+# Last, the `smartdecl` CLI (pyproject.toml), editable; without build isolation: setuptools comes with
+# the venv, so nothing is fetched.
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 requires pip<26.3
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	# the `smartdecl` CLI, editable; no build isolation: setuptools comes with the venv, nothing is fetched
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
