@@ -16,11 +16,14 @@ export SAM_CLI_TELEMETRY = 0
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Last, the `smartdecl` CLI (pyproject.toml), editable; without build isolation: setuptools comes with
+# the venv, so nothing is fetched.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 requires pip<26.3
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 run: $(STAMP)

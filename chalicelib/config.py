@@ -42,6 +42,7 @@ class Tables(BaseModel):
     deliveries: str = "smartdecl-deliveries"
     rate_limits: str = "smartdecl-rate_limits"
     push: str = "smartdecl-push"  # SMS once per state, SMS rate windows, e-mail digests (issue #14)
+    events: str = "smartdecl-events"  # the pull feed (GET /events)
 
 
 class Queues(BaseModel):

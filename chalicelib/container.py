@@ -98,6 +98,12 @@ class Container:
         return DynamoDeliveryLog()
 
     @cached_property
+    def event_feed(self):
+        """The pull feed (GET /events), filed by the event-feed function."""
+        from chalicelib.adapters.event_feed_repository import DynamoEventFeed
+        return DynamoEventFeed(region=self.settings.region)
+
+    @cached_property
     def subscriber(self):
         from chalicelib.adapters.sns_publisher import SnsSubscriber
         s = self.settings

@@ -27,6 +27,8 @@ Access patterns (no Scan anywhere):
 - push bookkeeping (issue #14) .................. Push: one SMS per declaration and state (conditional
   Put), SMS sent per number and minute/hour/day (UpdateItem ADD under a limit), digest entries of a
   window (Query pk), digests due in an hour (Query pk "due#<hour>"); everything expires (TTL)
+- an enterprise's events after a cursor ......... Events Query (ent_code, sk between F#<cursor> and F#<settled>)
+- an event filed once per enterprise ............ Events conditional Put of ID#<event_id> (in one transaction)
 """
 from __future__ import annotations
 
@@ -399,6 +401,18 @@ class PushModel(Model):
     expires_at = NumberAttribute(null=True)  # TTL, epoch seconds
 
 
+# ---- the pull feed (GET /events) ----------------------------------------------------------------
+
+class EventFeedModel(Model):
+    class Meta(_Meta):
+        table_name = "smartdecl-events"
+
+    ent_code = UnicodeAttribute(hash_key=True)  # a reader only ever queries its own enterprise
+    sk = UnicodeAttribute(range_key=True)  # "F#<stored at>#<event_id>" (the feed) | "ID#<event_id>" (seen once)
+    event = UnicodeAttribute(null=True)  # the webhook body as JSON (feed items only)
+    expires_at = NumberAttribute()  # TTL, Unix seconds: 14 days after it was stored
+
+
 # ---- enterprises (enablement) ----------------------------------------------------------------
 
 class EnterpriseModel(Model):
@@ -449,6 +463,7 @@ MODELS: dict[str, type[Model]] = {
     "subscriptions": SubscriptionModel,
     "deliveries": DeliveryModel,
     "push": PushModel,
+    "events": EventFeedModel,
 }
 
 # The idempotency table belongs to Powertools (key "id", TTL "expiration"); declared in template.yaml.

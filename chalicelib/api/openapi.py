@@ -102,6 +102,11 @@ def document() -> dict[str, Any]:
         "LogEntry": {"type": "object", "properties": {
             "at": STR, "gate": STR, "outcome": STR, "reason_zh": STR, "reason_en": STR, "who": STR,
             "batch_no": STR, "details": {}}},
+        "FeedPage": {"type": "object", "properties": {
+            "items": {"type": "array", "items": {"type": "object", "properties": {
+                "cursor": STR, "event": {"type": "object", "description": "the webhook body (docs/webhooks.md)"}}}},
+            "next_cursor": {"type": ["string", "null"], "description": "pass as `after`; the same again when nothing is new"},
+            "has_more": {"type": "boolean"}}},
         "Enablement": {"type": "object", "properties": {
             "ent_code": STR, "enabled": {"type": "boolean"}, "accepted_by": STR, "accepted_at": STR,
             "notice": {"type": "object"}}},
@@ -214,6 +219,11 @@ def document() -> dict[str, Any]:
                                             "schema": STR, "description": "sha256=<hex HMAC-SHA256 of the body>"}],
             "requestBody": {"content": {"application/xml": {"schema": STR}}},
             "responses": _ok("Received, applied, duplicates, unmatched", {"type": "object"})}},
+        "/events": {"get": {
+            "summary": "The pull feed: the enterprise's events after a cursor, oldest first, kept 14 days",
+            "parameters": [_q("after", STR, "a cursor from an earlier answer; none: from the oldest kept"),
+                           _q("page_size", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100})],
+            "responses": _ok("A page of events", _ref("FeedPage"))}},
         "/executions": {
             "get": {"summary": "Executions of the enterprise, newest first", "responses": _ok("Executions", page("Execution"))},
             "post": {"summary": "Start: tick configs, press start once (一键启动)", "requestBody": _json(_ref("StartExecution")),

@@ -13,7 +13,7 @@ def test_the_runner_takes_its_wiring_from_the_template(aws):
     sqs_maps, schedules = mappings(cfn.load(), aws)
     by_function = {m.function: m for m in sqs_maps}
     assert set(by_function) == {"BatchFunction", "ValidationFunction", "SubmissionFunction", "NotifyFunction",
-                                "WebhookFunction", "SmsFunction"}
+                                "WebhookFunction", "SmsFunction", "EventFeedFunction"}
     assert by_function["SubmissionFunction"].batch_size == 5 and by_function["ValidationFunction"].report_failures
     assert [(s.function, s.seconds) for s in schedules] == [("ScheduleFunction", 60), ("DigestFunction", 3600)]
 

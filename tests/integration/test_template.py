@@ -28,7 +28,7 @@ ROOT = TEMPLATE_PATH.parent
 STACK = "smartdecl"  # with this stack name the template's table names are Settings' defaults
 REGIONS = ["cn-north-1", "cn-northwest-1", "us-east-1"]
 DATA_TABLES = set(MODELS)  # declarations, configs, enterprises, counters
-SHORT_LIVED_TABLES = {"idempotency": "expiration", "rate_limits": "expires_at", "push": "expires_at"}  # TTL, no model, not retained
+SHORT_LIVED_TABLES = {"idempotency": "expiration", "rate_limits": "expires_at", "push": "expires_at", "events": "expires_at"}  # TTL, no model, not retained
 ALL_TABLES = DATA_TABLES | set(SHORT_LIVED_TABLES)
 
 

@@ -1,0 +1,1 @@
+"""`smartdecl`: the command line for integrators, on the public HTTP API only (README, /openapi.json)."""

@@ -1,0 +1,3 @@
+from smartdecl_cli.main import main
+
+main()

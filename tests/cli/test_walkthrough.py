@@ -1,0 +1,77 @@
+"""The README's CLI walkthrough, pasted as is, against `make run`'s stack (a subprocess on free ports)
+and the installed `smartdecl` console script."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from infra.local_aws import free_port
+from tests.factories import ROOT
+
+SECRET = "cli-walkthrough-test-secret-of-32-bytes-or-more"
+SCRIPT = ROOT / ".venv" / "bin" / "smartdecl"
+
+
+def walkthrough() -> list[str]:
+    """The command lines of the README's "Try it with the CLI" block."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"### Try it with the CLI\n.*?```sh\n(.*?)```", text, re.S)
+    assert block, "README.md has no `### Try it with the CLI` block"
+    return [line for line in block.group(1).splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    port, customs_port = free_port(), free_port()
+    env = {**os.environ, "SMARTDECL_API_PORT": str(port), "SMARTDECL_JWT_SECRET": SECRET,
+           "SMARTDECL_CUSTOMS_PORT": str(customs_port), "SMARTDECL_SCHEDULE_SECONDS": "2",
+           "SMARTDECL_OUTBOX": str(tmp_path_factory.mktemp("outbox"))}
+    env.pop("AWS_ENDPOINT_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/health", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("the local stack did not answer /health within 60 s")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_the_readme_cli_walkthrough_runs_as_pasted(stack, tmp_path):
+    assert SCRIPT.exists(), "no .venv/bin/smartdecl: run `make venv` (it installs the CLI)"
+    env = {**os.environ, "SMARTDECL_URL": stack, "SMARTDECL_JWT_SECRET": SECRET, "SMARTDECL_LANG": "en",
+           "SMARTDECL_CONFIG_DIR": str(tmp_path / "config"), "COLUMNS": "160"}
+    env.pop("SMARTDECL_TOKEN", None)
+    lines = walkthrough()
+    # one shell for the whole block, as a newcomer pastes it (export PATH carries over); a marker
+    # before each line splits the output, and the first failing line stops it and is named
+    script = "set -eo pipefail\ntrap 'echo \"FAILED: $BASH_COMMAND\" >&2' ERR\n" + "".join(
+        f"echo '@@@{n}'\n{line}\n" for n, line in enumerate(lines))
+    done = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    parts = re.split(r"^@@@(\d+)\n", done.stdout, flags=re.M)
+    outputs = {lines[int(parts[i])].split("#")[0].strip(): parts[i + 1] for i in range(1, len(parts), 2)}
+    marked = next(v for k, v in outputs.items() if k.startswith("smartdecl mark"))
+    assert re.search(r"\d+ declaration\(s\) marked", marked)
+    started = next(v for k, v in outputs.items() if k.startswith("smartdecl start"))
+    assert "released" in started
+    log = next(v for k, v in outputs.items() if k.startswith("smartdecl log "))
+    assert "submit" in log and "receipt" in log
+    stopped = next(v for k, v in outputs.items() if k.startswith("smartdecl stop"))
+    assert "stopped" in stopped
+    events = next(v for k, v in outputs.items() if k.startswith("smartdecl events follow"))
+    assert "customs_receipt" in events and "smart_status_changed" in events
