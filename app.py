@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib.api import configs, customs, declarations, enablement, executions, results, subscriptions, system, tax
+from chalicelib.api import configs, console, customs, declarations, enablement, executions, results, subscriptions, system, tax
 from chalicelib.api.errors import reshape_chalice_error
 from chalicelib.services.import_declarations import XLSX, XML_TYPES
 
@@ -14,7 +14,7 @@ for media_type in (XLSX, *XML_TYPES):
         app.api.binary_types.append(media_type)
 
 for blueprint in (system.bp, enablement.bp, configs.bp, declarations.bp, executions.bp, results.bp, customs.bp,
-                  tax.bp, subscriptions.bp):
+                  tax.bp, subscriptions.bp, console.bp):
     app.register_blueprint(blueprint)
 
 

@@ -12,7 +12,8 @@ from chalicelib.domain import errors
 from chalicelib.domain.identity import Identity
 
 _ENT_CODE = re.compile(r"^[0-9A-Z]{10}$")
-_REQUIRED = ["exp", "sub", "ent_code", "role", "card_no"]
+_REQUIRED = ["exp", "sub"]  # ent_code, role, card_no: checked by _identity (also as Cognito's custom:*)
+_CUSTOM = ("ent_code", "ent_uscc", "role", "card_no")
 
 
 class TokenVerifier:
@@ -43,6 +44,8 @@ class TokenVerifier:
 
 
 def _identity(claims: dict[str, Any]) -> Identity:
+    # A Cognito ID token carries the user pool's custom attributes as custom:ent_code, …
+    claims = {**{name: claims[f"custom:{name}"] for name in _CUSTOM if f"custom:{name}" in claims}, **claims}
     ent_code, role = claims.get("ent_code"), claims.get("role")
     if not isinstance(ent_code, str) or not _ENT_CODE.match(ent_code):
         raise errors.unauthenticated("claim ent_code must be a 10-character customs code")
