@@ -106,9 +106,12 @@ export function listing({ caption, filters, columns, selectable = false, fixed =
     return query;
   }
 
+  let latest = 0;
   async function load() {
+    const mine = ++latest;
     try {
       const data = await get(path, { ...params(), cursor: cursors[page] || undefined });
+      if (mine !== latest) return; // a newer query was asked meanwhile: its answer wins
       rows = data.items;
       cursors[page + 1] = data.next_cursor;
       render(data.total);
@@ -121,6 +124,8 @@ export function listing({ caption, filters, columns, selectable = false, fixed =
     cursors = [null];
     page = 0;
     chosen.clear();
+    // the old rows go at once: nobody ticks a row of the previous answer
+    clear(results).append(h("p", { class: "note", "aria-busy": "true" }, t("app.loading")));
     return load();
   }
 

@@ -82,7 +82,7 @@ export async function render(main) {
     const consignee = partyInputs(c.consignee);
     const cards = input((c.operator_cards || []).join(","));
     const rules = Object.fromEntries(RULES.map((r) => [r, checkbox(t(`configs.${r}`), { name: r, checked: Boolean(c[r]) }, t(`configs.${r}_hint`))]));
-    const wait = input(c.batch_wait_seconds, { type: "number", min: 10, max: 3600, required: true });
+    const wait = input(c.batch_wait_seconds, { type: "number", min: 5, max: 86400, required: true });
     const error = h("p", { class: "error", role: "alert" });
     const partyFieldset = (legend, inputs) => h("fieldset", {}, h("legend", {}, legend),
       field(t("configs.party.code"), inputs.code), field(t("configs.party.uscc"), inputs.uscc), field(t("configs.party.name"), inputs.name));

@@ -77,12 +77,14 @@ export async function render(main) {
         showError(err);
       }
     });
+    // one row per event: {event, status, attempts: [{at, status_code?, …}], updated_at}
     const columns = [
-      { label: `${t("subs.col.at")} (${t("app.tz")})`, render: (d) => timeEl(d.at || d.attempted_at || d.created_at) },
-      { label: t("subs.col.event"), render: (d) => tOr(`subs.event.${d.event_type}`, d.event_type || d.event_id || t("app.none")) },
-      { label: t("subs.col.attempt"), render: (d) => d.attempt ?? t("app.none") },
-      { label: t("subs.col.outcome"), render: (d) => d.outcome || d.status || t("app.none") },
-      { label: t("subs.col.status_code"), render: (d) => d.status_code ?? t("app.none") },
+      { label: `${t("subs.col.at")} (${t("app.tz")})`, render: (d) => timeEl(d.updated_at || d.event?.occurred_at) },
+      { label: t("subs.col.event"), render: (d) => tOr(`subs.event.${d.event?.event_type}`, d.event?.event_type || t("app.none")) },
+      { label: t("col.number"), render: (d) => copyable(d.event?.seq_no, t("col.number")) },
+      { label: t("subs.col.attempt"), render: (d) => (Array.isArray(d.attempts) ? d.attempts.length : t("app.none")) },
+      { label: t("subs.col.outcome"), render: (d) => d.status || t("app.none") },
+      { label: t("subs.col.status_code"), render: (d) => (Array.isArray(d.attempts) && d.attempts.length ? (d.attempts.at(-1).status_code ?? d.attempts.at(-1).status ?? t("app.none")) : t("app.none")) },
     ];
     clear(deliveries).append(h("h2", {}, `${t("subs.deliveries")}：${s.endpoint}`),
       table(t("subs.deliveries"), columns, items, { empty: t("subs.no_deliveries") }), replay);

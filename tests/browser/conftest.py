@@ -93,15 +93,18 @@ def page(browser, request):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.errors = errors
+    # failed requests are listed in page.refused; a script error is always a test failure
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None)
+    refused: list[str] = []
+    page.on("response", lambda r: refused.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
+    page.errors, page.refused = errors, refused
     yield page
     failed = getattr(request.node, "failed_call", False)
     if failed:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shot = SCREENSHOTS / f"{request.node.name}.png"
         page.screenshot(path=str(shot), full_page=True)
-        print(f"\nscreenshot of the failure: {shot}\nbrowser errors: {errors}")
+        print(f"\nscreenshot of the failure: {shot}\nbrowser errors: {errors}\nrefused requests: {refused}")
     context.close()
 
 
