@@ -48,26 +48,28 @@ function shell() {
 async function route() {
   smartConsole.leave();
   shell();
-  clear(main);
+  // each route renders into its own element: a slower, older route finishing later lands nowhere
+  const view = h("div", { class: "view" });
+  clear(main).append(view);
   const session = auth.currentSession();
-  if (!session) return signIn();
+  if (!session) return signIn(view);
   const [screen, arg] = location.hash.replace(/^#\//, "").split("/");
   try {
     if (enabled === null) enabled = (await get("/enablement")).enabled;
     if (!enabled && screen !== "enable") {
-      main.append(h("p", { class: "warn", role: "alert" }, t("enable.need")));
-      return renderEnable();
+      view.append(h("p", { class: "warn", role: "alert" }, t("enable.need")));
+      return renderEnable(view);
     }
     switch (screen || (enabled ? "console" : "enable")) {
-      case "enable": return await renderEnable();
-      case "configs": return await configs.render(main);
-      case "marking": return await marking.render(main);
-      case "console": return await smartConsole.render(main);
-      case "batch": return await smartConsole.renderBatch(main, arg);
-      case "query": return await query.render(main);
-      case "log": return await query.renderLog(main, arg);
-      case "tax": return arg ? await tax.renderDetail(main, arg) : await tax.render(main);
-      case "subscriptions": return await subscriptions.render(main);
+      case "enable": return await renderEnable(view);
+      case "configs": return await configs.render(view);
+      case "marking": return await marking.render(view);
+      case "console": return await smartConsole.render(view);
+      case "batch": return await smartConsole.renderBatch(view, arg);
+      case "query": return await query.render(view);
+      case "log": return await query.renderLog(view, arg);
+      case "tax": return arg ? await tax.renderDetail(view, arg) : await tax.render(view);
+      case "subscriptions": return await subscriptions.render(view);
       default: location.hash = "#/console";
     }
   } catch (err) {
@@ -75,7 +77,7 @@ async function route() {
   }
 }
 
-async function renderEnable() {
+async function renderEnable(view) {
   const state = await get("/enablement");
   enabled = state.enabled;
   const legal = auth.currentSession().claims.role === "legal";
@@ -106,10 +108,10 @@ async function renderEnable() {
     });
     section.append(form);
   }
-  main.append(section);
+  view.append(section);
 }
 
-function signIn() {
+function signIn(view) {
   const mode = auth.signInMode();
   const section = h("section", { class: "signin", "aria-labelledby": "signin-title" }, h("h1", { id: "signin-title" }, t("signin.title")));
   if (mode === "oidc") {
@@ -145,7 +147,7 @@ function signIn() {
   } else {
     section.append(h("p", { class: "warn" }, t("signin.unconfigured")));
   }
-  main.append(section);
+  view.append(section);
 }
 
 async function boot() {

@@ -43,6 +43,7 @@ export async function render(main) {
   const executions = (await get("/executions")).items;
   let execution = executions.find((e) => e.status === "running") || executions.sort((a, b) => (b.started_at > a.started_at ? 1 : -1))[0] || null;
 
+  if (!main.isConnected) return; // the clerk moved on while this screen was loading
   const poller = makePoller();
   active = poller;
   showExecution();

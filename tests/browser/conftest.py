@@ -91,6 +91,7 @@ def page(browser, request):
     context = browser.new_context(locale="zh-CN", timezone_id="Europe/London", viewport={"width": 1360, "height": 900})
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = context.new_page()
+    page.set_default_timeout(10_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # failed requests are listed in page.refused; a script error is always a test failure
