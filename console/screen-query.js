@@ -14,7 +14,7 @@ export async function render(main) {
     fixed: { smart_mark: "true" },
     selectable: true,
     columns: () => [col.number(), col.bill_no(), col.declare_customs(), col.ie_flag(), col.consignee(),
-      { label: t("col.batch_no"), render: (r) => (r.batch_no ? h("span", { class: "stack" }, h("a", { href: `#/batch/${r.batch_no}` }, r.batch_no), copyable(r.batch_no, t("col.batch_no"))) : t("app.none")) },
+      { label: t("col.batch_no"), render: (r) => copyable(r.batch_no, t("col.batch_no"), `#/batch/${r.batch_no}`) },
       { label: t("col.config"), render: (r) => r.config_name || t("app.none") },
       col.smart_status(), col.status(),
       { label: t("col.record"), render: (r) => h("a", { href: `#/log/${r.seq_no}`, "aria-label": `${t("query.record")} ${r.seq_no}` }, t("query.record")) },
@@ -52,7 +52,7 @@ export async function renderLog(main, seqNo) {
         decl.waiting_reason ? `（${tOr(`wait.${decl.waiting_reason}`, decl.waiting_reason)}）` : ""),
       h("dt", {}, t("log.status")), h("dd", { "data-field": "status" }, tOr(`status.${decl.status}`, decl.status_label)),
       h("dt", {}, t("log.entry_id")), h("dd", {}, copyable(decl.entry_id, t("col.entry_id"))),
-      h("dt", {}, t("col.batch_no")), h("dd", {}, decl.batch_no ? h("a", { href: `#/batch/${decl.batch_no}` }, decl.batch_no) : t("app.none")),
+      h("dt", {}, t("col.batch_no")), h("dd", {}, copyable(decl.batch_no, t("col.batch_no"), `#/batch/${decl.batch_no}`)),
       h("dt", {}, t("col.tax_status")), h("dd", {}, tOr(`tax.${decl.tax_status}`, decl.tax_status))),
     h("h2", {}, t("log.receipts")),
     receipts.length

@@ -83,7 +83,7 @@ export async function render(main) {
       { label: t("subs.col.event"), render: (d) => tOr(`subs.event.${d.event?.event_type}`, d.event?.event_type || t("app.none")) },
       { label: t("col.number"), render: (d) => copyable(d.event?.seq_no, t("col.number")) },
       { label: t("subs.col.attempt"), render: (d) => (Array.isArray(d.attempts) ? d.attempts.length : t("app.none")) },
-      { label: t("subs.col.outcome"), render: (d) => d.status || t("app.none") },
+      { label: t("subs.col.outcome"), render: (d) => tOr(`subs.status.${d.status}`, d.status || t("app.none")) },
       { label: t("subs.col.status_code"), render: (d) => (Array.isArray(d.attempts) && d.attempts.length ? (d.attempts.at(-1).status_code ?? d.attempts.at(-1).status ?? t("app.none")) : t("app.none")) },
     ];
     clear(deliveries).append(h("h2", {}, `${t("subs.deliveries")}：${s.endpoint}`),

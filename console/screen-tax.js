@@ -48,7 +48,7 @@ export async function renderDetail(main, seqNo) {
       showError(err);
     }
   }
-  main.append(
+  main.append(...[
     h("h1", {}, t("tax.detail_title", { seq_no: "" }), copyable(seqNo, t("col.number"))),
     h("p", {}, `${t("tax.exchange_rates")}：`, Object.entries(detail.exchange_rates || {}).map(([cur, rate]) => `${cur} ${rate}`).join("，") || t("app.none")),
     table(t("tax.detail_title", { seq_no: seqNo }), columns, detail.items),
@@ -70,7 +70,8 @@ export async function renderDetail(main, seqNo) {
     detail.notes?.length ? h("div", {}, h("h2", {}, t("tax.notes")), h("ul", {}, detail.notes.map((n) => h("li", {}, n)))) : null,
     detail.tax_status === "confirmed"
       ? h("p", { role: "status" }, t("tax.confirmed_msg", { who: detail.confirmed_by }), " ", timeEl(detail.confirmed_at, { zone: true }))
-      : h("div", { class: "row" }, confirmBtn));
+      : h("div", { class: "row" }, confirmBtn),
+  ].filter(Boolean));
 }
 
 function money(value) {

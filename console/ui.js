@@ -69,7 +69,7 @@ export function chinaDate(date = new Date()) {
 }
 
 /** A number people copy into other systems (seq_no, entry_id, batch number), with a copy button. */
-export function copyable(value, what) {
+export function copyable(value, what, href = null) {
   if (!value) return t("app.none");
   const button = h("button", {
     type: "button", class: "copy", "aria-label": t("app.copy_of", { what: `${what} ${value}` }), title: t("app.copy"),
@@ -84,8 +84,8 @@ export function copyable(value, what) {
       }
       toast(t("app.copied"));
     },
-  }, "⧉");
-  const code = h("span", { class: "mono" }, value);
+  }, t("app.copy"));
+  const code = href ? h("a", { class: "mono", href }, value) : h("span", { class: "mono" }, value);
   return h("span", { class: "copyable" }, code, button);
 }
 
