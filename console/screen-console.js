@@ -38,7 +38,7 @@ export async function render(main) {
 
   const { items: configs } = await get("/configs");
   for (const c of configs.filter((x) => x.enabled)) {
-    configBox.append(checkbox(`${c.name}（${t(`ie.${c.ie_flag}`)}）`, { name: "config", value: c.config_id }));
+    configBox.append(checkbox(t("console.config_tick", { name: c.name, ie: t(`ie.${c.ie_flag}`) }), { name: "config", value: c.config_id }));
   }
   const executions = (await get("/executions")).items;
   let execution = executions.find((e) => e.status === "running") || executions.sort((a, b) => (b.started_at > a.started_at ? 1 : -1))[0] || null;
