@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.adapters.tokens import issue_token
 from chalicelib.services import console
 
 from .errors import json_response
@@ -44,4 +45,4 @@ def static_file(call: Call) -> Response:
 
 @endpoint(bp, "/dev/token", methods=["POST"], auth=False)
 def dev_token(call: Call) -> dict:
-    return console.issue_dev_token(_sign_in(call), call.ctx.settings.jwt_secret, call.json())
+    return console.issue_dev_token(_sign_in(call), call.ctx.settings.jwt_secret, call.json(), issue_token)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,8 @@ def content_security_policy(sign_in: SignInSettings) -> str:
             f"connect-src {connect}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
-def issue_dev_token(sign_in: SignInSettings, secret: str | None, body: Any) -> dict[str, Any]:
+def issue_dev_token(sign_in: SignInSettings, secret: str | None, body: Any,
+                    issue: Callable[..., str]) -> dict[str, Any]:
     """The local stack's sign-in (pick enterprise and card). A deployed stack has no such thing:
     it answers exactly like a route that does not exist."""
     if not sign_in.local_mode or not secret:
@@ -104,7 +106,6 @@ def issue_dev_token(sign_in: SignInSettings, secret: str | None, body: Any) -> d
         problems.append(FieldError("card_no", "卡号须为1至32位字母或数字", "card_no must be 1 to 32 letters or digits"))
     if problems:
         raise errors.invalid_request(problems)
-    from chalicelib.adapters.tokens import issue_token
     ttl = 3600
-    token = issue_token(secret, ent_code=ent_code, ent_uscc=uscc, role=role, card_no=card_no, ttl_seconds=ttl)
+    token = issue(secret, ent_code=ent_code, ent_uscc=uscc, role=role, card_no=card_no, ttl_seconds=ttl)
     return {"id_token": token, "token_type": "Bearer", "expires_in": ttl}
