@@ -73,7 +73,7 @@ async function route() {
       default: location.hash = "#/console";
     }
   } catch (err) {
-    showError(err);
+    if (view.isConnected) showError(err); // a screen the clerk already left keeps its errors to itself
   }
 }
 

@@ -137,6 +137,8 @@ export function alertDialog(text, body = null) {
 
 /** An error from the API (or the network), shown in the current language. */
 export function showError(err) {
+  // 401: the session ended and the sign-in page already shows; a screen still loading says nothing
+  if (err?.status === 401) return Promise.resolve(false);
   const text = err?.text || err?.message || t("app.error");
   const details = Array.isArray(err?.body?.details)
     ? h("ul", { class: "errors" }, err.body.details.map((d) => h("li", {}, fieldMessage(d))))
