@@ -5,7 +5,7 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.api import (configs, customs, declarations, enablement, events, executions, push, results,
+from chalicelib.api import (configs, console, customs, declarations, enablement, events, executions, push, results,
                             subscriptions, system, tax)
 from chalicelib.api.errors import internal_error, reshape_chalice_error
 from chalicelib.config import Settings
@@ -27,7 +27,7 @@ for media_type in (XLSX, *XML_TYPES):
         app.api.binary_types.append(media_type)
 
 for blueprint in (system.bp, enablement.bp, configs.bp, declarations.bp, executions.bp, results.bp, customs.bp,
-                  tax.bp, subscriptions.bp, push.bp, events.bp):
+                  tax.bp, subscriptions.bp, push.bp, events.bp, console.bp):
     app.register_blueprint(blueprint)
 
 

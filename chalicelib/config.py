@@ -107,7 +107,7 @@ class Settings(BaseModel):
     sms_credentials_parameter: str | None = None  # SSM SecureString: {"access_key_id", "access_key_secret"}
     sms_rate_limits: str = "1,5,10"  # per number: per minute, hour, day (domain/sms.RateLimits)
     sms_standin_dir: str | None = None  # local: the provider stand-in writes each API call here
-    console_url: str | None = None  # links: <console_url>/console/#/declarations/<seq_no>
+    console_url: str | None = None  # the console's URL (…/console/); links …/console/#/declarations/<seq_no>
     short_link_base: str = ""  # SMS links: <short_link_base>/s/<code> (the API's public base URL)
     digest_topic_arn: str | None = None
 

@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"""
 smartdecl local stack (region {region}, wired from template.yaml)
   API             http://127.0.0.1:{api_port}   (try: curl http://127.0.0.1:{api_port}/health)
+  console         http://127.0.0.1:{api_port}/console/   (sign in: pick an enterprise and a card)
   customs (sim)   {customs_url}   (manifests: PUT /logistics/manifests/<bill_no>; see infra/customs_simulator/README.md)
   local AWS       {endpoint}   (moto)
     tables        {', '.join(tables)}

@@ -119,6 +119,17 @@ def document() -> dict[str, Any]:
     paths = {
         "/health": {"get": {"summary": "Liveness", "security": [], "responses": _ok("OK")}},
         "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": _ok("OK")}},
+        "/console": {"get": {"summary": "The web console (index.html; /console redirects to /console/)",
+                             "security": [], "responses": _ok("The console's page")}},
+        "/console/{name}": {"get": {"summary": "One of the console's files, or config.json (how it signs in)",
+                                    "security": [], "parameters": [_path("name")], "responses": _ok("A file")}},
+        "/dev/token": {"post": {
+            "summary": "Local stack only: a development token for the chosen enterprise and card (404 deployed)",
+            "security": [],
+            "requestBody": _json({"type": "object", "required": ["ent_code", "role", "card_no"], "properties": {
+                "ent_code": STR, "ent_uscc": STR, "role": {"type": "string", "enum": ["legal", "operator"]},
+                "card_no": STR}}),
+            "responses": _ok("A token: {id_token, token_type, expires_in}")}},
         "/enablement": {
             "get": {"summary": "The user notice and whether the enterprise accepted it",
                     "responses": _ok("Enablement", _ref("Enablement"))},

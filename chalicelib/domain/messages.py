@@ -156,7 +156,10 @@ def console_link(console_url: str | None, seq_no: str) -> str | None:
     """The declaration in the console: `<ConsoleUrl>/console/#/declarations/<seq_no>`."""
     if not console_url:
         return None
-    return f"{console_url.rstrip('/')}/console/#/declarations/{seq_no}"
+    # the ConsoleUrl parameter is the console's own URL (…/console/); a bare base URL works too
+    base = console_url.rstrip("/")
+    base = base if base.endswith("/console") else f"{base}/console"
+    return f"{base}/#/declarations/{seq_no}"
 
 
 def failure_step(reason_zh: str | None) -> tuple[str, str]:

@@ -77,3 +77,23 @@ def test_an_hs256_token_is_refused_in_jwks_mode(jwks_url):
                          "exp": int(time.time()) + 60}, "a-guessed-secret-that-is-long-enough-32", algorithm="HS256", headers={"kid": "k1"})
     with pytest.raises(DomainError):
         verifier.verify("Bearer " + forged)
+
+
+def test_a_cognito_id_token_with_custom_attributes_is_accepted(jwks_url):
+    # Given the console's ID token from the Cognito user pool: the enterprise lives in custom:* attributes
+    verifier = TokenVerifier(jwks_url=jwks_url, issuer="https://idp.example", audience="smartdecl")
+    token = jwt.encode({"sub": "u1", "custom:ent_code": "1108919038", "custom:ent_uscc": "91110000600037341L",
+                        "custom:role": "legal", "custom:card_no": "8911020000108", "token_use": "id",
+                        "exp": int(time.time()) + 600, "iss": "https://idp.example", "aud": "smartdecl"},
+                       KEY, algorithm="RS256", headers={"kid": "k1"})
+    # When it is verified / Then the identity carries them
+    identity = verifier.verify("Bearer " + token)
+    assert (identity.ent_code, identity.role, identity.card_no) == ("1108919038", "legal", "8911020000108")
+    assert identity.ent_uscc == "91110000600037341L"
+
+
+def test_a_token_without_the_enterprise_claims_is_refused(jwks_url):
+    verifier = TokenVerifier(jwks_url=jwks_url)
+    with pytest.raises(DomainError) as exc:
+        verifier.verify("Bearer " + sign(KEY, ent_code=None, role=None))
+    assert exc.value.kind == "unauthenticated"

@@ -211,9 +211,12 @@ def test_api_function_has_a_crud_policy_for_every_table_and_no_other_table_acces
 def test_api_function_environment_names_the_auth_settings(template):
     variables = template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["SMARTDECL_AUTH_MODE"] == {"Ref": "AuthMode"}
-    assert variables["SMARTDECL_JWKS_URL"] == {"Ref": "JwksUrl"}
-    assert variables["SMARTDECL_JWT_ISSUER"] == {"Ref": "JwtIssuer"}
-    assert variables["SMARTDECL_JWT_AUDIENCE"] == {"Ref": "JwtAudience"}
+    # an external provider's settings, or else the stack's own user pool (condition UseCognito)
+    for name, parameter in (("SMARTDECL_JWKS_URL", "JwksUrl"), ("SMARTDECL_JWT_ISSUER", "JwtIssuer"),
+                            ("SMARTDECL_JWT_AUDIENCE", "JwtAudience"), ("SMARTDECL_OIDC_DOMAIN", "OidcDomain"),
+                            ("SMARTDECL_OIDC_CLIENT_ID", "OidcClientId")):
+        condition, _, otherwise = variables[name]["Fn::If"]
+        assert (condition, otherwise) == ("UseCognito", {"Ref": parameter}), name
     assert variables["POWERTOOLS_SERVICE_NAME"] == "smartdecl"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "SmartDeclaration"
 

@@ -1,0 +1,84 @@
+// 智能申报查询: smart status with the waiting reason, declaration status, batch links, continue;
+// one declaration's log as a timeline in China time, receipts, the sent XML as a download.
+import { get, post } from "./api.js";
+import { msg, t, tOr } from "./i18n.js";
+import { col, listing } from "./listing.js";
+import { alertDialog, clear, confirmDialog, copyable, h, showError, timeEl } from "./ui.js";
+
+export async function render(main) {
+  const list = listing({
+    caption: t("query.title"),
+    filters: ["declaration_type", "enterprise_type", "ie_flag", "declare_customs", "smart_status", "status", "consignee",
+      "number", "bill_no"],
+    initial: { smart_mark: "true" },
+    fixed: { smart_mark: "true" },
+    selectable: true,
+    columns: () => [col.number(), col.bill_no(), col.declare_customs(), col.ie_flag(), col.consignee(),
+      { label: t("col.batch_no"), render: (r) => copyable(r.batch_no, t("col.batch_no"), `#/batch/${r.batch_no}`) },
+      { label: t("col.config"), render: (r) => r.config_name || t("app.none") },
+      col.smart_status(), col.status(),
+      { label: t("col.record"), render: (r) => h("a", { href: `#/log/${r.seq_no}`, "aria-label": `${t("query.record")} ${r.seq_no}` }, t("query.record")) },
+      col.tax_status(), col.updated()],
+  });
+  async function continueFailed() {
+    const seqNos = list.selected();
+    if (seqNos.length === 0) return alertDialog(t("marking.none_selected"));
+    if (!(await confirmDialog(t("query.continue_confirm")))) return;
+    try {
+      const result = await post("/declarations/continue", { seq_nos: seqNos });
+      const refused = result.refused?.length ? h("ul", { class: "errors" }, result.refused.map((r) => h("li", {}, `${r.seq_no}：${msg(r)}`))) : null;
+      await alertDialog(msg(result), refused);
+    } catch (err) {
+      await showError(err);
+    }
+    await list.search();
+  }
+  main.append(h("h1", {}, t("query.title")),
+    h("p", { class: "tip" }, t("console.tip")),
+    h("div", { class: "row" }, h("button", { type: "button", onclick: continueFailed }, t("query.continue"))),
+    list.root);
+  await list.search();
+}
+
+export async function renderLog(main, seqNo) {
+  const [decl, log] = await Promise.all([get(`/declarations/${seqNo}`), get(`/declarations/${seqNo}/log`)]);
+  const lang = document.documentElement.lang === "en" ? "en" : "zh";
+  const receipts = log.items.filter((e) => e.gate === "receipt");
+  main.append(
+    h("h1", {}, t("log.title", { seq_no: "" }), copyable(seqNo, t("col.number"))),
+    h("dl", { class: "facts" },
+      h("dt", {}, t("col.smart_status")), h("dd", { "data-field": "smart_status" },
+        tOr(`smart.${decl.smart_status}`, decl.smart_status),
+        decl.waiting_reason ? `（${tOr(`wait.${decl.waiting_reason}`, decl.waiting_reason)}）` : ""),
+      h("dt", {}, t("log.status")), h("dd", { "data-field": "status" }, tOr(`status.${decl.status}`, decl.status_label)),
+      h("dt", {}, t("log.entry_id")), h("dd", {}, copyable(decl.entry_id, t("col.entry_id"))),
+      h("dt", {}, t("col.batch_no")), h("dd", {}, copyable(decl.batch_no, t("col.batch_no"), `#/batch/${decl.batch_no}`)),
+      h("dt", {}, t("col.tax_status")), h("dd", {}, tOr(`tax.${decl.tax_status}`, decl.tax_status))),
+    h("h2", {}, t("log.receipts")),
+    receipts.length
+      ? h("ul", { class: "receipts", "aria-label": t("log.receipts") }, receipts.map((r) => h("li", {},
+        timeEl(r.at, { zone: true }), " ", h("strong", {}, r.outcome), " ", lang === "en" ? r.reason_en : r.reason_zh)))
+      : h("p", {}, t("log.empty")),
+    h("h2", {}, t("col.record")),
+    log.items.length ? h("ol", { class: "timeline" }, log.items.map((e) => entry(e, seqNo, lang))) : h("p", {}, t("log.empty")));
+}
+
+function entry(e, seqNo, lang) {
+  const details = e.details && typeof e.details === "object" ? e.details : null;
+  let xmlLink = null;
+  if (details?.xml) {
+    // the sent DecMessage is a download, never shown inline
+    const url = URL.createObjectURL(new Blob([details.xml], { type: "application/xml" }));
+    xmlLink = h("a", { href: url, download: `${seqNo}-${e.batch_no || "message"}.xml`, class: "download" }, t("log.download"));
+  }
+  return h("li", { class: `outcome-${e.outcome}` },
+    timeEl(e.at, { zone: true }),
+    h("span", { class: "gate" }, tOr(`gate.${e.gate}`, e.gate)),
+    h("span", { class: "outcome" }, tOr(`outcome.${e.outcome}`, e.outcome)),
+    h("span", { class: "reason" }, lang === "en" ? e.reason_en : e.reason_zh),
+    h("small", {}, `${t("log.who")}: ${e.who || t("app.none")}`, e.batch_no ? ` · ${t("log.batch")}: ${e.batch_no}` : ""),
+    details?.sha256 ? h("small", { class: "mono" }, `${t("log.sha256")}: ${details.sha256}`) : null,
+    xmlLink);
+}
+
+export { clear };

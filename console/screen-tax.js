@@ -1,0 +1,79 @@
+// 税费确认查询: the self-paid declarations waiting for a tax confirmation; the computed detail with
+// each formula and the ¥50 rule; confirm.
+import { get, post } from "./api.js";
+import { t } from "./i18n.js";
+import { col, listing } from "./listing.js";
+import { confirmDialog, copyable, h, showError, table, timeEl, toast } from "./ui.js";
+
+export async function render(main) {
+  const list = listing({
+    path: "/tax-confirmations",
+    caption: t("tax.title"),
+    filters: ["declaration_type", "enterprise_type", "consignee", "declare_customs", "number", "bill_no"],
+    columns: () => [col.number(), col.declare_customs(), col.consignee(),
+      { label: t("col.consignee_uscc"), render: (r) => r.consignee?.uscc || t("app.none") },
+      col.bill_no(), col.updated(), col.tax_status(),
+      { label: t("col.actions"), render: (r) => h("a", { href: `#/tax/${r.seq_no}`, "aria-label": `${t("tax.confirm_link")} ${r.seq_no}` }, t("tax.confirm_link")) }],
+  });
+  main.append(h("h1", {}, t("tax.title")), h("p", { class: "tip" }, t("tax.tip")), list.root);
+  await list.search();
+}
+
+export async function renderDetail(main, seqNo) {
+  const detail = await get(`/declarations/${seqNo}/tax`);
+  const kinds = { duty: t("tax.duty"), consumption_tax: t("tax.consumption_tax"), vat: t("tax.vat") };
+  const pct = (rate) => (rate === null || rate === undefined ? t("app.none") : `${(Number(rate) * 100).toFixed(2).replace(/\.?0+$/, "")}%`);
+  const columns = [
+    { label: t("tax.g_no"), key: "g_no" },
+    { label: t("tax.code_ts"), key: "code_ts" },
+    { label: t("tax.customs_value"), render: (i) => money(i.customs_value) },
+    { label: t("tax.duty_rate"), render: (i) => pct(i.duty_rate) },
+    { label: t("tax.duty"), render: (i) => money(i.duty) },
+    { label: t("tax.consumption_rate"), render: (i) => pct(i.consumption_rate) },
+    { label: t("tax.consumption_specific"), render: (i) => i.consumption_specific ?? t("app.none") },
+    { label: t("tax.consumption_tax"), render: (i) => money(i.consumption_tax) },
+    { label: t("tax.vat_rate"), render: (i) => pct(i.vat_rate) },
+    { label: t("tax.vat"), render: (i) => money(i.vat) },
+  ];
+  const totals = detail.totals;
+  const waived = (detail.waived || []).map((k) => kinds[k] || k);
+  const confirmBtn = h("button", { type: "button", class: "primary", onclick: confirm }, t("tax.confirm"));
+  async function confirm() {
+    if (!(await confirmDialog(t("tax.confirm_confirm", { payable: totals.payable })))) return;
+    try {
+      await post(`/declarations/${seqNo}/tax/confirm`);
+      toast(t("tax.confirm_done"));
+      location.hash = "#/tax";
+    } catch (err) {
+      showError(err);
+    }
+  }
+  main.append(...[
+    h("h1", {}, t("tax.detail_title", { seq_no: "" }), copyable(seqNo, t("col.number"))),
+    h("p", {}, `${t("tax.exchange_rates")}：`, Object.entries(detail.exchange_rates || {}).map(([cur, rate]) => `${cur} ${rate}`).join("，") || t("app.none")),
+    table(t("tax.detail_title", { seq_no: seqNo }), columns, detail.items),
+    h("h2", {}, t("tax.formulas")),
+    h("ol", { class: "formulas" },
+      h("li", {}, t("tax.f.value")), h("li", {}, t("tax.f.duty")), h("li", {}, t("tax.f.consumption")),
+      h("li", {}, t("tax.f.vat")), h("li", {}, t("tax.f.round"))),
+    h("ul", { class: "item-formulas" }, detail.items.map((i) => h("li", {}, `${t("tax.g_no")} ${i.g_no}：`,
+      t("tax.item_formula", { value: i.customs_value, duty_rate: i.duty_rate, duty: i.duty, consumption: i.consumption_tax, vat_rate: i.vat_rate, vat: i.vat })))),
+    h("h2", {}, t("tax.totals")),
+    h("dl", { class: "facts totals" },
+      h("dt", {}, t("tax.customs_value")), h("dd", {}, money(totals.customs_value)),
+      h("dt", {}, t("tax.duty")), h("dd", {}, money(totals.duty)),
+      h("dt", {}, t("tax.consumption_tax")), h("dd", {}, money(totals.consumption_tax)),
+      h("dt", {}, t("tax.vat")), h("dd", {}, money(totals.vat)),
+      h("dt", {}, t("tax.payable")), h("dd", { "data-field": "payable" }, h("strong", {}, money(totals.payable)))),
+    h("p", { class: "rule50" }, t("tax.rule50")),
+    waived.length ? h("p", { class: "waived", "data-field": "waived" }, t("tax.waived", { kinds: waived.join("、") })) : null,
+    detail.notes?.length ? h("div", {}, h("h2", {}, t("tax.notes")), h("ul", {}, detail.notes.map((n) => h("li", {}, n)))) : null,
+    detail.tax_status === "confirmed"
+      ? h("p", { role: "status" }, t("tax.confirmed_msg", { who: detail.confirmed_by }), " ", timeEl(detail.confirmed_at, { zone: true }))
+      : h("div", { class: "row" }, confirmBtn),
+  ].filter(Boolean));
+}
+
+function money(value) {
+  return value === null || value === undefined ? t("app.none") : `¥${value}`;
+}

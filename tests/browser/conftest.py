@@ -1,0 +1,117 @@
+"""Browser tests: Playwright for Python driving Debian's chromium (never a downloaded browser)
+against `make run`'s stack, started here on free ports.
+
+Without chromium on a developer machine the tests skip and say why; in CI (CI=true, set by
+.ci/run) a missing browser fails instead. A failed test leaves a screenshot in .local/screenshots/.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from infra.local_aws import free_port
+from tests.factories import ROOT
+
+SECRET = "browser-test-secret-of-at-least-32-bytes"
+SCREENSHOTS = ROOT / ".local" / "screenshots"
+CANDIDATES = ("chromium", "chromium-browser")
+
+
+def chromium_path() -> str | None:
+    explicit = os.environ.get("SMARTDECL_CHROMIUM")
+    if explicit:
+        return explicit if Path(explicit).is_file() else None
+    return next((found for name in CANDIDATES if (found := shutil.which(name))), None)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        message = ("browser tests need Debian's chromium: sudo apt-get install -y chromium "
+                   "(or set SMARTDECL_CHROMIUM to its path)")
+        if in_ci():
+            pytest.fail(message + " — CI must run them, so a missing browser is a failure")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, chromium) -> Iterator[dict[str, str]]:
+    """The local stack (moto, simulator, runner, API) with a 2-second schedule."""
+    port, customs_port = free_port(), free_port()
+    log = tmp_path_factory.mktemp("stack") / "stack.log"
+    env = {**os.environ, "SMARTDECL_API_PORT": str(port), "SMARTDECL_JWT_SECRET": SECRET,
+           "SMARTDECL_CUSTOMS_PORT": str(customs_port), "SMARTDECL_SCHEDULE_SECONDS": "2",
+           "SMARTDECL_OUTBOX": str(tmp_path_factory.mktemp("outbox"))}
+    env.pop("AWS_ENDPOINT_URL", None)
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{base}/health", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail("the local stack did not answer /health within 60 s:\n" + log.read_text())
+        time.sleep(0.2)
+    yield {"api": base, "console": f"{base}/console/", "customs": f"http://127.0.0.1:{customs_port}"}
+    proc.terminate()
+    assert proc.wait(timeout=20) == 0, "the stack must stop cleanly"
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(locale="zh-CN", timezone_id="Europe/London", viewport={"width": 1360, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # failed requests are listed in page.refused; a script error is always a test failure
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None)
+    refused: list[str] = []
+    page.on("response", lambda r: refused.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
+    page.errors, page.refused = errors, refused
+    yield page
+    failed = getattr(request.node, "failed_call", False)
+    if failed:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shot = SCREENSHOTS / f"{request.node.name}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"\nscreenshot of the failure: {shot}\nbrowser errors: {errors}\nrefused requests: {refused}")
+    context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.failed:
+        item.failed_call = True
+    return report

@@ -1,0 +1,129 @@
+"""Accessibility basics, the language switch and sign-in, checked in the browser (axe-core is not
+reachable here, so names, focus and contrast are checked programmatically)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+SCREENS = ["configs", "marking", "console", "query", "tax", "subscriptions", "enable"]
+
+# every form control and button must have an accessible name (label, aria-label or text)
+UNNAMED = """() => [...document.querySelectorAll('input, select, textarea, button, a[href]')]
+  .filter((el) => el.offsetParent !== null || el.type === 'file')
+  .filter((el) => {
+    const labelled = el.getAttribute('aria-labelledby');
+    const name = (el.getAttribute('aria-label') || (labelled && document.getElementById(labelled)?.textContent)
+      || [...(el.labels || [])].map((l) => l.textContent).join('') || (el.matches('button, a') ? el.textContent : '')
+      || el.getAttribute('title') || '').trim();
+    return !name;
+  }).map((el) => el.outerHTML.slice(0, 120))"""
+
+# WCAG AA: normal text at least 4.5:1 against the background it is drawn on
+LOW_CONTRAST = """() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const background = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); } return [255, 255, 255]; };
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.offsetParent === null || el.disabled || el.closest('[disabled]')) continue;
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const [a, b] = [lum(rgb(getComputedStyle(el).color).slice(0, 3)), lum(background(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) out.push(`${ratio.toFixed(2)} ${el.tagName} ${el.textContent.trim().slice(0, 30)}`);
+  }
+  return out;
+}"""
+
+
+@pytest.fixture
+def signed_in(page: Page, stack):
+    """Enterprise B's legal card, enabled through the console (the walk uses enterprise A)."""
+    page.goto(stack["console"])
+    page.get_by_label("企业", exact=True).select_option("1")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    if page.get_by_role("button", name="立即启用").is_visible():  # the first test of the session enables B
+        page.get_by_label("我已阅读并同意《用户须知》").check()
+        page.get_by_role("button", name="立即启用").click()
+    expect(page.get_by_role("navigation", name="主菜单")).to_contain_text("消息订阅")
+    return page
+
+
+def test_sign_in_form_labels_every_field(page: Page, stack):
+    page.goto(stack["console"])
+    expect(page.get_by_role("button", name="登录")).to_be_visible()
+    assert page.evaluate(UNNAMED) == []
+    for label in ("企业海关编码", "统一社会信用代码", "卡类型", "卡号"):
+        expect(page.get_by_label(label, exact=True)).to_be_visible()
+
+
+def test_every_screen_names_its_controls_and_keeps_text_readable(signed_in: Page, stack):
+    page = signed_in
+    for screen in SCREENS:
+        page.goto(f"{stack['console']}#/{screen}")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        expect(page.locator("[aria-busy=true]")).to_have_count(0)
+        assert page.evaluate(UNNAMED) == [], screen
+        assert page.evaluate(LOW_CONTRAST) == [], screen
+        # tables say what they are and which cells head them
+        assert page.locator("table:not(:has(caption))").count() == 0, screen
+        assert page.locator("th:not([scope])").count() == 0, screen
+    assert page.errors == []
+
+
+def test_keyboard_reaches_the_skip_link_menu_and_shows_where_focus_is(signed_in: Page, stack):
+    page = signed_in
+    page.goto(f"{stack['console']}#/marking")
+    expect(page.get_by_role("heading", name="智能申报标记操作")).to_be_visible()
+    page.reload()  # focus starts at the top of a fresh page
+    expect(page.get_by_role("heading", name="智能申报标记操作")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="跳到主要内容")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.get_by_role("link", name="智能申报配置").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="智能申报配置")).to_be_visible()
+    page.keyboard.press("Shift+Tab")
+    outline = page.evaluate("() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]; }")
+    assert outline[0] != "none" and outline[1] >= 2, f"focus must be visible, got {outline}"
+
+
+def test_english_by_a_switch_and_back(signed_in: Page, stack):
+    page = signed_in
+    page.goto(f"{stack['console']}#/console")
+    page.get_by_role("button", name="切换语言").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Smart console")
+    expect(page.get_by_role("navigation", name="Main menu")).to_contain_text("Tax confirmation")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.get_by_role("button", name="Switch language").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("智能申报执行")
+
+
+def test_times_show_in_china_time_whatever_the_browsers_zone(signed_in: Page, stack):
+    # the browser runs in Europe/London (conftest); the enablement time shows at UTC+8 with the zone
+    page = signed_in
+    page.goto(f"{stack['console']}#/enable")
+    shown = page.locator("[role=status] time")
+    expect(shown).to_contain_text("UTC+8")
+    instant = shown.get_attribute("datetime")
+    hour_utc = int(instant[11:13])
+    assert re.search(rf"\b{(hour_utc + 8) % 24:02d}:{instant[14:16]}", shown.inner_text())
+
+
+def test_an_operator_card_reads_configs_but_is_offered_no_change(page: Page, stack, signed_in):
+    # Given enterprise B enabled by its legal-person card (signed_in), When its operator card signs in
+    page.get_by_role("button", name="退出").click()
+    page.get_by_label("企业", exact=True).select_option("1")
+    page.get_by_label("卡类型").select_option("operator")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("banner")).to_contain_text("操作员卡")
+    # Then configs are read-only for it, as the seed's FAQ says
+    page.get_by_role("link", name="智能申报配置").click()
+    expect(page.get_by_text("只有法人卡可以新增、修改、删除预配置，操作员卡仅可查询。")).to_be_visible()
+    expect(page.get_by_role("button", name="新增")).to_have_count(0)

@@ -1,0 +1,45 @@
+"""The console's texts all come from one message catalogue (console/i18n.js), in both languages."""
+from __future__ import annotations
+
+import re
+
+from tests.factories import ROOT
+
+CONSOLE = ROOT / "console"
+CATALOGUE = (CONSOLE / "i18n.js").read_text(encoding="utf-8")
+KEY = re.compile(r'^\s+"([a-z0-9_.]+)":', re.M)
+HAN = re.compile(r"[\u4e00-\u9fff]")
+# data, not words of the interface: the local sign-in's example enterprises
+DATA = {"中国大恒(集团)有限公司", "上海示例进出口有限公司"}
+
+
+def language(name: str) -> list[str]:
+    start = CATALOGUE.index(f"  {name}: {{")
+    end = CATALOGUE.index("\n  },", start)
+    return KEY.findall(CATALOGUE[start:end])
+
+
+def scripts() -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in CONSOLE.glob("*.js") if p.name != "i18n.js"}
+
+
+def test_chinese_and_english_have_the_same_keys():
+    zh, en = language("zh"), language("en")
+    assert len(zh) == len(set(zh)), "a key appears twice in zh"
+    assert set(zh) == set(en), {"only zh": set(zh) - set(en), "only en": set(en) - set(zh)}
+
+
+def test_every_key_the_screens_ask_for_is_in_the_catalogue():
+    known = set(language("zh"))
+    used = {key for text in scripts().values() for key in re.findall(r'\bt\("([a-z0-9_.]+)"', text)}
+    assert used and used - known == set()
+
+
+def test_no_screen_carries_chinese_text_of_its_own():
+    for name, text in scripts().items():
+        code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)  # comments may quote the seed
+        for literal in re.findall(r'"[^"\n]*"|`[^`]*`', code):
+            stripped = literal
+            for data in DATA:
+                stripped = stripped.replace(data, "")
+            assert not HAN.search(stripped), f"{name}: {literal} belongs in console/i18n.js"
