@@ -114,6 +114,17 @@ def environment(template: dict, physical: dict[str, dict], overrides: dict[str, 
         elif isinstance(value, dict) and "Ref" in value:
             ref = value["Ref"]
             env[name] = physical[ref]["Ref"] if ref in physical else str(parameters.get(ref, {}).get("Default", ""))
+        elif isinstance(value, dict) and "Fn::If" in value:  # a condition on parameters' defaults
+            condition, when_true, when_false = value["Fn::If"]
+            env[name] = str(when_true if _condition(template, condition) else when_false)
         else:
             env[name] = str(value)
     return env
+
+
+def _condition(template: dict, name: str) -> bool:
+    """A template condition of the form Equals [Ref parameter, value], on the parameter's default."""
+    expression = template.get("Conditions", {})[name]
+    left, right = expression["Fn::Equals"]
+    default = lambda v: str(template["Parameters"][v["Ref"]].get("Default", "")) if isinstance(v, dict) else str(v)
+    return default(left) == default(right)
