@@ -76,11 +76,12 @@ class Container:
         from chalicelib.adapters.execution_repository import (DynamoBatchRepository, DynamoCounter,
                                                               DynamoDeclarationLog, DynamoExecutionRepository)
         from chalicelib.services.engine import Engine
-        return Engine(declarations=self.declarations, configs=self.configs,
+        from chalicelib.adapters.unit_of_work import DynamoUnitOfWork
+        return Engine(declarations=self.declarations, configs=self.configs, uow=DynamoUnitOfWork(self.settings.region),
                       executions=DynamoExecutionRepository(region=self.settings.region),
                       batches=DynamoBatchRepository(), log=DynamoDeclarationLog(), queue=self.queue,
                       counter=DynamoCounter(), clock=self.clock, batch_size=self.settings.batch_size,
-                      publisher=self.publisher,
+                      publisher=None,  # events leave through the log's stream (functions/publish_events.py)
                       receipt_watchdog=timedelta(hours=self.settings.receipt_watchdog_hours))
 
     @cached_property

@@ -64,8 +64,10 @@ def provision(stack_name: str = LOCAL_STACK, region: str | None = None, template
     physical: dict[str, dict] = {}
     for (logical_id, _), kwargs in zip(cfn.resources(template, cfn.DYNAMODB_TABLE).items(),
                                        cfn.tables(template, stack_name), strict=True):
-        arn = dynamodb.create_table(**kwargs)["TableDescription"]["TableArn"]
-        physical[logical_id] = {"Ref": kwargs["TableName"], "Arn": arn}
+        description = dynamodb.create_table(**kwargs)["TableDescription"]
+        physical[logical_id] = {"Ref": kwargs["TableName"], "Arn": description["TableArn"]}
+        if description.get("LatestStreamArn"):
+            physical[logical_id]["StreamArn"] = description["LatestStreamArn"]
     for table, attribute in cfn.ttl_settings(template, stack_name).items():
         dynamodb.update_time_to_live(TableName=table,
                                      TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})

@@ -296,7 +296,7 @@ class BatchModel(Model):
     claimed = NumberAttribute(default=0)
     succeeded = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
-    released = NumberAttribute(default=0)
+    waiting = NumberAttribute(default=0)  # back in the pool to wait
     skipped = NumberAttribute(default=0)
 
     by_execution = ByExecution()
@@ -316,6 +316,7 @@ class LogModel(Model):
     sk = UnicodeAttribute(range_key=True)  # "<ISO time>#<n>": the log reads in order
     body = UnicodeAttribute()  # the entry as JSON
     batch_no = UnicodeAttribute(null=True)  # the console reads a batch's steps through by_batch
+    events = UnicodeAttribute(null=True)  # JSON: the change's events, published from the stream (outbox)
 
     by_batch = ByBatch()
 

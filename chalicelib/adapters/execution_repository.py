@@ -137,7 +137,7 @@ def _batch(item: BatchModel) -> Batch:
                  index=int(item.batch_index), config_ids=tuple(item.config_ids or ()),
                  config_names=tuple(item.config_names or ()), started_at=item.started_at,
                  claimed=int(item.claimed), succeeded=int(item.succeeded), failed=int(item.failed),
-                 released=int(item.released), skipped=int(item.skipped), finished_at=item.finished_at)
+                 waiting=int(item.waiting), skipped=int(item.skipped), finished_at=item.finished_at)
 
 
 class DynamoBatchRepository(BatchRepository):
@@ -145,7 +145,7 @@ class DynamoBatchRepository(BatchRepository):
         BatchModel(batch_no=batch.batch_no, execution_id=batch.execution_id, batch_index=batch.index,
                    ent_code=batch.ent_code, config_ids=list(batch.config_ids),
                    config_names=list(batch.config_names), started_at=batch.started_at, claimed=batch.claimed,
-                   succeeded=batch.succeeded, failed=batch.failed, released=batch.released,
+                   succeeded=batch.succeeded, failed=batch.failed, waiting=batch.waiting,
                    skipped=batch.skipped, finished_at=batch.finished_at
                    ).save(condition=BatchModel.batch_no.does_not_exist())
 
@@ -182,14 +182,19 @@ class DynamoBatchRepository(BatchRepository):
             raise
 
 
+def log_item(seq_no: str, entry: LogEntry, n: int = 0, events: str | None = None) -> LogModel:
+    """One log line as stored; `events` (JSON) rides on it to the stream (adapters/unit_of_work.py)."""
+    # entries of the same millisecond keep the order they were written in
+    sk = f"{iso(entry.at)}#{time.time_ns():020d}{n:03d}{uuid.uuid4().hex[:4]}"
+    return LogModel(seq_no=seq_no, sk=sk, body=json.dumps(entry.as_json(), ensure_ascii=False),
+                    batch_no=entry.batch_no, events=events)
+
+
 class DynamoDeclarationLog(DeclarationLog):
     def append(self, entries: Sequence[tuple[str, LogEntry]]) -> None:
         with LogModel.batch_write() as batch:
             for n, (seq_no, entry) in enumerate(entries):
-                # entries of the same millisecond keep the order they were written in
-                sk = f"{iso(entry.at)}#{time.time_ns():020d}{n:03d}{uuid.uuid4().hex[:4]}"
-                batch.save(LogModel(seq_no=seq_no, sk=sk, body=json.dumps(entry.as_json(), ensure_ascii=False),
-                                    batch_no=entry.batch_no))
+                batch.save(log_item(seq_no, entry, n))
 
     def list(self, seq_no: str) -> list[LogEntry]:
         return [_entry(item) for item in LogModel.query(seq_no, consistent_read=True)]
@@ -202,7 +207,7 @@ def _entry(item: LogModel) -> LogEntry:
     raw = json.loads(item.body)
     return LogEntry(at=_parse(raw["at"]), gate=raw["gate"], outcome=raw["outcome"], reason_zh=raw["reason_zh"],
                     reason_en=raw["reason_en"], who=raw["who"], batch_no=raw.get("batch_no"),
-                    details=raw.get("details"))
+                    details=raw.get("details"), result=raw.get("result"))
 
 
 class DynamoCounter(Counter):

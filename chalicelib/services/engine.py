@@ -1,5 +1,6 @@
-"""What the engine's use cases share: their ports in one bundle, and the moves every step makes
-(one conditional write per smart-status change, a log line, an outcome counted on its batch)."""
+"""What the engine's use cases share: their ports in one bundle, and how a step is committed
+(one Change of the declaration's lifecycle, written by the unit of work in one request, and its
+outcome counted on its batch)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,13 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.domain.declaration import Declaration
-from chalicelib.domain.declaration_log import LogEntry
-from chalicelib.domain.smart_status import check_transition
-
-from chalicelib.domain.events import smart_status_changed
+from chalicelib.domain.lifecycle import Change, Outcome
 
 from .ports import (BatchRepository, Clock, ConditionFailed, ConfigRepository, Counter, DeclarationLog,
-                    DeclarationRepository, EventPublisher, ExecutionRepository, WorkQueue, utc_now)
+                    DeclarationRepository, EventPublisher, ExecutionRepository, UnitOfWork, WorkQueue, utc_now)
 
 MAX_SQS_DELAY = 900  # seconds; longer waits are bridged by re-sending, or by the schedule
 
@@ -27,30 +25,27 @@ class Engine:
     log: DeclarationLog
     queue: WorkQueue
     counter: Counter
+    uow: UnitOfWork
     clock: Clock = utc_now
     batch_size: int = 100
-    publisher: EventPublisher | None = None  # every smart-status change is pushed to subscribers
+    # None when events leave through the log table's stream (functions/publish_events.py); else a
+    # change's events are published right after it committed
+    publisher: EventPublisher | None = None
     receipt_watchdog: timedelta = timedelta(hours=24)  # declared and no receipt after this: flagged
 
-    def move(self, decl: Declaration, entries: list[LogEntry], **changes: Any) -> Declaration | None:
+    def commit(self, change: Change) -> Declaration | None:
         """Write one transition; None when another worker moved the declaration first."""
-        status_changes = "smart_status" in changes and changes["smart_status"] != decl.smart_status
-        if status_changes:
-            check_transition(decl.smart_status, changes["smart_status"])
-        moved = decl.with_changes(updated_at=self.clock(), version=decl.version + 1, **changes)
         try:
-            self.declarations.save_state(moved, expected_version=decl.version)
+            self.uow.commit(change)
         except ConditionFailed:
             return None
-        if entries:
-            self.log.append([(decl.seq_no, e) for e in entries])
-        if status_changes and self.publisher is not None:
-            self.publisher.publish([smart_status_changed(moved, moved.updated_at)])
-        return moved
+        if change.events and self.publisher is not None:
+            self.publisher.publish(list(change.events))
+        return change.after
 
-    def outcome(self, batch_no: str | None, outcome: str) -> None:
+    def outcome(self, batch_no: str | None, outcome: Outcome | None) -> None:
         """Count one declaration's outcome on its batch; the last one finishes the batch."""
-        if not batch_no:
+        if not batch_no or outcome is None:
             return
         batch = self.batches.count(batch_no, outcome)
         if batch is not None and batch.done:

@@ -8,6 +8,7 @@ import abc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from chalicelib.domain.configs import Config
 from chalicelib.domain.customs import CustomsResponse
@@ -70,10 +71,6 @@ class DeclarationRepository(abc.ABC):
 
     @abc.abstractmethod
     def query(self, ent_code: str, query: DeclarationQuery, window: tuple[datetime, datetime] | None) -> Page: ...
-
-    @abc.abstractmethod
-    def save_state(self, declaration: Declaration, expected_version: int) -> None:
-        """A smart-status transition: write if nobody moved it since `expected_version` (else ConditionFailed)."""
 
     @abc.abstractmethod
     def pool(self, side: str, party: str, ie_flag: str, limit: int) -> list[Declaration]:
@@ -208,7 +205,7 @@ class BatchRepository(abc.ABC):
 
     @abc.abstractmethod
     def count(self, batch_no: str, outcome: str) -> Batch | None:
-        """Atomically add one declaration's outcome (succeeded|failed|released|skipped); the new counts,
+        """Atomically add one declaration's outcome (succeeded|failed|waiting|skipped); the new counts,
         or None when no such batch was ever recorded."""
 
     @abc.abstractmethod
@@ -230,6 +227,15 @@ class DeclarationLog(abc.ABC):
     @abc.abstractmethod
     def for_batch(self, batch_no: str) -> list[tuple[str, LogEntry]]:
         """Every (seq_no, entry) written in one batch, in time order per declaration."""
+
+
+class UnitOfWork(abc.ABC):
+    """Commits one lifecycle Change (domain.lifecycle): the record's changed attributes, if its
+    version is still the change's `expected_version`, its log entries and its events, all or none."""
+
+    @abc.abstractmethod
+    def commit(self, change: Any) -> None:
+        """Raises ConditionFailed when the record moved meanwhile (then nothing is written)."""
 
 
 class WorkQueue(abc.ABC):

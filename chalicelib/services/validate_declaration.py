@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.domain import lifecycle
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.gates import Facts, evaluate, needs_manifest
 from chalicelib.domain.queries import CHINA_TZ
@@ -10,8 +11,6 @@ from chalicelib.domain.smart_status import SmartStatus
 
 from .engine import Engine
 from .ports import CustomsUnavailable, LogisticsGateway
-
-OUTCOME_COUNTER = {"fail": "failed", "wait": "released", "skip": "skipped"}
 
 
 def validate_declaration(message: dict[str, Any], engine: Engine, logistics: LogisticsGateway) -> str:
@@ -25,7 +24,7 @@ def validate_declaration(message: dict[str, Any], engine: Engine, logistics: Log
     if config is None or not config.content.enabled:
         entry = LogEntry(now, "config", "wait", "预配置已删除或停用，退回待申报", "config deleted or disabled; back to pending",
                          batch_no=batch_no)
-        return _release(engine, decl, entry, None)
+        return _wait(engine, decl, entry, None)
 
     try:
         facts = Facts(
@@ -34,7 +33,7 @@ def validate_declaration(message: dict[str, Any], engine: Engine, logistics: Log
     except CustomsUnavailable:
         entry = LogEntry(now, "logistics", "wait", "暂时无法查询舱单/运抵数据，下一批次重试",
                          "manifest/arrival data unreachable; retried in a later batch", batch_no=batch_no)
-        return _release(engine, decl, entry, "customs_unavailable")
+        return _wait(engine, decl, entry, "customs_unavailable")
 
     year = now.astimezone(CHINA_TZ).year
     verdict = evaluate(decl, config.content, facts, today=now.astimezone(CHINA_TZ).date(),
@@ -42,31 +41,28 @@ def validate_declaration(message: dict[str, Any], engine: Engine, logistics: Log
     entries = [LogEntry.from_step(step, now, batch_no) for step in verdict.steps]
     last = verdict.last
     if verdict.outcome == "pass":
-        moved = engine.move(decl, entries, content=verdict.content)
+        moved = engine.commit(lifecycle.pass_gates(decl, now, entries, verdict.content))
         if moved is not None:
             engine.queue.to_submission([message])
         return "pass" if moved else "duplicate"
     if verdict.outcome == "fail":
-        moved = engine.move(decl, entries, smart_status=SmartStatus.FAILED, claim_deadline=None,
-                            reason_zh=_reason_zh(last), reason_en=_reason_en(last))
+        change = lifecycle.fail(decl, now, entries, reason_zh=_reason_zh(last), reason_en=_reason_en(last))
     elif verdict.outcome == "wait":
-        moved = engine.move(decl, entries, smart_status=SmartStatus.PENDING, claim_deadline=None,
-                            waiting_reason=verdict.waiting_reason, reason_zh=last.reason_zh, reason_en=last.reason_en)
+        change = lifecycle.wait(decl, now, entries, verdict.waiting_reason, reason_zh=last.reason_zh,
+                                reason_en=last.reason_en)
     else:  # skip: declared by hand meanwhile; it leaves the pool (not temp-saved) without counting as failed
-        moved = engine.move(decl, entries, smart_status=SmartStatus.PENDING, claim_deadline=None,
-                            reason_zh=last.reason_zh, reason_en=last.reason_en)
-    if moved is None:
+        change = lifecycle.skip(decl, now, entries, reason_zh=last.reason_zh, reason_en=last.reason_en)
+    if engine.commit(change) is None:
         return "duplicate"
-    engine.outcome(batch_no, OUTCOME_COUNTER[verdict.outcome])
+    engine.outcome(batch_no, change.outcome)
     return verdict.outcome
 
 
-def _release(engine: Engine, decl, entry: LogEntry, waiting: str | None) -> str:
-    moved = engine.move(decl, [entry], smart_status=SmartStatus.PENDING, claim_deadline=None, waiting_reason=waiting,
-                        reason_zh=entry.reason_zh, reason_en=entry.reason_en)
-    if moved is None:
+def _wait(engine: Engine, decl, entry: LogEntry, waiting: str | None) -> str:
+    change = lifecycle.wait(decl, entry.at, [entry], waiting, reason_zh=entry.reason_zh, reason_en=entry.reason_en)
+    if engine.commit(change) is None:
         return "duplicate"
-    engine.outcome(decl.batch_no, "released")
+    engine.outcome(decl.batch_no, change.outcome)
     return "wait"
 
 
