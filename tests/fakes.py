@@ -198,6 +198,8 @@ class FakeExecutionRepository(ExecutionRepository):
 class FakeBatchRepository(BatchRepository):
     def __init__(self) -> None:
         self.items: dict[str, Batch] = {}
+        self.counted: dict[str, set[tuple[str, str]]] = {}
+        self.count_calls = 0
 
     def create(self, batch):
         assert batch.batch_no not in self.items
@@ -206,11 +208,15 @@ class FakeBatchRepository(BatchRepository):
     def get(self, batch_no):
         return self.items.get(batch_no)
 
-    def count(self, batch_no, outcome):
+    def count(self, batch_no, counted):
         b = self.items.get(batch_no)
         if b is None:
             return None
-        self.items[batch_no] = _replace(b, **{str(outcome): getattr(b, str(outcome)) + 1})
+        self.counted.setdefault(batch_no, set()).update((str(o), s) for o, seq_nos in counted.items() for s in seq_nos)
+        totals = {o: sum(1 for oo, _ in self.counted[batch_no] if oo == o)
+                  for o in ("succeeded", "failed", "waiting", "skipped")}
+        self.items[batch_no] = _replace(b, **totals)
+        self.count_calls += 1
         return self.items[batch_no]
 
     def finish(self, batch_no, at):

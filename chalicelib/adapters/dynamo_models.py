@@ -27,7 +27,7 @@ Access patterns (no Scan anywhere):
 from __future__ import annotations
 
 from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
-                                 UnicodeAttribute, UTCDateTimeAttribute)
+                                 UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -294,10 +294,11 @@ class BatchModel(Model):
     started_at = UTCDateTimeAttribute()
     finished_at = UTCDateTimeAttribute(null=True)
     claimed = NumberAttribute(default=0)
-    succeeded = NumberAttribute(default=0)
-    failed = NumberAttribute(default=0)
-    waiting = NumberAttribute(default=0)  # back in the pool to wait
-    skipped = NumberAttribute(default=0)
+    # the seq_nos counted under each outcome: adding one twice counts it once (redelivered messages)
+    succeeded = UnicodeSetAttribute(null=True)
+    failed = UnicodeSetAttribute(null=True)
+    waiting = UnicodeSetAttribute(null=True)  # back in the pool to wait
+    skipped = UnicodeSetAttribute(null=True)
 
     by_execution = ByExecution()
 

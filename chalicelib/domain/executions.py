@@ -67,6 +67,10 @@ class Execution:
     total_failed: int = 0
     counted_batch_index: int = 0  # the totals include every batch up to this one (written with them)
     customs_available: bool = True
+    # idle: its last batch found nothing; it sleeps, no trigger sent, until the schedule sees the
+    # pool of its flags non-empty (one Query a minute), so an idle execution costs next to nothing
+    idle: bool = False
+    ie_flags: tuple[str, ...] = ()  # the ticked configs' flags: where the schedule looks
     version: int = 1
 
     @property

@@ -101,6 +101,18 @@ def _in_progress(decl: Declaration, transition: str) -> None:
     _require(decl.smart_status == SmartStatus.IN_PROGRESS, transition, decl)
 
 
+def settled(decl: Declaration) -> Outcome | None:
+    """How a declaration ended in its current batch (None: still in progress there). A redelivered
+    message counts it again with this; counting is idempotent (adapters: a set of seq_nos)."""
+    if decl.smart_status == SmartStatus.IN_PROGRESS:
+        return None
+    if decl.smart_status == SmartStatus.SUCCEEDED:
+        return Outcome.SUCCEEDED
+    if decl.smart_status == SmartStatus.FAILED:
+        return Outcome.FAILED
+    return Outcome.WAITING if decl.status == DeclarationStatus.TEMP_SAVED else Outcome.SKIPPED
+
+
 # ---- the engine's steps ----------------------------------------------------------------------
 
 def claim(decl: Declaration, now: datetime, *, batch_no: str, execution_id: str, config_id: str,

@@ -30,7 +30,7 @@ def start_batch(engine: Engine, execution_id: str, after_index: int) -> Batch | 
     configs = [c for c in (engine.configs.get(execution.ent_code, cid) for cid in execution.config_ids)
                if c is not None and c.content.enabled]
     number = batch_no(now.astimezone(CHINA_TZ), engine.counter.next("batch_no"))
-    started = execution.with_changes(batch_index=after_index + 1, current_batch_no=number,
+    started = execution.with_changes(batch_index=after_index + 1, current_batch_no=number, idle=False,
                                      next_batch_at=now + WATCHDOG, version=execution.version + 1)
     try:
         engine.executions.save(started, execution.version)  # only one starter wins
@@ -88,16 +88,23 @@ def run_schedule(engine: Engine) -> dict[str, int]:
         change = lifecycle.timed_out(decl, now)
         if engine.commit(change) is not None:
             requeued += 1
-            engine.outcome(decl.batch_no, change.outcome)
+            engine.outcome(decl.batch_no, change.outcome, decl.seq_no)
     overdue = _watch_receipts(engine, now)
     started = 0
     for execution in engine.executions.due(now):
         if execution.current_batch_no and not _finished(engine, execution):
             finish_batch(engine, execution.current_batch_no)  # watchdog: it never finished by itself
             execution = engine.executions.get(execution.execution_id)
+        if execution and execution.idle and not _pool_has_work(engine, execution):
+            continue  # asleep, and nothing marked, continued or ready in its scope: costs this one Query
         if execution and start_batch(engine, execution.execution_id, execution.batch_index):
             started += 1
     return {"requeued": requeued, "batches_started": started, "receipts_overdue": overdue}
+
+
+def _pool_has_work(engine: Engine, execution: Execution) -> bool:
+    return any(engine.declarations.pool(execution.enterprise_type, execution.ent_code, flag, limit=1)
+               for flag in execution.ie_flags)
 
 
 def _watch_receipts(engine: Engine, now) -> int:

@@ -5,7 +5,7 @@ Adapters (chalicelib/adapters) implement them on DynamoDB; tests use the fakes i
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -204,9 +204,10 @@ class BatchRepository(abc.ABC):
     def get(self, batch_no: str) -> Batch | None: ...
 
     @abc.abstractmethod
-    def count(self, batch_no: str, outcome: str) -> Batch | None:
-        """Atomically add one declaration's outcome (succeeded|failed|waiting|skipped); the new counts,
-        or None when no such batch was ever recorded."""
+    def count(self, batch_no: str, counted: Mapping[str, Collection[str]]) -> Batch | None:
+        """Count declarations' outcomes ({succeeded|failed|waiting|skipped: seq_nos}) in one write.
+        Idempotent: a seq_no counted twice under the same outcome counts once. The new counts, or
+        None when no such batch was ever recorded."""
 
     @abc.abstractmethod
     def finish(self, batch_no: str, at: datetime) -> bool:

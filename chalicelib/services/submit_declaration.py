@@ -18,7 +18,7 @@ from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.formats.dec_message_writer import build_dec_message
 
-from .engine import Engine
+from .engine import Engine, Invocation, commit, count_again
 from .ports import CustomsGateway, CustomsUnavailable
 
 
@@ -57,10 +57,22 @@ def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, w
 _customs_state: dict[str, bool] = {}  # per container: write the execution's flag only when it changes
 
 
-def submit_declaration(message: dict[str, Any], engine: Engine, customs: CustomsGateway) -> str:
-    """Returns succeeded | failed | wait | duplicate."""
-    decl = engine.declarations.get(message["seq_no"])
+def submit_declaration(message: dict[str, Any], engine: Engine, customs: CustomsGateway,
+                       run: Invocation | None = None) -> str:
+    """Returns succeeded | failed | wait | duplicate (see validate_declaration for `run`)."""
+    if run is not None:
+        return _submit(message, engine, customs, run)
+    run = Invocation.start(engine, [message])
+    try:
+        return _submit(message, engine, customs, run)
+    finally:
+        run.finish()
+
+
+def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, run: Invocation) -> str:
+    decl = run.declaration(message["seq_no"])
     if decl is None or decl.smart_status != SmartStatus.IN_PROGRESS or decl.batch_no != message["batch_no"]:
+        count_again(run, decl, message)
         return "duplicate"
     sent = send_to_customs(decl, customs, engine.clock())
     _note_customs(engine, message.get("execution_id"), sent.response is not None)
@@ -73,9 +85,8 @@ def submit_declaration(message: dict[str, Any], engine: Engine, customs: Customs
     else:
         change = lifecycle.fail(decl, now, [sent.entry], reason_zh=sent.entry.reason_zh,
                                 reason_en=sent.entry.reason_en)
-    if engine.commit(change) is None:
+    if not commit(engine, run, change):
         return "duplicate"
-    engine.outcome(decl.batch_no, change.outcome)
     return {"waiting": "wait"}.get(change.outcome, str(change.outcome))
 
 

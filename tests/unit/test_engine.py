@@ -217,12 +217,28 @@ def test_the_schedule_starts_a_batch_whose_trigger_was_lost(h):
     assert h.execution(execution_id).batch_index == 1
 
 
-def test_an_empty_batch_finishes_at_once_and_polls_again_after_the_wait(h):
+def test_an_empty_batch_finishes_at_once_and_the_execution_sleeps_without_a_trigger(h):
     execution_id = h.start(h.config(batch_wait_seconds=60))
     h.run()
     batch = next(iter(h.engine.batches.items.values()))
     assert batch.claimed == 0 and batch.finished_at is not None
-    assert h.queue.triggers == [(execution_id, 1, 60)]
+    assert h.queue.triggers == [] and h.execution(execution_id).idle
+
+
+def test_a_sleeping_execution_wakes_at_the_schedule_once_something_is_marked_and_not_before(h):
+    # Given a running execution asleep after an empty batch
+    execution_id = h.start(h.config(batch_wait_seconds=60))
+    h.run()
+    # When the schedule ticks with nothing in its pool, then no batch starts
+    h.clock.advance(minutes=2)
+    assert run_schedule(h.engine)["batches_started"] == 0
+    assert h.execution(execution_id).batch_index == 1
+    # When a declaration is marked, then the next tick starts a batch that declares it
+    [seq_no] = h.declarations_marked(1)
+    h.clock.advance(minutes=1)
+    assert run_schedule(h.engine)["batches_started"] == 1
+    h.run()
+    assert h.decl(seq_no).smart_status == "succeeded" and not h.execution(execution_id).idle
 
 
 def test_another_enterprise_cannot_read_or_stop_our_execution(h):
