@@ -359,8 +359,10 @@ class RequestCounter:
 
 
 def is_esm(service: str, op: str) -> bool:
-    """Calls the Lambda SQS event-source mapping makes (played by the LocalRunner), not our code."""
-    return service == "sqs" and op in ("ReceiveMessage", "DeleteMessageBatch", "DeleteMessage")
+    """Calls Lambda's event-source mappings make (SQS pollers, the DynamoDB stream poller; played
+    by the LocalRunner), not our code."""
+    return (service == "sqs" and op in ("ReceiveMessage", "DeleteMessageBatch", "DeleteMessage")) or \
+        service == "dynamodbstreams"
 
 
 def _payload_bytes(value: Any) -> int:

@@ -4,8 +4,8 @@ Import time: each handler module is imported in a fresh interpreter (`python -c`
 import statement alone, `--repeat` times round-robin (default 5), median taken; `import boto3` alone
 is measured the same way in the same run, and each module's time is given as a ratio to it
 (target ≤ 1.5×). The environment is Lambda's as far as imports care: AWS_LAMBDA_FUNCTION_NAME set
-and tracing on (template.yaml has Tracing: Active, so Powertools' Tracer loads the X-Ray SDK).
-`app (tracing off)` is printed for comparison. Where the time goes: `python -X importtime -c
+and tracing as the template's default (parameter `Tracing`, PassThrough: no X-Ray SDK loaded); `--tracing` measures Active.
+`app (tracing Active)` is printed for comparison. Where the time goes: `python -X importtime -c
 "import app"`, self time summed by top-level package.
 
 Sizes: the function's code (app.py, chalicelib/, functions/; no caches) zipped; what `sam build`
@@ -129,8 +129,8 @@ def main() -> int:
     parser.add_argument("--skip-layer", action="store_true", help="do not pip-install the layer to measure it")
     args = parser.parse_args()
 
-    env, env_off = lambda_env(True), lambda_env(False)
-    subjects = [("boto3", "boto3", env)] + [(m, m, env) for m in HANDLERS] + [("app (tracing off)", "app", env_off)]
+    env, env_on = lambda_env(False), lambda_env(True)  # the template's default is Tracing PassThrough
+    subjects = [("boto3", "boto3", env)] + [(m, m, env) for m in HANDLERS] + [("app (tracing Active)", "app", env_on)]
     import_seconds("app", env)  # warm the file cache and byte-code once, as a deployed package has them
     times: dict[str, list[float]] = {label: [] for label, _, _ in subjects}
     for _ in range(args.repeat):
@@ -148,7 +148,7 @@ def main() -> int:
     layer = None if args.skip_layer else layer_size()
 
     m = machine()
-    print(f"\ncold_start: fresh interpreter per import, median of {args.repeat}; Lambda-like environment, tracing on")
+    print(f"\ncold_start: fresh interpreter per import, median of {args.repeat}; Lambda-like environment, tracing off (template default)")
     print(f"machine: {m['nproc']} × {m['cpu']}, Python {m['python']}\n")
     print(table(rows))
     print(f"worst handler {worst:.2f}× import boto3; target ≤ {TARGET_RATIO:g}× → {verdict(ok)}")

@@ -9,15 +9,21 @@ from functools import cached_property
 
 import boto3
 
-from chalicelib.adapters.config_repository import DynamoConfigRepository
-from chalicelib.adapters.declaration_repository import DynamoDeclarationRepository
+from typing import TYPE_CHECKING
+
 from chalicelib.adapters.dynamo_models import bind_tables
-from chalicelib.adapters.enterprise_repository import DynamoEnterpriseRepository
-from chalicelib.adapters.idempotency import IdempotentRunner
-from chalicelib.adapters.seq_no_allocator import DynamoSeqNoAllocator
-from chalicelib.adapters.tokens import TokenVerifier
 from chalicelib.config import JWT_SECRET_VAR, RECEIPT_SECRET_VAR, Settings, check_secret
 from chalicelib.services.ports import Clock, utc_now
+
+# Adapters are imported where they are first built: each function loads only what it uses
+# (PyJWT/cryptography only in the API, Powertools idempotency only where it is used).
+if TYPE_CHECKING:
+    from chalicelib.adapters.config_repository import DynamoConfigRepository
+    from chalicelib.adapters.declaration_repository import DynamoDeclarationRepository
+    from chalicelib.adapters.enterprise_repository import DynamoEnterpriseRepository
+    from chalicelib.adapters.idempotency import IdempotentRunner
+    from chalicelib.adapters.seq_no_allocator import DynamoSeqNoAllocator
+    from chalicelib.adapters.tokens import TokenVerifier
 
 
 @dataclass
@@ -30,22 +36,27 @@ class Container:
 
     @cached_property
     def declarations(self) -> DynamoDeclarationRepository:
+        from chalicelib.adapters.declaration_repository import DynamoDeclarationRepository
         return DynamoDeclarationRepository()
 
     @cached_property
     def configs(self) -> DynamoConfigRepository:
+        from chalicelib.adapters.config_repository import DynamoConfigRepository
         return DynamoConfigRepository(region=self.settings.region)
 
     @cached_property
     def enterprises(self) -> DynamoEnterpriseRepository:
+        from chalicelib.adapters.enterprise_repository import DynamoEnterpriseRepository
         return DynamoEnterpriseRepository()
 
     @cached_property
     def seq_nos(self) -> DynamoSeqNoAllocator:
+        from chalicelib.adapters.seq_no_allocator import DynamoSeqNoAllocator
         return DynamoSeqNoAllocator()
 
     @cached_property
     def idempotency(self) -> IdempotentRunner:
+        from chalicelib.adapters.idempotency import IdempotentRunner
         client = boto3.client("dynamodb", region_name=self.settings.region)
         return IdempotentRunner(self.settings.tables.idempotency, self.settings.idempotency_ttl_seconds, client)
 
@@ -65,11 +76,12 @@ class Container:
         from chalicelib.adapters.execution_repository import (DynamoBatchRepository, DynamoCounter,
                                                               DynamoDeclarationLog, DynamoExecutionRepository)
         from chalicelib.services.engine import Engine
-        return Engine(declarations=self.declarations, configs=self.configs,
+        from chalicelib.adapters.unit_of_work import DynamoUnitOfWork
+        return Engine(declarations=self.declarations, configs=self.configs, uow=DynamoUnitOfWork(self.settings.region),
                       executions=DynamoExecutionRepository(region=self.settings.region),
                       batches=DynamoBatchRepository(), log=DynamoDeclarationLog(), queue=self.queue,
                       counter=DynamoCounter(), clock=self.clock, batch_size=self.settings.batch_size,
-                      publisher=self.publisher,
+                      publisher=None,  # events leave through the log's stream (functions/publish_events.py)
                       receipt_watchdog=timedelta(hours=self.settings.receipt_watchdog_hours))
 
     @cached_property
@@ -213,6 +225,7 @@ class Container:
 
     @cached_property
     def tokens(self) -> TokenVerifier:
+        from chalicelib.adapters.tokens import TokenVerifier
         s = self.settings
         if s.auth_mode == "jwks":
             return TokenVerifier(jwks_url=s.jwks_url, issuer=s.jwt_issuer, audience=s.jwt_audience)

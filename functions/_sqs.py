@@ -24,3 +24,14 @@ def consume(event: dict, context: Any, handle: Callable[[dict], str], metric_pre
 
     return process_partial_response(event=event, record_handler=record_handler,
                                     processor=BatchProcessor(event_type=EventType.SQS), context=context)
+
+
+def messages(event: dict) -> list[dict]:
+    """The JSON bodies of an SQS event's records (unreadable ones are left to the record handler)."""
+    found = []
+    for record in event.get("Records", []):
+        try:
+            found.append(json.loads(record["body"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return found

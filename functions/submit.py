@@ -10,9 +10,10 @@ from aws_lambda_powertools.utilities.idempotency import (DynamoDBPersistenceLaye
 
 from chalicelib.container import container
 from chalicelib.observability import logger, metrics, tracer
+from chalicelib.services.engine import Invocation
 from chalicelib.services.submit_declaration import submit_declaration
 
-from ._sqs import consume
+from ._sqs import consume, messages
 
 _once = None
 
@@ -27,9 +28,9 @@ def _submit_once():
         store = DynamoDBPersistenceLayer(table_name=ctx.settings.tables.idempotency)
 
         @idempotent_function(data_keyword_argument="message", config=config, persistence_store=store)
-        def submit(message: dict) -> str:
+        def submit(message: dict, run: Invocation) -> str:
             wiring = container()
-            return submit_declaration(message, wiring.engine, wiring.customs)
+            return submit_declaration(message, wiring.engine, wiring.customs, run)
 
         _once = (submit, config)
     return _once
@@ -41,4 +42,8 @@ def _submit_once():
 def handler(event: dict, context) -> dict:
     submit, config = _submit_once()
     config.register_lambda_context(context)
-    return consume(event, context, lambda m: submit(message=m), "submission")
+    run = Invocation.start(container().engine, messages(event))
+    try:
+        return consume(event, context, lambda m: submit(message=m, run=run), "submission")
+    finally:
+        run.finish()

@@ -1,11 +1,15 @@
-"""Validation function (SQS): the gates on each claimed declaration."""
+"""Validation function (SQS): the gates on each claimed declaration.
+
+One invocation reads its declarations in one BatchGetItem and each config once, sends the
+passed ones to submission in one SendMessageBatch and counts outcomes once per batch."""
 from __future__ import annotations
 
 from chalicelib.container import container
 from chalicelib.observability import logger, metrics, tracer
+from chalicelib.services.engine import Invocation
 from chalicelib.services.validate_declaration import validate_declaration
 
-from ._sqs import consume
+from ._sqs import consume, messages
 
 
 @logger.inject_lambda_context
@@ -13,4 +17,8 @@ from ._sqs import consume
 @metrics.log_metrics
 def handler(event: dict, context) -> dict:
     ctx = container()
-    return consume(event, context, lambda m: validate_declaration(m, ctx.engine, ctx.logistics), "validation")
+    run = Invocation.start(ctx.engine, messages(event))
+    try:
+        return consume(event, context, lambda m: validate_declaration(m, ctx.engine, ctx.logistics, run), "validation")
+    finally:
+        run.finish()

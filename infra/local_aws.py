@@ -64,8 +64,10 @@ def provision(stack_name: str = LOCAL_STACK, region: str | None = None, template
     physical: dict[str, dict] = {}
     for (logical_id, _), kwargs in zip(cfn.resources(template, cfn.DYNAMODB_TABLE).items(),
                                        cfn.tables(template, stack_name), strict=True):
-        arn = dynamodb.create_table(**kwargs)["TableDescription"]["TableArn"]
-        physical[logical_id] = {"Ref": kwargs["TableName"], "Arn": arn}
+        description = dynamodb.create_table(**kwargs)["TableDescription"]
+        physical[logical_id] = {"Ref": kwargs["TableName"], "Arn": description["TableArn"]}
+        if description.get("LatestStreamArn"):
+            physical[logical_id]["StreamArn"] = description["LatestStreamArn"]
     for table, attribute in cfn.ttl_settings(template, stack_name).items():
         dynamodb.update_time_to_live(TableName=table,
                                      TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
@@ -114,6 +116,17 @@ def environment(template: dict, physical: dict[str, dict], overrides: dict[str, 
         elif isinstance(value, dict) and "Ref" in value:
             ref = value["Ref"]
             env[name] = physical[ref]["Ref"] if ref in physical else str(parameters.get(ref, {}).get("Default", ""))
+        elif isinstance(value, dict) and "Fn::If" in value:  # a condition on parameters' defaults
+            condition, when_true, when_false = value["Fn::If"]
+            env[name] = str(when_true if _condition(template, condition) else when_false)
         else:
             env[name] = str(value)
     return env
+
+
+def _condition(template: dict, name: str) -> bool:
+    """A template condition of the form Equals [Ref parameter, value], on the parameter's default."""
+    expression = template.get("Conditions", {})[name]
+    left, right = expression["Fn::Equals"]
+    default = lambda v: str(template["Parameters"][v["Ref"]].get("Default", "")) if isinstance(v, dict) else str(v)
+    return default(left) == default(right)

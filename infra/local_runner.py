@@ -6,10 +6,17 @@ the SQS event Lambda would send, calls the same handler module, and deletes only
 the handler did not report in batchItemFailures; the others come back after the visibility
 timeout and, past maxReceiveCount, moto moves them to the dead-letter queue. Schedule events
 fire every `schedule_seconds` (the template's rate, shortened locally if asked).
+
+DynamoDB stream mappings are played the same way from moto's DynamoDB Streams: records are read
+in order from the last checkpoint, the mapping's FilterCriteria applied, the handler called with
+up to BatchSize records; a reported failure (or an exception) retries from that record, and past
+MaximumRetryAttempts the batch goes to the on-failure destination queue and the checkpoint moves on.
+`deliver_twice` hands every SQS and stream batch to its handler twice (fault-injection tests).
 """
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import re
 import threading
@@ -69,6 +76,19 @@ class SqsMapping:
 
 
 @dataclass(frozen=True)
+class StreamMapping:
+    function: str
+    handler: str
+    stream_arn: str
+    batch_size: int
+    timeout: int
+    report_failures: bool
+    patterns: tuple[dict, ...]
+    max_retries: int
+    on_failure_url: str | None
+
+
+@dataclass(frozen=True)
 class ScheduleMapping:
     function: str
     handler: str
@@ -103,6 +123,41 @@ def mappings(template: dict, physical: dict[str, dict]) -> tuple[list[SqsMapping
     return sqs_maps, schedules
 
 
+def stream_mappings(template: dict, physical: dict[str, dict]) -> list[StreamMapping]:
+    """The DynamoDB stream event sources of every AWS::Serverless::Function, resolved locally."""
+    default_timeout = template.get("Globals", {}).get("Function", {}).get("Timeout", 3)
+    found = []
+    for name, resource in cfn.resources(template, "AWS::Serverless::Function").items():
+        props = resource["Properties"]
+        for event in (props.get("Events") or {}).values():
+            if event["Type"] != "DynamoDB":
+                continue
+            p = event["Properties"]
+            table = p["Stream"]["Fn::GetAtt"][0]
+            filters = (p.get("FilterCriteria") or {}).get("Filters") or []
+            destination = ((p.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+            found.append(StreamMapping(
+                name, props["Handler"], physical[table]["StreamArn"], int(p.get("BatchSize", 100)),
+                int(props.get("Timeout", default_timeout)),
+                "ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
+                tuple(json.loads(f["Pattern"]) for f in filters), int(p.get("MaximumRetryAttempts", 2)),
+                physical[destination["Fn::GetAtt"][0]]["Ref"] if destination else None))
+    return found
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """The part of Lambda's event filtering the template uses: nested keys, value lists, exists."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(_matches_key(value, k, p) for k, p in pattern.items())
+    return any(value == p for p in pattern)
+
+
+def _matches_key(value: dict, key: str, pattern: Any) -> bool:
+    if isinstance(pattern, list) and pattern and isinstance(pattern[0], dict) and "exists" in pattern[0]:
+        return (key in value) is bool(pattern[0]["exists"])
+    return key in value and matches(pattern, value[key])
+
+
 def _load(handler: str):
     module, _, attribute = handler.rpartition(".")
     return getattr(importlib.import_module(module), attribute)
@@ -110,8 +165,13 @@ def _load(handler: str):
 
 class LocalRunner:
     def __init__(self, template: dict, physical: dict[str, dict], *, region: str, schedule_seconds: int | None = None,
-                 poll_interval_seconds: float = 0.1) -> None:
+                 poll_interval_seconds: float = 0.1, deliver_twice: bool = False) -> None:
         self.sqs_maps, self.schedules = mappings(template, physical)
+        self.stream_maps = stream_mappings(template, physical)
+        self.deliver_twice = deliver_twice
+        self._positions: dict[str, str | None] = {}  # stream mapping → next sequence number to read
+        self._attempts: dict[str, int] = {}
+        self._stream_lock = threading.Lock()
         self.region = region
         self.schedule_seconds = schedule_seconds
         self.poll_interval = poll_interval_seconds
@@ -122,6 +182,8 @@ class LocalRunner:
     def start(self) -> "LocalRunner":
         for mapping in self.sqs_maps:
             self._spawn(self._poll, mapping)
+        for mapping in self.stream_maps:
+            self._spawn(self._poll_stream, mapping)
         for schedule in self.schedules:
             self._spawn(self._tick, schedule)
         return self
@@ -139,9 +201,11 @@ class LocalRunner:
     def drain(self, max_rounds: int = 200) -> int:
         """Deliver every visible message, mapping by mapping, until all queues are quiet (tests)."""
         sqs = boto3.client("sqs", region_name=self.region)
+        streams = boto3.client("dynamodbstreams", region_name=self.region)
         delivered = 0
         for _ in range(max_rounds):
             moved = sum(self._deliver(sqs, m, wait=0) for m in self.sqs_maps)
+            moved += sum(self._deliver_stream(streams, sqs, m) for m in self.stream_maps)
             delivered += moved
             if not moved:
                 return delivered
@@ -175,12 +239,16 @@ class LocalRunner:
 
     def _invoke(self, sqs: Any, m: SqsMapping, handler: Any, received: list[dict]) -> None:
         event = {"Records": [self._record(message, m) for message in received]}
-        try:
-            result = handler(event, LambdaContext(m.function, m.timeout, region=self.region)) or {}
-            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])} if m.report_failures else set()
-        except Exception:  # Lambda's behaviour: the whole batch returns to the queue
-            log.exception("%s failed on a batch of %d", m.function, len(received))
-            failed = {message["MessageId"] for message in received}
+        failed: set[str] = set()
+        for _ in range(2 if self.deliver_twice else 1):
+            try:
+                result = handler(json.loads(json.dumps(event)), LambdaContext(m.function, m.timeout,
+                                                                              region=self.region)) or {}
+                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])} \
+                    if m.report_failures else set()
+            except Exception:  # Lambda's behaviour: the whole batch returns to the queue
+                log.exception("%s failed on a batch of %d", m.function, len(received))
+                failed = {message["MessageId"] for message in received}
         self.invocations[m.function] = self.invocations.get(m.function, 0) + 1
         done = [{"Id": str(i), "ReceiptHandle": msg["ReceiptHandle"]}
                 for i, msg in enumerate(received) if msg["MessageId"] not in failed]
@@ -192,6 +260,72 @@ class LocalRunner:
                 "body": message["Body"], "attributes": message.get("Attributes", {}),
                 "messageAttributes": message.get("MessageAttributes", {}), "md5OfBody": message.get("MD5OfBody"),
                 "eventSource": "aws:sqs", "eventSourceARN": m.queue_arn, "awsRegion": self.region}
+
+    def _poll_stream(self, m: StreamMapping) -> None:
+        streams = boto3.client("dynamodbstreams", region_name=self.region)
+        sqs = boto3.client("sqs", region_name=self.region)
+        while not self._stop.is_set():
+            try:
+                if not self._deliver_stream(streams, sqs, m):
+                    self._stop.wait(self.poll_interval)
+            except Exception:  # noqa: BLE001 - the local AWS is going away; keep polling until told to stop
+                if self._stop.wait(0.5):
+                    return
+
+    def _deliver_stream(self, streams: Any, sqs: Any, m: StreamMapping) -> int:
+        """One batch from the mapping's checkpoint: the number of records read (0: nothing new)."""
+        with self._stream_lock:  # drain() and the poller share one checkpoint
+            shard = streams.describe_stream(StreamArn=m.stream_arn)["StreamDescription"]["Shards"][0]
+            position = self._positions.get(m.function)
+            kwargs = ({"ShardIteratorType": "AT_SEQUENCE_NUMBER", "SequenceNumber": position} if position
+                      else {"ShardIteratorType": "TRIM_HORIZON"})
+            iterator = streams.get_shard_iterator(StreamArn=m.stream_arn, ShardId=shard["ShardId"],
+                                                  **kwargs)["ShardIterator"]
+            read = streams.get_records(ShardIterator=iterator, Limit=m.batch_size)["Records"]
+            if not read:
+                return 0
+            after = str(int(read[-1]["dynamodb"]["SequenceNumber"]) + 1)
+            records = [self._stream_record(r, m) for r in read if not m.patterns or
+                       any(matches(p, self._filterable(r)) for p in m.patterns)]
+            retry_from = self._invoke_stream(m, records) if records else None
+            if retry_from is None:
+                self._positions[m.function], self._attempts[m.function] = after, 0
+                return len(read)
+            self._attempts[m.function] = self._attempts.get(m.function, 0) + 1
+            if self._attempts[m.function] > m.max_retries:  # give up on the batch: on-failure destination
+                if m.on_failure_url:
+                    sqs.send_message(QueueUrl=m.on_failure_url, MessageBody=json.dumps(
+                        {"function": m.function, "from": retry_from, "to": read[-1]["dynamodb"]["SequenceNumber"]}))
+                self._positions[m.function], self._attempts[m.function] = after, 0
+            else:
+                self._positions[m.function] = retry_from
+            return len(read)
+
+    def _invoke_stream(self, m: StreamMapping, records: list[dict]) -> str | None:
+        """Call the handler (twice if asked); the sequence number to retry from, or None."""
+        handler = _load(m.handler)
+        retry_from = None
+        for _ in range(2 if self.deliver_twice else 1):
+            try:
+                result = handler({"Records": json.loads(json.dumps(records))},
+                                 LambdaContext(m.function, m.timeout, region=self.region)) or {}
+                failures = [f["itemIdentifier"] for f in result.get("batchItemFailures", [])] \
+                    if m.report_failures else []
+                retry_from = min(failures, key=int) if failures else None
+            except Exception:  # Lambda's behaviour: the whole batch is retried
+                log.exception("%s failed on a stream batch of %d", m.function, len(records))
+                retry_from = records[0]["dynamodb"]["SequenceNumber"]
+        self.invocations[m.function] = self.invocations.get(m.function, 0) + 1
+        return retry_from
+
+    @staticmethod
+    def _filterable(record: dict) -> dict:
+        return {"eventName": record.get("eventName"), "dynamodb": record.get("dynamodb", {})}
+
+    def _stream_record(self, record: dict, m: StreamMapping) -> dict:
+        return {**record, "awsRegion": self.region, "eventSourceARN": m.stream_arn,
+                "dynamodb": {**record["dynamodb"],
+                             "ApproximateCreationDateTime": str(record["dynamodb"].get("ApproximateCreationDateTime"))}}
 
     def _schedule_event(self) -> dict[str, Any]:
         return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",

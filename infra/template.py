@@ -148,6 +148,9 @@ def tables(template: Mapping[str, Any], stack_name: str) -> list[dict[str, Any]]
             if props.get(key):
                 kwargs[key] = [{k: copy.deepcopy(index[k]) for k in ("IndexName", "KeySchema", "Projection")}
                                for index in props[key]]
+        if props.get("StreamSpecification"):  # the outbox stream (moto has DynamoDB Streams)
+            kwargs["StreamSpecification"] = {"StreamEnabled": True,
+                                             "StreamViewType": props["StreamSpecification"]["StreamViewType"]}
         result.append(kwargs)
     return result
 

@@ -13,7 +13,7 @@ from chalicelib.services.validate_declaration import validate_declaration
 from tests.factories import FixedClock, make_config_body, make_declaration_body, make_identity
 from tests.fakes import (FakeBatchRepository, FakeConfigRepository, FakeCounter, FakeCustoms,
                          FakeDeclarationLog, FakeDeclarationRepository, FakeExecutionRepository, FakeLogistics,
-                         FakeSeqNoAllocator, FakeWorkQueue)
+                         FakeSeqNoAllocator, FakeUnitOfWork, FakeWorkQueue)
 
 
 @dataclass
@@ -28,7 +28,8 @@ class Harness:
     deliver_twice: bool = False
 
     def __post_init__(self) -> None:
-        self.engine = Engine(declarations=self.declarations, configs=self.configs,
+        self.uow = FakeUnitOfWork(self.declarations, self.log)
+        self.engine = Engine(declarations=self.declarations, configs=self.configs, uow=self.uow,
                              executions=FakeExecutionRepository(), batches=FakeBatchRepository(), log=self.log,
                              queue=self.queue, counter=FakeCounter(), clock=self.clock, batch_size=100)
         self.identity = make_identity()

@@ -61,12 +61,6 @@ class FakeDeclarationRepository(DeclarationRepository):
             smart_mark=marked, marked_by=card_no if marked else None, marked_at=now if marked else None,
             card_no=card_no, updated_at=now, version=current.version + 1)
 
-    def save_state(self, declaration: Declaration, expected_version: int) -> None:
-        current = self.items.get(declaration.seq_no)
-        if current is None or current.version != expected_version:
-            raise ConditionFailed(declaration.seq_no)
-        self.items[declaration.seq_no] = declaration
-
     def pool(self, side: str, party: str, ie_flag: str, limit: int) -> list[Declaration]:
         hits = [d for d in self.items.values()
                 if d.owner_ent == party and side in d.owner_sides and d.ie_flag == ie_flag and d.smart_mark
@@ -170,7 +164,8 @@ from chalicelib.domain.declaration_log import LogEntry  # noqa: E402
 from chalicelib.domain.executions import Batch, Execution  # noqa: E402
 from chalicelib.domain.logistics import ArrivalReport, Manifest  # noqa: E402
 from chalicelib.services.ports import (BatchRepository, Counter, CustomsGateway, CustomsUnavailable,  # noqa: E402
-                                       DeclarationLog, ExecutionRepository, LogisticsGateway, WorkQueue)
+                                       DeclarationLog, ExecutionRepository, LogisticsGateway, UnitOfWork,
+                                       WorkQueue)
 
 
 class FakeExecutionRepository(ExecutionRepository):
@@ -223,6 +218,8 @@ class FakeExecutionRepository(ExecutionRepository):
 class FakeBatchRepository(BatchRepository):
     def __init__(self) -> None:
         self.items: dict[str, Batch] = {}
+        self.counted: dict[str, set[tuple[str, str]]] = {}
+        self.count_calls = 0
 
     def create(self, batch):
         assert batch.batch_no not in self.items
@@ -231,11 +228,15 @@ class FakeBatchRepository(BatchRepository):
     def get(self, batch_no):
         return self.items.get(batch_no)
 
-    def count(self, batch_no, outcome):
+    def count(self, batch_no, counted):
         b = self.items.get(batch_no)
         if b is None:
             return None
-        self.items[batch_no] = _replace(b, **{outcome: getattr(b, outcome) + 1})
+        self.counted.setdefault(batch_no, set()).update((str(o), s) for o, seq_nos in counted.items() for s in seq_nos)
+        totals = {o: sum(1 for oo, _ in self.counted[batch_no] if oo == o)
+                  for o in ("succeeded", "failed", "waiting", "skipped")}
+        self.items[batch_no] = _replace(b, **totals)
+        self.count_calls += 1
         return self.items[batch_no]
 
     def finish(self, batch_no, at):
@@ -264,6 +265,27 @@ class FakeDeclarationLog(DeclarationLog):
 
     def gates(self, seq_no):
         return [(e.gate, e.outcome) for e in self.entries.get(seq_no, [])]
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """Commits a change to the fake repository and log, all or nothing; keeps the events it committed
+    (what the stream publisher would publish). `before_commit` may pause or interleave at the write."""
+
+    def __init__(self, declarations: FakeDeclarationRepository, log: FakeDeclarationLog) -> None:
+        self.declarations = declarations
+        self.log = log
+        self.events: list = []
+        self.before_commit = None
+
+    def commit(self, change) -> None:
+        if self.before_commit is not None:
+            self.before_commit(change)
+        current = self.declarations.items.get(change.seq_no)
+        if current is None or current.version != change.expected_version:
+            raise ConditionFailed(change.seq_no)
+        self.declarations.items[change.seq_no] = change.after
+        self.log.append([(change.seq_no, e) for e in change.entries])
+        self.events.extend(change.events)
 
 
 class FakeWorkQueue(WorkQueue):

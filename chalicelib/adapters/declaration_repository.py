@@ -227,15 +227,6 @@ class DynamoDeclarationRepository(DeclarationRepository):
                 raise ConditionFailed(declaration.seq_no) from exc
             raise
 
-    def save_state(self, declaration: Declaration, expected_version: int) -> None:
-        """A smart-status transition: the whole record, if nobody moved it since `expected_version`."""
-        try:
-            to_item(declaration).save(condition=M.version == expected_version)
-        except PutError as exc:
-            if _is_condition_failure(exc):
-                raise ConditionFailed(declaration.seq_no) from exc
-            raise
-
     def pool(self, side: str, party: str, ie_flag: str, limit: int) -> list[Declaration]:
         """Marked, pending, temp-saved declarations of one enterprise and flag, longest waiting first."""
         index = M.pool_agent_index if side == "agent" else M.pool_consignee_index

@@ -33,7 +33,7 @@ Access patterns (no Scan anywhere):
 from __future__ import annotations
 
 from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
-                                 UnicodeAttribute, UTCDateTimeAttribute)
+                                 UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -303,10 +303,11 @@ class BatchModel(Model):
     started_at = UTCDateTimeAttribute()
     finished_at = UTCDateTimeAttribute(null=True)
     claimed = NumberAttribute(default=0)
-    succeeded = NumberAttribute(default=0)
-    failed = NumberAttribute(default=0)
-    released = NumberAttribute(default=0)
-    skipped = NumberAttribute(default=0)
+    # the seq_nos counted under each outcome: adding one twice counts it once (redelivered messages)
+    succeeded = UnicodeSetAttribute(null=True)
+    failed = UnicodeSetAttribute(null=True)
+    waiting = UnicodeSetAttribute(null=True)  # back in the pool to wait
+    skipped = UnicodeSetAttribute(null=True)
 
     by_execution = ByExecution()
 
@@ -325,6 +326,7 @@ class LogModel(Model):
     sk = UnicodeAttribute(range_key=True)  # "<ISO time>#<n>": the log reads in order
     body = UnicodeAttribute()  # the entry as JSON
     batch_no = UnicodeAttribute(null=True)  # the console reads a batch's steps through by_batch
+    events = UnicodeAttribute(null=True)  # JSON: the change's events, published from the stream (outbox)
 
     by_batch = ByBatch()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from pynamodb.connection import Connection
@@ -31,7 +31,7 @@ def _execution_item(e: Execution) -> ExecutionModel:
     body = {"enterprise_type": e.enterprise_type, "config_ids": list(e.config_ids),
             "batch_wait_seconds": e.batch_wait_seconds, "started_by": e.started_by, "status": e.status,
             "stopped_at": iso(e.stopped_at) if e.stopped_at else None, "batch_index": e.batch_index,
-            "current_batch_no": e.current_batch_no}
+            "current_batch_no": e.current_batch_no, "idle": e.idle, "ie_flags": list(e.ie_flags)}
     return ExecutionModel(execution_id=e.execution_id, ent_code=e.ent_code, started_at=iso(e.started_at),
                           body=json.dumps(body), total_succeeded=e.total_succeeded, total_failed=e.total_failed,
                           customs_available=e.customs_available,
@@ -50,6 +50,7 @@ def _execution(item: ExecutionModel) -> Execution:
         next_batch_at=_parse(item.next_batch_at), total_succeeded=int(item.total_succeeded or 0),
         total_failed=int(item.total_failed or 0), counted_batch_index=int(item.counted_batch_index or 0),
         customs_available=item.customs_available is not False,
+        idle=bool(b.get("idle")), ie_flags=tuple(b.get("ie_flags") or ()),
         version=int(item.version))
 
 
@@ -136,8 +137,8 @@ def _batch(item: BatchModel) -> Batch:
     return Batch(batch_no=item.batch_no, execution_id=item.execution_id, ent_code=item.ent_code,
                  index=int(item.batch_index), config_ids=tuple(item.config_ids or ()),
                  config_names=tuple(item.config_names or ()), started_at=item.started_at,
-                 claimed=int(item.claimed), succeeded=int(item.succeeded), failed=int(item.failed),
-                 released=int(item.released), skipped=int(item.skipped), finished_at=item.finished_at)
+                 claimed=int(item.claimed), succeeded=len(item.succeeded or ()), failed=len(item.failed or ()),
+                 waiting=len(item.waiting or ()), skipped=len(item.skipped or ()), finished_at=item.finished_at)
 
 
 class DynamoBatchRepository(BatchRepository):
@@ -145,9 +146,7 @@ class DynamoBatchRepository(BatchRepository):
         BatchModel(batch_no=batch.batch_no, execution_id=batch.execution_id, batch_index=batch.index,
                    ent_code=batch.ent_code, config_ids=list(batch.config_ids),
                    config_names=list(batch.config_names), started_at=batch.started_at, claimed=batch.claimed,
-                   succeeded=batch.succeeded, failed=batch.failed, released=batch.released,
-                   skipped=batch.skipped, finished_at=batch.finished_at
-                   ).save(condition=BatchModel.batch_no.does_not_exist())
+                   finished_at=batch.finished_at).save(condition=BatchModel.batch_no.does_not_exist())
 
     def get(self, batch_no: str) -> Batch | None:
         try:
@@ -158,10 +157,13 @@ class DynamoBatchRepository(BatchRepository):
     def list_for_execution(self, execution_id: str) -> list[Batch]:
         return [_batch(i) for i in BatchModel.by_execution.query(execution_id)]
 
-    def count(self, batch_no: str, outcome: str) -> Batch | None:
+    def count(self, batch_no: str, counted: Mapping[str, Collection[str]]) -> Batch | None:
         item = BatchModel(batch_no=batch_no)
+        actions = [getattr(BatchModel, str(outcome)).add(set(seq_nos)) for outcome, seq_nos in counted.items() if seq_nos]
+        if not actions:
+            return self.get(batch_no)
         try:
-            item.update(actions=[getattr(BatchModel, outcome).add(1)],
+            item.update(actions=actions,
                         condition=BatchModel.batch_no.exists())  # ALL_NEW comes back into `item`
         except UpdateError as exc:
             if _failed_condition(exc):
@@ -182,14 +184,19 @@ class DynamoBatchRepository(BatchRepository):
             raise
 
 
+def log_item(seq_no: str, entry: LogEntry, n: int = 0, events: str | None = None) -> LogModel:
+    """One log line as stored; `events` (JSON) rides on it to the stream (adapters/unit_of_work.py)."""
+    # entries of the same millisecond keep the order they were written in
+    sk = f"{iso(entry.at)}#{time.time_ns():020d}{n:03d}{uuid.uuid4().hex[:4]}"
+    return LogModel(seq_no=seq_no, sk=sk, body=json.dumps(entry.as_json(), ensure_ascii=False),
+                    batch_no=entry.batch_no, events=events)
+
+
 class DynamoDeclarationLog(DeclarationLog):
     def append(self, entries: Sequence[tuple[str, LogEntry]]) -> None:
         with LogModel.batch_write() as batch:
             for n, (seq_no, entry) in enumerate(entries):
-                # entries of the same millisecond keep the order they were written in
-                sk = f"{iso(entry.at)}#{time.time_ns():020d}{n:03d}{uuid.uuid4().hex[:4]}"
-                batch.save(LogModel(seq_no=seq_no, sk=sk, body=json.dumps(entry.as_json(), ensure_ascii=False),
-                                    batch_no=entry.batch_no))
+                batch.save(log_item(seq_no, entry, n))
 
     def list(self, seq_no: str) -> list[LogEntry]:
         return [_entry(item) for item in LogModel.query(seq_no, consistent_read=True)]
@@ -202,7 +209,7 @@ def _entry(item: LogModel) -> LogEntry:
     raw = json.loads(item.body)
     return LogEntry(at=_parse(raw["at"]), gate=raw["gate"], outcome=raw["outcome"], reason_zh=raw["reason_zh"],
                     reason_en=raw["reason_en"], who=raw["who"], batch_no=raw.get("batch_no"),
-                    details=raw.get("details"))
+                    details=raw.get("details"), result=raw.get("result"))
 
 
 class DynamoCounter(Counter):

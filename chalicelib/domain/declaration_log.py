@@ -18,6 +18,7 @@ class LogEntry:
     who: str = "system"  # a card number, or "system"
     batch_no: str | None = None
     details: Any = None
+    result: str | None = None  # lifecycle.Outcome of the step that ended here in its batch (None: none)
 
     @classmethod
     def from_step(cls, step: Any, at: datetime, batch_no: str | None, who: str = "system") -> "LogEntry":
@@ -26,4 +27,5 @@ class LogEntry:
 
     def as_json(self) -> dict[str, Any]:
         return {"at": _iso(self.at), "gate": self.gate, "outcome": self.outcome, "reason_zh": self.reason_zh,
-                "reason_en": self.reason_en, "who": self.who, "batch_no": self.batch_no, "details": self.details}
+                "reason_en": self.reason_en, "who": self.who, "batch_no": self.batch_no, "details": self.details,
+                **({"result": self.result} if self.result else {})}

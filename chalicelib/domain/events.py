@@ -171,3 +171,15 @@ def receipt_overdue(declaration: Declaration, *, declared_at: datetime, occurred
                       data={"smart_status": d.smart_status, "declared_at": _iso(declared_at),
                             "overdue_hours": hours, "batch_no": d.batch_no, "entry_id": d.entry_id,
                             **naming(d)})
+
+
+def event_record(event: Event) -> dict[str, Any]:
+    """The event as stored on its log entry (the outbox), with every enterprise it concerns."""
+    return {**event.as_json(), "ent_codes": list(event.ent_codes)}
+
+
+def event_from_record(record: Mapping[str, Any]) -> Event:
+    occurred = datetime.fromisoformat(str(record["occurred_at"]).replace("Z", "+00:00"))
+    return Event(event_id=record["event_id"], event_type=record["event_type"], ent_codes=tuple(record["ent_codes"]),
+                 ie_flag=record["ie_flag"], seq_no=record["seq_no"], occurred_at=occurred,
+                 data=dict(record.get("data") or {}))

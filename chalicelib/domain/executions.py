@@ -10,7 +10,7 @@ from .declaration import Declaration, _iso
 
 EnterpriseType = Literal["agent", "consignee"]
 DEFAULT_BATCH_SIZE = 100
-CLAIM_TIMEOUT = timedelta(minutes=15)  # in progress longer than this: released by the scheduler
+CLAIM_TIMEOUT = timedelta(minutes=15)  # in progress longer than this: requeued by the scheduler
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,13 @@ class Batch:
     claimed: int = 0
     succeeded: int = 0
     failed: int = 0
-    released: int = 0  # went back to the pool to wait (manifest, arrival, tax, prompts, customs down)
+    waiting: int = 0  # went back to the pool to wait (manifest, arrival, tax, prompts, customs down)
     skipped: int = 0  # left the pool: declared by hand meanwhile
     finished_at: datetime | None = None
 
     @property
     def processed(self) -> int:
-        return self.succeeded + self.failed + self.released + self.skipped
+        return self.succeeded + self.failed + self.waiting + self.skipped
 
     @property
     def done(self) -> bool:
@@ -46,7 +46,7 @@ class Batch:
                 "config_ids": list(self.config_ids), "config_names": list(self.config_names),
                 "started_at": _iso(self.started_at), "finished_at": _iso(self.finished_at),
                 "claimed": self.claimed, "succeeded": self.succeeded, "failed": self.failed,
-                "waiting": self.released, "skipped": self.skipped, "progress_percent": self.progress_percent}
+                "waiting": self.waiting, "skipped": self.skipped, "progress_percent": self.progress_percent}
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,10 @@ class Execution:
     total_failed: int = 0
     counted_batch_index: int = 0  # the totals include every batch up to this one (written with them)
     customs_available: bool = True
+    # idle: its last batch found nothing; it sleeps, no trigger sent, until the schedule sees the
+    # pool of its flags non-empty (one Query a minute), so an idle execution costs next to nothing
+    idle: bool = False
+    ie_flags: tuple[str, ...] = ()  # the ticked configs' flags: where the schedule looks
     version: int = 1
 
     @property

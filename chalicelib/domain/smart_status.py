@@ -1,7 +1,8 @@
 """The smart status (智能申报状态) state machine of a declaration.
 
-Every move is checked here and then written with a condition on the old state, so two workers
-can never both move the same declaration (see adapters/declaration_repository.py).
+The named transitions that move it are in lifecycle.py; each is written with a condition on the
+version it was computed from, so two workers can never both move the same declaration
+(adapters/unit_of_work.py).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ WAITING_REASONS = ("manifest", "arrival", "tax", "advisory", "customs_unavailabl
 
 TRANSITIONS: dict[SmartStatus, frozenset[SmartStatus]] = {
     SmartStatus.PENDING: frozenset({SmartStatus.IN_PROGRESS}),
-    # in progress: declared, refused, or released back to the pool (waiting, customs down, timed out)
+    # in progress: declared, refused, or back in the pool waiting (manifest, customs down, timed out…)
     SmartStatus.IN_PROGRESS: frozenset({SmartStatus.SUCCEEDED, SmartStatus.FAILED, SmartStatus.PENDING}),
     # back to the pool only through "continue"; a person may still declare it by hand
     SmartStatus.FAILED: frozenset({SmartStatus.PENDING, SmartStatus.IN_PROGRESS}),

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.domain.declaration_log import LogEntry
-from chalicelib.domain.events import receipt_overdue
+from chalicelib.domain import lifecycle
 from chalicelib.domain.executions import CLAIM_TIMEOUT, Batch, Execution, batch_no, pick_config
 from chalicelib.domain.queries import CHINA_TZ  # batch numbers carry the China date
 from chalicelib.domain.smart_status import SmartStatus
@@ -31,7 +30,7 @@ def start_batch(engine: Engine, execution_id: str, after_index: int) -> Batch | 
     configs = [c for c in (engine.configs.get(execution.ent_code, cid) for cid in execution.config_ids)
                if c is not None and c.content.enabled]
     number = batch_no(now.astimezone(CHINA_TZ), engine.counter.next("batch_no"))
-    started = execution.with_changes(batch_index=after_index + 1, current_batch_no=number,
+    started = execution.with_changes(batch_index=after_index + 1, current_batch_no=number, idle=False,
                                      next_batch_at=now + WATCHDOG, version=execution.version + 1)
     try:
         engine.executions.save(started, execution.version)  # only one starter wins
@@ -65,13 +64,9 @@ def _claim(engine: Engine, execution: Execution, batch: Batch, configs) -> list[
             if config is None or decl.seq_no in claimed or decl.owner_ent != execution.ent_code \
                     or side not in decl.owner_sides:
                 continue
-            entry = LogEntry(now, "claim", "in_progress", f"批次 {batch.batch_no} 开始智能申报，预配置“{config.content.name}”",
-                             f"taken into batch {batch.batch_no} under config '{config.content.name}'",
-                             batch_no=batch.batch_no)
-            moved = engine.move(decl, [entry], smart_status=SmartStatus.IN_PROGRESS, batch_no=batch.batch_no,
-                                config_id=config.config_id, config_name=config.content.name,
-                                execution_id=execution.execution_id, claim_deadline=now + CLAIM_TIMEOUT,
-                                waiting_reason=None, reason_zh=None, reason_en=None)
+            moved = engine.commit(lifecycle.claim(
+                decl, now, batch_no=batch.batch_no, execution_id=execution.execution_id, config_id=config.config_id,
+                config_name=config.content.name, deadline=now + CLAIM_TIMEOUT))
             if moved is not None:  # another batch may have taken it first
                 claimed.append(decl.seq_no)
             if len(claimed) >= engine.batch_size:
@@ -85,28 +80,33 @@ def _finished(engine: Engine, execution: Execution) -> bool:
 
 
 def run_schedule(engine: Engine) -> dict[str, int]:
-    """Every minute: release declarations stuck in progress, close overdue batches, start due batches."""
+    """Every minute: requeue declarations stuck in progress, close overdue batches, start due batches."""
     now = engine.clock()
-    released = 0
+    requeued = 0
     for seq_no in engine.declarations.overdue(now):
         decl = engine.declarations.get(seq_no)
         if decl is None or decl.smart_status != SmartStatus.IN_PROGRESS:
             continue
-        entry = LogEntry(now, "timeout", "wait", "申报处理超时，退回待申报，下一批次重试",
-                         "in progress past its deadline; back to pending for a later batch", batch_no=decl.batch_no)
-        if engine.move(decl, [entry], smart_status=SmartStatus.PENDING, claim_deadline=None,
-                       reason_zh=entry.reason_zh, reason_en=entry.reason_en) is not None:
-            released += 1
-            engine.outcome(decl.batch_no, "released")
+        change = lifecycle.timed_out(decl, now)
+        if engine.commit(change) is not None:
+            requeued += 1
+            engine.outcome(decl.batch_no, change.outcome, decl.seq_no)
     overdue = _watch_receipts(engine, now)
     started = 0
     for execution in engine.executions.due(now):
         if execution.current_batch_no and not _finished(engine, execution):
             finish_batch(engine, execution.current_batch_no)  # watchdog: it never finished by itself
             execution = engine.executions.get(execution.execution_id)
+        if execution and execution.idle and not _pool_has_work(engine, execution):
+            continue  # asleep, and nothing marked, continued or ready in its scope: costs this one Query
         if execution and start_batch(engine, execution.execution_id, execution.batch_index):
             started += 1
-    return {"released": released, "batches_started": started, "receipts_overdue": overdue}
+    return {"requeued": requeued, "batches_started": started, "receipts_overdue": overdue}
+
+
+def _pool_has_work(engine: Engine, execution: Execution) -> bool:
+    return any(engine.declarations.pool(execution.enterprise_type, execution.ent_code, flag, limit=1)
+               for flag in execution.ie_flags)
 
 
 def _watch_receipts(engine: Engine, now) -> int:
@@ -116,13 +116,6 @@ def _watch_receipts(engine: Engine, now) -> int:
         decl = engine.declarations.get(seq_no)
         if decl is None or decl.receipt_channel or decl.receipt_overdue_at or decl.declared_at is None:
             continue
-        hours = int((now - decl.declared_at).total_seconds() // 3600)
-        entry = LogEntry(now, "receipt_watchdog", "warning", f"申报后 {hours} 小时仍未收到海关回执，请核查",
-                         f"no customs receipt {hours} hours after declaring; please check", batch_no=decl.batch_no)
-        moved = engine.move(decl, [entry], receipt_overdue_at=now)
-        if moved is not None:
+        if engine.commit(lifecycle.receipt_late(decl, now)) is not None:
             flagged += 1
-            if engine.publisher is not None:
-                engine.publisher.publish([receipt_overdue(moved, declared_at=decl.declared_at, occurred_at=now)])
     return flagged
-

@@ -1,19 +1,19 @@
-"""What the engine's use cases share: their ports in one bundle, and the moves every step makes
-(one conditional write per smart-status change, a log line, an outcome counted on its batch)."""
+"""What the engine's use cases share: their ports in one bundle, and how a step is committed
+(one Change of the declaration's lifecycle, written by the unit of work in one request, and its
+outcome counted on its batch)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from chalicelib.domain.declaration import Declaration
-from chalicelib.domain.declaration_log import LogEntry
-from chalicelib.domain.smart_status import check_transition
-
-from chalicelib.domain.events import smart_status_changed
+from chalicelib.domain import lifecycle
+from chalicelib.domain.lifecycle import Change, Outcome
 
 from .ports import (BatchRepository, Clock, ConditionFailed, ConfigRepository, Counter, DeclarationLog,
-                    DeclarationRepository, EventPublisher, ExecutionRepository, WorkQueue, utc_now)
+                    DeclarationRepository, EventPublisher, ExecutionRepository, UnitOfWork, WorkQueue, utc_now)
 
 MAX_SQS_DELAY = 900  # seconds; longer waits are bridged by re-sending, or by the schedule
 
@@ -27,34 +27,101 @@ class Engine:
     log: DeclarationLog
     queue: WorkQueue
     counter: Counter
+    uow: UnitOfWork
     clock: Clock = utc_now
     batch_size: int = 100
-    publisher: EventPublisher | None = None  # every smart-status change is pushed to subscribers
+    # None when events leave through the log table's stream (functions/publish_events.py); else a
+    # change's events are published right after it committed
+    publisher: EventPublisher | None = None
     receipt_watchdog: timedelta = timedelta(hours=24)  # declared and no receipt after this: flagged
 
-    def move(self, decl: Declaration, entries: list[LogEntry], **changes: Any) -> Declaration | None:
+    def commit(self, change: Change) -> Declaration | None:
         """Write one transition; None when another worker moved the declaration first."""
-        status_changes = "smart_status" in changes and changes["smart_status"] != decl.smart_status
-        if status_changes:
-            check_transition(decl.smart_status, changes["smart_status"])
-        moved = decl.with_changes(updated_at=self.clock(), version=decl.version + 1, **changes)
         try:
-            self.declarations.save_state(moved, expected_version=decl.version)
+            self.uow.commit(change)
         except ConditionFailed:
             return None
-        if entries:
-            self.log.append([(decl.seq_no, e) for e in entries])
-        if status_changes and self.publisher is not None:
-            self.publisher.publish([smart_status_changed(moved, moved.updated_at)])
-        return moved
+        if change.events and self.publisher is not None:
+            self.publisher.publish(list(change.events))
+        return change.after
 
-    def outcome(self, batch_no: str | None, outcome: str) -> None:
-        """Count one declaration's outcome on its batch; the last one finishes the batch."""
-        if not batch_no:
-            return
-        batch = self.batches.count(batch_no, outcome)
+    def outcome(self, batch_no: str | None, outcome: Outcome | None, seq_no: str) -> None:
+        """Count one declaration's outcome on its batch at once (the schedule's time-outs)."""
+        if batch_no and outcome is not None:
+            self.count(batch_no, {outcome: [seq_no]})
+
+    def count(self, batch_no: str, counted: Mapping[str, Collection[str]]) -> None:
+        """Count outcomes on a batch in one write; the last one finishes the batch."""
+        batch = self.batches.count(batch_no, counted)
         if batch is not None and batch.done:
             finish_batch(self, batch.batch_no)
+
+
+@dataclass
+class Invocation:
+    """What one invocation of a step function shares across its SQS batch: the declarations read
+    in one BatchGetItem, each config read once, the submissions sent in one SendMessageBatch,
+    the outcomes counted once per batch. `finish()` sends and counts what was gathered."""
+
+    engine: Engine
+    declarations: dict[str, Declaration]
+    configs: dict[tuple[str, str], Any] = field(default_factory=dict)
+    submissions: list[dict[str, Any]] = field(default_factory=list)
+    counted: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, engine: Engine, messages: Iterable[dict[str, Any]]) -> "Invocation":
+        seq_nos = list(dict.fromkeys(m["seq_no"] for m in messages if isinstance(m, dict) and m.get("seq_no")))
+        return cls(engine, engine.declarations.get_many(seq_nos) if seq_nos else {})
+
+    def declaration(self, seq_no: str) -> Declaration | None:
+        if seq_no not in self.declarations:  # not in the prefetch (a message it did not see)
+            found = self.engine.declarations.get(seq_no)
+            if found is None:
+                return None
+            self.declarations[seq_no] = found
+        return self.declarations[seq_no]
+
+    def config(self, ent_code: str, config_id: str):
+        key = (ent_code, config_id)
+        if key not in self.configs:
+            self.configs[key] = self.engine.configs.get(ent_code, config_id)
+        return self.configs[key]
+
+    def committed(self, change: Change) -> None:
+        """Keep the record as it now is (a second message for it in the same batch sees it)."""
+        self.declarations[change.seq_no] = change.after
+
+    def submit(self, message: dict[str, Any]) -> None:
+        self.submissions.append(message)
+
+    def count(self, batch_no: str | None, outcome: Outcome | None, seq_no: str) -> None:
+        if batch_no and outcome is not None:
+            self.counted.setdefault(batch_no, {}).setdefault(str(outcome), set()).add(seq_no)
+
+    def finish(self) -> None:
+        if self.submissions:
+            messages, self.submissions = self.submissions, []
+            self.engine.queue.to_submission(messages)
+        counted, self.counted = self.counted, {}
+        for batch_no, outcomes in counted.items():
+            self.engine.count(batch_no, outcomes)
+
+
+def commit(engine: Engine, run: Invocation, change: Change) -> bool:
+    """Commit a step of a batch; its outcome is counted when the invocation finishes."""
+    if engine.commit(change) is None:
+        return False
+    run.committed(change)
+    run.count(change.after.batch_no, change.outcome, change.seq_no)
+    return True
+
+
+def count_again(run: Invocation, decl: Declaration | None, message: dict[str, Any]) -> None:
+    """A redelivered message whose step committed: count its outcome again, in case the first
+    invocation died before counting (counting is idempotent)."""
+    if decl is not None and decl.batch_no == message.get("batch_no"):
+        run.count(decl.batch_no, lifecycle.settled(decl), decl.seq_no)
 
 
 def finish_batch(engine: Engine, batch_no: str) -> None:
@@ -72,10 +139,12 @@ def finish_batch(engine: Engine, batch_no: str) -> None:
         if execution is None or not execution.running or execution.batch_index != batch.index:
             return
         wait = execution.batch_wait_seconds
+        idle = batch.claimed == 0 and bool(execution.ie_flags)  # nothing to declare: sleep, send no trigger
         try:
-            engine.executions.save(execution.with_changes(next_batch_at=now + timedelta(seconds=wait),
+            engine.executions.save(execution.with_changes(next_batch_at=now + timedelta(seconds=wait), idle=idle,
                                                           version=execution.version + 1), execution.version)
         except ConditionFailed:
             continue
-        engine.queue.trigger_batch(execution.execution_id, batch.index, min(wait, MAX_SQS_DELAY))
+        if not idle:
+            engine.queue.trigger_batch(execution.execution_id, batch.index, min(wait, MAX_SQS_DELAY))
         return

@@ -29,7 +29,8 @@ def start_execution(identity: Identity, body: Any, engine: Engine) -> Execution:
     execution = Execution(
         execution_id=uuid.uuid4().hex, ent_code=identity.ent_code, enterprise_type=enterprise_type,
         config_ids=tuple(config_ids), batch_wait_seconds=min(c.content.batch_wait_seconds for c in configs),
-        started_by=identity.card_no, started_at=now, next_batch_at=now)
+        started_by=identity.card_no, started_at=now, next_batch_at=now,
+        ie_flags=tuple(dict.fromkeys(c.content.ie_flag for c in configs)))
     try:
         engine.executions.create(execution)
     except UniquenessClash as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import advisories as advisory_rules
-from chalicelib.domain import errors
+from chalicelib.domain import errors, lifecycle
 from chalicelib.domain.declaration import DeclarationStatus
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.identity import Identity
@@ -26,20 +26,15 @@ def declare_by_hand(identity: Identity, seq_no: str, engine: Engine, customs: Cu
         raise errors.state_conflict("报关单正在智能申报中，请稍后查看结果", "the engine is declaring it right now",
                                     {"smart_status": decl.smart_status})
     now, who = engine.clock(), identity.card_no
-    # Claim it exactly like a batch would, so the engine cannot take it while we send it.
-    claim = LogEntry(now, "manual", "in_progress", "手动申报开始", "declaring by hand", who)
-    claimed = engine.move(decl, [claim], smart_status=SmartStatus.IN_PROGRESS, batch_no=None, execution_id=None)
+    # Claimed exactly like a batch would, so the engine cannot take it while we send it.
+    claimed = engine.commit(lifecycle.claim_by_hand(decl, now, who))
     if claimed is None:
         raise errors.state_conflict("报关单已被其他操作修改，请刷新后重试", "the declaration changed meanwhile; retry")
     sent = send_to_customs(claimed, customs, engine.clock(), who)
     if sent.response is not None and sent.response.accepted:
-        done = engine.move(claimed, [sent.entry], smart_status=SmartStatus.PENDING, status=DeclarationStatus.DECLARED,
-                           customs_seq_no=sent.response.seq_no, reason_zh="已手动申报", reason_en="declared by hand",
-                           declared_at=engine.clock(),
-                           waiting_reason=None)
+        done = engine.commit(lifecycle.declared_by_hand(claimed, engine.clock(), sent.entry, sent.response.seq_no))
         return done.as_json() if done else get_declaration(identity, seq_no, engine.declarations).as_json()
-    engine.move(claimed, [sent.entry], smart_status=SmartStatus.PENDING, reason_zh=sent.entry.reason_zh,
-                reason_en=sent.entry.reason_en)
+    engine.commit(lifecycle.hand_declaration_failed(claimed, engine.clock(), sent.entry))
     if sent.response is None:
         raise errors.DomainError("customs_unavailable", "海关系统暂时无法连接，请稍后重试",
                                  "customs is unreachable; try again later", kind="unavailable")
@@ -60,10 +55,7 @@ def confirm_advisories(identity: Identity, seq_no: str, engine: Engine) -> dict[
     entry = LogEntry(engine.clock(), "advisory", "confirmed", "温馨提示已人工确认", "advisory prompts confirmed by a person",
                      identity.card_no, decl.batch_no, [{"code": p.code, "g_no": p.g_no, "message_zh": p.message_zh}
                                                        for p in prompts])
-    waiting = decl.waiting_reason == "advisory"
-    moved = engine.move(decl, [entry], advisories_confirmed=fingerprint,
-                        waiting_reason=None if waiting else decl.waiting_reason,
-                        reason_zh=None if waiting else decl.reason_zh, reason_en=None if waiting else decl.reason_en)
+    moved = engine.commit(lifecycle.advisories_confirmed(decl, engine.clock(), entry, fingerprint))
     if moved is None:
         raise errors.state_conflict("报关单已被其他操作修改，请刷新后重试", "the declaration changed meanwhile; retry")
     return moved.as_json()

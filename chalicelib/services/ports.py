@@ -5,9 +5,10 @@ Adapters (chalicelib/adapters) implement them on DynamoDB; tests use the fakes i
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from chalicelib.domain.configs import Config
 from chalicelib.domain.customs import CustomsResponse
@@ -72,10 +73,6 @@ class DeclarationRepository(abc.ABC):
 
     @abc.abstractmethod
     def query(self, ent_code: str, query: DeclarationQuery, window: tuple[datetime, datetime] | None) -> Page: ...
-
-    @abc.abstractmethod
-    def save_state(self, declaration: Declaration, expected_version: int) -> None:
-        """A smart-status transition: write if nobody moved it since `expected_version` (else ConditionFailed)."""
 
     @abc.abstractmethod
     def pool(self, side: str, party: str, ie_flag: str, limit: int) -> list[Declaration]:
@@ -211,9 +208,10 @@ class BatchRepository(abc.ABC):
     def get(self, batch_no: str) -> Batch | None: ...
 
     @abc.abstractmethod
-    def count(self, batch_no: str, outcome: str) -> Batch | None:
-        """Atomically add one declaration's outcome (succeeded|failed|released|skipped); the new counts,
-        or None when no such batch was ever recorded."""
+    def count(self, batch_no: str, counted: Mapping[str, Collection[str]]) -> Batch | None:
+        """Count declarations' outcomes ({succeeded|failed|waiting|skipped: seq_nos}) in one write.
+        Idempotent: a seq_no counted twice under the same outcome counts once. The new counts, or
+        None when no such batch was ever recorded."""
 
     @abc.abstractmethod
     def finish(self, batch_no: str, at: datetime) -> bool:
@@ -234,6 +232,15 @@ class DeclarationLog(abc.ABC):
     @abc.abstractmethod
     def for_batch(self, batch_no: str) -> list[tuple[str, LogEntry]]:
         """Every (seq_no, entry) written in one batch, in time order per declaration."""
+
+
+class UnitOfWork(abc.ABC):
+    """Commits one lifecycle Change (domain.lifecycle): the record's changed attributes, if its
+    version is still the change's `expected_version`, its log entries and its events, all or none."""
+
+    @abc.abstractmethod
+    def commit(self, change: Any) -> None:
+        """Raises ConditionFailed when the record moved meanwhile (then nothing is written)."""
 
 
 class WorkQueue(abc.ABC):

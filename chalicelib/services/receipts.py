@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain import errors
+from chalicelib.domain import errors, lifecycle
 from chalicelib.domain.declaration import Declaration, DeclarationStatus, _iso
 from chalicelib.domain.declaration_log import LogEntry
-from chalicelib.domain.events import customs_receipt
 from chalicelib.domain.receipts import Receipt, describe, receipt_id, status_after, verify_signature
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.formats.dec_result import ReceiptRead, read_receipts
@@ -93,17 +92,15 @@ def _apply(engine: Engine, decl: Declaration, read: ReceiptRead, receipt: Receip
         zh, en = describe(receipt)
         entry = LogEntry(engine.clock(), "receipt", receipt.channel or read.kind, zh, en, "customs", decl.batch_no,
                          {"receipt_id": rid, "channel": read.channel, "entry_id": read.entry_id, "note": read.note})
-        changes: dict[str, Any] = {"receipt_channel": read.channel or decl.receipt_channel or read.kind}
-        if read.kind == "dec_result" and read.channel:
-            changes["status"] = status_after(decl.status, read.channel)
-        if read.entry_id and not decl.entry_id:
-            changes["entry_id"] = read.entry_id
-        moved = engine.move(decl, [entry], **changes)
-        if moved is None:
+        event = None
+        if read.kind == "dec_result":  # business receipts are pushed; others are only logged
+            event = {"channel": read.channel or "", "entry_id": read.entry_id, "note": read.note,
+                     "notice_date": read.notice_date_text, "receipt_id": rid}
+        change = lifecycle.receipt(decl, engine.clock(), entry, channel=read.channel or decl.receipt_channel or read.kind,
+                                   status=status_after(decl.status, read.channel)
+                                   if read.kind == "dec_result" and read.channel else None,
+                                   entry_id=read.entry_id, event=event)
+        if engine.commit(change) is None:
             continue
-        if engine.publisher is not None and read.kind == "dec_result":
-            engine.publisher.publish([customs_receipt(moved, channel=read.channel or "", occurred_at=engine.clock(),
-                                                      entry_id=read.entry_id, note=read.note,
-                                                      notice_date=read.notice_date_text, receipt_id=rid)])
         return True
     return False

@@ -5,7 +5,9 @@ from typing import Any
 
 from chalicelib.domain import errors
 from chalicelib.domain.declaration import DeclarationStatus
+from chalicelib.domain import lifecycle
 from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.domain.lifecycle import Outcome
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.marking import Refusal, not_found
 from chalicelib.domain.smart_status import SmartStatus
@@ -15,14 +17,8 @@ from .engine import Engine
 from .marking import _seq_nos
 
 def _result(entry: LogEntry) -> str | None:
-    """What a step says about how the declaration ended in its batch (None: it says nothing)."""
-    if entry.gate in ("receipt", "receipt_watchdog", "continue", "manual"):
-        return None  # after the batch, or not the engine's doing
-    if entry.gate == "claim":
-        return "in_progress"
-    if entry.gate == "submit" and entry.outcome == "pass":
-        return "succeeded"
-    return {"fail": "failed", "wait": "waiting", "skip": "skipped"}.get(entry.outcome)
+    """How the declaration ended in its batch, as the step says it (lifecycle.Outcome; None: not an end)."""
+    return entry.result
 
 
 def batch_console(identity: Identity, batch_no: str, engine: Engine) -> dict[str, Any]:
@@ -38,8 +34,8 @@ def batch_console(identity: Identity, batch_no: str, engine: Engine) -> dict[str
     rows = []
     for seq_no, (result, entry) in last.items():
         decl = found.get(seq_no)
-        row = {"seq_no": seq_no, "result": result, "reason_zh": None if result == "succeeded" else entry.reason_zh,
-               "reason_en": None if result == "succeeded" else entry.reason_en, "at": entry.as_json()["at"]}
+        row = {"seq_no": seq_no, "result": result, "reason_zh": None if result == Outcome.SUCCEEDED else entry.reason_zh,
+               "reason_en": None if result == Outcome.SUCCEEDED else entry.reason_en, "at": entry.as_json()["at"]}
         if decl is not None:
             c = decl.content
             row.update(entry_id=decl.entry_id, bill_no=c.bill_no, declare_customs=c.declare_customs,
@@ -47,8 +43,7 @@ def batch_console(identity: Identity, batch_no: str, engine: Engine) -> dict[str
                        tax_status=str(decl.tax_status), updated_at=decl.as_json()["updated_at"])
         rows.append(row)
     rows.sort(key=lambda r: r["seq_no"])
-    counted = {k: sum(1 for r in rows if r["result"] == k) for k in ("succeeded", "failed", "waiting", "skipped",
-                                                                      "in_progress")}
+    counted = {str(k): sum(1 for r in rows if r["result"] == k) for k in Outcome}
     return {**batch.as_json(), "declarations": rows, "results": counted}
 
 
@@ -67,11 +62,7 @@ def continue_declarations(identity: Identity, body: Any, engine: Engine) -> dict
         elif decl.status != DeclarationStatus.TEMP_SAVED:
             refused.append(Refusal(seq_no, "not_temp_saved", "报关单不是暂存状态", "the declaration is not temp-saved"))
         else:
-            entry = LogEntry(now, "continue", "pending", "继续智能辅助申报：重新加入申报池",
-                             "continued: back in the pool for the next batch", identity.card_no)
-            moved = engine.move(decl, [entry], smart_status=SmartStatus.PENDING, smart_mark=True, waiting_reason=None,
-                                reason_zh=None, reason_en=None, marked_by=decl.marked_by or identity.card_no,
-                                marked_at=decl.marked_at or now)
+            moved = engine.commit(lifecycle.continue_(decl, now, identity.card_no))
             if moved is None:
                 refused.append(Refusal(seq_no, "changed", "报关单状态已被其他操作改变，请重新查询",
                                        "the declaration changed meanwhile; query again"))

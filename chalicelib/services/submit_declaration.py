@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.customs import CustomsResponse
-from chalicelib.domain.declaration import Declaration, DeclarationStatus
+from chalicelib.domain import lifecycle
+from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.formats.dec_message_writer import build_dec_message
 
-from .engine import Engine
+from .engine import Engine, Invocation, commit, count_again
 from .ports import CustomsGateway, CustomsUnavailable
 
 
@@ -56,32 +57,37 @@ def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, w
 _customs_state: dict[str, bool] = {}  # per container: write the execution's flag only when it changes
 
 
-def submit_declaration(message: dict[str, Any], engine: Engine, customs: CustomsGateway) -> str:
-    """Returns succeeded | failed | wait | duplicate."""
-    decl = engine.declarations.get(message["seq_no"])
+def submit_declaration(message: dict[str, Any], engine: Engine, customs: CustomsGateway,
+                       run: Invocation | None = None) -> str:
+    """Returns succeeded | failed | wait | duplicate (see validate_declaration for `run`)."""
+    if run is not None:
+        return _submit(message, engine, customs, run)
+    run = Invocation.start(engine, [message])
+    try:
+        return _submit(message, engine, customs, run)
+    finally:
+        run.finish()
+
+
+def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, run: Invocation) -> str:
+    decl = run.declaration(message["seq_no"])
     if decl is None or decl.smart_status != SmartStatus.IN_PROGRESS or decl.batch_no != message["batch_no"]:
+        count_again(run, decl, message)
         return "duplicate"
     sent = send_to_customs(decl, customs, engine.clock())
     _note_customs(engine, message.get("execution_id"), sent.response is not None)
+    now = engine.clock()
     if sent.response is None:
-        moved = engine.move(decl, [sent.entry], smart_status=SmartStatus.PENDING, claim_deadline=None,
-                            waiting_reason="customs_unavailable", reason_zh=sent.entry.reason_zh,
-                            reason_en=sent.entry.reason_en)
-        outcome, counter = "wait", "released"
+        change = lifecycle.wait(decl, now, [sent.entry], "customs_unavailable", reason_zh=sent.entry.reason_zh,
+                                reason_en=sent.entry.reason_en)
     elif sent.response.accepted:
-        moved = engine.move(decl, [sent.entry], smart_status=SmartStatus.SUCCEEDED, status=DeclarationStatus.DECLARED,
-                            claim_deadline=None, customs_seq_no=sent.response.seq_no, waiting_reason=None,
-                            declared_at=engine.clock(),
-                            reason_zh=None, reason_en=None)
-        outcome, counter = "succeeded", "succeeded"
+        change = lifecycle.declared(decl, now, sent.entry, sent.response.seq_no)
     else:
-        moved = engine.move(decl, [sent.entry], smart_status=SmartStatus.FAILED, claim_deadline=None,
-                            reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
-        outcome, counter = "failed", "failed"
-    if moved is None:
+        change = lifecycle.fail(decl, now, [sent.entry], reason_zh=sent.entry.reason_zh,
+                                reason_en=sent.entry.reason_en)
+    if not commit(engine, run, change):
         return "duplicate"
-    engine.outcome(decl.batch_no, counter)
-    return outcome
+    return {"waiting": "wait"}.get(change.outcome, str(change.outcome))
 
 
 def _note_customs(engine: Engine, execution_id: str | None, available: bool) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain import errors
+from chalicelib.domain import errors, lifecycle
 from chalicelib.domain.declaration import Declaration, TaxStatus, _iso
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.identity import Identity
@@ -40,10 +40,7 @@ def confirm_tax(identity: Identity, seq_no: str, engine: Engine) -> dict[str, An
     confirmation = {"by": identity.card_no, "at": _iso(now), "payable": payable, "fingerprint": fingerprint(detail)}
     entry = LogEntry(now, "tax", "confirmed", f"税费已确认，应缴 {payable} 元", f"tax confirmed: CNY {payable} payable",
                      identity.card_no, decl.batch_no, confirmation)
-    waiting = decl.waiting_reason == "tax"
-    moved = engine.move(decl, [entry], tax_status=TaxStatus.CONFIRMED, tax_confirmation=confirmation,
-                        waiting_reason=None if waiting else decl.waiting_reason,
-                        reason_zh=None if waiting else decl.reason_zh, reason_en=None if waiting else decl.reason_en)
+    moved = engine.commit(lifecycle.tax_confirmed(decl, now, entry, confirmation))
     if moved is None:
         raise errors.state_conflict("报关单已被其他操作修改，请刷新后重试", "the declaration changed meanwhile; retry")
     return _detail_json(moved, detail)

@@ -3,29 +3,41 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.domain import lifecycle
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.gates import Facts, evaluate, needs_manifest
 from chalicelib.domain.queries import CHINA_TZ
 from chalicelib.domain.smart_status import SmartStatus
 
-from .engine import Engine
+from .engine import Engine, Invocation, commit, count_again
 from .ports import CustomsUnavailable, LogisticsGateway
 
-OUTCOME_COUNTER = {"fail": "failed", "wait": "released", "skip": "skipped"}
+
+def validate_declaration(message: dict[str, Any], engine: Engine, logistics: LogisticsGateway,
+                         run: Invocation | None = None) -> str:
+    """Returns what happened: pass | wait | fail | skip | duplicate. With `run`, the invocation's
+    shared reads and writes (services.engine.Invocation); alone, one message is one invocation."""
+    if run is not None:
+        return _validate(message, engine, logistics, run)
+    run = Invocation.start(engine, [message])
+    try:
+        return _validate(message, engine, logistics, run)
+    finally:
+        run.finish()
 
 
-def validate_declaration(message: dict[str, Any], engine: Engine, logistics: LogisticsGateway) -> str:
-    """Returns what happened: pass | wait | fail | skip | duplicate."""
-    decl = engine.declarations.get(message["seq_no"])
+def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGateway, run: Invocation) -> str:
+    decl = run.declaration(message["seq_no"])
     if decl is None or decl.smart_status != SmartStatus.IN_PROGRESS or decl.batch_no != message["batch_no"]:
+        count_again(run, decl, message)
         return "duplicate"  # delivered twice, or already moved on: nothing to do
     now = engine.clock()
     batch_no = decl.batch_no
-    config = engine.configs.get(message["ent_code"], decl.config_id or "")
+    config = run.config(message["ent_code"], decl.config_id or "")
     if config is None or not config.content.enabled:
         entry = LogEntry(now, "config", "wait", "预配置已删除或停用，退回待申报", "config deleted or disabled; back to pending",
                          batch_no=batch_no)
-        return _release(engine, decl, entry, None)
+        return _wait(engine, run, decl, entry, None)
 
     try:
         facts = Facts(
@@ -34,7 +46,7 @@ def validate_declaration(message: dict[str, Any], engine: Engine, logistics: Log
     except CustomsUnavailable:
         entry = LogEntry(now, "logistics", "wait", "暂时无法查询舱单/运抵数据，下一批次重试",
                          "manifest/arrival data unreachable; retried in a later batch", batch_no=batch_no)
-        return _release(engine, decl, entry, "customs_unavailable")
+        return _wait(engine, run, decl, entry, "customs_unavailable")
 
     year = now.astimezone(CHINA_TZ).year
     verdict = evaluate(decl, config.content, facts, today=now.astimezone(CHINA_TZ).date(),
@@ -42,32 +54,23 @@ def validate_declaration(message: dict[str, Any], engine: Engine, logistics: Log
     entries = [LogEntry.from_step(step, now, batch_no) for step in verdict.steps]
     last = verdict.last
     if verdict.outcome == "pass":
-        moved = engine.move(decl, entries, content=verdict.content)
-        if moved is not None:
-            engine.queue.to_submission([message])
-        return "pass" if moved else "duplicate"
+        if not commit(engine, run, lifecycle.pass_gates(decl, now, entries, verdict.content)):
+            return "duplicate"
+        run.submit(message)
+        return "pass"
     if verdict.outcome == "fail":
-        moved = engine.move(decl, entries, smart_status=SmartStatus.FAILED, claim_deadline=None,
-                            reason_zh=_reason_zh(last), reason_en=_reason_en(last))
+        change = lifecycle.fail(decl, now, entries, reason_zh=_reason_zh(last), reason_en=_reason_en(last))
     elif verdict.outcome == "wait":
-        moved = engine.move(decl, entries, smart_status=SmartStatus.PENDING, claim_deadline=None,
-                            waiting_reason=verdict.waiting_reason, reason_zh=last.reason_zh, reason_en=last.reason_en)
+        change = lifecycle.wait(decl, now, entries, verdict.waiting_reason, reason_zh=last.reason_zh,
+                                reason_en=last.reason_en)
     else:  # skip: declared by hand meanwhile; it leaves the pool (not temp-saved) without counting as failed
-        moved = engine.move(decl, entries, smart_status=SmartStatus.PENDING, claim_deadline=None,
-                            reason_zh=last.reason_zh, reason_en=last.reason_en)
-    if moved is None:
-        return "duplicate"
-    engine.outcome(batch_no, OUTCOME_COUNTER[verdict.outcome])
-    return verdict.outcome
+        change = lifecycle.skip(decl, now, entries, reason_zh=last.reason_zh, reason_en=last.reason_en)
+    return verdict.outcome if commit(engine, run, change) else "duplicate"
 
 
-def _release(engine: Engine, decl, entry: LogEntry, waiting: str | None) -> str:
-    moved = engine.move(decl, [entry], smart_status=SmartStatus.PENDING, claim_deadline=None, waiting_reason=waiting,
-                        reason_zh=entry.reason_zh, reason_en=entry.reason_en)
-    if moved is None:
-        return "duplicate"
-    engine.outcome(decl.batch_no, "released")
-    return "wait"
+def _wait(engine: Engine, run: Invocation, decl, entry: LogEntry, waiting: str | None) -> str:
+    change = lifecycle.wait(decl, entry.at, [entry], waiting, reason_zh=entry.reason_zh, reason_en=entry.reason_en)
+    return "wait" if commit(engine, run, change) else "duplicate"
 
 
 def _reason_zh(step) -> str:

@@ -131,8 +131,9 @@ def test_an_agency_declaration_gets_its_agreement_generated_and_attached(enabled
     assert len(agreement["edoc_no"]) == 17
 
 
-def test_two_batch_starts_at_once_never_take_the_same_declaration(enabled_api, container):
-    # A is the declaring unit, B the consignee: both enterprises' executions see the same pool.
+@pytest.mark.parametrize("pause_at, when", [(1, "before"), (4, "before"), (3, "after")])
+def test_two_batch_starts_at_once_never_take_the_same_declaration(enabled_api, container, monkeypatch, pause_at, when):
+    # Given A (declaring unit) and B (consignee) whose executions see the same six declarations
     body = make_declaration_body(self_pay=False, consignee=dict(ENT_B), owner=None)
     seq_nos = enabled_api.post("/declarations", {"declarations": [body] * 6, "smart_mark": True}).json["accepted"]
     config_a = enabled_api.post("/configs", make_config_body(consignee=dict(ENT_B), require_manifest=False)).json
@@ -140,14 +141,31 @@ def test_two_batch_starts_at_once_never_take_the_same_declaration(enabled_api, c
                                                              require_manifest=False), token=token(ENT_B)).json
     exec_a = start(enabled_api, config_a["config_id"])
     exec_b = start(enabled_api, config_b["config_id"], enterprise_type="consignee", token=token(ENT_B))
-    batches = {}
-    threads = [threading.Thread(target=lambda e=e: batches.__setitem__(e, start_batch(container.engine, e, 0)))
-               for e in (exec_a, exec_b)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
+    # When A's batch, having read its pool, pauses at its n-th claim write and B's whole batch runs meanwhile
+    # (a deterministic interleaving: the conditional write, not thread timing, must keep them apart)
+    uow, batches, writes = container.engine.uow, {}, []
+    real = uow.commit
+
+    def interleave(change):
+        if change.after.execution_id == exec_a:
+            writes.append(change.seq_no)
+            if len(writes) == pause_at and when == "before":
+                batches[exec_b] = start_batch(container.engine, exec_b, 0)
+            real(change)
+            if len(writes) == pause_at and when == "after":
+                batches[exec_b] = start_batch(container.engine, exec_b, 0)
+            return
+        real(change)
+
+    monkeypatch.setattr(uow, "commit", interleave)
+    batches[exec_a] = start_batch(container.engine, exec_a, 0)
+    # Then every declaration is claimed once, by one of the two batches, and logged once as claimed
     assert sum(b.claimed for b in batches.values()) == 6
     owners = [enabled_api.get(f"/declarations/{s}").json["batch_no"] for s in seq_nos]
     assert all(owners) and set(owners) <= {b.batch_no for b in batches.values()}
+    claims = [[e["gate"] for e in enabled_api.get(f"/declarations/{s}/log").json["items"]].count("claim")
+              for s in seq_nos]
+    assert claims == [1] * 6
 
 
 def test_stop_ends_the_execution_and_frees_its_configs(enabled_api, runner):
@@ -244,16 +262,16 @@ def test_continue_refuses_what_did_not_fail(enabled_api):
 def test_a_crash_after_customs_answered_does_not_send_twice(enabled_api, runner, simulator, container, monkeypatch):
     [seq_no], config_id = setup(enabled_api, 1)
     start(enabled_api, config_id)
-    repo = container.declarations
-    real, crashed = repo.save_state, []
+    uow = container.engine.uow
+    real, crashed = uow.commit, []
 
-    def crash_on_success(decl, expected_version):
-        if decl.smart_status == "succeeded" and not crashed:
-            crashed.append(decl.seq_no)
+    def crash_on_success(change):
+        if change.after.smart_status == "succeeded" and not crashed:
+            crashed.append(change.seq_no)
             raise RuntimeError("the submission Lambda died after customs answered")
-        return real(decl, expected_version)
+        return real(change)
 
-    monkeypatch.setattr(repo, "save_state", crash_on_success)
+    monkeypatch.setattr(uow, "commit", crash_on_success)
     runner.drain()  # the failed message stays in flight until its visibility timeout …
     assert crashed == [seq_no]
     decl = enabled_api.get(f"/declarations/{seq_no}").json

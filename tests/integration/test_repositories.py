@@ -106,6 +106,6 @@ def test_uniqueness_clash_is_reported_as_such(container):
 def test_counting_or_finishing_a_batch_never_recorded_creates_nothing(container):
     from chalicelib.adapters.execution_repository import DynamoBatchRepository
     batches = DynamoBatchRepository()
-    assert batches.count("P2024032100000000099", "released") is None
+    assert batches.count("P2024032100000000099", {"waiting": ["I20240000000000001"]}) is None
     assert batches.finish("P2024032100000000099", FixedClock()()) is False
     assert batches.get("P2024032100000000099") is None

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.domain import lifecycle
 from chalicelib.domain.declaration import DeclarationStatus
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.logistics import ArrivalReport, Manifest
@@ -76,12 +77,18 @@ def test_the_same_trigger_twice_starts_one_batch(h):
 
 
 def test_a_declaration_claimed_by_one_batch_is_not_claimed_by_another(h):
+    # Given two batches that both read the same pending declaration
     [seq_no] = h.declarations_marked(1)
     decl = h.decl(seq_no)
-    h.declarations.save_state(decl.with_changes(smart_status="in_progress", version=decl.version + 1), decl.version)
+    first = lifecycle.claim(decl, h.clock(), batch_no="B1", execution_id="e1", config_id="c", config_name="c",
+                            deadline=h.clock())
+    second = lifecycle.claim(decl, h.clock(), batch_no="B2", execution_id="e2", config_id="c", config_name="c",
+                             deadline=h.clock())
+    # When both commit, then only the first one's claim holds
+    h.uow.commit(first)
     with pytest.raises(ConditionFailed):
-        h.declarations.save_state(decl.with_changes(smart_status="in_progress", version=decl.version + 1),
-                                  decl.version)
+        h.uow.commit(second)
+    assert h.decl(seq_no).batch_no == "B1"
 
 
 def test_every_message_delivered_twice_changes_nothing_the_second_time():
@@ -102,16 +109,14 @@ def test_a_crash_after_customs_answered_is_redelivered_without_sending_again(h, 
     from chalicelib.services.validate_declaration import validate_declaration
     validate_declaration(h.queue.validation.pop(), h.engine, h.logistics)
     message = h.queue.submission.pop()
-    real = h.declarations.save_state
     calls = {"n": 0}
 
-    def crash_once(decl, expected_version):
+    def crash_once(change):
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("Lambda died after customs answered")
-        return real(decl, expected_version)
 
-    monkeypatch.setattr(h.declarations, "save_state", crash_once)
+    h.uow.before_commit = crash_once
     with pytest.raises(RuntimeError):
         submit_declaration(message, h.engine, h.customs)
     assert submit_declaration(message, h.engine, h.customs) == "succeeded"  # the redelivery
@@ -188,19 +193,19 @@ def test_a_declaration_declared_by_hand_meanwhile_is_skipped_not_failed(h):
     h.start(h.config())
     start_batch(h.engine, *h.queue.triggers.pop()[:2])
     decl = h.decl(seq_no)
-    h.declarations.save_state(decl.with_changes(status=DeclarationStatus.DECLARED, version=decl.version + 1), decl.version)
+    h.declarations.items[seq_no] = decl.with_changes(status=DeclarationStatus.DECLARED, version=decl.version + 1)
     h.run()
     batch = next(iter(h.engine.batches.items.values()))
     assert (batch.skipped, batch.failed) == (1, 0) and h.customs.sent == []
 
 
-def test_the_schedule_releases_declarations_stuck_in_progress(h):
+def test_the_schedule_requeues_declarations_stuck_in_progress(h):
     [seq_no] = h.declarations_marked(1)
     h.start(h.config())
     start_batch(h.engine, *h.queue.triggers.pop()[:2])
     h.queue.validation.clear()  # the message is lost
     h.clock.advance(minutes=16)
-    assert run_schedule(h.engine)["released"] == 1
+    assert run_schedule(h.engine)["requeued"] == 1
     assert h.decl(seq_no).smart_status == "pending"
 
 
@@ -212,12 +217,28 @@ def test_the_schedule_starts_a_batch_whose_trigger_was_lost(h):
     assert h.execution(execution_id).batch_index == 1
 
 
-def test_an_empty_batch_finishes_at_once_and_polls_again_after_the_wait(h):
+def test_an_empty_batch_finishes_at_once_and_the_execution_sleeps_without_a_trigger(h):
     execution_id = h.start(h.config(batch_wait_seconds=60))
     h.run()
     batch = next(iter(h.engine.batches.items.values()))
     assert batch.claimed == 0 and batch.finished_at is not None
-    assert h.queue.triggers == [(execution_id, 1, 60)]
+    assert h.queue.triggers == [] and h.execution(execution_id).idle
+
+
+def test_a_sleeping_execution_wakes_at_the_schedule_once_something_is_marked_and_not_before(h):
+    # Given a running execution asleep after an empty batch
+    execution_id = h.start(h.config(batch_wait_seconds=60))
+    h.run()
+    # When the schedule ticks with nothing in its pool, then no batch starts
+    h.clock.advance(minutes=2)
+    assert run_schedule(h.engine)["batches_started"] == 0
+    assert h.execution(execution_id).batch_index == 1
+    # When a declaration is marked, then the next tick starts a batch that declares it
+    [seq_no] = h.declarations_marked(1)
+    h.clock.advance(minutes=1)
+    assert run_schedule(h.engine)["batches_started"] == 1
+    h.run()
+    assert h.decl(seq_no).smart_status == "succeeded" and not h.execution(execution_id).idle
 
 
 def test_another_enterprise_cannot_read_or_stop_our_execution(h):
@@ -255,7 +276,7 @@ def test_a_declaration_with_a_receipt_is_not_flagged(h):
     h.start(h.config())
     h.run()
     decl = h.decl(seq_no)
-    h.declarations.save_state(decl.with_changes(receipt_channel="L", version=decl.version + 1), decl.version)
+    h.declarations.items[seq_no] = decl.with_changes(receipt_channel="L", version=decl.version + 1)
     h.clock.advance(hours=30)
     assert run_schedule(h.engine)["receipts_overdue"] == 0
 
@@ -269,9 +290,9 @@ def test_a_batch_whose_starter_died_before_recording_it_does_not_stop_the_schedu
     h.clock.advance(minutes=21)
     lost_batch = h.decl(seq_no).batch_no
     result = run_schedule(h.engine)
-    assert (result["released"], result["batches_started"]) == (1, 1)
+    assert (result["requeued"], result["batches_started"]) == (1, 1)
     assert h.execution(execution_id).batch_index == 2
-    assert h.decl(seq_no).batch_no != lost_batch  # released, then taken by the new batch
+    assert h.decl(seq_no).batch_no != lost_batch  # requeued, then taken by the new batch
     h.run()
     assert h.decl(seq_no).smart_status == "succeeded"
 

@@ -1,0 +1,257 @@
+"""A declaration's life as named transitions. Each returns one Change (the new record, what
+changed, the log entries, the events to push, what it counts as on its batch); an illegal one
+raises IllegalTransition. Services commit a Change through the unit of work; they never set a
+declaration's fields one by one.
+
+Pushing (item 6 of issue #10): a subscriber hears of a real change of state only: a new waiting
+reason, declared, failed, each customs receipt, an overdue receipt, declared by hand. A claim, a
+re-check that waits for the same thing again, a time-out or a continue are logged, not pushed.
+
+Words (domain.md): "released" is customs' 放行 only; a declaration the engine puts back in the
+pool is *waiting* (with its `waiting_reason` when it waits for something), and that is the
+outcome counted on its batch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from .declaration import Declaration, DeclarationContent, DeclarationStatus, TaxStatus
+from .declaration_log import LogEntry
+from .errors import DomainError
+from .events import Event, customs_receipt, receipt_overdue, smart_status_changed
+from .smart_status import SmartStatus
+
+
+class Outcome(StrEnum):
+    """How a declaration ended a step of the engine: the log, the batch console and the API say
+    it with these words, and the batch counts them."""
+
+    IN_PROGRESS = "in_progress"  # claimed, not finished yet
+    SUCCEEDED = "succeeded"      # declared to customs (申报成功)
+    FAILED = "failed"            # a gate or customs refused it (申报失败)
+    WAITING = "waiting"          # back in the pool, waiting (manifest, arrival, tax, prompts, customs down, time-out)
+    SKIPPED = "skipped"          # left the pool: declared by hand meanwhile
+
+
+COUNTED = (Outcome.SUCCEEDED, Outcome.FAILED, Outcome.WAITING, Outcome.SKIPPED)  # a batch's counters
+
+
+class IllegalTransition(DomainError):
+    """A transition that the declaration's state does not allow (a programming or race error)."""
+
+    def __init__(self, transition: str, decl: Declaration) -> None:
+        super().__init__("illegal_transition", f"报关单当前状态（{decl.smart_status}/{decl.status}）不允许此操作",
+                         f"'{transition}' is not allowed while smart status is {decl.smart_status} "
+                         f"and status {decl.status}", {"seq_no": decl.seq_no, "transition": transition},
+                         kind="conflict")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One transition of one declaration, committed as one write (services/unit_of_work)."""
+
+    before: Declaration
+    after: Declaration
+    entries: tuple[LogEntry, ...]
+    events: tuple[Event, ...] = ()
+    outcome: Outcome | None = None  # what it counts as on its batch; None: not counted
+    changed: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def expected_version(self) -> int:
+        return self.before.version
+
+    @property
+    def seq_no(self) -> str:
+        return self.after.seq_no
+
+
+_TRACKED = None
+
+
+def _changed(before: Declaration, after: Declaration) -> dict[str, Any]:
+    global _TRACKED
+    if _TRACKED is None:
+        _TRACKED = tuple(f.name for f in fields(Declaration))
+    return {n: getattr(after, n) for n in _TRACKED if getattr(before, n) != getattr(after, n)}
+
+
+def _change(decl: Declaration, now: datetime, entries: list[LogEntry] | tuple[LogEntry, ...], *,
+            outcome: Outcome | None = None, push: bool = False, events: tuple[Event, ...] = (),
+            **attributes: Any) -> Change:
+    after = decl.with_changes(updated_at=now, version=decl.version + 1, **attributes)
+    result = outcome or (Outcome.IN_PROGRESS if attributes.get("smart_status") == SmartStatus.IN_PROGRESS
+                         and decl.smart_status != SmartStatus.IN_PROGRESS else None)
+    if result is not None and entries:  # the batch console reads how it ended from the log
+        entries = (*entries[:-1], replace(entries[-1], result=str(result)))
+    if push:
+        events = (*events, smart_status_changed(after, now))
+    return Change(decl, after, tuple(entries), events, outcome, _changed(decl, after))
+
+
+def _require(ok: bool, transition: str, decl: Declaration) -> None:
+    if not ok:
+        raise IllegalTransition(transition, decl)
+
+
+def _in_progress(decl: Declaration, transition: str) -> None:
+    _require(decl.smart_status == SmartStatus.IN_PROGRESS, transition, decl)
+
+
+def settled(decl: Declaration) -> Outcome | None:
+    """How a declaration ended in its current batch (None: still in progress there). A redelivered
+    message counts it again with this; counting is idempotent (adapters: a set of seq_nos)."""
+    if decl.smart_status == SmartStatus.IN_PROGRESS:
+        return None
+    if decl.smart_status == SmartStatus.SUCCEEDED:
+        return Outcome.SUCCEEDED
+    if decl.smart_status == SmartStatus.FAILED:
+        return Outcome.FAILED
+    return Outcome.WAITING if decl.status == DeclarationStatus.TEMP_SAVED else Outcome.SKIPPED
+
+
+# ---- the engine's steps ----------------------------------------------------------------------
+
+def claim(decl: Declaration, now: datetime, *, batch_no: str, execution_id: str, config_id: str,
+          config_name: str, deadline: datetime) -> Change:
+    """A batch takes a marked, pending, temp-saved declaration. Its waiting reason stays: a later
+    wait for the same thing is then recognised as no news."""
+    _require(decl.smart_status == SmartStatus.PENDING and decl.smart_mark
+             and decl.status == DeclarationStatus.TEMP_SAVED, "claim", decl)
+    entry = LogEntry(now, "claim", Outcome.IN_PROGRESS, f"批次 {batch_no} 开始智能申报，预配置“{config_name}”",
+                     f"taken into batch {batch_no} under config '{config_name}'", batch_no=batch_no)
+    return _change(decl, now, [entry], smart_status=SmartStatus.IN_PROGRESS, batch_no=batch_no,
+                   config_id=config_id, config_name=config_name, execution_id=execution_id,
+                   claim_deadline=deadline)
+
+
+def pass_gates(decl: Declaration, now: datetime, entries: list[LogEntry], content: DeclarationContent) -> Change:
+    """Every gate passed: the (possibly fixed) content is kept, it goes on to submission."""
+    _in_progress(decl, "pass_gates")
+    return _change(decl, now, entries, content=content)
+
+
+def wait(decl: Declaration, now: datetime, entries: list[LogEntry], reason: str | None, *,
+         reason_zh: str, reason_en: str) -> Change:
+    """Back to the pool to wait for `reason` (None: a retry without a named reason). Pushed only
+    when it waits for something new."""
+    _in_progress(decl, "wait")
+    news = reason is not None and reason != decl.waiting_reason
+    return _change(decl, now, entries, outcome=Outcome.WAITING, push=news, smart_status=SmartStatus.PENDING,
+                   claim_deadline=None, waiting_reason=reason, reason_zh=reason_zh, reason_en=reason_en)
+
+
+def timed_out(decl: Declaration, now: datetime) -> Change:
+    """In progress past its deadline (a worker died): back to the pool for a later batch."""
+    _in_progress(decl, "timed_out")
+    entry = LogEntry(now, "timeout", Outcome.WAITING, "申报处理超时，退回待申报，下一批次重试",
+                     "in progress past its deadline; back to pending for a later batch", batch_no=decl.batch_no)
+    return _change(decl, now, [entry], outcome=Outcome.WAITING, smart_status=SmartStatus.PENDING,
+                   claim_deadline=None, reason_zh=entry.reason_zh, reason_en=entry.reason_en)
+
+
+def fail(decl: Declaration, now: datetime, entries: list[LogEntry], *, reason_zh: str, reason_en: str) -> Change:
+    """A gate or customs refused it: failed until a person continues it."""
+    _in_progress(decl, "fail")
+    return _change(decl, now, entries, outcome=Outcome.FAILED, push=True, smart_status=SmartStatus.FAILED,
+                   claim_deadline=None, waiting_reason=None, reason_zh=reason_zh, reason_en=reason_en)
+
+
+def skip(decl: Declaration, now: datetime, entries: list[LogEntry], *, reason_zh: str, reason_en: str) -> Change:
+    """Declared by hand meanwhile: it leaves the pool (no longer temp-saved) without failing."""
+    _in_progress(decl, "skip")
+    return _change(decl, now, entries, outcome=Outcome.SKIPPED, smart_status=SmartStatus.PENDING,
+                   claim_deadline=None, reason_zh=reason_zh, reason_en=reason_en)
+
+
+def declared(decl: Declaration, now: datetime, entry: LogEntry, customs_seq_no: str | None) -> Change:
+    """Customs accepted it (申报成功)."""
+    _in_progress(decl, "declared")
+    return _change(decl, now, [entry], outcome=Outcome.SUCCEEDED, push=True, smart_status=SmartStatus.SUCCEEDED,
+                   status=DeclarationStatus.DECLARED, claim_deadline=None, customs_seq_no=customs_seq_no,
+                   waiting_reason=None, declared_at=now, reason_zh=None, reason_en=None)
+
+
+# ---- what customs sends back ----------------------------------------------------------------
+
+def receipt(decl: Declaration, now: datetime, entry: LogEntry, *, channel: str, status: DeclarationStatus | None,
+            entry_id: str | None, event: dict[str, Any] | None) -> Change:
+    """A customs receipt applied: its channel, the status it leads to, customs' entry_id. `event`
+    (the receipt's own facts) is pushed for business receipts (DEC_RESULT)."""
+    attributes: dict[str, Any] = {"receipt_channel": channel}
+    if status is not None:
+        attributes["status"] = status
+    if entry_id and not decl.entry_id:
+        attributes["entry_id"] = entry_id
+    after = decl.with_changes(**attributes)
+    events = (customs_receipt(after, occurred_at=now, **event),) if event is not None else ()
+    return _change(decl, now, [entry], events=events, **attributes)
+
+
+def receipt_late(decl: Declaration, now: datetime) -> Change:
+    """Declared, and no receipt in time: flagged once, logged and pushed."""
+    _require(decl.declared_at is not None and not decl.receipt_channel and decl.receipt_overdue_at is None,
+             "receipt_late", decl)
+    hours = int((now - decl.declared_at).total_seconds() // 3600)
+    entry = LogEntry(now, "receipt_watchdog", "warning", f"申报后 {hours} 小时仍未收到海关回执，请核查",
+                     f"no customs receipt {hours} hours after declaring; please check", batch_no=decl.batch_no)
+    after = decl.with_changes(receipt_overdue_at=now)
+    return _change(decl, now, [entry], events=(receipt_overdue(after, declared_at=decl.declared_at, occurred_at=now),),
+                   receipt_overdue_at=now)
+
+
+# ---- what people do ---------------------------------------------------------------------------
+
+def continue_(decl: Declaration, now: datetime, who: str) -> Change:
+    """继续智能辅助申报: a failed, temp-saved declaration goes back to the pool."""
+    _require(decl.smart_status == SmartStatus.FAILED and decl.status == DeclarationStatus.TEMP_SAVED,
+             "continue", decl)
+    entry = LogEntry(now, "continue", SmartStatus.PENDING, "继续智能辅助申报：重新加入申报池",
+                     "continued: back in the pool for the next batch", who)
+    return _change(decl, now, [entry], smart_status=SmartStatus.PENDING, smart_mark=True, waiting_reason=None,
+                   reason_zh=None, reason_en=None, marked_by=decl.marked_by or who, marked_at=decl.marked_at or now)
+
+
+def claim_by_hand(decl: Declaration, now: datetime, who: str) -> Change:
+    """A person declares it now: taken exactly like a batch would, so no batch takes it meanwhile."""
+    _require(decl.status == DeclarationStatus.TEMP_SAVED and decl.smart_status != SmartStatus.IN_PROGRESS,
+             "claim_by_hand", decl)
+    entry = LogEntry(now, "manual", Outcome.IN_PROGRESS, "手动申报开始", "declaring by hand", who)
+    return _change(decl, now, [entry], smart_status=SmartStatus.IN_PROGRESS, batch_no=None, execution_id=None)
+
+
+def declared_by_hand(decl: Declaration, now: datetime, entry: LogEntry, customs_seq_no: str | None) -> Change:
+    _in_progress(decl, "declared_by_hand")
+    return _change(decl, now, [entry], push=True, smart_status=SmartStatus.PENDING,
+                   status=DeclarationStatus.DECLARED, customs_seq_no=customs_seq_no, reason_zh="已手动申报",
+                   reason_en="declared by hand", declared_at=now, waiting_reason=None)
+
+
+def hand_declaration_failed(decl: Declaration, now: datetime, entry: LogEntry) -> Change:
+    """Customs refused or was unreachable: it is pending again, with why (the person is told directly)."""
+    _in_progress(decl, "hand_declaration_failed")
+    return _change(decl, now, [entry], smart_status=SmartStatus.PENDING, reason_zh=entry.reason_zh,
+                   reason_en=entry.reason_en)
+
+
+def _stop_waiting_for(decl: Declaration, reason: str) -> dict[str, Any]:
+    if decl.waiting_reason != reason:
+        return {}
+    return {"waiting_reason": None, "reason_zh": None, "reason_en": None}
+
+
+def tax_confirmed(decl: Declaration, now: datetime, entry: LogEntry, confirmation: dict[str, Any]) -> Change:
+    """税费确认: a declaration waiting for it may go in the next batch."""
+    _require(decl.tax_status != TaxStatus.CONFIRMED and decl.smart_status != SmartStatus.IN_PROGRESS,
+             "tax_confirmed", decl)
+    return _change(decl, now, [entry], tax_status=TaxStatus.CONFIRMED, tax_confirmation=confirmation,
+                   **_stop_waiting_for(decl, "tax"))
+
+
+def advisories_confirmed(decl: Declaration, now: datetime, entry: LogEntry, fingerprint: str) -> Change:
+    """A person confirmed the advisory prompts they saw."""
+    _require(decl.smart_status != SmartStatus.IN_PROGRESS, "advisories_confirmed", decl)
+    return _change(decl, now, [entry], advisories_confirmed=fingerprint, **_stop_waiting_for(decl, "advisory"))
