@@ -84,7 +84,7 @@ def check(build_dir: Path, template_path: Path | None = None) -> tuple[list[Arti
                  for name in resources(template, "AWS::Serverless::Function")}
     found = [problem for layer in layers.values() for problem in layer_problems(layer)]
     for function in functions.values():
-        # Every function takes the global layers (Globals.Function.Layers); none adds its own yet.
+        # Every function is counted with every layer: conservative (only SmsFunction adds SmsProviderLayer).
         found += problems(function, list(layers.values()))
     return [*functions.values(), *layers.values()], found
 

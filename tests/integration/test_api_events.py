@@ -151,10 +151,11 @@ def test_the_engine_s_smart_status_changes_reach_the_feed(enabled_api, container
     enabled_api.post("/executions", {"enterprise_type": "agent", "config_ids": [config_id]})
     runner.drain()
     container.clock.advance(seconds=3)
-    # Then the feed carries its smart-status changes
+    # Then the feed carries its smart-status changes: customs is unreachable here (port 9), so the
+    # one real change is the wait for customs (a claim alone is logged, not announced: issue #10)
     statuses = [i["event"]["data"].get("smart_status") for i in feed(enabled_api)["items"]
                 if i["event"]["seq_no"] == seq_no and i["event"]["event_type"] == "smart_status_changed"]
-    assert "in_progress" in statuses
+    assert statuses == ["pending"]
 
 
 def sqs_record(body: dict, ent_code: str, message_id: str = "m-1") -> dict:

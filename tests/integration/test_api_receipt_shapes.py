@@ -21,11 +21,11 @@ def declared_pair(enabled_api, container) -> dict[str, str]:
     """Two declarations customs took, each under one fixture's customs number: {fixture: seq_no}."""
     bodies = [make_declaration_body(bill_no=f"99912345{n}") for n in (671, 672)]
     seq_nos = enabled_api.post("/declarations", {"declarations": bodies}).json["accepted"]
-    repo = container.declarations
+    from chalicelib.adapters.declaration_repository import to_item
     for seq_no, customs_seq_no in zip(seq_nos, FIXTURE_CUSTOMS_NUMBERS.values(), strict=True):
-        decl = repo.get(seq_no)
-        repo.save_state(decl.with_changes(status="declared", smart_status="succeeded", customs_seq_no=customs_seq_no,
-                                          declared_at=decl.created_at, version=decl.version + 1), decl.version)
+        decl = container.declarations.get(seq_no)
+        to_item(decl.with_changes(status="declared", smart_status="succeeded", customs_seq_no=customs_seq_no,
+                                  declared_at=decl.created_at, version=decl.version + 1)).save()
     return dict(zip(FIXTURE_CUSTOMS_NUMBERS, seq_nos, strict=True))
 
 

@@ -64,22 +64,31 @@ def test_the_api_serves_the_console_when_there_is_one(tmp_path):
     assert not (built / "functions").exists()
 
 
-def test_the_layer_is_built_for_the_architecture_of_the_functions():
-    # Native wheels (cryptography, pydantic-core) must match the machine the functions run on.
+@pytest.mark.parametrize("layer_id", sorted(LAYERS))
+def test_the_layer_is_built_for_the_architecture_of_the_functions(layer_id):
+    # Native wheels (cryptography, pydantic-core, aiohttp) must match the machine the functions run on.
     architectures = TEMPLATE["Globals"]["Function"]["Architectures"]
-    (layer,) = LAYERS.values()
+    layer = LAYERS[layer_id]
     makefile = (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text(encoding="utf-8")
     default_arch = re.search(r"^ARCH\s*\?=\s*(\S+)", makefile, re.MULTILINE)
     assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert f"build-{layer_id}:" in makefile
     assert [layer["Metadata"]["BuildArchitecture"]] == layer["Properties"]["CompatibleArchitectures"] == architectures
     assert default_arch and [default_arch.group(1)] == architectures
 
 
-def test_the_layer_leaves_out_chalices_cli_dependencies():
-    (layer,) = LAYERS.values()
+def test_the_layer_leaves_out_chalices_cli_dependencies_and_the_sms_sdk():
+    layer = LAYERS["DependenciesLayer"]
     makefile = (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text(encoding="utf-8")
     assert "--no-deps $$(grep '^chalice==' requirements.txt)" in makefile
-    assert "grep -v '^chalice==' requirements.txt" in makefile
+    assert "grep -v -e '^chalice==' -e '^$(SMS_SDK)' requirements.txt" in makefile
+
+
+def test_only_the_sms_function_carries_the_sms_provider_layer():
+    functions = {name: r for name, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    carriers = {name for name, r in functions.items()
+                if {"Ref": "SmsProviderLayer"} in (r["Properties"].get("Layers") or [])}
+    assert carriers == {"SmsFunction"}
 
 
 # ---- the check `make package` runs on the real sam build output -----------------------------
