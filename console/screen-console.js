@@ -147,7 +147,15 @@ export async function render(main) {
           clear(batchArea).append(h("p", {}, t("console.no_batch")));
           return;
         }
-        const batch = await get(`/batches/${execution.current_batch_no}`);
+        let batch;
+        try {
+          batch = await get(`/batches/${execution.current_batch_no}`);
+        } catch (error) {
+          // a batch that has just started is written once its claims are taken: read it again next poll
+          if (error?.status !== 404) throw error;
+          batchKey = null;
+          return;
+        }
         clear(batchArea).append(batchConsole(batch, () => p.refreshBatch(true)));
       },
     };
