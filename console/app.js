@@ -28,14 +28,15 @@ function shell() {
   const session = auth.currentSession();
   document.title = t("app.title");
   const header = document.getElementById("header");
-  clear(header).append(
+  clear(header).append(...[ // append() would write a missing part as the text "null"
     h("a", { class: "skip", href: "#main", onclick: (e) => { e.preventDefault(); main.focus(); } }, t("app.skip")),
     h("span", { class: "brand" }, t("app.title")),
     session ? h("span", { class: "who" }, t("app.card", { role: t(`app.role.${session.claims.role}`), card: session.claims.card_no }),
       ` · ${session.claims.ent_code}`) : null,
     h("button", { type: "button", class: "lang", lang: getLang() === "zh" ? "en" : "zh", "aria-label": t("app.lang_label"),
       onclick: () => { setLang(getLang() === "zh" ? "en" : "zh"); route(); } }, t("app.lang")),
-    session ? h("button", { type: "button", onclick: () => auth.signOut() }, t("app.signout")) : null);
+    session ? h("button", { type: "button", onclick: () => auth.signOut() }, t("app.signout")) : null,
+  ].filter(Boolean));
   const nav = document.getElementById("nav");
   clear(nav).setAttribute("aria-label", t("nav.label"));
   if (session) {
