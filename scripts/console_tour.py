@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,29 +23,10 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from infra.local_aws import free_port  # noqa: E402
+from infra.stack_process import start_stack  # noqa: E402
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AGENT = {"ent_code": "1108919038", "ent_uscc": "91110000600037341L", "role": "legal", "card_no": "1108919038L01"}
-
-
-def start_stack(outbox: str) -> tuple[subprocess.Popen, str, str]:
-    port, customs_port = free_port(), free_port()
-    env = {**os.environ, "SMARTDECL_API_PORT": str(port), "SMARTDECL_CUSTOMS_PORT": str(customs_port),
-           "SMARTDECL_SCHEDULE_SECONDS": "2", "SMARTDECL_OUTBOX": outbox}
-    env.pop("AWS_ENDPOINT_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    api = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{api}/health", timeout=1).ok:
-                return proc, api, f"http://127.0.0.1:{customs_port}"
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the local stack did not start")
 
 
 class Client:
@@ -121,7 +101,8 @@ def screenshots(out: Path, chromium: str) -> None:
     from playwright.sync_api import expect, sync_playwright
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as outbox:
-        proc, api, customs = start_stack(outbox)
+        stack = start_stack(outbox)
+        api, customs = stack.api, stack.customs
         try:
             client = Client(api)
             with sync_playwright() as pw:
@@ -181,8 +162,7 @@ def screenshots(out: Path, chromium: str) -> None:
                 client("POST", f"/executions/{execution}/stop")
                 browser.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+            stack.stop()
     for png in sorted(out.glob("*.png")):
         print(f"{png.relative_to(ROOT)}  {png.stat().st_size // 1024} KB")
 
@@ -194,7 +174,8 @@ def measure(chromium: str) -> None:
     for batch_wait, windows in ((5, (("running, 5 s between batches", 60),)),
                                 (60, (("running, 60 s between batches", 120), ("stopped", 60)))):
         with tempfile.TemporaryDirectory() as outbox:
-            proc, api, _ = start_stack(outbox)
+            stack = start_stack(outbox)
+            api = stack.api
             try:
                 client = Client(api)
                 seed(client, batch_wait=batch_wait)
@@ -215,8 +196,7 @@ def measure(chromium: str) -> None:
                               f"{(after - before) * 60 / seconds:.1f} per minute", flush=True)
                     browser.close()
             finally:
-                proc.terminate()
-                proc.wait(timeout=20)
+                stack.stop()
 
 
 def main() -> None:

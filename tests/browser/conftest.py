@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
-from infra.local_aws import free_port
+from infra.stack_process import StackDidNotStart, start_stack
 from tests.factories import ROOT
 
 SECRET = "browser-test-secret-of-at-least-32-bytes"
@@ -51,30 +47,14 @@ def chromium() -> str:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory, chromium) -> Iterator[dict[str, str]]:
     """The local stack (moto, simulator, runner, API) with a 2-second schedule."""
-    port, customs_port = free_port(), free_port()
     log = tmp_path_factory.mktemp("stack") / "stack.log"
-    env = {**os.environ, "SMARTDECL_API_PORT": str(port), "SMARTDECL_JWT_SECRET": SECRET,
-           "SMARTDECL_CUSTOMS_PORT": str(customs_port), "SMARTDECL_SCHEDULE_SECONDS": "2",
-           "SMARTDECL_OUTBOX": str(tmp_path_factory.mktemp("outbox"))}
-    env.pop("AWS_ENDPOINT_URL", None)
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
         try:
-            if requests.get(f"{base}/health", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail("the local stack did not answer /health within 60 s:\n" + log.read_text())
-        time.sleep(0.2)
-    yield {"api": base, "console": f"{base}/console/", "customs": f"http://127.0.0.1:{customs_port}"}
-    proc.terminate()
-    assert proc.wait(timeout=20) == 0, "the stack must stop cleanly"
+            started = start_stack(tmp_path_factory.mktemp("outbox"), jwt_secret=SECRET, output=out)
+        except StackDidNotStart as exc:
+            pytest.fail(f"{exc}:\n{log.read_text()}")
+    yield {"api": started.api, "console": started.console, "customs": started.customs}
+    assert started.stop() == 0, "the stack must stop cleanly"
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-import time
 
 import pytest
-import requests
 
-from infra.local_aws import free_port
+from infra.stack_process import StackDidNotStart, start_stack
 from tests.factories import ROOT
 
 SECRET = "cli-walkthrough-test-secret-of-32-bytes-or-more"
@@ -28,27 +25,12 @@ def walkthrough() -> list[str]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    port, customs_port = free_port(), free_port()
-    env = {**os.environ, "SMARTDECL_API_PORT": str(port), "SMARTDECL_JWT_SECRET": SECRET,
-           "SMARTDECL_CUSTOMS_PORT": str(customs_port), "SMARTDECL_SCHEDULE_SECONDS": "2",
-           "SMARTDECL_OUTBOX": str(tmp_path_factory.mktemp("outbox"))}
-    env.pop("AWS_ENDPOINT_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/health", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("the local stack did not answer /health within 60 s")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        started = start_stack(tmp_path_factory.mktemp("outbox"), jwt_secret=SECRET)
+    except StackDidNotStart as exc:
+        pytest.fail(str(exc))
+    yield started.api
+    started.stop()
 
 
 def test_the_readme_cli_walkthrough_runs_as_pasted(stack, tmp_path):

@@ -13,7 +13,7 @@ import requests
 from chalicelib.adapters.webhook_sender import verify
 from tests.webhook_receiver import WebhookReceiver
 
-from infra.local_aws import free_port
+from infra.stack_process import StackDidNotStart, start_stack
 from tests.factories import ENT_B, ROOT, make_config_body, make_declaration_body
 
 SECRET = "end-to-end-test-secret-of-32-bytes-or-more"
@@ -26,27 +26,14 @@ def outbox(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stack(outbox):
-    port, customs_port = free_port(), free_port()
-    env = {**os.environ, "SMARTDECL_API_PORT": str(port), "SMARTDECL_JWT_SECRET": SECRET,
-           "SMARTDECL_CUSTOMS_PORT": str(customs_port), "SMARTDECL_SCHEDULE_SECONDS": "2",
-           "SMARTDECL_OUTBOX": str(outbox)}
-    env.pop("AWS_ENDPOINT_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    log = outbox.parent / f"{outbox.name}-stack.log"
+    with log.open("w") as out:
         try:
-            if requests.get(f"{base}/health", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("local stack did not start:\n" + proc.stdout.read())
-    yield base, f"http://127.0.0.1:{customs_port}"
-    proc.terminate()
-    assert proc.wait(timeout=20) == 0, "the stack must stop cleanly"
+            started = start_stack(outbox, jwt_secret=SECRET, output=out)
+        except StackDidNotStart as exc:
+            pytest.fail(f"{exc}:\n{log.read_text()}")
+    yield started.api, started.customs
+    assert started.stop() == 0, "the stack must stop cleanly"
 
 
 def bearer(role="legal", ent=("1108919038", "91110000600037341L")):

@@ -1,0 +1,62 @@
+"""`make run`'s stack as a child process on free ports: what the end-to-end, browser and CLI
+walkthrough tests and scripts/console_tour.py start, one way."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import requests
+
+from infra.local_aws import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class StackDidNotStart(RuntimeError):
+    pass
+
+
+@dataclass
+class StackProcess:
+    proc: subprocess.Popen
+    api: str
+    customs: str
+
+    @property
+    def console(self) -> str:
+        return f"{self.api}/console/"
+
+    def stop(self, timeout: float = 20) -> int:
+        """Ctrl-C's equivalent; the exit code (0 when the stack stopped cleanly)."""
+        self.proc.terminate()
+        return self.proc.wait(timeout=timeout)
+
+
+def start_stack(outbox: str | Path, *, jwt_secret: str | None = None, schedule_seconds: int = 2,
+                output: IO | int | None = subprocess.DEVNULL, startup_seconds: float = 60) -> StackProcess:
+    """Start `python -m infra.local_stack` and wait until its API answers /health."""
+    port, customs_port = free_port(), free_port()
+    env = {**os.environ, "SMARTDECL_API_PORT": str(port), "SMARTDECL_CUSTOMS_PORT": str(customs_port),
+           "SMARTDECL_SCHEDULE_SECONDS": str(schedule_seconds), "SMARTDECL_OUTBOX": str(outbox)}
+    if jwt_secret:
+        env["SMARTDECL_JWT_SECRET"] = jwt_secret
+    env.pop("AWS_ENDPOINT_URL", None)  # the stack starts its own moto
+    proc = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env, stdout=output,
+                            stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL,
+                            text=True)
+    stack = StackProcess(proc, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{customs_port}")
+    deadline = time.monotonic() + startup_seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if requests.get(f"{stack.api}/health", timeout=1).ok:
+                return stack
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise StackDidNotStart(f"the local stack did not answer /health within {startup_seconds:.0f} s")
