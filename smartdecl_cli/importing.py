@@ -58,7 +58,8 @@ def _chunks_of(path: Path, smart_mark: bool, size: int) -> Iterator[Chunk]:
                               sort_keys=True, separators=(",", ":")).encode("utf-8")
             yield Chunk(str(path), start, "/declarations", "application/json", body, {}, part)
     elif suffix == ".xlsx":
-        yield Chunk(str(path), 0, "/declarations/import", XLSX, path.read_bytes(), mark)
+        for start, body in workbook_parts(path, path.read_bytes(), size):
+            yield Chunk(str(path), start, "/declarations/import", XLSX, body, mark)
     elif suffix == ".xml":
         data = path.read_bytes()
         for start, body in _xml_parts(path, data, size):
@@ -85,6 +86,90 @@ def _xml_parts(path: Path, data: bytes, size: int) -> list[tuple[int, bytes]]:
         wrapper.extend(messages[start:start + size])
         parts.append((start, ET.tostring(wrapper, encoding="utf-8", xml_declaration=True)))
     return parts
+
+
+HEAD_SHEET, FIRST_DATA_ROW = "报关单表头", 3  # docs/excel-template.md: labels, field paths, then data
+CHILD_SHEETS = ("商品", "集装箱", "随附单证")
+
+
+def workbook_parts(path: Path, data: bytes, size: int) -> list[tuple[int, bytes]]:
+    """The file as it is when it holds at most `size` declarations (head rows); else workbooks of
+    `size` declarations each, every goods/container/document row going with its head row's ref, rows
+    1–2 (labels, field paths) repeated. Child rows whose ref matches no head row ride in the first
+    part, where the API reports them as it would for the whole file."""
+    from io import BytesIO
+
+    from openpyxl import Workbook, load_workbook
+
+    try:
+        book = load_workbook(BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
+        raise BadInput(f"{path}: not an Excel workbook ({type(exc).__name__})") from exc
+    try:
+        sheets = {name.strip(): [tuple(row) for row in book[name].iter_rows(values_only=True)]
+                  for name in book.sheetnames if name.strip() in (HEAD_SHEET, *CHILD_SHEETS)}
+    finally:
+        book.close()
+    heads = [row for row in sheets.get(HEAD_SHEET, [])[FIRST_DATA_ROW - 1:] if any(_filled(v) for v in row)]
+    if len(heads) <= size:
+        return [(0, data)]  # byte-exact: the usual case
+    groups = [heads[start:start + size] for start in range(0, len(heads), size)]
+    ref_column = {name: _ref_column(rows) for name, rows in sheets.items()}
+    part_of = {_ref(row, ref_column[HEAD_SHEET]): n for n, group in enumerate(groups) for row in group}
+    parts = []
+    for n, group in enumerate(groups):
+        out = Workbook(write_only=True)
+        for name, rows in sheets.items():
+            sheet = out.create_sheet(name)
+            for row in rows[:FIRST_DATA_ROW - 1]:
+                sheet.append(row)
+            if name == HEAD_SHEET:
+                chosen = group
+            else:
+                chosen = [row for row in rows[FIRST_DATA_ROW - 1:] if any(_filled(v) for v in row)
+                          and part_of.get(_ref(row, ref_column[name]), 0) == n]
+            for row in chosen:
+                sheet.append(row)
+        parts.append((n * size, _stable_bytes(out)))
+    return parts
+
+
+def _stable_bytes(book: Any) -> bytes:
+    """The workbook's bytes without the save time (zip entries, docProps), so the same part of the same
+    file is the same body on a re-run: the API answers a repeated Idempotency-Key only for the same body."""
+    import re
+    import zipfile
+    from io import BytesIO
+
+    saved, out = BytesIO(), BytesIO()
+    book.save(saved)
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", content)
+            target.writestr(zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0)), content,
+                            compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
+def _ref_column(rows: list[tuple[Any, ...]]) -> int | None:
+    paths = rows[FIRST_DATA_ROW - 2] if len(rows) >= FIRST_DATA_ROW - 1 else ()
+    return next((i for i, v in enumerate(paths) if v is not None and str(v).strip() == "ref"), None)
+
+
+def _ref(row: tuple[Any, ...], column: int | None) -> str | None:
+    """1, 1.0 and "1" are the same ref (as the API reads them)."""
+    if column is None or column >= len(row) or not _filled(row[column]):
+        return None
+    value = row[column]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
 
 
 def _json_records(path: Path) -> list[dict[str, Any]]:

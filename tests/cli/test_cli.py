@@ -78,6 +78,42 @@ def test_an_xml_file_of_many_messages_is_split_into_import_messages_of_chunk_siz
         "/declarations/import"] * 2
 
 
+def write_workbook(path, declarations):
+    from scripts.make_example_workbook import build
+    build(declarations).save(path)
+    return path
+
+
+def test_a_workbook_of_more_declarations_than_a_request_takes_is_split_with_each_goods_row_kept_with_its_head(
+        enabled, api, tmp_path):
+    # Given a workbook of five declarations of two goods items each, and requests of two declarations
+    two_goods = make_declaration_body()
+    two_goods["goods"] = [two_goods["goods"][0], {**two_goods["goods"][0], "g_no": 2}]
+    path = write_workbook(tmp_path / "five.xlsx", [two_goods] * 5)
+    # When it is imported
+    result = enabled("import", path, "--chunk-size", "2", "--json")
+    # Then three workbooks went out and every declaration arrived whole
+    assert result.exit_code == 0, result.output
+    assert [p for m, p in enabled.transport.sent if m == "POST" and p == "/declarations/import"] == [
+        "/declarations/import"] * 3
+    assert len(all_declarations(api)) == 5
+    assert all(len(api.get(f"/declarations/{s}").json["goods"]) == 2 for s in all_declarations(api))
+
+
+def test_a_split_workbook_imported_again_after_a_crash_creates_nothing_twice(enabled, api, tmp_path):
+    # Given a five-declaration workbook sent in three parts, and a crash after the second part arrived
+    path = write_workbook(tmp_path / "five.xlsx", [make_declaration_body()] * 5)
+    enabled.transport.crash_after(2, "/declarations/import")
+    crashed = enabled("import", path, "--chunk-size", "2", "--json")
+    assert isinstance(crashed.exception, ProcessDied)
+    assert len(all_declarations(api)) == 4
+    # When it is run again (the parts are written anew, with new timestamps inside)
+    again = enabled("import", path, "--chunk-size", "2", "--json")
+    # Then each part is the same body under the same key: only the last part creates
+    assert again.exit_code == 0, again.output
+    assert len(all_declarations(api)) == 5
+
+
 def test_rejected_records_are_summarised_written_out_and_exit_1(enabled, tmp_path):
     bad = make_declaration_body(declare_customs="12")
     path = write_json(tmp_path / "mixed.json", [make_declaration_body(), bad])
