@@ -41,10 +41,10 @@ def start_moto(port: int | None = None) -> tuple[Any, str]:
     for name in ("werkzeug", "moto", "botocore"):  # moto's server logs every request otherwise
         logging.getLogger(name).setLevel(logging.ERROR)
     local_credentials()
-    port = port or free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    # port 0: the kernel picks a free one while binding, so parallel test workers can never collide
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port or 0, verbose=False)
     server.start()
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     return server, endpoint
 

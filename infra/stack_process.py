@@ -21,6 +21,17 @@ class StackDidNotStart(RuntimeError):
     pass
 
 
+def _die_with_parent() -> None:
+    """Linux: the stack gets SIGTERM when the process that started it dies (a killed test run must
+    not leave a stack polling moto in the background)."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 @dataclass
 class StackProcess:
     proc: subprocess.Popen
@@ -48,7 +59,7 @@ def start_stack(outbox: str | Path, *, jwt_secret: str | None = None, schedule_s
     env.pop("AWS_ENDPOINT_URL", None)  # the stack starts its own moto
     proc = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env, stdout=output,
                             stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL,
-                            text=True)
+                            text=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     stack = StackProcess(proc, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{customs_port}")
     deadline = time.monotonic() + startup_seconds
     while time.monotonic() < deadline and proc.poll() is None:

@@ -133,3 +133,20 @@ def runner(aws, container):
     from infra import template as cfn
     from infra.local_runner import LocalRunner
     return LocalRunner(cfn.load(), aws, region=local_aws.LOCAL_REGION)
+
+
+# `make test` runs on pytest-xdist workers (--dist loadgroup); every test is dealt out one by one,
+# except modules with a costly module or session fixture. The three that start `make run`'s whole
+# stack as a process share one worker, so at most one such stack (moto, runner, simulator, API)
+# competes for the CPU at a time and their timings stay those of a quiet machine.
+_ONE_WORKER = {"tests/e2e/": "stack", "tests/browser/": "stack", "tests/cli/test_walkthrough.py": "stack",
+               "tests/security/test_fuzz_api.py": "fuzz"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    root = str(config.rootpath) + "/"
+    for item in items:
+        where = str(item.path).removeprefix(root)
+        group = next((name for prefix, name in _ONE_WORKER.items() if where.startswith(prefix)), None)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -15,6 +14,7 @@ from tests.webhook_receiver import WebhookReceiver
 
 from infra.stack_process import StackDidNotStart, start_stack
 from tests.factories import ENT_B, ROOT, make_config_body, make_declaration_body
+from tests.polling import STACK_SECONDS, wait_until
 
 SECRET = "end-to-end-test-secret-of-32-bytes-or-more"
 
@@ -111,7 +111,8 @@ def test_press_start_once_and_the_marked_declarations_declare_themselves(stack, 
 
     expected = [("succeeded", None), ("succeeded", None), ("pending", "arrival"), ("pending", "manifest"),
                 ("pending", "tax")]
-    until(lambda: [(d["smart_status"], d["waiting_reason"]) for d in declarations()] == expected)
+    until("two declared, three waiting for arrival, manifest and tax",
+          lambda: [(d["smart_status"], d["waiting_reason"]) for d in declarations()], lambda seen: seen == expected)
 
     # each wait is released by what it waits for: the arrival report, the manifest, the tax confirmation
     requests.put(f"{customs}/logistics/arrivals/E2E2", timeout=5, json={"arrived": True})
@@ -120,9 +121,12 @@ def test_press_start_once_and_the_marked_declarations_declare_themselves(stack, 
     assert tax["tax_status"] == "unconfirmed"
     confirmed = requests.post(f"{api}/declarations/{seq_nos[4]}/tax/confirm", headers=legal).json()
     assert confirmed["tax_status"] == "confirmed"
-    until(lambda: all(d["smart_status"] == "succeeded" for d in declarations()))
+    until("all five declared", lambda: [d["smart_status"] for d in declarations()],
+          lambda seen: seen == ["succeeded"] * 5)
     # the batch counts follow each declaration's own write a moment later
-    until(lambda: requests.get(f"{api}/executions/{execution}", headers=legal).json()["total_succeeded"] == 5)
+    until("the execution to count five successes",
+          lambda: requests.get(f"{api}/executions/{execution}", headers=legal).json()["total_succeeded"],
+          lambda seen: seen == 5)
     view = requests.get(f"{api}/executions/{execution}", headers=legal).json()
     assert view["total_succeeded"] == 5 and view["total_failed"] == 0 and view["batch_index"] >= 2
     console = requests.get(f"{api}/batches/{declarations()[0]['batch_no']}", headers=legal).json()
@@ -132,13 +136,15 @@ def test_press_start_once_and_the_marked_declarations_declare_themselves(stack, 
     assert stopped["status"] == "stopped"
 
     # customs' receipts (L, then P) come back signed to /customs/receipts and are pushed out
-    until(lambda: [d["status"] for d in declarations()] == ["released"] * 5)
+    until("customs to release all five", lambda: [d["status"] for d in declarations()],
+          lambda seen: seen == ["released"] * 5)
     assert all(requests.get(f"{api}/declarations/{s}", headers=legal).json()["entry_id"] for s in seq_nos)
-    until(lambda: len([e for e in hooks.events() if e["event_type"] == "customs_receipt"]) >= 10)
+    until("ten receipt webhooks (L and P of five)",
+          lambda: len([e for e in hooks.events() if e["event_type"] == "customs_receipt"]), lambda seen: seen >= 10)
     assert {e["data"]["channel"] for e in hooks.events() if e["event_type"] == "customs_receipt"} == {"L", "P"}
     assert all(verify(hook["secret"], headers, body) for headers, body in hooks.received)
     # e-mail as SNS would mail it; SMS as the mainland provider stand-in's SendSms calls (cn-north-1)
-    until(lambda: (outbox / "sms").is_dir() and any((outbox / "sms").glob("*.json")))
+    until("an SMS in the outbox", lambda: (outbox / "sms").is_dir() and any((outbox / "sms").glob("*.json")))
     mail = next((outbox / "email").iterdir()).read_text(encoding="utf-8")
     assert "提运单号：E2E" in mail and "/console/#/declarations/" in mail
     call = json.loads(next((outbox / "sms").glob("*.json")).read_text(encoding="utf-8"))
@@ -167,11 +173,15 @@ def test_customs_down_for_a_while_nothing_fails_nothing_is_lost(stack):
     def states():
         return [requests.get(f"{api}/declarations/{s}", headers=other).json() for s in seq_nos]
 
-    until(lambda: all(d["waiting_reason"] == "customs_unavailable" for d in states()))
+    until("all three waiting for customs", lambda: [d["waiting_reason"] for d in states()],
+          lambda seen: seen == ["customs_unavailable"] * 3)
     assert requests.get(f"{api}/executions/{execution}", headers=other).json()["customs_available"] is False
     requests.post(f"{customs}/control/mode", json={"mode": "normal"}, timeout=5)
-    until(lambda: all(d["smart_status"] == "succeeded" for d in states()))
-    until(lambda: requests.get(f"{api}/executions/{execution}", headers=other).json()["total_succeeded"] == 3)
+    until("all three declared once customs is back", lambda: [d["smart_status"] for d in states()],
+          lambda seen: seen == ["succeeded"] * 3)
+    until("the execution to count three successes",
+          lambda: requests.get(f"{api}/executions/{execution}", headers=other).json()["total_succeeded"],
+          lambda seen: seen == 3)
     view = requests.get(f"{api}/executions/{execution}", headers=other).json()
     assert (view["total_succeeded"], view["total_failed"], view["customs_available"]) == (3, 0, True)
     stats = requests.get(f"{customs}/control/stats", timeout=5).json()
@@ -184,9 +194,5 @@ def load_manifest(customs: str, bill_no: str) -> None:
                  json={"pack_no": 10, "gross_wt": "1250.5", "traf_name": "CA986", "voyage_no": "20240320"})
 
 
-def until(condition, seconds: float = 40) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("not reached in time")
-        time.sleep(0.3)
+def until(what, probe, condition=bool):
+    return wait_until(what, probe, condition, timeout=STACK_SECONDS, interval=0.3)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,6 +10,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import requests
+
+from tests import polling
 
 from infra.customs_simulator import SimulatorServer, start_simulator
 
@@ -129,12 +130,6 @@ class ReceiptReceiver:
         self._server.server_close()
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 3.0) -> Any:
-    """Poll until `predicate()` is truthy; its value, or AssertionError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            assert value, "condition not met in time"
-            return value
-        time.sleep(0.01)
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "the simulator") -> Any:
+    """Poll until `predicate()` is truthy; its value (tests.polling says what it saw if it never is)."""
+    return polling.wait_until(what, predicate, timeout=timeout, interval=0.01)

@@ -281,9 +281,12 @@ def test_a_receiver_that_keeps_failing_is_retried_three_times_then_counted_as_fa
 
 def test_no_receipt_is_issued_for_a_refused_declaration(base_url):
     declare(base_url, dec_message("C001", note="SANDBOX:REJECT"))
-    time.sleep(0.2)
+    # an accepted one after it: once its two receipts are out, the refused one's would have been too
+    declare(base_url, dec_message("C002"))
+    receipts = wait_until(lambda: (r := control_get(base_url, "/control/receipts")) and len(r) >= 2 and r,
+                          what="the accepted declaration's two receipts")
 
-    assert control_get(base_url, "/control/receipts") == []
+    assert [r["client_seq_no"] for r in receipts] == ["C002", "C002"]
 
 
 # ---- service modes ---------------------------------------------------------------------
@@ -387,10 +390,13 @@ def test_reset_clears_declarations_outcomes_logistics_receipts_and_mode(base_url
 
     control_post(base_url, "/control/reset")
 
-    time.sleep(0.15)  # receipts of the cleared declaration would have come by now
     stats = control_get(base_url, "/control/stats")
     assert (stats["declarations"], stats["duplicates"], stats["mode"]) == (0, 0, "normal")
-    assert control_get(base_url, "/control/receipts") == []
+    # a declaration after the reset: once its two receipts are out, the cleared one's would have been too
+    declare(base_url, dec_message("C009"))
+    receipts = wait_until(lambda: (r := control_get(base_url, "/control/receipts")) and len(r) >= 2 and r,
+                          what="the new declaration's two receipts")
+    assert [r["client_seq_no"] for r in receipts] == ["C009", "C009"]
     assert requests.get(f"{base_url}/dec/lookup", params={"client_seq_no": "C001"}, timeout=5).status_code == 404
     assert requests.get(f"{base_url}/logistics/manifests/BL1", timeout=5).status_code == 404
     assert answer(declare(base_url, dec_message("C002")))["ResponseCode"] == "0"

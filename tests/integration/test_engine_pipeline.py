@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-import time
 
 import boto3
 import pytest
@@ -15,6 +13,7 @@ import requests
 from chalicelib.services.batches import start_batch
 from infra.customs_simulator import start_simulator
 from tests.factories import ENT_A, ENT_B, RECEIPT_SECRET, make_config_body, make_declaration_body, token
+from tests.polling import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -293,9 +292,9 @@ def test_the_console_shows_batch_results_even_after_receipts_arrive(enabled_api,
     execution_id = start(enabled_api, config_id)
     runner.drain()
     batch_no = enabled_api.get(f"/executions/{execution_id}").json["current_batch_no"]
-    deadline = time.monotonic() + 10  # the simulator writes its receipts from a thread, a moment later
-    while {r["channel"] for r in sim(simulator, "/control/receipts")} < {"L", "P"} and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # the simulator writes its receipts from a thread, a moment later
+    wait_until("the simulator's L and P receipts", lambda: {r["channel"] for r in sim(simulator, "/control/receipts")},
+               lambda channels: channels >= {"L", "P"})
     for channel in ("L", "P"):  # what the simulator sends (kept in memory here): post it as customs would
         receipt = next(r for r in sim(simulator, "/control/receipts") if r["channel"] == channel)
         body = receipt["xml"].encode()
