@@ -36,7 +36,7 @@ demo: $(STAMP)
 # worker each (tests/conftest.py). TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= 3
 test: $(STAMP) validate-template
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Benchmarks: scripts that print figures (bench/README.md), not tests; about 6½ minutes for all five.
 bench: $(STAMP)

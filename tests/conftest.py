@@ -135,7 +135,7 @@ def runner(aws, container):
     return LocalRunner(cfn.load(), aws, region=local_aws.LOCAL_REGION)
 
 
-# `make test` runs on pytest-xdist workers (--dist loadgroup); every test is dealt out one by one,
+# `make test` runs on pytest-xdist workers; every test is dealt out one by one,
 # except modules with a costly module or session fixture. The three that start `make run`'s whole
 # stack as a process share one worker, so at most one such stack (moto, runner, simulator, API)
 # competes for the CPU at a time and their timings stay those of a quiet machine.
@@ -143,10 +143,13 @@ _ONE_WORKER = {"tests/e2e/": "stack", "tests/browser/": "stack", "tests/cli/test
                "tests/security/test_fuzz_api.py": "fuzz"}
 
 
-def pytest_collection_modifyitems(config, items) -> None:
-    root = str(config.rootpath) + "/"
-    for item in items:
-        where = str(item.path).removeprefix(root)
-        group = next((name for prefix, name in _ONE_WORKER.items() if where.startswith(prefix)), None)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's own groups (xdist_group marks) are lost under pytest 9, which no longer takes the node
+    id xdist rewrites; the same scheduling, with the groups named here by path."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StackAwareScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((group for prefix, group in _ONE_WORKER.items() if nodeid.startswith(prefix)), nodeid)
+
+    return StackAwareScheduling(config, log)
