@@ -32,8 +32,8 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m infra.local_stack --demo
 
-# Parallel workers (pytest-xdist), each with its own moto server; stack-starting modules keep to one
-# worker each (tests/conftest.py). TEST_WORKERS=0 runs in this process.
+# Parallel workers (pytest-xdist), each with its own moto server; the modules that start the whole
+# stack share one worker (tests/conftest.py). TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= 3
 test: $(STAMP) validate-template
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)

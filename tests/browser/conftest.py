@@ -44,7 +44,7 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped once the browser tests are done, not at the session's end
 def stack(tmp_path_factory, chromium) -> Iterator[dict[str, str]]:
     """The local stack (moto, simulator, runner, API) with a 2-second schedule."""
     log = tmp_path_factory.mktemp("stack") / "stack.log"
@@ -57,7 +57,7 @@ def stack(tmp_path_factory, chromium) -> Iterator[dict[str, str]]:
     assert started.stop() == 0, "the stack must stop cleanly"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium):
     from playwright.sync_api import sync_playwright
     with sync_playwright() as pw:
