@@ -8,17 +8,19 @@ import abc
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.configs import Config
-from chalicelib.domain.customs import CustomsResponse
-from chalicelib.domain.declaration import Declaration
-from chalicelib.domain.declaration_log import LogEntry
-from chalicelib.domain.enablement import Enablement
-from chalicelib.domain.executions import Batch, Execution
-from chalicelib.domain.logistics import ArrivalReport, Manifest
-from chalicelib.domain.subscriptions import Subscription
-from chalicelib.domain.queries import DeclarationQuery
+# Named in annotations only: a function imports only the domain it uses (cold start, issue #10)
+if TYPE_CHECKING:
+    from chalicelib.domain.configs import Config
+    from chalicelib.domain.customs import CustomsResponse
+    from chalicelib.domain.declaration import Declaration
+    from chalicelib.domain.declaration_log import LogEntry
+    from chalicelib.domain.enablement import Enablement
+    from chalicelib.domain.executions import Batch, Execution
+    from chalicelib.domain.logistics import ArrivalReport, Manifest
+    from chalicelib.domain.queries import DeclarationQuery
+    from chalicelib.domain.subscriptions import Subscription
 
 Clock = Callable[[], datetime]
 
