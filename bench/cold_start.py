@@ -34,7 +34,7 @@ from bench._common import ROOT, git_revision, machine, median, table, verdict, w
 
 TARGET_RATIO = 1.5
 HANDLERS = ["app", "functions.validate", "functions.submit", "functions.batch_trigger", "functions.schedule",
-            "functions.notify", "functions.webhook"]
+            "functions.notify", "functions.webhook", "functions.publish_events"]
 SAM_EXCLUDED = {".venv", ".git", ".aws-sam", ".chalice", "__pycache__", ".pytest_cache", ".local", "out",
                 ".mypy_cache", ".ruff_cache", "node_modules"}
 
@@ -45,7 +45,9 @@ def lambda_env(tracing: bool = True) -> dict[str, str]:
                 "AWS_DEFAULT_REGION": "cn-north-1", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "POWERTOOLS_SERVICE_NAME": "smartdecl",
                 "POWERTOOLS_METRICS_NAMESPACE": "SmartDeclaration", "PYTHONDONTWRITEBYTECODE": "",
-                "PYTHONWARNINGS": "ignore"})
+                "PYTHONWARNINGS": "ignore",
+                # the API checks its secrets at import (deployed: read from SSM, a request not timed here)
+                "SMARTDECL_JWT_SECRET": "bench-" + "x" * 40, "SMARTDECL_RECEIPT_SECRET": "bench-" + "y" * 40})
     env.pop("PYTHONDONTWRITEBYTECODE")
     if not tracing:
         env["POWERTOOLS_TRACE_DISABLED"] = "true"

@@ -2,6 +2,16 @@
 
 Powertools idempotency (keyed on seq_no and batch_no) answers a redelivered message from its
 record; the customs lookup by ClientSeqNo covers a crash between customs' answer and our write.
+
+Why the record stays (issue #10 item 4 asked whether the state machine and the lookup make it
+redundant): they do for a redelivery after the first delivery ended, but not for two deliveries
+running at once (SQS may deliver a message twice, or again when the visibility timeout passes
+while the first is still waiting on customs). Both read the record in progress, both ask customs
+"did this ClientSeqNo arrive?" before either sent it, both hear "no" and both send: the
+declaration's version condition only stops the second *write*, after customs got the message
+twice. The record's in-progress state is what makes the second one back off. Replacing it would
+need a lease on the declaration itself (a conditional "sending until" write before the lookup),
+which costs one request instead of two; not done in this increment.
 """
 from __future__ import annotations
 

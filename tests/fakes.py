@@ -164,7 +164,8 @@ from chalicelib.domain.declaration_log import LogEntry  # noqa: E402
 from chalicelib.domain.executions import Batch, Execution  # noqa: E402
 from chalicelib.domain.logistics import ArrivalReport, Manifest  # noqa: E402
 from chalicelib.services.ports import (BatchRepository, Counter, CustomsGateway, CustomsUnavailable,  # noqa: E402
-                                       DeclarationLog, ExecutionRepository, LogisticsGateway, UnitOfWork,
+                                       DeclarationLog, ExecutionRepository, LogisticsGateway, ReceiptAlreadyApplied,
+                                       UnitOfWork,
                                        WorkQueue)
 
 
@@ -275,14 +276,50 @@ class FakeUnitOfWork(UnitOfWork):
         self.declarations = declarations
         self.log = log
         self.events: list = []
+        self.receipts: dict[str, dict] = {}  # receipt_id -> stored receipt, applied with its change
         self.before_commit = None
+        self.requests = 0  # write requests made (commit_many carries many changes in one)
 
-    def commit(self, change) -> None:
+    def commit(self, change, receipt=None) -> None:
         if self.before_commit is not None:
             self.before_commit(change)
+        self.requests += 1
+        self._check(change, receipt)
+        self._write(change, receipt)
+
+    def commit_many(self, changes) -> set[str]:
+        """All or none per request, like a transaction: the losers are dropped and the rest sent again."""
+        lost: set[str] = set()
+        group = list(changes)
+        while group:
+            for change in group:
+                if self.before_commit is not None:
+                    self.before_commit(change)
+            self.requests += 1
+            losers = set()
+            for change in group:
+                try:
+                    self._check(change, None)
+                except ConditionFailed:
+                    losers.add(change.seq_no)
+            if not losers:
+                for change in group:
+                    self._write(change, None)
+                return lost
+            lost |= losers
+            group = [c for c in group if c.seq_no not in losers]
+        return lost
+
+    def _check(self, change, receipt) -> None:
+        if receipt is not None and self.receipts.get(receipt.receipt_id, {}).get("applied"):
+            raise ReceiptAlreadyApplied(receipt.receipt_id)
         current = self.declarations.items.get(change.seq_no)
         if current is None or current.version != change.expected_version:
             raise ConditionFailed(change.seq_no)
+
+    def _write(self, change, receipt) -> None:
+        if receipt is not None:
+            self.receipts[receipt.receipt_id] = {**receipt.body, "seq_no": receipt.seq_no, "applied": True}
         self.declarations.items[change.seq_no] = change.after
         self.log.append([(change.seq_no, e) for e in change.entries])
         self.events.extend(change.events)

@@ -230,7 +230,14 @@ class DynamoDeclarationRepository(DeclarationRepository):
     def pool(self, side: str, party: str, ie_flag: str, limit: int) -> list[Declaration]:
         """Marked, pending, temp-saved declarations of one enterprise and flag, longest waiting first."""
         index = M.pool_agent_index if side == "agent" else M.pool_consignee_index
-        return [from_item(i) for i in index.query(f"{party}#{ie_flag}", limit=limit, page_size=min(limit, 500))]
+        keys = [i.seq_no for i in index.query(f"{party}#{ie_flag}", limit=limit, page_size=min(limit, 500))]
+        return self._in_order(keys)
+
+    def _in_order(self, seq_nos: list[str]) -> list[Declaration]:
+        """The records of keys an index answered (KEYS_ONLY / INCLUDE), in the index's order; one
+        gone meanwhile is left out."""
+        found = self.get_many(seq_nos) if seq_nos else {}
+        return [found[s] for s in seq_nos if s in found]
 
     def overdue(self, now: datetime, limit: int = 500) -> list[str]:
         """seq_nos in progress past their claim deadline."""
@@ -262,7 +269,7 @@ class DynamoDeclarationRepository(DeclarationRepository):
         items = items[:query.page_size]
         cursor = _encode_cursor(items[-1], key_names) if more else None
         total = index.count(hash_value, range_cond, filter_condition=filt)
-        return Page([from_item(i) for i in items], total, cursor)
+        return Page(self._in_order([i.seq_no for i in items]), total, cursor)
 
     @staticmethod
     def _plan(ent_code, query, window):

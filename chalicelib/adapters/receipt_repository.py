@@ -7,7 +7,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.domain import errors
-from chalicelib.services.ports import ReceiptRepository
+from chalicelib.services.ports import ReceiptRepository, StoredReceipt
 
 from .dynamo_models import ReceiptModel as M
 
@@ -17,13 +17,18 @@ from .dynamo_models import ReceiptModel as M
 MAX_RECEIPT_BYTES = 64 * 1024
 
 
+def receipt_item(receipt: StoredReceipt, applied: bool = False) -> M:
+    """The receipt as stored (also written by the unit of work, with the change that applies it)."""
+    text = json.dumps(receipt.body, ensure_ascii=False)
+    if len(text.encode("utf-8")) > MAX_RECEIPT_BYTES:
+        raise errors.too_large_to_store("回执", "receipt", MAX_RECEIPT_BYTES)
+    return M(receipt_id=receipt.receipt_id, received_at=receipt.received_at, body=text, seq_no=receipt.seq_no,
+             unmatched=None if receipt.seq_no else "unmatched", applied=applied)
+
+
 class DynamoReceiptRepository(ReceiptRepository):
     def add(self, receipt_id: str, body: dict[str, Any], seq_no: str | None, received_at: str) -> dict | None:
-        text = json.dumps(body, ensure_ascii=False)
-        if len(text.encode("utf-8")) > MAX_RECEIPT_BYTES:
-            raise errors.too_large_to_store("回执", "receipt", MAX_RECEIPT_BYTES)
-        item = M(receipt_id=receipt_id, received_at=received_at, body=text,
-                 seq_no=seq_no, unmatched=None if seq_no else "unmatched", applied=False)
+        item = receipt_item(StoredReceipt(receipt_id, body, seq_no, received_at))
         try:
             item.save(condition=M.receipt_id.does_not_exist())
             return None

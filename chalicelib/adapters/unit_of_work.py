@@ -23,6 +23,7 @@ Why a transaction, and why the events ride on the log entry:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
@@ -30,11 +31,13 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.events import event_record
 from chalicelib.domain.lifecycle import Change
-from chalicelib.services.ports import ConditionFailed, UnitOfWork
+from chalicelib.services.ports import ConditionFailed, ReceiptAlreadyApplied, StoredReceipt, UnitOfWork
 
 from .declaration_repository import to_item
 from .dynamo_models import DeclarationModel as M
+from .dynamo_models import ReceiptModel as R
 from .execution_repository import log_item
+from .receipt_repository import receipt_item
 
 
 def changed_actions(change: Change) -> list:
@@ -50,23 +53,94 @@ def changed_actions(change: Change) -> list:
     return actions
 
 
+MAX_ITEMS = 100  # TransactWriteItems' limit on items per request
+
+
+def _log_items(change: Change) -> list:
+    entries = change.entries
+    items = []
+    for n, entry in enumerate(entries):
+        last = n == len(entries) - 1
+        events = json.dumps([event_record(e) for e in change.events], ensure_ascii=False) \
+            if last and change.events else None
+        items.append(log_item(change.seq_no, entry, n, events))
+    return items
+
+
+def _failed(exc: TransactWriteError) -> list[bool]:
+    """Per item of the request, in its order: did its condition fail?"""
+    return [r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []]
+
+
 class DynamoUnitOfWork(UnitOfWork):
     def __init__(self, region: str | None = None) -> None:
         self._region = region
 
-    def commit(self, change: Change) -> None:
-        entries = change.entries
+    def commit(self, change: Change, receipt: StoredReceipt | None = None) -> None:
+        """PynamoDB sends a transaction's puts before its updates: with a receipt, item 0 is the
+        receipt, the record's update is the last item."""
         try:
             with TransactWrite(connection=Connection(region=self._region)) as tx:
+                if receipt is not None:
+                    # stored and marked applied in the change's own write: once, even when delivered twice;
+                    # a receipt kept unapplied before (its declaration was unknown then) may be applied now
+                    tx.save(receipt_item(receipt, applied=True),
+                            condition=R.receipt_id.does_not_exist() | (R.applied == False))  # noqa: E712
+                for item in _log_items(change):
+                    tx.save(item)
                 tx.update(M(seq_no=change.seq_no), actions=changed_actions(change),
                           condition=M.version == change.expected_version)
-                for n, entry in enumerate(entries):
-                    last = n == len(entries) - 1
-                    events = json.dumps([event_record(e) for e in change.events], ensure_ascii=False) \
-                        if last and change.events else None
-                    tx.save(log_item(change.seq_no, entry, n, events))
         except TransactWriteError as exc:
-            # only the record's update carries a condition (PynamoDB may order it after the puts)
-            if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []):
+            failed = _failed(exc)
+            if receipt is not None and failed and failed[0]:
+                raise ReceiptAlreadyApplied(receipt.receipt_id) from exc
+            if any(failed):
                 raise ConditionFailed(change.seq_no) from exc
             raise
+
+    def commit_many(self, changes: Sequence[Change]) -> set[str]:
+        """As few TransactWriteItems as the 100-item limit allows. All or none per request, so a
+        change whose condition failed (CancellationReasons says which) is dropped and the rest of
+        its request sent again: every change stays conditional on its own version."""
+        lost: set[str] = set()
+        group: list[Change] = []
+        size = 0
+        for change in changes:
+            n = 1 + len(change.entries)
+            if group and size + n > MAX_ITEMS:
+                lost |= self._commit_group(group)
+                group, size = [], 0
+            group.append(change)
+            size += n
+        if group:
+            lost |= self._commit_group(group)
+        return lost
+
+    def _commit_group(self, group: list[Change]) -> set[str]:
+        lost: set[str] = set()
+        while group:
+            if len(group) == 1:
+                try:
+                    self.commit(group[0])
+                except ConditionFailed:
+                    lost.add(group[0].seq_no)
+                return lost
+            try:
+                with TransactWrite(connection=Connection(region=self._region)) as tx:
+                    for change in group:
+                        for item in _log_items(change):
+                            tx.save(item)
+                    for change in group:
+                        tx.update(M(seq_no=change.seq_no), actions=changed_actions(change),
+                                  condition=M.version == change.expected_version)
+            except TransactWriteError as exc:
+                failed = _failed(exc)
+                updates = failed[len(failed) - len(group):] if len(failed) >= len(group) else []
+                losers = {c.seq_no for c, f in zip(group, updates) if f}
+                if not losers:
+                    raise
+                lost |= losers
+                group = [c for c in group if c.seq_no not in losers]
+                continue
+            return lost
+        return lost

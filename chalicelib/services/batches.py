@@ -51,26 +51,32 @@ def start_batch(engine: Engine, execution_id: str, after_index: int) -> Batch | 
 
 
 def _claim(engine: Engine, execution: Execution, batch: Batch, configs) -> list[str]:
-    """Take up to batch_size marked pending declarations in the configs' scope, one conditional write each."""
+    """Take up to batch_size marked pending declarations in the configs' scope: each claim a
+    conditional write of its own, carried many to a request (UnitOfWork.commit_many)."""
     claimed: list[str] = []
     now = engine.clock()
     side = execution.enterprise_type
     for flag in dict.fromkeys(c.content.ie_flag for c in configs):
         if len(claimed) >= engine.batch_size:
             break
+        candidates = []
         for decl in engine.declarations.pool(side, execution.ent_code, flag, limit=engine.batch_size * 4):
             config = pick_config(decl, configs, side)
             # #9: only the verified owner's records; index rows written before the rule may say otherwise
             if config is None or decl.seq_no in claimed or decl.owner_ent != execution.ent_code \
                     or side not in decl.owner_sides:
                 continue
-            moved = engine.commit(lifecycle.claim(
+            candidates.append(lifecycle.claim(
                 decl, now, batch_no=batch.batch_no, execution_id=execution.execution_id, config_id=config.config_id,
                 config_name=config.content.name, deadline=now + CLAIM_TIMEOUT))
-            if moved is not None:  # another batch may have taken it first
-                claimed.append(decl.seq_no)
-            if len(claimed) >= engine.batch_size:
-                break
+        while candidates and len(claimed) < engine.batch_size:  # another batch may have taken some first
+            take, candidates = candidates[:engine.batch_size - len(claimed)], candidates[engine.batch_size - len(claimed):]
+            lost = engine.uow.commit_many(take)
+            won = [c for c in take if c.seq_no not in lost]
+            claimed += [c.seq_no for c in won]
+            events = [e for c in won for e in c.events]
+            if events and engine.publisher is not None:
+                engine.publisher.publish(events)
     return claimed
 
 

@@ -8,17 +8,19 @@ import abc
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.configs import Config
-from chalicelib.domain.customs import CustomsResponse
-from chalicelib.domain.declaration import Declaration
-from chalicelib.domain.declaration_log import LogEntry
-from chalicelib.domain.enablement import Enablement
-from chalicelib.domain.executions import Batch, Execution
-from chalicelib.domain.logistics import ArrivalReport, Manifest
-from chalicelib.domain.subscriptions import Subscription
-from chalicelib.domain.queries import DeclarationQuery
+# Named in annotations only: a function imports only the domain it uses (cold start, issue #10)
+if TYPE_CHECKING:
+    from chalicelib.domain.configs import Config
+    from chalicelib.domain.customs import CustomsResponse
+    from chalicelib.domain.declaration import Declaration
+    from chalicelib.domain.declaration_log import LogEntry
+    from chalicelib.domain.enablement import Enablement
+    from chalicelib.domain.executions import Batch, Execution
+    from chalicelib.domain.logistics import ArrivalReport, Manifest
+    from chalicelib.domain.queries import DeclarationQuery
+    from chalicelib.domain.subscriptions import Subscription
 
 Clock = Callable[[], datetime]
 
@@ -234,13 +236,41 @@ class DeclarationLog(abc.ABC):
         """Every (seq_no, entry) written in one batch, in time order per declaration."""
 
 
+@dataclass(frozen=True)
+class StoredReceipt:
+    """A customs receipt as kept, written with the change that applies it (UnitOfWork.commit)."""
+
+    receipt_id: str
+    body: dict
+    seq_no: str | None
+    received_at: str
+
+
+class ReceiptAlreadyApplied(Exception):
+    """The receipt was applied before (a second delivery): the change was not written."""
+
+
 class UnitOfWork(abc.ABC):
     """Commits one lifecycle Change (domain.lifecycle): the record's changed attributes, if its
     version is still the change's `expected_version`, its log entries and its events, all or none."""
 
     @abc.abstractmethod
-    def commit(self, change: Any) -> None:
-        """Raises ConditionFailed when the record moved meanwhile (then nothing is written)."""
+    def commit(self, change: Any, receipt: StoredReceipt | None = None) -> None:
+        """Raises ConditionFailed when the record moved meanwhile (then nothing is written). With a
+        receipt, the receipt is stored as applied in the same write, once: ReceiptAlreadyApplied
+        when it was applied before (then nothing is written either)."""
+
+    def commit_many(self, changes: Sequence[Any]) -> set[str]:
+        """Commit several changes of different declarations, each still conditional on its own
+        version; returns the seq_nos whose condition failed (those were not written, the others were).
+        This default commits them one by one; adapters may carry many in one request."""
+        lost: set[str] = set()
+        for change in changes:
+            try:
+                self.commit(change)
+            except ConditionFailed:
+                lost.add(change.seq_no)
+        return lost
 
 
 class WorkQueue(abc.ABC):

@@ -15,43 +15,57 @@ from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.formats.dec_result import ReceiptRead, read_receipts
 
 from .engine import Engine
-from .ports import ReceiptRepository
+from .ports import ConditionFailed, ReceiptAlreadyApplied, ReceiptRepository, StoredReceipt
 
 MAX_ATTEMPTS = 5  # a receipt races the engine's own writes on the same declaration: re-read and retry
 
 
 def ingest_receipts(body: bytes, signature: str | None, secret: str | None, engine: Engine,
                     receipts: ReceiptRepository) -> dict[str, Any]:
+    """A matched receipt costs one read of its declaration and one write: the receipt is stored,
+    marked applied and applied to the declaration in the same request (UnitOfWork.commit)."""
     if not secret or not verify_signature(body, signature, secret):
         raise errors.DomainError("bad_signature", "回执签名校验失败", "the receipt signature is missing or wrong",
                                  kind="unauthenticated")
     reads = read_receipts(body)
     now = engine.clock()
     applied, duplicates, unmatched = 0, 0, []
+    known = _prefetch(reads, engine)
     for read in reads:
         rid = receipt_id(read)
-        decl = _match(read, engine)
+        decl = _match(read, engine, known)
         never_declared = decl is not None and not _sent_to_customs(decl)
         seq_no = decl.seq_no if decl is not None and not never_declared else None
         receipt = Receipt.from_read(read, received_at=now, seq_no=seq_no)
-        seen = receipts.add(rid, receipt.as_json(), seq_no, _iso(now))
+        stored = StoredReceipt(rid, receipt.as_json(), seq_no, _iso(now))
+        if seq_no is not None:
+            result = _apply(engine, decl, read, receipt, stored)
+            if result == "applied":
+                applied += 1
+            elif result == "duplicate":
+                duplicates += 1
+            else:  # the record kept moving or vanished: kept unapplied, a second delivery applies it
+                receipts.add(rid, stored.body, seq_no, stored.received_at)
+            continue
+        seen = receipts.add(rid, stored.body, seq_no, stored.received_at)
         if seen is not None and seen.get("applied"):
             duplicates += 1
             continue
-        if seq_no is None:
-            unmatched.append({"receipt_id": rid, "client_seq_no": read.client_seq_no, "cus_ciq_no": read.cus_ciq_no,
-                              "entry_id": read.entry_id, "channel": read.channel, **_why_unmatched(never_declared)})
-            if never_declared and seen is None:  # in the declaration's log once; its state stays as it is
-                engine.log.append([(decl.seq_no, LogEntry(
-                    now, "receipt", "ignored", "收到海关回执，但本报关单尚未申报：回执未采用，已保存待查",
-                    "a customs receipt arrived for this declaration, which was never declared: "
-                    "not applied, kept for inspection", "customs", decl.batch_no,
-                    {"receipt_id": rid, "channel": read.channel}))])
-            continue
-        if _apply(engine, decl, read, receipt, rid):
-            receipts.mark_applied(rid)
-            applied += 1
+        unmatched.append({"receipt_id": rid, "client_seq_no": read.client_seq_no, "cus_ciq_no": read.cus_ciq_no,
+                          "entry_id": read.entry_id, "channel": read.channel, **_why_unmatched(never_declared)})
+        if never_declared and seen is None:  # in the declaration's log once; its state stays as it is
+            engine.log.append([(decl.seq_no, LogEntry(
+                now, "receipt", "ignored", "收到海关回执，但本报关单尚未申报：回执未采用，已保存待查",
+                "a customs receipt arrived for this declaration, which was never declared: "
+                "not applied, kept for inspection", "customs", decl.batch_no,
+                {"receipt_id": rid, "channel": read.channel}))])
     return {"received": len(reads), "applied": applied, "duplicates": duplicates, "unmatched": unmatched}
+
+
+def _prefetch(reads: list[ReceiptRead], engine: Engine) -> dict[str, Declaration]:
+    """Several receipts in one body: their declarations in one BatchGetItem."""
+    seq_nos = list(dict.fromkeys(r.client_seq_no for r in reads if r.client_seq_no))
+    return engine.declarations.get_many(seq_nos) if len(seq_nos) > 1 else {}
 
 
 def _sent_to_customs(decl: Declaration) -> bool:
@@ -70,11 +84,13 @@ def _why_unmatched(never_declared: bool) -> dict[str, str]:
             "message_en": "no declaration matches this receipt; it is kept for inspection"}
 
 
-def _match(read: ReceiptRead, engine: Engine) -> Declaration | None:
+def _match(read: ReceiptRead, engine: Engine, known: dict[str, Declaration]) -> Declaration | None:
     """The declaration a receipt is about: its ClientSeqNo is our seq_no; else by entry_id; else by
     customs' SeqNo."""
     repo = engine.declarations
-    decl = repo.get(read.client_seq_no) if read.client_seq_no else None
+    decl = None
+    if read.client_seq_no:
+        decl = known.get(read.client_seq_no) or repo.get(read.client_seq_no)
     if decl is None:
         seq_no = repo.by_entry_id(read.entry_id) if read.entry_id else None
         if seq_no is None and read.cus_ciq_no:
@@ -83,12 +99,14 @@ def _match(read: ReceiptRead, engine: Engine) -> Declaration | None:
     return decl
 
 
-def _apply(engine: Engine, decl: Declaration, read: ReceiptRead, receipt: Receipt, rid: str) -> bool:
+def _apply(engine: Engine, decl: Declaration, read: ReceiptRead, receipt: Receipt, stored: StoredReceipt) -> str:
+    """applied | duplicate (applied before: a second delivery applies nothing) | lost (kept moving)."""
+    rid = stored.receipt_id
     for attempt in range(MAX_ATTEMPTS):
         if attempt:  # another writer moved it meanwhile: read it again
             decl = engine.declarations.get(decl.seq_no)
             if decl is None:
-                return False
+                return "lost"
         zh, en = describe(receipt)
         entry = LogEntry(engine.clock(), "receipt", receipt.channel or read.kind, zh, en, "customs", decl.batch_no,
                          {"receipt_id": rid, "channel": read.channel, "entry_id": read.entry_id, "note": read.note})
@@ -100,7 +118,13 @@ def _apply(engine: Engine, decl: Declaration, read: ReceiptRead, receipt: Receip
                                    status=status_after(decl.status, read.channel)
                                    if read.kind == "dec_result" and read.channel else None,
                                    entry_id=read.entry_id, event=event)
-        if engine.commit(change) is None:
+        try:
+            engine.uow.commit(change, receipt=stored)
+        except ConditionFailed:
             continue
-        return True
-    return False
+        except ReceiptAlreadyApplied:
+            return "duplicate"
+        if change.events and engine.publisher is not None:
+            engine.publisher.publish(list(change.events))
+        return "applied"
+    return "lost"
