@@ -70,7 +70,7 @@ def delete(call: Call) -> Response:
 
 @endpoint(bp, "/declarations/mark", methods=["POST"], content_types=[JSON])
 def mark(call: Call) -> dict:
-    return marking.mark(call.identity, call.json(), call.ctx.declarations, call.ctx.clock)
+    return marking.mark(call.identity, call.json(), call.ctx.declarations, call.ctx.clock, call.ctx.engine)
 
 
 @endpoint(bp, "/declarations/unmark", methods=["POST"], content_types=[JSON])
