@@ -101,6 +101,8 @@ def _apply(engine: Engine, decl: Declaration, read: ReceiptRead, receipt: Receip
             decl = engine.declarations.get(decl.seq_no)
             if decl is None:
                 return False
+            if _in_log(engine, decl.seq_no, rid):  # that writer was this receipt, delivered twice at once
+                return True
         zh, en = describe(receipt)
         entry = LogEntry(engine.clock(), "receipt", receipt.channel or read.kind, zh, en, "customs", decl.batch_no,
                          {"receipt_id": rid, "channel": read.channel, "entry_id": read.entry_id, "note": read.note})

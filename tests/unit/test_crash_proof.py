@@ -320,3 +320,28 @@ def test_a_crash_around_publishing_and_every_stream_record_twice_lose_and_double
     assert len(committed) == len({e.event_id for e in committed}) == N * 3  # declared + two receipts each
     changes = Counter((e.seq_no, messages.state_of(e)) for e in distinct.values())
     assert set(changes.values()) == {1}
+
+
+def test_the_same_receipt_delivered_twice_at_once_is_applied_once():
+    # Given a declared declaration, and customs sending its receipt again while the first is being applied
+    # (the simulator's 5 s timeout under load: seen in `make demo` as the same e-mail sent three times)
+    h = Harness()
+    [seq_no] = h.declarations_marked(1)
+    _declare_all(h, [seq_no])
+    stream = _stream(h)
+    store = Receipts()
+    body = _dec_result(h.decl(seq_no).customs_seq_no, "010120241000000001", "L")
+    second: list[dict] = []
+    started: list[bool] = []
+
+    def interleave(change):
+        if not started:  # the first delivery is about to write: the second runs whole meanwhile
+            started.append(True)
+            second.append(ingest_receipts(body, _signed(body), SECRET, h.engine, store))
+
+    h.uow.before_commit = interleave
+    first = ingest_receipts(body, _signed(body), SECRET, h.engine, store)
+    # Then it is applied, logged and pushed once
+    assert [e.gate for e in h.log.list(seq_no)].count("receipt") == 1
+    assert sum(len(r.events) for r in stream) == 1
+    assert first["received"] == second[0]["received"] == 1 and all(r["applied"] for r in store.items.values())

@@ -204,3 +204,34 @@ def test_an_idle_running_execution_costs_at_most_one_request_a_minute_beyond_the
     beyond = {k: v for k, v in counts.items() if k not in own}
     assert beyond == {"declarations.pool": 10}, beyond
     assert h.queue.triggers == []
+
+
+def test_the_demo_plan_tells_each_subscriber_at_most_once_per_declaration_and_state(h):
+    """`make demo`'s mix (README: the measured count), on the in-process engine for 20 minutes of
+    batches every 20 s: declared, waiting for a manifest, an arrival or tax, failing on comparison
+    or at customs. No declaration is told the same state twice, however often it is re-checked."""
+    import_config = h.config(require_manifest=True, compare_manifest=True, batch_wait_seconds=20, name="进口")
+    export_config = h.config(ie_flag="E", require_arrival=True, batch_wait_seconds=20, name="出口")
+    plan = ([{"bill_no": f"DEMOI{i:04d}"} for i in range(30)]
+            + [{"bill_no": f"DEMOI{30 + i:04d}", "pack_no": 12} for i in range(5)]  # comparison fails
+            + [{"bill_no": f"DEMOI{35 + i:04d}"} for i in range(5)]  # no manifest: they wait
+            + [{"bill_no": f"DEMOI{40 + i:04d}", "self_pay": True} for i in range(3)]  # tax: they wait
+            + [{"bill_no": f"DEMOI{43 + i:04d}"} for i in range(2)]  # customs refuses
+            + [{"bill_no": f"DEMOE{45 + i:04d}", "ie_flag": "E"} for i in range(5)])  # 3 arrived, 2 not
+    seq_nos = [s for body in plan for s in h.declarations_marked(1, **body)]
+    by_bill = dict(zip((b["bill_no"] for b in plan), seq_nos))
+    for body in plan:
+        number = int(body["bill_no"][-4:])
+        if body.get("ie_flag") != "E" and not 35 <= number < 40:
+            h.logistics.manifests[body["bill_no"]] = Manifest(body["bill_no"], 10, h.decl(seq_nos[0]).content.gross_wt)
+        if body.get("ie_flag") == "E" and number < 48:
+            h.logistics.arrivals[body["bill_no"]] = ArrivalReport(body["bill_no"], True)
+    h.customs.refuse = {by_bill["DEMOI0043"], by_bill["DEMOI0044"]}
+    h.start(import_config, export_config)
+    h.run()
+    _minutes(h, 20)
+    told = Counter((e.seq_no, messages.state_of(e)) for e in h.uow.events)
+    assert told and max(told.values()) == 1, [k for k, n in told.items() if n > 1]
+    states = Counter(state for _, state in told)
+    assert (states["succeeded"], states["failed"], states["waiting"]) == (33, 7, 10)
+    assert all(_claims(h, by_bill[f"DEMOI{35 + i:04d}"]) == 5 for i in range(5))  # re-checked every 5 minutes
