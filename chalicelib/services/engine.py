@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from chalicelib.domain.configs import ConfigContent
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain import lifecycle
 from chalicelib.domain.lifecycle import Change, Outcome
-
-from chalicelib.domain.configs import ConfigContent
 
 from .ports import (BatchRepository, Clock, ConditionFailed, ConfigRepository, Counter, DeclarationLog,
                     DeclarationRepository, EventPublisher, ExecutionRepository, UnitOfWork, WorkQueue, utc_now)
