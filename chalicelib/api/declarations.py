@@ -26,7 +26,7 @@ def _import(call: Call, read) -> dict:
     def once() -> dict:
         records, smart_mark = read(raw)
         return import_declarations(call.identity, records, smart_mark, ctx.declarations, ctx.seq_nos,
-                                   ctx.clock).as_json()
+                                   ctx.clock, ctx.engine).as_json()
 
     return ctx.idempotency.run(call.identity.ent_code, call.request.headers.get("idempotency-key"), fingerprint,
                                once, call.lambda_context)

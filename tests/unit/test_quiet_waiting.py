@@ -235,3 +235,17 @@ def test_the_demo_plan_tells_each_subscriber_at_most_once_per_declaration_and_st
     states = Counter(state for _, state in told)
     assert (states["succeeded"], states["failed"], states["waiting"]) == (33, 7, 10)
     assert all(_claims(h, by_bill[f"DEMOI{35 + i:04d}"]) == 5 for i in range(5))  # re-checked every 5 minutes
+
+
+def test_declarations_imported_with_the_mark_wake_a_sleeping_execution(h):
+    from chalicelib.services.import_declarations import ImportRecord, import_declarations
+    from tests.factories import make_declaration_body
+    execution_id = h.start(h.config(batch_wait_seconds=10))
+    h.run()
+    _minutes(h, 1)
+    assert h.execution(execution_id).idle and h.queue.triggers == []
+    imported = import_declarations(h.identity, [ImportRecord(raw=make_declaration_body(self_pay=False))], True,
+                                   h.declarations, h.allocator, h.clock, h.engine)
+    assert h.queue.triggers == [(execution_id, h.execution(execution_id).batch_index, 0)]
+    h.run()
+    assert h.decl(imported.accepted[0]).smart_status == "succeeded"
