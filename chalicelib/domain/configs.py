@@ -33,7 +33,7 @@ class ConfigContent(_Model):
     batch_wait_seconds: StrictInt = Field(default=60, ge=5, le=86_400)
     # a waiting declaration (manifest, arrival, tax, prompts, customs down) is re-checked after
     # this at the latest; sooner when what it waits for changes (a confirmation, customs back)
-    recheck_minutes: StrictInt = Field(default=5, ge=1, le=1_440)
+    recheck_seconds: StrictInt = Field(default=300, ge=5, le=86_400)
 
     @model_validator(mode="after")
     def _mode_fields(self) -> "ConfigContent":

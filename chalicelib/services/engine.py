@@ -17,13 +17,13 @@ from .ports import (BatchRepository, Clock, ConditionFailed, ConfigRepository, C
                     DeclarationRepository, EventPublisher, ExecutionRepository, UnitOfWork, WorkQueue, utc_now)
 
 MAX_SQS_DELAY = 900  # seconds; longer waits are bridged by re-sending, or by the schedule
-DEFAULT_RECHECK = timedelta(minutes=ConfigContent.model_fields["recheck_minutes"].default)
+DEFAULT_RECHECK = timedelta(seconds=ConfigContent.model_fields["recheck_seconds"].default)
 
 
 def recheck_after(config: Any) -> timedelta:
     """How long a waiting declaration rests before a batch re-checks it (its config's interval;
     the default when the config is gone)."""
-    return timedelta(minutes=config.content.recheck_minutes) if config is not None else DEFAULT_RECHECK
+    return timedelta(seconds=config.content.recheck_seconds) if config is not None else DEFAULT_RECHECK
 
 
 @dataclass

@@ -65,7 +65,7 @@ def test_a_waiting_declaration_is_not_claimed_again_before_its_recheck_interval(
 
 def test_the_configs_recheck_interval_is_honoured(h):
     [seq_no] = h.declarations_marked(1, bill_no="COSU1")
-    h.start(h.config(require_arrival=True, batch_wait_seconds=10, recheck_minutes=2))
+    h.start(h.config(require_arrival=True, batch_wait_seconds=10, recheck_seconds=120))
     h.run()
     h.logistics.arrivals["COSU1"] = ArrivalReport("COSU1", True)
     _minutes(h, 1)
@@ -156,17 +156,17 @@ def test_customs_answering_again_readies_the_declarations_waiting_for_it(h):
     assert len(_pushed(h, first)) == 2  # waiting for customs, declared
 
 
-def test_recheck_minutes_is_validated_and_patchable():
+def test_recheck_seconds_is_validated_and_patchable():
     from tests.fakes import FakeConfigRepository
     from tests.factories import FixedClock, make_identity
     repo, identity = FakeConfigRepository(), make_identity()
-    for bad in (0, 1441, "5", True):
+    for bad in (4, 86_401, "300", True, None):
         with pytest.raises(DomainError):
-            config_service.create_config(identity, make_config_body(recheck_minutes=bad), repo, FixedClock())
+            config_service.create_config(identity, make_config_body(recheck_seconds=bad), repo, FixedClock())
     config = config_service.create_config(identity, make_config_body(), repo, FixedClock())
-    assert config.content.recheck_minutes == 5
-    patched = config_service.patch_config(identity, config.config_id, {"recheck_minutes": 30}, repo, FixedClock())
-    assert patched.content.recheck_minutes == 30 and patched.as_json()["recheck_minutes"] == 30
+    assert config.content.recheck_seconds == 300
+    patched = config_service.patch_config(identity, config.config_id, {"recheck_seconds": 60}, repo, FixedClock())
+    assert patched.content.recheck_seconds == 60 and patched.as_json()["recheck_seconds"] == 60
 
 
 class CountingProxy:
