@@ -9,8 +9,9 @@ moto with the template's resources and the customs simulator:
              function on the events topic's queue
   receipts   the DEC_RESULT L and P receipts the simulator issued for each declaration, POSTed
              signed to /customs/receipts, then the queues drained again (push of the receipt events)
-  idle       (reported apart) one empty batch of the still-running execution, which repeats every
-             batch_wait_seconds for as long as the execution runs
+  idle       (reported apart) the still-running execution with nothing left to declare: its one
+             empty batch puts it to sleep (not counted), then ten one-minute schedule ticks are
+             counted: the schedule's own reads, and what the sleeping execution adds (its pool peek)
 
 Every AWS call of every botocore client (boto3, Powertools, PynamoDB) is counted. SQS delays between
 batches are skipped by moving the wiring's clock forward by the delay (the same requests are made,
@@ -69,8 +70,26 @@ def run(aws: LocalAws, counter: RequestCounter, n: int, batch_size: int | None) 
         pipeline.import_()
         pipeline.engine()
         pipeline.receipts_()
-        pipeline.idle()
+        idle(pipeline)
         return pipeline.finish()
+
+
+IDLE_MINUTES = 10
+POOL_INDEXES = ("/pool_agent", "/pool_consignee")
+
+
+def idle(pipeline: Pipeline) -> None:
+    """The running execution with nothing left, asleep: ten minutes of the one-minute schedule."""
+    from datetime import timedelta
+    with pipeline.counter.in_phase("bench"):  # its empty batch (started by the schedule) puts it to sleep
+        pipeline.clock.offset += timedelta(minutes=16)  # past the parked trigger's delay
+        pipeline.runner.tick()
+        pipeline.runner.drain(max_rounds=10 ** 6)
+    with pipeline._stage("idle"):
+        for _ in range(IDLE_MINUTES):
+            pipeline.clock.offset += timedelta(minutes=1)
+            pipeline.runner.tick()
+            pipeline.runner.drain(max_rounds=10 ** 6)
 
 
 def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n: int) -> None:
@@ -101,11 +120,13 @@ def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n
 
     idle = counter.total({"idle"}, exclude_esm=True)
     idle_pollers = counter.total({"idle"}) - idle - counter.empty_receives["idle"]
-    idle_ops = ", ".join(f"{r['service']}.{r['operation']} {r['resource']} {r['requests']}"
-                         for r in counter.rows({"idle"}) if not is_esm(r["service"], r["operation"]))
-    print(f"\nidle: a running execution with nothing to declare starts an empty batch every batch_wait_seconds: "
-          f"{idle} requests each (+{idle_pollers} poller), i.e. {idle * 60} an hour at the 60 s default wait, "
-          f"{idle * 720} at 5 s; not counted above.\n  {idle_ops}")
+    idle_rows = [r for r in counter.rows({"idle"}) if not is_esm(r["service"], r["operation"])]
+    idle_ops = ", ".join(f"{r['service']}.{r['operation']} {r['resource']} {r['requests']}" for r in idle_rows)
+    idle_execution = sum(r["requests"] for r in idle_rows if r["resource"].endswith(POOL_INDEXES))
+    print(f"\nidle: a running execution with nothing to declare sleeps; over {IDLE_MINUTES} one-minute schedule "
+          f"ticks: {idle} requests (+{idle_pollers} poller), of which the sleeping execution's pool peeks "
+          f"{idle_execution} = {idle_execution / IDLE_MINUTES:g} a minute (target ≤ 1 beyond the schedule's own "
+          f"{(idle - idle_execution) / IDLE_MINUTES:g}); not counted above.\n  {idle_ops}")
 
     ops = [{**r, "per decl": per(r["requests"])} for r in counter.rows(phases)]
     print("\nby service / operation / resource (all counted phases; SQS Receive/DeleteMessageBatch are Lambda's pollers)")
@@ -175,7 +196,10 @@ def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n
         "requests_per_declaration": {"our_code": per(app_total), "with_pollers_nonempty": per(app_total + esm_nonempty),
                                      "all_including_empty_receives": per(all_total)},
         "phases": phase_rows, "operations": ops, "code_paths": callers,
-        "idle_batch": {"requests": idle, "poller_requests": idle_pollers, "operations": counter.rows({"idle"})},
+        "idle": {"minutes": IDLE_MINUTES, "requests": idle, "poller_requests": idle_pollers,
+                 "execution_requests_per_minute": idle_execution / IDLE_MINUTES,
+                 "schedule_requests_per_minute": (idle - idle_execution) / IDLE_MINUTES,
+                 "operations": counter.rows({"idle"})},
         "capacity_per_declaration": {k: per(v) for k, v in cap.items()},
         "capacity_by_table": capacity.by_table(phases),
         "lambda": {"rows": lambda_rows, "invocations_per_declaration": per(total_invocations),

@@ -83,6 +83,7 @@ export async function render(main) {
     const cards = input((c.operator_cards || []).join(","));
     const rules = Object.fromEntries(RULES.map((r) => [r, checkbox(t(`configs.${r}`), { name: r, checked: Boolean(c[r]) }, t(`configs.${r}_hint`))]));
     const wait = input(c.batch_wait_seconds, { type: "number", min: 5, max: 86400, required: true });
+    const recheck = input(c.recheck_seconds ?? 300, { type: "number", min: 5, max: 86400, required: true });
     const error = h("p", { class: "error", role: "alert" });
     const partyFieldset = (legend, inputs) => h("fieldset", {}, h("legend", {}, legend),
       field(t("configs.party.code"), inputs.code), field(t("configs.party.uscc"), inputs.uscc), field(t("configs.party.name"), inputs.name));
@@ -97,7 +98,8 @@ export async function render(main) {
         partyFieldset(t("configs.agent"), agent), partyFieldset(t("configs.consignee"), consignee),
         field(t("configs.operator_cards"), cards)),
       h("fieldset", {}, h("legend", {}, t("configs.section.content")), Object.values(rules),
-        field(t("configs.batch_wait_seconds"), wait, t("configs.batch_wait_seconds_hint"))),
+        field(t("configs.batch_wait_seconds"), wait, t("configs.batch_wait_seconds_hint")),
+        field(t("configs.recheck_seconds"), recheck, t("configs.recheck_seconds_hint"))),
       error,
       h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, t("configs.save")),
         h("button", { type: "button", onclick: () => clear(editor) }, t("app.cancel"))));
@@ -114,6 +116,7 @@ export async function render(main) {
         agent: partyOf(agent), consignee: partyOf(consignee),
         operator_cards: cards.value.split(/[,，\s]+/).filter(Boolean),
         batch_wait_seconds: Number(wait.value),
+        recheck_seconds: Number(recheck.value),
         ...Object.fromEntries(RULES.map((r) => [r, form.elements[r].checked])),
       };
       try {

@@ -103,7 +103,7 @@ Ctrl-C stops everything.
   query:    curl -s '{api}/declarations?smart_status=failed' -H "Authorization: Bearer $TOKEN"
   waiting:  curl -s '{api}/declarations?smart_status=pending&smart_mark=true' -H "Authorization: Bearer $TOKEN"
   tax:      curl -s {api}/tax-confirmations -H "Authorization: Bearer $TOKEN"
-  a manifest releases a wait:  curl -s -XPUT {customs_url}/logistics/manifests/DEMOI0035 -d '{{"pack_no":10,"gross_wt":"1250.5"}}'
+  a manifest releases a wait (at its re-check, within 5 minutes):  curl -s -XPUT {customs_url}/logistics/manifests/DEMOI0035 -d '{{"pack_no":10,"gross_wt":"1250.5"}}'
   pushed e-mail and SMS land in {outbox_dir}
 """, flush=True)
     try:

@@ -7,6 +7,7 @@ from datetime import datetime
 from chalicelib.domain.configs import Config
 from chalicelib.domain.declaration import Declaration, DeclarationStatus
 from chalicelib.domain.enablement import Enablement
+from chalicelib.domain.lifecycle import ready_at
 from chalicelib.domain.queries import DeclarationQuery
 from chalicelib.services.ports import (ConditionFailed, ConfigRepository, DeclarationRepository,
                                        EnterpriseRepository, Page, SeqNoAllocator, UniquenessClash)
@@ -59,13 +60,15 @@ class FakeDeclarationRepository(DeclarationRepository):
             raise ConditionFailed(declaration.seq_no)
         self.items[declaration.seq_no] = current.with_changes(
             smart_mark=marked, marked_by=card_no if marked else None, marked_at=now if marked else None,
-            card_no=card_no, updated_at=now, version=current.version + 1)
+            card_no=card_no, updated_at=now, version=current.version + 1, recheck_at=None)
 
-    def pool(self, side: str, party: str, ie_flag: str, limit: int) -> list[Declaration]:
+    def pool(self, side: str, party: str, ie_flag: str, limit: int, ready_by: datetime | None = None
+             ) -> list[Declaration]:
         hits = [d for d in self.items.values()
                 if d.owner_ent == party and side in d.owner_sides and d.ie_flag == ie_flag and d.smart_mark
-                and d.status == DeclarationStatus.TEMP_SAVED and d.smart_status == "pending"]
-        return sorted(hits, key=lambda d: d.updated_at)[:limit]
+                and d.status == DeclarationStatus.TEMP_SAVED and d.smart_status == "pending"
+                and (ready_by is None or ready_at(d) <= ready_by)]
+        return sorted(hits, key=ready_at)[:limit]
 
     def overdue(self, now: datetime, limit: int = 500) -> list[str]:
         return [d.seq_no for d in self.items.values() if d.smart_status == "in_progress"
@@ -210,7 +213,9 @@ class FakeExecutionRepository(ExecutionRepository):
                                             total_failed=e.total_failed + failed, counted_batch_index=batch_index)
 
     def set_customs_available(self, execution_id, available):
+        back = available and not self.items[execution_id].customs_available
         self.items[execution_id] = _replace(self.items[execution_id], customs_available=available)
+        return back
 
     def due(self, now):
         return [e for e in self.items.values() if e.running and e.next_batch_at and e.next_batch_at <= now]

@@ -13,6 +13,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWri
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import errors
+from chalicelib.domain.lifecycle import ready_at
 from chalicelib.domain.declaration import (Declaration, DeclarationContent, DeclarationStatus,
                                            TaxStatus)
 from chalicelib.domain.queries import DeclarationQuery
@@ -75,7 +76,8 @@ def to_item(decl: Declaration) -> M:
         agent_id=keys["agent_id"], consignee_id=keys["consignee_id"],
         pool_agent=f"{keys['agent_id']}#{c.ie_flag}" if in_pool and keys["agent_id"] else None,
         pool_consignee=f"{keys['consignee_id']}#{c.ie_flag}" if in_pool and keys["consignee_id"] else None,
-        pool_since=iso(decl.updated_at) if in_pool else None,  # waiting ones go to the back of the queue
+        pool_since=iso(ready_at(decl)) if in_pool else None,  # a waiting one only once due for a re-check
+        recheck_at=iso(decl.recheck_at) if decl.recheck_at else None,
         execution_id=decl.execution_id, reason_zh=decl.reason_zh, reason_en=decl.reason_en,
         advisories_confirmed=decl.advisories_confirmed, customs_seq_no=decl.customs_seq_no,
         claim_deadline=iso(decl.claim_deadline) if in_flight and decl.claim_deadline else None,
@@ -117,7 +119,7 @@ def from_item(item: M) -> Declaration:
         claim_deadline=_dt(item.claim_deadline), declared_at=_dt(item.declared_at),
         receipt_channel=item.receipt_channel, receipt_overdue_at=_dt(item.receipt_overdue_at),
         tax_confirmation=json.loads(item.tax_confirmation) if item.tax_confirmation else None,
-        version=int(item.version), owner_side=item.owner_side,
+        version=int(item.version), owner_side=item.owner_side, recheck_at=_dt(item.recheck_at),
     )
 
 
@@ -209,12 +211,12 @@ class DynamoDeclarationRepository(DeclarationRepository):
             raise
 
     def set_mark(self, declaration: Declaration, marked: bool, card_no: str, now: datetime) -> None:
-        changed = declaration.with_changes(
-            smart_mark=marked, marked_by=card_no if marked else None, marked_at=now if marked else None,
+        changed = declaration.with_changes(  # a fresh mark is ready at once (recheck_at cleared)
+            recheck_at=None, smart_mark=marked, marked_by=card_no if marked else None, marked_at=now if marked else None,
             card_no=card_no, updated_at=now, version=declaration.version + 1)
         item = to_item(changed)
         names = ("smart_mark", "marked_by", "marked_at", "card_no", "updated_at", "version",
-                 "pool_agent", "pool_consignee", "pool_since")
+                 "pool_agent", "pool_consignee", "pool_since", "recheck_at")
         actions = [getattr(M, n).set(getattr(item, n)) if getattr(item, n) is not None else getattr(M, n).remove()
                    for n in names]
         # Only the state that was checked may move: same version, still temp-saved and pending.
@@ -227,10 +229,14 @@ class DynamoDeclarationRepository(DeclarationRepository):
                 raise ConditionFailed(declaration.seq_no) from exc
             raise
 
-    def pool(self, side: str, party: str, ie_flag: str, limit: int) -> list[Declaration]:
-        """Marked, pending, temp-saved declarations of one enterprise and flag, longest waiting first."""
+    def pool(self, side: str, party: str, ie_flag: str, limit: int,
+             ready_by: datetime | None = None) -> list[Declaration]:
+        """Marked, pending, temp-saved declarations of one enterprise and flag, longest ready first;
+        with `ready_by`, only those ready by then (a key condition: the others are not read)."""
         index = M.pool_agent_index if side == "agent" else M.pool_consignee_index
-        keys = [i.seq_no for i in index.query(f"{party}#{ie_flag}", limit=limit, page_size=min(limit, 500))]
+        condition = M.pool_since <= iso(ready_by) if ready_by is not None else None
+        keys = [i.seq_no for i in index.query(f"{party}#{ie_flag}", condition, limit=limit,
+                                                page_size=min(limit, 500))]
         return self._in_order(keys)
 
     def _in_order(self, seq_nos: list[str]) -> list[Declaration]:

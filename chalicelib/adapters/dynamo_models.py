@@ -137,6 +137,8 @@ class ByEntryId(GlobalSecondaryIndex):
 class PoolAgent(GlobalSecondaryIndex):
     Meta = _keys_only_meta("pool_agent")
     pool_agent = UnicodeAttribute(hash_key=True)  # "{agent_id}#{ie_flag}", only while in the pool
+    # when a batch may take it (lifecycle.ready_at): a claim reads `pool_since <= now` by key, so a
+    # waiting declaration is not even read before its re-check time
     pool_since = UnicodeAttribute(range_key=True)
 
 
@@ -230,6 +232,7 @@ class DeclarationModel(Model):
     receipt_overdue_at = UnicodeAttribute(null=True)
     awaiting_receipt = UnicodeAttribute(null=True)  # "awaiting#<shard>" from acceptance to the first receipt
     tax_confirmation = UnicodeAttribute(null=True)  # JSON
+    recheck_at = UnicodeAttribute(null=True)  # ISO UTC: a waiting declaration is not ready before this
     version = NumberAttribute()  # optimistic lock, checked by the repository
     # index keys (derived; written by the repository): the verified owner on its side(s), absent on
     # the other side, so a record never enters the lists or pool of an enterprise merely named on it
@@ -237,7 +240,7 @@ class DeclarationModel(Model):
     consignee_id = UnicodeAttribute(null=True)
     pool_agent = UnicodeAttribute(null=True)
     pool_consignee = UnicodeAttribute(null=True)
-    pool_since = UnicodeAttribute(null=True)
+    pool_since = UnicodeAttribute(null=True)  # ISO UTC: when it is ready (lifecycle.ready_at), not "since"
 
     by_agent = ByAgent()
     by_consignee = ByConsignee()

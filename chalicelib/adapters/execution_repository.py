@@ -125,8 +125,18 @@ class DynamoExecutionRepository(ExecutionRepository):
             if not _failed_condition(exc):
                 raise  # else: this batch was already counted
 
-    def set_customs_available(self, execution_id: str, available: bool) -> None:
-        ExecutionModel(execution_id=execution_id).update(actions=[ExecutionModel.customs_available.set(available)])
+    def set_customs_available(self, execution_id: str, available: bool) -> bool:
+        if not available:
+            ExecutionModel(execution_id=execution_id).update(actions=[ExecutionModel.customs_available.set(False)])
+            return False
+        try:  # back only if it was down: the same one request tells us whether it flipped
+            ExecutionModel(execution_id=execution_id).update(actions=[ExecutionModel.customs_available.set(True)],
+                                                             condition=ExecutionModel.customs_available == False)  # noqa: E712
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                return False
+            raise
+        return True
 
     def due(self, now: datetime) -> list[Execution]:
         return [_execution(i) for i in ExecutionModel.running_index.query(

@@ -26,7 +26,7 @@ def _import(call: Call, read) -> dict:
     def once() -> dict:
         records, smart_mark = read(raw)
         return import_declarations(call.identity, records, smart_mark, ctx.declarations, ctx.seq_nos,
-                                   ctx.clock).as_json()
+                                   ctx.clock, ctx.engine).as_json()
 
     return ctx.idempotency.run(call.identity.ent_code, call.request.headers.get("idempotency-key"), fingerprint,
                                once, call.lambda_context)
@@ -70,7 +70,7 @@ def delete(call: Call) -> Response:
 
 @endpoint(bp, "/declarations/mark", methods=["POST"], content_types=[JSON])
 def mark(call: Call) -> dict:
-    return marking.mark(call.identity, call.json(), call.ctx.declarations, call.ctx.clock)
+    return marking.mark(call.identity, call.json(), call.ctx.declarations, call.ctx.clock, call.ctx.engine)
 
 
 @endpoint(bp, "/declarations/unmark", methods=["POST"], content_types=[JSON])

@@ -31,6 +31,9 @@ class ConfigContent(_Model):
     require_arrival: StrictBool = False
     compare_manifest: StrictBool = False
     batch_wait_seconds: StrictInt = Field(default=60, ge=5, le=86_400)
+    # a waiting declaration (manifest, arrival, tax, prompts, customs down) is re-checked after
+    # this at the latest; sooner when what it waits for changes (a confirmation, customs back)
+    recheck_seconds: StrictInt = Field(default=300, ge=5, le=86_400)
 
     @model_validator(mode="after")
     def _mode_fields(self) -> "ConfigContent":

@@ -388,6 +388,8 @@ class Declaration:
     declared_at: datetime | None = None  # when customs accepted it: the receipt watchdog counts from here
     receipt_channel: str | None = None  # the latest customs receipt's CHANNEL
     receipt_overdue_at: datetime | None = None  # the watchdog flagged it: declared, no receipt in time
+    # waiting: no batch takes it again before this, unless what it waits for changes (lifecycle.wait)
+    recheck_at: datetime | None = None
     tax_confirmation: dict[str, Any] | None = None  # {by, at, payable, fingerprint} once confirmed
     version: int = 1
     owner_side: str | None = None  # agent, consignee or both: where owner_ent stands on the form

@@ -7,6 +7,13 @@ Pushing (item 6 of issue #10): a subscriber hears of a real change of state only
 reason, declared, failed, each customs receipt, an overdue receipt, declared by hand. A claim, a
 re-check that waits for the same thing again, a time-out or a continue are logged, not pushed.
 
+Quiet waiting: a declaration that waits is back in the pool but not *ready* before its
+`recheck_at` (now + the config's re-check interval); the pool is read by readiness
+(`ready_at`), so no batch even reads it before then. What it waits for changing makes it ready
+at once: a tax or advisory confirmation, a continue, customs answering again (`recheck_now`).
+Manifests and arrival reports are looked up at validation (no import tells us they arrived),
+so for those the interval is the trigger.
+
 Words (domain.md): "released" is customs' 放行 only; a declaration the engine puts back in the
 pool is *waiting* (with its `waiting_reason` when it waits for something), and that is the
 outcome counted on its batch.
@@ -92,6 +99,12 @@ def _change(decl: Declaration, now: datetime, entries: list[LogEntry] | tuple[Lo
     return Change(decl, after, tuple(entries), events, outcome, _changed(decl, after))
 
 
+def ready_at(decl: Declaration) -> datetime:
+    """When a pending declaration in the pool may be taken by a batch: its re-check time while it
+    waits, else since its last change (a mark, a continue, a confirmation: at once)."""
+    return decl.recheck_at or decl.updated_at
+
+
 def _require(ok: bool, transition: str, decl: Declaration) -> None:
     if not ok:
         raise IllegalTransition(transition, decl)
@@ -135,13 +148,17 @@ def pass_gates(decl: Declaration, now: datetime, entries: list[LogEntry], conten
 
 
 def wait(decl: Declaration, now: datetime, entries: list[LogEntry], reason: str | None, *,
-         reason_zh: str, reason_en: str) -> Change:
-    """Back to the pool to wait for `reason` (None: a retry without a named reason). Pushed only
-    when it waits for something new."""
+         reason_zh: str, reason_en: str, recheck_at: datetime | None = None) -> Change:
+    """Back to the pool to wait for `reason` (None: a retry without a named reason, e.g. its config
+    was disabled), not taken again before `recheck_at` unless what it waits for changes. Pushed
+    only when it waits for something new: a re-check that finds the same reason is only logged.
+    A retry without a reason keeps the reason it was announced with, so waiting for that again
+    later is no news either."""
     _in_progress(decl, "wait")
     news = reason is not None and reason != decl.waiting_reason
     return _change(decl, now, entries, outcome=Outcome.WAITING, push=news, smart_status=SmartStatus.PENDING,
-                   claim_deadline=None, waiting_reason=reason, reason_zh=reason_zh, reason_en=reason_en)
+                   claim_deadline=None, waiting_reason=reason if reason is not None else decl.waiting_reason,
+                   reason_zh=reason_zh, reason_en=reason_en, recheck_at=recheck_at)
 
 
 def timed_out(decl: Declaration, now: datetime) -> Change:
@@ -150,14 +167,15 @@ def timed_out(decl: Declaration, now: datetime) -> Change:
     entry = LogEntry(now, "timeout", Outcome.WAITING, "申报处理超时，退回待申报，下一批次重试",
                      "in progress past its deadline; back to pending for a later batch", batch_no=decl.batch_no)
     return _change(decl, now, [entry], outcome=Outcome.WAITING, smart_status=SmartStatus.PENDING,
-                   claim_deadline=None, reason_zh=entry.reason_zh, reason_en=entry.reason_en)
+                   claim_deadline=None, reason_zh=entry.reason_zh, reason_en=entry.reason_en, recheck_at=None)
 
 
 def fail(decl: Declaration, now: datetime, entries: list[LogEntry], *, reason_zh: str, reason_en: str) -> Change:
     """A gate or customs refused it: failed until a person continues it."""
     _in_progress(decl, "fail")
     return _change(decl, now, entries, outcome=Outcome.FAILED, push=True, smart_status=SmartStatus.FAILED,
-                   claim_deadline=None, waiting_reason=None, reason_zh=reason_zh, reason_en=reason_en)
+                   claim_deadline=None, waiting_reason=None, reason_zh=reason_zh, reason_en=reason_en,
+                   recheck_at=None)
 
 
 def skip(decl: Declaration, now: datetime, entries: list[LogEntry], *, reason_zh: str, reason_en: str) -> Change:
@@ -172,7 +190,7 @@ def declared(decl: Declaration, now: datetime, entry: LogEntry, customs_seq_no: 
     _in_progress(decl, "declared")
     return _change(decl, now, [entry], outcome=Outcome.SUCCEEDED, push=True, smart_status=SmartStatus.SUCCEEDED,
                    status=DeclarationStatus.DECLARED, claim_deadline=None, customs_seq_no=customs_seq_no,
-                   waiting_reason=None, declared_at=now, reason_zh=None, reason_en=None)
+                   waiting_reason=None, declared_at=now, reason_zh=None, reason_en=None, recheck_at=None)
 
 
 # ---- what customs sends back ----------------------------------------------------------------
@@ -212,7 +230,8 @@ def continue_(decl: Declaration, now: datetime, who: str) -> Change:
     entry = LogEntry(now, "continue", SmartStatus.PENDING, "继续智能辅助申报：重新加入申报池",
                      "continued: back in the pool for the next batch", who)
     return _change(decl, now, [entry], smart_status=SmartStatus.PENDING, smart_mark=True, waiting_reason=None,
-                   reason_zh=None, reason_en=None, marked_by=decl.marked_by or who, marked_at=decl.marked_at or now)
+                   reason_zh=None, reason_en=None, marked_by=decl.marked_by or who, marked_at=decl.marked_at or now,
+                   recheck_at=None)
 
 
 def claim_by_hand(decl: Declaration, now: datetime, who: str) -> Change:
@@ -238,9 +257,19 @@ def hand_declaration_failed(decl: Declaration, now: datetime, entry: LogEntry) -
 
 
 def _stop_waiting_for(decl: Declaration, reason: str) -> dict[str, Any]:
+    """A confirmation makes it ready at once (recheck_at cleared: ready since now)."""
     if decl.waiting_reason != reason:
-        return {}
-    return {"waiting_reason": None, "reason_zh": None, "reason_en": None}
+        return {"recheck_at": None}
+    return {"waiting_reason": None, "reason_zh": None, "reason_en": None, "recheck_at": None}
+
+
+def recheck_now(decl: Declaration, now: datetime, reason: str, *, why_zh: str, why_en: str) -> Change:
+    """What it waits for (`reason`) may have changed (customs answers again): ready at once.
+    Logged, not pushed, not counted."""
+    _require(decl.smart_status == SmartStatus.PENDING and decl.waiting_reason == reason
+             and decl.recheck_at is not None, "recheck_now", decl)
+    entry = LogEntry(now, "recheck", "ready", why_zh, why_en, batch_no=decl.batch_no)
+    return _change(decl, now, [entry], recheck_at=None)
 
 
 def tax_confirmed(decl: Declaration, now: datetime, entry: LogEntry, confirmation: dict[str, Any]) -> Change:

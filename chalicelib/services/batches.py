@@ -1,9 +1,20 @@
-"""Use cases: start the next batch of an execution (claim, fan out), and the schedule's safety net."""
+"""Use cases: start the next batch of an execution (claim, fan out), wake a sleeping one, and the
+schedule's safety net.
+
+Quiet waiting (issue #10, items 6 and 7): a batch claims only declarations that are *ready*
+(lifecycle.ready_at <= now, a key condition on the pool index), so one that waits is not read
+again before its re-check time unless what it waits for changed. An execution whose batch found
+nothing sleeps (no trigger); a mark, a continue or a confirmation in its scope wakes it with one
+trigger (`wake`), and the one-minute schedule peeks at one pool key per sleeping execution as
+the safety net (lost triggers, waits that became due).
+"""
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from chalicelib.domain import lifecycle
+from chalicelib.domain.declaration import Declaration, DeclarationStatus
 from chalicelib.domain.executions import CLAIM_TIMEOUT, Batch, Execution, batch_no, pick_config
 from chalicelib.domain.queries import CHINA_TZ  # batch numbers carry the China date
 from chalicelib.domain.smart_status import SmartStatus
@@ -60,7 +71,8 @@ def _claim(engine: Engine, execution: Execution, batch: Batch, configs) -> list[
         if len(claimed) >= engine.batch_size:
             break
         candidates = []
-        for decl in engine.declarations.pool(side, execution.ent_code, flag, limit=engine.batch_size * 4):
+        for decl in engine.declarations.pool(side, execution.ent_code, flag, limit=engine.batch_size * 4,
+                                             ready_by=now):
             config = pick_config(decl, configs, side)
             # #9: only the verified owner's records; index rows written before the rule may say otherwise
             if config is None or decl.seq_no in claimed or decl.owner_ent != execution.ent_code \
@@ -100,19 +112,65 @@ def run_schedule(engine: Engine) -> dict[str, int]:
     overdue = _watch_receipts(engine, now)
     started = 0
     for execution in engine.executions.due(now):
-        if execution.current_batch_no and not _finished(engine, execution):
+        if execution.idle:  # set only once its last batch finished: no need to read that batch
+            if not _pool_has_work(engine, execution, now):
+                continue  # asleep, and nothing marked, continued or ready in its scope: costs this one Query
+        elif execution.current_batch_no and not _finished(engine, execution):
             finish_batch(engine, execution.current_batch_no)  # watchdog: it never finished by itself
             execution = engine.executions.get(execution.execution_id)
-        if execution and execution.idle and not _pool_has_work(engine, execution):
-            continue  # asleep, and nothing marked, continued or ready in its scope: costs this one Query
         if execution and start_batch(engine, execution.execution_id, execution.batch_index):
             started += 1
     return {"requeued": requeued, "batches_started": started, "receipts_overdue": overdue}
 
 
-def _pool_has_work(engine: Engine, execution: Execution) -> bool:
-    return any(engine.declarations.pool(execution.enterprise_type, execution.ent_code, flag, limit=1)
-               for flag in execution.ie_flags)
+def _pool_has_work(engine: Engine, execution: Execution, now: datetime) -> bool:
+    """One Query a minute whatever the number of flags: the flags take turns, minute by minute
+    (a mark or a confirmation wakes the execution at once through `wake`; this is the net)."""
+    if not execution.ie_flags:
+        return False
+    flag = execution.ie_flags[(now.hour * 60 + now.minute) % len(execution.ie_flags)]
+    return bool(engine.declarations.pool(execution.enterprise_type, execution.ent_code, flag, limit=1,
+                                         ready_by=now))
+
+
+def wake(engine: Engine, ent_code: str, declarations: Iterable[Declaration]) -> int:
+    """Declarations of `ent_code` became ready (marked, continued, confirmed): each sleeping running
+    execution whose scope may hold one of them gets one trigger now. One Query of the enterprise's
+    executions; a trigger that finds the execution awake or the batch not due does nothing."""
+    wanted = {(side, d.ie_flag) for d in declarations if _in_pool(d) for side in d.owner_sides}
+    if not wanted:
+        return 0
+    woken = 0
+    for execution in engine.executions.list(ent_code):
+        if execution.running and execution.idle and any(
+                (execution.enterprise_type, flag) in wanted for flag in execution.ie_flags):
+            engine.queue.trigger_batch(execution.execution_id, execution.batch_index, 0)
+            woken += 1
+    return woken
+
+
+def _in_pool(decl: Declaration) -> bool:
+    return decl.smart_mark and decl.status == DeclarationStatus.TEMP_SAVED and decl.smart_status == SmartStatus.PENDING
+
+
+def customs_back(engine: Engine, execution_id: str) -> int:
+    """Customs answers again: the execution's declarations waiting for customs are ready now (logged,
+    not pushed). Reads the pool of its flags once, including those not yet due."""
+    execution = engine.executions.get(execution_id)
+    if execution is None:
+        return 0
+    now = engine.clock()
+    readied = 0
+    for flag in execution.ie_flags:
+        for decl in engine.declarations.pool(execution.enterprise_type, execution.ent_code, flag,
+                                             limit=engine.batch_size * 4):
+            if decl.waiting_reason != "customs_unavailable" or decl.recheck_at is None or decl.recheck_at <= now:
+                continue
+            change = lifecycle.recheck_now(decl, now, "customs_unavailable", why_zh="海关系统已恢复，立即重新检查",
+                                           why_en="customs answers again; re-checked now")
+            if engine.commit(change) is not None:
+                readied += 1
+    return readied
 
 
 def _watch_receipts(engine: Engine, now) -> int:

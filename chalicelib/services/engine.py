@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from chalicelib.domain.configs import ConfigContent
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain import lifecycle
 from chalicelib.domain.lifecycle import Change, Outcome
@@ -16,6 +17,13 @@ from .ports import (BatchRepository, Clock, ConditionFailed, ConfigRepository, C
                     DeclarationRepository, EventPublisher, ExecutionRepository, UnitOfWork, WorkQueue, utc_now)
 
 MAX_SQS_DELAY = 900  # seconds; longer waits are bridged by re-sending, or by the schedule
+DEFAULT_RECHECK = timedelta(seconds=ConfigContent.model_fields["recheck_seconds"].default)
+
+
+def recheck_after(config: Any) -> timedelta:
+    """How long a waiting declaration rests before a batch re-checks it (its config's interval;
+    the default when the config is gone)."""
+    return timedelta(seconds=config.content.recheck_seconds) if config is not None else DEFAULT_RECHECK
 
 
 @dataclass

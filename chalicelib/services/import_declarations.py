@@ -22,6 +22,8 @@ from chalicelib.domain.errors import FieldError
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.tenancy import bind_to_importer
 
+from .batches import wake
+from .engine import Engine
 from .ports import Clock, DeclarationRepository, SeqNoAllocator
 
 
@@ -45,7 +47,8 @@ class ImportResult:
 
 def import_declarations(identity: Identity, records: list[ImportRecord], smart_mark: bool,
                         repo: DeclarationRepository, allocator: SeqNoAllocator,
-                        clock: Clock) -> ImportResult:
+                        clock: Clock, engine: Engine | None = None) -> ImportResult:
+    """With `engine`, declarations imported with the mark wake a sleeping execution of their scope."""
     result = ImportResult()
     valid: list[tuple[int, ImportRecord, DeclarationContent, str]] = []
     seen: set[str] = set()
@@ -84,6 +87,8 @@ def import_declarations(identity: Identity, records: list[ImportRecord], smart_m
         else:
             result.accepted.append(decl.seq_no)
     result.rejected.sort(key=lambda r: r["index"])
+    if engine is not None and smart_mark and result.accepted:
+        wake(engine, identity.ent_code, [d for _, _, d in declarations if d.seq_no not in held])
     return result
 
 

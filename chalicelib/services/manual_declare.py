@@ -12,6 +12,7 @@ from chalicelib.domain.identity import Identity
 from chalicelib.domain.smart_status import SmartStatus
 
 from .declarations import get_declaration
+from .batches import wake
 from .engine import Engine
 from .ports import CustomsGateway
 from .submit_declaration import send_to_customs
@@ -58,6 +59,7 @@ def confirm_advisories(identity: Identity, seq_no: str, engine: Engine) -> dict[
     moved = engine.commit(lifecycle.advisories_confirmed(decl, engine.clock(), entry, fingerprint))
     if moved is None:
         raise errors.state_conflict("报关单已被其他操作修改，请刷新后重试", "the declaration changed meanwhile; retry")
+    wake(engine, identity.ent_code, [moved])  # it may go in a batch now
     return moved.as_json()
 
 

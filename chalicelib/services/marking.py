@@ -8,14 +8,23 @@ from chalicelib.domain.identity import Identity
 from chalicelib.domain.marking import (UNMARK_REFUSED_EN, UNMARK_REFUSED_ZH, Refusal, changed_meanwhile,
                                        mark_refusal, not_found, unmark_refusal)
 
+from chalicelib.domain.declaration import Declaration
+
+from .batches import wake
 from .declarations import visible_to
+from .engine import Engine
 from .ports import Clock, ConditionFailed, DeclarationRepository
 
 MAX_SEQ_NOS = 500
 
 
-def mark(identity: Identity, body: Any, repo: DeclarationRepository, clock: Clock) -> dict[str, Any]:
-    done, refused = _apply(identity, body, repo, clock, marked=True)
+def mark(identity: Identity, body: Any, repo: DeclarationRepository, clock: Clock,
+         engine: Engine | None = None) -> dict[str, Any]:
+    """With `engine`, a sleeping execution whose scope holds a marked declaration is woken."""
+    marked: list[Declaration] = []
+    done, refused = _apply(identity, body, repo, clock, marked=True, moved=marked)
+    if engine is not None and marked:
+        wake(engine, identity.ent_code, marked)
     return {"marked": done, "refused": [r.as_dict() for r in refused],
             "message_zh": f"添加智能申报成功 {done} 条" if done else "没有可添加标记的报关单",
             "message_en": f"{done} declaration(s) marked" if done else "No declaration could be marked"}
@@ -31,7 +40,7 @@ def unmark(identity: Identity, body: Any, repo: DeclarationRepository, clock: Cl
 
 
 def _apply(identity: Identity, body: Any, repo: DeclarationRepository, clock: Clock,
-           marked: bool) -> tuple[int, list[Refusal]]:
+           marked: bool, moved: list[Declaration] | None = None) -> tuple[int, list[Refusal]]:
     seq_nos = _seq_nos(body)
     found = repo.get_many(seq_nos)
     refusal_of = mark_refusal if marked else unmark_refusal
@@ -48,6 +57,8 @@ def _apply(identity: Identity, body: Any, repo: DeclarationRepository, clock: Cl
         try:
             repo.set_mark(decl, marked, identity.card_no, now)
             done += 1
+            if moved is not None:
+                moved.append(decl.with_changes(smart_mark=marked))
         except ConditionFailed:
             refused.append(changed_meanwhile(seq_no))
     return done, refused

@@ -77,8 +77,10 @@ class DeclarationRepository(abc.ABC):
     def query(self, ent_code: str, query: DeclarationQuery, window: tuple[datetime, datetime] | None) -> Page: ...
 
     @abc.abstractmethod
-    def pool(self, side: str, party: str, ie_flag: str, limit: int) -> list[Declaration]:
-        """Marked, pending, temp-saved declarations of one enterprise (as agent or consignee) and flag."""
+    def pool(self, side: str, party: str, ie_flag: str, limit: int,
+             ready_by: datetime | None = None) -> list[Declaration]:
+        """Marked, pending, temp-saved declarations of one enterprise (as agent or consignee) and flag,
+        in the order they became ready (lifecycle.ready_at); with `ready_by`, only those ready by then."""
 
     @abc.abstractmethod
     def overdue(self, now: datetime, limit: int = 500) -> list[str]:
@@ -194,8 +196,9 @@ class ExecutionRepository(abc.ABC):
         """Atomically add a finished batch's counts to the execution's totals, once per batch."""
 
     @abc.abstractmethod
-    def set_customs_available(self, execution_id: str, available: bool) -> None:
-        """Record whether customs answered the last submission (no version check: a plain flag)."""
+    def set_customs_available(self, execution_id: str, available: bool) -> bool:
+        """Record whether customs answered the last submission (no version check: a plain flag).
+        True when customs is back: it was recorded unavailable and now answers."""
 
     @abc.abstractmethod
     def due(self, now: datetime) -> list[Execution]:

@@ -13,6 +13,7 @@ from chalicelib.domain.marking import Refusal, not_found
 from chalicelib.domain.smart_status import SmartStatus
 
 from .declarations import visible_to
+from .batches import wake
 from .engine import Engine
 from .marking import _seq_nos
 
@@ -51,7 +52,7 @@ def continue_declarations(identity: Identity, body: Any, engine: Engine) -> dict
     """Failed declarations go back to the pool for the next batch; anything else is refused with why."""
     seq_nos = _seq_nos(body)
     found = engine.declarations.get_many(seq_nos)
-    done, refused, now = 0, [], engine.clock()
+    done, refused, now, moved_all = 0, [], engine.clock(), []
     for seq_no in seq_nos:
         decl = found.get(seq_no)
         if decl is None or not visible_to(identity, decl):
@@ -68,5 +69,7 @@ def continue_declarations(identity: Identity, body: Any, engine: Engine) -> dict
                                        "the declaration changed meanwhile; query again"))
             else:
                 done += 1
+                moved_all.append(moved)
+    wake(engine, identity.ent_code, moved_all)  # back in the pool: a sleeping execution takes them now
     return {"continued": done, "refused": [r.as_dict() for r in refused],
             "message_zh": f"本次成功继续智能辅助申报 {done} 条", "message_en": f"{done} declaration(s) back in the pool"}

@@ -18,7 +18,8 @@ from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.formats.dec_message_writer import build_dec_message
 
-from .engine import Engine, Invocation, commit, count_again
+from .batches import customs_back
+from .engine import Engine, Invocation, commit, count_again, recheck_after
 from .ports import CustomsGateway, CustomsUnavailable
 
 
@@ -77,9 +78,10 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
     sent = send_to_customs(decl, customs, engine.clock())
     _note_customs(engine, message.get("execution_id"), sent.response is not None)
     now = engine.clock()
-    if sent.response is None:
+    if sent.response is None:  # the config is read only here (once per invocation): to know how long to rest
+        rest = recheck_after(run.config(message.get("ent_code") or decl.owner_ent, decl.config_id or ""))
         change = lifecycle.wait(decl, now, [sent.entry], "customs_unavailable", reason_zh=sent.entry.reason_zh,
-                                reason_en=sent.entry.reason_en)
+                                reason_en=sent.entry.reason_en, recheck_at=now + rest)
     elif sent.response.accepted:
         change = lifecycle.declared(decl, now, sent.entry, sent.response.seq_no)
     else:
@@ -92,5 +94,7 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
 
 def _note_customs(engine: Engine, execution_id: str | None, available: bool) -> None:
     if execution_id and _customs_state.get(execution_id) is not available:
-        engine.executions.set_customs_available(execution_id, available)
+        back = engine.executions.set_customs_available(execution_id, available)
         _customs_state[execution_id] = available
+        if back:  # what the declarations waiting for customs wait for has changed: re-check them now
+            customs_back(engine, execution_id)

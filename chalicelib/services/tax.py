@@ -14,6 +14,7 @@ from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.domain.tax import compute_tax, fingerprint, load_tax_tables
 
 from .declarations import get_declaration, query_declarations
+from .batches import wake
 from .engine import Engine
 from .ports import Page
 
@@ -43,6 +44,7 @@ def confirm_tax(identity: Identity, seq_no: str, engine: Engine) -> dict[str, An
     moved = engine.commit(lifecycle.tax_confirmed(decl, now, entry, confirmation))
     if moved is None:
         raise errors.state_conflict("报关单已被其他操作修改，请刷新后重试", "the declaration changed meanwhile; retry")
+    wake(engine, identity.ent_code, [moved])  # it may go in a batch now
     return _detail_json(moved, detail)
 
 

@@ -9,7 +9,7 @@ from chalicelib.domain.gates import Facts, evaluate, needs_manifest
 from chalicelib.domain.queries import CHINA_TZ
 from chalicelib.domain.smart_status import SmartStatus
 
-from .engine import Engine, Invocation, commit, count_again
+from .engine import Engine, Invocation, commit, count_again, recheck_after
 from .ports import CustomsUnavailable, LogisticsGateway
 
 
@@ -37,7 +37,7 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
     if config is None or not config.content.enabled:
         entry = LogEntry(now, "config", "wait", "预配置已删除或停用，退回待申报", "config deleted or disabled; back to pending",
                          batch_no=batch_no)
-        return _wait(engine, run, decl, entry, None)
+        return _wait(engine, run, decl, entry, None, recheck_after(None))
 
     try:
         facts = Facts(
@@ -46,7 +46,7 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
     except CustomsUnavailable:
         entry = LogEntry(now, "logistics", "wait", "暂时无法查询舱单/运抵数据，下一批次重试",
                          "manifest/arrival data unreachable; retried in a later batch", batch_no=batch_no)
-        return _wait(engine, run, decl, entry, "customs_unavailable")
+        return _wait(engine, run, decl, entry, "customs_unavailable", recheck_after(config))
 
     year = now.astimezone(CHINA_TZ).year
     verdict = evaluate(decl, config.content, facts, today=now.astimezone(CHINA_TZ).date(),
@@ -62,14 +62,15 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
         change = lifecycle.fail(decl, now, entries, reason_zh=_reason_zh(last), reason_en=_reason_en(last))
     elif verdict.outcome == "wait":
         change = lifecycle.wait(decl, now, entries, verdict.waiting_reason, reason_zh=last.reason_zh,
-                                reason_en=last.reason_en)
+                                reason_en=last.reason_en, recheck_at=now + recheck_after(config))
     else:  # skip: declared by hand meanwhile; it leaves the pool (not temp-saved) without counting as failed
         change = lifecycle.skip(decl, now, entries, reason_zh=last.reason_zh, reason_en=last.reason_en)
     return verdict.outcome if commit(engine, run, change) else "duplicate"
 
 
-def _wait(engine: Engine, run: Invocation, decl, entry: LogEntry, waiting: str | None) -> str:
-    change = lifecycle.wait(decl, entry.at, [entry], waiting, reason_zh=entry.reason_zh, reason_en=entry.reason_en)
+def _wait(engine: Engine, run: Invocation, decl, entry: LogEntry, waiting: str | None, rest) -> str:
+    change = lifecycle.wait(decl, entry.at, [entry], waiting, reason_zh=entry.reason_zh, reason_en=entry.reason_en,
+                            recheck_at=entry.at + rest)
     return "wait" if commit(engine, run, change) else "duplicate"
 
 

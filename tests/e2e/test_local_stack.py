@@ -89,8 +89,9 @@ def test_press_start_once_and_the_marked_declarations_declare_themselves(stack, 
     for protocol, endpoint in (("email", "ops@example.com"), ("sms", "+8613800138000")):
         assert requests.post(f"{api}/subscriptions", json={"protocol": protocol, "endpoint": endpoint},
                              headers=legal).status_code == 201
+    # waits re-checked every 5 s (default 300): manifests and arrivals are looked up, not announced
     config = make_config_body(name="出口自动", ie_flag="E", require_manifest=True, compare_manifest=True,
-                              require_arrival=True, batch_wait_seconds=5)
+                              require_arrival=True, batch_wait_seconds=5, recheck_seconds=5)
     config_id = requests.post(f"{api}/configs", json=config, headers=legal).json()["config_id"]
     plan = [make_declaration_body(ie_flag="E", self_pay=(i == 4), bill_no=f"E2E{i}", pack_no=10, gross_wt="1250.5")
             for i in range(5)]
@@ -159,7 +160,7 @@ def test_customs_down_for_a_while_nothing_fails_nothing_is_lost(stack):
     other = bearer(ent=(ENT_B["code"], ENT_B["uscc"]))
     requests.post(f"{api}/enablement", json={"accept_notice": True}, headers=other)
     config = make_config_body(name="B进口", agent=dict(ENT_B), consignee=dict(ENT_B), require_manifest=False,
-                              compare_manifest=False, batch_wait_seconds=5)
+                              compare_manifest=False, batch_wait_seconds=5, recheck_seconds=5)
     config_id = requests.post(f"{api}/configs", json=config, headers=other).json()["config_id"]
     plan = [make_declaration_body(self_pay=False, agent=dict(ENT_B), consignee=dict(ENT_B), owner=None)
             for _ in range(3)]

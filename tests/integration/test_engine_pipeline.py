@@ -87,7 +87,7 @@ def test_customs_down_holds_declarations_back_and_they_go_once_it_is_up(enabled_
     assert {enabled_api.get(f"/declarations/{s}").json["waiting_reason"] for s in seq_nos} == {"customs_unavailable"}
     assert enabled_api.get(f"/executions/{execution_id}").json["customs_available"] is False
     sim(simulator, "/control/mode", "post", json={"mode": "normal"})
-    clock.advance(seconds=61)
+    clock.advance(seconds=301)  # their re-check interval (the config's default, 5 minutes)
     runner.tick()  # the schedule starts the due batch
     runner.drain()
     assert {enabled_api.get(f"/declarations/{s}").json["smart_status"] for s in seq_nos} == {"succeeded"}
@@ -105,6 +105,12 @@ def test_a_wait_for_the_manifest_is_released_when_the_manifest_arrives(enabled_a
     requests.put(f"{simulator}/logistics/manifests/COSU6512", timeout=5,
                  json={"pack_no": 10, "gross_wt": "1250.50", "traf_name": "CA986", "voyage_no": "20240320"})
     clock.advance(seconds=61)
+    runner.tick()  # the next batch does not even read it: it rests until its re-check time
+    runner.drain()
+    assert enabled_api.get(f"/declarations/{seq_no}").json["smart_status"] == "pending"
+    log = enabled_api.get(f"/declarations/{seq_no}/log").json["items"]
+    assert [e["gate"] for e in log].count("claim") == 1
+    clock.advance(seconds=240)  # five minutes after it began to wait
     runner.tick()
     runner.drain()
     assert enabled_api.get(f"/declarations/{seq_no}").json["smart_status"] == "succeeded"

@@ -150,7 +150,7 @@ def test_put_naming_another_enterprise_on_both_sides_is_refused(enabled_api):
 class StalePoolRepository(FakeDeclarationRepository):
     """A pool index as written before #9: keyed by the agent code typed into the form."""
 
-    def pool(self, side, party, ie_flag, limit):
+    def pool(self, side, party, ie_flag, limit, ready_by=None):
         return [d for d in self.items.values() if getattr(d.content, side).code == party and d.smart_mark
                 and d.smart_status == "pending"][:limit]
 

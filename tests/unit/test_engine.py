@@ -133,10 +133,14 @@ def test_customs_down_puts_declarations_back_to_wait_and_they_go_once_it_is_up(h
     assert {h.decl(s).waiting_reason for s in seq_nos} == {"customs_unavailable"}
     assert get_execution(h.identity, execution_id, h.engine)["customs_available"] is False
     h.customs.down = False
-    h.wait_and_run()
+    h.wait_and_run()  # the next batch leaves them resting: nobody has seen customs answer yet
+    assert {h.decl(s).smart_status for s in seq_nos} == {"pending"}
+    h.clock.advance(minutes=5)  # their re-check interval (the config's default)
+    run_schedule(h.engine)
+    h.run()
     assert {h.decl(s).smart_status for s in seq_nos} == {"succeeded"}
     view = get_execution(h.identity, execution_id, h.engine)
-    assert view["customs_available"] is True and view["total_failed"] == 0 and view["batch_index"] == 2
+    assert view["customs_available"] is True and view["total_failed"] == 0 and view["batch_index"] == 3
 
 
 def test_refused_by_customs_fails_with_the_customs_message(h):
@@ -183,7 +187,11 @@ def test_waiting_declarations_are_retried_in_later_batches(h):
     h.run()
     assert (h.decl(seq_no).smart_status, h.decl(seq_no).waiting_reason) == ("pending", "arrival")
     h.logistics.arrivals["COSU1"] = ArrivalReport("COSU1", True)
-    h.wait_and_run()
+    h.wait_and_run()  # the next batch: not due for its re-check yet
+    assert h.decl(seq_no).smart_status == "pending"
+    h.clock.advance(minutes=5)
+    run_schedule(h.engine)
+    h.run()
     assert h.decl(seq_no).smart_status == "succeeded"
     assert [g for g, _ in h.log.gates(seq_no)].count("arrival") == 2
 
