@@ -118,8 +118,8 @@ def _pattern_hint(regex: str) -> SchemaHint:
 Str = Annotated[str, StringConstraints(strip_whitespace=True)]
 EntCode = Annotated[Str, _pattern(r"[0-9A-Z]{10}", "ent_code"), _pattern_hint(r"[0-9A-Z]{10}")]
 # the form only: the check character is computed (GB 32100), beyond what a pattern can say
-USCC_FORM = r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
-Uscc = Annotated[Str, AfterValidator(_check_uscc), _pattern_hint(USCC_FORM)]
+USCC_FORM = r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}"
+Uscc = Annotated[Str, AfterValidator(_check_uscc), SchemaHint({"pattern": f"^{USCC_FORM}$", "format": "uscc"})]
 CustomsCode = Annotated[Str, _pattern(r"[0-9]{4}", "customs_code"), _pattern_hint(r"[0-9]{4}")]
 HsCode = Annotated[Str, _pattern(r"[0-9]{10}", "hs_code"), _pattern_hint(r"[0-9]{10}")]
 SeqNo = Annotated[Str, _pattern(SEQ_NO_RE.pattern[1:-1], "seq_no"), _pattern_hint(SEQ_NO_RE.pattern[1:-1])]
@@ -235,6 +235,13 @@ DeclarationType = Literal["general", "with_list", "paperless", "list_paperless",
 
 class DeclarationContent(_Model):
     """What a broker fills in: head, goods, containers, documents. No state."""
+
+    # _consistent below, as far as a schema can say it (g_no running 1, 2, 3 … it cannot)
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        {"if": {"properties": {"ie_flag": {"const": flag}}}, "then": {"properties": {
+            "seq_no": {"anyOf": [{"type": "string", "pattern": f"^{flag}"}, {"type": "null"}]},
+            "source_seq_no": {"anyOf": [{"type": "string", "pattern": f"^{flag}"}, {"type": "null"}]}}}}
+        for flag in ("I", "E")]})
 
     seq_no: SeqNo | None = None  # on import: the sender's number, kept as source_seq_no; stored: ours
     source_seq_no: SeqNo | None = None  # the sending software's own number, unique per enterprise

@@ -1,6 +1,8 @@
 """The OpenAPI document and app.py's routes must list the same paths and methods."""
 from __future__ import annotations
 
+import json
+
 from app import app
 from chalicelib.api.openapi import document
 
@@ -23,3 +25,47 @@ def test_the_document_is_valid_openapi_3_1():
 def test_openapi_json_is_served_without_a_token(api):
     response = api.get("/openapi.json", token="")
     assert response.status_code == 200 and response.json["openapi"] == "3.1.0"
+
+
+# ---- the contract check (tests/contract.py) catches drifts ----------------------------------------
+
+def test_an_answer_with_a_key_the_document_lacks_fails_the_contract_check():
+    import pytest
+
+    from tests.contract import check_answer
+    body = json.dumps({"status": "ok", "service": "smartdecl", "surprise": 1})
+
+    with pytest.raises(AssertionError, match="surprise"):
+        check_answer("GET", "/health", 200, "application/json", body)
+
+
+def test_a_status_the_operation_does_not_document_fails_the_contract_check():
+    import pytest
+
+    from tests.contract import check_answer
+    body = json.dumps({"code": "state_conflict", "message_zh": "冲突", "message_en": "conflict", "details": None})
+
+    with pytest.raises(AssertionError, match="409 is not documented"):
+        check_answer("GET", "/declarations", 409, "application/json", body)
+
+
+def test_a_null_next_cursor_on_the_last_page_matches_the_contract():
+    from tests.contract import check_answer
+    check_answer("GET", "/declarations", 200, "application/json",
+                 json.dumps({"items": [], "total": 0, "next_cursor": None}))
+
+
+def test_the_integration_tests_api_checks_every_answer(api):
+    # Given the api fixture (wrapped by tests/integration/conftest.py)
+    import pytest
+    original = api.client.http.get
+
+    def drifting_get(path, **kw):
+        response = original(path, **kw)
+        response.body = json.dumps({"status": "ok"}).encode()  # `service` missing
+        return response
+
+    api.client.http.get = drifting_get
+    # When an answer drifts, Then the call itself fails
+    with pytest.raises(AssertionError, match="service"):
+        api.get("/health")
