@@ -192,7 +192,8 @@ class LogPage(_Body):
 
 class StartExecution(_Body):
     enterprise_type: Literal["agent", "consignee"]
-    config_ids: list[str] = Field(min_length=1, max_length=20)
+    config_ids: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        min_length=1, max_length=20, json_schema_extra={"uniqueItems": True})
 
 
 class Execution(_Body):

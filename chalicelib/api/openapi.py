@@ -50,22 +50,33 @@ def _path(name: str) -> dict:
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
                    "description": "Same key + same body within 24 h returns the first answer; another body: 422."}
 STR = {"type": "string"}
-QUERY_PARAMS = [
-    _q("enterprise_type", {"enum": ["agent", "consignee"]}, "whose declarations: as declaring unit (default) or consignee"),
-    _q("declaration_type", STR), _q("ie_flag", {"enum": ["I", "E"]}), _q("declare_customs", STR),
-    _q("smart_mark", {"enum": ["true", "false"]}), _q("status", STR),
-    _q("smart_status", {"enum": ["pending", "in_progress", "succeeded", "failed"]}),
-    _q("seq_no", STR, "exact; needs no time range"), _q("entry_id", STR, "exact; needs no time range"),
-    _q("bill_no", STR, "exact; needs no time range"), _q("consignee", STR, "10-digit code or 18-char USCC"),
-    _q("transport_mode", STR), _q("card_no", STR), _q("batch_no", STR), _q("config_name", STR),
-    _q("tax_status", {"enum": ["not_required", "unconfirmed", "confirmed"]}),
-    _q("from", {"type": "string", "format": "date-time"}, "China time when no zone is given"),
-    _q("to", {"type": "string", "format": "date-time"}),
-    _q("range", {"enum": ["today", "week", "month", "3months"]}, "default 3months unless an exact number is given"),
-    _q("page_size", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}), _q("cursor", STR),
-]
+# The query screens' parameters: the domain's DeclarationQuery, field by field (only these are taken).
+_DATE = {"type": "string", "pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$",
+         "description": "a date or date-time, 2000–2999; China time when no zone is given; not with `range`"}
+_QUERY_NOTES = {"enterprise_type": "whose declarations: as declaring unit (default) or consignee",
+                "seq_no": "exact; needs no time range", "entry_id": "exact; needs no time range",
+                "bill_no": "exact; needs no time range", "consignee": "10-digit code or 18-char USCC",
+                "range": "default 3months unless an exact number is given; not with from/to"}
 
 
+def _query_params() -> list[dict]:
+    from chalicelib.domain.queries import DeclarationQuery
+    properties = DeclarationQuery.model_json_schema(by_alias=True)["properties"]
+    out = []
+    for name, schema in properties.items():
+        schema = next((s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"), schema)
+        schema = {k: v for k, v in schema.items() if k not in ("title", "default")}
+        if name in ("from", "to"):
+            schema = _DATE
+        elif schema.get("type") == "boolean":
+            schema = {"enum": ["true", "false"]}
+        elif schema.get("minLength"):
+            schema["pattern"] = r"\S"  # surrounding spaces are stripped: blank is empty
+        out.append(_q(name, schema, _QUERY_NOTES.get(name, "")))
+    return out
+
+
+QUERY_PARAMS = _query_params()
 TAX_QUERY_PARAMS = [p for p in QUERY_PARAMS if p["name"] != "tax_status"]
 DELIVERY_PARAMS = [_q("from", STR), _q("to", STR), _q("page_size", {"type": "integer", "minimum": 1, "maximum": 1000})]
 FEED_PARAMS = [_q("after", STR, "a cursor from an earlier answer; none: from the oldest kept"),

@@ -29,7 +29,7 @@ from tests.factories import token
 # Positive and negative cases, the same on every run. Schemathesis' coverage phase is left out: it
 # generates every boundary case of every parameter (about 2,300 requests here, three minutes on a
 # busy machine); the unexpected methods it found are tested below.
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 10
 CONFIG = schemathesis.Config.from_dict({
     "generation": {"mode": "all", "max-examples": EXAMPLES_PER_OPERATION, "deterministic": True, "no-shrink": True},
     "phases": {"coverage": {"enabled": False}},
@@ -44,13 +44,30 @@ schemathesis.openapi.format("uscc", st.tuples(
 ).map(lambda parts: "".join(parts) + uscc.calc_check_digit("".join(parts))))
 
 
+# What a 400 may say to a request the schema allows: facts no schema can state about a request's
+# form. Anything else is a drift between the document and the API.
+BEYOND_THE_FORM = (
+    "must be your enterprise",  # who asks (POST /configs: the agent or consignee is the caller)
+    "cannot be resolved",  # a webhook host's DNS
+    "the cursor is not one this feed gave out", "the cursor is not valid",  # cursors are opaque positions
+    "give range or from/to, not both",  # two parameters together
+    # 60.0 is the integer 60 to JSON Schema, and the generator sends it; the API takes only 60 (issue #9)
+    "must be a whole number",
+)
+FILE_CONTENT = {"unreadable_file"}  # an uploaded file's content: no schema for a workbook's sheets
+
+
 @schemathesis.check
 def schema_valid_requests_are_not_refused_as_malformed(ctx, response, case):
     meta = case.meta
-    if meta is not None and meta.generation.mode.is_positive and response.status_code == 400:
-        raise AssertionError(f"the schema allows this request, the API refused it as malformed: "
-                             f"{response.text[:500]}")
-    return None
+    if meta is None or not meta.generation.mode.is_positive or response.status_code != 400:
+        return None
+    body = response.json()
+    details = body.get("details") if isinstance(body.get("details"), list) else []
+    if body.get("code") in FILE_CONTENT or details and all(
+            any(reason in str(d.get("message_en")) for reason in BEYOND_THE_FORM) for d in details):
+        return None
+    raise AssertionError(f"the schema allows this request, the API refused it as malformed: {response.text[:500]}")
 
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance,
