@@ -26,8 +26,10 @@ STATUS_TEXT = {
     409: "Conflicts with the record's state (or another request with the same Idempotency-Key is running)",
     413: "The body is too large",
     415: "Unsupported Content-Type",
-    422: "The Idempotency-Key was used with another body",
+    422: "Well formed, but it cannot be done: the Idempotency-Key was used with another body, a goods "
+         "item has no tax rates, or customs refused the declaration",
     429: "Too many requests of this kind for the enterprise in the window (Retry-After)",
+    503: "Customs cannot be reached; try again later",
 }
 
 
@@ -140,7 +142,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("/declarations/{seq_no}", "DELETE"): Op("Delete (temp-saved, not in progress)", status=204, errors=(STATE,)),
     ("/declarations/{seq_no}/declare", "POST"): Op(
         "Declare this one now, by hand, without the smart gates (the engine then skips it)", m.Declaration,
-        errors=(STATE,)),
+        errors=(STATE, 422, 503)),
     ("/declarations/{seq_no}/advisories/confirm", "POST"): Op(
         "A person confirms the advisory prompts (温馨提示) it raises", m.Declaration, errors=(STATE,)),
     ("/declarations/{seq_no}/log", "GET"): Op(
@@ -150,9 +152,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("/tax-confirmations", "GET"): Op("Self-declared self-paid declarations whose tax is unconfirmed (税费确认查询)",
                                       m.DeclarationPage, params=tuple(TAX_QUERY_PARAMS)),
     ("/declarations/{seq_no}/tax", "GET"): Op("The computed tax detail (duty, consumption tax, VAT; the ¥50 rule)",
-                                              m.TaxDetail, errors=(STATE,)),
+                                              m.TaxDetail, errors=(STATE, 422)),
     ("/declarations/{seq_no}/tax/confirm", "POST"): Op("Confirm the tax by hand: the engine declares it in a "
-                                                       "later batch", m.TaxDetail, errors=(STATE,)),
+                                                       "later batch", m.TaxDetail, errors=(STATE, 422)),
     ("/subscriptions", "GET"): Op("The enterprise's subscriptions", m.SubscriptionPage),
     ("/subscriptions", "POST"): Op("Subscribe an e-mail address, a mobile number (SMS) or an HTTPS webhook (legal "
                                    "card); a webhook's signing secret is shown this once", m.Subscription, 201,
