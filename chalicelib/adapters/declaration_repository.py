@@ -6,16 +6,19 @@ import binascii
 import json
 import zlib
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any, get_args, get_origin, get_type_hints
 
+from pynamodb.attributes import UTCDateTimeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import errors
+from chalicelib.domain.declaration import Declaration, DeclarationContent, DeclarationStatus
 from chalicelib.domain.lifecycle import ready_at
-from chalicelib.domain.declaration import (Declaration, DeclarationContent, DeclarationStatus,
-                                           TaxStatus)
 from chalicelib.domain.queries import DeclarationQuery
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.services.ports import ConditionFailed, DeclarationRepository, Page, chunks
@@ -58,35 +61,41 @@ def iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _stored(value: Any) -> Any:
+    """A state field's value as its attribute holds it (datetimes as ISO strings unless the
+    attribute is a UTCDateTimeAttribute, enums as their value, dicts as JSON)."""
+    if isinstance(value, StrEnum):
+        return str(value)
+    if isinstance(value, dict):
+        return json.dumps(value) if value else None
+    return value
+
+
 def to_item(decl: Declaration) -> M:
+    """The item of a declaration: its content's fields, every state field of `Declaration` (the one
+    list), then the keys derived for the indexes."""
     body = decl.content.as_json()
     item = M(**{k: v for k, v in body.items() if v is not None and v != []})
+    for name in _STATE_FIELDS:
+        value = _stored(getattr(decl, name))
+        if isinstance(value, datetime) and name not in _DATETIME_ATTRIBUTES:
+            value = iso(value)
+        setattr(item, name, value)
     c = decl.content
     in_pool = decl.smart_mark and decl.status == DeclarationStatus.TEMP_SAVED and \
         decl.smart_status == SmartStatus.PENDING
     in_flight = decl.smart_status == SmartStatus.IN_PROGRESS
     keys = tenant_keys(decl)
     for name, value in dict(
-        seq_no=decl.seq_no, entry_id=decl.entry_id, status=str(decl.status), smart_mark=decl.smart_mark,
-        marked_by=decl.marked_by, marked_at=decl.marked_at, smart_status=decl.smart_status,
-        waiting_reason=decl.waiting_reason, tax_status=str(decl.tax_status), batch_no=decl.batch_no,
-        config_id=decl.config_id, config_name=decl.config_name, owner_ent=decl.owner_ent, owner_side=decl.owner_side,
-        created_by=decl.created_by, card_no=decl.card_no, created_at=decl.created_at,
-        updated_at=iso(decl.updated_at), version=decl.version,
         agent_id=keys["agent_id"], consignee_id=keys["consignee_id"],
         pool_agent=f"{keys['agent_id']}#{c.ie_flag}" if in_pool and keys["agent_id"] else None,
         pool_consignee=f"{keys['consignee_id']}#{c.ie_flag}" if in_pool and keys["consignee_id"] else None,
         pool_since=iso(ready_at(decl)) if in_pool else None,  # a waiting one only once due for a re-check
-        recheck_at=iso(decl.recheck_at) if decl.recheck_at else None,
-        execution_id=decl.execution_id, reason_zh=decl.reason_zh, reason_en=decl.reason_en,
-        advisories_confirmed=decl.advisories_confirmed, customs_seq_no=decl.customs_seq_no,
+        # the scheduler's index holds only the claimed ones
         claim_deadline=iso(decl.claim_deadline) if in_flight and decl.claim_deadline else None,
         in_flight=in_flight_shard(decl.seq_no) if in_flight and decl.claim_deadline else None,
-        declared_at=iso(decl.declared_at) if decl.declared_at else None, receipt_channel=decl.receipt_channel,
         awaiting_receipt=awaiting_shard(decl.seq_no)
         if decl.declared_at and not decl.receipt_channel and not decl.receipt_overdue_at else None,
-        receipt_overdue_at=iso(decl.receipt_overdue_at) if decl.receipt_overdue_at else None,
-        tax_confirmation=json.dumps(decl.tax_confirmation) if decl.tax_confirmation else None,
     ).items():
         setattr(item, name, value)
     return item
@@ -107,20 +116,34 @@ def from_item(item: M) -> Declaration:
         goods["g_no"] = int(goods["g_no"])
     body["pack_no"] = int(body["pack_no"])
     content = DeclarationContent.model_validate(body)
-    return Declaration(
-        content=content, seq_no=item.seq_no, owner_ent=item.owner_ent, created_by=item.created_by,
-        created_at=item.created_at, updated_at=datetime.fromisoformat(item.updated_at.replace("Z", "+00:00")),
-        status=DeclarationStatus(item.status), entry_id=item.entry_id, smart_mark=bool(item.smart_mark),
-        marked_by=item.marked_by, marked_at=item.marked_at, smart_status=item.smart_status,
-        waiting_reason=item.waiting_reason, tax_status=TaxStatus(item.tax_status), batch_no=item.batch_no,
-        config_id=item.config_id, config_name=item.config_name, card_no=item.card_no,
-        execution_id=item.execution_id, reason_zh=item.reason_zh, reason_en=item.reason_en,
-        advisories_confirmed=item.advisories_confirmed, customs_seq_no=item.customs_seq_no,
-        claim_deadline=_dt(item.claim_deadline), declared_at=_dt(item.declared_at),
-        receipt_channel=item.receipt_channel, receipt_overdue_at=_dt(item.receipt_overdue_at),
-        tax_confirmation=json.loads(item.tax_confirmation) if item.tax_confirmation else None,
-        version=int(item.version), owner_side=item.owner_side, recheck_at=_dt(item.recheck_at),
-    )
+    state = {name: _loaded(_STATE_TYPES[name], raw.get(name)) for name in _STATE_FIELDS if raw.get(name) is not None}
+    return Declaration(content=content, **state)
+
+
+def _loaded(kind: type, value: Any) -> Any:
+    if kind is datetime:
+        return value if isinstance(value, datetime) else _dt(value)
+    if kind is dict:
+        return json.loads(value)
+    return kind(value)  # str, int (DynamoDB numbers), bool, the enums
+
+
+def _state_types() -> dict[str, type]:
+    """Each stored state field of `Declaration` and the type it loads as (Optional unwrapped)."""
+    hints = get_type_hints(Declaration)
+    out = {}
+    for f in fields(Declaration):
+        if f.name in ("content", "extra"):
+            continue
+        kinds = [k for k in get_args(hints[f.name]) or (hints[f.name],) if k is not type(None)]
+        kind = get_origin(kinds[0]) or kinds[0]
+        out[f.name] = kind
+    return out
+
+
+_STATE_TYPES = _state_types()
+_STATE_FIELDS = tuple(_STATE_TYPES)
+_DATETIME_ATTRIBUTES = {name for name, attr in M.get_attributes().items() if isinstance(attr, UTCDateTimeAttribute)}
 
 
 def _editable():

@@ -1,33 +1,44 @@
-"""The OpenAPI 3.1 document of the API. Schemas come from the pydantic models, so they cannot drift;
-tests/integration/test_openapi.py fails when a route and this document disagree."""
+"""The OpenAPI 3.1 document of the API, generated: bodies from the pydantic models of models.py,
+statuses from the routes (routing.ROUTES: who must sign in, which bodies, which limits) plus what
+each operation adds (below). tests/integration/test_openapi.py checks it against app.py's routes
+and tests/contract.py checks every answer of the integration tests against it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.domain.configs import ConfigContent
-from chalicelib.domain.declaration import DeclarationContent
-from chalicelib.domain.subscriptions import SubscriptionContent
 from chalicelib.services.import_declarations import XLSX
 
+from . import models as m
+from .routing import ROUTES
+
 REF = "#/components/schemas/{model}"
+STATUS_TEXT = {
+    400: "Malformed request: the body, a parameter or a field (details: the field errors)",
+    401: "No token, or not a valid one",
+    403: "Not allowed: the enterprise has not accepted the user notice, its codes differ from the "
+         "enablement, or the action needs the legal-person card",
+    404: "No such record (or not this enterprise's)",
+    409: "Conflicts with the record's state (or another request with the same Idempotency-Key is running)",
+    413: "The body is too large",
+    415: "Unsupported Content-Type",
+    422: "Well formed, but it cannot be done: the Idempotency-Key was used with another body, a goods "
+         "item has no tax rates, or customs refused the declaration",
+    429: "Too many requests of this kind for the enterprise in the window (Retry-After)",
+    503: "Customs cannot be reached; try again later",
+}
 
 
 def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
+    return {"$ref": REF.format(model=name)}
 
 
 def _json(schema: dict) -> dict:
     return {"content": {"application/json": {"schema": schema}}}
-
-
-def _ok(description: str, schema: dict | None = None, status: str = "200") -> dict:
-    body = {"description": description}
-    if schema:
-        body.update(_json(schema))
-    return {status: body, "default": {"description": "Error", **_json(_ref("Error"))}}
 
 
 def _q(name: str, schema: dict, description: str = "") -> dict:
@@ -35,222 +46,216 @@ def _q(name: str, schema: dict, description: str = "") -> dict:
 
 
 def _path(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 
 
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
                    "description": "Same key + same body within 24 h returns the first answer; another body: 422."}
 STR = {"type": "string"}
-QUERY_PARAMS = [
-    _q("enterprise_type", {"enum": ["agent", "consignee"]}, "whose declarations: as declaring unit (default) or consignee"),
-    _q("declaration_type", STR), _q("ie_flag", {"enum": ["I", "E"]}), _q("declare_customs", STR),
-    _q("smart_mark", {"enum": ["true", "false"]}), _q("status", STR),
-    _q("smart_status", {"enum": ["pending", "in_progress", "succeeded", "failed"]}),
-    _q("seq_no", STR, "exact; needs no time range"), _q("entry_id", STR, "exact; needs no time range"),
-    _q("bill_no", STR, "exact; needs no time range"), _q("consignee", STR, "10-digit code or 18-char USCC"),
-    _q("transport_mode", STR), _q("card_no", STR), _q("batch_no", STR), _q("config_name", STR),
-    _q("tax_status", {"enum": ["not_required", "unconfirmed", "confirmed"]}),
-    _q("from", {"type": "string", "format": "date-time"}, "China time when no zone is given"),
-    _q("to", {"type": "string", "format": "date-time"}),
-    _q("range", {"enum": ["today", "week", "month", "3months"]}, "default 3months unless an exact number is given"),
-    _q("page_size", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}), _q("cursor", STR),
-]
+# The query screens' parameters: the domain's DeclarationQuery, field by field (only these are taken).
+_DATE = {"type": "string", "pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$",
+         "description": "a date or date-time, 2000–2999; China time when no zone is given; not with `range`"}
+_QUERY_NOTES = {"enterprise_type": "whose declarations: as declaring unit (default) or consignee",
+                "seq_no": "exact; needs no time range", "entry_id": "exact; needs no time range",
+                "bill_no": "exact; needs no time range", "consignee": "10-digit code or 18-char USCC",
+                "range": "default 3months unless an exact number is given; not with from/to"}
+
+
+def _query_params() -> list[dict]:
+    from chalicelib.domain.queries import DeclarationQuery
+    properties = DeclarationQuery.model_json_schema(by_alias=True)["properties"]
+    out = []
+    for name, schema in properties.items():
+        schema = next((s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"), schema)
+        schema = {k: v for k, v in schema.items() if k not in ("title", "default")}
+        if name in ("from", "to"):
+            schema = _DATE
+        elif schema.get("type") == "boolean":
+            schema = {"enum": ["true", "false"]}
+        elif schema.get("minLength"):
+            schema["pattern"] = r"\S"  # surrounding spaces are stripped: blank is empty
+        out.append(_q(name, schema, _QUERY_NOTES.get(name, "")))
+    return out
+
+
+QUERY_PARAMS = _query_params()
+TAX_QUERY_PARAMS = [p for p in QUERY_PARAMS if p["name"] != "tax_status"]
+DELIVERY_PARAMS = [_q("from", STR), _q("to", STR), _q("page_size", {"type": "integer", "minimum": 1, "maximum": 1000})]
+FEED_PARAMS = [_q("after", STR, "a cursor from an earlier answer; none: from the oldest kept"),
+               _q("page_size", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100})]
+UPLOAD = {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
+                      "application/xml": {"schema": STR}, "text/xml": {"schema": STR}}}
+RECEIPT_BODY = {"content": {"application/xml": {"schema": STR}, "text/xml": {"schema": STR}}}
+Body = type[BaseModel] | dict | None
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation: what it is for, what it takes, what it answers. The error statuses common
+    to its route come from routing.ROUTES; `errors` adds the ones its use case raises."""
+
+    summary: str
+    answer: Body = None  # a model, a raw response object, or None (no body)
+    status: int = 200
+    body: Body = None  # a JSON body's model, or a raw requestBody
+    params: tuple[dict, ...] = ()
+    errors: tuple[int, ...] = ()
+    extra: dict | None = None  # further responses (redirects, 304)
+
+
+LEGAL, STATE = 403, 409
+OPERATIONS: dict[tuple[str, str], Op] = {
+    ("/health", "GET"): Op("Liveness", m.Health),
+    ("/openapi.json", "GET"): Op("This document", {"type": "object"}),
+    ("/console", "GET"): Op("The web console (index.html; /console redirects to /console/)", "text/html",
+                            extra={"302": {"description": "to /console/"}, "304": {"description": "Not modified"}}),
+    ("/console/{name}", "GET"): Op("One of the console's files, or config.json (how it signs in: ConsoleConfig)",
+                                   "*/*", errors=(404,), extra={"304": {"description": "Not modified"}}),
+    ("/dev/token", "POST"): Op("Local stack only: a development token for the chosen enterprise and card "
+                               "(404 deployed)", m.DevToken, body=m.DevTokenRequest, errors=(404,)),
+    ("/enablement", "GET"): Op("The user notice and whether the enterprise accepted it", m.Enablement),
+    ("/enablement", "POST"): Op("Accept the user notice (legal-person card)", m.Enablement, body=m.AcceptNotice),
+    ("/configs", "GET"): Op("List configs", m.ConfigPage),
+    ("/configs", "POST"): Op("Create a config (legal-person card)", m.Config, 201, body="ConfigContent",
+                             errors=(STATE,)),
+    ("/configs/{config_id}", "GET"): Op("One config", m.Config),
+    ("/configs/{config_id}", "PUT"): Op("Change a config (legal-person card)", m.Config, body="ConfigContent",
+                                        errors=(STATE,)),
+    ("/configs/{config_id}", "PATCH"): Op("Change only the fields sent (legal-person card); the result is validated "
+                                          "whole", m.Config, body="ConfigPatch", errors=(STATE,)),
+    ("/configs/{config_id}", "DELETE"): Op("Delete a config (legal-person card)", status=204, errors=(STATE,)),
+    ("/declarations", "GET"): Op("Query declarations (marking and query screens)", m.DeclarationPage,
+                                 params=tuple(QUERY_PARAMS)),
+    ("/declarations", "POST"): Op("Import declarations as JSON", m.ImportResult, body=m.ImportDeclarations,
+                                  params=(IDEMPOTENCY_KEY,), errors=(409, 422)),
+    ("/declarations/import", "POST"): Op(
+        "Import an Excel workbook or DecMessage XML", m.ImportResult, body=UPLOAD, errors=(409, 422),
+        params=(IDEMPOTENCY_KEY, _q("smart_mark", {"enum": ["true", "false"], "default": "false"}))),
+    ("/declarations/mark", "POST"): Op("Add the smart mark", m.MarkResult, body=m.SeqNos),
+    ("/declarations/unmark", "POST"): Op("Cancel the smart mark (temp-saved and pending only)", m.UnmarkResult,
+                                         body=m.SeqNos),
+    ("/declarations/continue", "POST"): Op("Continue (继续智能辅助申报): failed declarations back into the pool",
+                                           m.ContinueResult, body=m.SeqNos),
+    ("/declarations/{seq_no}", "GET"): Op("One declaration", m.Declaration),
+    ("/declarations/{seq_no}", "PUT"): Op("Replace (temp-saved, not in progress)", m.Declaration,
+                                          body="DeclarationContent", errors=(STATE,)),
+    ("/declarations/{seq_no}", "DELETE"): Op("Delete (temp-saved, not in progress)", status=204, errors=(STATE,)),
+    ("/declarations/{seq_no}/declare", "POST"): Op(
+        "Declare this one now, by hand, without the smart gates (the engine then skips it)", m.Declaration,
+        errors=(STATE, 422, 503)),
+    ("/declarations/{seq_no}/advisories/confirm", "POST"): Op(
+        "A person confirms the advisory prompts (温馨提示) it raises", m.Declaration, errors=(STATE,)),
+    ("/declarations/{seq_no}/log", "GET"): Op(
+        "The declaration log (申报记录): every step with time, gate, outcome, reason, who", m.LogPage),
+    ("/batches/{batch_no}", "GET"): Op(
+        "The console of one batch (智能申报台): counts and every declaration with its result", m.BatchConsole),
+    ("/tax-confirmations", "GET"): Op("Self-declared self-paid declarations whose tax is unconfirmed (税费确认查询)",
+                                      m.DeclarationPage, params=tuple(TAX_QUERY_PARAMS)),
+    ("/declarations/{seq_no}/tax", "GET"): Op("The computed tax detail (duty, consumption tax, VAT; the ¥50 rule)",
+                                              m.TaxDetail, errors=(STATE, 422)),
+    ("/declarations/{seq_no}/tax/confirm", "POST"): Op("Confirm the tax by hand: the engine declares it in a "
+                                                       "later batch", m.TaxDetail, errors=(STATE, 422)),
+    ("/subscriptions", "GET"): Op("The enterprise's subscriptions", m.SubscriptionPage),
+    ("/subscriptions", "POST"): Op("Subscribe an e-mail address, a mobile number (SMS) or an HTTPS webhook (legal "
+                                   "card); a webhook's signing secret is shown this once", m.Subscription, 201,
+                                   body=m.SubscriptionContent),
+    ("/subscriptions/{subscription_id}", "GET"): Op("One subscription", m.Subscription),
+    ("/subscriptions/{subscription_id}", "DELETE"): Op("Unsubscribe (legal card)", status=204),
+    ("/subscriptions/{subscription_id}/deliveries", "GET"): Op(
+        "The webhook delivery log: every event, attempt, status code", m.DeliveryPage,
+        params=tuple(DELIVERY_PARAMS)),
+    ("/subscriptions/{subscription_id}/replay", "POST"): Op("Send a time window of events again (webhooks)",
+                                                            m.Replayed, body=m.ReplayWindow, errors=(STATE,)),
+    ("/s/{code}", "GET"): Op("An SMS's short link: 302 to the declaration in the console (no token)",
+                             errors=(404,), status=302),
+    ("/customs/receipts", "POST"): Op(
+        "Customs receipts in (DEC_RESULT / DecImportResponse, bare or in a DxpMsg envelope), signed: "
+        "X-Receipt-Signature = sha256=<hex HMAC-SHA256 of the body>", m.ReceiptsResult, body=RECEIPT_BODY,
+        params=({"name": "X-Receipt-Signature", "in": "header", "required": True, "schema": STR},), errors=(401,)),
+    ("/events", "GET"): Op("The pull feed: the enterprise's events after a cursor, oldest first, kept 14 days",
+                           m.FeedPage, params=tuple(FEED_PARAMS)),
+    ("/executions", "GET"): Op("Executions of the enterprise, newest first", m.ExecutionPage),
+    ("/executions", "POST"): Op("Start: tick configs, press start once (一键启动)", m.Execution, 201,
+                                body=m.StartExecution, errors=(404, STATE)),
+    ("/executions/{execution_id}", "GET"): Op(
+        "Live progress: current batch, counts, countdown, customs availability", m.Execution),
+    ("/executions/{execution_id}/stop", "POST"): Op("Stop: no new batch starts; declarations in flight finish",
+                                                    m.Execution, errors=(STATE,)),
+}
+
+
+def _statuses(path: str, method: str, op: Op) -> set[int]:
+    """Every error status the operation can answer: its route's, then its use case's."""
+    route = ROUTES[(path, method)]
+    found = set(op.errors)
+    if route.auth:
+        found |= {401, 403}  # no or a bad token; not enabled, codes that differ, or the legal card needed
+    if "{" in path:
+        found.add(404)  # no such record (any id longer than MAX_ID_LENGTH included)
+    if op.body is not None:
+        found |= {400, 413, 415}
+    if op.params and any(p["in"] == "query" for p in op.params):
+        found.add(400)
+    if route.limit:
+        found.add(429)
+    return found
+
+
+def _operation(path: str, method: str, op: Op, schemas: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"summary": op.summary}
+    if not ROUTES[(path, method)].auth:
+        out["security"] = []
+    if op.params:
+        out["parameters"] = list(op.params)
+    if op.body is not None:
+        out["requestBody"] = {"required": True, **(op.body if isinstance(op.body, dict) else _json(
+            _ref(op.body if isinstance(op.body, str) else _name(op.body, schemas, "Input"))))}
+    answer: dict[str, Any] = {"description": op.summary.split(":")[0]}
+    if isinstance(op.answer, str):
+        answer["content"] = {op.answer: {"schema": STR}}
+    elif isinstance(op.answer, dict):
+        answer.update(_json(op.answer))
+    elif op.answer is not None:
+        answer.update(_json(_ref(_name(op.answer, schemas, "Output"))))
+    responses: dict[str, Any] = {str(op.status): answer, **(op.extra or {})}
+    for status in sorted(_statuses(path, method, op)):
+        responses[str(status)] = {"description": STATUS_TEXT[status], **_json(_ref("Error"))}
+    out["responses"] = responses
+    return out
+
+
+def _name(model: type[BaseModel], schemas: dict[str, Any], side: str) -> str:
+    # pydantic names a model used both ways, whose schemas differ, Name-Input / Name-Output
+    return model.__name__ if model.__name__ in schemas else f"{model.__name__}-{side}"
 
 
 @cache
 def document() -> dict[str, Any]:
-    _, defs = models_json_schema([(DeclarationContent, "validation"), (ConfigContent, "validation"),
-                                  (SubscriptionContent, "validation")], ref_template=REF)
+    from . import (configs, console, customs, declarations, enablement, events,  # noqa: F401 - fill ROUTES
+                   executions, push, results, subscriptions, system, tax)
+    pairs = [(model, "validation") for model in m.REQUESTS] + [(model, "serialization") for model in m.RESPONSES]
+    _, defs = models_json_schema(pairs, ref_template=REF)
     schemas = dict(defs["$defs"])
-    schemas.update({
-        "Error": {"type": "object", "required": ["code", "message_zh", "message_en"], "properties": {
-            "code": STR, "message_zh": STR, "message_en": STR, "details": {}}},
-        "Declaration": {"allOf": [_ref("DeclarationContent"), {"type": "object", "properties": {
-            "status": STR, "smart_mark": {"type": "boolean"}, "smart_status": STR, "waiting_reason": STR,
-            "tax_status": STR, "entry_id": STR, "batch_no": STR, "created_at": STR, "updated_at": STR}}]},
-        "Subscription": {"allOf": [_ref("SubscriptionContent"), {"type": "object", "properties": {
-            "subscription_id": STR, "ent_code": STR, "created_at": STR, "created_by": STR,
-            "secret": {"type": "string", "description": "webhooks: the HMAC key, in the create answer only"}}}]},
-        # every field of ConfigContent, none required; the merged result is validated as ConfigContent
-        "ConfigPatch": {"type": "object", "minProperties": 1, "additionalProperties": False,
-                        "properties": dict(defs["$defs"]["ConfigContent"]["properties"])},
-        "Config": {"allOf": [_ref("ConfigContent"), {"type": "object", "properties": {
-            "config_id": STR, "created_by": STR, "created_at": STR, "updated_at": STR}}]},
-        "ImportResult": {"type": "object", "properties": {
-            "accepted": {"type": "array", "items": STR},
-            "rejected": {"type": "array", "items": {"type": "object", "properties": {
-                "index": {"type": "integer"}, "seq_no": STR, "source": STR,
-                "errors": {"type": "array", "items": {"type": "object", "properties": {
-                    "field": STR, "message_zh": STR, "message_en": STR}}}}}}}},
-        "SeqNos": {"type": "object", "required": ["seq_nos"], "additionalProperties": False,
-                   "properties": {"seq_nos": {"type": "array", "items": STR, "minItems": 1, "maxItems": 500}}},
-        "MarkResult": {"type": "object", "properties": {
-            "marked": {"type": "integer"}, "unmarked": {"type": "integer"}, "message_zh": STR, "message_en": STR,
-            "refused": {"type": "array", "items": {"type": "object"}}}},
-        "Execution": {"type": "object", "properties": {
-            "execution_id": STR, "status": {"enum": ["running", "stopped"]}, "enterprise_type": STR,
-            "config_ids": {"type": "array", "items": STR}, "current_batch_no": STR,
-            "batch_index": {"type": "integer"}, "batch_succeeded": {"type": "integer"},
-            "batch_failed": {"type": "integer"}, "batches_total": {"type": "integer"},
-            "total_succeeded": {"type": "integer"}, "total_failed": {"type": "integer"},
-            "progress_percent": {"type": "integer"}, "next_batch_at": STR,
-            "countdown_seconds": {"type": ["integer", "null"]}, "customs_available": {"type": "boolean"}}},
-        "StartExecution": {"type": "object", "required": ["enterprise_type", "config_ids"],
-                           "additionalProperties": False, "properties": {
-                               "enterprise_type": {"enum": ["agent", "consignee"]},
-                               "config_ids": {"type": "array", "items": STR, "minItems": 1, "maxItems": 20}}},
-        "LogEntry": {"type": "object", "properties": {
-            "at": STR, "gate": STR, "outcome": STR, "reason_zh": STR, "reason_en": STR, "who": STR,
-            "batch_no": STR, "details": {}}},
-        "FeedPage": {"type": "object", "properties": {
-            "items": {"type": "array", "items": {"type": "object", "properties": {
-                "cursor": STR, "event": {"type": "object", "description": "the webhook body (docs/webhooks.md)"}}}},
-            "next_cursor": {"type": ["string", "null"], "description": "pass as `after`; the same again when nothing is new"},
-            "has_more": {"type": "boolean"}}},
-        "Enablement": {"type": "object", "properties": {
-            "ent_code": STR, "enabled": {"type": "boolean"}, "accepted_by": STR, "accepted_at": STR,
-            "notice": {"type": "object"}}},
-    })
-
-    def page(item: str) -> dict:
-        return {"type": "object", "properties": {"items": {"type": "array", "items": _ref(item)},
-                                                 "total": {"type": "integer"}, "next_cursor": STR}}
-
-    paths = {
-        "/health": {"get": {"summary": "Liveness", "security": [], "responses": _ok("OK")}},
-        "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": _ok("OK")}},
-        "/console": {"get": {"summary": "The web console (index.html; /console redirects to /console/)",
-                             "security": [], "responses": _ok("The console's page")}},
-        "/console/{name}": {"get": {"summary": "One of the console's files, or config.json (how it signs in)",
-                                    "security": [], "parameters": [_path("name")], "responses": _ok("A file")}},
-        "/dev/token": {"post": {
-            "summary": "Local stack only: a development token for the chosen enterprise and card (404 deployed)",
-            "security": [],
-            "requestBody": _json({"type": "object", "required": ["ent_code", "role", "card_no"], "properties": {
-                "ent_code": STR, "ent_uscc": STR, "role": {"type": "string", "enum": ["legal", "operator"]},
-                "card_no": STR}}),
-            "responses": _ok("A token: {id_token, token_type, expires_in}")}},
-        "/enablement": {
-            "get": {"summary": "The user notice and whether the enterprise accepted it",
-                    "responses": _ok("Enablement", _ref("Enablement"))},
-            "post": {"summary": "Accept the user notice (legal-person card)",
-                     "requestBody": _json({"type": "object", "required": ["accept_notice"],
-                                           "properties": {"accept_notice": {"const": True}}}),
-                     "responses": _ok("Enabled", _ref("Enablement"))}},
-        "/configs": {
-            "get": {"summary": "List configs", "responses": _ok("Configs", page("Config"))},
-            "post": {"summary": "Create a config (legal-person card)", "requestBody": _json(_ref("ConfigContent")),
-                     "responses": _ok("Created", _ref("Config"), "201")}},
-        "/configs/{config_id}": {
-            "parameters": [_path("config_id")],
-            "get": {"summary": "One config", "responses": _ok("Config", _ref("Config"))},
-            "put": {"summary": "Change a config (legal-person card)", "requestBody": _json(_ref("ConfigContent")),
-                    "responses": _ok("Changed", _ref("Config"))},
-            "patch": {"summary": "Change only the fields sent (legal-person card); the result is validated whole",
-                      "requestBody": _json(_ref("ConfigPatch")),
-                      "responses": _ok("Changed", _ref("Config"))},
-            "delete": {"summary": "Delete a config (legal-person card)",
-                       "responses": {"204": {"description": "Deleted"}}}},
-        "/declarations": {
-            "get": {"summary": "Query declarations (marking and query screens)", "parameters": QUERY_PARAMS,
-                    "responses": _ok("A page", page("Declaration"))},
-            "post": {"summary": "Import declarations as JSON", "parameters": [IDEMPOTENCY_KEY],
-                     "requestBody": _json({"type": "object", "required": ["declarations"], "properties": {
-                         "declarations": {"type": "array", "items": _ref("DeclarationContent")},
-                         "smart_mark": {"type": "boolean", "default": False}}}),
-                     "responses": _ok("Accepted and rejected records", _ref("ImportResult"))}},
-        "/declarations/import": {"post": {
-            "summary": "Import an Excel workbook or DecMessage XML",
-            "parameters": [IDEMPOTENCY_KEY, _q("smart_mark", {"enum": ["true", "false"], "default": "false"})],
-            "requestBody": {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
-                                        "application/xml": {"schema": STR}, "text/xml": {"schema": STR}}},
-            "responses": _ok("Accepted and rejected records", _ref("ImportResult"))}},
-        "/declarations/mark": {"post": {"summary": "Add the smart mark", "requestBody": _json(_ref("SeqNos")),
-                                        "responses": _ok("Result", _ref("MarkResult"))}},
-        "/declarations/unmark": {"post": {"summary": "Cancel the smart mark (temp-saved and pending only)",
-                                          "requestBody": _json(_ref("SeqNos")),
-                                          "responses": _ok("Result", _ref("MarkResult"))}},
-        "/declarations/{seq_no}": {
-            "parameters": [_path("seq_no")],
-            "get": {"summary": "One declaration", "responses": _ok("Declaration", _ref("Declaration"))},
-            "put": {"summary": "Replace (temp-saved, not in progress)", "requestBody": _json(_ref("DeclarationContent")),
-                    "responses": _ok("Replaced", _ref("Declaration"))},
-            "delete": {"summary": "Delete (temp-saved, not in progress)",
-                       "responses": {"204": {"description": "Deleted"}}}},
-        "/declarations/{seq_no}/declare": {"parameters": [_path("seq_no")], "post": {
-            "summary": "Declare this one now, by hand, without the smart gates (the engine then skips it)",
-            "responses": _ok("Declared", _ref("Declaration"))}},
-        "/declarations/{seq_no}/advisories/confirm": {"parameters": [_path("seq_no")], "post": {
-            "summary": "A person confirms the advisory prompts (温馨提示) it raises",
-            "responses": _ok("Confirmed", _ref("Declaration"))}},
-        "/declarations/{seq_no}/log": {"parameters": [_path("seq_no")], "get": {
-            "summary": "The declaration log (申报记录): every step with time, gate, outcome, reason, who",
-            "responses": _ok("The log", page("LogEntry"))}},
-        "/batches/{batch_no}": {"parameters": [_path("batch_no")], "get": {
-            "summary": "The console of one batch (智能申报台): counts and every declaration with its result",
-            "responses": _ok("Console", {"type": "object"})}},
-        "/declarations/continue": {"post": {
-            "summary": "Continue (继续智能辅助申报): failed declarations back into the pool",
-            "requestBody": _json(_ref("SeqNos")), "responses": _ok("Result", _ref("MarkResult"))}},
-        "/tax-confirmations": {"get": {
-            "summary": "Self-declared self-paid declarations whose tax is unconfirmed (税费确认查询)",
-            "parameters": [p for p in QUERY_PARAMS if p["name"] != "tax_status"],
-            "responses": _ok("A page", page("Declaration"))}},
-        "/declarations/{seq_no}/tax": {"parameters": [_path("seq_no")], "get": {
-            "summary": "The computed tax detail (duty, consumption tax, VAT; the ¥50 rule)",
-            "responses": _ok("Tax detail (shared/examples/tax-detail.json)", {"type": "object"})}},
-        "/declarations/{seq_no}/tax/confirm": {"parameters": [_path("seq_no")], "post": {
-            "summary": "Confirm the tax by hand: the engine declares it in a later batch",
-            "responses": _ok("Confirmed tax detail", {"type": "object"})}},
-        "/subscriptions": {
-            "get": {"summary": "The enterprise's subscriptions", "responses": _ok("Subscriptions", page("Subscription"))},
-            "post": {"summary": "Subscribe an e-mail address, a mobile number (SMS) or an HTTPS webhook (legal card)",
-                     "requestBody": _json(_ref("SubscriptionContent")),
-                     "responses": _ok("Subscribed; a webhook's signing secret is shown this once",
-                                      _ref("Subscription"), "201")}},
-        "/subscriptions/{subscription_id}": {
-            "parameters": [_path("subscription_id")],
-            "get": {"summary": "One subscription", "responses": _ok("Subscription", _ref("Subscription"))},
-            "delete": {"summary": "Unsubscribe (legal card)", "responses": {"204": {"description": "Deleted"}}}},
-        "/subscriptions/{subscription_id}/deliveries": {"parameters": [_path("subscription_id")], "get": {
-            "summary": "The webhook delivery log: every event, attempt, status code", "parameters": [
-                _q("from", STR), _q("to", STR), _q("page_size", {"type": "integer"})],
-            "responses": _ok("Deliveries", {"type": "object"})}},
-        "/subscriptions/{subscription_id}/replay": {"parameters": [_path("subscription_id")], "post": {
-            "summary": "Send a time window of events again", "requestBody": _json({
-                "type": "object", "required": ["from", "to"], "properties": {"from": STR, "to": STR}}),
-            "responses": _ok("How many were sent again", {"type": "object"})}},
-        "/s/{code}": {"parameters": [_path("code")], "get": {
-            "summary": "An SMS's short link: 302 to the declaration in the console (no token)", "security": [],
-            "responses": {"302": {"description": "Location: <ConsoleUrl>/console/#/declarations/<seq_no>"},
-                          "404": {"description": "No such link"}}}},
-        "/customs/receipts": {"post": {
-            "summary": "Customs receipts in (DEC_RESULT / DecImportResponse, bare or in a DxpMsg envelope)",
-            "security": [], "parameters": [{"name": "X-Receipt-Signature", "in": "header", "required": True,
-                                            "schema": STR, "description": "sha256=<hex HMAC-SHA256 of the body>"}],
-            "requestBody": {"content": {"application/xml": {"schema": STR}}},
-            "responses": _ok("Received, applied, duplicates, unmatched", {"type": "object"})}},
-        "/events": {"get": {
-            "summary": "The pull feed: the enterprise's events after a cursor, oldest first, kept 14 days",
-            "parameters": [_q("after", STR, "a cursor from an earlier answer; none: from the oldest kept"),
-                           _q("page_size", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100})],
-            "responses": _ok("A page of events", _ref("FeedPage"))}},
-        "/executions": {
-            "get": {"summary": "Executions of the enterprise, newest first", "responses": _ok("Executions", page("Execution"))},
-            "post": {"summary": "Start: tick configs, press start once (一键启动)", "requestBody": _json(_ref("StartExecution")),
-                     "responses": _ok("Started", _ref("Execution"), "201")}},
-        "/executions/{execution_id}": {"parameters": [_path("execution_id")], "get": {
-            "summary": "Live progress: current batch, counts, countdown, customs availability",
-            "responses": _ok("Execution", _ref("Execution"))}},
-        "/executions/{execution_id}/stop": {"parameters": [_path("execution_id")], "post": {
-            "summary": "Stop: no new batch starts; declarations in flight finish",
-            "responses": _ok("Stopped", _ref("Execution"))}},
-    }
+    config = schemas[_name(m.ConfigContent, schemas, "Input")]
+    # every field of ConfigContent, none required; the merged result is validated as ConfigContent
+    schemas["ConfigPatch"] = {"type": "object", "minProperties": 1, "additionalProperties": False,
+                              "properties": dict(config["properties"])}
+    schemas.setdefault("ConfigContent", config)
+    schemas.setdefault("DeclarationContent", schemas[_name(m.DeclarationContent, schemas, "Input")])
+    paths: dict[str, dict[str, Any]] = {}
+    for (path, method), op in OPERATIONS.items():
+        item = paths.setdefault(path, {})
+        names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+        if names:
+            item["parameters"] = [_path(name) for name in names]
+        item[method.lower()] = _operation(path, method, op, schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Smart assisted declaration (智能辅助申报)", "version": "0.1.0",
-                 "description": "Every route but /health and /openapi.json needs `Authorization: Bearer <JWT>`. "
-                                "Errors are {code, message_zh, message_en, details}."},
+                 "description": "Every route but /health, /openapi.json, the console's files, the SMS short links "
+                                "and the customs receipts needs `Authorization: Bearer <JWT>`. Errors are "
+                                "{code, message_zh, message_en, details}. Generated from the models "
+                                "(chalicelib/api/models.py) and the routes."},
         "components": {"schemas": schemas, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
         "security": [{"bearer": []}],

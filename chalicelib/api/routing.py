@@ -99,9 +99,25 @@ def _too_deep(max_depth: int) -> errors.DomainError:
                                               f"the body's JSON is nested deeper than {max_depth} levels")])
 
 
+@dataclass(frozen=True)
+class Route:
+    """What `endpoint` knows of a route: the OpenAPI document derives the statuses it can answer."""
+
+    auth: bool
+    enabled: bool
+    content_types: tuple[str, ...]
+    limit: str | None
+
+
+ROUTES: dict[tuple[str, str], Route] = {}  # (path, METHOD) → Route, filled as the blueprints load
+
+
 def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, auth: bool = True,
              enabled: bool = True, content_types: Sequence[str] = (JSON,), limit: str | None = None) -> Callable:
     """`limit` names the per-enterprise allowance the route takes from (chalicelib/domain/limits.py)."""
+    for method in methods:
+        ROUTES[(path, method.upper())] = Route(auth, enabled, tuple(content_types), limit)
+
     def register(view: Callable[[Call], Any]) -> Callable:
         @functools.wraps(view)
         def handler(**params: str) -> Response:

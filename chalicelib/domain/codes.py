@@ -36,6 +36,11 @@ def _numeric_index(name: str) -> dict[str, str]:
     return {row["numeric"]: code for code, row in table(name).items() if "numeric" in row}
 
 
+def numeric_codes(name: str) -> set[str]:
+    """The older numeric customs codes `normalize` also takes (currency, country)."""
+    return set(_numeric_index(name))
+
+
 def normalize(name: str, value: str) -> str | None:
     """The stored form of `value` in table `name`, or None when it is not a known code."""
     value = value.strip().upper()

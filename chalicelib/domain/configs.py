@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from .declaration import Party, _Model
+from .declaration import NON_BLANK, Party, _Model
 from .identity import Identity, PartyMatch
 
 CardNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32,
@@ -18,13 +18,20 @@ CardNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 class ConfigContent(_Model):
     """The JSON of shared/examples/config.json (what a legal-person card sends)."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    # _mode_fields below, told to the JSON schema (the OpenAPI document is generated from it)
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        {"if": {"properties": {"effective_by": {"const": "enterprise"}}},
+         "then": {"required": ["agent"], "properties": {"agent": {"type": "object"}}}},
+        {"if": {"properties": {"effective_by": {"const": "user"}}},
+         "then": {"required": ["operator_cards"], "properties": {"operator_cards": {"minItems": 1}}}}]})
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NON_BLANK]
     enabled: StrictBool = True
     ie_flag: Literal["I", "E"]
     effective_by: Literal["enterprise", "user"]
     agent: Party | None = None
     consignee: Party | None = None
-    operator_cards: list[CardNo] = Field(default_factory=list, max_length=100)
+    operator_cards: list[CardNo] = Field(default_factory=list, max_length=100, json_schema_extra={"uniqueItems": True})
     auxiliary_confirm: StrictBool = False
     auto_agency_agreement: StrictBool = False
     require_manifest: StrictBool = False

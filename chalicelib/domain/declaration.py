@@ -12,9 +12,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt,
-                      StringConstraints, ValidationError, model_validator)
-from pydantic_core import PydanticCustomError
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler,
+                      StrictBool, StrictInt, StringConstraints, ValidationError, model_validator)
+from pydantic_core import PydanticCustomError, core_schema
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -52,6 +52,27 @@ class TaxStatus(StrEnum):
 
 # ---- field validators (raise PydanticCustomError: `type` picks the bilingual message) ----
 
+@dataclass(frozen=True, eq=False)  # hashed by identity: typing hashes Annotated metadata
+class SchemaHint:
+    """What a validator checks, told to the JSON schema (the OpenAPI document is generated from
+    these models): a request the schema allows is one the API accepts. `extra` may be a callable,
+    so a code table is read only when a schema is built."""
+
+    extra: Any
+    replace: bool = False  # the whole schema, not added keys
+    output: dict[str, Any] | None = None  # the schema of the answer, when it differs (decimals: strings)
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
+        if self.output is not None and handler.mode == "serialization":
+            return dict(self.output)
+        extra = self.extra() if callable(self.extra) else self.extra
+        if self.replace:
+            return dict(extra)
+        out = handler(schema)
+        out.update(extra)
+        return out
+
+
 def _code_in(table_name: str):
     def check(value: str) -> str:
         stored = codes.normalize(table_name, value)
@@ -60,6 +81,15 @@ def _code_in(table_name: str):
                                       {"table": table_name, "value": value})
         return stored
     return AfterValidator(check)
+
+
+def _code_hint(table_name: str) -> SchemaHint:
+    # the stored codes and the older numeric ones the validator also takes
+    return SchemaHint(lambda: {"enum": sorted({*codes.table(table_name), *codes.numeric_codes(table_name)})})
+
+
+def Code(table_name: str):  # noqa: N802 - reads as a type
+    return Annotated[Str, _code_in(table_name), _code_hint(table_name)]
 
 
 def _check_uscc(value: str) -> str:
@@ -81,12 +111,18 @@ def _pattern(regex: str, what: str):
     return AfterValidator(check)
 
 
+def _pattern_hint(regex: str) -> SchemaHint:
+    return SchemaHint({"pattern": f"^{regex}$"})
+
+
 Str = Annotated[str, StringConstraints(strip_whitespace=True)]
-EntCode = Annotated[Str, _pattern(r"[0-9A-Z]{10}", "ent_code")]
-Uscc = Annotated[Str, AfterValidator(_check_uscc)]
-CustomsCode = Annotated[Str, _pattern(r"[0-9]{4}", "customs_code")]
-HsCode = Annotated[Str, _pattern(r"[0-9]{10}", "hs_code")]
-SeqNo = Annotated[Str, _pattern(SEQ_NO_RE.pattern[1:-1], "seq_no")]
+EntCode = Annotated[Str, _pattern(r"[0-9A-Z]{10}", "ent_code"), _pattern_hint(r"[0-9A-Z]{10}")]
+# the form only: the check character is computed (GB 32100), beyond what a pattern can say
+USCC_FORM = r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}"
+Uscc = Annotated[Str, AfterValidator(_check_uscc), SchemaHint({"pattern": f"^{USCC_FORM}$", "format": "uscc"})]
+CustomsCode = Annotated[Str, _pattern(r"[0-9]{4}", "customs_code"), _pattern_hint(r"[0-9]{4}")]
+HsCode = Annotated[Str, _pattern(r"[0-9]{10}", "hs_code"), _pattern_hint(r"[0-9]{10}")]
+SeqNo = Annotated[Str, _pattern(SEQ_NO_RE.pattern[1:-1], "seq_no"), _pattern_hint(SEQ_NO_RE.pattern[1:-1])]
 
 
 _DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
@@ -104,14 +140,32 @@ def _plain_decimal(value: Any) -> Any:
     return value
 
 
+def _decimal_hint(max_digits: int, places: int, positive: bool) -> SchemaHint:
+    # A string of ASCII digits within the message's precision (or a whole number): what the
+    # validator takes. Positive: at least one non-zero digit ("0.10" is left out, so the pattern stays simple).
+    whole = max_digits - places
+    fraction = rf"(\.[0-9]{{1,{places}}})?" if places else ""
+    if positive:
+        tiny = rf"|0\.[0-9]{{0,{places - 1}}}[1-9]" if places else ""
+        text = rf"^([1-9][0-9]{{0,{whole - 1}}}{fraction}{tiny})$"
+    else:
+        text = rf"^[0-9]{{1,{whole}}}{fraction}$"
+    number = {"type": "integer", "minimum": 1 if positive else 0, "maximum": 10 ** whole - 1}
+    return SchemaHint({"anyOf": [{"type": "string", "pattern": text}, number]}, replace=True,
+                      output={"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"})
+
+
 def Dec(max_digits: int, places: int, positive: bool = True):  # noqa: N802 - reads as a type
     return Annotated[Decimal, BeforeValidator(_plain_decimal), Field(gt=0 if positive else None, ge=None if positive else 0,
                                     max_digits=max_digits, decimal_places=places,
-                                    allow_inf_nan=False)]
+                                    allow_inf_nan=False), _decimal_hint(max_digits, places, positive)]
 
 
 def Text(max_len: int):  # noqa: N802
     return Annotated[Str, StringConstraints(max_length=max_len)]
+
+
+NON_BLANK = SchemaHint({"pattern": r"\S"})  # surrounding spaces are stripped: blank is empty
 
 
 class _Model(BaseModel):
@@ -120,6 +174,10 @@ class _Model(BaseModel):
 
 class Party(_Model):
     """An enterprise on the form: 10-digit customs code and/or 18-char USCC, and a name."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["code"], "properties": {"code": {"type": "string"}}},
+        {"required": ["uscc"], "properties": {"uscc": {"type": "string"}}}]})
 
     code: EntCode | None = None
     uscc: Uscc | None = None
@@ -137,30 +195,30 @@ class Fee(_Model):
 
     mark: Literal["1", "2", "3"]
     rate: Dec(19, 5)
-    currency: Annotated[Str, _code_in("currency")] | None = None
+    currency: Code("currency") | None = None
 
 
 class GoodsItem(_Model):
     g_no: StrictInt = Field(ge=1, le=MAX_GOODS)
     code_ts: HsCode
-    g_name: Text(255) = Field(min_length=1)
+    g_name: Annotated[Text(255), NON_BLANK] = Field(min_length=1)
     g_model: Text(255) = ""
     qty: Dec(19, 5)
-    unit: Annotated[Str, _code_in("unit")]
+    unit: Code("unit")
     first_qty: Dec(19, 5) | None = None
-    first_unit: Annotated[Str, _code_in("unit")] | None = None
+    first_unit: Code("unit") | None = None
     second_qty: Dec(19, 5) | None = None
-    second_unit: Annotated[Str, _code_in("unit")] | None = None
+    second_unit: Code("unit") | None = None
     decl_price: Dec(19, 4)
     decl_total: Dec(17, 2)
-    currency: Annotated[Str, _code_in("currency")]
-    origin_country: Annotated[Str, _code_in("country")]
-    destination_country: Annotated[Str, _code_in("country")]
-    duty_mode: Annotated[Str, _code_in("duty_mode")] = "1"
+    currency: Code("currency")
+    origin_country: Code("country")
+    destination_country: Code("country")
+    duty_mode: Code("duty_mode") = "1"
 
 
 class Container(_Model):
-    container_id: Text(32) = Field(min_length=1)
+    container_id: Annotated[Text(32), NON_BLANK] = Field(min_length=1)
     container_md: Text(10) | None = None
     goods_no: Text(255) | None = None
     lcl_flag: Literal["0", "1"] | None = None
@@ -168,8 +226,8 @@ class Container(_Model):
 
 
 class Document(_Model):
-    edoc_code: Annotated[Str, _code_in("edoc_code")]
-    edoc_no: Text(64) = Field(min_length=1)
+    edoc_code: Code("edoc_code")
+    edoc_no: Annotated[Text(64), NON_BLANK] = Field(min_length=1)
 
 
 DeclarationType = Literal["general", "with_list", "paperless", "list_paperless", "paperless_clearance"]
@@ -177,6 +235,13 @@ DeclarationType = Literal["general", "with_list", "paperless", "list_paperless",
 
 class DeclarationContent(_Model):
     """What a broker fills in: head, goods, containers, documents. No state."""
+
+    # _consistent below, as far as a schema can say it (g_no running 1, 2, 3 … it cannot)
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        {"if": {"properties": {"ie_flag": {"const": flag}}}, "then": {"properties": {
+            "seq_no": {"anyOf": [{"type": "string", "pattern": f"^{flag}"}, {"type": "null"}]},
+            "source_seq_no": {"anyOf": [{"type": "string", "pattern": f"^{flag}"}, {"type": "null"}]}}}}
+        for flag in ("I", "E")]})
 
     seq_no: SeqNo | None = None  # on import: the sender's number, kept as source_seq_no; stored: ours
     source_seq_no: SeqNo | None = None  # the sending software's own number, unique per enterprise
@@ -193,18 +258,18 @@ class DeclarationContent(_Model):
     consignee: Party
     owner: Party | None = None
     bill_no: Text(50) | None = None
-    transport_mode: Annotated[Str, _code_in("transport_mode")]
+    transport_mode: Code("transport_mode")
     traf_name: Text(100) | None = None
     voyage_no: Text(32) | None = None
-    trade_mode: Annotated[Str, _code_in("trade_mode")]
-    cut_mode: Annotated[Str, _pattern(r"[0-9]{3}", "cut_mode")] | None = None
-    trans_mode: Annotated[Str, _code_in("trans_mode")]
-    trade_country: Annotated[Str, _code_in("country")]
-    depart_country: Annotated[Str, _code_in("country")] | None = None
+    trade_mode: Code("trade_mode")
+    cut_mode: Annotated[Str, _pattern(r"[0-9]{3}", "cut_mode"), _pattern_hint(r"[0-9]{3}")] | None = None
+    trans_mode: Code("trans_mode")
+    trade_country: Code("country")
+    depart_country: Code("country") | None = None
     freight: Fee | None = None
     insurance: Fee | None = None
     pack_no: StrictInt = Field(ge=1, le=99_999_999)
-    wrap_type: Annotated[Str, _code_in("wrap_type")]
+    wrap_type: Code("wrap_type")
     gross_wt: Dec(17, 5)
     net_wt: Dec(17, 5)
     note: Text(500) = ""
@@ -416,23 +481,71 @@ class Declaration:
         return tuple(side for side, party in zip(("agent", "consignee"), self.parties())
                      if party.code == self.owner_ent)
 
+    @property
+    def status_label(self) -> str | None:
+        return STATUS_LABELS.get(str(self.status))
+
+    @property
+    def smart_status_label(self) -> str | None:
+        return SMART_STATUS_LABELS.get(self.smart_status)
+
+    @property
+    def links(self) -> dict[str, str | None]:
+        return {"log": f"/declarations/{self.seq_no}/log",
+                "batch": f"/batches/{self.batch_no}" if self.batch_no else None}
+
     def as_json(self) -> dict[str, Any]:
+        """The API's answer: the content, then every state field of `DeclarationView` (the one list)."""
         body = self.content.as_json()
-        body.update(
-            seq_no=self.seq_no, entry_id=self.entry_id, status=str(self.status),
-            status_label=STATUS_LABELS.get(str(self.status)), smart_mark=self.smart_mark,
-            marked_by=self.marked_by, marked_at=_iso(self.marked_at), smart_status=self.smart_status,
-            waiting_reason=self.waiting_reason, tax_status=str(self.tax_status),
-            batch_no=self.batch_no, config_name=self.config_name, created_by=self.created_by,
-            card_no=self.card_no, reason_zh=self.reason_zh, reason_en=self.reason_en,
-            smart_status_label=SMART_STATUS_LABELS.get(self.smart_status),
-            customs_seq_no=self.customs_seq_no, declared_at=_iso(self.declared_at),
-            receipt_channel=self.receipt_channel, receipt_overdue_at=_iso(self.receipt_overdue_at),
-            links={"log": f"/declarations/{self.seq_no}/log",
-                   "batch": f"/batches/{self.batch_no}" if self.batch_no else None},
-            created_at=_iso(self.created_at), updated_at=_iso(self.updated_at),
-        )
+        for name in VIEW_STATE_FIELDS:
+            value = getattr(self, name)
+            body[name] = _iso(value) if isinstance(value, datetime) else \
+                str(value) if isinstance(value, StrEnum) else value
         return body
+
+
+Timestamp = Annotated[str, SchemaHint({"format": "date-time"})]
+
+
+class Links(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    log: str
+    batch: str | None
+
+
+class DeclarationView(DeclarationContent):
+    """A declaration as the API answers it: the content and what this service tracks. The state
+    fields listed here are the ones `Declaration.as_json` shows, in this order."""
+
+    seq_no: str
+    entry_id: str | None
+    status: DeclarationStatus
+    status_label: str | None
+    smart_mark: bool
+    marked_by: str | None
+    marked_at: Timestamp | None
+    smart_status: str
+    waiting_reason: str | None
+    tax_status: TaxStatus
+    batch_no: str | None
+    config_name: str | None
+    created_by: str
+    card_no: str | None
+    reason_zh: str | None
+    reason_en: str | None
+    smart_status_label: str | None
+    customs_seq_no: str | None
+    declared_at: Timestamp | None
+    receipt_channel: str | None
+    receipt_overdue_at: Timestamp | None
+    links: Links
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+VIEW_STATE_FIELDS = tuple(name for name in DeclarationView.model_fields if name not in DeclarationContent.model_fields
+                          or name == "seq_no")
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from datetime import time
@@ -24,7 +24,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
                       model_validator)
 from pydantic_core import PydanticCustomError
 
-from .declaration import _iso, field_path
+from .declaration import SchemaHint, _iso, field_path
 from .errors import FieldError
 from .events import Event, EventType
 from .messages import STATES, state_of
@@ -42,7 +42,7 @@ METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _EMAIL = re.compile(r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
                     r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})")
-_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")  # mainland mobiles: 13x–19x, 11 digits
+_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9][0-9]{9})")  # mainland mobiles: 13x–19x, 11 digits
 
 
 def system_resolver(host: str) -> list[str]:
@@ -218,8 +218,27 @@ def _mobile(value: str) -> str:
 
 
 _CONFIG_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")  # [0-9]: \d takes any script's digits
 State = Literal[STATES]  # type: ignore[valid-type]  # messages.STATES: the words subscribers filter on
+
+
+# What the validators below check, told to the JSON schema (the OpenAPI document): per protocol,
+# the endpoint's form (a subset of what they take; a webhook's host must also resolve to a public
+# address, which no schema can say) and the options that protocol has.
+_PER_PROTOCOL_SCHEMA = [
+    {"if": {"properties": {"protocol": {"const": "email"}}},
+     "then": {"properties": {"endpoint": {"pattern": r"^[A-Za-z0-9_+-]{1,32}@[A-Za-z0-9]{1,20}(\.[A-Za-z0-9]{1,20}){0,3}"
+                                                     r"\.[A-Za-z]{2,10}$"}}},
+     "else": {"properties": {"digest": {"type": "null"}}}},
+    {"if": {"properties": {"protocol": {"const": "sms"}}},
+     "then": {"properties": {"endpoint": {"pattern": r"^(\+86)?1[3-9][0-9]{9}$"}}},
+     "else": {"properties": {"quiet_hours": {"type": "null"}}}},
+    {"if": {"properties": {"protocol": {"const": "webhook"}}},
+     "then": {"properties": {"endpoint": {"pattern": r"^https://", "format": "uri"}}}},
+]
+
+
+_HHMM_HINT = SchemaHint({"pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"})
 
 
 class QuietHoursContent(BaseModel):
@@ -227,8 +246,8 @@ class QuietHoursContent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    start: str
-    end: str
+    start: Annotated[str, _HHMM_HINT]
+    end: Annotated[str, _HHMM_HINT]
 
     @field_validator("start", "end")
     @classmethod
@@ -249,14 +268,16 @@ class SubscriptionContent(BaseModel):
     instead of one mail per event; SMS `quiet_hours`. Empty lists mean "all".
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True,
+                              json_schema_extra={"allOf": _PER_PROTOCOL_SCHEMA})
 
     protocol: Literal["email", "sms", "webhook"]
     endpoint: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
     event_types: list[EventType] = Field(default_factory=list, max_length=10)  # empty: all
     # at most 10 states × 5 configs × 3 event types = 150 filter combinations, SNS's limit per policy
     states: list[State] = Field(default_factory=list, max_length=10)
-    config_ids: list[str] = Field(default_factory=list, max_length=5)
+    config_ids: list[Annotated[str, SchemaHint({"pattern": f"^{_CONFIG_ID.pattern}$"})]] = Field(
+        default_factory=list, max_length=5)
     digest: Literal["hourly", "daily"] | None = None
     quiet_hours: QuietHoursContent | None = None
 

@@ -1,0 +1,390 @@
+"""Every body the API takes or answers, one pydantic model per shape: the contract.
+
+The OpenAPI document (openapi.py) is generated from these models and the routes; the tests check
+every answer against it (tests/contract.py). Declarations, configs and subscriptions extend their
+domain content models, so their fields are written once. Answers forbid unknown keys: a key the
+API starts sending shows up as a failing test until it is added here.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.domain.configs import ConfigContent
+from chalicelib.domain.declaration import DeclarationContent, DeclarationView, Timestamp
+from chalicelib.domain.subscriptions import SubscriptionContent
+from chalicelib.services.marking import MAX_SEQ_NOS
+
+MAX_IMPORT_RECORDS = 500  # Settings.max_import_records' default
+CARD_FORM = r"^[0-9A-Za-z]{1,32}$"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- errors ----------------------------------------------------------------------------------
+
+class Error(_Body):
+    """Every refusal: a code, both languages, and details (field errors, the key not found, …)."""
+
+    code: str
+    message_zh: str
+    message_en: str
+    details: Any = None
+
+
+class FieldProblem(_Body):
+    field: str
+    message_zh: str
+    message_en: str
+
+
+# ---- small answers ---------------------------------------------------------------------------
+
+class Health(_Body):
+    status: Literal["ok"]
+    service: str
+
+
+class ConsoleConfig(_Body):
+    """How the console signs in: local (development tokens), OIDC, or unconfigured."""
+
+    sign_in: Literal["local", "oidc", "unconfigured"]
+    dev_token_path: str | None = None
+    client_id: str | None = None
+    scopes: str | None = None
+    authorize_url: str | None = None
+    token_url: str | None = None
+    logout_url: str | None = None
+
+
+class DevTokenRequest(_Body):
+    ent_code: str = Field(pattern=r"^[0-9A-Z]{10}$")
+    ent_uscc: str | None = Field(default=None, pattern=r"^[0-9A-Z]{18}$")
+    role: Literal["legal", "operator"]
+    card_no: str = Field(pattern=CARD_FORM)
+
+
+class DevToken(_Body):
+    id_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+
+
+class Notice(_Body):
+    version: str
+    text_zh: str
+    text_en: str
+
+
+class AcceptNotice(_Body):
+    accept_notice: Literal[True]
+
+
+class Enablement(_Body):
+    ent_code: str
+    enabled: bool
+    accepted_by: str | None
+    accepted_at: Timestamp | None
+    notice_version: str | None
+    notice: Notice
+
+
+# ---- configs ---------------------------------------------------------------------------------
+
+class Config(ConfigContent):
+    """A stored config: its content, its id and who made it when."""
+
+    config_id: str
+    created_by: str
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ConfigPage(_Body):
+    items: list[Config]
+    total: int
+    next_cursor: None = None  # every config in one page
+
+
+# ---- declarations ----------------------------------------------------------------------------
+
+class Declaration(DeclarationView):
+    """A declaration as answered (chalicelib/domain/declaration.py DeclarationView)."""
+
+
+class DeclarationPage(_Body):
+    items: list[Declaration]
+    total: int
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
+
+
+class ImportDeclarations(_Body):
+    declarations: list[DeclarationContent] = Field(min_length=1, max_length=MAX_IMPORT_RECORDS)
+    smart_mark: bool = False
+
+
+class Rejection(_Body):
+    index: int
+    seq_no: Any = Field(default=None, description="the record's own seq_no, as sent")
+    source: str | None = None
+    errors: list[FieldProblem]
+
+
+class ImportResult(_Body):
+    accepted: list[str]
+    rejected: list[Rejection]
+
+
+class SeqNos(_Body):
+    seq_nos: list[Annotated[str, StringConstraints(min_length=1)]] = Field(min_length=1, max_length=MAX_SEQ_NOS)
+
+
+class Refusal(_Body):
+    seq_no: str
+    reason: str
+    message_zh: str
+    message_en: str
+
+
+class MarkResult(_Body):
+    marked: int
+    refused: list[Refusal]
+    message_zh: str
+    message_en: str
+
+
+class UnmarkResult(_Body):
+    unmarked: int
+    refused: list[Refusal]
+    message_zh: str
+    message_en: str
+
+
+class ContinueResult(_Body):
+    continued: int
+    refused: list[Refusal]
+    message_zh: str
+    message_en: str
+
+
+class LogEntry(_Body):
+    at: Timestamp
+    gate: str
+    outcome: str
+    reason_zh: str
+    reason_en: str
+    who: str
+    batch_no: str | None
+    details: Any = None
+    result: str | None = None
+
+
+class LogPage(_Body):
+    items: list[LogEntry]
+    total: int
+    next_cursor: None = None
+
+
+# ---- executions and batches ------------------------------------------------------------------
+
+class StartExecution(_Body):
+    enterprise_type: Literal["agent", "consignee"]
+    config_ids: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        min_length=1, max_length=20, json_schema_extra={"uniqueItems": True})
+
+
+class Execution(_Body):
+    execution_id: str
+    status: Literal["running", "stopped"]
+    enterprise_type: Literal["agent", "consignee"]
+    config_ids: list[str]
+    current_batch_no: str | None
+    batch_index: int
+    batch_succeeded: int
+    batch_failed: int
+    batches_total: int
+    total_succeeded: int
+    total_failed: int
+    progress_percent: int
+    next_batch_at: Timestamp | None
+    countdown_seconds: int | None
+    customs_available: bool
+    batch_wait_seconds: int
+    started_by: str
+    started_at: Timestamp
+    stopped_at: Timestamp | None
+
+
+class ExecutionPage(_Body):
+    items: list[Execution]
+    total: int
+    next_cursor: None = None
+
+
+class BatchRow(_Body):
+    seq_no: str
+    result: str
+    reason_zh: str | None
+    reason_en: str | None
+    at: Timestamp
+    entry_id: str | None = None
+    bill_no: str | None = None
+    declare_customs: str | None = None
+    ie_flag: Literal["I", "E"] | None = None
+    trade_mode: str | None = None
+    smart_status: str | None = None
+    tax_status: str | None = None
+    updated_at: Timestamp | None = None
+
+
+class BatchConsole(_Body):
+    """The console of one batch (智能申报台): the batch, its counts, every declaration's result."""
+
+    batch_no: str
+    execution_id: str
+    index: int
+    config_ids: list[str]
+    config_names: list[str]
+    started_at: Timestamp
+    finished_at: Timestamp | None
+    claimed: int
+    succeeded: int
+    failed: int
+    waiting: int
+    skipped: int
+    progress_percent: int
+    declarations: list[BatchRow]
+    results: dict[str, int]
+
+
+# ---- tax -------------------------------------------------------------------------------------
+
+Money = Field(pattern=r"^-?[0-9]+\.[0-9]{2}$")
+
+
+class TaxItem(_Body):
+    g_no: int
+    code_ts: str
+    customs_value: str = Money
+    duty_rate: str
+    duty: str = Money
+    consumption_rate: str
+    consumption_specific: str | None
+    consumption_tax: str = Money
+    vat_rate: str
+    vat: str = Money
+
+
+class TaxTotals(_Body):
+    customs_value: str = Money
+    duty: str = Money
+    consumption_tax: str = Money
+    vat: str = Money
+    payable: str = Money
+
+
+class TaxDetail(_Body):
+    """shared/examples/tax-detail.json, plus `notes`."""
+
+    seq_no: str
+    tax_status: Literal["not_required", "unconfirmed", "confirmed"]
+    exchange_rates: dict[str, str]
+    items: list[TaxItem]
+    totals: TaxTotals
+    waived: list[str]
+    confirmed_by: str | None
+    confirmed_at: Timestamp | None
+    notes: list[str]
+
+
+# ---- subscriptions, deliveries, events -------------------------------------------------------
+
+class Subscription(SubscriptionContent):
+    subscription_id: str
+    ent_code: str
+    created_at: Timestamp
+    created_by: str
+    secret: str | None = Field(default=None, description="webhooks: the HMAC key, in the create answer only")
+
+
+class SubscriptionPage(_Body):
+    items: list[Subscription]
+    total: int
+    next_cursor: None = None
+
+
+class Event(_Body):
+    """The webhook body (docs/webhooks.md)."""
+
+    event_id: str
+    event_type: str
+    occurred_at: Timestamp
+    seq_no: str
+    ie_flag: Literal["I", "E"]
+    data: dict[str, Any]
+
+
+class Delivery(_Body):
+    event: Event
+    status: str
+    attempts: list[dict[str, Any]]
+    updated_at: Timestamp
+
+
+class DeliveryPage(_Body):
+    items: list[Delivery]
+    total: int
+    next_cursor: None = None
+
+
+class ReplayWindow(_Body):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+
+
+class Replayed(_Body):
+    replayed: int
+
+
+class FeedEntry(_Body):
+    cursor: str
+    event: Event
+
+
+class FeedPage(_Body):
+    items: list[FeedEntry]
+    next_cursor: str | None = Field(description="pass as `after`; the same again when nothing is new")
+    has_more: bool
+
+
+# ---- customs receipts ------------------------------------------------------------------------
+
+class UnmatchedReceipt(_Body):
+    receipt_id: str
+    client_seq_no: str | None
+    cus_ciq_no: str | None
+    entry_id: str | None
+    channel: str | None
+    message_zh: str
+    message_en: str
+
+
+class ReceiptsResult(_Body):
+    received: int
+    applied: int
+    duplicates: int
+    unmatched: list[UnmatchedReceipt]
+
+
+RESPONSES: tuple[type[BaseModel], ...] = (
+    Error, Health, ConsoleConfig, DevToken, Enablement, Config, ConfigPage, Declaration, DeclarationPage,
+    ImportResult, MarkResult, UnmarkResult, ContinueResult, LogPage, Execution, ExecutionPage, BatchConsole,
+    TaxDetail, Subscription, SubscriptionPage, DeliveryPage, Replayed, FeedPage, ReceiptsResult)
+REQUESTS: tuple[type[BaseModel], ...] = (
+    DevTokenRequest, AcceptNotice, ConfigContent, DeclarationContent, ImportDeclarations, SeqNos, StartExecution,
+    SubscriptionContent, ReplayWindow)
