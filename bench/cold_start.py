@@ -28,7 +28,9 @@ import tempfile
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 from bench._common import ROOT, git_revision, machine, median, table, verdict, write_json
 
@@ -76,7 +78,7 @@ def importtime_by_package(module: str, env: dict[str, str]) -> list[dict]:
     return [{"package": p, "self ms": us / 1000, "share": f"{100 * us / total:.0f}%"} for p, us in own.most_common(12)]
 
 
-def zip_tree(paths: list[Path], base: Path, skip: set[str] = frozenset()) -> tuple[int, int, int]:
+def zip_tree(paths: list[Path], base: Path, skip: Collection[str] = frozenset()) -> tuple[int, int, int]:
     """(files, bytes unzipped, bytes zipped) of the given files and folders, deflated."""
     files = raw = 0
     with tempfile.TemporaryFile() as handle:
@@ -84,7 +86,7 @@ def zip_tree(paths: list[Path], base: Path, skip: set[str] = frozenset()) -> tup
             for path in paths:
                 candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
                 for file in candidates:
-                    if skip & set(file.relative_to(base).parts[:-1]):
+                    if any(part in skip for part in file.relative_to(base).parts[:-1]):
                         continue
                     archive.write(file, file.relative_to(base))
                     files += 1
@@ -137,7 +139,7 @@ def main() -> int:
         for label, module, e in subjects:
             times[label].append(import_seconds(module, e))
     base = median(times["boto3"])
-    rows = [{"module": label, "median ms": 1000 * median(v), "min ms": 1000 * min(v),
+    rows: list[dict[str, Any]] = [{"module": label, "median ms": 1000 * median(v), "min ms": 1000 * min(v),
              "× import boto3": median(v) / base} for label, v in times.items()]
     worst = max(r["× import boto3"] for r in rows if r["module"] in HANDLERS)
     ok = worst <= TARGET_RATIO

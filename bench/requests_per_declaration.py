@@ -111,7 +111,7 @@ def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n
     print("\nby service / operation / resource (all counted phases; SQS Receive/DeleteMessageBatch are Lambda's pollers)")
     print(table([{k: r[k] for k in ("service", "operation", "resource", "requests", "per decl")} for r in ops]))
 
-    by_service = Counter()
+    by_service: Counter[str] = Counter()
     for r in ops:
         by_service[r["service"] + ("(pollers)" if is_esm(r["service"], r["operation"]) else "")] += r["requests"]
     print("\nby service: " + ", ".join(f"{s} {per(v):.2f}" for s, v in by_service.most_common()))

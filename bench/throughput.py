@@ -158,7 +158,7 @@ def report(result: dict, floor: dict, counter: RequestCounter, n: int, profile: 
     if profile is not None:
         stream = io.StringIO()
         stats = pstats.Stats(profile, stream=stream)
-        for (path, line, func), (cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
+        for (path, line, func), (_cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
             if path.startswith(str(ROOT)) and "/.venv/" not in path and "/bench/" not in path:
                 hot.append({"cumulative s": ct, "own s": tt, "calls": nc,
                             "where": f"{path[len(str(ROOT)) + 1:]}:{line}:{func}"})

@@ -23,7 +23,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from infra.stack_process import start_stack  # noqa: E402
+from infra.stack_process import start_stack
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AGENT = {"ent_code": "1108919038", "ent_uscc": "91110000600037341L", "role": "legal", "card_no": "1108919038L01"}
@@ -64,7 +64,7 @@ class Hooks:
         import threading
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 self.send_response(204)
                 self.end_headers()

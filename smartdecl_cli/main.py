@@ -218,7 +218,9 @@ def with_filters(fn: Callable) -> Callable:
         filters = {name: kwargs.pop(f"f_{name}") for name in FILTERS}
         return fn(*args, filters={k: v for k, v in filters.items() if v is not None}, **kwargs)
 
-    run.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "filters"] + extra)
+    # typer reads the signature; typeshed's functools._Wrapped does not declare __signature__
+    run.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        parameters=[p for p in sig.parameters.values() if p.name != "filters"] + extra)
     return run
 
 

@@ -7,9 +7,11 @@ import json
 import zlib
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import errors
@@ -92,9 +94,9 @@ def to_item(decl: Declaration) -> M:
 
 def from_item(item: M) -> Declaration:
     raw = item.attribute_values
-    body = {}
+    body: dict[str, Any] = {}
     for name in _CONTENT_FIELDS:
-        value = raw.get(name)
+        value: Any = raw.get(name)
         if hasattr(value, "as_dict"):
             value = value.as_dict()
         elif isinstance(value, list):
@@ -251,7 +253,7 @@ class DynamoDeclarationRepository(DeclarationRepository):
             decl = self.get(query.seq_no)
             ok = decl is not None and decl.owner_ent == ent_code \
                 and query.matches(decl) and _in_window(decl, window)
-            return Page([decl] if ok else [], 1 if ok else 0, None)
+            return Page([decl] if decl is not None and ok else [], 1 if ok else 0, None)
         index, hash_value, range_cond, key_names = self._plan(ent_code, query, window)
         filt = _filter(query, ent_code, key_names, None if range_cond is not None else window)
         start = _decode_cursor(query.cursor, key_names, hash_attr=key_names[1], hash_value=hash_value)
@@ -290,7 +292,7 @@ def _in_window(decl: Declaration, window) -> bool:
 
 
 def _filter(query: DeclarationQuery, ent_code: str, key_names: tuple[str, ...], window):
-    conds = []
+    conds: list[Condition] = []
     if window:  # exact-number lookups may still be narrowed by time
         conds.append(M.updated_at.between(iso(window[0]), iso(window[1])))
     # By number the tenant is a filter; on the enterprise indexes it also keeps out index rows

@@ -106,7 +106,7 @@ class DeliveryAttempt:
 class PinnedHostAdapter(HTTPAdapter):
     """Connects to the IP literal in the URL, and speaks TLS (SNI, certificate) for the Host header's name."""
 
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):  # type: ignore[override]
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
         name = _host_name(request.headers.get("Host"))
         if host_params["scheme"] == "https" and name and name != host_params["host"].strip("[]"):

@@ -44,6 +44,8 @@ class Call:
 
     def raw(self, limit: int) -> bytes:
         body = self.request.raw_body or b""
+        if isinstance(body, str):  # typed str | bytes by Chalice; bytes from API Gateway
+            body = body.encode("utf-8")
         if len(body) > limit:
             raise errors.payload_too_large(limit)
         return body
@@ -124,7 +126,7 @@ def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, aut
                 if err.kind not in ("bad_request", "not_found"):
                     logger.info("request refused", extra={"code": err.code, "path": path})
                 return error_response(err)
-            except Exception:  # the caller gets the common body and an id; the log gets the trace
+            except Exception:  # noqa: BLE001 - the caller gets the common body and an id; the log gets the trace
                 return internal_error(logger, (request.context or {}).get("requestId"), path=path)
 
         bp.route(path, methods=list(methods), content_types=list(content_types))(handler)

@@ -52,6 +52,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from .declaration import Container, DeclarationContent, Document, Fee, GoodsItem, Party
 
 RULES_DIR = Path(__file__).parent / "data" / "customs_rules"
@@ -59,8 +61,8 @@ RULES_DIR = Path(__file__).parent / "data" / "customs_rules"
 _PREFIX = re.compile(r"\d{2}")
 _RULE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _MAX_REGEX = 500
-_NESTED: dict[str, type] = {"agent": Party, "consignee": Party, "owner": Party, "freight": Fee, "insurance": Fee}
-_LISTS: dict[str, type] = {"goods": GoodsItem, "containers": Container, "documents": Document}
+_NESTED: dict[str, type[BaseModel]] = {"agent": Party, "consignee": Party, "owner": Party, "freight": Fee, "insurance": Fee}
+_LISTS: dict[str, type[BaseModel]] = {"goods": GoodsItem, "containers": Container, "documents": Document}
 _SCALAR_OPS = ("present", "equals", "in", "not_in", "prefix", "regex", "max_len", "min", "max")
 _LIST_OPS = ("present", "contains")
 _ALL_OPS = frozenset(_SCALAR_OPS + _LIST_OPS)

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, overload
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt,
                       StringConstraints, ValidationError, model_validator)
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -288,7 +288,7 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return path
 
 
-def _reason(err: dict[str, Any]) -> tuple[str, str]:
+def _reason(err: ErrorDetails) -> tuple[str, str]:
     t, ctx, inp = err["type"], err.get("ctx") or {}, err.get("input")
     if t == "missing":
         return "必填", "is required"
@@ -298,7 +298,7 @@ def _reason(err: dict[str, Any]) -> tuple[str, str]:
         zh, en = codes.TABLE_LABELS[ctx["table"]]
         return f"“{ctx['value']}”不在{zh}代码表中", f"'{ctx['value']}' is not a {en} code"
     if t == "uscc":
-        return _USCC_REASONS.get(ctx.get("reason"), _USCC_REASONS["InvalidFormat"])
+        return _USCC_REASONS.get(ctx.get("reason", ""), _USCC_REASONS["InvalidFormat"])
     if t == "form":
         return _FORMS.get(ctx["what"], (ctx["what"], ctx["what"]))[0] + "格式不正确", \
             "must be " + _FORMS.get(ctx["what"], (ctx["what"], ctx["what"]))[1]
@@ -411,7 +411,7 @@ class Declaration:
         if self.owner_side in ("agent", "consignee"):
             return (self.owner_side,)
         # stored before #9 (no owner_side): the sides that carry the owner's customs code
-        return tuple(side for side, party in zip(("agent", "consignee"), self.parties())
+        return tuple(side for side, party in zip(("agent", "consignee"), self.parties(), strict=False)
                      if party.code == self.owner_ent)
 
     def as_json(self) -> dict[str, Any]:
@@ -433,6 +433,10 @@ class Declaration:
         return body
 
 
+@overload
+def _iso(value: datetime) -> str: ...
+@overload
+def _iso(value: datetime | None) -> str | None: ...
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
 

@@ -22,7 +22,7 @@ from datetime import time
 
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .declaration import _iso, field_path
 from .errors import FieldError
@@ -304,7 +304,7 @@ _LABELS = {"protocol": "推送方式", "endpoint": "推送地址", "event_types"
            "config_ids": "智能申报配置", "digest": "汇总方式", "quiet_hours": "免打扰时段"}
 
 
-def _reason(err: dict[str, Any]) -> tuple[str, str]:
+def _reason(err: ErrorDetails) -> tuple[str, str]:
     t, ctx = err["type"], err.get("ctx") or {}
     if t == "webhook_target":
         return ctx["zh"], ctx["en"]

@@ -397,7 +397,7 @@ def compute_tax(content: DeclarationContent, tables: TaxTables, *, on: date | No
     freight_shares, insurance_shares = _apportion(freight, goods), _apportion(insurance, goods)
 
     items = []
-    for g, r, value, f, i in zip(content.goods, rates, goods, freight_shares, insurance_shares):
+    for g, r, value, f, i in zip(content.goods, rates, goods, freight_shares, insurance_shares, strict=False):
         items.append(_item_tax(g, r, value + f + i, notes))
         if g.duty_mode != "1":
             label = codes.label_zh("duty_mode", g.duty_mode) or g.duty_mode
@@ -419,7 +419,7 @@ def _item_tax(g: GoodsItem, r: TaxRates, value: Decimal, notes: list[str]) -> It
     if r.consumption_specific is not None:
         quantity = _quantity_in(g, r.consumption_specific_unit)
         if quantity is None:
-            unit = codes.label_zh("unit", r.consumption_specific_unit) or r.consumption_specific_unit
+            unit = codes.label_zh("unit", r.consumption_specific_unit or "") or r.consumption_specific_unit
             notes.append(_note(f"商品{g.g_no}：无以“{unit}”计的数量，从量消费税未计",
                                f"item {g.g_no}: quantity unavailable in unit {r.consumption_specific_unit} "
                                f"({unit}); the specific consumption tax is left out"))

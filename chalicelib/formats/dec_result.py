@@ -33,10 +33,11 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from xml.etree.ElementTree import Element, tostring
 
 from chalicelib.domain.errors import DomainError
-from chalicelib.domain.receipts import ReceiptKind, ReceiptRead  # noqa: F401 - the reader's result type
+from chalicelib.domain.receipts import ReceiptKind, ReceiptRead  # the reader's result type
 
 # The DecMessage reader's safe parsing: any encoding (GB2312/GBK read as GB18030), BOMs, DTDs and
 # entities refused; and its namespace-blind element helpers.
@@ -205,7 +206,7 @@ def _text(element: Element, *names: str) -> str | None:
 
 def _read_receipt(node: Element, kind: ReceiptKind, raw: str, envelope: _Envelope,
                   result_info: str | None = None) -> ReceiptRead:
-    wrapped = {"cop_msg_id": envelope.cop_msg_id, "msg_type": envelope.msg_type, "sender_id": envelope.sender_id}
+    wrapped: dict[str, Any] = {"cop_msg_id": envelope.cop_msg_id, "msg_type": envelope.msg_type, "sender_id": envelope.sender_id}
     if kind == "import_response":
         return ReceiptRead(kind=kind, raw=raw, client_seq_no=_text(node, "ClientSeqNo"),
                            cus_ciq_no=_text(node, "SeqNo"), response_code=_text(node, "ResponseCode"),

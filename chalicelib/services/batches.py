@@ -75,6 +75,8 @@ def _claim(engine: Engine, execution: Execution, batch: Batch, configs) -> list[
 
 
 def _finished(engine: Engine, execution: Execution) -> bool:
+    if execution.current_batch_no is None:
+        return True
     batch = engine.batches.get(execution.current_batch_no)
     return batch is None or batch.finished_at is not None
 
@@ -93,6 +95,7 @@ def run_schedule(engine: Engine) -> dict[str, int]:
             engine.outcome(decl.batch_no, change.outcome, decl.seq_no)
     overdue = _watch_receipts(engine, now)
     started = 0
+    execution: Execution | None  # read again after its batch is closed; gone if deleted meanwhile
     for execution in engine.executions.due(now):
         if execution.current_batch_no and not _finished(engine, execution):
             finish_batch(engine, execution.current_batch_no)  # watchdog: it never finished by itself

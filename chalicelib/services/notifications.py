@@ -38,6 +38,7 @@ def fan_out(body: dict[str, Any], ent_code: str, repo: SubscriptionRepository, s
     if texts:
         send_sms([_message(s, ent_code, body) for s in texts])
     for s in digest_subs:
+        assert s.content.digest is not None  # digest_subs holds digest subscriptions only
         window = digests.window_of(event.occurred_at, s.content.digest)
         digest_store.add_to_digest(s.subscription_id, ent_code, window.key, window.due_hour, body,
                                    (clock or _now)())

@@ -38,10 +38,10 @@ def ingest_receipts(body: bytes, signature: str | None, secret: str | None, engi
         if seen is not None and seen.get("applied"):
             duplicates += 1
             continue
-        if seq_no is None:
+        if seq_no is None or decl is None:
             unmatched.append({"receipt_id": rid, "client_seq_no": read.client_seq_no, "cus_ciq_no": read.cus_ciq_no,
                               "entry_id": read.entry_id, "channel": read.channel, **_why_unmatched(never_declared)})
-            if never_declared and seen is None:  # in the declaration's log once; its state stays as it is
+            if never_declared and seen is None and decl is not None:  # in the declaration's log once; its state stays as it is
                 engine.log.append([(decl.seq_no, LogEntry(
                     now, "receipt", "ignored", "收到海关回执，但本报关单尚未申报：回执未采用，已保存待查",
                     "a customs receipt arrived for this declaration, which was never declared: "
@@ -86,9 +86,10 @@ def _match(read: ReceiptRead, engine: Engine) -> Declaration | None:
 def _apply(engine: Engine, decl: Declaration, read: ReceiptRead, receipt: Receipt, rid: str) -> bool:
     for attempt in range(MAX_ATTEMPTS):
         if attempt:  # another writer moved it meanwhile: read it again
-            decl = engine.declarations.get(decl.seq_no)
-            if decl is None:
+            fresh = engine.declarations.get(decl.seq_no)
+            if fresh is None:
                 return False
+            decl = fresh
         zh, en = describe(receipt)
         entry = LogEntry(engine.clock(), "receipt", receipt.channel or read.kind, zh, en, "customs", decl.batch_no,
                          {"receipt_id": rid, "channel": read.channel, "entry_id": read.entry_id, "note": read.note})

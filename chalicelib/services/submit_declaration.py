@@ -39,7 +39,7 @@ def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, w
     try:
         earlier = customs.lookup(decl.seq_no)
         found = earlier is not None and earlier.accepted
-        response = earlier if found else customs.declare(decl.seq_no, xml)
+        response = earlier if earlier is not None and found else customs.declare(decl.seq_no, xml)
     except CustomsUnavailable as exc:
         return Sent(None, LogEntry(now, "submit", "wait", "海关系统暂时无法连接，退回待申报，恢复后自动重试",
                                    "customs unreachable; back to pending, retried automatically",
@@ -87,7 +87,7 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
                                 reason_en=sent.entry.reason_en)
     if not commit(engine, run, change):
         return "duplicate"
-    return {"waiting": "wait"}.get(change.outcome, str(change.outcome))
+    return {"waiting": "wait"}.get(str(change.outcome), str(change.outcome))
 
 
 def _note_customs(engine: Engine, execution_id: str | None, available: bool) -> None:

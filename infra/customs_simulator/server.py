@@ -455,6 +455,8 @@ class SimulatorServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
+        if isinstance(host, bytes):  # typed str | bytes by socketserver; an IPv4 server has str
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def shutdown(self) -> None:
@@ -471,19 +473,19 @@ class _Handler(BaseHTTPRequestHandler):
     server: SimulatorServer
     server_version = "CustomsSimulator/1.0"
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._dispatch("PUT")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)  # quiet: stderr only by choice
 
     def _dispatch(self, method: str) -> None:
@@ -543,8 +545,8 @@ class _Handler(BaseHTTPRequestHandler):
             if method == "PUT":
                 return _json(200, sim.put_logistics(kind, bill_no, _json_body(body)))
             if method == "GET":
-                found = sim.get_logistics(kind, bill_no)
-                return _json(200, found) if found else _json(404, {"error": f"no {kind[:-1]} for {bill_no}"})
+                record = sim.get_logistics(kind, bill_no)
+                return _json(200, record) if record else _json(404, {"error": f"no {kind[:-1]} for {bill_no}"})
             if method == "DELETE":
                 return Answer(204, b"") if sim.delete_logistics(kind, bill_no) else _json(404, {"error": "none"})
             return _json(405, {"error": "use PUT, GET or DELETE"})

@@ -32,7 +32,7 @@ def config(**overrides) -> ConfigContent:
     return ConfigContent.model_validate(make_config_body(**{**base, **overrides}))
 
 
-def run(d, c, facts=Facts()):
+def run(d, c, facts=Facts()):  # noqa: B008 - Facts is frozen: one shared default is safe
     counter = itertools.count(1)
     return evaluate(d, c, facts, today=date(2024, 3, 21), agreement_sequence=lambda: next(counter))
 
