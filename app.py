@@ -5,8 +5,20 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.api import (configs, console, customs, declarations, enablement, events, executions, push, results,
-                            subscriptions, system, tax)
+from chalicelib.api import (
+    configs,
+    console,
+    customs,
+    declarations,
+    enablement,
+    events,
+    executions,
+    push,
+    results,
+    subscriptions,
+    system,
+    tax,
+)
 from chalicelib.api.errors import internal_error, reshape_chalice_error
 from chalicelib.config import Settings
 from chalicelib.container import container

@@ -19,7 +19,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -65,7 +65,7 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "platform": platform.platform(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "platform": platform.platform(), "date": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 # ---- local AWS and wiring -----------------------------------------------------------------------
@@ -92,7 +92,7 @@ class WarpClock:
         self.offset = timedelta()
 
     def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return datetime.now(UTC) + self.offset
 
 
 JWT_SECRET = "bench-jwt-secret-of-enough-length-0123456789"
@@ -250,9 +250,9 @@ class RequestCounter:
     Each call is recorded under the current phase with service, operation, resource, the
     repository code path that made it, its duration, and (DynamoDB) estimated capacity units."""
 
-    _installed: "RequestCounter | None" = None
+    _installed: RequestCounter | None = None
 
-    def __init__(self, capacity: "CapacityEstimator | None" = None) -> None:
+    def __init__(self, capacity: CapacityEstimator | None = None) -> None:
         self.phase = "setup"
         self.calls: Counter = Counter()  # (phase, service, operation, resource) -> n
         self.by_caller: Counter = Counter()  # (phase, service, operation, inner, use_case) -> n
@@ -268,7 +268,7 @@ class RequestCounter:
         self._local = threading.local()
 
     # -- installation
-    def install(self) -> "RequestCounter":
+    def install(self) -> RequestCounter:
         import botocore.session
         if RequestCounter._installed is None:
             original = botocore.session.Session.create_client
@@ -716,7 +716,7 @@ class Pipeline:
 
     PHASES = ("import", "engine", "receipts")
 
-    def __init__(self, aws: LocalAws, counter: "RequestCounter", n: int, batch_size: int | None = None) -> None:
+    def __init__(self, aws: LocalAws, counter: RequestCounter, n: int, batch_size: int | None = None) -> None:
         self.aws, self.counter, self.n = aws, counter, n
         self.batch_size = batch_size
         self.seconds: dict[str, float] = {}
@@ -729,7 +729,7 @@ class Pipeline:
         self.declared = 0
         self._stack = ExitStack()
 
-    def __enter__(self) -> "Pipeline":
+    def __enter__(self) -> Pipeline:
         from tests.factories import ENT_A, make_config_body
         self.clock = WarpClock()
         self.sim = self._stack.enter_context(simulator(receipt_delay_seconds=0.01))

@@ -27,10 +27,24 @@ from __future__ import annotations
 import argparse
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from bench._common import (ROOT, CapacityEstimator, LocalAws, RequestCounter, api_client, git_revision, item_size,
-                           machine, quiet_environment, table, token, verdict, wiring, write_json)
+from bench._common import (
+    ROOT,
+    CapacityEstimator,
+    LocalAws,
+    RequestCounter,
+    api_client,
+    git_revision,
+    item_size,
+    machine,
+    quiet_environment,
+    table,
+    token,
+    verdict,
+    wiring,
+    write_json,
+)
 
 TARGET = 1.2
 
@@ -108,7 +122,7 @@ def write_declarations(counter: RequestCounter, ent_codes: list[str], per_enterp
 
     content, errors = parse_content({**make_declaration_body(self_pay=False), "seq_no": "I20240000000000000"})
     assert content is not None, errors
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     started = time.perf_counter()
     with counter.in_phase("setup"):
         with DeclarationModel.batch_write() as batch:

@@ -23,8 +23,19 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-from bench._common import (CapacityEstimator, LocalAws, Pipeline, RequestCounter, git_revision, is_esm, machine,
-                           quiet_environment, table, verdict, write_json)
+from bench._common import (
+    CapacityEstimator,
+    LocalAws,
+    Pipeline,
+    RequestCounter,
+    git_revision,
+    is_esm,
+    machine,
+    quiet_environment,
+    table,
+    verdict,
+    write_json,
+)
 
 TARGET_REQUESTS = 5.0
 # Assumed on-demand list prices, USD, region us-east-1 (free tiers ignored). cn-north-1 is billed in

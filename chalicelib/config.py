@@ -86,7 +86,7 @@ class Settings(BaseModel):
     max_json_depth: int = 32  # deeper JSON is refused before it reaches a model (issue #9)
 
     @model_validator(mode="after")
-    def _secrets_long_enough(self) -> "Settings":
+    def _secrets_long_enough(self) -> Settings:
         if self.auth_mode == "hs256":
             check_secret(JWT_SECRET_VAR, self.jwt_secret)
         check_secret(RECEIPT_SECRET_VAR, self.receipt_secret)
@@ -113,7 +113,7 @@ class Settings(BaseModel):
     digest_topic_arn: str | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """The settings of this environment; ConfigurationError names what is wrong (never a secret's value)."""
         env = os.environ if env is None else env
         try:
@@ -125,7 +125,7 @@ class Settings(BaseModel):
             raise ConfigurationError(f"invalid configuration: {exc}") from None
 
     @classmethod
-    def _from_env(cls, env: Mapping[str, str]) -> "Settings":
+    def _from_env(cls, env: Mapping[str, str]) -> Settings:
         prefix = env.get("SMARTDECL_TABLE_PREFIX", "smartdecl")
         tables = Tables(**{name: env.get(f"SMARTDECL_{name.upper()}_TABLE", f"{prefix}-{name}")
                            for name in Tables.model_fields})

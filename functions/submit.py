@@ -5,8 +5,7 @@ record; the customs lookup by ClientSeqNo covers a crash between customs' answer
 """
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.idempotency import (DynamoDBPersistenceLayer, IdempotencyConfig,
-                                                         idempotent_function)
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
 
 from chalicelib.container import container
 from chalicelib.observability import logger, metrics, tracer

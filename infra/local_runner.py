@@ -179,7 +179,7 @@ class LocalRunner:
         self._threads: list[threading.Thread] = []
         self.invocations: dict[str, int] = {}
 
-    def start(self) -> "LocalRunner":
+    def start(self) -> LocalRunner:
         for mapping in self.sqs_maps:
             self._spawn(self._poll, mapping)
         for stream_mapping in self.stream_maps:

@@ -60,8 +60,8 @@ class Hooks:
     """A webhook receiver on loopback (the local stack allows http://127.0.0.1 targets)."""
 
     def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler, HTTPServer
         import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):

@@ -27,8 +27,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from chalicelib.formats.excel_workbook import (FIRST_DATA_ROW, SHEET_CONTAINERS, SHEET_DOCUMENTS,
-                                               SHEET_GOODS, SHEET_HEAD, TEMPLATE)
+from chalicelib.formats.excel_workbook import (
+    FIRST_DATA_ROW,
+    SHEET_CONTAINERS,
+    SHEET_DOCUMENTS,
+    SHEET_GOODS,
+    SHEET_HEAD,
+    TEMPLATE,
+)
 
 NUMBER_FIELDS = {"pack_no", "g_no", "gross_wt", "net_wt", "freight.rate", "insurance.rate", "qty", "first_qty",
                  "second_qty", "decl_price", "decl_total", "container_wt"}

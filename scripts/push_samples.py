@@ -8,7 +8,7 @@ tests/unit/test_push_samples.py keeps both files equal to what this prints.
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from chalicelib.domain import messages
 from chalicelib.domain.events import Event
 
-AT = datetime(2024, 3, 21, 2, 15, tzinfo=timezone.utc)
+AT = datetime(2024, 3, 21, 2, 15, tzinfo=UTC)
 NAMES = {"bill_no": "MSKU1234567", "consignee_name": "北京大恒企业有限公司", "config_name": "大恒企业进口",
          "goods_name": "便携式自动数据处理设备", "config_id": "cfg1", "batch_no": "P2024032100000093019"}
 SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {

@@ -8,8 +8,15 @@ from chalicelib.domain.configs import Config
 from chalicelib.domain.declaration import Declaration, DeclarationStatus
 from chalicelib.domain.enablement import Enablement
 from chalicelib.domain.queries import DeclarationQuery
-from chalicelib.services.ports import (ConditionFailed, ConfigRepository, DeclarationRepository,
-                                       EnterpriseRepository, Page, SeqNoAllocator, UniquenessClash)
+from chalicelib.services.ports import (
+    ConditionFailed,
+    ConfigRepository,
+    DeclarationRepository,
+    EnterpriseRepository,
+    Page,
+    SeqNoAllocator,
+    UniquenessClash,
+)
 
 
 class FakeDeclarationRepository(DeclarationRepository):
@@ -164,8 +171,16 @@ from chalicelib.domain.declaration_log import LogEntry  # noqa: E402
 from chalicelib.domain.executions import Batch, Execution  # noqa: E402
 from chalicelib.domain.logistics import ArrivalReport, Manifest  # noqa: E402
 from chalicelib.services.ports import (  # noqa: E402
-    BatchRepository, Counter, CustomsGateway, CustomsUnavailable, DeclarationLog, ExecutionRepository,
-    LogisticsGateway, UnitOfWork, WorkQueue)
+    BatchRepository,
+    Counter,
+    CustomsGateway,
+    CustomsUnavailable,
+    DeclarationLog,
+    ExecutionRepository,
+    LogisticsGateway,
+    UnitOfWork,
+    WorkQueue,
+)
 
 
 class FakeExecutionRepository(ExecutionRepository):

@@ -6,7 +6,7 @@ import binascii
 import json
 import zlib
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -15,8 +15,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import errors
-from chalicelib.domain.declaration import (Declaration, DeclarationContent, DeclarationStatus,
-                                           TaxStatus)
+from chalicelib.domain.declaration import Declaration, DeclarationContent, DeclarationStatus, TaxStatus
 from chalicelib.domain.queries import DeclarationQuery
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.services.ports import ConditionFailed, DeclarationRepository, Page, chunks
@@ -56,7 +55,7 @@ def _dt(value: str | None) -> datetime | None:
 
 
 def iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def to_item(decl: Declaration) -> M:

@@ -17,8 +17,14 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.executions import Batch, Execution
-from chalicelib.services.ports import (BatchRepository, ConditionFailed, Counter, DeclarationLog,
-                                       ExecutionRepository, UniquenessClash)
+from chalicelib.services.ports import (
+    BatchRepository,
+    ConditionFailed,
+    Counter,
+    DeclarationLog,
+    ExecutionRepository,
+    UniquenessClash,
+)
 
 from .declaration_repository import iso
 from .dynamo_models import BatchModel, ConfigModel, CounterModel, ExecutionModel, LogModel

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ class SmsResult:
     code: str  # the provider's answer code ("OK" on success)
     message: str = ""
     biz_id: str | None = None  # the provider's receipt id (delivery reports)
-    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
     duration_ms: int = 0
 
     @property

@@ -15,6 +15,7 @@ from typing import Any
 from chalice import Blueprint, Response
 from chalice.app import Request
 
+from chalicelib.container import Container, container
 from chalicelib.domain import errors
 from chalicelib.domain.errors import DomainError, FieldError
 from chalicelib.domain.identity import Identity
@@ -22,7 +23,6 @@ from chalicelib.observability import logger
 from chalicelib.services.enablement import require_enabled
 from chalicelib.services.limits import take_allowance
 
-from chalicelib.container import Container, container
 from .errors import error_response, internal_error, json_response
 
 JSON = "application/json"

@@ -12,8 +12,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal, overload
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt,
-                      StringConstraints, ValidationError, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -126,7 +136,7 @@ class Party(_Model):
     name: Text(70) | None = None
 
     @model_validator(mode="after")
-    def _code_or_uscc(self) -> "Party":
+    def _code_or_uscc(self) -> Party:
         if not self.code and not self.uscc:
             raise PydanticCustomError("party_id", "code or uscc is required")
         return self
@@ -213,7 +223,7 @@ class DeclarationContent(_Model):
     documents: list[Document] = Field(default_factory=list, max_length=99)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "DeclarationContent":
+    def _consistent(self) -> DeclarationContent:
         for number in (self.seq_no, self.source_seq_no):
             if number and number[0] != self.ie_flag:
                 raise PydanticCustomError("seq_no_flag", "seq_no must start with ie_flag")
@@ -397,7 +407,7 @@ class Declaration:
     def ie_flag(self) -> str:
         return self.content.ie_flag
 
-    def with_changes(self, **changes: Any) -> "Declaration":
+    def with_changes(self, **changes: Any) -> Declaration:
         return replace(self, **changes)
 
     def parties(self) -> tuple[Party, Party]:

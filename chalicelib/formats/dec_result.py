@@ -32,7 +32,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from xml.etree.ElementTree import Element, tostring
 
@@ -107,7 +107,7 @@ def china_time(text: str | None) -> datetime | None:
         raise _unreadable(f"日期超出范围：{text[:40]}", f"a date is out of range: {text[:40]}")
     if zone is None:
         return moment.replace(tzinfo=CHINA_TIME)
-    offset = timezone.utc if zone == "Z" else _offset(zone)
+    offset = UTC if zone == "Z" else _offset(zone)
     if offset is None:
         raise _unreadable(f"日期的时区无效：{text[:40]}", f"a date has an impossible zone offset: {text[:40]}")
     return moment.replace(tzinfo=offset).astimezone(CHINA_TIME)

@@ -16,8 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.domain.declaration import (Declaration, DeclarationContent, initial_tax_status,
-                                           parse_content)
+from chalicelib.domain.declaration import Declaration, DeclarationContent, initial_tax_status, parse_content
 from chalicelib.domain.errors import FieldError
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.tenancy import bind_to_importer

@@ -15,8 +15,15 @@ from typing import Any
 
 from chalicelib.domain import digests, messages
 from chalicelib.domain.events import Event
-from chalicelib.domain.sms import (RateLimits, SmsParameterRefused, SmsRequest, dedupe_key, fit_parameters,
-                                   mainland_number, throttle_wait)
+from chalicelib.domain.sms import (
+    RateLimits,
+    SmsParameterRefused,
+    SmsRequest,
+    dedupe_key,
+    fit_parameters,
+    mainland_number,
+    throttle_wait,
+)
 
 from .ports import Clock, DeliveryLog, SubscriptionRepository
 

@@ -8,7 +8,7 @@ import abc
 import builtins
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain.configs import Config
@@ -18,14 +18,14 @@ from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.enablement import Enablement
 from chalicelib.domain.executions import Batch, Execution
 from chalicelib.domain.logistics import ArrivalReport, Manifest
-from chalicelib.domain.subscriptions import Subscription
 from chalicelib.domain.queries import DeclarationQuery
+from chalicelib.domain.subscriptions import Subscription
 
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

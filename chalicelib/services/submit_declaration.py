@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.customs import CustomsResponse
 from chalicelib.domain import lifecycle
+from chalicelib.domain.customs import CustomsResponse
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.smart_status import SmartStatus

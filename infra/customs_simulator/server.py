@@ -41,6 +41,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from chalicelib.domain.errors import DomainError
+
 # The reader's helpers: safe parsing (DTDs refused), any encoding, envelopes, local names.
 from chalicelib.formats.dec_message import _descendants, _open_envelopes, _outermost, _parse, _value
 
