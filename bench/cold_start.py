@@ -4,7 +4,8 @@ Import time: each handler module is imported in a fresh interpreter (`python -c`
 import statement alone, `--repeat` times round-robin (default 5), median taken; `import boto3` alone
 is measured the same way in the same run, and each module's time is given as a ratio to it
 (target ≤ 1.5×). The environment is Lambda's as far as imports care: AWS_LAMBDA_FUNCTION_NAME set
-and tracing as the template's default (parameter `Tracing`, PassThrough: no X-Ray SDK loaded); `--tracing` measures Active.
+and tracing as the template's default (parameter `Tracing`, PassThrough: no X-Ray SDK loaded);
+`--tracing` measures Active.
 `app (tracing Active)` is printed for comparison. Where the time goes: `python -X importtime -c
 "import app"`, self time summed by top-level package.
 
@@ -150,7 +151,8 @@ def main() -> int:
     layer = None if args.skip_layer else layer_size()
 
     m = machine()
-    print(f"\ncold_start: fresh interpreter per import, median of {args.repeat}; Lambda-like environment, tracing off (template default)")
+    print(f"\ncold_start: fresh interpreter per import, median of {args.repeat}; "
+          "Lambda-like environment, tracing off (template default)")
     print(f"machine: {m['nproc']} × {m['cpu']}, Python {m['python']}\n")
     print(table(rows))
     print(f"worst handler {worst:.2f}× import boto3; target ≤ {TARGET_RATIO:g}× → {verdict(ok)}")

@@ -195,7 +195,8 @@ def measure(api, repo, counter, capacity, queries, label, enterprises, per_enter
 def report(results: list[dict], args) -> None:
     m = machine()
     print(f"\nquery_cost: 1 enterprise × {args.per_enterprise} declarations, then {args.enterprises} enterprises "
-          f"(the other {args.enterprises - 1} with {args.others_per_enterprise} each: {results[-1]['table_items']} items); "
+          f"(the other {args.enterprises - 1} with {args.others_per_enterprise} each: "
+          f"{results[-1]['table_items']} items); "
           f"measured enterprise 1108919038 (half of its declarations marked, all in the window)")
     print(f"machine: {m['nproc']} × {m['cpu']}, Python {m['python']}\n")
     cols = ["table", "table_items", "operation", "query calls", "items read", "items returned", "read/returned", "RRU",

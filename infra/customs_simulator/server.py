@@ -7,7 +7,8 @@ Customs (obey the service mode; 401 when started with an auth token and the requ
   ``DecImportResponse`` (ResponseCode 0 + SeqNo when accepted, 1 + Chinese ErrorMessage when
   refused); 400 with a refused DecImportResponse when the body is not readable XML or declares
   a DTD. A repeated ClientSeqNo of an accepted declaration is the same declaration: the first
-  answer comes back again and the duplicate is counted; a refused one is examined afresh. Acceptance assigns an entry_id (customs + year + 1/0 + 9 digits)
+  answer comes back again and the duplicate is counted; a refused one is examined afresh.
+  Acceptance assigns an entry_id (customs + year + 1/0 + 9 digits)
   and schedules the business receipts DEC_RESULT: L then P, or L then E for customs_reject.
 - ``GET /dec/lookup?client_seq_no=…`` → 200 with the stored DecImportResponse, 404 if never arrived.
 - ``PUT|GET|DELETE /logistics/manifests/{bill_no}`` and ``/logistics/arrivals/{bill_no}`` (JSON).
