@@ -622,13 +622,7 @@ def _watch(execution_id: str, until: str | None, interval: float, timeout: float
                 view = st.client.get(f"/executions/{execution_id}")
                 met = False
                 if until:
-                    page = st.client.get("/events", {"after": cursor, "page_size": 500})
-                    cursor = page.get("next_cursor") or cursor
-                    for item in page.get("items") or []:
-                        last_event = item["event"]
-                        if _until_met(until, last_event):
-                            met = True
-                            break
+                    cursor, last_event, met = _next_events(st.client, until, cursor, last_event)
                 if as_json:
                     output.print_json_line({"execution": view, **({"until_met": met} if until else {})})
                 else:
@@ -644,6 +638,18 @@ def _watch(execution_id: str, until: str | None, interval: float, timeout: float
         raise Refused(f"no declaration {until} before the watch ended")
     if not as_json and met and last_event:
         out.print(f"{last_event.get('seq_no')} {until}", markup=False, highlight=False)
+
+
+def _next_events(client: Any, until: str, cursor: str | None, last_event: dict | None
+                 ) -> tuple[str | None, dict | None, bool]:
+    """The feed read on from `cursor`: (the next cursor, the last event seen, whether `until` was met)."""
+    page = client.get("/events", {"after": cursor, "page_size": 500})
+    cursor = page.get("next_cursor") or cursor
+    for item in page.get("items") or []:
+        last_event = item["event"]
+        if _until_met(until, last_event):
+            return cursor, last_event, True
+    return cursor, last_event, False
 
 
 def _live_view(view: dict, last_event: dict | None, lang: str):

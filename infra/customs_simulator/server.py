@@ -543,16 +543,19 @@ class _Handler(BaseHTTPRequestHandler):
             found = sim.lookup(client_seq_no)
             return Answer(200, found) if found else _json(404, {"error": f"{client_seq_no} never arrived"})
         if match := _LOGISTICS.match(path):
-            kind, bill_no = match.group(1), unquote(match.group(2))
-            if method == "PUT":
-                return _json(200, sim.put_logistics(kind, bill_no, _json_body(body)))
-            if method == "GET":
-                record = sim.get_logistics(kind, bill_no)
-                return _json(200, record) if record else _json(404, {"error": f"no {kind[:-1]} for {bill_no}"})
-            if method == "DELETE":
-                return Answer(204, b"") if sim.delete_logistics(kind, bill_no) else _json(404, {"error": "none"})
-            return _json(405, {"error": "use PUT, GET or DELETE"})
+            return self._logistics_route(method, match.group(1), unquote(match.group(2)), body)
         return _json(404, {"error": f"no route {path}"})
+
+    def _logistics_route(self, method: str, kind: str, bill_no: str, body: bytes) -> Answer:
+        sim = self.server.simulator
+        if method == "PUT":
+            return _json(200, sim.put_logistics(kind, bill_no, _json_body(body)))
+        if method == "GET":
+            record = sim.get_logistics(kind, bill_no)
+            return _json(200, record) if record else _json(404, {"error": f"no {kind[:-1]} for {bill_no}"})
+        if method == "DELETE":
+            return Answer(204, b"") if sim.delete_logistics(kind, bill_no) else _json(404, {"error": "none"})
+        return _json(405, {"error": "use PUT, GET or DELETE"})
 
     def _control(self, method: str, path: str, body: bytes) -> Answer:
         sim = self.server.simulator
