@@ -5,8 +5,20 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.api import (configs, console, customs, declarations, enablement, events, executions, push, results,
-                            subscriptions, system, tax)
+from chalicelib.api import (
+    configs,
+    console,
+    customs,
+    declarations,
+    enablement,
+    events,
+    executions,
+    push,
+    results,
+    subscriptions,
+    system,
+    tax,
+)
 from chalicelib.api.errors import internal_error, reshape_chalice_error
 from chalicelib.config import Settings
 from chalicelib.container import container
@@ -37,5 +49,5 @@ def common_error_body(event, get_response):
     # escapes the routes' own guard still gets our 500 body with a correlation id, never Chalice's.
     try:
         return reshape_chalice_error(get_response(event))
-    except Exception:
+    except Exception:  # noqa: BLE001 - the last guard: internal_error logs the trace, the caller gets an id
         return internal_error(logger, event.context.get("requestId") if isinstance(event.context, dict) else None)

@@ -18,9 +18,10 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +65,7 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "platform": platform.platform(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "platform": platform.platform(), "date": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 # ---- local AWS and wiring -----------------------------------------------------------------------
@@ -91,7 +92,7 @@ class WarpClock:
         self.offset = timedelta()
 
     def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return datetime.now(UTC) + self.offset
 
 
 JWT_SECRET = "bench-jwt-secret-of-enough-length-0123456789"
@@ -167,13 +168,13 @@ def timed_runner(aws: LocalAws):
     durations: dict[str, list[float]] = defaultdict(list)
     original = local_runner._load
 
-    def load(handler_path: str):
-        handler = original(handler_path)
+    def load(handler: str):
+        handler_function = original(handler)
 
         def timed(event, context):
             started = time.perf_counter()
             try:
-                return handler(event, context)
+                return handler_function(event, context)
             finally:
                 durations[context.function_name].append(time.perf_counter() - started)
                 # with metrics disabled Powertools never clears its set; it would print it at 100 values
@@ -182,7 +183,10 @@ def timed_runner(aws: LocalAws):
         return timed
 
     local_runner._load = load
-    runner = LocalRunner(aws.template, aws.physical, region=REGION)
+    class TimedRunner(LocalRunner):
+        durations: dict[str, list[float]]
+
+    runner = TimedRunner(aws.template, aws.physical, region=REGION)
     runner.durations = durations
     return runner
 
@@ -201,7 +205,7 @@ def _where(frame) -> str:
 
 def _callers() -> tuple[str, str]:
     """(innermost repository frame, innermost use-case frame) of the current call."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     inner = use_case = ""
     via_powertools = False
     while frame is not None:
@@ -246,9 +250,9 @@ class RequestCounter:
     Each call is recorded under the current phase with service, operation, resource, the
     repository code path that made it, its duration, and (DynamoDB) estimated capacity units."""
 
-    _installed: "RequestCounter | None" = None
+    _installed: RequestCounter | None = None
 
-    def __init__(self, capacity: "CapacityEstimator | None" = None) -> None:
+    def __init__(self, capacity: CapacityEstimator | None = None) -> None:
         self.phase = "setup"
         self.calls: Counter = Counter()  # (phase, service, operation, resource) -> n
         self.by_caller: Counter = Counter()  # (phase, service, operation, inner, use_case) -> n
@@ -264,7 +268,7 @@ class RequestCounter:
         self._local = threading.local()
 
     # -- installation
-    def install(self) -> "RequestCounter":
+    def install(self) -> RequestCounter:
         import botocore.session
         if RequestCounter._installed is None:
             original = botocore.session.Session.create_client
@@ -443,11 +447,11 @@ class CapacityEstimator:
         self.items: dict[tuple, dict] = {}
         self.mean_size: dict[str, tuple[int, int]] = {}  # table -> (count, total bytes) of items written
         self.wru: Counter = Counter()  # (phase, table, "table"|"gsi") -> units
-        self.rru: Counter = Counter()  # (phase, table) -> units
+        self.rru: defaultdict[tuple[str, str], float] = defaultdict(float)  # (phase, table) -> units
         self.items_read: Counter = Counter()  # (phase, table/index, select) -> (scanned)
         self.items_returned: Counter = Counter()
         self._lock = threading.Lock()
-        self._side = None
+        self._side: Any = None  # a botocore DynamoDB client, made on first use
         self.counter: RequestCounter | None = None
 
     # -- helpers
@@ -632,9 +636,9 @@ class CapacityEstimator:
         for (p, t, kind), v in self.wru.items():
             if phases is None or p in phases:
                 rows[t][f"wru_{kind}"] += v
-        for (p, t), v in self.rru.items():
+        for (p, t), units in self.rru.items():
             if phases is None or p in phases:
-                rows[t]["rru"] += v
+                rows[t]["rru"] += units
         return [{"table": t, **v} for t, v in sorted(rows.items(), key=lambda kv: -(kv[1]["wru_table"] + kv[1]["wru_gsi"]))]
 
 
@@ -648,7 +652,7 @@ def _nullcontext():
 def table(rows: list[dict[str, Any]] | list[list[Any]], headers: list[str] | None = None, floatfmt: str = ".2f") -> str:
     if rows and isinstance(rows[0], dict):
         headers = headers or list(rows[0])
-        rows = [[r.get(h, "") for h in headers] for r in rows]  # type: ignore[union-attr]
+        rows = [[r.get(h, "") for h in headers] for r in rows]
     headers = headers or []
 
     def fmt(v: Any) -> str:
@@ -658,7 +662,9 @@ def table(rows: list[dict[str, Any]] | list[list[Any]], headers: list[str] | Non
     cells = [[fmt(v) for v in row] for row in rows]
     widths = [max(len(str(h)), *(len(r[i]) for r in cells)) if cells else len(str(h)) for i, h in enumerate(headers)]
     numeric = [all(_is_number(r[i]) for r in cells) if cells else False for i in range(len(headers))]
-    line = lambda r: "  ".join(c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
+    def line(r: list[str]) -> str:
+        return "  ".join(c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=False)))
     out = [line([str(h) for h in headers]), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in cells]
     return "\n".join(out)
@@ -710,7 +716,7 @@ class Pipeline:
 
     PHASES = ("import", "engine", "receipts")
 
-    def __init__(self, aws: LocalAws, counter: "RequestCounter", n: int, batch_size: int | None = None) -> None:
+    def __init__(self, aws: LocalAws, counter: RequestCounter, n: int, batch_size: int | None = None) -> None:
         self.aws, self.counter, self.n = aws, counter, n
         self.batch_size = batch_size
         self.seconds: dict[str, float] = {}
@@ -721,13 +727,10 @@ class Pipeline:
         self.receipts: list[dict] = []
         self.applied = 0
         self.declared = 0
-        self._stack = None
-
-    def __enter__(self) -> "Pipeline":
-        from contextlib import ExitStack
-
-        from tests.factories import ENT_A, make_config_body
         self._stack = ExitStack()
+
+    def __enter__(self) -> Pipeline:
+        from tests.factories import ENT_A, make_config_body
         self.clock = WarpClock()
         self.sim = self._stack.enter_context(simulator(receipt_delay_seconds=0.01))
         extra = {"SMARTDECL_BATCH_SIZE": str(self.batch_size)} if self.batch_size else {}

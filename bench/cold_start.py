@@ -4,7 +4,8 @@ Import time: each handler module is imported in a fresh interpreter (`python -c`
 import statement alone, `--repeat` times round-robin (default 5), median taken; `import boto3` alone
 is measured the same way in the same run, and each module's time is given as a ratio to it
 (target ≤ 1.5×). The environment is Lambda's as far as imports care: AWS_LAMBDA_FUNCTION_NAME set
-and tracing as the template's default (parameter `Tracing`, PassThrough: no X-Ray SDK loaded); `--tracing` measures Active.
+and tracing as the template's default (parameter `Tracing`, PassThrough: no X-Ray SDK loaded);
+`--tracing` measures Active.
 `app (tracing Active)` is printed for comparison. Where the time goes: `python -X importtime -c
 "import app"`, self time summed by top-level package.
 
@@ -28,7 +29,9 @@ import tempfile
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 from bench._common import ROOT, git_revision, machine, median, table, verdict, write_json
 
@@ -78,7 +81,7 @@ def importtime_by_package(module: str, env: dict[str, str]) -> list[dict]:
     return [{"package": p, "self ms": us / 1000, "share": f"{100 * us / total:.0f}%"} for p, us in own.most_common(12)]
 
 
-def zip_tree(paths: list[Path], base: Path, skip: set[str] = frozenset()) -> tuple[int, int, int]:
+def zip_tree(paths: list[Path], base: Path, skip: Collection[str] = frozenset()) -> tuple[int, int, int]:
     """(files, bytes unzipped, bytes zipped) of the given files and folders, deflated."""
     files = raw = 0
     with tempfile.TemporaryFile() as handle:
@@ -86,7 +89,7 @@ def zip_tree(paths: list[Path], base: Path, skip: set[str] = frozenset()) -> tup
             for path in paths:
                 candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
                 for file in candidates:
-                    if skip & set(file.relative_to(base).parts[:-1]):
+                    if any(part in skip for part in file.relative_to(base).parts[:-1]):
                         continue
                     archive.write(file, file.relative_to(base))
                     files += 1
@@ -139,7 +142,7 @@ def main() -> int:
         for label, module, e in subjects:
             times[label].append(import_seconds(module, e))
     base = median(times["boto3"])
-    rows = [{"module": label, "median ms": 1000 * median(v), "min ms": 1000 * min(v),
+    rows: list[dict[str, Any]] = [{"module": label, "median ms": 1000 * median(v), "min ms": 1000 * min(v),
              "× import boto3": median(v) / base} for label, v in times.items()]
     worst = max(r["× import boto3"] for r in rows if r["module"] in HANDLERS)
     ok = worst <= TARGET_RATIO
@@ -150,7 +153,8 @@ def main() -> int:
     layer = None if args.skip_layer else layer_size()
 
     m = machine()
-    print(f"\ncold_start: fresh interpreter per import, median of {args.repeat}; Lambda-like environment, tracing off (template default)")
+    print(f"\ncold_start: fresh interpreter per import, median of {args.repeat}; "
+          "Lambda-like environment, tracing off (template default)")
     print(f"machine: {m['nproc']} × {m['cpu']}, Python {m['python']}\n")
     print(table(rows))
     print(f"worst handler {worst:.2f}× import boto3; target ≤ {TARGET_RATIO:g}× → {verdict(ok)}")

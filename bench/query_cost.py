@@ -27,10 +27,24 @@ from __future__ import annotations
 import argparse
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from bench._common import (ROOT, CapacityEstimator, LocalAws, RequestCounter, api_client, git_revision, item_size,
-                           machine, quiet_environment, table, token, verdict, wiring, write_json)
+from bench._common import (
+    ROOT,
+    CapacityEstimator,
+    LocalAws,
+    RequestCounter,
+    api_client,
+    git_revision,
+    item_size,
+    machine,
+    quiet_environment,
+    table,
+    token,
+    verdict,
+    wiring,
+    write_json,
+)
 
 TARGET = 1.2
 
@@ -108,7 +122,7 @@ def write_declarations(counter: RequestCounter, ent_codes: list[str], per_enterp
 
     content, errors = parse_content({**make_declaration_body(self_pay=False), "seq_no": "I20240000000000000"})
     assert content is not None, errors
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     started = time.perf_counter()
     with counter.in_phase("setup"):
         with DeclarationModel.batch_write() as batch:
@@ -181,7 +195,8 @@ def measure(api, repo, counter, capacity, queries, label, enterprises, per_enter
 def report(results: list[dict], args) -> None:
     m = machine()
     print(f"\nquery_cost: 1 enterprise × {args.per_enterprise} declarations, then {args.enterprises} enterprises "
-          f"(the other {args.enterprises - 1} with {args.others_per_enterprise} each: {results[-1]['table_items']} items); "
+          f"(the other {args.enterprises - 1} with {args.others_per_enterprise} each: "
+          f"{results[-1]['table_items']} items); "
           f"measured enterprise 1108919038 (half of its declarations marked, all in the window)")
     print(f"machine: {m['nproc']} × {m['cpu']}, Python {m['python']}\n")
     cols = ["table", "table_items", "operation", "query calls", "items read", "items returned", "read/returned", "RRU",

@@ -24,8 +24,19 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-from bench._common import (CapacityEstimator, LocalAws, Pipeline, RequestCounter, git_revision, is_esm, machine,
-                           quiet_environment, table, verdict, write_json)
+from bench._common import (
+    CapacityEstimator,
+    LocalAws,
+    Pipeline,
+    RequestCounter,
+    git_revision,
+    is_esm,
+    machine,
+    quiet_environment,
+    table,
+    verdict,
+    write_json,
+)
 
 TARGET_REQUESTS = 5.0
 # Assumed on-demand list prices, USD, region us-east-1 (free tiers ignored). cn-north-1 is billed in
@@ -132,7 +143,7 @@ def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n
     print("\nby service / operation / resource (all counted phases; SQS Receive/DeleteMessageBatch are Lambda's pollers)")
     print(table([{k: r[k] for k in ("service", "operation", "resource", "requests", "per decl")} for r in ops]))
 
-    by_service = Counter()
+    by_service: Counter[str] = Counter()
     for r in ops:
         by_service[r["service"] + ("(pollers)" if is_esm(r["service"], r["operation"]) else "")] += r["requests"]
     print("\nby service: " + ", ".join(f"{s} {per(v):.2f}" for s, v in by_service.most_common()))

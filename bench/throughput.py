@@ -21,10 +21,21 @@ import cProfile
 import io
 import pstats
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from bench._common import (ROOT, LocalAws, Pipeline, RequestCounter, git_revision, is_esm, machine,
-                           quiet_environment, table, verdict, write_json)
+from bench._common import (
+    ROOT,
+    LocalAws,
+    Pipeline,
+    RequestCounter,
+    git_revision,
+    is_esm,
+    machine,
+    quiet_environment,
+    table,
+    verdict,
+    write_json,
+)
 
 TARGET_RATIO = 0.5
 BATCH_WAIT = 5  # the config's batch_wait_seconds (the minimum allowed)
@@ -63,15 +74,15 @@ def run_floor(counter: RequestCounter, n: int) -> dict[str, float]:
     import boto3
 
     from chalicelib.adapters.declaration_repository import to_item
-    from chalicelib.config import Settings
     from chalicelib.adapters.dynamo_models import bind_tables
+    from chalicelib.config import Settings
     from chalicelib.domain.declaration import Declaration, parse_content
     from tests.factories import ENT_A, make_declaration_body
 
     bind_tables(Settings.from_env())
     client = boto3.client("dynamodb")
     table_name = "smartdecl-declarations"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     content, _ = parse_content({**make_declaration_body(self_pay=False), "seq_no": "I20990000000000000"})
     assert content is not None, _
     items = []
@@ -158,7 +169,7 @@ def report(result: dict, floor: dict, counter: RequestCounter, n: int, profile: 
     if profile is not None:
         stream = io.StringIO()
         stats = pstats.Stats(profile, stream=stream)
-        for (path, line, func), (cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
+        for (path, line, func), (_cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
             if path.startswith(str(ROOT)) and "/.venv/" not in path and "/bench/" not in path:
                 hot.append({"cumulative s": ct, "own s": tt, "calls": nc,
                             "where": f"{path[len(str(ROOT)) + 1:]}:{line}:{func}"})

@@ -69,8 +69,7 @@ def main() -> int:
                 code = proc.wait()
     if code == 0:  # keep the stack's log and outbox only when something went wrong
         shutil.rmtree(workdir, ignore_errors=True)
-        log_path = None
-    report(stack_start, first, gaps, code, log_path)
+    report(stack_start, first, gaps, code, log_path if code != 0 else None)
     return 0
 
 
@@ -149,11 +148,13 @@ def batch_gaps(api: str, batches: int) -> dict:
         time.sleep(0.25)
     ok(requests.post(f"{api}/executions/{execution_id}/stop", headers=h))
     rows = [ok(requests.get(f"{api}/batches/{number}", headers=h)) for number in seen[:batches + 1]]
-    parse = lambda v: datetime.fromisoformat(v.replace("Z", "+00:00")) if v else None  # noqa: E731
+    def when(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
     out = []
-    for previous, current in zip(rows, rows[1:]):
-        finished, started, prev_started = parse(previous["finished_at"]), parse(current["started_at"]), \
-            parse(previous["started_at"])
+    for previous, current in zip(rows, rows[1:], strict=False):
+        finished = when(previous["finished_at"]) if previous["finished_at"] else None
+        started, prev_started = when(current["started_at"]), when(previous["started_at"])
         out.append({"batch": current["index"], "start_to_start_s": (started - prev_started).total_seconds(),
                     "finish_to_start_s": (started - finished).total_seconds() if finished else None,
                     "claimed": current["claimed"], "waiting": current["waiting"]})

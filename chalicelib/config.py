@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from chalicelib.domain.limits import RateLimit
 
-DEV_JWT_SECRET = "smartdecl-local-development-secret-change-me"  # noqa: S105 - local only
-DEV_RECEIPT_SECRET = "smartdecl-local-receipt-hmac-secret-change-me"  # noqa: S105 - local only
+DEV_JWT_SECRET = "smartdecl-local-development-secret-change-me"  # local only
+DEV_RECEIPT_SECRET = "smartdecl-local-receipt-hmac-secret-change-me"  # local only
 # HMAC-SHA256 keys shorter than the hash's 32 bytes weaken it (RFC 2104 §3; RFC 7518 §3.2 requires it for HS256).
 MIN_SECRET_BYTES = 32
+AuthMode = Literal["hs256", "jwks"]
 JWT_SECRET_VAR = "SMARTDECL_JWT_SECRET"
 RECEIPT_SECRET_VAR = "SMARTDECL_RECEIPT_SECRET"
 
@@ -57,7 +59,7 @@ class Queues(BaseModel):
 class Settings(BaseModel):
     region: str = "cn-north-1"
     tables: Tables = Field(default_factory=Tables)
-    auth_mode: Literal["hs256", "jwks"] = "hs256"
+    auth_mode: AuthMode = "hs256"
     jwt_secret: str | None = None
     jwt_secret_parameter: str | None = None  # deployed hs256: an SSM SecureString name
     jwks_url: str | None = None
@@ -80,12 +82,11 @@ class Settings(BaseModel):
     subscription_cache_seconds: float = 30.0  # the notify function's view of subscriptions may lag this much
     receipt_watchdog_hours: float = 24.0  # declared, and no customs receipt after this long: flagged
     # per enterprise, on the expensive routes (chalicelib/domain/limits.py); a limit of 0 is off
-    rate_limits: dict[str, RateLimit] = Field(default_factory=lambda: {
-        "imports": RateLimit(30, 60), "executions": RateLimit(10, 60), "replays": RateLimit(5, 60)})
+    rate_limits: dict[str, RateLimit] = Field(default_factory=lambda: _default_rate_limits())
     max_json_depth: int = 32  # deeper JSON is refused before it reaches a model (issue #9)
 
     @model_validator(mode="after")
-    def _secrets_long_enough(self) -> "Settings":
+    def _secrets_long_enough(self) -> Settings:
         if self.auth_mode == "hs256":
             check_secret(JWT_SECRET_VAR, self.jwt_secret)
         check_secret(RECEIPT_SECRET_VAR, self.receipt_secret)
@@ -112,7 +113,7 @@ class Settings(BaseModel):
     digest_topic_arn: str | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """The settings of this environment; ConfigurationError names what is wrong (never a secret's value)."""
         env = os.environ if env is None else env
         try:
@@ -124,14 +125,14 @@ class Settings(BaseModel):
             raise ConfigurationError(f"invalid configuration: {exc}") from None
 
     @classmethod
-    def _from_env(cls, env: Mapping[str, str]) -> "Settings":
+    def _from_env(cls, env: Mapping[str, str]) -> Settings:
         prefix = env.get("SMARTDECL_TABLE_PREFIX", "smartdecl")
         tables = Tables(**{name: env.get(f"SMARTDECL_{name.upper()}_TABLE", f"{prefix}-{name}")
                            for name in Tables.model_fields})
         return cls(
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "cn-north-1",
             tables=tables,
-            auth_mode=env.get("SMARTDECL_AUTH_MODE", "hs256"),
+            auth_mode=cast(AuthMode, env.get("SMARTDECL_AUTH_MODE", "hs256")),  # pydantic refuses other values
             jwt_secret=env.get("SMARTDECL_JWT_SECRET") or None,
             jwt_secret_parameter=env.get("SMARTDECL_JWT_SECRET_PARAMETER") or None,
             jwks_url=env.get("SMARTDECL_JWKS_URL") or None,
@@ -158,9 +159,13 @@ LIMIT_VARS = {"imports": "SMARTDECL_LIMIT_IMPORTS", "executions": "SMARTDECL_LIM
               "replays": "SMARTDECL_LIMIT_REPLAYS"}
 
 
+def _default_rate_limits() -> dict[str, RateLimit]:
+    return {"imports": RateLimit(30, 60), "executions": RateLimit(10, 60), "replays": RateLimit(5, 60)}
+
+
 def _rate_limits(env: Mapping[str, str]) -> dict[str, RateLimit]:
     """`SMARTDECL_LIMIT_<ACTION>` = "<count>/<window seconds>", e.g. "30/60"; "0" turns it off."""
-    limits = dict(Settings.model_fields["rate_limits"].default_factory())  # type: ignore[misc]
+    limits = _default_rate_limits()
     for action, var in LIMIT_VARS.items():
         text = env.get(var, "").strip()
         if not text:
@@ -173,7 +178,7 @@ def _rate_limits(env: Mapping[str, str]) -> dict[str, RateLimit]:
     return limits
 
 
-def _reason(error: dict) -> str:
+def _reason(error: ErrorDetails) -> str:
     message = str(error.get("msg", "")).removeprefix("Value error, ")
     where = ".".join(str(p) for p in error.get("loc", ()))
     return f"{where}: {message}" if where else message

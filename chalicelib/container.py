@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import boto3
-
-from typing import TYPE_CHECKING
 
 from chalicelib.adapters.dynamo_models import bind_tables
 from chalicelib.config import JWT_SECRET_VAR, RECEIPT_SECRET_VAR, Settings, check_secret
@@ -73,10 +72,14 @@ class Container:
 
     @cached_property
     def engine(self):
-        from chalicelib.adapters.execution_repository import (DynamoBatchRepository, DynamoCounter,
-                                                              DynamoDeclarationLog, DynamoExecutionRepository)
-        from chalicelib.services.engine import Engine
+        from chalicelib.adapters.execution_repository import (
+            DynamoBatchRepository,
+            DynamoCounter,
+            DynamoDeclarationLog,
+            DynamoExecutionRepository,
+        )
         from chalicelib.adapters.unit_of_work import DynamoUnitOfWork
+        from chalicelib.services.engine import Engine
         return Engine(declarations=self.declarations, configs=self.configs, uow=DynamoUnitOfWork(self.settings.region),
                       executions=DynamoExecutionRepository(region=self.settings.region),
                       batches=DynamoBatchRepository(), log=DynamoDeclarationLog(), queue=self.queue,

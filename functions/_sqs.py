@@ -22,8 +22,8 @@ def consume(event: dict, context: Any, handle: Callable[[dict], str], metric_pre
         logger.info("processed", extra={"outcome": outcome})
         metrics.add_metric(name=f"{metric_prefix}_{outcome}", unit=MetricUnit.Count, value=1)
 
-    return process_partial_response(event=event, record_handler=record_handler,
-                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+    return dict(process_partial_response(event=event, record_handler=record_handler,  # a TypedDict: plain dict for Lambda
+                                         processor=BatchProcessor(event_type=EventType.SQS), context=context))
 
 
 def messages(event: dict) -> list[dict]:

@@ -30,5 +30,5 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context) -> dict:
-    return process_partial_response(event=event, record_handler=record_handler,
-                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+    return dict(process_partial_response(event=event, record_handler=record_handler,  # a TypedDict: plain dict for Lambda
+                                         processor=BatchProcessor(event_type=EventType.SQS), context=context))

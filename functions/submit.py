@@ -15,8 +15,7 @@ which costs one request instead of two; not done in this increment.
 """
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.idempotency import (DynamoDBPersistenceLayer, IdempotencyConfig,
-                                                         idempotent_function)
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
 
 from chalicelib.container import container
 from chalicelib.observability import logger, metrics, tracer

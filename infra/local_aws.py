@@ -128,5 +128,7 @@ def _condition(template: dict, name: str) -> bool:
     """A template condition of the form Equals [Ref parameter, value], on the parameter's default."""
     expression = template.get("Conditions", {})[name]
     left, right = expression["Fn::Equals"]
-    default = lambda v: str(template["Parameters"][v["Ref"]].get("Default", "")) if isinstance(v, dict) else str(v)
+    def default(v: Any) -> str:
+        return str(template["Parameters"][v["Ref"]].get("Default", "")) if isinstance(v, dict) else str(v)
+
     return default(left) == default(right)

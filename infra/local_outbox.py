@@ -42,7 +42,7 @@ class LocalOutbox:
             self._sns.subscribe(TopicArn=digest_topic_arn, Protocol="sqs", Endpoint=arn)
         self._url = url
 
-    def start(self) -> "LocalOutbox":
+    def start(self) -> LocalOutbox:
         (self.folder / "email").mkdir(parents=True, exist_ok=True)
         (self.folder / "sms").mkdir(parents=True, exist_ok=True)
         threading.Thread(target=self._run, name="local-outbox", daemon=True).start()

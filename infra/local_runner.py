@@ -179,11 +179,11 @@ class LocalRunner:
         self._threads: list[threading.Thread] = []
         self.invocations: dict[str, int] = {}
 
-    def start(self) -> "LocalRunner":
+    def start(self) -> LocalRunner:
         for mapping in self.sqs_maps:
             self._spawn(self._poll, mapping)
-        for mapping in self.stream_maps:
-            self._spawn(self._poll_stream, mapping)
+        for stream_mapping in self.stream_maps:
+            self._spawn(self._poll_stream, stream_mapping)
         for schedule in self.schedules:
             self._spawn(self._tick, schedule)
         return self
@@ -338,6 +338,6 @@ class LocalRunner:
         while not self._stop.wait(every):
             try:
                 handler(self._schedule_event(), LambdaContext(s.function, s.timeout, region=self.region))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("%s failed", s.function)
             self.invocations[s.function] = self.invocations.get(s.function, 0) + 1

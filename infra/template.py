@@ -58,6 +58,7 @@ def _construct_short_tag(loader: CfnLoader, tag_suffix: str, node: yaml.Node) ->
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
+        assert isinstance(node, yaml.MappingNode)  # YAML has no fourth kind of node
         value = loader.construct_mapping(node, deep=True)
     return {key: value}
 
@@ -67,7 +68,7 @@ CfnLoader.add_multi_constructor("!", _construct_short_tag)
 
 def loads(text: str) -> dict[str, Any]:
     """Parse a CloudFormation/SAM template given as YAML (or JSON) text."""
-    data = yaml.load(text, Loader=CfnLoader)  # noqa: S506 - CfnLoader is a SafeLoader
+    data = yaml.load(text, Loader=CfnLoader)  # CfnLoader is a SafeLoader
     if not isinstance(data, dict):
         raise ValueError("a template must be a mapping")
     return data
@@ -81,7 +82,7 @@ def load(path: str | Path | None = None) -> dict[str, Any]:
 def resources(template: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
     """The template's resources of one type, by logical id, in template order."""
     return {logical_id: resource for logical_id, resource in (template.get("Resources") or {}).items()
-            if isinstance(resource, Mapping) and resource.get("Type") == resource_type}
+            if isinstance(resource, dict) and resource.get("Type") == resource_type}
 
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")

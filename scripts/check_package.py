@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from infra.template import load, resources  # noqa: E402
+from infra.template import load, resources
 
 MB = 1024 * 1024
 FUNCTION_LIMIT = 5 * MB

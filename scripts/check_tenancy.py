@@ -26,10 +26,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from chalicelib.adapters import dynamo_models as dm  # noqa: E402
-from chalicelib.adapters.declaration_repository import from_item, tenant_keys  # noqa: E402
-from chalicelib.adapters.enterprise_repository import uscc_claim_key  # noqa: E402
-from chalicelib.domain.tenancy import party_mismatch  # noqa: E402
+from pynamodb.models import Model
+
+from chalicelib.adapters import dynamo_models as dm
+from chalicelib.adapters.declaration_repository import from_item, tenant_keys
+from chalicelib.adapters.enterprise_repository import uscc_claim_key
+from chalicelib.domain.tenancy import party_mismatch
 
 PAGE = 200
 
@@ -37,6 +39,12 @@ PAGE = 200
 def check() -> Iterator[dict[str, Any]]:
     """Every finding, enterprises first; the models must already point at the tables."""
     enabled: dict[str, str | None] = {}
+    yield from _enablement_findings(enabled)
+    yield from _declaration_findings(enabled)
+
+
+def _enablement_findings(enabled: dict[str, str | None]) -> Iterator[dict[str, Any]]:
+    """Each enablement with its credit code claim; fills `enabled` (ent_code -> credit code)."""
     for item in dm.EnterpriseModel.scan(page_size=PAGE):
         if "#" in item.ent_code:  # a claim item (credit code, source seq_no), not an enablement
             continue
@@ -51,6 +59,9 @@ def check() -> Iterator[dict[str, Any]]:
         if holder != item.ent_code:
             yield {"kind": "enablement", "ent_code": item.ent_code, "ent_uscc": item.ent_uscc,
                    "problem": f"credit code claim held by {holder}" if holder else "credit code not claimed"}
+
+
+def _declaration_findings(enabled: dict[str, str | None]) -> Iterator[dict[str, Any]]:
     for item in dm.DeclarationModel.scan(page_size=PAGE):
         decl = from_item(item)
         problems = []
@@ -76,7 +87,8 @@ def _bind_from_env() -> None:
     # The same names as chalicelib.config.Settings, without its secrets (not needed to read tables).
     prefix = os.environ.get("SMARTDECL_TABLE_PREFIX", "smartdecl")
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "cn-north-1"
-    for name, model in [*dm.MODELS.items(), ("enterprises", dm.EnterpriseClaimModel)]:
+    models: list[tuple[str, type[Model]]] = [*dm.MODELS.items(), ("enterprises", dm.EnterpriseClaimModel)]
+    for name, model in models:
         model.Meta.table_name = os.environ.get(f"SMARTDECL_{name.upper()}_TABLE", f"{prefix}-{name}")
         model.Meta.region = region
         model._connection = None

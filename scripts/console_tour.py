@@ -23,7 +23,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from infra.stack_process import start_stack  # noqa: E402
+from infra.stack_process import start_stack
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AGENT = {"ent_code": "1108919038", "ent_uscc": "91110000600037341L", "role": "legal", "card_no": "1108919038L01"}
@@ -60,11 +60,11 @@ class Hooks:
     """A webhook receiver on loopback (the local stack allows http://127.0.0.1 targets)."""
 
     def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler, HTTPServer
         import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 self.send_response(204)
                 self.end_headers()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from chalicelib.adapters.tokens import issue_token  # noqa: E402
-from chalicelib.config import DEV_JWT_SECRET  # noqa: E402
+from chalicelib.adapters.tokens import issue_token
+from chalicelib.config import DEV_JWT_SECRET
 
 
 def main() -> None:

@@ -23,12 +23,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from openpyxl import Workbook  # noqa: E402
-from openpyxl.styles import Font, PatternFill  # noqa: E402
-from openpyxl.utils import get_column_letter  # noqa: E402
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
-from chalicelib.formats.excel_workbook import (FIRST_DATA_ROW, SHEET_CONTAINERS, SHEET_DOCUMENTS,  # noqa: E402
-                                               SHEET_GOODS, SHEET_HEAD, TEMPLATE)
+from chalicelib.formats.excel_workbook import (
+    FIRST_DATA_ROW,
+    SHEET_CONTAINERS,
+    SHEET_DOCUMENTS,
+    SHEET_GOODS,
+    SHEET_HEAD,
+    TEMPLATE,
+)
 
 NUMBER_FIELDS = {"pack_no", "g_no", "gross_wt", "net_wt", "freight.rate", "insurance.rate", "qty", "first_qty",
                  "second_qty", "decl_price", "decl_total", "container_wt"}
@@ -82,7 +88,8 @@ def rows_by_sheet(declarations: list[dict[str, Any]]) -> dict[str, list[dict[str
 
 def build(declarations: list[dict[str, Any]]) -> Workbook:
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    if workbook.active is not None:  # a new workbook has one empty sheet: ours are added below
+        workbook.remove(workbook.active)
     rows = rows_by_sheet(declarations)
     for sheet_name, columns in TEMPLATE.items():
         sheet = workbook.create_sheet(sheet_name)

@@ -8,18 +8,19 @@ tests/unit/test_push_samples.py keeps both files equal to what this prints.
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chalicelib.domain import messages  # noqa: E402
-from chalicelib.domain.events import Event  # noqa: E402
+from chalicelib.domain import messages
+from chalicelib.domain.events import Event
 
-AT = datetime(2024, 3, 21, 2, 15, tzinfo=timezone.utc)
+AT = datetime(2024, 3, 21, 2, 15, tzinfo=UTC)
 NAMES = {"bill_no": "MSKU1234567", "consignee_name": "北京大恒企业有限公司", "config_name": "大恒企业进口",
          "goods_name": "便携式自动数据处理设备", "config_id": "cfg1", "batch_no": "P2024032100000093019"}
-SAMPLES = {
+SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "declared": ("smart_status_changed", {"smart_status": "succeeded", "entry_id": "010120241000012345"}),
     "failed": ("smart_status_changed", {"smart_status": "failed", "reason_zh": "缺少代理报关委托协议，且未配置自动生成",
                                         "reason_en": "agency agreement missing and auto-generation is off"}),

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
 import typer
@@ -96,11 +96,11 @@ def command(fn: Callable) -> Callable:
 @app.callback()
 def main_options(
         ctx: typer.Context,
-        url: Annotated[Optional[str], typer.Option(envvar="SMARTDECL_URL", help="Base URL of the API.")] = None,
-        token: Annotated[Optional[str], typer.Option(envvar="SMARTDECL_TOKEN", help="Bearer token.")] = None,
+        url: Annotated[str | None, typer.Option(envvar="SMARTDECL_URL", help="Base URL of the API.")] = None,
+        token: Annotated[str | None, typer.Option(envvar="SMARTDECL_TOKEN", help="Bearer token.")] = None,
         profile_name: Annotated[str, typer.Option("--profile", envvar="SMARTDECL_PROFILE",
                                                   help="Profile saved by `login`.")] = "default",
-        lang: Annotated[Optional[str], typer.Option(help="zh or en (default: the locale).")] = None) -> None:
+        lang: Annotated[str | None, typer.Option(help="zh or en (default: the locale).")] = None) -> None:
     """URL and token come from --url/--token, SMARTDECL_URL/SMARTDECL_TOKEN, or the saved profile."""
     global _state
     saved = profile.load(profile_name)
@@ -115,9 +115,9 @@ def main_options(
 @app.command()
 @command
 def login(ent_code: Annotated[str, typer.Option(help="10-character customs code of the enterprise.")],
-          uscc: Annotated[Optional[str], typer.Option(help="18-character unified social credit code.")] = None,
+          uscc: Annotated[str | None, typer.Option(help="18-character unified social credit code.")] = None,
           role: Annotated[str, typer.Option(help="legal (法人卡) or operator (操作员卡).")] = "legal",
-          card_no: Annotated[Optional[str], typer.Option(help="Card number (default: derived).")] = None,
+          card_no: Annotated[str | None, typer.Option(help="Card number (default: derived).")] = None,
           hours: Annotated[float, typer.Option(help="Token lifetime.")] = 8) -> None:
     """Issue a development token for the LOCAL stack (`make run`) and save it in the profile."""
     st = state()
@@ -165,7 +165,7 @@ def enable(accept: Annotated[bool, typer.Option("--accept", help="Accept the use
 def import_files(files: Annotated[list[Path], typer.Argument(help=".json, .xlsx or DecMessage .xml files.")],
                  smart_mark: Annotated[bool, typer.Option("--smart-mark/--no-smart-mark",
                                                           help="Import with the smart mark.")] = False,
-                 rejected_out: Annotated[Optional[Path], typer.Option(help="Write rejected records (JSON).")] = None,
+                 rejected_out: Annotated[Path | None, typer.Option(help="Write rejected records (JSON).")] = None,
                  chunk_size: Annotated[int, typer.Option(help="Records per request (≤ 500).")] = importing.MAX_RECORDS,
                  as_json: JsonOpt = False) -> None:
     """Import declarations; re-running after a crash creates nothing twice (Idempotency-Key per request)."""
@@ -209,7 +209,7 @@ def with_filters(fn: Callable) -> Callable:
     """Adds the API's query filters (README: GET /declarations) as --options; passes them as `filters`."""
     sig = inspect.signature(fn, eval_str=True)  # Typer reads Annotated options from real objects
     extra = [inspect.Parameter(f"f_{name}", inspect.Parameter.KEYWORD_ONLY, default=None,
-                               annotation=Annotated[Optional[str], typer.Option(
+                               annotation=Annotated[str | None, typer.Option(
                                    f"--{name.replace('_', '-')}", help=f"filter: {name}", show_default=False)])
              for name in FILTERS]
 
@@ -218,7 +218,9 @@ def with_filters(fn: Callable) -> Callable:
         filters = {name: kwargs.pop(f"f_{name}") for name in FILTERS}
         return fn(*args, filters={k: v for k, v in filters.items() if v is not None}, **kwargs)
 
-    run.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "filters"] + extra)
+    # typer reads the signature; typeshed's functools._Wrapped does not declare __signature__
+    run.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        parameters=[p for p in sig.parameters.values() if p.name != "filters"] + extra)
     return run
 
 
@@ -245,7 +247,7 @@ def _declaration_rows(items: list[dict]) -> list[tuple]:
 @with_filters
 def declarations_list(filters: dict[str, str],
                       page_size: Annotated[int, typer.Option(help="1 to 100.")] = 10,
-                      cursor: Annotated[Optional[str], typer.Option(help="From an earlier page.")] = None,
+                      cursor: Annotated[str | None, typer.Option(help="From an earlier page.")] = None,
                       all_pages: Annotated[bool, typer.Option("--all", help="Follow every page.")] = False,
                       quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print seq_nos only.")] = False,
                       as_json: JsonOpt = False) -> None:
@@ -316,7 +318,7 @@ def _bulk(path: str, seq_nos: list[str], count_key: str, as_json: bool) -> None:
 @app.command()
 @command
 @with_filters
-def mark(filters: dict[str, str], seq_nos: Annotated[Optional[list[str]], typer.Argument()] = None,
+def mark(filters: dict[str, str], seq_nos: Annotated[list[str] | None, typer.Argument()] = None,
          all_matching: Annotated[bool, typer.Option("--all-matching", help="Every declaration the filters match.")] = False,
          as_json: JsonOpt = False) -> None:
     """Add the smart mark (智能申报标记), by seq_no or to every declaration the filters match."""
@@ -331,7 +333,7 @@ def mark(filters: dict[str, str], seq_nos: Annotated[Optional[list[str]], typer.
 @app.command()
 @command
 @with_filters
-def unmark(filters: dict[str, str], seq_nos: Annotated[Optional[list[str]], typer.Argument()] = None,
+def unmark(filters: dict[str, str], seq_nos: Annotated[list[str] | None, typer.Argument()] = None,
            all_matching: Annotated[bool, typer.Option("--all-matching", help="Every declaration the filters match.")] = False,
            as_json: JsonOpt = False) -> None:
     """Cancel the smart mark (only 暂存 and 待申报 ones), by seq_no or by filter."""
@@ -437,21 +439,21 @@ Opt = typer.Option
 @configs_app.command("create")
 @command
 def configs_create(
-        name: Annotated[Optional[str], Opt(help="Config name.")] = None,
-        ie_flag: Annotated[Optional[str], Opt(help="I or E.")] = None,
+        name: Annotated[str | None, Opt(help="Config name.")] = None,
+        ie_flag: Annotated[str | None, Opt(help="I or E.")] = None,
         effective_by: Annotated[str, Opt(help="enterprise or user.")] = "enterprise",
-        agent_code: Annotated[Optional[str], Opt(help="Declaring unit's customs code (default: yours).")] = None,
-        agent_uscc: Annotated[Optional[str], Opt()] = None,
-        consignee_code: Annotated[Optional[str], Opt()] = None,
-        consignee_uscc: Annotated[Optional[str], Opt()] = None,
-        operator_card: Annotated[Optional[list[str]], Opt(help="effective_by user: a card (repeat).")] = None,
-        auxiliary_confirm: Annotated[Optional[bool], Opt("--auxiliary-confirm/--no-auxiliary-confirm")] = None,
-        auto_agency_agreement: Annotated[Optional[bool], Opt("--auto-agency-agreement/--no-auto-agency-agreement")] = None,
-        require_manifest: Annotated[Optional[bool], Opt("--require-manifest/--no-require-manifest")] = None,
-        require_arrival: Annotated[Optional[bool], Opt("--require-arrival/--no-require-arrival")] = None,
-        compare_manifest: Annotated[Optional[bool], Opt("--compare-manifest/--no-compare-manifest")] = None,
-        batch_wait: Annotated[Optional[int], Opt(help="Seconds between batches.")] = None,
-        from_file: Annotated[Optional[Path], Opt(help="A config JSON (shared/examples/config.json).")] = None,
+        agent_code: Annotated[str | None, Opt(help="Declaring unit's customs code (default: yours).")] = None,
+        agent_uscc: Annotated[str | None, Opt()] = None,
+        consignee_code: Annotated[str | None, Opt()] = None,
+        consignee_uscc: Annotated[str | None, Opt()] = None,
+        operator_card: Annotated[list[str] | None, Opt(help="effective_by user: a card (repeat).")] = None,
+        auxiliary_confirm: Annotated[bool | None, Opt("--auxiliary-confirm/--no-auxiliary-confirm")] = None,
+        auto_agency_agreement: Annotated[bool | None, Opt("--auto-agency-agreement/--no-auto-agency-agreement")] = None,
+        require_manifest: Annotated[bool | None, Opt("--require-manifest/--no-require-manifest")] = None,
+        require_arrival: Annotated[bool | None, Opt("--require-arrival/--no-require-arrival")] = None,
+        compare_manifest: Annotated[bool | None, Opt("--compare-manifest/--no-compare-manifest")] = None,
+        batch_wait: Annotated[int | None, Opt(help="Seconds between batches.")] = None,
+        from_file: Annotated[Path | None, Opt(help="A config JSON (shared/examples/config.json).")] = None,
         as_json: JsonOpt = False) -> None:
     """Create a config (legal-person card)."""
     st = state()
@@ -471,20 +473,20 @@ def configs_create(
 @command
 def configs_update(
         config: str,
-        name: Annotated[Optional[str], Opt()] = None,
-        ie_flag: Annotated[Optional[str], Opt()] = None,
-        effective_by: Annotated[Optional[str], Opt()] = None,
-        agent_code: Annotated[Optional[str], Opt()] = None,
-        agent_uscc: Annotated[Optional[str], Opt()] = None,
-        consignee_code: Annotated[Optional[str], Opt()] = None,
-        consignee_uscc: Annotated[Optional[str], Opt()] = None,
-        operator_card: Annotated[Optional[list[str]], Opt()] = None,
-        auxiliary_confirm: Annotated[Optional[bool], Opt("--auxiliary-confirm/--no-auxiliary-confirm")] = None,
-        auto_agency_agreement: Annotated[Optional[bool], Opt("--auto-agency-agreement/--no-auto-agency-agreement")] = None,
-        require_manifest: Annotated[Optional[bool], Opt("--require-manifest/--no-require-manifest")] = None,
-        require_arrival: Annotated[Optional[bool], Opt("--require-arrival/--no-require-arrival")] = None,
-        compare_manifest: Annotated[Optional[bool], Opt("--compare-manifest/--no-compare-manifest")] = None,
-        batch_wait: Annotated[Optional[int], Opt()] = None,
+        name: Annotated[str | None, Opt()] = None,
+        ie_flag: Annotated[str | None, Opt()] = None,
+        effective_by: Annotated[str | None, Opt()] = None,
+        agent_code: Annotated[str | None, Opt()] = None,
+        agent_uscc: Annotated[str | None, Opt()] = None,
+        consignee_code: Annotated[str | None, Opt()] = None,
+        consignee_uscc: Annotated[str | None, Opt()] = None,
+        operator_card: Annotated[list[str] | None, Opt()] = None,
+        auxiliary_confirm: Annotated[bool | None, Opt("--auxiliary-confirm/--no-auxiliary-confirm")] = None,
+        auto_agency_agreement: Annotated[bool | None, Opt("--auto-agency-agreement/--no-auto-agency-agreement")] = None,
+        require_manifest: Annotated[bool | None, Opt("--require-manifest/--no-require-manifest")] = None,
+        require_arrival: Annotated[bool | None, Opt("--require-arrival/--no-require-arrival")] = None,
+        compare_manifest: Annotated[bool | None, Opt("--compare-manifest/--no-compare-manifest")] = None,
+        batch_wait: Annotated[int | None, Opt()] = None,
         as_json: JsonOpt = False) -> None:
     """Change a config (legal-person card): the given fields, the others kept."""
     changes = _config_changes(name, ie_flag, effective_by, agent_code, agent_uscc, consignee_code, consignee_uscc,
@@ -534,10 +536,10 @@ def _read_json(path: Path) -> dict[str, Any]:
 def start(config: Annotated[list[str], typer.Option(help="Config id or name (repeat for several).")],
           enterprise_type: Annotated[str, typer.Option(help="agent or consignee.")] = "agent",
           watch_it: Annotated[bool, typer.Option("--watch", help="Then watch it live.")] = False,
-          until: Annotated[Optional[str], typer.Option(help="With --watch: stop watching at the first "
+          until: Annotated[str | None, typer.Option(help="With --watch: stop watching at the first "
                                                             "`released` (放行) or `succeeded` declaration.")] = None,
           interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 2.0,
-          timeout: Annotated[Optional[float], typer.Option(help="Stop watching after this many seconds.")] = None,
+          timeout: Annotated[float | None, typer.Option(help="Stop watching after this many seconds.")] = None,
           quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print the execution id only.")] = False,
           as_json: JsonOpt = False) -> None:
     """Press start once (一键启动): the first batch starts at once."""
@@ -573,11 +575,11 @@ def _execution_ref(execution: str | None) -> str:
 
 @app.command()
 @command
-def watch(execution: Annotated[Optional[str], typer.Argument(help="Default: the last one started here.")] = None,
-          until: Annotated[Optional[str], typer.Option(help="Stop watching at the first `released` or "
+def watch(execution: Annotated[str | None, typer.Argument(help="Default: the last one started here.")] = None,
+          until: Annotated[str | None, typer.Option(help="Stop watching at the first `released` or "
                                                             "`succeeded` declaration.")] = None,
           interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 2.0,
-          timeout: Annotated[Optional[float], typer.Option(help="Stop watching after this many seconds.")] = None,
+          timeout: Annotated[float | None, typer.Option(help="Stop watching after this many seconds.")] = None,
           as_json: JsonOpt = False) -> None:
     """Watch an execution live; Ctrl-C stops watching, not the execution."""
     _check_until(until)
@@ -620,13 +622,7 @@ def _watch(execution_id: str, until: str | None, interval: float, timeout: float
                 view = st.client.get(f"/executions/{execution_id}")
                 met = False
                 if until:
-                    page = st.client.get("/events", {"after": cursor, "page_size": 500})
-                    cursor = page.get("next_cursor") or cursor
-                    for item in page.get("items") or []:
-                        last_event = item["event"]
-                        if _until_met(until, last_event):
-                            met = True
-                            break
+                    cursor, last_event, met = _next_events(st.client, until, cursor, last_event)
                 if as_json:
                     output.print_json_line({"execution": view, **({"until_met": met} if until else {})})
                 else:
@@ -642,6 +638,18 @@ def _watch(execution_id: str, until: str | None, interval: float, timeout: float
         raise Refused(f"no declaration {until} before the watch ended")
     if not as_json and met and last_event:
         out.print(f"{last_event.get('seq_no')} {until}", markup=False, highlight=False)
+
+
+def _next_events(client: Any, until: str, cursor: str | None, last_event: dict | None
+                 ) -> tuple[str | None, dict | None, bool]:
+    """The feed read on from `cursor`: (the next cursor, the last event seen, whether `until` was met)."""
+    page = client.get("/events", {"after": cursor, "page_size": 500})
+    cursor = page.get("next_cursor") or cursor
+    for item in page.get("items") or []:
+        last_event = item["event"]
+        if _until_met(until, last_event):
+            return cursor, last_event, True
+    return cursor, last_event, False
 
 
 def _live_view(view: dict, last_event: dict | None, lang: str):
@@ -671,7 +679,7 @@ def _live_view(view: dict, last_event: dict | None, lang: str):
 
 @app.command()
 @command
-def stop(execution: Annotated[Optional[str], typer.Argument(help="Default: the last one started here.")] = None,
+def stop(execution: Annotated[str | None, typer.Argument(help="Default: the last one started here.")] = None,
          as_json: JsonOpt = False) -> None:
     """Stop: no new batch starts; declarations in flight finish."""
     data = state().client.post(f"/executions/{_execution_ref(execution)}/stop")
@@ -696,7 +704,7 @@ def executions(as_json: JsonOpt = False) -> None:
 @command
 @with_filters
 def tax_list(filters: dict[str, str], page_size: Annotated[int, typer.Option()] = 10,
-             cursor: Annotated[Optional[str], typer.Option()] = None,
+             cursor: Annotated[str | None, typer.Option()] = None,
              all_pages: Annotated[bool, typer.Option("--all")] = False,
              quiet: Annotated[bool, typer.Option("-q", "--quiet")] = False, as_json: JsonOpt = False) -> None:
     """Self-declared self-paid declarations whose tax is unconfirmed (税费确认查询)."""
@@ -785,7 +793,7 @@ def subscriptions_show(subscription_id: str, as_json: JsonOpt = False) -> None:
 @command
 def subscriptions_create(protocol: Annotated[str, typer.Option(help="email, sms or webhook.")],
                          endpoint: Annotated[str, typer.Option(help="Address, mobile number or HTTPS URL.")],
-                         event_type: Annotated[Optional[list[str]], typer.Option(help="Narrow (repeat).")] = None,
+                         event_type: Annotated[list[str] | None, typer.Option(help="Narrow (repeat).")] = None,
                          as_json: JsonOpt = False) -> None:
     """Subscribe (legal card); a webhook's signing secret is printed this once."""
     data = state().client.post("/subscriptions", {"protocol": protocol, "endpoint": endpoint,
@@ -804,8 +812,8 @@ def subscriptions_delete(subscription_id: str, as_json: JsonOpt = False) -> None
 @subscriptions_app.command("deliveries")
 @command
 def subscriptions_deliveries(subscription_id: str,
-                             from_: Annotated[Optional[str], typer.Option("--from")] = None,
-                             to: Annotated[Optional[str], typer.Option()] = None,
+                             from_: Annotated[str | None, typer.Option("--from")] = None,
+                             to: Annotated[str | None, typer.Option()] = None,
                              as_json: JsonOpt = False) -> None:
     """The webhook delivery log: each event, its attempts and status."""
     data = state().client.get(f"/subscriptions/{subscription_id}/deliveries", {"from": from_, "to": to})

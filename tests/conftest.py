@@ -49,11 +49,10 @@ def customs_endpoint() -> str:
 @pytest.fixture
 def container(aws, clock, customs_endpoint):
     """The API's wiring on local AWS, with a fixed clock and the test JWT secret."""
-    from chalicelib.container import Container, use_container
     from chalicelib.config import Settings
-    from tests.factories import JWT_SECRET, RECEIPT_SECRET
-
+    from chalicelib.container import Container, use_container
     from infra import template as cfn
+    from tests.factories import JWT_SECRET, RECEIPT_SECRET
     env = local_aws.environment(cfn.load(), aws, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_endpoint})
     ctx = Container(Settings.from_env({**env, "SMARTDECL_JWT_SECRET": JWT_SECRET, "AWS_REGION": local_aws.LOCAL_REGION,
                                        "SMARTDECL_CUSTOMS_RETRIES": "1", "SMARTDECL_CUSTOMS_BACKOFF_SECONDS": "0.01",

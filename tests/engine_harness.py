@@ -11,9 +11,19 @@ from chalicelib.services.import_declarations import ImportRecord, import_declara
 from chalicelib.services.submit_declaration import submit_declaration
 from chalicelib.services.validate_declaration import validate_declaration
 from tests.factories import FixedClock, make_config_body, make_declaration_body, make_identity
-from tests.fakes import (FakeBatchRepository, FakeConfigRepository, FakeCounter, FakeCustoms,
-                         FakeDeclarationLog, FakeDeclarationRepository, FakeExecutionRepository, FakeLogistics,
-                         FakeSeqNoAllocator, FakeUnitOfWork, FakeWorkQueue)
+from tests.fakes import (
+    FakeBatchRepository,
+    FakeConfigRepository,
+    FakeCounter,
+    FakeCustoms,
+    FakeDeclarationLog,
+    FakeDeclarationRepository,
+    FakeExecutionRepository,
+    FakeLogistics,
+    FakeSeqNoAllocator,
+    FakeUnitOfWork,
+    FakeWorkQueue,
+)
 
 
 @dataclass

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ def token(ent: dict[str, str] = ENT_A, role: str = "legal", card_no: str = "8911
 class FixedClock:
     """A clock that only moves when told to."""
 
-    def __init__(self, start: datetime = datetime(2024, 3, 21, 3, 7, 21, tzinfo=timezone.utc)) -> None:
+    def __init__(self, start: datetime = datetime(2024, 3, 21, 3, 7, 21, tzinfo=UTC)) -> None:
         self.now = start
 
     def __call__(self) -> datetime:

@@ -9,8 +9,15 @@ from chalicelib.domain.declaration import Declaration, DeclarationStatus
 from chalicelib.domain.enablement import Enablement
 from chalicelib.domain.lifecycle import ready_at
 from chalicelib.domain.queries import DeclarationQuery
-from chalicelib.services.ports import (ConditionFailed, ConfigRepository, DeclarationRepository,
-                                       EnterpriseRepository, Page, SeqNoAllocator, UniquenessClash)
+from chalicelib.services.ports import (
+    ConditionFailed,
+    ConfigRepository,
+    DeclarationRepository,
+    EnterpriseRepository,
+    Page,
+    SeqNoAllocator,
+    UniquenessClash,
+)
 
 
 class FakeDeclarationRepository(DeclarationRepository):

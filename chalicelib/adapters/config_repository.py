@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -58,7 +59,7 @@ class DynamoConfigRepository(ConfigRepository):
         return M(ent_code=config.ent_code, sk=CLAIM + key, config_id=config.config_id,
                  updated_at=config.updated_at)
 
-    def _transact(self, ops: list[tuple[str, M, object]]) -> None:
+    def _transact(self, ops: Sequence[tuple[str, M, object]]) -> None:
         try:
             with TransactWrite(connection=Connection(region=self._region)) as tx:
                 for verb, item, condition in ops:

@@ -14,6 +14,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from pynamodb.attributes import UTCDateTimeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import errors
@@ -58,7 +59,7 @@ def _dt(value: str | None) -> datetime | None:
 
 
 def iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _stored(value: Any) -> Any:
@@ -103,9 +104,9 @@ def to_item(decl: Declaration) -> M:
 
 def from_item(item: M) -> Declaration:
     raw = item.attribute_values
-    body = {}
+    body: dict[str, Any] = {}
     for name in _CONTENT_FIELDS:
-        value = raw.get(name)
+        value: Any = raw.get(name)
         if hasattr(value, "as_dict"):
             value = value.as_dict()
         elif isinstance(value, list):
@@ -287,7 +288,7 @@ class DynamoDeclarationRepository(DeclarationRepository):
             decl = self.get(query.seq_no)
             ok = decl is not None and decl.owner_ent == ent_code \
                 and query.matches(decl) and _in_window(decl, window)
-            return Page([decl] if ok else [], 1 if ok else 0, None)
+            return Page([decl] if decl is not None and ok else [], 1 if ok else 0, None)
         index, hash_value, range_cond, key_names = self._plan(ent_code, query, window)
         filt = _filter(query, ent_code, key_names, None if range_cond is not None else window)
         start = _decode_cursor(query.cursor, key_names, hash_attr=key_names[1], hash_value=hash_value)
@@ -326,7 +327,7 @@ def _in_window(decl: Declaration, window) -> bool:
 
 
 def _filter(query: DeclarationQuery, ent_code: str, key_names: tuple[str, ...], window):
-    conds = []
+    conds: list[Condition] = []
     if window:  # exact-number lookups may still be narrowed by time
         conds.append(M.updated_at.between(iso(window[0]), iso(window[1])))
     # By number the tenant is a filter; on the enterprise indexes it also keeps out index rows

@@ -42,6 +42,7 @@ from chalicelib.config import Settings
 
 class _Meta:
     billing_mode = "PAY_PER_REQUEST"
+    region: str | None  # declared only: PynamoDB fills in its default when absent; bind_tables sets it
 
 
 def _index_meta(name: str):

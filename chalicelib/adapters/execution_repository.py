@@ -2,20 +2,29 @@
 the declaration log and named counters."""
 from __future__ import annotations
 
+import builtins
 import json
 import time
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from typing import overload
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.executions import Batch, Execution
-from chalicelib.services.ports import (BatchRepository, ConditionFailed, Counter, DeclarationLog,
-                                       ExecutionRepository, UniquenessClash)
+from chalicelib.services.ports import (
+    BatchRepository,
+    ConditionFailed,
+    Counter,
+    DeclarationLog,
+    ExecutionRepository,
+    UniquenessClash,
+)
 
 from .declaration_repository import iso
 from .dynamo_models import BatchModel, ConfigModel, CounterModel, ExecutionModel, LogModel
@@ -23,6 +32,10 @@ from .dynamo_models import BatchModel, ConfigModel, CounterModel, ExecutionModel
 RUN = "RUN#"  # a Configs item: this config is in a running execution
 
 
+@overload
+def _parse(value: str) -> datetime: ...
+@overload
+def _parse(value: str | None) -> datetime | None: ...
 def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
@@ -88,7 +101,7 @@ class DynamoExecutionRepository(ExecutionRepository):
     def save(self, execution: Execution, expected_version: int) -> None:
         # The counters are ADDed by add_totals; a whole-item save must not lose them.
         item = _execution_item(execution)
-        actions = [ExecutionModel.body.set(item.body), ExecutionModel.version.set(execution.version)]
+        actions: list[Action] = [ExecutionModel.body.set(item.body), ExecutionModel.version.set(execution.version)]
         actions.append(ExecutionModel.running.set(item.running) if item.running else ExecutionModel.running.remove())
         actions.append(ExecutionModel.next_batch_at.set(item.next_batch_at) if item.next_batch_at
                        else ExecutionModel.next_batch_at.remove())
@@ -138,15 +151,15 @@ class DynamoExecutionRepository(ExecutionRepository):
             raise
         return True
 
-    def due(self, now: datetime) -> list[Execution]:
+    def due(self, now: datetime) -> builtins.list[Execution]:
         return [_execution(i) for i in ExecutionModel.running_index.query(
             "running", ExecutionModel.next_batch_at <= iso(now))]
 
 
 def _batch(item: BatchModel) -> Batch:
     return Batch(batch_no=item.batch_no, execution_id=item.execution_id, ent_code=item.ent_code,
-                 index=int(item.batch_index), config_ids=tuple(item.config_ids or ()),
-                 config_names=tuple(item.config_names or ()), started_at=item.started_at,
+                 index=int(item.batch_index), config_ids=tuple(str(c) for c in item.config_ids or ()),
+                 config_names=tuple(str(c) for c in item.config_names or ()), started_at=item.started_at,
                  claimed=int(item.claimed), succeeded=len(item.succeeded or ()), failed=len(item.failed or ()),
                  waiting=len(item.waiting or ()), skipped=len(item.skipped or ()), finished_at=item.finished_at)
 
@@ -211,7 +224,7 @@ class DynamoDeclarationLog(DeclarationLog):
     def list(self, seq_no: str) -> list[LogEntry]:
         return [_entry(item) for item in LogModel.query(seq_no, consistent_read=True)]
 
-    def for_batch(self, batch_no: str) -> list[tuple[str, LogEntry]]:
+    def for_batch(self, batch_no: str) -> builtins.list[tuple[str, LogEntry]]:
         return [(item.seq_no, _entry(item)) for item in LogModel.by_batch.query(batch_no)]
 
 

@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
-
 from chalicelib.domain.logistics import ArrivalReport, Manifest
 from chalicelib.services.ports import LogisticsGateway
 

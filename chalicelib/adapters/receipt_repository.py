@@ -11,7 +11,6 @@ from chalicelib.services.ports import ReceiptRepository, StoredReceipt
 
 from .dynamo_models import ReceiptModel as M
 
-
 # A real receipt is a few KB. The cap keeps the item far below DynamoDB's 400 KB, and, as the receipt
 # is stored before it is applied, keeps its NOTE out of the log and the pushed events (SNS: 256 KB).
 MAX_RECEIPT_BYTES = 64 * 1024

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ class SmsResult:
     code: str  # the provider's answer code ("OK" on success)
     message: str = ""
     biz_id: str | None = None  # the provider's receipt id (delivery reports)
-    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
     duration_ms: int = 0
 
     @property
@@ -121,10 +121,10 @@ def read_credentials(ssm: Any, parameter_name: str) -> tuple[str, str]:
     try:
         value = ssm.get_parameter(Name=parameter_name, WithDecryption=True)["Parameter"]["Value"]
         keys = json.loads(value)
-    except Exception as exc:  # noqa: BLE001 - any failure here means no SMS can be sent
+    except Exception as exc:  # any failure here means no SMS can be sent
         raise SmsCredentialsInvalid(f"SMS credentials {parameter_name} cannot be read: {type(exc).__name__}") from exc
     key_id, secret = (keys.get("access_key_id"), keys.get("access_key_secret")) if isinstance(keys, dict) else (None, None)
     for name, v in (("access_key_id", key_id), ("access_key_secret", secret)):
         if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z0-9]{12,64}", v):
             raise SmsCredentialsInvalid(f"SMS credentials {parameter_name}: {name} missing or malformed")
-    return key_id, secret
+    return str(key_id), str(secret)  # both checked above

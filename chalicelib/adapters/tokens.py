@@ -65,7 +65,7 @@ def _identity(claims: dict[str, Any]) -> Identity:
     return Identity(ent_code=ent_code, ent_uscc=ent_uscc, role=role, card_no=card_no, sub=str(claims["sub"]))
 
 
-def issue_token(secret: str, *, ent_code: str, role: str, card_no: str, ent_uscc: str,
+def issue_token(secret: str, *, ent_code: str, role: str, card_no: str, ent_uscc: str | None,
                 sub: str | None = None, ttl_seconds: int = 8 * 3600, now: int | None = None) -> str:
     """A local HS256 token (scripts/issue_token.py, tests). Never used deployed."""
     import time

@@ -21,7 +21,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -59,7 +59,7 @@ def encode_body(event: Event) -> bytes:
 def sign(secret: str, timestamp: int | str, event_id: str, body: bytes | str) -> str:
     """`v1=` + hex HMAC-SHA256, keyed with the secret's UTF-8 bytes, over "{timestamp}.{event_id}.{body}"."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.{event_id}.".encode("utf-8") + raw, hashlib.sha256)
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.{event_id}.".encode() + raw, hashlib.sha256)
     return f"{SIGNATURE_VERSION}={mac.hexdigest()}"
 
 
@@ -106,7 +106,7 @@ class DeliveryAttempt:
 class PinnedHostAdapter(HTTPAdapter):
     """Connects to the IP literal in the URL, and speaks TLS (SNI, certificate) for the Host header's name."""
 
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):  # type: ignore[override]
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
         name = _host_name(request.headers.get("Host"))
         if host_params["scheme"] == "https" and name and name != host_params["host"].strip("[]"):
@@ -153,7 +153,7 @@ class WebhookSender:
 
     def deliver(self, url: str, secret: str, event: Event) -> DeliveryAttempt:
         now = self._clock()
-        at = datetime.fromtimestamp(now, timezone.utc)
+        at = datetime.fromtimestamp(now, UTC)
         started = time.monotonic()
 
         def attempt(status: int | None, outcome: str, refused: bool = False) -> DeliveryAttempt:

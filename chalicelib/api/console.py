@@ -18,7 +18,7 @@ def _sign_in(call: Call) -> console.SignInSettings:
 
 def _file(call: Call, name: str) -> Response:
     found = console.asset(name)
-    headers = {"Content-Type": found.content_type, "ETag": found.etag,
+    headers: dict[str, str | list[str]] = {"Content-Type": found.content_type, "ETag": found.etag,
                # index.html is revalidated every time, so a deploy shows at once; the rest briefly cached
                "Cache-Control": "no-cache" if name == "index.html" else "public, max-age=300",
                "Content-Security-Policy": console.content_security_policy(_sign_in(call)),

@@ -8,8 +8,13 @@ from chalice import Blueprint, Response
 from chalicelib.domain import errors
 from chalicelib.domain.errors import FieldError
 from chalicelib.services import declarations, manual_declare, marking
-from chalicelib.services.import_declarations import (XLSX, XML_TYPES, import_declarations, records_from_file,
-                                                     records_from_json)
+from chalicelib.services.import_declarations import (
+    XLSX,
+    XML_TYPES,
+    import_declarations,
+    records_from_file,
+    records_from_json,
+)
 
 from .routing import JSON, Call, endpoint
 

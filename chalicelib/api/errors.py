@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from chalice import Response
@@ -24,10 +25,11 @@ _CHALICE = {
 }
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str | list[str]] | None = None) -> Response:
+    all_headers: dict[str, str | list[str]] = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
     return Response(body=json.dumps(body, ensure_ascii=False),
                     status_code=status,
-                    headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+                    headers=all_headers)
 
 
 def error_response(err: DomainError) -> Response:

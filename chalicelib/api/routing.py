@@ -15,6 +15,7 @@ from typing import Any
 from chalice import Blueprint, Response
 from chalice.app import Request
 
+from chalicelib.container import Container, container
 from chalicelib.domain import errors
 from chalicelib.domain.errors import DomainError, FieldError
 from chalicelib.domain.identity import Identity
@@ -22,7 +23,6 @@ from chalicelib.observability import logger
 from chalicelib.services.enablement import require_enabled
 from chalicelib.services.limits import take_allowance
 
-from chalicelib.container import Container, container
 from .errors import error_response, internal_error, json_response
 
 JSON = "application/json"
@@ -44,6 +44,8 @@ class Call:
 
     def raw(self, limit: int) -> bytes:
         body = self.request.raw_body or b""
+        if isinstance(body, str):  # typed str | bytes by Chalice; bytes from API Gateway
+            body = body.encode("utf-8")
         if len(body) > limit:
             raise errors.payload_too_large(limit)
         return body
@@ -140,7 +142,7 @@ def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, aut
                 if err.kind not in ("bad_request", "not_found"):
                     logger.info("request refused", extra={"code": err.code, "path": path})
                 return error_response(err)
-            except Exception:  # the caller gets the common body and an id; the log gets the trace
+            except Exception:  # noqa: BLE001 - the caller gets the common body and an id; the log gets the trace
                 return internal_error(logger, (request.context or {}).get("requestId"), path=path)
 
         bp.route(path, methods=list(methods), content_types=list(content_types))(handler)

@@ -121,7 +121,7 @@ def _kg_qty_over_net(c: DeclarationContent) -> list[Advisory]:
 # ---- goods items --------------------------------------------------------------------------
 
 def _legal_qty_missing(g: GoodsItem) -> list[Advisory]:
-    missing = [name for name, (qty, unit) in zip(("first", "second"), _legal_pairs(g))
+    missing = [name for name, (qty, unit) in zip(("first", "second"), _legal_pairs(g), strict=False)
                if (qty is None) != (unit is None)]
     if not missing:
         return []

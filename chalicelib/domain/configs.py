@@ -43,7 +43,7 @@ class ConfigContent(_Model):
     recheck_seconds: StrictInt = Field(default=300, ge=5, le=86_400)
 
     @model_validator(mode="after")
-    def _mode_fields(self) -> "ConfigContent":
+    def _mode_fields(self) -> ConfigContent:
         if self.effective_by == "enterprise" and self.agent is None:
             raise PydanticCustomError("config_agent", "agent is required when effective_by is enterprise")
         if self.effective_by == "user" and not self.operator_cards:

@@ -44,13 +44,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from .declaration import Container, DeclarationContent, Document, Fee, GoodsItem, Party
 
@@ -59,8 +61,8 @@ RULES_DIR = Path(__file__).parent / "data" / "customs_rules"
 _PREFIX = re.compile(r"\d{2}")
 _RULE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _MAX_REGEX = 500
-_NESTED: dict[str, type] = {"agent": Party, "consignee": Party, "owner": Party, "freight": Fee, "insurance": Fee}
-_LISTS: dict[str, type] = {"goods": GoodsItem, "containers": Container, "documents": Document}
+_NESTED: dict[str, type[BaseModel]] = {"agent": Party, "consignee": Party, "owner": Party, "freight": Fee, "insurance": Fee}
+_LISTS: dict[str, type[BaseModel]] = {"goods": GoodsItem, "containers": Container, "documents": Document}
 _SCALAR_OPS = ("present", "equals", "in", "not_in", "prefix", "regex", "max_len", "min", "max")
 _LIST_OPS = ("present", "contains")
 _ALL_OPS = frozenset(_SCALAR_OPS + _LIST_OPS)
@@ -253,40 +255,57 @@ def _parse_path(path: Any, where: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _parse_argument(op: str, arg: Any, where: str) -> Any:
-    bad = ValueError(f"{where}: bad argument for {op!r}: {arg!r}")
-    if op == "present":
-        if not isinstance(arg, bool):
-            raise bad
-        return arg
-    if op in ("equals", "contains"):
-        if not _is_scalar(arg):
-            raise bad
-        return _text(arg)
-    if op in ("in", "not_in"):
-        if not isinstance(arg, list) or not arg or not all(_is_scalar(a) for a in arg):
-            raise bad
-        return frozenset(_text(a) for a in arg)
-    if op == "prefix":
-        items = [arg] if isinstance(arg, str) else arg
-        if not isinstance(items, list) or not items or not all(isinstance(a, str) and a for a in items):
-            raise bad
-        return tuple(items)
     if op == "regex":
         if not isinstance(arg, str) or not arg or len(arg) > _MAX_REGEX:
-            raise bad
+            raise ValueError(f"{where}: bad argument for {op!r}: {arg!r}")
         try:
             return re.compile(arg)
         except re.error as exc:
             raise ValueError(f"{where}: invalid regex {arg!r}: {exc}") from None
-    if op == "max_len":
-        if isinstance(arg, bool) or not isinstance(arg, int) or arg < 0:
-            raise bad
-        return arg
-    # min / max: a JSON number or numeric string, kept exact
+    parsed = _ARGUMENTS.get(op, _number_argument)(arg)  # min / max: a number, kept exact
+    if parsed is _BAD:
+        raise ValueError(f"{where}: bad argument for {op!r}: {arg!r}")
+    return parsed
+
+
+# Each operator's argument, read; _BAD when it is not one (None is a valid reading: "" is absent).
+_BAD: Any = object()
+
+
+def _present_argument(arg: Any) -> Any:
+    return arg if isinstance(arg, bool) else _BAD
+
+
+def _scalar_argument(arg: Any) -> Any:
+    return _text(arg) if _is_scalar(arg) else _BAD
+
+
+def _set_argument(arg: Any) -> Any:
+    if not isinstance(arg, list) or not arg or not all(_is_scalar(a) for a in arg):
+        return _BAD
+    return frozenset(_text(a) for a in arg)
+
+
+def _prefix_argument(arg: Any) -> Any:
+    items = [arg] if isinstance(arg, str) else arg
+    if not isinstance(items, list) or not items or not all(isinstance(a, str) and a for a in items):
+        return _BAD
+    return tuple(items)
+
+
+def _length_argument(arg: Any) -> Any:
+    return _BAD if isinstance(arg, bool) or not isinstance(arg, int) or arg < 0 else arg
+
+
+def _number_argument(arg: Any) -> Any:
+    # a JSON number or numeric string
     number = _number(arg) if not isinstance(arg, bool) and isinstance(arg, (int, float, str)) else None
-    if number is None:
-        raise bad
-    return number
+    return _BAD if number is None else number
+
+
+_ARGUMENTS: dict[str, Callable[[Any], Any]] = {
+    "present": _present_argument, "equals": _scalar_argument, "contains": _scalar_argument,
+    "in": _set_argument, "not_in": _set_argument, "prefix": _prefix_argument, "max_len": _length_argument}
 
 
 def _only_keys(data: dict[str, Any], allowed: set[str], where: str) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, overload
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler,
                       StrictBool, StrictInt, StringConstraints, ValidationError, model_validator)
@@ -184,7 +184,7 @@ class Party(_Model):
     name: Text(70) | None = None
 
     @model_validator(mode="after")
-    def _code_or_uscc(self) -> "Party":
+    def _code_or_uscc(self) -> Party:
         if not self.code and not self.uscc:
             raise PydanticCustomError("party_id", "code or uscc is required")
         return self
@@ -278,7 +278,7 @@ class DeclarationContent(_Model):
     documents: list[Document] = Field(default_factory=list, max_length=99)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "DeclarationContent":
+    def _consistent(self) -> DeclarationContent:
         for number in (self.seq_no, self.source_seq_no):
             if number and number[0] != self.ie_flag:
                 raise PydanticCustomError("seq_no_flag", "seq_no must start with ie_flag")
@@ -353,7 +353,7 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return path
 
 
-def _reason(err: dict[str, Any]) -> tuple[str, str]:
+def _reason(err: ErrorDetails) -> tuple[str, str]:
     t, ctx, inp = err["type"], err.get("ctx") or {}, err.get("input")
     if t == "missing":
         return "必填", "is required"
@@ -363,7 +363,7 @@ def _reason(err: dict[str, Any]) -> tuple[str, str]:
         zh, en = codes.TABLE_LABELS[ctx["table"]]
         return f"“{ctx['value']}”不在{zh}代码表中", f"'{ctx['value']}' is not a {en} code"
     if t == "uscc":
-        return _USCC_REASONS.get(ctx.get("reason"), _USCC_REASONS["InvalidFormat"])
+        return _USCC_REASONS.get(ctx.get("reason", ""), _USCC_REASONS["InvalidFormat"])
     if t == "form":
         return _FORMS.get(ctx["what"], (ctx["what"], ctx["what"]))[0] + "格式不正确", \
             "must be " + _FORMS.get(ctx["what"], (ctx["what"], ctx["what"]))[1]
@@ -464,7 +464,7 @@ class Declaration:
     def ie_flag(self) -> str:
         return self.content.ie_flag
 
-    def with_changes(self, **changes: Any) -> "Declaration":
+    def with_changes(self, **changes: Any) -> Declaration:
         return replace(self, **changes)
 
     def parties(self) -> tuple[Party, Party]:
@@ -478,7 +478,7 @@ class Declaration:
         if self.owner_side in ("agent", "consignee"):
             return (self.owner_side,)
         # stored before #9 (no owner_side): the sides that carry the owner's customs code
-        return tuple(side for side, party in zip(("agent", "consignee"), self.parties())
+        return tuple(side for side, party in zip(("agent", "consignee"), self.parties(), strict=False)
                      if party.code == self.owner_ent)
 
     @property

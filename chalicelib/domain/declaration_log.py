@@ -21,7 +21,7 @@ class LogEntry:
     result: str | None = None  # lifecycle.Outcome of the step that ended here in its batch (None: none)
 
     @classmethod
-    def from_step(cls, step: Any, at: datetime, batch_no: str | None, who: str = "system") -> "LogEntry":
+    def from_step(cls, step: Any, at: datetime, batch_no: str | None, who: str = "system") -> LogEntry:
         """A gate's step (domain.gates.GateStep) as a log line."""
         return cls(at, step.gate, step.outcome, step.reason_zh, step.reason_en, who, batch_no, step.details)
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from . import errors
 from .errors import FieldError
@@ -60,7 +61,7 @@ def entry_for(body: Mapping[str, Any], ent_code: str, stored_at: datetime) -> Fe
 
 
 def position(stored_at: datetime, event_id: str) -> str:
-    return f"{stored_at.astimezone(timezone.utc):%Y%m%dT%H%M%S.%fZ}#{event_id}"
+    return f"{stored_at.astimezone(UTC):%Y%m%dT%H%M%S.%fZ}#{event_id}"
 
 
 def visible_until(now: datetime) -> str:

@@ -12,7 +12,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from .declaration import SMART_STATUS_LABELS, Declaration, _iso
@@ -68,7 +68,7 @@ class Event:
         codes = tuple(dict.fromkeys(c for c in ent_codes if c))  # agent == consignee is common
         return cls(event_id=event_id_for(event_type, seq_no, key) if key is not None else uuid.uuid4().hex,
                    event_type=event_type, ent_codes=codes, ie_flag=ie_flag, seq_no=seq_no,
-                   occurred_at=occurred_at.astimezone(timezone.utc), data=dict(data or {}))
+                   occurred_at=occurred_at.astimezone(UTC), data=dict(data or {}))
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any], ent_code: str) -> Event:

@@ -77,7 +77,7 @@ class Execution:
     def running(self) -> bool:
         return self.status == "running"
 
-    def with_changes(self, **changes: Any) -> "Execution":
+    def with_changes(self, **changes: Any) -> Execution:
         return replace(self, **changes)
 
     def view(self, batch: Batch | None, now: datetime) -> dict[str, Any]:

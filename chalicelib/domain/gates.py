@@ -93,6 +93,26 @@ def evaluate(decl: Declaration, config: ConfigContent, facts: Facts, *, today: d
     if c.self_pay and decl.tax_status != TaxStatus.CONFIRMED:
         return run.end("wait", "tax", "自报自缴报关单税费未确认，确认后再申报",
                        "self-declared self-paid: waits until the tax is confirmed", waiting="tax")
+    ended = _logistics_gates(run, c, config, facts)
+    if ended is None:
+        ended = _advisory_gate(run, decl, config, recent_prices)
+    if ended is not None:
+        return ended
+
+    content, agreement = c, None
+    if agency_agreement.needs_agreement(c) and not agency_agreement.has_agreement(c):
+        agreement = agency_agreement.generate_agreement(c, agreement_sequence(), today)
+        content = agency_agreement.attach(c, agreement)
+        run.ok("agency_agreement", f"已自动生成代理报关委托协议 {agreement.agreement_no}",
+               f"agency agreement {agreement.agreement_no} generated and attached", agreement.as_json(),
+               outcome="fixed")
+    verdict = run.end("pass", "passed", "校验通过，进入申报", "all checks passed; goes to declaration",
+                      content=content)
+    return Verdict(verdict.outcome, verdict.steps, content, None, agreement)
+
+
+def _logistics_gates(run: _Run, c: DeclarationContent, config: ConfigContent, facts: Facts) -> Verdict | None:
+    """Manifest, arrival and comparison, as the config asks; a verdict when one of them stops the declaration."""
     if needs_manifest(config):
         if not c.bill_no:
             return run.end("fail", "manifest", "配置要求有舱单申报，但报关单没有提运单号",
@@ -111,8 +131,13 @@ def evaluate(decl: Declaration, config: ConfigContent, facts: Facts, *, today: d
         if differences:
             return run.end("fail", "compare", "报关单与舱单数据不一致", "declaration and manifest differ", differences)
         run.ok("compare", "报关单与舱单比对一致", "declaration agrees with the manifest")
+    return None
 
-    prompts = advisory_rules.advisories(c, recent_prices)
+
+def _advisory_gate(run: _Run, decl: Declaration, config: ConfigContent,
+                   recent_prices: Mapping[str, Sequence[Decimal]] | None) -> Verdict | None:
+    """Advisory prompts: confirmed by the system or a person, or the declaration waits for one."""
+    prompts = advisory_rules.advisories(decl.content, recent_prices)
     if prompts:
         fingerprint = advisory_rules.fingerprint(prompts)
         listed = [{"code": p.code, "g_no": p.g_no, "message_zh": p.message_zh, "message_en": p.message_en}
@@ -127,17 +152,7 @@ def evaluate(decl: Declaration, config: ConfigContent, facts: Facts, *, today: d
             return run.end("wait", "advisory", "存在温馨提示，等待人工确认",
                            "advisory prompts wait for a person to confirm them",
                            {"fingerprint": fingerprint, "prompts": listed}, waiting="advisory")
-
-    content, agreement = c, None
-    if agency_agreement.needs_agreement(c) and not agency_agreement.has_agreement(c):
-        agreement = agency_agreement.generate_agreement(c, agreement_sequence(), today)
-        content = agency_agreement.attach(c, agreement)
-        run.ok("agency_agreement", f"已自动生成代理报关委托协议 {agreement.agreement_no}",
-               f"agency agreement {agreement.agreement_no} generated and attached", agreement.as_json(),
-               outcome="fixed")
-    verdict = run.end("pass", "passed", "校验通过，进入申报", "all checks passed; goes to declaration",
-                      content=content)
-    return Verdict(verdict.outcome, verdict.steps, content, None, agreement)
+    return None
 
 
 def compare_with_manifest(c: DeclarationContent, manifest: Manifest | None) -> list[dict[str, str]]:

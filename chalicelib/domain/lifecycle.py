@@ -213,6 +213,7 @@ def receipt_late(decl: Declaration, now: datetime) -> Change:
     """Declared, and no receipt in time: flagged once, logged and pushed."""
     _require(decl.declared_at is not None and not decl.receipt_channel and decl.receipt_overdue_at is None,
              "receipt_late", decl)
+    assert decl.declared_at is not None  # _require raised otherwise
     hours = int((now - decl.declared_at).total_seconds() // 3600)
     entry = LogEntry(now, "receipt_watchdog", "warning", f"申报后 {hours} 小时仍未收到海关回执，请核查",
                      f"no customs receipt {hours} hours after declaring; please check", batch_no=decl.batch_no)

@@ -57,7 +57,8 @@ _CHANNEL_STATES_WITHOUT_STATUS = {"C": "inspection", "H": "held", "A": "held", "
 
 def channel_state(channel: str) -> str:
     info = channel_info(channel)
-    return _STATUS_STATES.get(info.status) or _CHANNEL_STATES_WITHOUT_STATUS.get(channel, "receipt")
+    status_state = _STATUS_STATES.get(info.status) if info.status is not None else None
+    return status_state or _CHANNEL_STATES_WITHOUT_STATUS.get(channel, "receipt")
 
 
 # ---- next steps -------------------------------------------------------------------------------------

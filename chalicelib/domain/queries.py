@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
@@ -15,7 +15,7 @@ Range = Literal["today", "week", "month", "3months"]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 # Dates a query may name: any later or earlier is a typo or a probe, and 0001-01-01 or 9999-12-31
 # shifted by a zone would overflow datetime (issue #9: those answered 500).
-EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
 
 
 class DeclarationQuery(_Model):
@@ -51,10 +51,10 @@ class DeclarationQuery(_Model):
         naive = value.replace(tzinfo=None)
         if not EARLIEST.replace(tzinfo=None) <= naive <= LATEST.replace(tzinfo=None):
             raise PydanticCustomError("date_out_of_range", "dates must lie between 2000-01-01 and 2999-12-31")
-        return _aware(value).astimezone(timezone.utc)
+        return _aware(value).astimezone(UTC)
 
     @model_validator(mode="after")
-    def _range_or_dates(self) -> "DeclarationQuery":
+    def _range_or_dates(self) -> DeclarationQuery:
         if self.range and (self.from_ or self.to):
             raise PydanticCustomError("range_and_dates", "give range or from/to, not both")
         return self
@@ -71,7 +71,7 @@ class DeclarationQuery(_Model):
         if self.from_ or self.to:
             start = _aware(self.from_) if self.from_ else EARLIEST
             end = _aware(self.to) if self.to else now
-            return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+            return start.astimezone(UTC), end.astimezone(UTC)
         return quick_range(self.range or "3months", now)
 
     def matches(self, decl: Declaration) -> bool:
@@ -114,4 +114,4 @@ def quick_range(name: str, now: datetime) -> tuple[datetime, datetime]:
             month, year = month + 12, year - 1
         day = min(local.day, calendar.monthrange(year, month)[1])
         start = midnight.replace(year=year, month=month, day=day)
-    return start.astimezone(timezone.utc), now.astimezone(timezone.utc)
+    return start.astimezone(UTC), now.astimezone(UTC)

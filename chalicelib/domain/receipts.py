@@ -267,7 +267,7 @@ class Receipt:
     def from_json(cls, data: dict[str, Any]) -> Receipt:
         """The inverse of as_json (derived keys such as status and severity are ignored)."""
         names = cls.__dataclass_fields__
-        values = {key: data.get(key) for key in names}
+        values: dict[str, Any] = {key: data.get(key) for key in names}
         for key in ("notice_at", "received_at"):
             values[key] = datetime.fromisoformat(data[key]) if data.get(key) else None
         values["matched"] = bool(data.get("matched"))

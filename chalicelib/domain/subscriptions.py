@@ -18,11 +18,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from datetime import time
-
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .declaration import SchemaHint, _iso, field_path
 from .errors import FieldError
@@ -145,6 +142,17 @@ def check_delivery_target(url: str, resolver: Resolver | None = None, local_mode
         raise _refuse("port", "端口号不正确", "has an invalid port")
     host = (parts.hostname or "").rstrip(".")
     addresses = _resolve(_checked_host(host), resolver or system_resolver)
+    loopback_only = _check_addresses(host, addresses, local_mode)
+    if scheme == "http" and not loopback_only:
+        raise _refuse("scheme", "须以 https:// 开头(http 仅限本地模式下的本机地址)",
+                      "must start with https:// (http only to loopback in local mode)")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return DeliveryTarget(url=url, scheme=scheme, host=host, port=port or (443 if scheme == "https" else 80),
+                          path=path, addresses=tuple(addresses))
+
+
+def _check_addresses(host: str, addresses: list[str], local_mode: bool) -> bool:
+    """Refuse any address that is not public unicast (loopback passes in local mode); True when all are loopback."""
     loopback_only = True
     for address in addresses:
         try:
@@ -159,12 +167,7 @@ def check_delivery_target(url: str, resolver: Resolver | None = None, local_mode
             zh, en = _BLOCKED_WORDS[reason]
             raise _refuse(reason, f"的主机“{host}”解析到{address}，属于{zh}，不允许推送",
                           f"host '{host}' resolves to {address}, {en}; refused")
-    if scheme == "http" and not loopback_only:
-        raise _refuse("scheme", "须以 https:// 开头(http 仅限本地模式下的本机地址)",
-                      "must start with https:// (http only to loopback in local mode)")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return DeliveryTarget(url=url, scheme=scheme, host=host, port=port or (443 if scheme == "https" else 80),
-                          path=path, addresses=tuple(addresses))
+    return loopback_only
 
 
 def _checked_host(host: str) -> str:
@@ -325,7 +328,7 @@ _LABELS = {"protocol": "推送方式", "endpoint": "推送地址", "event_types"
            "config_ids": "智能申报配置", "digest": "汇总方式", "quiet_hours": "免打扰时段"}
 
 
-def _reason(err: dict[str, Any]) -> tuple[str, str]:
+def _reason(err: ErrorDetails) -> tuple[str, str]:
     t, ctx = err["type"], err.get("ctx") or {}
     if t == "webhook_target":
         return ctx["zh"], ctx["en"]

@@ -202,34 +202,34 @@ def _read_rates(path: Path) -> dict[str, TaxRates]:
     rates = _read_json(path).get("rates")
     if not isinstance(rates, dict):
         raise TaxTableError(f"{path}: needs an object 'rates'")
-    out: dict[str, TaxRates] = {}
-    for key, row in rates.items():
-        where = f"{path}: rates[{key!r}]"
-        if not (key.isdigit() and len(key) in _PREFIX_LENGTHS):
-            raise TaxTableError(f"{where}: the key must be 10 digits, or an 8- or 4-digit prefix")
-        if not isinstance(row, dict):
-            raise TaxTableError(f"{where}: must be an object")
-        unknown = {k for k in row if not k.startswith("_")} - _RATE_KEYS
-        if unknown:
-            raise TaxTableError(f"{where}: unknown fields {sorted(unknown)}")
-        for required in ("duty_rate", "vat_rate"):
-            if required not in row:
-                raise TaxTableError(f"{where}: {required} is required")
-        consumption_rate = _decimal(row.get("consumption_rate", "0"), f"{where}.consumption_rate")
-        if consumption_rate >= 1:
-            # the ad valorem formula divides by (1 − rate)
-            raise TaxTableError(f"{where}.consumption_rate: must be below 1 (a fraction)")
-        specific_raw, unit = row.get("consumption_specific"), row.get("consumption_specific_unit")
-        specific = None if specific_raw is None else _decimal(specific_raw, f"{where}.consumption_specific")
-        if (specific is None) != (unit is None):
-            raise TaxTableError(f"{where}: consumption_specific and consumption_specific_unit go together")
-        if unit is not None and codes.normalize("unit", str(unit)) != unit:
-            raise TaxTableError(f"{where}.consumption_specific_unit: {unit!r} is not a customs unit code")
-        out[key] = TaxRates(code=key, duty_rate=_decimal(row["duty_rate"], f"{where}.duty_rate"),
-                            vat_rate=_decimal(row["vat_rate"], f"{where}.vat_rate"),
-                            consumption_rate=consumption_rate, consumption_specific=specific,
-                            consumption_specific_unit=unit)
-    return out
+    return {key: _rate_row(key, row, f"{path}: rates[{key!r}]") for key, row in rates.items()}
+
+
+def _rate_row(key: str, row: Any, where: str) -> TaxRates:
+    if not (key.isdigit() and len(key) in _PREFIX_LENGTHS):
+        raise TaxTableError(f"{where}: the key must be 10 digits, or an 8- or 4-digit prefix")
+    if not isinstance(row, dict):
+        raise TaxTableError(f"{where}: must be an object")
+    unknown = {k for k in row if not k.startswith("_")} - _RATE_KEYS
+    if unknown:
+        raise TaxTableError(f"{where}: unknown fields {sorted(unknown)}")
+    for required in ("duty_rate", "vat_rate"):
+        if required not in row:
+            raise TaxTableError(f"{where}: {required} is required")
+    consumption_rate = _decimal(row.get("consumption_rate", "0"), f"{where}.consumption_rate")
+    if consumption_rate >= 1:
+        # the ad valorem formula divides by (1 − rate)
+        raise TaxTableError(f"{where}.consumption_rate: must be below 1 (a fraction)")
+    specific_raw, unit = row.get("consumption_specific"), row.get("consumption_specific_unit")
+    specific = None if specific_raw is None else _decimal(specific_raw, f"{where}.consumption_specific")
+    if (specific is None) != (unit is None):
+        raise TaxTableError(f"{where}: consumption_specific and consumption_specific_unit go together")
+    if unit is not None and codes.normalize("unit", str(unit)) != unit:
+        raise TaxTableError(f"{where}.consumption_specific_unit: {unit!r} is not a customs unit code")
+    return TaxRates(code=key, duty_rate=_decimal(row["duty_rate"], f"{where}.duty_rate"),
+                    vat_rate=_decimal(row["vat_rate"], f"{where}.vat_rate"),
+                    consumption_rate=consumption_rate, consumption_specific=specific,
+                    consumption_specific_unit=unit)
 
 
 def _read_periods(path: Path) -> tuple[ExchangePeriod, ...]:
@@ -397,7 +397,7 @@ def compute_tax(content: DeclarationContent, tables: TaxTables, *, on: date | No
     freight_shares, insurance_shares = _apportion(freight, goods), _apportion(insurance, goods)
 
     items = []
-    for g, r, value, f, i in zip(content.goods, rates, goods, freight_shares, insurance_shares):
+    for g, r, value, f, i in zip(content.goods, rates, goods, freight_shares, insurance_shares, strict=False):
         items.append(_item_tax(g, r, value + f + i, notes))
         if g.duty_mode != "1":
             label = codes.label_zh("duty_mode", g.duty_mode) or g.duty_mode
@@ -419,7 +419,7 @@ def _item_tax(g: GoodsItem, r: TaxRates, value: Decimal, notes: list[str]) -> It
     if r.consumption_specific is not None:
         quantity = _quantity_in(g, r.consumption_specific_unit)
         if quantity is None:
-            unit = codes.label_zh("unit", r.consumption_specific_unit) or r.consumption_specific_unit
+            unit = codes.label_zh("unit", r.consumption_specific_unit or "") or r.consumption_specific_unit
             notes.append(_note(f"商品{g.g_no}：无以“{unit}”计的数量，从量消费税未计",
                                f"item {g.g_no}: quantity unavailable in unit {r.consumption_specific_unit} "
                                f"({unit}); the specific consumption tax is left out"))
@@ -448,20 +448,7 @@ def _fees(content: DeclarationContent, goods: Decimal, to_cny: Callable[[Decimal
           notes: list[str]) -> tuple[Decimal, Decimal]:
     """Freight and insurance in CNY, fen, for the whole declaration, as the trans_mode asks."""
     mode = content.trans_mode
-    label = codes.label_zh("trans_mode", mode) or mode
-    if mode not in _KNOWN_TRANS_MODES:
-        notes.append(_note(f"成交方式“{label}”：以申报总价为完税价格，未加运保费",
-                           f"trans_mode {mode} ({label}) is not modelled: the declared value is taken "
-                           "as the customs value"))
-    if mode == "7":
-        notes.append(_note("成交方式EXW：按FOB计算，境外内陆费用未计",
-                           "EXW is treated like FOB: inland costs abroad are not modelled"))
-    for fee, name_zh, name_en, added in ((content.freight, "运费", "freight", _ADD_FREIGHT),
-                                         (content.insurance, "保费", "insurance", _ADD_INSURANCE)):
-        if fee is not None and mode in _KNOWN_TRANS_MODES and mode not in added:
-            notes.append(_note(f"成交方式“{label}”已含{name_zh}，申报的{name_zh}未计入",
-                               f"trans_mode {mode} ({label}) already includes {name_en}: the declared "
-                               f"{name_en} is not added"))
+    _trans_mode_notes(content, notes)
 
     freight = ZERO
     if mode in _ADD_FREIGHT:
@@ -494,6 +481,25 @@ def _fees(content: DeclarationContent, goods: Decimal, to_cny: Callable[[Decimal
             insurance = _fen(to_cny(_fee_amount(content, fee),
                                     _fee_currency(content, fee, "保费", "insurance", notes)))
     return freight, insurance
+
+
+def _trans_mode_notes(content: DeclarationContent, notes: list[str]) -> None:
+    """What the trans_mode leaves out of the customs value, or includes already."""
+    mode = content.trans_mode
+    label = codes.label_zh("trans_mode", mode) or mode
+    if mode not in _KNOWN_TRANS_MODES:
+        notes.append(_note(f"成交方式“{label}”：以申报总价为完税价格，未加运保费",
+                           f"trans_mode {mode} ({label}) is not modelled: the declared value is taken "
+                           "as the customs value"))
+    if mode == "7":
+        notes.append(_note("成交方式EXW：按FOB计算，境外内陆费用未计",
+                           "EXW is treated like FOB: inland costs abroad are not modelled"))
+    for fee, name_zh, name_en, added in ((content.freight, "运费", "freight", _ADD_FREIGHT),
+                                         (content.insurance, "保费", "insurance", _ADD_INSURANCE)):
+        if fee is not None and mode in _KNOWN_TRANS_MODES and mode not in added:
+            notes.append(_note(f"成交方式“{label}”已含{name_zh}，申报的{name_zh}未计入",
+                               f"trans_mode {mode} ({label}) already includes {name_en}: the declared "
+                               f"{name_en} is not added"))
 
 
 def _fee_amount(content: DeclarationContent, fee: Fee) -> Decimal:

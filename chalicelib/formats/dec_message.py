@@ -46,8 +46,19 @@ from chalicelib.domain.declaration import SEQ_NO_RE
 from chalicelib.domain.errors import FieldError
 from chalicelib.services.import_declarations import ImportRecord
 
-from ._common import (MAX_RECORDS, BadValue, bad_value_error, coded, decimal_text, decode_xml, entry_type,
-                      is_zero, iso_date, nest, whole_number)
+from ._common import (
+    MAX_RECORDS,
+    BadValue,
+    bad_value_error,
+    coded,
+    decimal_text,
+    decode_xml,
+    entry_type,
+    is_zero,
+    iso_date,
+    nest,
+    whole_number,
+)
 
 Convert = Callable[[str], Any]
 # (tags tried in order, field path, converter)

@@ -108,13 +108,13 @@ def _head(c: DeclarationContent) -> list[Node]:
 
 
 def _party(prefix: str, uscc_tag: str, party: Party | None) -> list[Node]:
-    return [(f"{prefix}Code", party and party.code), (uscc_tag, party and party.uscc),
-            (f"{prefix}Name", party and party.name)]
+    return [(f"{prefix}Code", party.code if party else None), (uscc_tag, party.uscc if party else None),
+            (f"{prefix}Name", party.name if party else None)]
 
 
 def _fee(prefix: str, fee: Fee | None) -> list[Node]:
-    return [(f"{prefix}Mark", fee and fee.mark), (f"{prefix}Rate", fee and fee.rate),
-            (f"{prefix}Curr", fee and fee.currency)]
+    return [(f"{prefix}Mark", fee.mark if fee else None), (f"{prefix}Rate", fee.rate if fee else None),
+            (f"{prefix}Curr", fee.currency if fee else None)]
 
 
 def _trade_country_tag(c: DeclarationContent) -> str | None:

@@ -32,11 +32,12 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 from xml.etree.ElementTree import Element, tostring
 
 from chalicelib.domain.errors import DomainError
-from chalicelib.domain.receipts import ReceiptKind, ReceiptRead  # noqa: F401 - the reader's result type
+from chalicelib.domain.receipts import ReceiptKind, ReceiptRead  # the reader's result type
 
 # The DecMessage reader's safe parsing: any encoding (GB2312/GBK read as GB18030), BOMs, DTDs and
 # entities refused; and its namespace-blind element helpers.
@@ -106,7 +107,7 @@ def china_time(text: str | None) -> datetime | None:
         raise _unreadable(f"日期超出范围：{text[:40]}", f"a date is out of range: {text[:40]}")
     if zone is None:
         return moment.replace(tzinfo=CHINA_TIME)
-    offset = timezone.utc if zone == "Z" else _offset(zone)
+    offset = UTC if zone == "Z" else _offset(zone)
     if offset is None:
         raise _unreadable(f"日期的时区无效：{text[:40]}", f"a date has an impossible zone offset: {text[:40]}")
     return moment.replace(tzinfo=offset).astimezone(CHINA_TIME)
@@ -205,7 +206,7 @@ def _text(element: Element, *names: str) -> str | None:
 
 def _read_receipt(node: Element, kind: ReceiptKind, raw: str, envelope: _Envelope,
                   result_info: str | None = None) -> ReceiptRead:
-    wrapped = {"cop_msg_id": envelope.cop_msg_id, "msg_type": envelope.msg_type, "sender_id": envelope.sender_id}
+    wrapped: dict[str, Any] = {"cop_msg_id": envelope.cop_msg_id, "msg_type": envelope.msg_type, "sender_id": envelope.sender_id}
     if kind == "import_response":
         return ReceiptRead(kind=kind, raw=raw, client_seq_no=_text(node, "ClientSeqNo"),
                            cus_ciq_no=_text(node, "SeqNo"), response_code=_text(node, "ResponseCode"),

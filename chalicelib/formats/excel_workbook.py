@@ -31,8 +31,18 @@ from chalicelib.domain import errors
 from chalicelib.domain.errors import DomainError, FieldError
 from chalicelib.services.import_declarations import ImportRecord
 
-from ._common import (FIELD_LABELS, MAX_RECORDS, BadValue, bad_value_error, coded, decimal_text,
-                      entry_type, iso_date, nest, whole_number)
+from ._common import (
+    FIELD_LABELS,
+    MAX_RECORDS,
+    BadValue,
+    bad_value_error,
+    coded,
+    decimal_text,
+    entry_type,
+    iso_date,
+    nest,
+    whole_number,
+)
 
 SHEET_HEAD, SHEET_GOODS, SHEET_CONTAINERS, SHEET_DOCUMENTS = "报关单表头", "商品", "集装箱", "随附单证"
 LABEL_ROW, PATH_ROW, FIRST_DATA_ROW = 1, 2, 3

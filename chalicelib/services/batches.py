@@ -93,6 +93,8 @@ def _claim(engine: Engine, execution: Execution, batch: Batch, configs) -> list[
 
 
 def _finished(engine: Engine, execution: Execution) -> bool:
+    if execution.current_batch_no is None:
+        return True
     batch = engine.batches.get(execution.current_batch_no)
     return batch is None or batch.finished_at is not None
 
@@ -111,6 +113,7 @@ def run_schedule(engine: Engine) -> dict[str, int]:
             engine.outcome(decl.batch_no, change.outcome, decl.seq_no)
     overdue = _watch_receipts(engine, now)
     started = 0
+    execution: Execution | None  # read again after its batch is closed; gone if deleted meanwhile
     for execution in engine.executions.due(now):
         if execution.idle:  # set only once its last batch finished: no need to read that batch
             if not _pool_has_work(engine, execution, now):

@@ -60,7 +60,7 @@ class SignInSettings:
     oidc_client_id: str | None
 
     @classmethod
-    def from_env(cls, *, local_mode: bool, env: Any = None) -> "SignInSettings":
+    def from_env(cls, *, local_mode: bool, env: Any = None) -> SignInSettings:
         env = os.environ if env is None else env
         return cls(local_mode=local_mode,
                    oidc_domain=(env.get("SMARTDECL_OIDC_DOMAIN") or "").rstrip("/") or None,

@@ -50,7 +50,7 @@ def replace_declaration(identity: Identity, seq_no: str, body: Any, repo: Declar
     side = None
     if content is not None:
         content, side, errs = bind_to_importer(identity, content)
-    if errs:
+    if errs or content is None:
         raise errors.invalid_request(errs)
     if content.ie_flag != current.ie_flag:
         raise errors.invalid_request([errors.FieldError(

@@ -17,7 +17,7 @@ def get_enablement(identity: Identity, enterprises: EnterpriseRepository) -> dic
     return _view(identity, record)
 
 
-def accept_notice(identity: Identity, accept: bool, enterprises: EnterpriseRepository,
+def accept_notice(identity: Identity, accept: object, enterprises: EnterpriseRepository,
                   clock: Clock) -> dict[str, Any]:
     if not identity.is_legal:
         raise errors.legal_card_required("智能辅助申报启用", "enable smart declaration")

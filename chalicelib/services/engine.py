@@ -11,10 +11,23 @@ from typing import Any
 from chalicelib.domain.configs import ConfigContent
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain import lifecycle
+from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.lifecycle import Change, Outcome
 
-from .ports import (BatchRepository, Clock, ConditionFailed, ConfigRepository, Counter, DeclarationLog,
-                    DeclarationRepository, EventPublisher, ExecutionRepository, UnitOfWork, WorkQueue, utc_now)
+from .ports import (
+    BatchRepository,
+    Clock,
+    ConditionFailed,
+    ConfigRepository,
+    Counter,
+    DeclarationLog,
+    DeclarationRepository,
+    EventPublisher,
+    ExecutionRepository,
+    UnitOfWork,
+    WorkQueue,
+    utc_now,
+)
 
 MAX_SQS_DELAY = 900  # seconds; longer waits are bridged by re-sending, or by the schedule
 DEFAULT_RECHECK = timedelta(seconds=ConfigContent.model_fields["recheck_seconds"].default)
@@ -78,7 +91,7 @@ class Invocation:
     counted: dict[str, dict[str, set[str]]] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, engine: Engine, messages: Iterable[dict[str, Any]]) -> "Invocation":
+    def start(cls, engine: Engine, messages: Iterable[dict[str, Any]]) -> Invocation:
         seq_nos = list(dict.fromkeys(m["seq_no"] for m in messages if isinstance(m, dict) and m.get("seq_no")))
         return cls(engine, engine.declarations.get_many(seq_nos) if seq_nos else {})
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain import errors
 from chalicelib.domain.errors import FieldError
-from chalicelib.domain.executions import Execution
+from chalicelib.domain.executions import EnterpriseType, Execution
 from chalicelib.domain.identity import Identity
 
 from .engine import Engine
@@ -76,7 +76,7 @@ def _own(identity: Identity, execution_id: str, engine: Engine) -> Execution:
     return execution
 
 
-def _parse(body: Any) -> tuple[str, list[str]]:
+def _parse(body: Any) -> tuple[EnterpriseType, list[str]]:
     problems = []
     if not isinstance(body, dict):
         raise errors.invalid_request([FieldError("(body)", "请求体须为JSON对象", "the body must be a JSON object")])
@@ -90,6 +90,6 @@ def _parse(body: Any) -> tuple[str, list[str]]:
     if not isinstance(ids, list) or not 1 <= len(ids) <= 20 or not all(isinstance(i, str) and i for i in ids) \
             or len(set(ids)) != len(ids):
         problems.append(FieldError("config_ids", "须勾选1至20个不重复的预配置", "config_ids must list 1 to 20 distinct configs"))
-    if problems:
+    if problems or not isinstance(ids, list):
         raise errors.invalid_request(problems)
-    return enterprise_type, ids
+    return cast("EnterpriseType", enterprise_type), ids  # checked above

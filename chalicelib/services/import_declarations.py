@@ -16,8 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.domain.declaration import (Declaration, DeclarationContent, initial_tax_status,
-                                           parse_content)
+from chalicelib.domain.declaration import Declaration, DeclarationContent, initial_tax_status, parse_content
 from chalicelib.domain.errors import FieldError
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.tenancy import bind_to_importer
@@ -63,7 +62,7 @@ def import_declarations(identity: Identity, records: list[ImportRecord], smart_m
             if content.source_seq_no in seen:
                 errs = [FieldError("seq_no", "统一编号在本次导入中重复", "seq_no appears twice in this import")]
             seen.add(content.source_seq_no)
-        if errs:
+        if errs or content is None or side is None:
             result.rejected.append(_rejection(index, record, errs))
         else:
             valid.append((index, record, content, side))

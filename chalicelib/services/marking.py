@@ -5,8 +5,15 @@ from typing import Any
 
 from chalicelib.domain import errors
 from chalicelib.domain.identity import Identity
-from chalicelib.domain.marking import (UNMARK_REFUSED_EN, UNMARK_REFUSED_ZH, Refusal, changed_meanwhile,
-                                       mark_refusal, not_found, unmark_refusal)
+from chalicelib.domain.marking import (
+    UNMARK_REFUSED_EN,
+    UNMARK_REFUSED_ZH,
+    Refusal,
+    changed_meanwhile,
+    mark_refusal,
+    not_found,
+    unmark_refusal,
+)
 
 from chalicelib.domain.declaration import Declaration
 

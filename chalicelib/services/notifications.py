@@ -15,8 +15,15 @@ from typing import Any
 
 from chalicelib.domain import digests, messages
 from chalicelib.domain.events import Event
-from chalicelib.domain.sms import (RateLimits, SmsParameterRefused, SmsRequest, dedupe_key, fit_parameters,
-                                   mainland_number, throttle_wait)
+from chalicelib.domain.sms import (
+    RateLimits,
+    SmsParameterRefused,
+    SmsRequest,
+    dedupe_key,
+    fit_parameters,
+    mainland_number,
+    throttle_wait,
+)
 
 from .ports import Clock, DeliveryLog, SubscriptionRepository
 
@@ -38,6 +45,7 @@ def fan_out(body: dict[str, Any], ent_code: str, repo: SubscriptionRepository, s
     if texts:
         send_sms([_message(s, ent_code, body) for s in texts])
     for s in digest_subs:
+        assert s.content.digest is not None  # digest_subs holds digest subscriptions only
         window = digests.window_of(event.occurred_at, s.content.digest)
         digest_store.add_to_digest(s.subscription_id, ent_code, window.key, window.due_hour, body,
                                    (clock or _now)())
@@ -122,14 +130,7 @@ def deliver_sms(message: dict[str, Any], repo: SubscriptionRepository, log: Deli
         _later(send_sms, held, retry_at.timestamp(), now)
         return "throttled"
 
-    kind = messages.kind_of(event)
-    code = policy.templates.get(kind)
-    try:
-        parameters = fit_parameters(kind, messages.sms_values(event))
-    except SmsParameterRefused as exc:
-        code, problem = None, str(exc)
-    else:
-        problem = f"no template code for message kind {kind!r} (SmsTemplate parameters)"
+    kind, code, parameters, problem = _sms_template(event, policy)
     if not code:
         log.record(subscription.subscription_id, message["event"], "failed", {"at": now.isoformat(), "error": problem}, now)
         store.release_sms(key, event.event_id)
@@ -156,6 +157,17 @@ def deliver_sms(message: dict[str, Any], repo: SubscriptionRepository, log: Deli
     _later(send_sms, {**held, "attempt": number + 1}, now.timestamp() + wait, now)
     return "retrying"
 
+
+
+def _sms_template(event: Event, policy: SmsPolicy) -> tuple[str, str | None, Any, str]:
+    """(kind, template code, parameters, why not) of the event's SMS; no code when it cannot be sent."""
+    kind = messages.kind_of(event)
+    try:
+        parameters = fit_parameters(kind, messages.sms_values(event))
+    except SmsParameterRefused as exc:
+        return kind, None, None, str(exc)
+    return kind, policy.templates.get(kind), parameters, \
+        f"no template code for message kind {kind!r} (SmsTemplate parameters)"
 
 def _later(send: Any, message: dict[str, Any], at: float, now: datetime) -> None:
     wait = max(1, int(at - now.timestamp()))

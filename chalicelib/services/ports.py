@@ -5,6 +5,7 @@ Adapters (chalicelib/adapters) implement them on DynamoDB; tests use the fakes i
 from __future__ import annotations
 
 import abc
+import builtins
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,7 +27,7 @@ Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ class ExecutionRepository(abc.ABC):
         True when customs is back: it was recorded unavailable and now answers."""
 
     @abc.abstractmethod
-    def due(self, now: datetime) -> list[Execution]:
+    def due(self, now: datetime) -> builtins.list[Execution]:
         """Running executions whose next batch should have started by `now`."""
 
 
@@ -235,7 +236,7 @@ class DeclarationLog(abc.ABC):
     def list(self, seq_no: str) -> list[LogEntry]: ...
 
     @abc.abstractmethod
-    def for_batch(self, batch_no: str) -> list[tuple[str, LogEntry]]:
+    def for_batch(self, batch_no: str) -> builtins.list[tuple[str, LogEntry]]:
         """Every (seq_no, entry) written in one batch, in time order per declaration."""
 
 

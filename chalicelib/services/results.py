@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain import errors
+from chalicelib.domain import errors, lifecycle
 from chalicelib.domain.declaration import DeclarationStatus
-from chalicelib.domain import lifecycle
 from chalicelib.domain.declaration_log import LogEntry
-from chalicelib.domain.lifecycle import Outcome
 from chalicelib.domain.identity import Identity
+from chalicelib.domain.lifecycle import Outcome
 from chalicelib.domain.marking import Refusal, not_found
 from chalicelib.domain.smart_status import SmartStatus
 
@@ -16,6 +15,7 @@ from .declarations import visible_to
 from .batches import wake
 from .engine import Engine
 from .marking import _seq_nos
+
 
 def _result(entry: LogEntry) -> str | None:
     """How the declaration ended in its batch, as the step says it (lifecycle.Outcome; None: not an end)."""

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.customs import CustomsResponse
 from chalicelib.domain import lifecycle
+from chalicelib.domain.customs import CustomsResponse
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.smart_status import SmartStatus
@@ -40,7 +40,7 @@ def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, w
     try:
         earlier = customs.lookup(decl.seq_no)
         found = earlier is not None and earlier.accepted
-        response = earlier if found else customs.declare(decl.seq_no, xml)
+        response = earlier if earlier is not None and found else customs.declare(decl.seq_no, xml)
     except CustomsUnavailable as exc:
         return Sent(None, LogEntry(now, "submit", "wait", "海关系统暂时无法连接，退回待申报，恢复后自动重试",
                                    "customs unreachable; back to pending, retried automatically",
@@ -89,7 +89,7 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
                                 reason_en=sent.entry.reason_en)
     if not commit(engine, run, change):
         return "duplicate"
-    return {"waiting": "wait"}.get(change.outcome, str(change.outcome))
+    return {"waiting": "wait"}.get(str(change.outcome), str(change.outcome))
 
 
 def _note_customs(engine: Engine, execution_id: str | None, available: bool) -> None:

@@ -16,7 +16,7 @@ def create_subscription(identity: Identity, body: Any, repo: SubscriptionReposit
                         clock: Clock, *, resolver=None, local_mode: bool = False) -> dict[str, Any]:
     _require_legal(identity)
     content, problems = parse_subscription(body, resolver=resolver, local_mode=local_mode)
-    if problems:
+    if problems or content is None:
         raise errors.invalid_request(problems)
     subscription = Subscription.new(identity.ent_code, content, identity.card_no, clock())
     if subscription.protocol in ("email", "sms"):

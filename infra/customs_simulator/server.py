@@ -7,7 +7,8 @@ Customs (obey the service mode; 401 when started with an auth token and the requ
   ``DecImportResponse`` (ResponseCode 0 + SeqNo when accepted, 1 + Chinese ErrorMessage when
   refused); 400 with a refused DecImportResponse when the body is not readable XML or declares
   a DTD. A repeated ClientSeqNo of an accepted declaration is the same declaration: the first
-  answer comes back again and the duplicate is counted; a refused one is examined afresh. Acceptance assigns an entry_id (customs + year + 1/0 + 9 digits)
+  answer comes back again and the duplicate is counted; a refused one is examined afresh.
+  Acceptance assigns an entry_id (customs + year + 1/0 + 9 digits)
   and schedules the business receipts DEC_RESULT: L then P, or L then E for customs_reject.
 - ``GET /dec/lookup?client_seq_no=…`` → 200 with the stored DecImportResponse, 404 if never arrived.
 - ``PUT|GET|DELETE /logistics/manifests/{bill_no}`` and ``/logistics/arrivals/{bill_no}`` (JSON).
@@ -41,6 +42,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from chalicelib.domain.errors import DomainError
+
 # The reader's helpers: safe parsing (DTDs refused), any encoding, envelopes, local names.
 from chalicelib.formats.dec_message import _descendants, _open_envelopes, _outermost, _parse, _value
 
@@ -455,6 +457,8 @@ class SimulatorServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
+        if isinstance(host, bytes):  # typed str | bytes by socketserver; an IPv4 server has str
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def shutdown(self) -> None:
@@ -471,19 +475,19 @@ class _Handler(BaseHTTPRequestHandler):
     server: SimulatorServer
     server_version = "CustomsSimulator/1.0"
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._dispatch("PUT")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)  # quiet: stderr only by choice
 
     def _dispatch(self, method: str) -> None:
@@ -539,16 +543,19 @@ class _Handler(BaseHTTPRequestHandler):
             found = sim.lookup(client_seq_no)
             return Answer(200, found) if found else _json(404, {"error": f"{client_seq_no} never arrived"})
         if match := _LOGISTICS.match(path):
-            kind, bill_no = match.group(1), unquote(match.group(2))
-            if method == "PUT":
-                return _json(200, sim.put_logistics(kind, bill_no, _json_body(body)))
-            if method == "GET":
-                found = sim.get_logistics(kind, bill_no)
-                return _json(200, found) if found else _json(404, {"error": f"no {kind[:-1]} for {bill_no}"})
-            if method == "DELETE":
-                return Answer(204, b"") if sim.delete_logistics(kind, bill_no) else _json(404, {"error": "none"})
-            return _json(405, {"error": "use PUT, GET or DELETE"})
+            return self._logistics_route(method, match.group(1), unquote(match.group(2)), body)
         return _json(404, {"error": f"no route {path}"})
+
+    def _logistics_route(self, method: str, kind: str, bill_no: str, body: bytes) -> Answer:
+        sim = self.server.simulator
+        if method == "PUT":
+            return _json(200, sim.put_logistics(kind, bill_no, _json_body(body)))
+        if method == "GET":
+            record = sim.get_logistics(kind, bill_no)
+            return _json(200, record) if record else _json(404, {"error": f"no {kind[:-1]} for {bill_no}"})
+        if method == "DELETE":
+            return Answer(204, b"") if sim.delete_logistics(kind, bill_no) else _json(404, {"error": "none"})
+        return _json(405, {"error": "use PUT, GET or DELETE"})
 
     def _control(self, method: str, path: str, body: bytes) -> Answer:
         sim = self.server.simulator

@@ -10,8 +10,6 @@ import pytest
 import requests
 
 from chalicelib.adapters.webhook_sender import verify
-from tests.webhook_receiver import WebhookReceiver
-
 from infra.stack_process import StackDidNotStart, start_stack
 from tests.factories import ENT_B, ROOT, make_config_body, make_declaration_body
 from tests.polling import STACK_SECONDS, wait_until

@@ -75,8 +75,8 @@ def test_deployed_hs256_secret_is_read_from_ssm(aws):
     import boto3
 
     from chalicelib.adapters.tokens import issue_token
-    from chalicelib.container import Container
     from chalicelib.config import Settings
+    from chalicelib.container import Container
 
     boto3.client("ssm").put_parameter(Name="/smartdecl/jwt-secret", Value="secret-read-from-ssm-parameter-store!", Type="SecureString")
     ctx = Container(Settings(jwt_secret_parameter="/smartdecl/jwt-secret"))

@@ -6,6 +6,7 @@ import pytest
 from chalicelib.adapters.tokens import TokenVerifier
 from tests.factories import JWT_SECRET
 
+
 def fetch(api, path, **headers):
     """A plain GET: the console's files are not JSON."""
     return api.client.http.get(path, headers=headers)

@@ -4,7 +4,7 @@ for their own enterprise only, for 14 days."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,14 +12,14 @@ from chalicelib.adapters.dynamo_models import EventFeedModel
 from chalicelib.domain.events import Event
 from functions import event_feed
 from infra.local_runner import LambdaContext
-from tests.factories import ENT_A, ENT_B, make_declaration_body, make_config_body, token
+from tests.factories import ENT_A, ENT_B, make_config_body, make_declaration_body, token
 
 A, B = ENT_A["code"], ENT_B["code"]
 
 
 def make_event(n: int, *ent_codes: str, event_type: str = "smart_status_changed") -> Event:
     return Event.make(event_type, seq_no=f"I2024000103182{n:04d}", ie_flag="I", ent_codes=ent_codes or (A,),
-                      occurred_at=datetime(2024, 3, 21, 2, 0, n, tzinfo=timezone.utc), key=f"state:{n}",
+                      occurred_at=datetime(2024, 3, 21, 2, 0, n, tzinfo=UTC), key=f"state:{n}",
                       data={"smart_status": "succeeded", "batch_no": "P2024032100000093019"})
 
 

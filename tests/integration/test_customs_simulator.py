@@ -12,8 +12,15 @@ from xml.etree.ElementTree import fromstring
 import pytest
 import requests
 
-from ._simulator_helpers import (ReceiptReceiver, control_get, control_post, dec_message, declare,
-                                 running_simulator, wait_until)
+from ._simulator_helpers import (
+    ReceiptReceiver,
+    control_get,
+    control_post,
+    dec_message,
+    declare,
+    running_simulator,
+    wait_until,
+)
 
 ENTRY_ID = re.compile(r"^\d{4}\d{4}[01]\d{9}$")
 SECRET = "receipt-secret"

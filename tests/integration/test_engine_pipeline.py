@@ -231,7 +231,7 @@ def test_the_console_counts_equal_the_declarations_states(enabled_api, runner):
     console = enabled_api.get(f"/batches/{batch_no}").json
     assert (console["claimed"], console["succeeded"], console["failed"], console["waiting"]) == (3, 1, 1, 1)
     assert {r["seq_no"]: r["result"] for r in console["declarations"]} == dict(
-        zip(seq_nos, ["succeeded", "failed", "waiting"]))
+        zip(seq_nos, ["succeeded", "failed", "waiting"], strict=False))
     states = [enabled_api.get(f"/declarations/{s}").json["smart_status"] for s in seq_nos]
     assert states == ["succeeded", "failed", "pending"]
     assert enabled_api.get(f"/declarations?batch_no={batch_no}&smart_status=failed").json["total"] == 1

@@ -9,8 +9,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from chalicelib.adapters.customs_gateway import (CustomsProtocolError, HttpCustomsGateway,
-                                                 parse_dec_import_response)
+from chalicelib.adapters.customs_gateway import CustomsProtocolError, HttpCustomsGateway, parse_dec_import_response
 from chalicelib.adapters.logistics_gateway import HttpLogisticsGateway
 from chalicelib.domain.logistics import ArrivalReport, Manifest
 from chalicelib.services.ports import CustomsUnavailable

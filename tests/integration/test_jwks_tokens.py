@@ -23,7 +23,7 @@ def jwks_url():
     body = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -79,7 +79,7 @@ def test_an_hs256_token_is_refused_in_jwks_mode(jwks_url):
         verifier.verify("Bearer " + forged)
 
 
-def test_a_cognito_id_token_with_custom_attributes_is_accepted(jwks_url):
+def test_the_consoles_cognito_id_token_is_accepted(jwks_url):
     # Given the console's ID token from the Cognito user pool: the enterprise lives in custom:* attributes
     verifier = TokenVerifier(jwks_url=jwks_url, issuer="https://idp.example", audience="smartdecl")
     token = jwt.encode({"sub": "u1", "custom:ent_code": "1108919038", "custom:ent_uscc": "91110000600037341L",

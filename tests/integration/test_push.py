@@ -4,7 +4,7 @@ the Alibaba Cloud adapter against the stand-in's request, keys from SSM."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import boto3
@@ -19,7 +19,7 @@ from infra import local_aws
 from infra import template as cfn
 from tests.factories import JWT_SECRET, RECEIPT_SECRET, make_identity
 
-NOW = datetime(2024, 3, 21, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 21, 2, 0, tzinfo=UTC)
 CN = timezone(timedelta(hours=8))
 SEQ_NO = "I20240001031824871"
 ENT = "1108919038"

@@ -3,7 +3,7 @@ filter policies that keep each enterprise's events to itself (SQS queues stand i
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -16,7 +16,7 @@ from infra import local_aws
 from tests.factories import ENT_A, ENT_B
 
 A, B = ENT_A["code"], ENT_B["code"]
-AT = datetime(2024, 3, 21, 2, 15, tzinfo=timezone.utc)
+AT = datetime(2024, 3, 21, 2, 15, tzinfo=UTC)
 
 
 @pytest.fixture

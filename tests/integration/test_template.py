@@ -178,7 +178,7 @@ def test_every_table_is_on_demand_and_encrypted(template):
 def test_create_table_arguments_are_valid_for_boto3_and_dynamodb(template):
     # botocore's own parameter validation, offline (the API tests create them on moto as well)
     client = boto3.client("dynamodb", region_name="cn-north-1", aws_access_key_id="testing",
-                          aws_secret_access_key="testing")  # noqa: S106 - never sent anywhere
+                          aws_secret_access_key="testing")  # never sent anywhere
     service = client.meta.service_model
     for kwargs in tables(template, STACK):
         validate_parameters(kwargs, service.operation_model("CreateTable").input_shape)

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from chalicelib.domain.events import Event
 
 SECRET = "a1" * 32
 EVENT = Event.make("smart_status_changed", seq_no="I20240001031824871", ie_flag="I", ent_codes=["1108919038"],
-                   occurred_at=datetime(2024, 3, 21, 2, 15, tzinfo=timezone.utc),
+                   occurred_at=datetime(2024, 3, 21, 2, 15, tzinfo=dt.UTC),
                    data={"smart_status": "succeeded", "entry_id": "010120241000012345"}, key="succeeded:4")
 
 
@@ -29,7 +29,7 @@ class Receiver(BaseHTTPRequestHandler):
 
     received: list[dict] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:  # http.server's name
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
         if self.path == "/slow":
@@ -147,7 +147,7 @@ def tls_files(tmp_path_factory) -> dict[str, Path]:
     def name(cn: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(name("test ca")).issuer_name(name("test ca"))
           .public_key(ca_key.public_key()).serial_number(1).not_valid_before(now - dt.timedelta(days=1))

@@ -7,7 +7,7 @@ import io
 import re
 import time
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -16,10 +16,10 @@ from chalicelib.domain.errors import DomainError
 from chalicelib.domain.limits import RateLimit, window
 from chalicelib.services.limits import take_allowance
 from infra.template import load
-from tests.factories import ENT_A, ENT_B, ROOT, make_declaration_body, token
+from tests.factories import ENT_B, ROOT, make_declaration_body, token
 from tests.fakes import FakeWindowCounter
 
-NOON = datetime(2024, 3, 21, 4, 0, 30, tzinfo=timezone.utc)
+NOON = datetime(2024, 3, 21, 4, 0, 30, tzinfo=UTC)
 RULES = {"imports": RateLimit(3, 60)}
 
 

@@ -9,7 +9,8 @@ import jwt
 import pytest
 
 from tests.factories import JWT_SECRET, make_config_body, make_declaration_body, token
-from tests.integration.test_api_receipts import dec_result, post as post_receipt
+from tests.integration.test_api_receipts import dec_result
+from tests.integration.test_api_receipts import post as post_receipt
 from tests.unit._readers_helpers import GOODS_ROW, HEAD_ROW, dec_message, template_workbook, xml_file
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

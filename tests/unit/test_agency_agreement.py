@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from chalicelib.domain.agency_agreement import (AGREEMENT_EDOC_CODE, AgencyAgreement, agreement_number, attach,
-                                                generate_agreement, has_agreement, needs_agreement)
+from chalicelib.domain.agency_agreement import (
+    AGREEMENT_EDOC_CODE,
+    AgencyAgreement,
+    agreement_number,
+    attach,
+    generate_agreement,
+    has_agreement,
+    needs_agreement,
+)
 from chalicelib.domain.declaration import DeclarationContent
 from chalicelib.domain.errors import DomainError
 from tests.factories import ENT_A, ENT_B, make_declaration_body
@@ -110,7 +117,7 @@ def test_agreement_of_29_february_is_valid_until_28_february():
 
 
 def test_same_arguments_give_the_same_agreement():
-    now = datetime(2024, 3, 21, 11, 7, tzinfo=timezone.utc)
+    now = datetime(2024, 3, 21, 11, 7, tzinfo=UTC)
     first = generate_agreement(brokered(), 5, TODAY, now=now)
     assert generate_agreement(brokered(), 5, TODAY, now=now) == first
     assert first.created_at == now

@@ -13,7 +13,8 @@ from chalicelib.domain import codes
 from chalicelib.domain.declaration import parse_content
 from chalicelib.formats.dec_message import read_dec_messages
 from chalicelib.formats.excel_workbook import read_workbook
-from scripts.generate_code_tables import NOT_TRADE_CURRENCIES, main as generate
+from scripts.generate_code_tables import NOT_TRADE_CURRENCIES
+from scripts.generate_code_tables import main as generate
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path("/work/shared/examples")

@@ -8,8 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from chalicelib.domain.customs_rules import (RULES_DIR, RuleFileError, RuleViolation, check, clear_cache,
-                                             load_rules)
+from chalicelib.domain.customs_rules import RULES_DIR, RuleFileError, RuleViolation, check, clear_cache, load_rules
 from chalicelib.domain.declaration import DeclarationContent, parse_content
 from tests.factories import make_declaration_body
 

@@ -9,9 +9,17 @@ import pytest
 from chalicelib.domain.declaration import parse_content
 from chalicelib.domain.errors import DomainError
 from chalicelib.formats.dec_message import read_dec_messages
-
-from tests.unit._readers_helpers import (DEC_NS, EXAMPLES, HEAD_TAGS, ITEM_TAGS, dec_message, is_importer_side,
-                              tags, valid_content, xml_file)
+from tests.unit._readers_helpers import (
+    DEC_NS,
+    EXAMPLES,
+    HEAD_TAGS,
+    ITEM_TAGS,
+    dec_message,
+    is_importer_side,
+    tags,
+    valid_content,
+    xml_file,
+)
 
 
 def read_one(data: bytes):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -183,7 +183,7 @@ def test_dec_sign_carries_oper_type_client_seq_no_and_sign_time():
 
 
 def test_aware_sign_time_is_written_in_china_time():
-    data = build_dec_message(content(), sign_time=datetime(2024, 3, 20, 2, 15, 30, tzinfo=timezone.utc))
+    data = build_dec_message(content(), sign_time=datetime(2024, 3, 20, 2, 15, 30, tzinfo=UTC))
     assert text(SafeET.fromstring(data), "d:DecSign/d:SignDate") == "20240320101530"
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 import codecs
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -37,7 +37,7 @@ def dxp_msg(inner: bytes, *, line: int = 76, indent: str = "\n      ") -> bytes:
             f"    <ReceiverIds><ReceiverId>DXPENT0000012345</ReceiverId></ReceiverIds>\n"
             f"    <CreatTime>2024-03-20T10:20:31</CreatTime>\n    <MsgType>DEC_RESULT</MsgType>\n  </TransInfo>\n"
             f"  <Data>{indent}{wrapped}\n  </Data>\n  <AddInfo><FileName>receipt.xml</FileName></AddInfo>\n"
-            f"</DxpMsg>").encode("utf-8")
+            f"</DxpMsg>").encode()
 
 
 def read_one(data: bytes):
@@ -199,7 +199,7 @@ def test_import_response_inside_dxp_envelope_reads():
 def test_dxp_data_without_padding_or_on_one_line_reads():
     inner = dec_result("R").encode("utf-8")
     encoded = base64.b64encode(inner).decode("ascii").rstrip("=")
-    body = f'<DxpMsg xmlns="{DXP_NS}"><Data>{encoded}</Data></DxpMsg>'.encode("utf-8")
+    body = f'<DxpMsg xmlns="{DXP_NS}"><Data>{encoded}</Data></DxpMsg>'.encode()
     read = read_one(body)
     assert read.channel == "R" and read.cop_msg_id is None  # no TransInfo: nothing invented
 
@@ -230,7 +230,7 @@ def test_several_receipts_under_a_wrapper_are_read_in_document_order():
 
 
 def test_each_receipt_of_a_wrapper_keeps_raw_text_that_reads_back_to_itself():
-    body = f"<Receipts>{dec_result('7')}{dec_result('L')}</Receipts>".encode("utf-8")
+    body = f"<Receipts>{dec_result('7')}{dec_result('L')}</Receipts>".encode()
     for read in read_receipts(body):
         assert read.raw.startswith("<DEC_RESULT>")
         again = read_one(read.raw.encode("utf-8"))
@@ -288,7 +288,7 @@ def test_receipt_dates_in_all_fields_use_the_same_rules():
     assert read.notice_at == datetime(2024, 3, 20, 10, 20, 30, tzinfo=CHINA_TIME)
     assert read.i_e_date == datetime(2024, 3, 19, tzinfo=CHINA_TIME)
     assert read.d_date == datetime(2024, 3, 18, 8, tzinfo=CHINA_TIME)
-    assert read.notice_at.astimezone(timezone.utc).hour == 2
+    assert read.notice_at.astimezone(UTC).hour == 2
 
 
 # ---- refused -------------------------------------------------------------------------------

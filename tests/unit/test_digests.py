@@ -2,7 +2,7 @@
 sent once, never lost when sending fails."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -25,7 +25,7 @@ def digest_sub(mode="hourly", sub_id="d1", **choices):
     content = SubscriptionContent.model_construct(**{"protocol": "email", "endpoint": "ops@example.com",
                                                      "event_types": [], "states": [], "config_ids": [],
                                                      "digest": mode, "quiet_hours": None, **choices})
-    return Subscription(sub_id, ENT, content, None, datetime(2024, 1, 1, tzinfo=timezone.utc), "card")
+    return Subscription(sub_id, ENT, content, None, datetime(2024, 1, 1, tzinfo=UTC), "card")
 
 
 class Mailer:
@@ -39,9 +39,9 @@ class Mailer:
 
 
 @pytest.mark.parametrize("occurred,mode,key,due", [
-    (datetime(2024, 3, 21, 2, 15, tzinfo=timezone.utc), "hourly", "2024032110", "2024032111"),
-    (datetime(2024, 3, 21, 15, 59, tzinfo=timezone.utc), "hourly", "2024032123", "2024032200"),
-    (datetime(2024, 3, 21, 16, 30, tzinfo=timezone.utc), "daily", "20240322", "2024032308"),
+    (datetime(2024, 3, 21, 2, 15, tzinfo=UTC), "hourly", "2024032110", "2024032111"),
+    (datetime(2024, 3, 21, 15, 59, tzinfo=UTC), "hourly", "2024032123", "2024032200"),
+    (datetime(2024, 3, 21, 16, 30, tzinfo=UTC), "daily", "20240322", "2024032308"),
 ])
 def test_an_event_falls_in_its_china_time_window(occurred, mode, key, due):
     window = digests.window_of(occurred, mode)

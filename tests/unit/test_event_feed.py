@@ -2,13 +2,20 @@
 and one entry per event — on a hand-written fake of the EventFeed port."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from chalicelib.domain.errors import DomainError
-from chalicelib.domain.event_feed import (RETENTION, SETTLE, FeedEntry, FeedQuery, decode_cursor, encode_cursor,
-                                          entry_for)
+from chalicelib.domain.event_feed import (
+    RETENTION,
+    SETTLE,
+    FeedEntry,
+    FeedQuery,
+    decode_cursor,
+    encode_cursor,
+    entry_for,
+)
 from chalicelib.domain.events import Event
 from chalicelib.services.event_feed import EventFeed, file_event, read_events
 from tests.factories import ENT_A, ENT_B, FixedClock, make_identity
@@ -38,7 +45,7 @@ class FakeEventFeed(EventFeed):
 
 def event(n: int, ent_code: str = A, occurred_minute: int = 0) -> dict:
     return Event.make("customs_receipt", seq_no=f"I2024000103182{n:04d}", ie_flag="I", ent_codes=(ent_code,),
-                      occurred_at=datetime(2024, 3, 21, 2, occurred_minute, tzinfo=timezone.utc), key=f"L:{n}",
+                      occurred_at=datetime(2024, 3, 21, 2, occurred_minute, tzinfo=UTC), key=f"L:{n}",
                       data={"channel": "L"}).as_json()
 
 

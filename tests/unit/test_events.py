@@ -1,16 +1,15 @@
 """Events: stable ids, the enterprises that may see them, and texts people read (SMS ≤ 70 chars)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib.domain.declaration import Declaration, DeclarationContent
-from chalicelib.domain.events import (Event, customs_receipt, receipt_overdue,
-                                      smart_status_changed)
+from chalicelib.domain.events import Event, customs_receipt, receipt_overdue, smart_status_changed
 from tests.factories import ENT_A, ENT_B, make_declaration_body
 
-AT = datetime(2024, 3, 21, 2, 15, 30, tzinfo=timezone.utc)
+AT = datetime(2024, 3, 21, 2, 15, 30, tzinfo=UTC)
 SEQ_NO = "I20240001031824871"
 ENTRY_ID = "010120241000012345"
 BATCH_NO = "P2024032100000093019"

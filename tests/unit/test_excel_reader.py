@@ -10,10 +10,24 @@ import pytest
 
 from chalicelib.domain.declaration import parse_content
 from chalicelib.domain.errors import DomainError
-from chalicelib.formats.excel_workbook import (SHEET_CONTAINERS, SHEET_DOCUMENTS, SHEET_GOODS, SHEET_HEAD,
-                                               TEMPLATE, read_workbook)
-from tests.unit._readers_helpers import (EXAMPLES, GOODS_ROW, HEAD_ROW, is_importer_side, sheet_rows,
-                                         template_workbook, valid_content, workbook_bytes)
+from chalicelib.formats.excel_workbook import (
+    SHEET_CONTAINERS,
+    SHEET_DOCUMENTS,
+    SHEET_GOODS,
+    SHEET_HEAD,
+    TEMPLATE,
+    read_workbook,
+)
+from tests.unit._readers_helpers import (
+    EXAMPLES,
+    GOODS_ROW,
+    HEAD_ROW,
+    is_importer_side,
+    sheet_rows,
+    template_workbook,
+    valid_content,
+    workbook_bytes,
+)
 
 
 def refused(data: bytes) -> DomainError:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from chalicelib.domain.gates import Facts, evaluate
 from chalicelib.domain.logistics import ArrivalReport, Manifest
 from tests.factories import make_config_body, make_declaration_body
 
-NOW = datetime(2024, 3, 21, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 21, 3, 0, tzinfo=UTC)
 OTHER = {"code": "1105910159", "uscc": "91110000100011743X", "name": "中国山货花卉进出口公司"}
 MANIFEST = Manifest("CS2024022501", 10, Decimal("1250.5"), "CA986", "20240320")
 
@@ -32,7 +32,7 @@ def config(**overrides) -> ConfigContent:
     return ConfigContent.model_validate(make_config_body(**{**base, **overrides}))
 
 
-def run(d, c, facts=Facts()):
+def run(d, c, facts=Facts()):  # noqa: B008 - Facts is frozen: one shared default is safe
     counter = itertools.count(1)
     return evaluate(d, c, facts, today=date(2024, 3, 21), agreement_sequence=lambda: next(counter))
 

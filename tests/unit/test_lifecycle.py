@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain import lifecycle
-from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.declaration import DeclarationStatus
+from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.lifecycle import IllegalTransition, Outcome
 from tests.engine_harness import Harness
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from chalicelib.domain import gates, messages, sms
 from chalicelib.domain.events import WAITING_LABELS, Event
 
-AT = datetime(2024, 3, 21, 2, 15, 30, tzinfo=timezone.utc)
+AT = datetime(2024, 3, 21, 2, 15, 30, tzinfo=UTC)
 SEQ_NO = "I20240001031824871"
 NAMES = {"bill_no": "MSKU1234567", "consignee_name": "大恒企业", "config_name": "大恒企业进口",
          "goods_name": "便携式自动数据处理设备", "config_id": "cfg1"}

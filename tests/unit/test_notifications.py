@@ -1,7 +1,7 @@
 """Webhook delivery: retried with back-off (even past SQS's 15-minute delay), recorded, given up."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from chalicelib.adapters.webhook_sender import DeliveryAttempt, backoff_schedule
 from chalicelib.domain.subscriptions import Subscription, SubscriptionContent
@@ -38,7 +38,7 @@ class Sender:
 
     def deliver(self, url, secret, event):
         code = self.codes.pop(0)
-        return DeliveryAttempt(event.event_id, url, datetime.now(timezone.utc), code, 3,
+        return DeliveryAttempt(event.event_id, url, datetime.now(UTC), code, 3,
                                None if code else "timeout")
 
 
@@ -53,7 +53,7 @@ class Outbox:
 def webhook(sub_id="s1", ent="1108919038", event_types=()):
     content = SubscriptionContent.model_construct(protocol="webhook", endpoint="https://erp.example.com/h",
                                                   event_types=list(event_types))
-    return Subscription(sub_id, ent, content, "k" * 64, datetime(2024, 1, 1, tzinfo=timezone.utc), "card")
+    return Subscription(sub_id, ent, content, "k" * 64, datetime(2024, 1, 1, tzinfo=UTC), "card")
 
 
 def message(attempt=1, **extra):

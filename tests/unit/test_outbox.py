@@ -2,13 +2,13 @@
 failure retried from the first record not published."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from chalicelib.domain.events import Event, event_from_record, event_record
 from chalicelib.services.outbox import Committed, publish_committed
 from infra.local_runner import matches
 
-AT = datetime(2024, 3, 21, 3, 0, tzinfo=timezone.utc)
+AT = datetime(2024, 3, 21, 3, 0, tzinfo=UTC)
 
 
 def _event(n: int, ents=("1101910001",)) -> Event:

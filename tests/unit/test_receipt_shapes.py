@@ -22,7 +22,7 @@ def _old_client_receipt(seq_no: str = "", channel: str = "L", notice: str = "202
     return ("<DEC_DATA><DEC_RESULT>"
             f"<SEQ_NO>{seq_no}</SEQ_NO><ENTRY_ID/><NOTICE_DATE>{notice}</NOTICE_DATE><CHANNEL>{channel}</CHANNEL>"
             f"<NOTE>{note}</NOTE><DECL_PORT>{port}</DECL_PORT></DEC_RESULT>"
-            "<RESULT_INFO>海关入库成功</RESULT_INFO></DEC_DATA>").encode("utf-8")
+            "<RESULT_INFO>海关入库成功</RESULT_INFO></DEC_DATA>").encode()
 
 
 # ---- both shapes read to the same fields -----------------------------------------------------

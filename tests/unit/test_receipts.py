@@ -6,21 +6,33 @@ import hmac
 import itertools
 import random
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import reduce
 
 import pytest
 
-from chalicelib.domain.declaration import STATUS_LABELS, DeclarationStatus as S
-from chalicelib.domain.receipts import (CHANNELS, RANK, SMS_MAX_CHARS, ChannelInfo, Receipt, channel_info, describe,
-                                        is_known_channel, receipt_id, status_after, verify_signature)
+from chalicelib.domain.declaration import STATUS_LABELS
+from chalicelib.domain.declaration import DeclarationStatus as S
+from chalicelib.domain.receipts import (
+    CHANNELS,
+    RANK,
+    SMS_MAX_CHARS,
+    ChannelInfo,
+    Receipt,
+    channel_info,
+    describe,
+    is_known_channel,
+    receipt_id,
+    status_after,
+    verify_signature,
+)
 from chalicelib.formats.dec_result import CHINA_TIME, ReceiptRead, read_receipts
 
 SEQ = "I20240000000000001"
 OURS = "I20240320000000042"
 ENTRY = "010120241000000001"
 NOTICE = datetime(2024, 3, 20, 10, 20, 30, tzinfo=CHINA_TIME)
-RECEIVED = datetime(2024, 3, 20, 2, 20, 31, 123000, tzinfo=timezone.utc)
+RECEIVED = datetime(2024, 3, 20, 2, 20, 31, 123000, tzinfo=UTC)
 SECRET = "receipt-secret"
 
 
@@ -171,7 +183,7 @@ def test_receipt_id_is_a_stable_sha256_hex():
 
 def test_the_same_receipt_delivered_twice_has_one_id():
     body = (f"<DEC_RESULT><CUS_CIQ_NO>{SEQ}</CUS_CIQ_NO><NOTICE_DATE>2024-03-20T10:20:30</NOTICE_DATE>"
-            "<CHANNEL>P</CHANNEL></DEC_RESULT>").encode("utf-8")
+            "<CHANNEL>P</CHANNEL></DEC_RESULT>").encode()
     assert receipt_id(read_receipts(body)[0]) == receipt_id(read_receipts(body)[0])
 
 

@@ -3,7 +3,7 @@ one SMS per declaration and state, quiet hours, the provider's flow control, ret
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -35,11 +35,11 @@ def sms_sub(sub_id="s1", number="+8613800138000", **choices):
     content = SubscriptionContent.model_construct(**{"protocol": "sms", "endpoint": number, "event_types": [],
                                                      "states": [], "config_ids": [], "digest": None,
                                                      "quiet_hours": None, **choices})
-    return Subscription(sub_id, ENT, content, None, datetime(2024, 1, 1, tzinfo=timezone.utc), "card")
+    return Subscription(sub_id, ENT, content, None, datetime(2024, 1, 1, tzinfo=UTC), "card")
 
 
 class World:
-    def __init__(self, tmp_path, *subs, answers=None, now=datetime(2024, 3, 21, 2, 0, tzinfo=timezone.utc)):
+    def __init__(self, tmp_path, *subs, answers=None, now=datetime(2024, 3, 21, 2, 0, tzinfo=UTC)):
         self.subs = FakeSubscriptions(*(subs or (sms_sub(),)))
         self.log, self.store, self.queue = FakeDeliveryLog(), FakePushStore(), RecordingQueue()
         self.sender = StandInSmsSender(tmp_path, answers)
@@ -137,7 +137,7 @@ def test_the_number_s_per_minute_limit_holds_the_next_sms_until_the_next_minute(
 
     assert outcome == "throttled" and len(world.calls()) == 1
     [later] = world.queue.take()
-    assert later["not_before"] == datetime(2024, 3, 21, 2, 1, tzinfo=timezone.utc).timestamp()
+    assert later["not_before"] == datetime(2024, 3, 21, 2, 1, tzinfo=UTC).timestamp()
     world.clock.advance(minutes=1)
     assert world.deliver(later) == "delivered"
 

@@ -1,7 +1,7 @@
 """Mainland SMS rules: template variables within the provider's limits, flow control, quiet hours."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -33,7 +33,7 @@ def test_a_template_refuses_variables_it_does_not_have():
 
 
 def test_rate_windows_are_the_minute_hour_and_day_in_china_time():
-    windows = sms.RateLimits.parse("1,5,10").windows(datetime(2024, 3, 21, 16, 30, 15, tzinfo=timezone.utc))
+    windows = sms.RateLimits.parse("1,5,10").windows(datetime(2024, 3, 21, 16, 30, 15, tzinfo=UTC))
 
     assert [(key, limit) for key, limit, _ in windows] == [("m202403220030", 1), ("h2024032200", 5), ("d20240322", 10)]
     assert windows[2][2] == datetime(2024, 3, 23, tzinfo=CN)

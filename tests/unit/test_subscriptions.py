@@ -2,16 +2,21 @@
 filter policies that always name the enterprise. DNS is an injected resolver: no socket is opened."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from chalicelib.domain.events import Event
-from chalicelib.domain.subscriptions import (Subscription, WebhookTargetRefused, check_delivery_target,
-                                             filter_policy, parse_subscription)
+from chalicelib.domain.subscriptions import (
+    Subscription,
+    WebhookTargetRefused,
+    check_delivery_target,
+    filter_policy,
+    parse_subscription,
+)
 from tests.factories import ENT_A, ENT_B, shared_example
 
-NOW = datetime(2024, 3, 21, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 21, 2, 0, tzinfo=UTC)
 PUBLIC = "93.184.216.34"
 
 

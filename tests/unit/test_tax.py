@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,17 @@ import pytest
 
 from chalicelib.domain.declaration import DeclarationContent
 from chalicelib.domain.errors import DomainError
-from chalicelib.domain.tax import (TAX_DIR, ExchangeRateMissing, TaxDetail, TaxInputInvalid, TaxRateMissing,
-                                   TaxTableError, compute_tax, fingerprint, load_tax_tables)
+from chalicelib.domain.tax import (
+    TAX_DIR,
+    ExchangeRateMissing,
+    TaxDetail,
+    TaxInputInvalid,
+    TaxRateMissing,
+    TaxTableError,
+    compute_tax,
+    fingerprint,
+    load_tax_tables,
+)
 from tests.factories import make_declaration_body, shared_example
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -381,7 +390,7 @@ def test_export_gives_an_all_zero_detail_with_a_note():
 def test_json_has_exactly_the_contract_keys_plus_notes():
     example = shared_example("tax-detail.json")
     body = tax(goods(**WINE)).as_json(SEQ_NO, "confirmed", "8911020000108",
-                                      datetime(2024, 3, 21, 3, 7, 21, tzinfo=timezone.utc))
+                                      datetime(2024, 3, 21, 3, 7, 21, tzinfo=UTC))
     assert set(body) == set(example) | {"notes"}
     assert set(body["items"][0]) == set(example["items"][0])
     assert set(body["totals"]) == set(example["totals"])

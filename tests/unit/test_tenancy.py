@@ -1,7 +1,7 @@
 """The tenancy rule in the domain: a party is our enterprise only by both of its codes."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ from chalicelib.domain.tenancy import bind_to_importer, party_mismatch
 from tests.factories import ENT_A, ENT_B, make_declaration_body, make_identity
 
 A = make_identity(ENT_A)
-AT = datetime(2024, 3, 21, tzinfo=timezone.utc)
+AT = datetime(2024, 3, 21, tzinfo=UTC)
 
 
 def content(**overrides):

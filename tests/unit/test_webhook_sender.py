@@ -2,20 +2,27 @@
 a network (a recording session stands in for requests; real HTTP is in tests/integration)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
 
-from chalicelib.adapters.webhook_sender import (MAX_ATTEMPTS, PinnedHostAdapter, WebhookSender, backoff_schedule,
-                                                encode_body, sign, verify)
+from chalicelib.adapters.webhook_sender import (
+    MAX_ATTEMPTS,
+    PinnedHostAdapter,
+    WebhookSender,
+    backoff_schedule,
+    encode_body,
+    sign,
+    verify,
+)
 from chalicelib.domain.events import Event
 
 SECRET = "5f" * 32
 NOW = 1_711_000_000
 EVENT = Event.make("customs_receipt", seq_no="I20240001031824871", ie_flag="I", ent_codes=["1108919038"],
-                   occurred_at=datetime(2024, 3, 21, 2, 15, tzinfo=timezone.utc),
+                   occurred_at=datetime(2024, 3, 21, 2, 15, tzinfo=UTC),
                    data={"channel": "L", "entry_id": "010120241000012345"}, key="L:2024-03-21T10:20:00")
 
 
@@ -147,7 +154,7 @@ def test_a_delivery_posts_the_signed_body_to_the_checked_address_with_the_host_h
     assert post["data"] == encode_body(EVENT) and post["headers"]["X-Smartdecl-Timestamp"] == str(NOW)
     assert verify(SECRET, post["headers"], post["data"], now=NOW)
     assert attempt.ok and attempt.status_code == 200 and attempt.error is None
-    assert attempt.attempted_at == datetime.fromtimestamp(NOW + 0.75, timezone.utc)
+    assert attempt.attempted_at == datetime.fromtimestamp(NOW + 0.75, UTC)
 
 
 def test_a_target_resolving_to_a_private_address_is_refused_at_delivery_and_nothing_is_sent():
@@ -216,7 +223,7 @@ def test_the_recipe_in_the_docs_verifies_a_delivery_and_refuses_a_tampered_one()
     docs = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text(encoding="utf-8")
     [snippet] = [block for block in re.findall(r"```python\n(.*?)```", docs, re.DOTALL) if "def verify" in block]
     namespace: dict[str, Any] = {}
-    exec(snippet, namespace)  # noqa: S102 - our own documentation
+    exec(snippet, namespace)  # our own documentation
     body, now = encode_body(EVENT), int(_time.time())
 
     assert namespace["verify"](SECRET, headers_for(body, timestamp=now), body)
