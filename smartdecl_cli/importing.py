@@ -103,7 +103,7 @@ def workbook_parts(path: Path, data: bytes, size: int) -> list[tuple[int, bytes]
 
     try:
         book = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
+    except Exception as exc:
         raise BadInput(f"{path}: not an Excel workbook ({type(exc).__name__})") from exc
     try:
         sheets = {name.strip(): [tuple(row) for row in book[name].iter_rows(values_only=True)]

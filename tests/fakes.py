@@ -173,10 +173,18 @@ from chalicelib.domain.customs import CustomsResponse  # noqa: E402
 from chalicelib.domain.declaration_log import LogEntry  # noqa: E402
 from chalicelib.domain.executions import Batch, Execution  # noqa: E402
 from chalicelib.domain.logistics import ArrivalReport, Manifest  # noqa: E402
-from chalicelib.services.ports import (BatchRepository, Counter, CustomsGateway, CustomsUnavailable,  # noqa: E402
-                                       DeclarationLog, ExecutionRepository, LogisticsGateway, ReceiptAlreadyApplied,
-                                       UnitOfWork,
-                                       WorkQueue)
+from chalicelib.services.ports import (  # noqa: E402
+    BatchRepository,
+    Counter,
+    CustomsGateway,
+    CustomsUnavailable,
+    DeclarationLog,
+    ExecutionRepository,
+    LogisticsGateway,
+    ReceiptAlreadyApplied,
+    UnitOfWork,
+    WorkQueue,
+)
 
 
 class FakeExecutionRepository(ExecutionRepository):

@@ -136,7 +136,7 @@ class DynamoUnitOfWork(UnitOfWork):
             except TransactWriteError as exc:
                 failed = _failed(exc)
                 updates = failed[len(failed) - len(group):] if len(failed) >= len(group) else []
-                losers = {c.seq_no for c, f in zip(group, updates) if f}
+                losers = {c.seq_no for c, f in zip(group, updates, strict=False) if f}  # updates may be empty
                 if not losers:
                     raise
                 lost |= losers

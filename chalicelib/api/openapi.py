@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -86,7 +86,7 @@ FEED_PARAMS = [_q("after", STR, "a cursor from an earlier answer; none: from the
 UPLOAD = {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
                       "application/xml": {"schema": STR}, "text/xml": {"schema": STR}}}
 RECEIPT_BODY = {"content": {"application/xml": {"schema": STR}, "text/xml": {"schema": STR}}}
-Body = type[BaseModel] | dict | None
+Body = type[BaseModel] | dict | str | None  # str: a named schema of the document, or a media type
 
 
 @dataclass(frozen=True)
@@ -231,9 +231,22 @@ def _name(model: type[BaseModel], schemas: dict[str, Any], side: str) -> str:
 
 @cache
 def document() -> dict[str, Any]:
-    from . import (configs, console, customs, declarations, enablement, events,  # noqa: F401 - fill ROUTES
-                   executions, push, results, subscriptions, system, tax)
-    pairs = [(model, "validation") for model in m.REQUESTS] + [(model, "serialization") for model in m.RESPONSES]
+    from . import (  # noqa: F401 - fill ROUTES
+        configs,
+        console,
+        customs,
+        declarations,
+        enablement,
+        events,
+        executions,
+        push,
+        results,
+        subscriptions,
+        system,
+        tax,
+    )
+    pairs: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+        *((model, "validation") for model in m.REQUESTS), *((model, "serialization") for model in m.RESPONSES)]
     _, defs = models_json_schema(pairs, ref_template=REF)
     schemas = dict(defs["$defs"])
     config = schemas[_name(m.ConfigContent, schemas, "Input")]

@@ -14,11 +14,20 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .declaration import SchemaHint, _iso, field_path
@@ -228,7 +237,7 @@ State = Literal[STATES]  # type: ignore[valid-type]  # messages.STATES: the word
 # What the validators below check, told to the JSON schema (the OpenAPI document): per protocol,
 # the endpoint's form (a subset of what they take; a webhook's host must also resolve to a public
 # address, which no schema can say) and the options that protocol has.
-_PER_PROTOCOL_SCHEMA = [
+_PER_PROTOCOL_SCHEMA: list[JsonValue] = [
     {"if": {"properties": {"protocol": {"const": "email"}}},
      "then": {"properties": {"endpoint": {"pattern": r"^[A-Za-z0-9_+-]{1,32}@[A-Za-z0-9]{1,20}(\.[A-Za-z0-9]{1,20}){0,3}"
                                                      r"\.[A-Za-z]{2,10}$"}}},

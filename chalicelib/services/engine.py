@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.domain.configs import ConfigContent
-from chalicelib.domain.declaration import Declaration
 from chalicelib.domain import lifecycle
+from chalicelib.domain.configs import ConfigContent
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.lifecycle import Change, Outcome
 

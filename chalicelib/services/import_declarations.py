@@ -49,24 +49,7 @@ def import_declarations(identity: Identity, records: list[ImportRecord], smart_m
                         clock: Clock, engine: Engine | None = None) -> ImportResult:
     """With `engine`, declarations imported with the mark wake a sleeping execution of their scope."""
     result = ImportResult()
-    valid: list[tuple[int, ImportRecord, DeclarationContent, str]] = []
-    seen: set[str] = set()
-    for index, record in enumerate(records):
-        content, errs = (None, record.read_errors) if record.read_errors else parse_content(record.raw)
-        side = None
-        if content is not None:
-            content, errs = _as_source(content)
-        if content is not None:
-            content, side, errs = bind_to_importer(identity, content)
-        if content is not None and content.source_seq_no:
-            if content.source_seq_no in seen:
-                errs = [FieldError("seq_no", "统一编号在本次导入中重复", "seq_no appears twice in this import")]
-            seen.add(content.source_seq_no)
-        if errs or content is None or side is None:
-            result.rejected.append(_rejection(index, record, errs))
-        else:
-            valid.append((index, record, content, side))
-
+    valid = _validated(identity, records, result)
     now = clock()
     fresh = _allocate(allocator, [c for _, _, c, _ in valid], now.year)
     declarations: list[tuple[int, ImportRecord, Declaration]] = []
@@ -89,6 +72,30 @@ def import_declarations(identity: Identity, records: list[ImportRecord], smart_m
     if engine is not None and smart_mark and result.accepted:
         wake(engine, identity.ent_code, [d for _, _, d in declarations if d.seq_no not in held])
     return result
+
+
+def _validated(identity: Identity, records: list[ImportRecord],
+               result: ImportResult) -> list[tuple[int, ImportRecord, DeclarationContent, str]]:
+    """Each record read, given its source_seq_no and bound to the importer; the refused ones go to
+    `result.rejected`."""
+    valid: list[tuple[int, ImportRecord, DeclarationContent, str]] = []
+    seen: set[str] = set()
+    for index, record in enumerate(records):
+        content, errs = (None, record.read_errors) if record.read_errors else parse_content(record.raw)
+        side = None
+        if content is not None:
+            content, errs = _as_source(content)
+        if content is not None:
+            content, side, errs = bind_to_importer(identity, content)
+        if content is not None and content.source_seq_no:
+            if content.source_seq_no in seen:
+                errs = [FieldError("seq_no", "统一编号在本次导入中重复", "seq_no appears twice in this import")]
+            seen.add(content.source_seq_no)
+        if errs or content is None or side is None:
+            result.rejected.append(_rejection(index, record, errs))
+        else:
+            valid.append((index, record, content, side))
+    return valid
 
 
 def _held(source: str | None, ours: str) -> FieldError:

@@ -11,8 +11,8 @@ from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.smart_status import SmartStatus
 
-from .declarations import get_declaration
 from .batches import wake
+from .declarations import get_declaration
 from .engine import Engine
 from .ports import CustomsGateway
 from .submit_declaration import send_to_customs

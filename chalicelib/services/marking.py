@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import errors
+from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.marking import (
     UNMARK_REFUSED_EN,
@@ -14,8 +15,6 @@ from chalicelib.domain.marking import (
     not_found,
     unmark_refusal,
 )
-
-from chalicelib.domain.declaration import Declaration
 
 from .batches import wake
 from .declarations import visible_to

@@ -8,7 +8,7 @@ import abc
 import builtins
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 # Named in annotations only: a function imports only the domain it uses (cold start, issue #10)

@@ -31,14 +31,15 @@ def ingest_receipts(body: bytes, signature: str | None, secret: str | None, engi
     now = engine.clock()
     applied, duplicates, unmatched = 0, 0, []
     known = _prefetch(reads, engine)
+    now_text = _iso(now) or now.isoformat()  # _iso answers None only for None
     for read in reads:
         rid = receipt_id(read)
         decl = _match(read, engine, known)
         never_declared = decl is not None and not _sent_to_customs(decl)
         seq_no = decl.seq_no if decl is not None and not never_declared else None
         receipt = Receipt.from_read(read, received_at=now, seq_no=seq_no)
-        stored = StoredReceipt(rid, receipt.as_json(), seq_no, _iso(now))
-        if seq_no is not None:
+        stored = StoredReceipt(rid, receipt.as_json(), seq_no, now_text)
+        if decl is not None and seq_no is not None:
             result = _apply(engine, decl, read, receipt, stored)
             if result == "applied":
                 applied += 1
@@ -53,7 +54,7 @@ def ingest_receipts(body: bytes, signature: str | None, secret: str | None, engi
             continue
         unmatched.append({"receipt_id": rid, "client_seq_no": read.client_seq_no, "cus_ciq_no": read.cus_ciq_no,
                           "entry_id": read.entry_id, "channel": read.channel, **_why_unmatched(never_declared)})
-        if never_declared and seen is None:  # in the declaration's log once; its state stays as it is
+        if decl is not None and never_declared and seen is None:  # in the declaration's log once; its state stays as it is
             engine.log.append([(decl.seq_no, LogEntry(
                 now, "receipt", "ignored", "收到海关回执，但本报关单尚未申报：回执未采用，已保存待查",
                 "a customs receipt arrived for this declaration, which was never declared: "
@@ -104,9 +105,10 @@ def _apply(engine: Engine, decl: Declaration, read: ReceiptRead, receipt: Receip
     rid = stored.receipt_id
     for attempt in range(MAX_ATTEMPTS):
         if attempt:  # another writer moved it meanwhile: read it again
-            decl = engine.declarations.get(decl.seq_no)
-            if decl is None:
+            again = engine.declarations.get(decl.seq_no)
+            if again is None:
                 return "lost"
+            decl = again
         zh, en = describe(receipt)
         entry = LogEntry(engine.clock(), "receipt", receipt.channel or read.kind, zh, en, "customs", decl.batch_no,
                          {"receipt_id": rid, "channel": read.channel, "entry_id": read.entry_id, "note": read.note})

@@ -11,8 +11,8 @@ from chalicelib.domain.lifecycle import Outcome
 from chalicelib.domain.marking import Refusal, not_found
 from chalicelib.domain.smart_status import SmartStatus
 
-from .declarations import visible_to
 from .batches import wake
+from .declarations import visible_to
 from .engine import Engine
 from .marking import _seq_nos
 

@@ -13,8 +13,8 @@ from chalicelib.domain.identity import Identity
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.domain.tax import compute_tax, fingerprint, load_tax_tables
 
-from .declarations import get_declaration, query_declarations
 from .batches import wake
+from .declarations import get_declaration, query_declarations
 from .engine import Engine
 from .ports import Page
 

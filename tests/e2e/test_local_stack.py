@@ -13,6 +13,7 @@ from chalicelib.adapters.webhook_sender import verify
 from infra.stack_process import StackDidNotStart, start_stack
 from tests.factories import ENT_B, ROOT, make_config_body, make_declaration_body
 from tests.polling import STACK_SECONDS, wait_until
+from tests.webhook_receiver import WebhookReceiver
 
 SECRET = "end-to-end-test-secret-of-32-bytes-or-more"
 

@@ -11,9 +11,8 @@ from xml.sax.saxutils import escape
 
 import requests
 
-from tests import polling
-
 from infra.customs_simulator import SimulatorServer, start_simulator
+from tests import polling
 
 NS = "http://www.chinaport.gov.cn/dec"
 AGENT = "1101980001"

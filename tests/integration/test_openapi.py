@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 from app import app
 from chalicelib.api.openapi import document
@@ -89,11 +90,11 @@ def test_deletes_document_the_token_and_state_refusals_they_can_answer():
 
 
 def test_the_declaration_schema_has_every_key_the_api_answers():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from chalicelib.domain.declaration import Declaration, DeclarationContent
     from tests.factories import make_declaration_body
-    at = datetime(2024, 3, 21, tzinfo=timezone.utc)
+    at = datetime(2024, 3, 21, tzinfo=UTC)
     declaration = Declaration(content=DeclarationContent.model_validate(make_declaration_body()),
                               seq_no="I20240000000000001", owner_ent="1101230001", created_by="1", created_at=at,
                               updated_at=at)

@@ -12,10 +12,10 @@ from collections import Counter
 import pytest
 
 from chalicelib.domain import lifecycle, messages
-from chalicelib.services.outbox import Committed, publish_committed
-from chalicelib.services.receipts import ingest_receipts
 from chalicelib.services.batches import run_schedule, start_batch
 from chalicelib.services.engine import Invocation
+from chalicelib.services.outbox import Committed, publish_committed
+from chalicelib.services.receipts import ingest_receipts
 from chalicelib.services.submit_declaration import submit_declaration
 from chalicelib.services.validate_declaration import validate_declaration
 from tests.engine_harness import Harness
@@ -182,7 +182,7 @@ class Dying:
 def _dec_result(customs_seq_no: str, entry_id: str, channel: str) -> bytes:
     return (f"<DEC_RESULT><CUS_CIQ_NO>{customs_seq_no}</CUS_CIQ_NO><ENTRY_ID>{entry_id}</ENTRY_ID>"
             f"<NOTICE_DATE>2024-03-21T12:00:0{RECEIPT_CHANNELS.index(channel)}</NOTICE_DATE><CHANNEL>{channel}</CHANNEL>"
-            f"<NOTE>回执</NOTE><CUSTOM_MASTER>0101</CUSTOM_MASTER></DEC_RESULT>").encode("utf-8")
+            f"<NOTE>回执</NOTE><CUSTOM_MASTER>0101</CUSTOM_MASTER></DEC_RESULT>").encode()
 
 
 def _signed(body: bytes) -> str:

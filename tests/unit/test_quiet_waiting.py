@@ -17,7 +17,6 @@ from chalicelib.services import configs as config_service
 from chalicelib.services import marking
 from chalicelib.services.batches import run_schedule
 from chalicelib.services.results import continue_declarations
-from chalicelib.services.submit_declaration import submit_declaration
 from chalicelib.services.tax import confirm_tax
 from tests.engine_harness import Harness
 from tests.factories import make_config_body
@@ -141,7 +140,7 @@ def test_a_continue_wakes_the_sleeping_execution(h):
 def test_customs_answering_again_readies_the_declarations_waiting_for_it(h):
     # Given two declarations: one claimed and sent while customs is down, one marked later
     [first] = h.declarations_marked(1)
-    execution_id = h.start(h.config(batch_wait_seconds=10))
+    h.start(h.config(batch_wait_seconds=10))
     h.customs.down = True
     h.run()
     assert h.decl(first).waiting_reason == "customs_unavailable"
@@ -157,8 +156,8 @@ def test_customs_answering_again_readies_the_declarations_waiting_for_it(h):
 
 
 def test_recheck_seconds_is_validated_and_patchable():
-    from tests.fakes import FakeConfigRepository
     from tests.factories import FixedClock, make_identity
+    from tests.fakes import FakeConfigRepository
     repo, identity = FakeConfigRepository(), make_identity()
     for bad in (4, 86_401, "300", True, None):
         with pytest.raises(DomainError):
@@ -219,7 +218,7 @@ def test_the_demo_plan_tells_each_subscriber_at_most_once_per_declaration_and_st
             + [{"bill_no": f"DEMOI{43 + i:04d}"} for i in range(2)]  # customs refuses
             + [{"bill_no": f"DEMOE{45 + i:04d}", "ie_flag": "E"} for i in range(5)])  # 3 arrived, 2 not
     seq_nos = [s for body in plan for s in h.declarations_marked(1, **body)]
-    by_bill = dict(zip((b["bill_no"] for b in plan), seq_nos))
+    by_bill = dict(zip((b["bill_no"] for b in plan), seq_nos, strict=True))
     for body in plan:
         number = int(body["bill_no"][-4:])
         if body.get("ie_flag") != "E" and not 35 <= number < 40:
