@@ -40,8 +40,8 @@ test: $(STAMP) validate-template
 
 # ---- Gates (issue #13): lint, format, types; settings in pyproject.toml ----------------------------
 # FORMAT_CHECK=1 also refuses unformatted code (ruff format --check) and long lines (E501, which the
-# formatter owns). Off until the tree has been formatted once with `make fmt`.
-FORMAT_CHECK ?= 0
+# formatter owns). On: the tree is formatted (`make fmt` formats it); FORMAT_CHECK=0 skips both.
+FORMAT_CHECK ?= 1
 RUFF_CHECK_FLAGS := $(if $(filter 1,$(FORMAT_CHECK)),,--extend-ignore E501)
 
 lint: $(STAMP)

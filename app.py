@@ -1,4 +1,5 @@
 """The HTTP API (Chalice). Routes live in blueprints under chalicelib/api; this file wires them."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,20 @@ for media_type in (XLSX, *XML_TYPES):
     if media_type not in app.api.binary_types:
         app.api.binary_types.append(media_type)
 
-for blueprint in (system.bp, enablement.bp, configs.bp, declarations.bp, executions.bp, results.bp, customs.bp,
-                  tax.bp, subscriptions.bp, push.bp, events.bp, console.bp):
+for blueprint in (
+    system.bp,
+    enablement.bp,
+    configs.bp,
+    declarations.bp,
+    executions.bp,
+    results.bp,
+    customs.bp,
+    tax.bp,
+    subscriptions.bp,
+    push.bp,
+    events.bp,
+    console.bp,
+):
     app.register_blueprint(blueprint)
 
 

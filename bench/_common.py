@@ -4,6 +4,7 @@ that can skip SQS delays, AWS request counting with a DynamoDB capacity estimate
 Not a test helper: nothing here asserts. Every script prints a short table and writes
 bench/out/<name>.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,9 +36,11 @@ if str(ROOT) not in sys.path:
 
 # ---- environment -------------------------------------------------------------------------------
 
+
 def quiet_environment() -> None:
     """Fake credentials, region cn-north-1, Powertools quiet, moto/werkzeug silent."""
     from infra import local_aws
+
     local_aws.local_credentials()
     os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = REGION
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "smartdecl-bench")
@@ -46,11 +49,22 @@ def quiet_environment() -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
-    for name in ("werkzeug", "moto", "botocore", "smartdecl", "smartdecl.runner", "aws_lambda_powertools",
-                 "chalicelib", "infra", "urllib3", "pynamodb"):
+    for name in (
+        "werkzeug",
+        "moto",
+        "botocore",
+        "smartdecl",
+        "smartdecl.runner",
+        "aws_lambda_powertools",
+        "chalicelib",
+        "infra",
+        "urllib3",
+        "pynamodb",
+    ):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     logging.getLogger().setLevel(logging.CRITICAL)
     import warnings
+
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
@@ -64,11 +78,17 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "platform": platform.platform(), "date": datetime.now(UTC).isoformat(timespec="seconds")}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 # ---- local AWS and wiring -----------------------------------------------------------------------
+
 
 class LocalAws:
     """moto's threaded server on loopback with every table, queue and topic of template.yaml."""
@@ -76,6 +96,7 @@ class LocalAws:
     def __init__(self) -> None:
         from infra import local_aws
         from infra import template as cfn
+
         quiet_environment()
         self.template = cfn.load()
         self.server, self.endpoint = local_aws.start_moto()
@@ -99,19 +120,30 @@ JWT_SECRET = "bench-jwt-secret-of-enough-length-0123456789"
 RECEIPT_SECRET = "bench-receipt-hmac-secret-of-32-bytes-or-more"
 
 
-def wiring(aws: LocalAws, customs_url: str, clock: Callable[[], datetime] | None = None,
-           extra: dict[str, str] | None = None):
+def wiring(
+    aws: LocalAws, customs_url: str, clock: Callable[[], datetime] | None = None, extra: dict[str, str] | None = None
+):
     """The API's and functions' Container on the local AWS, installed process-wide (use_container)."""
     from chalicelib.config import Settings
     from chalicelib.container import Container, use_container
     from infra import local_aws
+
     env = local_aws.environment(aws.template, aws.physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url})
-    env.update({"SMARTDECL_JWT_SECRET": JWT_SECRET, "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET,
-                "AWS_REGION": REGION, "SMARTDECL_LOCAL_MODE": "true", "SMARTDECL_CUSTOMS_RETRIES": "1",
-                "SMARTDECL_CUSTOMS_BACKOFF_SECONDS": "0.01",
-                # benchmarks measure throughput: the per-enterprise rate limits would only cap it
-                "SMARTDECL_LIMIT_IMPORTS": "0", "SMARTDECL_LIMIT_EXECUTIONS": "0", "SMARTDECL_LIMIT_REPLAYS": "0",
-                **(extra or {})})
+    env.update(
+        {
+            "SMARTDECL_JWT_SECRET": JWT_SECRET,
+            "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET,
+            "AWS_REGION": REGION,
+            "SMARTDECL_LOCAL_MODE": "true",
+            "SMARTDECL_CUSTOMS_RETRIES": "1",
+            "SMARTDECL_CUSTOMS_BACKOFF_SECONDS": "0.01",
+            # benchmarks measure throughput: the per-enterprise rate limits would only cap it
+            "SMARTDECL_LIMIT_IMPORTS": "0",
+            "SMARTDECL_LIMIT_EXECUTIONS": "0",
+            "SMARTDECL_LIMIT_REPLAYS": "0",
+            **(extra or {}),
+        }
+    )
     ctx = Container(Settings.from_env(env), clock=clock) if clock else Container(Settings.from_env(env))
     use_container(ctx)
     return ctx
@@ -119,6 +151,7 @@ def wiring(aws: LocalAws, customs_url: str, clock: Callable[[], datetime] | None
 
 def token(ent: dict[str, str], role: str = "legal") -> str:
     from chalicelib.adapters.tokens import issue_token
+
     return issue_token(JWT_SECRET, ent_code=ent["code"], ent_uscc=ent["uscc"], role=role, card_no="8911020000108")
 
 
@@ -130,10 +163,21 @@ class Api:
         self.token = default_token
         self.durations: list[float] = []
 
-    def call(self, method: str, path: str, body: Any = None, raw: bytes | None = None,
-             headers: dict[str, str] | None = None, content_type: str = "application/json", auth: bool = True):
-        hdrs = {"Content-Type": content_type, **({"Authorization": f"Bearer {self.token}"} if auth else {}),
-                **(headers or {})}
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+        auth: bool = True,
+    ):
+        hdrs = {
+            "Content-Type": content_type,
+            **({"Authorization": f"Bearer {self.token}"} if auth else {}),
+            **(headers or {}),
+        }
         data = raw if raw is not None else (json.dumps(body, ensure_ascii=False).encode() if body is not None else b"")
         started = time.perf_counter()
         response = getattr(self.client.http, method.lower())(path, headers=hdrs, body=data)
@@ -147,6 +191,7 @@ def api_client(default_token: str) -> Iterator[Api]:
     from chalice.test import Client
 
     from app import app
+
     with Client(app, project_dir=str(ROOT)) as client:
         yield Api(client, default_token)
 
@@ -154,6 +199,7 @@ def api_client(default_token: str) -> Iterator[Api]:
 @contextmanager
 def simulator(**kw: Any) -> Iterator[str]:
     from infra.customs_simulator import start_simulator
+
     server, url = start_simulator(port=0, **kw)
     try:
         yield url
@@ -165,6 +211,7 @@ def timed_runner(aws: LocalAws):
     """The LocalRunner of the template, with each handler call timed (durations per function)."""
     from infra import local_runner
     from infra.local_runner import LocalRunner
+
     durations: dict[str, list[float]] = defaultdict(list)
     original = local_runner._load
 
@@ -179,10 +226,13 @@ def timed_runner(aws: LocalAws):
                 durations[context.function_name].append(time.perf_counter() - started)
                 # with metrics disabled Powertools never clears its set; it would print it at 100 values
                 from chalicelib.observability import metrics
+
                 metrics.clear_metrics()
+
         return timed
 
     local_runner._load = load
+
     class TimedRunner(LocalRunner):
         durations: dict[str, list[float]]
 
@@ -270,6 +320,7 @@ class RequestCounter:
     # -- installation
     def install(self) -> RequestCounter:
         import botocore.session
+
         if RequestCounter._installed is None:
             original = botocore.session.Session.create_client
 
@@ -336,16 +387,18 @@ class RequestCounter:
 
     # -- views
     def total(self, phases: set[str] | None = None, exclude_esm: bool = False) -> int:
-        return sum(n for (p, s, o, _), n in self.calls.items()
-                   if (phases is None or p in phases) and not (exclude_esm and is_esm(s, o)))
+        return sum(
+            n
+            for (p, s, o, _), n in self.calls.items()
+            if (phases is None or p in phases) and not (exclude_esm and is_esm(s, o))
+        )
 
     def rows(self, phases: set[str] | None = None) -> list[dict[str, Any]]:
         grouped: Counter = Counter()
         for (p, s, o, r), n in self.calls.items():
             if phases is None or p in phases:
                 grouped[(s, o, r)] += n
-        return [{"service": s, "operation": o, "resource": r, "requests": n}
-                for (s, o, r), n in grouped.most_common()]
+        return [{"service": s, "operation": o, "resource": r, "requests": n} for (s, o, r), n in grouped.most_common()]
 
     def callers(self, phases: set[str] | None = None) -> list[dict[str, Any]]:
         grouped: Counter = Counter()
@@ -354,9 +407,17 @@ class RequestCounter:
             if phases is None or p in phases:
                 grouped[(s, o, inner, use_case)] += n
                 seconds[(s, o, inner, use_case)] += self.caller_seconds[(p, s, o, inner, use_case)]
-        return [{"service": s, "operation": o, "adapter": inner, "use_case": use_case, "requests": n,
-                 "seconds": seconds[(s, o, inner, use_case)]}
-                for (s, o, inner, use_case), n in grouped.most_common()]
+        return [
+            {
+                "service": s,
+                "operation": o,
+                "adapter": inner,
+                "use_case": use_case,
+                "requests": n,
+                "seconds": seconds[(s, o, inner, use_case)],
+            }
+            for (s, o, inner, use_case), n in grouped.most_common()
+        ]
 
     def aws_seconds(self, phases: set[str] | None = None) -> float:
         return sum(v for (p, _, _), v in self.seconds.items() if phases is None or p in phases)
@@ -365,8 +426,9 @@ class RequestCounter:
 def is_esm(service: str, op: str) -> bool:
     """Calls Lambda's event-source mappings make (SQS pollers, the DynamoDB stream poller; played
     by the LocalRunner), not our code."""
-    return (service == "sqs" and op in ("ReceiveMessage", "DeleteMessageBatch", "DeleteMessage")) or \
-        service == "dynamodbstreams"
+    return (
+        service == "sqs" and op in ("ReceiveMessage", "DeleteMessageBatch", "DeleteMessage")
+    ) or service == "dynamodbstreams"
 
 
 def _payload_bytes(value: Any) -> int:
@@ -386,9 +448,10 @@ def _billed_units(service: str, op: str, params: dict[str, Any]) -> int:
 
 # ---- DynamoDB capacity estimate ---------------------------------------------------------------------
 
+
 def value_size(value: dict[str, Any]) -> int:
     """Bytes of one DynamoDB attribute value, by the published sizing rules."""
-    (kind, v), = value.items()
+    ((kind, v),) = value.items()
     if kind == "S":
         return len(v.encode("utf-8"))
     if kind == "N":
@@ -433,16 +496,21 @@ class CapacityEstimator:
 
     def __init__(self, template: dict, *, shadow: bool = True) -> None:
         from infra import template as cfn
+
         self.schema: dict[str, dict[str, Any]] = {}
         self.keys_only_indexes: dict[str, set[str]] = {}
         for kwargs in cfn.tables(template, STACK):
             keys = [k["AttributeName"] for k in kwargs["KeySchema"]]
-            indexes = [( [k["AttributeName"] for k in g["KeySchema"]], g["Projection"]) for g in
-                       kwargs.get("GlobalSecondaryIndexes", [])]
+            indexes = [
+                ([k["AttributeName"] for k in g["KeySchema"]], g["Projection"])
+                for g in kwargs.get("GlobalSecondaryIndexes", [])
+            ]
             self.schema[kwargs["TableName"]] = {"keys": keys, "indexes": indexes}
             self.keys_only_indexes[kwargs["TableName"]] = {
-                g["IndexName"] for g in kwargs.get("GlobalSecondaryIndexes", [])
-                if g["Projection"]["ProjectionType"] == "KEYS_ONLY"}
+                g["IndexName"]
+                for g in kwargs.get("GlobalSecondaryIndexes", [])
+                if g["Projection"]["ProjectionType"] == "KEYS_ONLY"
+            }
         self.shadow_enabled = shadow
         self.items: dict[tuple, dict] = {}
         self.mean_size: dict[str, tuple[int, int]] = {}  # table -> (count, total bytes) of items written
@@ -461,9 +529,11 @@ class CapacityEstimator:
     def _fetch(self, table: str, key: dict) -> dict | None:
         if self._side is None:
             import botocore.session
-            with (self.counter.unhooked() if self.counter else _nullcontext()):
+
+            with self.counter.unhooked() if self.counter else _nullcontext():
                 self._side = botocore.session.get_session().create_client(
-                    "dynamodb", region_name=REGION, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
+                    "dynamodb", region_name=REGION, endpoint_url=os.environ.get("AWS_ENDPOINT_URL")
+                )
         return self._side.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
 
     def _note_size(self, table: str, size: int) -> None:
@@ -486,8 +556,9 @@ class CapacityEstimator:
             keep |= set(projection.get("NonKeyAttributes", []))
         return {k: v for k, v in item.items() if k in keep}
 
-    def _write(self, phase: str, table: str, old: dict | None, new: dict | None, *, factor: int = 1,
-               failed: bool = False) -> None:
+    def _write(
+        self, phase: str, table: str, old: dict | None, new: dict | None, *, factor: int = 1, failed: bool = False
+    ) -> None:
         base = max(1, math.ceil(max(item_size(old), item_size(new)) / 1024)) * factor
         gsi = 0
         if not failed:
@@ -562,7 +633,7 @@ class CapacityEstimator:
             unprocessed = parsed.get("UnprocessedItems") or {}
             for name, requests in params["RequestItems"].items():
                 skipped = len(unprocessed.get(name, []))
-                for request in requests[:len(requests) - skipped]:
+                for request in requests[: len(requests) - skipped]:
                     if "PutRequest" in request:
                         item = request["PutRequest"]["Item"]
                         self._note_size(name, item_size(item))
@@ -574,7 +645,7 @@ class CapacityEstimator:
                         self._remember(name, None, key)
         elif op == "TransactWriteItems":
             for entry in params["TransactItems"]:
-                (verb, body), = entry.items()
+                ((verb, body),) = entry.items()
                 name = body["TableName"]
                 if verb == "Put":
                     item = body["Item"]
@@ -595,8 +666,9 @@ class CapacityEstimator:
                     self._write(phase, name, None, None, factor=2, failed=True)
         elif op == "GetItem":
             with self._lock:
-                self.rru[(phase, short)] += self._read_units(item_size(parsed.get("Item")),
-                                                             bool(params.get("ConsistentRead")))
+                self.rru[(phase, short)] += self._read_units(
+                    item_size(parsed.get("Item")), bool(params.get("ConsistentRead"))
+                )
         elif op == "BatchGetItem":
             for name, request in params["RequestItems"].items():
                 found = (parsed.get("Responses") or {}).get(name, [])
@@ -639,7 +711,9 @@ class CapacityEstimator:
         for (p, t), units in self.rru.items():
             if phases is None or p in phases:
                 rows[t]["rru"] += units
-        return [{"table": t, **v} for t, v in sorted(rows.items(), key=lambda kv: -(kv[1]["wru_table"] + kv[1]["wru_gsi"]))]
+        return [
+            {"table": t, **v} for t, v in sorted(rows.items(), key=lambda kv: -(kv[1]["wru_table"] + kv[1]["wru_gsi"]))
+        ]
 
 
 @contextmanager
@@ -648,6 +722,7 @@ def _nullcontext():
 
 
 # ---- output ---------------------------------------------------------------------------------------
+
 
 def table(rows: list[dict[str, Any]] | list[list[Any]], headers: list[str] | None = None, floatfmt: str = ".2f") -> str:
     if rows and isinstance(rows[0], dict):
@@ -659,12 +734,16 @@ def table(rows: list[dict[str, Any]] | list[list[Any]], headers: list[str] | Non
         if isinstance(v, float):
             return format(v, floatfmt)
         return str(v)
+
     cells = [[fmt(v) for v in row] for row in rows]
     widths = [max(len(str(h)), *(len(r[i]) for r in cells)) if cells else len(str(h)) for i, h in enumerate(headers)]
     numeric = [all(_is_number(r[i]) for r in cells) if cells else False for i in range(len(headers))]
 
     def line(r: list[str]) -> str:
-        return "  ".join(c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=False)))
+        return "  ".join(
+            c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=False))
+        )
+
     out = [line([str(h) for h in headers]), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in cells]
     return "\n".join(out)
@@ -681,8 +760,9 @@ def _is_number(text: str) -> bool:
 def write_json(name: str, data: dict[str, Any]) -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{name}.json"
-    path.write_text(json.dumps({"machine": machine(), **data}, indent=2, ensure_ascii=False, default=str) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"machine": machine(), **data}, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -694,8 +774,9 @@ def git_revision() -> str:
     if os.environ.get("BENCH_REVISION"):  # e.g. an exported tree (git archive) of a known commit
         return os.environ["BENCH_REVISION"]
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=5).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
@@ -705,6 +786,7 @@ def verdict(ok: bool) -> str:
 
 
 # ---- the whole pipeline in-process (requests_per_declaration, throughput) ----------------------------
+
 
 class Pipeline:
     """N declarations from import to receipts, in-process: the API through Chalice's test client, the
@@ -731,6 +813,7 @@ class Pipeline:
 
     def __enter__(self) -> Pipeline:
         from tests.factories import ENT_A, make_config_body
+
         self.clock = WarpClock()
         self.sim = self._stack.enter_context(simulator(receipt_delay_seconds=0.01))
         extra = {"SMARTDECL_BATCH_SIZE": str(self.batch_size)} if self.batch_size else {}
@@ -748,50 +831,64 @@ class Pipeline:
     def __exit__(self, *exc: Any) -> None:
         self.counter.before_send.remove(self._warp)
         from chalicelib.container import use_container
+
         use_container(None)
         self._stack.close()
 
     # -- stages
     def import_(self) -> None:
         from tests.factories import make_declaration_body
+
         body = make_declaration_body(self_pay=False)
         with self._stage("import"):
             for start in range(0, self.n, 500):
                 chunk = [body] * min(500, self.n - start)
-                self.seq_nos += self._ok(self.api.call("POST", "/declarations",
-                                                       {"declarations": chunk, "smart_mark": True})).json["accepted"]
+                self.seq_nos += self._ok(
+                    self.api.call("POST", "/declarations", {"declarations": chunk, "smart_mark": True})
+                ).json["accepted"]
 
     def engine(self) -> None:
         with self._stage("engine"):
-            started = self._ok(self.api.call("POST", "/executions", {"enterprise_type": "agent",
-                                                                     "config_ids": [self.config_id]}))
+            started = self._ok(
+                self.api.call("POST", "/executions", {"enterprise_type": "agent", "config_ids": [self.config_id]})
+            )
             self.execution_id = started.json["execution_id"]
-            self.runner.drain(max_rounds=10 ** 6)
+            self.runner.drain(max_rounds=10**6)
         self.declared = self.accepted()
 
     def receipts_(self) -> None:
         import hashlib
         import hmac
+
         self.receipts = self._wait_for_receipts(2 * self.declared)
         with self._stage("receipts"):
             for receipt in self.receipts:
                 raw = receipt["xml"].encode("utf-8")
                 signature = "sha256=" + hmac.new(RECEIPT_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-                answer = self.api.call("POST", "/customs/receipts", raw=raw, content_type="application/xml",
-                                       headers={"X-Receipt-Signature": signature}, auth=False)
+                answer = self.api.call(
+                    "POST",
+                    "/customs/receipts",
+                    raw=raw,
+                    content_type="application/xml",
+                    headers={"X-Receipt-Signature": signature},
+                    auth=False,
+                )
                 self.applied += (answer.json or {}).get("applied", 0)
-            self.runner.drain(max_rounds=10 ** 6)
+            self.runner.drain(max_rounds=10**6)
 
     def idle(self) -> None:
         """One batch of a running execution with nothing left to declare (it repeats every wait)."""
         import json as _json
+
         with self.counter.in_phase("bench"):
             execution = self.ctx.engine.executions.get(self.execution_id)
             self.clock.offset += timedelta(seconds=execution.batch_wait_seconds + 1)
-            self.ctx.sqs.send_message(QueueUrl=self.ctx.settings.queues.batch_trigger, MessageBody=_json.dumps(
-                {"execution_id": self.execution_id, "after_index": execution.batch_index}))
+            self.ctx.sqs.send_message(
+                QueueUrl=self.ctx.settings.queues.batch_trigger,
+                MessageBody=_json.dumps({"execution_id": self.execution_id, "after_index": execution.batch_index}),
+            )
         with self._stage("idle"):
-            self.runner.drain(max_rounds=10 ** 6)
+            self.runner.drain(max_rounds=10**6)
 
     def finish(self) -> dict[str, Any]:
         with self.counter.in_phase("teardown"):
@@ -799,19 +896,27 @@ class Pipeline:
             view = self.api.call("GET", f"/executions/{self.execution_id}").json
             found = self.ctx.declarations.get_many(self.seq_nos)
             batches = self.ctx.engine.batches.list_for_execution(self.execution_id)
-        return {"imported": len(self.seq_nos), "declared_at_customs": self.declared,
-                "receipts_posted": len(self.receipts), "receipts_applied": self.applied,
-                "smart_status": dict(Counter(str(d.smart_status) for d in found.values())),
-                "status": dict(Counter(str(d.status) for d in found.values())),
-                "batches": view.get("batch_index"), "batch_size": self.ctx.settings.batch_size,
-                "claimed_per_batch": [b.claimed for b in sorted(batches, key=lambda b: b.index)],
-                "seconds": self.seconds, "api_calls": self.api_calls, "api_seconds": self.api_seconds,
-                "invocations": self.invocations,
-                "durations": {f: list(v) for f, v in self.runner.durations.items()}}
+        return {
+            "imported": len(self.seq_nos),
+            "declared_at_customs": self.declared,
+            "receipts_posted": len(self.receipts),
+            "receipts_applied": self.applied,
+            "smart_status": dict(Counter(str(d.smart_status) for d in found.values())),
+            "status": dict(Counter(str(d.status) for d in found.values())),
+            "batches": view.get("batch_index"),
+            "batch_size": self.ctx.settings.batch_size,
+            "claimed_per_batch": [b.claimed for b in sorted(batches, key=lambda b: b.index)],
+            "seconds": self.seconds,
+            "api_calls": self.api_calls,
+            "api_seconds": self.api_seconds,
+            "invocations": self.invocations,
+            "durations": {f: list(v) for f, v in self.runner.durations.items()},
+        }
 
     # -- helpers
     def accepted(self) -> int:
         import requests
+
         return requests.get(f"{self.sim}/control/stats", timeout=5).json()["accepted"]
 
     def _warp(self, service: str, op: str, params: dict) -> None:
@@ -841,6 +946,7 @@ class Pipeline:
 
     def _wait_for_receipts(self, expected: int, timeout: float = 120.0) -> list[dict]:
         import requests
+
         deadline = time.monotonic() + timeout
         while True:
             receipts = requests.get(f"{self.sim}/control/receipts", timeout=10).json()

@@ -17,6 +17,7 @@ unzipped for the function and its layers together.
 
     .venv/bin/python -m bench.cold_start [--repeat 5] [--skip-layer]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,21 +37,49 @@ from typing import Any
 from bench._common import ROOT, git_revision, machine, median, table, verdict, write_json
 
 TARGET_RATIO = 1.5
-HANDLERS = ["app", "functions.validate", "functions.submit", "functions.batch_trigger", "functions.schedule",
-            "functions.notify", "functions.webhook", "functions.publish_events"]
-SAM_EXCLUDED = {".venv", ".git", ".aws-sam", ".chalice", "__pycache__", ".pytest_cache", ".local", "out",
-                ".mypy_cache", ".ruff_cache", "node_modules"}
+HANDLERS = [
+    "app",
+    "functions.validate",
+    "functions.submit",
+    "functions.batch_trigger",
+    "functions.schedule",
+    "functions.notify",
+    "functions.webhook",
+    "functions.publish_events",
+]
+SAM_EXCLUDED = {
+    ".venv",
+    ".git",
+    ".aws-sam",
+    ".chalice",
+    "__pycache__",
+    ".pytest_cache",
+    ".local",
+    "out",
+    ".mypy_cache",
+    ".ruff_cache",
+    "node_modules",
+}
 
 
 def lambda_env(tracing: bool = True) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_ENDPOINT"))}
-    env.update({"AWS_LAMBDA_FUNCTION_NAME": "smartdecl-bench", "AWS_REGION": "cn-north-1",
-                "AWS_DEFAULT_REGION": "cn-north-1", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "POWERTOOLS_SERVICE_NAME": "smartdecl",
-                "POWERTOOLS_METRICS_NAMESPACE": "SmartDeclaration", "PYTHONDONTWRITEBYTECODE": "",
-                "PYTHONWARNINGS": "ignore",
-                # the API checks its secrets at import (deployed: read from SSM, a request not timed here)
-                "SMARTDECL_JWT_SECRET": "bench-" + "x" * 40, "SMARTDECL_RECEIPT_SECRET": "bench-" + "y" * 40})
+    env.update(
+        {
+            "AWS_LAMBDA_FUNCTION_NAME": "smartdecl-bench",
+            "AWS_REGION": "cn-north-1",
+            "AWS_DEFAULT_REGION": "cn-north-1",
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+            "POWERTOOLS_SERVICE_NAME": "smartdecl",
+            "POWERTOOLS_METRICS_NAMESPACE": "SmartDeclaration",
+            "PYTHONDONTWRITEBYTECODE": "",
+            "PYTHONWARNINGS": "ignore",
+            # the API checks its secrets at import (deployed: read from SSM, a request not timed here)
+            "SMARTDECL_JWT_SECRET": "bench-" + "x" * 40,
+            "SMARTDECL_RECEIPT_SECRET": "bench-" + "y" * 40,
+        }
+    )
     env.pop("PYTHONDONTWRITEBYTECODE")
     if not tracing:
         env["POWERTOOLS_TRACE_DISABLED"] = "true"
@@ -66,8 +95,14 @@ def import_seconds(module: str, env: dict[str, str]) -> float:
 
 
 def importtime_by_package(module: str, env: dict[str, str]) -> list[dict]:
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     own: Counter = Counter()
     for line in out.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
@@ -99,8 +134,9 @@ def zip_tree(paths: list[Path], base: Path, skip: Collection[str] = frozenset())
 
 
 def sam_copy_paths() -> list[Path]:
-    return [p for p in sorted(ROOT.iterdir()) if p.name not in SAM_EXCLUDED and p.name != "bench"] + \
-        [p for p in (ROOT / "bench").iterdir() if p.name not in SAM_EXCLUDED]
+    return [p for p in sorted(ROOT.iterdir()) if p.name not in SAM_EXCLUDED and p.name != "bench"] + [
+        p for p in (ROOT / "bench").iterdir() if p.name not in SAM_EXCLUDED
+    ]
 
 
 def layer_size() -> dict:
@@ -109,10 +145,24 @@ def layer_size() -> dict:
         target = work / "python"
         started = time.perf_counter()
         # --no-compile: a layer holds what the wheels hold (no byte-code written at install)
-        out = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                              "--no-compile",
-                              "--target", str(target), "-r", str(ROOT / "layers/dependencies/requirements.txt")],
-                             capture_output=True, text=True, timeout=900)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-compile",
+                "--target",
+                str(target),
+                "-r",
+                str(ROOT / "layers/dependencies/requirements.txt"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         if out.returncode != 0:
             return {"error": out.stderr[-2000:]}
         seconds = time.perf_counter() - started
@@ -122,8 +172,13 @@ def layer_size() -> dict:
             if file.is_file():
                 top = file.relative_to(target).parts[0]
                 sizes[re.sub(r"-[\d.]+[^-]*\.dist-info$", "", top)] += file.stat().st_size
-        return {"install_seconds": seconds, "files": files, "unzipped_bytes": raw, "zipped_bytes": zipped,
-                "largest": [{"package": p, "MB": b / 1e6} for p, b in sizes.most_common(12)]}
+        return {
+            "install_seconds": seconds,
+            "files": files,
+            "unzipped_bytes": raw,
+            "zipped_bytes": zipped,
+            "largest": [{"package": p, "MB": b / 1e6} for p, b in sizes.most_common(12)],
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -142,8 +197,10 @@ def main() -> int:
         for label, module, e in subjects:
             times[label].append(import_seconds(module, e))
     base = median(times["boto3"])
-    rows: list[dict[str, Any]] = [{"module": label, "median ms": 1000 * median(v), "min ms": 1000 * min(v),
-             "× import boto3": median(v) / base} for label, v in times.items()]
+    rows: list[dict[str, Any]] = [
+        {"module": label, "median ms": 1000 * median(v), "min ms": 1000 * min(v), "× import boto3": median(v) / base}
+        for label, v in times.items()
+    ]
     worst = max(r["× import boto3"] for r in rows if r["module"] in HANDLERS)
     ok = worst <= TARGET_RATIO
 
@@ -153,8 +210,10 @@ def main() -> int:
     layer = None if args.skip_layer else layer_size()
 
     m = machine()
-    print(f"\ncold_start: fresh interpreter per import, median of {args.repeat}; "
-          "Lambda-like environment, tracing off (template default)")
+    print(
+        f"\ncold_start: fresh interpreter per import, median of {args.repeat}; "
+        "Lambda-like environment, tracing off (template default)"
+    )
     print(f"machine: {m['nproc']} × {m['cpu']}, Python {m['python']}\n")
     print(table(rows))
     print(f"worst handler {worst:.2f}× import boto3; target ≤ {TARGET_RATIO:g}× → {verdict(ok)}")
@@ -162,27 +221,55 @@ def main() -> int:
         print(f"\nwhere `import {module}` spends its time (-X importtime, self time by top-level package)")
         print(table(rows_))
     mb = lambda b: b / 1e6  # noqa: E731
-    size_rows = [{"what": "function code: app.py + chalicelib/ + functions/", "files": code[0],
-                  "unzipped MB": mb(code[1]), "zipped MB": mb(code[2])},
-                 {"what": "sam build's copy of CodeUri '.' (repo minus .venv/.git/caches)", "files": sam[0],
-                  "unzipped MB": mb(sam[1]), "zipped MB": mb(sam[2])}]
+    size_rows = [
+        {
+            "what": "function code: app.py + chalicelib/ + functions/",
+            "files": code[0],
+            "unzipped MB": mb(code[1]),
+            "zipped MB": mb(code[2]),
+        },
+        {
+            "what": "sam build's copy of CodeUri '.' (repo minus .venv/.git/caches)",
+            "files": sam[0],
+            "unzipped MB": mb(sam[1]),
+            "zipped MB": mb(sam[2]),
+        },
+    ]
     if layer and "error" not in layer:
-        size_rows.append({"what": "dependencies layer (pip install -r layers/dependencies/requirements.txt)",
-                          "files": layer["files"], "unzipped MB": mb(layer["unzipped_bytes"]),
-                          "zipped MB": mb(layer["zipped_bytes"])})
+        size_rows.append(
+            {
+                "what": "dependencies layer (pip install -r layers/dependencies/requirements.txt)",
+                "files": layer["files"],
+                "unzipped MB": mb(layer["unzipped_bytes"]),
+                "zipped MB": mb(layer["zipped_bytes"]),
+            }
+        )
     print("\ndeployment sizes (Lambda limits: 50 MB zipped upload, 250 MB unzipped function + layers)")
     print(table(size_rows))
     if layer and "error" not in layer:
         print("\nlargest distributions in the layer")
         print(table(layer["largest"]))
-        print("note: template.yaml's ApiFunction comment says sam build also pip-installs ./requirements.txt into "
-              "each function (CodeUri '.'), so every function carries the layer's contents a second time.")
+        print(
+            "note: template.yaml's ApiFunction comment says sam build also pip-installs ./requirements.txt into "
+            "each function (CodeUri '.'), so every function carries the layer's contents a second time."
+        )
     elif layer:
         print("layer not measured: " + layer["error"])
-    path = write_json("cold_start", {"revision": git_revision(), "repeat": args.repeat, "imports": rows,
-                                     "raw_seconds": times, "target_ratio": TARGET_RATIO, "worst_ratio": worst,
-                                     "target_met": ok, "importtime_by_package": packages,
-                                     "sizes": size_rows, "layer": layer})
+    path = write_json(
+        "cold_start",
+        {
+            "revision": git_revision(),
+            "repeat": args.repeat,
+            "imports": rows,
+            "raw_seconds": times,
+            "target_ratio": TARGET_RATIO,
+            "worst_ratio": worst,
+            "target_met": ok,
+            "importtime_by_package": packages,
+            "sizes": size_rows,
+            "layer": layer,
+        },
+    )
     print(f"\nwritten {path.relative_to(ROOT)}")
     return 0
 

@@ -19,6 +19,7 @@ without sitting idle for batch_wait_seconds). Prints tables; writes bench/out/re
 
     .venv/bin/python -m bench.requests_per_declaration [--n 500] [--batch-size 100]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,13 +43,13 @@ TARGET_REQUESTS = 5.0
 # Assumed on-demand list prices, USD, region us-east-1 (free tiers ignored). cn-north-1 is billed in
 # CNY by a different price list; these are the published us-east-1 figures, used as a yardstick.
 PRICES = {
-    "dynamodb_per_million_wru": 0.625,   # on-demand write request units (since the Nov 2024 reduction)
-    "dynamodb_per_million_rru": 0.125,   # on-demand read request units
-    "sqs_per_million_requests": 0.40,    # standard queue; each 64 KB chunk is a request
-    "sns_per_million_publishes": 0.50,   # standard topic; each 64 KB chunk is a request; SQS delivery free
+    "dynamodb_per_million_wru": 0.625,  # on-demand write request units (since the Nov 2024 reduction)
+    "dynamodb_per_million_rru": 0.125,  # on-demand read request units
+    "sqs_per_million_requests": 0.40,  # standard queue; each 64 KB chunk is a request
+    "sns_per_million_publishes": 0.50,  # standard topic; each 64 KB chunk is a request; SQS delivery free
     "lambda_per_million_requests": 0.20,
     "lambda_per_gb_second": 0.0000166667,  # x86_64
-    "apigw_rest_per_million": 3.50,      # REST API, first 333 M requests a month
+    "apigw_rest_per_million": 3.50,  # REST API, first 333 M requests a month
 }
 LAMBDA_MEMORY_GB = 1024 / 1024  # template.yaml Globals.Function.MemorySize: 1024
 PHASES = Pipeline.PHASES
@@ -57,8 +58,12 @@ PHASES = Pipeline.PHASES
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=500, help="declarations (issue #6: 2000)")
-    parser.add_argument("--batch-size", type=int, default=None,
-                        help="BatchSize parameter (declarations claimed per batch; template default 100)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="BatchSize parameter (declarations claimed per batch; template default 100)",
+    )
     args = parser.parse_args()
     n = args.n
 
@@ -92,41 +97,56 @@ POOL_INDEXES = ("/pool_agent", "/pool_consignee")
 def idle(pipeline: Pipeline) -> None:
     """The running execution with nothing left, asleep: ten minutes of the one-minute schedule."""
     from datetime import timedelta
+
     with pipeline.counter.in_phase("bench"):  # its empty batch (started by the schedule) puts it to sleep
         pipeline.clock.offset += timedelta(minutes=16)  # past the parked trigger's delay
         pipeline.runner.tick()
-        pipeline.runner.drain(max_rounds=10 ** 6)
+        pipeline.runner.drain(max_rounds=10**6)
     with pipeline._stage("idle"):
         for _ in range(IDLE_MINUTES):
             pipeline.clock.offset += timedelta(minutes=1)
             pipeline.runner.tick()
-            pipeline.runner.drain(max_rounds=10 ** 6)
+            pipeline.runner.drain(max_rounds=10**6)
 
 
 def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n: int) -> None:
     phases = set(PHASES)
     app_total = counter.total(phases, exclude_esm=True)
     all_total = counter.total(phases)
-    esm_nonempty = sum(count for (p, s, o, _), count in counter.calls.items()
-                       if p in phases and is_esm(s, o)) - sum(counter.empty_receives[p] for p in phases)
+    esm_nonempty = sum(count for (p, s, o, _), count in counter.calls.items() if p in phases and is_esm(s, o)) - sum(
+        counter.empty_receives[p] for p in phases
+    )
     per = lambda x: x / n  # noqa: E731
 
-    print(f"\nrequests_per_declaration: N={n}, BatchSize={result['batch_size']}, {result['batches']} batches, "
-          f"declared {result['declared_at_customs']}, receipts applied {result['receipts_applied']}/"
-          f"{result['receipts_posted']}; smart_status {result['smart_status']}; status {result['status']}")
+    print(
+        f"\nrequests_per_declaration: N={n}, BatchSize={result['batch_size']}, {result['batches']} batches, "
+        f"declared {result['declared_at_customs']}, receipts applied {result['receipts_applied']}/"
+        f"{result['receipts_posted']}; smart_status {result['smart_status']}; status {result['status']}"
+    )
     print(f"machine: {machine()['nproc']} × {machine()['cpu']}, Python {machine()['python']}\n")
 
     phase_rows = []
     for phase in PHASES:
         app = counter.total({phase}, exclude_esm=True)
         esm = counter.total({phase}) - app
-        phase_rows.append({"phase": phase, "requests/decl (our code)": per(app),
-                           "+ SQS pollers/decl": per(esm - counter.empty_receives[phase]),
-                           "(empty receives)": counter.empty_receives[phase], "wall s": result["seconds"][phase]})
-    phase_rows.append({"phase": "total", "requests/decl (our code)": per(app_total),
-                       "+ SQS pollers/decl": per(esm_nonempty),
-                       "(empty receives)": sum(counter.empty_receives[p] for p in phases),
-                       "wall s": sum(result["seconds"].values())})
+        phase_rows.append(
+            {
+                "phase": phase,
+                "requests/decl (our code)": per(app),
+                "+ SQS pollers/decl": per(esm - counter.empty_receives[phase]),
+                "(empty receives)": counter.empty_receives[phase],
+                "wall s": result["seconds"][phase],
+            }
+        )
+    phase_rows.append(
+        {
+            "phase": "total",
+            "requests/decl (our code)": per(app_total),
+            "+ SQS pollers/decl": per(esm_nonempty),
+            "(empty receives)": sum(counter.empty_receives[p] for p in phases),
+            "wall s": sum(result["seconds"].values()),
+        }
+    )
     print(table(phase_rows))
 
     idle = counter.total({"idle"}, exclude_esm=True)
@@ -134,13 +154,17 @@ def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n
     idle_rows = [r for r in counter.rows({"idle"}) if not is_esm(r["service"], r["operation"])]
     idle_ops = ", ".join(f"{r['service']}.{r['operation']} {r['resource']} {r['requests']}" for r in idle_rows)
     idle_execution = sum(r["requests"] for r in idle_rows if r["resource"].endswith(POOL_INDEXES))
-    print(f"\nidle: a running execution with nothing to declare sleeps; over {IDLE_MINUTES} one-minute schedule "
-          f"ticks: {idle} requests (+{idle_pollers} poller), of which the sleeping execution's pool peeks "
-          f"{idle_execution} = {idle_execution / IDLE_MINUTES:g} a minute (target ≤ 1 beyond the schedule's own "
-          f"{(idle - idle_execution) / IDLE_MINUTES:g}); not counted above.\n  {idle_ops}")
+    print(
+        f"\nidle: a running execution with nothing to declare sleeps; over {IDLE_MINUTES} one-minute schedule "
+        f"ticks: {idle} requests (+{idle_pollers} poller), of which the sleeping execution's pool peeks "
+        f"{idle_execution} = {idle_execution / IDLE_MINUTES:g} a minute (target ≤ 1 beyond the schedule's own "
+        f"{(idle - idle_execution) / IDLE_MINUTES:g}); not counted above.\n  {idle_ops}"
+    )
 
     ops = [{**r, "per decl": per(r["requests"])} for r in counter.rows(phases)]
-    print("\nby service / operation / resource (all counted phases; SQS Receive/DeleteMessageBatch are Lambda's pollers)")
+    print(
+        "\nby service / operation / resource (all counted phases; SQS Receive/DeleteMessageBatch are Lambda's pollers)"
+    )
     print(table([{k: r[k] for k in ("service", "operation", "resource", "requests", "per decl")} for r in ops]))
 
     by_service: Counter[str] = Counter()
@@ -150,22 +174,52 @@ def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n
 
     callers = counter.callers(phases)
     print("\ntop code paths (adapter ← use case), requests per declaration")
-    print(table([{"per decl": per(c["requests"]), "op": f"{c['service']}.{c['operation']}",
-                  "adapter": c["adapter"], "use case": c["use_case"]} for c in callers[:15]]))
+    print(
+        table(
+            [
+                {
+                    "per decl": per(c["requests"]),
+                    "op": f"{c['service']}.{c['operation']}",
+                    "adapter": c["adapter"],
+                    "use case": c["use_case"],
+                }
+                for c in callers[:15]
+            ]
+        )
+    )
 
     cap = capacity.totals(phases)
-    print(f"\nDynamoDB (estimated from item sizes; moto's ConsumedCapacity is a constant): "
-          f"WRU/decl {per(cap['wru']):.2f} (of which GSI {per(cap['wru_gsi']):.2f}), RRU/decl {per(cap['rru']):.2f}")
-    print(table([{"table": r["table"], "WRU table/decl": per(r["wru_table"]), "WRU GSI/decl": per(r["wru_gsi"]),
-                  "RRU/decl": per(r["rru"])} for r in capacity.by_table(phases)]))
+    print(
+        f"\nDynamoDB (estimated from item sizes; moto's ConsumedCapacity is a constant): "
+        f"WRU/decl {per(cap['wru']):.2f} (of which GSI {per(cap['wru_gsi']):.2f}), RRU/decl {per(cap['rru']):.2f}"
+    )
+    print(
+        table(
+            [
+                {
+                    "table": r["table"],
+                    "WRU table/decl": per(r["wru_table"]),
+                    "WRU GSI/decl": per(r["wru_gsi"]),
+                    "RRU/decl": per(r["rru"]),
+                }
+                for r in capacity.by_table(phases)
+            ]
+        )
+    )
 
     invocations: Counter = Counter()
     for phase in PHASES:
         invocations.update(result["invocations"].get(phase, {}))
     api_calls = sum(result["api_calls"].get(p, 0) for p in PHASES)
     api_seconds = sum(result["api_seconds"].get(p, 0) for p in PHASES)
-    lambda_rows = [{"function": "ApiFunction (API Gateway)", "invocations": api_calls, "per decl": per(api_calls),
-                    "mean ms": 1000 * api_seconds / api_calls if api_calls else 0.0}]
+    lambda_rows = [
+        {
+            "function": "ApiFunction (API Gateway)",
+            "invocations": api_calls,
+            "per decl": per(api_calls),
+            "mean ms": 1000 * api_seconds / api_calls if api_calls else 0.0,
+        }
+    ]
     gb_seconds = api_seconds * LAMBDA_MEMORY_GB
     for function, count in sorted(invocations.items()):
         durations = result["durations"].get(function, [])
@@ -193,33 +247,61 @@ def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n
     print("\nassumed prices (USD, us-east-1 on-demand list prices, free tiers ignored; NOT cn-north-1's CNY list)")
     print(table([{"item": k, "USD": v} for k, v in PRICES.items()], floatfmt=".10g"))
     print(f"\nestimated USD per 10,000 declarations (Lambda duration: measured local means × {LAMBDA_MEMORY_GB:g} GB)")
-    print(table([{"item": k, "USD": v} for k, v in cost.items()] + [{"item": "total", "USD": sum(cost.values())}],
-                floatfmt=".4f"))
+    print(
+        table(
+            [{"item": k, "USD": v} for k, v in cost.items()] + [{"item": "total", "USD": sum(cost.values())}],
+            floatfmt=".4f",
+        )
+    )
 
     ok = per(app_total) <= TARGET_REQUESTS
-    print(f"\ntarget ≤ {TARGET_REQUESTS:g} AWS requests per declaration end to end: {per(app_total):.2f} by our code, "
-          f"{per(app_total + esm_nonempty):.2f} with Lambda's SQS pollers → {verdict(ok)}"
-          + ("" if ok else f" (×{per(app_total) / TARGET_REQUESTS:.1f} the target)"))
+    print(
+        f"\ntarget ≤ {TARGET_REQUESTS:g} AWS requests per declaration end to end: {per(app_total):.2f} by our code, "
+        f"{per(app_total + esm_nonempty):.2f} with Lambda's SQS pollers → {verdict(ok)}"
+        + ("" if ok else f" (×{per(app_total) / TARGET_REQUESTS:.1f} the target)")
+    )
 
-    path = write_json("requests_per_declaration", {
-        "revision": git_revision(), "n": n, "run": {k: v for k, v in result.items() if k != "durations"},
-        "target_requests_per_declaration": TARGET_REQUESTS,
-        "requests_per_declaration": {"our_code": per(app_total), "with_pollers_nonempty": per(app_total + esm_nonempty),
-                                     "all_including_empty_receives": per(all_total)},
-        "phases": phase_rows, "operations": ops, "code_paths": callers,
-        "idle": {"minutes": IDLE_MINUTES, "requests": idle, "poller_requests": idle_pollers,
-                 "execution_requests_per_minute": idle_execution / IDLE_MINUTES,
-                 "schedule_requests_per_minute": (idle - idle_execution) / IDLE_MINUTES,
-                 "operations": counter.rows({"idle"})},
-        "capacity_per_declaration": {k: per(v) for k, v in cap.items()},
-        "capacity_by_table": capacity.by_table(phases),
-        "lambda": {"rows": lambda_rows, "invocations_per_declaration": per(total_invocations),
-                   "gb_seconds_per_declaration": per(gb_seconds), "memory_gb": LAMBDA_MEMORY_GB},
-        "prices_assumed_usd_us_east_1": PRICES, "usd_per_10000": cost, "usd_per_10000_total": sum(cost.values()),
-        "failed_conditional_writes": [{"phase": p, "operation": o, "resource": r, "n": v}
-                                      for (p, o, r), v in counter.failed_conditions.items()],
-        "target_met": ok,
-    })
+    path = write_json(
+        "requests_per_declaration",
+        {
+            "revision": git_revision(),
+            "n": n,
+            "run": {k: v for k, v in result.items() if k != "durations"},
+            "target_requests_per_declaration": TARGET_REQUESTS,
+            "requests_per_declaration": {
+                "our_code": per(app_total),
+                "with_pollers_nonempty": per(app_total + esm_nonempty),
+                "all_including_empty_receives": per(all_total),
+            },
+            "phases": phase_rows,
+            "operations": ops,
+            "code_paths": callers,
+            "idle": {
+                "minutes": IDLE_MINUTES,
+                "requests": idle,
+                "poller_requests": idle_pollers,
+                "execution_requests_per_minute": idle_execution / IDLE_MINUTES,
+                "schedule_requests_per_minute": (idle - idle_execution) / IDLE_MINUTES,
+                "operations": counter.rows({"idle"}),
+            },
+            "capacity_per_declaration": {k: per(v) for k, v in cap.items()},
+            "capacity_by_table": capacity.by_table(phases),
+            "lambda": {
+                "rows": lambda_rows,
+                "invocations_per_declaration": per(total_invocations),
+                "gb_seconds_per_declaration": per(gb_seconds),
+                "memory_gb": LAMBDA_MEMORY_GB,
+            },
+            "prices_assumed_usd_us_east_1": PRICES,
+            "usd_per_10000": cost,
+            "usd_per_10000_total": sum(cost.values()),
+            "failed_conditional_writes": [
+                {"phase": p, "operation": o, "resource": r, "n": v}
+                for (p, o, r), v in counter.failed_conditions.items()
+            ],
+            "target_met": ok,
+        },
+    )
     print(f"\nwritten {path.relative_to(path.parents[2])}")
 
 

@@ -1,4 +1,5 @@
 """Settings: one validated model built from the environment at cold start, then passed inward."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,10 @@ class ConfigurationError(ValueError):
 def check_secret(name: str, value: str | None) -> None:
     """A secret, when given, has at least MIN_SECRET_BYTES bytes; the message names it, never shows it."""
     if value is not None and len(value.encode("utf-8")) < MIN_SECRET_BYTES:
-        raise ConfigurationError(f"{name} is too short: {len(value.encode('utf-8'))} bytes, at least "
-                                 f"{MIN_SECRET_BYTES} are required (e.g. `openssl rand -hex 32`)")
+        raise ConfigurationError(
+            f"{name} is too short: {len(value.encode('utf-8'))} bytes, at least "
+            f"{MIN_SECRET_BYTES} are required (e.g. `openssl rand -hex 32`)"
+        )
 
 
 class Tables(BaseModel):
@@ -95,12 +98,14 @@ class Settings(BaseModel):
     def require_api_secrets(self) -> None:
         """The API cannot verify tokens or receipts without these: refuse to start without them."""
         if self.auth_mode == "hs256" and not (self.jwt_secret or self.jwt_secret_parameter):
-            raise ConfigurationError(f"{JWT_SECRET_VAR} (or SMARTDECL_JWT_SECRET_PARAMETER) must be set when "
-                                     f"SMARTDECL_AUTH_MODE is hs256")
+            raise ConfigurationError(
+                f"{JWT_SECRET_VAR} (or SMARTDECL_JWT_SECRET_PARAMETER) must be set when SMARTDECL_AUTH_MODE is hs256"
+            )
         if self.auth_mode == "jwks" and not self.jwks_url:
             raise ConfigurationError("SMARTDECL_JWKS_URL must be set when SMARTDECL_AUTH_MODE is jwks")
         if not (self.receipt_secret or self.receipt_secret_parameter):
             raise ConfigurationError(f"{RECEIPT_SECRET_VAR} (or SMARTDECL_RECEIPT_SECRET_PARAMETER) must be set")
+
     # push (issue #14): SMS provider, its signature, template codes and keys; console and short links
     sms_provider: Literal["sns", "aliyun"] = "sns"
     sms_sign_name: str = "智能申报"
@@ -127,8 +132,9 @@ class Settings(BaseModel):
     @classmethod
     def _from_env(cls, env: Mapping[str, str]) -> Settings:
         prefix = env.get("SMARTDECL_TABLE_PREFIX", "smartdecl")
-        tables = Tables(**{name: env.get(f"SMARTDECL_{name.upper()}_TABLE", f"{prefix}-{name}")
-                           for name in Tables.model_fields})
+        tables = Tables(
+            **{name: env.get(f"SMARTDECL_{name.upper()}_TABLE", f"{prefix}-{name}") for name in Tables.model_fields}
+        )
         return cls(
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "cn-north-1",
             tables=tables,
@@ -155,8 +161,11 @@ class Settings(BaseModel):
         )
 
 
-LIMIT_VARS = {"imports": "SMARTDECL_LIMIT_IMPORTS", "executions": "SMARTDECL_LIMIT_EXECUTIONS",
-              "replays": "SMARTDECL_LIMIT_REPLAYS"}
+LIMIT_VARS = {
+    "imports": "SMARTDECL_LIMIT_IMPORTS",
+    "executions": "SMARTDECL_LIMIT_EXECUTIONS",
+    "replays": "SMARTDECL_LIMIT_REPLAYS",
+}
 
 
 def _default_rate_limits() -> dict[str, RateLimit]:
@@ -171,8 +180,12 @@ def _rate_limits(env: Mapping[str, str]) -> dict[str, RateLimit]:
         if not text:
             continue
         count, _, seconds = text.partition("/")
-        if not count.isascii() or not count.isdigit() or (seconds and not (seconds.isascii() and seconds.isdigit())) \
-                or (seconds and int(seconds) < 1):
+        if (
+            not count.isascii()
+            or not count.isdigit()
+            or (seconds and not (seconds.isascii() and seconds.isdigit()))
+            or (seconds and int(seconds) < 1)
+        ):
             raise ConfigurationError(f'{var} must read "<count>/<seconds>", e.g. "30/60"')
         limits[action] = RateLimit(int(count), int(seconds or 60))
     return limits
@@ -189,8 +202,11 @@ def _push_settings(env: Mapping[str, str]) -> dict:
     return {
         "sms_provider": env.get("SMARTDECL_SMS_PROVIDER") or "sns",
         "sms_sign_name": env.get("SMARTDECL_SMS_SIGN_NAME") or "智能申报",
-        "sms_templates": {k: env[f"SMARTDECL_SMS_TEMPLATE_{k.upper()}"] for k in kinds
-                          if env.get(f"SMARTDECL_SMS_TEMPLATE_{k.upper()}")},
+        "sms_templates": {
+            k: env[f"SMARTDECL_SMS_TEMPLATE_{k.upper()}"]
+            for k in kinds
+            if env.get(f"SMARTDECL_SMS_TEMPLATE_{k.upper()}")
+        },
         "sms_credentials_parameter": env.get("SMARTDECL_SMS_CREDENTIALS_PARAMETER") or None,
         "sms_rate_limits": env.get("SMARTDECL_SMS_RATE_LIMITS") or "1,5,10",
         "sms_standin_dir": env.get("SMARTDECL_SMS_STANDIN_DIR") or None,

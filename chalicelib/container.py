@@ -1,6 +1,7 @@
 """The wiring: settings, repositories and adapters, built once per Lambda container (cold start).
 
 The API and every function share it; tests swap in their own (use_container)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,26 +37,31 @@ class Container:
     @cached_property
     def declarations(self) -> DynamoDeclarationRepository:
         from chalicelib.adapters.declaration_repository import DynamoDeclarationRepository
+
         return DynamoDeclarationRepository()
 
     @cached_property
     def configs(self) -> DynamoConfigRepository:
         from chalicelib.adapters.config_repository import DynamoConfigRepository
+
         return DynamoConfigRepository(region=self.settings.region)
 
     @cached_property
     def enterprises(self) -> DynamoEnterpriseRepository:
         from chalicelib.adapters.enterprise_repository import DynamoEnterpriseRepository
+
         return DynamoEnterpriseRepository()
 
     @cached_property
     def seq_nos(self) -> DynamoSeqNoAllocator:
         from chalicelib.adapters.seq_no_allocator import DynamoSeqNoAllocator
+
         return DynamoSeqNoAllocator()
 
     @cached_property
     def idempotency(self) -> IdempotentRunner:
         from chalicelib.adapters.idempotency import IdempotentRunner
+
         client = boto3.client("dynamodb", region_name=self.settings.region)
         return IdempotentRunner(self.settings.tables.idempotency, self.settings.idempotency_ttl_seconds, client)
 
@@ -66,9 +72,11 @@ class Container:
     @cached_property
     def queue(self):
         from chalicelib.adapters.work_queue import SqsWorkQueue
+
         q = self.settings.queues
-        return SqsWorkQueue(self.sqs, trigger_url=q.batch_trigger, validation_url=q.validation,
-                            submission_url=q.submission)
+        return SqsWorkQueue(
+            self.sqs, trigger_url=q.batch_trigger, validation_url=q.validation, submission_url=q.submission
+        )
 
     @cached_property
     def engine(self):
@@ -80,56 +88,80 @@ class Container:
         )
         from chalicelib.adapters.unit_of_work import DynamoUnitOfWork
         from chalicelib.services.engine import Engine
-        return Engine(declarations=self.declarations, configs=self.configs, uow=DynamoUnitOfWork(self.settings.region),
-                      executions=DynamoExecutionRepository(region=self.settings.region),
-                      batches=DynamoBatchRepository(), log=DynamoDeclarationLog(), queue=self.queue,
-                      counter=DynamoCounter(), clock=self.clock, batch_size=self.settings.batch_size,
-                      publisher=None,  # events leave through the log's stream (functions/publish_events.py)
-                      receipt_watchdog=timedelta(hours=self.settings.receipt_watchdog_hours))
+
+        return Engine(
+            declarations=self.declarations,
+            configs=self.configs,
+            uow=DynamoUnitOfWork(self.settings.region),
+            executions=DynamoExecutionRepository(region=self.settings.region),
+            batches=DynamoBatchRepository(),
+            log=DynamoDeclarationLog(),
+            queue=self.queue,
+            counter=DynamoCounter(),
+            clock=self.clock,
+            batch_size=self.settings.batch_size,
+            publisher=None,  # events leave through the log's stream (functions/publish_events.py)
+            receipt_watchdog=timedelta(hours=self.settings.receipt_watchdog_hours),
+        )
 
     @cached_property
     def publisher(self):
         if not self.settings.events_topic_arn:
             return None  # nothing subscribed: events are not pushed (tests of other parts)
         from chalicelib.adapters.sns_publisher import SnsEventPublisher
+
         s = self.settings
-        return SnsEventPublisher(boto3.client("sns", region_name=s.region), s.events_topic_arn,
-                                 console_url=s.console_url, short_link_base=s.short_link_base)
+        return SnsEventPublisher(
+            boto3.client("sns", region_name=s.region),
+            s.events_topic_arn,
+            console_url=s.console_url,
+            short_link_base=s.short_link_base,
+        )
 
     @cached_property
     def subscriptions(self):
         from chalicelib.adapters.subscription_repository import DynamoSubscriptionRepository
+
         return DynamoSubscriptionRepository()
 
     @cached_property
     def subscription_reader(self):
         """What the notify function reads: the subscriptions, cached briefly per container."""
         from chalicelib.adapters.subscription_repository import CachedSubscriptionReader
+
         return CachedSubscriptionReader(self.subscriptions, self.settings.subscription_cache_seconds)
 
     @cached_property
     def deliveries(self):
         from chalicelib.adapters.subscription_repository import DynamoDeliveryLog
+
         return DynamoDeliveryLog()
 
     @cached_property
     def event_feed(self):
         """The pull feed (GET /events), filed by the event-feed function."""
         from chalicelib.adapters.event_feed_repository import DynamoEventFeed
+
         return DynamoEventFeed(region=self.settings.region)
 
     @cached_property
     def subscriber(self):
         from chalicelib.adapters.sns_publisher import SnsSubscriber
+
         s = self.settings
         if not s.events_topic_arn:
             return None
-        return SnsSubscriber(boto3.client("sns", region_name=s.region), s.events_topic_arn,
-                             digest_topic_arn=s.digest_topic_arn, sms_via_sns=s.sms_provider == "sns")
+        return SnsSubscriber(
+            boto3.client("sns", region_name=s.region),
+            s.events_topic_arn,
+            digest_topic_arn=s.digest_topic_arn,
+            sms_via_sns=s.sms_provider == "sns",
+        )
 
     @cached_property
     def send_delivery(self):
         from chalicelib.adapters.work_queue import SqsDeliveryQueue
+
         return SqsDeliveryQueue(self.sqs, self.settings.queues.webhook)
 
     # ---- push (issue #14): mainland SMS, digests ----------------------------------------------------
@@ -137,26 +169,31 @@ class Container:
     @cached_property
     def push_store(self):
         from chalicelib.adapters.push_store import DynamoPushStore
+
         return DynamoPushStore()
 
     @cached_property
     def send_sms(self):
         from chalicelib.adapters.work_queue import SqsDeliveryQueue
+
         return SqsDeliveryQueue(self.sqs, self.settings.queues.sms)
 
     @cached_property
     def sms_policy(self):
         from chalicelib.domain.sms import RateLimits
         from chalicelib.services.notifications import SmsPolicy
+
         s = self.settings
-        return SmsPolicy(sign_name=s.sms_sign_name, templates=dict(s.sms_templates),
-                         rate_limits=RateLimits.parse(s.sms_rate_limits))
+        return SmsPolicy(
+            sign_name=s.sms_sign_name, templates=dict(s.sms_templates), rate_limits=RateLimits.parse(s.sms_rate_limits)
+        )
 
     @cached_property
     def sms_sender(self):
         """The provider: the local stand-in when SMARTDECL_SMS_STANDIN_DIR is set, else Alibaba Cloud
         with its keys read from SSM now (cold start), refused at once if malformed."""
         from chalicelib.adapters import sms_provider
+
         s = self.settings
         if s.sms_standin_dir:
             return sms_provider.StandInSmsSender(s.sms_standin_dir)
@@ -164,13 +201,15 @@ class Container:
             raise RuntimeError(f"SMS provider {s.sms_provider!r} is not sent by our fan-out")
         if not s.sms_credentials_parameter:
             raise sms_provider.SmsCredentialsInvalid("SMARTDECL_SMS_CREDENTIALS_PARAMETER is not set")
-        key_id, secret = sms_provider.read_credentials(boto3.client("ssm", region_name=s.region),
-                                                       s.sms_credentials_parameter)
+        key_id, secret = sms_provider.read_credentials(
+            boto3.client("ssm", region_name=s.region), s.sms_credentials_parameter
+        )
         return sms_provider.AliyunSmsSender(key_id, secret)
 
     @cached_property
     def digest_sender(self):
         from chalicelib.adapters.sns_publisher import SnsDigestSender
+
         if not self.settings.digest_topic_arn:
             raise RuntimeError("SMARTDECL_DIGEST_TOPIC_ARN is not set")
         return SnsDigestSender(boto3.client("sns", region_name=self.settings.region), self.settings.digest_topic_arn)
@@ -178,11 +217,13 @@ class Container:
     @cached_property
     def webhook_sender(self):
         from chalicelib.adapters.webhook_sender import WebhookSender
+
         return WebhookSender(local_mode=self.settings.local_mode)
 
     @cached_property
     def receipts(self):
         from chalicelib.adapters.receipt_repository import DynamoReceiptRepository
+
         return DynamoReceiptRepository()
 
     @cached_property
@@ -198,8 +239,10 @@ class Container:
     @cached_property
     def window_counter(self):
         from chalicelib.adapters.window_counter import DynamoWindowCounter
-        return DynamoWindowCounter(self.settings.tables.rate_limits,
-                                   boto3.client("dynamodb", region_name=self.settings.region))
+
+        return DynamoWindowCounter(
+            self.settings.tables.rate_limits, boto3.client("dynamodb", region_name=self.settings.region)
+        )
 
     def check_api_secrets(self) -> None:
         """Cold start of the API: every secret present and long enough (SSM ones fetched now), so a
@@ -215,20 +258,31 @@ class Container:
     @cached_property
     def customs(self):
         from chalicelib.adapters.customs_gateway import HttpCustomsGateway
+
         s = self.settings
-        return HttpCustomsGateway(self._customs_endpoint(), timeout_seconds=s.customs_timeout_seconds,
-                                  retries=s.customs_retries, backoff_seconds=s.customs_backoff_seconds)
+        return HttpCustomsGateway(
+            self._customs_endpoint(),
+            timeout_seconds=s.customs_timeout_seconds,
+            retries=s.customs_retries,
+            backoff_seconds=s.customs_backoff_seconds,
+        )
 
     @cached_property
     def logistics(self):
         from chalicelib.adapters.logistics_gateway import HttpLogisticsGateway
+
         s = self.settings
-        return HttpLogisticsGateway(self._customs_endpoint(), timeout_seconds=s.customs_timeout_seconds,
-                                    retries=s.customs_retries, backoff_seconds=s.customs_backoff_seconds)
+        return HttpLogisticsGateway(
+            self._customs_endpoint(),
+            timeout_seconds=s.customs_timeout_seconds,
+            retries=s.customs_retries,
+            backoff_seconds=s.customs_backoff_seconds,
+        )
 
     @cached_property
     def tokens(self) -> TokenVerifier:
         from chalicelib.adapters.tokens import TokenVerifier
+
         s = self.settings
         if s.auth_mode == "jwks":
             return TokenVerifier(jwks_url=s.jwks_url, issuer=s.jwt_issuer, audience=s.jwt_audience)

@@ -4,6 +4,7 @@ The tracer is built only when tracing is on (template parameter `Tracing`, which
 POWERTOOLS_TRACE_DISABLED): Powertools' `Tracer()` imports the X-Ray SDK even when disabled,
 and that import alone was a quarter of every function's cold start (bench/README.md).
 """
+
 from __future__ import annotations
 
 import os
@@ -41,6 +42,7 @@ def _tracer() -> Any:
     if not tracing_enabled():
         return _NoTracer()
     from aws_lambda_powertools import Tracer  # loads aws_xray_sdk: only when it will be used
+
     return Tracer(service="smartdecl")
 
 

@@ -1,4 +1,5 @@
 """Lambda entry points of the unattended engine (SQS consumers, schedule): thin Powertools handlers."""
+
 from __future__ import annotations
 
 from chalicelib.config import Settings

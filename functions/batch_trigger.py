@@ -1,4 +1,5 @@
 """Batch function (SQS, delayed messages): start an execution's next batch when its wait is over."""
+
 from __future__ import annotations
 
 from chalicelib.container import container

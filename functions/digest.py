@@ -1,4 +1,5 @@
 """Digest function (EventBridge, hourly): sends each e-mail digest whose window closed (China time)."""
+
 from __future__ import annotations
 
 from chalicelib.container import container

@@ -1,5 +1,6 @@
 """Event-feed function (SQS, subscribed to the events topic with raw delivery): file every event
 for its enterprise, so GET /events can serve it for 14 days. A message delivered twice is filed once."""
+
 from __future__ import annotations
 
 import json
@@ -30,5 +31,11 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context) -> dict:
-    return dict(process_partial_response(event=event, record_handler=record_handler,  # a TypedDict: plain dict for Lambda
-                                         processor=BatchProcessor(event_type=EventType.SQS), context=context))
+    return dict(
+        process_partial_response(
+            event=event,
+            record_handler=record_handler,  # a TypedDict: plain dict for Lambda
+            processor=BatchProcessor(event_type=EventType.SQS),
+            context=context,
+        )
+    )

@@ -1,6 +1,7 @@
 """Notification function (SQS, subscribed to the events topic): fan each event out to the
 enterprise's webhooks, mainland SMS (SmsProvider other than sns) and e-mail digests. Immediate
 e-mail (and SMS where SNS sends SMS) is delivered by SNS itself."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,15 @@ from ._sqs import consume
 
 def _fan_out(record_body: dict) -> str:
     ctx = container()
-    n = fan_out(record_body["event"], record_body["ent_code"], ctx.subscription_reader, ctx.send_delivery,
-                send_sms=ctx.send_sms if ctx.settings.sms_provider != "sns" else None,
-                digest_store=ctx.push_store, clock=ctx.clock)
+    n = fan_out(
+        record_body["event"],
+        record_body["ent_code"],
+        ctx.subscription_reader,
+        ctx.send_delivery,
+        send_sms=ctx.send_sms if ctx.settings.sms_provider != "sns" else None,
+        digest_store=ctx.push_store,
+        clock=ctx.clock,
+    )
     return f"webhooks_{min(n, 1)}"
 
 

@@ -5,6 +5,7 @@ record's conditional write), so what is published here is exactly what happened.
 failures name the first record not published; the mapping's on-failure destination keeps what
 could never be published, and an alarm watches it (template.yaml).
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Schedule function (EventBridge, every minute): the safety net of the engine."""
+
 from __future__ import annotations
 
 from chalicelib.container import container

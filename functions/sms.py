@@ -1,6 +1,7 @@
 """SMS function (SQS): one mainland SMS per message through the provider (SmsProvider=aliyun): once
 per declaration and state, held through quiet hours and flow control, failures retried with
 back-off, every attempt recorded in the delivery log."""
+
 from __future__ import annotations
 
 from chalicelib.adapters.webhook_sender import backoff_schedule
@@ -13,8 +14,17 @@ from ._sqs import consume
 
 def _deliver(message: dict) -> str:
     ctx = container()
-    return deliver_sms(message, ctx.subscriptions, ctx.deliveries, ctx.push_store, ctx.sms_sender, ctx.send_sms,
-                       ctx.sms_policy, backoff_schedule, ctx.clock)
+    return deliver_sms(
+        message,
+        ctx.subscriptions,
+        ctx.deliveries,
+        ctx.push_store,
+        ctx.sms_sender,
+        ctx.send_sms,
+        ctx.sms_policy,
+        backoff_schedule,
+        ctx.clock,
+    )
 
 
 @logger.inject_lambda_context

@@ -13,6 +13,7 @@ twice. The record's in-progress state is what makes the second one back off. Rep
 need a lease on the declaration itself (a conditional "sending until" write before the lookup),
 which costs one request instead of two; not done in this increment.
 """
+
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
@@ -32,8 +33,11 @@ def _submit_once():
     global _once
     if _once is None:
         ctx = container()
-        config = IdempotencyConfig(event_key_jmespath="[seq_no, batch_no]", raise_on_no_idempotency_key=True,
-                                   expires_after_seconds=ctx.settings.idempotency_ttl_seconds)
+        config = IdempotencyConfig(
+            event_key_jmespath="[seq_no, batch_no]",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=ctx.settings.idempotency_ttl_seconds,
+        )
         store = DynamoDBPersistenceLayer(table_name=ctx.settings.tables.idempotency)
 
         @idempotent_function(data_keyword_argument="message", config=config, persistence_store=store)

@@ -2,6 +2,7 @@
 
 One invocation reads its declarations in one BatchGetItem and each config once, sends the
 passed ones to submission in one SendMessageBatch and counts outcomes once per batch."""
+
 from __future__ import annotations
 
 from chalicelib.container import container

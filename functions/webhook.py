@@ -1,5 +1,6 @@
 """Webhook function (SQS): one signed delivery per message; failures retried with back-off, every
 attempt recorded in the delivery log."""
+
 from __future__ import annotations
 
 from chalicelib.adapters.webhook_sender import backoff_schedule
@@ -12,8 +13,9 @@ from ._sqs import consume
 
 def _deliver(message: dict) -> str:
     ctx = container()
-    return deliver(message, ctx.subscriptions, ctx.deliveries, ctx.webhook_sender, ctx.send_delivery,
-                   backoff_schedule, ctx.clock)
+    return deliver(
+        message, ctx.subscriptions, ctx.deliveries, ctx.webhook_sender, ctx.send_delivery, backoff_schedule, ctx.clock
+    )
 
 
 @logger.inject_lambda_context

@@ -6,6 +6,7 @@ The rule (issue #10): at most one message per declaration and state to each subs
 names its declaration by bill of lading (TemplateParam "ref") and its state by template (and a
 receipt's by its "receipt" text); an e-mail by 统一编号 and 状态. Exits 1 when the rule is broken.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,9 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     for protocol in ("sms", "email"):
         mine = {k: n for k, n in found.items() if k[0] == protocol}
         repeated = {k: n for k, n in mine.items() if n > 1}
-        print(f"{protocol}: {sum(mine.values())} messages, {len({k[2] for k in mine})} declarations, "
-              f"{len(mine)} (subscriber, declaration, state); most for one: {max(mine.values(), default=0)}; "
-              f"repeated: {len(repeated)}")
+        print(
+            f"{protocol}: {sum(mine.values())} messages, {len({k[2] for k in mine})} declarations, "
+            f"{len(mine)} (subscriber, declaration, state); most for one: {max(mine.values(), default=0)}; "
+            f"repeated: {len(repeated)}"
+        )
         for key, n in sorted(repeated.items()):
             print(f"  {n}× {key}")
     return 1 if any(n > 1 for n in found.values()) else 0

@@ -3,6 +3,7 @@
 Used by `make run` (infra/local_stack.py) and by the test fixtures, so both build exactly what
 the template declares: same names, keys and indexes.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,12 @@ def free_port() -> int:
 
 def local_credentials() -> None:
     """Fake credentials and the local region, so no call can reach a real account."""
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SECURITY_TOKEN": "testing", "AWS_SESSION_TOKEN": "testing"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
         os.environ[key] = value
     os.environ.setdefault("AWS_DEFAULT_REGION", LOCAL_REGION)
     os.environ.setdefault("AWS_REGION", os.environ["AWS_DEFAULT_REGION"])
@@ -51,10 +56,13 @@ def start_moto(port: int | None = None) -> tuple[Any, str]:
 
 def reset_moto(endpoint: str) -> None:
     import urllib.request
+
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).read()
 
 
-def provision(stack_name: str = LOCAL_STACK, region: str | None = None, template: dict | None = None) -> dict[str, dict]:
+def provision(
+    stack_name: str = LOCAL_STACK, region: str | None = None, template: dict | None = None
+) -> dict[str, dict]:
     """Create every table (with TTL), queue (dead-letter queues first, redrive resolved) and topic of
     template.yaml in the current endpoint. Returns {logical id: {"Ref": …, "Arn": …, "QueueName": …}}."""
     template = template or cfn.load()
@@ -62,34 +70,41 @@ def provision(stack_name: str = LOCAL_STACK, region: str | None = None, template
     dynamodb = boto3.client("dynamodb", region_name=region)
     sqs = boto3.client("sqs", region_name=region)
     physical: dict[str, dict] = {}
-    for (logical_id, _), kwargs in zip(cfn.resources(template, cfn.DYNAMODB_TABLE).items(),
-                                       cfn.tables(template, stack_name), strict=True):
+    for (logical_id, _), kwargs in zip(
+        cfn.resources(template, cfn.DYNAMODB_TABLE).items(), cfn.tables(template, stack_name), strict=True
+    ):
         description = dynamodb.create_table(**kwargs)["TableDescription"]
         physical[logical_id] = {"Ref": kwargs["TableName"], "Arn": description["TableArn"]}
         if description.get("LatestStreamArn"):
             physical[logical_id]["StreamArn"] = description["LatestStreamArn"]
     for table, attribute in cfn.ttl_settings(template, stack_name).items():
-        dynamodb.update_time_to_live(TableName=table,
-                                     TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
+        dynamodb.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
+        )
     queues = cfn.resources(template, "AWS::SQS::Queue")
     for logical_id in sorted(queues, key=lambda q: "RedrivePolicy" in queues[q].get("Properties", {})):
         props = queues[logical_id].get("Properties", {})
         name = cfn.substitute(props["QueueName"], {"AWS::StackName": stack_name})
-        attributes = {key: str(props[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod",
-                                                        "DelaySeconds", "ReceiveMessageWaitTimeSeconds") if key in props}
+        attributes = {
+            key: str(props[key])
+            for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds")
+            if key in props
+        }
         if "RedrivePolicy" in props:
             redrive = props["RedrivePolicy"]
             target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
-            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": physical[target]["Arn"],
-                                                      "maxReceiveCount": int(redrive["maxReceiveCount"])})
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": physical[target]["Arn"], "maxReceiveCount": int(redrive["maxReceiveCount"])}
+            )
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         physical[logical_id] = {"Ref": url, "Arn": arn, "QueueName": name}
     sns = boto3.client("sns", region_name=region)
     for logical_id, resource in cfn.resources(template, "AWS::SNS::Topic").items():
         props = resource.get("Properties", {})
-        name = cfn.substitute(props.get("TopicName", {"Fn::Sub": f"${{AWS::StackName}}-{logical_id}"}),
-                              {"AWS::StackName": stack_name})
+        name = cfn.substitute(
+            props.get("TopicName", {"Fn::Sub": f"${{AWS::StackName}}-{logical_id}"}), {"AWS::StackName": stack_name}
+        )
         arn = sns.create_topic(Name=name)["TopicArn"]  # KMS settings are not played locally
         physical[logical_id] = {"Ref": arn, "Arn": arn, "TopicName": name}
     for logical_id, resource in cfn.resources(template, "AWS::SNS::Subscription").items():
@@ -97,8 +112,9 @@ def provision(stack_name: str = LOCAL_STACK, region: str | None = None, template
         topic = physical[props["TopicArn"]["Ref"]]["Ref"]
         endpoint = physical[props["Endpoint"]["Fn::GetAtt"][0]]["Arn"]
         attributes = {"RawMessageDelivery": "true"} if props.get("RawMessageDelivery") else {}
-        arn = sns.subscribe(TopicArn=topic, Protocol=props["Protocol"], Endpoint=endpoint,
-                            Attributes=attributes)["SubscriptionArn"]
+        arn = sns.subscribe(TopicArn=topic, Protocol=props["Protocol"], Endpoint=endpoint, Attributes=attributes)[
+            "SubscriptionArn"
+        ]
         physical[logical_id] = {"Ref": arn}
     return physical
 
@@ -128,6 +144,7 @@ def _condition(template: dict, name: str) -> bool:
     """A template condition of the form Equals [Ref parameter, value], on the parameter's default."""
     expression = template.get("Conditions", {})[name]
     left, right = expression["Fn::Equals"]
+
     def default(v: Any) -> str:
         return str(template["Parameters"][v["Ref"]].get("Default", "")) if isinstance(v, dict) else str(v)
 

@@ -5,6 +5,7 @@ Chalice's local gateway answers a path no route serves with API Gateway's defaul
 gateway response MISSING_AUTHENTICATION_TOKEN answers 404 in our error shape; this does the same
 locally, for `make run` (RequestHandler) and for tests (not_found_client).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,16 +33,16 @@ class NotFoundGateway(LocalGateway):
             self._routes.match_route(path)
         except ValueError:
             body_json = json.dumps(not_found_route(method, path.split("?", 1)[0]), ensure_ascii=False)
-            raise RouteNotFound({"Content-Type": "application/json; charset=utf-8"},
-                                body_json.encode("utf-8")) from None
+            raise RouteNotFound(
+                {"Content-Type": "application/json; charset=utf-8"}, body_json.encode("utf-8")
+            ) from None
         return super().handle_request(method, path, headers, body)
 
 
 class RequestHandler(ChaliceRequestHandler):
     """LocalDevServer's handler with the NotFoundGateway (pass as handler_cls)."""
 
-    def __init__(self, request: bytes, client_address: Any, server: Any, app_object: Chalice,
-                 config: Config) -> None:
+    def __init__(self, request: bytes, client_address: Any, server: Any, app_object: Chalice, config: Config) -> None:
         self.local_gateway = NotFoundGateway(app_object, config)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)  # type: ignore[arg-type]
 

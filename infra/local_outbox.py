@@ -8,6 +8,7 @@ Mainland SMS (SmsProvider=aliyun, the local default: the local region is cn-nort
 sends no SMS) go through our SMS queue and function instead; there the provider stand-in
 (adapters/sms_provider.StandInSmsSender) writes each SendSms call as JSON to <outbox>/sms.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,8 +68,9 @@ class LocalOutbox:
                     return
 
     def _once(self, wait: int) -> int:
-        messages = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10,
-                                             WaitTimeSeconds=wait).get("Messages", [])
+        messages = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10, WaitTimeSeconds=wait).get(
+            "Messages", []
+        )
         for message in messages:
             self._deliver(json.loads(message["Body"]))
             self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
@@ -78,6 +80,7 @@ class LocalOutbox:
         import os
 
         from chalicelib.domain.events import Event
+
         attributes = {k: v.get("Value") for k, v in (envelope.get("MessageAttributes") or {}).items()}
         topic = envelope.get("TopicArn") or self.topic_arn
         if topic == self.digest_topic_arn:  # a digest: its text as published, to its own subscription
@@ -86,8 +89,10 @@ class LocalOutbox:
             # an SQS subscriber gets the "default" text (the event's JSON); render what SNS would send
             # to e-mail and SMS from it, as the publisher's structured message does
             event = Event.from_json(json.loads(envelope["Message"]), attributes.get("ent_code", ""))
-            texts = {"email": event.email_text(os.environ.get("SMARTDECL_CONSOLE_URL") or None),
-                     "sms": event.sms_text(os.environ.get("SMARTDECL_SHORT_LINK_BASE", ""))}
+            texts = {
+                "email": event.email_text(os.environ.get("SMARTDECL_CONSOLE_URL") or None),
+                "sms": event.sms_text(os.environ.get("SMARTDECL_SHORT_LINK_BASE", "")),
+            }
             subject = event.email_subject()
         subscriptions = self._sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
         for sub in subscriptions:
@@ -111,10 +116,16 @@ def local_push_environment(outbox: Path, api_port: int) -> dict[str, str]:
     local template codes, links to the local console and short links to the local API, and flow
     control loose enough for the demo. Each may be overridden from the environment."""
     import os
-    defaults = {"SMARTDECL_SMS_PROVIDER": "aliyun", "SMARTDECL_SMS_STANDIN_DIR": str(outbox),
-                "SMARTDECL_SMS_RATE_LIMITS": "60,600,2000",
-                "SMARTDECL_CONSOLE_URL": f"http://127.0.0.1:{api_port}",
-                "SMARTDECL_SHORT_LINK_BASE": f"http://127.0.0.1:{api_port}",
-                **{f"SMARTDECL_SMS_TEMPLATE_{kind.upper()}": f"SMS_LOCAL_{kind.upper()}"
-                   for kind in ("declared", "failed", "waiting", "progress", "receipt", "overdue")}}
+
+    defaults = {
+        "SMARTDECL_SMS_PROVIDER": "aliyun",
+        "SMARTDECL_SMS_STANDIN_DIR": str(outbox),
+        "SMARTDECL_SMS_RATE_LIMITS": "60,600,2000",
+        "SMARTDECL_CONSOLE_URL": f"http://127.0.0.1:{api_port}",
+        "SMARTDECL_SHORT_LINK_BASE": f"http://127.0.0.1:{api_port}",
+        **{
+            f"SMARTDECL_SMS_TEMPLATE_{kind.upper()}": f"SMS_LOCAL_{kind.upper()}"
+            for kind in ("declared", "failed", "waiting", "progress", "receipt", "overdue")
+        },
+    }
     return {name: os.environ.get(name, value) for name, value in defaults.items()}

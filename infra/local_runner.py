@@ -13,6 +13,7 @@ up to BatchSize records; a reported failure (or an exception) retries from that 
 MaximumRetryAttempts the batch goes to the on-failure destination queue and the checkpoint moves on.
 `deliver_twice` hands every SQS and stream batch to its handler twice (fault-injection tests).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -114,12 +115,21 @@ def mappings(template: dict, physical: dict[str, dict]) -> tuple[list[SqsMapping
         for event in (props.get("Events") or {}).values():
             if event["Type"] == "SQS":
                 queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
-                sqs_maps.append(SqsMapping(name, props["Handler"], physical[queue]["Ref"], physical[queue]["Arn"],
-                                           int(event["Properties"].get("BatchSize", 10)), timeout,
-                                           "ReportBatchItemFailures" in event["Properties"].get("FunctionResponseTypes", [])))
+                sqs_maps.append(
+                    SqsMapping(
+                        name,
+                        props["Handler"],
+                        physical[queue]["Ref"],
+                        physical[queue]["Arn"],
+                        int(event["Properties"].get("BatchSize", 10)),
+                        timeout,
+                        "ReportBatchItemFailures" in event["Properties"].get("FunctionResponseTypes", []),
+                    )
+                )
             elif event["Type"] == "Schedule":
-                schedules.append(ScheduleMapping(name, props["Handler"], _rate_seconds(event["Properties"]["Schedule"]),
-                                                 timeout))
+                schedules.append(
+                    ScheduleMapping(name, props["Handler"], _rate_seconds(event["Properties"]["Schedule"]), timeout)
+                )
     return sqs_maps, schedules
 
 
@@ -136,12 +146,19 @@ def stream_mappings(template: dict, physical: dict[str, dict]) -> list[StreamMap
             table = p["Stream"]["Fn::GetAtt"][0]
             filters = (p.get("FilterCriteria") or {}).get("Filters") or []
             destination = ((p.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-            found.append(StreamMapping(
-                name, props["Handler"], physical[table]["StreamArn"], int(p.get("BatchSize", 100)),
-                int(props.get("Timeout", default_timeout)),
-                "ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
-                tuple(json.loads(f["Pattern"]) for f in filters), int(p.get("MaximumRetryAttempts", 2)),
-                physical[destination["Fn::GetAtt"][0]]["Ref"] if destination else None))
+            found.append(
+                StreamMapping(
+                    name,
+                    props["Handler"],
+                    physical[table]["StreamArn"],
+                    int(p.get("BatchSize", 100)),
+                    int(props.get("Timeout", default_timeout)),
+                    "ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
+                    tuple(json.loads(f["Pattern"]) for f in filters),
+                    int(p.get("MaximumRetryAttempts", 2)),
+                    physical[destination["Fn::GetAtt"][0]]["Ref"] if destination else None,
+                )
+            )
     return found
 
 
@@ -164,8 +181,16 @@ def _load(handler: str):
 
 
 class LocalRunner:
-    def __init__(self, template: dict, physical: dict[str, dict], *, region: str, schedule_seconds: int | None = None,
-                 poll_interval_seconds: float = 0.1, deliver_twice: bool = False) -> None:
+    def __init__(
+        self,
+        template: dict,
+        physical: dict[str, dict],
+        *,
+        region: str,
+        schedule_seconds: int | None = None,
+        poll_interval_seconds: float = 0.1,
+        deliver_twice: bool = False,
+    ) -> None:
         self.sqs_maps, self.schedules = mappings(template, physical)
         self.stream_maps = stream_mappings(template, physical)
         self.deliver_twice = deliver_twice
@@ -230,9 +255,13 @@ class LocalRunner:
 
     def _deliver(self, sqs: Any, m: SqsMapping, wait: int) -> int:
         handler = _load(m.handler)
-        received = sqs.receive_message(QueueUrl=m.queue_url, MaxNumberOfMessages=min(m.batch_size, 10),
-                                       WaitTimeSeconds=wait, AttributeNames=["All"],
-                                       MessageAttributeNames=["All"]).get("Messages", [])
+        received = sqs.receive_message(
+            QueueUrl=m.queue_url,
+            MaxNumberOfMessages=min(m.batch_size, 10),
+            WaitTimeSeconds=wait,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
         if received:
             self._invoke(sqs, m, handler, received)
         return len(received)
@@ -242,24 +271,37 @@ class LocalRunner:
         failed: set[str] = set()
         for _ in range(2 if self.deliver_twice else 1):
             try:
-                result = handler(json.loads(json.dumps(event)), LambdaContext(m.function, m.timeout,
-                                                                              region=self.region)) or {}
-                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])} \
-                    if m.report_failures else set()
+                result = (
+                    handler(json.loads(json.dumps(event)), LambdaContext(m.function, m.timeout, region=self.region))
+                    or {}
+                )
+                failed = (
+                    {f["itemIdentifier"] for f in result.get("batchItemFailures", [])} if m.report_failures else set()
+                )
             except Exception:  # Lambda's behaviour: the whole batch returns to the queue
                 log.exception("%s failed on a batch of %d", m.function, len(received))
                 failed = {message["MessageId"] for message in received}
         self.invocations[m.function] = self.invocations.get(m.function, 0) + 1
-        done = [{"Id": str(i), "ReceiptHandle": msg["ReceiptHandle"]}
-                for i, msg in enumerate(received) if msg["MessageId"] not in failed]
+        done = [
+            {"Id": str(i), "ReceiptHandle": msg["ReceiptHandle"]}
+            for i, msg in enumerate(received)
+            if msg["MessageId"] not in failed
+        ]
         if done:
             sqs.delete_message_batch(QueueUrl=m.queue_url, Entries=done)
 
     def _record(self, message: dict, m: SqsMapping) -> dict[str, Any]:
-        return {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"], "attributes": message.get("Attributes", {}),
-                "messageAttributes": message.get("MessageAttributes", {}), "md5OfBody": message.get("MD5OfBody"),
-                "eventSource": "aws:sqs", "eventSourceARN": m.queue_arn, "awsRegion": self.region}
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": message.get("MessageAttributes", {}),
+            "md5OfBody": message.get("MD5OfBody"),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": m.queue_arn,
+            "awsRegion": self.region,
+        }
 
     def _poll_stream(self, m: StreamMapping) -> None:
         streams = boto3.client("dynamodbstreams", region_name=self.region)
@@ -277,16 +319,23 @@ class LocalRunner:
         with self._stream_lock:  # drain() and the poller share one checkpoint
             shard = streams.describe_stream(StreamArn=m.stream_arn)["StreamDescription"]["Shards"][0]
             position = self._positions.get(m.function)
-            kwargs = ({"ShardIteratorType": "AT_SEQUENCE_NUMBER", "SequenceNumber": position} if position
-                      else {"ShardIteratorType": "TRIM_HORIZON"})
-            iterator = streams.get_shard_iterator(StreamArn=m.stream_arn, ShardId=shard["ShardId"],
-                                                  **kwargs)["ShardIterator"]
+            kwargs = (
+                {"ShardIteratorType": "AT_SEQUENCE_NUMBER", "SequenceNumber": position}
+                if position
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            )
+            iterator = streams.get_shard_iterator(StreamArn=m.stream_arn, ShardId=shard["ShardId"], **kwargs)[
+                "ShardIterator"
+            ]
             read = streams.get_records(ShardIterator=iterator, Limit=m.batch_size)["Records"]
             if not read:
                 return 0
             after = str(int(read[-1]["dynamodb"]["SequenceNumber"]) + 1)
-            records = [self._stream_record(r, m) for r in read if not m.patterns or
-                       any(matches(p, self._filterable(r)) for p in m.patterns)]
+            records = [
+                self._stream_record(r, m)
+                for r in read
+                if not m.patterns or any(matches(p, self._filterable(r)) for p in m.patterns)
+            ]
             retry_from = self._invoke_stream(m, records) if records else None
             if retry_from is None:
                 self._positions[m.function], self._attempts[m.function] = after, 0
@@ -294,8 +343,12 @@ class LocalRunner:
             self._attempts[m.function] = self._attempts.get(m.function, 0) + 1
             if self._attempts[m.function] > m.max_retries:  # give up on the batch: on-failure destination
                 if m.on_failure_url:
-                    sqs.send_message(QueueUrl=m.on_failure_url, MessageBody=json.dumps(
-                        {"function": m.function, "from": retry_from, "to": read[-1]["dynamodb"]["SequenceNumber"]}))
+                    sqs.send_message(
+                        QueueUrl=m.on_failure_url,
+                        MessageBody=json.dumps(
+                            {"function": m.function, "from": retry_from, "to": read[-1]["dynamodb"]["SequenceNumber"]}
+                        ),
+                    )
                 self._positions[m.function], self._attempts[m.function] = after, 0
             else:
                 self._positions[m.function] = retry_from
@@ -307,10 +360,16 @@ class LocalRunner:
         retry_from = None
         for _ in range(2 if self.deliver_twice else 1):
             try:
-                result = handler({"Records": json.loads(json.dumps(records))},
-                                 LambdaContext(m.function, m.timeout, region=self.region)) or {}
-                failures = [f["itemIdentifier"] for f in result.get("batchItemFailures", [])] \
-                    if m.report_failures else []
+                result = (
+                    handler(
+                        {"Records": json.loads(json.dumps(records))},
+                        LambdaContext(m.function, m.timeout, region=self.region),
+                    )
+                    or {}
+                )
+                failures = (
+                    [f["itemIdentifier"] for f in result.get("batchItemFailures", [])] if m.report_failures else []
+                )
                 retry_from = min(failures, key=int) if failures else None
             except Exception:  # Lambda's behaviour: the whole batch is retried
                 log.exception("%s failed on a stream batch of %d", m.function, len(records))
@@ -323,14 +382,27 @@ class LocalRunner:
         return {"eventName": record.get("eventName"), "dynamodb": record.get("dynamodb", {})}
 
     def _stream_record(self, record: dict, m: StreamMapping) -> dict:
-        return {**record, "awsRegion": self.region, "eventSourceARN": m.stream_arn,
-                "dynamodb": {**record["dynamodb"],
-                             "ApproximateCreationDateTime": str(record["dynamodb"].get("ApproximateCreationDateTime"))}}
+        return {
+            **record,
+            "awsRegion": self.region,
+            "eventSourceARN": m.stream_arn,
+            "dynamodb": {
+                **record["dynamodb"],
+                "ApproximateCreationDateTime": str(record["dynamodb"].get("ApproximateCreationDateTime")),
+            },
+        }
 
     def _schedule_event(self) -> dict[str, Any]:
-        return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "region": self.region,
-                "resources": [], "detail": {}}
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "region": self.region,
+            "resources": [],
+            "detail": {},
+        }
 
     def _tick(self, s: ScheduleMapping) -> None:
         handler = _load(s.handler)

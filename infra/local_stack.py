@@ -7,6 +7,7 @@
 - the Chalice app serves the API on http://127.0.0.1:8000 (SMARTDECL_API_PORT).
 Every process gets the environment the template gives the functions. Ctrl-C stops it all.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,11 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     customs_port = int(os.environ.get("SMARTDECL_CUSTOMS_PORT", "0")) or local_aws.free_port()
     schedule_seconds = int(os.environ.get("SMARTDECL_SCHEDULE_SECONDS", "60"))
     secret = os.environ.setdefault("SMARTDECL_JWT_SECRET", DEV_JWT_SECRET)
-    secret_note = "development default; set SMARTDECL_JWT_SECRET to change it" if secret == DEV_JWT_SECRET \
+    secret_note = (
+        "development default; set SMARTDECL_JWT_SECRET to change it"
+        if secret == DEV_JWT_SECRET
         else "from SMARTDECL_JWT_SECRET"
+    )
     receipt_secret = os.environ.setdefault("SMARTDECL_RECEIPT_SECRET", DEV_RECEIPT_SECRET)
-    region = os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = \
-        os.environ.get("AWS_DEFAULT_REGION", local_aws.LOCAL_REGION)
+    region = os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = os.environ.get(
+        "AWS_DEFAULT_REGION", local_aws.LOCAL_REGION
+    )
     os.environ.setdefault("SMARTDECL_AUTH_MODE", "hs256")
     try:  # fail fast (issue #9): before anything starts, with the variable named, never its value
         Settings.from_env().require_api_secrets()
@@ -51,17 +56,21 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("SMARTDECL_LOCAL_MODE", "true")  # webhooks may target http://127.0.0.1 locally
     from infra.customs_simulator import start_simulator
+
     # the simulator sends its signed DEC_RESULT receipts to our API, as customs would
-    simulator, customs_url = start_simulator(port=customs_port, receipt_secret=receipt_secret,
-                                             receipt_url=f"http://127.0.0.1:{api_port}/customs/receipts")
+    simulator, customs_url = start_simulator(
+        port=customs_port, receipt_secret=receipt_secret, receipt_url=f"http://127.0.0.1:{api_port}/customs/receipts"
+    )
     from infra.local_outbox import LocalOutbox, local_push_environment
+
     outbox_dir = Path(os.environ.get("SMARTDECL_OUTBOX", ".local/outbox")).resolve()
     _empty_outbox(outbox_dir)  # every start is a fresh stack: yesterday's messages would only mislead
     push_env = local_push_environment(outbox_dir, api_port)  # before the template's defaults land in os.environ
     os.environ.update(local_aws.environment(template, physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url}))
     os.environ.update(push_env)
-    outbox = LocalOutbox(physical["EventsTopic"]["Ref"], outbox_dir, region,
-                         digest_topic_arn=physical["DigestTopic"]["Ref"]).start()
+    outbox = LocalOutbox(
+        physical["EventsTopic"]["Ref"], outbox_dir, region, digest_topic_arn=physical["DigestTopic"]["Ref"]
+    ).start()
 
     from chalice.config import Config
     from chalice.local import LocalDevServer
@@ -69,25 +78,34 @@ def main(argv: list[str] | None = None) -> int:
     from app import app
     from infra.local_gateway import RequestHandler
     from infra.local_runner import LocalRunner
+
     runner = LocalRunner(template, physical, region=region, schedule_seconds=schedule_seconds).start()
-    server = LocalDevServer(app, Config.create(chalice_stage="dev", app_name="smartdecl", chalice_app=app),
-                            "127.0.0.1", api_port, handler_cls=RequestHandler)
+    server = LocalDevServer(
+        app,
+        Config.create(chalice_stage="dev", app_name="smartdecl", chalice_app=app),
+        "127.0.0.1",
+        api_port,
+        handler_cls=RequestHandler,
+    )
     tables = [v["Ref"] for k, v in physical.items() if k.endswith("Table")]
     queues = [v["QueueName"] for v in physical.values() if "QueueName" in v]
-    print(f"""
+    print(
+        f"""
 smartdecl local stack (region {region}, wired from template.yaml)
   API             http://127.0.0.1:{api_port}   (try: curl http://127.0.0.1:{api_port}/health)
   console         http://127.0.0.1:{api_port}/console/   (sign in: pick an enterprise and a card)
   customs (sim)   {customs_url}   (manifests: PUT /logistics/manifests/<bill_no>; see infra/customs_simulator/README.md)
   local AWS       {endpoint}   (moto)
-    tables        {', '.join(tables)}
-    queues        {', '.join(queues)}
-  runner          {', '.join(sorted({m.function for m in runner.sqs_maps}))} on SQS; schedule every {schedule_seconds}s
+    tables        {", ".join(tables)}
+    queues        {", ".join(queues)}
+  runner          {", ".join(sorted({m.function for m in runner.sqs_maps}))} on SQS; schedule every {schedule_seconds}s
   outbox          {outbox_dir}/email, /sms   (e-mail and digests as SNS would mail them; SMS as the provider stand-in's SendSms calls)
   JWT secret      {secret_note} (never printed)
   a token         .venv/bin/python scripts/issue_token.py --ent-code 1108919038 --uscc 91110000600037341L --role legal
 Ctrl-C stops everything.
-""", flush=True)
+""",
+        flush=True,
+    )
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -95,17 +113,21 @@ Ctrl-C stops everything.
     thread.start()
     if demo:
         from infra.demo import seed
+
         seeded = seed(f"http://127.0.0.1:{api_port}", customs_url, secret)
         api = f"http://127.0.0.1:{api_port}"
-        print(f"""demo loaded: {seeded['declarations']} declarations, two configs, e-mail and SMS subscriptions; start pressed.
-  TOKEN={seeded['token']}
-  watch:    curl -s {api}/executions/{seeded['execution_id']} -H "Authorization: Bearer $TOKEN"
+        print(
+            f"""demo loaded: {seeded["declarations"]} declarations, two configs, e-mail and SMS subscriptions; start pressed.
+  TOKEN={seeded["token"]}
+  watch:    curl -s {api}/executions/{seeded["execution_id"]} -H "Authorization: Bearer $TOKEN"
   query:    curl -s '{api}/declarations?smart_status=failed' -H "Authorization: Bearer $TOKEN"
   waiting:  curl -s '{api}/declarations?smart_status=pending&smart_mark=true' -H "Authorization: Bearer $TOKEN"
   tax:      curl -s {api}/tax-confirmations -H "Authorization: Bearer $TOKEN"
   a manifest releases a wait (at its re-check, within 5 minutes):  curl -s -XPUT {customs_url}/logistics/manifests/DEMOI0035 -d '{{"pack_no":10,"gross_wt":"1250.5"}}'
   pushed e-mail and SMS land in {outbox_dir}
-""", flush=True)
+""",
+            flush=True,
+        )
     try:
         while not stop.wait(0.5):
             pass
@@ -133,4 +155,3 @@ def _empty_outbox(folder: Path) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
-

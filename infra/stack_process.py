@@ -1,5 +1,6 @@
 """`make run`'s stack as a child process on free ports: what the end-to-end, browser and CLI
 walkthrough tests and scripts/console_tour.py start, one way."""
+
 from __future__ import annotations
 
 import os
@@ -27,6 +28,7 @@ def _die_with_parent() -> None:
     try:
         import ctypes
         import signal
+
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
         pass
@@ -48,18 +50,35 @@ class StackProcess:
         return self.proc.wait(timeout=timeout)
 
 
-def start_stack(outbox: str | Path, *, jwt_secret: str | None = None, schedule_seconds: int = 2,
-                output: IO | int | None = subprocess.DEVNULL, startup_seconds: float = 60) -> StackProcess:
+def start_stack(
+    outbox: str | Path,
+    *,
+    jwt_secret: str | None = None,
+    schedule_seconds: int = 2,
+    output: IO | int | None = subprocess.DEVNULL,
+    startup_seconds: float = 60,
+) -> StackProcess:
     """Start `python -m infra.local_stack` and wait until its API answers /health."""
     port, customs_port = free_port(), free_port()
-    env = {**os.environ, "SMARTDECL_API_PORT": str(port), "SMARTDECL_CUSTOMS_PORT": str(customs_port),
-           "SMARTDECL_SCHEDULE_SECONDS": str(schedule_seconds), "SMARTDECL_OUTBOX": str(outbox)}
+    env = {
+        **os.environ,
+        "SMARTDECL_API_PORT": str(port),
+        "SMARTDECL_CUSTOMS_PORT": str(customs_port),
+        "SMARTDECL_SCHEDULE_SECONDS": str(schedule_seconds),
+        "SMARTDECL_OUTBOX": str(outbox),
+    }
     if jwt_secret:
         env["SMARTDECL_JWT_SECRET"] = jwt_secret
     env.pop("AWS_ENDPOINT_URL", None)  # the stack starts its own moto
-    proc = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env, stdout=output,
-                            stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL,
-                            text=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "infra.local_stack"],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL,
+        text=True,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
     stack = StackProcess(proc, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{customs_port}")
     deadline = time.monotonic() + startup_seconds
     while time.monotonic() < deadline and proc.poll() is None:

@@ -15,6 +15,7 @@ CloudFormation short tags (!Ref, !Sub, !GetAtt, ...) load as their long forms ({
 {"Fn::Sub": ...}, {"Fn::GetAtt": [resource, attribute]}), exactly as CloudFormation reads them.
 To support another resource type (queues, topics), add a function over `resources(template, TYPE)`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -33,9 +34,29 @@ DYNAMODB_TABLE = "AWS::DynamoDB::Table"
 SHORT_TAGS: dict[str, str] = {
     "Ref": "Ref",
     "Condition": "Condition",
-    **{name: f"Fn::{name}" for name in (
-        "And", "Base64", "Cidr", "Equals", "FindInMap", "GetAZs", "GetAtt", "If", "ImportValue",
-        "Join", "Not", "Or", "Select", "Split", "Sub", "Transform", "ToJsonString", "Length")},
+    **{
+        name: f"Fn::{name}"
+        for name in (
+            "And",
+            "Base64",
+            "Cidr",
+            "Equals",
+            "FindInMap",
+            "GetAZs",
+            "GetAtt",
+            "If",
+            "ImportValue",
+            "Join",
+            "Not",
+            "Or",
+            "Select",
+            "Split",
+            "Sub",
+            "Transform",
+            "ToJsonString",
+            "Length",
+        )
+    },
 }
 
 
@@ -46,8 +67,7 @@ class CfnLoader(yaml.SafeLoader):
 def _construct_short_tag(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
     name = tag_suffix
     if name not in SHORT_TAGS:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"unknown CloudFormation tag !{name}", node.start_mark)
+        raise yaml.constructor.ConstructorError(None, None, f"unknown CloudFormation tag !{name}", node.start_mark)
     key = SHORT_TAGS[name]
     value: Any
     if isinstance(node, yaml.ScalarNode):
@@ -81,8 +101,11 @@ def load(path: str | Path | None = None) -> dict[str, Any]:
 
 def resources(template: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
     """The template's resources of one type, by logical id, in template order."""
-    return {logical_id: resource for logical_id, resource in (template.get("Resources") or {}).items()
-            if isinstance(resource, dict) and resource.get("Type") == resource_type}
+    return {
+        logical_id: resource
+        for logical_id, resource in (template.get("Resources") or {}).items()
+        if isinstance(resource, dict) and resource.get("Type") == resource_type
+    }
 
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -147,11 +170,15 @@ def tables(template: Mapping[str, Any], stack_name: str) -> list[dict[str, Any]]
         }
         for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
             if props.get(key):
-                kwargs[key] = [{k: copy.deepcopy(index[k]) for k in ("IndexName", "KeySchema", "Projection")}
-                               for index in props[key]]
+                kwargs[key] = [
+                    {k: copy.deepcopy(index[k]) for k in ("IndexName", "KeySchema", "Projection")}
+                    for index in props[key]
+                ]
         if props.get("StreamSpecification"):  # the outbox stream (moto has DynamoDB Streams)
-            kwargs["StreamSpecification"] = {"StreamEnabled": True,
-                                             "StreamViewType": props["StreamSpecification"]["StreamViewType"]}
+            kwargs["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": props["StreamSpecification"]["StreamViewType"],
+            }
         result.append(kwargs)
     return result
 

@@ -8,6 +8,7 @@ when a function exceeds 5 MB unzipped, the layer 60 MB, a function plus its laye
 function holds tests/, bench/ or infra/. The 5 MB and 60 MB are this project's budgets (issue #15);
 250 MB unzipped is Lambda's hard limit for a function and all its layers together.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,10 +79,12 @@ def _mb(size: int) -> str:
 
 def check(build_dir: Path, template_path: Path | None = None) -> tuple[list[Artifact], list[str]]:
     template = load(template_path)
-    layers = {name: measure(name, "layer", build_dir / name)
-              for name in resources(template, "AWS::Serverless::LayerVersion")}
-    functions = {name: measure(name, "function", build_dir / name)
-                 for name in resources(template, "AWS::Serverless::Function")}
+    layers = {
+        name: measure(name, "layer", build_dir / name) for name in resources(template, "AWS::Serverless::LayerVersion")
+    }
+    functions = {
+        name: measure(name, "function", build_dir / name) for name in resources(template, "AWS::Serverless::Function")
+    }
     found = [problem for layer in layers.values() for problem in layer_problems(layer)]
     for function in functions.values():
         # Every function is counted with every layer: conservative (only SmsFunction adds SmsProviderLayer).
@@ -93,15 +96,19 @@ def report(artifacts: list[Artifact]) -> str:
     rows = [f"{'artifact':<22} {'files':>6} {'unzipped':>10} {'zipped':>9}  limit (unzipped)"]
     for artifact in artifacts:
         limit = "5 MB" if artifact.kind == "function" else "60 MB"
-        rows.append(f"{artifact.logical_id:<22} {artifact.files:>6,} {_mb(artifact.unzipped):>10} "
-                    f"{_mb(artifact.zipped):>9}  {limit}")
+        rows.append(
+            f"{artifact.logical_id:<22} {artifact.files:>6,} {_mb(artifact.unzipped):>10} "
+            f"{_mb(artifact.zipped):>9}  {limit}"
+        )
     functions = [a for a in artifacts if a.kind == "function"]
     layers = [a for a in artifacts if a.kind == "layer"]
     if functions:
         largest = max(functions, key=lambda a: a.unzipped)
         total = largest.unzipped + sum(layer.unzipped for layer in layers)
-        rows.append(f"largest function + layers: {_mb(total)} unzipped (Lambda's limit 250 MB); "
-                    f"upload for all: {_mb(sum(a.zipped for a in artifacts))} zipped")
+        rows.append(
+            f"largest function + layers: {_mb(total)} unzipped (Lambda's limit 250 MB); "
+            f"upload for all: {_mb(sum(a.zipped for a in artifacts))} zipped"
+        )
     return "\n".join(rows)
 
 

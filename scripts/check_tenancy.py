@@ -15,6 +15,7 @@ This is an offline admin script: it reads the enterprises and declarations table
 paginated Scan, which no user or batch path ever does. Fix what it reports by hand (re-import
 under the right enterprise, or delete), after checking with the enterprises concerned.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,12 @@ def _enablement_findings(enabled: dict[str, str | None]) -> Iterator[dict[str, A
         except dm.EnterpriseClaimModel.DoesNotExist:
             holder = None
         if holder != item.ent_code:
-            yield {"kind": "enablement", "ent_code": item.ent_code, "ent_uscc": item.ent_uscc,
-                   "problem": f"credit code claim held by {holder}" if holder else "credit code not claimed"}
+            yield {
+                "kind": "enablement",
+                "ent_code": item.ent_code,
+                "ent_uscc": item.ent_uscc,
+                "problem": f"credit code claim held by {holder}" if holder else "credit code not claimed",
+            }
 
 
 def _declaration_findings(enabled: dict[str, str | None]) -> Iterator[dict[str, Any]]:
@@ -79,8 +84,13 @@ def _declaration_findings(enabled: dict[str, str | None]) -> Iterator[dict[str, 
             if stored is not None and stored.split("#")[0] != keys[side]:
                 problems.append(f"{name} is {stored}: in another enterprise's pool")
         if problems:
-            yield {"kind": "declaration", "seq_no": decl.seq_no, "owner_ent": decl.owner_ent,
-                   "owner_side": decl.owner_side, "problems": problems}
+            yield {
+                "kind": "declaration",
+                "seq_no": decl.seq_no,
+                "owner_ent": decl.owner_ent,
+                "owner_side": decl.owner_side,
+                "problems": problems,
+            }
 
 
 def _bind_from_env() -> None:

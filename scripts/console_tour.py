@@ -8,6 +8,7 @@ requests per minute an open 智能申报台 costs.
 Data is set up through the public API (the local sign-in's token), exactly as the console would.
 Chromium is Debian's (SMARTDECL_CHROMIUM or `chromium` on PATH); nothing is downloaded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,9 @@ class Client:
         self.headers = {"Authorization": f"Bearer {token}"}
 
     def __call__(self, method: str, path: str, **kw):
-        response = requests.request(method, self.api + path, headers={**self.headers, **kw.pop("headers", {})},
-                                    timeout=10, **kw)
+        response = requests.request(
+            method, self.api + path, headers={**self.headers, **kw.pop("headers", {})}, timeout=10, **kw
+        )
         response.raise_for_status()
         return response.json()
 
@@ -45,15 +47,29 @@ class Client:
 def seed(client: Client, batch_wait: int) -> tuple[str, list[str]]:
     if not client("GET", "/enablement")["enabled"]:
         client("POST", "/enablement", json={"accept_notice": True})
-    configs = [client("POST", "/configs", json={"name": name, "ie_flag": ie, "effective_by": "enterprise",
-                                                "agent": {"code": AGENT["ent_code"], "uscc": AGENT["ent_uscc"]},
-                                                "require_manifest": ie == "E", "auxiliary_confirm": True,
-                                                "batch_wait_seconds": batch_wait})["config_id"]
-               for name, ie in (("大恒企业进口", "I"), ("大恒企业出口", "E"))]
+    configs = [
+        client(
+            "POST",
+            "/configs",
+            json={
+                "name": name,
+                "ie_flag": ie,
+                "effective_by": "enterprise",
+                "agent": {"code": AGENT["ent_code"], "uscc": AGENT["ent_uscc"]},
+                "require_manifest": ie == "E",
+                "auxiliary_confirm": True,
+                "batch_wait_seconds": batch_wait,
+            },
+        )["config_id"]
+        for name, ie in (("大恒企业进口", "I"), ("大恒企业出口", "E"))
+    ]
     workbook = (ROOT / "examples" / "declarations.xlsx").read_bytes()
-    seq_nos = client("POST", "/declarations/import", params={"smart_mark": "true"}, data=workbook,
-                     headers={"Content-Type": XLSX})["accepted"]
-    return client("POST", "/executions", json={"enterprise_type": "agent", "config_ids": configs})["execution_id"], seq_nos
+    seq_nos = client(
+        "POST", "/declarations/import", params={"smart_mark": "true"}, data=workbook, headers={"Content-Type": XLSX}
+    )["accepted"]
+    return client("POST", "/executions", json={"enterprise_type": "agent", "config_ids": configs})[
+        "execution_id"
+    ], seq_nos
 
 
 class Hooks:
@@ -99,6 +115,7 @@ def sign_in(page, console: str) -> None:
 
 def screenshots(out: Path, chromium: str) -> None:
     from playwright.sync_api import expect, sync_playwright
+
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as outbox:
         stack = start_stack(outbox)
@@ -115,20 +132,39 @@ def screenshots(out: Path, chromium: str) -> None:
                 if not client("GET", "/enablement")["enabled"]:
                     client("POST", "/enablement", json={"accept_notice": True})
                 hook = client("POST", "/subscriptions", json={"protocol": "webhook", "endpoint": hooks.url})
-                client("POST", "/subscriptions", json={"protocol": "email", "endpoint": "customs-desk@example.com",
-                                                       "event_types": ["customs_receipt"]})
+                client(
+                    "POST",
+                    "/subscriptions",
+                    json={
+                        "protocol": "email",
+                        "endpoint": "customs-desk@example.com",
+                        "event_types": ["customs_receipt"],
+                    },
+                )
                 execution, seq_nos = seed(client, batch_wait=60)
                 export = next(s for s in seq_nos if s.startswith("E"))
                 bill = client("GET", f"/declarations/{export}")["bill_no"]
-                requests.put(f"{customs}/logistics/manifests/{bill}", json={"pack_no": 850, "gross_wt": "9350.8"}, timeout=5)
-                wait_for("the export declaration's release",
-                         lambda: client("GET", f"/declarations/{export}")["status"] == "released", 90)
+                requests.put(
+                    f"{customs}/logistics/manifests/{bill}", json={"pack_no": 850, "gross_wt": "9350.8"}, timeout=5
+                )
+                wait_for(
+                    "the export declaration's release",
+                    lambda: client("GET", f"/declarations/{export}")["status"] == "released",
+                    90,
+                )
                 sign_in(page, console)
-                shots = [("console", "#/console", ".batch table"), ("marking", "#/marking", "table"),
-                         ("query", "#/query", "table"), ("log", f"#/log/{export}", ".timeline"),
-                         ("tax", f"#/tax/{seq_nos[0]}", "[data-field=payable]"), (None, "#/subscriptions", "table")]
-                wait_for("webhook deliveries",
-                         lambda: len(client("GET", f"/subscriptions/{hook['subscription_id']}/deliveries")["items"]) >= 3)
+                shots = [
+                    ("console", "#/console", ".batch table"),
+                    ("marking", "#/marking", "table"),
+                    ("query", "#/query", "table"),
+                    ("log", f"#/log/{export}", ".timeline"),
+                    ("tax", f"#/tax/{seq_nos[0]}", "[data-field=payable]"),
+                    (None, "#/subscriptions", "table"),
+                ]
+                wait_for(
+                    "webhook deliveries",
+                    lambda: len(client("GET", f"/subscriptions/{hook['subscription_id']}/deliveries")["items"]) >= 3,
+                )
                 for name, route, ready in shots:
                     page.goto(console + route)
                     expect(page.locator(ready).first).to_be_visible()
@@ -171,8 +207,11 @@ def measure(chromium: str) -> None:
     """Requests per minute of an open 智能申报台: with batches back to back (5 s wait), with the
     seed's 60 s between batches, and once stopped."""
     from playwright.sync_api import expect, sync_playwright
-    for batch_wait, windows in ((5, (("running, 5 s between batches", 60),)),
-                                (60, (("running, 60 s between batches", 120), ("stopped", 60)))):
+
+    for batch_wait, windows in (
+        (5, (("running, 5 s between batches", 60),)),
+        (60, (("running, 60 s between batches", 120), ("stopped", 60))),
+    ):
         with tempfile.TemporaryDirectory() as outbox:
             stack = start_stack(outbox)
             api = stack.api
@@ -192,8 +231,11 @@ def measure(chromium: str) -> None:
                         before = page.evaluate("window.smartdeclStats.requests")
                         page.wait_for_timeout(seconds * 1000)  # a measurement window, not a wait for a state
                         after = page.evaluate("window.smartdeclStats.requests")
-                        print(f"{label:32s} {after - before:4d} requests in {seconds} s = "
-                              f"{(after - before) * 60 / seconds:.1f} per minute", flush=True)
+                        print(
+                            f"{label:32s} {after - before:4d} requests in {seconds} s = "
+                            f"{(after - before) * 60 / seconds:.1f} per minute",
+                            flush=True,
+                        )
                     browser.close()
             finally:
                 stack.stop()

@@ -7,6 +7,7 @@ Columns come from chalicelib.formats.excel_workbook.TEMPLATE, so the template an
 cannot drift apart. Cells are written the way a broker types them: codes as text, dates as date
 cells, quantities and amounts as numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,20 @@ from chalicelib.formats.excel_workbook import (
     TEMPLATE,
 )
 
-NUMBER_FIELDS = {"pack_no", "g_no", "gross_wt", "net_wt", "freight.rate", "insurance.rate", "qty", "first_qty",
-                 "second_qty", "decl_price", "decl_total", "container_wt"}
+NUMBER_FIELDS = {
+    "pack_no",
+    "g_no",
+    "gross_wt",
+    "net_wt",
+    "freight.rate",
+    "insurance.rate",
+    "qty",
+    "first_qty",
+    "second_qty",
+    "decl_price",
+    "decl_total",
+    "container_wt",
+}
 BOOL_FIELDS = {"two_step", "self_pay", "summarized_tax"}
 FIXED_TIME = datetime(2024, 1, 1)  # stable document properties: regenerating changes no metadata
 FIXED_STAMP = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
@@ -80,8 +93,7 @@ def rows_by_sheet(declarations: list[dict[str, Any]]) -> dict[str, list[dict[str
     rows: dict[str, list[dict[str, Any]]] = {sheet: [] for sheet in TEMPLATE}
     for ref, declaration in enumerate(declarations, 1):
         rows[SHEET_HEAD].append({"ref": str(ref), **flatten(declaration)})
-        for sheet, field in ((SHEET_GOODS, "goods"), (SHEET_CONTAINERS, "containers"),
-                             (SHEET_DOCUMENTS, "documents")):
+        for sheet, field in ((SHEET_GOODS, "goods"), (SHEET_CONTAINERS, "containers"), (SHEET_DOCUMENTS, "documents")):
             rows[sheet] += [{"ref": str(ref), **item} for item in declaration.get(field, [])]
     return rows
 
@@ -129,8 +141,11 @@ def reproducible_bytes(workbook: Workbook) -> bytes:
             content = source.read(info.filename)
             if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
                 content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + FIXED_STAMP, content)
-            target.writestr(zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6]), content,
-                            compress_type=zipfile.ZIP_DEFLATED)
+            target.writestr(
+                zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6]),
+                content,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
     return out.getvalue()
 
 

@@ -1,4 +1,5 @@
 """The HTTP client: bearer token, the API's bilingual errors, retries with back-off where safe."""
+
 from __future__ import annotations
 
 import time
@@ -34,8 +35,16 @@ class Unreachable(Exception):
 
 
 class Client:
-    def __init__(self, url: str, token: str | None, *, retries: int = 4, backoff_seconds: float = 0.5,
-                 timeout_seconds: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None,
+        *,
+        retries: int = 4,
+        backoff_seconds: float = 0.5,
+        timeout_seconds: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.url = url.rstrip("/")
         self.token = token
         self.retries, self.backoff, self.timeout, self.sleep = retries, backoff_seconds, timeout_seconds, sleep
@@ -56,8 +65,16 @@ class Client:
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path)
 
-    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
-                data: bytes | None = None, headers: Mapping[str, str] | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         hdrs = {"Accept": "application/json", "User-Agent": "smartdecl-cli/1", **(headers or {})}
         if self.token:
             hdrs["Authorization"] = f"Bearer {self.token}"
@@ -67,8 +84,9 @@ class Client:
         while True:
             attempt += 1
             try:
-                response = self.session.request(method, self.url + path, params=clean, json=json, data=data,
-                                                headers=hdrs, timeout=self.timeout)
+                response = self.session.request(
+                    method, self.url + path, params=clean, json=json, data=data, headers=hdrs, timeout=self.timeout
+                )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if not retry_safe or attempt > self.retries:
                     raise Unreachable(f"{self.url}: {type(exc).__name__}") from exc

@@ -1,5 +1,6 @@
 """`smartdecl import`: files → API-sized requests, each with an Idempotency-Key derived from its
 bytes, so a re-run after a crash gets the first answers back and creates nothing twice."""
+
 from __future__ import annotations
 
 import hashlib
@@ -52,10 +53,14 @@ def _chunks_of(path: Path, smart_mark: bool, size: int) -> Iterator[Chunk]:
     if suffix == ".json":
         records = _json_records(path)
         for start in range(0, len(records), size):
-            part = records[start:start + size]
+            part = records[start : start + size]
             # canonical bytes: the same records always make the same body, so the same key
-            body = json.dumps({"declarations": part, "smart_mark": smart_mark}, ensure_ascii=False,
-                              sort_keys=True, separators=(",", ":")).encode("utf-8")
+            body = json.dumps(
+                {"declarations": part, "smart_mark": smart_mark},
+                ensure_ascii=False,
+                sort_keys=True,
+                separators=(",", ":"),
+            ).encode("utf-8")
             yield Chunk(str(path), start, "/declarations", "application/json", body, {}, part)
     elif suffix == ".xlsx":
         for start, body in workbook_parts(path, path.read_bytes(), size):
@@ -83,7 +88,7 @@ def _xml_parts(path: Path, data: bytes, size: int) -> list[tuple[int, bytes]]:
     parts = []
     for start in range(0, len(messages), size):
         wrapper = ET.Element("ImportMessage")
-        wrapper.extend(messages[start:start + size])
+        wrapper.extend(messages[start : start + size])
         parts.append((start, ET.tostring(wrapper, encoding="utf-8", xml_declaration=True)))
     return parts
 
@@ -106,14 +111,17 @@ def workbook_parts(path: Path, data: bytes, size: int) -> list[tuple[int, bytes]
     except Exception as exc:
         raise BadInput(f"{path}: not an Excel workbook ({type(exc).__name__})") from exc
     try:
-        sheets = {name.strip(): [tuple(row) for row in book[name].iter_rows(values_only=True)]
-                  for name in book.sheetnames if name.strip() in (HEAD_SHEET, *CHILD_SHEETS)}
+        sheets = {
+            name.strip(): [tuple(row) for row in book[name].iter_rows(values_only=True)]
+            for name in book.sheetnames
+            if name.strip() in (HEAD_SHEET, *CHILD_SHEETS)
+        }
     finally:
         book.close()
-    heads = [row for row in sheets.get(HEAD_SHEET, [])[FIRST_DATA_ROW - 1:] if any(_filled(v) for v in row)]
+    heads = [row for row in sheets.get(HEAD_SHEET, [])[FIRST_DATA_ROW - 1 :] if any(_filled(v) for v in row)]
     if len(heads) <= size:
         return [(0, data)]  # byte-exact: the usual case
-    groups = [heads[start:start + size] for start in range(0, len(heads), size)]
+    groups = [heads[start : start + size] for start in range(0, len(heads), size)]
     ref_column = {name: _ref_column(rows) for name, rows in sheets.items()}
     part_of = {_ref(row, ref_column[HEAD_SHEET]): n for n, group in enumerate(groups) for row in group}
     parts = []
@@ -121,13 +129,16 @@ def workbook_parts(path: Path, data: bytes, size: int) -> list[tuple[int, bytes]
         out = Workbook(write_only=True)
         for name, rows in sheets.items():
             sheet = out.create_sheet(name)
-            for row in rows[:FIRST_DATA_ROW - 1]:
+            for row in rows[: FIRST_DATA_ROW - 1]:
                 sheet.append(row)
             if name == HEAD_SHEET:
                 chosen = group
             else:
-                chosen = [row for row in rows[FIRST_DATA_ROW - 1:] if any(_filled(v) for v in row)
-                          and part_of.get(_ref(row, ref_column[name]), 0) == n]
+                chosen = [
+                    row
+                    for row in rows[FIRST_DATA_ROW - 1 :]
+                    if any(_filled(v) for v in row) and part_of.get(_ref(row, ref_column[name]), 0) == n
+                ]
             for row in chosen:
                 sheet.append(row)
         parts.append((n * size, _stable_bytes(out)))
@@ -148,8 +159,11 @@ def _stable_bytes(book: Any) -> bytes:
             content = source.read(info.filename)
             if info.filename == "docProps/core.xml":
                 content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", content)
-            target.writestr(zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0)), content,
-                            compress_type=zipfile.ZIP_DEFLATED)
+            target.writestr(
+                zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0)),
+                content,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
     return out.getvalue()
 
 
@@ -182,7 +196,7 @@ def _json_records(path: Path) -> list[dict[str, Any]]:
     elif isinstance(data, dict):
         data = [data]
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise BadInput(f"{path}: expected a declaration, a list of them or {{\"declarations\": [...]}}")
+        raise BadInput(f'{path}: expected a declaration, a list of them or {{"declarations": [...]}}')
     return data
 
 
@@ -196,12 +210,18 @@ class Summary:
             self.accepted.append({"file": chunk.file, "seq_no": seq_no})
         for refusal in answer.get("rejected") or []:
             index = int(refusal.get("index", 0))
-            row = {"file": chunk.file, "index": chunk.first_index + index, **{k: v for k, v in refusal.items()
-                                                                              if k != "index"}}
+            row = {
+                "file": chunk.file,
+                "index": chunk.first_index + index,
+                **{k: v for k, v in refusal.items() if k != "index"},
+            }
             if chunk.records and 0 <= index < len(chunk.records):
                 row["record"] = chunk.records[index]  # to fix and import again
             self.rejected.append(row)
 
     def as_json(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "rejected": self.rejected,
-                "totals": {"accepted": len(self.accepted), "rejected": len(self.rejected)}}
+        return {
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "totals": {"accepted": len(self.accepted), "rejected": len(self.rejected)},
+        }

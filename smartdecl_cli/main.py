@@ -1,5 +1,6 @@
 """The `smartdecl` commands. Each one calls the public API, prints a table (or --json), and exits
 0 on success, 1 when the service refused something (or could not be reached), 2 on a usage error."""
+
 from __future__ import annotations
 
 import functools
@@ -18,14 +19,19 @@ from . import importing, output, profile
 from .client import ApiError, Client, Unreachable
 from .output import err, out
 
-app = typer.Typer(help="smartdecl — smart assisted customs declaration (智能辅助申报) from the command line.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="smartdecl — smart assisted customs declaration (智能辅助申报) from the command line.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 declarations_app = typer.Typer(help="Query declarations.", no_args_is_help=True)
 configs_app = typer.Typer(help="Configs (预配置): list, show, create, update, enable, disable.", no_args_is_help=True)
 tax_app = typer.Typer(help="Tax confirmation (税费确认).", no_args_is_help=True)
 events_app = typer.Typer(help="The event feed (GET /events).", no_args_is_help=True)
-subscriptions_app = typer.Typer(help="Push subscriptions: e-mail, SMS, webhooks; deliveries and replay.",
-                                no_args_is_help=True)
+subscriptions_app = typer.Typer(
+    help="Push subscriptions: e-mail, SMS, webhooks; deliveries and replay.", no_args_is_help=True
+)
 app.add_typer(declarations_app, name="declarations")
 app.add_typer(configs_app, name="configs")
 app.add_typer(tax_app, name="tax")
@@ -56,8 +62,12 @@ class State:
             if not self.profile.url:
                 raise Usage("no service URL: --url, SMARTDECL_URL, or `smartdecl login`")
             import os
-            self._client = Client(self.profile.url, self.profile.token,
-                                  backoff_seconds=float(os.environ.get("SMARTDECL_BACKOFF_SECONDS", "0.5")))
+
+            self._client = Client(
+                self.profile.url,
+                self.profile.token,
+                backoff_seconds=float(os.environ.get("SMARTDECL_BACKOFF_SECONDS", "0.5")),
+            )
         return self._client
 
 
@@ -72,6 +82,7 @@ def state() -> State:
 
 def command(fn: Callable) -> Callable:
     """Errors → a message in the chosen language and an exit code; never a traceback."""
+
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         lang = state().lang
@@ -90,45 +101,56 @@ def command(fn: Callable) -> Callable:
         except (Usage, importing.BadInput) as error:
             err.print(f"{'用法错误' if lang == 'zh' else 'Usage error'}: {error}", markup=False)
             raise typer.Exit(2) from None
+
     return run
 
 
 @app.callback()
 def main_options(
-        ctx: typer.Context,
-        url: Annotated[str | None, typer.Option(envvar="SMARTDECL_URL", help="Base URL of the API.")] = None,
-        token: Annotated[str | None, typer.Option(envvar="SMARTDECL_TOKEN", help="Bearer token.")] = None,
-        profile_name: Annotated[str, typer.Option("--profile", envvar="SMARTDECL_PROFILE",
-                                                  help="Profile saved by `login`.")] = "default",
-        lang: Annotated[str | None, typer.Option(help="zh or en (default: the locale).")] = None) -> None:
+    ctx: typer.Context,
+    url: Annotated[str | None, typer.Option(envvar="SMARTDECL_URL", help="Base URL of the API.")] = None,
+    token: Annotated[str | None, typer.Option(envvar="SMARTDECL_TOKEN", help="Bearer token.")] = None,
+    profile_name: Annotated[
+        str, typer.Option("--profile", envvar="SMARTDECL_PROFILE", help="Profile saved by `login`.")
+    ] = "default",
+    lang: Annotated[str | None, typer.Option(help="zh or en (default: the locale).")] = None,
+) -> None:
     """URL and token come from --url/--token, SMARTDECL_URL/SMARTDECL_TOKEN, or the saved profile."""
     global _state
     saved = profile.load(profile_name)
     if lang is not None and lang not in ("zh", "en"):
         raise typer.BadParameter("zh or en", param_hint="--lang")
-    _state = ctx.obj = State(profile.Profile(profile_name, url or saved.url or profile.DEFAULT_URL, token or saved.token),
-                    output.language(lang))
+    _state = ctx.obj = State(
+        profile.Profile(profile_name, url or saved.url or profile.DEFAULT_URL, token or saved.token),
+        output.language(lang),
+    )
 
 
 # ---- login, enablement --------------------------------------------------------------------------
 
+
 @app.command()
 @command
-def login(ent_code: Annotated[str, typer.Option(help="10-character customs code of the enterprise.")],
-          uscc: Annotated[str | None, typer.Option(help="18-character unified social credit code.")] = None,
-          role: Annotated[str, typer.Option(help="legal (法人卡) or operator (操作员卡).")] = "legal",
-          card_no: Annotated[str | None, typer.Option(help="Card number (default: derived).")] = None,
-          hours: Annotated[float, typer.Option(help="Token lifetime.")] = 8) -> None:
+def login(
+    ent_code: Annotated[str, typer.Option(help="10-character customs code of the enterprise.")],
+    uscc: Annotated[str | None, typer.Option(help="18-character unified social credit code.")] = None,
+    role: Annotated[str, typer.Option(help="legal (法人卡) or operator (操作员卡).")] = "legal",
+    card_no: Annotated[str | None, typer.Option(help="Card number (default: derived).")] = None,
+    hours: Annotated[float, typer.Option(help="Token lifetime.")] = 8,
+) -> None:
     """Issue a development token for the LOCAL stack (`make run`) and save it in the profile."""
     st = state()
     host = urlparse(st.profile.url or "").hostname or ""
     if host not in LOCAL_HOSTS:
-        raise Usage(f"login issues development tokens for the local stack only, not {st.profile.url}; "
-                    "pass a real token with --token or SMARTDECL_TOKEN")
+        raise Usage(
+            f"login issues development tokens for the local stack only, not {st.profile.url}; "
+            "pass a real token with --token or SMARTDECL_TOKEN"
+        )
     if role not in ("legal", "operator"):
         raise Usage("--role is legal or operator")
     import os
     import sys
+
     # the project's own token helper (the same claims the API checks); the CLI sits beside chalicelib/
     sys.path.append(str(Path(__file__).resolve().parents[1]))
     try:
@@ -138,16 +160,19 @@ def login(ent_code: Annotated[str, typer.Option(help="10-character customs code 
         raise Usage("login needs the smartdecl project (run it from the repository's .venv)") from exc
     secret = os.environ.get("SMARTDECL_JWT_SECRET") or DEV_JWT_SECRET
     card = card_no or f"{ent_code}{'L' if role == 'legal' else 'O'}01"
-    st.profile.token = issue_token(secret, ent_code=ent_code, ent_uscc=uscc, role=role, card_no=card,
-                                   ttl_seconds=int(hours * 3600))
+    st.profile.token = issue_token(
+        secret, ent_code=ent_code, ent_uscc=uscc, role=role, card_no=card, ttl_seconds=int(hours * 3600)
+    )
     path = profile.save(st.profile)
     out.print(f"{st.profile.name}: {ent_code} {role} → {st.profile.url} (saved in {path})", markup=False)
 
 
 @app.command()
 @command
-def enable(accept: Annotated[bool, typer.Option("--accept", help="Accept the user notice (legal card).")] = False,
-           as_json: JsonOpt = False) -> None:
+def enable(
+    accept: Annotated[bool, typer.Option("--accept", help="Accept the user notice (legal card).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Show the user notice (用户须知) and whether it was accepted; --accept enables the service."""
     st = state()
     data = st.client.get("/enablement")
@@ -160,14 +185,18 @@ def enable(accept: Annotated[bool, typer.Option("--accept", help="Accept the use
 
 # ---- import ---------------------------------------------------------------------------------------
 
+
 @app.command("import")
 @command
-def import_files(files: Annotated[list[Path], typer.Argument(help=".json, .xlsx or DecMessage .xml files.")],
-                 smart_mark: Annotated[bool, typer.Option("--smart-mark/--no-smart-mark",
-                                                          help="Import with the smart mark.")] = False,
-                 rejected_out: Annotated[Path | None, typer.Option(help="Write rejected records (JSON).")] = None,
-                 chunk_size: Annotated[int, typer.Option(help="Records per request (≤ 500).")] = importing.MAX_RECORDS,
-                 as_json: JsonOpt = False) -> None:
+def import_files(
+    files: Annotated[list[Path], typer.Argument(help=".json, .xlsx or DecMessage .xml files.")],
+    smart_mark: Annotated[
+        bool, typer.Option("--smart-mark/--no-smart-mark", help="Import with the smart mark.")
+    ] = False,
+    rejected_out: Annotated[Path | None, typer.Option(help="Write rejected records (JSON).")] = None,
+    chunk_size: Annotated[int, typer.Option(help="Records per request (≤ 500).")] = importing.MAX_RECORDS,
+    as_json: JsonOpt = False,
+) -> None:
     """Import declarations; re-running after a crash creates nothing twice (Idempotency-Key per request)."""
     from rich.progress import Progress
 
@@ -177,9 +206,13 @@ def import_files(files: Annotated[list[Path], typer.Argument(help=".json, .xlsx 
     with Progress(console=err, transient=True, disable=as_json) as progress:
         task = progress.add_task("import", total=len(chunks))
         for chunk in chunks:
-            answer = st.client.request("POST", chunk.path, params=chunk.query, data=chunk.body,
-                                       headers={"Content-Type": chunk.content_type,
-                                                "Idempotency-Key": chunk.idempotency_key})
+            answer = st.client.request(
+                "POST",
+                chunk.path,
+                params=chunk.query,
+                data=chunk.body,
+                headers={"Content-Type": chunk.content_type, "Idempotency-Key": chunk.idempotency_key},
+            )
             summary.add(chunk, answer or {})
             progress.advance(task)
     if rejected_out is not None:
@@ -187,31 +220,71 @@ def import_files(files: Annotated[list[Path], typer.Argument(help=".json, .xlsx 
     if as_json:
         output.print_json(summary.as_json())
     else:
-        output.table(None, ["file", "accepted", "rejected"], [
-            (f, sum(1 for a in summary.accepted if a["file"] == f), sum(1 for r in summary.rejected if r["file"] == f))
-            for f in dict.fromkeys(c.file for c in chunks)])
+        output.table(
+            None,
+            ["file", "accepted", "rejected"],
+            [
+                (
+                    f,
+                    sum(1 for a in summary.accepted if a["file"] == f),
+                    sum(1 for r in summary.rejected if r["file"] == f),
+                )
+                for f in dict.fromkeys(c.file for c in chunks)
+            ],
+        )
         if summary.rejected:
-            output.table("rejected", ["file", "index", "field", "error"], [
-                (r["file"], r["index"], e.get("field"), e.get(f"message_{st.lang}") or e.get("message_zh"))
-                for r in summary.rejected for e in r.get("errors") or [{}]])
+            output.table(
+                "rejected",
+                ["file", "index", "field", "error"],
+                [
+                    (r["file"], r["index"], e.get("field"), e.get(f"message_{st.lang}") or e.get("message_zh"))
+                    for r in summary.rejected
+                    for e in r.get("errors") or [{}]
+                ],
+            )
     if summary.rejected:
         raise Refused(f"{len(summary.rejected)} rejected" if st.lang == "en" else f"{len(summary.rejected)} 条被拒绝")
 
 
 # ---- declarations: query, mark -------------------------------------------------------------------
 
-FILTERS = ("enterprise_type", "declaration_type", "ie_flag", "declare_customs", "smart_mark", "status",
-           "smart_status", "seq_no", "entry_id", "bill_no", "consignee", "transport_mode", "card_no", "batch_no",
-           "config_name", "tax_status", "from", "to", "range")
+FILTERS = (
+    "enterprise_type",
+    "declaration_type",
+    "ie_flag",
+    "declare_customs",
+    "smart_mark",
+    "status",
+    "smart_status",
+    "seq_no",
+    "entry_id",
+    "bill_no",
+    "consignee",
+    "transport_mode",
+    "card_no",
+    "batch_no",
+    "config_name",
+    "tax_status",
+    "from",
+    "to",
+    "range",
+)
 
 
 def with_filters(fn: Callable) -> Callable:
     """Adds the API's query filters (README: GET /declarations) as --options; passes them as `filters`."""
     sig = inspect.signature(fn, eval_str=True)  # Typer reads Annotated options from real objects
-    extra = [inspect.Parameter(f"f_{name}", inspect.Parameter.KEYWORD_ONLY, default=None,
-                               annotation=Annotated[str | None, typer.Option(
-                                   f"--{name.replace('_', '-')}", help=f"filter: {name}", show_default=False)])
-             for name in FILTERS]
+    extra = [
+        inspect.Parameter(
+            f"f_{name}",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                str | None, typer.Option(f"--{name.replace('_', '-')}", help=f"filter: {name}", show_default=False)
+            ],
+        )
+        for name in FILTERS
+    ]
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -220,7 +293,8 @@ def with_filters(fn: Callable) -> Callable:
 
     # typer reads the signature; typeshed's functools._Wrapped does not declare __signature__
     run.__signature__ = sig.replace(  # type: ignore[attr-defined]
-        parameters=[p for p in sig.parameters.values() if p.name != "filters"] + extra)
+        parameters=[p for p in sig.parameters.values() if p.name != "filters"] + extra
+    )
     return run
 
 
@@ -234,8 +308,18 @@ def _pages(client: Client, path: str, params: dict[str, Any], everything: bool):
             return
 
 
-DECLARATION_COLUMNS = ("seq_no", "ie_flag", "status", "smart_mark", "smart_status", "waiting_reason", "bill_no",
-                       "entry_id", "batch_no", "updated_at")
+DECLARATION_COLUMNS = (
+    "seq_no",
+    "ie_flag",
+    "status",
+    "smart_mark",
+    "smart_status",
+    "waiting_reason",
+    "bill_no",
+    "entry_id",
+    "batch_no",
+    "updated_at",
+)
 
 
 def _declaration_rows(items: list[dict]) -> list[tuple]:
@@ -245,18 +329,28 @@ def _declaration_rows(items: list[dict]) -> list[tuple]:
 @declarations_app.command("list")
 @command
 @with_filters
-def declarations_list(filters: dict[str, str],
-                      page_size: Annotated[int, typer.Option(help="1 to 100.")] = 10,
-                      cursor: Annotated[str | None, typer.Option(help="From an earlier page.")] = None,
-                      all_pages: Annotated[bool, typer.Option("--all", help="Follow every page.")] = False,
-                      quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print seq_nos only.")] = False,
-                      as_json: JsonOpt = False) -> None:
+def declarations_list(
+    filters: dict[str, str],
+    page_size: Annotated[int, typer.Option(help="1 to 100.")] = 10,
+    cursor: Annotated[str | None, typer.Option(help="From an earlier page.")] = None,
+    all_pages: Annotated[bool, typer.Option("--all", help="Follow every page.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print seq_nos only.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Query declarations with the API's filters (marking and query screens)."""
     _list(state().client, "/declarations", filters, page_size, cursor, all_pages, quiet, as_json)
 
 
-def _list(client: Client, path: str, filters: dict, page_size: int, cursor: str | None, all_pages: bool,
-          quiet: bool, as_json: bool) -> None:
+def _list(
+    client: Client,
+    path: str,
+    filters: dict,
+    page_size: int,
+    cursor: str | None,
+    all_pages: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     items: list[dict] = []
     next_cursor = None
     for page in _pages(client, path, {**filters, "page_size": page_size, "cursor": cursor}, all_pages):
@@ -282,8 +376,11 @@ def declarations_show(seq_no: str, as_json: JsonOpt = False) -> None:
 
 
 def _matching(client: Client, filters: dict[str, str]) -> list[str]:
-    return [d["seq_no"] for page in _pages(client, "/declarations", {**filters, "page_size": 100}, True)
-            for d in page.get("items") or []]
+    return [
+        d["seq_no"]
+        for page in _pages(client, "/declarations", {**filters, "page_size": 100}, True)
+        for d in page.get("items") or []
+    ]
 
 
 def _seq_nos_or_filter(client: Client, seq_nos: list[str] | None, all_matching: bool, filters: dict) -> list[str]:
@@ -300,7 +397,7 @@ def _seq_nos_or_filter(client: Client, seq_nos: list[str] | None, all_matching: 
 
 def _bulk(path: str, seq_nos: list[str], count_key: str, as_json: bool) -> None:
     st = state()
-    results = [st.client.post(path, {"seq_nos": seq_nos[i:i + 500]}) for i in range(0, len(seq_nos), 500)]
+    results = [st.client.post(path, {"seq_nos": seq_nos[i : i + 500]}) for i in range(0, len(seq_nos), 500)]
     done = sum(int(r.get(count_key) or 0) for r in results)
     refused = [x for r in results for x in r.get("refused") or []]
     if as_json:
@@ -309,8 +406,11 @@ def _bulk(path: str, seq_nos: list[str], count_key: str, as_json: bool) -> None:
         for r in results:
             out.print(output.message(r, st.lang), markup=False, highlight=False)
         if refused:
-            output.table("refused", ["seq_no", "reason", "message"],
-                         [(x.get("seq_no"), x.get("reason"), output.message(x, st.lang)) for x in refused])
+            output.table(
+                "refused",
+                ["seq_no", "reason", "message"],
+                [(x.get("seq_no"), x.get("reason"), output.message(x, st.lang)) for x in refused],
+            )
     if refused:
         raise Refused("")
 
@@ -318,30 +418,42 @@ def _bulk(path: str, seq_nos: list[str], count_key: str, as_json: bool) -> None:
 @app.command()
 @command
 @with_filters
-def mark(filters: dict[str, str], seq_nos: Annotated[list[str] | None, typer.Argument()] = None,
-         all_matching: Annotated[bool, typer.Option("--all-matching", help="Every declaration the filters match.")] = False,
-         as_json: JsonOpt = False) -> None:
+def mark(
+    filters: dict[str, str],
+    seq_nos: Annotated[list[str] | None, typer.Argument()] = None,
+    all_matching: Annotated[bool, typer.Option("--all-matching", help="Every declaration the filters match.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Add the smart mark (智能申报标记), by seq_no or to every declaration the filters match."""
     st = state()
     targets = _seq_nos_or_filter(st.client, seq_nos, all_matching, filters)
     if not targets:
-        return output.print_json({"marked": 0, "refused": []}) if as_json else out.print(
-            "没有匹配的报关单" if st.lang == "zh" else "nothing matched")
+        return (
+            output.print_json({"marked": 0, "refused": []})
+            if as_json
+            else out.print("没有匹配的报关单" if st.lang == "zh" else "nothing matched")
+        )
     _bulk("/declarations/mark", targets, "marked", as_json)
 
 
 @app.command()
 @command
 @with_filters
-def unmark(filters: dict[str, str], seq_nos: Annotated[list[str] | None, typer.Argument()] = None,
-           all_matching: Annotated[bool, typer.Option("--all-matching", help="Every declaration the filters match.")] = False,
-           as_json: JsonOpt = False) -> None:
+def unmark(
+    filters: dict[str, str],
+    seq_nos: Annotated[list[str] | None, typer.Argument()] = None,
+    all_matching: Annotated[bool, typer.Option("--all-matching", help="Every declaration the filters match.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Cancel the smart mark (only 暂存 and 待申报 ones), by seq_no or by filter."""
     st = state()
     targets = _seq_nos_or_filter(st.client, seq_nos, all_matching, filters)
     if not targets:
-        return output.print_json({"unmarked": 0, "refused": []}) if as_json else out.print(
-            "没有匹配的报关单" if st.lang == "zh" else "nothing matched")
+        return (
+            output.print_json({"unmarked": 0, "refused": []})
+            if as_json
+            else out.print("没有匹配的报关单" if st.lang == "zh" else "nothing matched")
+        )
     _bulk("/declarations/unmark", targets, "unmarked", as_json)
 
 
@@ -360,9 +472,21 @@ def log(seq_no: str, as_json: JsonOpt = False) -> None:
     data = st.client.get(f"/declarations/{seq_no}/log")
     if as_json:
         return output.print_json(data)
-    output.table(seq_no, ["at", "gate", "outcome", "reason", "who", "batch_no"], [
-        (e.get("at"), e.get("gate"), e.get("outcome"), e.get(f"reason_{st.lang}") or e.get("reason_zh"),
-         e.get("who"), e.get("batch_no")) for e in data.get("items") or []])
+    output.table(
+        seq_no,
+        ["at", "gate", "outcome", "reason", "who", "batch_no"],
+        [
+            (
+                e.get("at"),
+                e.get("gate"),
+                e.get("outcome"),
+                e.get(f"reason_{st.lang}") or e.get("reason_zh"),
+                e.get("who"),
+                e.get("batch_no"),
+            )
+            for e in data.get("items") or []
+        ],
+    )
 
 
 @app.command()
@@ -374,15 +498,37 @@ def batch(batch_no: str, as_json: JsonOpt = False) -> None:
     if as_json:
         return output.print_json(data)
     output.pairs(batch_no, {k: v for k, v in data.items() if k != "declarations"})
-    output.table(None, ["seq_no", "result", "smart_status", "entry_id", "reason"], [
-        (d.get("seq_no"), d.get("result"), d.get("smart_status"), d.get("entry_id"),
-         d.get(f"reason_{st.lang}") or d.get("reason_zh")) for d in data.get("declarations") or []])
+    output.table(
+        None,
+        ["seq_no", "result", "smart_status", "entry_id", "reason"],
+        [
+            (
+                d.get("seq_no"),
+                d.get("result"),
+                d.get("smart_status"),
+                d.get("entry_id"),
+                d.get(f"reason_{st.lang}") or d.get("reason_zh"),
+            )
+            for d in data.get("declarations") or []
+        ],
+    )
 
 
 # ---- configs ----------------------------------------------------------------------------------------
 
-CONFIG_COLUMNS = ("config_id", "name", "enabled", "ie_flag", "effective_by", "require_manifest", "require_arrival",
-                  "compare_manifest", "auxiliary_confirm", "auto_agency_agreement", "batch_wait_seconds")
+CONFIG_COLUMNS = (
+    "config_id",
+    "name",
+    "enabled",
+    "ie_flag",
+    "effective_by",
+    "require_manifest",
+    "require_arrival",
+    "compare_manifest",
+    "auxiliary_confirm",
+    "auto_agency_agreement",
+    "batch_wait_seconds",
+)
 
 
 @configs_app.command("list")
@@ -417,13 +563,33 @@ def configs_show(config: str, as_json: JsonOpt = False) -> None:
     output.print_json(data) if as_json else output.pairs(data.get("name"), data)
 
 
-def _config_changes(name, ie_flag, effective_by, agent_code, agent_uscc, consignee_code, consignee_uscc,
-                    operator_card, auxiliary_confirm, auto_agency_agreement, require_manifest, require_arrival,
-                    compare_manifest, batch_wait) -> dict[str, Any]:
-    changes: dict[str, Any] = {"name": name, "ie_flag": ie_flag, "effective_by": effective_by,
-                               "auxiliary_confirm": auxiliary_confirm, "auto_agency_agreement": auto_agency_agreement,
-                               "require_manifest": require_manifest, "require_arrival": require_arrival,
-                               "compare_manifest": compare_manifest, "batch_wait_seconds": batch_wait}
+def _config_changes(
+    name,
+    ie_flag,
+    effective_by,
+    agent_code,
+    agent_uscc,
+    consignee_code,
+    consignee_uscc,
+    operator_card,
+    auxiliary_confirm,
+    auto_agency_agreement,
+    require_manifest,
+    require_arrival,
+    compare_manifest,
+    batch_wait,
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {
+        "name": name,
+        "ie_flag": ie_flag,
+        "effective_by": effective_by,
+        "auxiliary_confirm": auxiliary_confirm,
+        "auto_agency_agreement": auto_agency_agreement,
+        "require_manifest": require_manifest,
+        "require_arrival": require_arrival,
+        "compare_manifest": compare_manifest,
+        "batch_wait_seconds": batch_wait,
+    }
     if agent_code or agent_uscc:
         changes["agent"] = {k: v for k, v in {"code": agent_code, "uscc": agent_uscc}.items() if v}
     if consignee_code or consignee_uscc:
@@ -439,29 +605,44 @@ Opt = typer.Option
 @configs_app.command("create")
 @command
 def configs_create(
-        name: Annotated[str | None, Opt(help="Config name.")] = None,
-        ie_flag: Annotated[str | None, Opt(help="I or E.")] = None,
-        effective_by: Annotated[str, Opt(help="enterprise or user.")] = "enterprise",
-        agent_code: Annotated[str | None, Opt(help="Declaring unit's customs code (default: yours).")] = None,
-        agent_uscc: Annotated[str | None, Opt()] = None,
-        consignee_code: Annotated[str | None, Opt()] = None,
-        consignee_uscc: Annotated[str | None, Opt()] = None,
-        operator_card: Annotated[list[str] | None, Opt(help="effective_by user: a card (repeat).")] = None,
-        auxiliary_confirm: Annotated[bool | None, Opt("--auxiliary-confirm/--no-auxiliary-confirm")] = None,
-        auto_agency_agreement: Annotated[bool | None, Opt("--auto-agency-agreement/--no-auto-agency-agreement")] = None,
-        require_manifest: Annotated[bool | None, Opt("--require-manifest/--no-require-manifest")] = None,
-        require_arrival: Annotated[bool | None, Opt("--require-arrival/--no-require-arrival")] = None,
-        compare_manifest: Annotated[bool | None, Opt("--compare-manifest/--no-compare-manifest")] = None,
-        batch_wait: Annotated[int | None, Opt(help="Seconds between batches.")] = None,
-        from_file: Annotated[Path | None, Opt(help="A config JSON (shared/examples/config.json).")] = None,
-        as_json: JsonOpt = False) -> None:
+    name: Annotated[str | None, Opt(help="Config name.")] = None,
+    ie_flag: Annotated[str | None, Opt(help="I or E.")] = None,
+    effective_by: Annotated[str, Opt(help="enterprise or user.")] = "enterprise",
+    agent_code: Annotated[str | None, Opt(help="Declaring unit's customs code (default: yours).")] = None,
+    agent_uscc: Annotated[str | None, Opt()] = None,
+    consignee_code: Annotated[str | None, Opt()] = None,
+    consignee_uscc: Annotated[str | None, Opt()] = None,
+    operator_card: Annotated[list[str] | None, Opt(help="effective_by user: a card (repeat).")] = None,
+    auxiliary_confirm: Annotated[bool | None, Opt("--auxiliary-confirm/--no-auxiliary-confirm")] = None,
+    auto_agency_agreement: Annotated[bool | None, Opt("--auto-agency-agreement/--no-auto-agency-agreement")] = None,
+    require_manifest: Annotated[bool | None, Opt("--require-manifest/--no-require-manifest")] = None,
+    require_arrival: Annotated[bool | None, Opt("--require-arrival/--no-require-arrival")] = None,
+    compare_manifest: Annotated[bool | None, Opt("--compare-manifest/--no-compare-manifest")] = None,
+    batch_wait: Annotated[int | None, Opt(help="Seconds between batches.")] = None,
+    from_file: Annotated[Path | None, Opt(help="A config JSON (shared/examples/config.json).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Create a config (legal-person card)."""
     st = state()
     body = _read_json(from_file) if from_file else {}
-    body.update(_config_changes(name, ie_flag, effective_by if not from_file or "effective_by" not in body else None,
-                                agent_code, agent_uscc, consignee_code, consignee_uscc, operator_card,
-                                auxiliary_confirm, auto_agency_agreement, require_manifest, require_arrival,
-                                compare_manifest, batch_wait))
+    body.update(
+        _config_changes(
+            name,
+            ie_flag,
+            effective_by if not from_file or "effective_by" not in body else None,
+            agent_code,
+            agent_uscc,
+            consignee_code,
+            consignee_uscc,
+            operator_card,
+            auxiliary_confirm,
+            auto_agency_agreement,
+            require_manifest,
+            require_arrival,
+            compare_manifest,
+            batch_wait,
+        )
+    )
     body.pop("_comment", None)
     if body.get("effective_by") == "enterprise" and "agent" not in body:
         body["agent"] = {"code": st.profile.ent_code}  # the usual case: we are the declaring unit
@@ -472,26 +653,40 @@ def configs_create(
 @configs_app.command("update")
 @command
 def configs_update(
-        config: str,
-        name: Annotated[str | None, Opt()] = None,
-        ie_flag: Annotated[str | None, Opt()] = None,
-        effective_by: Annotated[str | None, Opt()] = None,
-        agent_code: Annotated[str | None, Opt()] = None,
-        agent_uscc: Annotated[str | None, Opt()] = None,
-        consignee_code: Annotated[str | None, Opt()] = None,
-        consignee_uscc: Annotated[str | None, Opt()] = None,
-        operator_card: Annotated[list[str] | None, Opt()] = None,
-        auxiliary_confirm: Annotated[bool | None, Opt("--auxiliary-confirm/--no-auxiliary-confirm")] = None,
-        auto_agency_agreement: Annotated[bool | None, Opt("--auto-agency-agreement/--no-auto-agency-agreement")] = None,
-        require_manifest: Annotated[bool | None, Opt("--require-manifest/--no-require-manifest")] = None,
-        require_arrival: Annotated[bool | None, Opt("--require-arrival/--no-require-arrival")] = None,
-        compare_manifest: Annotated[bool | None, Opt("--compare-manifest/--no-compare-manifest")] = None,
-        batch_wait: Annotated[int | None, Opt()] = None,
-        as_json: JsonOpt = False) -> None:
+    config: str,
+    name: Annotated[str | None, Opt()] = None,
+    ie_flag: Annotated[str | None, Opt()] = None,
+    effective_by: Annotated[str | None, Opt()] = None,
+    agent_code: Annotated[str | None, Opt()] = None,
+    agent_uscc: Annotated[str | None, Opt()] = None,
+    consignee_code: Annotated[str | None, Opt()] = None,
+    consignee_uscc: Annotated[str | None, Opt()] = None,
+    operator_card: Annotated[list[str] | None, Opt()] = None,
+    auxiliary_confirm: Annotated[bool | None, Opt("--auxiliary-confirm/--no-auxiliary-confirm")] = None,
+    auto_agency_agreement: Annotated[bool | None, Opt("--auto-agency-agreement/--no-auto-agency-agreement")] = None,
+    require_manifest: Annotated[bool | None, Opt("--require-manifest/--no-require-manifest")] = None,
+    require_arrival: Annotated[bool | None, Opt("--require-arrival/--no-require-arrival")] = None,
+    compare_manifest: Annotated[bool | None, Opt("--compare-manifest/--no-compare-manifest")] = None,
+    batch_wait: Annotated[int | None, Opt()] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Change a config (legal-person card): the given fields, the others kept."""
-    changes = _config_changes(name, ie_flag, effective_by, agent_code, agent_uscc, consignee_code, consignee_uscc,
-                              operator_card, auxiliary_confirm, auto_agency_agreement, require_manifest,
-                              require_arrival, compare_manifest, batch_wait)
+    changes = _config_changes(
+        name,
+        ie_flag,
+        effective_by,
+        agent_code,
+        agent_uscc,
+        consignee_code,
+        consignee_uscc,
+        operator_card,
+        auxiliary_confirm,
+        auto_agency_agreement,
+        require_manifest,
+        require_arrival,
+        compare_manifest,
+        batch_wait,
+    )
     _put_config(config, changes, as_json)
 
 
@@ -499,8 +694,9 @@ def _put_config(config: str, changes: dict[str, Any], as_json: bool) -> None:
     client = state().client
     config_id = _config_id(client, config)
     current = client.get(f"/configs/{config_id}")
-    body = {k: v for k, v in current.items() if k not in ("config_id", "created_by", "created_at", "updated_at",
-                                                           "ent_code")}
+    body = {
+        k: v for k, v in current.items() if k not in ("config_id", "created_by", "created_at", "updated_at", "ent_code")
+    }
     data = client.put(f"/configs/{config_id}", {**body, **changes})
     output.print_json(data) if as_json else output.pairs(data.get("name"), data)
 
@@ -531,17 +727,22 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 # ---- executions: start, watch, stop -----------------------------------------------------------------
 
+
 @app.command()
 @command
-def start(config: Annotated[list[str], typer.Option(help="Config id or name (repeat for several).")],
-          enterprise_type: Annotated[str, typer.Option(help="agent or consignee.")] = "agent",
-          watch_it: Annotated[bool, typer.Option("--watch", help="Then watch it live.")] = False,
-          until: Annotated[str | None, typer.Option(help="With --watch: stop watching at the first "
-                                                            "`released` (放行) or `succeeded` declaration.")] = None,
-          interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 2.0,
-          timeout: Annotated[float | None, typer.Option(help="Stop watching after this many seconds.")] = None,
-          quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print the execution id only.")] = False,
-          as_json: JsonOpt = False) -> None:
+def start(
+    config: Annotated[list[str], typer.Option(help="Config id or name (repeat for several).")],
+    enterprise_type: Annotated[str, typer.Option(help="agent or consignee.")] = "agent",
+    watch_it: Annotated[bool, typer.Option("--watch", help="Then watch it live.")] = False,
+    until: Annotated[
+        str | None,
+        typer.Option(help="With --watch: stop watching at the first `released` (放行) or `succeeded` declaration."),
+    ] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 2.0,
+    timeout: Annotated[float | None, typer.Option(help="Stop watching after this many seconds.")] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print the execution id only.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Press start once (一键启动): the first batch starts at once."""
     st = state()
     _check_until(until)
@@ -575,12 +776,15 @@ def _execution_ref(execution: str | None) -> str:
 
 @app.command()
 @command
-def watch(execution: Annotated[str | None, typer.Argument(help="Default: the last one started here.")] = None,
-          until: Annotated[str | None, typer.Option(help="Stop watching at the first `released` or "
-                                                            "`succeeded` declaration.")] = None,
-          interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 2.0,
-          timeout: Annotated[float | None, typer.Option(help="Stop watching after this many seconds.")] = None,
-          as_json: JsonOpt = False) -> None:
+def watch(
+    execution: Annotated[str | None, typer.Argument(help="Default: the last one started here.")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Stop watching at the first `released` or `succeeded` declaration.")
+    ] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 2.0,
+    timeout: Annotated[float | None, typer.Option(help="Stop watching after this many seconds.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Watch an execution live; Ctrl-C stops watching, not the execution."""
     _check_until(until)
     _watch(_execution_ref(execution), until, interval, timeout, as_json)
@@ -605,8 +809,9 @@ def _feed_end(client: Client) -> str | None:
             return cursor
 
 
-def _watch(execution_id: str, until: str | None, interval: float, timeout: float | None, as_json: bool,
-           cursor: str | None = "") -> None:
+def _watch(
+    execution_id: str, until: str | None, interval: float, timeout: float | None, as_json: bool, cursor: str | None = ""
+) -> None:
     from rich.live import Live
 
     st = state()
@@ -631,8 +836,12 @@ def _watch(execution_id: str, until: str | None, interval: float, timeout: float
                     break
                 time.sleep(interval)
     except KeyboardInterrupt:
-        err.print(f"\n{execution_id} is still running: `smartdecl watch {execution_id}` to look again, "
-                  f"`smartdecl stop {execution_id}` to stop it.", markup=False, highlight=False)
+        err.print(
+            f"\n{execution_id} is still running: `smartdecl watch {execution_id}` to look again, "
+            f"`smartdecl stop {execution_id}` to stop it.",
+            markup=False,
+            highlight=False,
+        )
         return
     if until and not met:
         raise Refused(f"no declaration {until} before the watch ended")
@@ -640,8 +849,9 @@ def _watch(execution_id: str, until: str | None, interval: float, timeout: float
         out.print(f"{last_event.get('seq_no')} {until}", markup=False, highlight=False)
 
 
-def _next_events(client: Any, until: str, cursor: str | None, last_event: dict | None
-                 ) -> tuple[str | None, dict | None, bool]:
+def _next_events(
+    client: Any, until: str, cursor: str | None, last_event: dict | None
+) -> tuple[str | None, dict | None, bool]:
     """The feed read on from `cursor`: (the next cursor, the last event seen, whether `until` was met)."""
     page = client.get("/events", {"after": cursor, "page_size": 500})
     cursor = page.get("next_cursor") or cursor
@@ -663,13 +873,19 @@ def _live_view(view: dict, last_event: dict | None, lang: str):
     t.add_column()
     rows: list[tuple[str, Any]] = [
         ("批次号" if zh else "batch", f"{view.get('current_batch_no') or '-'} (#{view.get('batch_index') or 0})"),
-        ("本批成功/失败" if zh else "this batch ok/failed", f"{view.get('batch_succeeded')} / {view.get('batch_failed')}"),
+        (
+            "本批成功/失败" if zh else "this batch ok/failed",
+            f"{view.get('batch_succeeded')} / {view.get('batch_failed')}",
+        ),
         ("累计成功/失败" if zh else "total ok/failed", f"{view.get('total_succeeded')} / {view.get('total_failed')}"),
         ("进度" if zh else "progress", f"{percent}%"),
         ("", ProgressBar(total=100, completed=percent, width=30)),
-        ("倒计时" if zh else "next batch in",
-         "-" if view.get("countdown_seconds") is None else f"{view.get('countdown_seconds')} s"),
-        ("海关可用" if zh else "customs available", "✓" if view.get("customs_available") else "✗")]
+        (
+            "倒计时" if zh else "next batch in",
+            "-" if view.get("countdown_seconds") is None else f"{view.get('countdown_seconds')} s",
+        ),
+        ("海关可用" if zh else "customs available", "✓" if view.get("customs_available") else "✗"),
+    ]
     if last_event:
         rows.append(("最近事件" if zh else "last event", _event_line(last_event)))
     for label, value in rows:
@@ -679,12 +895,15 @@ def _live_view(view: dict, last_event: dict | None, lang: str):
 
 @app.command()
 @command
-def stop(execution: Annotated[str | None, typer.Argument(help="Default: the last one started here.")] = None,
-         as_json: JsonOpt = False) -> None:
+def stop(
+    execution: Annotated[str | None, typer.Argument(help="Default: the last one started here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Stop: no new batch starts; declarations in flight finish."""
     data = state().client.post(f"/executions/{_execution_ref(execution)}/stop")
-    output.print_json(data) if as_json else output.pairs("stopped", data, ["execution_id", "status", "batches_total",
-                                                                          "total_succeeded", "total_failed"])
+    output.print_json(data) if as_json else output.pairs(
+        "stopped", data, ["execution_id", "status", "batches_total", "total_succeeded", "total_failed"]
+    )
 
 
 @app.command()
@@ -700,13 +919,18 @@ def executions(as_json: JsonOpt = False) -> None:
 
 # ---- tax -----------------------------------------------------------------------------------------
 
+
 @tax_app.command("list")
 @command
 @with_filters
-def tax_list(filters: dict[str, str], page_size: Annotated[int, typer.Option()] = 10,
-             cursor: Annotated[str | None, typer.Option()] = None,
-             all_pages: Annotated[bool, typer.Option("--all")] = False,
-             quiet: Annotated[bool, typer.Option("-q", "--quiet")] = False, as_json: JsonOpt = False) -> None:
+def tax_list(
+    filters: dict[str, str],
+    page_size: Annotated[int, typer.Option()] = 10,
+    cursor: Annotated[str | None, typer.Option()] = None,
+    all_pages: Annotated[bool, typer.Option("--all")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Self-declared self-paid declarations whose tax is unconfirmed (税费确认查询)."""
     _list(state().client, "/tax-confirmations", filters, page_size, cursor, all_pages, quiet, as_json)
 
@@ -729,21 +953,28 @@ def tax_confirm(seq_no: str, as_json: JsonOpt = False) -> None:
 
 # ---- events ------------------------------------------------------------------------------------------
 
+
 def _event_line(e: dict) -> str:
     d = e.get("data") or {}
-    what = (f"{d.get('channel')} {d.get('channel_label') or ''}".strip() if e.get("event_type") == "customs_receipt"
-            else str(d.get("smart_status") or ""))
-    extra = " ".join(str(x) for x in (d.get("waiting_reason"), d.get("entry_id"), d.get("batch_no"),
-                                      d.get("reason_zh")) if x)
+    what = (
+        f"{d.get('channel')} {d.get('channel_label') or ''}".strip()
+        if e.get("event_type") == "customs_receipt"
+        else str(d.get("smart_status") or "")
+    )
+    extra = " ".join(
+        str(x) for x in (d.get("waiting_reason"), d.get("entry_id"), d.get("batch_no"), d.get("reason_zh")) if x
+    )
     return f"{e.get('occurred_at')}  {e.get('event_type')}  {e.get('seq_no')}  {what}  {extra}".rstrip()
 
 
 @events_app.command("follow")
 @command
-def events_follow(from_start: Annotated[bool, typer.Option("--from-start", help="Ignore the saved cursor.")] = False,
-                  once: Annotated[bool, typer.Option("--once", help="Stop when caught up.")] = False,
-                  interval: Annotated[float, typer.Option(help="Seconds between polls when caught up.")] = 2.0,
-                  as_json: JsonOpt = False) -> None:
+def events_follow(
+    from_start: Annotated[bool, typer.Option("--from-start", help="Ignore the saved cursor.")] = False,
+    once: Annotated[bool, typer.Option("--once", help="Stop when caught up.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls when caught up.")] = 2.0,
+    as_json: JsonOpt = False,
+) -> None:
     """Every smart-status change and receipt as it happens, one line (or JSON object) each; resumes where
     it left off (the cursor is saved in the profile directory after each event)."""
     st = state()
@@ -778,8 +1009,9 @@ def subscriptions_list(as_json: JsonOpt = False) -> None:
     data = state().client.get("/subscriptions")
     if as_json:
         return output.print_json(data)
-    output.table(None, SUBSCRIPTION_COLUMNS, [tuple(s.get(c) for c in SUBSCRIPTION_COLUMNS)
-                                              for s in data.get("items") or []])
+    output.table(
+        None, SUBSCRIPTION_COLUMNS, [tuple(s.get(c) for c in SUBSCRIPTION_COLUMNS) for s in data.get("items") or []]
+    )
 
 
 @subscriptions_app.command("show")
@@ -791,13 +1023,16 @@ def subscriptions_show(subscription_id: str, as_json: JsonOpt = False) -> None:
 
 @subscriptions_app.command("create")
 @command
-def subscriptions_create(protocol: Annotated[str, typer.Option(help="email, sms or webhook.")],
-                         endpoint: Annotated[str, typer.Option(help="Address, mobile number or HTTPS URL.")],
-                         event_type: Annotated[list[str] | None, typer.Option(help="Narrow (repeat).")] = None,
-                         as_json: JsonOpt = False) -> None:
+def subscriptions_create(
+    protocol: Annotated[str, typer.Option(help="email, sms or webhook.")],
+    endpoint: Annotated[str, typer.Option(help="Address, mobile number or HTTPS URL.")],
+    event_type: Annotated[list[str] | None, typer.Option(help="Narrow (repeat).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Subscribe (legal card); a webhook's signing secret is printed this once."""
-    data = state().client.post("/subscriptions", {"protocol": protocol, "endpoint": endpoint,
-                                                  "event_types": list(event_type or [])})
+    data = state().client.post(
+        "/subscriptions", {"protocol": protocol, "endpoint": endpoint, "event_types": list(event_type or [])}
+    )
     output.print_json(data) if as_json else output.pairs(data.get("subscription_id"), data)
 
 
@@ -811,23 +1046,41 @@ def subscriptions_delete(subscription_id: str, as_json: JsonOpt = False) -> None
 
 @subscriptions_app.command("deliveries")
 @command
-def subscriptions_deliveries(subscription_id: str,
-                             from_: Annotated[str | None, typer.Option("--from")] = None,
-                             to: Annotated[str | None, typer.Option()] = None,
-                             as_json: JsonOpt = False) -> None:
+def subscriptions_deliveries(
+    subscription_id: str,
+    from_: Annotated[str | None, typer.Option("--from")] = None,
+    to: Annotated[str | None, typer.Option()] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """The webhook delivery log: each event, its attempts and status."""
     data = state().client.get(f"/subscriptions/{subscription_id}/deliveries", {"from": from_, "to": to})
     if as_json:
         return output.print_json(data)
-    output.table(None, ["event_id", "event_type", "seq_no", "status", "attempts", "updated_at"], [
-        (d["event"].get("event_id"), d["event"].get("event_type"), d["event"].get("seq_no"), d.get("status"),
-         len(d.get("attempts") or []), d.get("updated_at")) for d in data.get("items") or []])
+    output.table(
+        None,
+        ["event_id", "event_type", "seq_no", "status", "attempts", "updated_at"],
+        [
+            (
+                d["event"].get("event_id"),
+                d["event"].get("event_type"),
+                d["event"].get("seq_no"),
+                d.get("status"),
+                len(d.get("attempts") or []),
+                d.get("updated_at"),
+            )
+            for d in data.get("items") or []
+        ],
+    )
 
 
 @subscriptions_app.command("replay")
 @command
-def subscriptions_replay(subscription_id: str, from_: Annotated[str, typer.Option("--from")],
-                         to: Annotated[str, typer.Option()], as_json: JsonOpt = False) -> None:
+def subscriptions_replay(
+    subscription_id: str,
+    from_: Annotated[str, typer.Option("--from")],
+    to: Annotated[str, typer.Option()],
+    as_json: JsonOpt = False,
+) -> None:
     """Send a time window of events to a webhook again."""
     data = state().client.post(f"/subscriptions/{subscription_id}/replay", {"from": from_, "to": to})
     output.print_json(data) if as_json else output.pairs("replay", data)

@@ -1,4 +1,5 @@
 """Printing: JSON for machines (--json), Rich tables for people; errors in the chosen language."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,13 @@ def language(choice: str | None) -> str:
     """zh or en: --lang, then SMARTDECL_LANG, then the locale."""
     if choice:
         return "zh" if choice.lower().startswith("zh") else "en"
-    for value in (os.environ.get("SMARTDECL_LANG"), os.environ.get("LC_ALL"), os.environ.get("LC_MESSAGES"),
-                  os.environ.get("LANG"), (locale.getlocale()[0] or "")):
+    for value in (
+        os.environ.get("SMARTDECL_LANG"),
+        os.environ.get("LC_ALL"),
+        os.environ.get("LC_MESSAGES"),
+        os.environ.get("LANG"),
+        (locale.getlocale()[0] or ""),
+    ):
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"
@@ -53,8 +59,12 @@ def pairs(title: str | None, data: dict[str, Any], keys: Sequence[str] | None = 
     t.add_column("value", overflow="fold")
     for key in keys or list(data):
         value = data.get(key)
-        t.add_row(key, json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else
-                  ("" if value is None else str(value)))
+        t.add_row(
+            key,
+            json.dumps(value, ensure_ascii=False)
+            if isinstance(value, (dict, list))
+            else ("" if value is None else str(value)),
+        )
     out.print(t)
 
 
@@ -65,14 +75,20 @@ def message(data: dict[str, Any], lang: str) -> str:
 def api_error(error: ApiError, lang: str) -> None:
     """The API's bilingual error: the chosen language first, the other below, then the field errors."""
     first, second = (error.message_zh, error.message_en) if lang == "zh" else (error.message_en, error.message_zh)
-    err.print(f"[bold red]{'错误' if lang == 'zh' else 'Error'}[/] {error.status} {error.code}: {first}",
-              highlight=False, markup=True)
+    err.print(
+        f"[bold red]{'错误' if lang == 'zh' else 'Error'}[/] {error.status} {error.code}: {first}",
+        highlight=False,
+        markup=True,
+    )
     err.print(f"  {second}", highlight=False, markup=False)
     details = error.details
     if isinstance(details, list):
         for d in details:
             if isinstance(d, dict):
-                err.print(f"  - {d.get('field', '')}: {d.get(f'message_{lang}') or d.get('message_zh') or ''}",
-                          highlight=False, markup=False)
+                err.print(
+                    f"  - {d.get('field', '')}: {d.get(f'message_{lang}') or d.get('message_zh') or ''}",
+                    highlight=False,
+                    markup=False,
+                )
     elif isinstance(details, dict) and details:
         err.print(f"  {json.dumps(details, ensure_ascii=False)}", highlight=False, markup=False)

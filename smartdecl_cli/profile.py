@@ -1,5 +1,6 @@
 """Where the CLI keeps what outlives one command: profiles (URL, token), the events cursor and the
 last execution started, under the user's config directory (SMARTDECL_CONFIG_DIR overrides it)."""
+
 from __future__ import annotations
 
 import base64
@@ -17,6 +18,7 @@ def config_dir() -> Path:
     if os.environ.get("SMARTDECL_CONFIG_DIR"):
         return Path(os.environ["SMARTDECL_CONFIG_DIR"])
     from platformdirs import user_config_dir
+
     return Path(user_config_dir("smartdecl", appauthor=False))
 
 

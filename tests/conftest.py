@@ -1,5 +1,6 @@
 """Shared fixtures. One moto server per test session (a mock_aws start would wipe shared state);
 integration tests reset it and recreate the template's tables before each test."""
+
 from __future__ import annotations
 
 import json
@@ -37,6 +38,7 @@ def aws(moto_endpoint: str) -> dict[str, dict]:
 @pytest.fixture
 def clock():
     from tests.factories import FixedClock
+
     return FixedClock()
 
 
@@ -53,14 +55,25 @@ def container(aws, clock, customs_endpoint):
     from chalicelib.container import Container, use_container
     from infra import template as cfn
     from tests.factories import JWT_SECRET, RECEIPT_SECRET
+
     env = local_aws.environment(cfn.load(), aws, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_endpoint})
-    ctx = Container(Settings.from_env({**env, "SMARTDECL_JWT_SECRET": JWT_SECRET, "AWS_REGION": local_aws.LOCAL_REGION,
-                                       "SMARTDECL_CUSTOMS_RETRIES": "1", "SMARTDECL_CUSTOMS_BACKOFF_SECONDS": "0.01",
-                                       "SMARTDECL_CUSTOMS_TIMEOUT_SECONDS": "2",
-                                       "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET, "SMARTDECL_LOCAL_MODE": "true",
-                                       # each test subscribes anew: no stale view between tests
-                                       "SMARTDECL_SUBSCRIPTION_CACHE_SECONDS": "0"}),
-                    clock=clock)
+    ctx = Container(
+        Settings.from_env(
+            {
+                **env,
+                "SMARTDECL_JWT_SECRET": JWT_SECRET,
+                "AWS_REGION": local_aws.LOCAL_REGION,
+                "SMARTDECL_CUSTOMS_RETRIES": "1",
+                "SMARTDECL_CUSTOMS_BACKOFF_SECONDS": "0.01",
+                "SMARTDECL_CUSTOMS_TIMEOUT_SECONDS": "2",
+                "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET,
+                "SMARTDECL_LOCAL_MODE": "true",
+                # each test subscribes anew: no stale view between tests
+                "SMARTDECL_SUBSCRIPTION_CACHE_SECONDS": "0",
+            }
+        ),
+        clock=clock,
+    )
     use_container(ctx)
     yield ctx
     use_container(None)
@@ -72,10 +85,18 @@ class Api:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def call(self, method: str, path: str, body: Any = None, token: str | None = None,
-             headers: dict[str, str] | None = None, raw: bytes | None = None,
-             content_type: str = "application/json"):
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+        content_type: str = "application/json",
+    ):
         from tests.factories import token as make_token
+
         hdrs = {"Content-Type": content_type}
         if token != "":
             hdrs["Authorization"] = f"Bearer {token or make_token()}"
@@ -104,6 +125,7 @@ def api(container):
 
     from app import app
     from infra.local_gateway import use_not_found_gateway
+
     with Client(app) as client:
         yield Api(use_not_found_gateway(client))
 
@@ -112,6 +134,7 @@ def api(container):
 def enabled_api(api):
     """The API with enterprises A and B both enabled."""
     from tests.factories import ENT_B, token
+
     assert api.post("/enablement", {"accept_notice": True}).status_code == 200
     assert api.post("/enablement", {"accept_notice": True}, token=token(ENT_B)).status_code == 200
     return api
@@ -121,6 +144,7 @@ def enabled_api(api):
 def simulator_url():
     """A customs simulator for this test (receipts kept in memory)."""
     from infra.customs_simulator import start_simulator
+
     server, url = start_simulator(port=0, receipt_delay_seconds=0.05)
     yield url
     server.shutdown()
@@ -131,6 +155,7 @@ def runner(aws, container):
     """Plays the template's event sources in-process: drain() the queues, tick() the schedule."""
     from infra import template as cfn
     from infra.local_runner import LocalRunner
+
     return LocalRunner(cfn.load(), aws, region=local_aws.LOCAL_REGION)
 
 
@@ -138,8 +163,12 @@ def runner(aws, container):
 # except modules with a costly module or session fixture. The three that start `make run`'s whole
 # stack as a process share one worker, so at most one such stack (moto, runner, simulator, API)
 # competes for the CPU at a time and their timings stay those of a quiet machine.
-_ONE_WORKER = {"tests/e2e/": "stack", "tests/browser/": "stack", "tests/cli/test_walkthrough.py": "stack",
-               "tests/security/test_fuzz_api.py": "fuzz"}
+_ONE_WORKER = {
+    "tests/e2e/": "stack",
+    "tests/browser/": "stack",
+    "tests/cli/test_walkthrough.py": "stack",
+    "tests/security/test_fuzz_api.py": "fuzz",
+}
 
 
 def pytest_xdist_make_scheduler(config, log):

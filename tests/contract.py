@@ -5,6 +5,7 @@ operation) when the status is not documented for the operation, or a JSON body d
 against the schema documented for that status. `checked(api)` wraps the integration tests' `Api`
 client so that every call is checked; tests/integration/conftest.py applies it to all of them.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,10 @@ def check_answer(method: str, path: str, status: int, content_type: str | None, 
         return
     _, op = found
     response = op["responses"].get(str(status))
-    assert response is not None, (f"{where}: status {status} is not documented for this operation "
-                                  f"(documented: {sorted(op['responses'])}); body: {text[:300]}")
+    assert response is not None, (
+        f"{where}: status {status} is not documented for this operation "
+        f"(documented: {sorted(op['responses'])}); body: {text[:300]}"
+    )
     schema = response.get("content", {}).get("application/json", {}).get("schema")
     if schema is None:
         return
@@ -79,7 +82,8 @@ def _validate(validator: Draft202012Validator, text: str, where: str) -> None:
         raise AssertionError(f"{where}: the body is not JSON: {text[:300]}") from None
     problems = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
     assert not problems, f"{where}: the answer does not match the OpenAPI document:\n" + "\n".join(
-        f"  at {'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message[:300]}" for e in problems[:10])
+        f"  at {'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message[:300]}" for e in problems[:10]
+    )
 
 
 def checked(api: Any) -> Any:

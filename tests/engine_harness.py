@@ -1,4 +1,5 @@
 """Drive the engine on fakes: start, then deliver queue messages (once or twice) until quiet."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,9 +40,18 @@ class Harness:
 
     def __post_init__(self) -> None:
         self.uow = FakeUnitOfWork(self.declarations, self.log)
-        self.engine = Engine(declarations=self.declarations, configs=self.configs, uow=self.uow,
-                             executions=FakeExecutionRepository(), batches=FakeBatchRepository(), log=self.log,
-                             queue=self.queue, counter=FakeCounter(), clock=self.clock, batch_size=100)
+        self.engine = Engine(
+            declarations=self.declarations,
+            configs=self.configs,
+            uow=self.uow,
+            executions=FakeExecutionRepository(),
+            batches=FakeBatchRepository(),
+            log=self.log,
+            queue=self.queue,
+            counter=FakeCounter(),
+            clock=self.clock,
+            batch_size=100,
+        )
         self.identity = make_identity()
         self.allocator = FakeSeqNoAllocator()
 
@@ -52,12 +62,14 @@ class Harness:
     def declarations_marked(self, n: int = 1, smart_mark: bool = True, **overrides) -> list[str]:
         overrides.setdefault("self_pay", False)
         records = [ImportRecord(raw=make_declaration_body(**overrides)) for _ in range(n)]
-        return import_declarations(self.identity, records, smart_mark, self.declarations, self.allocator,
-                                   self.clock).accepted
+        return import_declarations(
+            self.identity, records, smart_mark, self.declarations, self.allocator, self.clock
+        ).accepted
 
     def start(self, *config_ids: str, enterprise_type: str = "agent") -> str:
-        execution = start_execution(self.identity, {"enterprise_type": enterprise_type,
-                                                    "config_ids": list(config_ids)}, self.engine)
+        execution = start_execution(
+            self.identity, {"enterprise_type": enterprise_type, "config_ids": list(config_ids)}, self.engine
+        )
         return execution.execution_id
 
     def run(self, max_rounds: int = 50) -> None:
@@ -95,5 +107,3 @@ class Harness:
 
     def execution(self, execution_id: str):
         return self.engine.executions.get(execution_id)
-
-

@@ -1,4 +1,5 @@
 """Factories for test data: make_declaration_body(**overrides), make_identity(...), tokens, configs."""
+
 from __future__ import annotations
 
 import copy
@@ -19,18 +20,53 @@ JWT_SECRET = "test-secret-for-unit-and-integration-tests"
 RECEIPT_SECRET = "test-receipt-hmac-secret-of-32-bytes-or-more"
 
 _DECLARATION = {
-    "ie_flag": "I", "declaration_type": "general", "two_step": False, "self_pay": True,
-    "summarized_tax": False, "declare_customs": "0101", "ie_port": "0101", "ie_date": "2024-03-20",
-    "agent": dict(ENT_A), "consignee": dict(ENT_A), "owner": dict(ENT_A), "bill_no": "CS2024022501",
-    "transport_mode": "5", "traf_name": "CA986", "voyage_no": "20240320", "trade_mode": "0110",
-    "cut_mode": "101", "trans_mode": "1", "trade_country": "USA", "depart_country": "USA",
-    "freight": None, "insurance": None, "pack_no": 10, "wrap_type": "22", "gross_wt": "1250.5",
-    "net_wt": "1180", "note": "",
-    "goods": [{"g_no": 1, "code_ts": "8471300000", "g_name": "便携式自动数据处理设备",
-               "g_model": "笔记本电脑|14英寸|品牌:ThinkPad|型号:X1", "qty": "100", "unit": "001",
-               "first_qty": "100", "first_unit": "001", "decl_price": "820.00", "decl_total": "82000.00",
-               "currency": "USD", "origin_country": "USA", "destination_country": "CHN", "duty_mode": "1"}],
-    "containers": [], "documents": [{"edoc_code": "00000001", "edoc_no": "INV-2024-0320"}],
+    "ie_flag": "I",
+    "declaration_type": "general",
+    "two_step": False,
+    "self_pay": True,
+    "summarized_tax": False,
+    "declare_customs": "0101",
+    "ie_port": "0101",
+    "ie_date": "2024-03-20",
+    "agent": dict(ENT_A),
+    "consignee": dict(ENT_A),
+    "owner": dict(ENT_A),
+    "bill_no": "CS2024022501",
+    "transport_mode": "5",
+    "traf_name": "CA986",
+    "voyage_no": "20240320",
+    "trade_mode": "0110",
+    "cut_mode": "101",
+    "trans_mode": "1",
+    "trade_country": "USA",
+    "depart_country": "USA",
+    "freight": None,
+    "insurance": None,
+    "pack_no": 10,
+    "wrap_type": "22",
+    "gross_wt": "1250.5",
+    "net_wt": "1180",
+    "note": "",
+    "goods": [
+        {
+            "g_no": 1,
+            "code_ts": "8471300000",
+            "g_name": "便携式自动数据处理设备",
+            "g_model": "笔记本电脑|14英寸|品牌:ThinkPad|型号:X1",
+            "qty": "100",
+            "unit": "001",
+            "first_qty": "100",
+            "first_unit": "001",
+            "decl_price": "820.00",
+            "decl_total": "82000.00",
+            "currency": "USD",
+            "origin_country": "USA",
+            "destination_country": "CHN",
+            "duty_mode": "1",
+        }
+    ],
+    "containers": [],
+    "documents": [{"edoc_code": "00000001", "edoc_no": "INV-2024-0320"}],
 }
 
 
@@ -48,16 +84,26 @@ def shared_example(name: str) -> dict[str, Any]:
 
 
 def make_identity(ent: dict[str, str] = ENT_A, role: str = "legal", card_no: str = "8911020000108") -> Identity:
-    return Identity(ent_code=ent["code"], ent_uscc=ent["uscc"], role=role, card_no=card_no,
-                    sub=f"{ent['code']}:{card_no}")
+    return Identity(
+        ent_code=ent["code"], ent_uscc=ent["uscc"], role=role, card_no=card_no, sub=f"{ent['code']}:{card_no}"
+    )
 
 
 def make_config_body(**overrides: Any) -> dict[str, Any]:
     body = {
-        "name": "大恒企业进口", "enabled": True, "ie_flag": "I", "effective_by": "enterprise",
-        "agent": dict(ENT_A), "consignee": dict(ENT_A), "operator_cards": [], "auxiliary_confirm": True,
-        "auto_agency_agreement": True, "require_manifest": True, "require_arrival": False,
-        "compare_manifest": True, "batch_wait_seconds": 60,
+        "name": "大恒企业进口",
+        "enabled": True,
+        "ie_flag": "I",
+        "effective_by": "enterprise",
+        "agent": dict(ENT_A),
+        "consignee": dict(ENT_A),
+        "operator_cards": [],
+        "auxiliary_confirm": True,
+        "auto_agency_agreement": True,
+        "require_manifest": True,
+        "require_arrival": False,
+        "compare_manifest": True,
+        "batch_wait_seconds": 60,
     }
     body.update(copy.deepcopy(overrides))
     return body
@@ -65,6 +111,7 @@ def make_config_body(**overrides: Any) -> dict[str, Any]:
 
 def token(ent: dict[str, str] = ENT_A, role: str = "legal", card_no: str = "8911020000108", **kw: Any) -> str:
     from chalicelib.adapters.tokens import issue_token
+
     return issue_token(JWT_SECRET, ent_code=ent["code"], ent_uscc=ent["uscc"], role=role, card_no=card_no, **kw)
 
 
@@ -79,4 +126,5 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         from datetime import timedelta
+
         self.now += timedelta(**delta)

@@ -1,4 +1,5 @@
 """Hand-written fakes of the ports: they keep state in dicts and honour the same conditions."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -47,8 +48,11 @@ class FakeDeclarationRepository(DeclarationRepository):
 
     def _check(self, seq_no: str, version: int, editable: bool = True) -> Declaration:
         current = self.items.get(seq_no)
-        if current is None or current.version != version or (
-                editable and (current.status != DeclarationStatus.TEMP_SAVED or current.smart_status == "in_progress")):
+        if (
+            current is None
+            or current.version != version
+            or (editable and (current.status != DeclarationStatus.TEMP_SAVED or current.smart_status == "in_progress"))
+        ):
             raise ConditionFailed(seq_no)
         return current
 
@@ -66,20 +70,37 @@ class FakeDeclarationRepository(DeclarationRepository):
         if current.smart_status != "pending":
             raise ConditionFailed(declaration.seq_no)
         self.items[declaration.seq_no] = current.with_changes(
-            smart_mark=marked, marked_by=card_no if marked else None, marked_at=now if marked else None,
-            card_no=card_no, updated_at=now, version=current.version + 1, recheck_at=None)
+            smart_mark=marked,
+            marked_by=card_no if marked else None,
+            marked_at=now if marked else None,
+            card_no=card_no,
+            updated_at=now,
+            version=current.version + 1,
+            recheck_at=None,
+        )
 
-    def pool(self, side: str, party: str, ie_flag: str, limit: int, ready_by: datetime | None = None
-             ) -> list[Declaration]:
-        hits = [d for d in self.items.values()
-                if d.owner_ent == party and side in d.owner_sides and d.ie_flag == ie_flag and d.smart_mark
-                and d.status == DeclarationStatus.TEMP_SAVED and d.smart_status == "pending"
-                and (ready_by is None or ready_at(d) <= ready_by)]
+    def pool(
+        self, side: str, party: str, ie_flag: str, limit: int, ready_by: datetime | None = None
+    ) -> list[Declaration]:
+        hits = [
+            d
+            for d in self.items.values()
+            if d.owner_ent == party
+            and side in d.owner_sides
+            and d.ie_flag == ie_flag
+            and d.smart_mark
+            and d.status == DeclarationStatus.TEMP_SAVED
+            and d.smart_status == "pending"
+            and (ready_by is None or ready_at(d) <= ready_by)
+        ]
         return sorted(hits, key=ready_at)[:limit]
 
     def overdue(self, now: datetime, limit: int = 500) -> list[str]:
-        return [d.seq_no for d in self.items.values() if d.smart_status == "in_progress"
-                and d.claim_deadline is not None and d.claim_deadline < now][:limit]
+        return [
+            d.seq_no
+            for d in self.items.values()
+            if d.smart_status == "in_progress" and d.claim_deadline is not None and d.claim_deadline < now
+        ][:limit]
 
     def by_entry_id(self, entry_id: str) -> str | None:
         return next((d.seq_no for d in self.items.values() if d.entry_id == entry_id), None)
@@ -88,16 +109,24 @@ class FakeDeclarationRepository(DeclarationRepository):
         return next((d.seq_no for d in self.items.values() if d.customs_seq_no == customs_seq_no), None)
 
     def awaiting_receipt(self, declared_before: datetime, limit: int = 500) -> list[str]:
-        return [d.seq_no for d in self.items.values() if d.declared_at and not d.receipt_channel
-                and not d.receipt_overdue_at and d.declared_at < declared_before][:limit]
+        return [
+            d.seq_no
+            for d in self.items.values()
+            if d.declared_at and not d.receipt_channel and not d.receipt_overdue_at and d.declared_at < declared_before
+        ][:limit]
 
     def query(self, ent_code: str, query: DeclarationQuery, window) -> Page:
         side = "agent" if query.enterprise_type == "agent" else "consignee"
-        hits = [d for d in self.items.values()
-                if d.owner_ent == ent_code and side in d.owner_sides and query.matches(d)
-                and (window is None or window[0] <= d.updated_at <= window[1])]
+        hits = [
+            d
+            for d in self.items.values()
+            if d.owner_ent == ent_code
+            and side in d.owner_sides
+            and query.matches(d)
+            and (window is None or window[0] <= d.updated_at <= window[1])
+        ]
         hits.sort(key=lambda d: d.updated_at, reverse=True)
-        return Page(hits[:query.page_size], len(hits), None)
+        return Page(hits[: query.page_size], len(hits), None)
 
 
 class FakeConfigRepository(ConfigRepository):
@@ -114,8 +143,9 @@ class FakeConfigRepository(ConfigRepository):
     def save(self, config: Config, claims: set[str], previous: Config | None, previous_claims: set[str]) -> None:
         ent = config.ent_code
         stored = self.configs.get((ent, config.config_id))
-        if (previous is None and stored is not None) or (previous is not None and (
-                stored is None or stored.version != previous.version)):
+        if (previous is None and stored is not None) or (
+            previous is not None and (stored is None or stored.version != previous.version)
+        ):
             raise ConditionFailed()
         if any(self.claims.get((ent, k), config.config_id) != config.config_id for k in claims - previous_claims):
             raise UniquenessClash()
@@ -202,18 +232,22 @@ class FakeExecutionRepository(ExecutionRepository):
         return self.items.get(execution_id)
 
     def list(self, ent_code, limit=50):
-        return sorted((e for e in self.items.values() if e.ent_code == ent_code), key=lambda e: e.started_at,
-                      reverse=True)[:limit]
+        return sorted(
+            (e for e in self.items.values() if e.ent_code == ent_code), key=lambda e: e.started_at, reverse=True
+        )[:limit]
 
     def save(self, execution, expected_version):
         current = self.items.get(execution.execution_id)
         if current is None or current.version != expected_version:
             raise ConditionFailed()
         # counters and the customs flag are written separately; a save keeps them
-        self.items[execution.execution_id] = _replace(execution, total_succeeded=current.total_succeeded,
-                                                      total_failed=current.total_failed,
-                                                      counted_batch_index=current.counted_batch_index,
-                                                      customs_available=current.customs_available)
+        self.items[execution.execution_id] = _replace(
+            execution,
+            total_succeeded=current.total_succeeded,
+            total_failed=current.total_failed,
+            counted_batch_index=current.counted_batch_index,
+            customs_available=current.customs_available,
+        )
 
     def stop(self, execution, expected_version):
         self.save(execution, expected_version)
@@ -224,8 +258,12 @@ class FakeExecutionRepository(ExecutionRepository):
         e = self.items[execution_id]
         if e.counted_batch_index >= batch_index:
             return
-        self.items[execution_id] = _replace(e, total_succeeded=e.total_succeeded + succeeded,
-                                            total_failed=e.total_failed + failed, counted_batch_index=batch_index)
+        self.items[execution_id] = _replace(
+            e,
+            total_succeeded=e.total_succeeded + succeeded,
+            total_failed=e.total_failed + failed,
+            counted_batch_index=batch_index,
+        )
 
     def set_customs_available(self, execution_id, available):
         back = available and not self.items[execution_id].customs_available
@@ -254,8 +292,10 @@ class FakeBatchRepository(BatchRepository):
         if b is None:
             return None
         self.counted.setdefault(batch_no, set()).update((str(o), s) for o, seq_nos in counted.items() for s in seq_nos)
-        totals = {o: sum(1 for oo, _ in self.counted[batch_no] if oo == o)
-                  for o in ("succeeded", "failed", "waiting", "skipped")}
+        totals = {
+            o: sum(1 for oo, _ in self.counted[batch_no] if oo == o)
+            for o in ("succeeded", "failed", "waiting", "skipped")
+        }
         self.items[batch_no] = _replace(b, **totals)
         self.count_calls += 1
         return self.items[batch_no]
@@ -470,8 +510,11 @@ class FakePushStore:
         self.due.setdefault(due_hour, {}).setdefault((subscription_id, window), {"ent_code": ent_code})
 
     def due_digests(self, due_hour):
-        return [(s, w, item["ent_code"]) for (s, w), item in self.due.get(due_hour, {}).items()
-                if item.get("status") != "sent"]
+        return [
+            (s, w, item["ent_code"])
+            for (s, w), item in self.due.get(due_hour, {}).items()
+            if item.get("status") != "sent"
+        ]
 
     def digest_events(self, subscription_id, window):
         return [e for _, e in sorted(self.digests.get((subscription_id, window), {}).items())]

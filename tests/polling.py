@@ -5,6 +5,7 @@ fails naming what it waited for and the last thing it saw, instead of a bare tim
 generous on purpose: a passing wait ends as soon as the condition holds, so a long deadline costs
 nothing on a quiet machine and keeps a loaded one (CI, parallel workers) from failing for time.
 """
+
 from __future__ import annotations
 
 import time
@@ -16,8 +17,14 @@ T = TypeVar("T")
 STACK_SECONDS = 120.0  # a whole local stack: batches every few seconds, receipts, push
 
 
-def wait_until(what: str, probe: Callable[[], T], condition: Callable[[T], Any] = bool, *,
-               timeout: float = 10.0, interval: float = 0.05) -> T:
+def wait_until(
+    what: str,
+    probe: Callable[[], T],
+    condition: Callable[[T], Any] = bool,
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.05,
+) -> T:
     """Call `probe` until `condition(probe())` is truthy; return that value. AssertionError naming
     `what` and the last value seen after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -1,4 +1,5 @@
 """A webhook endpoint on loopback that records what it gets (and can be told to fail)."""
+
 from __future__ import annotations
 
 import json

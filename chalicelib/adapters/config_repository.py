@@ -1,4 +1,5 @@
 """DynamoConfigRepository: configs and their uniqueness claims, written in one transaction."""
+
 from __future__ import annotations
 
 import json
@@ -17,15 +18,28 @@ CONFIG, CLAIM = "CONFIG#", "CLAIM#"
 
 
 def _to_item(config: Config) -> M:
-    return M(ent_code=config.ent_code, sk=CONFIG + config.config_id, config_id=config.config_id,
-             body=json.dumps(config.content.as_json(), ensure_ascii=False), created_by=config.created_by,
-             created_at=config.created_at, updated_at=config.updated_at, version=config.version)
+    return M(
+        ent_code=config.ent_code,
+        sk=CONFIG + config.config_id,
+        config_id=config.config_id,
+        body=json.dumps(config.content.as_json(), ensure_ascii=False),
+        created_by=config.created_by,
+        created_at=config.created_at,
+        updated_at=config.updated_at,
+        version=config.version,
+    )
 
 
 def _from_item(item: M) -> Config:
-    return Config(config_id=item.config_id, ent_code=item.ent_code,
-                  content=ConfigContent.model_validate(json.loads(item.body)), created_by=item.created_by,
-                  created_at=item.created_at, updated_at=item.updated_at, version=int(item.version))
+    return Config(
+        config_id=item.config_id,
+        ent_code=item.ent_code,
+        content=ConfigContent.model_validate(json.loads(item.body)),
+        created_by=item.created_by,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        version=int(item.version),
+    )
 
 
 class DynamoConfigRepository(ConfigRepository):
@@ -56,8 +70,7 @@ class DynamoConfigRepository(ConfigRepository):
 
     @staticmethod
     def _claim(config: Config, key: str) -> M:
-        return M(ent_code=config.ent_code, sk=CLAIM + key, config_id=config.config_id,
-                 updated_at=config.updated_at)
+        return M(ent_code=config.ent_code, sk=CLAIM + key, config_id=config.config_id, updated_at=config.updated_at)
 
     def _transact(self, ops: Sequence[tuple[str, M, object]]) -> None:
         try:
@@ -72,6 +85,3 @@ class DynamoConfigRepository(ConfigRepository):
             if any(ops[i][1].sk.startswith(CLAIM) and ops[i][0] == "save" for i in failed):
                 raise UniquenessClash() from exc
             raise ConditionFailed() from exc
-
-
-

@@ -10,6 +10,7 @@ CustomsUnavailable is raised. A resend is safe because customs treats a repeated
 as the same declaration and answers it again. A 4xx is never retried: the same request would
 fail the same way.
 """
+
 from __future__ import annotations
 
 import base64
@@ -47,9 +48,17 @@ class CustomsProtocolError(CustomsUnavailable):
 class RetryingHttp:
     """requests with the gateways' policy: retry transport failures and 5xx, never 4xx."""
 
-    def __init__(self, base_url: str, *, timeout_seconds: float = 5.0, retries: int = 3,
-                 backoff_seconds: float = 0.5, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep, auth_token: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_seconds: float = 5.0,
+        retries: int = 3,
+        backoff_seconds: float = 0.5,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        auth_token: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_seconds = timeout_seconds
         self.retries = max(0, retries)
@@ -58,8 +67,9 @@ class RetryingHttp:
         self.sleep = sleep
         self._auth = {"Authorization": f"Bearer {auth_token}"} if auth_token else {}
 
-    def request(self, method: str, path: str, *, what: str, headers: dict[str, str] | None = None,
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str, path: str, *, what: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> requests.Response:
         """The first answer below 500; CustomsUnavailable once every attempt failed."""
         url = self.base_url + path
         headers = {**(headers or {}), **self._auth}
@@ -69,8 +79,9 @@ class RetryingHttp:
             if attempt:
                 self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
             try:
-                response = self.session.request(method, url, headers=headers, timeout=self.timeout_seconds,
-                                                allow_redirects=False, **kwargs)
+                response = self.session.request(
+                    method, url, headers=headers, timeout=self.timeout_seconds, allow_redirects=False, **kwargs
+                )
             except _TRANSIENT as exc:
                 failure, cause = f"{type(exc).__name__}: {exc}", exc
             except requests.RequestException as exc:  # e.g. an invalid URL: retrying cannot help
@@ -89,12 +100,26 @@ class HttpPort:
     `retries` counts the resends after the first attempt (3 → at most 4 requests); back-off
     doubles from `backoff_seconds`. The per-request `timeout_seconds` bounds connect and read."""
 
-    def __init__(self, base_url: str, *, timeout_seconds: float = 5.0, retries: int = 3,
-                 backoff_seconds: float = 0.5, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep, auth_token: str | None = None) -> None:
-        self._http = RetryingHttp(base_url, timeout_seconds=timeout_seconds, retries=retries,
-                                  backoff_seconds=backoff_seconds, session=session, sleep=sleep,
-                                  auth_token=auth_token)
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_seconds: float = 5.0,
+        retries: int = 3,
+        backoff_seconds: float = 0.5,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        auth_token: str | None = None,
+    ) -> None:
+        self._http = RetryingHttp(
+            base_url,
+            timeout_seconds=timeout_seconds,
+            retries=retries,
+            backoff_seconds=backoff_seconds,
+            session=session,
+            sleep=sleep,
+            auth_token=auth_token,
+        )
 
 
 class HttpCustomsGateway(HttpPort, CustomsGateway):
@@ -102,13 +127,21 @@ class HttpCustomsGateway(HttpPort, CustomsGateway):
 
     def declare(self, client_seq_no: str, dec_message_xml: bytes) -> CustomsResponse:
         response = self._http.request(
-            "POST", "/dec/declare", what=f"declare {client_seq_no}", data=dec_message_xml,
-            headers={"Content-Type": "application/xml; charset=utf-8", "Accept": "application/xml"})
+            "POST",
+            "/dec/declare",
+            what=f"declare {client_seq_no}",
+            data=dec_message_xml,
+            headers={"Content-Type": "application/xml; charset=utf-8", "Accept": "application/xml"},
+        )
         return self._answer(response, client_seq_no)
 
     def lookup(self, client_seq_no: str) -> CustomsResponse | None:
-        response = self._http.request("GET", "/dec/lookup?" + urlencode({"client_seq_no": client_seq_no}),
-                                      what=f"lookup {client_seq_no}", headers={"Accept": "application/xml"})
+        response = self._http.request(
+            "GET",
+            "/dec/lookup?" + urlencode({"client_seq_no": client_seq_no}),
+            what=f"lookup {client_seq_no}",
+            headers={"Accept": "application/xml"},
+        )
         if response.status_code == 404:
             return None
         return self._answer(response, client_seq_no)
@@ -143,16 +176,21 @@ def parse_dec_import_response(data: bytes, client_seq_no: str) -> CustomsRespons
     echoed = _child_text(answer, "ClientSeqNo")
     if echoed and echoed != client_seq_no:
         raise CustomsProtocolError(f"customs answered for ClientSeqNo {echoed}, not {client_seq_no}")
-    return CustomsResponse(accepted=code == "0", response_code=code,
-                           message=_child_text(answer, "ErrorMessage") or "",
-                           client_seq_no=client_seq_no, seq_no=_child_text(answer, "SeqNo"), raw_xml=text)
+    return CustomsResponse(
+        accepted=code == "0",
+        response_code=code,
+        message=_child_text(answer, "ErrorMessage") or "",
+        client_seq_no=client_seq_no,
+        seq_no=_child_text(answer, "SeqNo"),
+        raw_xml=text,
+    )
 
 
 def _decode(data: bytes) -> str:
     """Text of the XML: BOM first, then the declared encoding (GB2312/GBK read as GB18030)."""
     try:
         if data.startswith(codecs.BOM_UTF8):
-            return data[len(codecs.BOM_UTF8):].decode("utf-8")
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8")
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return data.decode("utf-16")
         match = _ENCODING.match(data)

@@ -1,4 +1,5 @@
 """DynamoDeclarationRepository: declarations in DynamoDB (PynamoDB), every write conditional."""
+
 from __future__ import annotations
 
 import base64
@@ -35,8 +36,10 @@ def tenant_keys(decl: Declaration) -> dict[str, str | None]:
     """The tenancy index keys (issue #9): the verified owner on the side(s) it was verified on,
     never a code typed into the form; the other side stays out of the indexes (sparse)."""
     sides = decl.owner_sides
-    return {"agent_id": decl.owner_ent if "agent" in sides else None,
-            "consignee_id": decl.owner_ent if "consignee" in sides else None}
+    return {
+        "agent_id": decl.owner_ent if "agent" in sides else None,
+        "consignee_id": decl.owner_ent if "consignee" in sides else None,
+    }
 
 
 def source_claim_key(owner_ent: str, source_seq_no: str) -> str:
@@ -83,12 +86,14 @@ def to_item(decl: Declaration) -> M:
             value = iso(value)
         setattr(item, name, value)
     c = decl.content
-    in_pool = decl.smart_mark and decl.status == DeclarationStatus.TEMP_SAVED and \
-        decl.smart_status == SmartStatus.PENDING
+    in_pool = (
+        decl.smart_mark and decl.status == DeclarationStatus.TEMP_SAVED and decl.smart_status == SmartStatus.PENDING
+    )
     in_flight = decl.smart_status == SmartStatus.IN_PROGRESS
     keys = tenant_keys(decl)
     for name, value in dict(
-        agent_id=keys["agent_id"], consignee_id=keys["consignee_id"],
+        agent_id=keys["agent_id"],
+        consignee_id=keys["consignee_id"],
         pool_agent=f"{keys['agent_id']}#{c.ie_flag}" if in_pool and keys["agent_id"] else None,
         pool_consignee=f"{keys['consignee_id']}#{c.ie_flag}" if in_pool and keys["consignee_id"] else None,
         pool_since=iso(ready_at(decl)) if in_pool else None,  # a waiting one only once due for a re-check
@@ -96,7 +101,8 @@ def to_item(decl: Declaration) -> M:
         claim_deadline=iso(decl.claim_deadline) if in_flight and decl.claim_deadline else None,
         in_flight=in_flight_shard(decl.seq_no) if in_flight and decl.claim_deadline else None,
         awaiting_receipt=awaiting_shard(decl.seq_no)
-        if decl.declared_at and not decl.receipt_channel and not decl.receipt_overdue_at else None,
+        if decl.declared_at and not decl.receipt_channel and not decl.receipt_overdue_at
+        else None,
     ).items():
         setattr(item, name, value)
     return item
@@ -194,8 +200,10 @@ class DynamoDeclarationRepository(DeclarationRepository):
             try:  # the record and its source-number claim together, or neither
                 with TransactWrite(connection=_connection()) as tx:
                     tx.save(to_item(decl), condition=M.seq_no.does_not_exist())
-                    tx.save(Claim(ent_code=key, claimed_by=decl.owner_ent, seq_no=decl.seq_no),
-                            condition=Claim.ent_code.does_not_exist())
+                    tx.save(
+                        Claim(ent_code=key, claimed_by=decl.owner_ent, seq_no=decl.seq_no),
+                        condition=Claim.ent_code.does_not_exist(),
+                    )
             except TransactWriteError as exc:
                 if not _transaction_condition_failed(exc):
                     raise
@@ -227,8 +235,10 @@ class DynamoDeclarationRepository(DeclarationRepository):
         try:  # frees the source number with the record: it may be imported again
             with TransactWrite(connection=_connection()) as tx:
                 tx.delete(M(seq_no=declaration.seq_no), condition=condition)
-                tx.delete(Claim(ent_code=source_claim_key(declaration.owner_ent, source)),
-                          condition=Claim.seq_no == declaration.seq_no)
+                tx.delete(
+                    Claim(ent_code=source_claim_key(declaration.owner_ent, source)),
+                    condition=Claim.seq_no == declaration.seq_no,
+                )
         except TransactWriteError as exc:
             if _transaction_condition_failed(exc):
                 raise ConditionFailed(declaration.seq_no) from exc
@@ -236,16 +246,37 @@ class DynamoDeclarationRepository(DeclarationRepository):
 
     def set_mark(self, declaration: Declaration, marked: bool, card_no: str, now: datetime) -> None:
         changed = declaration.with_changes(  # a fresh mark is ready at once (recheck_at cleared)
-            recheck_at=None, smart_mark=marked, marked_by=card_no if marked else None, marked_at=now if marked else None,
-            card_no=card_no, updated_at=now, version=declaration.version + 1)
+            recheck_at=None,
+            smart_mark=marked,
+            marked_by=card_no if marked else None,
+            marked_at=now if marked else None,
+            card_no=card_no,
+            updated_at=now,
+            version=declaration.version + 1,
+        )
         item = to_item(changed)
-        names = ("smart_mark", "marked_by", "marked_at", "card_no", "updated_at", "version",
-                 "pool_agent", "pool_consignee", "pool_since", "recheck_at")
-        actions = [getattr(M, n).set(getattr(item, n)) if getattr(item, n) is not None else getattr(M, n).remove()
-                   for n in names]
+        names = (
+            "smart_mark",
+            "marked_by",
+            "marked_at",
+            "card_no",
+            "updated_at",
+            "version",
+            "pool_agent",
+            "pool_consignee",
+            "pool_since",
+            "recheck_at",
+        )
+        actions = [
+            getattr(M, n).set(getattr(item, n)) if getattr(item, n) is not None else getattr(M, n).remove()
+            for n in names
+        ]
         # Only the state that was checked may move: same version, still temp-saved and pending.
-        condition = (M.version == declaration.version) & (M.status == DeclarationStatus.TEMP_SAVED.value) & \
-            (M.smart_status == SmartStatus.PENDING.value)
+        condition = (
+            (M.version == declaration.version)
+            & (M.status == DeclarationStatus.TEMP_SAVED.value)
+            & (M.smart_status == SmartStatus.PENDING.value)
+        )
         try:
             M(seq_no=declaration.seq_no).update(actions=actions, condition=condition)
         except UpdateError as exc:
@@ -253,14 +284,14 @@ class DynamoDeclarationRepository(DeclarationRepository):
                 raise ConditionFailed(declaration.seq_no) from exc
             raise
 
-    def pool(self, side: str, party: str, ie_flag: str, limit: int,
-             ready_by: datetime | None = None) -> list[Declaration]:
+    def pool(
+        self, side: str, party: str, ie_flag: str, limit: int, ready_by: datetime | None = None
+    ) -> list[Declaration]:
         """Marked, pending, temp-saved declarations of one enterprise and flag, longest ready first;
         with `ready_by`, only those ready by then (a key condition: the others are not read)."""
         index = M.pool_agent_index if side == "agent" else M.pool_consignee_index
         condition = M.pool_since <= iso(ready_by) if ready_by is not None else None
-        keys = [i.seq_no for i in index.query(f"{party}#{ie_flag}", condition, limit=limit,
-                                                page_size=min(limit, 500))]
+        keys = [i.seq_no for i in index.query(f"{party}#{ie_flag}", condition, limit=limit, page_size=min(limit, 500))]
         return self._in_order(keys)
 
     def _in_order(self, seq_nos: list[str]) -> list[Declaration]:
@@ -286,17 +317,24 @@ class DynamoDeclarationRepository(DeclarationRepository):
     def query(self, ent_code: str, query: DeclarationQuery, window: tuple[datetime, datetime] | None) -> Page:
         if query.seq_no:
             decl = self.get(query.seq_no)
-            ok = decl is not None and decl.owner_ent == ent_code \
-                and query.matches(decl) and _in_window(decl, window)
+            ok = decl is not None and decl.owner_ent == ent_code and query.matches(decl) and _in_window(decl, window)
             return Page([decl] if decl is not None and ok else [], 1 if ok else 0, None)
         index, hash_value, range_cond, key_names = self._plan(ent_code, query, window)
         filt = _filter(query, ent_code, key_names, None if range_cond is not None else window)
         start = _decode_cursor(query.cursor, key_names, hash_attr=key_names[1], hash_value=hash_value)
-        items = list(index.query(hash_value, range_cond, filter_condition=filt, scan_index_forward=False,
-                                 limit=query.page_size + 1, last_evaluated_key=start,
-                                 page_size=query.page_size + 1))
+        items = list(
+            index.query(
+                hash_value,
+                range_cond,
+                filter_condition=filt,
+                scan_index_forward=False,
+                limit=query.page_size + 1,
+                last_evaluated_key=start,
+                page_size=query.page_size + 1,
+            )
+        )
         more = len(items) > query.page_size
-        items = items[:query.page_size]
+        items = items[: query.page_size]
         cursor = _encode_cursor(items[-1], key_names) if more else None
         total = index.count(hash_value, range_cond, filter_condition=filt)
         return Page(self._in_order([i.seq_no for i in items]), total, cursor)
@@ -333,8 +371,20 @@ def _filter(query: DeclarationQuery, ent_code: str, key_names: tuple[str, ...], 
     # By number the tenant is a filter; on the enterprise indexes it also keeps out index rows
     # written before #9 from a code typed into the form (the owner is the only tenant).
     conds.append(M.owner_ent == ent_code)
-    for name in ("declaration_type", "ie_flag", "declare_customs", "status", "smart_status", "transport_mode",
-                 "card_no", "batch_no", "config_name", "entry_id", "bill_no", "tax_status"):
+    for name in (
+        "declaration_type",
+        "ie_flag",
+        "declare_customs",
+        "status",
+        "smart_status",
+        "transport_mode",
+        "card_no",
+        "batch_no",
+        "config_name",
+        "entry_id",
+        "bill_no",
+        "tax_status",
+    ):
         value = getattr(query, name)
         if value is not None and name != key_names[1]:
             conds.append(getattr(M, name) == value)
@@ -361,7 +411,11 @@ def _decode_cursor(cursor: str | None, key_names, hash_attr: str, hash_value: st
     except (ValueError, binascii.Error):
         raw = None
     # A cursor only positions inside the caller's own partition; anything else is refused.
-    if not isinstance(raw, dict) or set(raw) != set(key_names) or raw.get(hash_attr) != hash_value \
-            or not all(isinstance(v, str) for v in raw.values()):
+    if (
+        not isinstance(raw, dict)
+        or set(raw) != set(key_names)
+        or raw.get(hash_attr) != hash_value
+        or not all(isinstance(v, str) for v in raw.values())
+    ):
         raise errors.invalid_request([errors.FieldError("cursor", "分页游标无效", "the cursor is not valid")])
     return {name: {"S": value} for name, value in raw.items()}

@@ -30,6 +30,7 @@ Access patterns (no Scan anywhere):
 - an enterprise's events after a cursor ......... Events Query (ent_code, sk between F#<cursor> and F#<settled>)
 - an event filed once per enterprise ............ Events conditional Put of ID#<event_id> (in one transaction)
 """
+
 from __future__ import annotations
 
 from pynamodb.attributes import (
@@ -59,9 +60,24 @@ def _index_meta(name: str):
 # What the list queries (by enterprise, bill_no, entry_id) filter on: the index carries these, not the
 # record; a page's records are then read by key in one BatchGetItem. An engine step rewrites a few
 # hundred bytes in these indexes instead of the whole record (template.yaml: the same list).
-LIST_FILTER_ATTRIBUTES = ["owner_ent", "updated_at", "declaration_type", "ie_flag", "declare_customs", "status",
-                          "smart_status", "transport_mode", "card_no", "batch_no", "config_name", "entry_id",
-                          "bill_no", "tax_status", "smart_mark", "consignee"]
+LIST_FILTER_ATTRIBUTES = [
+    "owner_ent",
+    "updated_at",
+    "declaration_type",
+    "ie_flag",
+    "declare_customs",
+    "status",
+    "smart_status",
+    "transport_mode",
+    "card_no",
+    "batch_no",
+    "config_name",
+    "entry_id",
+    "bill_no",
+    "tax_status",
+    "smart_mark",
+    "consignee",
+]
 
 
 def _list_index_meta(name: str, key: str):
@@ -74,6 +90,7 @@ def _keys_only_meta(name: str):
 
 
 # ---- declarations --------------------------------------------------------------------------
+
 
 class PartyMap(MapAttribute):
     code = UnicodeAttribute(null=True)
@@ -263,6 +280,7 @@ class DeclarationModel(Model):
 
 # ---- configs (and their uniqueness claims) ---------------------------------------------------
 
+
 class ConfigModel(Model):
     class Meta(_Meta):
         table_name = "smartdecl-configs"
@@ -279,6 +297,7 @@ class ConfigModel(Model):
 
 
 # ---- executions, batches and the declaration log --------------------------------------------
+
 
 class ByEnterprise(GlobalSecondaryIndex):
     Meta = _index_meta("by_enterprise")
@@ -361,6 +380,7 @@ class LogModel(Model):
 
 # ---- customs receipts ------------------------------------------------------------------------
 
+
 class ReceiptsBySeqNo(GlobalSecondaryIndex):
     Meta = _index_meta("by_seq_no")
     seq_no = UnicodeAttribute(hash_key=True)
@@ -389,6 +409,7 @@ class ReceiptModel(Model):
 
 
 # ---- subscriptions and webhook deliveries -------------------------------------------------------
+
 
 class SubscriptionModel(Model):
     class Meta(_Meta):
@@ -433,6 +454,7 @@ class PushModel(Model):
 
 # ---- the pull feed (GET /events) ----------------------------------------------------------------
 
+
 class EventFeedModel(Model):
     class Meta(_Meta):
         table_name = "smartdecl-events"
@@ -444,6 +466,7 @@ class EventFeedModel(Model):
 
 
 # ---- enterprises (enablement) ----------------------------------------------------------------
+
 
 class EnterpriseModel(Model):
     class Meta(_Meta):
@@ -472,6 +495,7 @@ class EnterpriseClaimModel(Model):
 
 
 # ---- counters --------------------------------------------------------------------------------
+
 
 class CounterModel(Model):
     class Meta(_Meta):

@@ -1,5 +1,6 @@
 """DynamoEnterpriseRepository: enablement records, written once per enterprise, with a claim on
 the credit code in the same transaction (two customs codes never enable with one credit code)."""
+
 from __future__ import annotations
 
 from pynamodb.connection import Connection
@@ -29,14 +30,21 @@ class DynamoEnterpriseRepository(EnterpriseRepository):
         return Enablement(item.ent_code, item.ent_uscc, item.accepted_by, item.accepted_at, item.notice_version)
 
     def enable(self, enablement: Enablement) -> Enablement:
-        item = M(ent_code=enablement.ent_code, ent_uscc=enablement.ent_uscc, accepted_by=enablement.accepted_by,
-                 accepted_at=enablement.accepted_at, notice_version=enablement.notice_version)
+        item = M(
+            ent_code=enablement.ent_code,
+            ent_uscc=enablement.ent_uscc,
+            accepted_by=enablement.accepted_by,
+            accepted_at=enablement.accepted_at,
+            notice_version=enablement.notice_version,
+        )
         try:
             with TransactWrite(connection=Connection(region=self._region or getattr(M.Meta, "region", None))) as tx:
                 tx.save(item, condition=M.ent_code.does_not_exist())  # the first acceptance is the record
                 if enablement.ent_uscc:
-                    tx.save(Claim(ent_code=uscc_claim_key(enablement.ent_uscc), claimed_by=enablement.ent_code),
-                            condition=Claim.ent_code.does_not_exist() | (Claim.claimed_by == enablement.ent_code))
+                    tx.save(
+                        Claim(ent_code=uscc_claim_key(enablement.ent_uscc), claimed_by=enablement.ent_code),
+                        condition=Claim.ent_code.does_not_exist() | (Claim.claimed_by == enablement.ent_code),
+                    )
         except TransactWriteError as exc:
             reasons = getattr(exc, "cancellation_reasons", None) or []
             if not any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):

@@ -1,4 +1,5 @@
 """DynamoDB: the pull feed, one partition per enterprise (ent_code), 14-day TTL."""
+
 from __future__ import annotations
 
 import json
@@ -27,26 +28,43 @@ class DynamoEventFeed(EventFeed):
             # the marker and the entry in one transaction: a message delivered twice (or a crash
             # between two writes, then a redelivery) leaves exactly one entry
             with TransactWrite(connection=Connection(region=self._region)) as tx:
-                tx.save(EventFeedModel(ent_code=entry.ent_code, sk=SEEN + event_id, expires_at=entry.expires_at),
-                        condition=EventFeedModel.sk.does_not_exist())
-                tx.save(EventFeedModel(ent_code=entry.ent_code, sk=FEED + entry.position,
-                                       event=json.dumps(entry.event, ensure_ascii=False, separators=(",", ":")),
-                                       expires_at=entry.expires_at))
+                tx.save(
+                    EventFeedModel(ent_code=entry.ent_code, sk=SEEN + event_id, expires_at=entry.expires_at),
+                    condition=EventFeedModel.sk.does_not_exist(),
+                )
+                tx.save(
+                    EventFeedModel(
+                        ent_code=entry.ent_code,
+                        sk=FEED + entry.position,
+                        event=json.dumps(entry.event, ensure_ascii=False, separators=(",", ":")),
+                        expires_at=entry.expires_at,
+                    )
+                )
         except TransactWriteError as exc:
             if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []):
                 return False
             raise
         return True
 
-    def after(self, ent_code: str, position: str | None, before: str, limit: int,
-              now: datetime) -> tuple[list[FeedEntry], bool]:
+    def after(
+        self, ent_code: str, position: str | None, before: str, limit: int, now: datetime
+    ) -> tuple[list[FeedEntry], bool]:
         # positions all have the same length, so "<after>~" sorts after it and before any later one
         low = FEED + position + "~" if position else FEED
-        items = list(EventFeedModel.query(
-            ent_code, EventFeedModel.sk.between(low, FEED + before),
-            # TTL deletes up to two days late: an expired entry is gone for the reader already
-            filter_condition=EventFeedModel.expires_at > int(now.timestamp()),
-            consistent_read=True, limit=limit + 1))
-        entries = [FeedEntry(ent_code=i.ent_code, position=i.sk[len(FEED):], event=json.loads(i.event),
-                             expires_at=int(i.expires_at)) for i in items[:limit]]
+        items = list(
+            EventFeedModel.query(
+                ent_code,
+                EventFeedModel.sk.between(low, FEED + before),
+                # TTL deletes up to two days late: an expired entry is gone for the reader already
+                filter_condition=EventFeedModel.expires_at > int(now.timestamp()),
+                consistent_read=True,
+                limit=limit + 1,
+            )
+        )
+        entries = [
+            FeedEntry(
+                ent_code=i.ent_code, position=i.sk[len(FEED) :], event=json.loads(i.event), expires_at=int(i.expires_at)
+            )
+            for i in items[:limit]
+        ]
         return entries, len(items) > limit

@@ -3,6 +3,7 @@
 The same key with the same body within the TTL returns the first answer; with another body
 Powertools raises IdempotencyValidationError, which becomes 422.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -22,11 +23,16 @@ class IdempotentRunner:
         # Built lazily by the caller, after the endpoint (moto locally) is known: Powertools makes
         # its DynamoDB client when the persistence layer is created.
         self._store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=boto3_client)
-        self._config = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="fingerprint",
-                                         expires_after_seconds=ttl_seconds, raise_on_no_idempotency_key=True)
+        self._config = IdempotencyConfig(
+            event_key_jmespath="key",
+            payload_validation_jmespath="fingerprint",
+            expires_after_seconds=ttl_seconds,
+            raise_on_no_idempotency_key=True,
+        )
 
-    def run(self, scope: str, key: str | None, fingerprint: str, fn: Callable[[], dict],
-            lambda_context: Any = None) -> dict:
+    def run(
+        self, scope: str, key: str | None, fingerprint: str, fn: Callable[[], dict], lambda_context: Any = None
+    ) -> dict:
         if not key:
             return fn()
         if lambda_context is not None:

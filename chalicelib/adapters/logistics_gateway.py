@@ -4,6 +4,7 @@ They come from the same side as declarations, so a transport failure after the r
 CustomsUnavailable too (the gates report it as customs_unavailable), with the same retry policy
 and credentials seam as HttpCustomsGateway.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,8 +30,13 @@ class HttpLogisticsGateway(HttpPort, LogisticsGateway):
             if isinstance(pack_no, bool) or not isinstance(pack_no, int):
                 raise TypeError("pack_no is not a whole number")
             # str() first: a JSON number arrives as float, and Decimal(float) keeps its binary noise
-            return Manifest(bill_no=bill_no, pack_no=pack_no, gross_wt=Decimal(str(found["gross_wt"])),
-                            traf_name=found.get("traf_name"), voyage_no=found.get("voyage_no"))
+            return Manifest(
+                bill_no=bill_no,
+                pack_no=pack_no,
+                gross_wt=Decimal(str(found["gross_wt"])),
+                traf_name=found.get("traf_name"),
+                voyage_no=found.get("voyage_no"),
+            )
         except (KeyError, TypeError, InvalidOperation) as exc:
             raise CustomsProtocolError(f"manifest {bill_no}: unexpected answer ({exc!r})") from exc
 
@@ -42,14 +48,19 @@ class HttpLogisticsGateway(HttpPort, LogisticsGateway):
             arrived, at = found["arrived"], found.get("arrived_at")
             if not isinstance(arrived, bool):
                 raise TypeError("arrived is not true/false")
-            return ArrivalReport(bill_no=bill_no, arrived=arrived,
-                                 arrived_at=datetime.fromisoformat(at) if at else None)
+            return ArrivalReport(
+                bill_no=bill_no, arrived=arrived, arrived_at=datetime.fromisoformat(at) if at else None
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise CustomsProtocolError(f"arrival {bill_no}: unexpected answer ({exc!r})") from exc
 
     def _get(self, kind: str, bill_no: str) -> dict[str, Any] | None:
-        response = self._http.request("GET", f"/logistics/{kind}/{quote(bill_no, safe='')}",
-                                      what=f"{kind[:-1]} {bill_no}", headers={"Accept": "application/json"})
+        response = self._http.request(
+            "GET",
+            f"/logistics/{kind}/{quote(bill_no, safe='')}",
+            what=f"{kind[:-1]} {bill_no}",
+            headers={"Accept": "application/json"},
+        )
         if response.status_code == 404:
             return None
         if not 200 <= response.status_code < 300:

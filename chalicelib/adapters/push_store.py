@@ -1,6 +1,7 @@
 """DynamoDB push bookkeeping (the `push` table): one SMS per declaration and state, SMS per number
 and window, e-mail digest entries and the digests due each hour. Every write is conditional or
 idempotent; every read is a Query by key."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,10 @@ class DynamoPushStore:
         and has not sent it yet (its earlier delivery crashed). Another event of the same state: False."""
         item = PushModel(pk=key, sk="-", owner=event_id, status="claimed", expires_at=_expires(now, SMS_CLAIM_DAYS))
         try:
-            item.save(condition=PushModel.pk.does_not_exist()
-                      | ((PushModel.owner == event_id) & (PushModel.status == "claimed")))
+            item.save(
+                condition=PushModel.pk.does_not_exist()
+                | ((PushModel.owner == event_id) & (PushModel.status == "claimed"))
+            )
             return True
         except PutError as exc:
             if _conditional_failed(exc):
@@ -61,7 +64,8 @@ class DynamoPushStore:
             try:
                 PushModel(pk=f"rate#{phone}", sk=window).update(
                     actions=[PushModel.n.add(1), PushModel.expires_at.set(int(end.timestamp()) + 3600)],
-                    condition=PushModel.n.does_not_exist() | (PushModel.n < limit))
+                    condition=PushModel.n.does_not_exist() | (PushModel.n < limit),
+                )
             except UpdateError as exc:
                 if _conditional_failed(exc):
                     return end
@@ -70,13 +74,22 @@ class DynamoPushStore:
 
     # ---- digests -------------------------------------------------------------------------------------
 
-    def add_to_digest(self, subscription_id: str, ent_code: str, window: str, due_hour: str,
-                      event: dict[str, Any], now: datetime) -> None:
+    def add_to_digest(
+        self, subscription_id: str, ent_code: str, window: str, due_hour: str, event: dict[str, Any], now: datetime
+    ) -> None:
         """Keep the event for its window and mark the window due (both idempotent puts)."""
-        PushModel(pk=f"digest#{subscription_id}#{window}", sk=f"{event['occurred_at']}#{event['event_id']}",
-                  body=json.dumps(event, ensure_ascii=False), expires_at=_expires(now, DIGEST_DAYS)).save()
-        due = PushModel(pk=f"due#{due_hour}", sk=f"{subscription_id}#{window}", ent_code=ent_code,
-                        expires_at=_expires(now, DIGEST_DAYS))
+        PushModel(
+            pk=f"digest#{subscription_id}#{window}",
+            sk=f"{event['occurred_at']}#{event['event_id']}",
+            body=json.dumps(event, ensure_ascii=False),
+            expires_at=_expires(now, DIGEST_DAYS),
+        ).save()
+        due = PushModel(
+            pk=f"due#{due_hour}",
+            sk=f"{subscription_id}#{window}",
+            ent_code=ent_code,
+            expires_at=_expires(now, DIGEST_DAYS),
+        )
         try:
             due.save(condition=PushModel.pk.does_not_exist())
         except PutError as exc:
@@ -100,7 +113,8 @@ class DynamoPushStore:
         try:
             PushModel(pk=f"due#{due_hour}", sk=f"{subscription_id}#{window}").update(
                 actions=[PushModel.status.set("sent")],
-                condition=PushModel.pk.exists() & PushModel.status.does_not_exist())
+                condition=PushModel.pk.exists() & PushModel.status.does_not_exist(),
+            )
             return True
         except UpdateError as exc:
             if _conditional_failed(exc):

@@ -1,4 +1,5 @@
 """DynamoReceiptRepository: every customs receipt once, kept whether or not it matched a declaration."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,14 @@ def receipt_item(receipt: StoredReceipt, applied: bool = False) -> M:
     text = json.dumps(receipt.body, ensure_ascii=False)
     if len(text.encode("utf-8")) > MAX_RECEIPT_BYTES:
         raise errors.too_large_to_store("回执", "receipt", MAX_RECEIPT_BYTES)
-    return M(receipt_id=receipt.receipt_id, received_at=receipt.received_at, body=text, seq_no=receipt.seq_no,
-             unmatched=None if receipt.seq_no else "unmatched", applied=applied)
+    return M(
+        receipt_id=receipt.receipt_id,
+        received_at=receipt.received_at,
+        body=text,
+        seq_no=receipt.seq_no,
+        unmatched=None if receipt.seq_no else "unmatched",
+        applied=applied,
+    )
 
 
 class DynamoReceiptRepository(ReceiptRepository):
@@ -51,5 +58,4 @@ class DynamoReceiptRepository(ReceiptRepository):
         return [json.loads(i.body) for i in M.by_seq_no.query(seq_no)]
 
     def unmatched(self, limit: int = 100) -> list[dict]:
-        return [json.loads(i.body) for i in M.unmatched_index.query("unmatched", scan_index_forward=False,
-                                                                    limit=limit)]
+        return [json.loads(i.body) for i in M.unmatched_index.query("unmatched", scan_index_forward=False, limit=limit)]

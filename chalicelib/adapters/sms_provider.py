@@ -8,6 +8,7 @@ SignName, TemplateCode, TemplateParam), to the outbox folder, so tests and `make
 The SDK (`alibabacloud_dysmsapi20170525`, with tea-openapi and darabonba) is imported when the first
 SMS is sent, never at import: the notify and API functions never pay for it at cold start.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,16 +52,27 @@ class SmsResult:
         return self.code in REFUSED_CODES
 
     def as_json(self) -> dict[str, Any]:
-        return {"at": self.at.isoformat(timespec="milliseconds").replace("+00:00", "Z"), "code": self.code,
-                "message": self.message, "biz_id": self.biz_id, "duration_ms": self.duration_ms}
+        return {
+            "at": self.at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "code": self.code,
+            "message": self.message,
+            "biz_id": self.biz_id,
+            "duration_ms": self.duration_ms,
+        }
 
 
 class AliyunSmsSender:
     """SendSms of Alibaba Cloud SMS (API version 2017-05-25) with an AccessKey pair of a RAM user
     that holds only AliyunDysmsFullAccess (or a narrower custom policy on dysms:SendSms)."""
 
-    def __init__(self, access_key_id: str, access_key_secret: str, endpoint: str = ALIYUN_ENDPOINT,
-                 client: Any = None, timeout_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        access_key_id: str,
+        access_key_secret: str,
+        endpoint: str = ALIYUN_ENDPOINT,
+        client: Any = None,
+        timeout_ms: int = 5000,
+    ) -> None:
         self._key_id, self._key_secret, self._endpoint = access_key_id, access_key_secret, endpoint
         self._client, self._timeout_ms = client, timeout_ms
 
@@ -68,28 +80,44 @@ class AliyunSmsSender:
         if self._client is None:
             from alibabacloud_dysmsapi20170525.client import Client  # lazy: ~6 MB of SDK, first SMS only
             from alibabacloud_tea_openapi import utils_models as open_api_models
-            self._client = Client(open_api_models.Config(access_key_id=self._key_id,
-                                                         access_key_secret=self._key_secret,
-                                                         endpoint=self._endpoint))
+
+            self._client = Client(
+                open_api_models.Config(
+                    access_key_id=self._key_id, access_key_secret=self._key_secret, endpoint=self._endpoint
+                )
+            )
         return self._client
 
     def send(self, request: SmsRequest) -> SmsResult:
         from alibabacloud_dysmsapi20170525 import models
         from darabonba.runtime import RuntimeOptions
+
         call = request.as_api_call()
-        sdk_request = models.SendSmsRequest(phone_numbers=call["PhoneNumbers"], sign_name=call["SignName"],
-                                            template_code=call["TemplateCode"], template_param=call["TemplateParam"])
+        sdk_request = models.SendSmsRequest(
+            phone_numbers=call["PhoneNumbers"],
+            sign_name=call["SignName"],
+            template_code=call["TemplateCode"],
+            template_param=call["TemplateParam"],
+        )
         started = time.monotonic()
         try:
             response = self._sdk().send_sms_with_options(
-                sdk_request, RuntimeOptions(connect_timeout=self._timeout_ms, read_timeout=self._timeout_ms))
+                sdk_request, RuntimeOptions(connect_timeout=self._timeout_ms, read_timeout=self._timeout_ms)
+            )
         except Exception as exc:  # noqa: BLE001 - the SDK raises its own errors (HTTP, throttling, network)
             code = str(getattr(exc, "code", None) or type(exc).__name__)
-            return SmsResult(code=code, message=str(getattr(exc, "message", exc))[:300],
-                             duration_ms=int((time.monotonic() - started) * 1000))
+            return SmsResult(
+                code=code,
+                message=str(getattr(exc, "message", exc))[:300],
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
         body = response.body
-        return SmsResult(code=body.code or "Unknown", message=body.message or "", biz_id=body.biz_id,
-                         duration_ms=int((time.monotonic() - started) * 1000))
+        return SmsResult(
+            code=body.code or "Unknown",
+            message=body.message or "",
+            biz_id=body.biz_id,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
 
 
 class StandInSmsSender:
@@ -123,7 +151,9 @@ def read_credentials(ssm: Any, parameter_name: str) -> tuple[str, str]:
         keys = json.loads(value)
     except Exception as exc:  # any failure here means no SMS can be sent
         raise SmsCredentialsInvalid(f"SMS credentials {parameter_name} cannot be read: {type(exc).__name__}") from exc
-    key_id, secret = (keys.get("access_key_id"), keys.get("access_key_secret")) if isinstance(keys, dict) else (None, None)
+    key_id, secret = (
+        (keys.get("access_key_id"), keys.get("access_key_secret")) if isinstance(keys, dict) else (None, None)
+    )
     for name, v in (("access_key_id", key_id), ("access_key_secret", secret)):
         if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z0-9]{12,64}", v):
             raise SmsCredentialsInvalid(f"SMS credentials {parameter_name}: {name} missing or malformed")

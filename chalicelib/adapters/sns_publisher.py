@@ -14,6 +14,7 @@ Webhooks are not SNS HTTP(S) subscriptions: SNS cannot add our X-Smartdecl-* sig
 sends its own envelope and confirmation handshake, and would not re-check the target address
 before each delivery. They are delivered by adapters/webhook_sender.py from a queue on the topic.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,9 +43,14 @@ def message_attributes(event: Event) -> dict[str, dict[str, str]]:
     """The filter attributes of an event addressed to one enterprise."""
     if len(event.ent_codes) != 1:
         raise ValueError("address the event to one enterprise first (Event.for_enterprise)")
-    values = {"ent_code": event.ent_codes[0], "ie_flag": event.ie_flag, "event_type": event.event_type,
-              "channel": event.data.get("channel"), "smart_status": event.data.get("smart_status"),
-              **filter_attributes(event)}  # state, config_id: what subscribers choose by (issue #14)
+    values = {
+        "ent_code": event.ent_codes[0],
+        "ie_flag": event.ie_flag,
+        "event_type": event.event_type,
+        "channel": event.data.get("channel"),
+        "smart_status": event.data.get("smart_status"),
+        **filter_attributes(event),
+    }  # state, config_id: what subscribers choose by (issue #14)
     values.setdefault("state", None)
     values.setdefault("config_id", None)
     # SNS refuses empty String attributes: leave out what the event does not know
@@ -53,8 +59,10 @@ def message_attributes(event: Event) -> dict[str, dict[str, str]]:
 
 def structured_message(event: Event, console_url: str | None = None, short_link_base: str = "") -> str:
     body = json.dumps(event.as_json(), ensure_ascii=False, separators=(",", ":"))
-    return json.dumps({"default": body, "email": event.email_text(console_url),
-                       "sms": event.sms_text(short_link_base)}, ensure_ascii=False)
+    return json.dumps(
+        {"default": body, "email": event.email_text(console_url), "sms": event.sms_text(short_link_base)},
+        ensure_ascii=False,
+    )
 
 
 class SnsEventPublisher(EventPublisher):
@@ -72,17 +80,24 @@ class SnsEventPublisher(EventPublisher):
     def publish(self, events: Sequence[Event]) -> None:
         addressed = [event.for_enterprise(code) for event in events for code in event.ent_codes]
         for batch in chunks(addressed, 10):
-            entries = [{"Id": str(i), "Message": structured_message(e, self._console_url, self._short_link_base),
-                        "MessageStructure": "json",
-                        "Subject": e.sns_subject(), "MessageAttributes": message_attributes(e)}
-                       for i, e in enumerate(batch)]
+            entries = [
+                {
+                    "Id": str(i),
+                    "Message": structured_message(e, self._console_url, self._short_link_base),
+                    "MessageStructure": "json",
+                    "Subject": e.sns_subject(),
+                    "MessageAttributes": message_attributes(e),
+                }
+                for i, e in enumerate(batch)
+            ]
             failed = self._send(entries)
             if failed:  # retry the refused entries once, then fail loudly (the caller's work is redone)
                 retry = [e for e in entries if e["Id"] in {f["Id"] for f in failed}]
                 again = self._send(retry)
                 if again:
-                    raise PublishFailed(f"{len(again)} events refused by SNS: "
-                                        f"{again[0].get('Code')} {again[0].get('Message')}")
+                    raise PublishFailed(
+                        f"{len(again)} events refused by SNS: {again[0].get('Code')} {again[0].get('Message')}"
+                    )
 
     def _send(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
@@ -99,8 +114,9 @@ class SnsSubscriber:
     mails; SMS subscriptions need no confirmation. Webhooks are not subscribed here (see module doc).
     """
 
-    def __init__(self, client: Any, topic_arn: str, digest_topic_arn: str | None = None,
-                 sms_via_sns: bool = True) -> None:
+    def __init__(
+        self, client: Any, topic_arn: str, digest_topic_arn: str | None = None, sms_via_sns: bool = True
+    ) -> None:
         self._sns = client
         self._topic_arn = topic_arn
         self._digest_topic_arn = digest_topic_arn
@@ -124,11 +140,13 @@ class SnsSubscriber:
             topic, policy = self._digest_topic_arn, digest_filter_policy(subscription)
         try:
             result = self._sns.subscribe(
-                TopicArn=topic, Protocol=protocol, Endpoint=subscription.content.endpoint,
-                Attributes={"FilterPolicy": json.dumps(policy),
-                            "FilterPolicyScope": "MessageAttributes"},
+                TopicArn=topic,
+                Protocol=protocol,
+                Endpoint=subscription.content.endpoint,
+                Attributes={"FilterPolicy": json.dumps(policy), "FilterPolicyScope": "MessageAttributes"},
                 # without this a pending e-mail subscription answers "pending confirmation", not an ARN
-                ReturnSubscriptionArn=True)
+                ReturnSubscriptionArn=True,
+            )
         except (ClientError, BotoCoreError) as exc:
             raise SubscribeFailed(f"SNS Subscribe failed: {exc}") from exc
         return result["SubscriptionArn"]
@@ -154,8 +172,11 @@ class SnsDigestSender:
 
     def __call__(self, subscription_id: str, subject: str, text: str) -> None:
         try:
-            self._sns.publish(TopicArn=self._topic_arn, Subject=subject[:99], Message=text,
-                              MessageAttributes={"subscription_id": {"DataType": "String",
-                                                                     "StringValue": subscription_id}})
+            self._sns.publish(
+                TopicArn=self._topic_arn,
+                Subject=subject[:99],
+                Message=text,
+                MessageAttributes={"subscription_id": {"DataType": "String", "StringValue": subscription_id}},
+            )
         except (ClientError, BotoCoreError) as exc:
             raise PublishFailed(f"SNS Publish of a digest failed: {exc}") from exc

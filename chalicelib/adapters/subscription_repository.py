@@ -1,4 +1,5 @@
 """DynamoDB: subscriptions (per enterprise) and the webhook delivery log (per subscription)."""
+
 from __future__ import annotations
 
 import json
@@ -22,18 +23,28 @@ def _content(body: str) -> SubscriptionContent:
 
 
 def _subscription(item: SubscriptionModel) -> Subscription:
-    return Subscription(subscription_id=item.subscription_id, ent_code=item.ent_code,
-                        content=_content(item.body), secret=item.secret,
-                        created_at=item.created_at, created_by=item.created_by,
-                        sns_subscription_arn=item.sns_subscription_arn)
+    return Subscription(
+        subscription_id=item.subscription_id,
+        ent_code=item.ent_code,
+        content=_content(item.body),
+        secret=item.secret,
+        created_at=item.created_at,
+        created_by=item.created_by,
+        sns_subscription_arn=item.sns_subscription_arn,
+    )
 
 
 class DynamoSubscriptionRepository(SubscriptionRepository):
     def add(self, subscription: Subscription) -> None:
-        SubscriptionModel(ent_code=subscription.ent_code, subscription_id=subscription.subscription_id,
-                          body=json.dumps(subscription.content.as_json(), ensure_ascii=False),
-                          secret=subscription.secret, sns_subscription_arn=subscription.sns_subscription_arn,
-                          created_at=subscription.created_at, created_by=subscription.created_by).save()
+        SubscriptionModel(
+            ent_code=subscription.ent_code,
+            subscription_id=subscription.subscription_id,
+            body=json.dumps(subscription.content.as_json(), ensure_ascii=False),
+            secret=subscription.secret,
+            sns_subscription_arn=subscription.sns_subscription_arn,
+            created_at=subscription.created_at,
+            created_by=subscription.created_by,
+        ).save()
 
     def list(self, ent_code: str) -> list[Subscription]:
         return [_subscription(i) for i in SubscriptionModel.query(ent_code)]
@@ -49,8 +60,9 @@ class DynamoSubscriptionRepository(SubscriptionRepository):
 
 
 class DynamoDeliveryLog(DeliveryLog):
-    def record(self, subscription_id: str, event: dict[str, Any], status: str, attempt: dict[str, Any] | None,
-               now: datetime) -> None:
+    def record(
+        self, subscription_id: str, event: dict[str, Any], status: str, attempt: dict[str, Any] | None, now: datetime
+    ) -> None:
         sk = f"{event['occurred_at']}#{event['event_id']}"
         try:
             item = DeliveryModel.get(subscription_id, sk, consistent_read=True)
@@ -63,14 +75,21 @@ class DynamoDeliveryLog(DeliveryLog):
         item.updated_at = _iso(now)
         item.save()
 
-    def list(self, subscription_id: str, start: str | None = None, end: str | None = None,
-             limit: int = 100) -> list[dict[str, Any]]:
+    def list(
+        self, subscription_id: str, start: str | None = None, end: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
         condition = None
         if start or end:
             condition = DeliveryModel.sk.between(start or "0", (end or "9") + "#~")
-        return [{"event": json.loads(i.event), "status": i.status, "attempts": json.loads(i.attempts),
-                 "updated_at": i.updated_at}
-                for i in DeliveryModel.query(subscription_id, condition, scan_index_forward=False, limit=limit)]
+        return [
+            {
+                "event": json.loads(i.event),
+                "status": i.status,
+                "attempts": json.loads(i.attempts),
+                "updated_at": i.updated_at,
+            }
+            for i in DeliveryModel.query(subscription_id, condition, scan_index_forward=False, limit=limit)
+        ]
 
 
 class CachedSubscriptionReader:
@@ -82,6 +101,7 @@ class CachedSubscriptionReader:
 
     def __init__(self, repo: SubscriptionRepository, ttl_seconds: float, clock=None) -> None:
         import time
+
         self._repo, self._ttl, self._clock = repo, ttl_seconds, clock or time.monotonic
         self._cache: dict[str, tuple[float, list[Subscription]]] = {}
 

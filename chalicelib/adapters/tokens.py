@@ -1,6 +1,7 @@
 """Token verification: HS256 with a shared secret (local, tests) or the identity provider's JWKS
 (deployed: a Cognito user pool's https://cognito-idp.<region>.amazonaws.com[.cn]/<pool>/.well-known/jwks.json).
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,14 @@ _CLAIMS = ("ent_code", "ent_uscc", "role", "card_no")
 
 
 class TokenVerifier:
-    def __init__(self, *, secret: str | None = None, jwks_url: str | None = None,
-                 issuer: str | None = None, audience: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        secret: str | None = None,
+        jwks_url: str | None = None,
+        issuer: str | None = None,
+        audience: str | None = None,
+    ) -> None:
         if not secret and not jwks_url:
             raise ValueError("a token verifier needs a secret (hs256) or a JWKS URL")
         if secret and len(secret.encode()) < 32:  # RFC 7518 §3.2: at least the hash size
@@ -31,15 +38,20 @@ class TokenVerifier:
     def verify(self, authorization: str | None) -> Identity:
         if not authorization or not authorization.startswith("Bearer "):
             raise errors.sign_in_required()
-        token = authorization[len("Bearer "):].strip()
+        token = authorization[len("Bearer ") :].strip()
         try:
             if self._jwks is not None:
                 key, algorithms = self._jwks.get_signing_key_from_jwt(token).key, ["RS256"]
             else:
                 key, algorithms = self._secret, ["HS256"]
-            claims = jwt.decode(token, key, algorithms=algorithms, issuer=self._issuer,
-                                audience=self._audience,
-                                options={"require": _REQUIRED, "verify_aud": self._audience is not None})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": _REQUIRED, "verify_aud": self._audience is not None},
+            )
         except jwt.ExpiredSignatureError as exc:
             raise errors.sign_in_expired() from exc
         except jwt.PyJWTError as exc:  # bad signature, unsigned ("alg": "none"), malformed…: no detail out
@@ -65,11 +77,28 @@ def _identity(claims: dict[str, Any]) -> Identity:
     return Identity(ent_code=ent_code, ent_uscc=ent_uscc, role=role, card_no=card_no, sub=str(claims["sub"]))
 
 
-def issue_token(secret: str, *, ent_code: str, role: str, card_no: str, ent_uscc: str | None,
-                sub: str | None = None, ttl_seconds: int = 8 * 3600, now: int | None = None) -> str:
+def issue_token(
+    secret: str,
+    *,
+    ent_code: str,
+    role: str,
+    card_no: str,
+    ent_uscc: str | None,
+    sub: str | None = None,
+    ttl_seconds: int = 8 * 3600,
+    now: int | None = None,
+) -> str:
     """A local HS256 token (scripts/issue_token.py, tests). Never used deployed."""
     import time
+
     issued = int(now if now is not None else time.time())
-    claims = {"sub": sub or f"{ent_code}:{card_no}", "ent_code": ent_code, "ent_uscc": ent_uscc,
-              "role": role, "card_no": card_no, "iat": issued, "exp": issued + ttl_seconds}
+    claims = {
+        "sub": sub or f"{ent_code}:{card_no}",
+        "ent_code": ent_code,
+        "ent_uscc": ent_uscc,
+        "role": role,
+        "card_no": card_no,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+    }
     return jwt.encode(claims, secret, algorithm="HS256")

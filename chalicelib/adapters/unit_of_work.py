@@ -20,6 +20,7 @@ Why a transaction, and why the events ride on the log entry:
   API reads right after a step, only eventually written. The transaction keeps the record small
   and the log immediately consistent; bench/README.md gives the measured WRU per declaration.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,9 @@ def _log_items(change: Change) -> list:
     items = []
     for n, entry in enumerate(entries):
         last = n == len(entries) - 1
-        events = json.dumps([event_record(e) for e in change.events], ensure_ascii=False) \
-            if last and change.events else None
+        events = (
+            json.dumps([event_record(e) for e in change.events], ensure_ascii=False) if last and change.events else None
+        )
         items.append(log_item(change.seq_no, entry, n, events))
     return items
 
@@ -84,12 +86,17 @@ class DynamoUnitOfWork(UnitOfWork):
                 if receipt is not None:
                     # stored and marked applied in the change's own write: once, even when delivered twice;
                     # a receipt kept unapplied before (its declaration was unknown then) may be applied now
-                    tx.save(receipt_item(receipt, applied=True),
-                            condition=R.receipt_id.does_not_exist() | (R.applied == False))  # noqa: E712
+                    tx.save(
+                        receipt_item(receipt, applied=True),
+                        condition=R.receipt_id.does_not_exist() | (R.applied == False),  # noqa: E712 - a DynamoDB condition
+                    )
                 for item in _log_items(change):
                     tx.save(item)
-                tx.update(M(seq_no=change.seq_no), actions=changed_actions(change),
-                          condition=M.version == change.expected_version)
+                tx.update(
+                    M(seq_no=change.seq_no),
+                    actions=changed_actions(change),
+                    condition=M.version == change.expected_version,
+                )
         except TransactWriteError as exc:
             failed = _failed(exc)
             if receipt is not None and failed and failed[0]:
@@ -131,11 +138,14 @@ class DynamoUnitOfWork(UnitOfWork):
                         for item in _log_items(change):
                             tx.save(item)
                     for change in group:
-                        tx.update(M(seq_no=change.seq_no), actions=changed_actions(change),
-                                  condition=M.version == change.expected_version)
+                        tx.update(
+                            M(seq_no=change.seq_no),
+                            actions=changed_actions(change),
+                            condition=M.version == change.expected_version,
+                        )
             except TransactWriteError as exc:
                 failed = _failed(exc)
-                updates = failed[len(failed) - len(group):] if len(failed) >= len(group) else []
+                updates = failed[len(failed) - len(group) :] if len(failed) >= len(group) else []
                 losers = {c.seq_no for c, f in zip(group, updates, strict=False) if f}  # updates may be empty
                 if not losers:
                     raise

@@ -13,6 +13,7 @@ http_<status>, timeout, connection_refused, tls_error, dns_error, connection_err
 blocked_address): raw socket errors and Location headers would let a subscriber map ports and
 addresses behind its URL (issue #9). The raw detail goes to our own log.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,9 @@ def sign(secret: str, timestamp: int | str, event_id: str, body: bytes | str) ->
     return f"{SIGNATURE_VERSION}={mac.hexdigest()}"
 
 
-def verify(secret: str, headers: Mapping[str, str], body: bytes | str, tolerance_seconds: int = 300,
-           now: float | None = None) -> bool:
+def verify(
+    secret: str, headers: Mapping[str, str], body: bytes | str, tolerance_seconds: int = 300, now: float | None = None
+) -> bool:
     """The receiver's check: a valid v1 signature over this body, and a timestamp within tolerance."""
     lower = {k.lower(): v for k, v in headers.items()}
     timestamp = lower.get(HEADER_TIMESTAMP.lower(), "").strip()
@@ -97,10 +99,17 @@ class DeliveryAttempt:
         return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
 
     def as_json(self) -> dict[str, Any]:
-        return {"event_id": self.event_id, "url": self.url,
-                "attempted_at": self.attempted_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "status_code": self.status_code, "duration_ms": self.duration_ms, "error": self.error,
-                "outcome": self.outcome, "refused": self.refused, "ok": self.ok}
+        return {
+            "event_id": self.event_id,
+            "url": self.url,
+            "attempted_at": self.attempted_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "status_code": self.status_code,
+            "duration_ms": self.duration_ms,
+            "error": self.error,
+            "outcome": self.outcome,
+            "refused": self.refused,
+            "ok": self.ok,
+        }
 
 
 class PinnedHostAdapter(HTTPAdapter):
@@ -119,7 +128,7 @@ def _host_name(host_header: str | None) -> str | None:
     if not host_header:
         return None
     if host_header.startswith("["):
-        return host_header[1:host_header.index("]")]
+        return host_header[1 : host_header.index("]")]
     return host_header.rsplit(":", 1)[0]
 
 
@@ -141,9 +150,15 @@ class WebhookSender:
     `verify_tls` is requests' `verify`: True, or a CA bundle path (tests).
     """
 
-    def __init__(self, session: requests.Session | None = None, timeout_seconds: float = 5,
-                 resolver: Resolver | None = None, local_mode: bool = False,
-                 clock: Callable[[], float] = time.time, verify_tls: bool | str = True) -> None:
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        timeout_seconds: float = 5,
+        resolver: Resolver | None = None,
+        local_mode: bool = False,
+        clock: Callable[[], float] = time.time,
+        verify_tls: bool | str = True,
+    ) -> None:
         self._session = session or pinned_session()
         self._timeout = timeout_seconds
         self._resolver = resolver
@@ -158,8 +173,16 @@ class WebhookSender:
 
         def attempt(status: int | None, outcome: str, refused: bool = False) -> DeliveryAttempt:
             failed = not (status is not None and 200 <= status < 300)
-            return DeliveryAttempt(event.event_id, url, at, status, int((time.monotonic() - started) * 1000),
-                                   outcome if failed else None, refused, outcome)
+            return DeliveryAttempt(
+                event.event_id,
+                url,
+                at,
+                status,
+                int((time.monotonic() - started) * 1000),
+                outcome if failed else None,
+                refused,
+                outcome,
+            )
 
         try:
             target = check_delivery_target(url, self._resolver, self._local_mode)
@@ -167,18 +190,33 @@ class WebhookSender:
             logger.info("webhook target refused", extra={"event_id": event.event_id, "reason": exc.message_en})
             return attempt(None, "dns_error" if exc.code == "unresolvable" else "blocked_address", refused=True)
         body, timestamp = encode_body(event), int(now)
-        headers = {"Host": target.host_header, "Content-Type": "application/json; charset=utf-8",
-                   "User-Agent": USER_AGENT, HEADER_EVENT_ID: event.event_id, HEADER_EVENT_TYPE: event.event_type,
-                   HEADER_TIMESTAMP: str(timestamp), HEADER_SIGNATURE: sign(secret, timestamp, event.event_id, body)}
+        headers = {
+            "Host": target.host_header,
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            HEADER_EVENT_ID: event.event_id,
+            HEADER_EVENT_TYPE: event.event_type,
+            HEADER_TIMESTAMP: str(timestamp),
+            HEADER_SIGNATURE: sign(secret, timestamp, event.event_id, body),
+        }
         try:
             # stream: the status line is all we need; never download what a receiver sends back
-            with self._session.post(target.pinned_url(), data=body, headers=headers, timeout=self._timeout,
-                                    allow_redirects=False, stream=True, verify=self._verify) as response:
+            with self._session.post(
+                target.pinned_url(),
+                data=body,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+                stream=True,
+                verify=self._verify,
+            ) as response:
                 status = response.status_code
         except requests.RequestException as exc:
             outcome = classify_failure(exc)
-            logger.info("webhook delivery failed", extra={"event_id": event.event_id, "outcome": outcome,
-                                                          "detail": f"{type(exc).__name__}: {exc}"[:500]})
+            logger.info(
+                "webhook delivery failed",
+                extra={"event_id": event.event_id, "outcome": outcome, "detail": f"{type(exc).__name__}: {exc}"[:500]},
+            )
             return attempt(None, outcome)
         return attempt(status, f"http_{status}")  # a 3xx is a failure: redirects are never followed
 

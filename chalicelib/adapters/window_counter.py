@@ -1,4 +1,5 @@
 """DynamoWindowCounter: the rate limits' counters, one item per enterprise, action and window."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,12 +20,17 @@ class DynamoWindowCounter(WindowCounter):
     def take(self, key: str, limit: int, expires_at: int) -> bool:
         try:
             self._client.update_item(
-                TableName=self._table, Key={"window_key": {"S": key}},
+                TableName=self._table,
+                Key={"window_key": {"S": key}},
                 UpdateExpression="ADD #n :one SET expires_at = if_not_exists(expires_at, :exp)",
                 ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
                 ExpressionAttributeNames={"#n": "requests"},
-                ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": str(limit)},
-                                           ":exp": {"N": str(expires_at)}})
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(limit)},
+                    ":exp": {"N": str(expires_at)},
+                },
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False

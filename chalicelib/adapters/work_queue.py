@@ -1,4 +1,5 @@
 """SqsWorkQueue: the engine's queues on SQS (SendMessageBatch, ten messages a call)."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,14 @@ class SqsDeliveryQueue:
 
     def __call__(self, messages: Sequence[dict], delay_seconds: int = 0) -> None:
         for batch in chunks(messages, 10):
-            entries = [{"Id": str(i), "MessageBody": json.dumps(m, ensure_ascii=False),
-                        "DelaySeconds": max(0, min(900, int(delay_seconds)))} for i, m in enumerate(batch)]
+            entries = [
+                {
+                    "Id": str(i),
+                    "MessageBody": json.dumps(m, ensure_ascii=False),
+                    "DelaySeconds": max(0, min(900, int(delay_seconds))),
+                }
+                for i, m in enumerate(batch)
+            ]
             failed = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries).get("Failed") or []
             if failed:
                 raise QueueSendFailed(f"{len(failed)} deliveries refused by SQS: {failed[0].get('Message')}")
@@ -33,8 +40,11 @@ class SqsWorkQueue(WorkQueue):
         self._trigger, self._validation, self._submission = trigger_url, validation_url, submission_url
 
     def trigger_batch(self, execution_id: str, after_index: int, delay_seconds: int) -> None:
-        self._sqs.send_message(QueueUrl=self._trigger, DelaySeconds=max(0, min(900, int(delay_seconds))),
-                               MessageBody=json.dumps({"execution_id": execution_id, "after_index": after_index}))
+        self._sqs.send_message(
+            QueueUrl=self._trigger,
+            DelaySeconds=max(0, min(900, int(delay_seconds))),
+            MessageBody=json.dumps({"execution_id": execution_id, "after_index": after_index}),
+        )
 
     def to_validation(self, messages: Sequence[dict]) -> None:
         self._send_all(self._validation, messages)

@@ -1,4 +1,5 @@
 """/configs: create, query, change, delete configs (预配置). Writes need the legal-person card."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -30,14 +31,16 @@ def get_config(call: Call) -> dict:
 
 @endpoint(bp, "/configs/{config_id}", methods=["PUT"])
 def update_config(call: Call) -> dict:
-    return configs.update_config(call.identity, call.params["config_id"], call.json(), call.ctx.configs,
-                                 call.ctx.clock).as_json()
+    return configs.update_config(
+        call.identity, call.params["config_id"], call.json(), call.ctx.configs, call.ctx.clock
+    ).as_json()
 
 
 @endpoint(bp, "/configs/{config_id}", methods=["PATCH"])
 def patch_config(call: Call) -> dict:
-    return configs.patch_config(call.identity, call.params["config_id"], call.json(), call.ctx.configs,
-                                call.ctx.clock).as_json()
+    return configs.patch_config(
+        call.identity, call.params["config_id"], call.json(), call.ctx.configs, call.ctx.clock
+    ).as_json()
 
 
 @endpoint(bp, "/configs/{config_id}", methods=["DELETE"])

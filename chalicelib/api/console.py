@@ -1,4 +1,5 @@
 """/console/…: the web console's files, served by the API itself; /dev/token: the local sign-in."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -18,11 +19,16 @@ def _sign_in(call: Call) -> console.SignInSettings:
 
 def _file(call: Call, name: str) -> Response:
     found = console.asset(name)
-    headers: dict[str, str | list[str]] = {"Content-Type": found.content_type, "ETag": found.etag,
-               # index.html is revalidated every time, so a deploy shows at once; the rest briefly cached
-               "Cache-Control": "no-cache" if name == "index.html" else "public, max-age=300",
-               "Content-Security-Policy": console.content_security_policy(_sign_in(call)),
-               "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": found.content_type,
+        "ETag": found.etag,
+        # index.html is revalidated every time, so a deploy shows at once; the rest briefly cached
+        "Cache-Control": "no-cache" if name == "index.html" else "public, max-age=300",
+        "Content-Security-Policy": console.content_security_policy(_sign_in(call)),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+    }
     if call.request.headers.get("if-none-match") == found.etag:
         return Response(body="", status_code=304, headers=headers)
     return Response(body=found.body, status_code=200, headers=headers)

@@ -1,4 +1,5 @@
 """POST /customs/receipts: customs' receipts in, authenticated by HMAC, not by a user token."""
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -14,5 +15,10 @@ RECEIPT_TYPES = ["application/xml", "text/xml", "application/octet-stream"]
 @endpoint(bp, "/customs/receipts", methods=["POST"], auth=False, content_types=RECEIPT_TYPES)
 def receipts(call: Call) -> dict:
     ctx = call.ctx
-    return ingest_receipts(call.raw(ctx.settings.max_import_body), call.request.headers.get("x-receipt-signature"),
-                           ctx.receipt_secret, ctx.engine, ctx.receipts)
+    return ingest_receipts(
+        call.raw(ctx.settings.max_import_body),
+        call.request.headers.get("x-receipt-signature"),
+        ctx.receipt_secret,
+        ctx.engine,
+        ctx.receipts,
+    )

@@ -1,4 +1,5 @@
 """/declarations: import (JSON, Excel, XML), query, read, replace, delete, mark and unmark."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,16 +26,19 @@ UPLOAD_TYPES = [XLSX, *XML_TYPES, "application/octet-stream"]
 def _import(call: Call, read) -> dict:
     """Run one import once per (tenant, Idempotency-Key): a retried upload creates nothing new."""
     ctx, raw = call.ctx, call.raw(call.ctx.settings.max_import_body)
-    fingerprint = hashlib.sha256(call.request.path.encode() + b"\0" + str(sorted(call.query.items())).encode()
-                                 + b"\0" + raw).hexdigest()
+    fingerprint = hashlib.sha256(
+        call.request.path.encode() + b"\0" + str(sorted(call.query.items())).encode() + b"\0" + raw
+    ).hexdigest()
 
     def once() -> dict:
         records, smart_mark = read(raw)
-        return import_declarations(call.identity, records, smart_mark, ctx.declarations, ctx.seq_nos,
-                                   ctx.clock, ctx.engine).as_json()
+        return import_declarations(
+            call.identity, records, smart_mark, ctx.declarations, ctx.seq_nos, ctx.clock, ctx.engine
+        ).as_json()
 
-    return ctx.idempotency.run(call.identity.ent_code, call.request.headers.get("idempotency-key"), fingerprint,
-                               once, call.lambda_context)
+    return ctx.idempotency.run(
+        call.identity.ent_code, call.request.headers.get("idempotency-key"), fingerprint, once, call.lambda_context
+    )
 
 
 @endpoint(bp, "/declarations", methods=["POST"], limit="imports")
@@ -46,8 +50,9 @@ def import_json(call: Call) -> dict:
 def import_file(call: Call) -> dict:
     smart_mark = _flag(call.query.get("smart_mark", "false"))
     content_type = call.request.headers.get("content-type", "")
-    return _import(call, lambda raw: (records_from_file(content_type, raw, call.ctx.settings.max_import_records),
-                                      smart_mark))
+    return _import(
+        call, lambda raw: (records_from_file(content_type, raw, call.ctx.settings.max_import_records), smart_mark)
+    )
 
 
 @endpoint(bp, "/declarations")
@@ -63,8 +68,9 @@ def get_one(call: Call) -> dict:
 
 @endpoint(bp, "/declarations/{seq_no}", methods=["PUT"])
 def replace(call: Call) -> dict:
-    return declarations.replace_declaration(call.identity, call.params["seq_no"], call.json(),
-                                            call.ctx.declarations, call.ctx.clock).as_json()
+    return declarations.replace_declaration(
+        call.identity, call.params["seq_no"], call.json(), call.ctx.declarations, call.ctx.clock
+    ).as_json()
 
 
 @endpoint(bp, "/declarations/{seq_no}", methods=["DELETE"])
@@ -85,8 +91,9 @@ def unmark(call: Call) -> dict:
 
 def _flag(value: str) -> bool:
     if value not in ("true", "false"):
-        raise errors.invalid_request([FieldError("smart_mark", "smart_mark 须为 true 或 false",
-                                                 "smart_mark must be true or false")])
+        raise errors.invalid_request(
+            [FieldError("smart_mark", "smart_mark 须为 true 或 false", "smart_mark must be true or false")]
+        )
     return value == "true"
 
 

@@ -1,4 +1,5 @@
 """GET|POST /enablement: the user notice and its acceptance (启用)."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

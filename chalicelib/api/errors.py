@@ -1,4 +1,5 @@
 """The one mapping from errors to HTTP answers: {code, message_zh, message_en, details}."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,18 @@ from chalice import Response
 
 from chalicelib.domain.errors import DomainError
 
-STATUS = {"bad_request": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
-          "conflict": 409, "too_large": 413, "unsupported_media": 415, "unprocessable": 422,
-          "too_many_requests": 429, "unavailable": 503}
+STATUS = {
+    "bad_request": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "too_large": 413,
+    "unsupported_media": 415,
+    "unprocessable": 422,
+    "too_many_requests": 429,
+    "unavailable": 503,
+}
 
 # Chalice's own errors (405, 415, invalid JSON…) arrive as {"Code", "Message"}: same shape for all.
 _CHALICE = {
@@ -27,9 +37,7 @@ _CHALICE = {
 
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str | list[str]] | None = None) -> Response:
     all_headers: dict[str, str | list[str]] = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
-    return Response(body=json.dumps(body, ensure_ascii=False),
-                    status_code=status,
-                    headers=all_headers)
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=all_headers)
 
 
 def error_response(err: DomainError) -> Response:
@@ -48,15 +56,25 @@ def internal_error(logger: Any, correlation_id: str | None = None, **log_keys: A
     log = logger.exception if sys.exc_info()[0] is not None else logger.error
     log("unhandled error", extra={"correlation_id": correlation_id, **log_keys})
     code, zh, en = _CHALICE["InternalServerError"]
-    return json_response({"code": code, "message_zh": f"{zh}（关联号 {correlation_id}）",
-                          "message_en": f"{en} (correlation id {correlation_id})",
-                          "details": {"correlation_id": correlation_id}}, 500)
+    return json_response(
+        {
+            "code": code,
+            "message_zh": f"{zh}（关联号 {correlation_id}）",
+            "message_en": f"{en} (correlation id {correlation_id})",
+            "details": {"correlation_id": correlation_id},
+        },
+        500,
+    )
 
 
 def not_found_route(method: str, path: str) -> dict[str, Any]:
     """The body for a path no route serves (API Gateway's own 403 "Missing Authentication Token")."""
-    return {"code": "not_found", "message_zh": "请求的接口不存在", "message_en": "No such route",
-            "details": {"method": method, "path": path[:200]}}
+    return {
+        "code": "not_found",
+        "message_zh": "请求的接口不存在",
+        "message_en": "No such route",
+        "details": {"method": method, "path": path[:200]},
+    }
 
 
 def reshape_chalice_error(response: Response) -> Response:
@@ -67,10 +85,14 @@ def reshape_chalice_error(response: Response) -> Response:
     if response.status_code >= 500:  # Chalice's own 500 (its message may be a library's): ours instead
         return internal_error(_logger())
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
-    return json_response({"code": code, "message_zh": zh, "message_en": en,
-                          "details": {"reason": body.get("Message")}}, response.status_code, headers)
+    return json_response(
+        {"code": code, "message_zh": zh, "message_en": en, "details": {"reason": body.get("Message")}},
+        response.status_code,
+        headers,
+    )
 
 
 def _logger():
     from chalicelib.observability import logger
+
     return logger

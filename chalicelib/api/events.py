@@ -1,4 +1,5 @@
 """/events: the pull feed — the enterprise's events after a cursor, for integrators without webhooks."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

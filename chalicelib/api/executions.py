@@ -1,4 +1,5 @@
 """/executions: start (一键启动), watch, list, stop the unattended declaration."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Response

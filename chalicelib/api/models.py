@@ -5,6 +5,7 @@ every answer against it (tests/contract.py). Declarations, configs and subscript
 domain content models, so their fields are written once. Answers forbid unknown keys: a key the
 API starts sending shows up as a failing test until it is added here.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
@@ -26,6 +27,7 @@ class _Body(BaseModel):
 
 # ---- errors ----------------------------------------------------------------------------------
 
+
 class Error(_Body):
     """Every refusal: a code, both languages, and details (field errors, the key not found, …)."""
 
@@ -42,6 +44,7 @@ class FieldProblem(_Body):
 
 
 # ---- small answers ---------------------------------------------------------------------------
+
 
 class Health(_Body):
     status: Literal["ok"]
@@ -94,6 +97,7 @@ class Enablement(_Body):
 
 # ---- configs ---------------------------------------------------------------------------------
 
+
 class Config(ConfigContent):
     """A stored config: its content, its id and who made it when."""
 
@@ -110,6 +114,7 @@ class ConfigPage(_Body):
 
 
 # ---- declarations ----------------------------------------------------------------------------
+
 
 class Declaration(DeclarationView):
     """A declaration as answered (chalicelib/domain/declaration.py DeclarationView)."""
@@ -190,10 +195,12 @@ class LogPage(_Body):
 
 # ---- executions and batches ------------------------------------------------------------------
 
+
 class StartExecution(_Body):
     enterprise_type: Literal["agent", "consignee"]
     config_ids: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
-        min_length=1, max_length=20, json_schema_extra={"uniqueItems": True})
+        min_length=1, max_length=20, json_schema_extra={"uniqueItems": True}
+    )
 
 
 class Execution(_Body):
@@ -302,6 +309,7 @@ class TaxDetail(_Body):
 
 # ---- subscriptions, deliveries, events -------------------------------------------------------
 
+
 class Subscription(SubscriptionContent):
     subscription_id: str
     ent_code: str
@@ -364,6 +372,7 @@ class FeedPage(_Body):
 
 # ---- customs receipts ------------------------------------------------------------------------
 
+
 class UnmatchedReceipt(_Body):
     receipt_id: str
     client_seq_no: str | None
@@ -382,9 +391,39 @@ class ReceiptsResult(_Body):
 
 
 RESPONSES: tuple[type[BaseModel], ...] = (
-    Error, Health, ConsoleConfig, DevToken, Enablement, Config, ConfigPage, Declaration, DeclarationPage,
-    ImportResult, MarkResult, UnmarkResult, ContinueResult, LogPage, Execution, ExecutionPage, BatchConsole,
-    TaxDetail, Subscription, SubscriptionPage, DeliveryPage, Replayed, FeedPage, ReceiptsResult)
+    Error,
+    Health,
+    ConsoleConfig,
+    DevToken,
+    Enablement,
+    Config,
+    ConfigPage,
+    Declaration,
+    DeclarationPage,
+    ImportResult,
+    MarkResult,
+    UnmarkResult,
+    ContinueResult,
+    LogPage,
+    Execution,
+    ExecutionPage,
+    BatchConsole,
+    TaxDetail,
+    Subscription,
+    SubscriptionPage,
+    DeliveryPage,
+    Replayed,
+    FeedPage,
+    ReceiptsResult,
+)
 REQUESTS: tuple[type[BaseModel], ...] = (
-    DevTokenRequest, AcceptNotice, ConfigContent, DeclarationContent, ImportDeclarations, SeqNos, StartExecution,
-    SubscriptionContent, ReplayWindow)
+    DevTokenRequest,
+    AcceptNotice,
+    ConfigContent,
+    DeclarationContent,
+    ImportDeclarations,
+    SeqNos,
+    StartExecution,
+    SubscriptionContent,
+    ReplayWindow,
+)

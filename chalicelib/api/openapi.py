@@ -2,6 +2,7 @@
 statuses from the routes (routing.ROUTES: who must sign in, which bodies, which limits) plus what
 each operation adds (below). tests/integration/test_openapi.py checks it against app.py's routes
 and tests/contract.py checks every answer of the integration tests against it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,13 +22,13 @@ STATUS_TEXT = {
     400: "Malformed request: the body, a parameter or a field (details: the field errors)",
     401: "No token, or not a valid one",
     403: "Not allowed: the enterprise has not accepted the user notice, its codes differ from the "
-         "enablement, or the action needs the legal-person card",
+    "enablement, or the action needs the legal-person card",
     404: "No such record (or not this enterprise's)",
     409: "Conflicts with the record's state (or another request with the same Idempotency-Key is running)",
     413: "The body is too large",
     415: "Unsupported Content-Type",
     422: "Well formed, but it cannot be done: the Idempotency-Key was used with another body, a goods "
-         "item has no tax rates, or customs refused the declaration",
+    "item has no tax rates, or customs refused the declaration",
     429: "Too many requests of this kind for the enterprise in the window (Retry-After)",
     503: "Customs cannot be reached; try again later",
 }
@@ -49,20 +50,33 @@ def _path(name: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 
 
-IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
-                   "description": "Same key + same body within 24 h returns the first answer; another body: 422."}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Same key + same body within 24 h returns the first answer; another body: 422.",
+}
 STR = {"type": "string"}
 # The query screens' parameters: the domain's DeclarationQuery, field by field (only these are taken).
-_DATE = {"type": "string", "pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$",
-         "description": "a date or date-time, 2000–2999; China time when no zone is given; not with `range`"}
-_QUERY_NOTES = {"enterprise_type": "whose declarations: as declaring unit (default) or consignee",
-                "seq_no": "exact; needs no time range", "entry_id": "exact; needs no time range",
-                "bill_no": "exact; needs no time range", "consignee": "10-digit code or 18-char USCC",
-                "range": "default 3months unless an exact number is given; not with from/to"}
+_DATE = {
+    "type": "string",
+    "pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$",
+    "description": "a date or date-time, 2000–2999; China time when no zone is given; not with `range`",
+}
+_QUERY_NOTES = {
+    "enterprise_type": "whose declarations: as declaring unit (default) or consignee",
+    "seq_no": "exact; needs no time range",
+    "entry_id": "exact; needs no time range",
+    "bill_no": "exact; needs no time range",
+    "consignee": "10-digit code or 18-char USCC",
+    "range": "default 3months unless an exact number is given; not with from/to",
+}
 
 
 def _query_params() -> list[dict]:
     from chalicelib.domain.queries import DeclarationQuery
+
     properties = DeclarationQuery.model_json_schema(by_alias=True)["properties"]
     out = []
     for name, schema in properties.items():
@@ -81,10 +95,17 @@ def _query_params() -> list[dict]:
 QUERY_PARAMS = _query_params()
 TAX_QUERY_PARAMS = [p for p in QUERY_PARAMS if p["name"] != "tax_status"]
 DELIVERY_PARAMS = [_q("from", STR), _q("to", STR), _q("page_size", {"type": "integer", "minimum": 1, "maximum": 1000})]
-FEED_PARAMS = [_q("after", STR, "a cursor from an earlier answer; none: from the oldest kept"),
-               _q("page_size", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100})]
-UPLOAD = {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
-                      "application/xml": {"schema": STR}, "text/xml": {"schema": STR}}}
+FEED_PARAMS = [
+    _q("after", STR, "a cursor from an earlier answer; none: from the oldest kept"),
+    _q("page_size", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}),
+]
+UPLOAD = {
+    "content": {
+        XLSX: {"schema": {"type": "string", "format": "binary"}},
+        "application/xml": {"schema": STR},
+        "text/xml": {"schema": STR},
+    }
+}
 RECEIPT_BODY = {"content": {"application/xml": {"schema": STR}, "text/xml": {"schema": STR}}}
 Body = type[BaseModel] | dict | str | None  # str: a named schema of the document, or a media type
 
@@ -107,80 +128,136 @@ LEGAL, STATE = 403, 409
 OPERATIONS: dict[tuple[str, str], Op] = {
     ("/health", "GET"): Op("Liveness", m.Health),
     ("/openapi.json", "GET"): Op("This document", {"type": "object"}),
-    ("/console", "GET"): Op("The web console (index.html; /console redirects to /console/)", "text/html",
-                            extra={"302": {"description": "to /console/"}, "304": {"description": "Not modified"}}),
-    ("/console/{name}", "GET"): Op("One of the console's files, or config.json (how it signs in: ConsoleConfig)",
-                                   "*/*", errors=(404,), extra={"304": {"description": "Not modified"}}),
-    ("/dev/token", "POST"): Op("Local stack only: a development token for the chosen enterprise and card "
-                               "(404 deployed)", m.DevToken, body=m.DevTokenRequest, errors=(404,)),
+    ("/console", "GET"): Op(
+        "The web console (index.html; /console redirects to /console/)",
+        "text/html",
+        extra={"302": {"description": "to /console/"}, "304": {"description": "Not modified"}},
+    ),
+    ("/console/{name}", "GET"): Op(
+        "One of the console's files, or config.json (how it signs in: ConsoleConfig)",
+        "*/*",
+        errors=(404,),
+        extra={"304": {"description": "Not modified"}},
+    ),
+    ("/dev/token", "POST"): Op(
+        "Local stack only: a development token for the chosen enterprise and card (404 deployed)",
+        m.DevToken,
+        body=m.DevTokenRequest,
+        errors=(404,),
+    ),
     ("/enablement", "GET"): Op("The user notice and whether the enterprise accepted it", m.Enablement),
     ("/enablement", "POST"): Op("Accept the user notice (legal-person card)", m.Enablement, body=m.AcceptNotice),
     ("/configs", "GET"): Op("List configs", m.ConfigPage),
-    ("/configs", "POST"): Op("Create a config (legal-person card)", m.Config, 201, body="ConfigContent",
-                             errors=(STATE,)),
+    ("/configs", "POST"): Op(
+        "Create a config (legal-person card)", m.Config, 201, body="ConfigContent", errors=(STATE,)
+    ),
     ("/configs/{config_id}", "GET"): Op("One config", m.Config),
-    ("/configs/{config_id}", "PUT"): Op("Change a config (legal-person card)", m.Config, body="ConfigContent",
-                                        errors=(STATE,)),
-    ("/configs/{config_id}", "PATCH"): Op("Change only the fields sent (legal-person card); the result is validated "
-                                          "whole", m.Config, body="ConfigPatch", errors=(STATE,)),
+    ("/configs/{config_id}", "PUT"): Op(
+        "Change a config (legal-person card)", m.Config, body="ConfigContent", errors=(STATE,)
+    ),
+    ("/configs/{config_id}", "PATCH"): Op(
+        "Change only the fields sent (legal-person card); the result is validated whole",
+        m.Config,
+        body="ConfigPatch",
+        errors=(STATE,),
+    ),
     ("/configs/{config_id}", "DELETE"): Op("Delete a config (legal-person card)", status=204, errors=(STATE,)),
-    ("/declarations", "GET"): Op("Query declarations (marking and query screens)", m.DeclarationPage,
-                                 params=tuple(QUERY_PARAMS)),
-    ("/declarations", "POST"): Op("Import declarations as JSON", m.ImportResult, body=m.ImportDeclarations,
-                                  params=(IDEMPOTENCY_KEY,), errors=(409, 422)),
+    ("/declarations", "GET"): Op(
+        "Query declarations (marking and query screens)", m.DeclarationPage, params=tuple(QUERY_PARAMS)
+    ),
+    ("/declarations", "POST"): Op(
+        "Import declarations as JSON",
+        m.ImportResult,
+        body=m.ImportDeclarations,
+        params=(IDEMPOTENCY_KEY,),
+        errors=(409, 422),
+    ),
     ("/declarations/import", "POST"): Op(
-        "Import an Excel workbook or DecMessage XML", m.ImportResult, body=UPLOAD, errors=(409, 422),
-        params=(IDEMPOTENCY_KEY, _q("smart_mark", {"enum": ["true", "false"], "default": "false"}))),
+        "Import an Excel workbook or DecMessage XML",
+        m.ImportResult,
+        body=UPLOAD,
+        errors=(409, 422),
+        params=(IDEMPOTENCY_KEY, _q("smart_mark", {"enum": ["true", "false"], "default": "false"})),
+    ),
     ("/declarations/mark", "POST"): Op("Add the smart mark", m.MarkResult, body=m.SeqNos),
-    ("/declarations/unmark", "POST"): Op("Cancel the smart mark (temp-saved and pending only)", m.UnmarkResult,
-                                         body=m.SeqNos),
-    ("/declarations/continue", "POST"): Op("Continue (继续智能辅助申报): failed declarations back into the pool",
-                                           m.ContinueResult, body=m.SeqNos),
+    ("/declarations/unmark", "POST"): Op(
+        "Cancel the smart mark (temp-saved and pending only)", m.UnmarkResult, body=m.SeqNos
+    ),
+    ("/declarations/continue", "POST"): Op(
+        "Continue (继续智能辅助申报): failed declarations back into the pool", m.ContinueResult, body=m.SeqNos
+    ),
     ("/declarations/{seq_no}", "GET"): Op("One declaration", m.Declaration),
-    ("/declarations/{seq_no}", "PUT"): Op("Replace (temp-saved, not in progress)", m.Declaration,
-                                          body="DeclarationContent", errors=(STATE,)),
+    ("/declarations/{seq_no}", "PUT"): Op(
+        "Replace (temp-saved, not in progress)", m.Declaration, body="DeclarationContent", errors=(STATE,)
+    ),
     ("/declarations/{seq_no}", "DELETE"): Op("Delete (temp-saved, not in progress)", status=204, errors=(STATE,)),
     ("/declarations/{seq_no}/declare", "POST"): Op(
-        "Declare this one now, by hand, without the smart gates (the engine then skips it)", m.Declaration,
-        errors=(STATE, 422, 503)),
+        "Declare this one now, by hand, without the smart gates (the engine then skips it)",
+        m.Declaration,
+        errors=(STATE, 422, 503),
+    ),
     ("/declarations/{seq_no}/advisories/confirm", "POST"): Op(
-        "A person confirms the advisory prompts (温馨提示) it raises", m.Declaration, errors=(STATE,)),
+        "A person confirms the advisory prompts (温馨提示) it raises", m.Declaration, errors=(STATE,)
+    ),
     ("/declarations/{seq_no}/log", "GET"): Op(
-        "The declaration log (申报记录): every step with time, gate, outcome, reason, who", m.LogPage),
+        "The declaration log (申报记录): every step with time, gate, outcome, reason, who", m.LogPage
+    ),
     ("/batches/{batch_no}", "GET"): Op(
-        "The console of one batch (智能申报台): counts and every declaration with its result", m.BatchConsole),
-    ("/tax-confirmations", "GET"): Op("Self-declared self-paid declarations whose tax is unconfirmed (税费确认查询)",
-                                      m.DeclarationPage, params=tuple(TAX_QUERY_PARAMS)),
-    ("/declarations/{seq_no}/tax", "GET"): Op("The computed tax detail (duty, consumption tax, VAT; the ¥50 rule)",
-                                              m.TaxDetail, errors=(STATE, 422)),
-    ("/declarations/{seq_no}/tax/confirm", "POST"): Op("Confirm the tax by hand: the engine declares it in a "
-                                                       "later batch", m.TaxDetail, errors=(STATE, 422)),
+        "The console of one batch (智能申报台): counts and every declaration with its result", m.BatchConsole
+    ),
+    ("/tax-confirmations", "GET"): Op(
+        "Self-declared self-paid declarations whose tax is unconfirmed (税费确认查询)",
+        m.DeclarationPage,
+        params=tuple(TAX_QUERY_PARAMS),
+    ),
+    ("/declarations/{seq_no}/tax", "GET"): Op(
+        "The computed tax detail (duty, consumption tax, VAT; the ¥50 rule)", m.TaxDetail, errors=(STATE, 422)
+    ),
+    ("/declarations/{seq_no}/tax/confirm", "POST"): Op(
+        "Confirm the tax by hand: the engine declares it in a later batch", m.TaxDetail, errors=(STATE, 422)
+    ),
     ("/subscriptions", "GET"): Op("The enterprise's subscriptions", m.SubscriptionPage),
-    ("/subscriptions", "POST"): Op("Subscribe an e-mail address, a mobile number (SMS) or an HTTPS webhook (legal "
-                                   "card); a webhook's signing secret is shown this once", m.Subscription, 201,
-                                   body=m.SubscriptionContent),
+    ("/subscriptions", "POST"): Op(
+        "Subscribe an e-mail address, a mobile number (SMS) or an HTTPS webhook (legal "
+        "card); a webhook's signing secret is shown this once",
+        m.Subscription,
+        201,
+        body=m.SubscriptionContent,
+    ),
     ("/subscriptions/{subscription_id}", "GET"): Op("One subscription", m.Subscription),
     ("/subscriptions/{subscription_id}", "DELETE"): Op("Unsubscribe (legal card)", status=204),
     ("/subscriptions/{subscription_id}/deliveries", "GET"): Op(
-        "The webhook delivery log: every event, attempt, status code", m.DeliveryPage,
-        params=tuple(DELIVERY_PARAMS)),
-    ("/subscriptions/{subscription_id}/replay", "POST"): Op("Send a time window of events again (webhooks)",
-                                                            m.Replayed, body=m.ReplayWindow, errors=(STATE,)),
-    ("/s/{code}", "GET"): Op("An SMS's short link: 302 to the declaration in the console (no token)",
-                             errors=(404,), status=302),
+        "The webhook delivery log: every event, attempt, status code", m.DeliveryPage, params=tuple(DELIVERY_PARAMS)
+    ),
+    ("/subscriptions/{subscription_id}/replay", "POST"): Op(
+        "Send a time window of events again (webhooks)", m.Replayed, body=m.ReplayWindow, errors=(STATE,)
+    ),
+    ("/s/{code}", "GET"): Op(
+        "An SMS's short link: 302 to the declaration in the console (no token)", errors=(404,), status=302
+    ),
     ("/customs/receipts", "POST"): Op(
         "Customs receipts in (DEC_RESULT / DecImportResponse, bare or in a DxpMsg envelope), signed: "
-        "X-Receipt-Signature = sha256=<hex HMAC-SHA256 of the body>", m.ReceiptsResult, body=RECEIPT_BODY,
-        params=({"name": "X-Receipt-Signature", "in": "header", "required": True, "schema": STR},), errors=(401,)),
-    ("/events", "GET"): Op("The pull feed: the enterprise's events after a cursor, oldest first, kept 14 days",
-                           m.FeedPage, params=tuple(FEED_PARAMS)),
+        "X-Receipt-Signature = sha256=<hex HMAC-SHA256 of the body>",
+        m.ReceiptsResult,
+        body=RECEIPT_BODY,
+        params=({"name": "X-Receipt-Signature", "in": "header", "required": True, "schema": STR},),
+        errors=(401,),
+    ),
+    ("/events", "GET"): Op(
+        "The pull feed: the enterprise's events after a cursor, oldest first, kept 14 days",
+        m.FeedPage,
+        params=tuple(FEED_PARAMS),
+    ),
     ("/executions", "GET"): Op("Executions of the enterprise, newest first", m.ExecutionPage),
-    ("/executions", "POST"): Op("Start: tick configs, press start once (一键启动)", m.Execution, 201,
-                                body=m.StartExecution, errors=(404, STATE)),
+    ("/executions", "POST"): Op(
+        "Start: tick configs, press start once (一键启动)", m.Execution, 201, body=m.StartExecution, errors=(404, STATE)
+    ),
     ("/executions/{execution_id}", "GET"): Op(
-        "Live progress: current batch, counts, countdown, customs availability", m.Execution),
-    ("/executions/{execution_id}/stop", "POST"): Op("Stop: no new batch starts; declarations in flight finish",
-                                                    m.Execution, errors=(STATE,)),
+        "Live progress: current batch, counts, countdown, customs availability", m.Execution
+    ),
+    ("/executions/{execution_id}/stop", "POST"): Op(
+        "Stop: no new batch starts; declarations in flight finish", m.Execution, errors=(STATE,)
+    ),
 }
 
 
@@ -208,8 +285,14 @@ def _operation(path: str, method: str, op: Op, schemas: dict[str, Any]) -> dict[
     if op.params:
         out["parameters"] = list(op.params)
     if op.body is not None:
-        out["requestBody"] = {"required": True, **(op.body if isinstance(op.body, dict) else _json(
-            _ref(op.body if isinstance(op.body, str) else _name(op.body, schemas, "Input"))))}
+        out["requestBody"] = {
+            "required": True,
+            **(
+                op.body
+                if isinstance(op.body, dict)
+                else _json(_ref(op.body if isinstance(op.body, str) else _name(op.body, schemas, "Input")))
+            ),
+        }
     answer: dict[str, Any] = {"description": op.summary.split(":")[0]}
     if isinstance(op.answer, str):
         answer["content"] = {op.answer: {"schema": STR}}
@@ -245,14 +328,21 @@ def document() -> dict[str, Any]:
         system,
         tax,
     )
+
     pairs: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
-        *((model, "validation") for model in m.REQUESTS), *((model, "serialization") for model in m.RESPONSES)]
+        *((model, "validation") for model in m.REQUESTS),
+        *((model, "serialization") for model in m.RESPONSES),
+    ]
     _, defs = models_json_schema(pairs, ref_template=REF)
     schemas = dict(defs["$defs"])
     config = schemas[_name(m.ConfigContent, schemas, "Input")]
     # every field of ConfigContent, none required; the merged result is validated as ConfigContent
-    schemas["ConfigPatch"] = {"type": "object", "minProperties": 1, "additionalProperties": False,
-                              "properties": dict(config["properties"])}
+    schemas["ConfigPatch"] = {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": dict(config["properties"]),
+    }
     schemas.setdefault("ConfigContent", config)
     schemas.setdefault("DeclarationContent", schemas[_name(m.DeclarationContent, schemas, "Input")])
     paths: dict[str, dict[str, Any]] = {}
@@ -264,13 +354,18 @@ def document() -> dict[str, Any]:
         item[method.lower()] = _operation(path, method, op, schemas)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Smart assisted declaration (智能辅助申报)", "version": "0.1.0",
-                 "description": "Every route but /health, /openapi.json, the console's files, the SMS short links "
-                                "and the customs receipts needs `Authorization: Bearer <JWT>`. Errors are "
-                                "{code, message_zh, message_en, details}. Generated from the models "
-                                "(chalicelib/api/models.py) and the routes."},
-        "components": {"schemas": schemas, "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "info": {
+            "title": "Smart assisted declaration (智能辅助申报)",
+            "version": "0.1.0",
+            "description": "Every route but /health, /openapi.json, the console's files, the SMS short links "
+            "and the customs receipts needs `Authorization: Bearer <JWT>`. Errors are "
+            "{code, message_zh, message_en, details}. Generated from the models "
+            "(chalicelib/api/models.py) and the routes.",
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
         "security": [{"bearer": []}],
         "paths": paths,
     }

@@ -2,6 +2,7 @@
 
 No token: a phone opens it; the console asks for the login itself. The code is the seq_no packed
 reversibly (domain/messages.short_code), so nothing is stored and nothing is revealed."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Response

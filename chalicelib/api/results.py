@@ -1,4 +1,5 @@
 """/batches/{batch_no} (the console) and /declarations/continue."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

@@ -3,6 +3,7 @@
 It authenticates, checks enablement, hands the view a `Call`, and maps every error to the
 common error body. Views stay a few lines: parse, one use case, shape.
 """
+
 from __future__ import annotations
 
 import functools
@@ -57,7 +58,9 @@ class Call:
         except RecursionError:
             raise _too_deep(self.ctx.settings.max_json_depth) from None
         except (UnicodeDecodeError, ValueError) as exc:
-            raise errors.invalid_request([FieldError("(body)", "请求体不是合法的JSON", f"the body is not valid JSON: {exc}")]) from exc
+            raise errors.invalid_request(
+                [FieldError("(body)", "请求体不是合法的JSON", f"the body is not valid JSON: {exc}")]
+            ) from exc
         check_json_shape(value, self.ctx.settings.max_json_depth)
         return value
 
@@ -74,9 +77,15 @@ def check_json_shape(value: Any, max_depth: int) -> None:
         node, depth = stack.pop()
         if isinstance(node, str):
             if _SURROGATE.search(node):
-                raise errors.invalid_request([FieldError("(body)", "请求体含有无效的Unicode字符(孤立代理项)",
-                                                         "the body holds an invalid Unicode character "
-                                                         "(a lone surrogate)")])
+                raise errors.invalid_request(
+                    [
+                        FieldError(
+                            "(body)",
+                            "请求体含有无效的Unicode字符(孤立代理项)",
+                            "the body holds an invalid Unicode character (a lone surrogate)",
+                        )
+                    ]
+                )
             continue
         if isinstance(node, (dict, list)):
             if depth > max_depth:
@@ -97,8 +106,15 @@ def _check_path_params(params: dict[str, str]) -> None:
 
 
 def _too_deep(max_depth: int) -> errors.DomainError:
-    return errors.invalid_request([FieldError("(body)", f"请求体JSON嵌套超过{max_depth}层",
-                                              f"the body's JSON is nested deeper than {max_depth} levels")])
+    return errors.invalid_request(
+        [
+            FieldError(
+                "(body)",
+                f"请求体JSON嵌套超过{max_depth}层",
+                f"the body's JSON is nested deeper than {max_depth} levels",
+            )
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -114,8 +130,16 @@ class Route:
 ROUTES: dict[tuple[str, str], Route] = {}  # (path, METHOD) → Route, filled as the blueprints load
 
 
-def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, auth: bool = True,
-             enabled: bool = True, content_types: Sequence[str] = (JSON,), limit: str | None = None) -> Callable:
+def endpoint(
+    bp: Blueprint,
+    path: str,
+    methods: Sequence[str] = ("GET",),
+    *,
+    auth: bool = True,
+    enabled: bool = True,
+    content_types: Sequence[str] = (JSON,),
+    limit: str | None = None,
+) -> Callable:
     """`limit` names the per-enterprise allowance the route takes from (chalicelib/domain/limits.py)."""
     for method in methods:
         ROUTES[(path, method.upper())] = Route(auth, enabled, tuple(content_types), limit)
@@ -124,7 +148,9 @@ def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, aut
         @functools.wraps(view)
         def handler(**params: str) -> Response:
             request = bp.current_request
-            logger.remove_keys(["ent_code", "card_no"])  # a warm container must not tag this request with the last one's
+            logger.remove_keys(
+                ["ent_code", "card_no"]
+            )  # a warm container must not tag this request with the last one's
             try:
                 ctx = container()
                 identity = ctx.tokens.verify(request.headers.get("authorization")) if auth else None
@@ -133,8 +159,9 @@ def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, aut
                     if enabled:
                         require_enabled(identity, ctx.enterprises)
                     if limit:
-                        take_allowance(ctx.window_counter, identity.ent_code, limit, ctx.settings.rate_limits,
-                                       ctx.clock())
+                        take_allowance(
+                            ctx.window_counter, identity.ent_code, limit, ctx.settings.rate_limits, ctx.clock()
+                        )
                 _check_path_params(params)
                 result = view(Call(ctx, identity, request, params))  # type: ignore[arg-type]
                 return result if isinstance(result, Response) else json_response(result)
@@ -147,4 +174,5 @@ def endpoint(bp: Blueprint, path: str, methods: Sequence[str] = ("GET",), *, aut
 
         bp.route(path, methods=list(methods), content_types=list(content_types))(handler)
         return handler
+
     return register

@@ -1,4 +1,5 @@
 """GET /health and GET /openapi.json (no authentication)."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

@@ -1,4 +1,5 @@
 """Tax confirmation (税费确认查询): the list, the computed detail, and the confirmation."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

@@ -20,6 +20,7 @@ Order is stable: head advisories first (in the order above), then per goods item
 the order above. Details hold strings only (decimals normalised: "1180.00" and "1180" give the
 same details), so advisories serialise to JSON and ``fingerprint`` depends on values only.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,12 +50,18 @@ class Advisory:
     details: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {"code": self.code, "g_no": self.g_no, "message_zh": self.message_zh,
-                "message_en": self.message_en, "details": dict(self.details)}
+        return {
+            "code": self.code,
+            "g_no": self.g_no,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "details": dict(self.details),
+        }
 
 
-def advisories(content: DeclarationContent,
-               recent_prices: Mapping[str, Sequence[Decimal]] | None = None) -> list[Advisory]:
+def advisories(
+    content: DeclarationContent, recent_prices: Mapping[str, Sequence[Decimal]] | None = None
+) -> list[Advisory]:
     """Every advisory `content` raises, in a stable order.
 
     `recent_prices`: code_ts → recent unit prices of that HS code, in the same currency and
@@ -76,8 +83,7 @@ def fingerprint(found: Sequence[Advisory]) -> str:
     Stored with a person's confirmation: the confirmation holds only while the declaration
     raises exactly the prompts they saw. Order-independent, so reordering checks keeps it.
     """
-    rows = sorted(json.dumps([a.code, a.g_no, a.details], sort_keys=True, ensure_ascii=False)
-                  for a in found)
+    rows = sorted(json.dumps([a.code, a.g_no, a.details], sort_keys=True, ensure_ascii=False) for a in found)
     payload = json.dumps([_FINGERPRINT_VERSION, rows], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -96,13 +102,19 @@ def total_tolerance(qty: Decimal) -> Decimal:
 
 # ---- head ---------------------------------------------------------------------------------
 
+
 def _net_over_gross(c: DeclarationContent) -> list[Advisory]:
     if c.net_wt <= c.gross_wt:
         return []
-    return [Advisory("net_over_gross", None,
-                     f"净重({_num(c.net_wt)}千克)大于毛重({_num(c.gross_wt)}千克)，请确认",
-                     f"Net weight {_num(c.net_wt)} kg is above gross weight {_num(c.gross_wt)} kg",
-                     {"net_wt": _num(c.net_wt), "gross_wt": _num(c.gross_wt)})]
+    return [
+        Advisory(
+            "net_over_gross",
+            None,
+            f"净重({_num(c.net_wt)}千克)大于毛重({_num(c.gross_wt)}千克)，请确认",
+            f"Net weight {_num(c.net_wt)} kg is above gross weight {_num(c.gross_wt)} kg",
+            {"net_wt": _num(c.net_wt), "gross_wt": _num(c.gross_wt)},
+        )
+    ]
 
 
 def _kg_qty_over_net(c: DeclarationContent) -> list[Advisory]:
@@ -112,24 +124,38 @@ def _kg_qty_over_net(c: DeclarationContent) -> list[Advisory]:
     total = sum(in_kg, Decimal(0))
     if total <= c.net_wt:
         return []
-    return [Advisory("kg_qty_over_net", None,
-                     f"法定计量单位为千克的商品法定数量合计({_num(total)})大于净重({_num(c.net_wt)})，请确认",
-                     f"Legal quantities in kg add up to {_num(total)}, above the net weight {_num(c.net_wt)}",
-                     {"kg_total": _num(total), "net_wt": _num(c.net_wt)})]
+    return [
+        Advisory(
+            "kg_qty_over_net",
+            None,
+            f"法定计量单位为千克的商品法定数量合计({_num(total)})大于净重({_num(c.net_wt)})，请确认",
+            f"Legal quantities in kg add up to {_num(total)}, above the net weight {_num(c.net_wt)}",
+            {"kg_total": _num(total), "net_wt": _num(c.net_wt)},
+        )
+    ]
 
 
 # ---- goods items --------------------------------------------------------------------------
 
+
 def _legal_qty_missing(g: GoodsItem) -> list[Advisory]:
-    missing = [name for name, (qty, unit) in zip(("first", "second"), _legal_pairs(g), strict=False)
-               if (qty is None) != (unit is None)]
+    missing = [
+        name
+        for name, (qty, unit) in zip(("first", "second"), _legal_pairs(g), strict=False)
+        if (qty is None) != (unit is None)
+    ]
     if not missing:
         return []
     zh = "、".join({"first": "法定第一", "second": "法定第二"}[m] for m in missing)
-    return [Advisory("legal_qty_missing", g.g_no,
-                     f"第{g.g_no}项商品{zh}数量与计量单位须同时填写，请确认",
-                     f"Item {g.g_no}: the {' and '.join(missing)} legal quantity and its unit must both be given",
-                     {"missing": ",".join(missing)})]
+    return [
+        Advisory(
+            "legal_qty_missing",
+            g.g_no,
+            f"第{g.g_no}项商品{zh}数量与计量单位须同时填写，请确认",
+            f"Item {g.g_no}: the {' and '.join(missing)} legal quantity and its unit must both be given",
+            {"missing": ",".join(missing)},
+        )
+    ]
 
 
 def _total_mismatch(g: GoodsItem) -> list[Advisory]:
@@ -140,11 +166,20 @@ def _total_mismatch(g: GoodsItem) -> list[Advisory]:
         tolerance = total_tolerance(g.qty)
     if difference <= tolerance:
         return []
-    return [Advisory("total_mismatch", g.g_no,
-                     f"第{g.g_no}项商品总价({_num(g.decl_total)})与单价×数量({_num(expected)})不符，请确认",
-                     f"Item {g.g_no}: total {_num(g.decl_total)} differs from price × quantity {_num(expected)}",
-                     {"decl_total": _num(g.decl_total), "expected": _num(expected),
-                      "difference": _num(difference), "tolerance": _num(tolerance)})]
+    return [
+        Advisory(
+            "total_mismatch",
+            g.g_no,
+            f"第{g.g_no}项商品总价({_num(g.decl_total)})与单价×数量({_num(expected)})不符，请确认",
+            f"Item {g.g_no}: total {_num(g.decl_total)} differs from price × quantity {_num(expected)}",
+            {
+                "decl_total": _num(g.decl_total),
+                "expected": _num(expected),
+                "difference": _num(difference),
+                "tolerance": _num(tolerance),
+            },
+        )
+    ]
 
 
 def _price_outlier(g: GoodsItem, recent: Sequence[Decimal]) -> list[Advisory]:
@@ -161,16 +196,27 @@ def _price_outlier(g: GoodsItem, recent: Sequence[Decimal]) -> list[Advisory]:
         return []
     zh_dir = "高于" if direction == "high" else "低于"
     en_dir = "above 3×" if direction == "high" else "below 1/3 of"
-    return [Advisory("price_outlier", g.g_no,
-                     f"第{g.g_no}项商品单价({_num(g.decl_price)})明显{zh_dir}该商品编号近期申报单价中位数"
-                     f"({_num(median)})，请确认",
-                     f"Item {g.g_no}: unit price {_num(g.decl_price)} is {en_dir} the median {_num(median)} "
-                     f"of recent prices for {g.code_ts}",
-                     {"code_ts": g.code_ts, "decl_price": _num(g.decl_price), "median": _num(median),
-                      "direction": direction, "samples": str(len(recent))})]
+    return [
+        Advisory(
+            "price_outlier",
+            g.g_no,
+            f"第{g.g_no}项商品单价({_num(g.decl_price)})明显{zh_dir}该商品编号近期申报单价中位数"
+            f"({_num(median)})，请确认",
+            f"Item {g.g_no}: unit price {_num(g.decl_price)} is {en_dir} the median {_num(median)} "
+            f"of recent prices for {g.code_ts}",
+            {
+                "code_ts": g.code_ts,
+                "decl_price": _num(g.decl_price),
+                "median": _num(median),
+                "direction": direction,
+                "samples": str(len(recent)),
+            },
+        )
+    ]
 
 
 # ---- helpers ------------------------------------------------------------------------------
+
 
 def _legal_pairs(g: GoodsItem) -> tuple[tuple[Decimal | None, str | None], ...]:
     return (g.first_qty, g.first_unit), (g.second_qty, g.second_unit)

@@ -9,6 +9,7 @@ allocates (an atomic per-year counter, like seq_no's). Deterministic for the sam
 as long as the sequence is: two agreements never share a number within a year, and the year
 prefix keeps numbers of different years apart.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -72,25 +73,33 @@ class AgencyAgreement:
             "agreement_no": self.agreement_no,
             "principal": self.principal.model_dump(mode="json"),
             "agent": self.agent.model_dump(mode="json"),
-            "goods_name": self.goods_name, "code_ts": self.code_ts, "total": str(self.total),
-            "currency": self.currency, "mixed_currency": self.mixed_currency, "trade_mode": self.trade_mode,
-            "origin_country": self.origin_country, "ie_flag": self.ie_flag, "bill_no": self.bill_no,
-            "valid_from": self.valid_from.isoformat(), "valid_to": self.valid_to.isoformat(),
+            "goods_name": self.goods_name,
+            "code_ts": self.code_ts,
+            "total": str(self.total),
+            "currency": self.currency,
+            "mixed_currency": self.mixed_currency,
+            "trade_mode": self.trade_mode,
+            "origin_country": self.origin_country,
+            "ie_flag": self.ie_flag,
+            "bill_no": self.bill_no,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat(),
             "created_at": self.created_at.isoformat(),
         }
 
 
 def agreement_number(today: date, sequence: int) -> str:
     """``yyyy`` + the 13-digit zero-padded sequence: 17 digits."""
-    if isinstance(sequence, bool) or not isinstance(sequence, int) or not 0 <= sequence < 10 ** SEQUENCE_DIGITS:
-        raise ValueError(f"sequence must be an int in 0 … {10 ** SEQUENCE_DIGITS - 1}, not {sequence!r}")
+    if isinstance(sequence, bool) or not isinstance(sequence, int) or not 0 <= sequence < 10**SEQUENCE_DIGITS:
+        raise ValueError(f"sequence must be an int in 0 … {10**SEQUENCE_DIGITS - 1}, not {sequence!r}")
     if not 1000 <= today.year <= 9999:
         raise ValueError("the year must have four digits")
     return f"{today.year:04d}{sequence:0{SEQUENCE_DIGITS}d}"
 
 
-def generate_agreement(content: DeclarationContent, sequence: int, today: date, *,
-                       now: datetime | None = None) -> AgencyAgreement:
+def generate_agreement(
+    content: DeclarationContent, sequence: int, today: date, *, now: datetime | None = None
+) -> AgencyAgreement:
     """The agreement for `content`, valid from `today` for one year; `now` stamps created_at
     (default: midnight of `today`, China time, so that the result depends on the arguments only)."""
     goods = content.goods
@@ -127,9 +136,11 @@ def attach(content: DeclarationContent, agreement: AgencyAgreement) -> Declarati
         return content
     others = [d.edoc_no for d in content.documents if d.edoc_code == AGREEMENT_EDOC_CODE]
     if others:
-        raise errors.state_conflict("该报关单已附有其他代理报关委托协议",
-                                    "The declaration already carries another agency agreement",
-                                    details={"agreement_no": others[0]})
+        raise errors.state_conflict(
+            "该报关单已附有其他代理报关委托协议",
+            "The declaration already carries another agency agreement",
+            details={"agreement_no": others[0]},
+        )
     body = content.model_dump()
     body["documents"] = [*body["documents"], mine.model_dump()]
     # validated again, so that the documents limit (99) still holds

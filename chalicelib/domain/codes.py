@@ -5,6 +5,7 @@ Each file says its source and date (`_source`, `_date`). country.json and curren
 the others are customs parameter tables kept by hand. Currency and country accept the older numeric
 customs codes and store the letter code.
 """
+
 from __future__ import annotations
 
 import json

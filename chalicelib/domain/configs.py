@@ -1,4 +1,5 @@
 """Configs (预配置): the rule set that decides which declarations go and what is checked."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,19 +12,29 @@ from pydantic_core import PydanticCustomError
 from .declaration import NON_BLANK, Party, _Model
 from .identity import Identity, PartyMatch
 
-CardNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32,
-                                          pattern=r"^[0-9A-Za-z]+$")]
+CardNo = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$")
+]
 
 
 class ConfigContent(_Model):
     """The JSON of shared/examples/config.json (what a legal-person card sends)."""
 
     # _mode_fields below, told to the JSON schema (the OpenAPI document is generated from it)
-    model_config = ConfigDict(json_schema_extra={"allOf": [
-        {"if": {"properties": {"effective_by": {"const": "enterprise"}}},
-         "then": {"required": ["agent"], "properties": {"agent": {"type": "object"}}}},
-        {"if": {"properties": {"effective_by": {"const": "user"}}},
-         "then": {"required": ["operator_cards"], "properties": {"operator_cards": {"minItems": 1}}}}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"effective_by": {"const": "enterprise"}}},
+                    "then": {"required": ["agent"], "properties": {"agent": {"type": "object"}}},
+                },
+                {
+                    "if": {"properties": {"effective_by": {"const": "user"}}},
+                    "then": {"required": ["operator_cards"], "properties": {"operator_cards": {"minItems": 1}}},
+                },
+            ]
+        }
+    )
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NON_BLANK]
     enabled: StrictBool = True
@@ -69,9 +80,11 @@ class Config:
     def as_json(self) -> dict[str, Any]:
         body = {"config_id": self.config_id}
         body.update(self.content.as_json())
-        body.update(created_by=self.created_by,
-                    created_at=self.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                    updated_at=self.updated_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+        body.update(
+            created_by=self.created_by,
+            created_at=self.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            updated_at=self.updated_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        )
         return body
 
 

@@ -1,4 +1,5 @@
 """What customs answers to a declaration message (DecImportResponse)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

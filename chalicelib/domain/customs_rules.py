@@ -40,6 +40,7 @@ matches (``equals``, ``in``, ``prefix``, ``regex``); add ``present: true`` to re
 No eval/exec: conditions are parsed into the small tree below and evaluated by it. Rule files
 ship with the code (reviewed like code), so regexes are trusted; values are short (≤ 500 chars).
 """
+
 from __future__ import annotations
 
 import json
@@ -61,7 +62,13 @@ RULES_DIR = Path(__file__).parent / "data" / "customs_rules"
 _PREFIX = re.compile(r"\d{2}")
 _RULE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _MAX_REGEX = 500
-_NESTED: dict[str, type[BaseModel]] = {"agent": Party, "consignee": Party, "owner": Party, "freight": Fee, "insurance": Fee}
+_NESTED: dict[str, type[BaseModel]] = {
+    "agent": Party,
+    "consignee": Party,
+    "owner": Party,
+    "freight": Fee,
+    "insurance": Fee,
+}
 _LISTS: dict[str, type[BaseModel]] = {"goods": GoodsItem, "containers": Container, "documents": Document}
 _SCALAR_OPS = ("present", "equals", "in", "not_in", "prefix", "regex", "max_len", "min", "max")
 _LIST_OPS = ("present", "contains")
@@ -73,6 +80,7 @@ class RuleFileError(ValueError):
 
 
 # ---- the parsed form ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Test:
@@ -131,13 +139,19 @@ class RuleViolation:
     g_no: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"rule_id": self.rule_id, "field": self.field, "message_zh": self.message_zh,
-                "message_en": self.message_en, "g_no": self.g_no}
+        return {
+            "rule_id": self.rule_id,
+            "field": self.field,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "g_no": self.g_no,
+        }
 
     as_dict = as_json  # FieldError's name for the same thing
 
 
 # ---- loading ------------------------------------------------------------------------------
+
 
 def load_rules(prefix: str, directory: Path | str | None = None) -> list[Rule]:
     """The rules of customs `prefix` (two digits), from `directory` (default: the shipped data)."""
@@ -199,9 +213,14 @@ def _parse_rule(raw: Any, index: int, prefix: str) -> Rule:
     if "require" not in raw:
         raise ValueError(f"{where}: 'require' is required")
     when = _parse_condition(raw["when"], f"{where} when") if "when" in raw else None
-    return Rule(id=raw["id"], customs=prefix, when=when,
-                require=_parse_condition(raw["require"], f"{where} require"),
-                message_zh=raw["message_zh"], message_en=raw["message_en"])
+    return Rule(
+        id=raw["id"],
+        customs=prefix,
+        when=when,
+        require=_parse_condition(raw["require"], f"{where} require"),
+        message_zh=raw["message_zh"],
+        message_en=raw["message_en"],
+    )
 
 
 def _parse_condition(raw: Any, where: str, depth: int = 0) -> Condition:
@@ -239,8 +258,10 @@ def _parse_path(path: Any, where: str) -> tuple[str, tuple[str, ...]]:
             name, _, leaf = path.partition(marker)
             model = _LISTS.get(name)
             if model is None or (scope == "goods" and name != "goods"):
-                raise ValueError(f"{where}: unknown list in {path!r} (per item: goods[*].FIELD; "
-                                 f"all values: goods[].FIELD, documents[].FIELD, containers[].FIELD)")
+                raise ValueError(
+                    f"{where}: unknown list in {path!r} (per item: goods[*].FIELD; "
+                    f"all values: goods[].FIELD, documents[].FIELD, containers[].FIELD)"
+                )
             if leaf not in model.model_fields:
                 raise ValueError(f"{where}: {name} have no field {leaf!r}")
             return scope, (name, leaf) if scope == "list" else (leaf,)
@@ -304,8 +325,14 @@ def _number_argument(arg: Any) -> Any:
 
 
 _ARGUMENTS: dict[str, Callable[[Any], Any]] = {
-    "present": _present_argument, "equals": _scalar_argument, "contains": _scalar_argument,
-    "in": _set_argument, "not_in": _set_argument, "prefix": _prefix_argument, "max_len": _length_argument}
+    "present": _present_argument,
+    "equals": _scalar_argument,
+    "contains": _scalar_argument,
+    "in": _set_argument,
+    "not_in": _set_argument,
+    "prefix": _prefix_argument,
+    "max_len": _length_argument,
+}
 
 
 def _only_keys(data: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -320,6 +347,7 @@ def _is_scalar(value: Any) -> bool:
 
 # ---- checking -----------------------------------------------------------------------------
 
+
 def check(content: DeclarationContent, directory: Path | str | None = None) -> list[RuleViolation]:
     """Every violation of the rules of content's customs (declare_customs' first two digits),
     in rule order, goods items by g_no."""
@@ -329,8 +357,7 @@ def check(content: DeclarationContent, directory: Path | str | None = None) -> l
             for index, item in enumerate(content.goods):
                 if _violated(rule, content, item):
                     field = rule.field.replace("[*]", f"[{index}]", 1)
-                    found.append(RuleViolation(rule.id, _reported(field), rule.message_zh, rule.message_en,
-                                               item.g_no))
+                    found.append(RuleViolation(rule.id, _reported(field), rule.message_zh, rule.message_en, item.g_no))
         elif _violated(rule, content, None):
             found.append(RuleViolation(rule.id, _reported(rule.field), rule.message_zh, rule.message_en))
     return found

@@ -3,6 +3,7 @@
 Field names are the contract of shared/examples/declaration.json; lengths and precisions are
 the customs message's (DecMessage), see shared/examples/declaration-fields.md.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,12 +48,22 @@ class DeclarationStatus(StrEnum):
     CLOSED = "closed"
 
 
-STATUS_LABELS = {"temp_saved": "暂存", "declared": "已申报", "accepted": "海关入库成功",
-                 "rejected": "退单", "released": "放行", "closed": "结关"}
+STATUS_LABELS = {
+    "temp_saved": "暂存",
+    "declared": "已申报",
+    "accepted": "海关入库成功",
+    "rejected": "退单",
+    "released": "放行",
+    "closed": "结关",
+}
 
 
-SMART_STATUS_LABELS = {"pending": "待申报", "in_progress": "申报中", "succeeded": "申报成功(自动)",
-                       "failed": "申报失败"}
+SMART_STATUS_LABELS = {
+    "pending": "待申报",
+    "in_progress": "申报中",
+    "succeeded": "申报成功(自动)",
+    "failed": "申报失败",
+}
 
 
 class TaxStatus(StrEnum):
@@ -62,6 +73,7 @@ class TaxStatus(StrEnum):
 
 
 # ---- field validators (raise PydanticCustomError: `type` picks the bilingual message) ----
+
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: typing hashes Annotated metadata
 class SchemaHint:
@@ -88,9 +100,9 @@ def _code_in(table_name: str):
     def check(value: str) -> str:
         stored = codes.normalize(table_name, value)
         if stored is None:
-            raise PydanticCustomError("code_table", "not in code table {table}",
-                                      {"table": table_name, "value": value})
+            raise PydanticCustomError("code_table", "not in code table {table}", {"table": table_name, "value": value})
         return stored
+
     return AfterValidator(check)
 
 
@@ -108,8 +120,9 @@ def _check_uscc(value: str) -> str:
     try:
         return stdnum_uscc.validate(value)
     except StdnumError as exc:
-        raise PydanticCustomError("uscc", "invalid unified social credit code: {reason}",
-                                  {"reason": type(exc).__name__}) from exc
+        raise PydanticCustomError(
+            "uscc", "invalid unified social credit code: {reason}", {"reason": type(exc).__name__}
+        ) from exc
 
 
 def _pattern(regex: str, what: str):
@@ -119,6 +132,7 @@ def _pattern(regex: str, what: str):
         if not compiled.fullmatch(value):
             raise PydanticCustomError("form", "must be {what}", {"what": what})
         return value
+
     return AfterValidator(check)
 
 
@@ -161,15 +175,27 @@ def _decimal_hint(max_digits: int, places: int, positive: bool) -> SchemaHint:
         text = rf"^([1-9][0-9]{{0,{whole - 1}}}{fraction}{tiny})$"
     else:
         text = rf"^[0-9]{{1,{whole}}}{fraction}$"
-    number = {"type": "integer", "minimum": 1 if positive else 0, "maximum": 10 ** whole - 1}
-    return SchemaHint({"anyOf": [{"type": "string", "pattern": text}, number]}, replace=True,
-                      output={"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"})
+    number = {"type": "integer", "minimum": 1 if positive else 0, "maximum": 10**whole - 1}
+    return SchemaHint(
+        {"anyOf": [{"type": "string", "pattern": text}, number]},
+        replace=True,
+        output={"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"},
+    )
 
 
 def Dec(max_digits: int, places: int, positive: bool = True):  # noqa: N802 - reads as a type
-    return Annotated[Decimal, BeforeValidator(_plain_decimal), Field(gt=0 if positive else None, ge=None if positive else 0,
-                                    max_digits=max_digits, decimal_places=places,
-                                    allow_inf_nan=False), _decimal_hint(max_digits, places, positive)]
+    return Annotated[
+        Decimal,
+        BeforeValidator(_plain_decimal),
+        Field(
+            gt=0 if positive else None,
+            ge=None if positive else 0,
+            max_digits=max_digits,
+            decimal_places=places,
+            allow_inf_nan=False,
+        ),
+        _decimal_hint(max_digits, places, positive),
+    ]
 
 
 def Text(max_len: int):  # noqa: N802
@@ -186,9 +212,14 @@ class _Model(BaseModel):
 class Party(_Model):
     """An enterprise on the form: 10-digit customs code and/or 18-char USCC, and a name."""
 
-    model_config = ConfigDict(json_schema_extra={"anyOf": [
-        {"required": ["code"], "properties": {"code": {"type": "string"}}},
-        {"required": ["uscc"], "properties": {"uscc": {"type": "string"}}}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["code"], "properties": {"code": {"type": "string"}}},
+                {"required": ["uscc"], "properties": {"uscc": {"type": "string"}}},
+            ]
+        }
+    )
 
     code: EntCode | None = None
     uscc: Uscc | None = None
@@ -248,11 +279,22 @@ class DeclarationContent(_Model):
     """What a broker fills in: head, goods, containers, documents. No state."""
 
     # _consistent below, as far as a schema can say it (g_no running 1, 2, 3 … it cannot)
-    model_config = ConfigDict(json_schema_extra={"allOf": [
-        {"if": {"properties": {"ie_flag": {"const": flag}}}, "then": {"properties": {
-            "seq_no": {"anyOf": [{"type": "string", "pattern": f"^{flag}"}, {"type": "null"}]},
-            "source_seq_no": {"anyOf": [{"type": "string", "pattern": f"^{flag}"}, {"type": "null"}]}}}}
-        for flag in ("I", "E")]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"ie_flag": {"const": flag}}},
+                    "then": {
+                        "properties": {
+                            "seq_no": {"anyOf": [{"type": "string", "pattern": f"^{flag}"}, {"type": "null"}]},
+                            "source_seq_no": {"anyOf": [{"type": "string", "pattern": f"^{flag}"}, {"type": "null"}]},
+                        }
+                    },
+                }
+                for flag in ("I", "E")
+            ]
+        }
+    )
 
     seq_no: SeqNo | None = None  # on import: the sender's number, kept as source_seq_no; stored: ours
     source_seq_no: SeqNo | None = None  # the sending software's own number, unique per enterprise
@@ -305,24 +347,77 @@ class DeclarationContent(_Model):
 # ---- bilingual messages for pydantic error types ------------------------------------------
 
 _FIELD_ZH = {
-    "seq_no": "统一编号", "source_seq_no": "来源统一编号", "entry_id": "海关编号", "ie_flag": "进出口标志", "declaration_type": "报关单类型",
-    "declare_customs": "申报地海关", "ie_port": "进出境关别", "ie_date": "进出口日期", "agent": "申报单位",
-    "consignee": "境内收发货人", "owner": "消费使用/生产销售单位", "bill_no": "提运单号",
-    "transport_mode": "运输方式", "traf_name": "运输工具名称", "voyage_no": "航次号", "trade_mode": "监管方式",
-    "cut_mode": "征免性质", "trans_mode": "成交方式", "trade_country": "贸易国(地区)",
-    "depart_country": "启运国(地区)", "freight": "运费", "insurance": "保费", "pack_no": "件数",
-    "wrap_type": "包装种类", "gross_wt": "毛重", "net_wt": "净重", "note": "备注", "goods": "商品",
-    "containers": "集装箱", "documents": "随附单证", "g_no": "商品序号", "code_ts": "商品编号",
-    "g_name": "商品名称", "g_model": "规格型号", "qty": "成交数量", "unit": "成交计量单位",
-    "first_qty": "法定第一数量", "first_unit": "法定第一计量单位", "second_qty": "法定第二数量",
-    "second_unit": "法定第二计量单位", "decl_price": "单价", "decl_total": "总价", "currency": "币制",
-    "origin_country": "原产国(地区)", "destination_country": "最终目的国(地区)", "duty_mode": "征免方式",
-    "container_id": "集装箱号", "container_md": "集装箱规格", "goods_no": "商品项号关系",
-    "lcl_flag": "拼箱标识", "container_wt": "集装箱自重", "edoc_code": "随附单证代码", "edoc_no": "随附单证编号",
-    "code": "海关10位编码", "uscc": "统一社会信用代码", "name": "名称", "mark": "标记", "rate": "费率/金额",
-    "two_step": "两步申报标志", "operator_cards": "操作员卡号", "batch_wait_seconds": "统计时配置",
-    "effective_by": "生效方式", "enabled": "启用标志", "from": "开始时间", "to": "结束时间",
-    "range": "快捷时间", "page_size": "每页条数", "smart_status": "智能申报状态", "status": "报关单状态", "self_pay": "自报自缴标志", "summarized_tax": "汇总征税标志",
+    "seq_no": "统一编号",
+    "source_seq_no": "来源统一编号",
+    "entry_id": "海关编号",
+    "ie_flag": "进出口标志",
+    "declaration_type": "报关单类型",
+    "declare_customs": "申报地海关",
+    "ie_port": "进出境关别",
+    "ie_date": "进出口日期",
+    "agent": "申报单位",
+    "consignee": "境内收发货人",
+    "owner": "消费使用/生产销售单位",
+    "bill_no": "提运单号",
+    "transport_mode": "运输方式",
+    "traf_name": "运输工具名称",
+    "voyage_no": "航次号",
+    "trade_mode": "监管方式",
+    "cut_mode": "征免性质",
+    "trans_mode": "成交方式",
+    "trade_country": "贸易国(地区)",
+    "depart_country": "启运国(地区)",
+    "freight": "运费",
+    "insurance": "保费",
+    "pack_no": "件数",
+    "wrap_type": "包装种类",
+    "gross_wt": "毛重",
+    "net_wt": "净重",
+    "note": "备注",
+    "goods": "商品",
+    "containers": "集装箱",
+    "documents": "随附单证",
+    "g_no": "商品序号",
+    "code_ts": "商品编号",
+    "g_name": "商品名称",
+    "g_model": "规格型号",
+    "qty": "成交数量",
+    "unit": "成交计量单位",
+    "first_qty": "法定第一数量",
+    "first_unit": "法定第一计量单位",
+    "second_qty": "法定第二数量",
+    "second_unit": "法定第二计量单位",
+    "decl_price": "单价",
+    "decl_total": "总价",
+    "currency": "币制",
+    "origin_country": "原产国(地区)",
+    "destination_country": "最终目的国(地区)",
+    "duty_mode": "征免方式",
+    "container_id": "集装箱号",
+    "container_md": "集装箱规格",
+    "goods_no": "商品项号关系",
+    "lcl_flag": "拼箱标识",
+    "container_wt": "集装箱自重",
+    "edoc_code": "随附单证代码",
+    "edoc_no": "随附单证编号",
+    "code": "海关10位编码",
+    "uscc": "统一社会信用代码",
+    "name": "名称",
+    "mark": "标记",
+    "rate": "费率/金额",
+    "two_step": "两步申报标志",
+    "operator_cards": "操作员卡号",
+    "batch_wait_seconds": "统计时配置",
+    "effective_by": "生效方式",
+    "enabled": "启用标志",
+    "from": "开始时间",
+    "to": "结束时间",
+    "range": "快捷时间",
+    "page_size": "每页条数",
+    "smart_status": "智能申报状态",
+    "status": "报关单状态",
+    "self_pay": "自报自缴标志",
+    "summarized_tax": "汇总征税标志",
 }
 
 _FORMS = {
@@ -341,8 +436,11 @@ _CUSTOM = {
     "config_agent": ("按企业生效时须填写申报单位", "agent is required when effective_by is enterprise"),
     "config_cards": ("按用户生效时须填写操作员卡号", "operator_cards is required when effective_by is user"),
     "config_cards_dup": ("操作员卡号重复", "operator_cards has duplicates"),
-    "decimal_form": ("须为以ASCII数字(0-9)书写的数值，如 \"12.5\"", "must be a decimal in ASCII digits (0-9), e.g. \"12.5\""),
-    "decimal_as_string": ("须以字符串传递数值，如 \"12.5\"", "decimals must be sent as strings, e.g. \"12.5\""),
+    "decimal_form": (
+        '须为以ASCII数字(0-9)书写的数值，如 "12.5"',
+        'must be a decimal in ASCII digits (0-9), e.g. "12.5"',
+    ),
+    "decimal_as_string": ('须以字符串传递数值，如 "12.5"', 'decimals must be sent as strings, e.g. "12.5"'),
     "range_and_dates": ("快捷时间范围与起止时间不能同时填写", "give range or from/to, not both"),
 }
 
@@ -376,8 +474,9 @@ def _reason(err: ErrorDetails) -> tuple[str, str]:
     if t == "uscc":
         return _USCC_REASONS.get(ctx.get("reason", ""), _USCC_REASONS["InvalidFormat"])
     if t == "form":
-        return _FORMS.get(ctx["what"], (ctx["what"], ctx["what"]))[0] + "格式不正确", \
-            "must be " + _FORMS.get(ctx["what"], (ctx["what"], ctx["what"]))[1]
+        return _FORMS.get(ctx["what"], (ctx["what"], ctx["what"]))[0] + "格式不正确", "must be " + _FORMS.get(
+            ctx["what"], (ctx["what"], ctx["what"])
+        )[1]
     if t in _CUSTOM:
         return _CUSTOM[t]
     if t in ("string_too_long",):
@@ -432,6 +531,7 @@ def parse_content(raw: Any) -> tuple[DeclarationContent | None, list[FieldError]
 
 
 # ---- the record: content + state ----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Declaration:
@@ -489,8 +589,11 @@ class Declaration:
         if self.owner_side in ("agent", "consignee"):
             return (self.owner_side,)
         # stored before #9 (no owner_side): the sides that carry the owner's customs code
-        return tuple(side for side, party in zip(("agent", "consignee"), self.parties(), strict=False)
-                     if party.code == self.owner_ent)
+        return tuple(
+            side
+            for side, party in zip(("agent", "consignee"), self.parties(), strict=False)
+            if party.code == self.owner_ent
+        )
 
     @property
     def status_label(self) -> str | None:
@@ -502,16 +605,19 @@ class Declaration:
 
     @property
     def links(self) -> dict[str, str | None]:
-        return {"log": f"/declarations/{self.seq_no}/log",
-                "batch": f"/batches/{self.batch_no}" if self.batch_no else None}
+        return {
+            "log": f"/declarations/{self.seq_no}/log",
+            "batch": f"/batches/{self.batch_no}" if self.batch_no else None,
+        }
 
     def as_json(self) -> dict[str, Any]:
         """The API's answer: the content, then every state field of `DeclarationView` (the one list)."""
         body = self.content.as_json()
         for name in VIEW_STATE_FIELDS:
             value = getattr(self, name)
-            body[name] = _iso(value) if isinstance(value, datetime) else \
-                str(value) if isinstance(value, StrEnum) else value
+            body[name] = (
+                _iso(value) if isinstance(value, datetime) else str(value) if isinstance(value, StrEnum) else value
+            )
         return body
 
 
@@ -555,8 +661,9 @@ class DeclarationView(DeclarationContent):
     updated_at: Timestamp
 
 
-VIEW_STATE_FIELDS = tuple(name for name in DeclarationView.model_fields if name not in DeclarationContent.model_fields
-                          or name == "seq_no")
+VIEW_STATE_FIELDS = tuple(
+    name for name in DeclarationView.model_fields if name not in DeclarationContent.model_fields or name == "seq_no"
+)
 
 
 def _iso(value: datetime | None) -> str | None:

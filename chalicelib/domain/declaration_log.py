@@ -1,4 +1,5 @@
 """The declaration log (申报记录): every step taken on one declaration, with time and outcome."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,6 +27,14 @@ class LogEntry:
         return cls(at, step.gate, step.outcome, step.reason_zh, step.reason_en, who, batch_no, step.details)
 
     def as_json(self) -> dict[str, Any]:
-        return {"at": _iso(self.at), "gate": self.gate, "outcome": self.outcome, "reason_zh": self.reason_zh,
-                "reason_en": self.reason_en, "who": self.who, "batch_no": self.batch_no, "details": self.details,
-                **({"result": self.result} if self.result else {})}
+        return {
+            "at": _iso(self.at),
+            "gate": self.gate,
+            "outcome": self.outcome,
+            "reason_zh": self.reason_zh,
+            "reason_en": self.reason_en,
+            "who": self.who,
+            "batch_no": self.batch_no,
+            "details": self.details,
+            **({"result": self.result} if self.result else {}),
+        }

@@ -2,6 +2,7 @@
 
 Hourly: the clock hour the event happened in, sent in the next hour. Daily: the calendar day,
 sent at 08:00 the next morning (a mail at midnight is read at breakfast anyway)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,12 +26,18 @@ def window_of(occurred_at: datetime, mode: str) -> DigestWindow:
     if mode == "hourly":
         start = t.replace(minute=0, second=0, microsecond=0)
         end = start + timedelta(hours=1)
-        return DigestWindow(f"{start:%Y%m%d%H}", f"{end:%Y%m%d%H}", f"{start:%Y-%m-%d %H:00}至{end:%H:00}（北京时间）",
-                            f"{start:%Y-%m-%d %H:00}-{end:%H:00} China time")
+        return DigestWindow(
+            f"{start:%Y%m%d%H}",
+            f"{end:%Y%m%d%H}",
+            f"{start:%Y-%m-%d %H:00}至{end:%H:00}（北京时间）",
+            f"{start:%Y-%m-%d %H:00}-{end:%H:00} China time",
+        )
     if mode == "daily":
         day = t.replace(hour=0, minute=0, second=0, microsecond=0)
         due = day + timedelta(days=1, hours=DAILY_SEND_HOUR)
-        return DigestWindow(f"{day:%Y%m%d}", f"{due:%Y%m%d%H}", f"{day:%Y-%m-%d}（北京时间）", f"{day:%Y-%m-%d} China time")
+        return DigestWindow(
+            f"{day:%Y%m%d}", f"{due:%Y%m%d%H}", f"{day:%Y-%m-%d}（北京时间）", f"{day:%Y-%m-%d} China time"
+        )
     raise ValueError(f"unknown digest mode {mode!r}")
 
 

@@ -1,4 +1,5 @@
 """Enablement (启用): the legal person accepts the user notice once per enterprise."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -8,6 +8,7 @@ comes after what a reader has already passed, never before it.
 Writers run in parallel; an entry stamped a moment ago may land after a later-stamped one is read.
 So readers only see entries older than SETTLE: a cursor never skips an entry still in flight.
 """
+
 from __future__ import annotations
 
 import base64
@@ -56,8 +57,12 @@ def entry_for(body: Mapping[str, Any], ent_code: str, stored_at: datetime) -> Fe
     event = Event.from_json(body, ent_code)  # validates type, ie_flag, time
     if not re.fullmatch(r"[0-9a-f]{32}", event.event_id):
         raise ValueError(f"unexpected event_id {event.event_id!r}")
-    return FeedEntry(ent_code=ent_code, position=position(stored_at, event.event_id), event=event.as_json(),
-                     expires_at=int((stored_at + RETENTION).timestamp()))
+    return FeedEntry(
+        ent_code=ent_code,
+        position=position(stored_at, event.event_id),
+        event=event.as_json(),
+        expires_at=int((stored_at + RETENTION).timestamp()),
+    )
 
 
 def position(stored_at: datetime, event_id: str) -> str:
@@ -96,8 +101,9 @@ class FeedQuery:
         raw_size = params.get("page_size", str(DEFAULT_PAGE_SIZE))
         size = int(raw_size) if raw_size.isascii() and raw_size.isdigit() else 0
         if not 1 <= size <= MAX_PAGE_SIZE:
-            problems.append(FieldError("page_size", f"每页条数应为1到{MAX_PAGE_SIZE}",
-                                       f"page_size must be 1 to {MAX_PAGE_SIZE}"))
+            problems.append(
+                FieldError("page_size", f"每页条数应为1到{MAX_PAGE_SIZE}", f"page_size must be 1 to {MAX_PAGE_SIZE}")
+            )
         if problems:
             raise errors.invalid_request(problems)
         after = params.get("after") or None

@@ -6,6 +6,7 @@ per enterprise (`for_enterprise`). The same fact always gets the same `event_id`
 with a key (`Event.make(..., key=...)`), so a re-publish after a crash is recognisable as a
 duplicate by the receivers.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,19 +20,33 @@ from .declaration import SMART_STATUS_LABELS, Declaration, _iso
 
 EventType = Literal["smart_status_changed", "customs_receipt", "receipt_overdue"]
 EVENT_TYPES: tuple[str, ...] = ("smart_status_changed", "customs_receipt", "receipt_overdue")
-EVENT_TYPE_LABELS = {"smart_status_changed": ("智能申报状态变更", "Smart status changed"),
-                     "customs_receipt": ("海关回执", "Customs receipt"),
-                     "receipt_overdue": ("海关回执超时", "Customs receipt overdue")}
+EVENT_TYPE_LABELS = {
+    "smart_status_changed": ("智能申报状态变更", "Smart status changed"),
+    "customs_receipt": ("海关回执", "Customs receipt"),
+    "receipt_overdue": ("海关回执超时", "Customs receipt overdue"),
+}
 
 # DEC_RESULT CHANNEL codes (shared/examples/declaration-fields.md); labels as people read them.
-CHANNEL_LABELS = {"L": "海关入库成功", "E": "退单", "G": "接单交单", "J": "审单中心确定办理税费及证件手续",
-                  "C": "查验通知", "H": "挂起", "P": "放行", "R": "结关", "7": "申报成功", "8": "申报失败"}
+CHANNEL_LABELS = {
+    "L": "海关入库成功",
+    "E": "退单",
+    "G": "接单交单",
+    "J": "审单中心确定办理税费及证件手续",
+    "C": "查验通知",
+    "H": "挂起",
+    "P": "放行",
+    "R": "结关",
+    "7": "申报成功",
+    "8": "申报失败",
+}
 
-WAITING_LABELS = {"manifest": ("等待舱单", "waiting for the manifest"),
-                  "arrival": ("等待运抵报告", "waiting for the arrival report"),
-                  "tax": ("等待税费确认", "waiting for the tax confirmation"),
-                  "advisory": ("温馨提示待人工确认", "an advisory prompt waits for a person"),
-                  "customs_unavailable": ("海关系统暂不可用，稍后重试", "customs is unavailable; will retry")}
+WAITING_LABELS = {
+    "manifest": ("等待舱单", "waiting for the manifest"),
+    "arrival": ("等待运抵报告", "waiting for the arrival report"),
+    "tax": ("等待税费确认", "waiting for the tax confirmation"),
+    "advisory": ("温馨提示待人工确认", "an advisory prompt waits for a person"),
+    "customs_unavailable": ("海关系统暂不可用，稍后重试", "customs is unavailable; will retry"),
+}
 
 SMS_MAX_CHARS = 70  # one UCS-2 SMS segment; longer Chinese texts are split and billed twice
 SMS_PREFIX = "【智能申报】"  # mainland SMS carry a signature in 【】; it counts against the 70
@@ -62,21 +77,42 @@ class Event:
             raise ValueError("occurred_at must be timezone-aware")
 
     @classmethod
-    def make(cls, event_type: str, *, seq_no: str, ie_flag: str, ent_codes: Iterable[str | None],
-             occurred_at: datetime, data: Mapping[str, Any] | None = None, key: str | None = None) -> Event:
+    def make(
+        cls,
+        event_type: str,
+        *,
+        seq_no: str,
+        ie_flag: str,
+        ent_codes: Iterable[str | None],
+        occurred_at: datetime,
+        data: Mapping[str, Any] | None = None,
+        key: str | None = None,
+    ) -> Event:
         """Build an event; with `key` (a state or receipt id) the event_id is derived, not random."""
         codes = tuple(dict.fromkeys(c for c in ent_codes if c))  # agent == consignee is common
-        return cls(event_id=event_id_for(event_type, seq_no, key) if key is not None else uuid.uuid4().hex,
-                   event_type=event_type, ent_codes=codes, ie_flag=ie_flag, seq_no=seq_no,
-                   occurred_at=occurred_at.astimezone(UTC), data=dict(data or {}))
+        return cls(
+            event_id=event_id_for(event_type, seq_no, key) if key is not None else uuid.uuid4().hex,
+            event_type=event_type,
+            ent_codes=codes,
+            ie_flag=ie_flag,
+            seq_no=seq_no,
+            occurred_at=occurred_at.astimezone(UTC),
+            data=dict(data or {}),
+        )
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any], ent_code: str) -> Event:
         """The event back from its webhook/SQS body (`as_json`) and the `ent_code` message attribute."""
         occurred = datetime.fromisoformat(str(body["occurred_at"]).replace("Z", "+00:00"))
-        return cls(event_id=body["event_id"], event_type=body["event_type"], ent_codes=(ent_code,),
-                   ie_flag=body["ie_flag"], seq_no=body["seq_no"], occurred_at=occurred,
-                   data=dict(body.get("data") or {}))
+        return cls(
+            event_id=body["event_id"],
+            event_type=body["event_type"],
+            ent_codes=(ent_code,),
+            ie_flag=body["ie_flag"],
+            seq_no=body["seq_no"],
+            occurred_at=occurred,
+            data=dict(body.get("data") or {}),
+        )
 
     def for_enterprise(self, ent_code: str) -> Event:
         """A copy addressed to one enterprise, which must be one of this event's."""
@@ -88,32 +124,43 @@ class Event:
 
     def as_json(self) -> dict[str, Any]:
         """The webhook body (and the SQS/Lambda message): no enterprise codes, one receiver each."""
-        return {"event_id": self.event_id, "event_type": self.event_type, "occurred_at": _iso(self.occurred_at),
-                "seq_no": self.seq_no, "ie_flag": self.ie_flag, "data": dict(self.data)}
+        return {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "occurred_at": _iso(self.occurred_at),
+            "seq_no": self.seq_no,
+            "ie_flag": self.ie_flag,
+            "data": dict(self.data),
+        }
 
     def sms_text(self, base: str = "") -> str:
         """The SMS (SNS, or what a provider template gives): the catalogue's template for this kind."""
         from . import messages
+
         kind = messages.kind_of(self)
         return f"{SMS_PREFIX}" + messages.fill(messages.SMS_TEMPLATES[kind], _sms_fitted(self), base)
 
     def email_subject(self) -> str:
         """Chinese first, English after: for mail sent by us (SNS needs `sns_subject`)."""
         from . import messages
+
         return messages.email_subject(self)
 
     def sns_subject(self) -> str:
         from . import messages
+
         return messages.sns_subject(self)
 
     def email_text(self, console_url: str | None = None) -> str:
         """The mail body: the Chinese block, then the same facts in English (domain/messages.py)."""
         from . import messages
+
         return messages.email_text(self, console_url)
 
 
 def _sms_fitted(event: Event) -> dict[str, str]:
     from . import messages, sms
+
     return sms.fit_parameters(messages.kind_of(event), messages.sms_values(event))
 
 
@@ -124,6 +171,7 @@ def event_id_for(event_type: str, seq_no: str, key: str) -> str:
 
 # ---- builders from a declaration ---------------------------------------------------------------
 
+
 def enterprises_of(declaration: Declaration) -> tuple[str, ...]:
     """The enterprises that may see a declaration: only its owner, the enterprise that imported it
     (issue #9: a code typed into the form must not route pushes to another enterprise)."""
@@ -133,44 +181,92 @@ def enterprises_of(declaration: Declaration) -> tuple[str, ...]:
 def naming(declaration: Declaration) -> dict[str, Any]:
     """How the enterprise knows the declaration (push texts name it so); additive payload keys."""
     c = declaration.content
-    return {"bill_no": c.bill_no, "consignee_name": c.consignee.name, "goods_name": c.goods[0].g_name if c.goods else None,
-            "config_id": declaration.config_id, "config_name": declaration.config_name}
+    return {
+        "bill_no": c.bill_no,
+        "consignee_name": c.consignee.name,
+        "goods_name": c.goods[0].g_name if c.goods else None,
+        "config_id": declaration.config_id,
+        "config_name": declaration.config_name,
+    }
 
 
 def smart_status_changed(declaration: Declaration, occurred_at: datetime) -> Event:
     """The declaration's current smart status as an event (build it from the record just saved)."""
     d = declaration
     # the stored version changes on every transition: the same saved state always gives the same id
-    return Event.make("smart_status_changed", seq_no=d.seq_no, ie_flag=d.ie_flag, ent_codes=enterprises_of(d),
-                      occurred_at=occurred_at, key=f"{d.smart_status}:{d.version}",
-                      data={"smart_status": d.smart_status,
-                            "smart_status_label": SMART_STATUS_LABELS.get(d.smart_status),
-                            "waiting_reason": d.waiting_reason, "reason_zh": d.reason_zh, "reason_en": d.reason_en,
-                            "batch_no": d.batch_no, "config_name": d.config_name, "entry_id": d.entry_id,
-                            **naming(d)})
+    return Event.make(
+        "smart_status_changed",
+        seq_no=d.seq_no,
+        ie_flag=d.ie_flag,
+        ent_codes=enterprises_of(d),
+        occurred_at=occurred_at,
+        key=f"{d.smart_status}:{d.version}",
+        data={
+            "smart_status": d.smart_status,
+            "smart_status_label": SMART_STATUS_LABELS.get(d.smart_status),
+            "waiting_reason": d.waiting_reason,
+            "reason_zh": d.reason_zh,
+            "reason_en": d.reason_en,
+            "batch_no": d.batch_no,
+            "config_name": d.config_name,
+            "entry_id": d.entry_id,
+            **naming(d),
+        },
+    )
 
 
-def customs_receipt(declaration: Declaration, *, channel: str, occurred_at: datetime, entry_id: str | None = None,
-                    note: str | None = None, notice_date: str | None = None,
-                    receipt_id: str | None = None) -> Event:
+def customs_receipt(
+    declaration: Declaration,
+    *,
+    channel: str,
+    occurred_at: datetime,
+    entry_id: str | None = None,
+    note: str | None = None,
+    notice_date: str | None = None,
+    receipt_id: str | None = None,
+) -> Event:
     """A business receipt (DEC_RESULT). `receipt_id` defaults to channel + notice date."""
     d = declaration
-    return Event.make("customs_receipt", seq_no=d.seq_no, ie_flag=d.ie_flag, ent_codes=enterprises_of(d),
-                      occurred_at=occurred_at, key=receipt_id or f"{channel}:{notice_date or ''}",
-                      data={"channel": channel, "channel_label": CHANNEL_LABELS.get(channel, f"回执{channel}"),
-                            "entry_id": entry_id or d.entry_id, "note": note, "notice_date": notice_date,
-                            "smart_status": d.smart_status, "batch_no": d.batch_no, **naming(d)})
+    return Event.make(
+        "customs_receipt",
+        seq_no=d.seq_no,
+        ie_flag=d.ie_flag,
+        ent_codes=enterprises_of(d),
+        occurred_at=occurred_at,
+        key=receipt_id or f"{channel}:{notice_date or ''}",
+        data={
+            "channel": channel,
+            "channel_label": CHANNEL_LABELS.get(channel, f"回执{channel}"),
+            "entry_id": entry_id or d.entry_id,
+            "note": note,
+            "notice_date": notice_date,
+            "smart_status": d.smart_status,
+            "batch_no": d.batch_no,
+            **naming(d),
+        },
+    )
 
 
 def receipt_overdue(declaration: Declaration, *, declared_at: datetime, occurred_at: datetime) -> Event:
     """Declared, but customs has sent no receipt in time."""
     d = declaration
     hours = max(1, int((occurred_at - declared_at).total_seconds() // 3600))
-    return Event.make("receipt_overdue", seq_no=d.seq_no, ie_flag=d.ie_flag, ent_codes=enterprises_of(d),
-                      occurred_at=occurred_at, key=f"overdue:{_iso(declared_at)}",
-                      data={"smart_status": d.smart_status, "declared_at": _iso(declared_at),
-                            "overdue_hours": hours, "batch_no": d.batch_no, "entry_id": d.entry_id,
-                            **naming(d)})
+    return Event.make(
+        "receipt_overdue",
+        seq_no=d.seq_no,
+        ie_flag=d.ie_flag,
+        ent_codes=enterprises_of(d),
+        occurred_at=occurred_at,
+        key=f"overdue:{_iso(declared_at)}",
+        data={
+            "smart_status": d.smart_status,
+            "declared_at": _iso(declared_at),
+            "overdue_hours": hours,
+            "batch_no": d.batch_no,
+            "entry_id": d.entry_id,
+            **naming(d),
+        },
+    )
 
 
 def event_record(event: Event) -> dict[str, Any]:
@@ -180,6 +276,12 @@ def event_record(event: Event) -> dict[str, Any]:
 
 def event_from_record(record: Mapping[str, Any]) -> Event:
     occurred = datetime.fromisoformat(str(record["occurred_at"]).replace("Z", "+00:00"))
-    return Event(event_id=record["event_id"], event_type=record["event_type"], ent_codes=tuple(record["ent_codes"]),
-                 ie_flag=record["ie_flag"], seq_no=record["seq_no"], occurred_at=occurred,
-                 data=dict(record.get("data") or {}))
+    return Event(
+        event_id=record["event_id"],
+        event_type=record["event_type"],
+        ent_codes=tuple(record["ent_codes"]),
+        ie_flag=record["ie_flag"],
+        seq_no=record["seq_no"],
+        occurred_at=occurred,
+        data=dict(record.get("data") or {}),
+    )

@@ -1,4 +1,5 @@
 """Executions (执行) and their batches: start once, then batch after batch until stopped."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -42,11 +43,21 @@ class Batch:
         return 100 if self.claimed == 0 else min(100, self.processed * 100 // self.claimed)
 
     def as_json(self) -> dict[str, Any]:
-        return {"batch_no": self.batch_no, "execution_id": self.execution_id, "index": self.index,
-                "config_ids": list(self.config_ids), "config_names": list(self.config_names),
-                "started_at": _iso(self.started_at), "finished_at": _iso(self.finished_at),
-                "claimed": self.claimed, "succeeded": self.succeeded, "failed": self.failed,
-                "waiting": self.waiting, "skipped": self.skipped, "progress_percent": self.progress_percent}
+        return {
+            "batch_no": self.batch_no,
+            "execution_id": self.execution_id,
+            "index": self.index,
+            "config_ids": list(self.config_ids),
+            "config_names": list(self.config_names),
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "claimed": self.claimed,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "waiting": self.waiting,
+            "skipped": self.skipped,
+            "progress_percent": self.progress_percent,
+        }
 
 
 @dataclass(frozen=True)
@@ -91,17 +102,25 @@ class Execution:
         if self.running and self.next_batch_at is not None and not in_batch:
             countdown = max(0, int((self.next_batch_at - now).total_seconds() + 0.999))
         return {
-            "execution_id": self.execution_id, "status": self.status, "enterprise_type": self.enterprise_type,
-            "config_ids": list(self.config_ids), "current_batch_no": self.current_batch_no,
-            "batch_index": self.batch_index, "batch_succeeded": succeeded, "batch_failed": failed,
+            "execution_id": self.execution_id,
+            "status": self.status,
+            "enterprise_type": self.enterprise_type,
+            "config_ids": list(self.config_ids),
+            "current_batch_no": self.current_batch_no,
+            "batch_index": self.batch_index,
+            "batch_succeeded": succeeded,
+            "batch_failed": failed,
             "batches_total": self.batch_index,
             "total_succeeded": self.total_succeeded + (succeeded if uncounted else 0),
             "total_failed": self.total_failed + (failed if uncounted else 0),
             "progress_percent": batch.progress_percent if batch else 0,
             "next_batch_at": _iso(self.next_batch_at) if self.running else None,
-            "countdown_seconds": countdown, "customs_available": self.customs_available,
-            "batch_wait_seconds": self.batch_wait_seconds, "started_by": self.started_by,
-            "started_at": _iso(self.started_at), "stopped_at": _iso(self.stopped_at),
+            "countdown_seconds": countdown,
+            "customs_available": self.customs_available,
+            "batch_wait_seconds": self.batch_wait_seconds,
+            "started_by": self.started_by,
+            "started_at": _iso(self.started_at),
+            "stopped_at": _iso(self.stopped_at),
         }
 
 
@@ -126,8 +145,9 @@ def in_scope(decl: Declaration, config: ConfigContent, enterprise_type: Enterpri
 
 
 def _same(configured, actual) -> bool:
-    return bool((configured.code and configured.code == actual.code) or
-                (configured.uscc and configured.uscc == actual.uscc))
+    return bool(
+        (configured.code and configured.code == actual.code) or (configured.uscc and configured.uscc == actual.uscc)
+    )
 
 
 def pick_config(decl: Declaration, configs: list[Config], enterprise_type: EnterpriseType) -> Config | None:

@@ -4,6 +4,7 @@ Pure: the validation service fetches the facts (config, manifest, arrival report
 verdict. Order matters: fixed refusals first (they will not get better by waiting), then the
 waits, then the comparison, the paperwork and the prompts.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -59,8 +60,16 @@ class _Run:
     def ok(self, gate: str, zh: str, en: str, details: Any = None, outcome: str = "pass") -> None:
         self.steps.append(GateStep(gate, outcome, zh, en, details))
 
-    def end(self, outcome: Outcome, gate: str, zh: str, en: str, details: Any = None,
-            waiting: str | None = None, content: DeclarationContent | None = None) -> Verdict:
+    def end(
+        self,
+        outcome: Outcome,
+        gate: str,
+        zh: str,
+        en: str,
+        details: Any = None,
+        waiting: str | None = None,
+        content: DeclarationContent | None = None,
+    ) -> Verdict:
         self.steps.append(GateStep(gate, outcome, zh, en, details))
         return Verdict(outcome, self.steps, content or self.decl.content, waiting)
 
@@ -69,30 +78,62 @@ def needs_manifest(config: ConfigContent) -> bool:
     return config.require_manifest or config.compare_manifest
 
 
-def evaluate(decl: Declaration, config: ConfigContent, facts: Facts, *, today: date,
-             agreement_sequence: Callable[[], int],
-             recent_prices: Mapping[str, Sequence[Decimal]] | None = None) -> Verdict:
+def evaluate(
+    decl: Declaration,
+    config: ConfigContent,
+    facts: Facts,
+    *,
+    today: date,
+    agreement_sequence: Callable[[], int],
+    recent_prices: Mapping[str, Sequence[Decimal]] | None = None,
+) -> Verdict:
     run, c = _Run(decl), decl.content
 
     if decl.status != DeclarationStatus.TEMP_SAVED:
-        return run.end("skip", "status", "报关单已不是暂存状态(可能已手动申报)，移出智能申报池",
-                       "no longer temp-saved (declared by hand?); leaves the pool", {"status": str(decl.status)})
+        return run.end(
+            "skip",
+            "status",
+            "报关单已不是暂存状态(可能已手动申报)，移出智能申报池",
+            "no longer temp-saved (declared by hand?); leaves the pool",
+            {"status": str(decl.status)},
+        )
     if c.two_step:
-        return run.end("fail", "two_step", "智能辅助申报暂不支持两步申报，仅支持整合申报",
-                       "two-step declarations are not supported; only integrated declaration is")
+        return run.end(
+            "fail",
+            "two_step",
+            "智能辅助申报暂不支持两步申报，仅支持整合申报",
+            "two-step declarations are not supported; only integrated declaration is",
+        )
     violations = customs_rules.check(c)
     if violations:
-        return run.end("fail", "customs_rules", "未通过直属海关特色校验", "failed the customs-specific checks",
-                       [v.as_json() for v in violations])
+        return run.end(
+            "fail",
+            "customs_rules",
+            "未通过直属海关特色校验",
+            "failed the customs-specific checks",
+            [v.as_json() for v in violations],
+        )
     run.ok("customs_rules", "直属海关特色校验通过", "customs-specific checks passed")
-    if agency_agreement.needs_agreement(c) and not agency_agreement.has_agreement(c) \
-            and not config.auto_agency_agreement:
-        return run.end("fail", "agency_agreement", "缺少代理报关委托协议，且未配置自动生成",
-                       "agency agreement missing and auto-generation is off")
+    if (
+        agency_agreement.needs_agreement(c)
+        and not agency_agreement.has_agreement(c)
+        and not config.auto_agency_agreement
+    ):
+        return run.end(
+            "fail",
+            "agency_agreement",
+            "缺少代理报关委托协议，且未配置自动生成",
+            "agency agreement missing and auto-generation is off",
+        )
 
     if c.self_pay and decl.tax_status != TaxStatus.CONFIRMED:
-        return run.end("wait", "tax", "自报自缴报关单税费未确认，确认后再申报",
-                       "self-declared self-paid: waits until the tax is confirmed", waiting="tax")
+        return run.end(
+            "wait",
+            "tax",
+            "自报自缴报关单税费未确认，确认后再申报",
+            "self-declared self-paid: waits until the tax is confirmed",
+            waiting="tax",
+        )
     ended = _logistics_gates(run, c, config, facts)
     if ended is None:
         ended = _advisory_gate(run, decl, config, recent_prices)
@@ -103,11 +144,14 @@ def evaluate(decl: Declaration, config: ConfigContent, facts: Facts, *, today: d
     if agency_agreement.needs_agreement(c) and not agency_agreement.has_agreement(c):
         agreement = agency_agreement.generate_agreement(c, agreement_sequence(), today)
         content = agency_agreement.attach(c, agreement)
-        run.ok("agency_agreement", f"已自动生成代理报关委托协议 {agreement.agreement_no}",
-               f"agency agreement {agreement.agreement_no} generated and attached", agreement.as_json(),
-               outcome="fixed")
-    verdict = run.end("pass", "passed", "校验通过，进入申报", "all checks passed; goes to declaration",
-                      content=content)
+        run.ok(
+            "agency_agreement",
+            f"已自动生成代理报关委托协议 {agreement.agreement_no}",
+            f"agency agreement {agreement.agreement_no} generated and attached",
+            agreement.as_json(),
+            outcome="fixed",
+        )
+    verdict = run.end("pass", "passed", "校验通过，进入申报", "all checks passed; goes to declaration", content=content)
     return Verdict(verdict.outcome, verdict.steps, content, None, agreement)
 
 
@@ -115,16 +159,26 @@ def _logistics_gates(run: _Run, c: DeclarationContent, config: ConfigContent, fa
     """Manifest, arrival and comparison, as the config asks; a verdict when one of them stops the declaration."""
     if needs_manifest(config):
         if not c.bill_no:
-            return run.end("fail", "manifest", "配置要求有舱单申报，但报关单没有提运单号",
-                           "the config needs a manifest but the declaration has no bill_no")
+            return run.end(
+                "fail",
+                "manifest",
+                "配置要求有舱单申报，但报关单没有提运单号",
+                "the config needs a manifest but the declaration has no bill_no",
+            )
         if facts.manifest is None:
-            return run.end("wait", "manifest", f"未查询到提运单号 {c.bill_no} 的舱单数据，等待后再申报",
-                           f"no manifest yet for bill {c.bill_no}; waits", waiting="manifest")
+            return run.end(
+                "wait",
+                "manifest",
+                f"未查询到提运单号 {c.bill_no} 的舱单数据，等待后再申报",
+                f"no manifest yet for bill {c.bill_no}; waits",
+                waiting="manifest",
+            )
         run.ok("manifest", "舱单数据已找到", "manifest found")
     if config.require_arrival:
         if facts.arrival is None or not facts.arrival.arrived:
-            return run.end("wait", "arrival", "货物尚未运抵，运抵后再申报", "goods not arrived yet; waits",
-                           waiting="arrival")
+            return run.end(
+                "wait", "arrival", "货物尚未运抵，运抵后再申报", "goods not arrived yet; waits", waiting="arrival"
+            )
         run.ok("arrival", "已运抵", "arrived")
     if config.compare_manifest:
         differences = compare_with_manifest(c, facts.manifest)
@@ -134,24 +188,37 @@ def _logistics_gates(run: _Run, c: DeclarationContent, config: ConfigContent, fa
     return None
 
 
-def _advisory_gate(run: _Run, decl: Declaration, config: ConfigContent,
-                   recent_prices: Mapping[str, Sequence[Decimal]] | None) -> Verdict | None:
+def _advisory_gate(
+    run: _Run, decl: Declaration, config: ConfigContent, recent_prices: Mapping[str, Sequence[Decimal]] | None
+) -> Verdict | None:
     """Advisory prompts: confirmed by the system or a person, or the declaration waits for one."""
     prompts = advisory_rules.advisories(decl.content, recent_prices)
     if prompts:
         fingerprint = advisory_rules.fingerprint(prompts)
-        listed = [{"code": p.code, "g_no": p.g_no, "message_zh": p.message_zh, "message_en": p.message_en}
-                  for p in prompts]
+        listed = [
+            {"code": p.code, "g_no": p.g_no, "message_zh": p.message_zh, "message_en": p.message_en} for p in prompts
+        ]
         if config.auxiliary_confirm:
-            run.ok("advisory", "温馨提示已由系统辅助确认", "advisory prompts confirmed by the system",
-                   listed, outcome="confirmed")
+            run.ok(
+                "advisory",
+                "温馨提示已由系统辅助确认",
+                "advisory prompts confirmed by the system",
+                listed,
+                outcome="confirmed",
+            )
         elif decl.advisories_confirmed == fingerprint:
-            run.ok("advisory", "温馨提示已人工确认", "advisory prompts confirmed by a person", listed,
-                   outcome="confirmed")
+            run.ok(
+                "advisory", "温馨提示已人工确认", "advisory prompts confirmed by a person", listed, outcome="confirmed"
+            )
         else:
-            return run.end("wait", "advisory", "存在温馨提示，等待人工确认",
-                           "advisory prompts wait for a person to confirm them",
-                           {"fingerprint": fingerprint, "prompts": listed}, waiting="advisory")
+            return run.end(
+                "wait",
+                "advisory",
+                "存在温馨提示，等待人工确认",
+                "advisory prompts wait for a person to confirm them",
+                {"fingerprint": fingerprint, "prompts": listed},
+                waiting="advisory",
+            )
     return None
 
 
@@ -159,14 +226,20 @@ def compare_with_manifest(c: DeclarationContent, manifest: Manifest | None) -> l
     """Each field where declaration and manifest disagree: {field, declared, manifest}."""
     if manifest is None:
         return [{"field": "manifest", "declared": c.bill_no or "", "manifest": ""}]
-    pairs = [("bill_no", c.bill_no, manifest.bill_no), ("pack_no", c.pack_no, manifest.pack_no),
-             ("gross_wt", c.gross_wt, manifest.gross_wt)]
+    pairs = [
+        ("bill_no", c.bill_no, manifest.bill_no),
+        ("pack_no", c.pack_no, manifest.pack_no),
+        ("gross_wt", c.gross_wt, manifest.gross_wt),
+    ]
     if manifest.traf_name:
         pairs.append(("traf_name", c.traf_name, manifest.traf_name))
     if manifest.voyage_no:
         pairs.append(("voyage_no", c.voyage_no, manifest.voyage_no))
-    return [{"field": name, "declared": _text(declared), "manifest": _text(expected)}
-            for name, declared, expected in pairs if not _same(declared, expected)]
+    return [
+        {"field": name, "declared": _text(declared), "manifest": _text(expected)}
+        for name, declared, expected in pairs
+        if not _same(declared, expected)
+    ]
 
 
 def _same(a: Any, b: Any) -> bool:

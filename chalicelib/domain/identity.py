@@ -3,6 +3,7 @@
 An enterprise is its customs code *and* its unified social credit code together (issue #9):
 a party on a form is this enterprise only when what it names agrees with both.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -18,6 +18,7 @@ Words (domain.md): "released" is customs' 放行 only; a declaration the engine 
 pool is *waiting* (with its `waiting_reason` when it waits for something), and that is the
 outcome counted on its batch.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
@@ -37,10 +38,10 @@ class Outcome(StrEnum):
     it with these words, and the batch counts them."""
 
     IN_PROGRESS = "in_progress"  # claimed, not finished yet
-    SUCCEEDED = "succeeded"      # declared to customs (申报成功)
-    FAILED = "failed"            # a gate or customs refused it (申报失败)
-    WAITING = "waiting"          # back in the pool, waiting (manifest, arrival, tax, prompts, customs down, time-out)
-    SKIPPED = "skipped"          # left the pool: declared by hand meanwhile
+    SUCCEEDED = "succeeded"  # declared to customs (申报成功)
+    FAILED = "failed"  # a gate or customs refused it (申报失败)
+    WAITING = "waiting"  # back in the pool, waiting (manifest, arrival, tax, prompts, customs down, time-out)
+    SKIPPED = "skipped"  # left the pool: declared by hand meanwhile
 
 
 COUNTED = (Outcome.SUCCEEDED, Outcome.FAILED, Outcome.WAITING, Outcome.SKIPPED)  # a batch's counters
@@ -50,10 +51,13 @@ class IllegalTransition(DomainError):
     """A transition that the declaration's state does not allow (a programming or race error)."""
 
     def __init__(self, transition: str, decl: Declaration) -> None:
-        super().__init__("illegal_transition", f"报关单当前状态（{decl.smart_status}/{decl.status}）不允许此操作",
-                         f"'{transition}' is not allowed while smart status is {decl.smart_status} "
-                         f"and status {decl.status}", {"seq_no": decl.seq_no, "transition": transition},
-                         kind="conflict")
+        super().__init__(
+            "illegal_transition",
+            f"报关单当前状态（{decl.smart_status}/{decl.status}）不允许此操作",
+            f"'{transition}' is not allowed while smart status is {decl.smart_status} and status {decl.status}",
+            {"seq_no": decl.seq_no, "transition": transition},
+            kind="conflict",
+        )
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,22 @@ def _changed(before: Declaration, after: Declaration) -> dict[str, Any]:
     return {n: getattr(after, n) for n in _TRACKED if getattr(before, n) != getattr(after, n)}
 
 
-def _change(decl: Declaration, now: datetime, entries: list[LogEntry] | tuple[LogEntry, ...], *,
-            outcome: Outcome | None = None, push: bool = False, events: tuple[Event, ...] = (),
-            **attributes: Any) -> Change:
+def _change(
+    decl: Declaration,
+    now: datetime,
+    entries: list[LogEntry] | tuple[LogEntry, ...],
+    *,
+    outcome: Outcome | None = None,
+    push: bool = False,
+    events: tuple[Event, ...] = (),
+    **attributes: Any,
+) -> Change:
     after = decl.with_changes(updated_at=now, version=decl.version + 1, **attributes)
-    result = outcome or (Outcome.IN_PROGRESS if attributes.get("smart_status") == SmartStatus.IN_PROGRESS
-                         and decl.smart_status != SmartStatus.IN_PROGRESS else None)
+    result = outcome or (
+        Outcome.IN_PROGRESS
+        if attributes.get("smart_status") == SmartStatus.IN_PROGRESS and decl.smart_status != SmartStatus.IN_PROGRESS
+        else None
+    )
     if result is not None and entries:  # the batch console reads how it ended from the log
         entries = (*entries[:-1], replace(entries[-1], result=str(result)))
     if push:
@@ -128,17 +142,43 @@ def settled(decl: Declaration) -> Outcome | None:
 
 # ---- the engine's steps ----------------------------------------------------------------------
 
-def claim(decl: Declaration, now: datetime, *, batch_no: str, execution_id: str, config_id: str,
-          config_name: str, deadline: datetime) -> Change:
+
+def claim(
+    decl: Declaration,
+    now: datetime,
+    *,
+    batch_no: str,
+    execution_id: str,
+    config_id: str,
+    config_name: str,
+    deadline: datetime,
+) -> Change:
     """A batch takes a marked, pending, temp-saved declaration. Its waiting reason stays: a later
     wait for the same thing is then recognised as no news."""
-    _require(decl.smart_status == SmartStatus.PENDING and decl.smart_mark
-             and decl.status == DeclarationStatus.TEMP_SAVED, "claim", decl)
-    entry = LogEntry(now, "claim", Outcome.IN_PROGRESS, f"批次 {batch_no} 开始智能申报，预配置“{config_name}”",
-                     f"taken into batch {batch_no} under config '{config_name}'", batch_no=batch_no)
-    return _change(decl, now, [entry], smart_status=SmartStatus.IN_PROGRESS, batch_no=batch_no,
-                   config_id=config_id, config_name=config_name, execution_id=execution_id,
-                   claim_deadline=deadline)
+    _require(
+        decl.smart_status == SmartStatus.PENDING and decl.smart_mark and decl.status == DeclarationStatus.TEMP_SAVED,
+        "claim",
+        decl,
+    )
+    entry = LogEntry(
+        now,
+        "claim",
+        Outcome.IN_PROGRESS,
+        f"批次 {batch_no} 开始智能申报，预配置“{config_name}”",
+        f"taken into batch {batch_no} under config '{config_name}'",
+        batch_no=batch_no,
+    )
+    return _change(
+        decl,
+        now,
+        [entry],
+        smart_status=SmartStatus.IN_PROGRESS,
+        batch_no=batch_no,
+        config_id=config_id,
+        config_name=config_name,
+        execution_id=execution_id,
+        claim_deadline=deadline,
+    )
 
 
 def pass_gates(decl: Declaration, now: datetime, entries: list[LogEntry], content: DeclarationContent) -> Change:
@@ -147,8 +187,16 @@ def pass_gates(decl: Declaration, now: datetime, entries: list[LogEntry], conten
     return _change(decl, now, entries, content=content)
 
 
-def wait(decl: Declaration, now: datetime, entries: list[LogEntry], reason: str | None, *,
-         reason_zh: str, reason_en: str, recheck_at: datetime | None = None) -> Change:
+def wait(
+    decl: Declaration,
+    now: datetime,
+    entries: list[LogEntry],
+    reason: str | None,
+    *,
+    reason_zh: str,
+    reason_en: str,
+    recheck_at: datetime | None = None,
+) -> Change:
     """Back to the pool to wait for `reason` (None: a retry without a named reason, e.g. its config
     was disabled), not taken again before `recheck_at` unless what it waits for changes. Pushed
     only when it waits for something new: a re-check that finds the same reason is only logged.
@@ -156,47 +204,112 @@ def wait(decl: Declaration, now: datetime, entries: list[LogEntry], reason: str 
     later is no news either."""
     _in_progress(decl, "wait")
     news = reason is not None and reason != decl.waiting_reason
-    return _change(decl, now, entries, outcome=Outcome.WAITING, push=news, smart_status=SmartStatus.PENDING,
-                   claim_deadline=None, waiting_reason=reason if reason is not None else decl.waiting_reason,
-                   reason_zh=reason_zh, reason_en=reason_en, recheck_at=recheck_at)
+    return _change(
+        decl,
+        now,
+        entries,
+        outcome=Outcome.WAITING,
+        push=news,
+        smart_status=SmartStatus.PENDING,
+        claim_deadline=None,
+        waiting_reason=reason if reason is not None else decl.waiting_reason,
+        reason_zh=reason_zh,
+        reason_en=reason_en,
+        recheck_at=recheck_at,
+    )
 
 
 def timed_out(decl: Declaration, now: datetime) -> Change:
     """In progress past its deadline (a worker died): back to the pool for a later batch."""
     _in_progress(decl, "timed_out")
-    entry = LogEntry(now, "timeout", Outcome.WAITING, "申报处理超时，退回待申报，下一批次重试",
-                     "in progress past its deadline; back to pending for a later batch", batch_no=decl.batch_no)
-    return _change(decl, now, [entry], outcome=Outcome.WAITING, smart_status=SmartStatus.PENDING,
-                   claim_deadline=None, reason_zh=entry.reason_zh, reason_en=entry.reason_en, recheck_at=None)
+    entry = LogEntry(
+        now,
+        "timeout",
+        Outcome.WAITING,
+        "申报处理超时，退回待申报，下一批次重试",
+        "in progress past its deadline; back to pending for a later batch",
+        batch_no=decl.batch_no,
+    )
+    return _change(
+        decl,
+        now,
+        [entry],
+        outcome=Outcome.WAITING,
+        smart_status=SmartStatus.PENDING,
+        claim_deadline=None,
+        reason_zh=entry.reason_zh,
+        reason_en=entry.reason_en,
+        recheck_at=None,
+    )
 
 
 def fail(decl: Declaration, now: datetime, entries: list[LogEntry], *, reason_zh: str, reason_en: str) -> Change:
     """A gate or customs refused it: failed until a person continues it."""
     _in_progress(decl, "fail")
-    return _change(decl, now, entries, outcome=Outcome.FAILED, push=True, smart_status=SmartStatus.FAILED,
-                   claim_deadline=None, waiting_reason=None, reason_zh=reason_zh, reason_en=reason_en,
-                   recheck_at=None)
+    return _change(
+        decl,
+        now,
+        entries,
+        outcome=Outcome.FAILED,
+        push=True,
+        smart_status=SmartStatus.FAILED,
+        claim_deadline=None,
+        waiting_reason=None,
+        reason_zh=reason_zh,
+        reason_en=reason_en,
+        recheck_at=None,
+    )
 
 
 def skip(decl: Declaration, now: datetime, entries: list[LogEntry], *, reason_zh: str, reason_en: str) -> Change:
     """Declared by hand meanwhile: it leaves the pool (no longer temp-saved) without failing."""
     _in_progress(decl, "skip")
-    return _change(decl, now, entries, outcome=Outcome.SKIPPED, smart_status=SmartStatus.PENDING,
-                   claim_deadline=None, reason_zh=reason_zh, reason_en=reason_en)
+    return _change(
+        decl,
+        now,
+        entries,
+        outcome=Outcome.SKIPPED,
+        smart_status=SmartStatus.PENDING,
+        claim_deadline=None,
+        reason_zh=reason_zh,
+        reason_en=reason_en,
+    )
 
 
 def declared(decl: Declaration, now: datetime, entry: LogEntry, customs_seq_no: str | None) -> Change:
     """Customs accepted it (申报成功)."""
     _in_progress(decl, "declared")
-    return _change(decl, now, [entry], outcome=Outcome.SUCCEEDED, push=True, smart_status=SmartStatus.SUCCEEDED,
-                   status=DeclarationStatus.DECLARED, claim_deadline=None, customs_seq_no=customs_seq_no,
-                   waiting_reason=None, declared_at=now, reason_zh=None, reason_en=None, recheck_at=None)
+    return _change(
+        decl,
+        now,
+        [entry],
+        outcome=Outcome.SUCCEEDED,
+        push=True,
+        smart_status=SmartStatus.SUCCEEDED,
+        status=DeclarationStatus.DECLARED,
+        claim_deadline=None,
+        customs_seq_no=customs_seq_no,
+        waiting_reason=None,
+        declared_at=now,
+        reason_zh=None,
+        reason_en=None,
+        recheck_at=None,
+    )
 
 
 # ---- what customs sends back ----------------------------------------------------------------
 
-def receipt(decl: Declaration, now: datetime, entry: LogEntry, *, channel: str, status: DeclarationStatus | None,
-            entry_id: str | None, event: dict[str, Any] | None) -> Change:
+
+def receipt(
+    decl: Declaration,
+    now: datetime,
+    entry: LogEntry,
+    *,
+    channel: str,
+    status: DeclarationStatus | None,
+    entry_id: str | None,
+    event: dict[str, Any] | None,
+) -> Change:
     """A customs receipt applied: its channel, the status it leads to, customs' entry_id. `event`
     (the receipt's own facts) is pushed for business receipts (DEC_RESULT)."""
     attributes: dict[str, Any] = {"receipt_channel": channel}
@@ -211,50 +324,94 @@ def receipt(decl: Declaration, now: datetime, entry: LogEntry, *, channel: str, 
 
 def receipt_late(decl: Declaration, now: datetime) -> Change:
     """Declared, and no receipt in time: flagged once, logged and pushed."""
-    _require(decl.declared_at is not None and not decl.receipt_channel and decl.receipt_overdue_at is None,
-             "receipt_late", decl)
+    _require(
+        decl.declared_at is not None and not decl.receipt_channel and decl.receipt_overdue_at is None,
+        "receipt_late",
+        decl,
+    )
     assert decl.declared_at is not None  # _require raised otherwise
     hours = int((now - decl.declared_at).total_seconds() // 3600)
-    entry = LogEntry(now, "receipt_watchdog", "warning", f"申报后 {hours} 小时仍未收到海关回执，请核查",
-                     f"no customs receipt {hours} hours after declaring; please check", batch_no=decl.batch_no)
+    entry = LogEntry(
+        now,
+        "receipt_watchdog",
+        "warning",
+        f"申报后 {hours} 小时仍未收到海关回执，请核查",
+        f"no customs receipt {hours} hours after declaring; please check",
+        batch_no=decl.batch_no,
+    )
     after = decl.with_changes(receipt_overdue_at=now)
-    return _change(decl, now, [entry], events=(receipt_overdue(after, declared_at=decl.declared_at, occurred_at=now),),
-                   receipt_overdue_at=now)
+    return _change(
+        decl,
+        now,
+        [entry],
+        events=(receipt_overdue(after, declared_at=decl.declared_at, occurred_at=now),),
+        receipt_overdue_at=now,
+    )
 
 
 # ---- what people do ---------------------------------------------------------------------------
 
+
 def continue_(decl: Declaration, now: datetime, who: str) -> Change:
     """继续智能辅助申报: a failed, temp-saved declaration goes back to the pool."""
-    _require(decl.smart_status == SmartStatus.FAILED and decl.status == DeclarationStatus.TEMP_SAVED,
-             "continue", decl)
-    entry = LogEntry(now, "continue", SmartStatus.PENDING, "继续智能辅助申报：重新加入申报池",
-                     "continued: back in the pool for the next batch", who)
-    return _change(decl, now, [entry], smart_status=SmartStatus.PENDING, smart_mark=True, waiting_reason=None,
-                   reason_zh=None, reason_en=None, marked_by=decl.marked_by or who, marked_at=decl.marked_at or now,
-                   recheck_at=None)
+    _require(decl.smart_status == SmartStatus.FAILED and decl.status == DeclarationStatus.TEMP_SAVED, "continue", decl)
+    entry = LogEntry(
+        now,
+        "continue",
+        SmartStatus.PENDING,
+        "继续智能辅助申报：重新加入申报池",
+        "continued: back in the pool for the next batch",
+        who,
+    )
+    return _change(
+        decl,
+        now,
+        [entry],
+        smart_status=SmartStatus.PENDING,
+        smart_mark=True,
+        waiting_reason=None,
+        reason_zh=None,
+        reason_en=None,
+        marked_by=decl.marked_by or who,
+        marked_at=decl.marked_at or now,
+        recheck_at=None,
+    )
 
 
 def claim_by_hand(decl: Declaration, now: datetime, who: str) -> Change:
     """A person declares it now: taken exactly like a batch would, so no batch takes it meanwhile."""
-    _require(decl.status == DeclarationStatus.TEMP_SAVED and decl.smart_status != SmartStatus.IN_PROGRESS,
-             "claim_by_hand", decl)
+    _require(
+        decl.status == DeclarationStatus.TEMP_SAVED and decl.smart_status != SmartStatus.IN_PROGRESS,
+        "claim_by_hand",
+        decl,
+    )
     entry = LogEntry(now, "manual", Outcome.IN_PROGRESS, "手动申报开始", "declaring by hand", who)
     return _change(decl, now, [entry], smart_status=SmartStatus.IN_PROGRESS, batch_no=None, execution_id=None)
 
 
 def declared_by_hand(decl: Declaration, now: datetime, entry: LogEntry, customs_seq_no: str | None) -> Change:
     _in_progress(decl, "declared_by_hand")
-    return _change(decl, now, [entry], push=True, smart_status=SmartStatus.PENDING,
-                   status=DeclarationStatus.DECLARED, customs_seq_no=customs_seq_no, reason_zh="已手动申报",
-                   reason_en="declared by hand", declared_at=now, waiting_reason=None)
+    return _change(
+        decl,
+        now,
+        [entry],
+        push=True,
+        smart_status=SmartStatus.PENDING,
+        status=DeclarationStatus.DECLARED,
+        customs_seq_no=customs_seq_no,
+        reason_zh="已手动申报",
+        reason_en="declared by hand",
+        declared_at=now,
+        waiting_reason=None,
+    )
 
 
 def hand_declaration_failed(decl: Declaration, now: datetime, entry: LogEntry) -> Change:
     """Customs refused or was unreachable: it is pending again, with why (the person is told directly)."""
     _in_progress(decl, "hand_declaration_failed")
-    return _change(decl, now, [entry], smart_status=SmartStatus.PENDING, reason_zh=entry.reason_zh,
-                   reason_en=entry.reason_en)
+    return _change(
+        decl, now, [entry], smart_status=SmartStatus.PENDING, reason_zh=entry.reason_zh, reason_en=entry.reason_en
+    )
 
 
 def _stop_waiting_for(decl: Declaration, reason: str) -> dict[str, Any]:
@@ -267,18 +424,28 @@ def _stop_waiting_for(decl: Declaration, reason: str) -> dict[str, Any]:
 def recheck_now(decl: Declaration, now: datetime, reason: str, *, why_zh: str, why_en: str) -> Change:
     """What it waits for (`reason`) may have changed (customs answers again): ready at once.
     Logged, not pushed, not counted."""
-    _require(decl.smart_status == SmartStatus.PENDING and decl.waiting_reason == reason
-             and decl.recheck_at is not None, "recheck_now", decl)
+    _require(
+        decl.smart_status == SmartStatus.PENDING and decl.waiting_reason == reason and decl.recheck_at is not None,
+        "recheck_now",
+        decl,
+    )
     entry = LogEntry(now, "recheck", "ready", why_zh, why_en, batch_no=decl.batch_no)
     return _change(decl, now, [entry], recheck_at=None)
 
 
 def tax_confirmed(decl: Declaration, now: datetime, entry: LogEntry, confirmation: dict[str, Any]) -> Change:
     """税费确认: a declaration waiting for it may go in the next batch."""
-    _require(decl.tax_status != TaxStatus.CONFIRMED and decl.smart_status != SmartStatus.IN_PROGRESS,
-             "tax_confirmed", decl)
-    return _change(decl, now, [entry], tax_status=TaxStatus.CONFIRMED, tax_confirmation=confirmation,
-                   **_stop_waiting_for(decl, "tax"))
+    _require(
+        decl.tax_status != TaxStatus.CONFIRMED and decl.smart_status != SmartStatus.IN_PROGRESS, "tax_confirmed", decl
+    )
+    return _change(
+        decl,
+        now,
+        [entry],
+        tax_status=TaxStatus.CONFIRMED,
+        tax_confirmation=confirmation,
+        **_stop_waiting_for(decl, "tax"),
+    )
 
 
 def advisories_confirmed(decl: Declaration, now: datetime, entry: LogEntry, fingerprint: str) -> Change:

@@ -4,6 +4,7 @@ A fixed window (the clock cut into `window_seconds` slices) needs one counter pe
 action and slice, hence one conditional update per request; a burst at a slice's edge may pass
 twice the limit, which the stage throttling and the WAF rule in front bound anyway.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

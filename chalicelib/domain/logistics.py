@@ -1,5 +1,6 @@
 """Logistics facts the gates check a declaration against: the manifest (舱单) and the arrival
 report (运抵报告) of its bill of lading."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

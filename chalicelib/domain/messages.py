@@ -11,6 +11,7 @@ the texts to submit for approval (one per message kind), `sms_parameters` fills 
 within the provider's limits (`domain/sms.py`). The English half of an e-mail is English only:
 Chinese names (consignee, goods, config) are left to the Chinese half.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,9 +50,13 @@ STATES: tuple[str, ...] = tuple(STATE_WORDS)
 
 # DEC_RESULT CHANNEL → state word: from the receipts table (domain/receipts.CHANNELS, the same rows
 # that move the declaration's status and label the API's receipts), by the status a receipt leads to.
-_STATUS_STATES = {DeclarationStatus.DECLARED: "received", DeclarationStatus.ACCEPTED: "accepted",
-                  DeclarationStatus.REJECTED: "rejected", DeclarationStatus.RELEASED: "released",
-                  DeclarationStatus.CLOSED: "closed"}
+_STATUS_STATES = {
+    DeclarationStatus.DECLARED: "received",
+    DeclarationStatus.ACCEPTED: "accepted",
+    DeclarationStatus.REJECTED: "rejected",
+    DeclarationStatus.RELEASED: "released",
+    DeclarationStatus.CLOSED: "closed",
+}
 _CHANNEL_STATES_WITHOUT_STATUS = {"C": "inspection", "H": "held", "A": "held", "D": "rejected"}
 
 
@@ -65,16 +70,31 @@ def channel_state(channel: str) -> str:
 # (start of the reason as the gates write it, next step zh, next step en). A Chinese step fits one SMS
 # variable (≤ 20 characters, domain/sms.py).
 FAILURE_STEPS: tuple[tuple[str, str, str], ...] = (
-    ("缺少代理报关委托协议，且未配置自动生成", "开启自动生成代理报关委托协议后点击继续",
-     "turn on automatic agency agreements in the config, then press Continue"),
-    ("智能辅助申报暂不支持两步申报", "改为整合申报后点击继续或手动申报",
-     "change it to an integrated declaration and press Continue, or declare it by hand"),
-    ("未通过直属海关特色校验", "按申报日志修改报关单后点击继续",
-     "correct the declaration as its log says, then press Continue"),
-    ("配置要求有舱单申报，但报关单没有提运单号", "补充提运单号后点击继续",
-     "add the bill of lading number, then press Continue"),
-    ("报关单与舱单数据不一致", "核对报关单与舱单后点击继续",
-     "check the declaration against the manifest, then press Continue"),
+    (
+        "缺少代理报关委托协议，且未配置自动生成",
+        "开启自动生成代理报关委托协议后点击继续",
+        "turn on automatic agency agreements in the config, then press Continue",
+    ),
+    (
+        "智能辅助申报暂不支持两步申报",
+        "改为整合申报后点击继续或手动申报",
+        "change it to an integrated declaration and press Continue, or declare it by hand",
+    ),
+    (
+        "未通过直属海关特色校验",
+        "按申报日志修改报关单后点击继续",
+        "correct the declaration as its log says, then press Continue",
+    ),
+    (
+        "配置要求有舱单申报，但报关单没有提运单号",
+        "补充提运单号后点击继续",
+        "add the bill of lading number, then press Continue",
+    ),
+    (
+        "报关单与舱单数据不一致",
+        "核对报关单与舱单后点击继续",
+        "check the declaration against the manifest, then press Continue",
+    ),
 )
 FAILURE_STEP_DEFAULT = ("查看申报日志，修改后点击继续", "read the declaration log, correct it, then press Continue")
 WAITING_STEPS: dict[str, tuple[str, str]] = {
@@ -107,11 +127,23 @@ SMS_TEMPLATES: dict[str, str] = {
 }
 # Each template's variables and the provider's variable type (domain/sms.VARIABLE_RULES).
 SMS_VARIABLES: dict[str, dict[str, str]] = {
-    kind: {name: _type for name, _type in (("ref", "text"), ("goods", "text"), ("entry", "text"),
-                                            ("reason", "text"), ("step", "text"), ("state", "text"),
-                                            ("receipt", "text"), ("hours", "number"), ("link", "link"))
-           if f"${{{name}}}" in text}
-    for kind, text in SMS_TEMPLATES.items()}
+    kind: {
+        name: _type
+        for name, _type in (
+            ("ref", "text"),
+            ("goods", "text"),
+            ("entry", "text"),
+            ("reason", "text"),
+            ("step", "text"),
+            ("state", "text"),
+            ("receipt", "text"),
+            ("hours", "number"),
+            ("link", "link"),
+        )
+        if f"${{{name}}}" in text
+    }
+    for kind, text in SMS_TEMPLATES.items()
+}
 
 
 @dataclass(frozen=True)
@@ -210,25 +242,44 @@ def render(event: Event, console_url: str | None = None) -> Rendered:
             step = WAITING_STEPS.get(str(d.get("waiting_reason")))
         else:
             reason_zh, reason_en = None, None
-    return Rendered(kind=kind, state=state, title_zh=title_zh, title_en=title_en, names_zh=_names_zh(event),
-                    names_en=_names_en(event), reason_zh=reason_zh, reason_en=reason_en,
-                    step_zh=step[0] if step else None, step_en=step[1] if step else None,
-                    link=console_link(console_url, event.seq_no))
+    return Rendered(
+        kind=kind,
+        state=state,
+        title_zh=title_zh,
+        title_en=title_en,
+        names_zh=_names_zh(event),
+        names_en=_names_en(event),
+        reason_zh=reason_zh,
+        reason_en=reason_en,
+        step_zh=step[0] if step else None,
+        step_en=step[1] if step else None,
+        link=console_link(console_url, event.seq_no),
+    )
 
 
 def _names_zh(event: Event) -> list[str]:
     d = event.data
-    rows = [("提运单号", d.get("bill_no")), ("境内收发货人", d.get("consignee_name")),
-            ("智能申报配置", d.get("config_name")), ("海关编号", d.get("entry_id")),
-            ("商品", d.get("goods_name")), ("统一编号", event.seq_no)]
+    rows = [
+        ("提运单号", d.get("bill_no")),
+        ("境内收发货人", d.get("consignee_name")),
+        ("智能申报配置", d.get("config_name")),
+        ("海关编号", d.get("entry_id")),
+        ("商品", d.get("goods_name")),
+        ("统一编号", event.seq_no),
+    ]
     return [f"{label}：{value}" for label, value in rows if value]
 
 
 def _names_en(event: Event) -> list[str]:
     d = event.data
-    rows = [("Bill of lading", english(d.get("bill_no"))), ("Consignee", english(d.get("consignee_name"))),
-            ("Config", english(d.get("config_name"))), ("Entry id", english(d.get("entry_id"))),
-            ("Goods", english(d.get("goods_name"))), ("Seq no", event.seq_no)]
+    rows = [
+        ("Bill of lading", english(d.get("bill_no"))),
+        ("Consignee", english(d.get("consignee_name"))),
+        ("Config", english(d.get("config_name"))),
+        ("Entry id", english(d.get("entry_id"))),
+        ("Goods", english(d.get("goods_name"))),
+        ("Seq no", event.seq_no),
+    ]
     return [f"{label}: {value}" for label, value in rows if value]
 
 
@@ -239,6 +290,7 @@ def _what(event: Event) -> tuple[str, str]:
 
 
 # ---- e-mail -----------------------------------------------------------------------------------------
+
 
 def email_subject(event: Event, signature: str = SIGNATURE_DEFAULT) -> str:
     r, (what_zh, what_en) = render(event), _what(event)
@@ -270,14 +322,25 @@ def email_text(event: Event, console_url: str | None = None, signature: str = SI
     if r.link:
         zh.append(f"在控制台查看：{r.link}")
         en.append(f"Open in the console: {r.link}")
-    zh += [f"发生时间：{event.occurred_at.astimezone(CHINA_TIME):%Y-%m-%d %H:%M}（北京时间）", f"事件编号：{event.event_id}"]
-    en += [f"Occurred at: {event.occurred_at.astimezone(CHINA_TIME):%Y-%m-%d %H:%M} (China time)",
-           f"Event id: {event.event_id}"]
+    zh += [
+        f"发生时间：{event.occurred_at.astimezone(CHINA_TIME):%Y-%m-%d %H:%M}（北京时间）",
+        f"事件编号：{event.event_id}",
+    ]
+    en += [
+        f"Occurred at: {event.occurred_at.astimezone(CHINA_TIME):%Y-%m-%d %H:%M} (China time)",
+        f"Event id: {event.event_id}",
+    ]
     return "\n".join(zh) + "\n\n----\n" + "\n".join(en) + "\n"
 
 
-def digest_text(events: list[Event], window_zh: str, window_en: str, console_url: str | None = None,
-                unsubscribe_url: str | None = None, signature: str = SIGNATURE_DEFAULT) -> tuple[str, str]:
+def digest_text(
+    events: list[Event],
+    window_zh: str,
+    window_en: str,
+    console_url: str | None = None,
+    unsubscribe_url: str | None = None,
+    signature: str = SIGNATURE_DEFAULT,
+) -> tuple[str, str]:
     """One e-mail listing every change of a window: (subject, body). Events in time order."""
     ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
     subject = f"SmartDecl digest {window_en}: {len(ordered)} changes"
@@ -300,9 +363,11 @@ def digest_text(events: list[Event], window_zh: str, window_en: str, console_url
 
 # ---- SMS --------------------------------------------------------------------------------------------
 
+
 def sms_values(event: Event) -> dict[str, str]:
     """The raw values of the SMS variables (before the provider's limits, domain/sms.py)."""
     from .sms import fits
+
     r, d = render(event), event.data
     # "提单<bill>" when the bill fits whole in a text variable, else the seq_no (never a cut number)
     bill = d.get("bill_no")
@@ -311,10 +376,17 @@ def sms_values(event: Event) -> dict[str, str]:
     if r.kind == "waiting" and d.get("waiting_reason") in WAITING_LABELS:
         reason = WAITING_LABELS[d["waiting_reason"]][0]  # "等待舱单", not the log's long sentence
     reason = re.split(r"[（(]", reason, maxsplit=1)[0] or reason  # the details stay in the log and the mail
-    values = {"ref": ref, "goods": d.get("goods_name") or "货物",
-              "entry": d.get("entry_id") or "待海关回执", "reason": reason,
-              "step": r.step_zh or "无需操作", "state": r.title_zh, "receipt": r.title_zh.removeprefix("海关回执："),
-              "hours": str(d.get("overdue_hours") or 24), "link": short_code(event.seq_no)}
+    values = {
+        "ref": ref,
+        "goods": d.get("goods_name") or "货物",
+        "entry": d.get("entry_id") or "待海关回执",
+        "reason": reason,
+        "step": r.step_zh or "无需操作",
+        "state": r.title_zh,
+        "receipt": r.title_zh.removeprefix("海关回执："),
+        "hours": str(d.get("overdue_hours") or 24),
+        "link": short_code(event.seq_no),
+    }
     return {name: values[name] for name in SMS_VARIABLES[r.kind]}
 
 

@@ -1,4 +1,5 @@
 """The declaration query (marking and query screens): filters, time ranges, pages."""
+
 from __future__ import annotations
 
 import calendar
@@ -78,12 +79,18 @@ class DeclarationQuery(_Model):
         """Every filter but the enterprise and the time window (those are the index's keys)."""
         c = decl.content
         checks = [
-            (self.declaration_type, c.declaration_type), (self.ie_flag, c.ie_flag),
-            (self.declare_customs, c.declare_customs), (self.status, str(decl.status)),
-            (self.smart_status, decl.smart_status), (self.seq_no, decl.seq_no),
-            (self.entry_id, decl.entry_id), (self.bill_no, c.bill_no),
-            (self.transport_mode, c.transport_mode), (self.card_no, decl.card_no),
-            (self.batch_no, decl.batch_no), (self.config_name, decl.config_name),
+            (self.declaration_type, c.declaration_type),
+            (self.ie_flag, c.ie_flag),
+            (self.declare_customs, c.declare_customs),
+            (self.status, str(decl.status)),
+            (self.smart_status, decl.smart_status),
+            (self.seq_no, decl.seq_no),
+            (self.entry_id, decl.entry_id),
+            (self.bill_no, c.bill_no),
+            (self.transport_mode, c.transport_mode),
+            (self.card_no, decl.card_no),
+            (self.batch_no, decl.batch_no),
+            (self.config_name, decl.config_name),
             (self.tax_status, str(decl.tax_status)),
         ]
         if any(want is not None and want != have for want, have in checks):

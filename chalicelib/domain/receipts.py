@@ -33,6 +33,7 @@ stale receipts of the old round cannot be told from new ones by CHANNEL alone (c
 declaration never reached customs and only a person can fix it; rejected is the only failure
 status there is, and it shows as 退单 until the service re-declares.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -75,6 +76,7 @@ class ReceiptRead:
         """For an import response, whether customs took the message (ResponseCode 0); else None."""
         return self.response_code == "0" if self.kind == "import_response" else None
 
+
 Severity = Literal["info", "warning", "error"]
 S = DeclarationStatus
 SMS_MAX_CHARS = 70  # one SMS holds 70 Chinese characters (UCS-2)
@@ -99,8 +101,9 @@ CHANNELS: dict[str, ChannelInfo] = {
     # customs has it
     "L": ChannelInfo("海关入库成功", "Entered by customs", S.ACCEPTED, False, "info"),
     "G": ChannelInfo("接单交单", "Accepted for review", S.ACCEPTED, False, "info"),
-    "J": ChannelInfo("审单中心确定办理税费及证件手续", "Review centre: settle duties and permits", S.ACCEPTED, False,
-                     "warning"),
+    "J": ChannelInfo(
+        "审单中心确定办理税费及证件手续", "Review centre: settle duties and permits", S.ACCEPTED, False, "warning"
+    ),
     "W": ChannelInfo("无纸验放通知(审结)", "Paperless clearance notice: review concluded", S.ACCEPTED, False, "info"),
     "M": ChannelInfo("报关单重审", "Declaration reviewed again", None, False, "info"),
     "C": ChannelInfo("查验通知", "Inspection notice", None, False, "warning"),
@@ -123,12 +126,20 @@ CHANNELS: dict[str, ChannelInfo] = {
 }
 
 # The join order of status_after (see the module docstring).
-RANK: dict[DeclarationStatus, int] = {S.TEMP_SAVED: 0, S.DECLARED: 1, S.ACCEPTED: 2, S.REJECTED: 3,
-                                      S.RELEASED: 4, S.CLOSED: 5}
+RANK: dict[DeclarationStatus, int] = {
+    S.TEMP_SAVED: 0,
+    S.DECLARED: 1,
+    S.ACCEPTED: 2,
+    S.REJECTED: 3,
+    S.RELEASED: 4,
+    S.CLOSED: 5,
+}
 
 # A DecImportResponse has no CHANNEL: its ResponseCode gives the label (0 = accepted into the queue).
-_RESPONSE_LABELS = {True: ("申报报文已接收", "message received by customs"),
-                    False: ("申报报文被拒绝", "message refused by customs")}
+_RESPONSE_LABELS = {
+    True: ("申报报文已接收", "message received by customs"),
+    False: ("申报报文被拒绝", "message refused by customs"),
+}
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 
 
@@ -224,12 +235,26 @@ class Receipt:
     @classmethod
     def from_read(cls, read: ReceiptRead, *, received_at: datetime, seq_no: str | None = None) -> Receipt:
         label_zh, label_en = _labels(read.kind, read.channel, read.response_code)
-        return cls(receipt_id=receipt_id(read), kind=read.kind, seq_no=seq_no, client_seq_no=read.client_seq_no,
-                   cus_ciq_no=read.cus_ciq_no, entry_id=read.entry_id, channel=read.channel,
-                   channel_label_zh=label_zh, channel_label_en=label_en, note=read.note,
-                   notice_at=read.notice_at, received_at=received_at, matched=seq_no is not None, raw=read.raw,
-                   custom_master=read.custom_master, response_code=read.response_code,
-                   error_message=read.error_message, cop_msg_id=read.cop_msg_id)
+        return cls(
+            receipt_id=receipt_id(read),
+            kind=read.kind,
+            seq_no=seq_no,
+            client_seq_no=read.client_seq_no,
+            cus_ciq_no=read.cus_ciq_no,
+            entry_id=read.entry_id,
+            channel=read.channel,
+            channel_label_zh=label_zh,
+            channel_label_en=label_en,
+            note=read.note,
+            notice_at=read.notice_at,
+            received_at=received_at,
+            matched=seq_no is not None,
+            raw=read.raw,
+            custom_master=read.custom_master,
+            response_code=read.response_code,
+            error_message=read.error_message,
+            cop_msg_id=read.cop_msg_id,
+        )
 
     def matched_to(self, seq_no: str) -> Receipt:
         return replace(self, seq_no=seq_no, matched=True)
@@ -252,15 +277,28 @@ class Receipt:
     def as_json(self) -> dict[str, Any]:
         info = self.info
         return {
-            "receipt_id": self.receipt_id, "kind": self.kind, "seq_no": self.seq_no,
-            "client_seq_no": self.client_seq_no, "cus_ciq_no": self.cus_ciq_no, "entry_id": self.entry_id,
-            "channel": self.channel, "channel_label_zh": self.channel_label_zh,
-            "channel_label_en": self.channel_label_en, "known_channel": self.known_channel,
+            "receipt_id": self.receipt_id,
+            "kind": self.kind,
+            "seq_no": self.seq_no,
+            "client_seq_no": self.client_seq_no,
+            "cus_ciq_no": self.cus_ciq_no,
+            "entry_id": self.entry_id,
+            "channel": self.channel,
+            "channel_label_zh": self.channel_label_zh,
+            "channel_label_en": self.channel_label_en,
+            "known_channel": self.known_channel,
             "status": info.status.value if info and info.status else None,
-            "is_final": info.is_final if info else False, "severity": self.severity,
-            "note": self.note, "notice_at": _iso(self.notice_at), "received_at": _iso(self.received_at),
-            "matched": self.matched, "custom_master": self.custom_master, "response_code": self.response_code,
-            "error_message": self.error_message, "cop_msg_id": self.cop_msg_id, "raw": self.raw,
+            "is_final": info.is_final if info else False,
+            "severity": self.severity,
+            "note": self.note,
+            "notice_at": _iso(self.notice_at),
+            "received_at": _iso(self.received_at),
+            "matched": self.matched,
+            "custom_master": self.custom_master,
+            "response_code": self.response_code,
+            "error_message": self.error_message,
+            "cop_msg_id": self.cop_msg_id,
+            "raw": self.raw,
         }
 
     @classmethod
@@ -300,5 +338,5 @@ def describe(receipt: Receipt) -> tuple[str, str]:
         zh += f"：{reason}"
         en += f" ({reason})"
     if len(zh) > SMS_MAX_CHARS:
-        zh = zh[:SMS_MAX_CHARS - 1] + "…"
+        zh = zh[: SMS_MAX_CHARS - 1] + "…"
     return zh, en

@@ -4,16 +4,17 @@ The named transitions that move it are in lifecycle.py; each is written with a c
 version it was computed from, so two workers can never both move the same declaration
 (adapters/unit_of_work.py).
 """
+
 from __future__ import annotations
 
 from enum import StrEnum
 
 
 class SmartStatus(StrEnum):
-    PENDING = "pending"          # 待申报
+    PENDING = "pending"  # 待申报
     IN_PROGRESS = "in_progress"  # 申报中
-    SUCCEEDED = "succeeded"      # 申报成功(自动)
-    FAILED = "failed"            # 申报失败
+    SUCCEEDED = "succeeded"  # 申报成功(自动)
+    FAILED = "failed"  # 申报失败
 
 
 LABELS = {"pending": "待申报", "in_progress": "申报中", "succeeded": "申报成功(自动)", "failed": "申报失败"}

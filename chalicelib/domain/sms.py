@@ -13,6 +13,7 @@ Sources (read 2026-11; providers change them, so they are data here, not code):
   and one number is 1 a minute, 5 an hour, 10 a day; raise it in the console (发送频率设置) and in
   `SmsRateLimits` together. A throttled message is held and sent later, never dropped.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,7 +58,7 @@ def fit_value(value: str, var_type: str) -> str:
     if len(text) > rule.max_chars:
         if not rule.may_cut:
             raise SmsParameterRefused(f"{var_type} value of {len(text)} characters (at most {rule.max_chars})")
-        text = text[:rule.max_chars]
+        text = text[: rule.max_chars]
     if not text:
         if var_type != "text":
             raise SmsParameterRefused(f"empty {var_type} value")
@@ -82,6 +83,7 @@ def fit_parameters(kind: str, values: dict[str, str]) -> dict[str, str]:
 
 # ---- flow control per number ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RateLimits:
     per_minute: int = 1
@@ -102,17 +104,29 @@ class RateLimits:
         minute = t.replace(second=0, microsecond=0)
         hour = minute.replace(minute=0)
         day = hour.replace(hour=0)
-        return [(f"m{minute:%Y%m%d%H%M}", self.per_minute, minute + timedelta(minutes=1)),
-                (f"h{hour:%Y%m%d%H}", self.per_hour, hour + timedelta(hours=1)),
-                (f"d{day:%Y%m%d}", self.per_day, day + timedelta(days=1))]
+        return [
+            (f"m{minute:%Y%m%d%H%M}", self.per_minute, minute + timedelta(minutes=1)),
+            (f"h{hour:%Y%m%d%H}", self.per_hour, hour + timedelta(hours=1)),
+            (f"d{day:%Y%m%d}", self.per_day, day + timedelta(days=1)),
+        ]
 
 
 # Provider answers that mean "not now" (retry later, never drop) and "never" (give up at once).
-THROTTLED_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "Throttling.User",
-                             "isv.AMOUNT_NOT_ENOUGH"})
-REFUSED_CODES = frozenset({"isv.MOBILE_NUMBER_ILLEGAL", "isv.TEMPLATE_MISSING_PARAMETERS",
-                           "isv.SMS_TEMPLATE_ILLEGAL", "isv.SMS_SIGNATURE_ILLEGAL", "isv.INVALID_PARAMETERS",
-                           "isv.PARAM_LENGTH_LIMIT", "isv.BLACK_KEY_CONTROL_LIMIT", "isv.MOBILE_COUNT_OVER_LIMIT"})
+THROTTLED_CODES = frozenset(
+    {"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "Throttling.User", "isv.AMOUNT_NOT_ENOUGH"}
+)
+REFUSED_CODES = frozenset(
+    {
+        "isv.MOBILE_NUMBER_ILLEGAL",
+        "isv.TEMPLATE_MISSING_PARAMETERS",
+        "isv.SMS_TEMPLATE_ILLEGAL",
+        "isv.SMS_SIGNATURE_ILLEGAL",
+        "isv.INVALID_PARAMETERS",
+        "isv.PARAM_LENGTH_LIMIT",
+        "isv.BLACK_KEY_CONTROL_LIMIT",
+        "isv.MOBILE_COUNT_OVER_LIMIT",
+    }
+)
 
 
 def throttle_wait(times_throttled: int) -> int:
@@ -121,6 +135,7 @@ def throttle_wait(times_throttled: int) -> int:
 
 
 # ---- quiet hours ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class QuietHours:
@@ -146,6 +161,7 @@ def dedupe_key(subscription_id: str, seq_no: str, state: str) -> str:
 
 # ---- the request a provider gets ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SmsRequest:
     phone: str  # mainland mobile, 11 digits (no +86: the provider's form for the mainland)
@@ -155,9 +171,13 @@ class SmsRequest:
 
     def as_api_call(self) -> dict[str, str]:
         """The SendSms query parameters, as the provider receives them."""
-        return {"Action": "SendSms", "PhoneNumbers": self.phone, "SignName": self.sign_name,
-                "TemplateCode": self.template_code,
-                "TemplateParam": json.dumps(self.parameters, ensure_ascii=False, separators=(",", ":"))}
+        return {
+            "Action": "SendSms",
+            "PhoneNumbers": self.phone,
+            "SignName": self.sign_name,
+            "TemplateCode": self.template_code,
+            "TemplateParam": json.dumps(self.parameters, ensure_ascii=False, separators=(",", ":")),
+        }
 
 
 def mainland_number(e164: str) -> str:

@@ -5,6 +5,7 @@ checked twice against server-side request forgery: when it is subscribed, and ag
 each delivery (`check_delivery_target`), because DNS may answer differently later (rebinding).
 The delivery then connects to the very address that was checked (adapters/webhook_sender.py).
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -43,11 +44,14 @@ MAX_URL_LENGTH = 2048
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")  # also holds Alibaba Cloud's metadata 100.100.100.200
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # Instance metadata services: AWS (v4 and the Nitro v6 one), Alibaba Cloud, Tencent Cloud.
-METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254", "fd00:ec2::254", "100.100.100.200", "169.254.0.23"))
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200", "169.254.0.23")
+)
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-_EMAIL = re.compile(r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
-                    r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})")
+_EMAIL = re.compile(
+    r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
+    r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
+)
 _MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9][0-9]{9})")  # mainland mobiles: 13x–19x, 11 digits
 
 
@@ -112,16 +116,22 @@ def blocked_reason(ip: IPAddress) -> str | None:
     """Why a webhook may not go to this address, or None for a public unicast address."""
     if isinstance(ip, ipaddress.IPv6Address):
         # IPv4 carried inside IPv6 (mapped, NAT64, 6to4) is judged as that IPv4 address.
-        embedded = ip.ipv4_mapped or ip.sixtofour or (
-            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        embedded = (
+            ip.ipv4_mapped or ip.sixtofour or (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        )
         if embedded is not None:
             return blocked_reason(embedded)
-    checks = (("metadata", ip in METADATA_ADDRESSES), ("unspecified", ip.is_unspecified),
-              ("loopback", ip.is_loopback), ("link_local", ip.is_link_local), ("multicast", ip.is_multicast),
-              ("cgnat", isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT),
-              ("reserved", ip.is_reserved),
-              ("private", ip.is_private or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local)),
-              ("not_global", not ip.is_global))
+    checks = (
+        ("metadata", ip in METADATA_ADDRESSES),
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link_local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("cgnat", isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local)),
+        ("not_global", not ip.is_global),
+    )
     return next((name for name, hit in checks if hit), None)
 
 
@@ -132,7 +142,9 @@ def check_delivery_target(url: str, resolver: Resolver | None = None, local_mode
     address the host resolves to must be public unicast (loopback allowed in local mode only).
     """
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
-        raise _refuse("url", f"须为不超过{MAX_URL_LENGTH}个字符的URL", f"must be a URL of at most {MAX_URL_LENGTH} characters")
+        raise _refuse(
+            "url", f"须为不超过{MAX_URL_LENGTH}个字符的URL", f"must be a URL of at most {MAX_URL_LENGTH} characters"
+        )
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         raise _refuse("url", "不能包含空白或控制字符", "must not contain blanks or control characters")
     try:
@@ -153,11 +165,20 @@ def check_delivery_target(url: str, resolver: Resolver | None = None, local_mode
     addresses = _resolve(_checked_host(host), resolver or system_resolver)
     loopback_only = _check_addresses(host, addresses, local_mode)
     if scheme == "http" and not loopback_only:
-        raise _refuse("scheme", "须以 https:// 开头(http 仅限本地模式下的本机地址)",
-                      "must start with https:// (http only to loopback in local mode)")
+        raise _refuse(
+            "scheme",
+            "须以 https:// 开头(http 仅限本地模式下的本机地址)",
+            "must start with https:// (http only to loopback in local mode)",
+        )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return DeliveryTarget(url=url, scheme=scheme, host=host, port=port or (443 if scheme == "https" else 80),
-                          path=path, addresses=tuple(addresses))
+    return DeliveryTarget(
+        url=url,
+        scheme=scheme,
+        host=host,
+        port=port or (443 if scheme == "https" else 80),
+        path=path,
+        addresses=tuple(addresses),
+    )
 
 
 def _check_addresses(host: str, addresses: list[str], local_mode: bool) -> bool:
@@ -167,15 +188,20 @@ def _check_addresses(host: str, addresses: list[str], local_mode: bool) -> bool:
         try:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
         except ValueError:
-            raise _refuse("unresolvable", f"的主机名“{host}”解析结果无效", f"host '{host}' resolved to an invalid address") from None
+            raise _refuse(
+                "unresolvable", f"的主机名“{host}”解析结果无效", f"host '{host}' resolved to an invalid address"
+            ) from None
         reason = blocked_reason(ip)
         if reason == "loopback" and local_mode:
             continue
         loopback_only = False
         if reason is not None:
             zh, en = _BLOCKED_WORDS[reason]
-            raise _refuse(reason, f"的主机“{host}”解析到{address}，属于{zh}，不允许推送",
-                          f"host '{host}' resolves to {address}, {en}; refused")
+            raise _refuse(
+                reason,
+                f"的主机“{host}”解析到{address}，属于{zh}，不允许推送",
+                f"host '{host}' resolves to {address}, {en}; refused",
+            )
     return loopback_only
 
 
@@ -215,6 +241,7 @@ def _resolve(host: str, resolver: Resolver) -> list[str]:
 
 # ---- the contract of POST /subscriptions ------------------------------------------------------------
 
+
 def _email(value: str) -> str:
     match = _EMAIL.fullmatch(value)
     if not match or len(value) > 254 or len(match["local"]) > 64:
@@ -238,15 +265,27 @@ State = Literal[STATES]  # type: ignore[valid-type]  # messages.STATES: the word
 # the endpoint's form (a subset of what they take; a webhook's host must also resolve to a public
 # address, which no schema can say) and the options that protocol has.
 _PER_PROTOCOL_SCHEMA: list[JsonValue] = [
-    {"if": {"properties": {"protocol": {"const": "email"}}},
-     "then": {"properties": {"endpoint": {"pattern": r"^[A-Za-z0-9_+-]{1,32}@[A-Za-z0-9]{1,20}(\.[A-Za-z0-9]{1,20}){0,3}"
-                                                     r"\.[A-Za-z]{2,10}$"}}},
-     "else": {"properties": {"digest": {"type": "null"}}}},
-    {"if": {"properties": {"protocol": {"const": "sms"}}},
-     "then": {"properties": {"endpoint": {"pattern": r"^(\+86)?1[3-9][0-9]{9}$"}}},
-     "else": {"properties": {"quiet_hours": {"type": "null"}}}},
-    {"if": {"properties": {"protocol": {"const": "webhook"}}},
-     "then": {"properties": {"endpoint": {"pattern": r"^https://", "format": "uri"}}}},
+    {
+        "if": {"properties": {"protocol": {"const": "email"}}},
+        "then": {
+            "properties": {
+                "endpoint": {
+                    "pattern": r"^[A-Za-z0-9_+-]{1,32}@[A-Za-z0-9]{1,20}(\.[A-Za-z0-9]{1,20}){0,3}"
+                    r"\.[A-Za-z]{2,10}$"
+                }
+            }
+        },
+        "else": {"properties": {"digest": {"type": "null"}}},
+    },
+    {
+        "if": {"properties": {"protocol": {"const": "sms"}}},
+        "then": {"properties": {"endpoint": {"pattern": r"^(\+86)?1[3-9][0-9]{9}$"}}},
+        "else": {"properties": {"quiet_hours": {"type": "null"}}},
+    },
+    {
+        "if": {"properties": {"protocol": {"const": "webhook"}}},
+        "then": {"properties": {"endpoint": {"pattern": r"^https://", "format": "uri"}}},
+    },
 ]
 
 
@@ -280,8 +319,9 @@ class SubscriptionContent(BaseModel):
     instead of one mail per event; SMS `quiet_hours`. Empty lists mean "all".
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True,
-                              json_schema_extra={"allOf": _PER_PROTOCOL_SCHEMA})
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, frozen=True, json_schema_extra={"allOf": _PER_PROTOCOL_SCHEMA}
+    )
 
     protocol: Literal["email", "sms", "webhook"]
     endpoint: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
@@ -289,7 +329,8 @@ class SubscriptionContent(BaseModel):
     # at most 10 states × 5 configs × 3 event types = 150 filter combinations, SNS's limit per policy
     states: list[State] = Field(default_factory=list, max_length=10)
     config_ids: list[Annotated[str, SchemaHint({"pattern": f"^{_CONFIG_ID.pattern}$"})]] = Field(
-        default_factory=list, max_length=5)
+        default_factory=list, max_length=5
+    )
     digest: Literal["hourly", "daily"] | None = None
     quiet_hours: QuietHoursContent | None = None
 
@@ -326,15 +367,24 @@ class SubscriptionContent(BaseModel):
             try:
                 check_delivery_target(value, context.get("resolver"), bool(context.get("local_mode", False)))
             except WebhookTargetRefused as exc:
-                raise PydanticCustomError("webhook_target", "{en}", {"zh": exc.message_zh, "en": exc.message_en}) from exc
+                raise PydanticCustomError(
+                    "webhook_target", "{en}", {"zh": exc.message_zh, "en": exc.message_en}
+                ) from exc
         return value
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
 
-_LABELS = {"protocol": "推送方式", "endpoint": "推送地址", "event_types": "事件类型", "states": "状态",
-           "config_ids": "智能申报配置", "digest": "汇总方式", "quiet_hours": "免打扰时段"}
+_LABELS = {
+    "protocol": "推送方式",
+    "endpoint": "推送地址",
+    "event_types": "事件类型",
+    "states": "状态",
+    "config_ids": "智能申报配置",
+    "digest": "汇总方式",
+    "quiet_hours": "免打扰时段",
+}
 
 
 def _reason(err: ErrorDetails) -> tuple[str, str]:
@@ -345,7 +395,10 @@ def _reason(err: ErrorDetails) -> tuple[str, str]:
         "missing": ("必填", "is required"),
         "extra_forbidden": ("不是可接受的字段", "is not a known field"),
         "email_form": ("须为有效的电子邮件地址", "must be an e-mail address"),
-        "mobile_form": ("须为中国大陆11位手机号码(可带+86)", "must be a mainland China mobile number (11 digits, +86 optional)"),
+        "mobile_form": (
+            "须为中国大陆11位手机号码(可带+86)",
+            "must be a mainland China mobile number (11 digits, +86 optional)",
+        ),
         "string_too_short": ("不能为空", "must not be empty"),
         "string_too_long": ("过长", "is too long"),
         "too_long": ("项数过多", "has too many items"),
@@ -364,8 +417,9 @@ def _reason(err: ErrorDetails) -> tuple[str, str]:
     return err.get("msg", t), err.get("msg", t)
 
 
-def parse_subscription(raw: Any, *, resolver: Resolver | None = None,
-                       local_mode: bool = False) -> tuple[SubscriptionContent | None, list[FieldError]]:
+def parse_subscription(
+    raw: Any, *, resolver: Resolver | None = None, local_mode: bool = False
+) -> tuple[SubscriptionContent | None, list[FieldError]]:
     """Validate a POST /subscriptions body: the content, or every reason it was refused."""
     if not isinstance(raw, dict):
         return None, [FieldError("(record)", "请求内容须为JSON对象", "the body must be a JSON object")]
@@ -385,6 +439,7 @@ def parse_subscription(raw: Any, *, resolver: Resolver | None = None,
 
 
 # ---- the stored subscription ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Subscription:
@@ -414,10 +469,12 @@ class Subscription:
     def wants(self, event: Event) -> bool:
         """Whether this subscription receives the event (what the SNS filter policy does for e-mail)."""
         c = self.content
-        return (self.ent_code in event.ent_codes
-                and (not c.event_types or event.event_type in c.event_types)
-                and (not c.states or state_of(event) in c.states)
-                and (not c.config_ids or event.data.get("config_id") in c.config_ids))
+        return (
+            self.ent_code in event.ent_codes
+            and (not c.event_types or event.event_type in c.event_types)
+            and (not c.states or state_of(event) in c.states)
+            and (not c.config_ids or event.data.get("config_id") in c.config_ids)
+        )
 
     @property
     def fanned_out_by_us(self) -> bool:
@@ -425,8 +482,13 @@ class Subscription:
         return self.protocol == "webhook" or bool(self.content.digest)
 
     def as_json(self, include_secret: bool = False) -> dict[str, Any]:
-        body = {"subscription_id": self.subscription_id, **self.content.as_json(), "ent_code": self.ent_code,
-                "created_at": _iso(self.created_at), "created_by": self.created_by}
+        body = {
+            "subscription_id": self.subscription_id,
+            **self.content.as_json(),
+            "ent_code": self.ent_code,
+            "created_at": _iso(self.created_at),
+            "created_by": self.created_by,
+        }
         if include_secret and self.secret:
             body["secret"] = self.secret  # shown once, in the answer to the subscribe request
         return body
@@ -456,4 +518,3 @@ def filter_attributes(event: Event) -> dict[str, str]:
     """The subscription-choice attributes of an event (SNS message attributes; empty ones left out)."""
     values = {"state": state_of(event), "config_id": event.data.get("config_id")}
     return {k: str(v) for k, v in values.items() if v}
-

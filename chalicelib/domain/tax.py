@@ -49,6 +49,7 @@ freight total USD 200.00, no insurance, USD at 7.1000::
     VAT           (37,030.76 + 5,184.31 + 4,690.56) × 0.13 = 6,097.7319 → 6,097.73
     payable       5,184.31 + 4,690.56 + 6,097.73 = 15,972.60
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -77,11 +78,13 @@ _PREFIX_LENGTHS = (10, 8, 4)
 _ADD_FREIGHT = frozenset({"3", "4", "7"})  # FOB, C&I, EXW
 _ADD_INSURANCE = frozenset({"2", "3", "7"})  # C&F, FOB, EXW
 _KNOWN_TRANS_MODES = frozenset({"1", "2", "3", "4", "7"})
-_RATE_KEYS = frozenset({"duty_rate", "vat_rate", "consumption_rate", "consumption_specific",
-                        "consumption_specific_unit"})
+_RATE_KEYS = frozenset(
+    {"duty_rate", "vat_rate", "consumption_rate", "consumption_specific", "consumption_specific_unit"}
+)
 
 
 # ---- errors --------------------------------------------------------------------------------
+
 
 class TaxTableError(ValueError):
     """A tax data file that cannot be used; the message names the file and the entry."""
@@ -91,10 +94,13 @@ class TaxRateMissing(DomainError):
     """No rates for an HS code: the tax cannot be computed (HTTP 422)."""
 
     def __init__(self, code_ts: str) -> None:
-        super().__init__("tax_rate_missing",
-                         f"商品编号{code_ts}未找到税率，无法计算税费",
-                         f"No tax rates for HS code {code_ts}: the tax cannot be computed",
-                         details={"code_ts": code_ts}, kind="unprocessable")
+        super().__init__(
+            "tax_rate_missing",
+            f"商品编号{code_ts}未找到税率，无法计算税费",
+            f"No tax rates for HS code {code_ts}: the tax cannot be computed",
+            details={"code_ts": code_ts},
+            kind="unprocessable",
+        )
         self.code_ts = code_ts
 
 
@@ -103,11 +109,13 @@ class ExchangeRateMissing(DomainError):
 
     def __init__(self, currency: str, on: date | None) -> None:
         when_zh, when_en = (f"({on.isoformat()})", f" on {on.isoformat()}") if on else ("", "")
-        super().__init__("exchange_rate_missing",
-                         f"币制{currency}未找到计征汇率{when_zh}，无法计算税费",
-                         f"No exchange rate for currency {currency}{when_en}: the tax cannot be computed",
-                         details={"currency": currency, "on": on.isoformat() if on else None},
-                         kind="unprocessable")
+        super().__init__(
+            "exchange_rate_missing",
+            f"币制{currency}未找到计征汇率{when_zh}，无法计算税费",
+            f"No exchange rate for currency {currency}{when_en}: the tax cannot be computed",
+            details={"currency": currency, "on": on.isoformat() if on else None},
+            kind="unprocessable",
+        )
         self.currency = currency
         self.on = on
 
@@ -120,6 +128,7 @@ class TaxInputInvalid(DomainError):
 
 
 # ---- tables --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TaxRates:
@@ -171,8 +180,9 @@ def _default_tables() -> TaxTables:
 
 
 def _read_tables(directory: Path) -> TaxTables:
-    return TaxTables(rates=_read_rates(directory / "rates.json"),
-                     periods=_read_periods(directory / "exchange_rates.json"))
+    return TaxTables(
+        rates=_read_rates(directory / "rates.json"), periods=_read_periods(directory / "exchange_rates.json")
+    )
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -226,10 +236,14 @@ def _rate_row(key: str, row: Any, where: str) -> TaxRates:
         raise TaxTableError(f"{where}: consumption_specific and consumption_specific_unit go together")
     if unit is not None and codes.normalize("unit", str(unit)) != unit:
         raise TaxTableError(f"{where}.consumption_specific_unit: {unit!r} is not a customs unit code")
-    return TaxRates(code=key, duty_rate=_decimal(row["duty_rate"], f"{where}.duty_rate"),
-                    vat_rate=_decimal(row["vat_rate"], f"{where}.vat_rate"),
-                    consumption_rate=consumption_rate, consumption_specific=specific,
-                    consumption_specific_unit=unit)
+    return TaxRates(
+        code=key,
+        duty_rate=_decimal(row["duty_rate"], f"{where}.duty_rate"),
+        vat_rate=_decimal(row["vat_rate"], f"{where}.vat_rate"),
+        consumption_rate=consumption_rate,
+        consumption_specific=specific,
+        consumption_specific_unit=unit,
+    )
 
 
 def _read_periods(path: Path) -> tuple[ExchangePeriod, ...]:
@@ -263,6 +277,7 @@ def _read_periods(path: Path) -> tuple[ExchangePeriod, ...]:
 
 
 # ---- the detail ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ItemTax:
@@ -302,8 +317,9 @@ class TaxDetail:
     def payable(self) -> Decimal:
         return self.totals.payable
 
-    def as_json(self, seq_no: str, tax_status: str, confirmed_by: str | None = None,
-                confirmed_at: datetime | str | None = None) -> dict[str, Any]:
+    def as_json(
+        self, seq_no: str, tax_status: str, confirmed_by: str | None = None, confirmed_at: datetime | str | None = None
+    ) -> dict[str, Any]:
         """The contract of shared/examples/tax-detail.json, plus `notes` (a list of strings)."""
         return {
             "seq_no": seq_no,
@@ -355,21 +371,32 @@ def _iso(value: datetime | str | None) -> str | None:
 
 def _item_json(item: ItemTax) -> dict[str, Any]:
     specific = item.consumption_specific
-    return {"g_no": item.g_no, "code_ts": item.code_ts, "customs_value": _money(item.customs_value),
-            "duty_rate": _rate(item.duty_rate), "duty": _money(item.duty),
-            "consumption_rate": _rate(item.consumption_rate),
-            "consumption_specific": None if specific is None else _rate(specific),
-            "consumption_tax": _money(item.consumption_tax), "vat_rate": _rate(item.vat_rate),
-            "vat": _money(item.vat)}
+    return {
+        "g_no": item.g_no,
+        "code_ts": item.code_ts,
+        "customs_value": _money(item.customs_value),
+        "duty_rate": _rate(item.duty_rate),
+        "duty": _money(item.duty),
+        "consumption_rate": _rate(item.consumption_rate),
+        "consumption_specific": None if specific is None else _rate(specific),
+        "consumption_tax": _money(item.consumption_tax),
+        "vat_rate": _rate(item.vat_rate),
+        "vat": _money(item.vat),
+    }
 
 
 def _totals_json(totals: TaxTotals) -> dict[str, str]:
-    return {"customs_value": _money(totals.customs_value), "duty": _money(totals.duty),
-            "consumption_tax": _money(totals.consumption_tax), "vat": _money(totals.vat),
-            "payable": _money(totals.payable)}
+    return {
+        "customs_value": _money(totals.customs_value),
+        "duty": _money(totals.duty),
+        "consumption_tax": _money(totals.consumption_tax),
+        "vat": _money(totals.vat),
+        "payable": _money(totals.payable),
+    }
 
 
 # ---- computation ---------------------------------------------------------------------------
+
 
 def compute_tax(content: DeclarationContent, tables: TaxTables, *, on: date | None = None) -> TaxDetail:
     """The import tax of `content`; `on` is the tax date (申报之日) choosing the exchange period.
@@ -401,15 +428,21 @@ def compute_tax(content: DeclarationContent, tables: TaxTables, *, on: date | No
         items.append(_item_tax(g, r, value + f + i, notes))
         if g.duty_mode != "1":
             label = codes.label_zh("duty_mode", g.duty_mode) or g.duty_mode
-            notes.append(_note(f"商品{g.g_no}：征免方式“{label}”未计入，按照章征税计算",
-                               f"item {g.g_no}: duty mode {g.duty_mode} ({label}) is not applied; "
-                               "computed at the full rates"))
+            notes.append(
+                _note(
+                    f"商品{g.g_no}：征免方式“{label}”未计入，按照章征税计算",
+                    f"item {g.g_no}: duty mode {g.duty_mode} ({label}) is not applied; computed at the full rates",
+                )
+            )
     if used and on is not None and period is tables.periods[-1] and on - period.effective_from > timedelta(days=31):
         # a monthly table that was not kept up to date: say so rather than fail the declaration
-        notes.append(_note(f"汇率表最新一期自{period.effective_from}起适用，"
-                           f"计税日期{on}已晚一个月以上，汇率表可能过期",
-                           f"the newest exchange-rate period starts {period.effective_from} and the tax date "
-                           f"{on} is over a month later: the table may be out of date"))
+        notes.append(
+            _note(
+                f"汇率表最新一期自{period.effective_from}起适用，计税日期{on}已晚一个月以上，汇率表可能过期",
+                f"the newest exchange-rate period starts {period.effective_from} and the tax date "
+                f"{on} is over a month later: the table may be out of date",
+            )
+        )
     return _detail(items, dict(sorted(used.items())), notes, period.effective_from if used and period else None)
 
 
@@ -420,9 +453,13 @@ def _item_tax(g: GoodsItem, r: TaxRates, value: Decimal, notes: list[str]) -> It
         quantity = _quantity_in(g, r.consumption_specific_unit)
         if quantity is None:
             unit = codes.label_zh("unit", r.consumption_specific_unit or "") or r.consumption_specific_unit
-            notes.append(_note(f"商品{g.g_no}：无以“{unit}”计的数量，从量消费税未计",
-                               f"item {g.g_no}: quantity unavailable in unit {r.consumption_specific_unit} "
-                               f"({unit}); the specific consumption tax is left out"))
+            notes.append(
+                _note(
+                    f"商品{g.g_no}：无以“{unit}”计的数量，从量消费税未计",
+                    f"item {g.g_no}: quantity unavailable in unit {r.consumption_specific_unit} "
+                    f"({unit}); the specific consumption tax is left out",
+                )
+            )
         else:
             specific = quantity * r.consumption_specific  # kept exact: rounded once, in the total
     consumption = ZERO
@@ -432,8 +469,18 @@ def _item_tax(g: GoodsItem, r: TaxRates, value: Decimal, notes: list[str]) -> It
     elif specific is not None:
         consumption = _fen(specific)
     vat = _fen((value + duty + consumption) * r.vat_rate)
-    return ItemTax(g.g_no, g.code_ts, value, r.duty_rate, duty, r.consumption_rate,
-                   r.consumption_specific, consumption, r.vat_rate, vat)
+    return ItemTax(
+        g.g_no,
+        g.code_ts,
+        value,
+        r.duty_rate,
+        duty,
+        r.consumption_rate,
+        r.consumption_specific,
+        consumption,
+        r.vat_rate,
+        vat,
+    )
 
 
 def _quantity_in(g: GoodsItem, unit: str | None) -> Decimal | None:
@@ -444,8 +491,9 @@ def _quantity_in(g: GoodsItem, unit: str | None) -> Decimal | None:
     return None
 
 
-def _fees(content: DeclarationContent, goods: Decimal, to_cny: Callable[[Decimal, str], Decimal],
-          notes: list[str]) -> tuple[Decimal, Decimal]:
+def _fees(
+    content: DeclarationContent, goods: Decimal, to_cny: Callable[[Decimal, str], Decimal], notes: list[str]
+) -> tuple[Decimal, Decimal]:
     """Freight and insurance in CNY, fen, for the whole declaration, as the trans_mode asks."""
     mode = content.trans_mode
     _trans_mode_notes(content, notes)
@@ -453,21 +501,30 @@ def _fees(content: DeclarationContent, goods: Decimal, to_cny: Callable[[Decimal
     freight = ZERO
     if mode in _ADD_FREIGHT:
         if content.freight is None:
-            notes.append(_note("未申报运费，按0计算(海关可按同期正常运输成本估定)",
-                               "no freight declared: 0 is used (customs may estimate it)"))
+            notes.append(
+                _note(
+                    "未申报运费，按0计算(海关可按同期正常运输成本估定)",
+                    "no freight declared: 0 is used (customs may estimate it)",
+                )
+            )
         elif content.freight.mark == "1":
             freight = _fen(goods * content.freight.rate / 100)
         else:
-            freight = _fen(to_cny(_fee_amount(content, content.freight),
-                                  _fee_currency(content, content.freight, "运费", "freight", notes)))
+            freight = _fen(
+                to_cny(
+                    _fee_amount(content, content.freight),
+                    _fee_currency(content, content.freight, "运费", "freight", notes),
+                )
+            )
 
     insurance = ZERO
     if mode in _ADD_INSURANCE:
         fee = content.insurance
         if fee is None:
             insurance = _fen((goods + freight) * MISSING_INSURANCE_RATE)
-            notes.append(_note("未申报保费，按(货价+运费)×3‰计算",
-                               "no insurance declared: (goods + freight) × 0.3% is used"))
+            notes.append(
+                _note("未申报保费，按(货价+运费)×3‰计算", "no insurance declared: (goods + freight) × 0.3% is used")
+            )
         elif fee.mark == "1":
             r = fee.rate / 100
             if r >= 1:
@@ -475,11 +532,14 @@ def _fees(content: DeclarationContent, goods: Decimal, to_cny: Callable[[Decimal
             insurance = _fen((goods + freight) * r / (1 - r))
         else:
             if fee.mark == "2":
-                notes.append(_note("保费标记2(单价)非海关可选项，按每吨毛重单价计算",
-                                   "insurance mark 2 (unit price) is not a customs option; "
-                                   "taken as a price per ton of gross weight"))
-            insurance = _fen(to_cny(_fee_amount(content, fee),
-                                    _fee_currency(content, fee, "保费", "insurance", notes)))
+                notes.append(
+                    _note(
+                        "保费标记2(单价)非海关可选项，按每吨毛重单价计算",
+                        "insurance mark 2 (unit price) is not a customs option; "
+                        "taken as a price per ton of gross weight",
+                    )
+                )
+            insurance = _fen(to_cny(_fee_amount(content, fee), _fee_currency(content, fee, "保费", "insurance", notes)))
     return freight, insurance
 
 
@@ -488,18 +548,30 @@ def _trans_mode_notes(content: DeclarationContent, notes: list[str]) -> None:
     mode = content.trans_mode
     label = codes.label_zh("trans_mode", mode) or mode
     if mode not in _KNOWN_TRANS_MODES:
-        notes.append(_note(f"成交方式“{label}”：以申报总价为完税价格，未加运保费",
-                           f"trans_mode {mode} ({label}) is not modelled: the declared value is taken "
-                           "as the customs value"))
+        notes.append(
+            _note(
+                f"成交方式“{label}”：以申报总价为完税价格，未加运保费",
+                f"trans_mode {mode} ({label}) is not modelled: the declared value is taken as the customs value",
+            )
+        )
     if mode == "7":
-        notes.append(_note("成交方式EXW：按FOB计算，境外内陆费用未计",
-                           "EXW is treated like FOB: inland costs abroad are not modelled"))
-    for fee, name_zh, name_en, added in ((content.freight, "运费", "freight", _ADD_FREIGHT),
-                                         (content.insurance, "保费", "insurance", _ADD_INSURANCE)):
+        notes.append(
+            _note(
+                "成交方式EXW：按FOB计算，境外内陆费用未计",
+                "EXW is treated like FOB: inland costs abroad are not modelled",
+            )
+        )
+    for fee, name_zh, name_en, added in (
+        (content.freight, "运费", "freight", _ADD_FREIGHT),
+        (content.insurance, "保费", "insurance", _ADD_INSURANCE),
+    ):
         if fee is not None and mode in _KNOWN_TRANS_MODES and mode not in added:
-            notes.append(_note(f"成交方式“{label}”已含{name_zh}，申报的{name_zh}未计入",
-                               f"trans_mode {mode} ({label}) already includes {name_en}: the declared "
-                               f"{name_en} is not added"))
+            notes.append(
+                _note(
+                    f"成交方式“{label}”已含{name_zh}，申报的{name_zh}未计入",
+                    f"trans_mode {mode} ({label}) already includes {name_en}: the declared {name_en} is not added",
+                )
+            )
 
 
 def _fee_amount(content: DeclarationContent, fee: Fee) -> Decimal:
@@ -511,8 +583,12 @@ def _fee_currency(content: DeclarationContent, fee: Fee, name_zh: str, name_en: 
     if fee.currency:
         return fee.currency
     currency = content.goods[0].currency
-    notes.append(_note(f"{name_zh}未填币制，按商品1的币制{currency}计算",
-                       f"{name_en} has no currency: item 1's currency {currency} is used"))
+    notes.append(
+        _note(
+            f"{name_zh}未填币制，按商品1的币制{currency}计算",
+            f"{name_en} has no currency: item 1's currency {currency} is used",
+        )
+    )
     return currency
 
 
@@ -530,13 +606,20 @@ def _apportion(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     return shares
 
 
-def _detail(items: list[ItemTax], exchange_rates: dict[str, Decimal], notes: list[str],
-            rates_effective_from: date | None, *, threshold: bool = True) -> TaxDetail:
+def _detail(
+    items: list[ItemTax],
+    exchange_rates: dict[str, Decimal],
+    notes: list[str],
+    rates_effective_from: date | None,
+    *,
+    threshold: bool = True,
+) -> TaxDetail:
     sums = {kind: sum((getattr(i, kind) for i in items), ZERO) for kind in TAX_KINDS}
     waived = tuple(kind for kind in TAX_KINDS if sums[kind] < THRESHOLD) if threshold else ()
     payable = sum((sums[kind] for kind in TAX_KINDS if kind not in waived), ZERO)
-    totals = TaxTotals(sum((i.customs_value for i in items), ZERO), sums["duty"], sums["consumption_tax"],
-                       sums["vat"], payable)
+    totals = TaxTotals(
+        sum((i.customs_value for i in items), ZERO), sums["duty"], sums["consumption_tax"], sums["vat"], payable
+    )
     return TaxDetail(exchange_rates, tuple(items), totals, waived, tuple(notes), rates_effective_from)
 
 
@@ -545,8 +628,10 @@ def _export_detail(content: DeclarationContent) -> TaxDetail:
     # was assessed, so nothing is "waived" either.
     zero = Decimal(0)
     items = [ItemTax(g.g_no, g.code_ts, ZERO, zero, ZERO, zero, None, ZERO, zero, ZERO) for g in content.goods]
-    note = _note("出口报关单：出口关税不在计算范围内，税额按0列示",
-                 "export declaration: export taxes are out of scope; all amounts are 0")
+    note = _note(
+        "出口报关单：出口关税不在计算范围内，税额按0列示",
+        "export declaration: export taxes are out of scope; all amounts are 0",
+    )
     return _detail(items, {}, [note], None, threshold=False)
 
 

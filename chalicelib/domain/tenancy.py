@@ -7,6 +7,7 @@ The importer becomes the record's owner (`owner_ent`, `owner_side`); lists, the 
 and its claims key on that owner, never on a code typed into the form. The other party's codes
 are data: that enterprise neither sees nor runs the record (it would import its own copy).
 """
+
 from __future__ import annotations
 
 from .declaration import Declaration, DeclarationContent
@@ -17,8 +18,9 @@ SIDES = ("agent", "consignee")
 _SIDE_ZH = {"agent": "申报单位", "consignee": "境内收发货人"}
 
 
-def bind_to_importer(identity: Identity, content: DeclarationContent
-                     ) -> tuple[DeclarationContent | None, str | None, list[FieldError]]:
+def bind_to_importer(
+    identity: Identity, content: DeclarationContent
+) -> tuple[DeclarationContent | None, str | None, list[FieldError]]:
     """The content with the importer's side completed, and that side; or why it is refused."""
     updates, own, errs = {}, [], []
     for side in SIDES:
@@ -32,18 +34,29 @@ def bind_to_importer(identity: Identity, content: DeclarationContent
     if errs:
         return None, None, errs
     if not own:
-        return None, None, [FieldError("agent", "申报单位或境内收发货人须为本企业",
-                                       "the declaring unit (agent) or the consignee must be your enterprise")]
+        return (
+            None,
+            None,
+            [
+                FieldError(
+                    "agent",
+                    "申报单位或境内收发货人须为本企业",
+                    "the declaring unit (agent) or the consignee must be your enterprise",
+                )
+            ],
+        )
     return content.model_copy(update=updates), "both" if len(own) == 2 else own[0], []
 
 
 def _conflict(identity: Identity, side: str, code: str | None) -> FieldError:
     wrong = "uscc" if code == identity.ent_code else "code"
-    return FieldError(f"{side}.{wrong}",
-                      f"{_SIDE_ZH[side]}({side})的海关编码与统一社会信用代码须属于同一企业："
-                      f"本企业为 {identity.ent_code} / {identity.ent_uscc}",
-                      f"{side}: the customs code and the credit code must belong to the same enterprise; "
-                      f"yours are {identity.ent_code} / {identity.ent_uscc}")
+    return FieldError(
+        f"{side}.{wrong}",
+        f"{_SIDE_ZH[side]}({side})的海关编码与统一社会信用代码须属于同一企业："
+        f"本企业为 {identity.ent_code} / {identity.ent_uscc}",
+        f"{side}: the customs code and the credit code must belong to the same enterprise; "
+        f"yours are {identity.ent_code} / {identity.ent_uscc}",
+    )
 
 
 def owns(identity: Identity, decl: Declaration) -> bool:
@@ -66,8 +79,7 @@ def party_mismatch(decl: Declaration, ent_code: str, ent_uscc: str | None) -> li
         party = getattr(decl.content, side)
         match = owner.match_party(party.code, party.uscc)
         if match is PartyMatch.CONFLICT:
-            problems.append(f"{side} mixes the owner's codes with another enterprise's "
-                            f"({party.code} / {party.uscc})")
+            problems.append(f"{side} mixes the owner's codes with another enterprise's ({party.code} / {party.uscc})")
         elif side in sides and match is not PartyMatch.OWN:
             problems.append(f"{side} is keyed to the owner but names {party.code} / {party.uscc}")
     return problems

@@ -1,4 +1,5 @@
 """What the readers share: text encodings, value conversions, field labels, the record limit, nesting paths."""
+
 from __future__ import annotations
 
 import codecs
@@ -16,38 +17,81 @@ MAX_RECORDS = 500  # Settings.max_import_records; callers pass theirs when it di
 # Chinese label of every canonical field path a file can fill (row 1 of the Excel template,
 # and the label in read-error messages).
 FIELD_LABELS: dict[str, str] = {
-    "ref": "关联号", "seq_no": "统一编号", "ie_flag": "进出口标志", "declaration_type": "报关单类型",
-    "two_step": "两步申报", "self_pay": "自报自缴", "summarized_tax": "汇总征税",
-    "declare_customs": "申报地海关", "ie_port": "进出境关别", "ie_date": "进出口日期",
-    "agent.code": "申报单位海关编码", "agent.uscc": "申报单位统一社会信用代码", "agent.name": "申报单位名称",
-    "consignee.code": "境内收发货人海关编码", "consignee.uscc": "境内收发货人统一社会信用代码",
+    "ref": "关联号",
+    "seq_no": "统一编号",
+    "ie_flag": "进出口标志",
+    "declaration_type": "报关单类型",
+    "two_step": "两步申报",
+    "self_pay": "自报自缴",
+    "summarized_tax": "汇总征税",
+    "declare_customs": "申报地海关",
+    "ie_port": "进出境关别",
+    "ie_date": "进出口日期",
+    "agent.code": "申报单位海关编码",
+    "agent.uscc": "申报单位统一社会信用代码",
+    "agent.name": "申报单位名称",
+    "consignee.code": "境内收发货人海关编码",
+    "consignee.uscc": "境内收发货人统一社会信用代码",
     "consignee.name": "境内收发货人名称",
-    "owner.code": "消费使用/生产销售单位海关编码", "owner.uscc": "消费使用/生产销售单位统一社会信用代码",
+    "owner.code": "消费使用/生产销售单位海关编码",
+    "owner.uscc": "消费使用/生产销售单位统一社会信用代码",
     "owner.name": "消费使用/生产销售单位名称",
-    "bill_no": "提运单号", "transport_mode": "运输方式", "traf_name": "运输工具名称", "voyage_no": "航次号",
-    "trade_mode": "监管方式", "cut_mode": "征免性质", "trans_mode": "成交方式", "trade_country": "贸易国(地区)",
+    "bill_no": "提运单号",
+    "transport_mode": "运输方式",
+    "traf_name": "运输工具名称",
+    "voyage_no": "航次号",
+    "trade_mode": "监管方式",
+    "cut_mode": "征免性质",
+    "trans_mode": "成交方式",
+    "trade_country": "贸易国(地区)",
     "depart_country": "启运国(地区)",
-    "freight.mark": "运费标记", "freight.rate": "运费/率", "freight.currency": "运费币制",
-    "insurance.mark": "保费标记", "insurance.rate": "保费/率", "insurance.currency": "保费币制",
-    "pack_no": "件数", "wrap_type": "包装种类", "gross_wt": "毛重(千克)", "net_wt": "净重(千克)", "note": "备注",
-    "g_no": "商品序号", "code_ts": "商品编号", "g_name": "商品名称", "g_model": "规格型号",
-    "qty": "成交数量", "unit": "成交计量单位", "first_qty": "法定第一数量", "first_unit": "法定第一计量单位",
-    "second_qty": "法定第二数量", "second_unit": "法定第二计量单位", "decl_price": "单价", "decl_total": "总价",
-    "currency": "币制", "origin_country": "原产国(地区)", "destination_country": "最终目的国(地区)",
+    "freight.mark": "运费标记",
+    "freight.rate": "运费/率",
+    "freight.currency": "运费币制",
+    "insurance.mark": "保费标记",
+    "insurance.rate": "保费/率",
+    "insurance.currency": "保费币制",
+    "pack_no": "件数",
+    "wrap_type": "包装种类",
+    "gross_wt": "毛重(千克)",
+    "net_wt": "净重(千克)",
+    "note": "备注",
+    "g_no": "商品序号",
+    "code_ts": "商品编号",
+    "g_name": "商品名称",
+    "g_model": "规格型号",
+    "qty": "成交数量",
+    "unit": "成交计量单位",
+    "first_qty": "法定第一数量",
+    "first_unit": "法定第一计量单位",
+    "second_qty": "法定第二数量",
+    "second_unit": "法定第二计量单位",
+    "decl_price": "单价",
+    "decl_total": "总价",
+    "currency": "币制",
+    "origin_country": "原产国(地区)",
+    "destination_country": "最终目的国(地区)",
     "duty_mode": "征免方式",
-    "container_id": "集装箱号", "container_md": "集装箱规格", "goods_no": "商品项号关系",
-    "lcl_flag": "拼箱标识", "container_wt": "集装箱自重(千克)",
-    "edoc_code": "随附单证代码", "edoc_no": "随附单证编号",
+    "container_id": "集装箱号",
+    "container_md": "集装箱规格",
+    "goods_no": "商品项号关系",
+    "lcl_flag": "拼箱标识",
+    "container_wt": "集装箱自重(千克)",
+    "edoc_code": "随附单证代码",
+    "edoc_no": "随附单证编号",
 }
 
 # EntryType (报关单类型) in the customs message → declaration_type.
-ENTRY_TYPES = {"0": "general", "L": "with_list", "W": "paperless", "D": "list_paperless",
-               "M": "paperless_clearance"}
+ENTRY_TYPES = {"0": "general", "L": "with_list", "W": "paperless", "D": "list_paperless", "M": "paperless_clearance"}
 
 _MAX_EXPONENT = 30  # refuses "1E+999999": formatting it would build a megabyte of zeros
 _MAX_NUMBER_CHARS = 64
-_DATE_FORMS = ((re.compile(r"\d{8}"), "%Y%m%d"), (re.compile(r"\d{4}-\d{1,2}-\d{1,2}"), "%Y-%m-%d"),
-               (re.compile(r"\d{4}/\d{1,2}/\d{1,2}"), "%Y/%m/%d"), (re.compile(r"\d{4}\.\d{1,2}\.\d{1,2}"), "%Y.%m.%d"))
+_DATE_FORMS = (
+    (re.compile(r"\d{8}"), "%Y%m%d"),
+    (re.compile(r"\d{4}-\d{1,2}-\d{1,2}"), "%Y-%m-%d"),
+    (re.compile(r"\d{4}/\d{1,2}/\d{1,2}"), "%Y/%m/%d"),
+    (re.compile(r"\d{4}\.\d{1,2}\.\d{1,2}"), "%Y.%m.%d"),
+)
 
 
 class BadValue(Exception):
@@ -104,7 +148,7 @@ def iso_date(value: Any) -> str:
     text = str(value).strip()
     for pattern, form in _DATE_FORMS:
         match = pattern.match(text)
-        rest = text[match.end():] if match else ""
+        rest = text[match.end() :] if match else ""
         # a time may follow ("20240320 10:00:00", "2024-03-20T00:00:00"), nothing else may
         if match and (not rest or rest[0] in " T"):
             try:
@@ -127,8 +171,10 @@ def entry_type(value: str) -> str:
 def coded(table: str):
     """A converter to the stored code (numeric customs codes → letters); unknown values kept as given
     so that validation names them."""
+
     def convert(value: str) -> str:
         return codes.normalize(table, value) or value.strip()
+
     return convert
 
 
@@ -153,8 +199,11 @@ def label(path: str) -> str:
 
 def bad_value_error(path: str, where_zh: str, where_en: str, value: Any, bad: BadValue) -> FieldError:
     shown = str(value)[:60]
-    return FieldError(path, f"{where_zh} {label(path)}({path})：“{shown}”{bad.reason_zh}",
-                      f"{where_en}: {path} '{shown}' {bad.reason_en}")
+    return FieldError(
+        path,
+        f"{where_zh} {label(path)}({path})：“{shown}”{bad.reason_zh}",
+        f"{where_en}: {path} '{shown}' {bad.reason_en}",
+    )
 
 
 # ---- text encodings ------------------------------------------------------------------------
@@ -179,7 +228,7 @@ def decode_xml(data: bytes) -> str:
     Bytes valid under neither reading are refused with the position of the first bad byte.
     """
     if data.startswith(codecs.BOM_UTF8):
-        return _decode_as(data[len(codecs.BOM_UTF8):], "utf-8")
+        return _decode_as(data[len(codecs.BOM_UTF8) :], "utf-8")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_as(data, "utf-16")
     match = _XML_ENCODING.match(data)
@@ -202,7 +251,8 @@ def decode_xml(data: bytes) -> str:
     raise errors.unreadable_file(
         f"{said}内容既不是有效的GB18030(GB2312/GBK)文本，也不是有效的UTF-8文本（第{position + 1}字节起无法解码）",
         f"{said_en}its bytes are neither valid GB18030 (GB2312/GBK) nor valid UTF-8 text "
-        f"(undecodable from byte {position + 1})")
+        f"(undecodable from byte {position + 1})",
+    )
 
 
 def _try(data: bytes, encoding: str) -> tuple[str | None, UnicodeDecodeError | None]:
@@ -222,8 +272,11 @@ def _decode_as(data: bytes, encoding: str) -> str:
     try:
         return data.decode(encoding)
     except LookupError:
-        raise errors.unreadable_file(f"不支持的字符编码 {encoding}", f"its encoding {encoding} is not supported") from None
+        raise errors.unreadable_file(
+            f"不支持的字符编码 {encoding}", f"its encoding {encoding} is not supported"
+        ) from None
     except UnicodeDecodeError as exc:
-        raise errors.unreadable_file(f"内容不符合声明的字符编码 {encoding}（第{exc.start + 1}字节起无法解码）",
-                                     f"its bytes are not valid {encoding} (undecodable from byte {exc.start + 1})"
-                                     ) from None
+        raise errors.unreadable_file(
+            f"内容不符合声明的字符编码 {encoding}（第{exc.start + 1}字节起无法解码）",
+            f"its bytes are not valid {encoding} (undecodable from byte {exc.start + 1})",
+        ) from None

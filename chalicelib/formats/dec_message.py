@@ -29,6 +29,7 @@ Not in the message and left to their defaults: two_step, self_pay, summarized_ta
 Decimals become plain strings without trailing zeros; numeric currency/country codes become
 letter codes (unknown codes are kept so that validation names them).
 """
+
 from __future__ import annotations
 
 import base64
@@ -148,22 +149,25 @@ def read_dec_messages(data: bytes, *, max_records: int = MAX_RECORDS) -> list[Im
     if not messages:
         raise errors.unreadable_file("文件中没有报关单报文(DecMessage)", "it contains no DecMessage")
     if len(messages) > max_records:
-        raise errors.unreadable_file(f"报关单超过{max_records}份（共{len(messages)}份）",
-                                     f"it holds {len(messages)} declarations, more than {max_records}")
+        raise errors.unreadable_file(
+            f"报关单超过{max_records}份（共{len(messages)}份）",
+            f"it holds {len(messages)} declarations, more than {max_records}",
+        )
     return [_read_message(message, f"DecMessage {n}") for n, message in enumerate(messages, 1)]
 
 
 # ---- parsing ------------------------------------------------------------------------------
 
+
 def _parse(data: bytes) -> Element:
     try:
         # DTDs are refused outright: customs messages never carry one, and that closes both
         # entity-expansion bombs and external entities.
-        return SafeET.fromstring(_as_utf8(data), forbid_dtd=True, forbid_entities=True,
-                                 forbid_external=True)
+        return SafeET.fromstring(_as_utf8(data), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        raise errors.unreadable_file("文件含有DTD或实体声明，出于安全原因不予读取",
-                                     "it declares a DTD or entities, which are refused for safety") from None
+        raise errors.unreadable_file(
+            "文件含有DTD或实体声明，出于安全原因不予读取", "it declares a DTD or entities, which are refused for safety"
+        ) from None
     except ParseError as exc:
         raise errors.unreadable_file(f"不是有效的XML（{exc}）", f"it is not well-formed XML ({exc})") from None
 
@@ -193,13 +197,15 @@ def _open_envelopes(root: Element) -> Element:
         try:
             inner = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise errors.unreadable_file("交换报文(DxpMsg)的Data不是有效的Base64",
-                                         "the DxpMsg Data is not valid base64") from None
+            raise errors.unreadable_file(
+                "交换报文(DxpMsg)的Data不是有效的Base64", "the DxpMsg Data is not valid base64"
+            ) from None
         root = _parse(inner)
     raise errors.unreadable_file("交换报文嵌套过深", "its DxpMsg envelopes are nested too deep")
 
 
 # ---- element helpers (local names, namespaces ignored) ------------------------------------
+
 
 def _local(tag: Any) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
@@ -242,8 +248,10 @@ def _is_blank(element: Element) -> bool:
 
 # ---- one DecMessage -----------------------------------------------------------------------
 
-def _read_block(element: Element, mapping: Mapping, prefix: str, where: str,
-                problems: list[FieldError]) -> dict[str, Any]:
+
+def _read_block(
+    element: Element, mapping: Mapping, prefix: str, where: str, problems: list[FieldError]
+) -> dict[str, Any]:
     """Flat {field path: value} of the mapped child tags; bad values go to `problems`."""
     flat: dict[str, Any] = {}
     for tags, path, convert in mapping:
@@ -346,8 +354,11 @@ def _g_no_key(item: Element) -> int:
         return 1 << 30
 
 
-def _read_list(message: Element, name: str, mapping: Mapping, field: str,
-               problems: list[FieldError]) -> list[dict[str, Any]]:
+def _read_list(
+    message: Element, name: str, mapping: Mapping, field: str, problems: list[FieldError]
+) -> list[dict[str, Any]]:
     blocks = [block for block in _descendants(message, name) if not _is_blank(block)]
-    return [_read_block(block, mapping, f"{field}[{index}].", f"{name}[{index + 1}]", problems)
-            for index, block in enumerate(blocks)]
+    return [
+        _read_block(block, mapping, f"{field}[{index}].", f"{name}[{index + 1}]", problems)
+        for index, block in enumerate(blocks)
+    ]

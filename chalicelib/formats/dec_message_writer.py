@@ -18,6 +18,7 @@ gives the same depart_country back. For an export TradeCountry is the country of
 (运抵国), which the content does not hold: we write the goods' destination country when all
 goods share one, else the trade country; the reader ignores it for exports.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,13 @@ Value = str | int | Decimal | date | None
 Node = tuple[str, "Value | list[Node]"]
 
 
-def build_dec_message(content: DeclarationContent, *, oper_type: str = "C", client_seq_no: str | None = None,
-                      sign_time: datetime | None = None) -> bytes:
+def build_dec_message(
+    content: DeclarationContent,
+    *,
+    oper_type: str = "C",
+    client_seq_no: str | None = None,
+    sign_time: datetime | None = None,
+) -> bytes:
     """The DecMessage of `content` as UTF-8 bytes; the same arguments always give the same bytes.
 
     `sign_time` defaults to now; a naive time is taken as China time, an aware one converted to it.
@@ -59,17 +65,19 @@ def build_dec_message(content: DeclarationContent, *, oper_type: str = "C", clie
         ("DecContainers", [("Container", _container(c)) for c in content.containers]),
         ("DecLicenseDocus", []),
         ("DecFreeTxt", [("VoyNo", content.voyage_no)]),
-        ("DecSign", [
-            ("OperType", oper_type),
-            ("ICCode", None),
-            ("CopCode", None),
-            ("ClientSeqNo", client_seq_no or content.seq_no),
-            ("SignDate", signed.strftime("%Y%m%d%H%M%S")),
-        ]),
+        (
+            "DecSign",
+            [
+                ("OperType", oper_type),
+                ("ICCode", None),
+                ("CopCode", None),
+                ("ClientSeqNo", client_seq_no or content.seq_no),
+                ("SignDate", signed.strftime("%Y%m%d%H%M%S")),
+            ],
+        ),
         *(("EdocRealation", _document(d)) for d in content.documents),
     ]
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             f'<DecMessage xmlns="{DEC_NS}" Version="{MESSAGE_VERSION}">']
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<DecMessage xmlns="{DEC_NS}" Version="{MESSAGE_VERSION}">']
     for node in children:
         _write(node, 1, lines)
     lines.append("</DecMessage>")
@@ -108,13 +116,19 @@ def _head(c: DeclarationContent) -> list[Node]:
 
 
 def _party(prefix: str, uscc_tag: str, party: Party | None) -> list[Node]:
-    return [(f"{prefix}Code", party.code if party else None), (uscc_tag, party.uscc if party else None),
-            (f"{prefix}Name", party.name if party else None)]
+    return [
+        (f"{prefix}Code", party.code if party else None),
+        (uscc_tag, party.uscc if party else None),
+        (f"{prefix}Name", party.name if party else None),
+    ]
 
 
 def _fee(prefix: str, fee: Fee | None) -> list[Node]:
-    return [(f"{prefix}Mark", fee.mark if fee else None), (f"{prefix}Rate", fee.rate if fee else None),
-            (f"{prefix}Curr", fee.currency if fee else None)]
+    return [
+        (f"{prefix}Mark", fee.mark if fee else None),
+        (f"{prefix}Rate", fee.rate if fee else None),
+        (f"{prefix}Curr", fee.currency if fee else None),
+    ]
 
 
 def _trade_country_tag(c: DeclarationContent) -> str | None:
@@ -127,17 +141,33 @@ def _trade_country_tag(c: DeclarationContent) -> str | None:
 
 def _goods(g: GoodsItem) -> list[Node]:
     return [
-        ("GNo", g.g_no), ("CodeTS", g.code_ts), ("GName", g.g_name), ("GModel", g.g_model),
-        ("GQty", g.qty), ("GUnit", g.unit), ("FirstQty", g.first_qty), ("FirstUnit", g.first_unit),
-        ("SecondQty", g.second_qty), ("SecondUnit", g.second_unit), ("DeclPrice", g.decl_price),
-        ("DeclTotal", g.decl_total), ("TradeCurr", g.currency), ("OriginCountry", g.origin_country),
-        ("DestinationCountry", g.destination_country), ("DutyMode", g.duty_mode),
+        ("GNo", g.g_no),
+        ("CodeTS", g.code_ts),
+        ("GName", g.g_name),
+        ("GModel", g.g_model),
+        ("GQty", g.qty),
+        ("GUnit", g.unit),
+        ("FirstQty", g.first_qty),
+        ("FirstUnit", g.first_unit),
+        ("SecondQty", g.second_qty),
+        ("SecondUnit", g.second_unit),
+        ("DeclPrice", g.decl_price),
+        ("DeclTotal", g.decl_total),
+        ("TradeCurr", g.currency),
+        ("OriginCountry", g.origin_country),
+        ("DestinationCountry", g.destination_country),
+        ("DutyMode", g.duty_mode),
     ]
 
 
 def _container(c: Container) -> list[Node]:
-    return [("ContainerId", c.container_id), ("ContainerMd", c.container_md), ("GoodsNo", c.goods_no),
-            ("LclFlag", c.lcl_flag), ("ContainerWt", c.container_wt)]
+    return [
+        ("ContainerId", c.container_id),
+        ("ContainerMd", c.container_md),
+        ("GoodsNo", c.goods_no),
+        ("LclFlag", c.lcl_flag),
+        ("ContainerWt", c.container_wt),
+    ]
 
 
 def _document(d: Document) -> list[Node]:
@@ -145,6 +175,7 @@ def _document(d: Document) -> list[Node]:
 
 
 # ---- serialisation ------------------------------------------------------------------------
+
 
 def _write(node: Node, depth: int, lines: list[str]) -> None:
     tag, value = node

@@ -26,6 +26,7 @@ kept: its raw text still holds it). A date that fits but names no real moment �
 ±14:00 or with 60+ minutes (``+99:99``, ``+24:00``), a year outside 1900–2999 — is no format variant
 but a forged or broken receipt: it is refused (ReceiptUnreadable, 400; issue #9).
 """
+
 from __future__ import annotations
 
 import base64
@@ -52,12 +53,16 @@ _RECEIPT_TAGS: dict[str, ReceiptKind] = {"DEC_RESULT": "dec_result", "DecImportR
 _OLD_DEC_RESULT = "DEC_DATA"  # older DXP clients' wrapper of one DEC_RESULT and its RESULT_INFO
 _ENVELOPE = "DxpMsg"
 
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"
-                  r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
-                  r"\s*(Z|[+-]\d{2}:?\d{2})?")
-_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})"
-                      r"(?:T?(\d{2})(\d{2})(\d{2})\d{0,3}"      # yyyyMMddHHmmss[SS], yyyyMMddTHHmmssSS
-                      r"|[ T](\d{1,2}):(\d{2}):(\d{2}))?")      # yyyyMMdd HH:mm:ss (SignTime's form)
+_ISO = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?"
+)
+_COMPACT = re.compile(
+    r"(\d{4})(\d{2})(\d{2})"
+    r"(?:T?(\d{2})(\d{2})(\d{2})\d{0,3}"  # yyyyMMddHHmmss[SS], yyyyMMddTHHmmssSS
+    r"|[ T](\d{1,2}):(\d{2}):(\d{2}))?"
+)  # yyyyMMdd HH:mm:ss (SignTime's form)
 
 
 class ReceiptUnreadable(DomainError):
@@ -83,8 +88,9 @@ def read_receipts(data: bytes) -> list[ReceiptRead]:
     found: list[ReceiptRead] = []
     _read_document(data, _Envelope(), 0, found)
     if not found:
-        raise _unreadable("报文中没有回执(DEC_RESULT或DecImportResponse)",
-                          "it holds no receipt (DEC_RESULT or DecImportResponse)")
+        raise _unreadable(
+            "报文中没有回执(DEC_RESULT或DecImportResponse)", "it holds no receipt (DEC_RESULT or DecImportResponse)"
+        )
     return found
 
 
@@ -128,14 +134,16 @@ def _offset(zone: str) -> timezone | None:
 
 # ---- documents and envelopes --------------------------------------------------------------
 
+
 def _read_document(data: bytes, envelope: _Envelope, depth: int, found: list[ReceiptRead]) -> None:
     try:
         utf8 = _as_utf8(data)  # decoded by its declared or sniffed encoding, declaration removed
         root = _parse(utf8)
     except DomainError as exc:
         # the reader's reasons, without its "file" wording
-        raise _unreadable(exc.message_zh.removeprefix("文件无法读取："),
-                          exc.message_en.removeprefix("The file cannot be read: ")) from None
+        raise _unreadable(
+            exc.message_zh.removeprefix("文件无法读取："), exc.message_en.removeprefix("The file cannot be read: ")
+        ) from None
     _collect(root, utf8.decode("utf-8").strip(), envelope, depth, found)
 
 
@@ -151,8 +159,11 @@ def _collect(root: Element, text: str | None, envelope: _Envelope, depth: int, f
             raw = text if node is root and text is not None else tostring(node, encoding="unicode").strip()
             if old_shape:
                 info = _text(node, "RESULT_INFO")
-                found.extend(_read_receipt(child, "dec_result", raw, envelope, result_info=info)
-                             for child in node if _local(child.tag) == "DEC_RESULT")
+                found.extend(
+                    _read_receipt(child, "dec_result", raw, envelope, result_info=info)
+                    for child in node
+                    if _local(child.tag) == "DEC_RESULT"
+                )
             else:
                 found.append(_read_receipt(node, _RECEIPT_TAGS[name], raw, envelope))
             if len(found) > MAX_RECEIPTS:
@@ -192,30 +203,53 @@ def _envelope_info(message: Element, outer: _Envelope) -> _Envelope:
     trans = next((child for child in message if _local(child.tag) == "TransInfo"), None)
     if trans is None:
         return outer
-    return _Envelope(cop_msg_id=_text(trans, "CopMsgId") or outer.cop_msg_id,
-                     msg_type=_text(trans, "MsgType") or outer.msg_type,
-                     sender_id=_text(trans, "SenderId") or outer.sender_id)
+    return _Envelope(
+        cop_msg_id=_text(trans, "CopMsgId") or outer.cop_msg_id,
+        msg_type=_text(trans, "MsgType") or outer.msg_type,
+        sender_id=_text(trans, "SenderId") or outer.sender_id,
+    )
 
 
 # ---- one receipt --------------------------------------------------------------------------
+
 
 def _text(element: Element, *names: str) -> str | None:
     found = _value(element, *names)  # first non-empty child: <X/> and <X></X> are absent
     return found[1] if found else None
 
 
-def _read_receipt(node: Element, kind: ReceiptKind, raw: str, envelope: _Envelope,
-                  result_info: str | None = None) -> ReceiptRead:
-    wrapped: dict[str, Any] = {"cop_msg_id": envelope.cop_msg_id, "msg_type": envelope.msg_type, "sender_id": envelope.sender_id}
+def _read_receipt(
+    node: Element, kind: ReceiptKind, raw: str, envelope: _Envelope, result_info: str | None = None
+) -> ReceiptRead:
+    wrapped: dict[str, Any] = {
+        "cop_msg_id": envelope.cop_msg_id,
+        "msg_type": envelope.msg_type,
+        "sender_id": envelope.sender_id,
+    }
     if kind == "import_response":
-        return ReceiptRead(kind=kind, raw=raw, client_seq_no=_text(node, "ClientSeqNo"),
-                           cus_ciq_no=_text(node, "SeqNo"), response_code=_text(node, "ResponseCode"),
-                           error_message=_text(node, "ErrorMessage"), **wrapped)
+        return ReceiptRead(
+            kind=kind,
+            raw=raw,
+            client_seq_no=_text(node, "ClientSeqNo"),
+            cus_ciq_no=_text(node, "SeqNo"),
+            response_code=_text(node, "ResponseCode"),
+            error_message=_text(node, "ErrorMessage"),
+            **wrapped,
+        )
     notice = _text(node, "NOTICE_DATE")
     # _text takes the first non-empty of the names: today's tag, then the older DXP clients' one
-    return ReceiptRead(kind=kind, raw=raw, client_seq_no=_text(node, "CLIENT_SEQ_NO"),
-                       cus_ciq_no=_text(node, "CUS_CIQ_NO", "SEQ_NO"), entry_id=_text(node, "ENTRY_ID"),
-                       channel=_text(node, "CHANNEL"), note=_text(node, "NOTE") or result_info,
-                       custom_master=_text(node, "CUSTOM_MASTER", "DECL_PORT"), notice_at=china_time(notice),
-                       notice_date_text=notice, i_e_date=china_time(_text(node, "I_E_DATE")),
-                       d_date=china_time(_text(node, "D_DATE")), **wrapped)
+    return ReceiptRead(
+        kind=kind,
+        raw=raw,
+        client_seq_no=_text(node, "CLIENT_SEQ_NO"),
+        cus_ciq_no=_text(node, "CUS_CIQ_NO", "SEQ_NO"),
+        entry_id=_text(node, "ENTRY_ID"),
+        channel=_text(node, "CHANNEL"),
+        note=_text(node, "NOTE") or result_info,
+        custom_master=_text(node, "CUSTOM_MASTER", "DECL_PORT"),
+        notice_at=china_time(notice),
+        notice_date_text=notice,
+        i_e_date=china_time(_text(node, "I_E_DATE")),
+        d_date=china_time(_text(node, "D_DATE")),
+        **wrapped,
+    )

@@ -16,6 +16,7 @@ become letter codes. A USCC typed as a number has lost digits already and is ref
 One record per head row, source "报关单表头 row N"; a goods/container/document row whose ref
 matches no head row becomes a record of its own with a read error ("商品 row N").
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -57,6 +58,7 @@ _IE_WORDS = {"进口": "I", "出口": "E"}
 
 # ---- cell converters: a cell value (never empty) → the canonical representation ------------
 
+
 def _text(value: Any) -> str:
     if isinstance(value, float):
         return decimal_text(value)
@@ -67,10 +69,12 @@ def _text(value: Any) -> str:
 
 def _code(width: int) -> Callable[[Any], str]:
     """A code: a number cell lost its leading zeros, so pad it back to the code's width."""
+
     def convert(value: Any) -> str:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(whole_number(value)).zfill(width)
         return _text(value).upper()
+
     return convert
 
 
@@ -126,30 +130,73 @@ _REF = ("ref", _text)
 
 TEMPLATE: dict[str, tuple[Column, ...]] = {
     SHEET_HEAD: _columns(
-        _REF, ("seq_no", _code(0)), ("ie_flag", _ie_flag), ("declaration_type", lambda v: entry_type(_text(v))),
-        ("two_step", _boolean), ("self_pay", _boolean), ("summarized_tax", _boolean),
-        ("declare_customs", _CODE4), ("ie_port", _CODE4), ("ie_date", _date),
-        ("agent.code", _code(10)), ("agent.uscc", _uscc), ("agent.name", _text),
-        ("consignee.code", _code(10)), ("consignee.uscc", _uscc), ("consignee.name", _text),
-        ("owner.code", _code(10)), ("owner.uscc", _uscc), ("owner.name", _text),
-        ("bill_no", _text), ("transport_mode", _CODE1), ("traf_name", _text), ("voyage_no", _text),
-        ("trade_mode", _CODE4), ("cut_mode", _CODE3), ("trans_mode", _CODE1),
-        ("trade_country", _in_table("country")), ("depart_country", _in_table("country")),
-        ("freight.mark", _CODE1), ("freight.rate", decimal_text), ("freight.currency", _in_table("currency")),
-        ("insurance.mark", _CODE1), ("insurance.rate", decimal_text),
+        _REF,
+        ("seq_no", _code(0)),
+        ("ie_flag", _ie_flag),
+        ("declaration_type", lambda v: entry_type(_text(v))),
+        ("two_step", _boolean),
+        ("self_pay", _boolean),
+        ("summarized_tax", _boolean),
+        ("declare_customs", _CODE4),
+        ("ie_port", _CODE4),
+        ("ie_date", _date),
+        ("agent.code", _code(10)),
+        ("agent.uscc", _uscc),
+        ("agent.name", _text),
+        ("consignee.code", _code(10)),
+        ("consignee.uscc", _uscc),
+        ("consignee.name", _text),
+        ("owner.code", _code(10)),
+        ("owner.uscc", _uscc),
+        ("owner.name", _text),
+        ("bill_no", _text),
+        ("transport_mode", _CODE1),
+        ("traf_name", _text),
+        ("voyage_no", _text),
+        ("trade_mode", _CODE4),
+        ("cut_mode", _CODE3),
+        ("trans_mode", _CODE1),
+        ("trade_country", _in_table("country")),
+        ("depart_country", _in_table("country")),
+        ("freight.mark", _CODE1),
+        ("freight.rate", decimal_text),
+        ("freight.currency", _in_table("currency")),
+        ("insurance.mark", _CODE1),
+        ("insurance.rate", decimal_text),
         ("insurance.currency", _in_table("currency")),
-        ("pack_no", whole_number), ("wrap_type", _CODE2), ("gross_wt", decimal_text), ("net_wt", decimal_text),
-        ("note", _text)),
+        ("pack_no", whole_number),
+        ("wrap_type", _CODE2),
+        ("gross_wt", decimal_text),
+        ("net_wt", decimal_text),
+        ("note", _text),
+    ),
     SHEET_GOODS: _columns(
-        _REF, ("g_no", whole_number), ("code_ts", _code(10)), ("g_name", _text), ("g_model", _text),
-        ("qty", decimal_text), ("unit", _CODE3), ("first_qty", decimal_text), ("first_unit", _CODE3),
-        ("second_qty", decimal_text), ("second_unit", _CODE3), ("decl_price", decimal_text),
-        ("decl_total", decimal_text), ("currency", _in_table("currency")),
-        ("origin_country", _in_table("country")), ("destination_country", _in_table("country")),
-        ("duty_mode", _CODE1)),
+        _REF,
+        ("g_no", whole_number),
+        ("code_ts", _code(10)),
+        ("g_name", _text),
+        ("g_model", _text),
+        ("qty", decimal_text),
+        ("unit", _CODE3),
+        ("first_qty", decimal_text),
+        ("first_unit", _CODE3),
+        ("second_qty", decimal_text),
+        ("second_unit", _CODE3),
+        ("decl_price", decimal_text),
+        ("decl_total", decimal_text),
+        ("currency", _in_table("currency")),
+        ("origin_country", _in_table("country")),
+        ("destination_country", _in_table("country")),
+        ("duty_mode", _CODE1),
+    ),
     SHEET_CONTAINERS: _columns(
-        _REF, ("container_id", lambda v: _text(v).upper()), ("container_md", _text), ("goods_no", _text),
-        ("lcl_flag", _CODE1), ("container_wt", decimal_text)),
+        _REF,
+        ("container_id", lambda v: _text(v).upper()),
+        ("container_md", _text),
+        ("goods_no", _text),
+        ("lcl_flag", _CODE1),
+        ("container_wt", decimal_text),
+    ),
     SHEET_DOCUMENTS: _columns(_REF, ("edoc_code", _code(8)), ("edoc_no", _text)),
 }
 REQUIRED_SHEETS = (SHEET_HEAD, SHEET_GOODS)
@@ -170,8 +217,10 @@ def read_workbook(data: bytes, *, max_records: int = MAX_RECORDS) -> list[Import
     if not heads:
         raise errors.unreadable_file(f"工作表“{SHEET_HEAD}”中没有报关单数据", f"sheet {SHEET_HEAD} has no declarations")
     if len(heads) > max_records:
-        raise errors.unreadable_file(f"报关单超过{max_records}份（共{len(heads)}份）",
-                                     f"it holds {len(heads)} declarations, more than {max_records}")
+        raise errors.unreadable_file(
+            f"报关单超过{max_records}份（共{len(heads)}份）",
+            f"it holds {len(heads)} declarations, more than {max_records}",
+        )
     records, by_ref = _head_records(heads)
     for sheet, field in _CHILD_LISTS.items():
         for row in sheets.get(sheet, []):
@@ -180,6 +229,7 @@ def read_workbook(data: bytes, *, max_records: int = MAX_RECORDS) -> list[Import
 
 
 # ---- workbook → rows (every openpyxl or zip failure is an unreadable file) -----------------
+
 
 def _load(data: bytes) -> dict[str, list[_Row]]:
     _check_archive(data)
@@ -209,7 +259,9 @@ def _check_archive(data: bytes) -> None:
         with zipfile.ZipFile(BytesIO(data)) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError, TypeError):
-        raise errors.unreadable_file("不是Excel(xlsx)文件，请使用导入模板", "it is not an Excel (xlsx) workbook") from None
+        raise errors.unreadable_file(
+            "不是Excel(xlsx)文件，请使用导入模板", "it is not an Excel (xlsx) workbook"
+        ) from None
     if unzipped > _MAX_UNZIPPED:
         raise errors.unreadable_file("工作簿解压后过大", "the workbook is too large once unpacked")
 
@@ -220,16 +272,22 @@ def _check_dimension(sheet: Any, name: str) -> None:
     A sheet without a dimension is still bounded by the row count in _rows."""
     rows, columns = sheet.max_row or 0, sheet.max_column or 0
     if rows > _MAX_ROWS:
-        raise errors.unreadable_file(f"工作表“{name}”超过{_MAX_ROWS}行（声明{rows}行）",
-                                     f"sheet {name} has more than {_MAX_ROWS} rows ({rows} declared)")
+        raise errors.unreadable_file(
+            f"工作表“{name}”超过{_MAX_ROWS}行（声明{rows}行）",
+            f"sheet {name} has more than {_MAX_ROWS} rows ({rows} declared)",
+        )
     if rows * columns > _MAX_CELLS:
-        raise errors.unreadable_file(f"工作表“{name}”单元格过多（{rows}行×{columns}列）",
-                                     f"sheet {name} has too many cells ({rows} rows × {columns} columns)")
+        raise errors.unreadable_file(
+            f"工作表“{name}”单元格过多（{rows}行×{columns}列）",
+            f"sheet {name} has too many cells ({rows} rows × {columns} columns)",
+        )
 
 
 def _unreadable_workbook(exc: Exception) -> DomainError:
-    return errors.unreadable_file(f"Excel工作簿已损坏或格式不受支持（{type(exc).__name__}）",
-                                  f"the Excel workbook is damaged or unsupported ({type(exc).__name__}: {exc})")
+    return errors.unreadable_file(
+        f"Excel工作簿已损坏或格式不受支持（{type(exc).__name__}）",
+        f"the Excel workbook is damaged or unsupported ({type(exc).__name__}: {exc})",
+    )
 
 
 def _rows(sheet: Any, name: str) -> list[_Row]:
@@ -238,17 +296,23 @@ def _rows(sheet: Any, name: str) -> list[_Row]:
     rows: list[_Row] = []
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
         if number > _MAX_ROWS:
-            raise errors.unreadable_file(f"工作表“{name}”超过{_MAX_ROWS}行", f"sheet {name} has more than {_MAX_ROWS} rows")
+            raise errors.unreadable_file(
+                f"工作表“{name}”超过{_MAX_ROWS}行", f"sheet {name} has more than {_MAX_ROWS} rows"
+            )
         if number == PATH_ROW:
             paths = _paths(values, name, columns)
         elif number >= FIRST_DATA_ROW:
-            cells = {path: (index + 1, values[index]) for index, path in paths.items()
-                     if index < len(values) and not _empty(values[index])}
+            cells = {
+                path: (index + 1, values[index])
+                for index, path in paths.items()
+                if index < len(values) and not _empty(values[index])
+            }
             if cells:
                 rows.append(_Row(name, number, cells))
     if not paths:
-        raise errors.unreadable_file(f"工作表“{name}”第{PATH_ROW}行缺少字段路径",
-                                     f"sheet {name} has no field paths in row {PATH_ROW}")
+        raise errors.unreadable_file(
+            f"工作表“{name}”第{PATH_ROW}行缺少字段路径", f"sheet {name} has no field paths in row {PATH_ROW}"
+        )
     return rows
 
 
@@ -260,11 +324,15 @@ def _paths(values: tuple[Any, ...], sheet: str, columns: dict[str, Column]) -> d
             continue
         path, where = str(value).strip(), f"{get_column_letter(index + 1)}{PATH_ROW}"
         if path not in columns:
-            raise errors.unreadable_file(f"工作表“{sheet}”{where}单元格的字段“{path}”无法识别",
-                                         f"sheet {sheet}, cell {where}: unknown field path '{path}'")
+            raise errors.unreadable_file(
+                f"工作表“{sheet}”{where}单元格的字段“{path}”无法识别",
+                f"sheet {sheet}, cell {where}: unknown field path '{path}'",
+            )
         if path in paths.values():
-            raise errors.unreadable_file(f"工作表“{sheet}”中字段“{path}”重复（{where}）",
-                                         f"sheet {sheet}: field path '{path}' appears twice ({where})")
+            raise errors.unreadable_file(
+                f"工作表“{sheet}”中字段“{path}”重复（{where}）",
+                f"sheet {sheet}: field path '{path}' appears twice ({where})",
+            )
         paths[index] = path
     if paths and "ref" not in paths.values():
         raise errors.unreadable_file(f"工作表“{sheet}”缺少关联号(ref)列", f"sheet {sheet} has no ref column")
@@ -277,6 +345,7 @@ def _empty(value: Any) -> bool:
 
 # ---- rows → records ------------------------------------------------------------------------
 
+
 def _convert(row: _Row, prefix: str, problems: list[FieldError]) -> dict[str, Any]:
     """Flat {path: value} of a row without its ref; bad cells go to `problems`."""
     columns = {column.path: column for column in TEMPLATE[row.sheet]}
@@ -288,8 +357,9 @@ def _convert(row: _Row, prefix: str, problems: list[FieldError]) -> dict[str, An
             flat[path] = columns[path].convert(value)
         except BadValue as bad:
             where = f"{get_column_letter(column)}{row.number}"
-            problems.append(bad_value_error(prefix + path, f"{row.sheet}{where}单元格", f"{row.sheet} cell {where}",
-                                            value, bad))
+            problems.append(
+                bad_value_error(prefix + path, f"{row.sheet}{where}单元格", f"{row.sheet} cell {where}", value, bad)
+            )
     return flat
 
 
@@ -313,16 +383,24 @@ def _head_records(heads: list[_Row]) -> tuple[list[ImportRecord], dict[str, Impo
         record = ImportRecord(raw=raw, source=f"{SHEET_HEAD} row {row.number}", read_errors=problems)
         ref = _ref(row)
         if ref is None:
-            problems.append(FieldError("ref", f"{SHEET_HEAD}第{row.number}行缺少关联号(ref)",
-                                       f"{SHEET_HEAD} row {row.number} has no ref"))
+            problems.append(
+                FieldError(
+                    "ref", f"{SHEET_HEAD}第{row.number}行缺少关联号(ref)", f"{SHEET_HEAD} row {row.number} has no ref"
+                )
+            )
         else:
             sharing.setdefault(ref, []).append(record)
         records.append(record)
     for ref, twins in sharing.items():
         # goods of a repeated ref could belong to either row: refuse all of them
         for twin in twins if len(twins) > 1 else ():
-            twin.read_errors.append(FieldError("ref", f"关联号(ref)“{ref}”在{SHEET_HEAD}中重复",
-                                               f"ref '{ref}' appears on several {SHEET_HEAD} rows"))
+            twin.read_errors.append(
+                FieldError(
+                    "ref",
+                    f"关联号(ref)“{ref}”在{SHEET_HEAD}中重复",
+                    f"ref '{ref}' appears on several {SHEET_HEAD} rows",
+                )
+            )
     return records, {ref: twins[0] for ref, twins in sharing.items()}
 
 
@@ -334,8 +412,14 @@ def _attach(row: _Row, field: str, by_ref: dict[str, ImportRecord]) -> list[Impo
         problems: list[FieldError] = []
         raw = nest(_convert(row, "", problems))
         shown = ref if ref is not None else ""
-        problems.insert(0, FieldError("ref", f"{row.sheet}第{row.number}行的关联号(ref)“{shown}”在{SHEET_HEAD}中不存在",
-                                      f"{row.sheet} row {row.number}: ref '{shown}' matches no {SHEET_HEAD} row"))
+        problems.insert(
+            0,
+            FieldError(
+                "ref",
+                f"{row.sheet}第{row.number}行的关联号(ref)“{shown}”在{SHEET_HEAD}中不存在",
+                f"{row.sheet} row {row.number}: ref '{shown}' matches no {SHEET_HEAD} row",
+            ),
+        )
         return [ImportRecord(raw={"ref": ref, **raw}, source=f"{row.sheet} row {row.number}", read_errors=problems)]
     items = owner.raw[field]
     items.append(nest(_convert(row, f"{field}[{len(items)}].", owner.read_errors)))

@@ -8,6 +8,7 @@ nothing sleeps (no trigger); a mark, a continue or a confirmation in its scope w
 trigger (`wake`), and the one-minute schedule peeks at one pool key per sleeping execution as
 the safety net (lost triggers, waits that became due).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -38,24 +39,42 @@ def start_batch(engine: Engine, execution_id: str, after_index: int) -> Batch | 
             remaining = int((execution.next_batch_at - now).total_seconds())
             engine.queue.trigger_batch(execution_id, after_index, min(remaining, MAX_SQS_DELAY))
         return None
-    configs = [c for c in (engine.configs.get(execution.ent_code, cid) for cid in execution.config_ids)
-               if c is not None and c.content.enabled]
+    configs = [
+        c
+        for c in (engine.configs.get(execution.ent_code, cid) for cid in execution.config_ids)
+        if c is not None and c.content.enabled
+    ]
     number = batch_no(now.astimezone(CHINA_TZ), engine.counter.next("batch_no"))
-    started = execution.with_changes(batch_index=after_index + 1, current_batch_no=number, idle=False,
-                                     next_batch_at=now + WATCHDOG, version=execution.version + 1)
+    started = execution.with_changes(
+        batch_index=after_index + 1,
+        current_batch_no=number,
+        idle=False,
+        next_batch_at=now + WATCHDOG,
+        version=execution.version + 1,
+    )
     try:
         engine.executions.save(started, execution.version)  # only one starter wins
     except ConditionFailed:
         return None
-    batch = Batch(batch_no=number, execution_id=execution_id, ent_code=execution.ent_code, index=started.batch_index,
-                  config_ids=tuple(c.config_id for c in configs),
-                  config_names=tuple(c.content.name for c in configs), started_at=now)
+    batch = Batch(
+        batch_no=number,
+        execution_id=execution_id,
+        ent_code=execution.ent_code,
+        index=started.batch_index,
+        config_ids=tuple(c.config_id for c in configs),
+        config_names=tuple(c.content.name for c in configs),
+        started_at=now,
+    )
     claimed = _claim(engine, started, batch, configs)
     batch = Batch(**{**batch.__dict__, "claimed": len(claimed)})
     engine.batches.create(batch)
     if claimed:
-        engine.queue.to_validation([{"seq_no": s, "batch_no": number, "execution_id": execution_id,
-                                     "ent_code": execution.ent_code} for s in claimed])
+        engine.queue.to_validation(
+            [
+                {"seq_no": s, "batch_no": number, "execution_id": execution_id, "ent_code": execution.ent_code}
+                for s in claimed
+            ]
+        )
     else:
         finish_batch(engine, number)  # nothing to declare: poll again after the wait
     return batch
@@ -71,18 +90,32 @@ def _claim(engine: Engine, execution: Execution, batch: Batch, configs) -> list[
         if len(claimed) >= engine.batch_size:
             break
         candidates = []
-        for decl in engine.declarations.pool(side, execution.ent_code, flag, limit=engine.batch_size * 4,
-                                             ready_by=now):
+        for decl in engine.declarations.pool(side, execution.ent_code, flag, limit=engine.batch_size * 4, ready_by=now):
             config = pick_config(decl, configs, side)
             # #9: only the verified owner's records; index rows written before the rule may say otherwise
-            if config is None or decl.seq_no in claimed or decl.owner_ent != execution.ent_code \
-                    or side not in decl.owner_sides:
+            if (
+                config is None
+                or decl.seq_no in claimed
+                or decl.owner_ent != execution.ent_code
+                or side not in decl.owner_sides
+            ):
                 continue
-            candidates.append(lifecycle.claim(
-                decl, now, batch_no=batch.batch_no, execution_id=execution.execution_id, config_id=config.config_id,
-                config_name=config.content.name, deadline=now + CLAIM_TIMEOUT))
+            candidates.append(
+                lifecycle.claim(
+                    decl,
+                    now,
+                    batch_no=batch.batch_no,
+                    execution_id=execution.execution_id,
+                    config_id=config.config_id,
+                    config_name=config.content.name,
+                    deadline=now + CLAIM_TIMEOUT,
+                )
+            )
         while candidates and len(claimed) < engine.batch_size:  # another batch may have taken some first
-            take, candidates = candidates[:engine.batch_size - len(claimed)], candidates[engine.batch_size - len(claimed):]
+            take, candidates = (
+                candidates[: engine.batch_size - len(claimed)],
+                candidates[engine.batch_size - len(claimed) :],
+            )
             lost = engine.uow.commit_many(take)
             won = [c for c in take if c.seq_no not in lost]
             claimed += [c.seq_no for c in won]
@@ -132,8 +165,7 @@ def _pool_has_work(engine: Engine, execution: Execution, now: datetime) -> bool:
     if not execution.ie_flags:
         return False
     flag = execution.ie_flags[(now.hour * 60 + now.minute) % len(execution.ie_flags)]
-    return bool(engine.declarations.pool(execution.enterprise_type, execution.ent_code, flag, limit=1,
-                                         ready_by=now))
+    return bool(engine.declarations.pool(execution.enterprise_type, execution.ent_code, flag, limit=1, ready_by=now))
 
 
 def wake(engine: Engine, ent_code: str, declarations: Iterable[Declaration]) -> int:
@@ -145,8 +177,11 @@ def wake(engine: Engine, ent_code: str, declarations: Iterable[Declaration]) -> 
         return 0
     woken = 0
     for execution in engine.executions.list(ent_code):
-        if execution.running and execution.idle and any(
-                (execution.enterprise_type, flag) in wanted for flag in execution.ie_flags):
+        if (
+            execution.running
+            and execution.idle
+            and any((execution.enterprise_type, flag) in wanted for flag in execution.ie_flags)
+        ):
             engine.queue.trigger_batch(execution.execution_id, execution.batch_index, 0)
             woken += 1
     return woken
@@ -165,12 +200,18 @@ def customs_back(engine: Engine, execution_id: str) -> int:
     now = engine.clock()
     readied = 0
     for flag in execution.ie_flags:
-        for decl in engine.declarations.pool(execution.enterprise_type, execution.ent_code, flag,
-                                             limit=engine.batch_size * 4):
+        for decl in engine.declarations.pool(
+            execution.enterprise_type, execution.ent_code, flag, limit=engine.batch_size * 4
+        ):
             if decl.waiting_reason != "customs_unavailable" or decl.recheck_at is None or decl.recheck_at <= now:
                 continue
-            change = lifecycle.recheck_now(decl, now, "customs_unavailable", why_zh="海关系统已恢复，立即重新检查",
-                                           why_en="customs answers again; re-checked now")
+            change = lifecycle.recheck_now(
+                decl,
+                now,
+                "customs_unavailable",
+                why_zh="海关系统已恢复，立即重新检查",
+                why_en="customs answers again; re-checked now",
+            )
             if engine.commit(change) is not None:
                 readied += 1
     return readied

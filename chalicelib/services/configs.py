@@ -1,4 +1,5 @@
 """Use cases: list, read, create, change and delete configs (writes: legal-person card only)."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,22 +30,26 @@ def create_config(identity: Identity, body: Any, repo: ConfigRepository, clock: 
     _require_legal(identity, "新增")
     content = _parse(identity, body)
     now = clock()
-    config = Config(config_id=uuid.uuid4().hex, ent_code=identity.ent_code, content=content,
-                    created_by=identity.card_no, created_at=now, updated_at=now)
+    config = Config(
+        config_id=uuid.uuid4().hex,
+        ent_code=identity.ent_code,
+        content=content,
+        created_by=identity.card_no,
+        created_at=now,
+        updated_at=now,
+    )
     _save(repo, config, None)
     return config
 
 
-def update_config(identity: Identity, config_id: str, body: Any, repo: ConfigRepository,
-                  clock: Clock) -> Config:
+def update_config(identity: Identity, config_id: str, body: Any, repo: ConfigRepository, clock: Clock) -> Config:
     """PUT: the whole content is replaced."""
     _require_legal(identity, "修改")
     current = get_config(identity, config_id, repo)
     return _replace(current, _parse(identity, body), repo, clock)
 
 
-def patch_config(identity: Identity, config_id: str, body: Any, repo: ConfigRepository,
-                 clock: Clock) -> Config:
+def patch_config(identity: Identity, config_id: str, body: Any, repo: ConfigRepository, clock: Clock) -> Config:
     """PATCH: only the fields sent change (e.g. `{"enabled": false}`); `null` clears an optional party.
 
     The merged content is validated whole, so a patch can never leave a config that a PUT would refuse.
@@ -52,16 +57,29 @@ def patch_config(identity: Identity, config_id: str, body: Any, repo: ConfigRepo
     _require_legal(identity, "修改")
     current = get_config(identity, config_id, repo)
     if not isinstance(body, dict) or not body:
-        raise errors.invalid_request([errors.FieldError(
-            "(body)", "请求体须为包含待修改字段的JSON对象", "the body must be a JSON object with the fields to change")])
+        raise errors.invalid_request(
+            [
+                errors.FieldError(
+                    "(body)",
+                    "请求体须为包含待修改字段的JSON对象",
+                    "the body must be a JSON object with the fields to change",
+                )
+            ]
+        )
     merged = {**current.content.as_json(), **body}
     return _replace(current, _parse(identity, merged), repo, clock)
 
 
 def _replace(current: Config, content: ConfigContent, repo: ConfigRepository, clock: Clock) -> Config:
-    updated = Config(config_id=current.config_id, ent_code=current.ent_code, content=content,
-                     created_by=current.created_by, created_at=current.created_at,
-                     updated_at=clock(), version=current.version + 1)
+    updated = Config(
+        config_id=current.config_id,
+        ent_code=current.ent_code,
+        content=content,
+        created_by=current.created_by,
+        created_at=current.created_at,
+        updated_at=clock(),
+        version=current.version + 1,
+    )
     _save(repo, updated, current)
     return updated
 
@@ -77,8 +95,9 @@ def delete_config(identity: Identity, config_id: str, repo: ConfigRepository) ->
 
 def _save(repo: ConfigRepository, config: Config, previous: Config | None) -> None:
     try:
-        repo.save(config, uniqueness_keys(config.content), previous,
-                  uniqueness_keys(previous.content) if previous else set())
+        repo.save(
+            config, uniqueness_keys(config.content), previous, uniqueness_keys(previous.content) if previous else set()
+        )
     except UniquenessClash as exc:
         raise errors.config_clash({"ie_flag": config.content.ie_flag}) from exc
     except ConditionFailed as exc:
@@ -87,14 +106,23 @@ def _save(repo: ConfigRepository, config: Config, previous: Config | None) -> No
 
 def _parse(identity: Identity, body: Any) -> ConfigContent:
     if not isinstance(body, dict):
-        raise errors.invalid_request([errors.FieldError("(body)", "请求体须为JSON对象", "the body must be a JSON object")])
+        raise errors.invalid_request(
+            [errors.FieldError("(body)", "请求体须为JSON对象", "the body must be a JSON object")]
+        )
     try:
         content = ConfigContent.model_validate(body)
     except ValidationError as exc:
         raise errors.invalid_request(field_errors(exc)) from exc
     if not owned_by(identity, content):
-        raise errors.invalid_request([errors.FieldError(
-            "agent", "申报单位或境内收发货人须为本企业", "the declaring unit or the consignee must be your enterprise")])
+        raise errors.invalid_request(
+            [
+                errors.FieldError(
+                    "agent",
+                    "申报单位或境内收发货人须为本企业",
+                    "the declaring unit or the consignee must be your enterprise",
+                )
+            ]
+        )
     return content
 
 
@@ -105,5 +133,8 @@ def _require_legal(identity: Identity, action_zh: str) -> None:
 
 
 def _changed(config_id: str) -> errors.DomainError:
-    return errors.state_conflict("预配置已被其他操作修改，请刷新后重试",
-                                 "The config was changed meanwhile; reload and retry", {"config_id": config_id})
+    return errors.state_conflict(
+        "预配置已被其他操作修改，请刷新后重试",
+        "The config was changed meanwhile; reload and retry",
+        {"config_id": config_id},
+    )

@@ -4,6 +4,7 @@ The console is a folder of plain files (`console/` at the repository root, shipp
 function's code); the API serves them so the console shares the API's origin (no CORS, one
 ICP-filed domain in China).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,13 @@ from chalicelib.domain import errors
 from chalicelib.domain.errors import FieldError
 
 CONSOLE_DIR = Path(__file__).resolve().parents[2] / "console"
-CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                 ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".json": "application/json; charset=utf-8"}
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".json": "application/json; charset=utf-8",
+}
 # one flat folder: a name can never climb out of it
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*\.(html|js|css|svg)$")
 _ENT_CODE = re.compile(r"^[0-9A-Z]{10}$")
@@ -62,9 +68,11 @@ class SignInSettings:
     @classmethod
     def from_env(cls, *, local_mode: bool, env: Any = None) -> SignInSettings:
         env = os.environ if env is None else env
-        return cls(local_mode=local_mode,
-                   oidc_domain=(env.get("SMARTDECL_OIDC_DOMAIN") or "").rstrip("/") or None,
-                   oidc_client_id=env.get("SMARTDECL_OIDC_CLIENT_ID") or None)
+        return cls(
+            local_mode=local_mode,
+            oidc_domain=(env.get("SMARTDECL_OIDC_DOMAIN") or "").rstrip("/") or None,
+            oidc_client_id=env.get("SMARTDECL_OIDC_CLIENT_ID") or None,
+        )
 
 
 def client_config(sign_in: SignInSettings) -> dict[str, Any]:
@@ -73,21 +81,28 @@ def client_config(sign_in: SignInSettings) -> dict[str, Any]:
         return {"sign_in": "local", "dev_token_path": "../dev/token"}
     if not (sign_in.oidc_domain and sign_in.oidc_client_id):
         return {"sign_in": "unconfigured"}
-    return {"sign_in": "oidc", "client_id": sign_in.oidc_client_id, "scopes": "openid profile email",
-            "authorize_url": f"{sign_in.oidc_domain}/oauth2/authorize",
-            "token_url": f"{sign_in.oidc_domain}/oauth2/token",
-            "logout_url": f"{sign_in.oidc_domain}/logout"}
+    return {
+        "sign_in": "oidc",
+        "client_id": sign_in.oidc_client_id,
+        "scopes": "openid profile email",
+        "authorize_url": f"{sign_in.oidc_domain}/oauth2/authorize",
+        "token_url": f"{sign_in.oidc_domain}/oauth2/token",
+        "logout_url": f"{sign_in.oidc_domain}/logout",
+    }
 
 
 def content_security_policy(sign_in: SignInSettings) -> str:
     # Only our own files run; the token endpoint is the one other origin the script may call.
     connect = "'self'" + (f" {sign_in.oidc_domain}" if sign_in.oidc_domain and not sign_in.local_mode else "")
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"connect-src {connect}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src {connect}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
 
 
-def issue_dev_token(sign_in: SignInSettings, secret: str | None, body: Any,
-                    issue: Callable[..., str]) -> dict[str, Any]:
+def issue_dev_token(
+    sign_in: SignInSettings, secret: str | None, body: Any, issue: Callable[..., str]
+) -> dict[str, Any]:
     """The local stack's sign-in (pick enterprise and card). A deployed stack has no such thing:
     it answers exactly like a route that does not exist."""
     if not sign_in.local_mode or not secret:
@@ -97,7 +112,11 @@ def issue_dev_token(sign_in: SignInSettings, secret: str | None, body: Any,
     ent_code, uscc = body.get("ent_code"), body.get("ent_uscc") or None
     role, card_no = body.get("role"), body.get("card_no")
     if not isinstance(ent_code, str) or not _ENT_CODE.match(ent_code):
-        problems.append(FieldError("ent_code", "企业海关编码须为10位数字或大写字母", "ent_code must be 10 digits or capital letters"))
+        problems.append(
+            FieldError(
+                "ent_code", "企业海关编码须为10位数字或大写字母", "ent_code must be 10 digits or capital letters"
+            )
+        )
     if uscc is not None and (not isinstance(uscc, str) or not _USCC.match(uscc)):
         problems.append(FieldError("ent_uscc", "统一社会信用代码须为18位", "ent_uscc must have 18 characters"))
     if role not in ("legal", "operator"):

@@ -1,4 +1,5 @@
 """Use cases: read, query, replace and delete one enterprise's declarations."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,8 +28,7 @@ def get_declaration(identity: Identity, seq_no: str, repo: DeclarationRepository
     return decl
 
 
-def query_declarations(identity: Identity, params: dict[str, Any], repo: DeclarationRepository,
-                       clock: Clock) -> Page:
+def query_declarations(identity: Identity, params: dict[str, Any], repo: DeclarationRepository, clock: Clock) -> Page:
     try:
         query = DeclarationQuery.model_validate(params)
     except ValidationError as exc:
@@ -36,28 +36,43 @@ def query_declarations(identity: Identity, params: dict[str, Any], repo: Declara
     return repo.query(identity.ent_code, query, query.window(clock()))
 
 
-def replace_declaration(identity: Identity, seq_no: str, body: Any, repo: DeclarationRepository,
-                        clock: Clock) -> Declaration:
+def replace_declaration(
+    identity: Identity, seq_no: str, body: Any, repo: DeclarationRepository, clock: Clock
+) -> Declaration:
     current = get_declaration(identity, seq_no, repo)
     if isinstance(body, dict) and body.get("seq_no") not in (None, seq_no):
-        raise errors.invalid_request([errors.FieldError(
-            "seq_no", "请求体中的统一编号与路径不一致", "seq_no in the body differs from the path")])
+        raise errors.invalid_request(
+            [errors.FieldError("seq_no", "请求体中的统一编号与路径不一致", "seq_no in the body differs from the path")]
+        )
     if isinstance(body, dict) and body.get("source_seq_no") not in (None, current.content.source_seq_no):
-        raise errors.invalid_request([errors.FieldError(
-            "source_seq_no", "来源统一编号不能修改", "source_seq_no cannot change (it is claimed at import)")])
-    content, errs = parse_content({**body, "seq_no": seq_no, "source_seq_no": current.content.source_seq_no}
-                                  if isinstance(body, dict) else body)
+        raise errors.invalid_request(
+            [
+                errors.FieldError(
+                    "source_seq_no", "来源统一编号不能修改", "source_seq_no cannot change (it is claimed at import)"
+                )
+            ]
+        )
+    content, errs = parse_content(
+        {**body, "seq_no": seq_no, "source_seq_no": current.content.source_seq_no} if isinstance(body, dict) else body
+    )
     side = None
     if content is not None:
         content, side, errs = bind_to_importer(identity, content)
     if errs or content is None:
         raise errors.invalid_request(errs)
     if content.ie_flag != current.ie_flag:
-        raise errors.invalid_request([errors.FieldError(
-            "ie_flag", "不能修改进出口标志", "ie_flag cannot change (it is part of seq_no)")])
+        raise errors.invalid_request(
+            [errors.FieldError("ie_flag", "不能修改进出口标志", "ie_flag cannot change (it is part of seq_no)")]
+        )
     _require_editable(current)
-    updated = current.with_changes(content=content, owner_side=side, updated_at=clock(), card_no=identity.card_no,
-                                   tax_status=initial_tax_status(content), version=current.version + 1)
+    updated = current.with_changes(
+        content=content,
+        owner_side=side,
+        updated_at=clock(),
+        card_no=identity.card_no,
+        tax_status=initial_tax_status(content),
+        version=current.version + 1,
+    )
     try:
         repo.replace(updated, expected_version=current.version)
     except ConditionFailed as exc:
@@ -81,6 +96,8 @@ def _require_editable(decl: Declaration) -> None:
 
 
 def _changed(seq_no: str) -> errors.DomainError:
-    return errors.state_conflict("报关单已被其他操作修改，请刷新后重试",
-                                 "The declaration changed meanwhile; reload and retry", {"seq_no": seq_no})
-
+    return errors.state_conflict(
+        "报关单已被其他操作修改，请刷新后重试",
+        "The declaration changed meanwhile; reload and retry",
+        {"seq_no": seq_no},
+    )

@@ -1,4 +1,5 @@
 """Use case: read the notice and the enterprise's enablement; accept the notice (legal card only)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,16 +18,21 @@ def get_enablement(identity: Identity, enterprises: EnterpriseRepository) -> dic
     return _view(identity, record)
 
 
-def accept_notice(identity: Identity, accept: object, enterprises: EnterpriseRepository,
-                  clock: Clock) -> dict[str, Any]:
+def accept_notice(
+    identity: Identity, accept: object, enterprises: EnterpriseRepository, clock: Clock
+) -> dict[str, Any]:
     if not identity.is_legal:
         raise errors.legal_card_required("智能辅助申报启用", "enable smart declaration")
     existing = enterprises.get(identity.ent_code)
     if existing is not None:
         _require_same_pair(identity, existing)
     if accept is not True:
-        raise errors.DomainError("notice_not_accepted", "须确认用户须知后方可启用",
-                                 "accept_notice must be true to enable", kind="bad_request")
+        raise errors.DomainError(
+            "notice_not_accepted",
+            "须确认用户须知后方可启用",
+            "accept_notice must be true to enable",
+            kind="bad_request",
+        )
     try:
         record = enterprises.enable(Enablement(identity.ent_code, identity.ent_uscc, identity.card_no, clock()))
     except UniquenessClash as exc:  # the credit code was enabled under another customs code

@@ -1,6 +1,7 @@
 """What the engine's use cases share: their ports in one bundle, and how a step is committed
 (one Change of the declaration's lifecycle, written by the unit of work in one request, and its
 outcome counted on its batch)."""
+
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
@@ -161,8 +162,12 @@ def finish_batch(engine: Engine, batch_no: str) -> None:
         wait = execution.batch_wait_seconds
         idle = batch.claimed == 0 and bool(execution.ie_flags)  # nothing to declare: sleep, send no trigger
         try:
-            engine.executions.save(execution.with_changes(next_batch_at=now + timedelta(seconds=wait), idle=idle,
-                                                          version=execution.version + 1), execution.version)
+            engine.executions.save(
+                execution.with_changes(
+                    next_batch_at=now + timedelta(seconds=wait), idle=idle, version=execution.version + 1
+                ),
+                execution.version,
+            )
         except ConditionFailed:
             continue
         if not idle:

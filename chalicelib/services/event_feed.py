@@ -1,5 +1,6 @@
 """Use cases of the pull feed: file a published event for its enterprise (the event-feed function),
 and read an enterprise's events after a cursor (GET /events)."""
+
 from __future__ import annotations
 
 import abc
@@ -21,8 +22,9 @@ class EventFeed(abc.ABC):
         """Store the entry once per (enterprise, event_id); False when that event was already filed."""
 
     @abc.abstractmethod
-    def after(self, ent_code: str, position: str | None, before: str, limit: int,
-              now: datetime) -> tuple[list[FeedEntry], bool]:
+    def after(
+        self, ent_code: str, position: str | None, before: str, limit: int, now: datetime
+    ) -> tuple[list[FeedEntry], bool]:
         """Entries of one enterprise with after < position < before, oldest first, not expired at
         `now`; and whether more follow."""
 

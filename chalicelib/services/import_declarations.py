@@ -10,6 +10,7 @@ software's reference: kept as `source_seq_no`, unique *per enterprise* through a
 in the same transaction as the record. Importing it twice answers "already imported as <ours>";
 another enterprise's numbers never clash with or show through ours.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -44,9 +45,15 @@ class ImportResult:
         return {"accepted": self.accepted, "rejected": self.rejected}
 
 
-def import_declarations(identity: Identity, records: list[ImportRecord], smart_mark: bool,
-                        repo: DeclarationRepository, allocator: SeqNoAllocator,
-                        clock: Clock, engine: Engine | None = None) -> ImportResult:
+def import_declarations(
+    identity: Identity,
+    records: list[ImportRecord],
+    smart_mark: bool,
+    repo: DeclarationRepository,
+    allocator: SeqNoAllocator,
+    clock: Clock,
+    engine: Engine | None = None,
+) -> ImportResult:
     """With `engine`, declarations imported with the mark wake a sleeping execution of their scope."""
     result = ImportResult()
     valid = _validated(identity, records, result)
@@ -56,11 +63,26 @@ def import_declarations(identity: Identity, records: list[ImportRecord], smart_m
     for index, record, content, side in valid:
         seq_no = fresh[content.ie_flag].pop(0)
         content = content.model_copy(update={"seq_no": seq_no})
-        declarations.append((index, record, Declaration(
-            content=content, seq_no=seq_no, owner_ent=identity.ent_code, owner_side=side,
-            created_by=identity.card_no, created_at=now, updated_at=now, smart_mark=smart_mark,
-            marked_by=identity.card_no if smart_mark else None, marked_at=now if smart_mark else None,
-            tax_status=initial_tax_status(content), card_no=identity.card_no)))
+        declarations.append(
+            (
+                index,
+                record,
+                Declaration(
+                    content=content,
+                    seq_no=seq_no,
+                    owner_ent=identity.ent_code,
+                    owner_side=side,
+                    created_by=identity.card_no,
+                    created_at=now,
+                    updated_at=now,
+                    smart_mark=smart_mark,
+                    marked_by=identity.card_no if smart_mark else None,
+                    marked_at=now if smart_mark else None,
+                    tax_status=initial_tax_status(content),
+                    card_no=identity.card_no,
+                ),
+            )
+        )
 
     held = repo.add_many([d for _, _, d in declarations])
     for index, record, decl in declarations:
@@ -74,8 +96,9 @@ def import_declarations(identity: Identity, records: list[ImportRecord], smart_m
     return result
 
 
-def _validated(identity: Identity, records: list[ImportRecord],
-               result: ImportResult) -> list[tuple[int, ImportRecord, DeclarationContent, str]]:
+def _validated(
+    identity: Identity, records: list[ImportRecord], result: ImportResult
+) -> list[tuple[int, ImportRecord, DeclarationContent, str]]:
     """Each record read, given its source_seq_no and bound to the importer; the refused ones go to
     `result.rejected`."""
     valid: list[tuple[int, ImportRecord, DeclarationContent, str]] = []
@@ -100,17 +123,23 @@ def _validated(identity: Identity, records: list[ImportRecord],
 
 def _held(source: str | None, ours: str) -> FieldError:
     if source is None:  # only if the allocator handed out a number twice: never the caller's doing
-        return FieldError("seq_no", f"统一编号(seq_no)已存在：{ours}，请重新导入", f"seq_no already exists: {ours}; import again")
-    return FieldError("seq_no", f"统一编号 {source} 已导入，系统统一编号为 {ours}",
-                      f"seq_no {source} was already imported as {ours}")
+        return FieldError(
+            "seq_no", f"统一编号(seq_no)已存在：{ours}，请重新导入", f"seq_no already exists: {ours}; import again"
+        )
+    return FieldError(
+        "seq_no", f"统一编号 {source} 已导入，系统统一编号为 {ours}", f"seq_no {source} was already imported as {ours}"
+    )
 
 
 def _as_source(content: DeclarationContent) -> tuple[DeclarationContent | None, list[FieldError]]:
     """A seq_no the caller sent is its own reference (source_seq_no); ours is allocated."""
     source = content.source_seq_no or content.seq_no
     if content.seq_no and content.source_seq_no and content.seq_no != content.source_seq_no:
-        return None, [FieldError("source_seq_no", "seq_no 与 source_seq_no 不一致",
-                                 "seq_no and source_seq_no differ; send one of them")]
+        return None, [
+            FieldError(
+                "source_seq_no", "seq_no 与 source_seq_no 不一致", "seq_no and source_seq_no differ; send one of them"
+            )
+        ]
     return content.model_copy(update={"seq_no": None, "source_seq_no": source}), []
 
 
@@ -147,10 +176,17 @@ def records_from_json(body: Any, max_records: int) -> tuple[list[ImportRecord], 
             problems.append(FieldError(key, f"不是可接受的字段：{key}", f"unknown field: {key}"))
         items = body.get("declarations")
         if not isinstance(items, list) or not 1 <= len(items) <= max_records:
-            problems.append(FieldError("declarations", f"declarations 须为1至{max_records}条报关单的列表",
-                                       f"declarations must be a list of 1 to {max_records} declarations"))
+            problems.append(
+                FieldError(
+                    "declarations",
+                    f"declarations 须为1至{max_records}条报关单的列表",
+                    f"declarations must be a list of 1 to {max_records} declarations",
+                )
+            )
         if not isinstance(body.get("smart_mark", False), bool):
-            problems.append(FieldError("smart_mark", "smart_mark 须为 true 或 false", "smart_mark must be true or false"))
+            problems.append(
+                FieldError("smart_mark", "smart_mark 须为 true 或 false", "smart_mark must be true or false")
+            )
     if problems:
         raise errors.invalid_request(problems)
     return [ImportRecord(raw=item) for item in body["declarations"]], body.get("smart_mark", False)

@@ -1,4 +1,5 @@
 """Use case: take one request from an enterprise's allowance for an expensive action, or refuse it."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -11,8 +12,9 @@ from .ports import WindowCounter
 GRACE_SECONDS = 60  # counters outlive their window a little: DynamoDB's TTL deletes lazily anyway
 
 
-def take_allowance(counter: WindowCounter, ent_code: str, action: str, rules: Mapping[str, RateLimit],
-                   now: datetime) -> None:
+def take_allowance(
+    counter: WindowCounter, ent_code: str, action: str, rules: Mapping[str, RateLimit], now: datetime
+) -> None:
     """Raises the rate_limited error (429, Retry-After) when the window's allowance is spent."""
     rule = rules.get(action)
     if rule is None or rule.limit <= 0:

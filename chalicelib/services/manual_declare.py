@@ -1,5 +1,6 @@
 """Use cases a person does on one declaration: declare it by hand now (the original way, without
 the smart gates), confirm its advisory prompts, read its log."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,11 +22,17 @@ from .submit_declaration import send_to_customs
 def declare_by_hand(identity: Identity, seq_no: str, engine: Engine, customs: CustomsGateway) -> dict[str, Any]:
     decl = get_declaration(identity, seq_no, engine.declarations)
     if decl.status != DeclarationStatus.TEMP_SAVED:
-        raise errors.state_conflict("报关单不是暂存状态，不能申报", "only a temp-saved declaration can be declared",
-                                    {"status": str(decl.status)})
+        raise errors.state_conflict(
+            "报关单不是暂存状态，不能申报",
+            "only a temp-saved declaration can be declared",
+            {"status": str(decl.status)},
+        )
     if decl.smart_status == SmartStatus.IN_PROGRESS:
-        raise errors.state_conflict("报关单正在智能申报中，请稍后查看结果", "the engine is declaring it right now",
-                                    {"smart_status": decl.smart_status})
+        raise errors.state_conflict(
+            "报关单正在智能申报中，请稍后查看结果",
+            "the engine is declaring it right now",
+            {"smart_status": decl.smart_status},
+        )
     now, who = engine.clock(), identity.card_no
     # Claimed exactly like a batch would, so the engine cannot take it while we send it.
     claimed = engine.commit(lifecycle.claim_by_hand(decl, now, who))
@@ -37,11 +44,19 @@ def declare_by_hand(identity: Identity, seq_no: str, engine: Engine, customs: Cu
         return done.as_json() if done else get_declaration(identity, seq_no, engine.declarations).as_json()
     engine.commit(lifecycle.hand_declaration_failed(claimed, engine.clock(), sent.entry))
     if sent.response is None:
-        raise errors.DomainError("customs_unavailable", "海关系统暂时无法连接，请稍后重试",
-                                 "customs is unreachable; try again later", kind="unavailable")
-    raise errors.DomainError("customs_refused", f"海关退回：{sent.response.message}",
-                             f"refused by customs: {sent.response.message}",
-                             {"response_code": sent.response.response_code}, kind="unprocessable")
+        raise errors.DomainError(
+            "customs_unavailable",
+            "海关系统暂时无法连接，请稍后重试",
+            "customs is unreachable; try again later",
+            kind="unavailable",
+        )
+    raise errors.DomainError(
+        "customs_refused",
+        f"海关退回：{sent.response.message}",
+        f"refused by customs: {sent.response.message}",
+        {"response_code": sent.response.response_code},
+        kind="unprocessable",
+    )
 
 
 def confirm_advisories(identity: Identity, seq_no: str, engine: Engine) -> dict[str, Any]:
@@ -53,9 +68,16 @@ def confirm_advisories(identity: Identity, seq_no: str, engine: Engine) -> dict[
     if decl.smart_status == SmartStatus.IN_PROGRESS:
         raise errors.state_conflict("报关单正在智能申报中", "the engine is declaring it right now")
     fingerprint = advisory_rules.fingerprint(prompts)
-    entry = LogEntry(engine.clock(), "advisory", "confirmed", "温馨提示已人工确认", "advisory prompts confirmed by a person",
-                     identity.card_no, decl.batch_no, [{"code": p.code, "g_no": p.g_no, "message_zh": p.message_zh}
-                                                       for p in prompts])
+    entry = LogEntry(
+        engine.clock(),
+        "advisory",
+        "confirmed",
+        "温馨提示已人工确认",
+        "advisory prompts confirmed by a person",
+        identity.card_no,
+        decl.batch_no,
+        [{"code": p.code, "g_no": p.g_no, "message_zh": p.message_zh} for p in prompts],
+    )
     moved = engine.commit(lifecycle.advisories_confirmed(decl, engine.clock(), entry, fingerprint))
     if moved is None:
         raise errors.state_conflict("报关单已被其他操作修改，请刷新后重试", "the declaration changed meanwhile; retry")

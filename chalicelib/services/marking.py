@@ -1,4 +1,5 @@
 """Use cases: add the smart mark to declarations, or cancel it (标记操作)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,16 +25,20 @@ from .ports import Clock, ConditionFailed, DeclarationRepository
 MAX_SEQ_NOS = 500
 
 
-def mark(identity: Identity, body: Any, repo: DeclarationRepository, clock: Clock,
-         engine: Engine | None = None) -> dict[str, Any]:
+def mark(
+    identity: Identity, body: Any, repo: DeclarationRepository, clock: Clock, engine: Engine | None = None
+) -> dict[str, Any]:
     """With `engine`, a sleeping execution whose scope holds a marked declaration is woken."""
     marked: list[Declaration] = []
     done, refused = _apply(identity, body, repo, clock, marked=True, moved=marked)
     if engine is not None and marked:
         wake(engine, identity.ent_code, marked)
-    return {"marked": done, "refused": [r.as_dict() for r in refused],
-            "message_zh": f"添加智能申报成功 {done} 条" if done else "没有可添加标记的报关单",
-            "message_en": f"{done} declaration(s) marked" if done else "No declaration could be marked"}
+    return {
+        "marked": done,
+        "refused": [r.as_dict() for r in refused],
+        "message_zh": f"添加智能申报成功 {done} 条" if done else "没有可添加标记的报关单",
+        "message_en": f"{done} declaration(s) marked" if done else "No declaration could be marked",
+    }
 
 
 def unmark(identity: Identity, body: Any, repo: DeclarationRepository, clock: Clock) -> dict[str, Any]:
@@ -45,8 +50,14 @@ def unmark(identity: Identity, body: Any, repo: DeclarationRepository, clock: Cl
     return {"unmarked": done, "refused": [r.as_dict() for r in refused], "message_zh": zh, "message_en": en}
 
 
-def _apply(identity: Identity, body: Any, repo: DeclarationRepository, clock: Clock,
-           marked: bool, moved: list[Declaration] | None = None) -> tuple[int, list[Refusal]]:
+def _apply(
+    identity: Identity,
+    body: Any,
+    repo: DeclarationRepository,
+    clock: Clock,
+    marked: bool,
+    moved: list[Declaration] | None = None,
+) -> tuple[int, list[Refusal]]:
     seq_nos = _seq_nos(body)
     found = repo.get_many(seq_nos)
     refusal_of = mark_refusal if marked else unmark_refusal
@@ -73,9 +84,20 @@ def _apply(identity: Identity, body: Any, repo: DeclarationRepository, clock: Cl
 def _seq_nos(body: Any) -> list[str]:
     seq_nos = body.get("seq_nos") if isinstance(body, dict) else None
     extra = set(body) - {"seq_nos"} if isinstance(body, dict) else set()
-    if (not isinstance(seq_nos, list) or not seq_nos or len(seq_nos) > MAX_SEQ_NOS
-            or not all(isinstance(s, str) and s for s in seq_nos) or extra):
-        raise errors.invalid_request([errors.FieldError(
-            "seq_nos", f"seq_nos 须为1至{MAX_SEQ_NOS}个统一编号的列表，且不能有其他字段",
-            f"seq_nos must be a list of 1 to {MAX_SEQ_NOS} seq_no strings, with no other fields")])
+    if (
+        not isinstance(seq_nos, list)
+        or not seq_nos
+        or len(seq_nos) > MAX_SEQ_NOS
+        or not all(isinstance(s, str) and s for s in seq_nos)
+        or extra
+    ):
+        raise errors.invalid_request(
+            [
+                errors.FieldError(
+                    "seq_nos",
+                    f"seq_nos 须为1至{MAX_SEQ_NOS}个统一编号的列表，且不能有其他字段",
+                    f"seq_nos must be a list of 1 to {MAX_SEQ_NOS} seq_no strings, with no other fields",
+                )
+            ]
+        )
     return list(dict.fromkeys(seq_nos))  # keep order, drop repeats

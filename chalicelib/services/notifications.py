@@ -7,6 +7,7 @@ filter policy on ent_code and the subscriber's choices). Webhooks need our signa
 mainland SMS a provider's template, digests a window: those go through here, where the same
 choices are applied (`Subscription.wants`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,8 +31,16 @@ from .ports import Clock, DeliveryLog, SubscriptionRepository
 MAX_SQS_DELAY = 900
 
 
-def fan_out(body: dict[str, Any], ent_code: str, repo: SubscriptionRepository, send_delivery: Any, *,
-            send_sms: Any = None, digest_store: Any = None, clock: Clock | None = None) -> int:
+def fan_out(
+    body: dict[str, Any],
+    ent_code: str,
+    repo: SubscriptionRepository,
+    send_delivery: Any,
+    *,
+    send_sms: Any = None,
+    digest_store: Any = None,
+    clock: Clock | None = None,
+) -> int:
     """One event (as published, addressed to `ent_code`) → one delivery message per webhook that wants
     it, one SMS message per SMS subscription (when `send_sms`: a mainland provider), one digest entry
     per e-mail digest subscription. Returns how many subscriptions it reached."""
@@ -47,8 +56,7 @@ def fan_out(body: dict[str, Any], ent_code: str, repo: SubscriptionRepository, s
     for s in digest_subs:
         assert s.content.digest is not None  # digest_subs holds digest subscriptions only
         window = digests.window_of(event.occurred_at, s.content.digest)
-        digest_store.add_to_digest(s.subscription_id, ent_code, window.key, window.due_hour, body,
-                                   (clock or _now)())
+        digest_store.add_to_digest(s.subscription_id, ent_code, window.key, window.due_hour, body, (clock or _now)())
     return len(webhooks) + len(texts) + len(digest_subs)
 
 
@@ -58,11 +66,19 @@ def _message(subscription: Any, ent_code: str, body: dict[str, Any]) -> dict[str
 
 def _now() -> datetime:
     from .ports import utc_now
+
     return utc_now()
 
 
-def deliver(message: dict[str, Any], repo: SubscriptionRepository, log: DeliveryLog, sender: Any,
-            send_delivery: Any, backoff: Any, clock: Clock) -> str:
+def deliver(
+    message: dict[str, Any],
+    repo: SubscriptionRepository,
+    log: DeliveryLog,
+    sender: Any,
+    send_delivery: Any,
+    backoff: Any,
+    clock: Clock,
+) -> str:
     """Returns delivered | retrying | failed | dropped | waiting."""
     now = clock()
     not_before = message.get("not_before")
@@ -83,12 +99,15 @@ def deliver(message: dict[str, Any], repo: SubscriptionRepository, log: Delivery
         log.record(subscription.subscription_id, message["event"], "failed", attempt.as_json(), clock())
         return "failed"
     log.record(subscription.subscription_id, message["event"], "pending", attempt.as_json(), clock())
-    send_delivery([{**message, "attempt": number + 1, "not_before": now.timestamp() + wait}],
-                  delay_seconds=min(wait, MAX_SQS_DELAY))
+    send_delivery(
+        [{**message, "attempt": number + 1, "not_before": now.timestamp() + wait}],
+        delay_seconds=min(wait, MAX_SQS_DELAY),
+    )
     return "retrying"
 
 
 # ---- SMS through a mainland provider ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SmsPolicy:
@@ -99,8 +118,17 @@ class SmsPolicy:
     rate_limits: RateLimits = field(default_factory=RateLimits)
 
 
-def deliver_sms(message: dict[str, Any], repo: SubscriptionRepository, log: DeliveryLog, store: Any, sender: Any,
-                send_sms: Any, policy: SmsPolicy, backoff: Any, clock: Clock) -> str:
+def deliver_sms(
+    message: dict[str, Any],
+    repo: SubscriptionRepository,
+    log: DeliveryLog,
+    store: Any,
+    sender: Any,
+    send_sms: Any,
+    policy: SmsPolicy,
+    backoff: Any,
+    clock: Clock,
+) -> str:
     """One SMS: once per subscription, declaration and state; held through quiet hours and the
     provider's flow control (never dropped for them); failures retried with back-off, every attempt
     recorded. Returns delivered | duplicate | held | throttled | retrying | failed | dropped | waiting."""
@@ -132,7 +160,9 @@ def deliver_sms(message: dict[str, Any], repo: SubscriptionRepository, log: Deli
 
     kind, code, parameters, problem = _sms_template(event, policy)
     if not code:
-        log.record(subscription.subscription_id, message["event"], "failed", {"at": now.isoformat(), "error": problem}, now)
+        log.record(
+            subscription.subscription_id, message["event"], "failed", {"at": now.isoformat(), "error": problem}, now
+        )
         store.release_sms(key, event.event_id)
         return "failed"
 
@@ -158,7 +188,6 @@ def deliver_sms(message: dict[str, Any], repo: SubscriptionRepository, log: Deli
     return "retrying"
 
 
-
 def _sms_template(event: Event, policy: SmsPolicy) -> tuple[str, str | None, Any, str]:
     """(kind, template code, parameters, why not) of the event's SMS; no code when it cannot be sent."""
     kind = messages.kind_of(event)
@@ -166,8 +195,13 @@ def _sms_template(event: Event, policy: SmsPolicy) -> tuple[str, str | None, Any
         parameters = fit_parameters(kind, messages.sms_values(event))
     except SmsParameterRefused as exc:
         return kind, None, None, str(exc)
-    return kind, policy.templates.get(kind), parameters, \
-        f"no template code for message kind {kind!r} (SmsTemplate parameters)"
+    return (
+        kind,
+        policy.templates.get(kind),
+        parameters,
+        f"no template code for message kind {kind!r} (SmsTemplate parameters)",
+    )
+
 
 def _later(send: Any, message: dict[str, Any], at: float, now: datetime) -> None:
     wait = max(1, int(at - now.timestamp()))
@@ -176,8 +210,10 @@ def _later(send: Any, message: dict[str, Any], at: float, now: datetime) -> None
 
 # ---- e-mail digests ----------------------------------------------------------------------------------
 
-def send_digests(repo: SubscriptionRepository, store: Any, send_digest: Any, clock: Clock,
-                 console_url: str | None = None) -> int:
+
+def send_digests(
+    repo: SubscriptionRepository, store: Any, send_digest: Any, clock: Clock, console_url: str | None = None
+) -> int:
     """Send every digest due by now (and a few hours back, for a missed run): one mail per
     subscription and window, listing each change in time order. Returns how many were sent."""
     sent = 0

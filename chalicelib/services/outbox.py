@@ -7,6 +7,7 @@ the first group SNS refuses, publishing stops and that group's first record is r
 batch item failure: Lambda checkpoints everything before it and retries from there, so nothing
 committed is lost and nothing after the failure goes out before it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -2,6 +2,7 @@
 
 Adapters (chalicelib/adapters) implement them on DynamoDB; tests use the fakes in tests/fakes.py.
 """
+
 from __future__ import annotations
 
 import abc
@@ -78,8 +79,9 @@ class DeclarationRepository(abc.ABC):
     def query(self, ent_code: str, query: DeclarationQuery, window: tuple[datetime, datetime] | None) -> Page: ...
 
     @abc.abstractmethod
-    def pool(self, side: str, party: str, ie_flag: str, limit: int,
-             ready_by: datetime | None = None) -> list[Declaration]:
+    def pool(
+        self, side: str, party: str, ie_flag: str, limit: int, ready_by: datetime | None = None
+    ) -> list[Declaration]:
         """Marked, pending, temp-saved declarations of one enterprise (as agent or consignee) and flag,
         in the order they became ready (lifecycle.ready_at); with `ready_by`, only those ready by then."""
 
@@ -106,8 +108,7 @@ class ConfigRepository(abc.ABC):
     def get(self, ent_code: str, config_id: str) -> Config | None: ...
 
     @abc.abstractmethod
-    def save(self, config: Config, claims: set[str], previous: Config | None,
-             previous_claims: set[str]) -> None:
+    def save(self, config: Config, claims: set[str], previous: Config | None, previous_claims: set[str]) -> None:
         """Create or update a config with its uniqueness claims, atomically.
 
         Raises UniquenessClash when a claim is held by another config, ConditionFailed when
@@ -348,5 +349,6 @@ class DeliveryLog(abc.ABC):
     def record(self, subscription_id: str, event: dict, status: str, attempt: dict | None, now: datetime) -> None: ...
 
     @abc.abstractmethod
-    def list(self, subscription_id: str, start: str | None = None, end: str | None = None,
-             limit: int = 100) -> list[dict]: ...
+    def list(
+        self, subscription_id: str, start: str | None = None, end: str | None = None, limit: int = 100
+    ) -> list[dict]: ...

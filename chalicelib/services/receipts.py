@@ -3,6 +3,7 @@
 Receipts are signed by the sender (HMAC), may come twice and out of order, and may name a
 declaration we do not know: those are kept for inspection, never dropped.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,13 +21,15 @@ from .ports import ConditionFailed, ReceiptAlreadyApplied, ReceiptRepository, St
 MAX_ATTEMPTS = 5  # a receipt races the engine's own writes on the same declaration: re-read and retry
 
 
-def ingest_receipts(body: bytes, signature: str | None, secret: str | None, engine: Engine,
-                    receipts: ReceiptRepository) -> dict[str, Any]:
+def ingest_receipts(
+    body: bytes, signature: str | None, secret: str | None, engine: Engine, receipts: ReceiptRepository
+) -> dict[str, Any]:
     """A matched receipt costs one read of its declaration and one write: the receipt is stored,
     marked applied and applied to the declaration in the same request (UnitOfWork.commit)."""
     if not secret or not verify_signature(body, signature, secret):
-        raise errors.DomainError("bad_signature", "回执签名校验失败", "the receipt signature is missing or wrong",
-                                 kind="unauthenticated")
+        raise errors.DomainError(
+            "bad_signature", "回执签名校验失败", "the receipt signature is missing or wrong", kind="unauthenticated"
+        )
     reads = read_receipts(body)
     now = engine.clock()
     applied, duplicates, unmatched = 0, 0, []
@@ -52,14 +55,37 @@ def ingest_receipts(body: bytes, signature: str | None, secret: str | None, engi
         if seen is not None and seen.get("applied"):
             duplicates += 1
             continue
-        unmatched.append({"receipt_id": rid, "client_seq_no": read.client_seq_no, "cus_ciq_no": read.cus_ciq_no,
-                          "entry_id": read.entry_id, "channel": read.channel, **_why_unmatched(never_declared)})
-        if decl is not None and never_declared and seen is None:  # in the declaration's log once; its state stays as it is
-            engine.log.append([(decl.seq_no, LogEntry(
-                now, "receipt", "ignored", "收到海关回执，但本报关单尚未申报：回执未采用，已保存待查",
-                "a customs receipt arrived for this declaration, which was never declared: "
-                "not applied, kept for inspection", "customs", decl.batch_no,
-                {"receipt_id": rid, "channel": read.channel}))])
+        unmatched.append(
+            {
+                "receipt_id": rid,
+                "client_seq_no": read.client_seq_no,
+                "cus_ciq_no": read.cus_ciq_no,
+                "entry_id": read.entry_id,
+                "channel": read.channel,
+                **_why_unmatched(never_declared),
+            }
+        )
+        if (
+            decl is not None and never_declared and seen is None
+        ):  # in the declaration's log once; its state stays as it is
+            engine.log.append(
+                [
+                    (
+                        decl.seq_no,
+                        LogEntry(
+                            now,
+                            "receipt",
+                            "ignored",
+                            "收到海关回执，但本报关单尚未申报：回执未采用，已保存待查",
+                            "a customs receipt arrived for this declaration, which was never declared: "
+                            "not applied, kept for inspection",
+                            "customs",
+                            decl.batch_no,
+                            {"receipt_id": rid, "channel": read.channel},
+                        ),
+                    )
+                ]
+            )
     return {"received": len(reads), "applied": applied, "duplicates": duplicates, "unmatched": unmatched}
 
 
@@ -72,17 +98,24 @@ def _prefetch(reads: list[ReceiptRead], engine: Engine) -> dict[str, Declaration
 def _sent_to_customs(decl: Declaration) -> bool:
     """Only a declaration that was declared (or is being declared right now: the receipt may
     overtake the submission's own write) may move on a receipt; issue #9."""
-    return decl.status != DeclarationStatus.TEMP_SAVED or decl.declared_at is not None \
+    return (
+        decl.status != DeclarationStatus.TEMP_SAVED
+        or decl.declared_at is not None
         or decl.smart_status == SmartStatus.IN_PROGRESS
+    )
 
 
 def _why_unmatched(never_declared: bool) -> dict[str, str]:
     if never_declared:
-        return {"message_zh": "对应的报关单尚未申报，回执未采用，已保存待查",
-                "message_en": "the declaration it names was never declared; the receipt is not applied "
-                              "and is kept for inspection"}
-    return {"message_zh": "未找到对应的报关单，回执已保存待查",
-            "message_en": "no declaration matches this receipt; it is kept for inspection"}
+        return {
+            "message_zh": "对应的报关单尚未申报，回执未采用，已保存待查",
+            "message_en": "the declaration it names was never declared; the receipt is not applied "
+            "and is kept for inspection",
+        }
+    return {
+        "message_zh": "未找到对应的报关单，回执已保存待查",
+        "message_en": "no declaration matches this receipt; it is kept for inspection",
+    }
 
 
 def _match(read: ReceiptRead, engine: Engine, known: dict[str, Declaration]) -> Declaration | None:
@@ -110,16 +143,34 @@ def _apply(engine: Engine, decl: Declaration, read: ReceiptRead, receipt: Receip
                 return "lost"
             decl = again
         zh, en = describe(receipt)
-        entry = LogEntry(engine.clock(), "receipt", receipt.channel or read.kind, zh, en, "customs", decl.batch_no,
-                         {"receipt_id": rid, "channel": read.channel, "entry_id": read.entry_id, "note": read.note})
+        entry = LogEntry(
+            engine.clock(),
+            "receipt",
+            receipt.channel or read.kind,
+            zh,
+            en,
+            "customs",
+            decl.batch_no,
+            {"receipt_id": rid, "channel": read.channel, "entry_id": read.entry_id, "note": read.note},
+        )
         event = None
         if read.kind == "dec_result":  # business receipts are pushed; others are only logged
-            event = {"channel": read.channel or "", "entry_id": read.entry_id, "note": read.note,
-                     "notice_date": read.notice_date_text, "receipt_id": rid}
-        change = lifecycle.receipt(decl, engine.clock(), entry, channel=read.channel or decl.receipt_channel or read.kind,
-                                   status=status_after(decl.status, read.channel)
-                                   if read.kind == "dec_result" and read.channel else None,
-                                   entry_id=read.entry_id, event=event)
+            event = {
+                "channel": read.channel or "",
+                "entry_id": read.entry_id,
+                "note": read.note,
+                "notice_date": read.notice_date_text,
+                "receipt_id": rid,
+            }
+        change = lifecycle.receipt(
+            decl,
+            engine.clock(),
+            entry,
+            channel=read.channel or decl.receipt_channel or read.kind,
+            status=status_after(decl.status, read.channel) if read.kind == "dec_result" and read.channel else None,
+            entry_id=read.entry_id,
+            event=event,
+        )
         try:
             engine.uow.commit(change, receipt=stored)
         except ConditionFailed:

@@ -4,6 +4,7 @@ Before sending, customs is asked whether this ClientSeqNo already arrived (a cra
 customs answer and our status write must not send it twice); the message sent is logged with
 its SHA-256, so what was declared can be proven later.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,33 +34,70 @@ def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, w
     try:
         xml = build_dec_message(decl.content, oper_type="C", client_seq_no=decl.seq_no, sign_time=now)
     except ValueError as exc:  # e.g. a control character XML cannot carry: the broker must fix the text
-        return Sent(CustomsResponse(False, "local", str(exc), decl.seq_no),
-                    LogEntry(now, "submit", "fail", f"无法生成报关报文：{exc}", f"cannot build the customs message: {exc}",
-                             who, decl.batch_no))
+        return Sent(
+            CustomsResponse(False, "local", str(exc), decl.seq_no),
+            LogEntry(
+                now,
+                "submit",
+                "fail",
+                f"无法生成报关报文：{exc}",
+                f"cannot build the customs message: {exc}",
+                who,
+                decl.batch_no,
+            ),
+        )
     digest = hashlib.sha256(xml).hexdigest()
     try:
         earlier = customs.lookup(decl.seq_no)
         found = earlier is not None and earlier.accepted
         response = earlier if earlier is not None and found else customs.declare(decl.seq_no, xml)
     except CustomsUnavailable as exc:
-        return Sent(None, LogEntry(now, "submit", "wait", "海关系统暂时无法连接，退回待申报，恢复后自动重试",
-                                   "customs unreachable; back to pending, retried automatically",
-                                   who, decl.batch_no, {"sha256": digest, "error": str(exc)}))
-    details = {"sha256": digest, "xml": xml.decode("utf-8"), "response_code": response.response_code,
-               "message": response.message, "customs_seq_no": response.seq_no, "found_at_customs": found}
+        return Sent(
+            None,
+            LogEntry(
+                now,
+                "submit",
+                "wait",
+                "海关系统暂时无法连接，退回待申报，恢复后自动重试",
+                "customs unreachable; back to pending, retried automatically",
+                who,
+                decl.batch_no,
+                {"sha256": digest, "error": str(exc)},
+            ),
+        )
+    details = {
+        "sha256": digest,
+        "xml": xml.decode("utf-8"),
+        "response_code": response.response_code,
+        "message": response.message,
+        "customs_seq_no": response.seq_no,
+        "found_at_customs": found,
+    }
     if response.accepted:
         zh = "海关已接收申报" + ("(此前已送达，未重复发送)" if found else "")
         en = "accepted by customs" + (" (had arrived before; not sent again)" if found else "")
         return Sent(response, LogEntry(now, "submit", "pass", zh, en, who, decl.batch_no, details))
-    return Sent(response, LogEntry(now, "submit", "fail", f"海关退回：{response.message}",
-                                   f"refused by customs: {response.message}", who, decl.batch_no, details))
+    return Sent(
+        response,
+        LogEntry(
+            now,
+            "submit",
+            "fail",
+            f"海关退回：{response.message}",
+            f"refused by customs: {response.message}",
+            who,
+            decl.batch_no,
+            details,
+        ),
+    )
 
 
 _customs_state: dict[str, bool] = {}  # per container: write the execution's flag only when it changes
 
 
-def submit_declaration(message: dict[str, Any], engine: Engine, customs: CustomsGateway,
-                       run: Invocation | None = None) -> str:
+def submit_declaration(
+    message: dict[str, Any], engine: Engine, customs: CustomsGateway, run: Invocation | None = None
+) -> str:
     """Returns succeeded | failed | wait | duplicate (see validate_declaration for `run`)."""
     if run is not None:
         return _submit(message, engine, customs, run)
@@ -80,13 +118,19 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
     now = engine.clock()
     if sent.response is None:  # the config is read only here (once per invocation): to know how long to rest
         rest = recheck_after(run.config(message.get("ent_code") or decl.owner_ent, decl.config_id or ""))
-        change = lifecycle.wait(decl, now, [sent.entry], "customs_unavailable", reason_zh=sent.entry.reason_zh,
-                                reason_en=sent.entry.reason_en, recheck_at=now + rest)
+        change = lifecycle.wait(
+            decl,
+            now,
+            [sent.entry],
+            "customs_unavailable",
+            reason_zh=sent.entry.reason_zh,
+            reason_en=sent.entry.reason_en,
+            recheck_at=now + rest,
+        )
     elif sent.response.accepted:
         change = lifecycle.declared(decl, now, sent.entry, sent.response.seq_no)
     else:
-        change = lifecycle.fail(decl, now, [sent.entry], reason_zh=sent.entry.reason_zh,
-                                reason_en=sent.entry.reason_en)
+        change = lifecycle.fail(decl, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
     if not commit(engine, run, change):
         return "duplicate"
     return {"waiting": "wait"}.get(str(change.outcome), str(change.outcome))

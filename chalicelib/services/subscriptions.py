@@ -1,5 +1,6 @@
 """Use cases: subscribe an e-mail address, a mobile number or a webhook; list, delete; the
 delivery log of a webhook, and replaying a time window of it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,8 +13,16 @@ from chalicelib.domain.subscriptions import Subscription, parse_subscription
 from .ports import Clock, DeliveryLog, SubscriptionRepository
 
 
-def create_subscription(identity: Identity, body: Any, repo: SubscriptionRepository, subscriber: Any,
-                        clock: Clock, *, resolver=None, local_mode: bool = False) -> dict[str, Any]:
+def create_subscription(
+    identity: Identity,
+    body: Any,
+    repo: SubscriptionRepository,
+    subscriber: Any,
+    clock: Clock,
+    *,
+    resolver=None,
+    local_mode: bool = False,
+) -> dict[str, Any]:
     _require_legal(identity)
     content, problems = parse_subscription(body, resolver=resolver, local_mode=local_mode)
     if problems or content is None:
@@ -39,8 +48,9 @@ def get_subscription(identity: Identity, subscription_id: str, repo: Subscriptio
     return subscription
 
 
-def delete_subscription(identity: Identity, subscription_id: str, repo: SubscriptionRepository,
-                        subscriber: Any) -> None:
+def delete_subscription(
+    identity: Identity, subscription_id: str, repo: SubscriptionRepository, subscriber: Any
+) -> None:
     _require_legal(identity)
     subscription = get_subscription(identity, subscription_id, repo)
     if subscription.sns_subscription_arn and subscriber is not None:
@@ -48,25 +58,47 @@ def delete_subscription(identity: Identity, subscription_id: str, repo: Subscrip
     repo.delete(subscription)
 
 
-def deliveries(identity: Identity, subscription_id: str, params: dict[str, str], repo: SubscriptionRepository,
-               log: DeliveryLog) -> list[dict[str, Any]]:
+def deliveries(
+    identity: Identity, subscription_id: str, params: dict[str, str], repo: SubscriptionRepository, log: DeliveryLog
+) -> list[dict[str, Any]]:
     get_subscription(identity, subscription_id, repo)
     return log.list(subscription_id, params.get("from"), params.get("to"), limit=_limit(params))
 
 
-def replay(identity: Identity, subscription_id: str, body: Any, repo: SubscriptionRepository, log: DeliveryLog,
-           send_delivery: Any) -> dict[str, Any]:
+def replay(
+    identity: Identity,
+    subscription_id: str,
+    body: Any,
+    repo: SubscriptionRepository,
+    log: DeliveryLog,
+    send_delivery: Any,
+) -> dict[str, Any]:
     """Send again every event of a time window (delivered or not) to this webhook."""
     subscription = get_subscription(identity, subscription_id, repo)
     if subscription.protocol != "webhook":
         raise errors.state_conflict("只有 webhook 订阅可以重放", "only webhook subscriptions can be replayed")
-    if not isinstance(body, dict) or not isinstance(body.get("from"), str) or not isinstance(body.get("to"), str) \
-            or set(body) - {"from", "to"}:
-        raise errors.invalid_request([FieldError("from", "须提供 from 与 to (ISO 时间)",
-                                                 "give from and to (ISO date-times)")])
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("from"), str)
+        or not isinstance(body.get("to"), str)
+        or set(body) - {"from", "to"}
+    ):
+        raise errors.invalid_request(
+            [FieldError("from", "须提供 from 与 to (ISO 时间)", "give from and to (ISO date-times)")]
+        )
     entries = log.list(subscription_id, body["from"], body["to"], limit=1000)
-    send_delivery([{"subscription_id": subscription_id, "ent_code": identity.ent_code, "event": e["event"],
-                    "attempt": 1, "replay": True} for e in entries])
+    send_delivery(
+        [
+            {
+                "subscription_id": subscription_id,
+                "ent_code": identity.ent_code,
+                "event": e["event"],
+                "attempt": 1,
+                "replay": True,
+            }
+            for e in entries
+        ]
+    )
     return {"replayed": len(entries)}
 
 

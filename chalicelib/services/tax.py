@@ -2,6 +2,7 @@
 
 An unconfirmed one is never declared: it waits, and goes in a later batch once confirmed.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,8 +40,16 @@ def confirm_tax(identity: Identity, seq_no: str, engine: Engine) -> dict[str, An
     payable = detail.as_json(seq_no, "unconfirmed", None, None)["totals"]["payable"]
     now = engine.clock()
     confirmation = {"by": identity.card_no, "at": _iso(now), "payable": payable, "fingerprint": fingerprint(detail)}
-    entry = LogEntry(now, "tax", "confirmed", f"税费已确认，应缴 {payable} 元", f"tax confirmed: CNY {payable} payable",
-                     identity.card_no, decl.batch_no, confirmation)
+    entry = LogEntry(
+        now,
+        "tax",
+        "confirmed",
+        f"税费已确认，应缴 {payable} 元",
+        f"tax confirmed: CNY {payable} payable",
+        identity.card_no,
+        decl.batch_no,
+        confirmation,
+    )
     moved = engine.commit(lifecycle.tax_confirmed(decl, now, entry, confirmation))
     if moved is None:
         raise errors.state_conflict("报关单已被其他操作修改，请刷新后重试", "the declaration changed meanwhile; retry")
@@ -51,8 +60,10 @@ def confirm_tax(identity: Identity, seq_no: str, engine: Engine) -> dict[str, An
 def _self_paid(identity: Identity, seq_no: str, engine: Engine) -> Declaration:
     decl = get_declaration(identity, seq_no, engine.declarations)
     if not decl.content.self_pay:
-        raise errors.state_conflict("该报关单不是自报自缴，无需税费确认", "not a self-declared self-paid declaration: "
-                                    "no tax confirmation needed")
+        raise errors.state_conflict(
+            "该报关单不是自报自缴，无需税费确认",
+            "not a self-declared self-paid declaration: no tax confirmation needed",
+        )
     return decl
 
 

@@ -1,4 +1,5 @@
 """Use case: run the gates on one claimed declaration, then declare, hold back or fail it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,8 +14,9 @@ from .engine import Engine, Invocation, commit, count_again, recheck_after
 from .ports import CustomsUnavailable, LogisticsGateway
 
 
-def validate_declaration(message: dict[str, Any], engine: Engine, logistics: LogisticsGateway,
-                         run: Invocation | None = None) -> str:
+def validate_declaration(
+    message: dict[str, Any], engine: Engine, logistics: LogisticsGateway, run: Invocation | None = None
+) -> str:
     """Returns what happened: pass | wait | fail | skip | duplicate. With `run`, the invocation's
     shared reads and writes (services.engine.Invocation); alone, one message is one invocation."""
     if run is not None:
@@ -35,22 +37,44 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
     batch_no = decl.batch_no
     config = run.config(message["ent_code"], decl.config_id or "")
     if config is None or not config.content.enabled:
-        entry = LogEntry(now, "config", "wait", "预配置已删除或停用，退回待申报", "config deleted or disabled; back to pending",
-                         batch_no=batch_no)
+        entry = LogEntry(
+            now,
+            "config",
+            "wait",
+            "预配置已删除或停用，退回待申报",
+            "config deleted or disabled; back to pending",
+            batch_no=batch_no,
+        )
         return _wait(engine, run, decl, entry, None, recheck_after(None))
 
     try:
         facts = Facts(
-            manifest=logistics.manifest(decl.content.bill_no) if needs_manifest(config.content) and decl.content.bill_no else None,
-            arrival=logistics.arrival(decl.content.bill_no) if config.content.require_arrival and decl.content.bill_no else None)
+            manifest=logistics.manifest(decl.content.bill_no)
+            if needs_manifest(config.content) and decl.content.bill_no
+            else None,
+            arrival=logistics.arrival(decl.content.bill_no)
+            if config.content.require_arrival and decl.content.bill_no
+            else None,
+        )
     except CustomsUnavailable:
-        entry = LogEntry(now, "logistics", "wait", "暂时无法查询舱单/运抵数据，下一批次重试",
-                         "manifest/arrival data unreachable; retried in a later batch", batch_no=batch_no)
+        entry = LogEntry(
+            now,
+            "logistics",
+            "wait",
+            "暂时无法查询舱单/运抵数据，下一批次重试",
+            "manifest/arrival data unreachable; retried in a later batch",
+            batch_no=batch_no,
+        )
         return _wait(engine, run, decl, entry, "customs_unavailable", recheck_after(config))
 
     year = now.astimezone(CHINA_TZ).year
-    verdict = evaluate(decl, config.content, facts, today=now.astimezone(CHINA_TZ).date(),
-                       agreement_sequence=lambda: engine.counter.next(f"agreement#{year}"))
+    verdict = evaluate(
+        decl,
+        config.content,
+        facts,
+        today=now.astimezone(CHINA_TZ).date(),
+        agreement_sequence=lambda: engine.counter.next(f"agreement#{year}"),
+    )
     entries = [LogEntry.from_step(step, now, batch_no) for step in verdict.steps]
     last = verdict.last
     if verdict.outcome == "pass":
@@ -61,29 +85,51 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
     if verdict.outcome == "fail":
         change = lifecycle.fail(decl, now, entries, reason_zh=_reason_zh(last), reason_en=_reason_en(last))
     elif verdict.outcome == "wait":
-        change = lifecycle.wait(decl, now, entries, verdict.waiting_reason, reason_zh=last.reason_zh,
-                                reason_en=last.reason_en, recheck_at=now + recheck_after(config))
+        change = lifecycle.wait(
+            decl,
+            now,
+            entries,
+            verdict.waiting_reason,
+            reason_zh=last.reason_zh,
+            reason_en=last.reason_en,
+            recheck_at=now + recheck_after(config),
+        )
     else:  # skip: declared by hand meanwhile; it leaves the pool (not temp-saved) without counting as failed
         change = lifecycle.skip(decl, now, entries, reason_zh=last.reason_zh, reason_en=last.reason_en)
     return verdict.outcome if commit(engine, run, change) else "duplicate"
 
 
 def _wait(engine: Engine, run: Invocation, decl, entry: LogEntry, waiting: str | None, rest) -> str:
-    change = lifecycle.wait(decl, entry.at, [entry], waiting, reason_zh=entry.reason_zh, reason_en=entry.reason_en,
-                            recheck_at=entry.at + rest)
+    change = lifecycle.wait(
+        decl,
+        entry.at,
+        [entry],
+        waiting,
+        reason_zh=entry.reason_zh,
+        reason_en=entry.reason_en,
+        recheck_at=entry.at + rest,
+    )
     return "wait" if commit(engine, run, change) else "duplicate"
 
 
 def _reason_zh(step) -> str:
     """The failure reason with each difference or violation spelled out, for the query screen."""
     items = step.details if isinstance(step.details, list) else []
-    parts = [f"{d['field']}：申报 {d['declared']}，舱单 {d['manifest']}" if "declared" in d
-             else d.get("message_zh", "") for d in items if isinstance(d, dict)]
+    parts = [
+        f"{d['field']}：申报 {d['declared']}，舱单 {d['manifest']}" if "declared" in d else d.get("message_zh", "")
+        for d in items
+        if isinstance(d, dict)
+    ]
     return step.reason_zh + ("（" + "；".join(parts) + "）" if parts else "")
 
 
 def _reason_en(step) -> str:
     items = step.details if isinstance(step.details, list) else []
-    parts = [f"{d['field']}: declared {d['declared']}, manifest {d['manifest']}" if "declared" in d
-             else d.get("message_en", "") for d in items if isinstance(d, dict)]
+    parts = [
+        f"{d['field']}: declared {d['declared']}, manifest {d['manifest']}"
+        if "declared" in d
+        else d.get("message_en", "")
+        for d in items
+        if isinstance(d, dict)
+    ]
     return step.reason_en + (" (" + "; ".join(parts) + ")" if parts else "")

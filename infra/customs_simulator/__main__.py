@@ -1,4 +1,5 @@
 """`python -m infra.customs_simulator --port 8089 [--receipt-url URL] [--receipt-secret S]`."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,16 +14,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8089)
     parser.add_argument("--receipt-url", help="where DEC_RESULT receipts are POSTed; kept in memory if absent")
     # from the environment too, so the secret need not appear in the process list
-    parser.add_argument("--receipt-secret", default=os.environ.get("CUSTOMS_SIM_RECEIPT_SECRET"),
-                        help="HMAC key for X-Receipt-Signature (env CUSTOMS_SIM_RECEIPT_SECRET)")
+    parser.add_argument(
+        "--receipt-secret",
+        default=os.environ.get("CUSTOMS_SIM_RECEIPT_SECRET"),
+        help="HMAC key for X-Receipt-Signature (env CUSTOMS_SIM_RECEIPT_SECRET)",
+    )
     parser.add_argument("--receipt-delay", type=float, default=1.0, help="seconds before each receipt")
     parser.add_argument("--sandbox-slow", type=float, default=3.0, help="seconds SANDBOX:SLOW waits")
-    parser.add_argument("--auth-token", default=os.environ.get("CUSTOMS_SIM_AUTH_TOKEN"),
-                        help="require 'Authorization: Bearer <token>' on /dec/* and /logistics/*")
+    parser.add_argument(
+        "--auth-token",
+        default=os.environ.get("CUSTOMS_SIM_AUTH_TOKEN"),
+        help="require 'Authorization: Bearer <token>' on /dec/* and /logistics/*",
+    )
     args = parser.parse_args(argv)
-    simulator = CustomsSimulator(receipt_url=args.receipt_url, receipt_secret=args.receipt_secret,
-                                 receipt_delay_seconds=args.receipt_delay,
-                                 sandbox_slow_seconds=args.sandbox_slow, auth_token=args.auth_token)
+    simulator = CustomsSimulator(
+        receipt_url=args.receipt_url,
+        receipt_secret=args.receipt_secret,
+        receipt_delay_seconds=args.receipt_delay,
+        sandbox_slow_seconds=args.sandbox_slow,
+        auth_token=args.auth_token,
+    )
     server = SimulatorServer((args.host, args.port), simulator)
     print(f"customs simulator on {server.base_url} (Ctrl-C to stop)", flush=True)
     try:

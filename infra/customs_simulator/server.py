@@ -23,6 +23,7 @@ Control (never subject to the mode): ``POST /control/mode``, ``GET /control/stat
 ``POST /control/reset``, ``POST|GET /control/receipts``, ``GET /control/declarations/{client_seq_no}``,
 ``GET /health``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -86,18 +87,33 @@ class StoredDeclaration:
     channels: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"client_seq_no": self.client_seq_no, "accepted": self.accepted, "outcome": self.outcome,
-                "custom_master": self.custom_master, "ie_flag": self.ie_flag, "seq_no": self.seq_no,
-                "entry_id": self.entry_id, "duplicates": self.duplicates, "channels": list(self.channels),
-                "declared_at": _receipt_time(self.declared_at) if self.declared_at else None}
+        return {
+            "client_seq_no": self.client_seq_no,
+            "accepted": self.accepted,
+            "outcome": self.outcome,
+            "custom_master": self.custom_master,
+            "ie_flag": self.ie_flag,
+            "seq_no": self.seq_no,
+            "entry_id": self.entry_id,
+            "duplicates": self.duplicates,
+            "channels": list(self.channels),
+            "declared_at": _receipt_time(self.declared_at) if self.declared_at else None,
+        }
 
 
 class CustomsSimulator:
     """The simulator's state and rules, without HTTP. Every change happens under one lock."""
 
-    def __init__(self, *, receipt_url: str | None = None, receipt_secret: str | None = None,
-                 receipt_delay_seconds: float = 1.0, receipt_retry_backoff_seconds: float = 0.5,
-                 sandbox_slow_seconds: float = 3.0, auth_token: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        receipt_url: str | None = None,
+        receipt_secret: str | None = None,
+        receipt_delay_seconds: float = 1.0,
+        receipt_retry_backoff_seconds: float = 0.5,
+        sandbox_slow_seconds: float = 3.0,
+        auth_token: str | None = None,
+    ) -> None:
         self.auth_token = auth_token
         self.sandbox_slow_seconds = sandbox_slow_seconds
         self.receipt_retry_backoff_seconds = receipt_retry_backoff_seconds
@@ -120,8 +136,15 @@ class CustomsSimulator:
         self._receipts: list[dict[str, Any]] = []
         self._manifests: dict[str, dict[str, Any]] = {}
         self._arrivals: dict[str, dict[str, Any]] = {}
-        self._stats = {"accepted": 0, "refused": 0, "unreadable": 0, "resent_after_refusal": 0, "receipts_sent": 0,
-                       "receipts_failed": 0, "receipts_kept": 0}
+        self._stats = {
+            "accepted": 0,
+            "refused": 0,
+            "unreadable": 0,
+            "resent_after_refusal": 0,
+            "receipts_sent": 0,
+            "receipts_failed": 0,
+            "receipts_kept": 0,
+        }
 
     # ---- control ------------------------------------------------------------------------
 
@@ -160,8 +183,11 @@ class CustomsSimulator:
             self.receipt_url, self.receipt_secret = url, secret
             if "delay_seconds" in payload:
                 self.receipt_delay_seconds = _seconds(payload["delay_seconds"], "delay_seconds")
-            return {"url": self.receipt_url, "signed": bool(self.receipt_secret),
-                    "delay_seconds": self.receipt_delay_seconds}
+            return {
+                "url": self.receipt_url,
+                "signed": bool(self.receipt_secret),
+                "delay_seconds": self.receipt_delay_seconds,
+            }
 
     def force_outcome(self, client_seq_no: Any, outcome: Any) -> dict[str, str]:
         if not isinstance(client_seq_no, str) or not client_seq_no.strip():
@@ -175,9 +201,13 @@ class CustomsSimulator:
     def stats(self) -> dict[str, Any]:
         with self._lock:
             by_client = {k: d.duplicates for k, d in self._declarations.items() if d.duplicates}
-            return {"declarations": len(self._declarations), **self._stats,
-                    "duplicates": sum(by_client.values()), "duplicates_by_client_seq_no": by_client,
-                    "mode": self.mode}
+            return {
+                "declarations": len(self._declarations),
+                **self._stats,
+                "duplicates": sum(by_client.values()),
+                "duplicates_by_client_seq_no": by_client,
+                "mode": self.mode,
+            }
 
     def receipts(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -217,8 +247,12 @@ class CustomsSimulator:
             self._declarations[client_seq_no] = stored
             self._stats["accepted" if stored.accepted else "refused"] += 1
             if stored.accepted:
-                threading.Thread(target=self._send_receipts, args=(stored, self._generation),
-                                 name=f"receipts-{client_seq_no}", daemon=True).start()
+                threading.Thread(
+                    target=self._send_receipts,
+                    args=(stored, self._generation),
+                    name=f"receipts-{client_seq_no}",
+                    daemon=True,
+                ).start()
         delay = self.sandbox_slow_seconds if "SANDBOX:SLOW" in note else 0.0
         return Answer(200, stored.response_xml, delay=delay)
 
@@ -247,8 +281,17 @@ class CustomsSimulator:
         # customs' own 统一编号: the I/E + year + 13 digits form, counted from 9e12 so that it
         # never looks like one of the client's low ClientSeqNo numbers
         seq_no = f"{ie_flag}{year}{9_000_000_000_000 + self._seq_counter:013d}"
-        return StoredDeclaration(client_seq_no, True, _import_response("0", "申报成功", client_seq_no, seq_no),
-                                 outcome, custom_master, ie_flag, seq_no, entry_id, now)
+        return StoredDeclaration(
+            client_seq_no,
+            True,
+            _import_response("0", "申报成功", client_seq_no, seq_no),
+            outcome,
+            custom_master,
+            ie_flag,
+            seq_no,
+            entry_id,
+            now,
+        )
 
     # ---- receipts -----------------------------------------------------------------------
 
@@ -266,10 +309,17 @@ class CustomsSimulator:
             with self._lock:
                 if generation != self._generation:
                     return
-                self._receipts.append({"client_seq_no": declaration.client_seq_no, "channel": channel,
-                                       "xml": xml.decode("utf-8"), "delivery": delivery})
-                self._stats[{"kept": "receipts_kept", "delivered": "receipts_sent",
-                             "failed": "receipts_failed"}[delivery]] += 1
+                self._receipts.append(
+                    {
+                        "client_seq_no": declaration.client_seq_no,
+                        "channel": channel,
+                        "xml": xml.decode("utf-8"),
+                        "delivery": delivery,
+                    }
+                )
+                self._stats[
+                    {"kept": "receipts_kept", "delivered": "receipts_sent", "failed": "receipts_failed"}[delivery]
+                ] += 1
 
     def _deliver(self, url: str, secret: str | None, body: bytes) -> bool:
         headers = {"Content-Type": "application/xml; charset=utf-8"}
@@ -309,6 +359,7 @@ class CustomsSimulator:
 
 
 # ---- messages ---------------------------------------------------------------------------
+
 
 def _read_message(body: bytes) -> Element:
     try:
@@ -389,16 +440,23 @@ def _receipt_time(moment: datetime) -> str:
 
 def _dec_result(declaration: StoredDeclaration, channel: str, now: datetime) -> bytes:
     root = Element("DEC_RESULT")
-    for tag, text in (("CUS_CIQ_NO", declaration.seq_no), ("ENTRY_ID", declaration.entry_id),
-                      ("NOTICE_DATE", _receipt_time(now)), ("CHANNEL", channel),
-                      ("NOTE", CHANNEL_NOTES[channel]), ("CUSTOM_MASTER", declaration.custom_master),
-                      ("I_E_DATE", None), ("D_DATE", _receipt_time(declaration.declared_at or now)),
-                      ("CLIENT_SEQ_NO", declaration.client_seq_no)):
+    for tag, text in (
+        ("CUS_CIQ_NO", declaration.seq_no),
+        ("ENTRY_ID", declaration.entry_id),
+        ("NOTICE_DATE", _receipt_time(now)),
+        ("CHANNEL", channel),
+        ("NOTE", CHANNEL_NOTES[channel]),
+        ("CUSTOM_MASTER", declaration.custom_master),
+        ("I_E_DATE", None),
+        ("D_DATE", _receipt_time(declaration.declared_at or now)),
+        ("CLIENT_SEQ_NO", declaration.client_seq_no),
+    ):
         SubElement(root, tag).text = text
     return _xml(root)
 
 
 # ---- logistics payloads -----------------------------------------------------------------
+
 
 def _manifest(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
@@ -409,7 +467,7 @@ def _manifest(payload: Any) -> dict[str, Any]:
     try:
         gross_wt = Decimal(str(payload.get("gross_wt")))
     except InvalidOperation:
-        raise BadRequest("gross_wt must be a decimal, e.g. \"1250.5\"") from None
+        raise BadRequest('gross_wt must be a decimal, e.g. "1250.5"') from None
     if not gross_wt.is_finite() or gross_wt < 0:
         raise BadRequest("gross_wt must be a decimal ≥ 0")
     record: dict[str, Any] = {"pack_no": pack_no, "gross_wt": str(gross_wt)}
@@ -518,8 +576,9 @@ class _Handler(BaseHTTPRequestHandler):
             return _json(503, {"error": "customs simulator is down (mode=down)"})
         if mode == "error500":
             return _json(500, {"error": "customs simulator internal error (mode=error500)"})
-        if sim.auth_token and not hmac.compare_digest(self.headers.get("Authorization", ""),
-                                                      f"Bearer {sim.auth_token}"):
+        if sim.auth_token and not hmac.compare_digest(
+            self.headers.get("Authorization", ""), f"Bearer {sim.auth_token}"
+        ):
             return _json(401, {"error": "missing or wrong bearer token"})
         answer = self._customs_route(method, path, query, body)
         if mode == "slow":
@@ -612,17 +671,29 @@ def _object(body: bytes) -> dict[str, Any]:
     return payload
 
 
-def start_simulator(port: int = 0, receipt_url: str | None = None, receipt_secret: str | None = None, *,
-                    host: str = "127.0.0.1", receipt_delay_seconds: float = 1.0,
-                    receipt_retry_backoff_seconds: float = 0.5, sandbox_slow_seconds: float = 3.0,
-                    auth_token: str | None = None) -> tuple[SimulatorServer, str]:
+def start_simulator(
+    port: int = 0,
+    receipt_url: str | None = None,
+    receipt_secret: str | None = None,
+    *,
+    host: str = "127.0.0.1",
+    receipt_delay_seconds: float = 1.0,
+    receipt_retry_backoff_seconds: float = 0.5,
+    sandbox_slow_seconds: float = 3.0,
+    auth_token: str | None = None,
+) -> tuple[SimulatorServer, str]:
     """Serve the simulator from a daemon thread; returns (server, base_url). Stop with server.shutdown()."""
-    simulator = CustomsSimulator(receipt_url=receipt_url, receipt_secret=receipt_secret,
-                                 receipt_delay_seconds=receipt_delay_seconds,
-                                 receipt_retry_backoff_seconds=receipt_retry_backoff_seconds,
-                                 sandbox_slow_seconds=sandbox_slow_seconds, auth_token=auth_token)
+    simulator = CustomsSimulator(
+        receipt_url=receipt_url,
+        receipt_secret=receipt_secret,
+        receipt_delay_seconds=receipt_delay_seconds,
+        receipt_retry_backoff_seconds=receipt_retry_backoff_seconds,
+        sandbox_slow_seconds=sandbox_slow_seconds,
+        auth_token=auth_token,
+    )
     server = SimulatorServer((host, port), simulator)
     # a short poll interval: shutdown() waits for it, and tests start and stop servers often
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="customs-simulator",
-                     daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="customs-simulator", daemon=True
+    ).start()
     return server, server.base_url

@@ -4,6 +4,7 @@ against `make run`'s stack, started here on free ports.
 Without chromium on a developer machine the tests skip and say why; in CI (CI=true, set by
 .ci/run) a missing browser fails instead. A failed test leaves a screenshot in .local/screenshots/.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,10 @@ def in_ci() -> bool:
 def chromium() -> str:
     path = chromium_path()
     if path is None:
-        message = ("browser tests need Debian's chromium: sudo apt-get install -y chromium "
-                   "(or set SMARTDECL_CHROMIUM to its path)")
+        message = (
+            "browser tests need Debian's chromium: sudo apt-get install -y chromium "
+            "(or set SMARTDECL_CHROMIUM to its path)"
+        )
         if in_ci():
             pytest.fail(message + " — CI must run them, so a missing browser is a failure")
         pytest.skip(message)
@@ -60,6 +63,7 @@ def stack(tmp_path_factory, chromium) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="package")
 def browser(chromium):
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield launched
@@ -75,7 +79,10 @@ def page(browser, request):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # failed requests are listed in page.refused; a script error is always a test failure
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None)
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None,
+    )
     refused: list[str] = []
     page.on("response", lambda r: refused.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
     page.errors, page.refused = errors, refused

@@ -1,5 +1,6 @@
 """Accessibility basics, the language switch and sign-in, checked in the browser (axe-core is not
 reachable here, so names, focus and contrast are checked programmatically)."""
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,12 @@ def enterprise_b_enabled(stack) -> None:
     enable button is showing would race the screen's first read."""
     card = {"ent_code": "3101234567", "ent_uscc": "91310000MA1FL4CT3U", "role": "legal", "card_no": "3101234567L01"}
     token = requests.post(f"{stack['api']}/dev/token", json=card, timeout=10).json()["id_token"]
-    answer = requests.post(f"{stack['api']}/enablement", json={"accept_notice": True}, timeout=10,
-                           headers={"Authorization": f"Bearer {token}"})
+    answer = requests.post(
+        f"{stack['api']}/enablement",
+        json={"accept_notice": True},
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert answer.status_code in (200, 201, 409), answer.text
 
 
@@ -98,7 +103,9 @@ def test_keyboard_reaches_the_skip_link_menu_and_shows_where_focus_is(signed_in:
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="智能申报配置")).to_be_visible()
     page.keyboard.press("Shift+Tab")
-    outline = page.evaluate("() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]; }")
+    outline = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+    )
     assert outline[0] != "none" and outline[1] >= 2, f"focus must be visible, got {outline}"
 
 

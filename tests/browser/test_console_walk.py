@@ -7,6 +7,7 @@ of the self-paid one and see it declared in a later batch → continue the faile
 Waits are Playwright's auto-waiting `expect`s; where the page must be reloaded to see a change
 (a declaration's log), `eventually` reloads until it shows, naming what it waited for.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,6 +30,7 @@ def eventually(page: Page, what: str, check: Callable[[], bool], timeout: float 
         page.wait_for_timeout(500)  # paces the reloads; the assertion is the check
         page.reload()
         return False
+
     wait_until(what, reloaded, timeout=timeout, interval=0)
 
 
@@ -89,13 +91,16 @@ def test_a_clerk_walks_the_seed_flow_in_the_console(page: Page, stack):
     new_config(page, "大恒出口", "出口")
     expect(page.get_by_role("cell", name="大恒出口", exact=True)).to_be_visible()
     new_config(page, "重复进口", "进口")
-    expect(page.get_by_role("alert")).to_contain_text("该申报单位下存在相同的境内收发货人、相同进出口标志且启用状态的数据!")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "该申报单位下存在相同的境内收发货人、相同进出口标志且启用状态的数据!"
+    )
     page.get_by_role("button", name="取消").click()
 
     # 标记操作: import the example workbook, then mark what it brought
     page.get_by_role("link", name="智能申报标记").click()
     page.get_by_label("选择文件（Excel 工作簿 .xlsx、DecMessage 报文 .xml 或 JSON）").set_input_files(
-        str(ROOT / "examples" / "declarations.xlsx"))
+        str(ROOT / "examples" / "declarations.xlsx")
+    )
     page.get_by_role("button", name="导入", exact=True).click()
     expect(page.get_by_text("导入结果：成功 3 条，失败 0 条")).to_be_visible()
     accepted = page.locator(".accepted .mono").all_inner_texts()
@@ -140,8 +145,11 @@ def test_a_clerk_walks_the_seed_flow_in_the_console(page: Page, stack):
 
     # 申报记录: the export declaration's log, its receipts arriving, the XML a download
     page.goto(f"{stack['console']}#/log/{export_seq}")
-    eventually(page, f"the release receipt (P) of {export_seq}",
-               lambda: "放行" in page.locator("[data-field=status]").inner_text())
+    eventually(
+        page,
+        f"the release receipt (P) of {export_seq}",
+        lambda: "放行" in page.locator("[data-field=status]").inner_text(),
+    )
     expect(page.get_by_role("list", name="海关回执")).to_contain_text("海关入库成功")
     expect(page.locator(".timeline")).to_contain_text("发送海关")
     expect(page.locator(".timeline time").first).to_contain_text("UTC+8")
@@ -183,6 +191,10 @@ def test_a_clerk_walks_the_seed_flow_in_the_console(page: Page, stack):
     assert page.errors == [], page.errors
     # only the clash was refused — and a batch read in the moment between its number being taken and
     # its record being written, which the console shrugs off and reads again on the next tick
-    unexpected = [r for r in page.refused if not re.match(r"409 POST \S+/(configs|declarations/\w+/tax/confirm)$", r)
-                  and not re.match(r"404 GET \S+/batches/P\d+$", r)]
+    unexpected = [
+        r
+        for r in page.refused
+        if not re.match(r"409 POST \S+/(configs|declarations/\w+/tax/confirm)$", r)
+        and not re.match(r"404 GET \S+/batches/P\d+$", r)
+    ]
     assert unexpected == [], page.refused

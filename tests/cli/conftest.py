@@ -1,6 +1,7 @@
 """The CLI against the API in-process: requests go through a transport into Chalice's test client
 (the same wiring as the integration tests, on moto); the local runner plays the queues between
 requests, and the fixed clock moves past the event feed's settle time."""
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,9 @@ class ChaliceTransport(BaseAdapter):
         parts = urlsplit(request.url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         body = request.body or b""
-        answer = self.http.request(request.method, path, headers=dict(request.headers),
-                                   body=body.encode() if isinstance(body, str) else body)
+        answer = self.http.request(
+            request.method, path, headers=dict(request.headers), body=body.encode() if isinstance(body, str) else body
+        )
         self.sent.append((request.method, parts.path))
         if self._crash and sum(1 for _, p in self.sent if p == self._crash[1]) == self._crash[0]:
             self._crash = None
@@ -97,14 +99,21 @@ def _json(text: str) -> Any:
 @pytest.fixture
 def cli(api, runner, container, tmp_path, monkeypatch):
     """`cli("import", "file.json", "--json")` → a click Result with .exit_code, .stdout, .json."""
+
     def engine_turn() -> None:
         runner.drain()
         container.clock.advance(seconds=3)
 
     transport = ChaliceTransport(api.client.http, before=engine_turn)
     monkeypatch.setattr(cli_client, "TRANSPORT", transport)
-    env = {"SMARTDECL_URL": URL, "SMARTDECL_TOKEN": token(ENT_A), "SMARTDECL_CONFIG_DIR": str(tmp_path / "config"),
-           "SMARTDECL_BACKOFF_SECONDS": "0", "SMARTDECL_LANG": "en", "COLUMNS": "200"}
+    env = {
+        "SMARTDECL_URL": URL,
+        "SMARTDECL_TOKEN": token(ENT_A),
+        "SMARTDECL_CONFIG_DIR": str(tmp_path / "config"),
+        "SMARTDECL_BACKOFF_SECONDS": "0",
+        "SMARTDECL_LANG": "en",
+        "COLUMNS": "200",
+    }
     return Cli(CliRunner(), transport, env)
 
 

@@ -1,4 +1,5 @@
 """`smartdecl` against the API (Chalice test client on moto, engine played by the local runner)."""
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,15 @@ def all_declarations(api) -> list[str]:
 
 # ---- import ---------------------------------------------------------------------------------------
 
+
 def test_import_of_the_examples_accepts_every_record_of_each_format(enabled):
-    result = enabled("import", EXAMPLES / "declarations.json", EXAMPLES / "declarations.xlsx",
-                     EXAMPLES / "import_message_two.xml", "--json")
+    result = enabled(
+        "import",
+        EXAMPLES / "declarations.json",
+        EXAMPLES / "declarations.xlsx",
+        EXAMPLES / "import_message_two.xml",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     assert result.json["totals"]["rejected"] == 0
     files = {a["file"].rsplit("/", 1)[-1] for a in result.json["accepted"]}
@@ -47,7 +54,8 @@ def test_a_large_json_file_is_split_into_api_sized_requests_each_with_its_own_ke
 
 
 def test_an_import_interrupted_after_a_request_reached_the_api_creates_nothing_twice_when_run_again(
-        enabled, api, tmp_path):
+    enabled, api, tmp_path
+):
     # Given a file of five records (the first four alike: the key must tell requests apart by place)
     # sent in three requests, and a crash right after the second one reached the API (answer lost)
     path = write_json(tmp_path / "five.json", [make_declaration_body() for _ in range(5)])
@@ -65,27 +73,32 @@ def test_an_import_interrupted_after_a_request_reached_the_api_creates_nothing_t
 
 def test_an_xml_file_of_many_messages_is_split_into_import_messages_of_chunk_size(enabled, api, tmp_path):
     import re
+
     text = (EXAMPLES / "import_message_two.xml").read_text(encoding="utf-8")
     message = re.search(r"<DecMessage>.*?</DecMessage>", text, re.S).group(0)
     message = re.sub(r"<SeqNo>[^<]*</SeqNo>", "<SeqNo/>", message)  # seq_nos assigned on import
     path = tmp_path / "three.xml"
-    path.write_text(f"<?xml version='1.0' encoding='utf-8'?>\n<ImportMessage>{message * 3}</ImportMessage>",
-                    encoding="utf-8")
+    path.write_text(
+        f"<?xml version='1.0' encoding='utf-8'?>\n<ImportMessage>{message * 3}</ImportMessage>", encoding="utf-8"
+    )
     result = enabled("import", path, "--chunk-size", "2", "--json")
     assert result.exit_code == 0, result.output
     assert len(result.json["accepted"]) == 3 and len(all_declarations(api)) == 3
     assert [p for m, p in enabled.transport.sent if m == "POST" and p == "/declarations/import"] == [
-        "/declarations/import"] * 2
+        "/declarations/import"
+    ] * 2
 
 
 def write_workbook(path, declarations):
     from scripts.make_example_workbook import build
+
     build(declarations).save(path)
     return path
 
 
 def test_a_workbook_of_more_declarations_than_a_request_takes_is_split_with_each_goods_row_kept_with_its_head(
-        enabled, api, tmp_path):
+    enabled, api, tmp_path
+):
     # Given a workbook of five declarations of two goods items each, and requests of two declarations
     two_goods = make_declaration_body()
     two_goods["goods"] = [two_goods["goods"][0], {**two_goods["goods"][0], "g_no": 2}]
@@ -95,7 +108,8 @@ def test_a_workbook_of_more_declarations_than_a_request_takes_is_split_with_each
     # Then three workbooks went out and every declaration arrived whole
     assert result.exit_code == 0, result.output
     assert [p for m, p in enabled.transport.sent if m == "POST" and p == "/declarations/import"] == [
-        "/declarations/import"] * 3
+        "/declarations/import"
+    ] * 3
     assert len(all_declarations(api)) == 5
     assert all(len(api.get(f"/declarations/{s}").json["goods"]) == 2 for s in all_declarations(api))
 
@@ -134,6 +148,7 @@ def test_a_file_that_cannot_be_imported_is_a_usage_error(enabled, tmp_path):
 
 # ---- query and mark ---------------------------------------------------------------------------------
 
+
 def test_declarations_list_passes_the_api_filters_and_prints_json(enabled, tmp_path):
     enabled("import", write_json(tmp_path / "two.json", [make_declaration_body(), make_declaration_body(ie_flag="E")]))
     result = enabled("declarations", "list", "--ie-flag", "E", "--smart-mark", "false", "--json")
@@ -162,13 +177,23 @@ def test_unmark_refused_for_a_declaration_not_pending_prints_the_seed_message_an
     assert "请求参数均不符合取消条件" in result.output
 
 
-@pytest.mark.parametrize("args", [["mark"], ["mark", "X", "--all-matching"], ["unmark", "--ie-flag", "I"],
-                                  ["start"], ["watch", "--until", "never"], ["--lang", "fr", "configs", "list"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["mark"],
+        ["mark", "X", "--all-matching"],
+        ["unmark", "--ie-flag", "I"],
+        ["start"],
+        ["watch", "--until", "never"],
+        ["--lang", "fr", "configs", "list"],
+    ],
+)
 def test_usage_errors_exit_2(enabled, args):
     assert enabled(*args).exit_code == 2
 
 
 # ---- configs ----------------------------------------------------------------------------------------
+
 
 def test_configs_create_list_update_disable_and_the_clash_message(enabled):
     created = enabled("configs", "create", "--name", "进口", "--ie-flag", "I", "--batch-wait", "10", "--json")
@@ -185,25 +210,34 @@ def test_configs_create_list_update_disable_and_the_clash_message(enabled):
 
 
 def test_an_operator_card_is_refused_config_writes_in_the_chosen_language(enabled):
-    result = enabled("--lang", "en", "configs", "create", "--name", "x", "--ie-flag", "E",
-                     token_=token(ENT_A, role="operator"))
+    result = enabled(
+        "--lang", "en", "configs", "create", "--name", "x", "--ie-flag", "E", token_=token(ENT_A, role="operator")
+    )
     assert result.exit_code == 1
     assert "legal-person card" in result.output and "法人卡" in result.output
 
 
 # ---- start, watch, log, batch, stop ---------------------------------------------------------------
 
+
 def test_start_watch_until_succeeded_then_log_batch_and_stop(enabled, api, tmp_path):
     enabled("import", write_json(tmp_path / "one.json", [make_declaration_body(self_pay=False)]), "--smart-mark")
     enabled("configs", "create", "--name", "进口", "--ie-flag", "I", "--batch-wait", "10")
-    watched = enabled("start", "--config", "进口", "--watch", "--until", "succeeded", "--interval", "0",
-                      "--timeout", "30", "--json")
+    watched = enabled(
+        "start", "--config", "进口", "--watch", "--until", "succeeded", "--interval", "0", "--timeout", "30", "--json"
+    )
     assert watched.exit_code == 0, watched.output
     lines = [json.loads(line) for line in watched.stdout.splitlines()]
     assert lines[-1]["until_met"] is True
     execution = lines[-1]["execution"]
-    assert {"current_batch_no", "batch_succeeded", "total_succeeded", "countdown_seconds",
-            "customs_available", "progress_percent"} <= set(execution)
+    assert {
+        "current_batch_no",
+        "batch_succeeded",
+        "total_succeeded",
+        "countdown_seconds",
+        "customs_available",
+        "progress_percent",
+    } <= set(execution)
     [seq_no] = all_declarations(api)
     log = enabled("log", seq_no, "--json")
     assert log.exit_code == 0 and log.json["items"]
@@ -234,6 +268,7 @@ def test_continue_and_tax_commands_reach_their_routes(enabled, api, tmp_path):
 
 # ---- events follow ----------------------------------------------------------------------------------
 
+
 def test_events_follow_prints_each_event_once_and_resumes_after_a_restart(enabled, api, tmp_path):
     enabled("import", write_json(tmp_path / "one.json", [make_declaration_body(self_pay=False)]), "--smart-mark")
     config_id = api.post("/configs", make_config_body(require_manifest=False, compare_manifest=False)).json["config_id"]
@@ -251,21 +286,25 @@ def test_events_follow_prints_each_event_once_and_resumes_after_a_restart(enable
 
 # ---- subscriptions ---------------------------------------------------------------------------------
 
+
 def test_subscriptions_create_list_deliveries_replay_and_delete(enabled):
-    created = enabled("subscriptions", "create", "--protocol", "webhook", "--endpoint", "http://127.0.0.1:9/hook",
-                      "--json")
+    created = enabled(
+        "subscriptions", "create", "--protocol", "webhook", "--endpoint", "http://127.0.0.1:9/hook", "--json"
+    )
     assert created.exit_code == 0, created.output
     sid = created.json["subscription_id"]
     assert [s["subscription_id"] for s in enabled("subscriptions", "list", "--json").json["items"]] == [sid]
     assert enabled("subscriptions", "deliveries", sid, "--json").json["items"] == []
-    replay = enabled("subscriptions", "replay", sid, "--from", "2024-03-01T00:00:00Z", "--to", "2024-03-31T00:00:00Z",
-                     "--json")
+    replay = enabled(
+        "subscriptions", "replay", sid, "--from", "2024-03-01T00:00:00Z", "--to", "2024-03-31T00:00:00Z", "--json"
+    )
     assert replay.exit_code == 0, replay.output
     assert enabled("subscriptions", "delete", sid).exit_code == 0
     assert enabled("subscriptions", "show", sid).exit_code == 1
 
 
 # ---- transport: retries, unreachable, login ----------------------------------------------------------
+
 
 def test_a_refused_connection_is_retried_for_an_idempotent_request(enabled):
     enabled.transport.refuse_connections(2)
@@ -280,10 +319,14 @@ def test_a_post_without_idempotency_key_is_not_retried_and_says_unreachable(enab
 
 def test_login_issues_a_local_token_into_the_profile_and_refuses_a_remote_url(cli, monkeypatch):
     from tests.factories import JWT_SECRET
+
     env = {k: v for k, v in cli.env.items() if k != "SMARTDECL_TOKEN"}
     env["SMARTDECL_JWT_SECRET"] = JWT_SECRET
-    remote = cli.runner.invoke(__import__("smartdecl_cli.main", fromlist=["app"]).app,
-                               ["--url", "https://api.example.com", "login", "--ent-code", ENT_A["code"]], env=env)
+    remote = cli.runner.invoke(
+        __import__("smartdecl_cli.main", fromlist=["app"]).app,
+        ["--url", "https://api.example.com", "login", "--ent-code", ENT_A["code"]],
+        env=env,
+    )
     assert remote.exit_code == 2
     cli.env = env
     assert cli("login", "--ent-code", ENT_A["code"], "--uscc", ENT_A["uscc"]).exit_code == 0

@@ -1,5 +1,6 @@
 """The README's CLI walkthrough, pasted as is, against `make run`'s stack (a subprocess on free ports)
 and the installed `smartdecl` console script."""
+
 from __future__ import annotations
 
 import os
@@ -35,14 +36,21 @@ def stack(tmp_path_factory):
 
 def test_the_readme_cli_walkthrough_runs_as_pasted(stack, tmp_path):
     assert SCRIPT.exists(), "no .venv/bin/smartdecl: run `make venv` (it installs the CLI)"
-    env = {**os.environ, "SMARTDECL_URL": stack, "SMARTDECL_JWT_SECRET": SECRET, "SMARTDECL_LANG": "en",
-           "SMARTDECL_CONFIG_DIR": str(tmp_path / "config"), "COLUMNS": "160"}
+    env = {
+        **os.environ,
+        "SMARTDECL_URL": stack,
+        "SMARTDECL_JWT_SECRET": SECRET,
+        "SMARTDECL_LANG": "en",
+        "SMARTDECL_CONFIG_DIR": str(tmp_path / "config"),
+        "COLUMNS": "160",
+    }
     env.pop("SMARTDECL_TOKEN", None)
     lines = walkthrough()
     # one shell for the whole block, as a newcomer pastes it (export PATH carries over); a marker
     # before each line splits the output, and the first failing line stops it and is named
     script = "set -eo pipefail\ntrap 'echo \"FAILED: $BASH_COMMAND\" >&2' ERR\n" + "".join(
-        f"echo '@@@{n}'\n{line}\n" for n, line in enumerate(lines))
+        f"echo '@@@{n}'\n{line}\n" for n, line in enumerate(lines)
+    )
     done = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     parts = re.split(r"^@@@(\d+)\n", done.stdout, flags=re.M)

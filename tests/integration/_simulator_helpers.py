@@ -1,4 +1,5 @@
 """Shared by the simulator and gateway tests: a minimal DecMessage, a receipt receiver, polling."""
+
 from __future__ import annotations
 
 import threading
@@ -19,12 +20,28 @@ AGENT = "1101980001"
 CONSIGNEE = "1101980002"
 
 
-def dec_message(client_seq_no: str = "I20240000000000001", *, ie_flag: str = "I", custom_master: str = "0101",
-                note: str = "", agent_code: str = AGENT, trade_code: str = CONSIGNEE, agreement: bool = True,
-                code_ts: str = "8471300000", oper_type: str = "C", encoding: str = "UTF-8") -> bytes:
+def dec_message(
+    client_seq_no: str = "I20240000000000001",
+    *,
+    ie_flag: str = "I",
+    custom_master: str = "0101",
+    note: str = "",
+    agent_code: str = AGENT,
+    trade_code: str = CONSIGNEE,
+    agreement: bool = True,
+    code_ts: str = "8471300000",
+    oper_type: str = "C",
+    encoding: str = "UTF-8",
+) -> bytes:
     """A minimal DecMessage customs accepts: DecHead, one DecList, DecSign, the agency agreement."""
-    edoc = ("<EdocRealation><EdocID>AG2024001</EdocID><EdocCode>10000001</EdocCode>"
-            "<EdocFomatType>US</EdocFomatType></EdocRealation>") if agreement else ""
+    edoc = (
+        (
+            "<EdocRealation><EdocID>AG2024001</EdocID><EdocCode>10000001</EdocCode>"
+            "<EdocFomatType>US</EdocFomatType></EdocRealation>"
+        )
+        if agreement
+        else ""
+    )
     xml = f"""<?xml version="1.0" encoding="{encoding}"?>
 <DecMessage xmlns="{NS}" version="3.1">
   <DecHead>
@@ -58,8 +75,12 @@ def dec_message(client_seq_no: str = "I20240000000000001", *, ie_flag: str = "I"
 @contextmanager
 def running_simulator(**kwargs: Any) -> Iterator[tuple[SimulatorServer, str]]:
     """A simulator on a free loopback port with test-sized delays, shut down afterwards."""
-    options = {"receipt_delay_seconds": 0.05, "receipt_retry_backoff_seconds": 0.01,
-               "sandbox_slow_seconds": 0.3, **kwargs}
+    options = {
+        "receipt_delay_seconds": 0.05,
+        "receipt_retry_backoff_seconds": 0.01,
+        "sandbox_slow_seconds": 0.3,
+        **kwargs,
+    }
     server, base_url = start_simulator(**options)
     try:
         yield server, base_url

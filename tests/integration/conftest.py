@@ -1,6 +1,7 @@
 """Every answer the integration tests receive through the `api` fixture is checked against the
 generated OpenAPI document (tests/contract.py): a drift between the API and its contract fails
 the test that saw it."""
+
 from __future__ import annotations
 
 import pytest

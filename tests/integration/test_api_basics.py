@@ -1,4 +1,5 @@
 """The API's edges: health, authentication, enablement, the common error body."""
+
 from __future__ import annotations
 
 from tests.factories import ENT_A, token
@@ -78,7 +79,18 @@ def test_deployed_hs256_secret_is_read_from_ssm(aws):
     from chalicelib.config import Settings
     from chalicelib.container import Container
 
-    boto3.client("ssm").put_parameter(Name="/smartdecl/jwt-secret", Value="secret-read-from-ssm-parameter-store!", Type="SecureString")
+    boto3.client("ssm").put_parameter(
+        Name="/smartdecl/jwt-secret", Value="secret-read-from-ssm-parameter-store!", Type="SecureString"
+    )
     ctx = Container(Settings(jwt_secret_parameter="/smartdecl/jwt-secret"))
-    identity = ctx.tokens.verify("Bearer " + issue_token("secret-read-from-ssm-parameter-store!", ent_code="1108919038", ent_uscc="91110000600037341L", role="legal", card_no="1"))
+    identity = ctx.tokens.verify(
+        "Bearer "
+        + issue_token(
+            "secret-read-from-ssm-parameter-store!",
+            ent_code="1108919038",
+            ent_uscc="91110000600037341L",
+            role="legal",
+            card_no="1",
+        )
+    )
     assert identity.ent_code == "1108919038"

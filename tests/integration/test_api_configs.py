@@ -1,4 +1,5 @@
 """/configs over HTTP: the contract's JSON, legal-only writes, the uniqueness clash, tenants."""
+
 from __future__ import annotations
 
 from tests.factories import ENT_B, make_config_body, shared_example, token
@@ -59,8 +60,9 @@ def test_patch_changes_only_the_fields_sent(enabled_api):
     patched = enabled_api.call("PATCH", f"/configs/{created['config_id']}", {"enabled": False})
     assert patched.status_code == 200
     assert patched.json["enabled"] is False
-    assert {k: patched.json[k] for k in ("name", "batch_wait_seconds", "require_manifest", "agent")} == \
-        {k: created[k] for k in ("name", "batch_wait_seconds", "require_manifest", "agent")}
+    assert {k: patched.json[k] for k in ("name", "batch_wait_seconds", "require_manifest", "agent")} == {
+        k: created[k] for k in ("name", "batch_wait_seconds", "require_manifest", "agent")
+    }
     assert enabled_api.get(f"/configs/{created['config_id']}").json["enabled"] is False
 
 

@@ -1,4 +1,5 @@
 """The console's files and the local sign-in, through the Chalice app (as API Gateway would call it)."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,9 +33,14 @@ def test_console_without_trailing_slash_redirects_so_relative_links_resolve(api)
     assert response.status_code == 302 and response.headers["Location"] == "/console/"
 
 
-@pytest.mark.parametrize("name,content_type", [("app.js", "text/javascript; charset=utf-8"),
-                                               ("app.css", "text/css; charset=utf-8"),
-                                               ("i18n.js", "text/javascript; charset=utf-8")])
+@pytest.mark.parametrize(
+    "name,content_type",
+    [
+        ("app.js", "text/javascript; charset=utf-8"),
+        ("app.css", "text/css; charset=utf-8"),
+        ("i18n.js", "text/javascript; charset=utf-8"),
+    ],
+)
 def test_console_files_carry_their_content_type_and_a_short_cache(api, name, content_type):
     response = fetch(api, f"/console/{name}")
     assert response.status_code == 200

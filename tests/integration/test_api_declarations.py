@@ -1,4 +1,5 @@
 """/declarations over HTTP on moto: import, query with filters and pages, read, replace, delete."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,8 +43,9 @@ def test_an_import_retried_with_the_same_idempotency_key_creates_nothing_new(ena
 
 def test_the_same_idempotency_key_with_another_body_gets_422(enabled_api):
     enabled_api.post("/declarations", {"declarations": [make_declaration_body()]}, headers={"Idempotency-Key": "k"})
-    response = enabled_api.post("/declarations", {"declarations": [make_declaration_body(pack_no=3)]},
-                                headers={"Idempotency-Key": "k"})
+    response = enabled_api.post(
+        "/declarations", {"declarations": [make_declaration_body(pack_no=3)]}, headers={"Idempotency-Key": "k"}
+    )
     assert response.status_code == 422 and response.json["code"] == "idempotency_key_reused"
 
 
@@ -51,8 +53,9 @@ def test_idempotency_keys_belong_to_one_enterprise(enabled_api):
     mine = make_declaration_body()
     theirs = make_declaration_body(agent=dict(ENT_B), consignee=dict(ENT_B), owner=None)
     enabled_api.post("/declarations", {"declarations": [mine]}, headers={"Idempotency-Key": "same"})
-    response = enabled_api.post("/declarations", {"declarations": [theirs]}, headers={"Idempotency-Key": "same"},
-                                token=token(ENT_B))
+    response = enabled_api.post(
+        "/declarations", {"declarations": [theirs]}, headers={"Idempotency-Key": "same"}, token=token(ENT_B)
+    )
     assert response.status_code == 200 and len(response.json["accepted"]) == 1
 
 
@@ -69,8 +72,9 @@ def test_query_pages_ten_by_default_with_a_cursor_and_a_total(enabled_api, clock
 
 
 def test_query_filters_combine(enabled_api):
-    import_json(enabled_api, [make_declaration_body(ie_flag="E", transport_mode="2", bill_no="COSU123")],
-                smart_mark=True)
+    import_json(
+        enabled_api, [make_declaration_body(ie_flag="E", transport_mode="2", bill_no="COSU123")], smart_mark=True
+    )
     import_json(enabled_api, [make_declaration_body(declare_customs="2201")])
     q = enabled_api.get
     assert q("/declarations?ie_flag=E&smart_mark=true&transport_mode=2").json["total"] == 1
@@ -124,9 +128,11 @@ def test_another_enterprise_sees_none_of_our_declarations(enabled_api):
     assert enabled_api.get("/declarations", token=other).json["total"] == 0
     assert enabled_api.get(f"/declarations?seq_no={seq_no}", token=other).json["total"] == 0
     assert enabled_api.get("/declarations?bill_no=CS2024022501", token=other).json["total"] == 0
-    for response in (enabled_api.get(f"/declarations/{seq_no}", token=other),
-                     enabled_api.delete(f"/declarations/{seq_no}", token=other),
-                     enabled_api.put(f"/declarations/{seq_no}", make_declaration_body(), token=other)):
+    for response in (
+        enabled_api.get(f"/declarations/{seq_no}", token=other),
+        enabled_api.delete(f"/declarations/{seq_no}", token=other),
+        enabled_api.put(f"/declarations/{seq_no}", make_declaration_body(), token=other),
+    ):
         assert response.status_code == 404
 
 
@@ -141,7 +147,10 @@ def test_replace_validates_and_bumps_the_record(enabled_api):
 
 def test_replace_cannot_change_the_seq_no_or_the_flag(enabled_api):
     seq_no = import_json(enabled_api, [make_declaration_body()])["accepted"][0]
-    assert enabled_api.put(f"/declarations/{seq_no}", make_declaration_body(seq_no="I20249999999999999")).status_code == 400
+    assert (
+        enabled_api.put(f"/declarations/{seq_no}", make_declaration_body(seq_no="I20249999999999999")).status_code
+        == 400
+    )
     assert enabled_api.put(f"/declarations/{seq_no}", make_declaration_body(ie_flag="E")).status_code == 400
 
 

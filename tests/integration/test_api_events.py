@@ -1,6 +1,7 @@
 """GET /events, the pull feed: events published to the topic reach the events table through the
 event-feed queue and function (played by the local runner from template.yaml), in order, once,
 for their own enterprise only, for 14 days."""
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,15 @@ A, B = ENT_A["code"], ENT_B["code"]
 
 
 def make_event(n: int, *ent_codes: str, event_type: str = "smart_status_changed") -> Event:
-    return Event.make(event_type, seq_no=f"I2024000103182{n:04d}", ie_flag="I", ent_codes=ent_codes or (A,),
-                      occurred_at=datetime(2024, 3, 21, 2, 0, n, tzinfo=UTC), key=f"state:{n}",
-                      data={"smart_status": "succeeded", "batch_no": "P2024032100000093019"})
+    return Event.make(
+        event_type,
+        seq_no=f"I2024000103182{n:04d}",
+        ie_flag="I",
+        ent_codes=ent_codes or (A,),
+        occurred_at=datetime(2024, 3, 21, 2, 0, n, tzinfo=UTC),
+        key=f"state:{n}",
+        data={"smart_status": "succeeded", "batch_no": "P2024032100000093019"},
+    )
 
 
 def publish(container, runner, *events: Event) -> None:
@@ -130,8 +137,10 @@ def test_an_entry_becomes_visible_only_once_settled(enabled_api, container, runn
     assert len(feed(enabled_api)["items"]) == 1
 
 
-@pytest.mark.parametrize("query", ["after=bm90LWEtY3Vyc29y", "after=%25%25", "page_size=0", "page_size=501",
-                                   "page_size=ten", "since=yesterday"])
+@pytest.mark.parametrize(
+    "query",
+    ["after=bm90LWEtY3Vyc29y", "after=%25%25", "page_size=0", "page_size=501", "page_size=ten", "since=yesterday"],
+)
 def test_a_bad_cursor_or_page_size_is_refused_with_the_bilingual_error(enabled_api, query):
     response = enabled_api.get(f"/events?{query}")
     assert response.status_code == 400
@@ -144,22 +153,35 @@ def test_the_feed_needs_a_token(enabled_api):
 
 def test_the_engine_s_smart_status_changes_reach_the_feed(enabled_api, container, runner):
     # Given a marked declaration and a config, when the engine declares it
-    [seq_no] = enabled_api.post("/declarations", {"declarations": [make_declaration_body(self_pay=False)],
-                                                  "smart_mark": True}).json["accepted"]
-    config_id = enabled_api.post("/configs", make_config_body(require_manifest=False,
-                                                              compare_manifest=False)).json["config_id"]
+    [seq_no] = enabled_api.post(
+        "/declarations", {"declarations": [make_declaration_body(self_pay=False)], "smart_mark": True}
+    ).json["accepted"]
+    config_id = enabled_api.post("/configs", make_config_body(require_manifest=False, compare_manifest=False)).json[
+        "config_id"
+    ]
     enabled_api.post("/executions", {"enterprise_type": "agent", "config_ids": [config_id]})
     runner.drain()
     container.clock.advance(seconds=3)
     # Then the feed carries its smart-status changes: customs is unreachable here (port 9), so the
     # one real change is the wait for customs (a claim alone is logged, not announced: issue #10)
-    statuses = [i["event"]["data"].get("smart_status") for i in feed(enabled_api)["items"]
-                if i["event"]["seq_no"] == seq_no and i["event"]["event_type"] == "smart_status_changed"]
+    statuses = [
+        i["event"]["data"].get("smart_status")
+        for i in feed(enabled_api)["items"]
+        if i["event"]["seq_no"] == seq_no and i["event"]["event_type"] == "smart_status_changed"
+    ]
     assert statuses == ["pending"]
 
 
 def sqs_record(body: dict, ent_code: str, message_id: str = "m-1") -> dict:
     attributes = {"ent_code": {"stringValue": ent_code, "dataType": "String"}} if ent_code else {}
-    return {"messageId": message_id, "receiptHandle": "r", "body": json.dumps(body), "attributes": {},
-            "messageAttributes": attributes, "md5OfBody": "", "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws-cn:sqs:cn-north-1:123456789012:smartdecl-event-feed", "awsRegion": "cn-north-1"}
+    return {
+        "messageId": message_id,
+        "receiptHandle": "r",
+        "body": json.dumps(body),
+        "attributes": {},
+        "messageAttributes": attributes,
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws-cn:sqs:cn-north-1:123456789012:smartdecl-event-feed",
+        "awsRegion": "cn-north-1",
+    }

@@ -1,4 +1,5 @@
 """POST /declarations/import: the shipped Excel and XML examples, broken files, idempotent retries."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,13 +11,24 @@ EXAMPLES = ROOT / "examples"
 
 
 def upload(api, name, media, smart_mark="false", **kw):
-    return api.call("POST", f"/declarations/import?smart_mark={smart_mark}", raw=(EXAMPLES / name).read_bytes(),
-                    content_type=media, **kw)
+    return api.call(
+        "POST",
+        f"/declarations/import?smart_mark={smart_mark}",
+        raw=(EXAMPLES / name).read_bytes(),
+        content_type=media,
+        **kw,
+    )
 
 
-@pytest.mark.parametrize("name,media", [("declarations.xlsx", XLSX), ("dec_message.xml", "application/xml"),
-                                        ("import_message_two.xml", "text/xml"),
-                                        ("dec_message_gb2312.xml", "application/xml")])
+@pytest.mark.parametrize(
+    "name,media",
+    [
+        ("declarations.xlsx", XLSX),
+        ("dec_message.xml", "application/xml"),
+        ("import_message_two.xml", "text/xml"),
+        ("dec_message_gb2312.xml", "application/xml"),
+    ],
+)
 def test_every_shipped_example_file_imports_without_rejections(enabled_api, name, media):
     response = upload(enabled_api, name, media)
     assert response.status_code == 200, response.json
@@ -41,16 +53,19 @@ def test_the_same_key_with_another_file_gets_422(enabled_api):
     assert response.status_code == 422
 
 
-@pytest.mark.parametrize("raw,media", [(b"not a zip", XLSX), (b"<DecMessage><unclosed>", "application/xml"),
-                                       (b"", "application/xml")])
+@pytest.mark.parametrize(
+    "raw,media", [(b"not a zip", XLSX), (b"<DecMessage><unclosed>", "application/xml"), (b"", "application/xml")]
+)
 def test_broken_files_get_400_with_a_readable_reason(enabled_api, raw, media):
     response = enabled_api.call("POST", "/declarations/import", raw=raw, content_type=media)
     assert response.status_code == 400 and response.json["message_zh"] and response.json["message_en"]
 
 
 def test_an_xml_bomb_is_refused(enabled_api):
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
-            b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><DecMessage><DecHead><BillNo>&c;</BillNo></DecHead></DecMessage>')
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><DecMessage><DecHead><BillNo>&c;</BillNo></DecHead></DecMessage>'
+    )
     response = enabled_api.call("POST", "/declarations/import", raw=bomb, content_type="application/xml")
     assert response.status_code == 400
 
@@ -61,8 +76,9 @@ def test_an_unsupported_upload_type_gets_415(enabled_api):
 
 
 def test_an_oversized_upload_gets_413(enabled_api):
-    response = enabled_api.call("POST", "/declarations/import", raw=b"<a>" + b" " * 5_300_000 + b"</a>",
-                                content_type="application/xml")
+    response = enabled_api.call(
+        "POST", "/declarations/import", raw=b"<a>" + b" " * 5_300_000 + b"</a>", content_type="application/xml"
+    )
     assert response.status_code == 413
 
 

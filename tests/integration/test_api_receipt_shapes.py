@@ -1,5 +1,6 @@
 """POST /customs/receipts with receipts as every client writes them (#13 item 5): today's
 DEC_RESULT and older DXP clients' GB2312 DEC_DATA are both matched to their declarations."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,10 @@ from tests.integration.test_api_receipts import post, status
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # the customs numbers (统一编号) the fixtures carry: CUS_CIQ_NO in one, SEQ_NO in the other
-FIXTURE_CUSTOMS_NUMBERS = {"receipt_dec_result.xml": "I20249000000000101",
-                           "receipt_dec_data_gb2312.xml": "I20249000000000102"}
+FIXTURE_CUSTOMS_NUMBERS = {
+    "receipt_dec_result.xml": "I20249000000000101",
+    "receipt_dec_data_gb2312.xml": "I20249000000000102",
+}
 ENTRY_IDS = {"receipt_dec_result.xml": "010120241000000101", "receipt_dec_data_gb2312.xml": "220120241000000102"}
 
 
@@ -22,10 +25,18 @@ def declared_pair(enabled_api, container) -> dict[str, str]:
     bodies = [make_declaration_body(bill_no=f"99912345{n}") for n in (671, 672)]
     seq_nos = enabled_api.post("/declarations", {"declarations": bodies}).json["accepted"]
     from chalicelib.adapters.declaration_repository import to_item
+
     for seq_no, customs_seq_no in zip(seq_nos, FIXTURE_CUSTOMS_NUMBERS.values(), strict=True):
         decl = container.declarations.get(seq_no)
-        to_item(decl.with_changes(status="declared", smart_status="succeeded", customs_seq_no=customs_seq_no,
-                                  declared_at=decl.created_at, version=decl.version + 1)).save()
+        to_item(
+            decl.with_changes(
+                status="declared",
+                smart_status="succeeded",
+                customs_seq_no=customs_seq_no,
+                declared_at=decl.created_at,
+                version=decl.version + 1,
+            )
+        ).save()
     return dict(zip(FIXTURE_CUSTOMS_NUMBERS, seq_nos, strict=True))
 
 
@@ -49,8 +60,10 @@ def test_both_receipt_shapes_are_matched_to_their_declarations(enabled_api, decl
 def test_keyless_receipts_with_the_same_channel_and_second_are_both_kept_unmatched(enabled_api, declared_pair):
     # Given two older-client receipts that carry no number at all, same channel and second
     def keyless(port: str) -> bytes:
-        return (f"<DEC_DATA><DEC_RESULT><SEQ_NO/><NOTICE_DATE>20240321T11072100</NOTICE_DATE><CHANNEL>L</CHANNEL>"
-                f"<DECL_PORT>{port}</DECL_PORT></DEC_RESULT></DEC_DATA>").encode()
+        return (
+            f"<DEC_DATA><DEC_RESULT><SEQ_NO/><NOTICE_DATE>20240321T11072100</NOTICE_DATE><CHANNEL>L</CHANNEL>"
+            f"<DECL_PORT>{port}</DECL_PORT></DEC_RESULT></DEC_DATA>"
+        ).encode()
 
     # When both are posted
     first, second = post(enabled_api, keyless("2201")).json, post(enabled_api, keyless("5100")).json

@@ -1,4 +1,5 @@
 """POST /customs/receipts: signed, idempotent, order-independent, unknown ones kept, pushed out."""
+
 from __future__ import annotations
 
 import base64
@@ -14,13 +15,20 @@ from tests.factories import ENT_A, ENT_B, RECEIPT_SECRET, make_declaration_body
 ENTRY_ID = "010120241000000042"
 
 
-def dec_result(client_seq_no: str | None, channel: str, at: str = "2024-03-21T11:07:21", entry_id: str = ENTRY_ID,
-               cus_ciq_no: str = "I20249000000000001") -> bytes:
+def dec_result(
+    client_seq_no: str | None,
+    channel: str,
+    at: str = "2024-03-21T11:07:21",
+    entry_id: str = ENTRY_ID,
+    cus_ciq_no: str = "I20249000000000001",
+) -> bytes:
     client = f"<CLIENT_SEQ_NO>{client_seq_no}</CLIENT_SEQ_NO>" if client_seq_no else ""
-    return (f'<?xml version="1.0" encoding="UTF-8"?><DEC_RESULT><CUS_CIQ_NO>{cus_ciq_no}</CUS_CIQ_NO>'
-            f"<ENTRY_ID>{entry_id}</ENTRY_ID><NOTICE_DATE>{at}</NOTICE_DATE><CHANNEL>{channel}</CHANNEL>"
-            f"<NOTE>回执</NOTE><CUSTOM_MASTER>0101</CUSTOM_MASTER><I_E_DATE/><D_DATE>{at}</D_DATE>{client}"
-            "</DEC_RESULT>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><DEC_RESULT><CUS_CIQ_NO>{cus_ciq_no}</CUS_CIQ_NO>'
+        f"<ENTRY_ID>{entry_id}</ENTRY_ID><NOTICE_DATE>{at}</NOTICE_DATE><CHANNEL>{channel}</CHANNEL>"
+        f"<NOTE>回执</NOTE><CUSTOM_MASTER>0101</CUSTOM_MASTER><I_E_DATE/><D_DATE>{at}</D_DATE>{client}"
+        "</DEC_RESULT>"
+    ).encode()
 
 
 def signed(body: bytes, secret: str = RECEIPT_SECRET) -> dict[str, str]:
@@ -28,8 +36,14 @@ def signed(body: bytes, secret: str = RECEIPT_SECRET) -> dict[str, str]:
 
 
 def post(api, body: bytes, headers=None):
-    return api.call("POST", "/customs/receipts", raw=body, content_type="application/xml", token="",
-                    headers=signed(body) if headers is None else headers)
+    return api.call(
+        "POST",
+        "/customs/receipts",
+        raw=body,
+        content_type="application/xml",
+        token="",
+        headers=signed(body) if headers is None else headers,
+    )
 
 
 @pytest.fixture
@@ -37,9 +51,17 @@ def declared(enabled_api, container):
     """A declaration customs accepted (status declared), as the engine leaves it."""
     [seq_no] = enabled_api.post("/declarations", {"declarations": [make_declaration_body()]}).json["accepted"]
     from chalicelib.adapters.declaration_repository import to_item
+
     decl = container.declarations.get(seq_no)
-    to_item(decl.with_changes(status="declared", smart_status="succeeded", customs_seq_no="I20249000000000001",
-                              declared_at=decl.created_at, version=decl.version + 1)).save()
+    to_item(
+        decl.with_changes(
+            status="declared",
+            smart_status="succeeded",
+            customs_seq_no="I20249000000000001",
+            declared_at=decl.created_at,
+            version=decl.version + 1,
+        )
+    ).save()
     return seq_no
 
 
@@ -80,15 +102,18 @@ def test_a_receipt_without_our_client_seq_no_matches_by_customs_seq_no(enabled_a
 
 def test_a_receipt_inside_a_dxp_envelope_is_read(enabled_api, declared):
     data = base64.b64encode(dec_result(declared, "L")).decode()
-    wrapped = ('<?xml version="1.0" encoding="UTF-8"?><DxpMsg xmlns="http://www.chinaport.gov.cn/dxp" ver="1.0">'
-               "<TransInfo><CopMsgId>m1</CopMsgId><SenderId>DXPEDCCEB0000002</SenderId><MsgType>DEC_RESULT</MsgType>"
-               f"</TransInfo><Data>\n    {data[:40]}\n    {data[40:]}\n  </Data></DxpMsg>").encode()
+    wrapped = (
+        '<?xml version="1.0" encoding="UTF-8"?><DxpMsg xmlns="http://www.chinaport.gov.cn/dxp" ver="1.0">'
+        "<TransInfo><CopMsgId>m1</CopMsgId><SenderId>DXPEDCCEB0000002</SenderId><MsgType>DEC_RESULT</MsgType>"
+        f"</TransInfo><Data>\n    {data[:40]}\n    {data[40:]}\n  </Data></DxpMsg>"
+    ).encode()
     assert post(enabled_api, wrapped).json["applied"] == 1
     assert status(enabled_api, declared)["status"] == "accepted"
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-Receipt-Signature": "sha256=00"}, signed(b"other body"),
-                                     signed(b"", secret="wrong")])
+@pytest.mark.parametrize(
+    "headers", [{}, {"X-Receipt-Signature": "sha256=00"}, signed(b"other body"), signed(b"", secret="wrong")]
+)
 def test_unsigned_or_wrongly_signed_receipts_are_refused(enabled_api, declared, headers):
     response = post(enabled_api, dec_result(declared, "L"), headers=headers)
     assert response.status_code == 401 and response.json["code"] == "bad_signature"
@@ -96,8 +121,10 @@ def test_unsigned_or_wrongly_signed_receipts_are_refused(enabled_api, declared, 
 
 
 def test_a_receipt_for_an_unknown_declaration_is_kept_and_answered_clearly(enabled_api, container):
-    result = post(enabled_api, dec_result("I20249999999999999", "L", entry_id="999920241000000001",
-                                          cus_ciq_no="I20249999999999998")).json
+    result = post(
+        enabled_api,
+        dec_result("I20249999999999999", "L", entry_id="999920241000000001", cus_ciq_no="I20249999999999998"),
+    ).json
     assert result["applied"] == 0 and result["unmatched"][0]["client_seq_no"] == "I20249999999999999"
     assert "未找到" in result["unmatched"][0]["message_zh"]
     [kept] = container.receipts.unmatched()
@@ -115,8 +142,12 @@ def test_receipts_are_pushed_only_to_their_own_enterprise(enabled_api, declared,
     for name, ent in (("a", ENT_A), ("b", ENT_B)):
         url = sqs.create_queue(QueueName=f"sub-{name}")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={
-            "FilterPolicy": json.dumps({"ent_code": [ent["code"]]}), "RawMessageDelivery": "true"})
+        sns.subscribe(
+            TopicArn=topic,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={"FilterPolicy": json.dumps({"ent_code": [ent["code"]]}), "RawMessageDelivery": "true"},
+        )
         queues[name] = url
     post(enabled_api, dec_result(declared, "P"))
     runner.drain()  # the committed receipt's event leaves through the log's stream
@@ -125,5 +156,3 @@ def test_receipts_are_pushed_only_to_their_own_enterprise(enabled_api, declared,
     events = [json.loads(m["Body"]) for m in got_a]
     assert [e["event_type"] for e in events] == ["customs_receipt"] and events[0]["data"]["channel"] == "P"
     assert got_b == []
-
-

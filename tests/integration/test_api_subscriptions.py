@@ -1,5 +1,6 @@
 """Push over HTTP: subscribe, receive signed webhooks for our own events only, the delivery log,
 retries and replay."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,9 @@ def subscribe(api, url, tok=None, **kw):
 
 
 def run_one(api, runner, **decl):
-    [seq_no] = api.post("/declarations", {"declarations": [make_declaration_body(self_pay=False, **decl)],
-                                          "smart_mark": True}).json["accepted"]
+    [seq_no] = api.post(
+        "/declarations", {"declarations": [make_declaration_body(self_pay=False, **decl)], "smart_mark": True}
+    ).json["accepted"]
     config_id = api.post("/configs", make_config_body(require_manifest=False, compare_manifest=False)).json["config_id"]
     api.post("/executions", {"enterprise_type": "agent", "config_ids": [config_id]})
     runner.drain()
@@ -80,15 +82,18 @@ def test_replay_sends_a_window_again_with_the_same_event_ids(enabled_api, runner
     subscription = subscribe(enabled_api, receiver.url)
     run_one(enabled_api, runner)
     first = [e["event_id"] for e in receiver.events()]
-    result = enabled_api.post(f"/subscriptions/{subscription['subscription_id']}/replay",
-                              {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}).json
+    result = enabled_api.post(
+        f"/subscriptions/{subscription['subscription_id']}/replay",
+        {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"},
+    ).json
     runner.drain()
     assert result["replayed"] == len(first)
     assert sorted(e["event_id"] for e in receiver.events()) == sorted(first * 2)
 
 
-@pytest.mark.parametrize("endpoint", ["http://example.com/hook", "https://10.0.0.5/hook",
-                                      "https://169.254.169.254/latest/meta-data"])
+@pytest.mark.parametrize(
+    "endpoint", ["http://example.com/hook", "https://10.0.0.5/hook", "https://169.254.169.254/latest/meta-data"]
+)
 def test_webhooks_to_plain_http_or_private_addresses_are_refused(enabled_api, endpoint):
     response = enabled_api.post("/subscriptions", {"protocol": "webhook", "endpoint": endpoint})
     assert response.status_code == 400 and response.json["details"][0]["field"] == "endpoint"
@@ -96,20 +101,29 @@ def test_webhooks_to_plain_http_or_private_addresses_are_refused(enabled_api, en
 
 def test_email_and_sms_subscriptions_filter_on_the_enterprise(enabled_api, aws):
     import boto3
+
     email = enabled_api.post("/subscriptions", {"protocol": "email", "endpoint": "ops@example.com"}).json
     sms = enabled_api.post("/subscriptions", {"protocol": "sms", "endpoint": "13800138000"}).json
     assert sms["endpoint"] == "+8613800138000"
     sns = boto3.client("sns")
     subs = sns.list_subscriptions_by_topic(TopicArn=aws["EventsTopic"]["Ref"])["Subscriptions"]
-    policies = [json.loads(sns.get_subscription_attributes(SubscriptionArn=s["SubscriptionArn"])["Attributes"]
-                           .get("FilterPolicy", "{}")) for s in subs if s["Protocol"] in ("email", "sms")]
+    policies = [
+        json.loads(
+            sns.get_subscription_attributes(SubscriptionArn=s["SubscriptionArn"])["Attributes"].get(
+                "FilterPolicy", "{}"
+            )
+        )
+        for s in subs
+        if s["Protocol"] in ("email", "sms")
+    ]
     assert len(policies) == 2 and all(p["ent_code"] == [ENT_A["code"]] for p in policies)
     assert enabled_api.delete(f"/subscriptions/{email['subscription_id']}").status_code == 204
 
 
 def test_only_the_legal_person_card_subscribes(enabled_api, receiver):
-    response = enabled_api.post("/subscriptions", {"protocol": "webhook", "endpoint": receiver.url},
-                                token=token(role="operator"))
+    response = enabled_api.post(
+        "/subscriptions", {"protocol": "webhook", "endpoint": receiver.url}, token=token(role="operator")
+    )
     assert response.status_code == 403
 
 

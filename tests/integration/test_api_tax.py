@@ -1,4 +1,5 @@
 """Tax confirmation over HTTP: the list, the computed detail, confirm; then the engine declares it."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,9 @@ def customs_endpoint(simulator_url):
 
 
 def import_one(api, **overrides):
-    return api.post("/declarations", {"declarations": [make_declaration_body(**overrides)],
-                                      "smart_mark": True}).json["accepted"][0]
+    return api.post("/declarations", {"declarations": [make_declaration_body(**overrides)], "smart_mark": True}).json[
+        "accepted"
+    ][0]
 
 
 def test_the_list_shows_self_paid_declarations_whose_tax_is_unconfirmed(enabled_api):

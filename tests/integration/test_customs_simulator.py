@@ -1,4 +1,5 @@
 """The customs simulator over HTTP: declarations, idempotency, sandbox outcomes, receipts, modes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -55,6 +56,7 @@ def china_year() -> str:
 
 # ---- declaring ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("ie_flag,customs,digit", [("I", "0101", "1"), ("E", "2244", "0")])
 def test_an_accepted_declaration_gets_a_seq_no_and_an_entry_id_in_the_customs_form(base_url, ie_flag, customs, digit):
     response = declare(base_url, dec_message("C001", ie_flag=ie_flag, custom_master=customs))
@@ -91,8 +93,9 @@ def test_a_repeated_client_seq_no_returns_the_first_answer_and_counts_a_duplicat
 
 def test_concurrent_sends_of_one_client_seq_no_make_one_declaration(base_url):
     bodies: list[bytes] = []
-    threads = [threading.Thread(target=lambda: bodies.append(declare(base_url, dec_message("C001")).content))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: bodies.append(declare(base_url, dec_message("C001")).content)) for _ in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -104,8 +107,11 @@ def test_concurrent_sends_of_one_client_seq_no_make_one_declaration(base_url):
 
 
 def test_the_client_seq_no_falls_back_to_the_head_seq_no_without_dec_sign(base_url):
-    body = dec_message("X").replace(b"<ClientSeqNo>X</ClientSeqNo>", b"").replace(
-        b"<SeqNo/>", b"<SeqNo>I20240000000000077</SeqNo>")
+    body = (
+        dec_message("X")
+        .replace(b"<ClientSeqNo>X</ClientSeqNo>", b"")
+        .replace(b"<SeqNo/>", b"<SeqNo>I20240000000000077</SeqNo>")
+    )
 
     assert answer(declare(base_url, body))["ClientSeqNo"] == "I20240000000000077"
 
@@ -126,6 +132,7 @@ def test_a_message_in_gb2312_is_read_like_utf8(base_url):
 
 
 # ---- refusals ----------------------------------------------------------------------------
+
 
 def test_a_sandbox_reject_note_refuses_the_declaration_with_a_chinese_message(base_url):
     response = declare(base_url, dec_message("C001", note="测试 SANDBOX:REJECT"))
@@ -150,8 +157,9 @@ def test_a_forced_accept_outcome_wins_over_a_reject_note(base_url):
 
 
 def test_an_unknown_forced_outcome_is_a_bad_request(base_url):
-    response = requests.post(f"{base_url}/sandbox/outcomes", json={"client_seq_no": "C1", "outcome": "maybe"},
-                             timeout=5)
+    response = requests.post(
+        f"{base_url}/sandbox/outcomes", json={"client_seq_no": "C1", "outcome": "maybe"}, timeout=5
+    )
 
     assert response.status_code == 400
 
@@ -201,13 +209,15 @@ def test_a_body_declaring_a_dtd_is_refused_and_not_stored(base_url):
 
 
 def test_a_body_that_is_not_xml_content_is_refused_with_415(base_url):
-    response = requests.post(f"{base_url}/dec/declare", data=dec_message(), timeout=5,
-                             headers={"Content-Type": "application/json"})
+    response = requests.post(
+        f"{base_url}/dec/declare", data=dec_message(), timeout=5, headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 415
 
 
 # ---- receipts ----------------------------------------------------------------------------
+
 
 def receipts_as_dicts(receiver: ReceiptReceiver) -> list[dict[str, str]]:
     return [{child.tag: (child.text or "") for child in fromstring(r.body)} for r in receiver.received]
@@ -245,16 +255,18 @@ def test_a_forced_customs_reject_outcome_ends_in_e(base_url):
     control_post(base_url, "/sandbox/outcomes", {"client_seq_no": "C001", "outcome": "customs_reject"})
     declare(base_url, dec_message("C001"))
 
-    kept = wait_until(lambda: len(control_get(base_url, "/control/receipts")) == 2
-                      and control_get(base_url, "/control/receipts"))
+    kept = wait_until(
+        lambda: len(control_get(base_url, "/control/receipts")) == 2 and control_get(base_url, "/control/receipts")
+    )
     assert [r["channel"] for r in kept] == ["L", "E"]
 
 
 def test_without_a_receipt_url_receipts_are_kept_for_reading(base_url):
     declare(base_url, dec_message("C001"))
 
-    kept = wait_until(lambda: len(control_get(base_url, "/control/receipts")) == 2
-                      and control_get(base_url, "/control/receipts"))
+    kept = wait_until(
+        lambda: len(control_get(base_url, "/control/receipts")) == 2 and control_get(base_url, "/control/receipts")
+    )
 
     assert [(r["client_seq_no"], r["channel"]) for r in kept] == [("C001", "L"), ("C001", "P")]
     assert "<CHANNEL>L</CHANNEL>" in kept[0]["xml"]
@@ -290,13 +302,16 @@ def test_no_receipt_is_issued_for_a_refused_declaration(base_url):
     declare(base_url, dec_message("C001", note="SANDBOX:REJECT"))
     # an accepted one after it: once its two receipts are out, the refused one's would have been too
     declare(base_url, dec_message("C002"))
-    receipts = wait_until(lambda: (r := control_get(base_url, "/control/receipts")) and len(r) >= 2 and r,
-                          what="the accepted declaration's two receipts")
+    receipts = wait_until(
+        lambda: (r := control_get(base_url, "/control/receipts")) and len(r) >= 2 and r,
+        what="the accepted declaration's two receipts",
+    )
 
     assert [r["client_seq_no"] for r in receipts] == ["C002", "C002"]
 
 
 # ---- service modes ---------------------------------------------------------------------
+
 
 def test_down_mode_answers_503_on_customs_and_logistics_while_control_still_works(base_url):
     control_post(base_url, "/control/mode", {"mode": "down"})
@@ -356,6 +371,7 @@ def test_a_bearer_token_is_required_when_the_simulator_has_one():
 
 # ---- logistics -------------------------------------------------------------------------
 
+
 def test_a_manifest_can_be_put_read_and_deleted(base_url):
     url = f"{base_url}/logistics/manifests/BL%2F2024-01"
     payload = {"pack_no": 10, "gross_wt": "1250.5", "traf_name": "CA986", "voyage_no": "20240320"}
@@ -378,15 +394,21 @@ def test_an_arrival_can_be_put_read_and_deleted(base_url):
     assert requests.delete(url, timeout=5).status_code == 404
 
 
-@pytest.mark.parametrize("kind,payload", [("manifests", {"pack_no": "ten", "gross_wt": "1"}),
-                                          ("manifests", {"pack_no": 1, "gross_wt": "heavy"}),
-                                          ("arrivals", {"arrived": "yes"}),
-                                          ("arrivals", {"arrived": True, "arrived_at": "yesterday"})])
+@pytest.mark.parametrize(
+    "kind,payload",
+    [
+        ("manifests", {"pack_no": "ten", "gross_wt": "1"}),
+        ("manifests", {"pack_no": 1, "gross_wt": "heavy"}),
+        ("arrivals", {"arrived": "yes"}),
+        ("arrivals", {"arrived": True, "arrived_at": "yesterday"}),
+    ],
+)
 def test_a_malformed_logistics_record_is_a_bad_request(base_url, kind, payload):
     assert requests.put(f"{base_url}/logistics/{kind}/BL1", json=payload, timeout=5).status_code == 400
 
 
 # ---- reset ------------------------------------------------------------------------------
+
 
 def test_reset_clears_declarations_outcomes_logistics_receipts_and_mode(base_url):
     declare(base_url, dec_message("C001"))
@@ -401,8 +423,10 @@ def test_reset_clears_declarations_outcomes_logistics_receipts_and_mode(base_url
     assert (stats["declarations"], stats["duplicates"], stats["mode"]) == (0, 0, "normal")
     # a declaration after the reset: once its two receipts are out, the cleared one's would have been too
     declare(base_url, dec_message("C009"))
-    receipts = wait_until(lambda: (r := control_get(base_url, "/control/receipts")) and len(r) >= 2 and r,
-                          what="the new declaration's two receipts")
+    receipts = wait_until(
+        lambda: (r := control_get(base_url, "/control/receipts")) and len(r) >= 2 and r,
+        what="the new declaration's two receipts",
+    )
     assert [r["client_seq_no"] for r in receipts] == ["C009", "C009"]
     assert requests.get(f"{base_url}/dec/lookup", params={"client_seq_no": "C001"}, timeout=5).status_code == 404
     assert requests.get(f"{base_url}/logistics/manifests/BL1", timeout=5).status_code == 404

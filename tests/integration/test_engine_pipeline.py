@@ -1,5 +1,6 @@
 """The engine end to end in-process: the API, moto's queues and tables (from template.yaml), the
 same handler modules Lambda runs (driven by the local runner), and the customs simulator."""
+
 from __future__ import annotations
 
 import hashlib
@@ -35,9 +36,13 @@ def sim(simulator, path, method="get", **kw):
 
 
 def setup(api, n=3, config=None, **decl):
-    ids = api.post("/declarations", {"declarations": [make_declaration_body(self_pay=False, **decl)
-                                                      for _ in range(n)], "smart_mark": True}).json["accepted"]
-    config_id = api.post("/configs", config or make_config_body(require_manifest=False, compare_manifest=False)).json["config_id"]
+    ids = api.post(
+        "/declarations",
+        {"declarations": [make_declaration_body(self_pay=False, **decl) for _ in range(n)], "smart_mark": True},
+    ).json["accepted"]
+    config_id = api.post("/configs", config or make_config_body(require_manifest=False, compare_manifest=False)).json[
+        "config_id"
+    ]
     return ids, config_id
 
 
@@ -53,7 +58,11 @@ def test_a_started_execution_declares_every_matching_declaration_once(enabled_ap
     runner.drain()
     for seq_no in seq_nos:
         decl = enabled_api.get(f"/declarations/{seq_no}").json
-        assert (decl["smart_status"], decl["status"], decl["smart_status_label"]) == ("succeeded", "declared", "申报成功(自动)")
+        assert (decl["smart_status"], decl["status"], decl["smart_status_label"]) == (
+            "succeeded",
+            "declared",
+            "申报成功(自动)",
+        )
     view = enabled_api.get(f"/executions/{execution_id}").json
     assert (view["batch_index"], view["total_succeeded"], view["total_failed"]) == (1, 3, 0)
     assert view["countdown_seconds"] == 60 and view["customs_available"] is True
@@ -72,8 +81,10 @@ def test_messages_delivered_again_send_nothing_twice(enabled_api, runner, simula
     for queue in ("ValidationQueue", "SubmissionQueue"):  # every message of the run, delivered once more
         for seq_no in seq_nos:
             batch_no = enabled_api.get(f"/declarations/{seq_no}").json["batch_no"]
-            sqs.send_message(QueueUrl=aws[queue]["Ref"], MessageBody=json.dumps(
-                {"seq_no": seq_no, "batch_no": batch_no, "ent_code": ENT_A["code"]}))
+            sqs.send_message(
+                QueueUrl=aws[queue]["Ref"],
+                MessageBody=json.dumps({"seq_no": seq_no, "batch_no": batch_no, "ent_code": ENT_A["code"]}),
+            )
     runner.drain()
     assert sim(simulator, "/control/stats")["duplicates"] == 0
     assert all(enabled_api.get(f"/declarations/{s}").json["smart_status"] == "succeeded" for s in seq_nos)
@@ -102,8 +113,11 @@ def test_a_wait_for_the_manifest_is_released_when_the_manifest_arrives(enabled_a
     runner.drain()
     decl = enabled_api.get(f"/declarations/{seq_no}").json
     assert (decl["smart_status"], decl["waiting_reason"]) == ("pending", "manifest")
-    requests.put(f"{simulator}/logistics/manifests/COSU6512", timeout=5,
-                 json={"pack_no": 10, "gross_wt": "1250.50", "traf_name": "CA986", "voyage_no": "20240320"})
+    requests.put(
+        f"{simulator}/logistics/manifests/COSU6512",
+        timeout=5,
+        json={"pack_no": 10, "gross_wt": "1250.50", "traf_name": "CA986", "voyage_no": "20240320"},
+    )
     clock.advance(seconds=61)
     runner.tick()  # the next batch does not even read it: it rests until its re-check time
     runner.drain()
@@ -142,8 +156,11 @@ def test_two_batch_starts_at_once_never_take_the_same_declaration(enabled_api, c
     body = make_declaration_body(self_pay=False, consignee=dict(ENT_B), owner=None)
     seq_nos = enabled_api.post("/declarations", {"declarations": [body] * 6, "smart_mark": True}).json["accepted"]
     config_a = enabled_api.post("/configs", make_config_body(consignee=dict(ENT_B), require_manifest=False)).json
-    config_b = enabled_api.post("/configs", make_config_body(agent=dict(ENT_A), consignee=dict(ENT_B),
-                                                             require_manifest=False), token=token(ENT_B)).json
+    config_b = enabled_api.post(
+        "/configs",
+        make_config_body(agent=dict(ENT_A), consignee=dict(ENT_B), require_manifest=False),
+        token=token(ENT_B),
+    ).json
     exec_a = start(enabled_api, config_a["config_id"])
     exec_b = start(enabled_api, config_b["config_id"], enterprise_type="consignee", token=token(ENT_B))
     # When A's batch, having read its pool, pauses at its n-th claim write and B's whole batch runs meanwhile
@@ -168,8 +185,9 @@ def test_two_batch_starts_at_once_never_take_the_same_declaration(enabled_api, c
     assert sum(b.claimed for b in batches.values()) == 6
     owners = [enabled_api.get(f"/declarations/{s}").json["batch_no"] for s in seq_nos]
     assert all(owners) and set(owners) <= {b.batch_no for b in batches.values()}
-    claims = [[e["gate"] for e in enabled_api.get(f"/declarations/{s}/log").json["items"]].count("claim")
-              for s in seq_nos]
+    claims = [
+        [e["gate"] for e in enabled_api.get(f"/declarations/{s}/log").json["items"]].count("claim") for s in seq_nos
+    ]
     assert claims == [1] * 6
 
 
@@ -204,34 +222,39 @@ def test_executions_of_another_enterprise_are_invisible(enabled_api):
     assert enabled_api.get("/executions", token=other).json["total"] == 0
 
 
-@pytest.mark.parametrize("body", [{}, {"enterprise_type": "x", "config_ids": ["a"]},
-                                  {"enterprise_type": "agent", "config_ids": []}])
+@pytest.mark.parametrize(
+    "body", [{}, {"enterprise_type": "x", "config_ids": ["a"]}, {"enterprise_type": "agent", "config_ids": []}]
+)
 def test_start_refuses_bad_bodies(enabled_api, body):
     assert enabled_api.post("/executions", body).status_code == 400
 
 
 def test_start_refuses_a_config_of_another_enterprise(enabled_api):
     _, config_id = setup(enabled_api, 1)
-    response = enabled_api.post("/executions", {"enterprise_type": "agent", "config_ids": [config_id]},
-                                token=token(ENT_B))
+    response = enabled_api.post(
+        "/executions", {"enterprise_type": "agent", "config_ids": [config_id]}, token=token(ENT_B)
+    )
     assert response.status_code == 404
-
-
 
 
 def test_the_console_counts_equal_the_declarations_states(enabled_api, runner):
     ok = make_declaration_body(self_pay=False)
     refused = make_declaration_body(self_pay=False, note="SANDBOX:REJECT")
     taxed = make_declaration_body(self_pay=True)  # waits for its tax confirmation
-    seq_nos = enabled_api.post("/declarations", {"declarations": [ok, refused, taxed], "smart_mark": True}).json["accepted"]
-    config_id = enabled_api.post("/configs", make_config_body(require_manifest=False, compare_manifest=False)).json["config_id"]
+    seq_nos = enabled_api.post("/declarations", {"declarations": [ok, refused, taxed], "smart_mark": True}).json[
+        "accepted"
+    ]
+    config_id = enabled_api.post("/configs", make_config_body(require_manifest=False, compare_manifest=False)).json[
+        "config_id"
+    ]
     execution_id = start(enabled_api, config_id)
     runner.drain()
     batch_no = enabled_api.get(f"/executions/{execution_id}").json["current_batch_no"]
     console = enabled_api.get(f"/batches/{batch_no}").json
     assert (console["claimed"], console["succeeded"], console["failed"], console["waiting"]) == (3, 1, 1, 1)
     assert {r["seq_no"]: r["result"] for r in console["declarations"]} == dict(
-        zip(seq_nos, ["succeeded", "failed", "waiting"], strict=False))
+        zip(seq_nos, ["succeeded", "failed", "waiting"], strict=False)
+    )
     states = [enabled_api.get(f"/declarations/{s}").json["smart_status"] for s in seq_nos]
     assert states == ["succeeded", "failed", "pending"]
     assert enabled_api.get(f"/declarations?batch_no={batch_no}&smart_status=failed").json["total"] == 1
@@ -241,7 +264,9 @@ def test_the_console_counts_equal_the_declarations_states(enabled_api, runner):
 def test_a_failed_declaration_fixed_and_continued_is_declared_next_batch(enabled_api, runner, clock):
     body = make_declaration_body(self_pay=False, note="SANDBOX:REJECT")
     [seq_no] = enabled_api.post("/declarations", {"declarations": [body], "smart_mark": True}).json["accepted"]
-    config_id = enabled_api.post("/configs", make_config_body(require_manifest=False, compare_manifest=False)).json["config_id"]
+    config_id = enabled_api.post("/configs", make_config_body(require_manifest=False, compare_manifest=False)).json[
+        "config_id"
+    ]
     start(enabled_api, config_id)
     runner.drain()
     assert enabled_api.get(f"/declarations/{seq_no}").json["smart_status"] == "failed"
@@ -281,9 +306,16 @@ def test_a_crash_after_customs_answered_does_not_send_twice(enabled_api, runner,
     assert crashed == [seq_no]
     decl = enabled_api.get(f"/declarations/{seq_no}").json
     boto3.client("sqs").send_message(  # … then SQS delivers the same body again
-        QueueUrl=container.settings.queues.submission, MessageBody=json.dumps(
-            {"seq_no": seq_no, "batch_no": decl["batch_no"], "execution_id": decl.get("execution_id"),
-             "ent_code": ENT_A["code"]}))
+        QueueUrl=container.settings.queues.submission,
+        MessageBody=json.dumps(
+            {
+                "seq_no": seq_no,
+                "batch_no": decl["batch_no"],
+                "execution_id": decl.get("execution_id"),
+                "ent_code": ENT_A["code"],
+            }
+        ),
+    )
     runner.drain()
     assert enabled_api.get(f"/declarations/{seq_no}").json["smart_status"] == "succeeded"
     stats = sim(simulator, "/control/stats")
@@ -292,21 +324,29 @@ def test_a_crash_after_customs_answered_does_not_send_twice(enabled_api, runner,
     assert log[-1]["details"]["found_at_customs"] is True
 
 
-
 def test_the_console_shows_batch_results_even_after_receipts_arrive(enabled_api, runner, simulator):
     [seq_no], config_id = setup(enabled_api, 1)
     execution_id = start(enabled_api, config_id)
     runner.drain()
     batch_no = enabled_api.get(f"/executions/{execution_id}").json["current_batch_no"]
     # the simulator writes its receipts from a thread, a moment later
-    wait_until("the simulator's L and P receipts", lambda: {r["channel"] for r in sim(simulator, "/control/receipts")},
-               lambda channels: channels >= {"L", "P"})
+    wait_until(
+        "the simulator's L and P receipts",
+        lambda: {r["channel"] for r in sim(simulator, "/control/receipts")},
+        lambda channels: channels >= {"L", "P"},
+    )
     for channel in ("L", "P"):  # what the simulator sends (kept in memory here): post it as customs would
         receipt = next(r for r in sim(simulator, "/control/receipts") if r["channel"] == channel)
         body = receipt["xml"].encode()
         signature = "sha256=" + hmac.new(RECEIPT_SECRET.encode(), body, hashlib.sha256).hexdigest()
-        response = enabled_api.call("POST", "/customs/receipts", raw=body, content_type="application/xml", token="",
-                                    headers={"X-Receipt-Signature": signature})
+        response = enabled_api.call(
+            "POST",
+            "/customs/receipts",
+            raw=body,
+            content_type="application/xml",
+            token="",
+            headers={"X-Receipt-Signature": signature},
+        )
         assert response.json["applied"] == 1
     assert enabled_api.get(f"/declarations/{seq_no}").json["status"] == "released"
     [row] = enabled_api.get(f"/batches/{batch_no}").json["declarations"]

@@ -1,4 +1,5 @@
 """HttpCustomsGateway and HttpLogisticsGateway against the customs simulator on loopback."""
+
 from __future__ import annotations
 
 import base64
@@ -55,6 +56,7 @@ def closed_port_url() -> str:
 
 # ---- declare ----------------------------------------------------------------------------
 
+
 def test_an_accepted_declaration_maps_to_an_accepted_response_with_customs_seq_no(base_url):
     response = gateway(base_url).declare("C001", dec_message("C001"))
 
@@ -98,8 +100,9 @@ def test_customs_down_for_every_attempt_raises_customs_unavailable_after_backing
     session, sleeps = CountingSession(), []
 
     with pytest.raises(CustomsUnavailable, match="503"):
-        gateway(base_url, retries=3, backoff_seconds=0.01, session=session,
-                sleep=sleeps.append).declare("C001", dec_message("C001"))
+        gateway(base_url, retries=3, backoff_seconds=0.01, session=session, sleep=sleeps.append).declare(
+            "C001", dec_message("C001")
+        )
 
     assert session.calls == 4 and sleeps == [0.01, 0.02, 0.04]
 
@@ -161,6 +164,7 @@ def test_the_bearer_token_is_sent_when_configured():
 
 # ---- lookup -----------------------------------------------------------------------------
 
+
 def test_lookup_is_none_before_the_declaration_and_the_stored_answer_after(base_url):
     customs = gateway(base_url)
 
@@ -180,29 +184,43 @@ def test_lookup_while_customs_is_down_raises_customs_unavailable(base_url):
 
 # ---- reading DecImportResponse as other systems write it ----------------------------------
 
-NAMESPACED = ('<?xml version="1.0" encoding="UTF-8"?><ns2:DecImportResponse xmlns:ns2="http://www.chinaport.gov.cn/dec">'
-              "<ns2:ResponseCode>0</ns2:ResponseCode><ns2:ErrorMessage>暂存成功</ns2:ErrorMessage>"
-              "<ns2:ClientSeqNo>C001</ns2:ClientSeqNo><ns2:SeqNo>I20240000000000042</ns2:SeqNo></ns2:DecImportResponse>")
+NAMESPACED = (
+    '<?xml version="1.0" encoding="UTF-8"?><ns2:DecImportResponse xmlns:ns2="http://www.chinaport.gov.cn/dec">'
+    "<ns2:ResponseCode>0</ns2:ResponseCode><ns2:ErrorMessage>暂存成功</ns2:ErrorMessage>"
+    "<ns2:ClientSeqNo>C001</ns2:ClientSeqNo><ns2:SeqNo>I20240000000000042</ns2:SeqNo></ns2:DecImportResponse>"
+)
 
 
-@pytest.mark.parametrize("data", [
-    NAMESPACED.encode("utf-8"),
-    b"\xef\xbb\xbf" + NAMESPACED.encode("utf-8"),
-    NAMESPACED.replace("UTF-8", "GB2312").encode("gb18030"),
-    ('<DxpMsg xmlns="http://www.chinaport.gov.cn/dxp"><TransInfo><MsgType>DEC</MsgType></TransInfo><Data>\n'
-     + base64.encodebytes(NAMESPACED.encode("utf-8")).decode() + "</Data></DxpMsg>").encode(),
-], ids=["ns2-prefix", "bom", "gb2312", "dxp-envelope"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        NAMESPACED.encode("utf-8"),
+        b"\xef\xbb\xbf" + NAMESPACED.encode("utf-8"),
+        NAMESPACED.replace("UTF-8", "GB2312").encode("gb18030"),
+        (
+            '<DxpMsg xmlns="http://www.chinaport.gov.cn/dxp"><TransInfo><MsgType>DEC</MsgType></TransInfo><Data>\n'
+            + base64.encodebytes(NAMESPACED.encode("utf-8")).decode()
+            + "</Data></DxpMsg>"
+        ).encode(),
+    ],
+    ids=["ns2-prefix", "bom", "gb2312", "dxp-envelope"],
+)
 def test_a_dec_import_response_is_read_in_any_namespace_encoding_or_envelope(data):
     response = parse_dec_import_response(data, "C001")
 
     assert (response.accepted, response.message, response.seq_no) == (True, "暂存成功", "I20240000000000042")
 
 
-@pytest.mark.parametrize("data", [b"not xml", b"<Other/>",
-                                  b'<!DOCTYPE x [<!ENTITY a "b">]><DecImportResponse>&a;</DecImportResponse>',
-                                  b"<DecImportResponse><ResponseCode>0</ResponseCode>"
-                                  b"<ClientSeqNo>C999</ClientSeqNo></DecImportResponse>"],
-                         ids=["not-xml", "other-message", "dtd", "someone-elses-answer"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not xml",
+        b"<Other/>",
+        b'<!DOCTYPE x [<!ENTITY a "b">]><DecImportResponse>&a;</DecImportResponse>',
+        b"<DecImportResponse><ResponseCode>0</ResponseCode><ClientSeqNo>C999</ClientSeqNo></DecImportResponse>",
+    ],
+    ids=["not-xml", "other-message", "dtd", "someone-elses-answer"],
+)
 def test_an_answer_that_is_not_our_dec_import_response_is_a_protocol_error(data):
     with pytest.raises(CustomsProtocolError):
         parse_dec_import_response(data, "C001")
@@ -210,13 +228,17 @@ def test_an_answer_that_is_not_our_dec_import_response_is_a_protocol_error(data)
 
 # ---- logistics --------------------------------------------------------------------------
 
+
 def logistics(base_url: str, **overrides) -> HttpLogisticsGateway:
     return HttpLogisticsGateway(base_url, **{"timeout_seconds": 2.0, "backoff_seconds": TINY, **overrides})
 
 
 def test_a_manifest_is_read_with_its_weight_as_a_decimal(base_url):
-    requests.put(f"{base_url}/logistics/manifests/BL%2F01", timeout=5,  # the gateway quotes the slash too
-                 json={"pack_no": 10, "gross_wt": "1250.5", "traf_name": "CA986", "voyage_no": "20240320"})
+    requests.put(
+        f"{base_url}/logistics/manifests/BL%2F01",
+        timeout=5,  # the gateway quotes the slash too
+        json={"pack_no": 10, "gross_wt": "1250.5", "traf_name": "CA986", "voyage_no": "20240320"},
+    )
 
     found = logistics(base_url).manifest("BL/01")
 
@@ -224,8 +246,11 @@ def test_a_manifest_is_read_with_its_weight_as_a_decimal(base_url):
 
 
 def test_an_arrival_is_read_with_its_time_zone(base_url):
-    requests.put(f"{base_url}/logistics/arrivals/BL1", json={"arrived": True, "arrived_at": "2024-03-20T10:00:00+08:00"},
-                 timeout=5)
+    requests.put(
+        f"{base_url}/logistics/arrivals/BL1",
+        json={"arrived": True, "arrived_at": "2024-03-20T10:00:00+08:00"},
+        timeout=5,
+    )
 
     found = logistics(base_url).arrival("BL1")
 

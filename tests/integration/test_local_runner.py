@@ -1,4 +1,5 @@
 """The local runner plays the template's event sources: batch size, partial failures, redrive."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,15 @@ from infra.local_runner import mappings
 def test_the_runner_takes_its_wiring_from_the_template(aws):
     sqs_maps, schedules = mappings(cfn.load(), aws)
     by_function = {m.function: m for m in sqs_maps}
-    assert set(by_function) == {"BatchFunction", "ValidationFunction", "SubmissionFunction", "NotifyFunction",
-                                "WebhookFunction", "SmsFunction", "EventFeedFunction"}
+    assert set(by_function) == {
+        "BatchFunction",
+        "ValidationFunction",
+        "SubmissionFunction",
+        "NotifyFunction",
+        "WebhookFunction",
+        "SmsFunction",
+        "EventFeedFunction",
+    }
     assert by_function["SubmissionFunction"].batch_size == 5 and by_function["ValidationFunction"].report_failures
     assert [(s.function, s.seconds) for s in schedules] == [("ScheduleFunction", 60), ("DigestFunction", 3600)]
 

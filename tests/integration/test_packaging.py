@@ -4,6 +4,7 @@ The Makefile's build-<LogicalId> targets are what `sam build` runs for each func
 (BuildMethod makefile); here they run directly into a temporary ARTIFACTS_DIR. `make package`
 runs the real `sam build` and scripts/check_package.py on its output.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,13 @@ LAYERS = resources(TEMPLATE, "AWS::Serverless::LayerVersion")
 def _build(logical_id: str, artifacts_dir: Path) -> Path:
     make = shutil.which("make")
     assert make, "make is needed to build the functions"
-    subprocess.run([make, "-s", f"build-{logical_id}", f"ARTIFACTS_DIR={artifacts_dir}"], cwd=ROOT,
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [make, "-s", f"build-{logical_id}", f"ARTIFACTS_DIR={artifacts_dir}"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return artifacts_dir
 
 
@@ -35,7 +41,8 @@ def test_every_function_is_built_by_the_makefile_from_the_repository_root(logica
     function = FUNCTIONS[logical_id]
     assert function["Metadata"]["BuildMethod"] == "makefile", (
         f"{logical_id}: SAM's python3.11 builder would pip-install requirements.txt into the function "
-        "and copy tests/, bench/, infra/ with it; give it a build-<LogicalId> target in the Makefile")
+        "and copy tests/, bench/, infra/ with it; give it a build-<LogicalId> target in the Makefile"
+    )
     assert function["Properties"]["CodeUri"] == "."
 
 
@@ -86,16 +93,24 @@ def test_the_layer_leaves_out_chalices_cli_dependencies_and_the_sms_sdk():
 
 def test_only_the_sms_function_carries_the_sms_provider_layer():
     functions = {name: r for name, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
-    carriers = {name for name, r in functions.items()
-                if {"Ref": "SmsProviderLayer"} in (r["Properties"].get("Layers") or [])}
+    carriers = {
+        name for name, r in functions.items() if {"Ref": "SmsProviderLayer"} in (r["Properties"].get("Layers") or [])
+    }
     assert carriers == {"SmsFunction"}
 
 
 # ---- the check `make package` runs on the real sam build output -----------------------------
 
+
 def _artifact(unzipped: int, top_level: set[str] | None = None, kind: str = "function") -> Artifact:
-    return Artifact("SomeFunction", kind, files=1, unzipped=unzipped, zipped=unzipped // 3,
-                    top_level=frozenset(top_level or {"chalicelib"}))
+    return Artifact(
+        "SomeFunction",
+        kind,
+        files=1,
+        unzipped=unzipped,
+        zipped=unzipped // 3,
+        top_level=frozenset(top_level or {"chalicelib"}),
+    )
 
 
 def test_check_refuses_a_function_over_5_mb_unzipped():
@@ -105,14 +120,14 @@ def test_check_refuses_a_function_over_5_mb_unzipped():
 @pytest.mark.parametrize("folder", ["tests", "bench", "infra"])
 def test_check_refuses_a_function_that_holds_what_lambda_never_runs(folder):
     assert problems(_artifact(MB, {"chalicelib", folder}), []) == [
-        f"SomeFunction: holds {folder}/, which Lambda never runs"]
+        f"SomeFunction: holds {folder}/, which Lambda never runs"
+    ]
 
 
 def test_check_refuses_a_layer_over_60_mb_and_a_function_over_250_mb_with_its_layers():
     layer = _artifact(200 * MB, {"python"}, kind="layer")
     assert layer_problems(layer) == ["SomeFunction: 200.00 MB unzipped, over the 60 MB budget"]
-    assert problems(_artifact(MB), [layer, layer]) == [
-        "SomeFunction: 401.00 MB with its layers, over Lambda's 250 MB"]
+    assert problems(_artifact(MB), [layer, layer]) == ["SomeFunction: 401.00 MB with its layers, over Lambda's 250 MB"]
 
 
 def test_check_accepts_a_small_function_and_layer():

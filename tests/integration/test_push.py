@@ -1,6 +1,7 @@
 """Push on local AWS: the push table's conditions, mainland SMS end to end through the template's
 queues and functions (the provider stand-in writes the exact SendSms call), digests by the hour,
 the Alibaba Cloud adapter against the stand-in's request, keys from SSM."""
+
 from __future__ import annotations
 
 import json
@@ -31,34 +32,66 @@ def push(aws, clock, tmp_path):
     from chalicelib.config import Settings
     from chalicelib.container import Container, use_container
     from infra.local_runner import LocalRunner
-    env = local_aws.environment(cfn.load(), aws, {
-        "SMARTDECL_SMS_PROVIDER": "aliyun", "SMARTDECL_SMS_TEMPLATE_FAILED": "SMS_400000001",
-        "SMARTDECL_SMS_TEMPLATE_RECEIPT": "SMS_400000002", "SMARTDECL_SHORT_LINK_BASE": "https://api.example.cn",
-        "SMARTDECL_CONSOLE_URL": "https://smartdecl.example.cn"})
-    ctx = Container(Settings.from_env({**env, "SMARTDECL_JWT_SECRET": JWT_SECRET, "AWS_REGION": local_aws.LOCAL_REGION,
-                                       "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET, "SMARTDECL_LOCAL_MODE": "true",
-                                       "SMARTDECL_SUBSCRIPTION_CACHE_SECONDS": "0",
-                                       "SMARTDECL_SMS_STANDIN_DIR": str(tmp_path)}), clock=clock)
+
+    env = local_aws.environment(
+        cfn.load(),
+        aws,
+        {
+            "SMARTDECL_SMS_PROVIDER": "aliyun",
+            "SMARTDECL_SMS_TEMPLATE_FAILED": "SMS_400000001",
+            "SMARTDECL_SMS_TEMPLATE_RECEIPT": "SMS_400000002",
+            "SMARTDECL_SHORT_LINK_BASE": "https://api.example.cn",
+            "SMARTDECL_CONSOLE_URL": "https://smartdecl.example.cn",
+        },
+    )
+    ctx = Container(
+        Settings.from_env(
+            {
+                **env,
+                "SMARTDECL_JWT_SECRET": JWT_SECRET,
+                "AWS_REGION": local_aws.LOCAL_REGION,
+                "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET,
+                "SMARTDECL_LOCAL_MODE": "true",
+                "SMARTDECL_SUBSCRIPTION_CACHE_SECONDS": "0",
+                "SMARTDECL_SMS_STANDIN_DIR": str(tmp_path),
+            }
+        ),
+        clock=clock,
+    )
     use_container(ctx)
-    yield SimpleNamespace(ctx=ctx, runner=LocalRunner(cfn.load(), aws, region=local_aws.LOCAL_REGION),
-                          outbox=tmp_path / "sms")
+    yield SimpleNamespace(
+        ctx=ctx, runner=LocalRunner(cfn.load(), aws, region=local_aws.LOCAL_REGION), outbox=tmp_path / "sms"
+    )
     use_container(None)
 
 
 def failed_event(event_id_key="v5", seq_no=SEQ_NO) -> Event:
-    return Event.make("smart_status_changed", seq_no=seq_no, ie_flag="I", ent_codes=[ENT], occurred_at=NOW,
-                      key=event_id_key,
-                      data={"smart_status": "failed", "reason_zh": "缺少代理报关委托协议，且未配置自动生成",
-                            "reason_en": "agency agreement missing", "bill_no": "MSKU1234567",
-                            "goods_name": "便携式自动数据处理设备", "config_id": "cfg1"})
+    return Event.make(
+        "smart_status_changed",
+        seq_no=seq_no,
+        ie_flag="I",
+        ent_codes=[ENT],
+        occurred_at=NOW,
+        key=event_id_key,
+        data={
+            "smart_status": "failed",
+            "reason_zh": "缺少代理报关委托协议，且未配置自动生成",
+            "reason_en": "agency agreement missing",
+            "bill_no": "MSKU1234567",
+            "goods_name": "便携式自动数据处理设备",
+            "config_id": "cfg1",
+        },
+    )
 
 
 def subscribe(ctx, body):
     from chalicelib.services.subscriptions import create_subscription
+
     return create_subscription(make_identity(), body, ctx.subscriptions, ctx.subscriber, ctx.clock)
 
 
 # ---- mainland SMS end to end ------------------------------------------------------------------------
+
 
 def test_an_sms_subscriber_of_a_china_deployment_gets_the_provider_template(push, clock):
     clock.now = NOW
@@ -104,11 +137,16 @@ def test_an_hourly_digest_is_one_mail_on_the_digest_topic_filtered_to_its_subscr
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
     url = sqs.create_queue(QueueName="digest-watch")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=push.ctx.settings.digest_topic_arn, Protocol="sqs", Endpoint=arn,
-                  Attributes={"RawMessageDelivery": "true"})
+    sns.subscribe(
+        TopicArn=push.ctx.settings.digest_topic_arn,
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
     email_subs = [s for s in sns.list_subscriptions()["Subscriptions"] if s["Protocol"] == "email"]
-    policy = json.loads(sns.get_subscription_attributes(SubscriptionArn=email_subs[0]["SubscriptionArn"])
-                        ["Attributes"]["FilterPolicy"])
+    policy = json.loads(
+        sns.get_subscription_attributes(SubscriptionArn=email_subs[0]["SubscriptionArn"])["Attributes"]["FilterPolicy"]
+    )
 
     push.ctx.publisher.publish([failed_event("a"), failed_event("b", seq_no="I20240001031824872")])
     push.runner.drain()
@@ -118,10 +156,13 @@ def test_an_hourly_digest_is_one_mail_on_the_digest_topic_filtered_to_its_subscr
     assert email_subs[0]["TopicArn"] == push.ctx.settings.digest_topic_arn
     assert policy == {"subscription_id": [sub["subscription_id"]]}
     [mail] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    assert mail["Body"].count("申报失败") == 2 and "https://smartdecl.example.cn/console/#/declarations/" in mail["Body"]
+    assert (
+        mail["Body"].count("申报失败") == 2 and "https://smartdecl.example.cn/console/#/declarations/" in mail["Body"]
+    )
 
 
 # ---- the push table's conditions -----------------------------------------------------------------------
+
 
 def test_an_sms_claim_is_taken_once_but_may_be_retaken_by_its_own_unsent_event(container):
     store = DynamoPushStore()
@@ -154,6 +195,7 @@ def test_a_digest_is_claimed_by_one_run_only(container):
 
 # ---- the Alibaba Cloud adapter and its keys ----------------------------------------------------------
 
+
 class FakeSdk:
     def __init__(self, code="OK"):
         self.requests, self.code = [], code
@@ -172,27 +214,39 @@ def test_the_aliyun_adapter_sends_what_the_stand_in_writes(tmp_path):
 
     [sent] = sdk.requests
     written = json.loads(next((tmp_path / "sms").iterdir()).read_text(encoding="utf-8"))
-    assert {"PhoneNumbers": sent.phone_numbers, "SignName": sent.sign_name, "TemplateCode": sent.template_code,
-            "TemplateParam": sent.template_param} == {k: written[k] for k in
-                                                      ("PhoneNumbers", "SignName", "TemplateCode", "TemplateParam")}
+    assert {
+        "PhoneNumbers": sent.phone_numbers,
+        "SignName": sent.sign_name,
+        "TemplateCode": sent.template_code,
+        "TemplateParam": sent.template_param,
+    } == {k: written[k] for k in ("PhoneNumbers", "SignName", "TemplateCode", "TemplateParam")}
     assert result.ok and result.biz_id.startswith("9006")
 
 
 def test_a_provider_throttle_answer_is_recognised(tmp_path):
     request = SmsRequest("13800138000", "智能申报", "SMS_400000001", {})
 
-    result = sms_provider.AliyunSmsSender("LTAI5tExampleKey", "secretsecretsecret",
-                                          client=FakeSdk("isv.BUSINESS_LIMIT_CONTROL")).send(request)
+    result = sms_provider.AliyunSmsSender(
+        "LTAI5tExampleKey", "secretsecretsecret", client=FakeSdk("isv.BUSINESS_LIMIT_CONTROL")
+    ).send(request)
 
     assert result.throttled and not result.ok and not result.refused
 
 
 def test_the_provider_keys_come_from_an_ssm_secure_string_and_are_checked(aws):
     ssm = boto3.client("ssm")
-    ssm.put_parameter(Name="/smartdecl/sms-credentials", Type="SecureString", Overwrite=True,
-                      Value=json.dumps({"access_key_id": "LTAI5tExampleKey", "access_key_secret": "s" * 30}))
-    ssm.put_parameter(Name="/smartdecl/sms-bad", Type="SecureString", Overwrite=True,
-                      Value=json.dumps({"access_key_id": "LTAI5tExampleKey"}))
+    ssm.put_parameter(
+        Name="/smartdecl/sms-credentials",
+        Type="SecureString",
+        Overwrite=True,
+        Value=json.dumps({"access_key_id": "LTAI5tExampleKey", "access_key_secret": "s" * 30}),
+    )
+    ssm.put_parameter(
+        Name="/smartdecl/sms-bad",
+        Type="SecureString",
+        Overwrite=True,
+        Value=json.dumps({"access_key_id": "LTAI5tExampleKey"}),
+    )
 
     assert sms_provider.read_credentials(ssm, "/smartdecl/sms-credentials") == ("LTAI5tExampleKey", "s" * 30)
     with pytest.raises(sms_provider.SmsCredentialsInvalid):
@@ -206,6 +260,7 @@ def test_the_short_link_of_an_sms_is_the_declarations_code():
 
 
 # ---- GET /s/{code} ------------------------------------------------------------------------------------
+
 
 def test_an_sms_short_link_redirects_to_the_declaration_in_the_console(api, container):
     container.settings.console_url = "https://smartdecl.example.cn"

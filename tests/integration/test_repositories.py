@@ -1,4 +1,5 @@
 """The DynamoDB adapters against moto: conditional writes hold when two workers race."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -19,14 +20,25 @@ def declarations(container):
 
 def imported(container, n=1, **kw):
     records = [ImportRecord(raw=make_declaration_body(**kw)) for _ in range(n)]
-    return import_declarations(make_identity(), records, False, container.declarations, container.seq_nos,
-                               FixedClock()).accepted
+    return import_declarations(
+        make_identity(), records, False, container.declarations, container.seq_nos, FixedClock()
+    ).accepted
 
 
 def test_a_declaration_round_trips_through_dynamodb_unchanged(container, declarations):
-    [seq_no] = imported(container, containers=[{"container_id": "TGHU1234567", "container_md": "22G1",
-                                                "goods_no": "1", "lcl_flag": "0", "container_wt": "2200.5"}],
-                        freight={"mark": "3", "rate": "1500", "currency": "USD"})
+    [seq_no] = imported(
+        container,
+        containers=[
+            {
+                "container_id": "TGHU1234567",
+                "container_md": "22G1",
+                "goods_no": "1",
+                "lcl_flag": "0",
+                "container_wt": "2200.5",
+            }
+        ],
+        freight={"mark": "3", "rate": "1500", "currency": "USD"},
+    )
     decl = declarations.get(seq_no)
     assert decl.content.containers[0].container_id == "TGHU1234567"
     assert str(decl.content.freight.rate) == "1500"
@@ -50,6 +62,7 @@ def test_only_one_of_two_racing_mark_writes_wins(container, declarations):
 
 def test_marking_puts_a_declaration_into_the_pool_index_and_unmarking_takes_it_out(container, declarations):
     from chalicelib.adapters.dynamo_models import DeclarationModel as M
+
     [seq_no] = imported(container)
     decl = declarations.get(seq_no)
     declarations.set_mark(decl, True, "card", FixedClock()())
@@ -77,6 +90,7 @@ def test_concurrent_seq_no_allocations_never_overlap(container):
 def test_two_racing_config_creates_for_the_same_place_leave_one(container):
     from chalicelib.services import configs
     from tests.factories import make_config_body
+
     repo = DynamoConfigRepository(region="cn-north-1")
 
     def attempt(name):
@@ -95,6 +109,7 @@ def test_two_racing_config_creates_for_the_same_place_leave_one(container):
 def test_uniqueness_clash_is_reported_as_such(container):
     from chalicelib.domain.configs import Config, ConfigContent
     from tests.factories import make_config_body
+
     repo = DynamoConfigRepository(region="cn-north-1")
     now = FixedClock()()
     content = ConfigContent.model_validate(make_config_body())
@@ -105,6 +120,7 @@ def test_uniqueness_clash_is_reported_as_such(container):
 
 def test_counting_or_finishing_a_batch_never_recorded_creates_nothing(container):
     from chalicelib.adapters.execution_repository import DynamoBatchRepository
+
     batches = DynamoBatchRepository()
     assert batches.count("P2024032100000000099", {"waiting": ["I20240000000000001"]}) is None
     assert batches.finish("P2024032100000000099", FixedClock()()) is False

@@ -1,5 +1,6 @@
 """SnsEventPublisher and SnsSubscriber against moto: PublishBatch in tens, message attributes, and
 filter policies that keep each enterprise's events to itself (SQS queues stand in for subscribers)."""
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,9 @@ def topic_arn(sns) -> str:
     return sns.create_topic(Name="smartdecl-events")["TopicArn"]
 
 
-def subscription(ent_code: str, protocol: str = "email", endpoint: str = "ops@example.com",
-                 event_types: tuple[str, ...] = ()) -> Subscription:
+def subscription(
+    ent_code: str, protocol: str = "email", endpoint: str = "ops@example.com", event_types: tuple[str, ...] = ()
+) -> Subscription:
     content, errors = parse_subscription({"protocol": protocol, "endpoint": endpoint, "event_types": list(event_types)})
     assert errors == []
     return Subscription.new(ent_code, content, "8911020000108", AT)
@@ -54,28 +56,38 @@ def queue_with_policy(sns, sqs, topic_arn: str, name: str, policy: dict | None, 
 
 def drain(sqs, url: str) -> list[dict[str, Any]]:
     out = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
-                                       WaitTimeSeconds=0).get("Messages", []):
+    while batch := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+    ).get("Messages", []):
         out += batch
-        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                                                        for i, m in enumerate(batch)])
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+        )
     return out
 
 
 def event(n: int, ents: list[str], event_type: str = "smart_status_changed", **data) -> Event:
-    data = data or ({"smart_status": "failed", "reason_zh": "缺少舱单"} if event_type == "smart_status_changed"
-                    else {"channel": "L", "entry_id": "010120241000012345"})
-    return Event.make(event_type, seq_no=f"I2024{n:013d}", ie_flag="I", ent_codes=ents, occurred_at=AT,
-                      data=data, key=str(n))
+    data = data or (
+        {"smart_status": "failed", "reason_zh": "缺少舱单"}
+        if event_type == "smart_status_changed"
+        else {"channel": "L", "entry_id": "010120241000012345"}
+    )
+    return Event.make(
+        event_type, seq_no=f"I2024{n:013d}", ie_flag="I", ent_codes=ents, occurred_at=AT, data=data, key=str(n)
+    )
 
 
 def mixed_events() -> list[Event]:
     """Seven of A's, three of B's, three shared (one of them a receipt): 16 messages, two batches."""
-    return ([event(n, [A]) for n in range(7)] + [event(10 + n, [B]) for n in range(3)]
-            + [event(20, [A, B]), event(21, [B, A]), event(22, [A, B], "customs_receipt")])
+    return (
+        [event(n, [A]) for n in range(7)]
+        + [event(10 + n, [B]) for n in range(3)]
+        + [event(20, [A, B]), event(21, [B, A]), event(22, [A, B], "customs_receipt")]
+    )
 
 
 # ---- publishing -----------------------------------------------------------------------------------
+
 
 def test_an_enterprise_filter_policy_keeps_other_enterprises_events_out(sns, sqs, topic_arn):
     queue_a = queue_with_policy(sns, sqs, topic_arn, "ent-a", filter_policy(subscription(A)))
@@ -84,7 +96,9 @@ def test_an_enterprise_filter_policy_keeps_other_enterprises_events_out(sns, sqs
     SnsEventPublisher(sns, topic_arn).publish(events)
 
     got = drain(sqs, queue_a)
-    assert sorted(json.loads(m["Body"])["event_id"] for m in got) == sorted(e.event_id for e in events if A in e.ent_codes)
+    assert sorted(json.loads(m["Body"])["event_id"] for m in got) == sorted(
+        e.event_id for e in events if A in e.ent_codes
+    )
     assert {m["MessageAttributes"]["ent_code"]["StringValue"] for m in got} == {A}
 
 
@@ -106,8 +120,9 @@ def test_each_event_goes_out_once_per_enterprise_in_batches_of_ten(sns, sqs, top
 
 
 def test_a_narrowed_filter_policy_gets_only_its_event_types_of_its_enterprise(sns, sqs, topic_arn):
-    queue_b = queue_with_policy(sns, sqs, topic_arn, "ent-b-receipts",
-                                filter_policy(subscription(B, event_types=("customs_receipt",))))
+    queue_b = queue_with_policy(
+        sns, sqs, topic_arn, "ent-b-receipts", filter_policy(subscription(B, event_types=("customs_receipt",)))
+    )
 
     SnsEventPublisher(sns, topic_arn).publish(mixed_events() + [event(30, [A], "customs_receipt")])
 
@@ -123,8 +138,13 @@ def test_a_message_carries_the_filter_attributes_and_the_webhook_body(sns, sqs, 
 
     [message] = drain(sqs, queue)
     attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
-    assert attributes == {"ent_code": A, "ie_flag": "I", "event_type": "customs_receipt", "channel": "L",
-                          "state": "accepted"}
+    assert attributes == {
+        "ent_code": A,
+        "ie_flag": "I",
+        "event_type": "customs_receipt",
+        "channel": "L",
+        "state": "accepted",
+    }
     assert json.loads(message["Body"]) == receipt.as_json()
     assert Event.from_json(json.loads(message["Body"]), attributes["ent_code"]) == receipt
 
@@ -183,8 +203,13 @@ def test_refused_entries_are_retried_once(sns, sqs, topic_arn):
 def test_entries_refused_twice_raise(topic_arn):
     class AlwaysRefuses:
         def publish_batch(self, TopicArn, PublishBatchRequestEntries):  # noqa: N803
-            return {"Successful": [], "Failed": [{"Id": e["Id"], "Code": "InternalError", "Message": "boom",
-                                                  "SenderFault": False} for e in PublishBatchRequestEntries]}
+            return {
+                "Successful": [],
+                "Failed": [
+                    {"Id": e["Id"], "Code": "InternalError", "Message": "boom", "SenderFault": False}
+                    for e in PublishBatchRequestEntries
+                ],
+            }
 
     with pytest.raises(PublishFailed, match="InternalError"):
         SnsEventPublisher(AlwaysRefuses(), topic_arn).publish([event(1, [A])])
@@ -196,6 +221,7 @@ def test_an_unknown_topic_is_a_publish_failure(sns):
 
 
 # ---- subscribing ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("protocol,endpoint", [("email", "ops@example.com"), ("sms", "+86 138 0013 8000")])
 def test_email_and_sms_subscriptions_carry_their_enterprise_filter_policy(sns, topic_arn, protocol, endpoint):

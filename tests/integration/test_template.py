@@ -2,6 +2,7 @@
 
 Offline: cfn-lint, the SAM translator and botocore's parameter validation run in-process.
 """
+
 from __future__ import annotations
 
 import copy
@@ -28,11 +29,17 @@ ROOT = TEMPLATE_PATH.parent
 STACK = "smartdecl"  # with this stack name the template's table names are Settings' defaults
 REGIONS = ["cn-north-1", "cn-northwest-1", "us-east-1"]
 DATA_TABLES = set(MODELS)  # declarations, configs, enterprises, counters
-SHORT_LIVED_TABLES = {"idempotency": "expiration", "rate_limits": "expires_at", "push": "expires_at", "events": "expires_at"}  # TTL, no model, not retained
+SHORT_LIVED_TABLES = {
+    "idempotency": "expiration",
+    "rate_limits": "expires_at",
+    "push": "expires_at",
+    "events": "expires_at",
+}  # TTL, no model, not retained
 ALL_TABLES = DATA_TABLES | set(SHORT_LIVED_TABLES)
 
 
 # ---- helpers -------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
@@ -46,9 +53,12 @@ def _template_tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _table_resources(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """{suffix: resource} of every AWS::DynamoDB::Table."""
-    return {kwargs["TableName"].removeprefix(f"{STACK}-"): resource
-            for kwargs, resource in zip(tables(template, STACK),
-                                        resources(template, "AWS::DynamoDB::Table").values(), strict=True)}
+    return {
+        kwargs["TableName"].removeprefix(f"{STACK}-"): resource
+        for kwargs, resource in zip(
+            tables(template, STACK), resources(template, "AWS::DynamoDB::Table").values(), strict=True
+        )
+    }
 
 
 def _keys(key_schema: list[dict[str, str]]) -> dict[str, str]:
@@ -68,9 +78,13 @@ def _model_shape(model: Any) -> dict[str, Any]:
     schema = model._get_schema()
 
     def indexes(snake: str, camel: str) -> dict[str, Any]:
-        return {_get(index, "index_name", "IndexName"): (_keys(_get(index, "key_schema", "KeySchema")),
-                                                         _get(index, "projection", "Projection"))
-                for index in _get(schema, snake, camel) or []}
+        return {
+            _get(index, "index_name", "IndexName"): (
+                _keys(_get(index, "key_schema", "KeySchema")),
+                _get(index, "projection", "Projection"),
+            )
+            for index in _get(schema, snake, camel) or []
+        }
 
     return {
         "keys": _keys(_get(schema, "key_schema", "KeySchema")),
@@ -82,8 +96,7 @@ def _model_shape(model: Any) -> dict[str, Any]:
 
 def _template_shape(kwargs: dict[str, Any]) -> dict[str, Any]:
     def indexes(key: str) -> dict[str, Any]:
-        return {index["IndexName"]: (_keys(index["KeySchema"]), index["Projection"])
-                for index in kwargs.get(key, [])}
+        return {index["IndexName"]: (_keys(index["KeySchema"]), index["Projection"]) for index in kwargs.get(key, [])}
 
     return {
         "keys": _keys(kwargs["KeySchema"]),
@@ -96,8 +109,7 @@ def _template_shape(kwargs: dict[str, Any]) -> dict[str, Any]:
 def _packaged(template: dict[str, Any]) -> dict[str, Any]:
     """The template as `sam package` hands it to CloudFormation: local code paths become S3 URIs."""
     packaged = copy.deepcopy(template)
-    for logical_id, prop in (("AWS::Serverless::Function", "CodeUri"),
-                             ("AWS::Serverless::LayerVersion", "ContentUri")):
+    for logical_id, prop in (("AWS::Serverless::Function", "CodeUri"), ("AWS::Serverless::LayerVersion", "ContentUri")):
         for name, resource in resources(packaged, logical_id).items():
             resource["Properties"][prop] = f"s3://smartdecl-artifacts/{name}.zip"
     return packaged
@@ -114,8 +126,7 @@ def translate(template: dict[str, Any]):
 
     def run(region: str) -> dict[str, Any]:
         translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
-        return translator.translate(_packaged(template), parameter_values={},
-                                    get_managed_policy_map=lambda: {})
+        return translator.translate(_packaged(template), parameter_values={}, get_managed_policy_map=lambda: {})
 
     yield run
     ArnGenerator.BOTO_SESSION_REGION_NAME = saved_region
@@ -133,6 +144,7 @@ def _requirements(path: Path) -> list[str]:
 
 
 # ---- (a) tables equal the PynamoDB models --------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_template_table_has_the_models_keys_indexes_and_key_attributes(template, name):
@@ -177,27 +189,35 @@ def test_every_table_is_on_demand_and_encrypted(template):
 
 def test_create_table_arguments_are_valid_for_boto3_and_dynamodb(template):
     # botocore's own parameter validation, offline (the API tests create them on moto as well)
-    client = boto3.client("dynamodb", region_name="cn-north-1", aws_access_key_id="testing",
-                          aws_secret_access_key="testing")  # never sent anywhere
+    client = boto3.client(
+        "dynamodb", region_name="cn-north-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )  # never sent anywhere
     service = client.meta.service_model
     for kwargs in tables(template, STACK):
         validate_parameters(kwargs, service.operation_model("CreateTable").input_shape)
         # DynamoDB refuses attribute definitions that are no key of the table or of an index
         key_attributes = {k["AttributeName"] for k in kwargs["KeySchema"]} | {
-            k["AttributeName"] for index in kwargs.get("GlobalSecondaryIndexes", []) for k in index["KeySchema"]}
+            k["AttributeName"] for index in kwargs.get("GlobalSecondaryIndexes", []) for k in index["KeySchema"]
+        }
         assert set(_attributes(kwargs["AttributeDefinitions"])) == key_attributes, kwargs["TableName"]
     for table_name, attribute in ttl_settings(template, STACK).items():
-        validate_parameters({"TableName": table_name,
-                             "TimeToLiveSpecification": {"Enabled": True, "AttributeName": attribute}},
-                            service.operation_model("UpdateTimeToLive").input_shape)
+        validate_parameters(
+            {"TableName": table_name, "TimeToLiveSpecification": {"Enabled": True, "AttributeName": attribute}},
+            service.operation_model("UpdateTimeToLive").input_shape,
+        )
 
 
 # ---- the function sees every table, and may use it -----------------------------------------
 
+
 def test_api_function_gets_every_table_name_from_its_table(template):
     variables = template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
-    by_suffix = {suffix: logical_id for suffix, logical_id in zip(
-        _template_tables(template), resources(template, "AWS::DynamoDB::Table"), strict=True)}
+    by_suffix = {
+        suffix: logical_id
+        for suffix, logical_id in zip(
+            _template_tables(template), resources(template, "AWS::DynamoDB::Table"), strict=True
+        )
+    }
     for name in Tables.model_fields:  # the names Settings.from_env reads
         assert variables[f"SMARTDECL_{name.upper()}_TABLE"] == {"Ref": by_suffix[name]}
 
@@ -212,9 +232,13 @@ def test_api_function_environment_names_the_auth_settings(template):
     variables = template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["SMARTDECL_AUTH_MODE"] == {"Ref": "AuthMode"}
     # an external provider's settings, or else the stack's own user pool (condition UseCognito)
-    for name, parameter in (("SMARTDECL_JWKS_URL", "JwksUrl"), ("SMARTDECL_JWT_ISSUER", "JwtIssuer"),
-                            ("SMARTDECL_JWT_AUDIENCE", "JwtAudience"), ("SMARTDECL_OIDC_DOMAIN", "OidcDomain"),
-                            ("SMARTDECL_OIDC_CLIENT_ID", "OidcClientId")):
+    for name, parameter in (
+        ("SMARTDECL_JWKS_URL", "JwksUrl"),
+        ("SMARTDECL_JWT_ISSUER", "JwtIssuer"),
+        ("SMARTDECL_JWT_AUDIENCE", "JwtAudience"),
+        ("SMARTDECL_OIDC_DOMAIN", "OidcDomain"),
+        ("SMARTDECL_OIDC_CLIENT_ID", "OidcClientId"),
+    ):
         condition, _, otherwise = variables[name]["Fn::If"]
         assert (condition, otherwise) == ("UseCognito", {"Ref": parameter}), name
     assert variables["POWERTOOLS_SERVICE_NAME"] == "smartdecl"
@@ -230,10 +254,12 @@ def test_jwt_secret_is_passed_by_ssm_parameter_name_never_by_value(template):
     variables = template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
     assert "SMARTDECL_JWT_SECRET" not in variables
     assert variables["SMARTDECL_JWT_SECRET_PARAMETER"] == {
-        "Fn::If": ["UseHs256", {"Ref": "JwtSecretParameter"}, {"Ref": "AWS::NoValue"}]}
+        "Fn::If": ["UseHs256", {"Ref": "JwtSecretParameter"}, {"Ref": "AWS::NoValue"}]
+    }
 
 
 # ---- (b) cfn-lint ---------------------------------------------------------------------------
+
 
 def test_cfn_lint_reports_no_errors_on_template_yaml():
     matches = lint_file(TEMPLATE_PATH, config=ManualArgs(regions=REGIONS, include_checks=["I"]))
@@ -242,14 +268,22 @@ def test_cfn_lint_reports_no_errors_on_template_yaml():
 
 # ---- (c) SAM transform ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("region", ["us-east-1", "cn-north-1"])
 def test_sam_translator_transforms_the_template_and_the_result_lints_clean(translate, region):
     transformed = translate(region)
     assert "Transform" not in transformed
     assert not [r["Type"] for r in transformed["Resources"].values() if r["Type"].startswith("AWS::Serverless::")]
     types = {r["Type"] for r in transformed["Resources"].values()}
-    assert {"AWS::Lambda::Function", "AWS::Lambda::LayerVersion", "AWS::ApiGateway::RestApi",
-            "AWS::ApiGateway::Stage", "AWS::IAM::Role", "AWS::CloudWatch::Alarm", "AWS::SNS::Topic"} <= types
+    assert {
+        "AWS::Lambda::Function",
+        "AWS::Lambda::LayerVersion",
+        "AWS::ApiGateway::RestApi",
+        "AWS::ApiGateway::Stage",
+        "AWS::IAM::Role",
+        "AWS::CloudWatch::Alarm",
+        "AWS::SNS::Topic",
+    } <= types
     assert _lint_errors(lint(json.dumps(transformed), regions=[region])) == []
 
 
@@ -274,23 +308,31 @@ def test_api_declares_exactly_the_chalice_apps_routes(template):
 def test_handler_named_in_the_template_answers_an_api_gateway_proxy_event(template):
     path, method = "/health", "GET"
     assert (path, method) in _api_events(template)
-    event = {"resource": path, "path": path, "httpMethod": method, "headers": {"Accept": "application/json"},
-             "multiValueHeaders": {"Accept": ["application/json"]}, "queryStringParameters": None,
-             "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None,
-             "requestContext": {"resourcePath": path, "httpMethod": method, "path": f"/dev{path}",
-                                "stage": "dev"},
-             "body": None, "isBase64Encoded": False}
+    event = {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Accept": "application/json"},
+        "multiValueHeaders": {"Accept": ["application/json"]},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {"resourcePath": path, "httpMethod": method, "path": f"/dev{path}", "stage": "dev"},
+        "body": None,
+        "isBase64Encoded": False,
+    }
     assert _handler(template)(event, None)["statusCode"] == 200
 
 
 def test_api_treats_every_binary_type_of_the_app_as_binary(template, translate):
     app = _handler(template)
-    rest_api = next(r for r in translate("us-east-1")["Resources"].values()
-                    if r["Type"] == "AWS::ApiGateway::RestApi")
+    rest_api = next(r for r in translate("us-east-1")["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi")
     body = rest_api["Properties"]["Body"]
     assert set(body["x-amazon-apigateway-binary-media-types"]) == set(app.api.binary_types)
-    assert {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "application/octet-stream"} <= set(app.api.binary_types)
+    assert {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"} <= set(
+        app.api.binary_types
+    )
     for path in body["paths"].values():
         for operation in path.values():
             assert operation["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
@@ -298,6 +340,7 @@ def test_api_treats_every_binary_type_of_the_app_as_binary(template, translate):
 
 
 # ---- (d), (e) no hard-coded partition --------------------------------------------------------
+
 
 def test_template_text_has_no_hard_coded_aws_partition():
     assert "arn:aws:" not in TEMPLATE_PATH.read_text(encoding="utf-8")
@@ -316,11 +359,13 @@ def test_api_url_output_uses_the_partitions_url_suffix(template):
 
 # ---- (f) the layer's requirements are the runtime requirements ------------------------------
 
+
 def test_layer_requirements_equal_root_runtime_requirements(template):
     layer = next(iter(resources(template, "AWS::Serverless::LayerVersion").values()))
     layer_requirements = ROOT / layer["Properties"]["ContentUri"] / "requirements.txt"
     assert _requirements(layer_requirements) == _requirements(ROOT / "requirements.txt"), (
-        "layers/dependencies/requirements.txt must carry exactly the pins of requirements.txt")
+        "layers/dependencies/requirements.txt must carry exactly the pins of requirements.txt"
+    )
 
 
 def test_code_paths_of_the_template_exist(template):
@@ -337,8 +382,11 @@ def test_every_dead_letter_queue_is_alarmed_and_every_queue_has_one(template):
     for name in live:
         redrive = queues[name]["Properties"]["RedrivePolicy"]
         assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in dead and redrive["maxReceiveCount"] >= 3
-    alarmed = {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
-               for m in template["Resources"]["DeadLetterAlarm"]["Properties"]["Metrics"] if "MetricStat" in m}
+    alarmed = {
+        m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for m in template["Resources"]["DeadLetterAlarm"]["Properties"]["Metrics"]
+        if "MetricStat" in m
+    }
     assert alarmed == dead
 
 

@@ -1,4 +1,5 @@
 """template.yaml's sign-in for the console: a Cognito user pool whose users cannot choose their enterprise."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,7 +37,9 @@ def test_console_client_is_a_public_pkce_code_flow_client_calling_back_to_the_co
     client = props(template, "ConsoleClient")
     assert client["GenerateSecret"] is False and client["AllowedOAuthFlows"] == ["code"]
     assert "openid" in client["AllowedOAuthScopes"]
-    assert client["CallbackURLs"] == [{"Fn::If": ["HasConsoleUrl", {"Ref": "ConsoleUrl"}, "http://localhost:8000/console/"]}]
+    assert client["CallbackURLs"] == [
+        {"Fn::If": ["HasConsoleUrl", {"Ref": "ConsoleUrl"}, "http://localhost:8000/console/"]}
+    ]
     assert "ALLOW_REFRESH_TOKEN_AUTH" in client["ExplicitAuthFlows"]  # refreshed before expiry
 
 

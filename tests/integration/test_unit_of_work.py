@@ -1,4 +1,5 @@
 """DynamoUnitOfWork on moto: many changes in one TransactWriteItems, each still conditional on its version."""
+
 from __future__ import annotations
 
 from chalicelib.adapters.unit_of_work import DynamoUnitOfWork
@@ -8,14 +9,17 @@ from tests.factories import make_declaration_body
 
 def _claims(container, decls, batch_no="B1"):
     now = container.clock()
-    return [lifecycle.claim(d, now, batch_no=batch_no, execution_id="E1", config_id="C1", config_name="c",
-                            deadline=now) for d in decls]
+    return [
+        lifecycle.claim(d, now, batch_no=batch_no, execution_id="E1", config_id="C1", config_name="c", deadline=now)
+        for d in decls
+    ]
 
 
 def test_claims_of_a_batch_go_in_one_request_and_the_one_taken_meanwhile_is_left_out(enabled_api, container):
     # Given three pooled declarations, one of which another batch claims after we read them
-    seq_nos = enabled_api.post("/declarations", {"declarations": [make_declaration_body() for _ in range(3)],
-                                                 "smart_mark": True}).json["accepted"]
+    seq_nos = enabled_api.post(
+        "/declarations", {"declarations": [make_declaration_body() for _ in range(3)], "smart_mark": True}
+    ).json["accepted"]
     decls = [container.declarations.get(s) for s in seq_nos]
     uow = DynamoUnitOfWork(container.settings.region)
     uow.commit(_claims(container, [decls[1]], batch_no="OTHER")[0])
@@ -33,8 +37,9 @@ def test_claims_of_a_batch_go_in_one_request_and_the_one_taken_meanwhile_is_left
 
 def test_more_claims_than_one_request_holds_are_split(enabled_api, container):
     # Given 60 pooled declarations (a claim is 2 items: 100 items hold 50 claims)
-    seq_nos = enabled_api.post("/declarations", {"declarations": [make_declaration_body() for _ in range(60)],
-                                                 "smart_mark": True}).json["accepted"]
+    seq_nos = enabled_api.post(
+        "/declarations", {"declarations": [make_declaration_body() for _ in range(60)], "smart_mark": True}
+    ).json["accepted"]
     decls = list(container.declarations.get_many(seq_nos).values())
     # When they are committed together
     lost = DynamoUnitOfWork(container.settings.region).commit_many(_claims(container, decls))

@@ -1,4 +1,5 @@
 """WebhookSender over real HTTP(S) to a server on 127.0.0.1, in local mode."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,9 +20,15 @@ from chalicelib.adapters.webhook_sender import WebhookSender, encode_body, verif
 from chalicelib.domain.events import Event
 
 SECRET = "a1" * 32
-EVENT = Event.make("smart_status_changed", seq_no="I20240001031824871", ie_flag="I", ent_codes=["1108919038"],
-                   occurred_at=datetime(2024, 3, 21, 2, 15, tzinfo=dt.UTC),
-                   data={"smart_status": "succeeded", "entry_id": "010120241000012345"}, key="succeeded:4")
+EVENT = Event.make(
+    "smart_status_changed",
+    seq_no="I20240001031824871",
+    ie_flag="I",
+    ent_codes=["1108919038"],
+    occurred_at=datetime(2024, 3, 21, 2, 15, tzinfo=dt.UTC),
+    data={"smart_status": "succeeded", "entry_id": "010120241000012345"},
+    key="succeeded:4",
+)
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -137,6 +144,7 @@ def test_loopback_is_refused_when_not_in_local_mode(port):
 
 # ---- TLS: pinned to 127.0.0.1, verified for the host name -------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory) -> dict[str, Path]:
     from cryptography import x509
@@ -149,27 +157,53 @@ def tls_files(tmp_path_factory) -> dict[str, Path]:
 
     now = dt.datetime.now(dt.UTC)
     ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(name("test ca")).issuer_name(name("test ca"))
-          .public_key(ca_key.public_key()).serial_number(1).not_valid_before(now - dt.timedelta(days=1))
-          .not_valid_after(now + dt.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                                       key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                       encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    leaf = (x509.CertificateBuilder().subject_name(name("hooks.local.test")).issuer_name(ca.subject)
-            .public_key(leaf_key.public_key()).serial_number(2).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.local.test")]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("test ca"))
+        .issuer_name(name("test ca"))
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(name("hooks.local.test"))
+        .issuer_name(ca.subject)
+        .public_key(leaf_key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.local.test")]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     folder = tmp_path_factory.mktemp("tls")
     files = {"ca": folder / "ca.pem", "cert": folder / "leaf.pem", "key": folder / "leaf.key"}
     files["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     files["cert"].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    files["key"].write_bytes(leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                    serialization.NoEncryption()))
+    files["key"].write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return files
 
 
@@ -183,7 +217,8 @@ def tls_port(tls_files) -> Iterator[int]:
 
 def test_https_to_a_pinned_address_verifies_the_certificate_for_the_host_name(tls_port, tls_files):
     attempt = local_sender(verify_tls=str(tls_files["ca"])).deliver(
-        f"https://hooks.local.test:{tls_port}/hook", SECRET, EVENT)
+        f"https://hooks.local.test:{tls_port}/hook", SECRET, EVENT
+    )
 
     assert attempt.ok, attempt.error
     assert Receiver.received[0]["headers"]["Host"] == f"hooks.local.test:{tls_port}"

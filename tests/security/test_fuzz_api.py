@@ -9,6 +9,7 @@ dev server (the same gateway as `make run`). Every answer (issues #9, #13):
 Bounded and repeatable: a fixed number of examples per operation, derandomized (the same inputs on
 every run), no shrinking; the whole module takes well under two minutes.
 """
+
 from __future__ import annotations
 
 import threading
@@ -30,18 +31,24 @@ from tests.factories import token
 # generates every boundary case of every parameter (about 2,300 requests here, three minutes on a
 # busy machine); the unexpected methods it found are tested below.
 EXAMPLES_PER_OPERATION = 10
-CONFIG = schemathesis.Config.from_dict({
-    "generation": {"mode": "all", "max-examples": EXAMPLES_PER_OPERATION, "deterministic": True, "no-shrink": True},
-    "phases": {"coverage": {"enabled": False}},
-})
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "generation": {"mode": "all", "max-examples": EXAMPLES_PER_OPERATION, "deterministic": True, "no-shrink": True},
+        "phases": {"coverage": {"enabled": False}},
+    }
+)
 schema = schemathesis.openapi.from_dict(document(), config=CONFIG)
 
 # A credit code's check character is computed (GB 32100): the schema says `format: uscc`, and here
 # is how to make one, so a positive case carries a code the API takes.
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-schemathesis.openapi.format("uscc", st.tuples(
-    st.text("0123456789", min_size=8, max_size=8), st.text(_USCC_CHARS, min_size=9, max_size=9),
-).map(lambda parts: "".join(parts) + uscc.calc_check_digit("".join(parts))))
+schemathesis.openapi.format(
+    "uscc",
+    st.tuples(
+        st.text("0123456789", min_size=8, max_size=8),
+        st.text(_USCC_CHARS, min_size=9, max_size=9),
+    ).map(lambda parts: "".join(parts) + uscc.calc_check_digit("".join(parts))),
+)
 
 
 # What a 400 may say to a request the schema allows: facts no schema can state about a request's
@@ -49,7 +56,8 @@ schemathesis.openapi.format("uscc", st.tuples(
 BEYOND_THE_FORM = (
     "must be your enterprise",  # who asks (POST /configs: the agent or consignee is the caller)
     "cannot be resolved",  # a webhook host's DNS
-    "the cursor is not one this feed gave out", "the cursor is not valid",  # cursors are opaque positions
+    "the cursor is not one this feed gave out",
+    "the cursor is not valid",  # cursors are opaque positions
     "give range or from/to, not both",  # two parameters together
     # 60.0 is the integer 60 to JSON Schema, and the generator sends it; the API takes only 60 (issue #9)
     "must be a whole number",
@@ -64,14 +72,21 @@ def schema_valid_requests_are_not_refused_as_malformed(ctx, response, case):
         return None
     body = response.json()
     details = body.get("details") if isinstance(body.get("details"), list) else []
-    if body.get("code") in FILE_CONTENT or details and all(
-            any(reason in str(d.get("message_en")) for reason in BEYOND_THE_FORM) for d in details):
+    if (
+        body.get("code") in FILE_CONTENT
+        or details
+        and all(any(reason in str(d.get("message_en")) for reason in BEYOND_THE_FORM) for d in details)
+    ):
         return None
     raise AssertionError(f"the schema allows this request, the API refused it as malformed: {response.text[:500]}")
 
 
-CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance,
-          schema_valid_requests_are_not_refused_as_malformed]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    schema_valid_requests_are_not_refused_as_malformed,
+]
 
 
 @pytest.fixture(scope="module")
@@ -93,21 +108,39 @@ def fuzz_api(moto_endpoint) -> Iterator[str]:
     local_aws.reset_moto(moto_endpoint)
     physical = local_aws.provision()
     env = local_aws.environment(cfn.load(), physical, {"SMARTDECL_CUSTOMS_ENDPOINT": "http://127.0.0.1:9"})
-    settings = Settings.from_env({**env, "SMARTDECL_JWT_SECRET": JWT_SECRET, "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET,
-                                  "AWS_REGION": local_aws.LOCAL_REGION, "SMARTDECL_CUSTOMS_RETRIES": "0",
-                                  "SMARTDECL_CUSTOMS_TIMEOUT_SECONDS": "1", "SMARTDECL_LOCAL_MODE": "true",
-                                  # the per-enterprise limits are tested elsewhere; here they would turn answers into 429s
-                                  "SMARTDECL_LIMIT_IMPORTS": "0", "SMARTDECL_LIMIT_EXECUTIONS": "0",
-                                  "SMARTDECL_LIMIT_REPLAYS": "0"})
+    settings = Settings.from_env(
+        {
+            **env,
+            "SMARTDECL_JWT_SECRET": JWT_SECRET,
+            "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET,
+            "AWS_REGION": local_aws.LOCAL_REGION,
+            "SMARTDECL_CUSTOMS_RETRIES": "0",
+            "SMARTDECL_CUSTOMS_TIMEOUT_SECONDS": "1",
+            "SMARTDECL_LOCAL_MODE": "true",
+            # the per-enterprise limits are tested elsewhere; here they would turn answers into 429s
+            "SMARTDECL_LIMIT_IMPORTS": "0",
+            "SMARTDECL_LIMIT_EXECUTIONS": "0",
+            "SMARTDECL_LIMIT_REPLAYS": "0",
+        }
+    )
     use_container(Container(settings))
-    server = LocalDevServer(app, Config.create(chalice_stage="dev", app_name="smartdecl", chalice_app=app),
-                            "127.0.0.1", 0, handler_cls=RequestHandler)
+    server = LocalDevServer(
+        app,
+        Config.create(chalice_stage="dev", app_name="smartdecl", chalice_app=app),
+        "127.0.0.1",
+        0,
+        handler_cls=RequestHandler,
+    )
     thread = threading.Thread(target=server.server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server.server_address[1]}"
     for enterprise in ({}, {"ent": ENT_B}):
-        enabled = requests.post(f"{url}/enablement", json={"accept_notice": True}, timeout=30,
-                                headers={"Authorization": f"Bearer {token(**enterprise)}"})
+        enabled = requests.post(
+            f"{url}/enablement",
+            json={"accept_notice": True},
+            timeout=30,
+            headers={"Authorization": f"Bearer {token(**enterprise)}"},
+        )
         assert enabled.status_code == 200, enabled.text
     yield url
     server.shutdown()
@@ -118,13 +151,11 @@ def fuzz_api(moto_endpoint) -> Iterator[str]:
 @schema.parametrize()
 @settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
 def test_every_generated_request_gets_a_documented_answer(case, fuzz_api):
-    case.call_and_validate(base_url=fuzz_api, headers={"Authorization": f"Bearer {token()}"}, timeout=30,
-                           checks=CHECKS)
+    case.call_and_validate(base_url=fuzz_api, headers={"Authorization": f"Bearer {token()}"}, timeout=30, checks=CHECKS)
 
 
 @pytest.mark.parametrize("method", ["TRACE", "QUERY", "PROPFIND", "PATCH", "OPTIONS", "HEAD"])
 @pytest.mark.parametrize("path", ["/health", "/declarations", "/nowhere"])
 def test_unusual_methods_answer_4xx_not_the_dev_servers_501(fuzz_api, method, path):
-    response = requests.request(method, f"{fuzz_api}{path}", timeout=30,
-                                headers={"Authorization": f"Bearer {token()}"})
+    response = requests.request(method, f"{fuzz_api}{path}", timeout=30, headers={"Authorization": f"Bearer {token()}"})
     assert response.status_code < 500, response.text

@@ -1,6 +1,7 @@
 """Issue #9, limits: per-enterprise allowances on the expensive routes (429 + Retry-After, our
 shape), stage throttling and a WAF rule per source IP in the template, workbooks refused by size
 before a row is read."""
+
 from __future__ import annotations
 
 import io
@@ -24,6 +25,7 @@ RULES = {"imports": RateLimit(3, 60)}
 
 
 # ---- the rule, on a fake counter ---------------------------------------------------------------
+
 
 def test_an_enterprise_gets_its_allowance_then_429_until_the_window_ends():
     counter = FakeWindowCounter()
@@ -66,25 +68,30 @@ def test_a_limit_of_zero_turns_the_check_off():
 
 # ---- the DynamoDB counter --------------------------------------------------------------------
 
+
 def test_the_dynamodb_counter_counts_up_to_the_limit_with_one_conditional_update(aws):
     from chalicelib.adapters.window_counter import DynamoWindowCounter
+
     client = boto3.client("dynamodb", region_name="cn-north-1")
     counter = DynamoWindowCounter("smartdecl-rate_limits", client)
 
     taken = [counter.take("1108919038#imports#1711000800", 2, 1711000920) for _ in range(3)]
 
     assert taken == [True, True, False]
-    item = client.get_item(TableName="smartdecl-rate_limits",
-                           Key={"window_key": {"S": "1108919038#imports#1711000800"}})["Item"]
+    item = client.get_item(
+        TableName="smartdecl-rate_limits", Key={"window_key": {"S": "1108919038#imports#1711000800"}}
+    )["Item"]
     assert item["requests"] == {"N": "2"} and item["expires_at"] == {"N": "1711000920"}
 
 
 # ---- through the API ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def tight(container):
-    container.settings.rate_limits.update({"imports": RateLimit(2, 60), "executions": RateLimit(1, 60),
-                                           "replays": RateLimit(1, 60)})
+    container.settings.rate_limits.update(
+        {"imports": RateLimit(2, 60), "executions": RateLimit(1, 60), "replays": RateLimit(1, 60)}
+    )
     return container
 
 
@@ -127,8 +134,9 @@ def test_the_allowance_comes_back_when_the_window_ends(enabled_api, tight, clock
 def test_execution_starts_and_replays_are_limited_too(enabled_api, tight):
     first = enabled_api.post("/executions", {"enterprise_type": "agent", "config_ids": []})
     second = enabled_api.post("/executions", {"enterprise_type": "agent", "config_ids": []})
-    replays = [enabled_api.post("/subscriptions/nope/replay", {"from": "2024-01-01", "to": "2024-01-02"})
-               for _ in range(2)]
+    replays = [
+        enabled_api.post("/subscriptions/nope/replay", {"from": "2024-01-01", "to": "2024-01-02"}) for _ in range(2)
+    ]
 
     assert first.status_code != 429 and second.status_code == 429
     assert replays[0].status_code == 404 and replays[1].status_code == 429
@@ -140,23 +148,28 @@ def test_cheap_routes_are_not_limited(enabled_api, tight):
 
 # ---- workbooks: refused by their declared size -----------------------------------------------
 
+
 def million_row_workbook(rows: int = 1_000_000) -> bytes:
     """The example workbook with its head sheet grown to `rows` rows (a few MB compressed)."""
     source = zipfile.ZipFile(ROOT / "examples" / "declarations.xlsx")
     sheet = source.read("xl/worksheets/sheet1.xml").decode("utf-8")
     head, _, tail = sheet.partition("</sheetData>")
     extra = "".join(f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>x</t></is></c></row>' for n in range(6, rows + 1))
-    sheet = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="A1:AM{rows}"', head + extra + "</sheetData>" + tail,
-                   count=1)
+    sheet = re.sub(
+        r'<dimension ref="[^"]*"', f'<dimension ref="A1:AM{rows}"', head + extra + "</sheetData>" + tail, count=1
+    )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
-            target.writestr(info.filename, sheet if info.filename.endswith("sheet1.xml") else source.read(info.filename))
+            target.writestr(
+                info.filename, sheet if info.filename.endswith("sheet1.xml") else source.read(info.filename)
+            )
     return out.getvalue()
 
 
 def test_a_million_row_workbook_is_refused_in_under_a_second():
     from chalicelib.formats.excel_workbook import read_workbook
+
     data = million_row_workbook()
     assert len(data) < 6_000_000  # an upload the body cap lets through
 
@@ -170,6 +183,7 @@ def test_a_million_row_workbook_is_refused_in_under_a_second():
 
 
 # ---- the template: stage throttling, WAF per source IP, gateway responses --------------------
+
 
 @pytest.fixture(scope="module")
 def template():
@@ -198,8 +212,11 @@ def test_a_waf_rate_rule_per_source_ip_guards_the_stage_and_can_be_turned_off(te
 
 def test_the_per_enterprise_limits_are_parameters_passed_to_the_api(template):
     variables = template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
-    for action, parameter in (("IMPORTS", "LimitImports"), ("EXECUTIONS", "LimitExecutions"),
-                              ("REPLAYS", "LimitReplays")):
+    for action, parameter in (
+        ("IMPORTS", "LimitImports"),
+        ("EXECUTIONS", "LimitExecutions"),
+        ("REPLAYS", "LimitReplays"),
+    ):
         assert variables[f"SMARTDECL_LIMIT_{action}"] == {"Ref": parameter}
         default = template["Parameters"][parameter]["Default"]
         assert re.fullmatch(template["Parameters"][parameter]["AllowedPattern"], default)
@@ -207,6 +224,7 @@ def test_the_per_enterprise_limits_are_parameters_passed_to_the_api(template):
 
 def test_unknown_routes_and_gateway_refusals_answer_in_our_shape_when_deployed(template):
     import json
+
     responses = template["Resources"]["Api"]["Properties"]["GatewayResponses"]
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
     for name in ("MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "WAF_FILTERED", "DEFAULT_4XX", "DEFAULT_5XX"):

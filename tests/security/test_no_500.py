@@ -1,5 +1,6 @@
 """Issue #9: no input gets a 500. Each request that did is now a 4xx in our error shape and changes
 nothing; what still escapes is a 500 in our shape with a correlation id, never Chalice's own."""
+
 from __future__ import annotations
 
 import json
@@ -22,14 +23,23 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
 
 
 def post_receipt(api, body: bytes):
-    return api.call("POST", "/customs/receipts", raw=body, content_type="application/xml", token="",
-                    headers=signed(body))
+    return api.call(
+        "POST", "/customs/receipts", raw=body, content_type="application/xml", token="", headers=signed(body)
+    )
 
 
 # ---- receipts: dates whose zone names no real moment ------------------------------------------
 
-@pytest.mark.parametrize("at", ["2024-03-21T11:07:21+99:99", "2024-03-21T11:07:21+24:00",
-                                "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        "2024-03-21T11:07:21+99:99",
+        "2024-03-21T11:07:21+24:00",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+    ],
+)
 def test_a_signed_receipt_with_an_impossible_date_is_refused_and_nothing_is_kept(enabled_api, container, at):
     # Given a correctly signed DEC_RESULT whose NOTICE_DATE and D_DATE name no real moment
     body = dec_result("I20240000000000001", "P", at=at)
@@ -46,7 +56,9 @@ def test_a_signed_receipt_with_a_4_mb_note_is_refused_before_anything_is_stored(
     # Given a declaration and a signed receipt for it whose NOTE is 4 MB (a DynamoDB item holds 400 KB)
     [seq_no] = enabled_api.post("/declarations", {"declarations": [make_declaration_body()]}).json["accepted"]
     before = container.declarations.get(seq_no)
-    body = dec_result(seq_no, "P").replace(b"<NOTE>\xe5\x9b\x9e\xe6\x89\xa7</NOTE>", b"<NOTE>" + b"N" * 4_000_000 + b"</NOTE>")
+    body = dec_result(seq_no, "P").replace(
+        b"<NOTE>\xe5\x9b\x9e\xe6\x89\xa7</NOTE>", b"<NOTE>" + b"N" * 4_000_000 + b"</NOTE>"
+    )
     assert len(body) > 4_000_000
 
     # When it is posted
@@ -60,9 +72,12 @@ def test_a_signed_receipt_with_a_4_mb_note_is_refused_before_anything_is_stored(
 
 # ---- queries: dates out of range --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/declarations", "/tax-confirmations"])
-@pytest.mark.parametrize("query", ["from=0001-01-01T00:00:00", "to=9999-12-31T23:59:59-14:00",
-                                   "from=1999-12-31T23:59:59&to=2024-01-01T00:00:00"])
+@pytest.mark.parametrize(
+    "query",
+    ["from=0001-01-01T00:00:00", "to=9999-12-31T23:59:59-14:00", "from=1999-12-31T23:59:59&to=2024-01-01T00:00:00"],
+)
 def test_query_dates_outside_the_supported_range_answer_400(enabled_api, path, query):
     assert_error(enabled_api.get(f"{path}?{query}"), 400, "invalid_request")
 
@@ -73,6 +88,7 @@ def test_query_dates_inside_the_range_still_work(enabled_api):
 
 
 # ---- JSON bodies: depth and lone surrogates ---------------------------------------------------
+
 
 @pytest.mark.parametrize("depth", [33, 1_000, 100_000])
 def test_json_nested_deeper_than_32_levels_is_refused(enabled_api, depth):
@@ -96,10 +112,15 @@ def test_json_nested_32_levels_reaches_the_route_as_usual(enabled_api):
     assert "32" not in json.dumps(response.json)
 
 
-@pytest.mark.parametrize("raw", [b'{"declarations": [], "smart_mark": "\\ud800"}',
-                                 b'{"declarations": [{"note": "ok\\udfff"}]}',
-                                 b'{"\\ud83d": 1}',
-                                 b'{"name": "\\ud800", "ie_flag": "I"}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"declarations": [], "smart_mark": "\\ud800"}',
+        b'{"declarations": [{"note": "ok\\udfff"}]}',
+        b'{"\\ud83d": 1}',
+        b'{"name": "\\ud800", "ie_flag": "I"}',
+    ],
+)
 def test_a_lone_surrogate_anywhere_in_a_body_is_refused_and_never_echoed(enabled_api, raw):
     for path in ("/declarations", "/configs"):
         response = enabled_api.call("POST", path, raw=raw)
@@ -109,13 +130,15 @@ def test_a_lone_surrogate_anywhere_in_a_body_is_refused_and_never_echoed(enabled
 
 
 def test_a_proper_surrogate_pair_is_an_ordinary_character(enabled_api):
-    response = enabled_api.call("POST", "/declarations",
-                                raw=b'{"declarations": [], "smart_mark": false, "x": "\\ud83d\\ude00"}')
+    response = enabled_api.call(
+        "POST", "/declarations", raw=b'{"declarations": [], "smart_mark": false, "x": "\\ud83d\\ude00"}'
+    )
     assert response.status_code != 500
     assert "surrogate" not in response.body.decode("utf-8")
 
 
 # ---- unknown routes and the last-resort guard ------------------------------------------------
+
 
 @pytest.mark.parametrize("path", ["/nope", "/declarations/I2024/nothing/here", "/%E4%B8%AD", "/configs/x/y/z"])
 @pytest.mark.parametrize("auth", [None, "Bearer abc", "Bearer 中文"])
@@ -133,6 +156,7 @@ def test_an_unexpected_exception_is_a_500_in_our_shape_with_a_correlation_id_in_
 
     def broken():
         raise KeyError("something nobody foresaw")
+
     monkeypatch.setattr(system, "document", broken)
 
     # When it is called

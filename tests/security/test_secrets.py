@@ -1,5 +1,6 @@
 """Issue #9, fail fast: a missing or short secret stops every entry point at construction or cold
 start, with a message naming the variable and never showing the secret."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,14 @@ from chalicelib.config import MIN_SECRET_BYTES, ConfigurationError, Settings
 from tests.factories import JWT_SECRET, RECEIPT_SECRET, ROOT
 
 SHORT = "s3cr3t-but-only-27-bytes-long"[:27]
-FUNCTIONS = ["functions.batch_trigger", "functions.validate", "functions.submit", "functions.schedule",
-             "functions.notify", "functions.webhook"]
+FUNCTIONS = [
+    "functions.batch_trigger",
+    "functions.validate",
+    "functions.submit",
+    "functions.schedule",
+    "functions.notify",
+    "functions.webhook",
+]
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -23,11 +30,11 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 # ---- settings: validated at construction ------------------------------------------------------
+
 
 @pytest.mark.parametrize("variable", ["SMARTDECL_JWT_SECRET", "SMARTDECL_RECEIPT_SECRET"])
 def test_settings_refuse_a_secret_shorter_than_32_bytes_naming_it_without_showing_it(variable):
@@ -46,8 +53,13 @@ def test_secret_length_counts_bytes_not_characters():
 
 
 def test_a_short_jwt_secret_is_irrelevant_when_tokens_are_verified_by_jwks():
-    settings = Settings.from_env({"SMARTDECL_AUTH_MODE": "jwks", "SMARTDECL_JWT_SECRET": SHORT,
-                                  "SMARTDECL_JWKS_URL": "https://idp.example.com/jwks.json"})
+    settings = Settings.from_env(
+        {
+            "SMARTDECL_AUTH_MODE": "jwks",
+            "SMARTDECL_JWT_SECRET": SHORT,
+            "SMARTDECL_JWKS_URL": "https://idp.example.com/jwks.json",
+        }
+    )
     assert settings.auth_mode == "jwks"
 
 
@@ -63,11 +75,16 @@ def test_the_api_requires_both_secrets(missing):
 def test_a_short_secret_held_in_ssm_stops_the_api_at_cold_start(aws):
     # Given deployed-style settings: both secrets are SSM parameter names, the JWT one too short
     from chalicelib.container import Container
+
     ssm = boto3.client("ssm", region_name="cn-north-1")
     ssm.put_parameter(Name="/smartdecl/jwt-secret", Value=SHORT, Type="SecureString", Overwrite=True)
     ssm.put_parameter(Name="/smartdecl/receipt-secret", Value=RECEIPT_SECRET, Type="SecureString", Overwrite=True)
-    settings = Settings.from_env({"SMARTDECL_JWT_SECRET_PARAMETER": "/smartdecl/jwt-secret",
-                                  "SMARTDECL_RECEIPT_SECRET_PARAMETER": "/smartdecl/receipt-secret"})
+    settings = Settings.from_env(
+        {
+            "SMARTDECL_JWT_SECRET_PARAMETER": "/smartdecl/jwt-secret",
+            "SMARTDECL_RECEIPT_SECRET_PARAMETER": "/smartdecl/receipt-secret",
+        }
+    )
 
     # When the cold start checks them, Then it refuses, naming the parameter
     with pytest.raises(ConfigurationError) as refused:
@@ -77,12 +94,16 @@ def test_a_short_secret_held_in_ssm_stops_the_api_at_cold_start(aws):
 
 # ---- entry points: cold start in a fresh interpreter ------------------------------------------
 
-@pytest.mark.parametrize("env, variable", [
-    ({"SMARTDECL_JWT_SECRET": SHORT, "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET}, "SMARTDECL_JWT_SECRET"),
-    ({"SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET}, "SMARTDECL_JWT_SECRET"),
-    ({"SMARTDECL_JWT_SECRET": JWT_SECRET, "SMARTDECL_RECEIPT_SECRET": SHORT}, "SMARTDECL_RECEIPT_SECRET"),
-    ({"SMARTDECL_JWT_SECRET": JWT_SECRET}, "SMARTDECL_RECEIPT_SECRET"),
-])
+
+@pytest.mark.parametrize(
+    "env, variable",
+    [
+        ({"SMARTDECL_JWT_SECRET": SHORT, "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET}, "SMARTDECL_JWT_SECRET"),
+        ({"SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET}, "SMARTDECL_JWT_SECRET"),
+        ({"SMARTDECL_JWT_SECRET": JWT_SECRET, "SMARTDECL_RECEIPT_SECRET": SHORT}, "SMARTDECL_RECEIPT_SECRET"),
+        ({"SMARTDECL_JWT_SECRET": JWT_SECRET}, "SMARTDECL_RECEIPT_SECRET"),
+    ],
+)
 def test_the_api_function_refuses_to_start_in_lambda(env, variable):
     result = _run(["-c", "import app"], _clean_env(AWS_LAMBDA_FUNCTION_NAME="smartdecl-api", **env))
 
@@ -92,16 +113,18 @@ def test_the_api_function_refuses_to_start_in_lambda(env, variable):
 
 
 def test_every_engine_function_refuses_to_start_with_a_short_secret():
-    script = ("import importlib, sys\n"
-              "for name in sys.argv[1:]:\n"
-              "    for loaded in [m for m in sys.modules if m == 'functions' or m.startswith('functions.')]:\n"
-              "        del sys.modules[loaded]\n"
-              "    try:\n"
-              "        importlib.import_module(name)\n"
-              "    except Exception as exc:\n"
-              "        print(name, type(exc).__name__, exc)\n"
-              "    else:\n"
-              "        print(name, 'started')\n")
+    script = (
+        "import importlib, sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    for loaded in [m for m in sys.modules if m == 'functions' or m.startswith('functions.')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except Exception as exc:\n"
+        "        print(name, type(exc).__name__, exc)\n"
+        "    else:\n"
+        "        print(name, 'started')\n"
+    )
     result = _run(["-c", script, *FUNCTIONS], _clean_env(SMARTDECL_RECEIPT_SECRET=SHORT))
 
     lines = result.stdout.splitlines()
@@ -121,5 +144,5 @@ def test_make_run_refuses_to_start_with_a_short_jwt_secret_and_starts_nothing():
 
 def test_the_local_stack_banner_never_prints_the_secret():
     source = (ROOT / "infra" / "local_stack.py").read_text(encoding="utf-8")
-    banner = source[source.index('print(f"""'):]
+    banner = source[source.index('print(f"""') :]
     assert "{secret}" not in banner and "{receipt_secret}" not in banner

@@ -1,6 +1,7 @@
 """Tenancy (issue #9, item 1): a party is an enterprise only by its customs code AND credit code;
 lists, the pool and the engine key on the verified importer; a token's pair must be the one
 recorded at enablement. Every attack here was answered 200 before the fix."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,6 +37,7 @@ def assert_refused_as_mixed_pair(rejected, side):
 
 # ---- every way in refuses a side that mixes two enterprises' codes -------------------------
 
+
 @pytest.mark.parametrize("side,party", MIXED)
 def test_json_import_refuses_a_side_mixing_our_code_with_another_enterprises(enabled_api, side, party):
     # Given the attack of the issue: B's customs code with A's own credit code (and the reverse)
@@ -51,8 +53,9 @@ def test_json_import_refuses_a_side_mixing_our_code_with_another_enterprises(ena
 @pytest.mark.parametrize("side,party", MIXED)
 def test_excel_import_refuses_a_side_mixing_two_enterprises(enabled_api, side, party):
     head = HEAD_ROW | {f"{side}.code": party["code"], f"{side}.uscc": party["uscc"]}
-    response = enabled_api.call("POST", "/declarations/import", raw=template_workbook([head], [GOODS_ROW]),
-                                content_type=XLSX)
+    response = enabled_api.call(
+        "POST", "/declarations/import", raw=template_workbook([head], [GOODS_ROW]), content_type=XLSX
+    )
     assert response.status_code == 200 and response.json["accepted"] == []
     assert_refused_as_mixed_pair(response.json["rejected"][0], side)
 
@@ -84,6 +87,7 @@ def test_a_side_naming_only_one_of_our_codes_is_completed_with_the_other(enabled
 
 # ---- the verified party is the tenancy key: the other party named on the form is data ------
 
+
 @pytest.fixture
 def a_names_b_as_agent(enabled_api):
     """A imports (marked) a declaration naming B, whole, as the declaring unit and itself as consignee."""
@@ -96,8 +100,12 @@ def test_a_declaration_naming_another_agent_is_the_importers_as_consignee(enable
     listed = enabled_api.get("/declarations?enterprise_type=consignee").json["items"]
     assert [d["seq_no"] for d in listed] == [a_names_b_as_agent]
     item = M.get(a_names_b_as_agent)
-    assert (item.owner_ent, item.owner_side, item.consignee_id, item.agent_id) == (ENT_A["code"], "consignee",
-                                                                                     ENT_A["code"], None)
+    assert (item.owner_ent, item.owner_side, item.consignee_id, item.agent_id) == (
+        ENT_A["code"],
+        "consignee",
+        ENT_A["code"],
+        None,
+    )
     assert (item.pool_consignee, item.pool_agent) == (f"{ENT_A['code']}#I", None)
 
 
@@ -118,8 +126,13 @@ def test_the_enterprise_named_as_agent_never_has_it_in_its_pool(enabled_api, a_n
 def test_the_enterprise_named_as_agent_never_runs_it(enabled_api, a_names_b_as_agent, runner):
     # Given B's own execution for exactly that pair (agent B, consignee A), agreement generated
     b = token(ENT_B)
-    config = make_config_body(agent=dict(ENT_B), consignee=dict(ENT_A), require_manifest=False,
-                              compare_manifest=False, auto_agency_agreement=True)
+    config = make_config_body(
+        agent=dict(ENT_B),
+        consignee=dict(ENT_A),
+        require_manifest=False,
+        compare_manifest=False,
+        auto_agency_agreement=True,
+    )
     config_id = enabled_api.post("/configs", config, token=b).json["config_id"]
     response = enabled_api.post("/executions", {"enterprise_type": "agent", "config_ids": [config_id]}, token=b)
     assert response.status_code == 201
@@ -151,8 +164,11 @@ class StalePoolRepository(FakeDeclarationRepository):
     """A pool index as written before #9: keyed by the agent code typed into the form."""
 
     def pool(self, side, party, ie_flag, limit, ready_by=None):
-        return [d for d in self.items.values() if getattr(d.content, side).code == party and d.smart_mark
-                and d.smart_status == "pending"][:limit]
+        return [
+            d
+            for d in self.items.values()
+            if getattr(d.content, side).code == party and d.smart_mark and d.smart_status == "pending"
+        ][:limit]
 
 
 def test_the_engine_skips_pool_rows_of_a_declaration_it_does_not_own():
@@ -174,8 +190,13 @@ PUBLIC_STATUS_WITHOUT_TOKEN = 401
 
 
 def _paths(app):
-    fill = {"seq_no": "I20240000000000001", "config_id": "c1", "execution_id": "e1", "batch_no": "P1",
-            "subscription_id": "s1"}
+    fill = {
+        "seq_no": "I20240000000000001",
+        "config_id": "c1",
+        "execution_id": "e1",
+        "batch_no": "P1",
+        "subscription_id": "s1",
+    }
     for path, methods in sorted(app.routes.items()):
         concrete = path
         for name, value in fill.items():
@@ -186,6 +207,7 @@ def _paths(app):
 
 def test_every_route_refuses_a_token_whose_pair_mixes_two_enterprises(enabled_api):
     from app import app
+
     mixed = token({"code": ENT_A["code"], "uscc": ENT_B["uscc"]})
     checked = 0
     for method, path in _paths(app):
@@ -220,14 +242,21 @@ def test_enablement_records_both_codes(enabled_api, container):
 
 # ---- the offline check reports records from before the rule, and rewrites nothing -----------
 
+
 def test_check_tenancy_reports_a_stored_record_keyed_to_another_enterprise(enabled_api):
     from scripts.check_tenancy import check
+
     # Given a good record and one as the old code stored it: A's, in B's lists and pool
-    [good, bad] = import_json(enabled_api, [make_declaration_body(), make_declaration_body()],
-                              smart_mark=True)["accepted"]
+    [good, bad] = import_json(enabled_api, [make_declaration_body(), make_declaration_body()], smart_mark=True)[
+        "accepted"
+    ]
     item = M.get(bad)
-    item.agent["code"], item.agent_id, item.pool_agent, item.owner_side = ENT_B["code"], ENT_B["code"], \
-        f"{ENT_B['code']}#I", None
+    item.agent["code"], item.agent_id, item.pool_agent, item.owner_side = (
+        ENT_B["code"],
+        ENT_B["code"],
+        f"{ENT_B['code']}#I",
+        None,
+    )
     item.save()
     # When the check runs
     findings = list(check())

@@ -1,5 +1,6 @@
 """Issue #9: the webhook delivery log says what happened in a few words a subscriber may see, never
 raw socket text, addresses or Location headers (which would let it probe ports behind its URL)."""
+
 from __future__ import annotations
 
 import json
@@ -19,16 +20,23 @@ def _refused() -> requests.ConnectionError:
     return requests.ConnectionError(MaxRetryError(None, "/hook", inner))
 
 
-@pytest.mark.parametrize("exc, outcome", [
-    (requests.ConnectTimeout("connect timed out"), "timeout"),
-    (requests.ReadTimeout("read timed out"), "timeout"),
-    (requests.exceptions.SSLError("certificate verify failed: IP address mismatch"), "tls_error"),
-    (_refused(), "connection_refused"),
-    (requests.ConnectionError(MaxRetryError(None, "/", NameResolutionError("h", None, socket.gaierror(-2, "x")))),
-     "dns_error"),
-    (requests.ConnectionError("Connection reset by peer"), "connection_error"),
-    (requests.exceptions.ChunkedEncodingError("broken"), "connection_error"),
-])
+@pytest.mark.parametrize(
+    "exc, outcome",
+    [
+        (requests.ConnectTimeout("connect timed out"), "timeout"),
+        (requests.ReadTimeout("read timed out"), "timeout"),
+        (requests.exceptions.SSLError("certificate verify failed: IP address mismatch"), "tls_error"),
+        (_refused(), "connection_refused"),
+        (
+            requests.ConnectionError(
+                MaxRetryError(None, "/", NameResolutionError("h", None, socket.gaierror(-2, "x")))
+            ),
+            "dns_error",
+        ),
+        (requests.ConnectionError("Connection reset by peer"), "connection_error"),
+        (requests.exceptions.ChunkedEncodingError("broken"), "connection_error"),
+    ],
+)
 def test_transport_failures_are_classified(exc, outcome):
     assert classify_failure(exc) == outcome
 
@@ -38,6 +46,7 @@ def test_an_unresolvable_host_is_a_dns_error_and_a_private_one_is_blocked():
         if host == "gone.example.com":
             raise socket.gaierror(-2, "Name or service not known")
         return ["10.1.2.3"]
+
     sender = WebhookSender(resolver=resolver)
 
     gone = sender.deliver("https://gone.example.com/hook", "s" * 32, EVENT)
@@ -46,4 +55,3 @@ def test_an_unresolvable_host_is_a_dns_error_and_a_private_one_is_blocked():
     assert (gone.outcome, gone.refused) == ("dns_error", True)
     assert (private.outcome, private.refused) == ("blocked_address", True)
     assert "10.1.2.3" not in json.dumps(private.as_json()) and "6379" not in str(private.error)
-

@@ -1,4 +1,5 @@
 """Unit tests run on fakes, with sockets off: nothing here may touch the network."""
+
 import pytest
 from pytest_socket import disable_socket, enable_socket
 

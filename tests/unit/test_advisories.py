@@ -1,4 +1,5 @@
 """Advisory prompts (温馨提示): each raised when it should be, silent otherwise; stable fingerprints."""
+
 from __future__ import annotations
 
 import json
@@ -35,6 +36,7 @@ def test_the_canonical_declaration_raises_no_advisory():
 
 # ---- net weight over gross ----------------------------------------------------------------
 
+
 def test_net_weight_above_gross_weight_is_raised():
     found = advisories(content(gross_wt="1000", net_wt="1000.5"))
     assert codes(found) == [("net_over_gross", None)]
@@ -48,10 +50,10 @@ def test_net_weight_equal_to_gross_weight_is_fine():
 
 # ---- kg legal quantities over net weight --------------------------------------------------
 
+
 def test_kg_legal_quantities_above_net_weight_are_raised():
     # Given two items whose legal quantities in kg add up to 1200 against a net weight of 1180
-    found = advisories(content(item(first_qty="700", first_unit="035"),
-                               item(second_qty="500", second_unit="035")))
+    found = advisories(content(item(first_qty="700", first_unit="035"), item(second_qty="500", second_unit="035")))
     assert codes(found) == [("kg_qty_over_net", None)]
     assert found[0].details == {"kg_total": "1200", "net_wt": "1180"}
 
@@ -62,11 +64,15 @@ def test_kg_legal_quantities_within_net_weight_are_fine():
 
 # ---- legal quantity and unit --------------------------------------------------------------
 
-@pytest.mark.parametrize("changes, missing", [
-    ({"first_qty": None}, "first"),  # unit 001 without its quantity
-    ({"second_qty": "5"}, "second"),  # quantity without its unit
-    ({"first_qty": None, "second_unit": "035"}, "first,second"),
-])
+
+@pytest.mark.parametrize(
+    "changes, missing",
+    [
+        ({"first_qty": None}, "first"),  # unit 001 without its quantity
+        ({"second_qty": "5"}, "second"),  # quantity without its unit
+        ({"first_qty": None, "second_unit": "035"}, "first,second"),
+    ],
+)
 def test_legal_quantity_without_unit_or_unit_without_quantity_is_raised(changes, missing):
     found = advisories(content(item(**changes)))
     assert codes(found) == [("legal_qty_missing", 1)]
@@ -80,12 +86,12 @@ def test_legal_quantities_with_their_units_or_none_at_all_are_fine():
 
 # ---- total vs price × quantity ------------------------------------------------------------
 
+
 def test_total_far_from_price_times_quantity_is_raised():
     # Given 100 × 820 declared as 82100
     found = advisories(content(item(decl_total="82100")))
     assert codes(found) == [("total_mismatch", 1)]
-    assert found[0].details == {"decl_total": "82100", "expected": "82000", "difference": "100",
-                                "tolerance": "0.01"}
+    assert found[0].details == {"decl_total": "82100", "expected": "82000", "difference": "100", "tolerance": "0.01"}
 
 
 def test_total_off_only_by_the_rounding_of_a_four_place_unit_price_is_fine():
@@ -120,8 +126,13 @@ def test_price_far_from_recent_median_is_raised(price, direction):
     body = item(qty="1", first_qty="1", decl_price=price, decl_total=price)
     found = advisories(content(body), recent_prices=RECENT)
     assert codes(found) == [("price_outlier", 1)]
-    assert found[0].details == {"code_ts": "8471300000", "decl_price": price, "median": "800",
-                                "direction": direction, "samples": "3"}
+    assert found[0].details == {
+        "code_ts": "8471300000",
+        "decl_price": price,
+        "median": "800",
+        "direction": direction,
+        "samples": "3",
+    }
 
 
 @pytest.mark.parametrize("price", ["2400", "267", "820"])
@@ -132,8 +143,10 @@ def test_price_within_a_factor_three_of_the_median_is_fine(price):
 
 def test_median_of_an_even_number_of_prices_is_the_mean_of_the_middle_two():
     # Given recent prices 100, 200, 300, 1000: median 250, so 760 is above 3 × 250
-    found = advisories(content(item(qty="1", first_qty="1", decl_price="760", decl_total="760")),
-                       recent_prices={"8471300000": [D("1000"), D("100"), D("300"), D("200")]})
+    found = advisories(
+        content(item(qty="1", first_qty="1", decl_price="760", decl_total="760")),
+        recent_prices={"8471300000": [D("1000"), D("100"), D("300"), D("200")]},
+    )
     assert found[0].details["median"] == "250"
 
 
@@ -151,11 +164,16 @@ def test_float_recent_prices_are_refused():
 
 # ---- order, serialisation, fingerprint ----------------------------------------------------
 
+
 def test_advisories_come_head_first_then_by_goods_item_in_a_fixed_order():
     # Given head and item problems on two items
     c = content(item(decl_total="1"), item(first_qty=None, decl_total="2"), gross_wt="1", net_wt="2")
-    assert codes(advisories(c)) == [("net_over_gross", None), ("total_mismatch", 1),
-                                    ("legal_qty_missing", 2), ("total_mismatch", 2)]
+    assert codes(advisories(c)) == [
+        ("net_over_gross", None),
+        ("total_mismatch", 1),
+        ("legal_qty_missing", 2),
+        ("total_mismatch", 2),
+    ]
 
 
 def test_advisories_serialise_to_json():

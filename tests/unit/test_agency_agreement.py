@@ -1,4 +1,5 @@
 """The e-agency agreement (代理报关委托协议): when it is needed, what it says, attaching it."""
+
 from __future__ import annotations
 
 import json
@@ -35,6 +36,7 @@ def brokered(**overrides: Any) -> DeclarationContent:
 
 # ---- needs / has --------------------------------------------------------------------------
 
+
 def test_agreement_is_not_needed_when_agent_is_the_consignee():
     assert needs_agreement(content()) is False
 
@@ -66,20 +68,22 @@ def test_has_agreement_looks_for_document_10000001():
 
 # ---- number -------------------------------------------------------------------------------
 
+
 def test_agreement_number_is_year_and_thirteen_digit_sequence():
     number = agreement_number(TODAY, 123)
     assert number == "20240000000000123"
     assert len(number) == 17 and number.isdigit()
-    assert agreement_number(TODAY, 10 ** 13 - 1) == "20249999999999999"
+    assert agreement_number(TODAY, 10**13 - 1) == "20249999999999999"
 
 
-@pytest.mark.parametrize("sequence", [-1, 10 ** 13, True, "1"])
+@pytest.mark.parametrize("sequence", [-1, 10**13, True, "1"])
 def test_agreement_number_refuses_a_sequence_that_does_not_fit(sequence):
     with pytest.raises(ValueError, match="sequence"):
         agreement_number(TODAY, sequence)
 
 
 # ---- generate -----------------------------------------------------------------------------
+
 
 def test_generated_agreement_states_parties_goods_and_validity():
     # Given a brokered declaration with one goods item
@@ -92,8 +96,12 @@ def test_generated_agreement_states_parties_goods_and_validity():
     assert (agreement.goods_name, agreement.code_ts) == ("便携式自动数据处理设备", "8471300000")
     assert agreement.total == Decimal("82000.00") and isinstance(agreement.total, Decimal)
     assert (agreement.currency, agreement.mixed_currency) == ("USD", False)
-    assert (agreement.trade_mode, agreement.origin_country, agreement.ie_flag, agreement.bill_no) == \
-        ("0110", "USA", "I", "CS2024022501")
+    assert (agreement.trade_mode, agreement.origin_country, agreement.ie_flag, agreement.bill_no) == (
+        "0110",
+        "USA",
+        "I",
+        "CS2024022501",
+    )
     assert (agreement.valid_from, agreement.valid_to) == (date(2024, 3, 21), date(2025, 3, 21))
     assert agreement.created_at == datetime(2024, 3, 21, tzinfo=timezone(timedelta(hours=8)))
 
@@ -101,8 +109,16 @@ def test_generated_agreement_states_parties_goods_and_validity():
 def test_several_goods_are_named_after_the_first_with_a_count_and_totals_add_up():
     # Given two goods items in different currencies
     first = make_declaration_body()["goods"][0]
-    second = first | {"g_no": 2, "code_ts": "8443321000", "g_name": "激光打印机", "qty": "20",
-                      "decl_price": "156.5", "decl_total": "3130", "currency": "EUR", "origin_country": "DEU"}
+    second = first | {
+        "g_no": 2,
+        "code_ts": "8443321000",
+        "g_name": "激光打印机",
+        "qty": "20",
+        "decl_price": "156.5",
+        "decl_total": "3130",
+        "currency": "EUR",
+        "origin_country": "DEU",
+    }
     agreement = generate_agreement(brokered(goods=[first, second]), 1, TODAY)
     # Then the first item names the goods, totals add up, and the mixed currency is noted
     assert agreement.goods_name == "便携式自动数据处理设备等2项"
@@ -132,6 +148,7 @@ def test_agreement_serialises_to_json():
 
 # ---- attach -------------------------------------------------------------------------------
 
+
 def test_attaching_appends_the_agreement_document_to_a_copy():
     # Given a brokered declaration without agreement
     c = brokered()
@@ -140,7 +157,9 @@ def test_attaching_appends_the_agreement_document_to_a_copy():
     attached = attach(c, agreement)
     # Then the copy carries it after the existing documents, and the original is unchanged
     assert [(d.edoc_code, d.edoc_no) for d in attached.documents] == [
-        ("00000001", "INV-2024-0320"), (AGREEMENT_EDOC_CODE, "20240000000000009")]
+        ("00000001", "INV-2024-0320"),
+        (AGREEMENT_EDOC_CODE, "20240000000000009"),
+    ]
     assert has_agreement(attached) and not has_agreement(c)
     assert isinstance(attached, DeclarationContent)
 

@@ -1,5 +1,6 @@
 """Full code tables (#13 item 7): complete ISO country and currency tables with customs' older numeric
 codes, every customs table saying its source and date, and every code the examples use known."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,10 @@ def _example_declarations() -> list[tuple[str, dict]]:
         found += [(path.name, {k: v for k, v in item.items() if k not in ("_comment", "seq_no")}) for item in items]
     for path in sorted((ROOT / "examples").glob("*.xml")):
         found += [(path.name, record.raw) for record in read_dec_messages(path.read_bytes())]
-    found += [("declarations.xlsx", record.raw)
-              for record in read_workbook((ROOT / "examples" / "declarations.xlsx").read_bytes())]
+    found += [
+        ("declarations.xlsx", record.raw)
+        for record in read_workbook((ROOT / "examples" / "declarations.xlsx").read_bytes())
+    ]
     return found
 
 
@@ -47,8 +50,13 @@ def test_every_code_in_the_examples_is_in_its_table(where, raw):
 
 
 def test_the_examples_cover_every_kind_of_file():
-    assert {where for where, _ in EXAMPLES} >= {"declarations.json", "dec_message.xml", "dec_message_gb2312.xml",
-                                                "import_message_two.xml", "declarations.xlsx"}
+    assert {where for where, _ in EXAMPLES} >= {
+        "declarations.json",
+        "dec_message.xml",
+        "dec_message_gb2312.xml",
+        "import_message_two.xml",
+        "declarations.xlsx",
+    }
 
 
 # ---- what shared/examples/declaration-fields.md names --------------------------------------
@@ -88,6 +96,7 @@ def test_the_documented_older_numeric_codes_map_to_the_documented_letters():
 
 # ---- complete and sourced ------------------------------------------------------------------
 
+
 def test_country_table_holds_every_iso_3166_country_and_customs_own_codes():
     table = codes.table("country")
     assert {country.alpha_3 for country in pycountry.countries} <= set(table)
@@ -108,8 +117,21 @@ def test_an_older_numeric_code_names_one_letter_code_only(table):
 
 def test_a_currencys_numeric_code_is_its_countrys():
     # the tables' convention (502 USD/USA, 142 CNY/CHN); EUR's 300 is Europe's, not a country's
-    country_of = {"AED": "ARE", "CHF": "CHE", "CZK": "CZE", "DKK": "DNK", "GBP": "GBR", "HUF": "HUN", "NOK": "NOR",
-                  "PLN": "POL", "SAR": "SAU", "SEK": "SWE", "TRY": "TUR", "USD": "USA", "CNY": "CHN"}
+    country_of = {
+        "AED": "ARE",
+        "CHF": "CHE",
+        "CZK": "CZE",
+        "DKK": "DNK",
+        "GBP": "GBR",
+        "HUF": "HUN",
+        "NOK": "NOR",
+        "PLN": "POL",
+        "SAR": "SAU",
+        "SEK": "SWE",
+        "TRY": "TUR",
+        "USD": "USA",
+        "CNY": "CHN",
+    }
     country = codes.table("country")
     for currency, alpha3 in country_of.items():
         assert codes.table("currency")[currency]["numeric"] == country[alpha3]["numeric"], currency

@@ -1,4 +1,5 @@
 """Configs: legal-only writes, the seed's uniqueness rule, tenant isolation."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,9 +35,11 @@ def test_legal_card_creates_a_config_that_reads_back(repo):
 def test_operator_card_cannot_create_change_or_delete(repo):
     config = create(repo)
     operator = make_identity(role="operator", card_no="2110050002046")
-    for err in (refused(configs.create_config, operator, make_config_body(), repo, FixedClock()),
-                refused(configs.update_config, operator, config.config_id, make_config_body(), repo, FixedClock()),
-                refused(configs.delete_config, operator, config.config_id, repo)):
+    for err in (
+        refused(configs.create_config, operator, make_config_body(), repo, FixedClock()),
+        refused(configs.update_config, operator, config.config_id, make_config_body(), repo, FixedClock()),
+        refused(configs.delete_config, operator, config.config_id, repo),
+    ):
         assert err.kind == "forbidden" and "只有法人卡" in err.message_zh
 
 
@@ -69,8 +72,9 @@ def test_the_same_consignee_named_by_uscc_only_still_clashes(repo):
 def test_enabling_a_disabled_config_into_a_clash_is_refused(repo):
     create(repo)
     spare = create(repo, enabled=False, name="备用")
-    err = refused(configs.update_config, make_identity(), spare.config_id, make_config_body(name="备用"), repo,
-                  FixedClock())
+    err = refused(
+        configs.update_config, make_identity(), spare.config_id, make_config_body(name="备用"), repo, FixedClock()
+    )
     assert err.code == "config_clash"
 
 
@@ -90,8 +94,14 @@ def test_deleting_a_config_frees_its_place(repo):
 
 def test_user_configs_clash_when_they_share_an_operator_card_and_flag(repo):
     create(repo, effective_by="user", operator_cards=["8911020000108"], consignee=None)
-    err = refused(create, repo, effective_by="user", operator_cards=["8911020000108", "2110050002046"],
-                  consignee=None, name="第二")
+    err = refused(
+        create,
+        repo,
+        effective_by="user",
+        operator_cards=["8911020000108", "2110050002046"],
+        consignee=None,
+        name="第二",
+    )
     assert err.code == "config_clash"
 
 
@@ -107,9 +117,15 @@ def test_a_config_must_name_our_enterprise_as_agent_or_consignee(repo):
     assert err.kind == "bad_request"
 
 
-@pytest.mark.parametrize("overrides,field", [({"effective_by": "user", "operator_cards": []}, "(record)"),
-                                             ({"batch_wait_seconds": 0}, "batch_wait_seconds"),
-                                             ({"ie_flag": "X"}, "ie_flag"), ({"colour": "red"}, "colour")])
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        ({"effective_by": "user", "operator_cards": []}, "(record)"),
+        ({"batch_wait_seconds": 0}, "batch_wait_seconds"),
+        ({"ie_flag": "X"}, "ie_flag"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
 def test_invalid_config_bodies_are_refused_with_the_field(repo, overrides, field):
     err = refused(create, repo, **overrides)
     assert err.kind == "bad_request" and field in [d["field"] for d in err.details]

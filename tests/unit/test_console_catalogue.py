@@ -1,4 +1,5 @@
 """The console's texts all come from one message catalogue (console/i18n.js), in both languages."""
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@ just after each write of claim → validate → submit → receipt → publish, 
 and stream) is delivered twice.
 Nothing is declared twice, no event is lost or doubled, every declaration ends in a legal state
 whose log agrees with its record, and the batch counts equal the declarations."""
+
 from __future__ import annotations
 
 import hashlib
@@ -176,13 +177,16 @@ class Dying:
                 raise Died(name)
             value(*args, **kwargs)
             raise Died(name)
+
         return dying
 
 
 def _dec_result(customs_seq_no: str, entry_id: str, channel: str) -> bytes:
-    return (f"<DEC_RESULT><CUS_CIQ_NO>{customs_seq_no}</CUS_CIQ_NO><ENTRY_ID>{entry_id}</ENTRY_ID>"
-            f"<NOTICE_DATE>2024-03-21T12:00:0{RECEIPT_CHANNELS.index(channel)}</NOTICE_DATE><CHANNEL>{channel}</CHANNEL>"
-            f"<NOTE>回执</NOTE><CUSTOM_MASTER>0101</CUSTOM_MASTER></DEC_RESULT>").encode()
+    return (
+        f"<DEC_RESULT><CUS_CIQ_NO>{customs_seq_no}</CUS_CIQ_NO><ENTRY_ID>{entry_id}</ENTRY_ID>"
+        f"<NOTICE_DATE>2024-03-21T12:00:0{RECEIPT_CHANNELS.index(channel)}</NOTICE_DATE><CHANNEL>{channel}</CHANNEL>"
+        f"<NOTE>回执</NOTE><CUSTOM_MASTER>0101</CUSTOM_MASTER></DEC_RESULT>"
+    ).encode()
 
 
 def _signed(body: bytes) -> str:
@@ -234,7 +238,7 @@ def _publish_all(records: list[Committed], publisher, batch: int = 4) -> None:
     back whole, a reported failure from that record on."""
     position = 0
     while position < len(records):
-        chunk = records[position:position + batch]
+        chunk = records[position : position + batch]
         for _delivery in range(2):
             while True:
                 try:
@@ -242,7 +246,7 @@ def _publish_all(records: list[Committed], publisher, batch: int = 4) -> None:
                 except Died:
                     continue  # the whole batch is retried
                 if failed:
-                    chunk = chunk[[r.item_id for r in chunk].index(failed[0]):]
+                    chunk = chunk[[r.item_id for r in chunk].index(failed[0]) :]
                     continue
                 break
         position += batch
@@ -277,7 +281,9 @@ def test_a_crash_around_the_receipt_write_applies_each_receipt_once(when):
                 victims.discard((seq_no, channel))
                 receipts = store
                 if armed:
-                    h.uow.commit = Dying(type("U", (), {"commit": staticmethod(real_commit)})(), when, {"commit"}).commit
+                    h.uow.commit = Dying(
+                        type("U", (), {"commit": staticmethod(real_commit)})(), when, {"commit"}
+                    ).commit
                 for _attempt in range(3):
                     try:
                         ingest_receipts(body, _signed(body), SECRET, h.engine, receipts)

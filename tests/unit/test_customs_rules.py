@@ -1,4 +1,5 @@
 """Direct-customs rules as data: the rule language, loading, and the shipped example files."""
+
 from __future__ import annotations
 
 import json
@@ -29,14 +30,14 @@ def rules_dir(tmp_path: Path, *rules: dict[str, Any], prefix: str = "01", **file
     return directory
 
 
-def violated(tmp_path: Path, require: dict[str, Any], when: dict[str, Any] | None = None,
-             **overrides: Any) -> bool:
+def violated(tmp_path: Path, require: dict[str, Any], when: dict[str, Any] | None = None, **overrides: Any) -> bool:
     """Whether the canonical declaration (declared at 0101), changed by `overrides`, breaks the rule."""
     rule = {"require": require} | ({"when": when} if when else {})
     return bool(check(content(**overrides), rules_dir(tmp_path, rule)))
 
 
 # ---- operators, each both ways ------------------------------------------------------------
+
 
 def test_present_requires_a_value(tmp_path):
     assert not violated(tmp_path, {"field": "bill_no", "present": True})
@@ -126,6 +127,7 @@ def test_all_any_and_not_combine_conditions(tmp_path):
 
 # ---- when, goods items, violations --------------------------------------------------------
 
+
 def test_rule_applies_only_when_its_condition_holds(tmp_path):
     require = {"field": "bill_no", "present": True}
     air = {"field": "transport_mode", "in": ["5"]}
@@ -137,26 +139,46 @@ def test_goods_rules_are_checked_per_item_and_name_the_item(tmp_path):
     # Given two chapter-84 items, the second with a model without '|' elements
     first = make_declaration_body()["goods"][0]
     second = first | {"g_no": 2, "g_model": "打印机"}
-    directory = rules_dir(tmp_path, {"id": "model", "when": {"field": "goods[*].code_ts", "prefix": "84"},
-                                     "require": {"field": "goods[*].g_model", "regex": "[^|]+(\\|[^|]*)+"}})
+    directory = rules_dir(
+        tmp_path,
+        {
+            "id": "model",
+            "when": {"field": "goods[*].code_ts", "prefix": "84"},
+            "require": {"field": "goods[*].g_model", "regex": "[^|]+(\\|[^|]*)+"},
+        },
+    )
     # When checked
     found = check(content(goods=[first, second]), directory)
     # Then only the second item breaks the rule, and the violation points at it
     assert found == [RuleViolation("model", "goods[1].g_model", "不符合", "does not comply", g_no=2)]
-    assert found[0].as_json() == {"rule_id": "model", "field": "goods[1].g_model", "message_zh": "不符合",
-                                "message_en": "does not comply", "g_no": 2}
+    assert found[0].as_json() == {
+        "rule_id": "model",
+        "field": "goods[1].g_model",
+        "message_zh": "不符合",
+        "message_en": "does not comply",
+        "g_no": 2,
+    }
 
 
 def test_head_condition_with_goods_requirement_is_checked_per_item(tmp_path):
-    directory = rules_dir(tmp_path, {"id": "origin", "when": {"field": "ie_flag", "equals": "I"},
-                                     "require": {"field": "goods[*].origin_country", "not_in": ["USA"]}})
+    directory = rules_dir(
+        tmp_path,
+        {
+            "id": "origin",
+            "when": {"field": "ie_flag", "equals": "I"},
+            "require": {"field": "goods[*].origin_country", "not_in": ["USA"]},
+        },
+    )
     found = check(content(), directory)
     assert [(v.rule_id, v.field, v.g_no) for v in found] == [("origin", "goods[0].origin_country", 1)]
 
 
 def test_violations_of_head_and_list_rules_name_the_field(tmp_path):
-    directory = rules_dir(tmp_path, {"id": "bill", "require": {"field": "bill_no", "present": True}},
-                          {"id": "contract", "require": {"field": "documents[].edoc_code", "contains": "00000004"}})
+    directory = rules_dir(
+        tmp_path,
+        {"id": "bill", "require": {"field": "bill_no", "present": True}},
+        {"id": "contract", "require": {"field": "documents[].edoc_code", "contains": "00000004"}},
+    )
     found = check(content(bill_no=None), directory)
     assert [(v.rule_id, v.field, v.g_no) for v in found] == [("bill", "bill_no", None), ("contract", "documents", None)]
 
@@ -170,6 +192,7 @@ def test_rules_are_taken_from_the_first_two_digits_of_declare_customs(tmp_path):
 
 
 # ---- loading ------------------------------------------------------------------------------
+
 
 def test_a_missing_file_means_no_rules(tmp_path):
     assert load_rules("99", tmp_path) == []
@@ -191,14 +214,17 @@ def test_loaded_rules_are_cached_until_cleared(tmp_path):
     assert load_rules("01", directory) == []
 
 
-@pytest.mark.parametrize("text, reason", [
-    ('{"rules": [', "Expecting"),
-    ('[]', "JSON object"),
-    ('{"rules": {}}', "'rules' must be a list"),
-    ('{"rulez": []}', "unknown keys"),
-    ('{"customs": "22", "rules": []}', "file is for 01"),
-    ('{"rules": [], "rules": []}', "duplicate key"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ('{"rules": [', "Expecting"),
+        ("[]", "JSON object"),
+        ('{"rules": {}}', "'rules' must be a list"),
+        ('{"rulez": []}', "unknown keys"),
+        ('{"customs": "22", "rules": []}', "file is for 01"),
+        ('{"rules": [], "rules": []}', "duplicate key"),
+    ],
+)
 def test_a_malformed_file_is_refused_with_its_name(tmp_path, text, reason):
     # Given a rules file that is not usable
     (tmp_path / "01.json").write_text(text, encoding="utf-8")
@@ -208,26 +234,29 @@ def test_a_malformed_file_is_refused_with_its_name(tmp_path, text, reason):
     assert reason in str(caught.value)
 
 
-@pytest.mark.parametrize("rule, reason", [
-    ({"require": {"field": "bill_no", "present": True}, "id": "a b"}, "'id'"),
-    ({"require": {"field": "bill_no", "present": True}, "message_zh": ""}, "message_zh"),
-    ({"when": {"field": "bill_no", "present": True}}, "'require' is required"),
-    ({"require": {"field": "bill_number", "present": True}}, "unknown field"),
-    ({"require": {"field": "agent.phone", "present": True}}, "unknown field"),
-    ({"require": {"field": "goods[*].colour", "present": True}}, "no field 'colour'"),
-    ({"require": {"field": "documents[*].edoc_code", "present": True}}, "unknown list"),
-    ({"require": {"field": "bill_no", "like": "X"}}, "exactly one operator"),
-    ({"require": {"field": "bill_no", "present": True, "max_len": 3}}, "exactly one operator"),
-    ({"require": {"field": "bill_no", "regex": "("}}, "invalid regex"),
-    ({"require": {"field": "bill_no", "in": []}}, "bad argument"),
-    ({"require": {"field": "bill_no", "present": "yes"}}, "bad argument"),
-    ({"require": {"field": "pack_no", "max": "many"}}, "bad argument"),
-    ({"require": {"field": "bill_no", "contains": "X"}}, "does not apply"),
-    ({"require": {"field": "documents[].edoc_code", "equals": "X"}}, "does not apply"),
-    ({"require": {"all": []}}, "non-empty list"),
-    ({"require": {"any": [{"field": "bill_no", "present": True}], "field": "x"}}, "unknown keys"),
-    ({"require": {"field": "bill_no", "present": True}, "severity": "high"}, "unknown keys"),
-])
+@pytest.mark.parametrize(
+    "rule, reason",
+    [
+        ({"require": {"field": "bill_no", "present": True}, "id": "a b"}, "'id'"),
+        ({"require": {"field": "bill_no", "present": True}, "message_zh": ""}, "message_zh"),
+        ({"when": {"field": "bill_no", "present": True}}, "'require' is required"),
+        ({"require": {"field": "bill_number", "present": True}}, "unknown field"),
+        ({"require": {"field": "agent.phone", "present": True}}, "unknown field"),
+        ({"require": {"field": "goods[*].colour", "present": True}}, "no field 'colour'"),
+        ({"require": {"field": "documents[*].edoc_code", "present": True}}, "unknown list"),
+        ({"require": {"field": "bill_no", "like": "X"}}, "exactly one operator"),
+        ({"require": {"field": "bill_no", "present": True, "max_len": 3}}, "exactly one operator"),
+        ({"require": {"field": "bill_no", "regex": "("}}, "invalid regex"),
+        ({"require": {"field": "bill_no", "in": []}}, "bad argument"),
+        ({"require": {"field": "bill_no", "present": "yes"}}, "bad argument"),
+        ({"require": {"field": "pack_no", "max": "many"}}, "bad argument"),
+        ({"require": {"field": "bill_no", "contains": "X"}}, "does not apply"),
+        ({"require": {"field": "documents[].edoc_code", "equals": "X"}}, "does not apply"),
+        ({"require": {"all": []}}, "non-empty list"),
+        ({"require": {"any": [{"field": "bill_no", "present": True}], "field": "x"}}, "unknown keys"),
+        ({"require": {"field": "bill_no", "present": True}, "severity": "high"}, "unknown keys"),
+    ],
+)
 def test_a_malformed_rule_is_refused_with_file_and_rule(tmp_path, rule, reason):
     directory = rules_dir(tmp_path, rule)
     with pytest.raises(RuleFileError, match="01.json") as caught:
@@ -243,6 +272,7 @@ def test_duplicate_rule_ids_are_refused(tmp_path):
 
 
 # ---- shipped files ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("prefix", ["01", "22"])
 def test_shipped_rule_files_load_and_say_they_are_examples(prefix):
@@ -263,8 +293,7 @@ def test_shipped_example_declarations_pass_the_shipped_rules():
 def test_shipped_rules_catch_what_they_describe():
     # Given an air import at Beijing without bill_no, and a garment export at Shanghai without composition
     beijing = content(bill_no=None)
-    garment = make_declaration_body()["goods"][0] | {"code_ts": "6109100021", "g_name": "T恤衫",
-                                                       "g_model": "针织|男式"}
+    garment = make_declaration_body()["goods"][0] | {"code_ts": "6109100021", "g_name": "T恤衫", "g_model": "针织|男式"}
     shanghai = content(declare_customs="2201", ie_flag="E", goods=[garment])
     # Then each customs' rule fires
     assert [v.rule_id for v in check(beijing)] == ["01-air-bill-no"]

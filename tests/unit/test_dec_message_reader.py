@@ -1,4 +1,5 @@
 """DecMessage XML reader: real-file quirks in, canonical declaration dicts out."""
+
 from __future__ import annotations
 
 import base64
@@ -37,8 +38,10 @@ def refused(data: bytes) -> DomainError:
 
 # ---- shipped examples ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, count", [("dec_message.xml", 1), ("import_message_two.xml", 2),
-                                         ("dec_message_gb2312.xml", 1)])
+
+@pytest.mark.parametrize(
+    "name, count", [("dec_message.xml", 1), ("import_message_two.xml", 2), ("dec_message_gb2312.xml", 1)]
+)
 def test_shipped_xml_examples_validate_without_errors(name, count):
     # Given a shipped example file
     data = (EXAMPLES / name).read_bytes()
@@ -63,8 +66,10 @@ def test_namespaced_message_maps_head_goods_and_documents():
     assert "seq_no" not in raw  # ClientSeqNo 202403200001 is not our form
     assert [g["g_no"] for g in raw["goods"]] == [1, 2]
     assert raw["goods"][0]["decl_price"] == "820" and raw["goods"][0]["qty"] == "100"
-    assert raw["documents"] == [{"edoc_code": "00000001", "edoc_no": "INV-2024-0320"},
-                                {"edoc_code": "00000002", "edoc_no": "PL-2024-0320"}]
+    assert raw["documents"] == [
+        {"edoc_code": "00000001", "edoc_no": "INV-2024-0320"},
+        {"edoc_code": "00000002", "edoc_no": "PL-2024-0320"},
+    ]
     assert "freight" not in raw and "insurance" not in raw and "note" not in raw
 
 
@@ -79,6 +84,7 @@ def test_gb2312_example_reads_like_its_utf8_twin():
 
 # ---- encodings ----------------------------------------------------------------------------
 
+
 def test_utf8_with_byte_order_mark_is_read():
     # Given a UTF-8 file starting with a BOM
     data = codecs.BOM_UTF8 + xml_file(dec_message())
@@ -86,8 +92,9 @@ def test_utf8_with_byte_order_mark_is_read():
     valid_content(read_one(data))
 
 
-@pytest.mark.parametrize("declaration", ['<?xml version="1.0" encoding="utf-8"?>',
-                                         "<?xml version='1.0' encoding='UTF-8'?>", ""])
+@pytest.mark.parametrize(
+    "declaration", ['<?xml version="1.0" encoding="utf-8"?>', "<?xml version='1.0' encoding='UTF-8'?>", ""]
+)
 def test_utf8_declaration_spellings_are_read(declaration):
     # Given the XML declaration in lower case, single quotes, or missing
     data = xml_file(dec_message(), declaration)
@@ -113,6 +120,7 @@ def test_gbk_bytes_under_a_utf8_declaration_are_still_read():
 
 # ---- namespaces, wrappers, order ----------------------------------------------------------
 
+
 def test_import_message_wrapper_without_namespace_gives_one_record_per_dec_message():
     # Given two DecMessages without namespace inside ImportMessage
     data = xml_file(f"<ImportMessage>{dec_message(xmlns=None)}{dec_message(xmlns=None)}</ImportMessage>")
@@ -126,9 +134,11 @@ def test_import_message_wrapper_without_namespace_gives_one_record_per_dec_messa
 
 def test_prefixed_namespace_elements_are_matched_on_local_names():
     # Given a message written with a dec: prefix and xsi/xsd declarations
-    body = (f'<dec:DecMessage xmlns:dec="{DEC_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            f'xmlns:xsd="http://www.w3.org/2001/XMLSchema"><dec:DecHead>{tags(HEAD_TAGS, "dec:")}</dec:DecHead>'
-            f'<dec:DecLists><dec:DecList>{tags(ITEM_TAGS, "dec:")}</dec:DecList></dec:DecLists></dec:DecMessage>')
+    body = (
+        f'<dec:DecMessage xmlns:dec="{DEC_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xmlns:xsd="http://www.w3.org/2001/XMLSchema"><dec:DecHead>{tags(HEAD_TAGS, "dec:")}</dec:DecHead>'
+        f"<dec:DecLists><dec:DecList>{tags(ITEM_TAGS, 'dec:')}</dec:DecList></dec:DecLists></dec:DecMessage>"
+    )
     # Then it reads like the default-namespace form
     assert read_one(xml_file(body)).raw == read_one(xml_file(dec_message())).raw
 
@@ -150,8 +160,10 @@ def test_deeply_nested_wrappers_do_not_break_the_reader():
 def test_element_order_is_not_fixed():
     # Given DecLists before DecHead and DecHead tags in reverse order
     head = tags(dict(reversed(list(HEAD_TAGS.items()))))
-    body = (f'<DecMessage xmlns="{DEC_NS}"><DecSign><OperType>G</OperType></DecSign>'
-            f"<DecLists><DecList>{tags(ITEM_TAGS)}</DecList></DecLists><DecHead>{head}</DecHead></DecMessage>")
+    body = (
+        f'<DecMessage xmlns="{DEC_NS}"><DecSign><OperType>G</OperType></DecSign>'
+        f"<DecLists><DecList>{tags(ITEM_TAGS)}</DecList></DecLists><DecHead>{head}</DecHead></DecMessage>"
+    )
     # Then the record equals the usual order's
     assert read_one(xml_file(body)).raw == read_one(xml_file(dec_message())).raw
 
@@ -159,27 +171,33 @@ def test_element_order_is_not_fixed():
 @pytest.mark.parametrize("wrapped", [False, True], ids=["directly-under-root", "inside-wrapper"])
 def test_edoc_realation_is_found_with_or_without_a_wrapper(wrapped):
     # Given two EdocRealation repeated after DecSign, bare or inside a wrapper element
-    docs = ("<EdocRealation><EdocID>INV-1</EdocID><EdocCode>00000001</EdocCode><EdocFomatType>US</EdocFomatType>"
-            "</EdocRealation><EdocRealation><EdocID>PL-1</EdocID><EdocCode>00000002</EdocCode></EdocRealation>")
+    docs = (
+        "<EdocRealation><EdocID>INV-1</EdocID><EdocCode>00000001</EdocCode><EdocFomatType>US</EdocFomatType>"
+        "</EdocRealation><EdocRealation><EdocID>PL-1</EdocID><EdocCode>00000002</EdocCode></EdocRealation>"
+    )
     placed = f"<EdocRealations>{docs}</EdocRealations>" if wrapped else docs
     extra = "<DecSign><OperType>G</OperType></DecSign>" + placed
     # When read
     record = read_one(xml_file(dec_message(extra=extra)))
     # Then both documents are mapped
-    assert record.raw["documents"] == [{"edoc_code": "00000001", "edoc_no": "INV-1"},
-                                       {"edoc_code": "00000002", "edoc_no": "PL-1"}]
+    assert record.raw["documents"] == [
+        {"edoc_code": "00000001", "edoc_no": "INV-1"},
+        {"edoc_code": "00000002", "edoc_no": "PL-1"},
+    ]
     valid_content(record)
 
 
 def test_unknown_blocks_and_licences_are_ignored():
     # Given blocks the reader does not map, including licences (DecLicenseDocus)
-    extra = ("<DecRequestCerts><DecRequestCert><AppCertCode>601</AppCertCode></DecRequestCert></DecRequestCerts>"
-             "<DecOtherPacks><DecOtherPack><PackQty>1</PackQty><PackType>22</PackType></DecOtherPack></DecOtherPacks>"
-             "<DecUsers><DecUser><UseOrgPersonCode>X</UseOrgPersonCode></DecUser></DecUsers>"
-             "<EcoRelation><CertNo>E1</CertNo></EcoRelation>"
-             "<DecLicenseDocus><LicenseDocu><DocuCode>a</DocuCode><CertCode>L1</CertCode></LicenseDocu>"
-             "</DecLicenseDocus>"
-             "<DecSign><OperType>G</OperType><Sign>abc</Sign></DecSign><SomethingNew><X>1</X></SomethingNew>")
+    extra = (
+        "<DecRequestCerts><DecRequestCert><AppCertCode>601</AppCertCode></DecRequestCert></DecRequestCerts>"
+        "<DecOtherPacks><DecOtherPack><PackQty>1</PackQty><PackType>22</PackType></DecOtherPack></DecOtherPacks>"
+        "<DecUsers><DecUser><UseOrgPersonCode>X</UseOrgPersonCode></DecUser></DecUsers>"
+        "<EcoRelation><CertNo>E1</CertNo></EcoRelation>"
+        "<DecLicenseDocus><LicenseDocu><DocuCode>a</DocuCode><CertCode>L1</CertCode></LicenseDocu>"
+        "</DecLicenseDocus>"
+        "<DecSign><OperType>G</OperType><Sign>abc</Sign></DecSign><SomethingNew><X>1</X></SomethingNew>"
+    )
     # When read
     record = read_one(xml_file(dec_message(head={"PromiseItmes": "000", "DeclTrnRel": "0"}, extra=extra)))
     # Then it validates, with no licence in documents
@@ -189,11 +207,14 @@ def test_unknown_blocks_and_licences_are_ignored():
 
 # ---- empty forms, codes, numbers, dates ----------------------------------------------------
 
+
 @pytest.mark.parametrize("empty", ["<{t}/>", "<{t} />", "<{t}></{t}>", "<{t}>   </{t}>"])
 def test_empty_element_forms_mean_absent(empty):
     # Given optional tags written in each empty form
-    empties = "".join(empty.format(t=t) for t in ("IEDate", "NoteS", "OwnerCode", "OwnerCodeScc", "OwnerName",
-                                                  "FeeMark", "FeeRate", "FeeCurr", "SeqNo"))
+    empties = "".join(
+        empty.format(t=t)
+        for t in ("IEDate", "NoteS", "OwnerCode", "OwnerCodeScc", "OwnerName", "FeeMark", "FeeRate", "FeeCurr", "SeqNo")
+    )
     body = dec_message(head={"IEDate": None}).replace("<IEDate/>", empties)
     # When read
     record = read_one(xml_file(body))
@@ -205,8 +226,15 @@ def test_empty_element_forms_mean_absent(empty):
 
 def test_numeric_customs_codes_become_letter_codes():
     # Given an older file with numeric currency and country codes
-    head = {"TradeCountry": "502", "FeeMark": "3", "FeeRate": "1500", "FeeCurr": "502",
-            "InsurMark": "3", "InsurRate": "80", "InsurCurr": "142"}
+    head = {
+        "TradeCountry": "502",
+        "FeeMark": "3",
+        "FeeRate": "1500",
+        "FeeCurr": "502",
+        "InsurMark": "3",
+        "InsurRate": "80",
+        "InsurCurr": "142",
+    }
     item = ITEM_TAGS | {"TradeCurr": "502", "OriginCountry": "110", "DestinationCountry": "142"}
     # When read
     raw = read_one(xml_file(dec_message(head=head, items=[item]))).raw
@@ -227,9 +255,18 @@ def test_unknown_code_is_kept_so_validation_names_it():
     assert [p.field for p in problems] == ["goods[0].currency"]
 
 
-@pytest.mark.parametrize("text, expected", [("2.00000", "2"), ("17600.0000", "17600"), ("0.50000", "0.5"),
-                                            ("1250.05000", "1250.05"), ("1E+3", "1000"), ("0.00000", "0"),
-                                            (" 12.30 ", "12.3")])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2.00000", "2"),
+        ("17600.0000", "17600"),
+        ("0.50000", "0.5"),
+        ("1250.05000", "1250.05"),
+        ("1E+3", "1000"),
+        ("0.00000", "0"),
+        (" 12.30 ", "12.3"),
+    ],
+)
 def test_decimals_are_plain_strings_without_trailing_zeros(text, expected):
     # Given a gross weight with 4-5 places or an exponent
     raw = read_one(xml_file(dec_message(head={"GrossWet": text}))).raw
@@ -257,8 +294,10 @@ def test_ie_date_in_yyyymmdd_becomes_iso_and_a_bad_one_is_a_read_error():
     assert "IEDate" in bad.read_errors[0].message_zh
 
 
-@pytest.mark.parametrize("code, expected", [("0", "general"), ("L", "with_list"), ("W", "paperless"),
-                                            ("D", "list_paperless"), ("M", "paperless_clearance")])
+@pytest.mark.parametrize(
+    "code, expected",
+    [("0", "general"), ("L", "with_list"), ("W", "paperless"), ("D", "list_paperless"), ("M", "paperless_clearance")],
+)
 def test_entry_type_codes_map_to_declaration_type(code, expected):
     assert read_one(xml_file(dec_message(head={"EntryType": code}))).raw["declaration_type"] == expected
 
@@ -268,12 +307,16 @@ def test_unknown_entry_type_is_a_read_error():
     assert [p.field for p in record.read_errors] == ["declaration_type"]
 
 
-@pytest.mark.parametrize("head, extra, expected", [
-    ({"SeqNo": "I20240001031824871"}, "", "I20240001031824871"),
-    ({"SeqNo": None}, "<DecSign><ClientSeqNo>I20240000000000042</ClientSeqNo></DecSign>", "I20240000000000042"),
-    ({"SeqNo": "201800000000123456"}, "", None),
-    ({}, "<DecSign><ClientSeqNo>CLIENT-0001</ClientSeqNo></DecSign>", None),
-], ids=["seq-no", "client-seq-no", "other-form-seq-no", "other-form-client-seq-no"])
+@pytest.mark.parametrize(
+    "head, extra, expected",
+    [
+        ({"SeqNo": "I20240001031824871"}, "", "I20240001031824871"),
+        ({"SeqNo": None}, "<DecSign><ClientSeqNo>I20240000000000042</ClientSeqNo></DecSign>", "I20240000000000042"),
+        ({"SeqNo": "201800000000123456"}, "", None),
+        ({}, "<DecSign><ClientSeqNo>CLIENT-0001</ClientSeqNo></DecSign>", None),
+    ],
+    ids=["seq-no", "client-seq-no", "other-form-seq-no", "other-form-client-seq-no"],
+)
 def test_seq_no_is_kept_only_in_our_form(head, extra, expected):
     raw = read_one(xml_file(dec_message(head=head, extra=extra))).raw
     assert raw.get("seq_no") == expected
@@ -281,8 +324,14 @@ def test_seq_no_is_kept_only_in_our_form(head, extra, expected):
 
 def test_fee_without_mark_is_omitted_and_with_mark_is_kept():
     # Given "no freight" written as an empty mark with a zero rate, and an insurance with a mark
-    head = {"FeeMark": None, "FeeRate": "0", "FeeCurr": None, "InsurMark": "1", "InsurRate": "0.30000",
-            "InsurCurr": None}
+    head = {
+        "FeeMark": None,
+        "FeeRate": "0",
+        "FeeCurr": None,
+        "InsurMark": "1",
+        "InsurRate": "0.30000",
+        "InsurCurr": None,
+    }
     raw = read_one(xml_file(dec_message(head=head))).raw
     # Then freight is absent and insurance has mark and rate only
     assert "freight" not in raw
@@ -331,14 +380,15 @@ def test_zero_second_quantity_without_unit_is_dropped():
 
 
 def test_containers_are_mapped():
-    extra = ("<DecContainers><Container><ContainerId>CSLU1234567</ContainerId><ContainerMd>11</ContainerMd>"
-             "<GoodsNo>1</GoodsNo><LclFlag>0</LclFlag><ContainerWt>3750.00000</ContainerWt></Container>"
-             "<Container><ContainerId>CSLU7654321</ContainerId><ContainerWt>0</ContainerWt></Container>"
-             "</DecContainers>")
+    extra = (
+        "<DecContainers><Container><ContainerId>CSLU1234567</ContainerId><ContainerMd>11</ContainerMd>"
+        "<GoodsNo>1</GoodsNo><LclFlag>0</LclFlag><ContainerWt>3750.00000</ContainerWt></Container>"
+        "<Container><ContainerId>CSLU7654321</ContainerId><ContainerWt>0</ContainerWt></Container>"
+        "</DecContainers>"
+    )
     record = read_one(xml_file(dec_message(extra=extra)))
     assert record.raw["containers"] == [
-        {"container_id": "CSLU1234567", "container_md": "11", "goods_no": "1", "lcl_flag": "0",
-         "container_wt": "3750"},
+        {"container_id": "CSLU1234567", "container_md": "11", "goods_no": "1", "lcl_flag": "0", "container_wt": "3750"},
         {"container_id": "CSLU7654321"},  # a zero weight means "not given"
     ]
     valid_content(record)
@@ -346,14 +396,17 @@ def test_containers_are_mapped():
 
 # ---- DxpMsg envelope ----------------------------------------------------------------------
 
+
 def dxp(payload: bytes, wrap: int = 76) -> bytes:
     encoded = base64.b64encode(payload).decode()
-    lines = "\n      ".join(encoded[i:i + wrap] for i in range(0, len(encoded), wrap))
-    return xml_file('<DxpMsg xmlns="http://www.chinaport.gov.cn/dxp" ver="1.0"><TransInfo>'
-                    "<CopMsgId>abc</CopMsgId><SenderId>DXPENT0000000001</SenderId>"
-                    "<ReceiverIds><ReceiverId>DXPEDCDEC0000002</ReceiverId></ReceiverIds>"
-                    "<CreatTime>2024-03-20T10:15:30</CreatTime><MsgType>DEC</MsgType></TransInfo>"
-                    f"<Data>\n      {lines}\n    </Data><AddInfo><FileName>x.xml</FileName></AddInfo></DxpMsg>")
+    lines = "\n      ".join(encoded[i : i + wrap] for i in range(0, len(encoded), wrap))
+    return xml_file(
+        '<DxpMsg xmlns="http://www.chinaport.gov.cn/dxp" ver="1.0"><TransInfo>'
+        "<CopMsgId>abc</CopMsgId><SenderId>DXPENT0000000001</SenderId>"
+        "<ReceiverIds><ReceiverId>DXPEDCDEC0000002</ReceiverId></ReceiverIds>"
+        "<CreatTime>2024-03-20T10:15:30</CreatTime><MsgType>DEC</MsgType></TransInfo>"
+        f"<Data>\n      {lines}\n    </Data><AddInfo><FileName>x.xml</FileName></AddInfo></DxpMsg>"
+    )
 
 
 def test_dxp_envelope_with_base64_over_several_lines_is_opened():
@@ -371,8 +424,10 @@ def test_dxp_envelope_with_invalid_base64_is_refused():
 
 
 def test_dxp_envelope_holding_a_receipt_has_no_declarations():
-    receipt = xml_file("<DecImportResponse><ResponseCode>0</ResponseCode><ErrorMessage>暂存成功</ErrorMessage>"
-                       "<SeqNo>I20240001031824871</SeqNo></DecImportResponse>")
+    receipt = xml_file(
+        "<DecImportResponse><ResponseCode>0</ResponseCode><ErrorMessage>暂存成功</ErrorMessage>"
+        "<SeqNo>I20240001031824871</SeqNo></DecImportResponse>"
+    )
     assert "DecMessage" in refused(dxp(receipt)).message_en
 
 
@@ -397,8 +452,11 @@ def test_entity_declarations_are_refused(data):
     assert "DTD" in error.message_en
 
 
-@pytest.mark.parametrize("data", [b"", b"not xml at all", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3", b'{"declarations": []}',
-                                  b"<DecMessage><DecHead>"], ids=["empty", "text", "pdf", "json", "truncated"])
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"not xml at all", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3", b'{"declarations": []}', b"<DecMessage><DecHead>"],
+    ids=["empty", "text", "pdf", "json", "truncated"],
+)
 def test_data_that_is_not_xml_is_refused(data):
     assert refused(data).message_zh.startswith("文件无法读取")
 
@@ -415,6 +473,7 @@ def test_more_messages_than_allowed_is_refused():
 
 
 # ---- one bad record does not sink the others ----------------------------------------------
+
 
 def test_half_wrong_file_keeps_the_good_record():
     # Given a good message, one with an unreadable PackNo, one with a business error, one without DecHead

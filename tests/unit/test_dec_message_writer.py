@@ -1,4 +1,5 @@
 """DecMessage writer: what it writes reads back through our reader to the same declaration."""
+
 from __future__ import annotations
 
 import hashlib
@@ -57,6 +58,7 @@ def text(root: Element, path: str) -> str | None:
 
 # ---- round trip ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("index", range(len(SHIPPED)), ids=lambda i: SHIPPED[i]["declare_customs"])
 def test_shipped_example_declarations_read_back_to_the_same_content(index):
     # Given a shipped example declaration (import, export with containers, import with freight and no owner code)
@@ -70,11 +72,20 @@ def test_shipped_example_declarations_read_back_to_the_same_content(index):
 
 def test_containers_freight_and_insurance_read_back():
     # Given containers, a freight total with currency and an insurance rate without currency
-    c = content(containers=[{"container_id": "CSLU1234567", "container_md": "11", "goods_no": "1",
-                             "lcl_flag": "0", "container_wt": "3750.5"},
-                            {"container_id": "CSLU7654321"}],
-                freight={"mark": "3", "rate": "1500.25", "currency": "USD"},
-                insurance={"mark": "1", "rate": "0.27"})
+    c = content(
+        containers=[
+            {
+                "container_id": "CSLU1234567",
+                "container_md": "11",
+                "goods_no": "1",
+                "lcl_flag": "0",
+                "container_wt": "3750.5",
+            },
+            {"container_id": "CSLU7654321"},
+        ],
+        freight={"mark": "3", "rate": "1500.25", "currency": "USD"},
+        insurance={"mark": "1", "rate": "0.27"},
+    )
     # When written and read back, Then everything comes back
     assert_same_values(read_back(c), c)
 
@@ -83,8 +94,17 @@ def test_absent_owner_and_empty_optional_fields_read_back_absent():
     # Given no owner, no dates, numbers, names, voyage, levy kind, note nor model
     goods = make_declaration_body()["goods"]
     goods[0].update(g_model="", first_qty=None, first_unit=None)
-    c = content(owner=None, ie_date=None, bill_no=None, traf_name=None, voyage_no=None, cut_mode=None,
-                depart_country=None, note="", goods=goods)
+    c = content(
+        owner=None,
+        ie_date=None,
+        bill_no=None,
+        traf_name=None,
+        voyage_no=None,
+        cut_mode=None,
+        depart_country=None,
+        note="",
+        goods=goods,
+    )
     # When written and read back, Then they are absent again, not empty strings
     back = read_back(c)
     assert_same_values(back, c)
@@ -93,12 +113,22 @@ def test_absent_owner_and_empty_optional_fields_read_back_absent():
 
 def test_import_and_export_read_back():
     # Given an import with a country of departure and an export (agent ≠ consignor, several goods)
-    second = make_declaration_body()["goods"][0] | {"g_no": 2, "code_ts": "8443321000", "g_name": "激光打印机",
-                                                     "qty": "20", "decl_price": "156.5", "decl_total": "3130"}
+    second = make_declaration_body()["goods"][0] | {
+        "g_no": 2,
+        "code_ts": "8443321000",
+        "g_name": "激光打印机",
+        "qty": "20",
+        "decl_price": "156.5",
+        "decl_total": "3130",
+    }
     imported = content(depart_country="HKG", goods=[make_declaration_body()["goods"][0], second])
-    exported = content(ie_flag="E", consignee=dict(ENT_B), owner=None, depart_country=None,
-                       goods=[g | {"origin_country": "CHN", "destination_country": "USA"}
-                              for g in imported.as_json()["goods"]])
+    exported = content(
+        ie_flag="E",
+        consignee=dict(ENT_B),
+        owner=None,
+        depart_country=None,
+        goods=[g | {"origin_country": "CHN", "destination_country": "USA"} for g in imported.as_json()["goods"]],
+    )
     # When written and read back, Then both are unchanged
     assert_same_values(read_back(imported), imported)
     assert_same_values(read_back(exported), exported)
@@ -111,18 +141,28 @@ def test_seq_no_is_written_and_read_back():
 
 # ---- shape --------------------------------------------------------------------------------
 
+
 def test_message_is_utf8_with_declaration_default_namespace_and_version():
     data = build_dec_message(content(), sign_time=SIGNED)
     assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n')
     root = SafeET.fromstring(data)
     assert root.tag == f"{{{DEC_NS}}}DecMessage" and root.get("Version")
     assert [child.tag.rpartition("}")[2] for child in root] == [
-        "DecHead", "DecLists", "DecContainers", "DecLicenseDocus", "DecFreeTxt", "DecSign", "EdocRealation"]
+        "DecHead",
+        "DecLists",
+        "DecContainers",
+        "DecLicenseDocus",
+        "DecFreeTxt",
+        "DecSign",
+        "EdocRealation",
+    ]
     assert "便携式自动数据处理设备".encode() in data  # UTF-8 text, not character references
 
 
-@pytest.mark.parametrize("declaration_type, code", [("general", "0"), ("with_list", "L"), ("paperless", "W"),
-                                                    ("list_paperless", "D"), ("paperless_clearance", "M")])
+@pytest.mark.parametrize(
+    "declaration_type, code",
+    [("general", "0"), ("with_list", "L"), ("paperless", "W"), ("list_paperless", "D"), ("paperless_clearance", "M")],
+)
 def test_declaration_type_is_written_as_entry_type(declaration_type, code):
     root = xml(content(declaration_type=declaration_type))
     assert text(root, "d:DecHead/d:EntryType") == code
@@ -188,10 +228,20 @@ def test_aware_sign_time_is_written_in_china_time():
 
 
 def test_every_document_becomes_an_edoc_realation():
-    c = content(documents=[{"edoc_code": "00000001", "edoc_no": "INV-1"},
-                           {"edoc_code": "10000001", "edoc_no": "20240000000000001"}])
-    rows = [(e.findtext("d:EdocID", namespaces=NS), e.findtext("d:EdocCode", namespaces=NS),
-             e.findtext("d:EdocFomatType", namespaces=NS)) for e in xml(c).findall("d:EdocRealation", NS)]
+    c = content(
+        documents=[
+            {"edoc_code": "00000001", "edoc_no": "INV-1"},
+            {"edoc_code": "10000001", "edoc_no": "20240000000000001"},
+        ]
+    )
+    rows = [
+        (
+            e.findtext("d:EdocID", namespaces=NS),
+            e.findtext("d:EdocCode", namespaces=NS),
+            e.findtext("d:EdocFomatType", namespaces=NS),
+        )
+        for e in xml(c).findall("d:EdocRealation", NS)
+    ]
     assert rows == [("INV-1", "00000001", "US"), ("20240000000000001", "10000001", "US")]
 
 
@@ -222,6 +272,7 @@ def test_unknown_oper_type_is_refused():
 
 
 # ---- determinism --------------------------------------------------------------------------
+
 
 def test_same_content_and_sign_time_give_the_same_bytes():
     # Given the same content built twice

@@ -1,4 +1,5 @@
 """Validation of one declaration on every way in: forms, check characters, code tables, precision."""
+
 from __future__ import annotations
 
 import pytest
@@ -55,8 +56,16 @@ def test_hs_code_must_have_ten_digits():
     assert "goods[0].code_ts" in errors_by_field(body)
 
 
-@pytest.mark.parametrize("field,value", [("transport_mode", "Q"), ("trade_mode", "0111"), ("trans_mode", "8"),
-                                         ("trade_country", "XYZ"), ("wrap_type", "77")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("transport_mode", "Q"),
+        ("trade_mode", "0111"),
+        ("trans_mode", "8"),
+        ("trade_country", "XYZ"),
+        ("wrap_type", "77"),
+    ],
+)
 def test_head_codes_must_be_in_their_code_table(field, value):
     err = errors_by_field(make_declaration_body(**{field: value}))[field]
     assert value in err.message_zh and "code" in err.message_en

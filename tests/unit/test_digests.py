@@ -1,5 +1,6 @@
 """E-mail digests: events collected per subscription and window (China time), one mail per window,
 sent once, never lost when sending fails."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
@@ -17,14 +18,29 @@ CN = timezone(timedelta(hours=8))
 
 
 def body(event_id, occurred_at, smart_status="failed", seq_no="I20240001031824871"):
-    return {"event_id": event_id, "event_type": "smart_status_changed", "occurred_at": occurred_at,
-            "seq_no": seq_no, "ie_flag": "I", "data": {"smart_status": smart_status, "bill_no": "MSKU1234567"}}
+    return {
+        "event_id": event_id,
+        "event_type": "smart_status_changed",
+        "occurred_at": occurred_at,
+        "seq_no": seq_no,
+        "ie_flag": "I",
+        "data": {"smart_status": smart_status, "bill_no": "MSKU1234567"},
+    }
 
 
 def digest_sub(mode="hourly", sub_id="d1", **choices):
-    content = SubscriptionContent.model_construct(**{"protocol": "email", "endpoint": "ops@example.com",
-                                                     "event_types": [], "states": [], "config_ids": [],
-                                                     "digest": mode, "quiet_hours": None, **choices})
+    content = SubscriptionContent.model_construct(
+        **{
+            "protocol": "email",
+            "endpoint": "ops@example.com",
+            "event_types": [],
+            "states": [],
+            "config_ids": [],
+            "digest": mode,
+            "quiet_hours": None,
+            **choices,
+        }
+    )
     return Subscription(sub_id, ENT, content, None, datetime(2024, 1, 1, tzinfo=UTC), "card")
 
 
@@ -38,11 +54,14 @@ class Mailer:
         self.sent.append((subscription_id, subject, text))
 
 
-@pytest.mark.parametrize("occurred,mode,key,due", [
-    (datetime(2024, 3, 21, 2, 15, tzinfo=UTC), "hourly", "2024032110", "2024032111"),
-    (datetime(2024, 3, 21, 15, 59, tzinfo=UTC), "hourly", "2024032123", "2024032200"),
-    (datetime(2024, 3, 21, 16, 30, tzinfo=UTC), "daily", "20240322", "2024032308"),
-])
+@pytest.mark.parametrize(
+    "occurred,mode,key,due",
+    [
+        (datetime(2024, 3, 21, 2, 15, tzinfo=UTC), "hourly", "2024032110", "2024032111"),
+        (datetime(2024, 3, 21, 15, 59, tzinfo=UTC), "hourly", "2024032123", "2024032200"),
+        (datetime(2024, 3, 21, 16, 30, tzinfo=UTC), "daily", "20240322", "2024032308"),
+    ],
+)
 def test_an_event_falls_in_its_china_time_window(occurred, mode, key, due):
     window = digests.window_of(occurred, mode)
 

@@ -3,6 +3,7 @@
 Byte fixtures in tests/fixtures (see its README): files re-saved as UTF-8 that kept their GB2312
 declaration, a genuine GB2312 file, and bytes that are valid under no reading.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -81,8 +82,12 @@ def test_declaration_valid_under_neither_encoding_is_refused_naming_the_problem(
 
 
 def test_receipt_valid_under_neither_encoding_is_refused_not_garbled():
-    data = ('<?xml version="1.0" encoding="GB2312"?><DEC_RESULT><NOTE>'.encode("ascii")
-            + "海关".encode("gb2312")[:1] + b"\xff" + b"</NOTE></DEC_RESULT>")
+    data = (
+        '<?xml version="1.0" encoding="GB2312"?><DEC_RESULT><NOTE>'.encode("ascii")
+        + "海关".encode("gb2312")[:1]
+        + b"\xff"
+        + b"</NOTE></DEC_RESULT>"
+    )
     error = _refused(read_receipts, data)
     assert isinstance(error, ReceiptUnreadable)
     assert "neither valid GB18030 (GB2312/GBK) nor valid UTF-8" in error.message_en

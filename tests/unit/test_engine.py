@@ -1,4 +1,5 @@
 """The unattended engine on fakes: batches, claims, gates applied, exactly-once submission."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -80,10 +81,12 @@ def test_a_declaration_claimed_by_one_batch_is_not_claimed_by_another(h):
     # Given two batches that both read the same pending declaration
     [seq_no] = h.declarations_marked(1)
     decl = h.decl(seq_no)
-    first = lifecycle.claim(decl, h.clock(), batch_no="B1", execution_id="e1", config_id="c", config_name="c",
-                            deadline=h.clock())
-    second = lifecycle.claim(decl, h.clock(), batch_no="B2", execution_id="e2", config_id="c", config_name="c",
-                             deadline=h.clock())
+    first = lifecycle.claim(
+        decl, h.clock(), batch_no="B1", execution_id="e1", config_id="c", config_name="c", deadline=h.clock()
+    )
+    second = lifecycle.claim(
+        decl, h.clock(), batch_no="B2", execution_id="e2", config_id="c", config_name="c", deadline=h.clock()
+    )
     # When both commit, then only the first one's claim holds
     h.uow.commit(first)
     with pytest.raises(ConditionFailed):
@@ -107,6 +110,7 @@ def test_a_crash_after_customs_answered_is_redelivered_without_sending_again(h, 
     h.start(h.config())
     start_batch(h.engine, *h.queue.triggers.pop()[:2])
     from chalicelib.services.validate_declaration import validate_declaration
+
     validate_declaration(h.queue.validation.pop(), h.engine, h.logistics)
     message = h.queue.submission.pop()
     calls = {"n": 0}
@@ -251,6 +255,7 @@ def test_a_sleeping_execution_wakes_at_the_schedule_once_something_is_marked_and
 
 def test_another_enterprise_cannot_read_or_stop_our_execution(h):
     from tests.factories import make_identity
+
     execution_id = h.start(h.config())
     with pytest.raises(DomainError) as exc:
         stop_execution(make_identity(ENT_B), execution_id, h.engine)

@@ -1,5 +1,6 @@
 """The pull feed's rules: positions by arrival, cursors we made, the settle time, the 14 days,
 and one entry per event — on a hand-written fake of the EventFeed port."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -37,16 +38,29 @@ class FakeEventFeed(EventFeed):
         return True
 
     def after(self, ent_code, position, before, limit, now):
-        found = sorted((e for e in self.entries.get(ent_code, [])
-                        if (position is None or e.position > position) and e.position < before
-                        and e.expires_at > now.timestamp()), key=lambda e: e.position)
+        found = sorted(
+            (
+                e
+                for e in self.entries.get(ent_code, [])
+                if (position is None or e.position > position)
+                and e.position < before
+                and e.expires_at > now.timestamp()
+            ),
+            key=lambda e: e.position,
+        )
         return found[:limit], len(found) > limit
 
 
 def event(n: int, ent_code: str = A, occurred_minute: int = 0) -> dict:
-    return Event.make("customs_receipt", seq_no=f"I2024000103182{n:04d}", ie_flag="I", ent_codes=(ent_code,),
-                      occurred_at=datetime(2024, 3, 21, 2, occurred_minute, tzinfo=UTC), key=f"L:{n}",
-                      data={"channel": "L"}).as_json()
+    return Event.make(
+        "customs_receipt",
+        seq_no=f"I2024000103182{n:04d}",
+        ie_flag="I",
+        ent_codes=(ent_code,),
+        occurred_at=datetime(2024, 3, 21, 2, occurred_minute, tzinfo=UTC),
+        key=f"L:{n}",
+        data={"channel": "L"},
+    ).as_json()
 
 
 @pytest.fixture
@@ -113,9 +127,17 @@ def test_paging_continues_after_the_cursor_and_returns_it_again_when_nothing_is_
     assert empty == {"items": [], "next_cursor": rest["next_cursor"], "has_more": False}
 
 
-@pytest.mark.parametrize("params", [{"after": "garbage"}, {"after": encode_cursor("20240321T030721.000000Z#x")},
-                                    {"page_size": "0"}, {"page_size": "501"}, {"page_size": "１０"},
-                                    {"cursor": "x"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"after": "garbage"},
+        {"after": encode_cursor("20240321T030721.000000Z#x")},
+        {"page_size": "0"},
+        {"page_size": "501"},
+        {"page_size": "１０"},
+        {"cursor": "x"},
+    ],
+)
 def test_a_cursor_we_did_not_make_or_a_bad_page_size_is_refused(params):
     with pytest.raises(DomainError) as refused:
         FeedQuery.parse(params)
@@ -127,8 +149,9 @@ def test_a_cursor_round_trips_to_its_position():
     assert decode_cursor(encode_cursor(position)) == position
 
 
-@pytest.mark.parametrize("body, ent_code", [({"event_type": "nonsense"}, A), (event(1), ""),
-                                            ({**event(1), "event_id": "../../x"}, A)])
+@pytest.mark.parametrize(
+    "body, ent_code", [({"event_type": "nonsense"}, A), (event(1), ""), ({**event(1), "event_id": "../../x"}, A)]
+)
 def test_a_message_that_is_no_event_is_refused_not_filed(body, ent_code, clock):
     with pytest.raises((ValueError, KeyError)):
         entry_for(body, ent_code, clock())

@@ -1,4 +1,5 @@
 """Excel template reader: the documented template in, canonical declaration dicts out."""
+
 from __future__ import annotations
 
 import io
@@ -45,6 +46,7 @@ def read_single(head: dict | None = None, goods: dict | None = None):
 
 # ---- shipped example ----------------------------------------------------------------------
 
+
 def test_shipped_example_workbook_validates_and_matches_the_json_example():
     # Given the shipped workbook, generated from examples/declarations.json
     records = read_workbook((EXAMPLES / "declarations.xlsx").read_bytes())
@@ -74,11 +76,21 @@ def test_shipped_json_example_validates():
 
 # ---- cells --------------------------------------------------------------------------------
 
+
 def test_number_cells_in_code_columns_are_zero_padded_to_the_code_width():
     # Given codes typed as numbers (Excel drops their leading zeros)
-    record = read_single(head={"trade_mode": 110, "declare_customs": 101, "ie_port": 101, "transport_mode": 5,
-                               "trans_mode": 1, "wrap_type": 6, "cut_mode": 101},
-                         goods={"unit": 1, "code_ts": 901210000, "duty_mode": 1})
+    record = read_single(
+        head={
+            "trade_mode": 110,
+            "declare_customs": 101,
+            "ie_port": 101,
+            "transport_mode": 5,
+            "trans_mode": 1,
+            "wrap_type": 6,
+            "cut_mode": 101,
+        },
+        goods={"unit": 1, "code_ts": 901210000, "duty_mode": 1},
+    )
     raw = record.raw
     # Then they come back at their width
     assert (raw["trade_mode"], raw["declare_customs"], raw["ie_port"]) == ("0110", "0101", "0101")
@@ -95,8 +107,18 @@ def test_text_cells_in_code_columns_stay_as_typed():
     assert [p.field for p in parse_content(record.raw)[1]] == ["trade_mode"]
 
 
-@pytest.mark.parametrize("cell, expected", [(1250.5, "1250.5"), (0.1, "0.1"), (3.0, "3"), (1180, "1180"),
-                                            ("17600.0000", "17600"), ("1,250.50", "1250.5"), (1e-05, "0.00001")])
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        (1250.5, "1250.5"),
+        (0.1, "0.1"),
+        (3.0, "3"),
+        (1180, "1180"),
+        ("17600.0000", "17600"),
+        ("1,250.50", "1250.5"),
+        (1e-05, "0.00001"),
+    ],
+)
 def test_decimal_cells_become_exact_strings(cell, expected):
     # Given a gross weight as float, int or text
     raw = read_single(head={"gross_wt": cell}).raw
@@ -109,8 +131,9 @@ def test_float_price_times_quantity_keeps_its_decimal_digits():
     assert (raw["goods"][0]["decl_price"], raw["goods"][0]["decl_total"]) == ("0.7", "2.1")
 
 
-@pytest.mark.parametrize("cell", [date(2024, 3, 20), datetime(2024, 3, 20, 0, 0), "2024-03-20", "20240320",
-                                  20240320, "2024/3/20"])
+@pytest.mark.parametrize(
+    "cell", [date(2024, 3, 20), datetime(2024, 3, 20, 0, 0), "2024-03-20", "20240320", 20240320, "2024/3/20"]
+)
 def test_date_cells_and_date_texts_become_iso_dates(cell):
     assert read_single(head={"ie_date": cell}).raw["ie_date"] == "2024-03-20"
 
@@ -126,9 +149,21 @@ def test_an_impossible_date_is_a_read_error_naming_the_cell():
     assert "ie_date '2024-02-30'" in problem.message_en
 
 
-@pytest.mark.parametrize("cell, expected", [(True, True), (False, False), ("TRUE", True), ("false", False),
-                                            ("是", True), ("否", False), (1, True), (0, False), ("Y", True),
-                                            ("n", False)])
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        (True, True),
+        (False, False),
+        ("TRUE", True),
+        ("false", False),
+        ("是", True),
+        ("否", False),
+        (1, True),
+        (0, False),
+        ("Y", True),
+        ("n", False),
+    ],
+)
 def test_boolean_cells_accept_the_usual_spellings(cell, expected):
     assert read_single(head={"self_pay": cell}).raw["self_pay"] is expected
 
@@ -139,11 +174,16 @@ def test_an_unknown_boolean_is_a_read_error():
 
 
 def test_numeric_currency_and_country_codes_become_letter_codes():
-    raw = read_single(head={"trade_country": 502},
-                      goods={"currency": 502, "origin_country": "110", "destination_country": 142}).raw
+    raw = read_single(
+        head={"trade_country": 502}, goods={"currency": 502, "origin_country": "110", "destination_country": 142}
+    ).raw
     goods = raw["goods"][0]
-    assert (raw["trade_country"], goods["currency"], goods["origin_country"], goods["destination_country"]) == \
-        ("USA", "USD", "HKG", "CHN")
+    assert (raw["trade_country"], goods["currency"], goods["origin_country"], goods["destination_country"]) == (
+        "USA",
+        "USD",
+        "HKG",
+        "CHN",
+    )
 
 
 def test_uscc_typed_as_a_number_is_refused_because_digits_are_lost():
@@ -161,13 +201,18 @@ def test_parties_and_fees_are_nested_and_empty_ones_omitted():
 
 # ---- rows and sheets ----------------------------------------------------------------------
 
+
 def test_goods_containers_and_documents_attach_to_their_head_row_by_ref():
     # Given two declarations (ref as text and as number) with goods, containers and documents
     heads = [HEAD_ROW, HEAD_ROW | {"ref": 2, "ie_flag": "E", "trade_country": "HKG"}]
-    goods = [GOODS_ROW, GOODS_ROW | {"ref": "2", "origin_country": "CHN", "destination_country": "HKG"},
-             GOODS_ROW | {"ref": 2.0, "g_no": 2, "origin_country": "CHN", "destination_country": "HKG"}]
-    containers = sheet_rows(SHEET_CONTAINERS, [{"ref": "2", "container_id": "cslu1234567", "lcl_flag": 0,
-                                                "container_wt": 3750.0}])
+    goods = [
+        GOODS_ROW,
+        GOODS_ROW | {"ref": "2", "origin_country": "CHN", "destination_country": "HKG"},
+        GOODS_ROW | {"ref": 2.0, "g_no": 2, "origin_country": "CHN", "destination_country": "HKG"},
+    ]
+    containers = sheet_rows(
+        SHEET_CONTAINERS, [{"ref": "2", "container_id": "cslu1234567", "lcl_flag": 0, "container_wt": 3750.0}]
+    )
     documents = sheet_rows(SHEET_DOCUMENTS, [{"ref": "1", "edoc_code": 1, "edoc_no": "INV-1"}])
     data = template_workbook(heads, goods, **{SHEET_CONTAINERS: containers, SHEET_DOCUMENTS: documents})
     # When read
@@ -232,6 +277,7 @@ def test_a_bad_cell_sinks_only_its_own_declaration():
 
 # ---- whole-file refusals ------------------------------------------------------------------
 
+
 def test_unknown_column_path_is_refused_naming_the_column():
     rows = sheet_rows(SHEET_HEAD, [HEAD_ROW], [*HEAD_ROW, "agent.phone"])
     error = refused(workbook_bytes({SHEET_HEAD: rows, SHEET_GOODS: sheet_rows(SHEET_GOODS, [GOODS_ROW])}))
@@ -267,10 +313,17 @@ def zip_with(name: str, content: bytes) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("data", [b"", b"not a workbook", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504,
-                                  zip_with("hello.txt", b"hi"),
-                                  zip_with("[Content_Types].xml", b"<Types>broken")],
-                         ids=["empty", "text", "old-xls", "zip-not-xlsx", "broken-xml-in-zip"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"not a workbook",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504,
+        zip_with("hello.txt", b"hi"),
+        zip_with("[Content_Types].xml", b"<Types>broken"),
+    ],
+    ids=["empty", "text", "old-xls", "zip-not-xlsx", "broken-xml-in-zip"],
+)
 def test_bytes_that_are_not_an_xlsx_workbook_are_refused(data):
     assert refused(data).message_zh.startswith("文件无法读取")
 

@@ -1,4 +1,5 @@
 """Each validation gate, in both directions (pure domain: no AWS, no fakes needed)."""
+
 from __future__ import annotations
 
 import itertools
@@ -21,14 +22,27 @@ MANIFEST = Manifest("CS2024022501", 10, Decimal("1250.5"), "CA986", "20240320")
 def decl(**overrides) -> Declaration:
     state = {k: overrides.pop(k) for k in ("status", "tax_status", "advisories_confirmed") if k in overrides}
     body = make_declaration_body(**{"self_pay": False, "seq_no": "I20240001031824871", **overrides})
-    return Declaration(content=DeclarationContent.model_validate(body), seq_no=body["seq_no"], owner_ent="1108919038",
-                       created_by="c", created_at=NOW, updated_at=NOW, smart_mark=True, smart_status="in_progress",
-                       **state)
+    return Declaration(
+        content=DeclarationContent.model_validate(body),
+        seq_no=body["seq_no"],
+        owner_ent="1108919038",
+        created_by="c",
+        created_at=NOW,
+        updated_at=NOW,
+        smart_mark=True,
+        smart_status="in_progress",
+        **state,
+    )
 
 
 def config(**overrides) -> ConfigContent:
-    base = {"require_manifest": False, "compare_manifest": False, "require_arrival": False,
-            "auto_agency_agreement": False, "auxiliary_confirm": False}
+    base = {
+        "require_manifest": False,
+        "compare_manifest": False,
+        "require_arrival": False,
+        "auto_agency_agreement": False,
+        "auxiliary_confirm": False,
+    }
     return ConfigContent.model_validate(make_config_body(**{**base, **overrides}))
 
 
@@ -68,8 +82,10 @@ def test_with_manifest_and_no_bill_no_fails():
     assert run(decl(bill_no=None), config(require_manifest=True)).outcome == "fail"
 
 
-@pytest.mark.parametrize("arrival,outcome", [(None, "wait"), (ArrivalReport("CS2024022501", False), "wait"),
-                                             (ArrivalReport("CS2024022501", True), "pass")])
+@pytest.mark.parametrize(
+    "arrival,outcome",
+    [(None, "wait"), (ArrivalReport("CS2024022501", False), "wait"), (ArrivalReport("CS2024022501", True), "pass")],
+)
 def test_after_arrival_waits_until_arrived(arrival, outcome):
     verdict = run(decl(), config(require_arrival=True), Facts(arrival=arrival))
     assert verdict.outcome == outcome
@@ -135,4 +151,6 @@ def test_direct_customs_rules_fail_with_the_violations():
 
 
 def test_a_customs_without_a_rule_file_adds_no_checks():
-    assert run(decl(declare_customs="4201", ie_port="4201", transport_mode="5", bill_no=None), config()).outcome == "pass"
+    assert (
+        run(decl(declare_customs="4201", ie_port="4201", transport_mode="5", bill_no=None), config()).outcome == "pass"
+    )

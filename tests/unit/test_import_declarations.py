@@ -1,4 +1,5 @@
 """Import: each record accepted whole or refused whole; seq_no assigned; the importer must be a party."""
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,9 @@ def repo():
 
 def run(repo, bodies, identity=None, smart_mark=False):
     records = [ImportRecord(raw=b) for b in bodies]
-    return import_declarations(identity or make_identity(), records, smart_mark, repo, FakeSeqNoAllocator(),
-                               FixedClock())
+    return import_declarations(
+        identity or make_identity(), records, smart_mark, repo, FakeSeqNoAllocator(), FixedClock()
+    )
 
 
 def test_imported_declarations_are_temp_saved_with_a_fresh_seq_no(repo):
@@ -72,8 +74,9 @@ def test_a_given_seq_no_is_kept_as_the_source_and_ours_is_allocated(repo):
 def test_a_second_import_of_the_same_source_seq_no_answers_where_it_went(repo):
     allocator = FakeSeqNoAllocator()
     body = make_declaration_body(seq_no="I20240001031824871")
-    [first] = import_declarations(make_identity(), [ImportRecord(raw=body)], False, repo, allocator,
-                                  FixedClock()).accepted
+    [first] = import_declarations(
+        make_identity(), [ImportRecord(raw=body)], False, repo, allocator, FixedClock()
+    ).accepted
     again = import_declarations(make_identity(), [ImportRecord(raw=body)], False, repo, allocator, FixedClock())
     assert again.accepted == [] and f"already imported as {first}" in again.rejected[0]["errors"][0]["message_en"]
 
@@ -90,15 +93,23 @@ def test_self_declared_self_paid_needs_tax_confirmation(repo):
 
 
 def test_read_errors_from_a_file_reject_the_record_without_validation(repo):
-    record = ImportRecord(raw={}, source="DecMessage 2",
-                          read_errors=[errors.FieldError("DecHead", "缺少表头", "missing DecHead")])
+    record = ImportRecord(
+        raw={}, source="DecMessage 2", read_errors=[errors.FieldError("DecHead", "缺少表头", "missing DecHead")]
+    )
     result = import_declarations(make_identity(), [record], False, repo, FakeSeqNoAllocator(), FixedClock())
-    assert result.rejected == [{"index": 0, "source": "DecMessage 2",
-                                "errors": [{"field": "DecHead", "message_zh": "缺少表头", "message_en": "missing DecHead"}]}]
+    assert result.rejected == [
+        {
+            "index": 0,
+            "source": "DecMessage 2",
+            "errors": [{"field": "DecHead", "message_zh": "缺少表头", "message_en": "missing DecHead"}],
+        }
+    ]
 
 
-@pytest.mark.parametrize("body", [[], {"declarations": []}, {"declarations": [{}], "mark": True},
-                                  {"declarations": [{}], "smart_mark": "yes"}])
+@pytest.mark.parametrize(
+    "body",
+    [[], {"declarations": []}, {"declarations": [{}], "mark": True}, {"declarations": [{}], "smart_mark": "yes"}],
+)
 def test_json_import_body_must_have_the_documented_shape(body):
     with pytest.raises(errors.DomainError) as exc:
         records_from_json(body, max_records=500)

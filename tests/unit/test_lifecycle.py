@@ -1,5 +1,6 @@
 """A declaration's lifecycle: named transitions, one Change each, illegal ones refused, and only
 real changes of state pushed."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -26,8 +27,15 @@ def _pending(h):
 def _claimed(h, decl=None):
     decl = decl or _pending(h)
     now = h.clock()
-    return lifecycle.claim(decl, now, batch_no="P1", execution_id="e1", config_id="c1", config_name="cfg",
-                           deadline=now + timedelta(minutes=15)).after
+    return lifecycle.claim(
+        decl,
+        now,
+        batch_no="P1",
+        execution_id="e1",
+        config_id="c1",
+        config_name="cfg",
+        deadline=now + timedelta(minutes=15),
+    ).after
 
 
 def _entry(h, gate="manifest", outcome="wait"):
@@ -36,8 +44,9 @@ def _entry(h, gate="manifest", outcome="wait"):
 
 def test_a_claim_is_one_change_with_its_log_entry_and_no_push(h):
     decl = _pending(h)
-    change = lifecycle.claim(decl, h.clock(), batch_no="P1", execution_id="e1", config_id="c1", config_name="cfg",
-                             deadline=h.clock())
+    change = lifecycle.claim(
+        decl, h.clock(), batch_no="P1", execution_id="e1", config_id="c1", config_name="cfg", deadline=h.clock()
+    )
     assert change.after.smart_status == "in_progress" and change.after.version == decl.version + 1
     assert change.expected_version == decl.version
     assert {"smart_status", "batch_no", "execution_id", "config_id", "claim_deadline"} <= set(change.changed)
@@ -48,19 +57,22 @@ def test_a_claim_is_one_change_with_its_log_entry_and_no_push(h):
 def test_claiming_a_declaration_already_in_progress_is_illegal(h):
     claimed = _claimed(h)
     with pytest.raises(IllegalTransition) as raised:
-        lifecycle.claim(claimed, h.clock(), batch_no="P2", execution_id="e2", config_id="c1", config_name="cfg",
-                        deadline=h.clock())
+        lifecycle.claim(
+            claimed, h.clock(), batch_no="P2", execution_id="e2", config_id="c1", config_name="cfg", deadline=h.clock()
+        )
     assert raised.value.code == "illegal_transition" and raised.value.kind == "conflict"
 
 
 @pytest.mark.parametrize("transition", ["wait", "fail", "declared", "timed_out", "pass_gates"])
 def test_engine_steps_on_a_declaration_not_in_progress_are_illegal(h, transition):
     decl = _pending(h)
-    calls = {"wait": lambda: lifecycle.wait(decl, h.clock(), [_entry(h)], "manifest", reason_zh="z", reason_en="e"),
-             "fail": lambda: lifecycle.fail(decl, h.clock(), [_entry(h)], reason_zh="z", reason_en="e"),
-             "declared": lambda: lifecycle.declared(decl, h.clock(), _entry(h, "submit", "pass"), "X1"),
-             "timed_out": lambda: lifecycle.timed_out(decl, h.clock()),
-             "pass_gates": lambda: lifecycle.pass_gates(decl, h.clock(), [], decl.content)}
+    calls = {
+        "wait": lambda: lifecycle.wait(decl, h.clock(), [_entry(h)], "manifest", reason_zh="z", reason_en="e"),
+        "fail": lambda: lifecycle.fail(decl, h.clock(), [_entry(h)], reason_zh="z", reason_en="e"),
+        "declared": lambda: lifecycle.declared(decl, h.clock(), _entry(h, "submit", "pass"), "X1"),
+        "timed_out": lambda: lifecycle.timed_out(decl, h.clock()),
+        "pass_gates": lambda: lifecycle.pass_gates(decl, h.clock(), [], decl.content),
+    }
     with pytest.raises(IllegalTransition):
         calls[transition]()
 
@@ -96,10 +108,15 @@ def test_a_time_out_requeues_without_a_push(h):
 
 def test_a_business_receipt_is_pushed_with_its_channel(h):
     declared = lifecycle.declared(_claimed(h), h.clock(), _entry(h, "submit", "pass"), "X1").after
-    change = lifecycle.receipt(declared, h.clock(), _entry(h, "receipt", "P"), channel="P",
-                               status=DeclarationStatus.RELEASED, entry_id="0101",
-                               event={"channel": "P", "entry_id": "0101", "note": None, "notice_date": None,
-                                      "receipt_id": "r1"})
+    change = lifecycle.receipt(
+        declared,
+        h.clock(),
+        _entry(h, "receipt", "P"),
+        channel="P",
+        status=DeclarationStatus.RELEASED,
+        entry_id="0101",
+        event={"channel": "P", "entry_id": "0101", "note": None, "notice_date": None, "receipt_id": "r1"},
+    )
     assert change.after.status == DeclarationStatus.RELEASED and change.after.entry_id == "0101"
     assert [(e.event_type, e.data["channel"]) for e in change.events] == [("customs_receipt", "P")]
 

@@ -1,4 +1,5 @@
 """make run starts a fresh stack, so the outbox starts empty too."""
+
 from __future__ import annotations
 
 from infra.local_stack import _empty_outbox

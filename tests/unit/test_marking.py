@@ -1,4 +1,5 @@
 """Marking: add the mark to temp-saved declarations; cancel it only when 暂存 and 待申报."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,8 +43,9 @@ def test_unmark_success_says_how_many_in_the_seed_words(repo):
     assert not any(repo.items[s].smart_mark for s in seq_nos)
 
 
-@pytest.mark.parametrize("change", [{"status": DeclarationStatus.DECLARED}, {"smart_status": "in_progress"},
-                                    {"smart_status": "failed"}])
+@pytest.mark.parametrize(
+    "change", [{"status": DeclarationStatus.DECLARED}, {"smart_status": "in_progress"}, {"smart_status": "failed"}]
+)
 def test_unmark_refused_when_not_temp_saved_or_not_pending(repo, change):
     [seq_no] = imported(repo, 1, smart_mark=True)
     repo.items[seq_no] = repo.items[seq_no].with_changes(**change)
@@ -84,8 +86,9 @@ def test_a_declaration_changed_between_check_and_write_is_refused_not_overwritte
     assert result["marked"] == 0 and result["refused"][0]["reason"] == "changed"
 
 
-@pytest.mark.parametrize("body", [{}, {"seq_nos": []}, {"seq_nos": "I2024"}, {"seq_nos": [1]},
-                                  {"seq_nos": ["x"], "all": True}, []])
+@pytest.mark.parametrize(
+    "body", [{}, {"seq_nos": []}, {"seq_nos": "I2024"}, {"seq_nos": [1]}, {"seq_nos": ["x"], "all": True}, []]
+)
 def test_mark_body_must_be_a_list_of_seq_nos(repo, body):
     with pytest.raises(DomainError) as exc:
         marking.mark(make_identity(), body, repo, FixedClock())

@@ -1,4 +1,5 @@
 """The push catalogue: messages people can act on, in both languages, from one place."""
+
 from __future__ import annotations
 
 import re
@@ -12,18 +13,33 @@ from chalicelib.domain.events import WAITING_LABELS, Event
 
 AT = datetime(2024, 3, 21, 2, 15, 30, tzinfo=UTC)
 SEQ_NO = "I20240001031824871"
-NAMES = {"bill_no": "MSKU1234567", "consignee_name": "大恒企业", "config_name": "大恒企业进口",
-         "goods_name": "便携式自动数据处理设备", "config_id": "cfg1"}
+NAMES = {
+    "bill_no": "MSKU1234567",
+    "consignee_name": "大恒企业",
+    "config_name": "大恒企业进口",
+    "goods_name": "便携式自动数据处理设备",
+    "config_id": "cfg1",
+}
 CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
 
 
 def event(event_type="smart_status_changed", **data) -> Event:
-    return Event.make(event_type, seq_no=SEQ_NO, ie_flag="I", ent_codes=["1108919038"], occurred_at=AT,
-                      data={**NAMES, **data}, key="k")
+    return Event.make(
+        event_type,
+        seq_no=SEQ_NO,
+        ie_flag="I",
+        ent_codes=["1108919038"],
+        occurred_at=AT,
+        data={**NAMES, **data},
+        key="k",
+    )
 
 
-FAILED = event(smart_status="failed", reason_zh="缺少代理报关委托协议，且未配置自动生成",
-               reason_en="agency agreement missing and auto-generation is off")
+FAILED = event(
+    smart_status="failed",
+    reason_zh="缺少代理报关委托协议，且未配置自动生成",
+    reason_en="agency agreement missing and auto-generation is off",
+)
 EVERY_KIND = {
     "declared": event(smart_status="succeeded", entry_id="010120241000012345"),
     "failed": FAILED,
@@ -75,7 +91,10 @@ def test_a_receipt_is_named_in_words_not_by_its_channel_code():
     receipt = EVERY_KIND["receipt"]
 
     assert "State: customs receipt: released" in receipt.email_text()
-    assert receipt.email_subject() == "【智能申报】提单MSKU1234567海关回执：放行 / bill MSKU1234567: customs receipt: released"
+    assert (
+        receipt.email_subject()
+        == "【智能申报】提单MSKU1234567海关回执：放行 / bill MSKU1234567: customs receipt: released"
+    )
 
 
 @pytest.mark.parametrize("kind", messages.SMS_KINDS)
@@ -88,13 +107,16 @@ def test_every_sms_kind_fills_its_template_within_the_provider_limits(kind):
     for name, value in parameters.items():
         rule = sms.VARIABLE_RULES[messages.SMS_VARIABLES[kind][name]]
         assert 0 < len(value) <= rule.max_chars and not set(value) & set("【】[]")
-    assert e.sms_text("https://api.example.cn").endswith(f"详情：https://api.example.cn/s/{messages.short_code(SEQ_NO)}")
+    assert e.sms_text("https://api.example.cn").endswith(
+        f"详情：https://api.example.cn/s/{messages.short_code(SEQ_NO)}"
+    )
 
 
 def test_the_sms_of_a_failure_names_the_bill_the_goods_and_the_next_step():
     assert FAILED.sms_text("https://api.example.cn") == (
         "【智能申报】报关单（提单MSKU1234567，便携式自动数据处理设备）申报失败：缺少代理报关委托协议，且未配置自动生成。"
-        f"请开启自动生成代理报关委托协议后点击继续。详情：https://api.example.cn/s/{messages.short_code(SEQ_NO)}")
+        f"请开启自动生成代理报关委托协议后点击继续。详情：https://api.example.cn/s/{messages.short_code(SEQ_NO)}"
+    )
 
 
 def test_an_sms_without_a_bill_names_the_seq_no_and_never_a_cut_bill():
@@ -124,11 +146,22 @@ def test_the_state_vocabulary_splits_waiting_from_pending_and_names_receipts_by_
 
 
 def test_a_digest_lists_every_change_of_its_window_in_time_order_in_china_time():
-    later = Event.make("customs_receipt", seq_no=SEQ_NO, ie_flag="I", ent_codes=["1108919038"],
-                       occurred_at=AT + timedelta(minutes=30), data={**NAMES, "channel": "P"}, key="p")
+    later = Event.make(
+        "customs_receipt",
+        seq_no=SEQ_NO,
+        ie_flag="I",
+        ent_codes=["1108919038"],
+        occurred_at=AT + timedelta(minutes=30),
+        data={**NAMES, "channel": "P"},
+        key="p",
+    )
 
-    subject, body = messages.digest_text([later, FAILED], "2024-03-21 10:00–11:00", "2024-03-21 10:00-11:00",
-                                         unsubscribe_url="https://api.example.cn/unsubscribe/t")
+    subject, body = messages.digest_text(
+        [later, FAILED],
+        "2024-03-21 10:00–11:00",
+        "2024-03-21 10:00-11:00",
+        unsubscribe_url="https://api.example.cn/unsubscribe/t",
+    )
 
     zh, en = body.split("\n----\n")
     assert subject == "SmartDecl digest 2024-03-21 10:00-11:00: 2 changes"

@@ -1,4 +1,5 @@
 """Webhook delivery: retried with back-off (even past SQS's 15-minute delay), recorded, given up."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -8,8 +9,14 @@ from chalicelib.domain.subscriptions import Subscription, SubscriptionContent
 from chalicelib.services.notifications import deliver, fan_out
 from tests.factories import FixedClock
 
-EVENT = {"event_id": "e1", "event_type": "smart_status_changed", "occurred_at": "2024-03-21T03:07:21.000Z",
-         "seq_no": "I20240001031824871", "ie_flag": "I", "data": {"smart_status": "succeeded"}}
+EVENT = {
+    "event_id": "e1",
+    "event_type": "smart_status_changed",
+    "occurred_at": "2024-03-21T03:07:21.000Z",
+    "seq_no": "I20240001031824871",
+    "ie_flag": "I",
+    "data": {"smart_status": "succeeded"},
+}
 
 
 class Subs:
@@ -38,8 +45,7 @@ class Sender:
 
     def deliver(self, url, secret, event):
         code = self.codes.pop(0)
-        return DeliveryAttempt(event.event_id, url, datetime.now(UTC), code, 3,
-                               None if code else "timeout")
+        return DeliveryAttempt(event.event_id, url, datetime.now(UTC), code, 3, None if code else "timeout")
 
 
 class Outbox:
@@ -51,8 +57,9 @@ class Outbox:
 
 
 def webhook(sub_id="s1", ent="1108919038", event_types=()):
-    content = SubscriptionContent.model_construct(protocol="webhook", endpoint="https://erp.example.com/h",
-                                                  event_types=list(event_types))
+    content = SubscriptionContent.model_construct(
+        protocol="webhook", endpoint="https://erp.example.com/h", event_types=list(event_types)
+    )
     return Subscription(sub_id, ent, content, "k" * 64, datetime(2024, 1, 1, tzinfo=UTC), "card")
 
 
@@ -88,8 +95,10 @@ def test_a_back_off_longer_than_sqs_can_delay_hops_until_due():
 
 def test_delivery_gives_up_after_the_last_attempt():
     log = Log()
-    assert deliver(message(attempt=6), Subs(webhook()), log, Sender([503]), Outbox(), backoff_schedule,
-                   FixedClock()) == "failed"
+    assert (
+        deliver(message(attempt=6), Subs(webhook()), log, Sender([503]), Outbox(), backoff_schedule, FixedClock())
+        == "failed"
+    )
     assert log.records == [("s1", "failed")]
 
 

@@ -1,5 +1,6 @@
 """Publishing committed events from the log's stream: ten messages a request, in order, and a
 failure retried from the first record not published."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -12,8 +13,15 @@ AT = datetime(2024, 3, 21, 3, 0, tzinfo=UTC)
 
 
 def _event(n: int, ents=("1101910001",)) -> Event:
-    return Event.make("smart_status_changed", seq_no=f"I2024{n:014d}", ie_flag="I", ent_codes=ents, occurred_at=AT,
-                      data={"smart_status": "succeeded"}, key=f"succeeded:{n}")
+    return Event.make(
+        "smart_status_changed",
+        seq_no=f"I2024{n:014d}",
+        ie_flag="I",
+        ent_codes=ents,
+        occurred_at=AT,
+        data={"smart_status": "succeeded"},
+        key=f"succeeded:{n}",
+    )
 
 
 class RecordingPublisher:

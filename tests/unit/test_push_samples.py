@@ -1,4 +1,5 @@
 """The README's and docs/push.md's message samples are what the catalogue says today."""
+
 from __future__ import annotations
 
 import importlib.util

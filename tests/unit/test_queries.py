@@ -1,4 +1,5 @@
 """Query windows: quick ranges in China time; exact numbers need no time range."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -43,8 +44,16 @@ def test_dates_without_a_zone_are_read_as_china_time():
     assert q.window(NOW)[0] == datetime(2024, 2, 29, 16, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("params", [{"range": "today", "from": "2024-03-01T00:00:00"}, {"page_size": 0},
-                                    {"page_size": 101}, {"range": "year"}, {"unknown": "x"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"range": "today", "from": "2024-03-01T00:00:00"},
+        {"page_size": 0},
+        {"page_size": 101},
+        {"range": "year"},
+        {"unknown": "x"},
+    ],
+)
 def test_invalid_query_parameters_are_refused(params):
     with pytest.raises(ValidationError):
         DeclarationQuery.model_validate(params)

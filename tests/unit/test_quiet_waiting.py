@@ -4,6 +4,7 @@ A waiting declaration rests until what it waits for may have changed (a confirma
 customs answering again) or its config's re-check interval passed; its re-checks are logged, not
 pushed. An execution with nothing to declare sleeps: the schedule peeks once a minute, and a
 mark, a continue or a confirmation in its scope wakes it at once."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -158,6 +159,7 @@ def test_customs_answering_again_readies_the_declarations_waiting_for_it(h):
 def test_recheck_seconds_is_validated_and_patchable():
     from tests.factories import FixedClock, make_identity
     from tests.fakes import FakeConfigRepository
+
     repo, identity = FakeConfigRepository(), make_identity()
     for bad in (4, 86_401, "300", True, None):
         with pytest.raises(DomainError):
@@ -182,6 +184,7 @@ class CountingProxy:
         def counted(*args, **kwargs):
             self._counts[f"{self._name}.{attr}"] += 1
             return value(*args, **kwargs)
+
         return counted
 
 
@@ -211,12 +214,14 @@ def test_the_demo_plan_tells_each_subscriber_at_most_once_per_declaration_and_st
     or at customs. No declaration is told the same state twice, however often it is re-checked."""
     import_config = h.config(require_manifest=True, compare_manifest=True, batch_wait_seconds=20, name="进口")
     export_config = h.config(ie_flag="E", require_arrival=True, batch_wait_seconds=20, name="出口")
-    plan = ([{"bill_no": f"DEMOI{i:04d}"} for i in range(30)]
-            + [{"bill_no": f"DEMOI{30 + i:04d}", "pack_no": 12} for i in range(5)]  # comparison fails
-            + [{"bill_no": f"DEMOI{35 + i:04d}"} for i in range(5)]  # no manifest: they wait
-            + [{"bill_no": f"DEMOI{40 + i:04d}", "self_pay": True} for i in range(3)]  # tax: they wait
-            + [{"bill_no": f"DEMOI{43 + i:04d}"} for i in range(2)]  # customs refuses
-            + [{"bill_no": f"DEMOE{45 + i:04d}", "ie_flag": "E"} for i in range(5)])  # 3 arrived, 2 not
+    plan = (
+        [{"bill_no": f"DEMOI{i:04d}"} for i in range(30)]
+        + [{"bill_no": f"DEMOI{30 + i:04d}", "pack_no": 12} for i in range(5)]  # comparison fails
+        + [{"bill_no": f"DEMOI{35 + i:04d}"} for i in range(5)]  # no manifest: they wait
+        + [{"bill_no": f"DEMOI{40 + i:04d}", "self_pay": True} for i in range(3)]  # tax: they wait
+        + [{"bill_no": f"DEMOI{43 + i:04d}"} for i in range(2)]  # customs refuses
+        + [{"bill_no": f"DEMOE{45 + i:04d}", "ie_flag": "E"} for i in range(5)]
+    )  # 3 arrived, 2 not
     seq_nos = [s for body in plan for s in h.declarations_marked(1, **body)]
     by_bill = dict(zip((b["bill_no"] for b in plan), seq_nos, strict=True))
     for body in plan:
@@ -239,12 +244,20 @@ def test_the_demo_plan_tells_each_subscriber_at_most_once_per_declaration_and_st
 def test_declarations_imported_with_the_mark_wake_a_sleeping_execution(h):
     from chalicelib.services.import_declarations import ImportRecord, import_declarations
     from tests.factories import make_declaration_body
+
     execution_id = h.start(h.config(batch_wait_seconds=10))
     h.run()
     _minutes(h, 1)
     assert h.execution(execution_id).idle and h.queue.triggers == []
-    imported = import_declarations(h.identity, [ImportRecord(raw=make_declaration_body(self_pay=False))], True,
-                                   h.declarations, h.allocator, h.clock, h.engine)
+    imported = import_declarations(
+        h.identity,
+        [ImportRecord(raw=make_declaration_body(self_pay=False))],
+        True,
+        h.declarations,
+        h.allocator,
+        h.clock,
+        h.engine,
+    )
     assert h.queue.triggers == [(execution_id, h.execution(execution_id).batch_index, 0)]
     h.run()
     assert h.decl(imported.accepted[0]).smart_status == "succeeded"

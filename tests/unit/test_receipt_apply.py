@@ -1,4 +1,5 @@
 """A matched receipt is stored and applied in one write; delivered twice it applies once."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,10 +13,12 @@ ENTRY_ID = "010120241000000042"
 
 
 def dec_result(client_seq_no: str, channel: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><DEC_RESULT><CUS_CIQ_NO>I20249000000000001</CUS_CIQ_NO>'
-            f"<ENTRY_ID>{ENTRY_ID}</ENTRY_ID><NOTICE_DATE>2024-03-21T11:07:21</NOTICE_DATE><CHANNEL>{channel}</CHANNEL>"
-            f"<NOTE>回执</NOTE><CUSTOM_MASTER>0101</CUSTOM_MASTER><I_E_DATE/><D_DATE>2024-03-21T11:07:21</D_DATE>"
-            f"<CLIENT_SEQ_NO>{client_seq_no}</CLIENT_SEQ_NO></DEC_RESULT>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><DEC_RESULT><CUS_CIQ_NO>I20249000000000001</CUS_CIQ_NO>'
+        f"<ENTRY_ID>{ENTRY_ID}</ENTRY_ID><NOTICE_DATE>2024-03-21T11:07:21</NOTICE_DATE><CHANNEL>{channel}</CHANNEL>"
+        f"<NOTE>回执</NOTE><CUSTOM_MASTER>0101</CUSTOM_MASTER><I_E_DATE/><D_DATE>2024-03-21T11:07:21</D_DATE>"
+        f"<CLIENT_SEQ_NO>{client_seq_no}</CLIENT_SEQ_NO></DEC_RESULT>"
+    ).encode()
 
 
 def sign(body: bytes) -> str:

@@ -1,4 +1,5 @@
 """Receipts in the domain: channel table, order-independent status, idempotency keys, signatures, texts."""
+
 from __future__ import annotations
 
 import hashlib
@@ -37,15 +38,29 @@ SECRET = "receipt-secret"
 
 
 def read(channel: str | None = "L", **changes) -> ReceiptRead:
-    base = ReceiptRead(kind="dec_result", raw=f"<DEC_RESULT><CHANNEL>{channel}</CHANNEL></DEC_RESULT>",
-                       cus_ciq_no=SEQ, entry_id=ENTRY, channel=channel, note="海关入库成功", custom_master="0101",
-                       notice_at=NOTICE, notice_date_text="2024-03-20T10:20:30")
+    base = ReceiptRead(
+        kind="dec_result",
+        raw=f"<DEC_RESULT><CHANNEL>{channel}</CHANNEL></DEC_RESULT>",
+        cus_ciq_no=SEQ,
+        entry_id=ENTRY,
+        channel=channel,
+        note="海关入库成功",
+        custom_master="0101",
+        notice_at=NOTICE,
+        notice_date_text="2024-03-20T10:20:30",
+    )
     return replace(base, **changes)
 
 
 def import_response(code: str = "0", message: str = "申报成功", seq_no: str | None = SEQ) -> ReceiptRead:
-    return ReceiptRead(kind="import_response", raw="<DecImportResponse/>", client_seq_no=OURS, cus_ciq_no=seq_no,
-                       response_code=code, error_message=message)
+    return ReceiptRead(
+        kind="import_response",
+        raw="<DecImportResponse/>",
+        client_seq_no=OURS,
+        cus_ciq_no=seq_no,
+        response_code=code,
+        error_message=message,
+    )
 
 
 def apply(channels, start: S = S.DECLARED) -> S:
@@ -59,19 +74,23 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 # ---- the channel table ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("code, label_zh, status, is_final", [
-    ("L", "海关入库成功", S.ACCEPTED, False),
-    ("G", "接单交单", S.ACCEPTED, False),
-    ("J", "审单中心确定办理税费及证件手续", S.ACCEPTED, False),
-    ("C", "查验通知", None, False),
-    ("H", "挂起(需手工申报)", None, False),
-    ("P", "已放行", S.RELEASED, False),
-    ("R", "已结关", S.CLOSED, True),
-    ("E", "退单/不受理", S.REJECTED, True),
-    ("7", "申报成功", S.DECLARED, False),
-    ("8", "申报失败(无申报权限)", S.REJECTED, True),
-    ("K", "通关无纸化担保放行", S.RELEASED, False),  # both public listings: release under guarantee
-])
+
+@pytest.mark.parametrize(
+    "code, label_zh, status, is_final",
+    [
+        ("L", "海关入库成功", S.ACCEPTED, False),
+        ("G", "接单交单", S.ACCEPTED, False),
+        ("J", "审单中心确定办理税费及证件手续", S.ACCEPTED, False),
+        ("C", "查验通知", None, False),
+        ("H", "挂起(需手工申报)", None, False),
+        ("P", "已放行", S.RELEASED, False),
+        ("R", "已结关", S.CLOSED, True),
+        ("E", "退单/不受理", S.REJECTED, True),
+        ("7", "申报成功", S.DECLARED, False),
+        ("8", "申报失败(无申报权限)", S.REJECTED, True),
+        ("K", "通关无纸化担保放行", S.RELEASED, False),  # both public listings: release under guarantee
+    ],
+)
 def test_channel_table_maps_the_documented_codes(code, label_zh, status, is_final):
     info = CHANNELS[code]
     assert (info.label_zh, info.status, info.is_final) == (label_zh, status, is_final)
@@ -112,6 +131,7 @@ def test_channel_codes_are_matched_after_trimming_but_case_sensitively():
 
 
 # ---- status_after: order and repetition do not matter ---------------------------------------
+
 
 @pytest.mark.parametrize("start", [S.TEMP_SAVED, S.DECLARED])
 def test_every_order_of_declared_accepted_released_closed_ends_closed(start):
@@ -176,33 +196,43 @@ def test_shuffled_sequences_with_duplicates_end_where_the_ordered_one_ends():
 
 # ---- receipt_id ------------------------------------------------------------------------------
 
+
 def test_receipt_id_is_a_stable_sha256_hex():
     first, again = receipt_id(read("P")), receipt_id(read("P"))
     assert first == again and len(first) == 64 and int(first, 16) >= 0
 
 
 def test_the_same_receipt_delivered_twice_has_one_id():
-    body = (f"<DEC_RESULT><CUS_CIQ_NO>{SEQ}</CUS_CIQ_NO><NOTICE_DATE>2024-03-20T10:20:30</NOTICE_DATE>"
-            "<CHANNEL>P</CHANNEL></DEC_RESULT>").encode()
+    body = (
+        f"<DEC_RESULT><CUS_CIQ_NO>{SEQ}</CUS_CIQ_NO><NOTICE_DATE>2024-03-20T10:20:30</NOTICE_DATE>"
+        "<CHANNEL>P</CHANNEL></DEC_RESULT>"
+    ).encode()
     assert receipt_id(read_receipts(body)[0]) == receipt_id(read_receipts(body)[0])
 
 
 def test_one_receipt_written_in_two_date_forms_has_one_id():
-    a = read_receipts(b"<DEC_RESULT><CUS_CIQ_NO>S</CUS_CIQ_NO><NOTICE_DATE>2024-03-20T10:20:30</NOTICE_DATE>"
-                      b"<CHANNEL>L</CHANNEL><NOTE>a</NOTE></DEC_RESULT>")[0]
-    b = read_receipts(b"<DEC_RESULT><CUS_CIQ_NO>S</CUS_CIQ_NO><NOTICE_DATE>20240320T10203000</NOTICE_DATE>"
-                      b"<CHANNEL>L</CHANNEL><NOTE>b</NOTE></DEC_RESULT>")[0]
+    a = read_receipts(
+        b"<DEC_RESULT><CUS_CIQ_NO>S</CUS_CIQ_NO><NOTICE_DATE>2024-03-20T10:20:30</NOTICE_DATE>"
+        b"<CHANNEL>L</CHANNEL><NOTE>a</NOTE></DEC_RESULT>"
+    )[0]
+    b = read_receipts(
+        b"<DEC_RESULT><CUS_CIQ_NO>S</CUS_CIQ_NO><NOTICE_DATE>20240320T10203000</NOTICE_DATE>"
+        b"<CHANNEL>L</CHANNEL><NOTE>b</NOTE></DEC_RESULT>"
+    )[0]
     assert receipt_id(a) == receipt_id(b)
 
 
-@pytest.mark.parametrize("other", [
-    read("E"),                                                        # another channel
-    read(notice_at=NOTICE.replace(second=31)),                         # another notice time
-    read(cus_ciq_no="I20240000000000002"),                             # another declaration
-    read(notice_at=None),                                              # the time text stands in
-    read(notice_at=None, notice_date_text=None),
-    replace(read(), kind="import_response"),
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        read("E"),  # another channel
+        read(notice_at=NOTICE.replace(second=31)),  # another notice time
+        read(cus_ciq_no="I20240000000000002"),  # another declaration
+        read(notice_at=None),  # the time text stands in
+        read(notice_at=None, notice_date_text=None),
+        replace(read(), kind="import_response"),
+    ],
+)
 def test_different_receipts_have_different_ids(other):
     assert receipt_id(other) != receipt_id(read("L"))
 
@@ -215,8 +245,11 @@ def test_id_falls_back_from_customs_number_to_ours_to_the_entry_id():
 
 
 def test_import_responses_differ_by_outcome_and_reason():
-    ids = {receipt_id(import_response("0", "申报成功")), receipt_id(import_response("1", "商品编号不存在", None)),
-           receipt_id(import_response("1", "缺少代理报关委托协议", None))}
+    ids = {
+        receipt_id(import_response("0", "申报成功")),
+        receipt_id(import_response("1", "商品编号不存在", None)),
+        receipt_id(import_response("1", "缺少代理报关委托协议", None)),
+    }
     assert len(ids) == 3
     assert receipt_id(import_response()) == receipt_id(import_response())
 
@@ -231,10 +264,23 @@ def test_signature_made_like_the_simulator_verifies():
     assert verify_signature(bytearray(BODY), "  " + sign(BODY).upper().replace("SHA256=", "sha256=") + " ", SECRET)
 
 
-@pytest.mark.parametrize("header", [
-    None, "", "sha256=", "sha256=zz", "sha256=" + "0" * 64, sign(BODY)[7:], "sha1=" + sign(BODY)[7:],
-    "SHA256:" + sign(BODY)[7:], sign(BODY) + "00", sign(BODY)[:-1], "sha256=" + "é" * 64, sign(BODY, "other"),
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "sha256=",
+        "sha256=zz",
+        "sha256=" + "0" * 64,
+        sign(BODY)[7:],
+        "sha1=" + sign(BODY)[7:],
+        "SHA256:" + sign(BODY)[7:],
+        sign(BODY) + "00",
+        sign(BODY)[:-1],
+        "sha256=" + "é" * 64,
+        sign(BODY, "other"),
+    ],
+)
 def test_missing_malformed_or_wrong_signatures_fail(header):
     assert verify_signature(BODY, header, SECRET) is False
 
@@ -249,6 +295,7 @@ def test_empty_secret_verifies_nothing():
 
 # ---- the stored receipt -------------------------------------------------------------------------
 
+
 def test_stored_receipt_from_a_read_carries_labels_and_id():
     receipt = Receipt.from_read(read("P"), received_at=RECEIVED)
     assert receipt.receipt_id == receipt_id(read("P"))
@@ -262,7 +309,12 @@ def test_stored_receipt_as_json_and_back():
     receipt = Receipt.from_read(read("E", note="退单：商品编号有误"), received_at=RECEIVED, seq_no=OURS)
     body = receipt.as_json()
     assert body["notice_at"] == "2024-03-20T10:20:30.000+08:00" and body["received_at"] == "2024-03-20T02:20:31.123Z"
-    assert (body["status"], body["is_final"], body["severity"], body["known_channel"]) == ("rejected", True, "error", True)
+    assert (body["status"], body["is_final"], body["severity"], body["known_channel"]) == (
+        "rejected",
+        True,
+        "error",
+        True,
+    )
     assert body["matched"] is True and body["seq_no"] == OURS and body["channel_label_zh"] == "退单/不受理"
     assert Receipt.from_json(body) == receipt
 
@@ -281,6 +333,7 @@ def test_stored_import_response_is_labelled_by_its_code():
 
 
 # ---- describe ----------------------------------------------------------------------------------
+
 
 def test_description_names_declaration_entry_and_event():
     zh, en = describe(Receipt.from_read(read("P", note="放行"), received_at=RECEIVED, seq_no=OURS))

@@ -1,5 +1,6 @@
 """Mainland SMS through our fan-out: the provider gets the template code and parameters it expects,
 one SMS per declaration and state, quiet hours, the provider's flow control, retries recorded."""
+
 from __future__ import annotations
 
 import json
@@ -24,17 +25,38 @@ CN = timezone(timedelta(hours=8))
 
 
 def body(event_id="e1", smart_status="failed", **data):
-    return {"event_id": event_id, "event_type": "smart_status_changed", "occurred_at": "2024-03-21T02:00:00.000Z",
-            "seq_no": SEQ_NO, "ie_flag": "I",
-            "data": {"smart_status": smart_status, "reason_zh": "缺少代理报关委托协议，且未配置自动生成",
-                     "reason_en": "agency agreement missing", "bill_no": "MSKU1234567",
-                     "goods_name": "便携式自动数据处理设备", "consignee_name": "大恒企业", "config_id": "cfg1", **data}}
+    return {
+        "event_id": event_id,
+        "event_type": "smart_status_changed",
+        "occurred_at": "2024-03-21T02:00:00.000Z",
+        "seq_no": SEQ_NO,
+        "ie_flag": "I",
+        "data": {
+            "smart_status": smart_status,
+            "reason_zh": "缺少代理报关委托协议，且未配置自动生成",
+            "reason_en": "agency agreement missing",
+            "bill_no": "MSKU1234567",
+            "goods_name": "便携式自动数据处理设备",
+            "consignee_name": "大恒企业",
+            "config_id": "cfg1",
+            **data,
+        },
+    }
 
 
 def sms_sub(sub_id="s1", number="+8613800138000", **choices):
-    content = SubscriptionContent.model_construct(**{"protocol": "sms", "endpoint": number, "event_types": [],
-                                                     "states": [], "config_ids": [], "digest": None,
-                                                     "quiet_hours": None, **choices})
+    content = SubscriptionContent.model_construct(
+        **{
+            "protocol": "sms",
+            "endpoint": number,
+            "event_types": [],
+            "states": [],
+            "config_ids": [],
+            "digest": None,
+            "quiet_hours": None,
+            **choices,
+        }
+    )
     return Subscription(sub_id, ENT, content, None, datetime(2024, 1, 1, tzinfo=UTC), "card")
 
 
@@ -47,8 +69,9 @@ class World:
         self.clock = FixedClock(now)
 
     def deliver(self, message):
-        return deliver_sms(message, self.subs, self.log, self.store, self.sender, self.queue, POLICY,
-                           backoff_schedule, self.clock)
+        return deliver_sms(
+            message, self.subs, self.log, self.store, self.sender, self.queue, POLICY, backoff_schedule, self.clock
+        )
 
     def calls(self):
         return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.outbox.glob("*.json"))]
@@ -67,8 +90,12 @@ def test_the_provider_gets_the_template_code_and_parameters_it_expects(tmp_path)
     assert call["Action"] == "SendSms" and call["PhoneNumbers"] == "13800138000" and call["SignName"] == "智能申报"
     assert call["TemplateCode"] == TEMPLATES["failed"]
     assert json.loads(call["TemplateParam"]) == {
-        "ref": "提单MSKU1234567", "goods": "便携式自动数据处理设备", "reason": "缺少代理报关委托协议，且未配置自动生成",
-        "step": "开启自动生成代理报关委托协议后点击继续", "link": messages.short_code(SEQ_NO)}
+        "ref": "提单MSKU1234567",
+        "goods": "便携式自动数据处理设备",
+        "reason": "缺少代理报关委托协议，且未配置自动生成",
+        "step": "开启自动生成代理报关委托协议后点击继续",
+        "link": messages.short_code(SEQ_NO),
+    }
     assert world.log.records[-1][2] == "delivered" and world.log.records[-1][3]["template_code"] == TEMPLATES["failed"]
 
 
@@ -180,8 +207,9 @@ def test_a_kind_without_a_template_code_fails_visibly(tmp_path):
     world = World(tmp_path)
     policy = SmsPolicy(sign_name="智能申报", templates={})
 
-    outcome = deliver_sms(message(), world.subs, world.log, world.store, world.sender, world.queue, policy,
-                          backoff_schedule, world.clock)
+    outcome = deliver_sms(
+        message(), world.subs, world.log, world.store, world.sender, world.queue, policy, backoff_schedule, world.clock
+    )
 
     assert outcome == "failed" and "SmsTemplate" in world.log.records[-1][3]["error"]
 
@@ -194,14 +222,18 @@ def test_an_unsubscribed_number_is_dropped(tmp_path):
 
 # ---- fan-out: the subscriber's choices are applied where we fan out --------------------------------
 
-@pytest.mark.parametrize("choices,reaches", [
-    ({}, True),
-    ({"states": ["failed", "released"]}, True),
-    ({"states": ["released"]}, False),
-    ({"config_ids": ["cfg1"]}, True),
-    ({"config_ids": ["other"]}, False),
-    ({"event_types": ["customs_receipt"]}, False),
-])
+
+@pytest.mark.parametrize(
+    "choices,reaches",
+    [
+        ({}, True),
+        ({"states": ["failed", "released"]}, True),
+        ({"states": ["released"]}, False),
+        ({"config_ids": ["cfg1"]}, True),
+        ({"config_ids": ["other"]}, False),
+        ({"event_types": ["customs_receipt"]}, False),
+    ],
+)
 def test_sms_fan_out_applies_the_subscriber_choices(choices, reaches):
     subs, webhooks, texts = FakeSubscriptions(sms_sub(**choices)), RecordingQueue(), RecordingQueue()
 
@@ -228,8 +260,19 @@ def test_two_events_of_one_state_racing_send_one_sms(tmp_path):
         def claim_sms(self, key, event_id, now):
             won = super().claim_sms(key, event_id, now)
             if event_id == "e1":  # the gap between e1's claim and its send
-                outcomes.append(deliver_sms(message(body("e2")), world.subs, world.log, self, world.sender,
-                                            world.queue, POLICY, backoff_schedule, world.clock))
+                outcomes.append(
+                    deliver_sms(
+                        message(body("e2")),
+                        world.subs,
+                        world.log,
+                        self,
+                        world.sender,
+                        world.queue,
+                        POLICY,
+                        backoff_schedule,
+                        world.clock,
+                    )
+                )
             return won
 
     world.store = PausingStore()

@@ -1,4 +1,5 @@
 """Mainland SMS rules: template variables within the provider's limits, flow control, quiet hours."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta, timezone
@@ -45,12 +46,15 @@ def test_rate_limits_refuse_a_malformed_parameter(text):
         sms.RateLimits.parse(text)
 
 
-@pytest.mark.parametrize("now,until", [
-    (datetime(2024, 3, 21, 23, 0, tzinfo=CN), datetime(2024, 3, 22, 8, 0, tzinfo=CN)),
-    (datetime(2024, 3, 22, 7, 59, tzinfo=CN), datetime(2024, 3, 22, 8, 0, tzinfo=CN)),
-    (datetime(2024, 3, 22, 8, 0, tzinfo=CN), None),
-    (datetime(2024, 3, 21, 21, 59, tzinfo=CN), None),
-])
+@pytest.mark.parametrize(
+    "now,until",
+    [
+        (datetime(2024, 3, 21, 23, 0, tzinfo=CN), datetime(2024, 3, 22, 8, 0, tzinfo=CN)),
+        (datetime(2024, 3, 22, 7, 59, tzinfo=CN), datetime(2024, 3, 22, 8, 0, tzinfo=CN)),
+        (datetime(2024, 3, 22, 8, 0, tzinfo=CN), None),
+        (datetime(2024, 3, 21, 21, 59, tzinfo=CN), None),
+    ],
+)
 def test_quiet_hours_across_midnight_hold_until_the_morning(now, until):
     assert sms.QuietHours(time(22, 0), time(8, 0)).until(now) == until
 

@@ -1,5 +1,6 @@
 """Subscriptions: e-mail and SMS forms, webhook URLs refused when they could reach our network, and
 filter policies that always name the enterprise. DNS is an injected resolver: no socket is opened."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ def resolver(table: dict[str, list[str]] | None = None):
         if host in table and not table[host]:
             raise OSError("Name or service not known")
         return table.get(host, [PUBLIC])
+
     return resolve
 
 
@@ -43,6 +45,7 @@ def refused_code(url: str, dns: dict[str, list[str]] | None = None, local_mode: 
 
 # ---- the contract ----------------------------------------------------------------------------------
 
+
 def test_the_shared_example_is_a_valid_subscription():
     content, errors = parse_subscription(shared_example("subscription.json"), resolver=resolver())
 
@@ -51,8 +54,9 @@ def test_the_shared_example_is_a_valid_subscription():
 
 
 def test_unknown_fields_protocols_and_event_types_are_refused_in_both_languages():
-    content, errors = parse_subscription({"protocol": "fax", "endpoint": "x", "event_types": ["declared"],
-                                          "secret": "mine"}, resolver=resolver())
+    content, errors = parse_subscription(
+        {"protocol": "fax", "endpoint": "x", "event_types": ["declared"], "secret": "mine"}, resolver=resolver()
+    )
 
     assert content is None
     assert {e.field for e in errors} == {"protocol", "event_types[0]", "secret"}
@@ -62,13 +66,15 @@ def test_unknown_fields_protocols_and_event_types_are_refused_in_both_languages(
 
 def test_event_types_may_be_empty_meaning_all_and_repeats_are_dropped():
     everything, _ = parse_subscription({"protocol": "email", "endpoint": "ops@example.com"})
-    narrowed, _ = parse_subscription({"protocol": "email", "endpoint": "ops@example.com",
-                                      "event_types": ["customs_receipt", "customs_receipt"]})
+    narrowed, _ = parse_subscription(
+        {"protocol": "email", "endpoint": "ops@example.com", "event_types": ["customs_receipt", "customs_receipt"]}
+    )
 
     assert everything.event_types == [] and narrowed.event_types == ["customs_receipt"]
 
 
 # ---- e-mail and SMS -----------------------------------------------------------------------------
+
 
 def test_an_email_address_is_kept_with_its_domain_in_lower_case():
     content, errors = parse_subscription({"protocol": "email", "endpoint": " Customs.Ops@Example.COM "})
@@ -76,25 +82,49 @@ def test_an_email_address_is_kept_with_its_domain_in_lower_case():
     assert errors == [] and content.endpoint == "Customs.Ops@example.com"
 
 
-@pytest.mark.parametrize("address", ["ops", "ops@", "@example.com", "ops@example", "ops@@example.com",
-                                     "o ps@example.com", "ops@example.com\nBcc:x@y.com", ".ops@example.com",
-                                     "ops@-example.com"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ops",
+        "ops@",
+        "@example.com",
+        "ops@example",
+        "ops@@example.com",
+        "o ps@example.com",
+        "ops@example.com\nBcc:x@y.com",
+        ".ops@example.com",
+        "ops@-example.com",
+    ],
+)
 def test_a_malformed_email_address_is_refused(address):
     content, errors = parse_subscription({"protocol": "email", "endpoint": address})
 
     assert content is None and errors[0].field == "endpoint" and "电子邮件" in errors[0].message_zh
 
 
-@pytest.mark.parametrize("number", ["13800138000", "+8613800138000", "+86 138 0013 8000", "8613800138000",
-                                    "0086-138-0013-8000", "199 1234 5678"])
+@pytest.mark.parametrize(
+    "number",
+    ["13800138000", "+8613800138000", "+86 138 0013 8000", "8613800138000", "0086-138-0013-8000", "199 1234 5678"],
+)
 def test_a_mainland_mobile_number_is_stored_in_e164(number):
     content, errors = parse_subscription({"protocol": "sms", "endpoint": number})
 
     assert errors == [] and content.endpoint == "+86" + "".join(ch for ch in number if ch.isdigit())[-11:]
 
 
-@pytest.mark.parametrize("number", ["1380013800", "138001380001", "23800138000", "12800138000", "+85291234567",
-                                    "+1 415 555 0100", "010-12345678", "+86 138 0013 800a"])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "1380013800",
+        "138001380001",
+        "23800138000",
+        "12800138000",
+        "+85291234567",
+        "+1 415 555 0100",
+        "010-12345678",
+        "+86 138 0013 800a",
+    ],
+)
 def test_anything_but_a_mainland_mobile_number_is_refused_for_sms(number):
     content, errors = parse_subscription({"protocol": "sms", "endpoint": number})
 
@@ -103,27 +133,31 @@ def test_anything_but_a_mainland_mobile_number_is_refused_for_sms(number):
 
 # ---- webhooks: the URL --------------------------------------------------------------------------
 
+
 def test_an_https_webhook_to_a_public_host_is_accepted_with_any_port():
     content, errors = webhook("https://erp.example.com:8443/customs/events?tenant=1")
 
     assert errors == [] and content.endpoint == "https://erp.example.com:8443/customs/events?tenant=1"
 
 
-@pytest.mark.parametrize("url,code", [
-    ("http://erp.example.com/hook", "scheme"),
-    ("ftp://erp.example.com/hook", "scheme"),
-    ("erp.example.com/hook", "scheme"),
-    ("https://user:pass@erp.example.com/hook", "credentials"),
-    ("https://token@erp.example.com/hook", "credentials"),
-    ("https://erp.example.com\\@169.254.169.254/", "credentials"),
-    ("https://erp.example.com/hook#frag", "fragment"),
-    ("https://erp.example.com:0/hook", "port"),
-    ("https://erp.example.com:99999/hook", "port"),
-    ("https:///hook", "host"),
-    ("https://erp_example.com/hook", "host"),
-    ("https://erp.example.com /hook", "url"),
-    ("https://" + "a" * 2100 + ".com/", "url"),
-])
+@pytest.mark.parametrize(
+    "url,code",
+    [
+        ("http://erp.example.com/hook", "scheme"),
+        ("ftp://erp.example.com/hook", "scheme"),
+        ("erp.example.com/hook", "scheme"),
+        ("https://user:pass@erp.example.com/hook", "credentials"),
+        ("https://token@erp.example.com/hook", "credentials"),
+        ("https://erp.example.com\\@169.254.169.254/", "credentials"),
+        ("https://erp.example.com/hook#frag", "fragment"),
+        ("https://erp.example.com:0/hook", "port"),
+        ("https://erp.example.com:99999/hook", "port"),
+        ("https:///hook", "host"),
+        ("https://erp_example.com/hook", "host"),
+        ("https://erp.example.com /hook", "url"),
+        ("https://" + "a" * 2100 + ".com/", "url"),
+    ],
+)
 def test_a_webhook_url_of_the_wrong_form_is_refused(url, code):
     assert refused_code(url) == code
 
@@ -140,20 +174,42 @@ def test_a_webhook_host_that_does_not_resolve_is_refused():
 
 # ---- webhooks: where the host points --------------------------------------------------------------
 
-@pytest.mark.parametrize("address,code", [
-    ("10.0.0.5", "private"), ("172.16.3.4", "private"), ("172.31.255.255", "private"), ("192.168.1.10", "private"),
-    ("fc00::1", "private"), ("fd12:3456::1", "private"), ("fec0::1", "private"),
-    ("127.0.0.1", "loopback"), ("127.8.9.10", "loopback"), ("::1", "loopback"),
-    ("169.254.10.1", "link_local"), ("fe80::1", "link_local"),
-    ("169.254.169.254", "metadata"), ("fd00:ec2::254", "metadata"), ("100.100.100.200", "metadata"),
-    ("100.64.0.1", "cgnat"), ("100.127.255.254", "cgnat"),
-    ("0.0.0.0", "unspecified"), ("::", "unspecified"),
-    ("224.0.0.251", "multicast"), ("ff02::1", "multicast"),
-    ("240.0.0.1", "reserved"), ("255.255.255.255", "reserved"),
-    ("192.0.2.10", "private"), ("2001:db8::1", "private"),
-    ("::ffff:10.0.0.5", "private"), ("::ffff:127.0.0.1", "loopback"), ("::ffff:169.254.169.254", "metadata"),
-    ("64:ff9b::a9fe:a9fe", "metadata"), ("2002:a00:1::", "private"),
-])
+
+@pytest.mark.parametrize(
+    "address,code",
+    [
+        ("10.0.0.5", "private"),
+        ("172.16.3.4", "private"),
+        ("172.31.255.255", "private"),
+        ("192.168.1.10", "private"),
+        ("fc00::1", "private"),
+        ("fd12:3456::1", "private"),
+        ("fec0::1", "private"),
+        ("127.0.0.1", "loopback"),
+        ("127.8.9.10", "loopback"),
+        ("::1", "loopback"),
+        ("169.254.10.1", "link_local"),
+        ("fe80::1", "link_local"),
+        ("169.254.169.254", "metadata"),
+        ("fd00:ec2::254", "metadata"),
+        ("100.100.100.200", "metadata"),
+        ("100.64.0.1", "cgnat"),
+        ("100.127.255.254", "cgnat"),
+        ("0.0.0.0", "unspecified"),
+        ("::", "unspecified"),
+        ("224.0.0.251", "multicast"),
+        ("ff02::1", "multicast"),
+        ("240.0.0.1", "reserved"),
+        ("255.255.255.255", "reserved"),
+        ("192.0.2.10", "private"),
+        ("2001:db8::1", "private"),
+        ("::ffff:10.0.0.5", "private"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:169.254.169.254", "metadata"),
+        ("64:ff9b::a9fe:a9fe", "metadata"),
+        ("2002:a00:1::", "private"),
+    ],
+)
 def test_a_webhook_host_resolving_to_a_non_public_address_is_refused(address, code):
     content, errors = webhook("https://hooks.example.com/in", {"hooks.example.com": [address]})
 
@@ -162,9 +218,16 @@ def test_a_webhook_host_resolving_to_a_non_public_address_is_refused(address, co
     assert refused_code("https://hooks.example.com/in", {"hooks.example.com": [address]}) == code
 
 
-@pytest.mark.parametrize("literal,code", [("https://127.0.0.1/", "loopback"), ("https://[::1]/", "loopback"),
-                                          ("https://169.254.169.254/latest/meta-data/", "metadata"),
-                                          ("https://[::ffff:a9fe:a9fe]/", "metadata"), ("https://10.1.1.1/", "private")])
+@pytest.mark.parametrize(
+    "literal,code",
+    [
+        ("https://127.0.0.1/", "loopback"),
+        ("https://[::1]/", "loopback"),
+        ("https://169.254.169.254/latest/meta-data/", "metadata"),
+        ("https://[::ffff:a9fe:a9fe]/", "metadata"),
+        ("https://10.1.1.1/", "private"),
+    ],
+)
 def test_a_webhook_to_a_non_public_ip_literal_is_refused(literal, code):
     assert refused_code(literal) == code
 
@@ -176,7 +239,10 @@ def test_one_private_address_among_public_ones_is_enough_to_refuse():
 def test_the_metadata_refusal_reads_well_in_chinese():
     _, errors = webhook("https://hooks.example.com/", {"hooks.example.com": ["169.254.169.254"]})
 
-    assert errors[0].message_zh == "Webhook地址的主机“hooks.example.com”解析到169.254.169.254，属于云服务器元数据地址，不允许推送"
+    assert (
+        errors[0].message_zh
+        == "Webhook地址的主机“hooks.example.com”解析到169.254.169.254，属于云服务器元数据地址，不允许推送"
+    )
 
 
 def test_a_public_ipv6_address_is_accepted():
@@ -186,6 +252,7 @@ def test_a_public_ipv6_address_is_accepted():
 
 
 # ---- webhooks: local mode -------------------------------------------------------------------------
+
 
 def test_plain_http_to_loopback_is_allowed_only_in_local_mode():
     assert webhook("http://127.0.0.1:8080/hook", local_mode=True)[1] == []
@@ -201,8 +268,9 @@ def test_local_mode_still_refuses_http_to_public_hosts_and_private_addresses():
 
 
 def test_a_checked_target_keeps_its_addresses_for_the_delivery_to_pin():
-    target = check_delivery_target("http://hooks.local:9000/a?b=1", resolver({"hooks.local": ["127.0.0.1"]}),
-                                   local_mode=True)
+    target = check_delivery_target(
+        "http://hooks.local:9000/a?b=1", resolver({"hooks.local": ["127.0.0.1"]}), local_mode=True
+    )
 
     assert target.addresses == ("127.0.0.1",)
     assert target.pinned_url() == "http://127.0.0.1:9000/a?b=1" and target.host_header == "hooks.local:9000"
@@ -210,9 +278,11 @@ def test_a_checked_target_keeps_its_addresses_for_the_delivery_to_pin():
 
 # ---- the stored subscription and its filter policy ---------------------------------------------------
 
+
 def content(protocol="email", endpoint="ops@example.com", event_types=()):
-    parsed, errors = parse_subscription({"protocol": protocol, "endpoint": endpoint, "event_types": list(event_types)},
-                                        resolver=resolver())
+    parsed, errors = parse_subscription(
+        {"protocol": protocol, "endpoint": endpoint, "event_types": list(event_types)}, resolver=resolver()
+    )
     assert errors == []
     return parsed
 
@@ -259,28 +329,50 @@ def test_a_subscription_without_an_enterprise_cannot_exist():
 
 # ---- subscriber choices (issue #14) -------------------------------------------------------------------
 
+
 def test_a_subscriber_may_choose_states_configs_a_digest_and_quiet_hours():
-    mail, errors = parse_subscription({"protocol": "email", "endpoint": "ops@example.com", "digest": "daily",
-                                       "states": ["failed", "released", "failed"], "config_ids": ["cfg1"]})
-    text, more = parse_subscription({"protocol": "sms", "endpoint": "13800138000",
-                                     "quiet_hours": {"start": "22:00", "end": "08:00"}})
+    mail, errors = parse_subscription(
+        {
+            "protocol": "email",
+            "endpoint": "ops@example.com",
+            "digest": "daily",
+            "states": ["failed", "released", "failed"],
+            "config_ids": ["cfg1"],
+        }
+    )
+    text, more = parse_subscription(
+        {"protocol": "sms", "endpoint": "13800138000", "quiet_hours": {"start": "22:00", "end": "08:00"}}
+    )
 
     assert errors == more == []
     assert mail.states == ["failed", "released"] and mail.digest == "daily" and mail.config_ids == ["cfg1"]
     assert text.quiet_hours.start == "22:00" and text.as_json()["quiet_hours"] == {"start": "22:00", "end": "08:00"}
 
 
-@pytest.mark.parametrize("body,field,zh", [
-    ({"protocol": "sms", "endpoint": "13800138000", "digest": "daily"}, "(record)", "汇总仅适用于电子邮件订阅"),
-    ({"protocol": "email", "endpoint": "a@b.cn", "quiet_hours": {"start": "22:00", "end": "08:00"}}, "(record)",
-     "免打扰时段仅适用于短信订阅"),
-    ({"protocol": "sms", "endpoint": "13800138000", "quiet_hours": {"start": "25:00", "end": "08:00"}},
-     "quiet_hours.start", "HH:MM"),
-    ({"protocol": "email", "endpoint": "a@b.cn", "states": ["declared"]}, "states[0]", "取值须为"),
-    ({"protocol": "email", "endpoint": "a@b.cn", "config_ids": ["../x"]}, "config_ids", "智能申报配置"),
-    ({"protocol": "email", "endpoint": "a@b.cn", "digest": "weekly"}, "digest", "取值须为"),
-    ({"protocol": "email", "endpoint": "a@b.cn", "config_ids": [f"c{i}" for i in range(6)]}, "config_ids", "项数过多"),
-])
+@pytest.mark.parametrize(
+    "body,field,zh",
+    [
+        ({"protocol": "sms", "endpoint": "13800138000", "digest": "daily"}, "(record)", "汇总仅适用于电子邮件订阅"),
+        (
+            {"protocol": "email", "endpoint": "a@b.cn", "quiet_hours": {"start": "22:00", "end": "08:00"}},
+            "(record)",
+            "免打扰时段仅适用于短信订阅",
+        ),
+        (
+            {"protocol": "sms", "endpoint": "13800138000", "quiet_hours": {"start": "25:00", "end": "08:00"}},
+            "quiet_hours.start",
+            "HH:MM",
+        ),
+        ({"protocol": "email", "endpoint": "a@b.cn", "states": ["declared"]}, "states[0]", "取值须为"),
+        ({"protocol": "email", "endpoint": "a@b.cn", "config_ids": ["../x"]}, "config_ids", "智能申报配置"),
+        ({"protocol": "email", "endpoint": "a@b.cn", "digest": "weekly"}, "digest", "取值须为"),
+        (
+            {"protocol": "email", "endpoint": "a@b.cn", "config_ids": [f"c{i}" for i in range(6)]},
+            "config_ids",
+            "项数过多",
+        ),
+    ],
+)
 def test_choices_that_cannot_be_honoured_are_refused_in_both_languages(body, field, zh):
     content, errors = parse_subscription(body)
 
@@ -290,8 +382,9 @@ def test_choices_that_cannot_be_honoured_are_refused_in_both_languages(body, fie
 
 
 def test_the_filter_policy_carries_the_chosen_states_and_configs():
-    chosen, _ = parse_subscription({"protocol": "email", "endpoint": "ops@example.com",
-                                    "states": ["failed", "released"], "config_ids": ["cfg1"]})
+    chosen, _ = parse_subscription(
+        {"protocol": "email", "endpoint": "ops@example.com", "states": ["failed", "released"], "config_ids": ["cfg1"]}
+    )
 
     policy = filter_policy(Subscription.new(ENT_A["code"], chosen, "c", NOW))
 
@@ -300,6 +393,7 @@ def test_the_filter_policy_carries_the_chosen_states_and_configs():
 
 def test_a_digest_subscription_filters_on_its_own_id_on_the_digest_topic():
     from chalicelib.domain.subscriptions import digest_filter_policy
+
     chosen, _ = parse_subscription({"protocol": "email", "endpoint": "ops@example.com", "digest": "hourly"})
     sub = Subscription.new(ENT_A["code"], chosen, "c", NOW)
 
@@ -307,13 +401,20 @@ def test_a_digest_subscription_filters_on_its_own_id_on_the_digest_topic():
 
 
 def test_a_subscription_wants_only_the_states_and_configs_it_chose():
-    chosen, _ = parse_subscription({"protocol": "sms", "endpoint": "13800138000", "states": ["released"],
-                                    "config_ids": ["cfg1"]})
+    chosen, _ = parse_subscription(
+        {"protocol": "sms", "endpoint": "13800138000", "states": ["released"], "config_ids": ["cfg1"]}
+    )
     sub = Subscription.new(ENT_A["code"], chosen, "c", NOW)
 
     def receipt(channel, config_id="cfg1"):
-        return Event.make("customs_receipt", seq_no="I20240001031824871", ie_flag="I", ent_codes=[ENT_A["code"]],
-                          occurred_at=NOW, data={"channel": channel, "config_id": config_id})
+        return Event.make(
+            "customs_receipt",
+            seq_no="I20240001031824871",
+            ie_flag="I",
+            ent_codes=[ENT_A["code"]],
+            occurred_at=NOW,
+            data={"channel": channel, "config_id": config_id},
+        )
 
     assert sub.wants(receipt("P"))
     assert not sub.wants(receipt("L")) and not sub.wants(receipt("P", "cfg2"))

@@ -1,4 +1,5 @@
 """infra.template: CloudFormation short tags load as long forms; tables() gives create_table kwargs."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,28 +8,31 @@ import yaml
 from infra.template import load, loads, resources, substitute, table_name, tables, ttl_settings
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("!Ref Stage", {"Ref": "Stage"}),
-    ("!Condition IsProd", {"Condition": "IsProd"}),
-    ('!Sub "${AWS::StackName}-declarations"', {"Fn::Sub": "${AWS::StackName}-declarations"}),
-    ("!Sub [\"${A}-x\", {A: !Ref B}]", {"Fn::Sub": ["${A}-x", {"A": {"Ref": "B"}}]}),
-    ("!GetAtt Table.Arn", {"Fn::GetAtt": ["Table", "Arn"]}),
-    ("!GetAtt Table.StreamSpecification.StreamArn", {"Fn::GetAtt": ["Table", "StreamSpecification.StreamArn"]}),
-    ("!GetAtt [Table, Arn]", {"Fn::GetAtt": ["Table", "Arn"]}),
-    ("!If [IsProd, 365, 30]", {"Fn::If": ["IsProd", 365, 30]}),
-    ("!Equals [!Ref Stage, prod]", {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}),
-    ("!Not [!Equals [a, b]]", {"Fn::Not": [{"Fn::Equals": ["a", "b"]}]}),
-    ("!And [!Condition A, !Condition B]", {"Fn::And": [{"Condition": "A"}, {"Condition": "B"}]}),
-    ("!Or [!Condition A, !Condition B]", {"Fn::Or": [{"Condition": "A"}, {"Condition": "B"}]}),
-    ("!Select [0, !GetAZs '']", {"Fn::Select": [0, {"Fn::GetAZs": ""}]}),
-    ("!Join ['-', [a, b]]", {"Fn::Join": ["-", ["a", "b"]]}),
-    ("!Split [',', 'a,b']", {"Fn::Split": [",", "a,b"]}),
-    ("!FindInMap [Map, Key, Value]", {"Fn::FindInMap": ["Map", "Key", "Value"]}),
-    ("!ImportValue shared-vpc", {"Fn::ImportValue": "shared-vpc"}),
-    ("!Base64 hello", {"Fn::Base64": "hello"}),
-    ("!Cidr [10.0.0.0/16, 4, 8]", {"Fn::Cidr": ["10.0.0.0/16", 4, 8]}),
-    ("!GetAZs {Ref: \"AWS::Region\"}", {"Fn::GetAZs": {"Ref": "AWS::Region"}}),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("!Ref Stage", {"Ref": "Stage"}),
+        ("!Condition IsProd", {"Condition": "IsProd"}),
+        ('!Sub "${AWS::StackName}-declarations"', {"Fn::Sub": "${AWS::StackName}-declarations"}),
+        ('!Sub ["${A}-x", {A: !Ref B}]', {"Fn::Sub": ["${A}-x", {"A": {"Ref": "B"}}]}),
+        ("!GetAtt Table.Arn", {"Fn::GetAtt": ["Table", "Arn"]}),
+        ("!GetAtt Table.StreamSpecification.StreamArn", {"Fn::GetAtt": ["Table", "StreamSpecification.StreamArn"]}),
+        ("!GetAtt [Table, Arn]", {"Fn::GetAtt": ["Table", "Arn"]}),
+        ("!If [IsProd, 365, 30]", {"Fn::If": ["IsProd", 365, 30]}),
+        ("!Equals [!Ref Stage, prod]", {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}),
+        ("!Not [!Equals [a, b]]", {"Fn::Not": [{"Fn::Equals": ["a", "b"]}]}),
+        ("!And [!Condition A, !Condition B]", {"Fn::And": [{"Condition": "A"}, {"Condition": "B"}]}),
+        ("!Or [!Condition A, !Condition B]", {"Fn::Or": [{"Condition": "A"}, {"Condition": "B"}]}),
+        ("!Select [0, !GetAZs '']", {"Fn::Select": [0, {"Fn::GetAZs": ""}]}),
+        ("!Join ['-', [a, b]]", {"Fn::Join": ["-", ["a", "b"]]}),
+        ("!Split [',', 'a,b']", {"Fn::Split": [",", "a,b"]}),
+        ("!FindInMap [Map, Key, Value]", {"Fn::FindInMap": ["Map", "Key", "Value"]}),
+        ("!ImportValue shared-vpc", {"Fn::ImportValue": "shared-vpc"}),
+        ("!Base64 hello", {"Fn::Base64": "hello"}),
+        ("!Cidr [10.0.0.0/16, 4, 8]", {"Fn::Cidr": ["10.0.0.0/16", 4, 8]}),
+        ('!GetAZs {Ref: "AWS::Region"}', {"Fn::GetAZs": {"Ref": "AWS::Region"}}),
+    ],
+)
 def test_short_tag_loads_as_its_long_form(text, expected):
     assert loads(f"value: {text}")["value"] == expected
 
@@ -42,11 +46,23 @@ Policies:
         - Resource: !Sub "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}"
     - !Ref AWS::NoValue
 """)
-    assert template["Policies"] == [{"Fn::If": [
-        "UseHs256",
-        {"Statement": [{"Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:"
-                                                "${AWS::AccountId}:parameter${Name}"}}]},
-        {"Ref": "AWS::NoValue"}]}]
+    assert template["Policies"] == [
+        {
+            "Fn::If": [
+                "UseHs256",
+                {
+                    "Statement": [
+                        {
+                            "Resource": {
+                                "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}"
+                            }
+                        }
+                    ]
+                },
+                {"Ref": "AWS::NoValue"},
+            ]
+        }
+    ]
 
 
 def test_unknown_tag_is_refused():
@@ -116,16 +132,22 @@ def test_tables_gives_create_table_kwargs_for_every_table_in_template_order():
         {
             "TableName": "demo-items",
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
-                                     {"AttributeName": "owner", "AttributeType": "S"},
-                                     {"AttributeName": "at", "AttributeType": "N"}],
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "owner", "AttributeType": "S"},
+                {"AttributeName": "at", "AttributeType": "N"},
+            ],
             "BillingMode": "PAY_PER_REQUEST",
-            "GlobalSecondaryIndexes": [{
-                "IndexName": "by_owner",
-                "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"},
-                              {"AttributeName": "at", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "by_owner",
+                    "KeySchema": [
+                        {"AttributeName": "owner", "KeyType": "HASH"},
+                        {"AttributeName": "at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
         },
         {
             "TableName": "fixed-cache",

@@ -1,5 +1,6 @@
 """Webhook signatures (sign/verify), the retry schedule, and deliveries that must not leave: all without
 a network (a recording session stands in for requests; real HTTP is in tests/integration)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -21,14 +22,23 @@ from chalicelib.domain.events import Event
 
 SECRET = "5f" * 32
 NOW = 1_711_000_000
-EVENT = Event.make("customs_receipt", seq_no="I20240001031824871", ie_flag="I", ent_codes=["1108919038"],
-                   occurred_at=datetime(2024, 3, 21, 2, 15, tzinfo=UTC),
-                   data={"channel": "L", "entry_id": "010120241000012345"}, key="L:2024-03-21T10:20:00")
+EVENT = Event.make(
+    "customs_receipt",
+    seq_no="I20240001031824871",
+    ie_flag="I",
+    ent_codes=["1108919038"],
+    occurred_at=datetime(2024, 3, 21, 2, 15, tzinfo=UTC),
+    data={"channel": "L", "entry_id": "010120241000012345"},
+    key="L:2024-03-21T10:20:00",
+)
 
 
 def headers_for(body: bytes, timestamp: int = NOW, secret: str = SECRET, event_id: str = EVENT.event_id) -> dict:
-    return {"X-Smartdecl-Event-Id": event_id, "X-Smartdecl-Timestamp": str(timestamp),
-            "X-Smartdecl-Signature": sign(secret, timestamp, event_id, body)}
+    return {
+        "X-Smartdecl-Event-Id": event_id,
+        "X-Smartdecl-Timestamp": str(timestamp),
+        "X-Smartdecl-Signature": sign(secret, timestamp, event_id, body),
+    }
 
 
 class _Response:
@@ -45,8 +55,9 @@ class _Response:
 class RecordingSession:
     """Stands in for requests.Session: records each POST and answers with a fixed status."""
 
-    def __init__(self, status: int = 204, headers: dict[str, str] | None = None,
-                 error: Exception | None = None) -> None:
+    def __init__(
+        self, status: int = 204, headers: dict[str, str] | None = None, error: Exception | None = None
+    ) -> None:
         self.posts: list[dict[str, Any]] = []
         self.status, self.headers, self.error = status, headers, error
 
@@ -59,15 +70,18 @@ class RecordingSession:
 
 def sender(session: RecordingSession, dns: dict[str, list[str]] | None = None, **kw: Any) -> WebhookSender:
     table = dns or {}
-    return WebhookSender(session=session, resolver=lambda host: table.get(host, ["93.184.216.34"]),
-                         clock=lambda: NOW + 0.75, **kw)
+    return WebhookSender(
+        session=session, resolver=lambda host: table.get(host, ["93.184.216.34"]), clock=lambda: NOW + 0.75, **kw
+    )
 
 
 # ---- sign / verify ---------------------------------------------------------------------------------
 
+
 def test_the_signature_is_hmac_sha256_over_timestamp_event_id_and_body():
     import hashlib
     import hmac
+
     body = b'{"a":1}'
 
     expected = hmac.new(SECRET.encode(), f"{NOW}.evt1.".encode() + body, hashlib.sha256).hexdigest()
@@ -127,12 +141,15 @@ def test_a_delivery_missing_a_header_does_not_verify(drop):
 def test_one_of_several_signatures_may_match_while_a_secret_is_rotated():
     body = encode_body(EVENT)
     headers = headers_for(body)
-    headers["X-Smartdecl-Signature"] = sign("old-secret", NOW, EVENT.event_id, body) + ", " + headers["X-Smartdecl-Signature"]
+    headers["X-Smartdecl-Signature"] = (
+        sign("old-secret", NOW, EVENT.event_id, body) + ", " + headers["X-Smartdecl-Signature"]
+    )
 
     assert verify(SECRET, headers, body, now=NOW)
 
 
 # ---- retries -------------------------------------------------------------------------------------
+
 
 def test_the_backoff_is_10s_1min_5min_30min_2h_then_give_up_after_six_attempts():
     assert [backoff_schedule(n) for n in range(1, MAX_ATTEMPTS + 1)] == [10, 60, 300, 1800, 7200, None]
@@ -142,6 +159,7 @@ def test_the_backoff_is_10s_1min_5min_30min_2h_then_give_up_after_six_attempts()
 
 
 # ---- deliver without a network --------------------------------------------------------------------
+
 
 def test_a_delivery_posts_the_signed_body_to_the_checked_address_with_the_host_header():
     session = RecordingSession(status=200)
@@ -171,6 +189,7 @@ def test_a_host_that_turned_to_the_metadata_address_after_subscribing_is_refused
     # DNS rebinding: public when subscribed, metadata when delivering
     answers = iter([["93.184.216.34"], ["169.254.169.254"]])
     from chalicelib.domain.subscriptions import parse_subscription
+
     resolve = lambda host: next(answers)  # noqa: E731
     _, errors = parse_subscription({"protocol": "webhook", "endpoint": "https://rebind.example.com/"}, resolver=resolve)
     session = RecordingSession()
@@ -200,7 +219,8 @@ def test_a_redirect_answer_is_a_failure_that_does_not_record_where_it_pointed():
 def test_a_server_error_and_a_transport_error_are_recorded():
     failed = sender(RecordingSession(status=503)).deliver("https://erp.example.com/in", SECRET, EVENT)
     timed_out = sender(RecordingSession(error=requests.ConnectTimeout("slow"))).deliver(
-        "https://erp.example.com/in", SECRET, EVENT)
+        "https://erp.example.com/in", SECRET, EVENT
+    )
 
     assert (failed.status_code, failed.error, failed.refused) == (503, "http_503", False)
     assert timed_out.status_code is None and timed_out.error == "timeout" and not timed_out.refused
@@ -220,6 +240,7 @@ def test_the_recipe_in_the_docs_verifies_a_delivery_and_refuses_a_tampered_one()
     import re
     import time as _time
     from pathlib import Path
+
     docs = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text(encoding="utf-8")
     [snippet] = [block for block in re.findall(r"```python\n(.*?)```", docs, re.DOTALL) if "def verify" in block]
     namespace: dict[str, Any] = {}
