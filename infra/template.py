@@ -19,6 +19,7 @@ To support another resource type (queues, topics), add a function over `resource
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -95,8 +96,16 @@ def loads(text: str) -> dict[str, Any]:
 
 
 def load(path: str | Path | None = None) -> dict[str, Any]:
-    """Parse template.yaml (the repository's, unless another path is given)."""
-    return loads(Path(path or TEMPLATE_PATH).read_text(encoding="utf-8"))
+    """Parse template.yaml (the repository's, unless another path is given). Parsed once per file
+    version (PyYAML takes most of a second for it, and every test provisions from it); each caller
+    gets its own copy."""
+    file = Path(path or TEMPLATE_PATH).resolve()
+    return copy.deepcopy(_parsed(str(file), file.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(file: str, _version: int) -> dict[str, Any]:
+    return loads(Path(file).read_text(encoding="utf-8"))
 
 
 def resources(template: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
