@@ -284,7 +284,8 @@ _PER_PROTOCOL_SCHEMA: list[JsonValue] = [
     },
     {
         "if": {"properties": {"protocol": {"const": "webhook"}}},
-        "then": {"properties": {"endpoint": {"pattern": r"^https://", "format": "uri"}}},
+        # https; plain http only to the loopback address, in the local stack (check_delivery_target)
+        "then": {"properties": {"endpoint": {"pattern": r"^(https://|http://127\.0\.0\.1[:/])", "format": "uri"}}},
     },
 ]
 

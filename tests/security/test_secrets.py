@@ -4,6 +4,7 @@ start, with a message naming the variable and never showing the secret."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -144,5 +145,7 @@ def test_make_run_refuses_to_start_with_a_short_jwt_secret_and_starts_nothing():
 
 def test_the_local_stack_banner_never_prints_the_secret():
     source = (ROOT / "infra" / "local_stack.py").read_text(encoding="utf-8")
-    banner = source[source.index('print(f"""') :]
+    start = re.search(r'print\(\s*f"""', source)
+    assert start, "the banner (a print of an f-string) was not found"
+    banner = source[start.start() :]
     assert "{secret}" not in banner and "{receipt_secret}" not in banner
