@@ -1,0 +1,26 @@
+"""The declaration's fields are defined once (the domain's `DeclarationContent` and `Declaration`);
+the storage mapping is derived from them. PynamoDB's model still names its attributes, and an
+attribute it lacks would be set on the item but never written: these tests catch that."""
+
+from __future__ import annotations
+
+from chalicelib.adapters import declaration_repository as repo
+from chalicelib.adapters.dynamo_models import DeclarationModel
+from chalicelib.domain.declaration import DeclarationContent
+
+
+def test_every_state_field_of_a_declaration_is_an_attribute_the_table_model_writes():
+    attributes = set(DeclarationModel.get_attributes())
+
+    missing = [name for name in repo._STATE_FIELDS if name not in attributes]
+
+    assert missing == [], f"Declaration fields the storage model would silently drop: {missing}"
+
+
+def test_every_field_of_the_contract_is_an_attribute_the_table_model_writes():
+    attributes = set(DeclarationModel.get_attributes())
+    names = [field.alias or name for name, field in DeclarationContent.model_fields.items()]
+
+    missing = [name for name in names if name not in attributes]
+
+    assert missing == [], f"contract fields the storage model would silently drop: {missing}"
