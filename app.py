@@ -6,20 +6,7 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.api import (
-    configs,
-    console,
-    customs,
-    declarations,
-    enablement,
-    events,
-    executions,
-    push,
-    results,
-    subscriptions,
-    system,
-    tax,
-)
+from chalicelib.api.blueprints import BLUEPRINTS
 from chalicelib.api.errors import internal_error, reshape_chalice_error
 from chalicelib.config import Settings
 from chalicelib.container import container
@@ -39,20 +26,7 @@ for media_type in (XLSX, *XML_TYPES):
     if media_type not in app.api.binary_types:
         app.api.binary_types.append(media_type)
 
-for blueprint in (
-    system.bp,
-    enablement.bp,
-    configs.bp,
-    declarations.bp,
-    executions.bp,
-    results.bp,
-    customs.bp,
-    tax.bp,
-    subscriptions.bp,
-    push.bp,
-    events.bp,
-    console.bp,
-):
+for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint)
 
 

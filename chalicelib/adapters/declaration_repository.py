@@ -25,6 +25,7 @@ from chalicelib.domain.queries import DeclarationQuery
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.services.ports import ConditionFailed, DeclarationRepository, Page, chunks
 
+from .dynamo_models import EQUALITY_FILTERS
 from .dynamo_models import DeclarationModel as M
 from .dynamo_models import EnterpriseClaimModel as Claim
 
@@ -371,25 +372,10 @@ def _filter(query: DeclarationQuery, ent_code: str, key_names: tuple[str, ...], 
     # By number the tenant is a filter; on the enterprise indexes it also keeps out index rows
     # written before #9 from a code typed into the form (the owner is the only tenant).
     conds.append(M.owner_ent == ent_code)
-    for name in (
-        "declaration_type",
-        "ie_flag",
-        "declare_customs",
-        "status",
-        "smart_status",
-        "transport_mode",
-        "card_no",
-        "batch_no",
-        "config_name",
-        "entry_id",
-        "bill_no",
-        "tax_status",
-    ):
+    for name in EQUALITY_FILTERS:
         value = getattr(query, name)
         if value is not None and name != key_names[1]:
             conds.append(getattr(M, name) == value)
-    if query.smart_mark is not None:
-        conds.append(M.smart_mark == query.smart_mark)
     if query.consignee:
         conds.append((M.consignee["code"] == query.consignee) | (M.consignee["uscc"] == query.consignee))
     result = None

@@ -60,9 +60,9 @@ def _index_meta(name: str):
 # What the list queries (by enterprise, bill_no, entry_id) filter on: the index carries these, not the
 # record; a page's records are then read by key in one BatchGetItem. An engine step rewrites a few
 # hundred bytes in these indexes instead of the whole record (template.yaml: the same list).
-LIST_FILTER_ATTRIBUTES = [
-    "owner_ent",
-    "updated_at",
+# The list filters answered by equality on the attribute of the same name (DeclarationQuery's fields);
+# the repository's filter expression walks this same tuple.
+EQUALITY_FILTERS = (
     "declaration_type",
     "ie_flag",
     "declare_customs",
@@ -76,8 +76,8 @@ LIST_FILTER_ATTRIBUTES = [
     "bill_no",
     "tax_status",
     "smart_mark",
-    "consignee",
-]
+)
+LIST_FILTER_ATTRIBUTES = ["owner_ent", "updated_at", *EQUALITY_FILTERS, "consignee"]
 
 
 def _list_index_meta(name: str, key: str):

@@ -314,20 +314,7 @@ def _name(model: type[BaseModel], schemas: dict[str, Any], side: str) -> str:
 
 @cache
 def document() -> dict[str, Any]:
-    from . import (  # noqa: F401 - fill ROUTES
-        configs,
-        console,
-        customs,
-        declarations,
-        enablement,
-        events,
-        executions,
-        push,
-        results,
-        subscriptions,
-        system,
-        tax,
-    )
+    from . import blueprints  # noqa: F401 - importing them fills ROUTES
 
     pairs: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
         *((model, "validation") for model in m.REQUESTS),

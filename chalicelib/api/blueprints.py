@@ -1,0 +1,34 @@
+"""Every blueprint of the API, in registration order: app.py registers them, and importing them
+fills routing.ROUTES, from which the OpenAPI document is generated."""
+
+from __future__ import annotations
+
+from . import (
+    configs,
+    console,
+    customs,
+    declarations,
+    enablement,
+    events,
+    executions,
+    push,
+    results,
+    subscriptions,
+    system,
+    tax,
+)
+
+BLUEPRINTS = (
+    system.bp,
+    enablement.bp,
+    configs.bp,
+    declarations.bp,
+    executions.bp,
+    results.bp,
+    customs.bp,
+    tax.bp,
+    subscriptions.bp,
+    push.bp,
+    events.bp,
+    console.bp,
+)
