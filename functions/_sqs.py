@@ -35,6 +35,36 @@ def consume(event: dict, context: Any, handle: Callable[[dict], str], metric_pre
     )
 
 
+def consume_together(
+    event: dict, context: Any, handle_all: Callable[[list[SQSRecord]], list[str | Exception]], metric_prefix: str
+) -> dict:
+    """Handle the whole batch at once (one write for all its records), then report each record's own
+    outcome: a record whose outcome is an error goes back to the queue alone; when `handle_all`
+    itself fails, every record does."""
+    records = [SQSRecord(r) for r in event.get("Records", [])]
+    try:
+        outcomes = handle_all(records)
+    except Exception as exc:  # noqa: BLE001 - the store failed: nothing was acknowledged
+        outcomes = [exc] * len(records)
+    by_id = {r.message_id: o for r, o in zip(records, outcomes, strict=True)}
+
+    def record_handler(record: SQSRecord) -> None:
+        outcome = by_id[record.message_id]
+        if isinstance(outcome, Exception):
+            raise outcome
+        logger.info("processed", extra={"outcome": outcome, "message_id": record.message_id})
+        metrics.add_metric(name=f"{metric_prefix}_{outcome}", unit=MetricUnit.Count, value=1)
+
+    return dict(
+        process_partial_response(
+            event=event,
+            record_handler=record_handler,  # a TypedDict: plain dict for Lambda
+            processor=BatchProcessor(event_type=EventType.SQS),
+            context=context,
+        )
+    )
+
+
 def messages(event: dict) -> list[dict]:
     """The JSON bodies of an SQS event's records (unreadable ones are left to the record handler)."""
     found = []

@@ -16,35 +16,64 @@ from .dynamo_models import EventFeedModel
 
 FEED = "F#"
 SEEN = "ID#"
+MAX_PAIRS = 50  # a transaction holds at most 100 items: a marker and an entry per event
 
 
 class DynamoEventFeed(EventFeed):
     def __init__(self, region: str | None = None) -> None:
         self._region = region
 
-    def add(self, entry: FeedEntry) -> bool:
-        event_id = entry.event["event_id"]
+    def add_many(self, entries: list[FeedEntry]) -> list[bool]:
+        """One TransactWriteItems per MAX_PAIRS events (an SQS batch is one request): each event's
+        marker ID#<event_id> (conditional: not seen before) and its entry F#<position> together, so a
+        message delivered twice, or a crash and a redelivery, leaves exactly one entry. A marker
+        whose condition fails is a duplicate: dropped, and the rest written again."""
+        stored = [False] * len(entries)
+        pending: list[int] = []
+        seen: set[tuple[str, str]] = set()
+        for i, entry in enumerate(entries):
+            key = (entry.ent_code, entry.event["event_id"])
+            if key not in seen:  # the same item twice in one transaction is refused outright
+                seen.add(key)
+                pending.append(i)
+        for start in range(0, len(pending), MAX_PAIRS):
+            group = pending[start : start + MAX_PAIRS]
+            while group:
+                losers = self._write(entries, group)
+                if losers is None:
+                    for i in group:
+                        stored[i] = True
+                    break
+                group = [i for i in group if i not in losers]
+        return stored
+
+    def _write(self, entries: list[FeedEntry], group: list[int]) -> set[int] | None:
+        """None when all were written; else the indexes whose marker existed (nothing was written)."""
         try:
-            # the marker and the entry in one transaction: a message delivered twice (or a crash
-            # between two writes, then a redelivery) leaves exactly one entry
             with TransactWrite(connection=Connection(region=self._region)) as tx:
-                tx.save(
-                    EventFeedModel(ent_code=entry.ent_code, sk=SEEN + event_id, expires_at=entry.expires_at),
-                    condition=EventFeedModel.sk.does_not_exist(),
-                )
-                tx.save(
-                    EventFeedModel(
-                        ent_code=entry.ent_code,
-                        sk=FEED + entry.position,
-                        event=json.dumps(entry.event, ensure_ascii=False, separators=(",", ":")),
-                        expires_at=entry.expires_at,
+                for i in group:  # PynamoDB sends a transaction's puts in the order they were saved
+                    entry = entries[i]
+                    tx.save(
+                        EventFeedModel(
+                            ent_code=entry.ent_code, sk=SEEN + entry.event["event_id"], expires_at=entry.expires_at
+                        ),
+                        condition=EventFeedModel.sk.does_not_exist(),
                     )
-                )
+                    tx.save(
+                        EventFeedModel(
+                            ent_code=entry.ent_code,
+                            sk=FEED + entry.position,
+                            event=json.dumps(entry.event, ensure_ascii=False, separators=(",", ":")),
+                            expires_at=entry.expires_at,
+                        )
+                    )
         except TransactWriteError as exc:
-            if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []):
-                return False
-            raise
-        return True
+            failed = [r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []]
+            losers = {i for n, i in enumerate(group) if n * 2 < len(failed) and failed[n * 2]}
+            if not losers:
+                raise
+            return losers
+        return None
 
     def after(
         self, ent_code: str, position: str | None, before: str, limit: int, now: datetime

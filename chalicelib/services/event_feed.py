@@ -4,7 +4,7 @@ and read an enterprise's events after a cursor (GET /events)."""
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +18,9 @@ class EventFeed(abc.ABC):
     """Where the feed's entries are kept, one partition per enterprise."""
 
     @abc.abstractmethod
-    def add(self, entry: FeedEntry) -> bool:
-        """Store the entry once per (enterprise, event_id); False when that event was already filed."""
+    def add_many(self, entries: list[FeedEntry]) -> list[bool]:
+        """Store each entry once per (enterprise, event_id), in as few requests as the store allows;
+        per entry, False when that event was already filed (or comes twice in `entries`)."""
 
     @abc.abstractmethod
     def after(
@@ -29,9 +30,23 @@ class EventFeed(abc.ABC):
         `now`; and whether more follow."""
 
 
-def file_event(body: Mapping[str, Any], ent_code: str, feed: EventFeed, clock: Clock) -> str:
-    """One message of the events topic → one feed entry. Returns stored | duplicate."""
-    return "stored" if feed.add(entry_for(body, ent_code, clock())) else "duplicate"
+def file_events(
+    messages: Sequence[tuple[Mapping[str, Any], str]], feed: EventFeed, clock: Clock
+) -> list[str | Exception]:
+    """The messages of one delivery of the events topic (body, ent_code) → their feed entries, written
+    together. Per message: stored | duplicate, or the error of a body that is no event (that
+    message alone must fail; the others are filed)."""
+    now = clock()
+    outcomes: list[str | Exception] = []
+    entries: list[FeedEntry] = []
+    for body, ent_code in messages:
+        try:
+            entries.append(entry_for(body, ent_code, now))
+            outcomes.append("")
+        except Exception as exc:  # noqa: BLE001 - any unreadable body fails its own message only
+            outcomes.append(exc)
+    stored = iter(feed.add_many(entries) if entries else [])
+    return [o if isinstance(o, Exception) else ("stored" if next(stored) else "duplicate") for o in outcomes]
 
 
 def read_events(identity: Identity, params: Mapping[str, str], feed: EventFeed, clock: Clock) -> dict[str, Any]:

@@ -185,3 +185,40 @@ def sqs_record(body: dict, ent_code: str, message_id: str = "m-1") -> dict:
         "eventSourceARN": "arn:aws-cn:sqs:cn-north-1:123456789012:smartdecl-event-feed",
         "awsRegion": "cn-north-1",
     }
+
+
+def test_a_batch_with_an_event_filed_before_and_one_event_twice_files_each_event_once(enabled_api, container):
+    # Given an event already filed
+    old = make_event(7, A)
+    assert event_feed.handler({"Records": [sqs_record(old.as_json(), A, "m-old")]}, LambdaContext("event-feed")) == {
+        "batchItemFailures": []
+    }
+    # When a batch brings it again, a new event twice and another enterprise's event
+    new, other = make_event(8, A), make_event(9, B)
+    records = [
+        sqs_record(old.as_json(), A, "m-1"),
+        sqs_record(new.as_json(), A, "m-2"),
+        sqs_record(new.as_json(), A, "m-3"),
+        sqs_record(other.as_json(), B, "m-4"),
+    ]
+    result = event_feed.handler({"Records": records}, LambdaContext("event-feed"))
+    # Then no record fails and each event is filed once, for its own enterprise
+    assert result == {"batchItemFailures": []}
+    container.clock.advance(seconds=3)
+    assert sorted(ids(feed(enabled_api))) == sorted([old.event_id, new.event_id])
+    assert ids(feed(enabled_api, tok=token(ENT_B))) == [other.event_id]
+
+
+def test_more_events_than_one_transaction_holds_are_all_filed_once(enabled_api, container):
+    from chalicelib.adapters.event_feed_repository import MAX_PAIRS, DynamoEventFeed
+    from chalicelib.domain.event_feed import entry_for
+
+    events = [make_event(n, A).as_json() for n in range(MAX_PAIRS + 10)]
+    store = DynamoEventFeed(region="cn-north-1")
+    assert store.add_many([entry_for(events[3], A, container.clock())]) == [True]
+
+    stored = store.add_many([entry_for(e, A, container.clock()) for e in events])
+
+    assert stored == [n != 3 for n in range(len(events))]
+    entries = [i for i in EventFeedModel.query(A) if i.sk.startswith("F#")]
+    assert len(entries) == len(events)

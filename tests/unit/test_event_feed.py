@@ -18,7 +18,7 @@ from chalicelib.domain.event_feed import (
     entry_for,
 )
 from chalicelib.domain.events import Event
-from chalicelib.services.event_feed import EventFeed, file_event, read_events
+from chalicelib.services.event_feed import EventFeed, file_events, read_events
 from tests.factories import ENT_A, ENT_B, FixedClock, make_identity
 
 A, B = ENT_A["code"], ENT_B["code"]
@@ -29,13 +29,19 @@ class FakeEventFeed(EventFeed):
 
     def __init__(self) -> None:
         self.entries: dict[str, list[FeedEntry]] = {}
+        self.writes = 0
 
-    def add(self, entry: FeedEntry) -> bool:
-        mine = self.entries.setdefault(entry.ent_code, [])
-        if any(e.event["event_id"] == entry.event["event_id"] for e in mine):
-            return False
-        mine.append(entry)
-        return True
+    def add_many(self, entries: list[FeedEntry]) -> list[bool]:
+        self.writes += 1
+        stored = []
+        for entry in entries:
+            mine = self.entries.setdefault(entry.ent_code, [])
+            if any(e.event["event_id"] == entry.event["event_id"] for e in mine):
+                stored.append(False)
+                continue
+            mine.append(entry)
+            stored.append(True)
+        return stored
 
     def after(self, ent_code, position, before, limit, now):
         found = sorted(
@@ -49,6 +55,10 @@ class FakeEventFeed(EventFeed):
             key=lambda e: e.position,
         )
         return found[:limit], len(found) > limit
+
+
+def file_event(body: dict, ent_code: str, feed: EventFeed, clock) -> str | Exception:
+    return file_events([(body, ent_code)], feed, clock)[0]
 
 
 def event(n: int, ent_code: str = A, occurred_minute: int = 0) -> dict:
@@ -82,6 +92,26 @@ def test_an_event_is_filed_once_even_when_delivered_twice(feed, clock):
     clock.advance(seconds=5)
     assert file_event(event(1), A, feed, clock) == "duplicate"
     assert len(feed.entries[A]) == 1
+
+
+def test_a_delivery_is_filed_in_one_write_and_each_message_gets_its_own_outcome(feed, clock):
+    file_event(event(1), A, feed, clock)
+    writes_before = feed.writes
+
+    outcomes = file_events(
+        [(event(1), A), (event(2), A), ({"event_type": "nonsense"}, A), (event(3, B), B), (event(4), "")], feed, clock
+    )
+
+    assert outcomes[:2] == ["duplicate", "stored"] and outcomes[3] == "stored"
+    assert isinstance(outcomes[2], Exception) and isinstance(outcomes[4], Exception)
+    assert feed.writes - writes_before == 1
+    assert len(feed.entries[A]) == 2 and len(feed.entries[B]) == 1
+
+
+def test_a_delivery_of_nothing_but_unreadable_messages_writes_nothing(feed, clock):
+    outcomes = file_events([({"event_type": "nonsense"}, A)], feed, clock)
+
+    assert isinstance(outcomes[0], Exception) and feed.writes == 0
 
 
 def test_entries_are_ordered_by_arrival_not_by_when_they_happened(feed, clock):
