@@ -171,6 +171,36 @@ def _connection() -> Connection:
     return Connection(region=getattr(M.Meta, "region", None))
 
 
+# A transaction holds at most 100 items and 4 MB; records are sized by their serialized JSON,
+# which is a little larger than DynamoDB counts them.
+_MAX_TRANSACTION_ITEMS = 100
+_MAX_TRANSACTION_BYTES = 3_500_000
+
+
+def _import_groups(declarations: Sequence[Declaration]) -> list[list[Declaration]]:
+    """Transactions' worth of new records, in order. A number seen twice starts a new group (one
+    transaction may not write an item twice): the second then finds it taken, as one at a time would."""
+    groups: list[list[Declaration]] = []
+    group: list[Declaration] = []
+    keys: set[str] = set()
+    size = 0
+    for decl in declarations:
+        mine = {decl.seq_no}
+        if decl.content.source_seq_no is not None:
+            mine.add("claim:" + source_claim_key(decl.owner_ent, decl.content.source_seq_no))
+        bytes_ = len(json.dumps(to_item(decl).serialize(), default=str))
+        too_many = len(keys) + len(mine) > _MAX_TRANSACTION_ITEMS or size + bytes_ > _MAX_TRANSACTION_BYTES
+        if group and (too_many or keys & mine):
+            groups.append(group)
+            group, keys, size = [], set(), 0
+        group.append(decl)
+        keys |= mine
+        size += bytes_
+    if group:
+        groups.append(group)
+    return groups
+
+
 class DynamoDeclarationRepository(DeclarationRepository):
     def get(self, seq_no: str) -> Declaration | None:
         try:
@@ -186,33 +216,57 @@ class DynamoDeclarationRepository(DeclarationRepository):
         return found
 
     def add_many(self, declarations: Sequence[Declaration]) -> dict[str, str]:
+        """New records (and their source-number claims) in as few TransactWriteItems as fit: each
+        record conditional on its seq_no being free, each claim on its source number being unclaimed.
+        A cancelled transaction names the items whose condition failed: those declarations are held
+        (by whoever holds the number), and the others are written again without them."""
         held: dict[str, str] = {}
-        for decl in declarations:
-            source = decl.content.source_seq_no
-            if source is None:
-                try:
-                    to_item(decl).save(condition=M.seq_no.does_not_exist())
-                except PutError as exc:
-                    if not _is_condition_failure(exc):
-                        raise
-                    held[decl.seq_no] = decl.seq_no
-                continue
-            key = source_claim_key(decl.owner_ent, source)
-            try:  # the record and its source-number claim together, or neither
-                with TransactWrite(connection=_connection()) as tx:
-                    tx.save(to_item(decl), condition=M.seq_no.does_not_exist())
-                    tx.save(
-                        Claim(ent_code=key, claimed_by=decl.owner_ent, seq_no=decl.seq_no),
-                        condition=Claim.ent_code.does_not_exist(),
-                    )
-            except TransactWriteError as exc:
-                if not _transaction_condition_failed(exc):
-                    raise
-                try:
-                    held[decl.seq_no] = Claim.get(key, consistent_read=True).seq_no
-                except DoesNotExist:  # not the claim, so our own fresh seq_no was taken
-                    held[decl.seq_no] = decl.seq_no
+        for group in _import_groups(declarations):
+            while group:
+                lost = self._write_new(group)
+                if not lost:
+                    break
+                for decl, claim_failed in lost:
+                    held[decl.seq_no] = self._holder(decl) if claim_failed else decl.seq_no
+                group = [d for d in group if d.seq_no not in held]
         return held
+
+    def _write_new(self, group: list[Declaration]) -> list[tuple[Declaration, bool]]:
+        """[] when all were written; else (declaration, was it its claim that failed) per loser."""
+        owners: list[tuple[Declaration, bool]] = []  # per transaction item, in the order sent
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                for decl in group:
+                    tx.save(to_item(decl), condition=M.seq_no.does_not_exist())
+                    owners.append((decl, False))
+                    source = decl.content.source_seq_no
+                    if source is not None:  # the record and its source-number claim together, or neither
+                        tx.save(
+                            Claim(
+                                ent_code=source_claim_key(decl.owner_ent, source),
+                                claimed_by=decl.owner_ent,
+                                seq_no=decl.seq_no,
+                            ),
+                            condition=Claim.ent_code.does_not_exist(),
+                        )
+                        owners.append((decl, True))
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            lost = [
+                o for o, r in zip(owners, reasons, strict=False) if r is not None and r.code == "ConditionalCheckFailed"
+            ]
+            if not lost:
+                raise
+            return lost
+        return []
+
+    @staticmethod
+    def _holder(decl: Declaration) -> str:
+        key = source_claim_key(decl.owner_ent, decl.content.source_seq_no or "")
+        try:
+            return Claim.get(key, consistent_read=True).seq_no
+        except DoesNotExist:  # released meanwhile: report our own number as held, the caller retries
+            return decl.seq_no
 
     def replace(self, declaration: Declaration, expected_version: int) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -125,3 +126,29 @@ def test_counting_or_finishing_a_batch_never_recorded_creates_nothing(container)
     assert batches.count("P2024032100000000099", {"waiting": ["I20240000000000001"]}) is None
     assert batches.finish("P2024032100000000099", FixedClock()()) is False
     assert batches.get("P2024032100000000099") is None
+
+
+def test_an_import_larger_than_one_transaction_writes_every_record(container, declarations):
+    accepted = imported(container, n=130)
+
+    assert len(accepted) == 130
+    assert len(declarations.get_many(accepted)) == 130
+
+
+def test_a_source_number_imported_before_is_held_and_the_rest_of_its_transaction_is_written(container, declarations):
+    def record(source):
+        return ImportRecord(raw=make_declaration_body(seq_no=source))
+
+    first = import_declarations(
+        make_identity(), [record("I20240001031820099")], False, declarations, container.seq_nos, FixedClock()
+    )
+    sources = ["I20240001031820101", "I20240001031820099", "I20240001031820102"]
+
+    again = import_declarations(
+        make_identity(), [record(s) for s in sources], False, declarations, container.seq_nos, FixedClock()
+    )
+
+    assert len(first.accepted) == 1 and len(again.accepted) == 2
+    assert [r["index"] for r in again.rejected] == [1]
+    assert first.accepted[0] in json.dumps(again.rejected[0], ensure_ascii=False)
+    assert {declarations.get(s).content.source_seq_no for s in again.accepted} == {sources[0], sources[2]}
