@@ -248,6 +248,7 @@ class DeclarationModel(Model):
     execution_id = UnicodeAttribute(null=True)
     claim_deadline = UnicodeAttribute(null=True)  # ISO UTC; also the sort key of the in_flight index
     in_flight = UnicodeAttribute(null=True)  # "in_progress" while claimed: the scheduler's sparse index
+    sending_until = UnicodeAttribute(null=True)  # ISO UTC: the submission's lease (lifecycle.start_sending)
     reason_zh = UnicodeAttribute(null=True)
     reason_en = UnicodeAttribute(null=True)
     advisories_confirmed = UnicodeAttribute(null=True)

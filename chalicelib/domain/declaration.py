@@ -580,6 +580,7 @@ class Declaration:
     card_no: str | None = None  # the card of the latest operation (操作员卡号 column)
     execution_id: str | None = None  # the execution whose batch holds (or last held) it
     claim_deadline: datetime | None = None  # in progress past this: the scheduler releases it
+    sending_until: datetime | None = None  # a submission holds it until then (lifecycle.start_sending)
     reason_zh: str | None = None  # why it waits or failed, for people
     reason_en: str | None = None
     advisories_confirmed: str | None = None  # fingerprint of the prompts a person confirmed

@@ -100,6 +100,8 @@ def _change(
     events: tuple[Event, ...] = (),
     **attributes: Any,
 ) -> Change:
+    if attributes.get("claim_deadline", ...) is None:  # out of the engine's hands: any sending lease ends too
+        attributes.setdefault("sending_until", None)
     after = decl.with_changes(updated_at=now, version=decl.version + 1, **attributes)
     result = outcome or (
         Outcome.IN_PROGRESS
@@ -185,6 +187,26 @@ def pass_gates(decl: Declaration, now: datetime, entries: list[LogEntry], conten
     """Every gate passed: the (possibly fixed) content is kept, it goes on to submission."""
     _in_progress(decl, "pass_gates")
     return _change(decl, now, entries, content=content)
+
+
+def may_send(decl: Declaration, batch_no: str | None, now: datetime) -> bool:
+    """A submission message of `batch_no` may take the declaration's sending lease now."""
+    return (
+        decl.smart_status == SmartStatus.IN_PROGRESS
+        and decl.batch_no == batch_no
+        and (decl.sending_until is None or decl.sending_until <= now)
+    )
+
+
+def start_sending(decl: Declaration, now: datetime, until: datetime) -> Change:
+    """The submission's lease: of two deliveries of one message running at once, only the one whose
+    conditional write wins asks customs and sends; the other leaves it to the holder. A holder that
+    dies leaves a lease that ends by `until` (its function's timeout), before its message comes
+    back. Not a visible change: no log entry, no event, `updated_at` kept, so no list index is
+    rewritten."""
+    _require(decl.smart_status == SmartStatus.IN_PROGRESS and (decl.sending_until or now) <= now, "start_sending", decl)
+    after = decl.with_changes(sending_until=until, version=decl.version + 1)
+    return Change(decl, after, (), (), None, _changed(decl, after))
 
 
 def wait(

@@ -89,11 +89,14 @@ class Invocation:
     configs: dict[tuple[str, str], Any] = field(default_factory=dict)
     submissions: list[dict[str, Any]] = field(default_factory=list)
     counted: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    messages: list[dict[str, Any]] = field(default_factory=list)  # the batch's readable messages
+    leases: set[str] | None = None  # submission: the seq_nos whose sending lease this invocation holds
 
     @classmethod
     def start(cls, engine: Engine, messages: Iterable[dict[str, Any]]) -> Invocation:
-        seq_nos = list(dict.fromkeys(m["seq_no"] for m in messages if isinstance(m, dict) and m.get("seq_no")))
-        return cls(engine, engine.declarations.get_many(seq_nos) if seq_nos else {})
+        readable = [m for m in messages if isinstance(m, dict) and m.get("seq_no")]
+        seq_nos = list(dict.fromkeys(m["seq_no"] for m in readable))
+        return cls(engine, engine.declarations.get_many(seq_nos) if seq_nos else {}, messages=readable)
 
     def declaration(self, seq_no: str) -> Declaration | None:
         if seq_no not in self.declarations:  # not in the prefetch (a message it did not see)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import lifecycle
@@ -108,11 +108,20 @@ def submit_declaration(
         run.finish()
 
 
+# ≥ the submission function's timeout (an invocation cannot hold it longer) and ≤ its queue's
+# visibility timeout (a dead holder's message comes back after its lease ended); template.yaml
+# has 120 s and 720 s, and tests/integration/test_template.py checks both.
+SENDING_LEASE = timedelta(seconds=180)
+
+
 def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, run: Invocation) -> str:
     decl = run.declaration(message["seq_no"])
     if decl is None or decl.smart_status != SmartStatus.IN_PROGRESS or decl.batch_no != message["batch_no"]:
         count_again(run, decl, message)
         return "duplicate"
+    if message["seq_no"] not in take_leases(engine, run, message):
+        return "duplicate"  # another delivery holds it right now: that one sends it (or its message returns)
+    decl = run.declarations[message["seq_no"]]  # as leased
     sent = send_to_customs(decl, customs, engine.clock())
     _note_customs(engine, message.get("execution_id"), sent.response is not None)
     now = engine.clock()
@@ -134,6 +143,27 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
     if not commit(engine, run, change):
         return "duplicate"
     return {"waiting": "wait"}.get(str(change.outcome), str(change.outcome))
+
+
+def take_leases(engine: Engine, run: Invocation, message: dict[str, Any]) -> set[str]:
+    """Once per invocation: the sending lease on every declaration its messages may send, in one
+    request (UnitOfWork.commit_many; a lease lost to another writer is dropped from it). Replaces a
+    Powertools idempotency record per message (two requests): the record's own conditional write
+    is what makes a second delivery running at the same time back off before customs is asked."""
+    if run.leases is None:
+        now = engine.clock()
+        changes = {}
+        for m in run.messages or [message]:
+            decl = run.declarations.get(m["seq_no"])
+            if decl is not None and m["seq_no"] not in changes and lifecycle.may_send(decl, m.get("batch_no"), now):
+                changes[m["seq_no"]] = lifecycle.start_sending(decl, now, now + SENDING_LEASE)
+        lost = engine.uow.commit_many(list(changes.values())) if changes else set()
+        run.leases = set()
+        for change in changes.values():
+            if change.seq_no not in lost:
+                run.committed(change)
+                run.leases.add(change.seq_no)
+    return run.leases
 
 
 def _note_customs(engine: Engine, execution_id: str | None, available: bool) -> None:

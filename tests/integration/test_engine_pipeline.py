@@ -305,6 +305,7 @@ def test_a_crash_after_customs_answered_does_not_send_twice(enabled_api, runner,
     runner.drain()  # the failed message stays in flight until its visibility timeout …
     assert crashed == [seq_no]
     decl = enabled_api.get(f"/declarations/{seq_no}").json
+    container.clock.advance(seconds=720)  # the queue's visibility timeout: the dead holder's lease has ended
     boto3.client("sqs").send_message(  # … then SQS delivers the same body again
         QueueUrl=container.settings.queues.submission,
         MessageBody=json.dumps(

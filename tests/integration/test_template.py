@@ -400,3 +400,13 @@ def test_queue_visibility_is_at_least_six_times_its_consumers_timeout(template):
                 timeout = resource["Properties"].get("Timeout", default)
                 assert queue["Properties"]["VisibilityTimeout"] >= 6 * timeout
                 assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_sending_lease_outlasts_a_submission_and_ends_before_its_message_returns(template):
+    # A live holder keeps the lease for its whole invocation; a dead holder's message, back after the
+    # visibility timeout, finds the lease ended and sends (after asking customs).
+    from chalicelib.services.submit_declaration import SENDING_LEASE
+
+    function = resources(template, "AWS::Serverless::Function")["SubmissionFunction"]["Properties"]
+    queue = resources(template, "AWS::SQS::Queue")[function["Events"]["Passed"]["Properties"]["Queue"]["Fn::GetAtt"][0]]
+    assert function["Timeout"] <= SENDING_LEASE.total_seconds() <= queue["Properties"]["VisibilityTimeout"]

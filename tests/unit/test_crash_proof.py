@@ -1,5 +1,5 @@
 """Fault injection on the engine (fakes, deterministic): a step function dies just before or
-just after each write of claim → validate → submit → receipt → publish, and every message (SQS
+just after each write of claim → validate → lease → submit → receipt → publish, and every message (SQS
 and stream) is delivered twice.
 Nothing is declared twice, no event is lost or doubled, every declaration ends in a legal state
 whose log agrees with its record, and the batch counts equal the declarations."""
@@ -29,6 +29,8 @@ class Died(Exception):
 
 
 def _step_of(change) -> str:
+    if not change.entries and change.after.sending_until is not None:
+        return "lease"  # the submission's sending lease: no log entry, taken for the whole SQS batch
     if change.after.smart_status == "in_progress" and change.before.smart_status != "in_progress":
         return "claim"
     if change.after.smart_status == "in_progress":
@@ -51,6 +53,20 @@ def _arm(h: Harness, step: str, when: str, victims: set[str]) -> None:
             raise Died(step)
 
     h.uow.commit = commit
+    real_many = h.uow.commit_many
+
+    def commit_many(changes):
+        hits = {c.seq_no for c in changes if _step_of(c) == step and c.seq_no in victims}
+        if hits and when == "before":
+            victims.difference_update(hits)
+            raise Died(step)
+        lost = real_many(changes)
+        if hits:
+            victims.difference_update(hits)
+            raise Died(step)
+        return lost
+
+    h.uow.commit_many = commit_many
 
 
 def _deliver(h: Harness, use_case, message: dict, *args) -> None:
@@ -99,7 +115,7 @@ def _run_queues(h: Harness) -> None:
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
-@pytest.mark.parametrize("step", ["claim", "validate", "submit"])
+@pytest.mark.parametrize("step", ["claim", "validate", "lease", "submit"])
 def test_a_crash_before_or_after_any_write_loses_and_doubles_nothing(step, when):
     # Given N marked declarations, and a step function that dies at that write for half of them
     h = Harness()

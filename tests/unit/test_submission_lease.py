@@ -1,0 +1,97 @@
+"""Exactly once without an idempotency record: the submission's sending lease (lifecycle.start_sending,
+services/submit_declaration.take_leases), proven with deterministic interleavings on fakes."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain import lifecycle
+from chalicelib.services.batches import start_batch
+from chalicelib.services.engine import Invocation
+from chalicelib.services.submit_declaration import SENDING_LEASE, submit_declaration, take_leases
+from chalicelib.services.validate_declaration import validate_declaration
+from tests.engine_harness import Harness
+
+
+def passed_gates(h: Harness, n: int = 1) -> tuple[list[str], list[dict]]:
+    """n declarations claimed and validated: their submission messages, not yet delivered."""
+    seq_nos = h.declarations_marked(n)
+    h.start(h.config())
+    start_batch(h.engine, *h.queue.triggers.pop()[:2])
+    while h.queue.validation:
+        validate_declaration(h.queue.validation.pop(0), h.engine, h.logistics)
+    messages, h.queue.submission = h.queue.submission, []
+    return seq_nos, messages
+
+
+def test_two_deliveries_at_once_both_past_the_read_send_the_declaration_once():
+    h = Harness()
+    [seq_no], [message] = passed_gates(h)
+    # Given two invocations of the same message that both read the declaration in progress
+    first, second = Invocation.start(h.engine, [message]), Invocation.start(h.engine, [message])
+    # When the first takes its lease, and the second runs to its end before the first sends
+    assert take_leases(h.engine, first, message) == {seq_no}
+    assert submit_declaration(message, h.engine, h.customs, second) == "duplicate"
+    # Then customs has heard nothing yet, and the first sends it once
+    assert h.customs.sent == []
+    assert submit_declaration(message, h.engine, h.customs, first) == "succeeded"
+    assert h.customs.sent == [seq_no] and h.customs.duplicates == 0
+    assert h.decl(seq_no).sending_until is None
+
+
+def test_a_holder_that_died_is_replaced_only_once_its_lease_has_ended():
+    h = Harness()
+    [seq_no], [message] = passed_gates(h)
+    take_leases(h.engine, Invocation.start(h.engine, [message]), message)  # then the Lambda died
+    # A delivery while the lease runs leaves it to the holder
+    assert submit_declaration(message, h.engine, h.customs) == "duplicate"
+    # The dead holder's message comes back after the visibility timeout, past the lease
+    h.clock.advance(seconds=SENDING_LEASE.total_seconds())
+    assert submit_declaration(message, h.engine, h.customs) == "succeeded"
+    assert h.customs.sent == [seq_no] and h.customs.duplicates == 0
+
+
+def test_a_holder_that_died_after_customs_answered_is_not_sent_again_by_its_redelivery():
+    h = Harness()
+    [seq_no], [message] = passed_gates(h)
+
+    def die_at_the_declared_write(change):
+        if change.entries:  # the lease has no log entry; the declared write has
+            raise RuntimeError("Lambda died after customs answered")
+
+    h.uow.before_commit = die_at_the_declared_write
+    with pytest.raises(RuntimeError):
+        submit_declaration(message, h.engine, h.customs)
+    h.uow.before_commit = None
+    h.clock.advance(seconds=SENDING_LEASE.total_seconds())  # back after the visibility timeout
+
+    assert submit_declaration(message, h.engine, h.customs) == "succeeded"
+    assert h.customs.sent == [seq_no] and h.customs.duplicates == 0
+    assert h.log.list(seq_no)[-1].details["found_at_customs"] is True
+
+
+def test_an_invocation_takes_all_its_leases_in_one_write_and_logs_none_of_them():
+    h = Harness()
+    seq_nos, messages = passed_gates(h, 5)
+    run = Invocation.start(h.engine, messages)
+    before, logged = h.uow.requests, {s: len(h.log.list(s)) for s in seq_nos}
+
+    outcomes = [submit_declaration(m, h.engine, h.customs, run) for m in messages]
+
+    assert outcomes == ["succeeded"] * 5
+    assert h.uow.requests - before == 1 + 5  # the leases, then each declared write
+    assert all(len(h.log.list(s)) == logged[s] + 1 for s in seq_nos)  # only the submission's entry
+
+
+def test_a_lease_another_invocation_holds_cannot_be_taken_and_leaving_progress_ends_it():
+    h = Harness()
+    [seq_no], [message] = passed_gates(h)
+    decl = h.decl(seq_no)
+    now = h.clock()
+    leased = lifecycle.start_sending(decl, now, now + SENDING_LEASE).after
+
+    assert lifecycle.may_send(leased, message["batch_no"], now) is False
+    with pytest.raises(lifecycle.IllegalTransition):
+        lifecycle.start_sending(leased, now, now + SENDING_LEASE)
+    assert lifecycle.timed_out(leased, now).after.sending_until is None
+    assert lifecycle.start_sending(decl, now, now + SENDING_LEASE).after.updated_at == decl.updated_at
