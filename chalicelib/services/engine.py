@@ -91,6 +91,7 @@ class Invocation:
     counted: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)  # the batch's readable messages
     leases: set[str] | None = None  # submission: the seq_nos whose sending lease this invocation holds
+    customs_unreachable: bool = False  # submission: customs failed once here; the rest of the batch waits
 
     @classmethod
     def start(cls, engine: Engine, messages: Iterable[dict[str, Any]]) -> Invocation:

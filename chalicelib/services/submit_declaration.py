@@ -122,7 +122,7 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
     if message["seq_no"] not in take_leases(engine, run, message):
         return "duplicate"  # another delivery holds it right now: that one sends it (or its message returns)
     decl = run.declarations[message["seq_no"]]  # as leased
-    sent = send_to_customs(decl, customs, engine.clock())
+    sent = send_to_customs(decl, _UnlessFoundDown(customs, run), engine.clock())
     _note_customs(engine, message.get("execution_id"), sent.response is not None)
     now = engine.clock()
     if sent.response is None:  # the config is read only here (once per invocation): to know how long to rest
@@ -143,6 +143,30 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
     if not commit(engine, run, change):
         return "duplicate"
     return {"waiting": "wait"}.get(str(change.outcome), str(change.outcome))
+
+
+class _UnlessFoundDown(CustomsGateway):
+    """Customs as one invocation sees it: once a call found it unreachable (every retry timed out),
+    the rest of the batch goes back to wait at once instead of spending the same time-outs again,
+    so a batch of ten stays well inside the function's timeout while customs is down."""
+
+    def __init__(self, customs: CustomsGateway, run: Invocation) -> None:
+        self._customs, self._run = customs, run
+
+    def declare(self, client_seq_no: str, dec_message_xml: bytes) -> CustomsResponse:
+        return self._call(lambda: self._customs.declare(client_seq_no, dec_message_xml))
+
+    def lookup(self, client_seq_no: str) -> CustomsResponse | None:
+        return self._call(lambda: self._customs.lookup(client_seq_no))
+
+    def _call(self, call):
+        if self._run.customs_unreachable:
+            raise CustomsUnavailable("customs was unreachable earlier in this invocation")
+        try:
+            return call()
+        except CustomsUnavailable:
+            self._run.customs_unreachable = True
+            raise
 
 
 def take_leases(engine: Engine, run: Invocation, message: dict[str, Any]) -> set[str]:

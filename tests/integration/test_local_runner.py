@@ -22,7 +22,7 @@ def test_the_runner_takes_its_wiring_from_the_template(aws):
         "SmsFunction",
         "EventFeedFunction",
     }
-    assert by_function["SubmissionFunction"].batch_size == 5 and by_function["ValidationFunction"].report_failures
+    assert by_function["SubmissionFunction"].batch_size == 10 and by_function["ValidationFunction"].report_failures
     assert [(s.function, s.seconds) for s in schedules] == [("ScheduleFunction", 60), ("DigestFunction", 3600)]
 
 

@@ -95,3 +95,20 @@ def test_a_lease_another_invocation_holds_cannot_be_taken_and_leaving_progress_e
         lifecycle.start_sending(leased, now, now + SENDING_LEASE)
     assert lifecycle.timed_out(leased, now).after.sending_until is None
     assert lifecycle.start_sending(decl, now, now + SENDING_LEASE).after.updated_at == decl.updated_at
+
+
+def test_customs_down_is_asked_once_per_invocation_and_the_whole_batch_waits():
+    h = Harness()
+    seq_nos, messages = passed_gates(h, 10)
+    h.customs.down = True
+    calls = []
+    real_lookup = h.customs.lookup
+    h.customs.lookup = lambda client_seq_no: calls.append(client_seq_no) or real_lookup(client_seq_no)
+    run = Invocation.start(h.engine, messages)
+
+    outcomes = [submit_declaration(m, h.engine, h.customs, run) for m in messages]
+
+    assert outcomes == ["wait"] * 10
+    assert len(calls) == 1  # each call may cost the gateway's retries and time-outs: only the first is paid
+    assert all(h.decl(s).waiting_reason == "customs_unavailable" for s in seq_nos)
+    assert all(h.decl(s).sending_until is None for s in seq_nos)
