@@ -39,9 +39,53 @@ def local_credentials() -> None:
     os.environ.setdefault("AWS_REGION", os.environ["AWS_DEFAULT_REGION"])
 
 
+def _transactions_back_up_each_table_once() -> None:
+    """moto 5 backs up a table (copy.deepcopy of all its items, for the rollback) before *each item*
+    of a TransactWriteItems: a 100-item claim transaction on a table of thousands of records copies
+    it 100 times, and the local stack, the suite and the benchmarks slow down as the tables fill
+    (bench/README: the throughput run grew to 9 GB). One backup per table per transaction is the
+    same rollback; nothing else changes."""
+    import copy
+    import threading
+
+    from moto.dynamodb import models
+
+    if getattr(models, "_backs_up_each_table_once", False):
+        return
+    local = threading.local()  # moto's server answers each request on its own thread
+
+    class _Copy:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(obj: Any, memo: Any = None) -> Any:
+            backups = getattr(local, "backups", None)
+            if backups is None or not isinstance(obj, models.Table):
+                return copy.deepcopy(obj, memo)
+            if id(obj) not in backups:
+                backups[id(obj)] = copy.deepcopy(obj)
+            return backups[id(obj)]
+
+    real = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: Any) -> None:
+        local.backups = {}
+        try:
+            return real(self, transact_items)
+        finally:
+            local.backups = None
+
+    models.copy = _Copy()  # type: ignore[assignment]
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    models._backs_up_each_table_once = True  # type: ignore[attr-defined]
+
+
 def start_moto(port: int | None = None) -> tuple[Any, str]:
     """Start moto's threaded server on loopback; point every boto3/PynamoDB client at it."""
     from moto.server import ThreadedMotoServer
+
+    _transactions_back_up_each_table_once()
 
     for name in ("werkzeug", "moto", "botocore"):  # moto's server logs every request otherwise
         logging.getLogger(name).setLevel(logging.ERROR)

@@ -46,3 +46,35 @@ def test_more_claims_than_one_request_holds_are_split(enabled_api, container):
     # Then every one is claimed
     assert lost == set()
     assert {d.batch_no for d in container.declarations.get_many(seq_nos).values()} == {"B1"}
+
+
+def test_a_cancelled_transaction_leaves_every_table_as_it_was(enabled_api, container):
+    # infra/local_aws backs moto's tables up once per transaction instead of once per item: the
+    # rollback must still undo the items written before the one whose condition failed
+    import boto3
+    import pytest
+    from botocore.exceptions import ClientError
+
+    [seq_no] = enabled_api.post("/declarations", {"declarations": [make_declaration_body()]}).json["accepted"]
+    tables = container.settings.tables
+    client = boto3.client("dynamodb", region_name=container.settings.region)
+
+    def put(table, key, value, condition=None):
+        item = {"Put": {"TableName": table, "Item": {**key, "note": {"S": value}}}}
+        if condition:
+            item["Put"]["ConditionExpression"] = condition
+        return item
+
+    log_key = {"seq_no": {"S": seq_no}, "sk": {"S": "9999#rollback"}}
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        client.transact_write_items(
+            TransactItems=[
+                put(tables.declaration_log, log_key, "first"),
+                put(tables.declarations, {"seq_no": {"S": "I20240001031899999"}}, "second"),
+                put(tables.declarations, {"seq_no": {"S": seq_no}}, "third", "attribute_not_exists(seq_no)"),
+            ]
+        )
+
+    assert "Item" not in client.get_item(TableName=tables.declaration_log, Key=log_key)
+    assert "Item" not in client.get_item(TableName=tables.declarations, Key={"seq_no": {"S": "I20240001031899999"}})
+    assert container.declarations.get(seq_no).content.note != "third"
