@@ -22,17 +22,9 @@ def consume(event: dict, context: Any, handle: Callable[[dict], str], metric_pre
             seq_no=message.get("seq_no"), batch_no=message.get("batch_no"), execution_id=message.get("execution_id")
         )
         outcome = handle(message)
-        logger.info("processed", extra={"outcome": outcome})
-        metrics.add_metric(name=f"{metric_prefix}_{outcome}", unit=MetricUnit.Count, value=1)
+        _processed(metric_prefix, outcome)
 
-    return dict(
-        process_partial_response(
-            event=event,
-            record_handler=record_handler,  # a TypedDict: plain dict for Lambda
-            processor=BatchProcessor(event_type=EventType.SQS),
-            context=context,
-        )
-    )
+    return _partial_response(event, context, record_handler)
 
 
 def consume_together(
@@ -52,9 +44,17 @@ def consume_together(
         outcome = by_id[record.message_id]
         if isinstance(outcome, Exception):
             raise outcome
-        logger.info("processed", extra={"outcome": outcome, "message_id": record.message_id})
-        metrics.add_metric(name=f"{metric_prefix}_{outcome}", unit=MetricUnit.Count, value=1)
+        _processed(metric_prefix, outcome, message_id=record.message_id)
 
+    return _partial_response(event, context, record_handler)
+
+
+def _processed(metric_prefix: str, outcome: str, **keys: str) -> None:
+    logger.info("processed", extra={"outcome": outcome, **keys})
+    metrics.add_metric(name=f"{metric_prefix}_{outcome}", unit=MetricUnit.Count, value=1)
+
+
+def _partial_response(event: dict, context: Any, record_handler: Callable[[SQSRecord], None]) -> dict:
     return dict(
         process_partial_response(
             event=event,
