@@ -2,7 +2,7 @@
 
 Exactly once without an idempotency record (issue #10 item 4): the invocation first takes a
 sending lease on each of its declarations in one conditional write (services/submit_declaration.py:
-take_leases). Of two deliveries of one message running at once only one holds the lease and asks
+holds_lease). Of two deliveries of one message running at once only one holds the lease and asks
 customs; a redelivery after the first ended finds the declaration moved on (the state machine); a
 crash between customs' answer and our write is covered by the customs lookup by ClientSeqNo.
 tests/unit/test_submission_lease.py proves each case.

@@ -90,7 +90,7 @@ class Invocation:
     submissions: list[dict[str, Any]] = field(default_factory=list)
     counted: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)  # the batch's readable messages
-    leases: set[str] | None = None  # submission: the seq_nos whose sending lease this invocation holds
+    leases: dict[str, bool] = field(default_factory=dict)  # submission: seq_no → holds its sending lease
     customs_unreachable: bool = False  # submission: customs failed once here; the rest of the batch waits
 
     @classmethod

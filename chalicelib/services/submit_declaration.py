@@ -119,7 +119,7 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
     if decl is None or decl.smart_status != SmartStatus.IN_PROGRESS or decl.batch_no != message["batch_no"]:
         count_again(run, decl, message)
         return "duplicate"
-    if message["seq_no"] not in take_leases(engine, run, message):
+    if not holds_lease(engine, run, message):
         return "duplicate"  # another delivery holds it right now: that one sends it (or its message returns)
     decl = run.declarations[message["seq_no"]]  # as leased
     sent = send_to_customs(decl, _UnlessFoundDown(customs, run), engine.clock())
@@ -169,25 +169,30 @@ class _UnlessFoundDown(CustomsGateway):
             raise
 
 
-def take_leases(engine: Engine, run: Invocation, message: dict[str, Any]) -> set[str]:
-    """Once per invocation: the sending lease on every declaration its messages may send, in one
-    request (UnitOfWork.commit_many; a lease lost to another writer is dropped from it). Replaces a
-    Powertools idempotency record per message (two requests): the record's own conditional write
-    is what makes a second delivery running at the same time back off before customs is asked."""
-    if run.leases is None:
-        now = engine.clock()
-        changes = {}
-        for m in run.messages or [message]:
-            decl = run.declarations.get(m["seq_no"])
-            if decl is not None and m["seq_no"] not in changes and lifecycle.may_send(decl, m.get("batch_no"), now):
-                changes[m["seq_no"]] = lifecycle.start_sending(decl, now, now + SENDING_LEASE)
-        lost = engine.uow.commit_many(list(changes.values())) if changes else set()
-        run.leases = set()
-        for change in changes.values():
-            if change.seq_no not in lost:
-                run.committed(change)
-                run.leases.add(change.seq_no)
-    return run.leases
+def holds_lease(engine: Engine, run: Invocation, message: dict[str, Any]) -> bool:
+    """Does this invocation hold the sending lease of the message's declaration? At its first message
+    the invocation takes the lease on every declaration its messages may send, in one request
+    (UnitOfWork.commit_many; a lease lost to another writer is dropped from it); a message it did
+    not see at the start gets a request of its own. Replaces a Powertools idempotency record per
+    message (two requests): the record's own conditional write is what makes a second delivery
+    running at the same time back off before customs is asked."""
+    now = engine.clock()
+    changes = {}
+    for m in (*run.messages, message):
+        seq_no = m["seq_no"]
+        if seq_no in run.leases or seq_no in changes:
+            continue
+        decl = run.declarations.get(seq_no)
+        if decl is not None and lifecycle.may_send(decl, m.get("batch_no"), now):
+            changes[seq_no] = lifecycle.start_sending(decl, now, now + SENDING_LEASE)
+        elif seq_no == message["seq_no"]:
+            run.leases[seq_no] = False
+    lost = engine.uow.commit_many(list(changes.values())) if changes else set()
+    for change in changes.values():
+        run.leases[change.seq_no] = change.seq_no not in lost
+        if change.seq_no not in lost:
+            run.committed(change)
+    return run.leases.get(message["seq_no"], False)
 
 
 def _note_customs(engine: Engine, execution_id: str | None, available: bool) -> None:

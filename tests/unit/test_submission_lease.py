@@ -1,5 +1,5 @@
 """Exactly once without an idempotency record: the submission's sending lease (lifecycle.start_sending,
-services/submit_declaration.take_leases), proven with deterministic interleavings on fakes."""
+services/submit_declaration.holds_lease), proven with deterministic interleavings on fakes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from chalicelib.domain import lifecycle
 from chalicelib.services.batches import start_batch
 from chalicelib.services.engine import Invocation
-from chalicelib.services.submit_declaration import SENDING_LEASE, submit_declaration, take_leases
+from chalicelib.services.submit_declaration import SENDING_LEASE, holds_lease, submit_declaration
 from chalicelib.services.validate_declaration import validate_declaration
 from tests.engine_harness import Harness
 
@@ -30,7 +30,7 @@ def test_two_deliveries_at_once_both_past_the_read_send_the_declaration_once():
     # Given two invocations of the same message that both read the declaration in progress
     first, second = Invocation.start(h.engine, [message]), Invocation.start(h.engine, [message])
     # When the first takes its lease, and the second runs to its end before the first sends
-    assert take_leases(h.engine, first, message) == {seq_no}
+    assert holds_lease(h.engine, first, message) is True
     assert submit_declaration(message, h.engine, h.customs, second) == "duplicate"
     # Then customs has heard nothing yet, and the first sends it once
     assert h.customs.sent == []
@@ -42,7 +42,7 @@ def test_two_deliveries_at_once_both_past_the_read_send_the_declaration_once():
 def test_a_holder_that_died_is_replaced_only_once_its_lease_has_ended():
     h = Harness()
     [seq_no], [message] = passed_gates(h)
-    take_leases(h.engine, Invocation.start(h.engine, [message]), message)  # then the Lambda died
+    assert holds_lease(h.engine, Invocation.start(h.engine, [message]), message)  # then the Lambda died
     # A delivery while the lease runs leaves it to the holder
     assert submit_declaration(message, h.engine, h.customs) == "duplicate"
     # The dead holder's message comes back after the visibility timeout, past the lease
@@ -112,3 +112,14 @@ def test_customs_down_is_asked_once_per_invocation_and_the_whole_batch_waits():
     assert len(calls) == 1  # each call may cost the gateway's retries and time-outs: only the first is paid
     assert all(h.decl(s).waiting_reason == "customs_unavailable" for s in seq_nos)
     assert all(h.decl(s).sending_until is None for s in seq_nos)
+
+
+def test_a_message_the_invocation_did_not_see_at_its_start_still_gets_its_lease():
+    h = Harness()
+    seq_nos, messages = passed_gates(h, 2)
+    run = Invocation.start(h.engine, messages[:1])
+
+    outcomes = [submit_declaration(m, h.engine, h.customs, run) for m in messages]
+
+    assert outcomes == ["succeeded", "succeeded"]
+    assert sorted(h.customs.sent) == sorted(seq_nos) and h.customs.duplicates == 0
