@@ -12,6 +12,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.configs import Config, ConfigContent
 from chalicelib.services.ports import ConditionFailed, ConfigRepository, UniquenessClash
 
+from .conditions import cancelled_by_condition
 from .dynamo_models import ConfigModel as M
 
 CONFIG, CLAIM = "CONFIG#", "CLAIM#"
@@ -78,8 +79,7 @@ class DynamoConfigRepository(ConfigRepository):
                 for verb, item, condition in ops:
                     getattr(tx, verb)(item, condition=condition)
         except TransactWriteError as exc:
-            reasons = getattr(exc, "cancellation_reasons", None) or []
-            failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
+            failed = [i for i, refused in enumerate(cancelled_by_condition(exc)) if refused]
             if not failed:
                 raise
             if any(ops[i][1].sk.startswith(CLAIM) and ops[i][0] == "save" for i in failed):

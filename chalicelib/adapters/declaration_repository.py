@@ -25,6 +25,7 @@ from chalicelib.domain.queries import DeclarationQuery
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.services.ports import ConditionFailed, DeclarationRepository, Page, chunks
 
+from .conditions import cancelled_by_condition, condition_failed
 from .dynamo_models import EQUALITY_FILTERS
 from .dynamo_models import DeclarationModel as M
 from .dynamo_models import EnterpriseClaimModel as Claim
@@ -158,15 +159,6 @@ def _editable():
     return (M.status == DeclarationStatus.TEMP_SAVED.value) & (M.smart_status != SmartStatus.IN_PROGRESS.value)
 
 
-def _is_condition_failure(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
-def _transaction_condition_failed(exc: TransactWriteError) -> bool:
-    reasons = getattr(exc, "cancellation_reasons", None) or []
-    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
-
-
 def _connection() -> Connection:
     return Connection(region=getattr(M.Meta, "region", None))
 
@@ -177,23 +169,25 @@ _MAX_TRANSACTION_ITEMS = 100
 _MAX_TRANSACTION_BYTES = 3_500_000
 
 
-def _import_groups(declarations: Sequence[Declaration]) -> list[list[Declaration]]:
-    """Transactions' worth of new records, in order. A number seen twice starts a new group (one
-    transaction may not write an item twice): the second then finds it taken, as one at a time would."""
-    groups: list[list[Declaration]] = []
-    group: list[Declaration] = []
+def _import_groups(declarations: Sequence[Declaration]) -> list[list[tuple[Declaration, M]]]:
+    """Transactions' worth of new records, each with its item (built once: measured here, written
+    by _write_new), in order. A number seen twice starts a new group (one transaction may not write
+    an item twice): the second then finds it taken, as one at a time would."""
+    groups: list[list[tuple[Declaration, M]]] = []
+    group: list[tuple[Declaration, M]] = []
     keys: set[str] = set()
     size = 0
     for decl in declarations:
         mine = {decl.seq_no}
         if decl.content.source_seq_no is not None:
             mine.add("claim:" + source_claim_key(decl.owner_ent, decl.content.source_seq_no))
-        bytes_ = len(json.dumps(to_item(decl).serialize(), default=str))
+        item = to_item(decl)
+        bytes_ = len(json.dumps(item.serialize(), default=str))
         too_many = len(keys) + len(mine) > _MAX_TRANSACTION_ITEMS or size + bytes_ > _MAX_TRANSACTION_BYTES
         if group and (too_many or keys & mine):
             groups.append(group)
             group, keys, size = [], set(), 0
-        group.append(decl)
+        group.append((decl, item))
         keys |= mine
         size += bytes_
     if group:
@@ -228,16 +222,16 @@ class DynamoDeclarationRepository(DeclarationRepository):
                     break
                 for decl, claim_failed in lost:
                     held[decl.seq_no] = self._holder(decl) if claim_failed else decl.seq_no
-                group = [d for d in group if d.seq_no not in held]
+                group = [(d, item) for d, item in group if d.seq_no not in held]
         return held
 
-    def _write_new(self, group: list[Declaration]) -> list[tuple[Declaration, bool]]:
+    def _write_new(self, group: list[tuple[Declaration, M]]) -> list[tuple[Declaration, bool]]:
         """[] when all were written; else (declaration, was it its claim that failed) per loser."""
         owners: list[tuple[Declaration, bool]] = []  # per transaction item, in the order sent
         try:
             with TransactWrite(connection=_connection()) as tx:
-                for decl in group:
-                    tx.save(to_item(decl), condition=M.seq_no.does_not_exist())
+                for decl, item in group:
+                    tx.save(item, condition=M.seq_no.does_not_exist())
                     owners.append((decl, False))
                     source = decl.content.source_seq_no
                     if source is not None:  # the record and its source-number claim together, or neither
@@ -251,10 +245,7 @@ class DynamoDeclarationRepository(DeclarationRepository):
                         )
                         owners.append((decl, True))
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            lost = [
-                o for o, r in zip(owners, reasons, strict=False) if r is not None and r.code == "ConditionalCheckFailed"
-            ]
+            lost = [o for o, failed in zip(owners, cancelled_by_condition(exc), strict=False) if failed]
             if not lost:
                 raise
             return lost
@@ -272,7 +263,7 @@ class DynamoDeclarationRepository(DeclarationRepository):
         try:
             to_item(declaration).save(condition=(M.version == expected_version) & _editable())
         except PutError as exc:
-            if _is_condition_failure(exc):
+            if condition_failed(exc):
                 raise ConditionFailed(declaration.seq_no) from exc
             raise
 
@@ -283,7 +274,7 @@ class DynamoDeclarationRepository(DeclarationRepository):
             try:
                 M(seq_no=declaration.seq_no).delete(condition=condition)
             except DeleteError as exc:
-                if _is_condition_failure(exc):
+                if condition_failed(exc):
                     raise ConditionFailed(declaration.seq_no) from exc
                 raise
             return
@@ -295,7 +286,7 @@ class DynamoDeclarationRepository(DeclarationRepository):
                     condition=Claim.seq_no == declaration.seq_no,
                 )
         except TransactWriteError as exc:
-            if _transaction_condition_failed(exc):
+            if any(cancelled_by_condition(exc)):
                 raise ConditionFailed(declaration.seq_no) from exc
             raise
 
@@ -335,7 +326,7 @@ class DynamoDeclarationRepository(DeclarationRepository):
         try:
             M(seq_no=declaration.seq_no).update(actions=actions, condition=condition)
         except UpdateError as exc:
-            if _is_condition_failure(exc):
+            if condition_failed(exc):
                 raise ConditionFailed(declaration.seq_no) from exc
             raise
 

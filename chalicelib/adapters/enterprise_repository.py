@@ -10,6 +10,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.enablement import Enablement
 from chalicelib.services.ports import EnterpriseRepository, UniquenessClash
 
+from .conditions import cancelled_by_condition
 from .dynamo_models import EnterpriseClaimModel as Claim
 from .dynamo_models import EnterpriseModel as M
 
@@ -46,8 +47,7 @@ class DynamoEnterpriseRepository(EnterpriseRepository):
                         condition=Claim.ent_code.does_not_exist() | (Claim.claimed_by == enablement.ent_code),
                     )
         except TransactWriteError as exc:
-            reasons = getattr(exc, "cancellation_reasons", None) or []
-            if not any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
+            if not any(cancelled_by_condition(exc)):
                 raise
             existing = self.get(enablement.ent_code)
             if existing is not None:

@@ -12,6 +12,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.event_feed import FeedEntry
 from chalicelib.services.event_feed import EventFeed
 
+from .conditions import cancelled_by_condition
 from .dynamo_models import EventFeedModel
 
 FEED = "F#"
@@ -68,7 +69,7 @@ class DynamoEventFeed(EventFeed):
                         )
                     )
         except TransactWriteError as exc:
-            failed = [r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []]
+            failed = cancelled_by_condition(exc)
             losers = {i for n, i in enumerate(group) if n * 2 < len(failed) and failed[n * 2]}
             if not losers:
                 raise

@@ -27,6 +27,7 @@ from chalicelib.services.ports import (
     UniquenessClash,
 )
 
+from .conditions import cancelled_by_condition, condition_failed
 from .declaration_repository import iso
 from .dynamo_models import BatchModel, ConfigModel, CounterModel, ExecutionModel, LogModel
 
@@ -93,10 +94,6 @@ def _execution(item: ExecutionModel) -> Execution:
     )
 
 
-def _failed_condition(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 class DynamoExecutionRepository(ExecutionRepository):
     def __init__(self, region: str | None = None) -> None:
         self._region = region
@@ -113,7 +110,7 @@ class DynamoExecutionRepository(ExecutionRepository):
                         condition=ConfigModel.sk.does_not_exist(),
                     )
         except TransactWriteError as exc:
-            if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []):
+            if any(cancelled_by_condition(exc)):
                 raise UniquenessClash() from exc
             raise
 
@@ -143,7 +140,7 @@ class DynamoExecutionRepository(ExecutionRepository):
                 actions=actions, condition=ExecutionModel.version == expected_version
             )
         except UpdateError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 raise ConditionFailed(execution.execution_id) from exc
             raise
 
@@ -181,7 +178,7 @@ class DynamoExecutionRepository(ExecutionRepository):
                 | (ExecutionModel.counted_batch_index < batch_index),
             )
         except UpdateError as exc:
-            if not _failed_condition(exc):
+            if not condition_failed(exc):
                 raise  # else: this batch was already counted
 
     def set_customs_available(self, execution_id: str, available: bool) -> bool:
@@ -194,7 +191,7 @@ class DynamoExecutionRepository(ExecutionRepository):
                 condition=ExecutionModel.customs_available == False,  # noqa: E712 - a DynamoDB condition, not a test
             )
         except UpdateError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -257,7 +254,7 @@ class DynamoBatchRepository(BatchRepository):
         try:
             item.update(actions=actions, condition=BatchModel.batch_no.exists())  # ALL_NEW comes back into `item`
         except UpdateError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 return None  # the batch record was never written (its starter died): nothing to count
             raise
         return _batch(item)
@@ -271,7 +268,7 @@ class DynamoBatchRepository(BatchRepository):
             )
             return True
         except UpdateError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 return False
             raise
 

@@ -12,15 +12,11 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.domain.sms import RateLimits
 
+from .conditions import condition_failed
 from .dynamo_models import PushModel
 
 SMS_CLAIM_DAYS = 30  # a declaration's states are over long before this
 DIGEST_DAYS = 3
-
-
-def _conditional_failed(exc: Exception) -> bool:
-    cause = getattr(exc, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
 
 
 def _expires(now: datetime, days: int) -> int:
@@ -41,7 +37,7 @@ class DynamoPushStore:
             )
             return True
         except PutError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
 
@@ -67,7 +63,7 @@ class DynamoPushStore:
                     condition=PushModel.n.does_not_exist() | (PushModel.n < limit),
                 )
             except UpdateError as exc:
-                if _conditional_failed(exc):
+                if condition_failed(exc):
                     return end
                 raise
         return None
@@ -93,7 +89,7 @@ class DynamoPushStore:
         try:
             due.save(condition=PushModel.pk.does_not_exist())
         except PutError as exc:
-            if not _conditional_failed(exc):
+            if not condition_failed(exc):
                 raise
 
     def due_digests(self, due_hour: str) -> list[tuple[str, str, str]]:
@@ -117,7 +113,7 @@ class DynamoPushStore:
             )
             return True
         except UpdateError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
 

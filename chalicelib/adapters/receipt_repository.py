@@ -10,6 +10,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from chalicelib.domain import errors
 from chalicelib.services.ports import ReceiptRepository, StoredReceipt
 
+from .conditions import condition_failed
 from .dynamo_models import ReceiptModel as M
 
 # A real receipt is a few KB. The cap keeps the item far below DynamoDB's 400 KB, and, as the receipt
@@ -39,7 +40,7 @@ class DynamoReceiptRepository(ReceiptRepository):
             item.save(condition=M.receipt_id.does_not_exist())
             return None
         except PutError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
         existing = M.get(receipt_id, consistent_read=True)
         return {"applied": bool(existing.applied), "seq_no": existing.seq_no, **json.loads(existing.body)}

@@ -34,6 +34,7 @@ from chalicelib.domain.events import event_record
 from chalicelib.domain.lifecycle import Change
 from chalicelib.services.ports import ConditionFailed, ReceiptAlreadyApplied, StoredReceipt, UnitOfWork
 
+from .conditions import cancelled_by_condition
 from .declaration_repository import to_item
 from .dynamo_models import DeclarationModel as M
 from .dynamo_models import ReceiptModel as R
@@ -69,11 +70,6 @@ def _log_items(change: Change) -> list:
     return items
 
 
-def _failed(exc: TransactWriteError) -> list[bool]:
-    """Per item of the request, in its order: did its condition fail?"""
-    return [r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []]
-
-
 class DynamoUnitOfWork(UnitOfWork):
     def __init__(self, region: str | None = None) -> None:
         self._region = region
@@ -98,7 +94,7 @@ class DynamoUnitOfWork(UnitOfWork):
                     condition=M.version == change.expected_version,
                 )
         except TransactWriteError as exc:
-            failed = _failed(exc)
+            failed = cancelled_by_condition(exc)
             if receipt is not None and failed and failed[0]:
                 raise ReceiptAlreadyApplied(receipt.receipt_id) from exc
             if any(failed):
@@ -144,7 +140,7 @@ class DynamoUnitOfWork(UnitOfWork):
                             condition=M.version == change.expected_version,
                         )
             except TransactWriteError as exc:
-                failed = _failed(exc)
+                failed = cancelled_by_condition(exc)
                 updates = failed[len(failed) - len(group) :] if len(failed) >= len(group) else []
                 losers = {c.seq_no for c, f in zip(group, updates, strict=False) if f}  # updates may be empty
                 if not losers:

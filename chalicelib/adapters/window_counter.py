@@ -8,6 +8,8 @@ from botocore.exceptions import ClientError
 
 from chalicelib.services.ports import WindowCounter
 
+from .conditions import condition_failed
+
 
 class DynamoWindowCounter(WindowCounter):
     """One conditional UpdateItem per request: the count goes up only while below the limit, so
@@ -32,7 +34,7 @@ class DynamoWindowCounter(WindowCounter):
                 },
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return False
             raise
         return True

@@ -100,8 +100,6 @@ def _change(
     events: tuple[Event, ...] = (),
     **attributes: Any,
 ) -> Change:
-    if attributes.get("claim_deadline", ...) is None:  # out of the engine's hands: any sending lease ends too
-        attributes.setdefault("sending_until", None)
     after = decl.with_changes(updated_at=now, version=decl.version + 1, **attributes)
     result = outcome or (
         Outcome.IN_PROGRESS
@@ -113,6 +111,12 @@ def _change(
     if push:
         events = (*events, smart_status_changed(after, now))
     return Change(decl, after, tuple(entries), events, outcome, _changed(decl, after))
+
+
+# What a step that ends the engine's work on a declaration (wait, timed out, fail, skip, declared)
+# clears: the claim's deadline, and with it any sending lease, so no later delivery mistakes the
+# declaration for one still being sent.
+_OUT_OF_THE_ENGINES_HANDS: dict[str, Any] = {"claim_deadline": None, "sending_until": None}
 
 
 def ready_at(decl: Declaration) -> datetime:
@@ -233,7 +237,7 @@ def wait(
         outcome=Outcome.WAITING,
         push=news,
         smart_status=SmartStatus.PENDING,
-        claim_deadline=None,
+        **_OUT_OF_THE_ENGINES_HANDS,
         waiting_reason=reason if reason is not None else decl.waiting_reason,
         reason_zh=reason_zh,
         reason_en=reason_en,
@@ -258,7 +262,7 @@ def timed_out(decl: Declaration, now: datetime) -> Change:
         [entry],
         outcome=Outcome.WAITING,
         smart_status=SmartStatus.PENDING,
-        claim_deadline=None,
+        **_OUT_OF_THE_ENGINES_HANDS,
         reason_zh=entry.reason_zh,
         reason_en=entry.reason_en,
         recheck_at=None,
@@ -275,7 +279,7 @@ def fail(decl: Declaration, now: datetime, entries: list[LogEntry], *, reason_zh
         outcome=Outcome.FAILED,
         push=True,
         smart_status=SmartStatus.FAILED,
-        claim_deadline=None,
+        **_OUT_OF_THE_ENGINES_HANDS,
         waiting_reason=None,
         reason_zh=reason_zh,
         reason_en=reason_en,
@@ -292,7 +296,7 @@ def skip(decl: Declaration, now: datetime, entries: list[LogEntry], *, reason_zh
         entries,
         outcome=Outcome.SKIPPED,
         smart_status=SmartStatus.PENDING,
-        claim_deadline=None,
+        **_OUT_OF_THE_ENGINES_HANDS,
         reason_zh=reason_zh,
         reason_en=reason_en,
     )
@@ -309,7 +313,7 @@ def declared(decl: Declaration, now: datetime, entry: LogEntry, customs_seq_no: 
         push=True,
         smart_status=SmartStatus.SUCCEEDED,
         status=DeclarationStatus.DECLARED,
-        claim_deadline=None,
+        **_OUT_OF_THE_ENGINES_HANDS,
         customs_seq_no=customs_seq_no,
         waiting_reason=None,
         declared_at=now,
