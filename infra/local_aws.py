@@ -81,11 +81,67 @@ def _transactions_back_up_each_table_once() -> None:
     models._backs_up_each_table_once = True  # type: ignore[attr-defined]
 
 
+# Every DynamoDB operation of moto's backend that reads or writes items, and the stream read.
+_SERIALISED = ("put_item", "get_item", "update_item", "delete_item", "query", "scan", "transact_write_items")
+
+
+def _transactions_atomic() -> None:
+    """moto applies a TransactWriteItems item by item and, when a later item's condition fails,
+    puts back *copies* of the tables it saved first. Two ways a stream reader then saw a change
+    that never committed (`make demo` pushed a receipt twice: once read from a cancelled
+    transaction's log item, once from the committed retry; and the phantom's sequence number was
+    reused by the next real record, which the reader then skipped):
+
+    - moto's server answers each request on a thread of its own, so a read could come while a
+      transaction was half applied. One lock around every item operation and the stream read
+      shows nothing of a transaction until it is over, as DynamoDB does (a write that landed in
+      between was lost with the rollback, too).
+    - A shard iterator holds the shard of the table object it was made from; after a rollback that
+      object is no longer the table, but still holds the cancelled items. Each read is pointed at
+      the current table's shard.
+    """
+    import functools
+    import threading
+
+    from moto.dynamodb import models
+    from moto.dynamodbstreams import models as streams
+
+    if getattr(models, "_transactions_atomic", False):
+        return
+    lock = threading.RLock()  # reentrant: a transaction calls put_item, update_item … itself
+
+    def serialised(method: Any) -> Any:
+        @functools.wraps(method)
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return locked
+
+    for name in _SERIALISED:
+        setattr(models.DynamoDBBackend, name, serialised(getattr(models.DynamoDBBackend, name)))
+    get_records = streams.DynamoDBStreamsBackend.get_records
+
+    def current_shard_records(self: Any, iterator_arn: str, limit: int) -> Any:
+        iterator = self.shard_iterators[iterator_arn]
+        table = self.dynamodb.tables.get(iterator.stream_shard.table.name)
+        if table is not None and table.stream_shard is not None:
+            iterator.stream_shard = table.stream_shard
+        return get_records(self, iterator_arn, limit)
+
+    streams.DynamoDBStreamsBackend.get_records = serialised(current_shard_records)  # type: ignore[method-assign]
+    streams.DynamoDBStreamsBackend.get_shard_iterator = serialised(  # type: ignore[method-assign]
+        streams.DynamoDBStreamsBackend.get_shard_iterator
+    )
+    models._transactions_atomic = True  # type: ignore[attr-defined]
+
+
 def start_moto(port: int | None = None) -> tuple[Any, str]:
     """Start moto's threaded server on loopback; point every boto3/PynamoDB client at it."""
     from moto.server import ThreadedMotoServer
 
     _transactions_back_up_each_table_once()
+    _transactions_atomic()
 
     for name in ("werkzeug", "moto", "botocore"):  # moto's server logs every request otherwise
         logging.getLogger(name).setLevel(logging.ERROR)

@@ -78,3 +78,118 @@ def test_a_cancelled_transaction_leaves_every_table_as_it_was(enabled_api, conta
     assert "Item" not in client.get_item(TableName=tables.declaration_log, Key=log_key)
     assert "Item" not in client.get_item(TableName=tables.declarations, Key={"seq_no": {"S": "I20240001031899999"}})
     assert container.declarations.get(seq_no).content.note != "third"
+
+
+def test_a_stream_reader_never_sees_a_transaction_that_is_then_cancelled(enabled_api, container, monkeypatch):
+    # Given a transaction paused just after moto wrote its log item, before the record's condition fails
+    # (make demo published a receipt's event twice: once read from a cancelled transaction's log
+    # item, once from the committed retry)
+    import threading
+
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto.dynamodb.models import table as moto_table
+
+    [seq_no] = enabled_api.post("/declarations", {"declarations": [make_declaration_body()]}).json["accepted"]
+    tables = container.settings.tables
+    region = container.settings.region
+    client = boto3.client("dynamodb", region_name=region)
+    phantom = {"seq_no": {"S": seq_no}, "sk": {"S": "9999#phantom"}}
+    written, go = threading.Event(), threading.Event()
+    put_item = moto_table.Table.put_item
+
+    def pausing_put(self, item_attrs, *args, **kwargs):
+        stored = put_item(self, item_attrs, *args, **kwargs)
+        if item_attrs.get("sk") == phantom["sk"]:
+            written.set()
+            go.wait(10)
+        return stored
+
+    monkeypatch.setattr(moto_table.Table, "put_item", pausing_put)
+
+    outcome: list[str] = []
+
+    def cancelled_transaction():
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": tables.declaration_log, "Item": phantom}},
+                    {
+                        "Put": {
+                            "TableName": tables.declarations,
+                            "Item": {"seq_no": {"S": seq_no}},
+                            "ConditionExpression": "attribute_not_exists(seq_no)",
+                        }
+                    },
+                ]
+            )
+            outcome.append("committed")
+        except ClientError as exc:
+            outcome.append(exc.response["Error"]["Code"])
+
+    seen: list[dict] = []
+
+    def read_stream():
+        streams = boto3.client("dynamodbstreams", region_name=region)
+        arn = boto3.client("dynamodb", region_name=region).describe_table(TableName=tables.declaration_log)["Table"][
+            "LatestStreamArn"
+        ]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+        seen.extend(streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"])
+
+    writer = threading.Thread(target=cancelled_transaction)
+    writer.start()
+    assert written.wait(10)
+    # When the stream is read while the transaction is in flight (a second for an unserialised moto
+    # to show it; serialised, the read waits for the transaction)
+    reader = threading.Thread(target=read_stream)
+    reader.start()
+    reader.join(1.0)
+    go.set()
+    writer.join(10)
+    reader.join(10)
+    # Then the reader saw committed records only, never the cancelled transaction's log item
+    assert not writer.is_alive() and not reader.is_alive()
+    assert outcome == ["TransactionCanceledException"]
+    assert all(r["dynamodb"]["Keys"]["sk"] != phantom["sk"] for r in seen)
+
+
+def test_a_shard_iterator_made_before_a_cancelled_transaction_reads_only_what_committed(enabled_api, container):
+    # Given a stream iterator taken, then a transaction whose log item is written and rolled back
+    # (moto restores copies of the tables: the iterator's shard is the one that held the phantom)
+    import boto3
+    from botocore.exceptions import ClientError
+
+    [seq_no] = enabled_api.post("/declarations", {"declarations": [make_declaration_body()]}).json["accepted"]
+    tables, region = container.settings.tables, container.settings.region
+    client = boto3.client("dynamodb", region_name=region)
+    streams = boto3.client("dynamodbstreams", region_name=region)
+    arn = client.describe_table(TableName=tables.declaration_log)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+
+    def log_item(sk):
+        return {"Put": {"TableName": tables.declaration_log, "Item": {"seq_no": {"S": seq_no}, "sk": {"S": sk}}}}
+
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                log_item("9999#phantom"),
+                {
+                    "Put": {
+                        "TableName": tables.declarations,
+                        "Item": {"seq_no": {"S": seq_no}},
+                        "ConditionExpression": "attribute_not_exists(seq_no)",
+                    }
+                },
+            ]
+        )
+        raise AssertionError("the transaction should have been cancelled")
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "TransactionCanceledException"
+    client.transact_write_items(TransactItems=[log_item("9999#committed")])
+    # When the iterator is read
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    # Then it holds the committed log item, and never the cancelled one
+    assert [r["dynamodb"]["Keys"]["sk"]["S"] for r in records] == ["9999#committed"]
