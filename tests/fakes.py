@@ -321,8 +321,8 @@ class FakeDeclarationLog(DeclarationLog):
     def list(self, seq_no):
         return list(self.entries.get(seq_no, []))
 
-    def for_batch(self, batch_no):
-        return [(s, e) for s, entries in self.entries.items() for e in entries if e.batch_no == batch_no]
+    def batch_results(self, batch_no):
+        return [(s, e) for s, entries in self.entries.items() for e in entries if e.batch_no == batch_no and e.result]
 
     def gates(self, seq_no):
         return [(e.gate, e.outcome) for e in self.entries.get(seq_no, [])]

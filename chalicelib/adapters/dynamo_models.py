@@ -19,7 +19,7 @@ Access patterns (no Scan anywhere):
 - executions of an enterprise / due to batch .... by_enterprise / running (sparse)
 - batches of an execution ....................... by_execution
 - log of one declaration ........................ DeclarationLog Query (seq_no)
-- the console of one batch ...................... DeclarationLog by_batch (batch_no), then BatchGet
+- the console of one batch ...................... DeclarationLog by_batch (sparse: lines with a result), then BatchGet
 - a customs receipt, once ........................ Receipts conditional Put (receipt_id)
 - receipts of a declaration / kept unmatched .... Receipts by_seq_no / unmatched (sparse)
 - an enterprise's subscriptions ................. Subscriptions Query (ent_code)
@@ -373,7 +373,7 @@ class LogModel(Model):
     seq_no = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)  # "<ISO time>#<n>": the log reads in order
     body = UnicodeAttribute()  # the entry as JSON
-    batch_no = UnicodeAttribute(null=True)  # the console reads a batch's steps through by_batch
+    batch_no = UnicodeAttribute(null=True)  # on lines with a result only: by_batch, the batch's console
     events = UnicodeAttribute(null=True)  # JSON: the change's events, published from the stream (outbox)
 
     by_batch = ByBatch()

@@ -274,14 +274,19 @@ class DynamoBatchRepository(BatchRepository):
 
 
 def log_item(seq_no: str, entry: LogEntry, n: int = 0, events: str | None = None) -> LogModel:
-    """One log line as stored; `events` (JSON) rides on it to the stream (adapters/unit_of_work.py)."""
+    """One log line as stored; `events` (JSON) rides on it to the stream (adapters/unit_of_work.py).
+
+    Only a line with a result carries `batch_no`, the key of the sparse by_batch index: the batch's
+    console reads nothing else, and each line in the index is a second write (the gates' lines,
+    receipts and the submission's XML were most of the log's index WRU). Every line keeps its batch
+    in its body."""
     # entries of the same millisecond keep the order they were written in
     sk = f"{iso(entry.at)}#{time.time_ns():020d}{n:03d}{uuid.uuid4().hex[:4]}"
     return LogModel(
         seq_no=seq_no,
         sk=sk,
         body=json.dumps(entry.as_json(), ensure_ascii=False),
-        batch_no=entry.batch_no,
+        batch_no=entry.batch_no if entry.result is not None else None,
         events=events,
     )
 
@@ -295,7 +300,7 @@ class DynamoDeclarationLog(DeclarationLog):
     def list(self, seq_no: str) -> list[LogEntry]:
         return [_entry(item) for item in LogModel.query(seq_no, consistent_read=True)]
 
-    def for_batch(self, batch_no: str) -> builtins.list[tuple[str, LogEntry]]:
+    def batch_results(self, batch_no: str) -> builtins.list[tuple[str, LogEntry]]:
         return [(item.seq_no, _entry(item)) for item in LogModel.by_batch.query(batch_no)]
 
 

@@ -237,8 +237,9 @@ class DeclarationLog(abc.ABC):
     def list(self, seq_no: str) -> list[LogEntry]: ...
 
     @abc.abstractmethod
-    def for_batch(self, batch_no: str) -> builtins.list[tuple[str, LogEntry]]:
-        """Every (seq_no, entry) written in one batch, in time order per declaration."""
+    def batch_results(self, batch_no: str) -> builtins.list[tuple[str, LogEntry]]:
+        """The (seq_no, entry) of one batch that carry a result (how a declaration's turn in the batch
+        went: in progress, then succeeded, failed, waiting or skipped), in time order per declaration."""
 
 
 @dataclass(frozen=True)

@@ -18,20 +18,14 @@ from .engine import Engine
 from .marking import _seq_nos
 
 
-def _result(entry: LogEntry) -> str | None:
-    """How the declaration ended in its batch, as the step says it (lifecycle.Outcome; None: not an end)."""
-    return entry.result
-
-
 def batch_console(identity: Identity, batch_no: str, engine: Engine) -> dict[str, Any]:
     batch = engine.batches.get(batch_no)
     if batch is None or batch.ent_code != identity.ent_code:
         raise errors.not_found("批次", "batch", batch_no)
     last: dict[str, tuple[str, LogEntry]] = {}
-    for seq_no, entry in engine.log.for_batch(batch_no):
-        result = _result(entry)
-        if result is not None:
-            last[seq_no] = (result, entry)
+    for seq_no, entry in engine.log.batch_results(batch_no):
+        if entry.result is not None:  # lines written before by_batch became sparse carry none
+            last[seq_no] = (entry.result, entry)
     found = engine.declarations.get_many(list(last))
     rows = []
     for seq_no, (result, entry) in last.items():

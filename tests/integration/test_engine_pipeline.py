@@ -325,6 +325,23 @@ def test_a_crash_after_customs_answered_does_not_send_twice(enabled_api, runner,
     assert log[-1]["details"]["found_at_customs"] is True
 
 
+def test_the_batch_index_holds_only_the_log_lines_that_say_how_a_declaration_went(enabled_api, runner, container):
+    # Given a declaration taken by a batch and declared (claim, gates, submission: many log lines)
+    [seq_no], config_id = setup(enabled_api, 1)
+    execution_id = start(enabled_api, config_id)
+    runner.drain()
+    batch_no = enabled_api.get(f"/executions/{execution_id}").json["current_batch_no"]
+    lines = container.engine.log.list(seq_no)
+    # When the batch's console reads the sparse by_batch index
+    indexed = container.engine.log.batch_results(batch_no)
+    # Then it finds the lines with a result only (in progress, then succeeded), and every other line
+    # of the batch is still in the declaration's log
+    assert [(s, e.result) for s, e in indexed] == [(seq_no, "in_progress"), (seq_no, "succeeded")]
+    assert len([e for e in lines if e.batch_no == batch_no]) > len(indexed)
+    [row] = enabled_api.get(f"/batches/{batch_no}").json["declarations"]
+    assert row["result"] == "succeeded"
+
+
 def test_the_console_shows_batch_results_even_after_receipts_arrive(enabled_api, runner, simulator):
     [seq_no], config_id = setup(enabled_api, 1)
     execution_id = start(enabled_api, config_id)
