@@ -425,15 +425,7 @@ def mark(
     as_json: JsonOpt = False,
 ) -> None:
     """Add the smart mark (智能申报标记), by seq_no or to every declaration the filters match."""
-    st = state()
-    targets = _seq_nos_or_filter(st.client, seq_nos, all_matching, filters)
-    if not targets:
-        return (
-            output.print_json({"marked": 0, "refused": []})
-            if as_json
-            else out.print("没有匹配的报关单" if st.lang == "zh" else "nothing matched")
-        )
-    _bulk("/declarations/mark", targets, "marked", as_json)
+    _marking("mark", filters, seq_nos, all_matching, as_json)
 
 
 @app.command()
@@ -446,15 +438,20 @@ def unmark(
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel the smart mark (only 暂存 and 待申报 ones), by seq_no or by filter."""
+    _marking("unmark", filters, seq_nos, all_matching, as_json)
+
+
+def _marking(verb: str, filters: dict[str, str], seq_nos: list[str] | None, all_matching: bool, as_json: bool) -> None:
+    """mark or unmark: the named declarations, or every one the filters match."""
     st = state()
     targets = _seq_nos_or_filter(st.client, seq_nos, all_matching, filters)
     if not targets:
-        return (
-            output.print_json({"unmarked": 0, "refused": []})
-            if as_json
-            else out.print("没有匹配的报关单" if st.lang == "zh" else "nothing matched")
-        )
-    _bulk("/declarations/unmark", targets, "unmarked", as_json)
+        if as_json:
+            output.print_json({f"{verb}ed": 0, "refused": []})
+        else:
+            out.print("没有匹配的报关单" if st.lang == "zh" else "nothing matched")
+        return
+    _bulk(f"/declarations/{verb}", targets, f"{verb}ed", as_json)
 
 
 @app.command("continue")

@@ -20,7 +20,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import urlencode
 from xml.etree.ElementTree import Element, ParseError
 
@@ -43,6 +43,17 @@ class CustomsProtocolError(CustomsUnavailable):
     """Customs answered, but not usably: a 4xx without a DecImportResponse (our request, address
     or credentials are wrong), a redirect, or a body that is not the expected message. Not
     retried; a CustomsUnavailable so callers that only know the port still handle it."""
+
+
+class HttpOptions(TypedDict, total=False):
+    """RetryingHttp's settings, as the HTTP adapters pass them on."""
+
+    timeout_seconds: float
+    retries: int
+    backoff_seconds: float
+    session: requests.Session | None
+    sleep: Callable[[float], None]
+    auth_token: str | None
 
 
 class RetryingHttp:
@@ -100,26 +111,8 @@ class HttpPort:
     `retries` counts the resends after the first attempt (3 → at most 4 requests); back-off
     doubles from `backoff_seconds`. The per-request `timeout_seconds` bounds connect and read."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        timeout_seconds: float = 5.0,
-        retries: int = 3,
-        backoff_seconds: float = 0.5,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        auth_token: str | None = None,
-    ) -> None:
-        self._http = RetryingHttp(
-            base_url,
-            timeout_seconds=timeout_seconds,
-            retries=retries,
-            backoff_seconds=backoff_seconds,
-            session=session,
-            sleep=sleep,
-            auth_token=auth_token,
-        )
+    def __init__(self, base_url: str, **options: Unpack[HttpOptions]) -> None:
+        self._http = RetryingHttp(base_url, **options)
 
 
 class HttpCustomsGateway(HttpPort, CustomsGateway):

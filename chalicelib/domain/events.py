@@ -190,28 +190,34 @@ def naming(declaration: Declaration) -> dict[str, Any]:
     }
 
 
-def smart_status_changed(declaration: Declaration, occurred_at: datetime) -> Event:
-    """The declaration's current smart status as an event (build it from the record just saved)."""
-    d = declaration
-    # the stored version changes on every transition: the same saved state always gives the same id
+def _about(d: Declaration, event_type: EventType, occurred_at: datetime, key: str, **data: Any) -> Event:
+    """An event about declaration `d`: addressed to its enterprises, naming it as they know it."""
     return Event.make(
-        "smart_status_changed",
+        event_type,
         seq_no=d.seq_no,
         ie_flag=d.ie_flag,
         ent_codes=enterprises_of(d),
         occurred_at=occurred_at,
-        key=f"{d.smart_status}:{d.version}",
-        data={
-            "smart_status": d.smart_status,
-            "smart_status_label": SMART_STATUS_LABELS.get(d.smart_status),
-            "waiting_reason": d.waiting_reason,
-            "reason_zh": d.reason_zh,
-            "reason_en": d.reason_en,
-            "batch_no": d.batch_no,
-            "config_name": d.config_name,
-            "entry_id": d.entry_id,
-            **naming(d),
-        },
+        key=key,
+        data={**data, "batch_no": d.batch_no, **naming(d)},
+    )
+
+
+def smart_status_changed(declaration: Declaration, occurred_at: datetime) -> Event:
+    """The declaration's current smart status as an event (build it from the record just saved)."""
+    d = declaration
+    # the stored version changes on every transition: the same saved state always gives the same id
+    return _about(
+        d,
+        "smart_status_changed",
+        occurred_at,
+        f"{d.smart_status}:{d.version}",
+        smart_status=d.smart_status,
+        smart_status_label=SMART_STATUS_LABELS.get(d.smart_status),
+        waiting_reason=d.waiting_reason,
+        reason_zh=d.reason_zh,
+        reason_en=d.reason_en,
+        entry_id=d.entry_id,
     )
 
 
@@ -227,23 +233,17 @@ def customs_receipt(
 ) -> Event:
     """A business receipt (DEC_RESULT). `receipt_id` defaults to channel + notice date."""
     d = declaration
-    return Event.make(
+    return _about(
+        d,
         "customs_receipt",
-        seq_no=d.seq_no,
-        ie_flag=d.ie_flag,
-        ent_codes=enterprises_of(d),
-        occurred_at=occurred_at,
-        key=receipt_id or f"{channel}:{notice_date or ''}",
-        data={
-            "channel": channel,
-            "channel_label": CHANNEL_LABELS.get(channel, f"回执{channel}"),
-            "entry_id": entry_id or d.entry_id,
-            "note": note,
-            "notice_date": notice_date,
-            "smart_status": d.smart_status,
-            "batch_no": d.batch_no,
-            **naming(d),
-        },
+        occurred_at,
+        receipt_id or f"{channel}:{notice_date or ''}",
+        channel=channel,
+        channel_label=CHANNEL_LABELS.get(channel, f"回执{channel}"),
+        entry_id=entry_id or d.entry_id,
+        note=note,
+        notice_date=notice_date,
+        smart_status=d.smart_status,
     )
 
 
@@ -251,21 +251,15 @@ def receipt_overdue(declaration: Declaration, *, declared_at: datetime, occurred
     """Declared, but customs has sent no receipt in time."""
     d = declaration
     hours = max(1, int((occurred_at - declared_at).total_seconds() // 3600))
-    return Event.make(
+    return _about(
+        d,
         "receipt_overdue",
-        seq_no=d.seq_no,
-        ie_flag=d.ie_flag,
-        ent_codes=enterprises_of(d),
-        occurred_at=occurred_at,
-        key=f"overdue:{_iso(declared_at)}",
-        data={
-            "smart_status": d.smart_status,
-            "declared_at": _iso(declared_at),
-            "overdue_hours": hours,
-            "batch_no": d.batch_no,
-            "entry_id": d.entry_id,
-            **naming(d),
-        },
+        occurred_at,
+        f"overdue:{_iso(declared_at)}",
+        smart_status=d.smart_status,
+        declared_at=_iso(declared_at),
+        overdue_hours=hours,
+        entry_id=d.entry_id,
     )
 
 
