@@ -1,0 +1,48 @@
+"""Issue #10 item 8: what each Lambda handler loads at cold start (bench/cold_start.py times it).
+
+Each handler is imported in a fresh interpreter with tracing off, as the template deploys it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = sorted(f"functions.{p.stem}" for p in (ROOT / "functions").glob("*.py") if not p.stem.startswith("_"))
+NEVER_IN_A_FUNCTION = (
+    "aws_xray_sdk",  # only with tracing on
+    "jwt",  # tokens are the API's business
+    "cryptography",
+    "chalice",
+    "openpyxl",  # Excel import is the API's
+    "aws_lambda_powertools.utilities.parser.models",  # Powertools' batch loads them if pydantic came first
+)
+
+
+def _loaded(module: str) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
+    env.update(
+        POWERTOOLS_TRACE_DISABLED="true",
+        AWS_LAMBDA_FUNCTION_NAME="cold-start-test",
+        SMARTDECL_JWT_SECRET="cold-start-test-" + "x" * 32,
+        SMARTDECL_RECEIPT_SECRET="cold-start-test-" + "y" * 32,
+    )
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return set(json.loads(out.stdout))
+
+
+@pytest.mark.parametrize("module", FUNCTIONS)
+def test_a_function_loads_neither_tracing_nor_the_apis_libraries_nor_parser_models(module):
+    loaded = _loaded(module)
+    assert [m for m in NEVER_IN_A_FUNCTION if m in loaded] == []
+
+
+def test_the_api_loads_no_tracing_sdk_when_tracing_is_off():
+    assert "aws_xray_sdk" not in _loaded("app")
