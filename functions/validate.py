@@ -1,7 +1,8 @@
 """Validation function (SQS): the gates on each claimed declaration.
 
-One invocation reads its declarations in one BatchGetItem and each config once, sends the
-passed ones to submission in one SendMessageBatch and counts outcomes once per batch."""
+One invocation reads its declarations in one BatchGetItem and each config once, commits its steps
+together when it finishes, sends the passed ones to submission in one SendMessageBatch and counts
+outcomes once per batch. If that commit fails, the handler raises and the whole batch returns."""
 
 from __future__ import annotations
 

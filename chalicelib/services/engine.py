@@ -81,8 +81,16 @@ class Engine:
 @dataclass
 class Invocation:
     """What one invocation of a step function shares across its SQS batch: the declarations read
-    in one BatchGetItem, each config read once, the submissions sent in one SendMessageBatch,
-    the outcomes counted once per batch. `finish()` sends and counts what was gathered."""
+    in one BatchGetItem, each config read once, its steps committed together, the submissions
+    sent in one SendMessageBatch, the outcomes counted once per batch.
+
+    A step is staged (`commit`), not written at once: `finish()` commits every staged change in as
+    few TransactWriteItems as fit (UnitOfWork.commit_many, each change still conditional on its
+    version), then sends the submissions and counts the outcomes of the changes that committed.
+    A change lost to another writer meanwhile is neither sent on nor counted. If the commit itself
+    fails, finish() raises, the handler fails and Lambda returns the whole batch to the queue: every
+    message is handled again from the declarations as stored, so nothing staged is lost. A step
+    that already talked to customs (declared, refused) is found again by the customs lookup."""
 
     engine: Engine
     declarations: dict[str, Declaration]
@@ -92,6 +100,7 @@ class Invocation:
     messages: list[dict[str, Any]] = field(default_factory=list)  # the batch's readable messages
     leases: dict[str, bool] = field(default_factory=dict)  # submission: seq_no → holds its sending lease
     customs_unreachable: bool = False  # submission: customs failed once here; the rest of the batch waits
+    staged: list[Change] = field(default_factory=list)  # committed together by finish()
 
     @classmethod
     def start(cls, engine: Engine, messages: Iterable[dict[str, Any]]) -> Invocation:
@@ -113,9 +122,19 @@ class Invocation:
             self.configs[key] = self.engine.configs.get(ent_code, config_id)
         return self.configs[key]
 
-    def committed(self, change: Change) -> None:
-        """Keep the record as it now is (a second message for it in the same batch sees it)."""
+    def stage(self, change: Change) -> None:
+        """Keep the record as it will be (a second message for it in the same batch sees it moved)."""
+        self.staged.append(change)
         self.declarations[change.seq_no] = change.after
+
+    def written(self, change: Change) -> None:
+        """A change committed at once, outside the staged ones (the sending lease): the record as it now is."""
+        self.declarations[change.seq_no] = change.after
+
+    def moved(self, seq_no: str) -> bool:
+        """A step of this declaration is staged here: a second message for it has nothing to do
+        (one request may not write an item twice)."""
+        return any(c.seq_no == seq_no for c in self.staged)
 
     def submit(self, message: dict[str, Any]) -> None:
         self.submissions.append(message)
@@ -124,22 +143,29 @@ class Invocation:
         if batch_no and outcome is not None:
             self.counted.setdefault(batch_no, {}).setdefault(str(outcome), set()).add(seq_no)
 
-    def finish(self) -> None:
-        if self.submissions:
-            messages, self.submissions = self.submissions, []
+    def finish(self) -> set[str]:
+        """Commit the staged steps, then send and count; the seq_nos whose step was lost."""
+        staged, self.staged = self.staged, []
+        lost = self.engine.uow.commit_many(staged) if staged else set()
+        committed = [c for c in staged if c.seq_no not in lost]
+        for change in committed:
+            self.count(change.after.batch_no, change.outcome, change.seq_no)
+        events = [e for c in committed for e in c.events]
+        if events and self.engine.publisher is not None:
+            self.engine.publisher.publish(events)
+        messages = [m for m in self.submissions if m.get("seq_no") not in lost]
+        self.submissions = []
+        if messages:
             self.engine.queue.to_submission(messages)
         counted, self.counted = self.counted, {}
         for batch_no, outcomes in counted.items():
             self.engine.count(batch_no, outcomes)
+        return lost
 
 
-def commit(engine: Engine, run: Invocation, change: Change) -> bool:
-    """Commit a step of a batch; its outcome is counted when the invocation finishes."""
-    if engine.commit(change) is None:
-        return False
-    run.committed(change)
-    run.count(change.after.batch_no, change.outcome, change.seq_no)
-    return True
+def commit(run: Invocation, change: Change) -> None:
+    """A step of a batch: written with the invocation's other steps, counted once it committed."""
+    run.stage(change)
 
 
 def count_again(run: Invocation, decl: Declaration | None, message: dict[str, Any]) -> None:

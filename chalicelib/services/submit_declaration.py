@@ -116,7 +116,12 @@ SENDING_LEASE = timedelta(seconds=180)
 
 def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, run: Invocation) -> str:
     decl = run.declaration(message["seq_no"])
-    if decl is None or decl.smart_status != SmartStatus.IN_PROGRESS or decl.batch_no != message["batch_no"]:
+    if (
+        decl is None
+        or run.moved(decl.seq_no)
+        or decl.smart_status != SmartStatus.IN_PROGRESS
+        or decl.batch_no != message["batch_no"]
+    ):
         count_again(run, decl, message)
         return "duplicate"
     if not holds_lease(engine, run, message):
@@ -140,8 +145,7 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
         change = lifecycle.declared(decl, now, sent.entry, sent.response.seq_no)
     else:
         change = lifecycle.fail(decl, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
-    if not commit(engine, run, change):
-        return "duplicate"
+    commit(run, change)
     return {"waiting": "wait"}.get(str(change.outcome), str(change.outcome))
 
 
@@ -191,7 +195,7 @@ def holds_lease(engine: Engine, run: Invocation, message: dict[str, Any]) -> boo
     for change in changes.values():
         run.leases[change.seq_no] = change.seq_no not in lost
         if change.seq_no not in lost:
-            run.committed(change)
+            run.written(change)
     return run.leases.get(message["seq_no"], False)
 
 

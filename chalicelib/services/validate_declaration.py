@@ -30,7 +30,12 @@ def validate_declaration(
 
 def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGateway, run: Invocation) -> str:
     decl = run.declaration(message["seq_no"])
-    if decl is None or decl.smart_status != SmartStatus.IN_PROGRESS or decl.batch_no != message["batch_no"]:
+    if (
+        decl is None
+        or run.moved(decl.seq_no)
+        or decl.smart_status != SmartStatus.IN_PROGRESS
+        or decl.batch_no != message["batch_no"]
+    ):
         count_again(run, decl, message)
         return "duplicate"  # delivered twice, or already moved on: nothing to do
     now = engine.clock()
@@ -78,8 +83,7 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
     entries = [LogEntry.from_step(step, now, batch_no) for step in verdict.steps]
     last = verdict.last
     if verdict.outcome == "pass":
-        if not commit(engine, run, lifecycle.pass_gates(decl, now, entries, verdict.content)):
-            return "duplicate"
+        commit(run, lifecycle.pass_gates(decl, now, entries, verdict.content))
         run.submit(message)
         return "pass"
     if verdict.outcome == "fail":
@@ -96,7 +100,8 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
         )
     else:  # skip: declared by hand meanwhile; it leaves the pool (not temp-saved) without counting as failed
         change = lifecycle.skip(decl, now, entries, reason_zh=last.reason_zh, reason_en=last.reason_en)
-    return verdict.outcome if commit(engine, run, change) else "duplicate"
+    commit(run, change)
+    return verdict.outcome
 
 
 def _wait(engine: Engine, run: Invocation, decl, entry: LogEntry, waiting: str | None, rest) -> str:
@@ -109,7 +114,8 @@ def _wait(engine: Engine, run: Invocation, decl, entry: LogEntry, waiting: str |
         reason_en=entry.reason_en,
         recheck_at=entry.at + rest,
     )
-    return "wait" if commit(engine, run, change) else "duplicate"
+    commit(run, change)
+    return "wait"
 
 
 def _reason_zh(step) -> str:

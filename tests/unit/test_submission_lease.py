@@ -35,6 +35,7 @@ def test_two_deliveries_at_once_both_past_the_read_send_the_declaration_once():
     # Then customs has heard nothing yet, and the first sends it once
     assert h.customs.sent == []
     assert submit_declaration(message, h.engine, h.customs, first) == "succeeded"
+    first.finish()
     assert h.customs.sent == [seq_no] and h.customs.duplicates == 0
     assert h.decl(seq_no).sending_until is None
 
@@ -70,16 +71,17 @@ def test_a_holder_that_died_after_customs_answered_is_not_sent_again_by_its_rede
     assert h.log.list(seq_no)[-1].details["found_at_customs"] is True
 
 
-def test_an_invocation_takes_all_its_leases_in_one_write_and_logs_none_of_them():
+def test_an_invocation_takes_all_its_leases_in_one_write_and_commits_its_steps_in_another():
     h = Harness()
     seq_nos, messages = passed_gates(h, 5)
     run = Invocation.start(h.engine, messages)
     before, logged = h.uow.requests, {s: len(h.log.list(s)) for s in seq_nos}
 
     outcomes = [submit_declaration(m, h.engine, h.customs, run) for m in messages]
+    run.finish()
 
     assert outcomes == ["succeeded"] * 5
-    assert h.uow.requests - before == 1 + 5  # the leases, then each declared write
+    assert h.uow.requests - before == 1 + 1  # the leases, then the five declared steps together
     assert all(len(h.log.list(s)) == logged[s] + 1 for s in seq_nos)  # only the submission's entry
 
 
@@ -107,6 +109,7 @@ def test_customs_down_is_asked_once_per_invocation_and_the_whole_batch_waits():
     run = Invocation.start(h.engine, messages)
 
     outcomes = [submit_declaration(m, h.engine, h.customs, run) for m in messages]
+    run.finish()
 
     assert outcomes == ["wait"] * 10
     assert len(calls) == 1  # each call may cost the gateway's retries and time-outs: only the first is paid
@@ -123,3 +126,41 @@ def test_a_message_the_invocation_did_not_see_at_its_start_still_gets_its_lease(
 
     assert outcomes == ["succeeded", "succeeded"]
     assert sorted(h.customs.sent) == sorted(seq_nos) and h.customs.duplicates == 0
+
+
+def test_a_validation_batch_commits_its_steps_in_one_request_and_sends_on_only_what_committed():
+    h = Harness()
+    seq_nos = h.declarations_marked(3)
+    h.start(h.config())
+    start_batch(h.engine, *h.queue.triggers.pop()[:2])
+    messages, h.queue.validation = h.queue.validation, []
+    run = Invocation.start(h.engine, messages)
+    # Given the three validated in one invocation, and one of them moved by another writer meanwhile
+    outcomes = [validate_declaration(m, h.engine, h.logistics, run) for m in messages]
+    taken = h.decl(seq_nos[1])
+    h.declarations.items[seq_nos[1]] = taken.with_changes(version=taken.version + 1)
+    before = h.uow.requests
+    # When the invocation finishes
+    lost = run.finish()
+    # Then its steps went in one request, the moved one was dropped, and only the others go to submission
+    assert outcomes == ["pass"] * 3
+    assert lost == {seq_nos[1]}
+    assert h.uow.requests - before == 2  # the request the moved one spoiled, then the others again
+    assert sorted(m["seq_no"] for m in h.queue.submission) == sorted([seq_nos[0], seq_nos[2]])
+    assert [e.gate for e in h.log.list(seq_nos[1])].count("submit") == 0
+
+
+def test_a_message_delivered_twice_in_one_batch_is_staged_once():
+    h = Harness()
+    [seq_no] = h.declarations_marked(1)
+    h.start(h.config())
+    start_batch(h.engine, *h.queue.triggers.pop()[:2])
+    [message] = h.queue.validation
+    h.queue.validation = []
+    run = Invocation.start(h.engine, [message, message])
+
+    outcomes = [validate_declaration(m, h.engine, h.logistics, run) for m in (message, message)]
+    run.finish()
+
+    assert outcomes == ["pass", "duplicate"]
+    assert [m["seq_no"] for m in h.queue.submission] == [seq_no]
