@@ -227,6 +227,13 @@ class Container:
         return DynamoReceiptRepository()
 
     @cached_property
+    def recent_declarations(self):
+        """The records this process last applied receipts to (services/receipts.RecentDeclarations)."""
+        from chalicelib.services.receipts import RecentDeclarations
+
+        return RecentDeclarations()
+
+    @cached_property
     def receipt_secret(self) -> str | None:
         s = self.settings
         if s.receipt_secret or not s.receipt_secret_parameter:

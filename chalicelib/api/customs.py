@@ -21,4 +21,5 @@ def receipts(call: Call) -> dict:
         ctx.receipt_secret,
         ctx.engine,
         ctx.receipts,
+        ctx.recent_declarations,
     )

@@ -6,6 +6,8 @@ declaration we do not know: those are kept for inspection, never dropped.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from chalicelib.domain import errors, lifecycle
@@ -21,29 +23,90 @@ from .ports import ConditionFailed, ReceiptAlreadyApplied, ReceiptRepository, St
 MAX_ATTEMPTS = 5  # a receipt races the engine's own writes on the same declaration: re-read and retry
 
 
+class RecentDeclarations:
+    """The records this process last applied a receipt to, as committed (at most `size`), found by
+    any number a receipt may name them by: our seq_no (ClientSeqNo), customs' entry_id or SeqNo.
+
+    Customs sends a declaration's receipts seconds apart (入库成功 L, then 放行 P): when the next one
+    lands on the same warm container, it is applied to the record as this container wrote it,
+    without reading it (or an index) again. A stale record is harmless: the change is conditional
+    on the version it was computed from, and a refused one is read again (`_apply`'s retry)."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self._size = size
+        self._records: OrderedDict[str, Declaration] = OrderedDict()
+        self._names: dict[str, str] = {}  # "entry:<entry_id>" / "customs:<customs_seq_no>" → seq_no
+        self._lock = threading.Lock()  # the local API serves requests on threads
+
+    def find(self, read: ReceiptRead) -> Declaration | None:
+        with self._lock:
+            names = (
+                read.client_seq_no,
+                self._names.get(f"entry:{read.entry_id}") if read.entry_id else None,
+                self._names.get(f"customs:{read.cus_ciq_no}") if read.cus_ciq_no else None,
+            )
+            for seq_no in names:
+                found = self._records.get(seq_no) if seq_no else None
+                if found is not None:
+                    self._records.move_to_end(found.seq_no)
+                    return found
+            return None
+
+    def keep(self, decl: Declaration) -> None:
+        with self._lock:
+            self._records[decl.seq_no] = decl
+            self._records.move_to_end(decl.seq_no)
+            for name in _names_of(decl):
+                self._names[name] = decl.seq_no
+            while len(self._records) > self._size:
+                self._drop(next(iter(self._records)))
+
+    def forget(self, seq_no: str) -> None:
+        with self._lock:
+            self._drop(seq_no)
+
+    def _drop(self, seq_no: str) -> None:
+        decl = self._records.pop(seq_no, None)
+        for name in _names_of(decl) if decl is not None else ():
+            self._names.pop(name, None)
+
+
+def _names_of(decl: Declaration) -> list[str]:
+    return [f"entry:{decl.entry_id}"] * bool(decl.entry_id) + [f"customs:{decl.customs_seq_no}"] * bool(
+        decl.customs_seq_no
+    )
+
+
 def ingest_receipts(
-    body: bytes, signature: str | None, secret: str | None, engine: Engine, receipts: ReceiptRepository
+    body: bytes,
+    signature: str | None,
+    secret: str | None,
+    engine: Engine,
+    receipts: ReceiptRepository,
+    recent: RecentDeclarations | None = None,
 ) -> dict[str, Any]:
-    """A matched receipt costs one read of its declaration and one write: the receipt is stored,
-    marked applied and applied to the declaration in the same request (UnitOfWork.commit)."""
+    """A matched receipt costs one read of its declaration (none when `recent` holds it) and one
+    write: the receipt is stored, marked applied and applied to the declaration in the same
+    request (UnitOfWork.commit)."""
     if not secret or not verify_signature(body, signature, secret):
         raise errors.DomainError(
             "bad_signature", "回执签名校验失败", "the receipt signature is missing or wrong", kind="unauthenticated"
         )
     reads = read_receipts(body)
+    recent = recent if recent is not None else RecentDeclarations(size=0)
     now = engine.clock()
     applied, duplicates, unmatched = 0, 0, []
     known = _prefetch(reads, engine)
     now_text = _iso(now) or now.isoformat()  # _iso answers None only for None
     for read in reads:
         rid = receipt_id(read)
-        decl = _match(read, engine, known)
+        decl = _match(read, engine, known, recent)
         never_declared = decl is not None and not _sent_to_customs(decl)
         seq_no = decl.seq_no if decl is not None and not never_declared else None
         receipt = Receipt.from_read(read, received_at=now, seq_no=seq_no)
         stored = StoredReceipt(rid, receipt.as_json(), seq_no, now_text)
         if decl is not None and seq_no is not None:
-            result = _apply(engine, decl, read, receipt, stored)
+            result = _apply(engine, decl, read, receipt, stored, recent)
             if result == "applied":
                 applied += 1
             elif result == "duplicate":
@@ -118,12 +181,14 @@ def _why_unmatched(never_declared: bool) -> dict[str, str]:
     }
 
 
-def _match(read: ReceiptRead, engine: Engine, known: dict[str, Declaration]) -> Declaration | None:
+def _match(
+    read: ReceiptRead, engine: Engine, known: dict[str, Declaration], recent: RecentDeclarations
+) -> Declaration | None:
     """The declaration a receipt is about: its ClientSeqNo is our seq_no; else by entry_id; else by
     customs' SeqNo."""
     repo = engine.declarations
-    decl = None
-    if read.client_seq_no:
+    decl = recent.find(read)  # this container applied its previous receipt: nothing to read
+    if decl is None and read.client_seq_no:
         decl = known.get(read.client_seq_no) or repo.get(read.client_seq_no)
     if decl is None:
         seq_no = repo.by_entry_id(read.entry_id) if read.entry_id else None
@@ -133,7 +198,14 @@ def _match(read: ReceiptRead, engine: Engine, known: dict[str, Declaration]) -> 
     return decl
 
 
-def _apply(engine: Engine, decl: Declaration, read: ReceiptRead, receipt: Receipt, stored: StoredReceipt) -> str:
+def _apply(
+    engine: Engine,
+    decl: Declaration,
+    read: ReceiptRead,
+    receipt: Receipt,
+    stored: StoredReceipt,
+    recent: RecentDeclarations,
+) -> str:
     """applied | duplicate (applied before: a second delivery applies nothing) | lost (kept moving)."""
     rid = stored.receipt_id
     for attempt in range(MAX_ATTEMPTS):
@@ -174,9 +246,12 @@ def _apply(engine: Engine, decl: Declaration, read: ReceiptRead, receipt: Receip
         try:
             engine.uow.commit(change, receipt=stored)
         except ConditionFailed:
+            recent.forget(decl.seq_no)
             continue
         except ReceiptAlreadyApplied:
+            recent.forget(decl.seq_no)
             return "duplicate"
+        recent.keep(change.after)
         if change.events and engine.publisher is not None:
             engine.publisher.publish(list(change.events))
         return "applied"

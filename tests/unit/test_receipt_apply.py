@@ -121,3 +121,64 @@ def test_a_receipt_racing_an_engine_write_is_applied_on_the_record_as_it_now_is(
     # Then it was applied on the second attempt, once
     assert result["applied"] == 1
     assert len(receipt_entries(h, seq_no)) == 1
+
+
+def _without_client_seq_no(body: bytes) -> bytes:
+    """A real DEC_RESULT often names the declaration only by customs' numbers."""
+    text = body.decode()
+    return (text[: text.index("<CLIENT_SEQ_NO>")] + "</DEC_RESULT>").encode()
+
+
+def test_the_next_receipt_on_the_same_container_is_applied_without_reading_the_declaration_again():
+    from chalicelib.services.receipts import RecentDeclarations
+
+    # Given a declared declaration, and the L receipt applied by this container
+    h, seq_no = declared_harness()
+    recent = RecentDeclarations()
+    body = dec_result(seq_no, "L")
+    ingest_receipts(body, sign(body), RECEIPT_SECRET, h.engine, UnusedReceipts(), recent)
+    reads: list[str] = []
+    real_get, real_by_entry_id = h.declarations.get, h.declarations.by_entry_id
+    h.declarations.get = lambda s: reads.append(s) or real_get(s)
+    h.declarations.by_entry_id = lambda e: reads.append(e) or real_by_entry_id(e)
+    # When its P receipt arrives naming it only by customs' numbers
+    body = _without_client_seq_no(dec_result(seq_no, "P"))
+    result = ingest_receipts(body, sign(body), RECEIPT_SECRET, h.engine, UnusedReceipts(), recent)
+    # Then it is applied from the record this container wrote, with nothing read
+    assert result["applied"] == 1 and reads == []
+    assert str(h.declarations.items[seq_no].status) == "released"
+
+
+def test_a_stale_recent_record_is_refused_by_its_version_and_read_again():
+    from chalicelib.services.receipts import RecentDeclarations
+
+    # Given this container's record of a declaration, then the declaration changed elsewhere
+    h, seq_no = declared_harness()
+    recent = RecentDeclarations()
+    body = dec_result(seq_no, "L")
+    ingest_receipts(body, sign(body), RECEIPT_SECRET, h.engine, UnusedReceipts(), recent)
+    current = h.declarations.items[seq_no]
+    h.declarations.items[seq_no] = current.with_changes(version=current.version + 1)
+    # When the next receipt arrives
+    body = dec_result(seq_no, "P")
+    result = ingest_receipts(body, sign(body), RECEIPT_SECRET, h.engine, UnusedReceipts(), recent)
+    # Then the write on the stale version is refused, the declaration read again and the receipt applied once
+    assert result["applied"] == 1
+    assert str(h.declarations.items[seq_no].status) == "released"
+    assert len(receipt_entries(h, seq_no)) == 2
+
+
+def test_recent_records_are_bounded_and_forget_their_other_numbers_with_them():
+    from chalicelib.formats.dec_result import ReceiptRead
+    from chalicelib.services.receipts import RecentDeclarations
+
+    h, seq_no = declared_harness()
+    [other] = h.declarations_marked(1)
+    by_entry_id = ReceiptRead(kind="dec_result", raw="", entry_id=ENTRY_ID)
+    recent = RecentDeclarations(size=1)
+    recent.keep(h.declarations.items[seq_no].with_changes(entry_id=ENTRY_ID))
+    assert recent.find(by_entry_id).seq_no == seq_no
+    # a second record pushes the first out, and its entry_id no longer finds anything
+    recent.keep(h.declarations.items[other])
+    assert recent.find(by_entry_id) is None
+    assert recent.find(ReceiptRead(kind="dec_result", raw="", client_seq_no=other)).seq_no == other
