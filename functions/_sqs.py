@@ -49,6 +49,14 @@ def consume_together(
     return _partial_response(event, context, record_handler)
 
 
+def finish(run: Any, metric_prefix: str) -> None:
+    """Commit the steps the invocation staged (services.engine.Invocation.finish); a step another
+    writer got in first is not sent on: it is logged and counted as lost. A failed commit raises,
+    and Lambda returns the whole batch to the queue."""
+    for seq_no in sorted(run.finish()):
+        _processed(metric_prefix, "lost", seq_no=seq_no)
+
+
 def _processed(metric_prefix: str, outcome: str, **keys: str) -> None:
     logger.info("processed", extra={"outcome": outcome, **keys})
     metrics.add_metric(name=f"{metric_prefix}_{outcome}", unit=MetricUnit.Count, value=1)

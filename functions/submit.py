@@ -15,7 +15,7 @@ from chalicelib.observability import logger, metrics, tracer
 from chalicelib.services.engine import Invocation
 from chalicelib.services.submit_declaration import submit_declaration
 
-from ._sqs import consume, messages
+from ._sqs import consume, finish, messages
 
 
 @logger.inject_lambda_context
@@ -27,4 +27,4 @@ def handler(event: dict, context) -> dict:
     try:
         return consume(event, context, lambda m: submit_declaration(m, ctx.engine, ctx.customs, run), "submission")
     finally:
-        run.finish()
+        finish(run, "submission")

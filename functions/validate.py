@@ -11,7 +11,7 @@ from chalicelib.observability import logger, metrics, tracer
 from chalicelib.services.engine import Invocation
 from chalicelib.services.validate_declaration import validate_declaration
 
-from ._sqs import consume, messages
+from ._sqs import consume, finish, messages
 
 
 @logger.inject_lambda_context
@@ -23,4 +23,4 @@ def handler(event: dict, context) -> dict:
     try:
         return consume(event, context, lambda m: validate_declaration(m, ctx.engine, ctx.logistics, run), "validation")
     finally:
-        run.finish()
+        finish(run, "validation")

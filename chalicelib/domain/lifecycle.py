@@ -303,7 +303,9 @@ def skip(decl: Declaration, now: datetime, entries: list[LogEntry], *, reason_zh
 
 
 def declared(decl: Declaration, now: datetime, entry: LogEntry, customs_seq_no: str | None) -> Change:
-    """Customs accepted it (申报成功)."""
+    """Customs accepted it (申报成功). A receipt may have overtaken this answer (customs sends 入库成功
+    within a second, and receipts apply to a declaration in progress): its status is then already
+    past declared, and declared never moves it back."""
     _in_progress(decl, "declared")
     return _change(
         decl,
@@ -312,7 +314,7 @@ def declared(decl: Declaration, now: datetime, entry: LogEntry, customs_seq_no: 
         outcome=Outcome.SUCCEEDED,
         push=True,
         smart_status=SmartStatus.SUCCEEDED,
-        status=DeclarationStatus.DECLARED,
+        status=DeclarationStatus.DECLARED if decl.status == DeclarationStatus.TEMP_SAVED else decl.status,
         **_OUT_OF_THE_ENGINES_HANDS,
         customs_seq_no=customs_seq_no,
         waiting_reason=None,

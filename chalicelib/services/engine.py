@@ -84,13 +84,13 @@ class Invocation:
     in one BatchGetItem, each config read once, its steps committed together, the submissions
     sent in one SendMessageBatch, the outcomes counted once per batch.
 
-    A step is staged (`commit`), not written at once: `finish()` commits every staged change in as
-    few TransactWriteItems as fit (UnitOfWork.commit_many, each change still conditional on its
-    version), then sends the submissions and counts the outcomes of the changes that committed.
-    A change lost to another writer meanwhile is neither sent on nor counted. If the commit itself
-    fails, finish() raises, the handler fails and Lambda returns the whole batch to the queue: every
-    message is handled again from the declarations as stored, so nothing staged is lost. A step
-    that already talked to customs (declared, refused) is found again by the customs lookup."""
+    Validation stages its steps (`commit`) instead of writing each at once: `finish()` commits every
+    staged change in as few TransactWriteItems as fit (UnitOfWork.commit_many, each change still
+    conditional on its version), then sends the submissions and counts the outcomes of the changes
+    that committed. A change lost to another writer meanwhile is neither sent on nor counted. If
+    the commit itself fails, finish() raises, the handler fails and Lambda returns the whole batch
+    to the queue: every message is handled again from the declarations as stored, so nothing staged
+    is lost. (The submission writes customs' answer at once: services/submit_declaration.py.)"""
 
     engine: Engine
     declarations: dict[str, Declaration]

@@ -8,6 +8,7 @@ its SHA-256, so what was declared can be proven later.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,11 +17,12 @@ from chalicelib.domain import lifecycle
 from chalicelib.domain.customs import CustomsResponse
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.domain.lifecycle import Change
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.formats.dec_message_writer import build_dec_message
 
 from .batches import customs_back
-from .engine import Engine, Invocation, commit, count_again, recheck_after
+from .engine import Engine, Invocation, count_again, recheck_after
 from .ports import CustomsGateway, CustomsUnavailable
 
 
@@ -116,12 +118,7 @@ SENDING_LEASE = timedelta(seconds=180)
 
 def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, run: Invocation) -> str:
     decl = run.declaration(message["seq_no"])
-    if (
-        decl is None
-        or run.moved(decl.seq_no)
-        or decl.smart_status != SmartStatus.IN_PROGRESS
-        or decl.batch_no != message["batch_no"]
-    ):
+    if decl is None or decl.smart_status != SmartStatus.IN_PROGRESS or decl.batch_no != message["batch_no"]:
         count_again(run, decl, message)
         return "duplicate"
     if not holds_lease(engine, run, message):
@@ -130,23 +127,53 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
     sent = send_to_customs(decl, _UnlessFoundDown(customs, run), engine.clock())
     _note_customs(engine, message.get("execution_id"), sent.response is not None)
     now = engine.clock()
+    rest = None
     if sent.response is None:  # the config is read only here (once per invocation): to know how long to rest
         rest = recheck_after(run.config(message.get("ent_code") or decl.owner_ent, decl.config_id or ""))
-        change = lifecycle.wait(
-            decl,
-            now,
-            [sent.entry],
-            "customs_unavailable",
-            reason_zh=sent.entry.reason_zh,
-            reason_en=sent.entry.reason_en,
-            recheck_at=now + rest,
-        )
-    elif sent.response.accepted:
-        change = lifecycle.declared(decl, now, sent.entry, sent.response.seq_no)
-    else:
-        change = lifecycle.fail(decl, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
-    commit(run, change)
+
+    def answer(d: Declaration) -> Change:
+        if sent.response is None:
+            assert rest is not None
+            return lifecycle.wait(
+                d,
+                now,
+                [sent.entry],
+                "customs_unavailable",
+                reason_zh=sent.entry.reason_zh,
+                reason_en=sent.entry.reason_en,
+                recheck_at=now + rest,
+            )
+        if sent.response.accepted:
+            return lifecycle.declared(d, now, sent.entry, sent.response.seq_no)
+        return lifecycle.fail(d, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
+
+    change = _write_answer(engine, run, decl, answer)
+    if change is None:
+        return "duplicate"
     return {"waiting": "wait"}.get(str(change.outcome), str(change.outcome))
+
+
+ANSWER_ATTEMPTS = 5
+
+
+def _write_answer(
+    engine: Engine, run: Invocation, decl: Declaration, answer: Callable[[Declaration], Change]
+) -> Change | None:
+    """Customs' answer is written at once, not staged with the invocation's other steps: customs
+    sends 入库成功 within a second, and a receipt applied first (receipts apply to a declaration in
+    progress) would otherwise spoil a staged write. When the record moved meanwhile, the answer is
+    applied to it as it now is; None once it is no longer in progress (not ours to finish)."""
+    for _ in range(ANSWER_ATTEMPTS):
+        change = answer(decl)
+        if engine.commit(change) is not None:
+            run.written(change)
+            run.count(change.after.batch_no, change.outcome, change.seq_no)
+            return change
+        fresh = engine.declarations.get(decl.seq_no)
+        if fresh is None or fresh.smart_status != SmartStatus.IN_PROGRESS:
+            return None
+        decl = fresh
+    return None
 
 
 class _UnlessFoundDown(CustomsGateway):

@@ -90,6 +90,45 @@ def test_messages_delivered_again_send_nothing_twice(enabled_api, runner, simula
     assert all(enabled_api.get(f"/declarations/{s}").json["smart_status"] == "succeeded" for s in seq_nos)
 
 
+def test_a_validation_batch_whose_declaration_moved_meanwhile_sends_the_others_on_and_that_one_nowhere(
+    enabled_api, container, aws, monkeypatch
+):
+    # Given three claimed declarations, their validation messages taken off the queue as Lambda would
+    from functions import validate
+    from infra.local_runner import LambdaContext
+
+    seq_nos, config_id = setup(enabled_api, 3)
+    execution_id = start(enabled_api, config_id)
+    start_batch(container.engine, execution_id, 0)
+    sqs = boto3.client("sqs")
+    got = sqs.receive_message(QueueUrl=aws["ValidationQueue"]["Ref"], MaxNumberOfMessages=10)["Messages"]
+    records = [
+        {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "attributes": {}}
+        for m in got
+    ]
+    # and one of them changed by another writer after the function read it, before it commits its steps
+    moved, uow = seq_nos[1], container.engine.uow
+    real = uow.commit_many
+
+    def another_writer_first(changes):
+        boto3.client("dynamodb").update_item(
+            TableName=container.settings.tables.declarations,
+            Key={"seq_no": {"S": moved}},
+            UpdateExpression="ADD version :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+        return real(changes)
+
+    monkeypatch.setattr(uow, "commit_many", another_writer_first)
+    # When the validation function handles the batch
+    result = validate.handler({"Records": records}, LambdaContext("validation"))
+    # Then no record fails, the other two go to submission, and the moved one is left as the other writer left it
+    assert result == {"batchItemFailures": []}
+    sent = sqs.receive_message(QueueUrl=aws["SubmissionQueue"]["Ref"], MaxNumberOfMessages=10)["Messages"]
+    assert sorted(json.loads(m["Body"])["seq_no"] for m in sent) == sorted(s for s in seq_nos if s != moved)
+    assert [e["gate"] for e in enabled_api.get(f"/declarations/{moved}/log").json["items"]] == ["claim"]
+
+
 def test_customs_down_holds_declarations_back_and_they_go_once_it_is_up(enabled_api, runner, simulator, clock):
     seq_nos, config_id = setup(enabled_api, 2)
     sim(simulator, "/control/mode", "post", json={"mode": "down"})

@@ -71,7 +71,7 @@ def test_a_holder_that_died_after_customs_answered_is_not_sent_again_by_its_rede
     assert h.log.list(seq_no)[-1].details["found_at_customs"] is True
 
 
-def test_an_invocation_takes_all_its_leases_in_one_write_and_commits_its_steps_in_another():
+def test_an_invocation_takes_all_its_leases_in_one_write_and_writes_each_answer_at_once():
     h = Harness()
     seq_nos, messages = passed_gates(h, 5)
     run = Invocation.start(h.engine, messages)
@@ -81,7 +81,7 @@ def test_an_invocation_takes_all_its_leases_in_one_write_and_commits_its_steps_i
     run.finish()
 
     assert outcomes == ["succeeded"] * 5
-    assert h.uow.requests - before == 1 + 1  # the leases, then the five declared steps together
+    assert h.uow.requests - before == 1 + 5  # the leases, then each customs answer as it came
     assert all(len(h.log.list(s)) == logged[s] + 1 for s in seq_nos)  # only the submission's entry
 
 
@@ -164,3 +164,23 @@ def test_a_message_delivered_twice_in_one_batch_is_staged_once():
 
     assert outcomes == ["pass", "duplicate"]
     assert [m["seq_no"] for m in h.queue.submission] == [seq_no]
+
+
+def test_a_receipt_that_overtakes_customs_answer_loses_neither_the_answer_nor_the_receipt():
+    h = Harness()
+    [seq_no], [message] = passed_gates(h)
+    overtaken = []
+
+    def receipt_first(change):
+        # customs' 入库成功 is applied between customs' answer and our write of it
+        if change.entries and change.entries[-1].gate == "submit" and not overtaken:
+            current = h.decl(seq_no)
+            h.declarations.items[seq_no] = current.with_changes(status="accepted", version=current.version + 1)
+            overtaken.append(seq_no)
+
+    h.uow.before_commit = receipt_first
+    assert submit_declaration(message, h.engine, h.customs) == "succeeded"
+    decl = h.decl(seq_no)
+    assert overtaken == [seq_no]
+    assert (decl.smart_status, str(decl.status)) == ("succeeded", "accepted")
+    assert h.customs.sent == [seq_no] and h.customs.duplicates == 0
