@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -14,6 +13,7 @@ from chalicelib.services.ports import ConditionFailed, ConfigRepository, Uniquen
 
 from .conditions import cancelled_by_condition
 from .dynamo_models import ConfigModel as M
+from .dynamo_models import connection
 
 CONFIG, CLAIM = "CONFIG#", "CLAIM#"
 
@@ -75,7 +75,7 @@ class DynamoConfigRepository(ConfigRepository):
 
     def _transact(self, ops: Sequence[tuple[str, M, object]]) -> None:
         try:
-            with TransactWrite(connection=Connection(region=self._region)) as tx:
+            with TransactWrite(connection=connection(self._region)) as tx:
                 for verb, item, condition in ops:
                     getattr(tx, verb)(item, condition=condition)
         except TransactWriteError as exc:

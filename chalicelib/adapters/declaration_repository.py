@@ -13,7 +13,6 @@ from enum import StrEnum
 from typing import Any, get_args, get_origin, get_type_hints
 
 from pynamodb.attributes import UTCDateTimeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
@@ -26,7 +25,7 @@ from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.services.ports import ConditionFailed, DeclarationRepository, Page, chunks
 
 from .conditions import cancelled_by_condition, condition_failed
-from .dynamo_models import EQUALITY_FILTERS
+from .dynamo_models import EQUALITY_FILTERS, connection
 from .dynamo_models import DeclarationModel as M
 from .dynamo_models import EnterpriseClaimModel as Claim
 
@@ -159,8 +158,8 @@ def _editable():
     return (M.status == DeclarationStatus.TEMP_SAVED.value) & (M.smart_status != SmartStatus.IN_PROGRESS.value)
 
 
-def _connection() -> Connection:
-    return Connection(region=getattr(M.Meta, "region", None))
+def _connection():
+    return connection(getattr(M.Meta, "region", None))
 
 
 # A transaction holds at most 100 items and 4 MB; records are sized by their serialized JSON,

@@ -33,6 +33,8 @@ Access patterns (no Scan anywhere):
 
 from __future__ import annotations
 
+import functools
+
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -42,10 +44,20 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
+
+
+@functools.cache
+def connection(region: str | None = None) -> Connection:
+    """The process's PynamoDB connection for transactions in `region`. Each Connection builds its own
+    botocore session and client on first use (tens of milliseconds of CPU): one per
+    TransactWriteItems cost a submission invocation 1.6 s of its 2.2 s. The client is thread-safe;
+    the endpoint (AWS_ENDPOINT_URL locally) is read when it is built."""
+    return Connection(region=region)
 
 
 class _Meta:

@@ -3,7 +3,6 @@ the credit code in the same transaction (two customs codes never enable with one
 
 from __future__ import annotations
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -13,6 +12,7 @@ from chalicelib.services.ports import EnterpriseRepository, UniquenessClash
 from .conditions import cancelled_by_condition
 from .dynamo_models import EnterpriseClaimModel as Claim
 from .dynamo_models import EnterpriseModel as M
+from .dynamo_models import connection
 
 
 def uscc_claim_key(uscc: str) -> str:
@@ -39,7 +39,7 @@ class DynamoEnterpriseRepository(EnterpriseRepository):
             notice_version=enablement.notice_version,
         )
         try:
-            with TransactWrite(connection=Connection(region=self._region or getattr(M.Meta, "region", None))) as tx:
+            with TransactWrite(connection=connection(self._region or getattr(M.Meta, "region", None))) as tx:
                 tx.save(item, condition=M.ent_code.does_not_exist())  # the first acceptance is the record
                 if enablement.ent_uscc:
                     tx.save(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -13,7 +12,7 @@ from chalicelib.domain.event_feed import FeedEntry
 from chalicelib.services.event_feed import EventFeed
 
 from .conditions import cancelled_by_condition
-from .dynamo_models import EventFeedModel
+from .dynamo_models import EventFeedModel, connection
 
 FEED = "F#"
 SEEN = "ID#"
@@ -51,7 +50,7 @@ class DynamoEventFeed(EventFeed):
     def _write(self, entries: list[FeedEntry], group: list[int]) -> set[int] | None:
         """None when all were written; else the indexes whose marker existed (nothing was written)."""
         try:
-            with TransactWrite(connection=Connection(region=self._region)) as tx:
+            with TransactWrite(connection=connection(self._region)) as tx:
                 for i in group:  # PynamoDB sends a transaction's puts in the order they were saved
                     entry = entries[i]
                     tx.save(

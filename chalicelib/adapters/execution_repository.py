@@ -11,7 +11,6 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import overload
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -29,7 +28,7 @@ from chalicelib.services.ports import (
 
 from .conditions import cancelled_by_condition, condition_failed
 from .declaration_repository import iso
-from .dynamo_models import BatchModel, ConfigModel, CounterModel, ExecutionModel, LogModel
+from .dynamo_models import BatchModel, ConfigModel, CounterModel, ExecutionModel, LogModel, connection
 
 RUN = "RUN#"  # a Configs item: this config is in a running execution
 
@@ -100,7 +99,7 @@ class DynamoExecutionRepository(ExecutionRepository):
 
     def create(self, execution: Execution) -> None:
         try:
-            with TransactWrite(connection=Connection(region=self._region)) as tx:
+            with TransactWrite(connection=connection(self._region)) as tx:
                 tx.save(_execution_item(execution), condition=ExecutionModel.execution_id.does_not_exist())
                 for config_id in execution.config_ids:
                     tx.save(
@@ -147,7 +146,7 @@ class DynamoExecutionRepository(ExecutionRepository):
     def stop(self, execution: Execution, expected_version: int) -> None:
         item = _execution_item(execution)
         try:
-            with TransactWrite(connection=Connection(region=self._region)) as tx:
+            with TransactWrite(connection=connection(self._region)) as tx:
                 tx.update(
                     ExecutionModel(execution_id=execution.execution_id),
                     actions=[

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -38,6 +37,7 @@ from .conditions import cancelled_by_condition
 from .declaration_repository import to_item
 from .dynamo_models import DeclarationModel as M
 from .dynamo_models import ReceiptModel as R
+from .dynamo_models import connection
 from .execution_repository import log_item
 from .receipt_repository import receipt_item
 
@@ -78,7 +78,7 @@ class DynamoUnitOfWork(UnitOfWork):
         """PynamoDB sends a transaction's puts before its updates: with a receipt, item 0 is the
         receipt, the record's update is the last item."""
         try:
-            with TransactWrite(connection=Connection(region=self._region)) as tx:
+            with TransactWrite(connection=connection(self._region)) as tx:
                 if receipt is not None:
                     # stored and marked applied in the change's own write: once, even when delivered twice;
                     # a receipt kept unapplied before (its declaration was unknown then) may be applied now
@@ -129,7 +129,7 @@ class DynamoUnitOfWork(UnitOfWork):
                     lost.add(group[0].seq_no)
                 return lost
             try:
-                with TransactWrite(connection=Connection(region=self._region)) as tx:
+                with TransactWrite(connection=connection(self._region)) as tx:
                     for change in group:
                         for item in _log_items(change):
                             tx.save(item)
