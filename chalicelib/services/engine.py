@@ -84,7 +84,7 @@ class Invocation:
     in one BatchGetItem, each config read once, its steps committed together, the submissions
     sent in one SendMessageBatch, the outcomes counted once per batch.
 
-    Validation stages its steps (`commit`) instead of writing each at once: `finish()` commits every
+    Validation stages its steps (`stage`) instead of writing each at once: `finish()` commits every
     staged change in as few TransactWriteItems as fit (UnitOfWork.commit_many, each change still
     conditional on its version), then sends the submissions and counts the outcomes of the changes
     that committed. A change lost to another writer meanwhile is neither sent on nor counted. If
@@ -161,11 +161,6 @@ class Invocation:
         for batch_no, outcomes in counted.items():
             self.engine.count(batch_no, outcomes)
         return lost
-
-
-def commit(run: Invocation, change: Change) -> None:
-    """A step of a batch: written with the invocation's other steps, counted once it committed."""
-    run.stage(change)
 
 
 def count_again(run: Invocation, decl: Declaration | None, message: dict[str, Any]) -> None:

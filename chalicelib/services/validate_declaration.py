@@ -10,7 +10,7 @@ from chalicelib.domain.gates import Facts, evaluate, needs_manifest
 from chalicelib.domain.queries import CHINA_TZ
 from chalicelib.domain.smart_status import SmartStatus
 
-from .engine import Engine, Invocation, commit, count_again, recheck_after
+from .engine import Engine, Invocation, count_again, recheck_after
 from .ports import CustomsUnavailable, LogisticsGateway
 
 
@@ -83,7 +83,7 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
     entries = [LogEntry.from_step(step, now, batch_no) for step in verdict.steps]
     last = verdict.last
     if verdict.outcome == "pass":
-        commit(run, lifecycle.pass_gates(decl, now, entries, verdict.content))
+        run.stage(lifecycle.pass_gates(decl, now, entries, verdict.content))
         run.submit(message)
         return "pass"
     if verdict.outcome == "fail":
@@ -100,7 +100,7 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
         )
     else:  # skip: declared by hand meanwhile; it leaves the pool (not temp-saved) without counting as failed
         change = lifecycle.skip(decl, now, entries, reason_zh=last.reason_zh, reason_en=last.reason_en)
-    commit(run, change)
+    run.stage(change)
     return verdict.outcome
 
 
@@ -114,7 +114,7 @@ def _wait(engine: Engine, run: Invocation, decl, entry: LogEntry, waiting: str |
         reason_en=entry.reason_en,
         recheck_at=entry.at + rest,
     )
-    commit(run, change)
+    run.stage(change)
     return "wait"
 
 
