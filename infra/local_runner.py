@@ -255,13 +255,21 @@ class LocalRunner:
 
     def _deliver(self, sqs: Any, m: SqsMapping, wait: int) -> int:
         handler = _load(m.handler)
-        received = sqs.receive_message(
-            QueueUrl=m.queue_url,
-            MaxNumberOfMessages=min(m.batch_size, 10),
-            WaitTimeSeconds=wait,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        received: list[dict] = []
+        # up to BatchSize messages, as Lambda gathers them in its batching window (a receive gives at
+        # most 10); without waiting for more than the queue holds now
+        while len(received) < m.batch_size:
+            want = min(m.batch_size - len(received), 10)
+            got = sqs.receive_message(
+                QueueUrl=m.queue_url,
+                MaxNumberOfMessages=want,
+                WaitTimeSeconds=0 if received else wait,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            received += got
+            if len(got) < want:
+                break
         if received:
             self._invoke(sqs, m, handler, received)
         return len(received)
@@ -287,8 +295,8 @@ class LocalRunner:
             for i, msg in enumerate(received)
             if msg["MessageId"] not in failed
         ]
-        if done:
-            sqs.delete_message_batch(QueueUrl=m.queue_url, Entries=done)
+        for start in range(0, len(done), 10):  # DeleteMessageBatch takes ten entries at most
+            sqs.delete_message_batch(QueueUrl=m.queue_url, Entries=done[start : start + 10])
 
     def _record(self, message: dict, m: SqsMapping) -> dict[str, Any]:
         return {

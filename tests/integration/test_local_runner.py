@@ -40,3 +40,36 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_after_max_receives(aws, 
     assert runner.invocations["ValidationFunction"] >= 5
     left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
     assert left["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_a_batch_larger_than_one_receive_reaches_its_function_in_one_invocation_and_is_all_deleted(
+    aws, container, runner
+):
+    # Given 25 events waiting on the event feed's queue (its BatchSize is 100, SQS gives 10 a receive)
+    from datetime import UTC, datetime
+
+    from chalicelib.domain.events import Event
+
+    sqs = boto3.client("sqs")
+    url = aws["EventFeedQueue"]["Ref"]
+    for n in range(25):
+        event = Event.make(
+            "smart_status_changed",
+            seq_no=f"I2024000103182{n:04d}",
+            ie_flag="I",
+            ent_codes=("1108919038",),
+            occurred_at=datetime(2024, 3, 21, 2, 0, n, tzinfo=UTC),
+            key=f"state:{n}",
+            data={"smart_status": "succeeded"},
+        )
+        sqs.send_message(
+            QueueUrl=url,
+            MessageBody=json.dumps(event.for_enterprise("1108919038").as_json()),
+            MessageAttributes={"ent_code": {"DataType": "String", "StringValue": "1108919038"}},
+        )
+    # When the runner drains it
+    runner.drain()
+    # Then one invocation took all 25, and none is left or comes back
+    assert runner.invocations["EventFeedFunction"] == 1
+    left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (left["ApproximateNumberOfMessages"], left["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")

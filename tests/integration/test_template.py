@@ -390,7 +390,7 @@ def test_every_dead_letter_queue_is_alarmed_and_every_queue_has_one(template):
     assert alarmed == dead
 
 
-def test_queue_visibility_is_at_least_six_times_its_consumers_timeout(template):
+def test_queue_visibility_is_at_least_six_times_its_consumers_timeout_plus_its_batching_window(template):
     queues = resources(template, "AWS::SQS::Queue")
     default = template["Globals"]["Function"]["Timeout"]
     for resource in resources(template, "AWS::Serverless::Function").values():
@@ -398,7 +398,10 @@ def test_queue_visibility_is_at_least_six_times_its_consumers_timeout(template):
             if event["Type"] == "SQS":
                 queue = queues[event["Properties"]["Queue"]["Fn::GetAtt"][0]]
                 timeout = resource["Properties"].get("Timeout", default)
-                assert queue["Properties"]["VisibilityTimeout"] >= 6 * timeout
+                window = event["Properties"].get("MaximumBatchingWindowInSeconds", 0)
+                assert queue["Properties"]["VisibilityTimeout"] >= 6 * timeout + window
+                # SQS gives at most 10 messages a receive: a larger batch needs a batching window
+                assert event["Properties"]["BatchSize"] <= 10 or window >= 1
                 assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
