@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # Before anything imports pydantic: Powertools' batch utility imports its pydantic parser models
 # (about 30 ms of every SQS consumer's cold start) only when pydantic is already loaded, and no
-# function parses records with them. tests/integration/test_packaging.py holds the handlers to it.
+# function parses records with them. tests/unit/test_cold_start_imports.py holds the handlers to it.
 import aws_lambda_powertools.utilities.batch  # noqa: F401
 
 from chalicelib.config import Settings

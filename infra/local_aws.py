@@ -127,20 +127,14 @@ _SERIALISED = ("put_item", "get_item", "update_item", "delete_item", "query", "s
 
 
 def _transactions_atomic() -> None:
-    """moto applies a TransactWriteItems item by item and, when a later item's condition fails,
-    puts back *copies* of the tables it saved first. Two ways a stream reader then saw a change
-    that never committed (`make demo` pushed a receipt twice: once read from a cancelled
-    transaction's log item, once from the committed retry; and the phantom's sequence number was
-    reused by the next real record, which the reader then skipped):
-
-    - moto's server answers each request on a thread of its own, so a read could come while a
-      transaction was half applied. One lock around every item operation and the stream read
-      shows nothing of a transaction until it is over, as DynamoDB does (a write that landed in
-      between was lost with the rollback, too).
-    - A shard iterator holds the shard of the table object it was made from; after a rollback that
-      object is no longer the table, but still holds the cancelled items. Each read is pointed at
-      the current table's shard.
-    """
+    """moto's server answers each request on a thread of its own, and applies a TransactWriteItems
+    item by item: a read could come while a transaction was half applied. `make demo` pushed a
+    receipt twice that way: the stream reader read a log item of a transaction that was then
+    cancelled, and the committed retry published it again (and the cancelled record's sequence
+    number went to the next real record, which the reader skipped). One lock around every item
+    operation and the stream reads shows nothing of a transaction until it is over, as DynamoDB
+    does; a rollback cuts the stream back in place (`_put_back`), so an iterator made before it
+    reads only what committed."""
     import functools
     import threading
 
@@ -161,19 +155,8 @@ def _transactions_atomic() -> None:
 
     for name in _SERIALISED:
         setattr(models.DynamoDBBackend, name, serialised(getattr(models.DynamoDBBackend, name)))
-    get_records = streams.DynamoDBStreamsBackend.get_records
-
-    def current_shard_records(self: Any, iterator_arn: str, limit: int) -> Any:
-        iterator = self.shard_iterators[iterator_arn]
-        table = self.dynamodb.tables.get(iterator.stream_shard.table.name)
-        if table is not None and table.stream_shard is not None:
-            iterator.stream_shard = table.stream_shard
-        return get_records(self, iterator_arn, limit)
-
-    streams.DynamoDBStreamsBackend.get_records = serialised(current_shard_records)  # type: ignore[method-assign]
-    streams.DynamoDBStreamsBackend.get_shard_iterator = serialised(  # type: ignore[method-assign]
-        streams.DynamoDBStreamsBackend.get_shard_iterator
-    )
+    for name in ("get_shard_iterator", "get_records"):
+        setattr(streams.DynamoDBStreamsBackend, name, serialised(getattr(streams.DynamoDBStreamsBackend, name)))
     models._transactions_atomic = True  # type: ignore[attr-defined]
 
 

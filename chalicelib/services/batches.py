@@ -119,9 +119,7 @@ def _claim(engine: Engine, execution: Execution, batch: Batch, configs) -> list[
             lost = engine.uow.commit_many(take)
             won = [c for c in take if c.seq_no not in lost]
             claimed += [c.seq_no for c in won]
-            events = [e for c in won for e in c.events]
-            if events and engine.publisher is not None:
-                engine.publisher.publish(events)
+            engine.publish(won)
     return claimed
 
 

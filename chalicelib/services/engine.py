@@ -4,7 +4,7 @@ outcome counted on its batch)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from .ports import (
     DeclarationRepository,
     EventPublisher,
     ExecutionRepository,
+    StoredReceipt,
     UnitOfWork,
     WorkQueue,
     utc_now,
@@ -62,9 +63,42 @@ class Engine:
             self.uow.commit(change)
         except ConditionFailed:
             return None
-        if change.events and self.publisher is not None:
-            self.publisher.publish(list(change.events))
+        self.publish([change])
         return change.after
+
+    def commit_fresh(
+        self,
+        decl: Declaration,
+        change_for: Callable[[Declaration], Change],
+        *,
+        still_ours: Callable[[Declaration], bool] = lambda d: True,
+        receipt: StoredReceipt | None = None,
+        attempts: int = 5,
+    ) -> Change | None:
+        """Write `change_for(decl)`; when another writer moved the record first, apply the same step
+        to the record as it now is (read again), while it is `still_ours`. None when it vanished, is
+        no longer ours, or kept moving. A receipt goes in the change's own write (UnitOfWork.commit);
+        ReceiptAlreadyApplied passes through."""
+        for attempt in range(attempts):
+            if attempt:
+                fresh = self.declarations.get(decl.seq_no)
+                if fresh is None or not still_ours(fresh):
+                    return None
+                decl = fresh
+            change = change_for(decl)
+            try:
+                self.uow.commit(change, receipt=receipt)
+            except ConditionFailed:
+                continue
+            self.publish([change])
+            return change
+        return None
+
+    def publish(self, changes: Iterable[Change]) -> None:
+        """Publish committed changes' events here, unless they leave through the log's stream."""
+        events = [e for c in changes for e in c.events]
+        if events and self.publisher is not None:
+            self.publisher.publish(events)
 
     def outcome(self, batch_no: str | None, outcome: Outcome | None, seq_no: str) -> None:
         """Count one declaration's outcome on its batch at once (the schedule's time-outs)."""
@@ -150,9 +184,7 @@ class Invocation:
         committed = [c for c in staged if c.seq_no not in lost]
         for change in committed:
             self.count(change.after.batch_no, change.outcome, change.seq_no)
-        events = [e for c in committed for e in c.events]
-        if events and self.engine.publisher is not None:
-            self.engine.publisher.publish(events)
+        self.engine.publish(committed)
         messages = [m for m in self.submissions if m.get("seq_no") not in lost]
         self.submissions = []
         if messages:

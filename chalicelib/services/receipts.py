@@ -18,7 +18,7 @@ from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.formats.dec_result import ReceiptRead, read_receipts
 
 from .engine import Engine
-from .ports import ConditionFailed, ReceiptAlreadyApplied, ReceiptRepository, StoredReceipt
+from .ports import ReceiptAlreadyApplied, ReceiptRepository, StoredReceipt
 
 MAX_ATTEMPTS = 5  # a receipt races the engine's own writes on the same declaration: re-read and retry
 
@@ -72,9 +72,13 @@ class RecentDeclarations:
 
 
 def _names_of(decl: Declaration) -> list[str]:
-    return [f"entry:{decl.entry_id}"] * bool(decl.entry_id) + [f"customs:{decl.customs_seq_no}"] * bool(
-        decl.customs_seq_no
-    )
+    """The other numbers a receipt may name the declaration by, as RecentDeclarations keys them."""
+    names = []
+    if decl.entry_id:
+        names.append(f"entry:{decl.entry_id}")
+    if decl.customs_seq_no:
+        names.append(f"customs:{decl.customs_seq_no}")
+    return names
 
 
 def ingest_receipts(
@@ -208,12 +212,8 @@ def _apply(
 ) -> str:
     """applied | duplicate (applied before: a second delivery applies nothing) | lost (kept moving)."""
     rid = stored.receipt_id
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:  # another writer moved it meanwhile: read it again
-            again = engine.declarations.get(decl.seq_no)
-            if again is None:
-                return "lost"
-            decl = again
+
+    def apply_to(d: Declaration) -> lifecycle.Change:
         zh, en = describe(receipt)
         entry = LogEntry(
             engine.clock(),
@@ -222,7 +222,7 @@ def _apply(
             zh,
             en,
             "customs",
-            decl.batch_no,
+            d.batch_no,
             {"receipt_id": rid, "channel": read.channel, "entry_id": read.entry_id, "note": read.note},
         )
         event = None
@@ -234,25 +234,23 @@ def _apply(
                 "notice_date": read.notice_date_text,
                 "receipt_id": rid,
             }
-        change = lifecycle.receipt(
-            decl,
+        return lifecycle.receipt(
+            d,
             engine.clock(),
             entry,
-            channel=read.channel or decl.receipt_channel or read.kind,
-            status=status_after(decl.status, read.channel) if read.kind == "dec_result" and read.channel else None,
+            channel=read.channel or d.receipt_channel or read.kind,
+            status=status_after(d.status, read.channel) if read.kind == "dec_result" and read.channel else None,
             entry_id=read.entry_id,
             event=event,
         )
-        try:
-            engine.uow.commit(change, receipt=stored)
-        except ConditionFailed:
-            recent.forget(decl.seq_no)
-            continue
-        except ReceiptAlreadyApplied:
-            recent.forget(decl.seq_no)
-            return "duplicate"
-        recent.keep(change.after)
-        if change.events and engine.publisher is not None:
-            engine.publisher.publish(list(change.events))
-        return "applied"
-    return "lost"
+
+    try:
+        change = engine.commit_fresh(decl, apply_to, receipt=stored, attempts=MAX_ATTEMPTS)
+    except ReceiptAlreadyApplied:
+        recent.forget(decl.seq_no)
+        return "duplicate"
+    if change is None:  # the record kept moving or vanished
+        recent.forget(decl.seq_no)
+        return "lost"
+    recent.keep(change.after)
+    return "applied"

@@ -8,7 +8,6 @@ its SHA-256, so what was declared can be proven later.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -127,13 +126,10 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
     sent = send_to_customs(decl, _UnlessFoundDown(customs, run), engine.clock())
     _note_customs(engine, message.get("execution_id"), sent.response is not None)
     now = engine.clock()
-    rest = None
-    if sent.response is None:  # the config is read only here (once per invocation): to know how long to rest
-        rest = recheck_after(run.config(message.get("ent_code") or decl.owner_ent, decl.config_id or ""))
 
     def answer(d: Declaration) -> Change:
-        if sent.response is None:
-            assert rest is not None
+        if sent.response is None:  # the config is read only here (once per invocation): how long to rest
+            rest = recheck_after(run.config(message.get("ent_code") or d.owner_ent, d.config_id or ""))
             return lifecycle.wait(
                 d,
                 now,
@@ -147,33 +143,15 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
             return lifecycle.declared(d, now, sent.entry, sent.response.seq_no)
         return lifecycle.fail(d, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
 
-    change = _write_answer(engine, run, decl, answer)
+    # Customs' answer is written at once, not staged with the invocation's other steps: customs sends
+    # 入库成功 within a second, and a receipt applied first (receipts apply to a declaration in progress)
+    # would spoil a staged write. When the record moved meanwhile, the answer goes on it as it now is.
+    change = engine.commit_fresh(decl, answer, still_ours=lambda d: d.smart_status == SmartStatus.IN_PROGRESS)
     if change is None:
         return "duplicate"
+    run.written(change)
+    run.count(change.after.batch_no, change.outcome, change.seq_no)
     return {"waiting": "wait"}.get(str(change.outcome), str(change.outcome))
-
-
-ANSWER_ATTEMPTS = 5
-
-
-def _write_answer(
-    engine: Engine, run: Invocation, decl: Declaration, answer: Callable[[Declaration], Change]
-) -> Change | None:
-    """Customs' answer is written at once, not staged with the invocation's other steps: customs
-    sends 入库成功 within a second, and a receipt applied first (receipts apply to a declaration in
-    progress) would otherwise spoil a staged write. When the record moved meanwhile, the answer is
-    applied to it as it now is; None once it is no longer in progress (not ours to finish)."""
-    for _ in range(ANSWER_ATTEMPTS):
-        change = answer(decl)
-        if engine.commit(change) is not None:
-            run.written(change)
-            run.count(change.after.batch_no, change.outcome, change.seq_no)
-            return change
-        fresh = engine.declarations.get(decl.seq_no)
-        if fresh is None or fresh.smart_status != SmartStatus.IN_PROGRESS:
-            return None
-        decl = fresh
-    return None
 
 
 class _UnlessFoundDown(CustomsGateway):

@@ -50,7 +50,7 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
             "config deleted or disabled; back to pending",
             batch_no=batch_no,
         )
-        return _wait(engine, run, decl, entry, None, recheck_after(None))
+        return _wait(run, decl, entry, None, recheck_after(None))
 
     try:
         facts = Facts(
@@ -70,7 +70,7 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
             "manifest/arrival data unreachable; retried in a later batch",
             batch_no=batch_no,
         )
-        return _wait(engine, run, decl, entry, "customs_unavailable", recheck_after(config))
+        return _wait(run, decl, entry, "customs_unavailable", recheck_after(config))
 
     year = now.astimezone(CHINA_TZ).year
     verdict = evaluate(
@@ -104,7 +104,7 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
     return verdict.outcome
 
 
-def _wait(engine: Engine, run: Invocation, decl, entry: LogEntry, waiting: str | None, rest) -> str:
+def _wait(run: Invocation, decl, entry: LogEntry, waiting: str | None, rest) -> str:
     change = lifecycle.wait(
         decl,
         entry.at,

@@ -207,16 +207,16 @@ def test_two_batch_starts_at_once_never_take_the_same_declaration(enabled_api, c
     uow, batches, writes = container.engine.uow, {}, []
     real = uow.commit
 
-    def interleave(change):
+    def interleave(change, receipt=None):
         if change.after.execution_id == exec_a:
             writes.append(change.seq_no)
             if len(writes) == pause_at and when == "before":
                 batches[exec_b] = start_batch(container.engine, exec_b, 0)
-            real(change)
+            real(change, receipt=receipt)
             if len(writes) == pause_at and when == "after":
                 batches[exec_b] = start_batch(container.engine, exec_b, 0)
             return
-        real(change)
+        real(change, receipt=receipt)
 
     monkeypatch.setattr(uow, "commit", interleave)
     batches[exec_a] = start_batch(container.engine, exec_a, 0)
@@ -334,11 +334,11 @@ def test_a_crash_after_customs_answered_does_not_send_twice(enabled_api, runner,
     uow = container.engine.uow
     real, crashed = uow.commit, []
 
-    def crash_on_success(change):
+    def crash_on_success(change, receipt=None):
         if change.after.smart_status == "succeeded" and not crashed:
             crashed.append(change.seq_no)
             raise RuntimeError("the submission Lambda died after customs answered")
-        return real(change)
+        return real(change, receipt=receipt)
 
     monkeypatch.setattr(uow, "commit", crash_on_success)
     runner.drain()  # the failed message stays in flight until its visibility timeout …

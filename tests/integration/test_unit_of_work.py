@@ -49,8 +49,8 @@ def test_more_claims_than_one_request_holds_are_split(enabled_api, container):
 
 
 def test_a_cancelled_transaction_leaves_every_table_as_it_was(enabled_api, container):
-    # infra/local_aws backs moto's tables up once per transaction instead of once per item: the
-    # rollback must still undo the items written before the one whose condition failed
+    # infra/local_aws rolls moto's transactions back by putting back the items they named, instead of
+    # swapping in table copies: the items written before the one whose condition failed must be undone
     import boto3
     import pytest
     from botocore.exceptions import ClientError
@@ -157,7 +157,7 @@ def test_a_stream_reader_never_sees_a_transaction_that_is_then_cancelled(enabled
 
 def test_a_shard_iterator_made_before_a_cancelled_transaction_reads_only_what_committed(enabled_api, container):
     # Given a stream iterator taken, then a transaction whose log item is written and rolled back
-    # (moto restores copies of the tables: the iterator's shard is the one that held the phantom)
+    # (the rollback must cut the shard the iterator already holds back, not replace it)
     import boto3
     from botocore.exceptions import ClientError
 

@@ -42,12 +42,12 @@ def _arm(h: Harness, step: str, when: str, victims: set[str]) -> None:
     """Kill the invocation at its first write of `step` for each victim, before or after it commits."""
     real = h.uow.commit
 
-    def commit(change):
+    def commit(change, receipt=None):
         hit = _step_of(change) == step and change.seq_no in victims
         if hit and when == "before":
             victims.discard(change.seq_no)
             raise Died(step)
-        real(change)
+        real(change, receipt=receipt)
         if hit:
             victims.discard(change.seq_no)
             raise Died(step)
