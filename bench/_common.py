@@ -487,7 +487,11 @@ class CapacityEstimator:
     Rules applied (DynamoDB developer guide, on-demand): a write costs ceil(max(old, new) item
     size / 1 KB) WRU, twice that in a transaction, and a failed conditional write still costs
     it; each global secondary index whose projected image changes costs its own WRU (an index
-    key that changes costs a delete plus a put); a strongly consistent read costs ceil(size /
+    key that changes costs a delete plus a put), the same inside a transaction as outside: the
+    developer guide does not say, and the one measurement against DynamoDB found (nubo-db/dynoxide
+    pull request 188, a DynamoDB emulator's conformance fixes, 2026-08) has the transaction's
+    doubling on the table's arm alone. What doubling the indexes too would add is kept apart
+    ("gsi_in_transactions") and printed; a strongly consistent read costs ceil(size /
     4 KB) RRU, eventually consistent half that (index queries are always eventual); a Query pays
     for every item it evaluates (ScannedCount, before filters), summed then rounded up to 4 KB.
     Old item images come from a shadow copy of every item written through the counted clients;
@@ -515,6 +519,7 @@ class CapacityEstimator:
         self.items: dict[tuple, dict] = {}
         self.mean_size: dict[str, tuple[int, int]] = {}  # table -> (count, total bytes) of items written
         self.wru: Counter = Counter()  # (phase, table, "table"|"gsi") -> units
+        self.gsi_in_transactions: Counter = Counter()  # (phase, table) -> GSI units written by transactions
         self.rru: defaultdict[tuple[str, str], float] = defaultdict(float)  # (phase, table) -> units
         self.items_read: Counter = Counter()  # (phase, table/index, select) -> (scanned)
         self.items_returned: Counter = Counter()
@@ -577,7 +582,9 @@ class CapacityEstimator:
         short = table.removeprefix(f"{STACK}-")
         with self._lock:
             self.wru[(phase, short, "table")] += base
-            self.wru[(phase, short, "gsi")] += gsi * factor
+            self.wru[(phase, short, "gsi")] += gsi
+            if factor > 1:
+                self.gsi_in_transactions[(phase, short)] += gsi
 
     def _remember(self, table: str, item: dict | None, key_item: dict) -> None:
         if not self.shadow_enabled:
@@ -701,7 +708,8 @@ class CapacityEstimator:
         wru = sum(v for (p, _, _), v in self.wru.items() if phases is None or p in phases)
         gsi = sum(v for (p, _, kind), v in self.wru.items() if (phases is None or p in phases) and kind == "gsi")
         rru = sum(v for (p, _), v in self.rru.items() if phases is None or p in phases)
-        return {"wru": wru, "wru_gsi": gsi, "rru": rru}
+        in_tx = sum(v for (p, _), v in self.gsi_in_transactions.items() if phases is None or p in phases)
+        return {"wru": wru, "wru_gsi": gsi, "rru": rru, "wru_gsi_in_transactions": in_tx}
 
     def by_table(self, phases: set[str] | None = None) -> list[dict[str, Any]]:
         rows: dict[str, dict[str, float]] = defaultdict(lambda: {"wru_table": 0, "wru_gsi": 0, "rru": 0})

@@ -191,7 +191,9 @@ def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n
     cap = capacity.totals(phases)
     print(
         f"\nDynamoDB (estimated from item sizes; moto's ConsumedCapacity is a constant): "
-        f"WRU/decl {per(cap['wru']):.2f} (of which GSI {per(cap['wru_gsi']):.2f}), RRU/decl {per(cap['rru']):.2f}"
+        f"WRU/decl {per(cap['wru']):.2f} (of which GSI {per(cap['wru_gsi']):.2f}), RRU/decl {per(cap['rru']):.2f}; "
+        f"{per(cap['wru'] + cap['wru_gsi_in_transactions']):.2f} WRU/decl if transactions doubled index writes too "
+        f"(bench/_common.CapacityEstimator: why not)"
     )
     print(
         table(
