@@ -137,9 +137,10 @@ def run(aws, counter, capacity, queries, enterprises: int, per_enterprise: int, 
 
 
 def write_declarations(counter: RequestCounter, ent_codes: list[str], per_enterprise: int, seed: int) -> float:
-    """Bench set-up, not a measured path: to_item + PynamoDB batch_write (BatchWriteItem, 25 a call)."""
-    from chalicelib.adapters.declaration_repository import to_item
-    from chalicelib.adapters.dynamo_models import DeclarationModel
+    """Bench set-up, not a measured path: to_item and content_item + PynamoDB batch_write
+    (BatchWriteItem, 25 a call)."""
+    from chalicelib.adapters.declaration_repository import content_item, to_item
+    from chalicelib.adapters.dynamo_models import DeclarationContentModel, DeclarationModel
     from chalicelib.domain.declaration import Declaration, parse_content
     from tests.factories import make_declaration_body
 
@@ -148,7 +149,7 @@ def write_declarations(counter: RequestCounter, ent_codes: list[str], per_enterp
     now = datetime.now(UTC)
     started = time.perf_counter()
     with counter.in_phase("setup"):
-        with DeclarationModel.batch_write() as batch:
+        with DeclarationModel.batch_write() as batch, DeclarationContentModel.batch_write() as contents:
             for e, code in enumerate(ent_codes):
                 party = content.agent.model_copy(update={"code": code})
                 for i in range(per_enterprise):
@@ -168,6 +169,7 @@ def write_declarations(counter: RequestCounter, ent_codes: list[str], per_enterp
                         card_no="8911020000108",
                     )
                     batch.save(to_item(decl))
+                    contents.save(content_item(decl))
     return time.perf_counter() - started
 
 

@@ -35,6 +35,7 @@ def check_secret(name: str, value: str | None) -> None:
 
 class Tables(BaseModel):
     declarations: str = "smartdecl-declarations"
+    declaration_content: str = "smartdecl-declaration_content"  # parties, goods...: apart from the record
     configs: str = "smartdecl-configs"
     enterprises: str = "smartdecl-enterprises"
     counters: str = "smartdecl-counters"

@@ -12,6 +12,7 @@ import json
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from chalicelib.adapters.packing import unpack
 from chalicelib.container import container
 from chalicelib.domain.events import event_from_record
 from chalicelib.observability import logger, metrics, tracer
@@ -21,7 +22,7 @@ from chalicelib.services.outbox import Committed, publish_committed
 def _committed(record: dict) -> Committed:
     image = record["dynamodb"].get("NewImage") or {}
     raw = (image.get("events") or {}).get("S")
-    events = tuple(event_from_record(e) for e in json.loads(raw)) if raw else ()
+    events = tuple(event_from_record(e) for e in json.loads(unpack(raw))) if raw else ()  # packed if large
     return Committed(record["dynamodb"]["SequenceNumber"], events)
 
 

@@ -66,9 +66,16 @@ def _enablement_findings(enabled: dict[str, str | None]) -> Iterator[dict[str, A
             }
 
 
+def _content(seq_no: str) -> dm.DeclarationContentModel | None:
+    try:  # an audit, not a user's path: one read per record is fine
+        return dm.DeclarationContentModel.get(seq_no, consistent_read=True)
+    except dm.DeclarationContentModel.DoesNotExist:
+        return None  # written before the content table: the record holds its content
+
+
 def _declaration_findings(enabled: dict[str, str | None]) -> Iterator[dict[str, Any]]:
     for item in dm.DeclarationModel.scan(page_size=PAGE):
-        decl = from_item(item)
+        decl = from_item(item, _content(item.seq_no))
         problems = []
         if decl.owner_ent not in enabled:
             problems.append(f"owner {decl.owner_ent} is not enabled")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import fields
@@ -13,7 +14,7 @@ from enum import StrEnum
 from typing import Any, get_args, get_origin, get_type_hints
 
 from pynamodb.attributes import UTCDateTimeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
@@ -26,10 +27,16 @@ from chalicelib.services.ports import ConditionFailed, DeclarationRepository, Pa
 
 from .conditions import cancelled_by_condition, condition_failed
 from .dynamo_models import EQUALITY_FILTERS, connection
+from .packing import pack, unpack
+from .dynamo_models import DeclarationContentModel as C
 from .dynamo_models import DeclarationModel as M
 from .dynamo_models import EnterpriseClaimModel as Claim
 
 _CONTENT_FIELDS = tuple(DeclarationContent.model_fields)
+# The content's head fields the record keeps, copied: the lists filter on them and the list indexes
+# carry them (dynamo_models.LIST_FILTER_ATTRIBUTES), the pool's key names ie_flag. The whole content
+# is the content item's (dynamo_models.DeclarationContentModel: why).
+HEAD_ON_RECORD = ("ie_flag", "declaration_type", "declare_customs", "consignee", "bill_no", "transport_mode")
 _INDEX_BY_TYPE = {"agent": (M.by_agent, "agent_id"), "consignee": (M.by_consignee, "consignee_id")}
 
 
@@ -77,10 +84,11 @@ def _stored(value: Any) -> Any:
 
 
 def to_item(decl: Declaration) -> M:
-    """The item of a declaration: its content's fields, every state field of `Declaration` (the one
-    list), then the keys derived for the indexes."""
+    """The record of a declaration: its content's head fields (HEAD_ON_RECORD), every state field of
+    `Declaration` (the one list), then the keys derived for the indexes. Its content is
+    `content_item`."""
     body = decl.content.as_json()
-    item = M(**{k: v for k, v in body.items() if v is not None and v != []})
+    item = M(**{k: body[k] for k in HEAD_ON_RECORD if body.get(k) is not None})
     for name in _STATE_FIELDS:
         value = _stored(getattr(decl, name))
         if isinstance(value, datetime) and name not in _DATETIME_ATTRIBUTES:
@@ -109,8 +117,24 @@ def to_item(decl: Declaration) -> M:
     return item
 
 
-def from_item(item: M) -> Declaration:
+def content_item(decl: Declaration) -> C:
+    body = {k: v for k, v in decl.content.as_json().items() if v is not None and v != []}
+    return C(seq_no=decl.seq_no, body=pack(json.dumps(body, ensure_ascii=False, separators=(",", ":"))))
+
+
+def from_item(item: M, content: C | None) -> Declaration:
+    """A declaration from its record and its content item; a record written before the content
+    table has none and holds its content itself."""
     raw = item.attribute_values
+    if content is not None:
+        parsed = DeclarationContent.model_validate(json.loads(unpack(content.body)))
+    else:
+        parsed = _content_on_record(raw)
+    state = {name: _loaded(_STATE_TYPES[name], raw.get(name)) for name in _STATE_FIELDS if raw.get(name) is not None}
+    return Declaration(content=parsed, **state)
+
+
+def _content_on_record(raw: dict[str, Any]) -> DeclarationContent:
     body: dict[str, Any] = {}
     for name in _CONTENT_FIELDS:
         value: Any = raw.get(name)
@@ -123,9 +147,7 @@ def from_item(item: M) -> Declaration:
     for goods in body.get("goods", []):
         goods["g_no"] = int(goods["g_no"])
     body["pack_no"] = int(body["pack_no"])
-    content = DeclarationContent.model_validate(body)
-    state = {name: _loaded(_STATE_TYPES[name], raw.get(name)) for name in _STATE_FIELDS if raw.get(name) is not None}
-    return Declaration(content=content, **state)
+    return DeclarationContent.model_validate(body)
 
 
 def _loaded(kind: type, value: Any) -> Any:
@@ -168,25 +190,25 @@ _MAX_TRANSACTION_ITEMS = 100
 _MAX_TRANSACTION_BYTES = 3_500_000
 
 
-def _import_groups(declarations: Sequence[Declaration]) -> list[list[tuple[Declaration, M]]]:
+def _import_groups(declarations: Sequence[Declaration]) -> list[list[tuple[Declaration, M, C]]]:
     """Transactions' worth of new records, each with its item (built once: measured here, written
     by _write_new), in order. A number seen twice starts a new group (one transaction may not write
     an item twice): the second then finds it taken, as one at a time would."""
-    groups: list[list[tuple[Declaration, M]]] = []
-    group: list[tuple[Declaration, M]] = []
+    groups: list[list[tuple[Declaration, M, C]]] = []
+    group: list[tuple[Declaration, M, C]] = []
     keys: set[str] = set()
     size = 0
     for decl in declarations:
-        mine = {decl.seq_no}
+        mine = {decl.seq_no, "content:" + decl.seq_no}
         if decl.content.source_seq_no is not None:
             mine.add("claim:" + source_claim_key(decl.owner_ent, decl.content.source_seq_no))
-        item = to_item(decl)
-        bytes_ = len(json.dumps(item.serialize(), default=str))
+        item, content = to_item(decl), content_item(decl)
+        bytes_ = len(json.dumps(item.serialize(), default=str)) + len(content.body.encode())
         too_many = len(keys) + len(mine) > _MAX_TRANSACTION_ITEMS or size + bytes_ > _MAX_TRANSACTION_BYTES
         if group and (too_many or keys & mine):
             groups.append(group)
             group, keys, size = [], set(), 0
-        group.append((decl, item))
+        group.append((decl, item, content))
         keys |= mine
         size += bytes_
     if group:
@@ -196,16 +218,16 @@ def _import_groups(declarations: Sequence[Declaration]) -> list[list[tuple[Decla
 
 class DynamoDeclarationRepository(DeclarationRepository):
     def get(self, seq_no: str) -> Declaration | None:
-        try:
-            return from_item(M.get(seq_no, consistent_read=True))
-        except DoesNotExist:
-            return None
+        return self.get_many([seq_no]).get(seq_no)
 
     def get_many(self, seq_nos: Sequence[str]) -> dict[str, Declaration]:
+        """Records and their contents, strongly consistent: one BatchGetItem per 50 declarations
+        (its limit is 100 keys)."""
         found: dict[str, Declaration] = {}
-        for batch in chunks(seq_nos, 100):
-            for item in M.batch_get(batch, consistent_read=True):
-                found[item.seq_no] = from_item(item)
+        for batch in chunks(list(dict.fromkeys(seq_nos)), 50):
+            records, contents = _batch_get(batch)
+            for seq_no, item in records.items():
+                found[seq_no] = from_item(item, contents.get(seq_no))
         return found
 
     def add_many(self, declarations: Sequence[Declaration]) -> dict[str, str]:
@@ -221,17 +243,18 @@ class DynamoDeclarationRepository(DeclarationRepository):
                     break
                 for decl, claim_failed in lost:
                     held[decl.seq_no] = self._holder(decl) if claim_failed else decl.seq_no
-                group = [(d, item) for d, item in group if d.seq_no not in held]
+                group = [(d, item, content) for d, item, content in group if d.seq_no not in held]
         return held
 
-    def _write_new(self, group: list[tuple[Declaration, M]]) -> list[tuple[Declaration, bool]]:
+    def _write_new(self, group: list[tuple[Declaration, M, C]]) -> list[tuple[Declaration, bool]]:
         """[] when all were written; else (declaration, was it its claim that failed) per loser."""
         owners: list[tuple[Declaration, bool]] = []  # per transaction item, in the order sent
         try:
             with TransactWrite(connection=_connection()) as tx:
-                for decl, item in group:
+                for decl, item, content in group:
                     tx.save(item, condition=M.seq_no.does_not_exist())
-                    owners.append((decl, False))
+                    tx.save(content)  # written with its record or not at all
+                    owners += [(decl, False), (decl, False)]
                     source = decl.content.source_seq_no
                     if source is not None:  # the record and its source-number claim together, or neither
                         tx.save(
@@ -260,30 +283,26 @@ class DynamoDeclarationRepository(DeclarationRepository):
 
     def replace(self, declaration: Declaration, expected_version: int) -> None:
         try:
-            to_item(declaration).save(condition=(M.version == expected_version) & _editable())
-        except PutError as exc:
-            if condition_failed(exc):
+            with TransactWrite(connection=_connection()) as tx:
+                tx.save(to_item(declaration), condition=(M.version == expected_version) & _editable())
+                tx.save(content_item(declaration))
+        except TransactWriteError as exc:
+            if any(cancelled_by_condition(exc)):
                 raise ConditionFailed(declaration.seq_no) from exc
             raise
 
     def delete(self, declaration: Declaration) -> None:
         condition = (M.version == declaration.version) & _editable()
         source = declaration.content.source_seq_no
-        if source is None:
-            try:
-                M(seq_no=declaration.seq_no).delete(condition=condition)
-            except DeleteError as exc:
-                if condition_failed(exc):
-                    raise ConditionFailed(declaration.seq_no) from exc
-                raise
-            return
-        try:  # frees the source number with the record: it may be imported again
+        try:  # the record, its content, and its source number: it may be imported again
             with TransactWrite(connection=_connection()) as tx:
                 tx.delete(M(seq_no=declaration.seq_no), condition=condition)
-                tx.delete(
-                    Claim(ent_code=source_claim_key(declaration.owner_ent, source)),
-                    condition=Claim.seq_no == declaration.seq_no,
-                )
+                tx.delete(C(seq_no=declaration.seq_no))
+                if source is not None:
+                    tx.delete(
+                        Claim(ent_code=source_claim_key(declaration.owner_ent, source)),
+                        condition=Claim.seq_no == declaration.seq_no,
+                    )
         except TransactWriteError as exc:
             if any(cancelled_by_condition(exc)):
                 raise ConditionFailed(declaration.seq_no) from exc
@@ -393,6 +412,28 @@ class DynamoDeclarationRepository(DeclarationRepository):
         index, attr = _INDEX_BY_TYPE[query.enterprise_type]
         cond = M.updated_at.between(iso(window[0]), iso(window[1])) if window else None
         return index, ent_code, cond, ("seq_no", attr, "updated_at")
+
+
+def _batch_get(seq_nos: Sequence[str]) -> tuple[dict[str, M], dict[str, C]]:
+    """The records and content items of up to 50 declarations in one BatchGetItem (PynamoDB's
+    batch_get reads one table a request); keys DynamoDB leaves unprocessed are asked again."""
+    keys = [{"seq_no": {"S": s}} for s in seq_nos]
+    request: dict[str, Any] = {
+        table: {"Keys": keys, "ConsistentRead": True} for table in (M.Meta.table_name, C.Meta.table_name)
+    }
+    records: dict[str, M] = {}
+    contents: dict[str, C] = {}
+    for attempt in range(8):
+        answer = _connection().client.batch_get_item(RequestItems=request)
+        for raw in answer.get("Responses", {}).get(M.Meta.table_name, []):
+            records[raw["seq_no"]["S"]] = M.from_raw_data(raw)
+        for raw in answer.get("Responses", {}).get(C.Meta.table_name, []):
+            contents[raw["seq_no"]["S"]] = C.from_raw_data(raw)
+        request = answer.get("UnprocessedKeys") or {}
+        if not request:
+            return records, contents
+        time.sleep(min(1.0, 0.05 * 2**attempt))  # throttled: back off before asking again
+    raise RuntimeError(f"BatchGetItem left keys unprocessed after 8 attempts: {len(request)} tables")
 
 
 def _sharded(index, prefix: str, condition, limit: int) -> list[str]:

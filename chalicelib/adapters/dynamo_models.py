@@ -4,7 +4,7 @@ Table names come from Settings (bind_tables), never from the environment at impo
 The keys and indexes here must equal template.yaml's; tests/integration/test_template.py checks.
 
 Access patterns (no Scan anywhere):
-- declaration by seq_no ........................ Declarations GetItem / BatchGetItem
+- declaration by seq_no ........................ Declarations + DeclarationContent, one BatchGetItem
 - an enterprise's declarations by last operation  by_agent / by_consignee (id, updated_at)
 - declarations by bill of lading / entry_id ..... by_bill_no / by_entry_id
 - the pool of marked pending declarations ....... pool_agent / pool_consignee (sparse)
@@ -21,7 +21,8 @@ Access patterns (no Scan anywhere):
 - log of one declaration ........................ DeclarationLog Query (seq_no)
 - the console of one batch ...................... DeclarationLog by_batch (sparse: lines with a result), then BatchGet
 - a customs receipt, once ........................ Receipts conditional Put (receipt_id)
-- receipts of a declaration / kept unmatched .... Receipts by_seq_no / unmatched (sparse)
+- receipts kept unmatched ....................... Receipts unmatched (sparse); a declaration's receipts are
+  named by receipt_id on its log lines (no index of its own: it was a second write of every receipt)
 - an enterprise's subscriptions ................. Subscriptions Query (ent_code)
 - a subscription's deliveries in a time window .. Deliveries Query (subscription_id, sk between)
 - push bookkeeping (issue #14) .................. Push: one SMS per declaration and state (conditional
@@ -207,36 +208,39 @@ class DeclarationModel(Model):
         table_name = "smartdecl-declarations"
 
     seq_no = UnicodeAttribute(hash_key=True)
-    # head (the contract's fields)
-    source_seq_no = UnicodeAttribute(null=True)  # the sender's own number, claimed per enterprise
+    # the head fields the lists filter on and the indexes carry (declaration_repository.HEAD_ON_RECORD),
+    # copied from the content; the content itself is DeclarationContentModel's
     ie_flag = UnicodeAttribute()
     declaration_type = UnicodeAttribute()
-    two_step = BooleanAttribute(default=False)
-    self_pay = BooleanAttribute(default=False)
-    summarized_tax = BooleanAttribute(default=False)
     declare_customs = UnicodeAttribute()
-    ie_port = UnicodeAttribute()
-    ie_date = UnicodeAttribute(null=True)
-    agent = PartyMap()
     consignee = PartyMap()
-    owner = PartyMap(null=True)
     bill_no = UnicodeAttribute(null=True)
     transport_mode = UnicodeAttribute()
+    # A record written before the content table held its whole content here: read (the content
+    # table has no item for it), never written.
+    source_seq_no = UnicodeAttribute(null=True)
+    two_step = BooleanAttribute(null=True)
+    self_pay = BooleanAttribute(null=True)
+    summarized_tax = BooleanAttribute(null=True)
+    ie_port = UnicodeAttribute(null=True)
+    ie_date = UnicodeAttribute(null=True)
+    agent = PartyMap(null=True)
+    owner = PartyMap(null=True)
     traf_name = UnicodeAttribute(null=True)
     voyage_no = UnicodeAttribute(null=True)
-    trade_mode = UnicodeAttribute()
+    trade_mode = UnicodeAttribute(null=True)
     cut_mode = UnicodeAttribute(null=True)
-    trans_mode = UnicodeAttribute()
-    trade_country = UnicodeAttribute()
+    trans_mode = UnicodeAttribute(null=True)
+    trade_country = UnicodeAttribute(null=True)
     depart_country = UnicodeAttribute(null=True)
     freight = FeeMap(null=True)
     insurance = FeeMap(null=True)
-    pack_no = NumberAttribute()
-    wrap_type = UnicodeAttribute()
-    gross_wt = UnicodeAttribute()
-    net_wt = UnicodeAttribute()
+    pack_no = NumberAttribute(null=True)
+    wrap_type = UnicodeAttribute(null=True)
+    gross_wt = UnicodeAttribute(null=True)
+    net_wt = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
-    goods = ListAttribute(of=GoodsItemMap)
+    goods = ListAttribute(of=GoodsItemMap, null=True)
     containers = ListAttribute(of=ContainerMap, null=True)
     documents = ListAttribute(of=DocumentMap, null=True)
     # state
@@ -289,6 +293,21 @@ class DeclarationModel(Model):
     in_flight_index = InFlight()
     by_customs_seq_no = ByCustomsSeqNo()
     awaiting_receipt_index = AwaitingReceipt()
+
+
+class DeclarationContentModel(Model):
+    """A declaration's content (DeclarationContent, the contract's fields) as JSON, apart from its
+    record. Every engine step rewrites the record, and DynamoDB charges a write by the whole item:
+    with the goods, parties and documents on it a record grows with its goods (1.4 KB with one item,
+    tens of KB with fifty), and so did every step. The record keeps the few head fields the lists
+    filter on (declaration_repository.HEAD_ON_RECORD). Written at import, on an edit and when a
+    step changes the content (the gates' fix-ups), in the same transaction as the record."""
+
+    class Meta(_Meta):
+        table_name = "smartdecl-declaration_content"
+
+    seq_no = UnicodeAttribute(hash_key=True)
+    body = UnicodeAttribute()  # DeclarationContent.as_json() without empty fields, packed (adapters/packing.py)
 
 
 # ---- configs (and their uniqueness claims) ---------------------------------------------------
@@ -394,12 +413,6 @@ class LogModel(Model):
 # ---- customs receipts ------------------------------------------------------------------------
 
 
-class ReceiptsBySeqNo(GlobalSecondaryIndex):
-    Meta = _index_meta("by_seq_no")
-    seq_no = UnicodeAttribute(hash_key=True)
-    received_at = UnicodeAttribute(range_key=True)
-
-
 class Unmatched(GlobalSecondaryIndex):
     Meta = _index_meta("unmatched")
     unmatched = UnicodeAttribute(hash_key=True)  # "unmatched" while no declaration is known for it
@@ -417,7 +430,6 @@ class ReceiptModel(Model):
     unmatched = UnicodeAttribute(null=True)
     applied = BooleanAttribute(default=False)
 
-    by_seq_no = ReceiptsBySeqNo()
     unmatched_index = Unmatched()
 
 
@@ -520,6 +532,7 @@ class CounterModel(Model):
 
 MODELS: dict[str, type[Model]] = {
     "declarations": DeclarationModel,
+    "declaration_content": DeclarationContentModel,
     "configs": ConfigModel,
     "enterprises": EnterpriseModel,
     "counters": CounterModel,

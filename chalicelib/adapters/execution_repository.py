@@ -29,6 +29,7 @@ from chalicelib.services.ports import (
 from .conditions import cancelled_by_condition, condition_failed
 from .declaration_repository import iso
 from .dynamo_models import BatchModel, ConfigModel, CounterModel, ExecutionModel, LogModel, connection
+from .packing import pack, unpack
 
 RUN = "RUN#"  # a Configs item: this config is in a running execution
 
@@ -274,6 +275,7 @@ class DynamoBatchRepository(BatchRepository):
 
 def log_item(seq_no: str, entry: LogEntry, n: int = 0, events: str | None = None) -> LogModel:
     """One log line as stored; `events` (JSON) rides on it to the stream (adapters/unit_of_work.py).
+    Both are packed when large (adapters/packing.py); functions/publish_events.py unpacks the events.
 
     Only a line with a result carries `batch_no`, the key of the sparse by_batch index: the batch's
     console reads nothing else, and each line in the index is a second write (the gates' lines,
@@ -284,9 +286,9 @@ def log_item(seq_no: str, entry: LogEntry, n: int = 0, events: str | None = None
     return LogModel(
         seq_no=seq_no,
         sk=sk,
-        body=json.dumps(entry.as_json(), ensure_ascii=False),
+        body=pack(json.dumps(entry.as_json(), ensure_ascii=False)),  # the submission's line holds the XML
         batch_no=entry.batch_no if entry.result is not None else None,
-        events=events,
+        events=pack(events) if events is not None else None,
     )
 
 
@@ -304,7 +306,7 @@ class DynamoDeclarationLog(DeclarationLog):
 
 
 def _entry(item: LogModel) -> LogEntry:
-    raw = json.loads(item.body)
+    raw = json.loads(unpack(item.body))
     return LogEntry(
         at=_parse(raw["at"]),
         gate=raw["gate"],

@@ -11,14 +11,15 @@ Why a transaction, and why the events ride on the log entry:
   functions/publish_events.py publishes exactly what committed, and nothing that did not.
   An event costs no extra item and no extra write, only its bytes on a log item that is written
   anyway.
-- WCU: a transaction costs two WRU per KB of each item. A step is the record's update (the
-  declaration is ~1.3 KB: 2 × 2 = 4 WRU) and one or a few log items (< 1 KB each: 2 WRU each),
-  plus the indexes whose projected attributes changed. Carrying the log on the record's own write
-  instead (and copying it to the log table from the stream) would halve the table WRU, but every
-  step would rewrite a record that carries the previous step's log (the submission's entry holds
-  the whole customs XML), making the record itself 3–6 KB; it would also make the log, which the
-  API reads right after a step, only eventually written. The transaction keeps the record small
-  and the log immediately consistent; bench/README.md gives the measured WRU per declaration.
+- WCU: a transaction costs two WRU per KB of each item. A step is the record's update and one or
+  a few log items (2 WRU each under 1 KB), plus the indexes whose projected attributes changed.
+  The content is not on the record (dynamo_models.DeclarationContentModel): the record is under
+  1 KB (2 WRU) whatever its goods. Carrying the log on the record's own write instead (and copying
+  it to the log table from the stream) would halve the table WRU, but every step would rewrite a
+  record that carries the previous step's log (the submission's entry holds the whole customs
+  XML), making the record itself 3–6 KB; it would also make the log, which the API reads right
+  after a step, only eventually written. The transaction keeps the record small and the log
+  immediately consistent; bench/README.md gives the measured WRU per declaration.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from chalicelib.domain.lifecycle import Change
 from chalicelib.services.ports import ConditionFailed, ReceiptAlreadyApplied, StoredReceipt, UnitOfWork
 
 from .conditions import cancelled_by_condition
-from .declaration_repository import to_item
+from .declaration_repository import content_item, to_item
 from .dynamo_models import DeclarationModel as M
 from .dynamo_models import ReceiptModel as R
 from .dynamo_models import connection
@@ -56,6 +57,15 @@ def changed_actions(change: Change) -> list:
 
 
 MAX_ITEMS = 100  # TransactWriteItems' limit on items per request
+
+
+def _puts(change: Change) -> list:
+    """What a change puts whole: its log items, and its content item when the step changed the
+    content (the gates' fix-ups); the record itself is an update of what changed."""
+    puts = _log_items(change)
+    if change.after.content != change.before.content:
+        puts.append(content_item(change.after))
+    return puts
 
 
 def _log_items(change: Change) -> list:
@@ -86,7 +96,7 @@ class DynamoUnitOfWork(UnitOfWork):
                         receipt_item(receipt, applied=True),
                         condition=R.receipt_id.does_not_exist() | (R.applied == False),  # noqa: E712 - a DynamoDB condition
                     )
-                for item in _log_items(change):
+                for item in _puts(change):
                     tx.save(item)
                 tx.update(
                     M(seq_no=change.seq_no),
@@ -109,7 +119,7 @@ class DynamoUnitOfWork(UnitOfWork):
         group: list[Change] = []
         size = 0
         for change in changes:
-            n = 1 + len(change.entries)
+            n = 1 + len(change.entries) + (change.after.content != change.before.content)
             if group and size + n > MAX_ITEMS:
                 lost |= self._commit_group(group)
                 group, size = [], 0
@@ -131,7 +141,7 @@ class DynamoUnitOfWork(UnitOfWork):
             try:
                 with TransactWrite(connection=connection(self._region)) as tx:
                     for change in group:
-                        for item in _log_items(change):
+                        for item in _puts(change):
                             tx.save(item)
                     for change in group:
                         tx.update(

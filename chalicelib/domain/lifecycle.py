@@ -98,9 +98,13 @@ def _change(
     outcome: Outcome | None = None,
     push: bool = False,
     events: tuple[Event, ...] = (),
+    operation: bool = True,
     **attributes: Any,
 ) -> Change:
-    after = decl.with_changes(updated_at=now, version=decl.version + 1, **attributes)
+    """`operation`: whether the step is an operation a person sees, which moves `updated_at`
+    (最近操作时间, the sort key of the enterprise lists: moving it rewrites both list indexes)."""
+    updated_at = now if operation else decl.updated_at
+    after = decl.with_changes(updated_at=updated_at, version=decl.version + 1, **attributes)
     result = outcome or (
         Outcome.IN_PROGRESS
         if attributes.get("smart_status") == SmartStatus.IN_PROGRESS and decl.smart_status != SmartStatus.IN_PROGRESS
@@ -188,9 +192,11 @@ def claim(
 
 
 def pass_gates(decl: Declaration, now: datetime, entries: list[LogEntry], content: DeclarationContent) -> Change:
-    """Every gate passed: the (possibly fixed) content is kept, it goes on to submission."""
+    """Every gate passed: the (possibly fixed) content is kept, it goes on to submission. Not an
+    operation on the lists: it stays 申报中, and customs' answer (or a wait) follows within the
+    invocation, so 最近操作时间 is not moved for it (nor the list indexes rewritten)."""
     _in_progress(decl, "pass_gates")
-    return _change(decl, now, entries, content=content)
+    return _change(decl, now, entries, operation=False, content=content)
 
 
 def may_send(decl: Declaration, batch_no: str | None, now: datetime) -> bool:

@@ -316,9 +316,6 @@ class ReceiptRepository(abc.ABC):
     def mark_applied(self, receipt_id: str) -> None: ...
 
     @abc.abstractmethod
-    def for_declaration(self, seq_no: str) -> list[dict]: ...
-
-    @abc.abstractmethod
     def unmatched(self, limit: int = 100) -> list[dict]: ...
 
 

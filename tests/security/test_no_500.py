@@ -56,6 +56,7 @@ def test_a_signed_receipt_with_a_4_mb_note_is_refused_before_anything_is_stored(
     # Given a declaration and a signed receipt for it whose NOTE is 4 MB (a DynamoDB item holds 400 KB)
     [seq_no] = enabled_api.post("/declarations", {"declarations": [make_declaration_body()]}).json["accepted"]
     before = container.declarations.get(seq_no)
+    log_before = container.engine.log.list(seq_no)
     body = dec_result(seq_no, "P").replace(
         b"<NOTE>\xe5\x9b\x9e\xe6\x89\xa7</NOTE>", b"<NOTE>" + b"N" * 4_000_000 + b"</NOTE>"
     )
@@ -67,7 +68,8 @@ def test_a_signed_receipt_with_a_4_mb_note_is_refused_before_anything_is_stored(
     # Then 400, and the declaration, its log and the receipts are untouched
     assert_error(response, 400, "too_large_to_store")
     assert container.declarations.get(seq_no).version == before.version
-    assert container.receipts.for_declaration(seq_no) == []
+    assert container.engine.log.list(seq_no) == log_before  # a receipt applied is named on its log line
+    assert container.receipts.unmatched() == []
 
 
 # ---- queries: dates out of range --------------------------------------------------------------

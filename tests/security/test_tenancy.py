@@ -4,8 +4,12 @@ recorded at enablement. Every attack here was answered 200 before the fix."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from chalicelib.adapters.dynamo_models import DeclarationContentModel
+from chalicelib.adapters.packing import unpack
 from chalicelib.adapters.dynamo_models import DeclarationModel as M
 from chalicelib.services.batches import start_batch
 from tests.engine_harness import Harness
@@ -251,13 +255,11 @@ def test_check_tenancy_reports_a_stored_record_keyed_to_another_enterprise(enabl
         "accepted"
     ]
     item = M.get(bad)
-    item.agent["code"], item.agent_id, item.pool_agent, item.owner_side = (
-        ENT_B["code"],
-        ENT_B["code"],
-        f"{ENT_B['code']}#I",
-        None,
-    )
+    item.agent_id, item.pool_agent, item.owner_side = ENT_B["code"], f"{ENT_B['code']}#I", None
     item.save()
+    content = DeclarationContentModel.get(bad)
+    content.body = json.dumps({**json.loads(unpack(content.body)), "agent": dict(ENT_B)}, ensure_ascii=False)
+    content.save()
     # When the check runs
     findings = list(check())
     # Then only the bad record is reported, with why, and it is left as it was

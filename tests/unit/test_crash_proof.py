@@ -170,9 +170,6 @@ class Receipts:
     def mark_applied(self, receipt_id):
         self.items[receipt_id]["applied"] = True
 
-    def for_declaration(self, seq_no):
-        return [r for r in self.items.values() if r.get("seq_no") == seq_no]
-
     def unmatched(self, limit=100):
         return []
 

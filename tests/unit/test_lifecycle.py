@@ -54,6 +54,16 @@ def test_a_claim_is_one_change_with_its_log_entry_and_no_push(h):
     assert change.events == () and change.outcome is None
 
 
+def test_passing_the_gates_keeps_the_last_operation_time_so_the_list_indexes_are_not_rewritten(h):
+    claimed = _claimed(h)
+    later = h.clock() + timedelta(seconds=3)
+    passed = lifecycle.pass_gates(claimed, later, [_entry(h, "manifest", "pass")], claimed.content)
+    assert passed.after.updated_at == claimed.updated_at and "updated_at" not in passed.changed
+    assert passed.after.version == claimed.version + 1
+    declared = lifecycle.declared(passed.after, later, _entry(h, "submit", "succeeded"), "C1")
+    assert declared.after.updated_at == later  # customs' answer is the operation people see
+
+
 def test_claiming_a_declaration_already_in_progress_is_illegal(h):
     claimed = _claimed(h)
     with pytest.raises(IllegalTransition) as raised:

@@ -1,0 +1,149 @@
+"""A declaration's content is kept apart from its record (dynamo_models.DeclarationContentModel):
+every engine step rewrites the record, and DynamoDB charges a write by the whole item, so the
+record must not grow with the goods. Read together, written together, deleted together."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import json
+
+import boto3
+import pytest
+
+from chalicelib.adapters.declaration_repository import to_item
+from chalicelib.adapters.dynamo_models import DeclarationContentModel, DeclarationModel
+from chalicelib.adapters.packing import unpack
+from chalicelib.domain import lifecycle
+from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.services.import_declarations import ImportRecord, import_declarations
+from chalicelib.services.ports import ConditionFailed
+from tests.factories import FixedClock, make_declaration_body, make_identity
+
+
+def _size(value) -> int:
+    """DynamoDB's item size rules: names and values in UTF-8, 1 byte per boolean or null, 3 bytes
+    plus one per element for a list or map."""
+    ((kind, inner),) = value.items()
+    if kind in ("S", "N", "B"):
+        return len(inner.encode() if isinstance(inner, str) else inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + _size(v) for v in inner)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode()) + _size(v) for k, v in inner.items())
+    return sum(len(v.encode()) for v in inner)  # SS
+
+
+def item_size(item: dict) -> int:
+    return sum(len(name.encode()) + _size(value) for name, value in item.items())
+
+
+def _raw(model, seq_no: str) -> dict | None:
+    client = boto3.client("dynamodb", region_name="cn-north-1")
+    return client.get_item(TableName=model.Meta.table_name, Key={"seq_no": {"S": seq_no}}, ConsistentRead=True).get(
+        "Item"
+    )
+
+
+def _import(container, **overrides) -> str:
+    [seq_no] = import_declarations(
+        make_identity(),
+        [ImportRecord(raw=make_declaration_body(**overrides))],
+        True,
+        container.declarations,
+        container.seq_nos,
+        FixedClock(),
+    ).accepted
+    return seq_no
+
+
+def _many_goods(n: int) -> list[dict]:
+    [first] = make_declaration_body()["goods"]
+    return [{**first, "g_no": i} for i in range(1, n + 1)]
+
+
+def test_a_record_stays_under_one_kilobyte_however_many_goods_it_declares(container):
+    seq_no = _import(container, goods=_many_goods(20))
+
+    record, content = _raw(DeclarationModel, seq_no), _raw(DeclarationContentModel, seq_no)
+
+    assert item_size(record) < 1024, item_size(record)  # one WRU a step, not one per KB of goods
+    assert "goods" not in record and len(json.loads(unpack(content["body"]["S"]))["goods"]) == 20
+    assert [g.g_no for g in container.declarations.get(seq_no).content.goods] == list(range(1, 21))
+
+
+def test_the_record_keeps_the_head_fields_the_lists_filter_on(container):
+    seq_no = _import(container)
+
+    record = _raw(DeclarationModel, seq_no)
+
+    assert {"ie_flag", "declaration_type", "declare_customs", "consignee", "bill_no", "transport_mode"} <= set(record)
+    assert not {"agent", "owner", "trade_mode", "documents"} & set(record)
+
+
+def _claimed(container, seq_no):
+    decl = container.declarations.get(seq_no)
+    now = FixedClock()()
+    change = lifecycle.claim(
+        decl, now, batch_no="P1", execution_id="e1", config_id="c1", config_name="cfg", deadline=now + timedelta(1)
+    )
+    container.engine.uow.commit(change)
+    return change.after
+
+
+def test_a_step_that_fixes_the_content_writes_it_with_the_record_or_not_at_all(container):
+    seq_no = _import(container)
+    claimed = _claimed(container, seq_no)
+    fixed = claimed.content.model_copy(update={"note": "代理报关委托协议已补"})
+    entry = LogEntry(FixedClock()(), "agency_agreement", "pass", "已补", "fixed", batch_no="P1")
+    change = lifecycle.pass_gates(claimed, FixedClock()(), [entry], fixed)
+
+    # A stale copy of the same step (another writer moved the record first) writes nothing
+    stale = lifecycle.pass_gates(claimed.with_changes(version=claimed.version - 1), FixedClock()(), [entry], fixed)
+    with pytest.raises(ConditionFailed):
+        container.engine.uow.commit(stale)
+    assert container.declarations.get(seq_no).content.note != "代理报关委托协议已补"
+
+    container.engine.uow.commit(change)
+
+    stored = container.declarations.get(seq_no)
+    assert stored.content.note == "代理报关委托协议已补" and stored.version == claimed.version + 1
+
+
+def test_a_record_written_before_the_content_table_is_still_read_whole(container):
+    seq_no = _import(container)
+    decl = container.declarations.get(seq_no)
+    # the record as it was stored before: the content's fields on it, no content item
+    body = {k: v for k, v in decl.content.as_json().items() if v is not None and v != []}
+    legacy = DeclarationModel(**body)
+    for name, value in to_item(decl).attribute_values.items():
+        setattr(legacy, name, value)
+    legacy.save()
+    DeclarationContentModel(seq_no=seq_no).delete()
+
+    assert container.declarations.get(seq_no) == decl
+    assert container.declarations.get_many([seq_no]) == {seq_no: decl}
+
+
+def test_deleting_a_declaration_deletes_its_content(container):
+    seq_no = _import(container)
+
+    container.declarations.delete(container.declarations.get(seq_no))
+
+    assert _raw(DeclarationModel, seq_no) is None and _raw(DeclarationContentModel, seq_no) is None
+    assert container.declarations.get(seq_no) is None
+
+
+def test_a_page_of_declarations_is_read_in_one_request_per_fifty(container, monkeypatch):
+    seq_nos = [_import(container, bill_no=f"BL{n:04d}") for n in range(60)]
+    from chalicelib.adapters import declaration_repository
+
+    calls = []
+    real = declaration_repository._batch_get
+    monkeypatch.setattr(declaration_repository, "_batch_get", lambda keys: calls.append(len(keys)) or real(keys))
+
+    found = container.declarations.get_many(seq_nos)
+
+    assert set(found) == set(seq_nos) and calls == [50, 10]
