@@ -27,10 +27,10 @@ from chalicelib.services.ports import ConditionFailed, DeclarationRepository, Pa
 
 from .conditions import cancelled_by_condition, condition_failed
 from .dynamo_models import EQUALITY_FILTERS, connection
-from .packing import pack, unpack
 from .dynamo_models import DeclarationContentModel as C
 from .dynamo_models import DeclarationModel as M
 from .dynamo_models import EnterpriseClaimModel as Claim
+from .packing import pack, unpack
 
 _CONTENT_FIELDS = tuple(DeclarationContent.model_fields)
 # The content's head fields the record keeps, copied: the lists filter on them and the list indexes

@@ -101,8 +101,12 @@ def _change(
     operation: bool = True,
     **attributes: Any,
 ) -> Change:
-    """`operation`: whether the step is an operation a person sees, which moves `updated_at`
-    (最近操作时间, the sort key of the enterprise lists: moving it rewrites both list indexes)."""
+    """`operation`: whether the step is an operation, which moves `updated_at` (最近操作时间, the
+    sort key of the enterprise lists: moving it rewrites both list indexes). What people do is one,
+    and so is every step a subscriber is told of; the engine's own bookkeeping (a claim, the gates
+    passed, a re-check that waits for the same thing again) is not: a declaration waiting two days
+    for its manifest is re-checked every few minutes, and its 最近操作时间 stays when it waited
+    from."""
     updated_at = now if operation else decl.updated_at
     after = decl.with_changes(updated_at=updated_at, version=decl.version + 1, **attributes)
     result = outcome or (
@@ -182,6 +186,7 @@ def claim(
         decl,
         now,
         [entry],
+        operation=False,
         smart_status=SmartStatus.IN_PROGRESS,
         batch_no=batch_no,
         config_id=config_id,
@@ -242,6 +247,7 @@ def wait(
         entries,
         outcome=Outcome.WAITING,
         push=news,
+        operation=news,
         smart_status=SmartStatus.PENDING,
         **_OUT_OF_THE_ENGINES_HANDS,
         waiting_reason=reason if reason is not None else decl.waiting_reason,

@@ -4,9 +4,8 @@ record must not grow with the goods. Read together, written together, deleted to
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import json
+from datetime import timedelta
 
 import boto3
 import pytest

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from chalicelib.adapters.dynamo_models import DeclarationContentModel
-from chalicelib.adapters.packing import unpack
 from chalicelib.adapters.dynamo_models import DeclarationModel as M
+from chalicelib.adapters.packing import unpack
 from chalicelib.services.batches import start_batch
 from tests.engine_harness import Harness
 from tests.factories import ENT_A, ENT_B, make_config_body, make_declaration_body, make_identity, token

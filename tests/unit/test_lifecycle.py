@@ -54,14 +54,34 @@ def test_a_claim_is_one_change_with_its_log_entry_and_no_push(h):
     assert change.events == () and change.outcome is None
 
 
-def test_passing_the_gates_keeps_the_last_operation_time_so_the_list_indexes_are_not_rewritten(h):
-    claimed = _claimed(h)
-    later = h.clock() + timedelta(seconds=3)
-    passed = lifecycle.pass_gates(claimed, later, [_entry(h, "manifest", "pass")], claimed.content)
-    assert passed.after.updated_at == claimed.updated_at and "updated_at" not in passed.changed
-    assert passed.after.version == claimed.version + 1
+def test_the_engines_bookkeeping_keeps_the_last_operation_time_so_the_list_indexes_are_not_rewritten(h):
+    # Given a declaration marked at t0, then re-checked by batches later on
+    decl = _pending(h)
+    marked_at = decl.updated_at
+    h.clock.advance(seconds=300)
+    later = h.clock()
+    claim = lifecycle.claim(
+        decl, later, batch_no="P1", execution_id="e1", config_id="c1", config_name="cfg", deadline=later
+    )
+    passed = lifecycle.pass_gates(claim.after, later, [_entry(h, "manifest", "pass")], claim.after.content)
+    # Then a claim and the gates passed are not operations: 最近操作时间 stays when it was marked
+    assert claim.after.updated_at == passed.after.updated_at == marked_at
+    assert "updated_at" not in claim.changed and "updated_at" not in passed.changed
+    assert passed.after.version == decl.version + 2
+    # and customs' answer is the operation people see
     declared = lifecycle.declared(passed.after, later, _entry(h, "submit", "succeeded"), "C1")
-    assert declared.after.updated_at == later  # customs' answer is the operation people see
+    assert declared.after.updated_at == later
+
+
+def test_a_re_check_that_waits_for_the_same_thing_again_is_no_operation_and_a_new_reason_is(h):
+    first = lifecycle.wait(_claimed(h), h.clock(), [_entry(h)], "manifest", reason_zh="等待舱单", reason_en="w")
+    assert first.after.updated_at == h.clock()
+    h.clock.advance(seconds=300)
+    again = lifecycle.wait(_claimed(h, first.after), h.clock(), [_entry(h)], "manifest", reason_zh="z", reason_en="e")
+    assert again.after.updated_at == first.after.updated_at
+    h.clock.advance(seconds=300)
+    other = lifecycle.wait(_claimed(h, again.after), h.clock(), [_entry(h)], "arrival", reason_zh="z", reason_en="e")
+    assert other.after.updated_at == h.clock()
 
 
 def test_claiming_a_declaration_already_in_progress_is_illegal(h):

@@ -25,9 +25,20 @@ def test_small_values_and_values_stored_before_packing_are_plain_text():
     assert unpack("[]") == "[]"
 
 
-def test_text_that_does_not_compress_is_kept_plain():
-    import base64
+def test_packing_never_makes_a_value_larger_and_always_reads_back():
     import os
+    import random
 
-    noise = base64.b64encode(os.urandom(2000)).decode()
-    assert pack(noise) == noise
+    rng = random.Random(7)
+    texts = [random_text(os.urandom(n)) for n in (200, 400, 2000)] + [
+        "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(n)) for n in (100, 1000)
+    ]
+    for text in texts:
+        packed = pack(text)
+        assert len(packed.encode()) <= len(text.encode()) and unpack(packed) == text
+
+
+def random_text(raw: bytes) -> str:
+    import base64
+
+    return base64.b85encode(raw).decode()
