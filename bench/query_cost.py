@@ -137,9 +137,9 @@ def run(aws, counter, capacity, queries, enterprises: int, per_enterprise: int, 
 
 
 def write_declarations(counter: RequestCounter, ent_codes: list[str], per_enterprise: int, seed: int) -> float:
-    """Bench set-up, not a measured path: to_item and content_item + PynamoDB batch_write
+    """Bench set-up, not a measured path: with_content + PynamoDB batch_write
     (BatchWriteItem, 25 a call)."""
-    from chalicelib.adapters.declaration_repository import content_item, to_item
+    from chalicelib.adapters.declaration_repository import with_content
     from chalicelib.adapters.dynamo_models import DeclarationContentModel, DeclarationModel
     from chalicelib.domain.declaration import Declaration, parse_content
     from tests.factories import make_declaration_body
@@ -168,8 +168,9 @@ def write_declarations(counter: RequestCounter, ent_codes: list[str], per_enterp
                         marked_at=at if marked else None,
                         card_no="8911020000108",
                     )
-                    batch.save(to_item(decl))
-                    contents.save(content_item(decl))
+                    record, content = with_content(decl)
+                    batch.save(record)
+                    contents.save(content)
     return time.perf_counter() - started
 
 

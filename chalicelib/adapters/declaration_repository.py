@@ -118,8 +118,27 @@ def to_item(decl: Declaration) -> M:
 
 
 def content_item(decl: Declaration) -> C:
+    """The content item, stamped with the record's version it is written with (the record's
+    `content_version`, set by the same write)."""
     body = {k: v for k, v in decl.content.as_json().items() if v is not None and v != []}
-    return C(seq_no=decl.seq_no, body=pack(json.dumps(body, ensure_ascii=False, separators=(",", ":"))))
+    text = pack(json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+    return C(seq_no=decl.seq_no, body=text, version=decl.version)
+
+
+def with_content(decl: Declaration) -> tuple[M, C]:
+    """A record and its content item, written together (import, edit)."""
+    item = to_item(decl)
+    item.content_version = decl.version
+    return item, content_item(decl)
+
+
+def _torn(item: M, content: C | None) -> bool:
+    """A BatchGetItem is not isolated: it may read a record and the content item of one
+    transaction on either side of it. The record names the content it goes with."""
+    expected = item.content_version
+    if expected is None:  # written before the content table: the record holds its content
+        return False
+    return content is None or int(content.version) != int(expected)
 
 
 def from_item(item: M, content: C | None) -> Declaration:
@@ -202,7 +221,7 @@ def _import_groups(declarations: Sequence[Declaration]) -> list[list[tuple[Decla
         mine = {decl.seq_no, "content:" + decl.seq_no}
         if decl.content.source_seq_no is not None:
             mine.add("claim:" + source_claim_key(decl.owner_ent, decl.content.source_seq_no))
-        item, content = to_item(decl), content_item(decl)
+        item, content = with_content(decl)
         bytes_ = len(json.dumps(item.serialize(), default=str)) + len(content.body.encode())
         too_many = len(keys) + len(mine) > _MAX_TRANSACTION_ITEMS or size + bytes_ > _MAX_TRANSACTION_BYTES
         if group and (too_many or keys & mine):
@@ -283,9 +302,10 @@ class DynamoDeclarationRepository(DeclarationRepository):
 
     def replace(self, declaration: Declaration, expected_version: int) -> None:
         try:
+            item, content = with_content(declaration)
             with TransactWrite(connection=_connection()) as tx:
-                tx.save(to_item(declaration), condition=(M.version == expected_version) & _editable())
-                tx.save(content_item(declaration))
+                tx.save(item, condition=(M.version == expected_version) & _editable())
+                tx.save(content)
         except TransactWriteError as exc:
             if any(cancelled_by_condition(exc)):
                 raise ConditionFailed(declaration.seq_no) from exc
@@ -414,26 +434,37 @@ class DynamoDeclarationRepository(DeclarationRepository):
         return index, ent_code, cond, ("seq_no", attr, "updated_at")
 
 
+_READS = 8
+
+
 def _batch_get(seq_nos: Sequence[str]) -> tuple[dict[str, M], dict[str, C]]:
     """The records and content items of up to 50 declarations in one BatchGetItem (PynamoDB's
-    batch_get reads one table a request); keys DynamoDB leaves unprocessed are asked again."""
-    keys = [{"seq_no": {"S": s}} for s in seq_nos]
-    request: dict[str, Any] = {
-        table: {"Keys": keys, "ConsistentRead": True} for table in (M.Meta.table_name, C.Meta.table_name)
-    }
+    batch_get reads one table a request). Keys DynamoDB leaves unprocessed are asked again, and so
+    are declarations read torn (`_torn`: a write was committing meanwhile)."""
     records: dict[str, M] = {}
     contents: dict[str, C] = {}
-    for attempt in range(8):
+    wanted = list(seq_nos)
+    request: dict[str, Any] = {}
+    for attempt in range(_READS):
+        if not request:
+            keys = {"Keys": [{"seq_no": {"S": s}} for s in wanted], "ConsistentRead": True}
+            request = {M.Meta.table_name: keys, C.Meta.table_name: keys}
         answer = _connection().client.batch_get_item(RequestItems=request)
         for raw in answer.get("Responses", {}).get(M.Meta.table_name, []):
             records[raw["seq_no"]["S"]] = M.from_raw_data(raw)
         for raw in answer.get("Responses", {}).get(C.Meta.table_name, []):
             contents[raw["seq_no"]["S"]] = C.from_raw_data(raw)
         request = answer.get("UnprocessedKeys") or {}
-        if not request:
+        if request:
+            time.sleep(min(1.0, 0.05 * 2**attempt))  # throttled: back off before asking again
+            continue
+        wanted = [s for s, item in records.items() if _torn(item, contents.get(s))]
+        if not wanted:
             return records, contents
-        time.sleep(min(1.0, 0.05 * 2**attempt))  # throttled: back off before asking again
-    raise RuntimeError(f"BatchGetItem left keys unprocessed after 8 attempts: {len(request)} tables")
+        for s in wanted:  # read both halves again
+            records.pop(s, None)
+            contents.pop(s, None)
+    raise RuntimeError(f"BatchGetItem: {len(request) or len(wanted)} left unread or torn after {_READS} attempts")
 
 
 def _sharded(index, prefix: str, condition, limit: int) -> list[str]:

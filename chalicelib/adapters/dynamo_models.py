@@ -276,6 +276,9 @@ class DeclarationModel(Model):
     tax_confirmation = UnicodeAttribute(null=True)  # JSON
     recheck_at = UnicodeAttribute(null=True)  # ISO UTC: a waiting declaration is not ready before this
     version = NumberAttribute()  # optimistic lock, checked by the repository
+    # the version of the record its content item was written with (DeclarationContentModel.version):
+    # a read that finds them different read the two halves of one write apart, and reads again
+    content_version = NumberAttribute(null=True)
     # index keys (derived; written by the repository): the verified owner on its side(s), absent on
     # the other side, so a record never enters the lists or pool of an enterprise merely named on it
     agent_id = UnicodeAttribute(null=True)
@@ -308,6 +311,7 @@ class DeclarationContentModel(Model):
 
     seq_no = UnicodeAttribute(hash_key=True)
     body = UnicodeAttribute()  # DeclarationContent.as_json() without empty fields, packed (adapters/packing.py)
+    version = NumberAttribute()  # the record's version it was written with (DeclarationModel.content_version)
 
 
 # ---- configs (and their uniqueness claims) ---------------------------------------------------

@@ -273,21 +273,25 @@ class DynamoBatchRepository(BatchRepository):
             raise
 
 
-def log_item(seq_no: str, entry: LogEntry, n: int = 0, events: str | None = None) -> LogModel:
-    """One log line as stored; `events` (JSON) rides on it to the stream (adapters/unit_of_work.py).
-    Both are packed when large (adapters/packing.py); functions/publish_events.py unpacks the events.
+def log_item(seq_no: str, entries: Sequence[LogEntry], n: int = 0, events: str | None = None) -> LogModel:
+    """The log lines of one change as one item (the validation's gates write several: one write,
+    not one per line); `events` (JSON) rides on it to the stream (adapters/unit_of_work.py). Both
+    are packed when large (adapters/packing.py); functions/publish_events.py unpacks the events.
+    The body is one entry's JSON, or a list of them (`_entries` reads either).
 
-    Only a line with a result carries `batch_no`, the key of the sparse by_batch index: the batch's
-    console reads nothing else, and each line in the index is a second write (the gates' lines,
-    receipts and the submission's XML were most of the log's index WRU). Every line keeps its batch
-    in its body."""
-    # entries of the same millisecond keep the order they were written in
-    sk = f"{iso(entry.at)}#{time.time_ns():020d}{n:03d}{uuid.uuid4().hex[:4]}"
+    Only an item with a result carries `batch_no`, the key of the sparse by_batch index: the
+    batch's console reads nothing else, and each item in the index is a second write (the gates'
+    lines, receipts and the submission's XML were most of the log's index WRU). Every line keeps
+    its batch in its body."""
+    # items of the same millisecond keep the order they were written in
+    sk = f"{iso(entries[0].at)}#{time.time_ns():020d}{n:03d}{uuid.uuid4().hex[:4]}"
+    lines = [e.as_json() for e in entries]
+    results = [e for e in entries if e.result is not None]
     return LogModel(
         seq_no=seq_no,
         sk=sk,
-        body=pack(json.dumps(entry.as_json(), ensure_ascii=False)),  # the submission's line holds the XML
-        batch_no=entry.batch_no if entry.result is not None else None,
+        body=pack(json.dumps(lines[0] if len(lines) == 1 else lines, ensure_ascii=False)),  # the XML, too
+        batch_no=results[-1].batch_no if results else None,
         events=pack(events) if events is not None else None,
     )
 
@@ -296,17 +300,22 @@ class DynamoDeclarationLog(DeclarationLog):
     def append(self, entries: Sequence[tuple[str, LogEntry]]) -> None:
         with LogModel.batch_write() as batch:
             for n, (seq_no, entry) in enumerate(entries):
-                batch.save(log_item(seq_no, entry, n))
+                batch.save(log_item(seq_no, [entry], n))
 
     def list(self, seq_no: str) -> list[LogEntry]:
-        return [_entry(item) for item in LogModel.query(seq_no, consistent_read=True)]
+        return [e for item in LogModel.query(seq_no, consistent_read=True) for e in _entries(item)]
 
     def batch_results(self, batch_no: str) -> builtins.list[tuple[str, LogEntry]]:
-        return [(item.seq_no, _entry(item)) for item in LogModel.by_batch.query(batch_no)]
+        items = LogModel.by_batch.query(batch_no)
+        return [(item.seq_no, e) for item in items for e in _entries(item) if e.result is not None]
 
 
-def _entry(item: LogModel) -> LogEntry:
+def _entries(item: LogModel) -> builtins.list[LogEntry]:
     raw = json.loads(unpack(item.body))
+    return [_entry(line) for line in (raw if isinstance(raw, builtins.list) else [raw])]
+
+
+def _entry(raw: dict) -> LogEntry:
     return LogEntry(
         at=_parse(raw["at"]),
         gate=raw["gate"],

@@ -6,13 +6,13 @@ Why a transaction, and why the events ride on the log entry:
   derived keys such as the pool and in-flight index keys follow), conditional on the version the
   change was computed from. Nothing else may be written if that condition fails, and the log
   must never say what did not happen: so the record and its log entries go in one transaction.
-- The change's events are an attribute of its last log item, not a table of their own. The log
-  table's stream (NEW_IMAGE, INSERTs that carry `events`) is the transactional outbox:
-  functions/publish_events.py publishes exactly what committed, and nothing that did not.
-  An event costs no extra item and no extra write, only its bytes on a log item that is written
-  anyway.
-- WCU: a transaction costs two WRU per KB of each item. A step is the record's update and one or
-  a few log items (2 WRU each under 1 KB), plus the indexes whose projected attributes changed.
+- A change's log lines are one log item (the gates' several lines cost one write), and the
+  change's events are an attribute of it, not a table of their own. The log table's stream
+  (NEW_IMAGE, INSERTs that carry `events`) is the transactional outbox:
+  functions/publish_events.py publishes exactly what committed, and nothing that did not. An
+  event costs no extra item and no extra write, only its bytes on a log item written anyway.
+- WCU: a transaction costs two WRU per KB of each item. A step is the record's update and its
+  log item (2 WRU each under 1 KB), plus the indexes whose projected attributes changed.
   The content is not on the record (dynamo_models.DeclarationContentModel): the record is under
   1 KB (2 WRU) whatever its goods. Carrying the log on the record's own write instead (and copying
   it to the log table from the stream) would halve the table WRU, but every step would rewrite a
@@ -44,7 +44,8 @@ from .receipt_repository import receipt_item
 
 
 def changed_actions(change: Change) -> list:
-    """SET/REMOVE for every stored attribute whose stored form differs between before and after."""
+    """SET/REMOVE for every stored attribute whose stored form differs between before and after;
+    with the content, the version of the content item written with it."""
     before, after = to_item(change.before).serialize(), to_item(change.after).serialize()
     item = to_item(change.after)
     actions = []
@@ -53,31 +54,34 @@ def changed_actions(change: Change) -> list:
             continue
         attribute = getattr(M, name)
         actions.append(attribute.set(getattr(item, name)) if name in after else attribute.remove())
+    if _content_changed(change):
+        actions.append(M.content_version.set(change.after.version))
     return actions
+
+
+def _content_changed(change: Change) -> bool:
+    return change.after.content != change.before.content
 
 
 MAX_ITEMS = 100  # TransactWriteItems' limit on items per request
 
 
 def _puts(change: Change) -> list:
-    """What a change puts whole: its log items, and its content item when the step changed the
+    """What a change puts whole: its log item, and its content item when the step changed the
     content (the gates' fix-ups); the record itself is an update of what changed."""
     puts = _log_items(change)
-    if change.after.content != change.before.content:
+    if _content_changed(change):
         puts.append(content_item(change.after))
     return puts
 
 
 def _log_items(change: Change) -> list:
-    entries = change.entries
-    items = []
-    for n, entry in enumerate(entries):
-        last = n == len(entries) - 1
-        events = (
-            json.dumps([event_record(e) for e in change.events], ensure_ascii=False) if last and change.events else None
-        )
-        items.append(log_item(change.seq_no, entry, n, events))
-    return items
+    """The change's log lines, one item, carrying its events (none without a line: a step that
+    logs nothing, the sending lease, has nothing to push)."""
+    if not change.entries:
+        return []
+    events = json.dumps([event_record(e) for e in change.events], ensure_ascii=False) if change.events else None
+    return [log_item(change.seq_no, change.entries, 0, events)]
 
 
 class DynamoUnitOfWork(UnitOfWork):
@@ -119,7 +123,7 @@ class DynamoUnitOfWork(UnitOfWork):
         group: list[Change] = []
         size = 0
         for change in changes:
-            n = 1 + len(change.entries) + (change.after.content != change.before.content)
+            n = 1 + bool(change.entries) + _content_changed(change)  # the record, its log item, its content
             if group and size + n > MAX_ITEMS:
                 lost |= self._commit_group(group)
                 group, size = [], 0

@@ -146,3 +146,53 @@ def test_a_page_of_declarations_is_read_in_one_request_per_fifty(container, monk
     found = container.declarations.get_many(seq_nos)
 
     assert set(found) == set(seq_nos) and calls == [50, 10]
+
+
+def _tearing(monkeypatch, tear):
+    """The first BatchGetItem answers as `tear` rewrites it (a write committing between the two
+    halves of the read); later ones as DynamoDB does. Returns the list of calls made."""
+    from chalicelib.adapters import declaration_repository
+
+    client = declaration_repository._connection().client
+    real = client.batch_get_item
+    calls = []
+
+    def batch_get_item(**kwargs):
+        answer = real(**kwargs)
+        calls.append(kwargs)
+        return tear(answer) if len(calls) == 1 else answer
+
+    monkeypatch.setattr(client, "batch_get_item", batch_get_item)
+    return calls
+
+
+def test_a_read_that_meets_an_edit_half_way_reads_again_and_never_mixes_two_versions(container, monkeypatch):
+    seq_no = _import(container)
+    before = container.declarations.get(seq_no)
+    stale_content = _raw(DeclarationContentModel, seq_no)
+    edited = before.with_changes(content=before.content.model_copy(update={"note": "改过"}), version=before.version + 1)
+    container.declarations.replace(edited, expected_version=before.version)
+
+    def old_content_new_record(answer):
+        answer["Responses"][DeclarationContentModel.Meta.table_name] = [stale_content]
+        return answer
+
+    calls = _tearing(monkeypatch, old_content_new_record)
+
+    read = container.declarations.get(seq_no)
+
+    assert read.version == edited.version and read.content.note == "改过"
+    assert len(calls) == 2
+
+
+def test_a_record_read_before_its_content_landed_is_read_again(container, monkeypatch):
+    seq_no = _import(container)
+
+    def no_content_yet(answer):
+        answer["Responses"][DeclarationContentModel.Meta.table_name] = []
+        return answer
+
+    calls = _tearing(monkeypatch, no_content_yet)
+
+    assert container.declarations.get_many([seq_no])[seq_no].content.bill_no is not None
+    assert len(calls) == 2

@@ -35,8 +35,36 @@ def test_claims_of_a_batch_go_in_one_request_and_the_one_taken_meanwhile_is_left
         assert len([e for e in container.engine.log.list(s) if e.gate == "claim"]) == 1
 
 
+def test_a_changes_log_lines_are_one_item_read_back_line_by_line(enabled_api, container):
+    from chalicelib.adapters.dynamo_models import LogModel
+    from chalicelib.domain.declaration_log import LogEntry
+
+    # Given a claimed declaration
+    [seq_no] = enabled_api.post("/declarations", {"declarations": [make_declaration_body()], "smart_mark": True}).json[
+        "accepted"
+    ]
+    uow = DynamoUnitOfWork(container.settings.region)
+    claim = _claims(container, [container.declarations.get(seq_no)])[0]
+    uow.commit(claim)
+    # When the validation passes three gates in one change
+    now = container.clock()
+    gates = [
+        LogEntry(now, g, "pass", f"{g} 通过", f"{g} passed", batch_no="B1") for g in ("manifest", "arrival", "tax")
+    ]
+    wait = lifecycle.wait(claim.after, now, gates, "manifest", reason_zh="等待舱单", reason_en="waiting for manifest")
+    uow.commit(wait)
+    # Then the change wrote one log item, and the log reads its lines in order
+    assert len(list(LogModel.query(seq_no))) == 2  # the claim's and the validation's
+    assert [e.gate for e in container.engine.log.list(seq_no)] == ["claim", "manifest", "arrival", "tax"]
+    # and the batch's console reads the line with the result, and only it
+    assert [(s, e.gate, e.result) for s, e in container.engine.log.batch_results("B1")] == [
+        (seq_no, "claim", "in_progress"),
+        (seq_no, "tax", "waiting"),
+    ]
+
+
 def test_more_claims_than_one_request_holds_are_split(enabled_api, container):
-    # Given 60 pooled declarations (a claim is 2 items: 100 items hold 50 claims)
+    # Given 60 pooled declarations (a claim is 2 items, the record and its log item: 100 items hold 50 claims)
     seq_nos = enabled_api.post(
         "/declarations", {"declarations": [make_declaration_body() for _ in range(60)], "smart_mark": True}
     ).json["accepted"]
