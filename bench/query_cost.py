@@ -168,9 +168,9 @@ def write_declarations(counter: RequestCounter, ent_codes: list[str], per_enterp
                         marked_at=at if marked else None,
                         card_no="8911020000108",
                     )
-                    record, content = with_content(decl)
-                    batch.save(record)
-                    contents.save(content)
+                    record_item, its_content = with_content(decl)
+                    batch.save(record_item)
+                    contents.save(its_content)
     return time.perf_counter() - started
 
 
