@@ -196,3 +196,18 @@ def test_a_record_read_before_its_content_landed_is_read_again(container, monkey
 
     assert container.declarations.get_many([seq_no])[seq_no].content.bill_no is not None
     assert len(calls) == 2
+
+
+def test_the_customs_xml_on_a_log_line_is_stored_packed_and_read_back_whole(container):
+    from chalicelib.adapters.dynamo_models import LogModel
+    from chalicelib.adapters.execution_repository import log_item
+
+    xml = "<DecMessage>" + "".join(f"<DecList><GNo>{i}</GNo><GName>电子元件</GName></DecList>" for i in range(50))
+    entry = LogEntry(
+        FixedClock()(), "submit", "pass", "海关已接收申报", "accepted", batch_no="P1", details={"xml": xml}
+    )
+    log_item("I20260000000000001", [entry]).save()
+
+    [stored] = list(LogModel.query("I20260000000000001"))
+    assert stored.body.startswith("z1:") and len(stored.body) * 4 < len(xml.encode())
+    assert container.engine.log.list("I20260000000000001")[0].details["xml"] == xml
