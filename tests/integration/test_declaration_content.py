@@ -111,16 +111,21 @@ def test_a_step_that_fixes_the_content_writes_it_with_the_record_or_not_at_all(c
     assert stored.content.note == "代理报关委托协议已补" and stored.version == claimed.version + 1
 
 
-def test_a_record_written_before_the_content_table_is_still_read_whole(container):
-    seq_no = _import(container)
+def _as_stored_before_the_content_table(container, seq_no: str):
+    """The record as it was stored before: the content's fields on it, no content item."""
     decl = container.declarations.get(seq_no)
-    # the record as it was stored before: the content's fields on it, no content item
     body = {k: v for k, v in decl.content.as_json().items() if v is not None and v != []}
     legacy = DeclarationModel(**body)
     for name, value in to_item(decl).attribute_values.items():
         setattr(legacy, name, value)
     legacy.save()
     DeclarationContentModel(seq_no=seq_no).delete()
+    return decl
+
+
+def test_a_record_written_before_the_content_table_is_still_read_whole(container):
+    seq_no = _import(container)
+    decl = _as_stored_before_the_content_table(container, seq_no)
 
     assert container.declarations.get(seq_no) == decl
     assert container.declarations.get_many([seq_no]) == {seq_no: decl}
@@ -211,3 +216,18 @@ def test_the_customs_xml_on_a_log_line_is_stored_packed_and_read_back_whole(cont
     [stored] = list(LogModel.query("I20260000000000001"))
     assert stored.body.startswith("z1:") and len(stored.body) * 4 < len(xml.encode())
     assert container.engine.log.list("I20260000000000001")[0].details["xml"] == xml
+
+
+def test_a_record_from_before_the_content_table_takes_its_content_item_at_its_first_content_change(container):
+    # Given a record as stored before the content table (its content on it, no content item), claimed
+    seq_no = _import(container)
+    _as_stored_before_the_content_table(container, seq_no)
+    claimed = _claimed(container, seq_no)
+    # When a step fixes its content up
+    fixed = claimed.content.model_copy(update={"note": "已补代理报关委托协议"})
+    entry = LogEntry(FixedClock()(), "agency_agreement", "pass", "已补", "fixed", batch_no="P1")
+    container.engine.uow.commit(lifecycle.pass_gates(claimed, FixedClock()(), [entry], fixed))
+    # Then the content item holds the fixed content, and the record names it
+    record, content = _raw(DeclarationModel, seq_no), _raw(DeclarationContentModel, seq_no)
+    assert record["content_version"] == content["version"] == {"N": str(claimed.version + 1)}
+    assert container.declarations.get(seq_no).content.note == "已补代理报关委托协议"
