@@ -1,0 +1,23 @@
+"""The local AWS's queues keep SQS's retention rule with moto's receive made cheaper
+(infra/local_aws._receives_do_not_count_the_queue): a message older than the queue's retention
+period is never handed out, a younger one is."""
+
+from __future__ import annotations
+
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sqs.models import sqs_backends
+
+
+def test_a_message_past_the_retention_period_is_not_received_and_a_fresh_one_is(container):
+    sqs = boto3.client("sqs", region_name=container.settings.region)
+    url = sqs.create_queue(QueueName="retention-check", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="fresh")
+    sqs.send_message(QueueUrl=url, MessageBody="old")
+    queue = sqs_backends[DEFAULT_ACCOUNT_ID][container.settings.region].queues["retention-check"]
+    old = next(m for m in queue._messages if m.body == "old")
+    old.sent_timestamp -= 61_000  # sent 61 s ago: past its 60 s
+
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+
+    assert [m["Body"] for m in got] == ["fresh"]
