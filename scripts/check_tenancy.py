@@ -66,16 +66,29 @@ def _enablement_findings(enabled: dict[str, str | None]) -> Iterator[dict[str, A
             }
 
 
-def _content(seq_no: str) -> dm.DeclarationContentModel | None:
-    try:  # an audit, not a user's path: one read per record is fine
-        return dm.DeclarationContentModel.get(seq_no, consistent_read=True)
-    except dm.DeclarationContentModel.DoesNotExist:
-        return None  # written before the content table: the record holds its content
+def _with_contents(records: Iterator[dm.DeclarationModel]) -> Iterator[tuple[dm.DeclarationModel, Any]]:
+    """Each record with its content item, read 100 at a time (BatchGetItem's limit); None for a
+    record written before the content table (it holds its content itself)."""
+    page: list[dm.DeclarationModel] = []
+    for record in records:
+        page.append(record)
+        if len(page) == 100:
+            yield from _paired(page)
+            page = []
+    yield from _paired(page)
+
+
+def _paired(page: list[dm.DeclarationModel]) -> Iterator[tuple[dm.DeclarationModel, Any]]:
+    if not page:
+        return
+    keys = [r.seq_no for r in page]
+    found = {c.seq_no: c for c in dm.DeclarationContentModel.batch_get(keys, consistent_read=True)}
+    yield from ((r, found.get(r.seq_no)) for r in page)
 
 
 def _declaration_findings(enabled: dict[str, str | None]) -> Iterator[dict[str, Any]]:
-    for item in dm.DeclarationModel.scan(page_size=PAGE):
-        decl = from_item(item, _content(item.seq_no))
+    for item, content in _with_contents(dm.DeclarationModel.scan(page_size=PAGE)):
+        decl = from_item(item, content)
         problems = []
         if decl.owner_ent not in enabled:
             problems.append(f"owner {decl.owner_ent} is not enabled")

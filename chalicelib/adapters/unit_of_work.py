@@ -46,8 +46,8 @@ from .receipt_repository import receipt_item
 def changed_actions(change: Change) -> list:
     """SET/REMOVE for every stored attribute whose stored form differs between before and after;
     with the content, the version of the content item written with it."""
-    before, after = to_item(change.before).serialize(), to_item(change.after).serialize()
     item = to_item(change.after)
+    before, after = to_item(change.before).serialize(), item.serialize()
     actions = []
     for name in sorted(set(before) | set(after)):
         if name == "seq_no" or before.get(name) == after.get(name):
@@ -60,7 +60,7 @@ def changed_actions(change: Change) -> list:
 
 
 def _content_changed(change: Change) -> bool:
-    return change.after.content != change.before.content
+    return "content" in change.changed
 
 
 MAX_ITEMS = 100  # TransactWriteItems' limit on items per request

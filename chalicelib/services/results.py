@@ -24,7 +24,7 @@ def batch_console(identity: Identity, batch_no: str, engine: Engine) -> dict[str
         raise errors.not_found("批次", "batch", batch_no)
     last: dict[str, tuple[str, LogEntry]] = {}
     for seq_no, entry in engine.log.batch_results(batch_no):
-        if entry.result is not None:  # lines written before by_batch became sparse carry none
+        if entry.result is not None:  # the port gives only lines with a result; this narrows the type
             last[seq_no] = (entry.result, entry)
     found = engine.declarations.get_many(list(last))
     rows = []
