@@ -9,8 +9,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-import boto3
-
+from chalicelib.adapters import aws_clients
 from chalicelib.adapters.dynamo_models import bind_tables
 from chalicelib.config import JWT_SECRET_VAR, RECEIPT_SECRET_VAR, Settings, check_secret
 from chalicelib.services.ports import Clock, utc_now
@@ -62,12 +61,12 @@ class Container:
     def idempotency(self) -> IdempotentRunner:
         from chalicelib.adapters.idempotency import IdempotentRunner
 
-        client = boto3.client("dynamodb", region_name=self.settings.region)
+        client = aws_clients.client("dynamodb", self.settings.region)
         return IdempotentRunner(self.settings.tables.idempotency, self.settings.idempotency_ttl_seconds, client)
 
     @cached_property
     def sqs(self):
-        return boto3.client("sqs", region_name=self.settings.region)
+        return aws_clients.client("sqs", self.settings.region)
 
     @cached_property
     def queue(self):
@@ -112,7 +111,7 @@ class Container:
 
         s = self.settings
         return SnsEventPublisher(
-            boto3.client("sns", region_name=s.region),
+            aws_clients.client("sns", s.region),
             s.events_topic_arn,
             console_url=s.console_url,
             short_link_base=s.short_link_base,
@@ -152,7 +151,7 @@ class Container:
         if not s.events_topic_arn:
             return None
         return SnsSubscriber(
-            boto3.client("sns", region_name=s.region),
+            aws_clients.client("sns", s.region),
             s.events_topic_arn,
             digest_topic_arn=s.digest_topic_arn,
             sms_via_sns=s.sms_provider == "sns",
@@ -202,7 +201,7 @@ class Container:
         if not s.sms_credentials_parameter:
             raise sms_provider.SmsCredentialsInvalid("SMARTDECL_SMS_CREDENTIALS_PARAMETER is not set")
         key_id, secret = sms_provider.read_credentials(
-            boto3.client("ssm", region_name=s.region), s.sms_credentials_parameter
+            aws_clients.client("ssm", s.region), s.sms_credentials_parameter
         )
         return sms_provider.AliyunSmsSender(key_id, secret)
 
@@ -212,7 +211,7 @@ class Container:
 
         if not self.settings.digest_topic_arn:
             raise RuntimeError("SMARTDECL_DIGEST_TOPIC_ARN is not set")
-        return SnsDigestSender(boto3.client("sns", region_name=self.settings.region), self.settings.digest_topic_arn)
+        return SnsDigestSender(aws_clients.client("sns", self.settings.region), self.settings.digest_topic_arn)
 
     @cached_property
     def webhook_sender(self):
@@ -238,7 +237,7 @@ class Container:
         s = self.settings
         if s.receipt_secret or not s.receipt_secret_parameter:
             return s.receipt_secret
-        ssm = boto3.client("ssm", region_name=s.region)
+        ssm = aws_clients.client("ssm", s.region)
         value = ssm.get_parameter(Name=s.receipt_secret_parameter, WithDecryption=True)["Parameter"]["Value"]
         check_secret(f"{RECEIPT_SECRET_VAR}_PARAMETER ({s.receipt_secret_parameter})", value)
         return value
@@ -248,7 +247,7 @@ class Container:
         from chalicelib.adapters.window_counter import DynamoWindowCounter
 
         return DynamoWindowCounter(
-            self.settings.tables.rate_limits, boto3.client("dynamodb", region_name=self.settings.region)
+            self.settings.tables.rate_limits, aws_clients.client("dynamodb", self.settings.region)
         )
 
     def check_api_secrets(self) -> None:
@@ -295,7 +294,7 @@ class Container:
             return TokenVerifier(jwks_url=s.jwks_url, issuer=s.jwt_issuer, audience=s.jwt_audience)
         secret = s.jwt_secret
         if not secret and s.jwt_secret_parameter:  # deployed hs256: the secret lives in SSM, never in config
-            ssm = boto3.client("ssm", region_name=s.region)
+            ssm = aws_clients.client("ssm", s.region)
             secret = ssm.get_parameter(Name=s.jwt_secret_parameter, WithDecryption=True)["Parameter"]["Value"]
             check_secret(f"{JWT_SECRET_VAR}_PARAMETER ({s.jwt_secret_parameter})", secret)
         return TokenVerifier(secret=secret, issuer=s.jwt_issuer, audience=s.jwt_audience)
