@@ -200,9 +200,7 @@ class Container:
             raise RuntimeError(f"SMS provider {s.sms_provider!r} is not sent by our fan-out")
         if not s.sms_credentials_parameter:
             raise sms_provider.SmsCredentialsInvalid("SMARTDECL_SMS_CREDENTIALS_PARAMETER is not set")
-        key_id, secret = sms_provider.read_credentials(
-            aws_clients.client("ssm", s.region), s.sms_credentials_parameter
-        )
+        key_id, secret = sms_provider.read_credentials(aws_clients.client("ssm", s.region), s.sms_credentials_parameter)
         return sms_provider.AliyunSmsSender(key_id, secret)
 
     @cached_property
