@@ -12,7 +12,7 @@ import json
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.adapters.packing import unpack
+from chalicelib.adapters.packing import text_of
 from chalicelib.container import container
 from chalicelib.domain.events import event_from_record
 from chalicelib.observability import logger, metrics, tracer
@@ -21,8 +21,8 @@ from chalicelib.services.outbox import Committed, publish_committed
 
 def _committed(record: dict) -> Committed:
     image = record["dynamodb"].get("NewImage") or {}
-    raw = (image.get("events") or {}).get("S")
-    events = tuple(event_from_record(e) for e in json.loads(unpack(raw))) if raw else ()  # packed if large
+    raw = image.get("events")  # Binary, or a String if written before (adapters/packing.py)
+    events = tuple(event_from_record(e) for e in json.loads(text_of(raw))) if raw else ()
     return Committed(record["dynamodb"]["SequenceNumber"], events)
 
 

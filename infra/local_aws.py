@@ -185,8 +185,8 @@ def _receives_do_not_count_the_queue() -> None:
         return retention + message.sent_timestamp / 1000 > unix_time()
 
     models.SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
-    models.Message.visible = property(lambda self: time.time() * 1000 > self.visible_at)  # type: ignore[method-assign]
-    models.Message.delayed = property(lambda self: time.time() * 1000 < self.delayed_until)  # type: ignore[method-assign]
+    models.Message.visible = property(lambda self: time.time() * 1000 > self.visible_at)  # type: ignore[method-assign,assignment]
+    models.Message.delayed = property(lambda self: time.time() * 1000 < self.delayed_until)  # type: ignore[method-assign,assignment]
     models._receives_do_not_count_the_queue = True  # type: ignore[attr-defined]
 
 

@@ -16,6 +16,7 @@ MaximumRetryAttempts the batch goes to the on-failure destination queue and the 
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import logging
@@ -173,6 +174,13 @@ def _matches_key(value: dict, key: str, pattern: Any) -> bool:
     if isinstance(pattern, list) and pattern and isinstance(pattern[0], dict) and "exists" in pattern[0]:
         return (key in value) is bool(pattern[0]["exists"])
     return key in value and matches(pattern, value[key])
+
+
+def _as_lambda_json(value: Any) -> str:
+    """What Lambda's JSON event holds where botocore decoded a value: a Binary attribute in Base64."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not in a stream record")
 
 
 def _load(handler: str):
@@ -370,7 +378,7 @@ class LocalRunner:
             try:
                 result = (
                     handler(
-                        {"Records": json.loads(json.dumps(records))},
+                        {"Records": json.loads(json.dumps(records, default=_as_lambda_json))},
                         LambdaContext(m.function, m.timeout, region=self.region),
                     )
                     or {}

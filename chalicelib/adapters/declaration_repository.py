@@ -30,7 +30,6 @@ from .dynamo_models import EQUALITY_FILTERS, connection
 from .dynamo_models import DeclarationContentModel as C
 from .dynamo_models import DeclarationModel as M
 from .dynamo_models import EnterpriseClaimModel as Claim
-from .packing import pack, unpack
 
 _CONTENT_FIELDS = tuple(DeclarationContent.model_fields)
 # The content's head fields the record keeps, copied: the lists filter on them and the list indexes
@@ -121,7 +120,7 @@ def content_item(decl: Declaration) -> C:
     """The content item, stamped with the record's version it is written with (the record's
     `content_version`, set by the same write)."""
     body = {k: v for k, v in decl.content.as_json().items() if v is not None and v != []}
-    text = pack(json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return C(seq_no=decl.seq_no, body=text, version=decl.version)
 
 
@@ -146,7 +145,7 @@ def from_item(item: M, content: C | None) -> Declaration:
     table has none and holds its content itself."""
     raw = item.attribute_values
     if content is not None:
-        parsed = DeclarationContent.model_validate(json.loads(unpack(content.body)))
+        parsed = DeclarationContent.model_validate(json.loads(content.body))
     else:
         parsed = _content_on_record(raw)
     state = {name: _loaded(_STATE_TYPES[name], raw.get(name)) for name in _STATE_FIELDS if raw.get(name) is not None}

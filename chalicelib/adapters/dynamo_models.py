@@ -37,6 +37,7 @@ from __future__ import annotations
 import functools
 
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
@@ -46,10 +47,14 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.constants import BINARY, STRING
+from pynamodb.exceptions import AttributeDeserializationError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
+
+from .packing import compress, decompress, unpack
 
 
 @functools.cache
@@ -64,6 +69,25 @@ def connection(region: str | None = None) -> Connection:
 class _Meta:
     billing_mode = "PAY_PER_REQUEST"
     region: str | None  # declared only: PynamoDB fills in its default when absent; bind_tables sets it
+
+
+class PackedTextAttribute(Attribute[str]):
+    """Text written compressed, as Binary (adapters/packing.py); the model holds the plain text. An
+    item written before holds a String (plain, or Base85-packed) and reads the same."""
+
+    attr_type = BINARY
+
+    def serialize(self, value: str) -> bytes:
+        return compress(value)
+
+    def get_value(self, value: dict) -> bytes | str:
+        for kind in (BINARY, STRING):
+            if kind in value:
+                return value[kind]
+        raise AttributeDeserializationError(self.attr_name, self.attr_type)
+
+    def deserialize(self, value: bytes | str) -> str:
+        return unpack(value) if isinstance(value, str) else decompress(value)
 
 
 def _index_meta(name: str):
@@ -310,7 +334,7 @@ class DeclarationContentModel(Model):
         table_name = "smartdecl-declaration_content"
 
     seq_no = UnicodeAttribute(hash_key=True)
-    body = UnicodeAttribute()  # DeclarationContent.as_json() without empty fields, packed (adapters/packing.py)
+    body = PackedTextAttribute()  # DeclarationContent.as_json() without empty fields
     version = NumberAttribute()  # the record's version it was written with (DeclarationModel.content_version)
 
 
@@ -407,9 +431,9 @@ class LogModel(Model):
 
     seq_no = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)  # "<ISO time>#<n>": the log reads in order
-    body = UnicodeAttribute()  # the entry as JSON
+    body = PackedTextAttribute()  # the entry as JSON, or a list of entries (one change's lines)
     batch_no = UnicodeAttribute(null=True)  # on lines with a result only: by_batch, the batch's console
-    events = UnicodeAttribute(null=True)  # JSON: the change's events, published from the stream (outbox)
+    events = PackedTextAttribute(null=True)  # JSON: the change's events, published from the stream (outbox)
 
     by_batch = ByBatch()
 
@@ -429,7 +453,7 @@ class ReceiptModel(Model):
 
     receipt_id = UnicodeAttribute(hash_key=True)  # stable per receipt: the same receipt twice is one item
     received_at = UnicodeAttribute()
-    body = UnicodeAttribute()  # the receipt as JSON (with its raw XML)
+    body = PackedTextAttribute()  # the receipt as JSON (with its raw XML)
     seq_no = UnicodeAttribute(null=True)
     unmatched = UnicodeAttribute(null=True)
     applied = BooleanAttribute(default=False)

@@ -29,7 +29,6 @@ from chalicelib.services.ports import (
 from .conditions import cancelled_by_condition, condition_failed
 from .declaration_repository import iso
 from .dynamo_models import BatchModel, ConfigModel, CounterModel, ExecutionModel, LogModel, connection
-from .packing import pack, unpack
 
 RUN = "RUN#"  # a Configs item: this config is in a running execution
 
@@ -276,7 +275,7 @@ class DynamoBatchRepository(BatchRepository):
 def log_item(seq_no: str, entries: Sequence[LogEntry], n: int = 0, events: str | None = None) -> LogModel:
     """The log lines of one change as one item (the validation's gates write several: one write,
     not one per line); `events` (JSON) rides on it to the stream (adapters/unit_of_work.py). Both
-    are packed when large (adapters/packing.py); functions/publish_events.py unpacks the events.
+    are stored compressed (dynamo_models.PackedTextAttribute).
     The body is one entry's JSON, or a list of them (`_entries` reads either).
 
     Only an item with a result carries `batch_no`, the key of the sparse by_batch index: the
@@ -290,9 +289,9 @@ def log_item(seq_no: str, entries: Sequence[LogEntry], n: int = 0, events: str |
     return LogModel(
         seq_no=seq_no,
         sk=sk,
-        body=pack(json.dumps(lines[0] if len(lines) == 1 else lines, ensure_ascii=False)),  # the XML, too
+        body=json.dumps(lines[0] if len(lines) == 1 else lines, ensure_ascii=False),  # the XML, too
         batch_no=results[-1].batch_no if results else None,
-        events=pack(events) if events is not None else None,
+        events=events,
     )
 
 
@@ -311,7 +310,7 @@ class DynamoDeclarationLog(DeclarationLog):
 
 
 def _entries(item: LogModel) -> builtins.list[LogEntry]:
-    raw = json.loads(unpack(item.body))
+    raw = json.loads(item.body)
     return [_entry(line) for line in (raw if isinstance(raw, builtins.list) else [raw])]
 
 

@@ -12,7 +12,6 @@ from chalicelib.services.ports import ReceiptRepository, StoredReceipt
 
 from .conditions import condition_failed
 from .dynamo_models import ReceiptModel as M
-from .packing import pack, unpack
 
 # A real receipt is a few KB. The cap keeps the item far below DynamoDB's 400 KB, and, as the receipt
 # is stored before it is applied, keeps its NOTE out of the log and the pushed events (SNS: 256 KB).
@@ -27,7 +26,7 @@ def receipt_item(receipt: StoredReceipt, applied: bool = False) -> M:
     return M(
         receipt_id=receipt.receipt_id,
         received_at=receipt.received_at,
-        body=pack(text),
+        body=text,
         seq_no=receipt.seq_no,
         unmatched=None if receipt.seq_no else "unmatched",
         applied=applied,
@@ -44,7 +43,7 @@ class DynamoReceiptRepository(ReceiptRepository):
             if not condition_failed(exc):
                 raise
         existing = M.get(receipt_id, consistent_read=True)
-        return {"applied": bool(existing.applied), "seq_no": existing.seq_no, **json.loads(unpack(existing.body))}
+        return {"applied": bool(existing.applied), "seq_no": existing.seq_no, **json.loads(existing.body)}
 
     def mark_applied(self, receipt_id: str) -> None:
         M(receipt_id=receipt_id).update(actions=[M.applied.set(True)])
@@ -54,10 +53,7 @@ class DynamoReceiptRepository(ReceiptRepository):
             item = M.get(receipt_id, consistent_read=True)
         except DoesNotExist:
             return None
-        return {"applied": bool(item.applied), "seq_no": item.seq_no, **json.loads(unpack(item.body))}
+        return {"applied": bool(item.applied), "seq_no": item.seq_no, **json.loads(item.body)}
 
     def unmatched(self, limit: int = 100) -> list[dict]:
-        return [
-            json.loads(unpack(i.body))
-            for i in M.unmatched_index.query("unmatched", scan_index_forward=False, limit=limit)
-        ]
+        return [json.loads(i.body) for i in M.unmatched_index.query("unmatched", scan_index_forward=False, limit=limit)]
