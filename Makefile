@@ -35,7 +35,7 @@ demo: $(STAMP)
 # Parallel workers (pytest-xdist), each with its own moto server; the modules that start the whole
 # stack share one worker (tests/conftest.py). TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= 3
-test: $(STAMP) validate-template
+test: $(STAMP) lint validate-template
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # ---- Gates (issue #13): lint, format, types; settings in pyproject.toml ----------------------------

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, get_args, get_origin, get_type_hints
 
 from pynamodb.attributes import UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -21,7 +21,6 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain import errors
 from chalicelib.domain.declaration import Declaration, DeclarationContent, DeclarationStatus
 from chalicelib.domain.lifecycle import ready_at
-from chalicelib.domain.queries import DeclarationQuery
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.services.ports import ConditionFailed, DeclarationRepository, Page, chunks
 
@@ -30,6 +29,9 @@ from .dynamo_models import EQUALITY_FILTERS, connection
 from .dynamo_models import DeclarationContentModel as C
 from .dynamo_models import DeclarationModel as M
 from .dynamo_models import EnterpriseClaimModel as Claim
+
+if TYPE_CHECKING:  # the API's list query: the engine's functions do not load its model
+    from chalicelib.domain.queries import DeclarationQuery
 
 _CONTENT_FIELDS = tuple(DeclarationContent.model_fields)
 # The content's head fields the record keeps, copied: the lists filter on them and the list indexes

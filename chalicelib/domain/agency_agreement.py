@@ -13,16 +13,16 @@ prefix keeps numbers of different years apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from . import errors
+from .china_time import CHINA_TIME
 from .declaration import DeclarationContent, Document, Party
 
 AGREEMENT_EDOC_CODE = "10000001"  # 代理报关委托协议(电子)
 SEQUENCE_DIGITS = 13
-_CHINA_TIME = timezone(timedelta(hours=8))
 
 
 def same_enterprise(a: Party, b: Party) -> bool | None:
@@ -121,7 +121,7 @@ def generate_agreement(
         bill_no=content.bill_no,
         valid_from=today,
         valid_to=_one_year_later(today),
-        created_at=now or datetime.combine(today, time(), tzinfo=_CHINA_TIME),
+        created_at=now or datetime.combine(today, time(), tzinfo=CHINA_TIME),
     )
 
 

@@ -6,9 +6,10 @@ sent at 08:00 the next morning (a mail at midnight is read at breakfast anyway).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-CHINA_TIME = timezone(timedelta(hours=8))
+from .china_time import CHINA_TIME
+
 DAILY_SEND_HOUR = 8
 CATCH_UP_HOURS = 6  # the schedule also sends digests due this many hours back (a missed run)
 

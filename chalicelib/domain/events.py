@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from .declaration import SMART_STATUS_LABELS, Declaration, _iso
@@ -50,7 +50,6 @@ WAITING_LABELS = {
 
 SMS_MAX_CHARS = 70  # one UCS-2 SMS segment; longer Chinese texts are split and billed twice
 SMS_PREFIX = "【智能申报】"  # mainland SMS carry a signature in 【】; it counts against the 70
-CHINA_TIME = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,13 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from datetime import timedelta, timezone
 from typing import Any
 
+from .china_time import CHINA_TIME
 from .declaration import DeclarationStatus
 from .events import CHANNEL_LABELS, WAITING_LABELS, Event
 from .receipts import channel_info
 
-CHINA_TIME = timezone(timedelta(hours=8))
 SIGNATURE_DEFAULT = "智能申报"
 
 # ---- states in words --------------------------------------------------------------------------------

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from .china_time import CHINA_TIME
 from .declaration import CustomsCode, Declaration, _Model
 
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving in China
 Range = Literal["today", "week", "month", "3months"]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 # Dates a query may name: any later or earlier is a typo or a probe, and 0001-01-01 or 9999-12-31
@@ -103,12 +103,12 @@ class DeclarationQuery(_Model):
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=CHINA_TZ)  # people type China time
+    return value if value.tzinfo else value.replace(tzinfo=CHINA_TIME)  # people type China time
 
 
 def quick_range(name: str, now: datetime) -> tuple[datetime, datetime]:
-    local = now.astimezone(CHINA_TZ)
-    midnight = datetime.combine(local.date(), time(), CHINA_TZ)
+    local = now.astimezone(CHINA_TIME)
+    midnight = datetime.combine(local.date(), time(), CHINA_TIME)
     if name == "today":
         start = midnight
     elif name == "week":

@@ -20,11 +20,10 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 
 from . import messages
-
-CHINA_TIME = timezone(timedelta(hours=8))
+from .china_time import CHINA_TIME
 
 
 @dataclass(frozen=True)

@@ -22,17 +22,17 @@ goods share one, else the trade country; the reader ignores it for exports.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
+from chalicelib.domain.china_time import CHINA_TIME  # customs times carry no zone and mean China time
 from chalicelib.domain.declaration import Container, DeclarationContent, Document, Fee, GoodsItem, Party
 from chalicelib.formats._common import ENTRY_TYPES
 
 DEC_NS = "http://www.chinaport.gov.cn/dec"
 MESSAGE_VERSION = "3.1"
 EDOC_FORMAT = "US"  # EdocFomatType (sic): "US" = document uploaded by the user
-CHINA_TIME = timezone(timedelta(hours=8))  # customs times carry no zone and mean China time (no DST)
 
 _ENTRY_TYPE_CODES = {name: code for code, name in ENTRY_TYPES.items()}
 _OPER_TYPES = frozenset("ACG")  # A upload, C declare, G temp-save (暂存)

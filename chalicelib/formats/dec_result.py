@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from xml.etree.ElementTree import Element, tostring
 
+from chalicelib.domain.china_time import CHINA_TIME  # receipt dates carry no zone and mean China time
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.receipts import ReceiptKind, ReceiptRead  # the reader's result type
 
@@ -44,7 +45,6 @@ from chalicelib.domain.receipts import ReceiptKind, ReceiptRead  # the reader's 
 # entities refused; and its namespace-blind element helpers.
 from .dec_message import _XML_DECL, _as_utf8, _local, _parse, _value
 
-CHINA_TIME = timezone(timedelta(hours=8))  # receipt dates carry no zone and mean China time
 DXP_NS = "http://www.chinaport.gov.cn/dxp"
 MAX_RECEIPTS = 500  # one body is one receipt in practice; a few hundred is already a batch
 _MAX_ENVELOPES = 3  # a DxpMsg inside a DxpMsg is odd already; deeper is refused

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from chalicelib.domain import lifecycle
+from chalicelib.domain.china_time import CHINA_TIME  # batch numbers carry the China date
 from chalicelib.domain.declaration import Declaration, DeclarationStatus
 from chalicelib.domain.executions import CLAIM_TIMEOUT, Batch, Execution, batch_no, pick_config
-from chalicelib.domain.queries import CHINA_TZ  # batch numbers carry the China date
 from chalicelib.domain.smart_status import SmartStatus
 
 from .engine import MAX_SQS_DELAY, Engine, finish_batch
@@ -44,7 +44,7 @@ def start_batch(engine: Engine, execution_id: str, after_index: int) -> Batch | 
         for c in (engine.configs.get(execution.ent_code, cid) for cid in execution.config_ids)
         if c is not None and c.content.enabled
     ]
-    number = batch_no(now.astimezone(CHINA_TZ), engine.counter.next("batch_no"))
+    number = batch_no(now.astimezone(CHINA_TIME), engine.counter.next("batch_no"))
     started = execution.with_changes(
         batch_index=after_index + 1,
         current_batch_no=number,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import lifecycle
+from chalicelib.domain.china_time import CHINA_TIME
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.gates import Facts, evaluate, needs_manifest
-from chalicelib.domain.queries import CHINA_TZ
 from chalicelib.domain.smart_status import SmartStatus
 
 from .engine import Engine, Invocation, count_again, recheck_after
@@ -72,12 +72,12 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
         )
         return _wait(run, decl, entry, "customs_unavailable", recheck_after(config))
 
-    year = now.astimezone(CHINA_TZ).year
+    year = now.astimezone(CHINA_TIME).year
     verdict = evaluate(
         decl,
         config.content,
         facts,
-        today=now.astimezone(CHINA_TZ).date(),
+        today=now.astimezone(CHINA_TIME).date(),
         agreement_sequence=lambda: engine.counter.next(f"agreement#{year}"),
     )
     entries = [LogEntry.from_step(step, now, batch_no) for step in verdict.steps]

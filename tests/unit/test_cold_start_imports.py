@@ -26,7 +26,7 @@ NEVER_IN_A_FUNCTION = (
 )
 
 
-def _loaded(module: str) -> set[str]:
+def _loaded(module: str, then: str = "") -> set[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
     env.update(
         POWERTOOLS_TRACE_DISABLED="true",
@@ -34,7 +34,7 @@ def _loaded(module: str) -> set[str]:
         SMARTDECL_JWT_SECRET="cold-start-test-" + "x" * 32,
         SMARTDECL_RECEIPT_SECRET="cold-start-test-" + "y" * 32,
     )
-    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    code = "\n".join([f"import json, sys, {module}", then, "print(json.dumps(sorted(sys.modules)))"])
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     return set(json.loads(out.stdout))
@@ -48,3 +48,14 @@ def test_a_function_loads_neither_tracing_nor_the_apis_libraries_nor_parser_mode
 
 def test_the_api_loads_no_tracing_sdk_when_tracing_is_off():
     assert "aws_xray_sdk" not in _loaded("app")
+
+
+ENGINE_FUNCTIONS = ["functions.batch_trigger", "functions.schedule", "functions.submit", "functions.validate"]
+
+
+@pytest.mark.parametrize("module", ENGINE_FUNCTIONS)
+def test_the_engine_a_function_builds_at_its_first_message_loads_none_of_the_apis_models(module):
+    # the engine is wired at the first invocation (container.engine): what it loads then counts too
+    loaded = _loaded(module, then="from chalicelib.container import container; container().engine")
+    api_only = ("chalicelib.api", "chalicelib.domain.queries", "boto3", *NEVER_IN_A_FUNCTION)
+    assert sorted(m for m in loaded if m in api_only or m.startswith(tuple(f"{p}." for p in api_only))) == []
