@@ -9,6 +9,10 @@ and tracing as the template's default (parameter `Tracing`, PassThrough: no X-Ra
 `app (tracing Active)` is printed for comparison. Where the time goes: `python -X importtime -c
 "import app"`, self time summed by top-level package.
 
+First message: after the import, what an engine function builds before its first request (the
+wiring, the engine, the DynamoDB connections of the tables it touches), in the same fresh
+interpreters, timed apart (the import figure does not include it).
+
 Sizes: the function's code (app.py, chalicelib/, functions/; no caches) zipped; what `sam build`
 copies for CodeUri "." (the repository without .venv, .git, caches, bench/out) zipped; and the
 dependencies layer: `pip install -r layers/dependencies/requirements.txt --target <tmp>/python`
@@ -91,6 +95,35 @@ def import_seconds(module: str, env: dict[str, str]) -> float:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     if out.returncode != 0:
         raise SystemExit(f"import {module} failed:\n{out.stderr}")
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+# What an engine function builds at its first message before it sends anything: the wiring, the
+# engine, and the DynamoDB connections of the tables it touches (botocore sessions and clients).
+FIRST_MESSAGE = {
+    "functions.validate": ("declarations", "declaration_content", "configs", "executions", "batches", "counters"),
+    "functions.submit": ("declarations", "declaration_content", "configs", "executions", "batches", "counters"),
+}
+
+
+def first_message_seconds(module: str, tables: tuple[str, ...], env: dict[str, str]) -> float:
+    """After `import module`: container, engine and the clients of `tables` (and of transactions) built,
+    as at the function's first message; no request is sent."""
+    code = "\n".join(
+        [
+            f"import time, {module}",
+            "from chalicelib.container import container",
+            "from chalicelib.adapters import dynamo_models as dm",
+            "t = time.perf_counter()",
+            "c = container(); c.engine",
+            f"for name in {tables!r}: dm.MODELS[name]._get_connection().connection.client",
+            "dm.connection(c.settings.region).client",
+            "print(time.perf_counter() - t)",
+        ]
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if out.returncode != 0:
+        raise SystemExit(f"first message of {module} failed:\n{out.stderr}")
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -203,6 +236,14 @@ def main() -> int:
     ]
     worst = max(r["× import boto3"] for r in rows if r["module"] in HANDLERS)
     ok = worst <= TARGET_RATIO
+    first: dict[str, list[float]] = {m: [] for m in FIRST_MESSAGE}
+    for _ in range(args.repeat):
+        for module, tables in FIRST_MESSAGE.items():
+            first[module].append(first_message_seconds(module, tables, env))
+    first_rows = [
+        {"function": m, "tables": len(FIRST_MESSAGE[m]), "median ms": 1000 * median(v), "min ms": 1000 * min(v)}
+        for m, v in first.items()
+    ]
 
     packages = {m: importtime_by_package(m, env) for m in ("app", "functions.validate")}
     code = zip_tree([ROOT / "app.py", ROOT / "chalicelib", ROOT / "functions"], ROOT, {"__pycache__"})
@@ -217,6 +258,8 @@ def main() -> int:
     print(f"machine: {m['nproc']} × {m['cpu']}, Python {m['python']}\n")
     print(table(rows))
     print(f"worst handler {worst:.2f}× import boto3; target ≤ {TARGET_RATIO:g}× → {verdict(ok)}")
+    print("\nat the first message, after the import: wiring, engine and DynamoDB clients built (no request sent)")
+    print(table(first_rows))
     for module, rows_ in packages.items():
         print(f"\nwhere `import {module}` spends its time (-X importtime, self time by top-level package)")
         print(table(rows_))
@@ -266,6 +309,7 @@ def main() -> int:
             "worst_ratio": worst,
             "target_met": ok,
             "importtime_by_package": packages,
+            "first_message": first_rows,
             "sizes": size_rows,
             "layer": layer,
         },

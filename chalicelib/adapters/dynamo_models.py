@@ -34,6 +34,7 @@ Access patterns (no Scan anywhere):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 from pynamodb.attributes import (
@@ -46,7 +47,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.connection import Connection
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.constants import BINARY, STRING
 from pynamodb.exceptions import AttributeDeserializationError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
@@ -59,11 +60,28 @@ from .packing import compress, decompress, unpack
 
 @functools.cache
 def connection(region: str | None = None) -> Connection:
-    """The process's PynamoDB connection for transactions in `region`. Each Connection builds its own
-    botocore session and client on first use (tens of milliseconds of CPU): one per
-    TransactWriteItems cost a submission invocation 1.6 s of its 2.2 s. The client is thread-safe;
-    the endpoint (AWS_ENDPOINT_URL locally) is read when it is built."""
+    """The process's one PynamoDB connection in `region`: every model's requests (`_Model`) and every
+    transaction. Each Connection builds its own botocore session and client on first use (50–150 ms
+    of CPU): one per TransactWriteItems cost a submission invocation 1.6 s of its 2.2 s, and one per
+    model class cost a function about 55 ms for each table at its first request. The client is
+    thread-safe; the endpoint (AWS_ENDPOINT_URL locally) is read when it is built."""
     return Connection(region=region)
+
+
+class _Model(Model):
+    """A table's model whose requests go through `connection(region)`. PynamoDB gives each model
+    class a Connection of its own, so a function paid a botocore session and client per table it
+    touched, at its first message (more than its whole import: bench/README.md, session 7)."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()
+        shared = connection(cls.Meta.region)
+        if table.connection is not shared:  # built just now (first use, or bind_tables reset it)
+            with contextlib.suppress(ValueError):  # another model of the same table added it first
+                shared.add_meta_table(table.get_meta_table())
+            table.connection = shared
+        return table
 
 
 class _Meta:
@@ -227,7 +245,7 @@ class InFlight(GlobalSecondaryIndex):
     claim_deadline = UnicodeAttribute(range_key=True)
 
 
-class DeclarationModel(Model):
+class DeclarationModel(_Model):
     class Meta(_Meta):
         table_name = "smartdecl-declarations"
 
@@ -322,7 +340,7 @@ class DeclarationModel(Model):
     awaiting_receipt_index = AwaitingReceipt()
 
 
-class DeclarationContentModel(Model):
+class DeclarationContentModel(_Model):
     """A declaration's content (DeclarationContent, the contract's fields) as JSON, apart from its
     record. Every engine step rewrites the record, and DynamoDB charges a write by the whole item:
     with the goods, parties and documents on it a record grows with its goods (1.4 KB with one item,
@@ -341,7 +359,7 @@ class DeclarationContentModel(Model):
 # ---- configs (and their uniqueness claims) ---------------------------------------------------
 
 
-class ConfigModel(Model):
+class ConfigModel(_Model):
     class Meta(_Meta):
         table_name = "smartdecl-configs"
 
@@ -371,7 +389,7 @@ class Running(GlobalSecondaryIndex):
     next_batch_at = UnicodeAttribute(range_key=True)
 
 
-class ExecutionModel(Model):
+class ExecutionModel(_Model):
     class Meta(_Meta):
         table_name = "smartdecl-executions"
 
@@ -397,7 +415,7 @@ class ByExecution(GlobalSecondaryIndex):
     batch_index = NumberAttribute(range_key=True)
 
 
-class BatchModel(Model):
+class BatchModel(_Model):
     class Meta(_Meta):
         table_name = "smartdecl-batches"
 
@@ -425,7 +443,7 @@ class ByBatch(GlobalSecondaryIndex):
     sk = UnicodeAttribute(range_key=True)
 
 
-class LogModel(Model):
+class LogModel(_Model):
     class Meta(_Meta):
         table_name = "smartdecl-declaration_log"
 
@@ -447,7 +465,7 @@ class Unmatched(GlobalSecondaryIndex):
     received_at = UnicodeAttribute(range_key=True)
 
 
-class ReceiptModel(Model):
+class ReceiptModel(_Model):
     class Meta(_Meta):
         table_name = "smartdecl-receipts"
 
@@ -464,7 +482,7 @@ class ReceiptModel(Model):
 # ---- subscriptions and webhook deliveries -------------------------------------------------------
 
 
-class SubscriptionModel(Model):
+class SubscriptionModel(_Model):
     class Meta(_Meta):
         table_name = "smartdecl-subscriptions"
 
@@ -477,7 +495,7 @@ class SubscriptionModel(Model):
     created_by = UnicodeAttribute()
 
 
-class DeliveryModel(Model):
+class DeliveryModel(_Model):
     class Meta(_Meta):
         table_name = "smartdecl-deliveries"
 
@@ -489,7 +507,7 @@ class DeliveryModel(Model):
     updated_at = UnicodeAttribute()
 
 
-class PushModel(Model):
+class PushModel(_Model):
     """Push bookkeeping, one table keyed by what it is about (pk prefixes: sms#, rate#, digest#, due#)."""
 
     class Meta(_Meta):
@@ -508,7 +526,7 @@ class PushModel(Model):
 # ---- the pull feed (GET /events) ----------------------------------------------------------------
 
 
-class EventFeedModel(Model):
+class EventFeedModel(_Model):
     class Meta(_Meta):
         table_name = "smartdecl-events"
 
@@ -521,7 +539,7 @@ class EventFeedModel(Model):
 # ---- enterprises (enablement) ----------------------------------------------------------------
 
 
-class EnterpriseModel(Model):
+class EnterpriseModel(_Model):
     class Meta(_Meta):
         table_name = "smartdecl-enterprises"
 
@@ -532,7 +550,7 @@ class EnterpriseModel(Model):
     notice_version = UnicodeAttribute()
 
 
-class EnterpriseClaimModel(Model):
+class EnterpriseClaimModel(_Model):
     """Claims in the enterprises table, next to the enablement records they guard.
 
     "uscc#<credit code>": which customs code enabled with it (two enterprises never share one);
@@ -550,7 +568,7 @@ class EnterpriseClaimModel(Model):
 # ---- counters --------------------------------------------------------------------------------
 
 
-class CounterModel(Model):
+class CounterModel(_Model):
     class Meta(_Meta):
         table_name = "smartdecl-counters"
 

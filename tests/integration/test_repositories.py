@@ -152,3 +152,27 @@ def test_a_source_number_imported_before_is_held_and_the_rest_of_its_transaction
     assert [r["index"] for r in again.rejected] == [1]
     assert first.accepted[0] in json.dumps(again.rejected[0], ensure_ascii=False)
     assert {declarations.get(s).content.source_seq_no for s in again.accepted} == {sources[0], sources[2]}
+
+
+def test_every_table_s_model_and_every_transaction_share_one_botocore_client(container):
+    # PynamoDB builds a botocore session and client per model class (50–150 ms each at a function's
+    # first request); dynamo_models._Model puts every model on the process's one connection
+    from chalicelib.adapters.dynamo_models import MODELS, EnterpriseClaimModel, connection
+
+    clients = {id(m._get_connection().connection.client) for m in [*MODELS.values(), EnterpriseClaimModel]}
+
+    assert clients == {id(connection(container.settings.region).client)}
+
+
+def test_requests_to_several_tables_through_the_shared_client_read_their_own_items(container):
+    # the shared connection knows each table's key schema (two models share the enterprises table)
+    from chalicelib.adapters.dynamo_models import CounterModel, EnterpriseClaimModel, EnterpriseModel
+
+    [seq_no] = imported(container)
+    CounterModel(name="probe", value=3).save()
+    EnterpriseClaimModel(ent_code="uscc#91110000600037341L", claimed_by="1108919038").save()
+
+    assert container.declarations.get(seq_no).seq_no == seq_no
+    assert CounterModel.get("probe").value == 3
+    assert EnterpriseClaimModel.get("uscc#91110000600037341L").claimed_by == "1108919038"
+    assert EnterpriseModel.count("uscc#91110000600037341L") == 1
