@@ -21,3 +21,19 @@ def test_a_message_past_the_retention_period_is_not_received_and_a_fresh_one_is(
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
 
     assert [m["Body"] for m in got] == ["fresh"]
+
+
+def test_moto_s_service_list_is_made_once_and_is_the_one_it_would_make(container):
+    # infra/local_aws._services_listed_once: the list moto's server reads on every request
+    import os
+
+    import moto
+    from moto import backends
+
+    listed = backends.list_of_moto_modules()
+    path = os.path.dirname(moto.__file__)
+    entries = sorted(os.listdir(path))
+    expected = tuple(d for d in entries if os.path.isdir(os.path.join(path, d)) and not d.startswith("__"))
+
+    assert listed == expected and "dynamodb" in listed and "sqs" in listed
+    assert backends.list_of_moto_modules() is listed
