@@ -55,7 +55,7 @@ from pynamodb.models import Model
 
 from chalicelib.config import Settings
 
-from .packing import compress, decompress, unpack
+from .packing import compress, text_of
 
 
 @functools.cache
@@ -98,14 +98,15 @@ class PackedTextAttribute(Attribute[str]):
     def serialize(self, value: str) -> bytes:
         return compress(value)
 
-    def get_value(self, value: dict) -> bytes | str:
+    def get_value(self, value: dict) -> dict:
+        # the typed value itself: a Binary may come as bytes (botocore) or Base64 (a Lambda event)
         for kind in (BINARY, STRING):
             if kind in value:
-                return value[kind]
+                return {kind: value[kind]}
         raise AttributeDeserializationError(self.attr_name, self.attr_type)
 
-    def deserialize(self, value: bytes | str) -> str:
-        return unpack(value) if isinstance(value, str) else decompress(value)
+    def deserialize(self, value: dict) -> str:
+        return text_of(value)
 
 
 def _index_meta(name: str):

@@ -53,3 +53,10 @@ def test_a_log_item_written_before_reads_its_string_attributes():
     back = LogModel.from_raw_data(raw)
 
     assert (back.body, back.events) == (XML, "[]")
+
+
+def test_a_log_item_from_a_lambda_event_s_json_reads_its_base64_binary():
+    raw = {"seq_no": {"S": "I2024000000000001"}, "sk": {"S": "2024#1"}}
+    raw |= {"body": {"B": base64.b64encode(compress(XML)).decode("ascii")}}
+
+    assert LogModel.from_raw_data(raw).body == XML
