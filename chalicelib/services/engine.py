@@ -124,7 +124,8 @@ class Invocation:
     that committed. A change lost to another writer meanwhile is neither sent on nor counted. If
     the commit itself fails, finish() raises, the handler fails and Lambda returns the whole batch
     to the queue: every message is handled again from the declarations as stored, so nothing staged
-    is lost. (The submission writes customs' answer at once: services/submit_declaration.py.)"""
+    is lost. The submission stages customs' answers too, with how to make each again should a
+    receipt move the record first (services/submit_declaration.py)."""
 
     engine: Engine
     declarations: dict[str, Declaration]
@@ -135,6 +136,11 @@ class Invocation:
     leases: dict[str, bool] = field(default_factory=dict)  # submission: seq_no → holds its sending lease
     customs_unreachable: bool = False  # submission: customs failed once here; the rest of the batch waits
     staged: list[Change] = field(default_factory=list)  # committed together by finish()
+    # submission: for a staged answer, how to put it on the record as it then is, should another
+    # writer (a receipt) move the record before finish() commits (seq_no → (step, still ours?))
+    again: dict[str, tuple[Callable[[Declaration], Change], Callable[[Declaration], bool]]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def start(cls, engine: Engine, messages: Iterable[dict[str, Any]]) -> Invocation:
@@ -156,10 +162,18 @@ class Invocation:
             self.configs[key] = self.engine.configs.get(ent_code, config_id)
         return self.configs[key]
 
-    def stage(self, change: Change) -> None:
-        """Keep the record as it will be (a second message for it in the same batch sees it moved)."""
+    def stage(
+        self,
+        change: Change,
+        again: tuple[Callable[[Declaration], Change], Callable[[Declaration], bool]] | None = None,
+    ) -> None:
+        """Keep the record as it will be (a second message for it in the same batch sees it moved).
+        With `again`, a change lost at finish() is not dropped: it is made again on the record as it
+        now is (Engine.commit_fresh), while that is still ours."""
         self.staged.append(change)
         self.declarations[change.seq_no] = change.after
+        if again is not None:
+            self.again[change.seq_no] = again
 
     def written(self, change: Change) -> None:
         """A change committed at once, outside the staged ones (the sending lease): the record as it now is."""
@@ -180,11 +194,21 @@ class Invocation:
     def finish(self) -> set[str]:
         """Commit the staged steps, then send and count; the seq_nos whose step was lost."""
         staged, self.staged = self.staged, []
+        again, self.again = self.again, {}
         lost = self.engine.uow.commit_many(staged) if staged else set()
         committed = [c for c in staged if c.seq_no not in lost]
+        self.engine.publish(committed)
+        for seq_no in sorted(lost & again.keys()):  # customs has answered: the answer must be written
+            change_for, still_ours = again[seq_no]
+            fresh = self.engine.declarations.get(seq_no)
+            if fresh is None or not still_ours(fresh):
+                continue
+            made = self.engine.commit_fresh(fresh, change_for, still_ours=still_ours)
+            if made is not None:
+                committed.append(made)
+                lost.discard(seq_no)
         for change in committed:
             self.count(change.after.batch_no, change.outcome, change.seq_no)
-        self.engine.publish(committed)
         messages = [m for m in self.submissions if m.get("seq_no") not in lost]
         self.submissions = []
         if messages:

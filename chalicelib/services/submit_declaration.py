@@ -143,14 +143,12 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
             return lifecycle.declared(d, now, sent.entry, sent.response.seq_no)
         return lifecycle.fail(d, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
 
-    # Customs' answer is written at once, not staged with the invocation's other steps: customs sends
-    # 入库成功 within a second, and a receipt applied first (receipts apply to a declaration in progress)
-    # would spoil a staged write. When the record moved meanwhile, the answer goes on it as it now is.
-    change = engine.commit_fresh(decl, answer, still_ours=lambda d: d.smart_status == SmartStatus.IN_PROGRESS)
-    if change is None:
-        return "duplicate"
-    run.written(change)
-    run.count(change.after.batch_no, change.outcome, change.seq_no)
+    # Customs' answers are committed together when the invocation finishes (one request for its
+    # batch). Customs sends 入库成功 within a second, and a receipt may be applied to the declaration
+    # in progress before that: its staged answer is then made again on the record as it now is. A
+    # crash before the commit leaves the answer at customs, where the next delivery's lookup finds it.
+    change = answer(decl)
+    run.stage(change, again=(answer, lambda d: d.smart_status == SmartStatus.IN_PROGRESS))
     return {"waiting": "wait"}.get(str(change.outcome), str(change.outcome))
 
 

@@ -71,7 +71,7 @@ def test_a_holder_that_died_after_customs_answered_is_not_sent_again_by_its_rede
     assert h.log.list(seq_no)[-1].details["found_at_customs"] is True
 
 
-def test_an_invocation_takes_all_its_leases_in_one_write_and_writes_each_answer_at_once():
+def test_an_invocation_takes_all_its_leases_in_one_write_and_commits_its_answers_together():
     h = Harness()
     seq_nos, messages = passed_gates(h, 5)
     run = Invocation.start(h.engine, messages)
@@ -81,7 +81,7 @@ def test_an_invocation_takes_all_its_leases_in_one_write_and_writes_each_answer_
     run.finish()
 
     assert outcomes == ["succeeded"] * 5
-    assert h.uow.requests - before == 1 + 5  # the leases, then each customs answer as it came
+    assert h.uow.requests - before == 1 + 1  # the leases, then every customs answer when it finishes
     assert all(len(h.log.list(s)) == logged[s] + 1 for s in seq_nos)  # only the submission's entry
 
 
@@ -184,3 +184,27 @@ def test_a_receipt_that_overtakes_customs_answer_loses_neither_the_answer_nor_th
     assert overtaken == [seq_no]
     assert (decl.smart_status, str(decl.status)) == ("succeeded", "accepted")
     assert h.customs.sent == [seq_no] and h.customs.duplicates == 0
+
+
+def test_a_receipt_that_overtakes_one_staged_answer_of_a_batch_has_only_that_answer_made_again():
+    h = Harness()
+    seq_nos, messages = passed_gates(h, 3)
+    overtaken = seq_nos[1]
+    run = Invocation.start(h.engine, messages)
+
+    def receipt_first(change):
+        # customs' 入库成功 for the second declaration is applied before the batch's answers are written
+        if change.seq_no == overtaken and change.entries and change.entries[-1].gate == "submit":
+            current = h.decl(overtaken)
+            if str(current.status) != "accepted":
+                h.declarations.items[overtaken] = current.with_changes(status="accepted", version=current.version + 1)
+
+    outcomes = [submit_declaration(m, h.engine, h.customs, run) for m in messages]
+    h.uow.before_commit = receipt_first
+    lost = run.finish()
+
+    assert outcomes == ["succeeded"] * 3 and lost == set()
+    assert [h.decl(s).smart_status for s in seq_nos] == ["succeeded"] * 3
+    assert str(h.decl(overtaken).status) == "accepted"  # the receipt kept, the answer on top of it
+    assert h.customs.sent == seq_nos and h.customs.duplicates == 0
+    assert all(sum(e.gate == "submit" for e in h.log.list(s)) == 1 for s in seq_nos)  # logged once each
