@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import lifecycle
@@ -136,6 +136,8 @@ class Invocation:
     leases: dict[str, bool] = field(default_factory=dict)  # submission: seq_no → holds its sending lease
     customs_unreachable: bool = False  # submission: customs failed once here; the rest of the batch waits
     staged: list[Change] = field(default_factory=list)  # committed together by finish()
+    lost: set[str] = field(default_factory=set)  # seq_nos whose staged step another writer moved first
+    started_at: datetime | None = None  # when the invocation began (engine clock)
     # submission: for a staged answer, how to put it on the record as it then is, should another
     # writer (a receipt) move the record before finish() commits (seq_no → (step, still ours?))
     again: dict[str, tuple[Callable[[Declaration], Change], Callable[[Declaration], bool]]] = field(
@@ -146,7 +148,11 @@ class Invocation:
     def start(cls, engine: Engine, messages: Iterable[dict[str, Any]]) -> Invocation:
         readable = [m for m in messages if isinstance(m, dict) and m.get("seq_no")]
         seq_nos = list(dict.fromkeys(m["seq_no"] for m in readable))
-        return cls(engine, engine.declarations.get_many(seq_nos) if seq_nos else {}, messages=readable)
+        found = engine.declarations.get_many(seq_nos) if seq_nos else {}
+        return cls(engine, found, messages=readable, started_at=engine.clock())
+
+    def running_for(self) -> timedelta:
+        return self.engine.clock() - (self.started_at or self.engine.clock())
 
     def declaration(self, seq_no: str) -> Declaration | None:
         if seq_no not in self.declarations:  # not in the prefetch (a message it did not see)
@@ -192,7 +198,8 @@ class Invocation:
             self.counted.setdefault(batch_no, {}).setdefault(str(outcome), set()).add(seq_no)
 
     def finish(self) -> set[str]:
-        """Commit the staged steps, then send and count; the seq_nos whose step was lost."""
+        """Commit the staged steps, then send and count; the seq_nos whose step was lost (in this
+        invocation: a submission may commit part of its answers early, submit_declaration.py)."""
         staged, self.staged = self.staged, []
         again, self.again = self.again, {}
         lost = self.engine.uow.commit_many(staged) if staged else set()
@@ -216,7 +223,8 @@ class Invocation:
         counted, self.counted = self.counted, {}
         for batch_no, outcomes in counted.items():
             self.engine.count(batch_no, outcomes)
-        return lost
+        self.lost |= lost
+        return set(self.lost)
 
 
 def count_again(run: Invocation, decl: Declaration | None, message: dict[str, Any]) -> None:

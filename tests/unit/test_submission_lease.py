@@ -208,3 +208,28 @@ def test_a_receipt_that_overtakes_one_staged_answer_of_a_batch_has_only_that_ans
     assert str(h.decl(overtaken).status) == "accepted"  # the receipt kept, the answer on top of it
     assert h.customs.sent == seq_nos and h.customs.duplicates == 0
     assert all(sum(e.gate == "submit" for e in h.log.list(s)) == 1 for s in seq_nos)  # logged once each
+
+
+def test_with_slow_customs_the_answers_held_are_committed_once_they_have_waited_long_enough():
+    # a function that times out loses what it holds to the lookup of a redelivery, minutes later:
+    # answers are not held past ANSWERS_HELD_AT_MOST
+    h = Harness()
+    seq_nos, messages = passed_gates(h, 3)
+    run = Invocation.start(h.engine, messages)
+    declare = h.customs.declare
+
+    def slow(client_seq_no, xml):
+        h.clock.advance(seconds=20)
+        return declare(client_seq_no, xml)
+
+    h.customs.declare = slow
+    before = h.uow.requests
+    outcomes = [submit_declaration(m, h.engine, h.customs, run) for m in messages[:2]]
+
+    # 40 s after the invocation began, at the second answer, both answers held were written
+    assert outcomes == ["succeeded"] * 2 and h.uow.requests - before == 1 + 1
+    assert [h.decl(s).smart_status for s in seq_nos] == ["succeeded", "succeeded", "in_progress"]
+
+    submit_declaration(messages[2], h.engine, h.customs, run)
+    assert run.finish() == set()
+    assert h.decl(seq_nos[2]).smart_status == "succeeded" and h.customs.duplicates == 0
