@@ -100,10 +100,8 @@ def import_seconds(module: str, env: dict[str, str]) -> float:
 
 # What an engine function builds at its first message before it sends anything: the wiring, the
 # engine, and the DynamoDB connections of the tables it touches (botocore sessions and clients).
-FIRST_MESSAGE = {
-    "functions.validate": ("declarations", "declaration_content", "configs", "executions", "batches", "counters"),
-    "functions.submit": ("declarations", "declaration_content", "configs", "executions", "batches", "counters"),
-}
+_ENGINE_TABLES = ("declarations", "declaration_content", "configs", "executions", "batches", "counters")
+FIRST_MESSAGE = {"functions.validate": _ENGINE_TABLES, "functions.submit": _ENGINE_TABLES}
 
 
 def first_message_seconds(module: str, tables: tuple[str, ...], env: dict[str, str]) -> float:

@@ -61,8 +61,13 @@ class Container:
     def idempotency(self) -> IdempotentRunner:
         from chalicelib.adapters.idempotency import IdempotentRunner
 
-        client = aws_clients.client("dynamodb", self.settings.region)
-        return IdempotentRunner(self.settings.tables.idempotency, self.settings.idempotency_ttl_seconds, client)
+        s = self.settings
+        return IdempotentRunner(s.tables.idempotency, s.idempotency_ttl_seconds, self.dynamodb)
+
+    @cached_property
+    def dynamodb(self):
+        """A plain DynamoDB client, for what takes one (Powertools idempotency, the rate windows)."""
+        return aws_clients.client("dynamodb", self.settings.region)
 
     @cached_property
     def sqs(self):
@@ -244,9 +249,7 @@ class Container:
     def window_counter(self):
         from chalicelib.adapters.window_counter import DynamoWindowCounter
 
-        return DynamoWindowCounter(
-            self.settings.tables.rate_limits, aws_clients.client("dynamodb", self.settings.region)
-        )
+        return DynamoWindowCounter(self.settings.tables.rate_limits, self.dynamodb)
 
     def check_api_secrets(self) -> None:
         """Cold start of the API: every secret present and long enough (SSM ones fetched now), so a

@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from typing import Any
 
+import botocore.session
 from pynamodb.attributes import (
     Attribute,
     BooleanAttribute,
@@ -55,7 +57,22 @@ from pynamodb.models import Model
 
 from chalicelib.config import Settings
 
+from . import aws_clients
 from .packing import compress, text_of
+
+
+class _Connection(Connection):
+    """PynamoDB's connection on the process's one botocore session (adapters/aws_clients.py);
+    PynamoDB would make a session of its own, per thread."""
+
+    @property
+    def session(self) -> botocore.session.Session:
+        return aws_clients.session()
+
+    @property
+    def client(self) -> Any:
+        with aws_clients.building():  # held while PynamoDB builds its client (once), not while it is used
+            return Connection.client.fget(self)  # type: ignore[attr-defined]
 
 
 @functools.cache
@@ -65,7 +82,7 @@ def connection(region: str | None = None) -> Connection:
     of CPU): one per TransactWriteItems cost a submission invocation 1.6 s of its 2.2 s, and one per
     model class cost a function about 55 ms for each table at its first request. The client is
     thread-safe; the endpoint (AWS_ENDPOINT_URL locally) is read when it is built."""
-    return Connection(region=region)
+    return _Connection(region=region)
 
 
 class _Model(Model):

@@ -164,6 +164,14 @@ def test_every_table_s_model_and_every_transaction_share_one_botocore_client(con
     assert clients == {id(connection(container.settings.region).client)}
 
 
+def test_dynamodb_and_the_other_aws_clients_are_built_from_one_botocore_session(container):
+    # a second session loads botocore's data again (about 55 ms of a function's first message)
+    from chalicelib.adapters import aws_clients
+    from chalicelib.adapters.dynamo_models import connection
+
+    assert connection(container.settings.region).session is aws_clients.session()
+
+
 def test_requests_to_several_tables_through_the_shared_client_read_their_own_items(container):
     # the shared connection knows each table's key schema (two models share the enterprises table)
     from chalicelib.adapters.dynamo_models import CounterModel, EnterpriseClaimModel, EnterpriseModel
