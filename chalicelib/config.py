@@ -1,13 +1,16 @@
-"""Settings: one validated model built from the environment at cold start, then passed inward."""
+"""Settings: one validated model built from the environment at cold start, then passed inward.
+
+Plain dataclasses, not pydantic: every function reads them at cold start, and most functions load
+no other pydantic model (pydantic's import and the models' build were a third of their cold start).
+The few checks a value needs are written out in `Settings.__post_init__`.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal, cast
-
-from pydantic import BaseModel, Field, ValidationError, model_validator
-from pydantic_core import ErrorDetails
+from dataclasses import dataclass, field, fields
+from typing import Literal, cast, get_args
 
 from chalicelib.domain.limits import RateLimit
 
@@ -16,6 +19,7 @@ DEV_RECEIPT_SECRET = "smartdecl-local-receipt-hmac-secret-change-me"  # local on
 # HMAC-SHA256 keys shorter than the hash's 32 bytes weaken it (RFC 2104 §3; RFC 7518 §3.2 requires it for HS256).
 MIN_SECRET_BYTES = 32
 AuthMode = Literal["hs256", "jwks"]
+SmsProvider = Literal["sns", "aliyun"]
 JWT_SECRET_VAR = "SMARTDECL_JWT_SECRET"
 RECEIPT_SECRET_VAR = "SMARTDECL_RECEIPT_SECRET"
 
@@ -33,7 +37,8 @@ def check_secret(name: str, value: str | None) -> None:
         )
 
 
-class Tables(BaseModel):
+@dataclass
+class Tables:
     declarations: str = "smartdecl-declarations"
     declaration_content: str = "smartdecl-declaration_content"  # parties, goods...: apart from the record
     configs: str = "smartdecl-configs"
@@ -51,7 +56,8 @@ class Tables(BaseModel):
     events: str = "smartdecl-events"  # the pull feed (GET /events)
 
 
-class Queues(BaseModel):
+@dataclass
+class Queues:
     batch_trigger: str = ""
     validation: str = ""
     submission: str = ""
@@ -60,9 +66,10 @@ class Queues(BaseModel):
     sms: str = ""
 
 
-class Settings(BaseModel):
+@dataclass
+class Settings:
     region: str = "cn-north-1"
-    tables: Tables = Field(default_factory=Tables)
+    tables: Tables = field(default_factory=Tables)
     auth_mode: AuthMode = "hs256"
     jwt_secret: str | None = None
     jwt_secret_parameter: str | None = None  # deployed hs256: an SSM SecureString name
@@ -73,7 +80,7 @@ class Settings(BaseModel):
     max_import_body: int = 5_242_880  # below API Gateway's 10 MB and Lambda's 6 MB payload
     max_import_records: int = 500
     idempotency_ttl_seconds: int = 86_400
-    queues: Queues = Field(default_factory=Queues)
+    queues: Queues = field(default_factory=Queues)
     batch_size: int = 100
     customs_endpoint: str | None = None
     customs_timeout_seconds: float = 5.0
@@ -86,15 +93,29 @@ class Settings(BaseModel):
     subscription_cache_seconds: float = 30.0  # the notify function's view of subscriptions may lag this much
     receipt_watchdog_hours: float = 24.0  # declared, and no customs receipt after this long: flagged
     # per enterprise, on the expensive routes (chalicelib/domain/limits.py); a limit of 0 is off
-    rate_limits: dict[str, RateLimit] = Field(default_factory=lambda: _default_rate_limits())
+    rate_limits: dict[str, RateLimit] = field(default_factory=lambda: _default_rate_limits())
     max_json_depth: int = 32  # deeper JSON is refused before it reaches a model (issue #9)
 
-    @model_validator(mode="after")
-    def _secrets_long_enough(self) -> Settings:
+    # push (issue #14): SMS provider, its signature, template codes and keys; console and short links
+    sms_provider: SmsProvider = "sns"
+    sms_sign_name: str = "智能申报"
+    sms_templates: dict[str, str] = field(default_factory=dict)  # message kind → provider template code
+    sms_credentials_parameter: str | None = None  # SSM SecureString: {"access_key_id", "access_key_secret"}
+    sms_rate_limits: str = "1,5,10"  # per number: per minute, hour, day (domain/sms.RateLimits)
+    sms_standin_dir: str | None = None  # local: the provider stand-in writes each API call here
+    console_url: str | None = None  # the console's URL (…/console/); links …/console/#/declarations/<seq_no>
+    short_link_base: str = ""  # SMS links: <short_link_base>/s/<code> (the API's public base URL)
+    digest_topic_arn: str | None = None
+
+    def __post_init__(self) -> None:
+        # what a typed model would refuse: a value outside its choices, and secrets too short
+        for name, choices in (("auth_mode", get_args(AuthMode)), ("sms_provider", get_args(SmsProvider))):
+            if getattr(self, name) not in choices:
+                allowed = " or ".join(repr(c) for c in choices)
+                raise ConfigurationError(f"{name}: must be {allowed}")
         if self.auth_mode == "hs256":
             check_secret(JWT_SECRET_VAR, self.jwt_secret)
         check_secret(RECEIPT_SECRET_VAR, self.receipt_secret)
-        return self
 
     def require_api_secrets(self) -> None:
         """The API cannot verify tokens or receipts without these: refuse to start without them."""
@@ -107,45 +128,31 @@ class Settings(BaseModel):
         if not (self.receipt_secret or self.receipt_secret_parameter):
             raise ConfigurationError(f"{RECEIPT_SECRET_VAR} (or SMARTDECL_RECEIPT_SECRET_PARAMETER) must be set")
 
-    # push (issue #14): SMS provider, its signature, template codes and keys; console and short links
-    sms_provider: Literal["sns", "aliyun"] = "sns"
-    sms_sign_name: str = "智能申报"
-    sms_templates: dict[str, str] = Field(default_factory=dict)  # message kind → provider template code
-    sms_credentials_parameter: str | None = None  # SSM SecureString: {"access_key_id", "access_key_secret"}
-    sms_rate_limits: str = "1,5,10"  # per number: per minute, hour, day (domain/sms.RateLimits)
-    sms_standin_dir: str | None = None  # local: the provider stand-in writes each API call here
-    console_url: str | None = None  # the console's URL (…/console/); links …/console/#/declarations/<seq_no>
-    short_link_base: str = ""  # SMS links: <short_link_base>/s/<code> (the API's public base URL)
-    digest_topic_arn: str | None = None
-
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """The settings of this environment; ConfigurationError names what is wrong (never a secret's value)."""
         env = os.environ if env is None else env
         try:
             return cls._from_env(env)
-        except ValidationError as exc:
-            reasons = "; ".join(_reason(e) for e in exc.errors(include_input=False))
-            raise ConfigurationError(f"invalid configuration: {reasons}") from None
-        except ValueError as exc:  # int()/float() of a malformed number
+        except ValueError as exc:  # __post_init__'s checks, or int()/float() of a malformed number
             raise ConfigurationError(f"invalid configuration: {exc}") from None
 
     @classmethod
     def _from_env(cls, env: Mapping[str, str]) -> Settings:
         prefix = env.get("SMARTDECL_TABLE_PREFIX", "smartdecl")
         tables = Tables(
-            **{name: env.get(f"SMARTDECL_{name.upper()}_TABLE", f"{prefix}-{name}") for name in Tables.model_fields}
+            **{name: env.get(f"SMARTDECL_{name.upper()}_TABLE", f"{prefix}-{name}") for name in field_names(Tables)}
         )
         return cls(
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "cn-north-1",
             tables=tables,
-            auth_mode=cast(AuthMode, env.get("SMARTDECL_AUTH_MODE", "hs256")),  # pydantic refuses other values
+            auth_mode=cast(AuthMode, env.get("SMARTDECL_AUTH_MODE", "hs256")),  # __post_init__ refuses others
             jwt_secret=env.get("SMARTDECL_JWT_SECRET") or None,
             jwt_secret_parameter=env.get("SMARTDECL_JWT_SECRET_PARAMETER") or None,
             jwks_url=env.get("SMARTDECL_JWKS_URL") or None,
             jwt_issuer=env.get("SMARTDECL_JWT_ISSUER") or None,
             jwt_audience=env.get("SMARTDECL_JWT_AUDIENCE") or None,
-            queues=Queues(**{name: env.get(f"SMARTDECL_{name.upper()}_QUEUE_URL", "") for name in Queues.model_fields}),
+            queues=Queues(**{name: env.get(f"SMARTDECL_{name.upper()}_QUEUE_URL", "") for name in field_names(Queues)}),
             batch_size=int(env.get("SMARTDECL_BATCH_SIZE", "100")),
             customs_endpoint=env.get("SMARTDECL_CUSTOMS_ENDPOINT") or None,
             receipt_secret=env.get("SMARTDECL_RECEIPT_SECRET") or None,
@@ -192,10 +199,9 @@ def _rate_limits(env: Mapping[str, str]) -> dict[str, RateLimit]:
     return limits
 
 
-def _reason(error: ErrorDetails) -> str:
-    message = str(error.get("msg", "")).removeprefix("Value error, ")
-    where = ".".join(str(p) for p in error.get("loc", ()))
-    return f"{where}: {message}" if where else message
+def field_names(model: type) -> tuple[str, ...]:
+    """The names of Tables' or Queues' fields: the environment variables Settings.from_env reads."""
+    return tuple(f.name for f in fields(model))
 
 
 def _push_settings(env: Mapping[str, str]) -> dict:

@@ -4,8 +4,8 @@ back-off, every attempt recorded in the delivery log."""
 
 from __future__ import annotations
 
-from chalicelib.adapters.webhook_sender import backoff_schedule
 from chalicelib.container import container
+from chalicelib.domain.delivery_retries import backoff_schedule
 from chalicelib.observability import logger, metrics, tracer
 from chalicelib.services.notifications import deliver_sms
 

@@ -3,8 +3,8 @@ attempt recorded in the delivery log."""
 
 from __future__ import annotations
 
-from chalicelib.adapters.webhook_sender import backoff_schedule
 from chalicelib.container import container
+from chalicelib.domain.delivery_retries import backoff_schedule
 from chalicelib.observability import logger, metrics, tracer
 from chalicelib.services.notifications import deliver
 

@@ -134,7 +134,7 @@ class SnsSubscriber:
         if protocol == "sms" and not self._sms_via_sns:
             return None
         topic, policy = self._topic_arn, filter_policy(subscription)
-        if subscription.content.digest:
+        if subscription.digest:
             if not self._digest_topic_arn:
                 raise SubscribeFailed("no digest topic is configured")
             topic, policy = self._digest_topic_arn, digest_filter_policy(subscription)
@@ -142,7 +142,7 @@ class SnsSubscriber:
             result = self._sns.subscribe(
                 TopicArn=topic,
                 Protocol=protocol,
-                Endpoint=subscription.content.endpoint,
+                Endpoint=subscription.endpoint,
                 Attributes={"FilterPolicy": json.dumps(policy), "FilterPolicyScope": "MessageAttributes"},
                 # without this a pending e-mail subscription answers "pending confirmation", not an ARN
                 ReturnSubscriptionArn=True,

@@ -8,25 +8,18 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.domain.declaration import _iso
-from chalicelib.domain.subscriptions import QuietHoursContent, Subscription, SubscriptionContent
+from chalicelib.domain.subscriptions import Subscription
+from chalicelib.domain.timestamps import iso
 from chalicelib.services.ports import DeliveryLog, SubscriptionRepository
 
 from .dynamo_models import DeliveryModel, SubscriptionModel
 
 
-def _content(body: str) -> SubscriptionContent:
-    raw = json.loads(body)  # validated when subscribed; not again (a webhook check would ask DNS)
-    if raw.get("quiet_hours"):
-        raw["quiet_hours"] = QuietHoursContent.model_construct(**raw["quiet_hours"])
-    return SubscriptionContent.model_construct(**raw)
-
-
 def _subscription(item: SubscriptionModel) -> Subscription:
-    return Subscription(
+    return Subscription.stored(
         subscription_id=item.subscription_id,
         ent_code=item.ent_code,
-        content=_content(item.body),
+        content=json.loads(item.body),  # validated when subscribed; not again (a webhook check would ask DNS)
         secret=item.secret,
         created_at=item.created_at,
         created_by=item.created_by,
@@ -39,7 +32,7 @@ class DynamoSubscriptionRepository(SubscriptionRepository):
         SubscriptionModel(
             ent_code=subscription.ent_code,
             subscription_id=subscription.subscription_id,
-            body=json.dumps(subscription.content.as_json(), ensure_ascii=False),
+            body=json.dumps(subscription.content_json(), ensure_ascii=False),
             secret=subscription.secret,
             sns_subscription_arn=subscription.sns_subscription_arn,
             created_at=subscription.created_at,
@@ -72,7 +65,7 @@ class DynamoDeliveryLog(DeliveryLog):
         if attempt is not None:
             attempts.append(attempt)
         item.event, item.status, item.attempts = json.dumps(event, ensure_ascii=False), status, json.dumps(attempts)
-        item.updated_at = _iso(now)
+        item.updated_at = iso(now)
         item.save()
 
     def list(

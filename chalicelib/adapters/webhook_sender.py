@@ -6,7 +6,8 @@ address at check time and to 169.254.169.254 a moment later (DNS rebinding) is n
 TLS is still verified for the URL's host name. Redirects are never followed (a 3xx is a failure:
 it could point anywhere, the checks would not have seen it).
 
-Retries are the caller's: `backoff_schedule(attempt)` gives the wait after a failed attempt.
+Retries are the caller's: `domain.delivery_retries.backoff_schedule(attempt)` gives the wait after a
+failed attempt.
 
 The delivery log, which the subscriber reads, keeps a classified outcome only (`outcome`:
 http_<status>, timeout, connection_refused, tls_error, dns_error, connection_error,
@@ -39,17 +40,6 @@ HEADER_EVENT_TYPE = "X-Smartdecl-Event-Type"
 HEADER_TIMESTAMP = "X-Smartdecl-Timestamp"
 HEADER_SIGNATURE = "X-Smartdecl-Signature"
 USER_AGENT = "SmartDecl-Webhooks/1"
-
-# Waits after failed attempt 1, 2, … 5: 10 s, 1 min, 5 min, 30 min, 2 h; the 6th failure is final.
-BACKOFF_SECONDS = (10, 60, 300, 1800, 7200)
-MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
-
-
-def backoff_schedule(attempt: int) -> int | None:
-    """Seconds to wait after failed attempt number `attempt` (1-based); None: give up."""
-    if attempt < 1:
-        raise ValueError("attempts are numbered from 1")
-    return BACKOFF_SECONDS[attempt - 1] if attempt < MAX_ATTEMPTS else None
 
 
 def encode_body(event: Event) -> bytes:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.domain.configs import ConfigContent
 from chalicelib.domain.declaration import DeclarationContent, DeclarationView, Timestamp
-from chalicelib.domain.subscriptions import SubscriptionContent
+from chalicelib.domain.subscription_content import SubscriptionContent
 from chalicelib.services.marking import MAX_SEQ_NOS
 
 MAX_IMPORT_RECORDS = 500  # Settings.max_import_records' default

@@ -31,39 +31,15 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from . import codes
+from .declaration_status import STATUS_LABELS, DeclarationStatus
 from .errors import FieldError
+from .smart_status import LABELS as SMART_STATUS_LABELS
+from .timestamps import iso
 
 # [0-9], never \d: \d also matches other scripts' digits (Arabic-Indic ٠١٢…), which customs does not take.
 SEQ_NO_RE = re.compile(r"^[IE][0-9]{17}$")
 ENTRY_ID_RE = re.compile(r"^[0-9]{18}$")
 MAX_GOODS = 50  # a declaration carries at most 50 goods items
-
-
-class DeclarationStatus(StrEnum):
-    TEMP_SAVED = "temp_saved"
-    DECLARED = "declared"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    RELEASED = "released"
-    CLOSED = "closed"
-
-
-STATUS_LABELS = {
-    "temp_saved": "暂存",
-    "declared": "已申报",
-    "accepted": "海关入库成功",
-    "rejected": "退单",
-    "released": "放行",
-    "closed": "结关",
-}
-
-
-SMART_STATUS_LABELS = {
-    "pending": "待申报",
-    "in_progress": "申报中",
-    "succeeded": "申报成功(自动)",
-    "failed": "申报失败",
-}
 
 
 class TaxStatus(StrEnum):
@@ -640,7 +616,7 @@ class Declaration:
         for name in VIEW_STATE_FIELDS:
             value = getattr(self, name)
             body[name] = (
-                _iso(value) if isinstance(value, datetime) else str(value) if isinstance(value, StrEnum) else value
+                iso(value) if isinstance(value, datetime) else str(value) if isinstance(value, StrEnum) else value
             )
         return body
 
@@ -688,10 +664,6 @@ class DeclarationView(DeclarationContent):
 VIEW_STATE_FIELDS = tuple(
     name for name in DeclarationView.model_fields if name not in DeclarationContent.model_fields or name == "seq_no"
 )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
 
 
 def initial_tax_status(content: DeclarationContent) -> TaxStatus:

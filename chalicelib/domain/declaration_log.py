@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .declaration import _iso
+from .timestamps import iso
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class LogEntry:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "at": _iso(self.at),
+            "at": iso(self.at),
             "gate": self.gate,
             "outcome": self.outcome,
             "reason_zh": self.reason_zh,

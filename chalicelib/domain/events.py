@@ -14,9 +14,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from .declaration import SMART_STATUS_LABELS, Declaration, _iso
+from .smart_status import LABELS as SMART_STATUS_LABELS
+from .timestamps import iso
+
+if TYPE_CHECKING:  # the push functions load no declaration model (pydantic): events are built from its fields
+    from .declaration import Declaration
 
 EventType = Literal["smart_status_changed", "customs_receipt", "receipt_overdue"]
 EVENT_TYPES: tuple[str, ...] = ("smart_status_changed", "customs_receipt", "receipt_overdue")
@@ -126,7 +130,7 @@ class Event:
         return {
             "event_id": self.event_id,
             "event_type": self.event_type,
-            "occurred_at": _iso(self.occurred_at),
+            "occurred_at": iso(self.occurred_at),
             "seq_no": self.seq_no,
             "ie_flag": self.ie_flag,
             "data": dict(self.data),
@@ -254,9 +258,9 @@ def receipt_overdue(declaration: Declaration, *, declared_at: datetime, occurred
         d,
         "receipt_overdue",
         occurred_at,
-        f"overdue:{_iso(declared_at)}",
+        f"overdue:{iso(declared_at)}",
         smart_status=d.smart_status,
-        declared_at=_iso(declared_at),
+        declared_at=iso(declared_at),
         overdue_hours=hours,
         entry_id=d.entry_id,
     )

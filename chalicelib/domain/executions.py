@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from .configs import Config, ConfigContent
-from .declaration import Declaration, _iso
+from .declaration import Declaration
+from .timestamps import iso
 
 EnterpriseType = Literal["agent", "consignee"]
 DEFAULT_BATCH_SIZE = 100
@@ -49,8 +50,8 @@ class Batch:
             "index": self.index,
             "config_ids": list(self.config_ids),
             "config_names": list(self.config_names),
-            "started_at": _iso(self.started_at),
-            "finished_at": _iso(self.finished_at),
+            "started_at": iso(self.started_at),
+            "finished_at": iso(self.finished_at),
             "claimed": self.claimed,
             "succeeded": self.succeeded,
             "failed": self.failed,
@@ -114,13 +115,13 @@ class Execution:
             "total_succeeded": self.total_succeeded + (succeeded if uncounted else 0),
             "total_failed": self.total_failed + (failed if uncounted else 0),
             "progress_percent": batch.progress_percent if batch else 0,
-            "next_batch_at": _iso(self.next_batch_at) if self.running else None,
+            "next_batch_at": iso(self.next_batch_at) if self.running else None,
             "countdown_seconds": countdown,
             "customs_available": self.customs_available,
             "batch_wait_seconds": self.batch_wait_seconds,
             "started_by": self.started_by,
-            "started_at": _iso(self.started_at),
-            "stopped_at": _iso(self.stopped_at),
+            "started_at": iso(self.started_at),
+            "stopped_at": iso(self.stopped_at),
         }
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .china_time import CHINA_TIME
-from .declaration import DeclarationStatus
+from .declaration_status import DeclarationStatus
 from .events import CHANNEL_LABELS, WAITING_LABELS, Event
 from .receipts import channel_info
 

@@ -44,7 +44,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from .declaration import DeclarationStatus, _iso
+from .declaration_status import DeclarationStatus
+from .timestamps import iso
 
 ReceiptKind = Literal["dec_result", "import_response"]
 
@@ -291,8 +292,8 @@ class Receipt:
             "is_final": info.is_final if info else False,
             "severity": self.severity,
             "note": self.note,
-            "notice_at": _iso(self.notice_at),
-            "received_at": _iso(self.received_at),
+            "notice_at": iso(self.notice_at),
+            "received_at": iso(self.received_at),
             "matched": self.matched,
             "custom_master": self.custom_master,
             "response_code": self.response_code,

@@ -48,14 +48,14 @@ def fan_out(
     wanting = [s for s in repo.list(ent_code) if s.wants(event)]
     webhooks = [s for s in wanting if s.protocol == "webhook"]
     texts = [s for s in wanting if s.protocol == "sms"] if send_sms is not None else []
-    digest_subs = [s for s in wanting if s.protocol == "email" and s.content.digest] if digest_store else []
+    digest_subs = [s for s in wanting if s.protocol == "email" and s.digest] if digest_store else []
     if webhooks:
         send_delivery([_message(s, ent_code, body) for s in webhooks])
     if texts:
         send_sms([_message(s, ent_code, body) for s in texts])
     for s in digest_subs:
-        assert s.content.digest is not None  # digest_subs holds digest subscriptions only
-        window = digests.window_of(event.occurred_at, s.content.digest)
+        assert s.digest is not None  # digest_subs holds digest subscriptions only
+        window = digests.window_of(event.occurred_at, s.digest)
         digest_store.add_to_digest(s.subscription_id, ent_code, window.key, window.due_hour, body, (clock or _now)())
     return len(webhooks) + len(texts) + len(digest_subs)
 
@@ -89,7 +89,7 @@ def deliver(
     if subscription is None:
         return "dropped"  # unsubscribed meanwhile
     event = Event.from_json(message["event"], message["ent_code"])
-    attempt = sender.deliver(subscription.content.endpoint, subscription.secret, event)
+    attempt = sender.deliver(subscription.endpoint, subscription.secret, event)
     number = int(message.get("attempt", 1))
     if attempt.ok:
         log.record(subscription.subscription_id, message["event"], "delivered", attempt.as_json(), clock())
@@ -146,13 +146,13 @@ def deliver_sms(
         return "duplicate"  # this declaration's state was already texted (or is being texted)
     held = {**message, "claimed": True}
 
-    quiet = subscription.content.quiet_hours
-    until = quiet.rule().until(now) if quiet else None
+    quiet = subscription.quiet_hours
+    until = quiet.until(now) if quiet else None
     if until is not None:
         _later(send_sms, held, until.timestamp(), now)
         log.record(subscription.subscription_id, message["event"], "held", None, now)
         return "held"
-    phone = mainland_number(subscription.content.endpoint)
+    phone = mainland_number(subscription.endpoint)
     retry_at = store.take_rate(phone, policy.rate_limits, now)
     if retry_at is not None:
         _later(send_sms, held, retry_at.timestamp(), now)

@@ -11,10 +11,11 @@ from collections import OrderedDict
 from typing import Any
 
 from chalicelib.domain import errors, lifecycle
-from chalicelib.domain.declaration import Declaration, DeclarationStatus, _iso
+from chalicelib.domain.declaration import Declaration, DeclarationStatus
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.receipts import Receipt, describe, receipt_id, status_after, verify_signature
 from chalicelib.domain.smart_status import SmartStatus
+from chalicelib.domain.timestamps import iso
 from chalicelib.formats.dec_result import ReceiptRead, read_receipts
 
 from .engine import Engine
@@ -101,7 +102,7 @@ def ingest_receipts(
     now = engine.clock()
     applied, duplicates, unmatched = 0, 0, []
     known = _prefetch(reads, engine)
-    now_text = _iso(now) or now.isoformat()  # _iso answers None only for None
+    now_text = iso(now) or now.isoformat()  # _iso answers None only for None
     for read in reads:
         rid = receipt_id(read)
         decl = _match(read, engine, known, recent)

@@ -3,12 +3,14 @@ delivery log of a webhook, and replaying a time window of it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.domain import errors
 from chalicelib.domain.errors import FieldError
 from chalicelib.domain.identity import Identity
-from chalicelib.domain.subscriptions import Subscription, parse_subscription
+from chalicelib.domain.subscription_content import parse_subscription
+from chalicelib.domain.subscriptions import Subscription
 
 from .ports import Clock, DeliveryLog, SubscriptionRepository
 
@@ -32,7 +34,7 @@ def create_subscription(
         # SNS delivers e-mail (and SMS where SNS sends SMS); its filter policy always names our
         # enterprise (never another's events). None: a mainland SMS provider, fanned out by us.
         arn = subscriber.subscribe(subscription)
-        subscription = Subscription(**{**subscription.__dict__, "sns_subscription_arn": arn})
+        subscription = replace(subscription, sns_subscription_arn=arn)
     repo.add(subscription)
     return subscription.as_json(include_secret=True)  # the webhook secret is shown this once
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import errors, lifecycle
-from chalicelib.domain.declaration import Declaration, TaxStatus, _iso
+from chalicelib.domain.declaration import Declaration, TaxStatus
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.domain.tax import compute_tax, fingerprint, load_tax_tables
+from chalicelib.domain.timestamps import iso
 
 from .batches import wake
 from .declarations import get_declaration, query_declarations
@@ -39,7 +40,7 @@ def confirm_tax(identity: Identity, seq_no: str, engine: Engine) -> dict[str, An
     detail = _compute(decl)
     payable = detail.as_json(seq_no, "unconfirmed", None, None)["totals"]["payable"]
     now = engine.clock()
-    confirmation = {"by": identity.card_no, "at": _iso(now), "payable": payable, "fingerprint": fingerprint(detail)}
+    confirmation = {"by": identity.card_no, "at": iso(now), "payable": payable, "fingerprint": fingerprint(detail)}
     entry = LogEntry(
         now,
         "tax",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chalicelib.adapters.tokens import TokenVerifier
@@ -82,7 +84,7 @@ def test_dev_token_refuses_a_malformed_choice(api):
 
 def test_dev_token_is_not_found_on_a_deployed_stack(api, container):
     # Given a deployed stack (no local mode), even one verifying HS256 tokens
-    container.settings = container.settings.model_copy(update={"local_mode": False})
+    container.settings = replace(container.settings, local_mode=False)
     # When someone asks for a development token / Then the route does not exist for them
     response = api.post("/dev/token", DEV_BODY, token="")
     assert response.status_code == 404 and response.json["code"] == "not_found"
@@ -90,7 +92,7 @@ def test_dev_token_is_not_found_on_a_deployed_stack(api, container):
 
 
 def test_deployed_console_config_names_the_hosted_login(api, container, monkeypatch):
-    container.settings = container.settings.model_copy(update={"local_mode": False})
+    container.settings = replace(container.settings, local_mode=False)
     monkeypatch.setenv("SMARTDECL_OIDC_DOMAIN", "https://smartdecl-prod.auth.cn-north-1.amazoncognito.com")
     monkeypatch.setenv("SMARTDECL_OIDC_CLIENT_ID", "abc123")
     config = api.get("/console/config.json", token="").json

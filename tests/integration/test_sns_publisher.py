@@ -12,7 +12,8 @@ import pytest
 
 from chalicelib.adapters.sns_publisher import PublishFailed, SnsEventPublisher, SnsSubscriber
 from chalicelib.domain.events import Event
-from chalicelib.domain.subscriptions import Subscription, filter_policy, parse_subscription
+from chalicelib.domain.subscription_content import parse_subscription
+from chalicelib.domain.subscriptions import Subscription, filter_policy
 from infra import local_aws
 from tests.factories import ENT_A, ENT_B
 
@@ -232,7 +233,7 @@ def test_email_and_sms_subscriptions_carry_their_enterprise_filter_policy(sns, t
     attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
     assert json.loads(attributes["FilterPolicy"]) == {"ent_code": [A], "event_type": ["customs_receipt"]}
     assert attributes["FilterPolicyScope"] == "MessageAttributes"
-    assert attributes["Protocol"] == protocol and attributes["Endpoint"] == sub.content.endpoint
+    assert attributes["Protocol"] == protocol and attributes["Endpoint"] == sub.endpoint
 
 
 def test_unsubscribe_removes_the_subscription(sns, topic_arn):

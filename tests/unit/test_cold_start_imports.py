@@ -33,6 +33,7 @@ def _loaded(module: str, then: str = "") -> set[str]:
         AWS_LAMBDA_FUNCTION_NAME="cold-start-test",
         SMARTDECL_JWT_SECRET="cold-start-test-" + "x" * 32,
         SMARTDECL_RECEIPT_SECRET="cold-start-test-" + "y" * 32,
+        SMARTDECL_EVENTS_TOPIC_ARN="arn:aws-cn:sns:cn-north-1:000000000000:cold-start-test-events",
     )
     code = "\n".join([f"import json, sys, {module}", then, "print(json.dumps(sorted(sys.modules)))"])
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
@@ -59,3 +60,23 @@ def test_the_engine_a_function_builds_at_its_first_message_loads_none_of_the_api
     loaded = _loaded(module, then="from chalicelib.container import container; container().engine")
     api_only = ("chalicelib.api", "chalicelib.domain.queries", "boto3", *NEVER_IN_A_FUNCTION)
     assert sorted(m for m in loaded if m in api_only or m.startswith(tuple(f"{p}." for p in api_only))) == []
+
+
+# The push path reads stored subscriptions and events and validates no request: neither a push
+# function's import nor what its first message wires (container attributes, clients) loads pydantic,
+# about a third of the import of a function that does (bench/cold_start.py).
+PUSH_FUNCTIONS = {
+    "functions.notify": "c.subscription_reader; c.send_delivery; c.send_sms; c.push_store; c.sms_policy",
+    "functions.webhook": "c.subscriptions; c.deliveries; c.webhook_sender; c.send_delivery",
+    "functions.sms": "c.subscriptions; c.deliveries; c.push_store; c.send_sms; c.sms_policy",
+    "functions.digest": "c.subscriptions; c.push_store",
+    "functions.publish_events": "c.publisher",
+    "functions.event_feed": "c.event_feed",
+}
+
+
+@pytest.mark.parametrize("module", sorted(PUSH_FUNCTIONS))
+def test_a_push_function_loads_no_pydantic_at_import_nor_at_its_first_message(module):
+    wiring = "from chalicelib.container import container; c = container(); " + PUSH_FUNCTIONS[module]
+    loaded = _loaded(module, then=wiring)
+    assert sorted(m for m in loaded if m.split(".")[0] in ("pydantic", "pydantic_core")) == []

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from chalicelib.domain import digests
-from chalicelib.domain.subscriptions import Subscription, SubscriptionContent
+from chalicelib.domain.subscriptions import Subscription
 from chalicelib.services.notifications import fan_out, send_digests
 from tests.factories import FixedClock
 from tests.fakes import FakePushStore, FakeSubscriptions, RecordingQueue
@@ -29,19 +29,8 @@ def body(event_id, occurred_at, smart_status="failed", seq_no="I2024000103182487
 
 
 def digest_sub(mode="hourly", sub_id="d1", **choices):
-    content = SubscriptionContent.model_construct(
-        **{
-            "protocol": "email",
-            "endpoint": "ops@example.com",
-            "event_types": [],
-            "states": [],
-            "config_ids": [],
-            "digest": mode,
-            "quiet_hours": None,
-            **choices,
-        }
-    )
-    return Subscription(sub_id, ENT, content, None, datetime(2024, 1, 1, tzinfo=UTC), "card")
+    content = {"protocol": "email", "endpoint": "ops@example.com", "digest": mode, **choices}
+    return Subscription.stored(sub_id, ENT, content, None, datetime(2024, 1, 1, tzinfo=UTC), "card")
 
 
 class Mailer:

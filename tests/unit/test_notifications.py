@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalicelib.adapters.webhook_sender import DeliveryAttempt, backoff_schedule
-from chalicelib.domain.subscriptions import Subscription, SubscriptionContent
+from chalicelib.adapters.webhook_sender import DeliveryAttempt
+from chalicelib.domain.delivery_retries import backoff_schedule
+from chalicelib.domain.subscriptions import Subscription
 from chalicelib.services.notifications import deliver, fan_out
 from tests.factories import FixedClock
 
@@ -57,10 +58,8 @@ class Outbox:
 
 
 def webhook(sub_id="s1", ent="1108919038", event_types=()):
-    content = SubscriptionContent.model_construct(
-        protocol="webhook", endpoint="https://erp.example.com/h", event_types=list(event_types)
-    )
-    return Subscription(sub_id, ent, content, "k" * 64, datetime(2024, 1, 1, tzinfo=UTC), "card")
+    content = {"protocol": "webhook", "endpoint": "https://erp.example.com/h", "event_types": list(event_types)}
+    return Subscription.stored(sub_id, ent, content, "k" * 64, datetime(2024, 1, 1, tzinfo=UTC), "card")
 
 
 def message(attempt=1, **extra):

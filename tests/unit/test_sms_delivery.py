@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from chalicelib.adapters.sms_provider import StandInSmsSender
-from chalicelib.adapters.webhook_sender import backoff_schedule
 from chalicelib.domain import messages
+from chalicelib.domain.delivery_retries import backoff_schedule
 from chalicelib.domain.sms import RateLimits
-from chalicelib.domain.subscriptions import QuietHoursContent, Subscription, SubscriptionContent
+from chalicelib.domain.subscriptions import Subscription
 from chalicelib.services.notifications import SmsPolicy, deliver_sms, fan_out
 from tests.factories import FixedClock
 from tests.fakes import FakeDeliveryLog, FakePushStore, FakeSubscriptions, RecordingQueue
@@ -45,19 +45,8 @@ def body(event_id="e1", smart_status="failed", **data):
 
 
 def sms_sub(sub_id="s1", number="+8613800138000", **choices):
-    content = SubscriptionContent.model_construct(
-        **{
-            "protocol": "sms",
-            "endpoint": number,
-            "event_types": [],
-            "states": [],
-            "config_ids": [],
-            "digest": None,
-            "quiet_hours": None,
-            **choices,
-        }
-    )
-    return Subscription(sub_id, ENT, content, None, datetime(2024, 1, 1, tzinfo=UTC), "card")
+    content = {"protocol": "sms", "endpoint": number, **choices}
+    return Subscription.stored(sub_id, ENT, content, None, datetime(2024, 1, 1, tzinfo=UTC), "card")
 
 
 class World:
@@ -144,7 +133,7 @@ def test_a_redelivery_after_a_crash_between_claim_and_send_still_sends(tmp_path)
 
 
 def test_quiet_hours_hold_the_sms_and_send_it_after(tmp_path):
-    quiet = QuietHoursContent(start="22:00", end="08:00")
+    quiet = {"start": "22:00", "end": "08:00"}
     world = World(tmp_path, sms_sub(quiet_hours=quiet), now=datetime(2024, 3, 21, 23, 30, tzinfo=CN))
 
     assert world.deliver(message()) == "held" and world.calls() == []

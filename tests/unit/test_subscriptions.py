@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.domain.events import Event
+from chalicelib.domain.subscription_content import parse_subscription
 from chalicelib.domain.subscriptions import (
     Subscription,
     WebhookTargetRefused,
     check_delivery_target,
     filter_policy,
-    parse_subscription,
 )
 from tests.factories import ENT_A, ENT_B, shared_example
 
@@ -324,7 +324,7 @@ def test_a_subscription_wants_only_its_enterprise_events_of_its_types():
 
 def test_a_subscription_without_an_enterprise_cannot_exist():
     with pytest.raises(ValueError):
-        Subscription("id", "", content(), None, NOW, "c")
+        Subscription.new("", content(), "c", NOW)
 
 
 # ---- subscriber choices (issue #14) -------------------------------------------------------------------
@@ -418,3 +418,23 @@ def test_a_subscription_wants_only_the_states_and_configs_it_chose():
 
     assert sub.wants(receipt("P"))
     assert not sub.wants(receipt("L")) and not sub.wants(receipt("P", "cfg2"))
+
+
+def test_a_stored_subscription_answers_exactly_what_was_subscribed():
+    # the push functions rebuild subscriptions from the stored JSON without pydantic: nothing may drift
+    body = {
+        "protocol": "sms",
+        "endpoint": "13800138000",
+        "states": ["failed", "released"],
+        "config_ids": ["cfg-1"],
+        "quiet_hours": {"start": "22:00", "end": "08:00"},
+    }
+    parsed, errors = parse_subscription(body)
+    assert errors == [] and parsed is not None
+    sub = Subscription.new(ENT_A["code"], parsed, "c", NOW)
+
+    stored = Subscription.stored(sub.subscription_id, sub.ent_code, sub.content_json(), None, NOW, "c")
+
+    assert stored == sub
+    assert stored.content_json() == parsed.as_json()
+    assert stored.quiet_hours is not None and f"{stored.quiet_hours.start:%H:%M}" == "22:00"

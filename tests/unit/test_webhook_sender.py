@@ -10,14 +10,13 @@ import pytest
 import requests
 
 from chalicelib.adapters.webhook_sender import (
-    MAX_ATTEMPTS,
     PinnedHostAdapter,
     WebhookSender,
-    backoff_schedule,
     encode_body,
     sign,
     verify,
 )
+from chalicelib.domain.delivery_retries import MAX_ATTEMPTS, backoff_schedule
 from chalicelib.domain.events import Event
 
 SECRET = "5f" * 32
@@ -188,7 +187,7 @@ def test_a_target_resolving_to_a_private_address_is_refused_at_delivery_and_noth
 def test_a_host_that_turned_to_the_metadata_address_after_subscribing_is_refused():
     # DNS rebinding: public when subscribed, metadata when delivering
     answers = iter([["93.184.216.34"], ["169.254.169.254"]])
-    from chalicelib.domain.subscriptions import parse_subscription
+    from chalicelib.domain.subscription_content import parse_subscription
 
     resolve = lambda host: next(answers)  # noqa: E731
     _, errors = parse_subscription({"protocol": "webhook", "endpoint": "https://rebind.example.com/"}, resolver=resolve)
