@@ -65,6 +65,7 @@ from typing import Any
 from . import codes
 from .declaration import DeclarationContent, Fee, GoodsItem, TaxStatus
 from .errors import DomainError
+from .timestamps import iso
 
 TAX_DIR = Path(__file__).parent / "data" / "tax"
 
@@ -364,9 +365,7 @@ def _fx(value: Decimal) -> str:
 
 
 def _iso(value: datetime | str | None) -> str | None:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return value
+    return iso(value) if isinstance(value, datetime) else value  # a string is stored as it was given
 
 
 def _item_json(item: ItemTax) -> dict[str, Any]:
