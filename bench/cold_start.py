@@ -79,6 +79,12 @@ def lambda_env(tracing: bool = True) -> dict[str, str]:
             "AWS_DEFAULT_REGION": "cn-north-1",
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+            # Lambda gives the role's credentials in the environment. Without any, botocore would ask
+            # the instance metadata service and PynamoDB would build a new client at every use
+            # (Connection.client: a client without credentials is made again), which Lambda never does.
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_SESSION_TOKEN": "bench",
             "POWERTOOLS_SERVICE_NAME": "smartdecl",
             "POWERTOOLS_METRICS_NAMESPACE": "SmartDeclaration",
             "PYDANTIC_DISABLE_PLUGINS": "__all__",  # as template.yaml's Globals
