@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Literal, cast, get_args
+from typing import Any, Literal, cast, get_args
 
 from chalicelib.domain.limits import RateLimit
 
@@ -109,10 +109,13 @@ class Settings:
 
     def __post_init__(self) -> None:
         # what a typed model would refuse: a value outside its choices, and secrets too short
-        for name, choices in (("auth_mode", get_args(AuthMode)), ("sms_provider", get_args(SmsProvider))):
+        for name, variable, choices in (
+            ("auth_mode", "SMARTDECL_AUTH_MODE", get_args(AuthMode)),
+            ("sms_provider", "SMARTDECL_SMS_PROVIDER", get_args(SmsProvider)),
+        ):
             if getattr(self, name) not in choices:
                 allowed = " or ".join(repr(c) for c in choices)
-                raise ConfigurationError(f"{name}: must be {allowed}")
+                raise ConfigurationError(f"{variable} must be {allowed}, not {getattr(self, name)!r}")
         if self.auth_mode == "hs256":
             check_secret(JWT_SECRET_VAR, self.jwt_secret)
         check_secret(RECEIPT_SECRET_VAR, self.receipt_secret)
@@ -134,7 +137,7 @@ class Settings:
         env = os.environ if env is None else env
         try:
             return cls._from_env(env)
-        except ValueError as exc:  # __post_init__'s checks, or int()/float() of a malformed number
+        except ValueError as exc:  # a ConfigurationError of ours (a ValueError), or one from a helper
             raise ConfigurationError(f"invalid configuration: {exc}") from None
 
     @classmethod
@@ -153,17 +156,17 @@ class Settings:
             jwt_issuer=env.get("SMARTDECL_JWT_ISSUER") or None,
             jwt_audience=env.get("SMARTDECL_JWT_AUDIENCE") or None,
             queues=Queues(**{name: env.get(f"SMARTDECL_{name.upper()}_QUEUE_URL", "") for name in field_names(Queues)}),
-            batch_size=int(env.get("SMARTDECL_BATCH_SIZE", "100")),
+            batch_size=_number(env, "SMARTDECL_BATCH_SIZE", int, "100"),
             customs_endpoint=env.get("SMARTDECL_CUSTOMS_ENDPOINT") or None,
             receipt_secret=env.get("SMARTDECL_RECEIPT_SECRET") or None,
             receipt_secret_parameter=env.get("SMARTDECL_RECEIPT_SECRET_PARAMETER") or None,
             events_topic_arn=env.get("SMARTDECL_EVENTS_TOPIC_ARN") or None,
             local_mode=env.get("SMARTDECL_LOCAL_MODE", "").lower() in ("1", "true", "yes"),
-            receipt_watchdog_hours=float(env.get("SMARTDECL_RECEIPT_WATCHDOG_HOURS", "24")),
-            subscription_cache_seconds=float(env.get("SMARTDECL_SUBSCRIPTION_CACHE_SECONDS", "30")),
-            customs_timeout_seconds=float(env.get("SMARTDECL_CUSTOMS_TIMEOUT_SECONDS", "5")),
-            customs_retries=int(env.get("SMARTDECL_CUSTOMS_RETRIES", "3")),
-            customs_backoff_seconds=float(env.get("SMARTDECL_CUSTOMS_BACKOFF_SECONDS", "0.5")),
+            receipt_watchdog_hours=_number(env, "SMARTDECL_RECEIPT_WATCHDOG_HOURS", float, "24"),
+            subscription_cache_seconds=_number(env, "SMARTDECL_SUBSCRIPTION_CACHE_SECONDS", float, "30"),
+            customs_timeout_seconds=_number(env, "SMARTDECL_CUSTOMS_TIMEOUT_SECONDS", float, "5"),
+            customs_retries=_number(env, "SMARTDECL_CUSTOMS_RETRIES", int, "3"),
+            customs_backoff_seconds=_number(env, "SMARTDECL_CUSTOMS_BACKOFF_SECONDS", float, "0.5"),
             rate_limits=_rate_limits(env),
             **_push_settings(env),
         )
@@ -197,6 +200,16 @@ def _rate_limits(env: Mapping[str, str]) -> dict[str, RateLimit]:
             raise ConfigurationError(f'{var} must read "<count>/<seconds>", e.g. "30/60"')
         limits[action] = RateLimit(int(count), int(seconds or 60))
     return limits
+
+
+def _number(env: Mapping[str, str], variable: str, kind: type[int] | type[float], default: str) -> Any:
+    text = env.get(variable, default)
+    try:
+        return kind(text)
+    except ValueError:
+        raise ConfigurationError(
+            f"{variable} must be a{'n integer' if kind is int else ' number'}, not {text!r}"
+        ) from None
 
 
 def field_names(model: type) -> tuple[str, ...]:

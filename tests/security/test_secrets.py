@@ -64,6 +64,25 @@ def test_a_short_jwt_secret_is_irrelevant_when_tokens_are_verified_by_jwks():
     assert settings.auth_mode == "jwks"
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "choices"),
+    [("SMARTDECL_AUTH_MODE", "none", "'hs256' or 'jwks'"), ("SMARTDECL_SMS_PROVIDER", "tencent", "'sns' or 'aliyun'")],
+)
+def test_settings_refuse_a_choice_they_do_not_know_naming_the_variable_and_the_choices(variable, value, choices):
+    # e.g. an auth mode of "none" must stop the cold start, never fall back to something
+    with pytest.raises(ConfigurationError) as refused:
+        Settings.from_env({variable: value, "SMARTDECL_JWT_SECRET": JWT_SECRET})
+
+    assert variable in str(refused.value) and choices in str(refused.value)
+
+
+def test_settings_refuse_a_malformed_number_naming_it():
+    with pytest.raises(ConfigurationError) as refused:
+        Settings.from_env({"SMARTDECL_BATCH_SIZE": "ten"})
+
+    assert str(refused.value) == "invalid configuration: SMARTDECL_BATCH_SIZE must be an integer, not 'ten'"
+
+
 @pytest.mark.parametrize("missing", ["SMARTDECL_JWT_SECRET", "SMARTDECL_RECEIPT_SECRET"])
 def test_the_api_requires_both_secrets(missing):
     env = {"SMARTDECL_JWT_SECRET": JWT_SECRET, "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET}
