@@ -154,12 +154,12 @@ def test_an_unknown_route_answers_404_in_our_shape(api, path, auth):
 
 def test_an_unexpected_exception_is_a_500_in_our_shape_with_a_correlation_id_in_the_log(api, monkeypatch, caplog):
     # Given a route whose work fails in a way nobody foresaw
-    from chalicelib.api import system
+    from chalicelib.api import openapi
 
     def broken():
         raise KeyError("something nobody foresaw")
 
-    monkeypatch.setattr(system, "document", broken)
+    monkeypatch.setattr(openapi, "document", broken)
 
     # When it is called
     response = api.get("/openapi.json", token="")

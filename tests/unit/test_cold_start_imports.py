@@ -51,6 +51,11 @@ def test_the_api_loads_no_tracing_sdk_when_tracing_is_off():
     assert "aws_xray_sdk" not in _loaded("app")
 
 
+def test_the_api_builds_its_answer_models_only_when_its_openapi_document_is_asked_for():
+    # models.py describes the answers for the document (and the contract tests); no route uses it
+    assert {"chalicelib.api.models", "chalicelib.api.openapi"} & _loaded("app") == set()
+
+
 ENGINE_FUNCTIONS = ["functions.batch_trigger", "functions.schedule", "functions.submit", "functions.validate"]
 
 
