@@ -181,6 +181,15 @@ def screenshots(out: Path, chromium: str) -> None:
                 expect(page.get_by_role("dialog")).to_contain_text("仅显示这一次")
                 page.screenshot(path=str(out / "webhook-secret.png"))
                 page.get_by_role("dialog").get_by_role("button", name="确定").click()
+                # a subscriber's choices as a clerk fills them in: an SMS for two states, quiet at night
+                form = page.get_by_role("form", name="新增订阅")
+                form.get_by_label("推送方式").select_option("sms")
+                form.get_by_label("地址（邮箱、手机号或 https 网址）").fill("13900139000")
+                form.get_by_label("海关退单").check()
+                form.get_by_label("海关放行").check()
+                form.get_by_label("开始时间").fill("21:30")
+                form.get_by_label("结束时间").fill("07:30")
+                page.screenshot(path=str(out / "subscriptions.png"), full_page=True)
                 page.goto(console + "#/configs")
                 page.get_by_role("button", name="新增").click()
                 page.get_by_label("配置名称").fill("大恒企业进口")
@@ -200,7 +209,7 @@ def screenshots(out: Path, chromium: str) -> None:
         finally:
             stack.stop()
     for png in sorted(out.glob("*.png")):
-        print(f"{png.relative_to(ROOT)}  {png.stat().st_size // 1024} KB")
+        print(f"{png.relative_to(ROOT) if png.is_relative_to(ROOT) else png}  {png.stat().st_size // 1024} KB")
 
 
 def measure(chromium: str) -> None:

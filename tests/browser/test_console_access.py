@@ -42,18 +42,19 @@ LOW_CONTRAST = """() => {
 }"""
 
 
+CARD_B = {"ent_code": "3101234567", "ent_uscc": "91310000MA1FL4CT3U", "role": "legal", "card_no": "3101234567L01"}
+
+
+def as_b(stack, method: str, path: str, **kw) -> requests.Response:
+    token = requests.post(f"{stack['api']}/dev/token", json=CARD_B, timeout=10).json()["id_token"]
+    return requests.request(method, stack["api"] + path, timeout=10, headers={"Authorization": f"Bearer {token}"}, **kw)
+
+
 @pytest.fixture(scope="module")
 def enterprise_b_enabled(stack) -> None:
     """Enterprise B (the walk uses A) enabled once, through the public API: a check of whether the
     enable button is showing would race the screen's first read."""
-    card = {"ent_code": "3101234567", "ent_uscc": "91310000MA1FL4CT3U", "role": "legal", "card_no": "3101234567L01"}
-    token = requests.post(f"{stack['api']}/dev/token", json=card, timeout=10).json()["id_token"]
-    answer = requests.post(
-        f"{stack['api']}/enablement",
-        json={"accept_notice": True},
-        timeout=10,
-        headers={"Authorization": f"Bearer {token}"},
-    )
+    answer = as_b(stack, "POST", "/enablement", json={"accept_notice": True})
     assert answer.status_code in (200, 201, 409), answer.text
 
 
@@ -144,3 +145,55 @@ def test_an_operator_card_reads_configs_but_is_offered_no_change(page: Page, sta
     page.goto(f"{stack['console']}#/configs")
     expect(page.get_by_text("只有法人卡可以新增、修改、删除预配置，操作员卡仅可查询。")).to_be_visible()
     expect(page.get_by_role("button", name="新增")).to_have_count(0)
+
+
+def test_a_legal_card_subscribes_with_the_subscribers_choices_and_sees_them_listed(signed_in: Page, stack):
+    # Given enterprise B's legal-person card on the subscription screen
+    page = signed_in
+    page.goto(f"{stack['console']}#/subscriptions")
+    form = page.get_by_role("form", name="新增订阅")
+    expect(form).to_be_visible()
+    # the options of one channel show for that channel only
+    expect(form.get_by_label("汇总方式")).to_be_visible()
+    expect(form.get_by_label("开始时间")).to_be_hidden()
+
+    # When it subscribes a mobile to two states only, quiet from 22:00 to 08:00
+    form.get_by_label("推送方式").select_option("sms")
+    expect(form.get_by_label("汇总方式")).to_be_hidden()
+    form.get_by_label("地址（邮箱、手机号或 https 网址）").fill("13800138000")
+    form.get_by_label("申报失败").check()
+    form.get_by_label("海关放行").check()
+    form.get_by_label("开始时间").fill("22:00")
+    form.get_by_label("结束时间").fill("08:00")
+    form.get_by_role("button", name="新增订阅").click()
+    expect(page.get_by_text("订阅成功")).to_be_visible()
+    # and an e-mail address to a daily digest
+    form.get_by_label("推送方式").select_option("email")
+    form.get_by_label("地址（邮箱、手机号或 https 网址）").fill("customs-desk@example.com")
+    form.get_by_label("汇总方式").select_option("daily")
+    form.get_by_role("button", name="新增订阅").click()
+
+    # Then the list shows each one's choices in words
+    sms_row = page.get_by_role("row").filter(has_text="+8613800138000")
+    expect(sms_row).to_contain_text("申报失败、海关放行")
+    expect(sms_row).to_contain_text("免打扰 22:00–08:00")
+    mail_row = page.get_by_role("row").filter(has_text="customs-desk@example.com")
+    expect(mail_row).to_contain_text("每日汇总")
+    # and the API holds exactly what was chosen
+    stored = {s["endpoint"]: s for s in as_b(stack, "GET", "/subscriptions").json()["items"]}
+    sms = stored["+8613800138000"]
+    assert sms["states"] == ["failed", "released"] and sms["quiet_hours"] == {"start": "22:00", "end": "08:00"}
+    assert sms["digest"] is None and stored["customs-desk@example.com"]["digest"] == "daily"
+    assert page.errors == []
+
+
+def test_half_a_quiet_window_is_refused_in_the_apis_words(signed_in: Page, stack):
+    page = signed_in
+    page.goto(f"{stack['console']}#/subscriptions")
+    form = page.get_by_role("form", name="新增订阅")
+    form.get_by_label("推送方式").select_option("sms")
+    form.get_by_label("地址（邮箱、手机号或 https 网址）").fill("13900139000")
+    form.get_by_label("开始时间").fill("22:00")
+    form.get_by_role("button", name="新增订阅").click()
+    expect(page.get_by_role("alert").or_(page.get_by_role("dialog"))).to_contain_text("免打扰时段")
+    assert all(s["endpoint"] != "+8613900139000" for s in as_b(stack, "GET", "/subscriptions").json()["items"])

@@ -44,3 +44,20 @@ def test_no_screen_carries_chinese_text_of_its_own():
             for data in DATA:
                 stripped = stripped.replace(data, "")
             assert not HAN.search(stripped), f"{name}: {literal} belongs in console/i18n.js"
+
+
+def test_the_subscription_screen_offers_the_states_subscribers_filter_on_in_their_words():
+    # one list of states (domain/messages.py STATES) and one wording of them, in the console too
+    from chalicelib.domain.messages import STATE_WORDS, STATES
+
+    screen = (CONSOLE / "screen-subscriptions.js").read_text(encoding="utf-8")
+    offered = re.findall(r'"([a-z_]+)"', re.search(r"export const STATES = \[(.*?)\];", screen, re.S)[1])
+    assert tuple(offered) == STATES
+
+    def words(name: str) -> dict[str, str]:
+        start = CATALOGUE.index(f"  {name}: {{")
+        section = CATALOGUE[start : CATALOGUE.index("\n  },", start)]
+        return dict(re.findall(r'^\s+"subs\.state\.([a-z_]+)": "([^"]*)",', section, re.M))
+
+    assert words("zh") == {state: zh for state, (zh, _) in STATE_WORDS.items()}
+    assert words("en") == {state: en for state, (_, en) in STATE_WORDS.items()}
