@@ -996,7 +996,7 @@ def events_follow(
 
 # ---- subscriptions -----------------------------------------------------------------------------------
 
-SUBSCRIPTION_COLUMNS = ("subscription_id", "protocol", "endpoint", "event_types", "created_at")
+SUBSCRIPTION_COLUMNS = ("subscription_id", "protocol", "endpoint", "event_types", "states", "digest", "quiet_hours")
 
 
 @subscriptions_app.command("list")
@@ -1006,9 +1006,17 @@ def subscriptions_list(as_json: JsonOpt = False) -> None:
     data = state().client.get("/subscriptions")
     if as_json:
         return output.print_json(data)
-    output.table(
-        None, SUBSCRIPTION_COLUMNS, [tuple(s.get(c) for c in SUBSCRIPTION_COLUMNS) for s in data.get("items") or []]
-    )
+    output.table(None, SUBSCRIPTION_COLUMNS, [_subscription_row(s) for s in data.get("items") or []])
+
+
+def _subscription_row(s: dict[str, Any]) -> tuple[Any, ...]:
+    def shown(column: str) -> Any:
+        value = s.get(column)
+        if column == "quiet_hours":
+            return f"{value['start']}-{value['end']}" if value else None
+        return ",".join(value) if isinstance(value, list) else value
+
+    return tuple(shown(c) for c in SUBSCRIPTION_COLUMNS)
 
 
 @subscriptions_app.command("show")
@@ -1024,12 +1032,34 @@ def subscriptions_create(
     protocol: Annotated[str, typer.Option(help="email, sms or webhook.")],
     endpoint: Annotated[str, typer.Option(help="Address, mobile number or HTTPS URL.")],
     event_type: Annotated[list[str] | None, typer.Option(help="Narrow (repeat).")] = None,
+    state_: Annotated[
+        list[str] | None, typer.Option("--state", help="Only these states, e.g. failed, released (repeat).")
+    ] = None,
+    config: Annotated[list[str] | None, typer.Option(help="Only these configs: id or name (repeat).")] = None,
+    digest: Annotated[str | None, typer.Option(help="E-mail: hourly or daily, one message per window.")] = None,
+    quiet_hours: Annotated[
+        str | None, typer.Option(help='SMS: held from START to END, China time, e.g. "22:00-08:00".')
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Subscribe (legal card); a webhook's signing secret is printed this once."""
-    data = state().client.post(
-        "/subscriptions", {"protocol": protocol, "endpoint": endpoint, "event_types": list(event_type or [])}
-    )
+    """Subscribe (legal card); a webhook's signing secret is printed this once. Without choices every
+    event of the enterprise is sent."""
+    client = state().client
+    body: dict[str, Any] = {
+        "protocol": protocol,
+        "endpoint": endpoint,
+        "event_types": list(event_type or []),
+        "states": list(state_ or []),
+        "config_ids": [_config_id(client, c) for c in config or []],
+    }
+    if digest:
+        body["digest"] = digest
+    if quiet_hours:
+        start, sep, end = quiet_hours.partition("-")
+        if not sep:
+            raise Usage('--quiet-hours reads "HH:MM-HH:MM", e.g. "22:00-08:00"')
+        body["quiet_hours"] = {"start": start.strip(), "end": end.strip()}
+    data = client.post("/subscriptions", body)
     output.print_json(data) if as_json else output.pairs(data.get("subscription_id"), data)
 
 

@@ -287,6 +287,40 @@ def test_events_follow_prints_each_event_once_and_resumes_after_a_restart(enable
 # ---- subscriptions ---------------------------------------------------------------------------------
 
 
+def test_a_subscription_carries_the_subscribers_choices_and_the_list_shows_them(enabled):
+    config_id = enabled("configs", "create", "--name", "进口", "--ie-flag", "I", "--json").json["config_id"]
+    sms = enabled(
+        "subscriptions", "create", "--protocol", "sms", "--endpoint", "13800138000",
+        "--state", "failed", "--state", "released", "--config", "进口", "--quiet-hours", "22:00-08:00", "--json",
+    )  # fmt: skip
+    assert sms.exit_code == 0, sms.output
+    assert sms.json["states"] == ["failed", "released"] and sms.json["config_ids"] == [config_id]
+    assert sms.json["quiet_hours"] == {"start": "22:00", "end": "08:00"}
+    mail = enabled(
+        "subscriptions",
+        "create",
+        "--protocol",
+        "email",
+        "--endpoint",
+        "desk@example.com",
+        "--digest",
+        "daily",
+        "--json",
+    )
+    assert mail.exit_code == 0 and mail.json["digest"] == "daily", mail.output
+
+    listed = enabled("subscriptions", "list")
+    assert "failed,released" in listed.output and "22:00-08:00" in listed.output and "daily" in listed.output
+
+
+def test_a_quiet_window_not_written_as_a_range_is_refused_before_anything_is_sent(enabled):
+    refused = enabled(
+        "subscriptions", "create", "--protocol", "sms", "--endpoint", "13800138000", "--quiet-hours", "22:00"
+    )
+    assert refused.exit_code != 0 and "HH:MM-HH:MM" in refused.output
+    assert enabled("subscriptions", "list", "--json").json["items"] == []
+
+
 def test_subscriptions_create_list_deliveries_replay_and_delete(enabled):
     created = enabled(
         "subscriptions", "create", "--protocol", "webhook", "--endpoint", "http://127.0.0.1:9/hook", "--json"

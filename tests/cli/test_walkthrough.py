@@ -65,3 +65,5 @@ def test_the_readme_cli_walkthrough_runs_as_pasted(stack, tmp_path):
     assert "stopped" in stopped
     events = next(v for k, v in outputs.items() if k.startswith("smartdecl events follow"))
     assert "customs_receipt" in events and "smart_status_changed" in events
+    subscribed = next(v for k, v in outputs.items() if k.startswith("smartdecl subscriptions create"))
+    assert "+8613800138000" in subscribed and "22:00" in subscribed and "released" in subscribed
