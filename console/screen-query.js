@@ -1,9 +1,10 @@
 // 智能申报查询: smart status with the waiting reason, declaration status, batch links, continue;
-// one declaration's log as a timeline in China time, receipts, the sent XML as a download.
+// one declaration's log as a timeline in China time, receipts, the sent XML as a download, and the
+// advisory prompts (温馨提示) a person confirms when the config leaves that to them.
 import { get, post } from "./api.js";
 import { msg, t, tOr } from "./i18n.js";
 import { col, listing } from "./listing.js";
-import { alertDialog, clear, confirmDialog, copyable, h, showError, timeEl } from "./ui.js";
+import { alertDialog, clear, confirmDialog, copyable, h, showError, timeEl, toast } from "./ui.js";
 
 export async function render(main) {
   const list = listing({
@@ -54,6 +55,10 @@ export async function renderLog(main, seqNo) {
       h("dt", {}, t("log.entry_id")), h("dd", {}, copyable(decl.entry_id, t("col.entry_id"))),
       h("dt", {}, t("col.batch_no")), h("dd", {}, copyable(decl.batch_no, t("col.batch_no"), `#/batch/${decl.batch_no}`)),
       h("dt", {}, t("col.tax_status")), h("dd", {}, tOr(`tax.${decl.tax_status}`, decl.tax_status))),
+    decl.waiting_reason === "advisory" ? advisories(decl, log.items, lang, async () => {
+      clear(main);
+      await renderLog(main, seqNo);
+    }) : null,
     h("h2", {}, t("log.receipts")),
     receipts.length
       ? h("ul", { class: "receipts", "aria-label": t("log.receipts") }, receipts.map((r) => h("li", {},
@@ -61,6 +66,30 @@ export async function renderLog(main, seqNo) {
       : h("p", {}, t("log.empty")),
     h("h2", {}, t("col.record")),
     log.items.length ? h("ol", { class: "timeline" }, log.items.map((e) => entry(e, seqNo, lang))) : h("p", {}, t("log.empty")));
+}
+
+/** The prompts the declaration waits on (the advisory gate's latest waiting line) and their confirmation. */
+function advisories(decl, entries, lang, reload) {
+  const waiting = entries.filter((e) => e.gate === "advisory" && Array.isArray(e.details?.prompts))
+    .sort((a, b) => a.at.localeCompare(b.at)).at(-1);
+  const prompts = waiting ? waiting.details.prompts : [];
+  const text = (p) => (lang === "en" ? p.message_en : p.message_zh); // a goods item's prompt names the item
+  const list = () => h("ul", { class: "advisories" }, prompts.map((p) => h("li", {}, text(p))));
+  async function confirmThem() {
+    if (!(await confirmDialog(t("log.advisories_confirm_q"), { body: list() }))) return;
+    try {
+      await post(`/declarations/${decl.seq_no}/advisories/confirm`, {});
+      toast(t("log.advisories_confirmed"));
+      await reload();
+    } catch (err) {
+      await showError(err);
+    }
+  }
+  return h("section", { class: "advisory", "aria-labelledby": "advisories-title" },
+    h("h2", { id: "advisories-title" }, t("log.advisories")),
+    h("p", { class: "tip" }, t("log.advisories_tip")),
+    list(),
+    h("button", { type: "button", class: "primary", onclick: confirmThem }, t("log.advisories_confirm")));
 }
 
 function entry(e, seqNo, lang) {

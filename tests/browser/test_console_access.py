@@ -9,6 +9,9 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
+from tests.factories import ENT_B, make_config_body, make_declaration_body
+from tests.polling import STACK_SECONDS, wait_until
+
 SCREENS = ["configs", "marking", "console", "query", "tax", "subscriptions", "enable"]
 
 # every form control and button must have an accessible name (label, aria-label or text)
@@ -197,3 +200,53 @@ def test_half_a_quiet_window_is_refused_in_the_apis_words(signed_in: Page, stack
     form.get_by_role("button", name="新增订阅").click()
     expect(page.get_by_role("alert").or_(page.get_by_role("dialog"))).to_contain_text("免打扰时段")
     assert all(s["endpoint"] != "+8613900139000" for s in as_b(stack, "GET", "/subscriptions").json()["items"])
+
+
+def test_a_declaration_waiting_for_advisory_confirmation_is_confirmed_from_its_log_and_then_declared(
+    signed_in: Page, stack
+):
+    # Given a config that leaves advisory prompts to a person, and a declaration whose net weight is
+    # above its gross weight (a prompt), marked and taken by a running execution
+    b = {"code": ENT_B["code"], "uscc": ENT_B["uscc"]}
+    config = as_b(stack, "POST", "/configs", json=make_config_body(
+        name="人工确认温馨提示", agent=b, consignee=b, auxiliary_confirm=False, require_manifest=False,
+        compare_manifest=False, batch_wait_seconds=5,
+    ))  # fmt: skip
+    assert config.status_code == 201, config.text
+    body = make_declaration_body(agent=b, consignee=b, owner=b, self_pay=False, net_wt="1300", bill_no="ADV2024001")
+    imported = as_b(stack, "POST", "/declarations", json={"declarations": [body], "smart_mark": True})
+    assert imported.status_code in (200, 201), imported.text
+    [seq_no] = imported.json()["accepted"]
+    execution = as_b(
+        stack, "POST", "/executions", json={"enterprise_type": "agent", "config_ids": [config.json()["config_id"]]}
+    ).json()
+    try:
+
+        def declaration() -> dict:
+            return as_b(stack, "GET", f"/declarations/{seq_no}").json()
+
+        waiting = wait_until(
+            "the advisory wait", declaration, lambda d: d.get("waiting_reason") == "advisory", timeout=STACK_SECONDS,
+            interval=0.5,
+        )  # fmt: skip
+        assert waiting["smart_status"] == "pending", waiting
+
+        # When the clerk opens its log, reads the prompt and confirms it
+        page = signed_in
+        page.goto(f"{stack['console']}#/log/{seq_no}")
+        section = page.get_by_role("region", name="温馨提示")
+        expect(section).to_contain_text("净重(1300千克)大于毛重(1250.5千克)，请确认")
+        section.get_by_role("button", name="确认温馨提示").click()
+        expect(page.get_by_role("dialog")).to_contain_text("净重(1300千克)大于毛重(1250.5千克)")
+        page.get_by_role("dialog").get_by_role("button", name="确定").click()
+        expect(page.get_by_text("温馨提示已确认，将在下一批次申报")).to_be_visible()
+
+        # Then the log says who confirmed it, and the next batch declares it
+        expect(page.locator(".timeline")).to_contain_text("温馨提示已人工确认")
+        wait_until(
+            "declared after the confirmation", declaration, lambda d: d["smart_status"] == "succeeded",
+            timeout=STACK_SECONDS, interval=0.5,
+        )  # fmt: skip
+        assert page.errors == []
+    finally:
+        as_b(stack, "POST", f"/executions/{execution['execution_id']}/stop")

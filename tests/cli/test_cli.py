@@ -284,6 +284,36 @@ def test_events_follow_prints_each_event_once_and_resumes_after_a_restart(enable
     assert [json.loads(line)["event_id"] for line in replay.stdout.splitlines()] == [e["event_id"] for e in events]
 
 
+# ---- advisory prompts ------------------------------------------------------------------------------
+
+
+def test_advisories_show_what_a_declaration_waits_on_and_confirm_lets_the_engine_declare_it(enabled, api, tmp_path):
+    # a config created without --auxiliary-confirm leaves the prompts to a person; net > gross is one
+    body = make_declaration_body(self_pay=False, net_wt="1300")
+    enabled("import", write_json(tmp_path / "one.json", [body]), "--smart-mark")
+    enabled("configs", "create", "--name", "进口", "--ie-flag", "I", "--batch-wait", "10")
+    assert enabled("start", "--config", "进口").exit_code == 0
+    [seq_no] = all_declarations(api)
+
+    shown = enabled("advisories", "show", seq_no, "--json")
+    assert [p["code"] for p in shown.json["prompts"]] == ["net_over_gross"], shown.output
+    assert api.get(f"/declarations/{seq_no}").json["waiting_reason"] == "advisory"
+    assert "1300" in enabled("--lang", "zh", "advisories", "show", seq_no).output
+
+    confirmed = enabled("advisories", "confirm", seq_no, "--json")
+    assert confirmed.exit_code == 0 and confirmed.json["waiting_reason"] is None, confirmed.output
+    watched = enabled("watch", "--until", "succeeded", "--interval", "0", "--timeout", "30", "--json")
+    assert json.loads(watched.stdout.splitlines()[-1])["until_met"] is True
+    assert enabled("stop").exit_code == 0
+
+
+def test_confirming_a_declaration_without_prompts_is_refused_in_the_services_words(enabled, api, tmp_path):
+    enabled("import", write_json(tmp_path / "one.json", [make_declaration_body(self_pay=False)]))
+    [seq_no] = all_declarations(api)
+    refused = enabled("--lang", "en", "advisories", "confirm", seq_no)
+    assert refused.exit_code == 1 and "raises no advisory prompts" in refused.output
+
+
 # ---- subscriptions ---------------------------------------------------------------------------------
 
 
