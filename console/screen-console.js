@@ -216,7 +216,12 @@ export function batchConsole(batch, after) {
     { label: t("col.record"), render: (d) => h("a", { href: `#/log/${d.seq_no}` }, t("query.record")) },
     { label: t("col.tax_status"), render: (d) => tOr(`tax.${d.tax_status}`, d.tax_status || t("app.none")) },
     { label: `${t("col.updated")} (${t("app.tz")})`, render: (d) => timeEl(d.updated_at || d.at) },
-    { label: t("col.actions"), render: (d) => (d.tax_status === "unconfirmed" ? h("a", { href: `#/tax/${d.seq_no}` }, t("console.tax_confirm")) : "") },
+    { label: t("col.actions"), render: (d) => {
+      if (d.tax_status === "unconfirmed") return h("a", { href: `#/tax/${d.seq_no}` }, t("console.tax_confirm"));
+      // the prompts and their confirmation are on the declaration's log (申报记录)
+      if (d.waiting_reason === "advisory") return h("a", { href: `#/log/${d.seq_no}` }, t("log.advisories_confirm"));
+      return "";
+    } },
   ];
   async function continueFailed() {
     if (chosen.size === 0) return alertDialog(t("marking.none_selected"));

@@ -243,6 +243,7 @@ class BatchRow(_Body):
     ie_flag: Literal["I", "E"] | None = None
     trade_mode: str | None = None
     smart_status: str | None = None
+    waiting_reason: str | None = None  # what it waits for now (manifest, arrival, tax, advisory, …)
     tax_status: str | None = None
     updated_at: Timestamp | None = None
 

@@ -46,6 +46,7 @@ def batch_console(identity: Identity, batch_no: str, engine: Engine) -> dict[str
                 ie_flag=c.ie_flag,
                 trade_mode=c.trade_mode,
                 smart_status=decl.smart_status,
+                waiting_reason=decl.waiting_reason,
                 tax_status=str(decl.tax_status),
                 updated_at=decl.as_json()["updated_at"],
             )

@@ -231,9 +231,11 @@ def test_a_declaration_waiting_for_advisory_confirmation_is_confirmed_from_its_l
         )  # fmt: skip
         assert waiting["smart_status"] == "pending", waiting
 
-        # When the clerk opens its log, reads the prompt and confirms it
+        # When the clerk follows its row in the batch's console to its log, reads the prompt and confirms it
         page = signed_in
-        page.goto(f"{stack['console']}#/log/{seq_no}")
+        page.goto(f"{stack['console']}#/batch/{waiting['batch_no']}")
+        page.get_by_role("row").filter(has_text=seq_no).get_by_role("link", name="确认温馨提示").click()
+        expect(page).to_have_url(re.compile(f"#/log/{seq_no}$"))
         section = page.get_by_role("region", name="温馨提示")
         expect(section).to_contain_text("净重(1300千克)大于毛重(1250.5千克)，请确认")
         section.get_by_role("button", name="确认温馨提示").click()

@@ -381,6 +381,18 @@ def test_the_batch_index_holds_only_the_log_lines_that_say_how_a_declaration_wen
     assert row["result"] == "succeeded"
 
 
+def test_the_batch_console_says_a_declaration_waits_for_its_advisory_prompts(enabled_api, runner):
+    # Given a config that leaves advisory prompts to a person and a declaration raising one (net > gross)
+    config = make_config_body(require_manifest=False, compare_manifest=False, auxiliary_confirm=False)
+    [seq_no], config_id = setup(enabled_api, 1, config=config, net_wt="1300")
+    execution_id = start(enabled_api, config_id)
+    runner.drain()
+    batch_no = enabled_api.get(f"/executions/{execution_id}").json["current_batch_no"]
+    # Then its row in the batch's console says what it waits for (the console links it to its log)
+    [row] = enabled_api.get(f"/batches/{batch_no}").json["declarations"]
+    assert (row["seq_no"], row["result"], row["waiting_reason"]) == (seq_no, "waiting", "advisory")
+
+
 def test_the_console_shows_batch_results_even_after_receipts_arrive(enabled_api, runner, simulator):
     [seq_no], config_id = setup(enabled_api, 1)
     execution_id = start(enabled_api, config_id)
