@@ -238,6 +238,7 @@ def test_a_declaration_waiting_for_advisory_confirmation_is_confirmed_from_its_l
         expect(page).to_have_url(re.compile(f"#/log/{seq_no}$"))
         section = page.get_by_role("region", name="温馨提示")
         expect(section).to_contain_text("净重(1300千克)大于毛重(1250.5千克)，请确认")
+        assert page.evaluate(UNNAMED) == [] and page.evaluate(LOW_CONTRAST) == []
         section.get_by_role("button", name="确认温馨提示").click()
         expect(page.get_by_role("dialog")).to_contain_text("净重(1300千克)大于毛重(1250.5千克)")
         page.get_by_role("dialog").get_by_role("button", name="确定").click()
