@@ -70,8 +70,7 @@ export async function renderLog(main, seqNo) {
 
 /** The prompts the declaration waits on (the advisory gate's latest waiting line) and their confirmation. */
 function advisories(decl, entries, lang, reload) {
-  const waiting = entries.filter((e) => e.gate === "advisory" && Array.isArray(e.details?.prompts))
-    .sort((a, b) => a.at.localeCompare(b.at)).at(-1);
+  const waiting = entries.filter((e) => e.gate === "advisory" && Array.isArray(e.details?.prompts)).at(-1); // oldest first
   const prompts = waiting ? waiting.details.prompts : [];
   const text = (p) => (lang === "en" ? p.message_en : p.message_zh); // a goods item's prompt names the item
   const list = () => h("ul", { class: "advisories" }, prompts.map((p) => h("li", {}, text(p))));

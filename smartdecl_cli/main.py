@@ -7,7 +7,7 @@ import functools
 import inspect
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -544,15 +544,25 @@ def configs_list(as_json: JsonOpt = False) -> None:
 
 def _config_id(client: Client, ref: str) -> str:
     """A config id, or a config's name (resolved among the enterprise's configs)."""
+    return _config_ids(client, [ref])[0]
+
+
+def _config_ids(client: Client, refs: Sequence[str]) -> list[str]:
+    """Config ids or names, each resolved among the enterprise's configs (read once)."""
+    if not refs:
+        return []
     configs = client.get("/configs").get("items") or []
-    if any(c["config_id"] == ref for c in configs):
-        return ref
-    named = [c["config_id"] for c in configs if c.get("name") == ref]
-    if len(named) == 1:
-        return named[0]
-    if len(named) > 1:
-        raise Usage(f"several configs are named {ref!r}: use the config_id")
-    return ref  # let the API answer 404 in its words
+    ids = {c["config_id"] for c in configs}
+
+    def resolved(ref: str) -> str:
+        if ref in ids:
+            return ref
+        named = [c["config_id"] for c in configs if c.get("name") == ref]
+        if len(named) > 1:
+            raise Usage(f"several configs are named {ref!r}: use the config_id")
+        return named[0] if named else ref  # an unknown one: let the API answer 404 in its words
+
+    return [resolved(ref) for ref in refs]
 
 
 @configs_app.command("show")
@@ -747,7 +757,7 @@ def start(
     """Press start once (一键启动): the first batch starts at once."""
     st = state()
     _check_until(until)
-    config_ids = [_config_id(st.client, c) for c in config]
+    config_ids = _config_ids(st.client, config)
     # where the feed stands before the start: the watch then sees every event of this execution
     cursor = _feed_end(st.client) if watch_it and until else ""
     execution = st.client.post("/executions", {"enterprise_type": enterprise_type, "config_ids": config_ids})
@@ -961,7 +971,7 @@ def advisories_show(seq_no: str, as_json: JsonOpt = False) -> None:
     """The prompts the declaration waits on, as its log's latest advisory step lists them."""
     st = state()
     steps = [e for e in st.client.get(f"/declarations/{seq_no}/log").get("items") or [] if e.get("gate") == "advisory"]
-    latest: dict[str, Any] = max(steps, key=lambda e: e.get("at") or "", default={})
+    latest: dict[str, Any] = steps[-1] if steps else {}  # the log reads oldest first
     details = latest.get("details")
     prompts = (details.get("prompts") if isinstance(details, dict) else details) or []
     if as_json:
@@ -1083,7 +1093,7 @@ def subscriptions_create(
         "endpoint": endpoint,
         "event_types": list(event_type or []),
         "states": list(state_ or []),
-        "config_ids": [_config_id(client, c) for c in config or []],
+        "config_ids": _config_ids(client, config or []),
     }
     if digest:
         body["digest"] = digest
