@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     physical = local_aws.provision(template=template)
 
     os.environ.setdefault("SMARTDECL_LOCAL_MODE", "true")  # webhooks may target http://127.0.0.1 locally
+    # ...but never the stack's own ports (moto's and the simulator's come from their endpoints)
+    os.environ["SMARTDECL_LOCAL_STACK_PORTS"] = ",".join(str(p) for p in (api_port, moto_port, customs_port))
     from infra.customs_simulator import start_simulator
 
     # the simulator sends its signed DEC_RESULT receipts to our API, as customs would

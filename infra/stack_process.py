@@ -39,6 +39,7 @@ class StackProcess:
     proc: subprocess.Popen
     api: str
     customs: str
+    moto: str = ""  # local AWS (moto's server)
 
     @property
     def console(self) -> str:
@@ -59,11 +60,12 @@ def start_stack(
     startup_seconds: float = 60,
 ) -> StackProcess:
     """Start `python -m infra.local_stack` and wait until its API answers /health."""
-    port, customs_port = free_port(), free_port()
+    port, customs_port, moto_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "SMARTDECL_API_PORT": str(port),
         "SMARTDECL_CUSTOMS_PORT": str(customs_port),
+        "SMARTDECL_MOTO_PORT": str(moto_port),
         "SMARTDECL_SCHEDULE_SECONDS": str(schedule_seconds),
         "SMARTDECL_OUTBOX": str(outbox),
     }
@@ -79,7 +81,9 @@ def start_stack(
         text=True,
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
-    stack = StackProcess(proc, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{customs_port}")
+    stack = StackProcess(
+        proc, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{customs_port}", f"http://127.0.0.1:{moto_port}"
+    )
     deadline = time.monotonic() + startup_seconds
     while time.monotonic() < deadline and proc.poll() is None:
         try:
