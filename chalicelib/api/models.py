@@ -384,11 +384,33 @@ class UnmatchedReceipt(_Body):
     message_en: str
 
 
+class Disagreement(_Body):
+    identifier: Literal["client_seq_no", "entry_id", "cus_ciq_no"]
+    value: str = Field(description="the number as the receipt names it")
+    held: str | None = Field(description="what the declaration holds instead, if anything")
+    held_by: str | None = Field(description="another declaration that holds the receipt's number")
+
+
+class ConflictReceipt(_Body):
+    """A receipt whose numbers point at different declarations: kept, applied to none, alarmed."""
+
+    receipt_id: str
+    client_seq_no: str | None
+    cus_ciq_no: str | None
+    entry_id: str | None
+    channel: str | None
+    seq_nos: list[str] = Field(description="the declarations it points at; each has a log line")
+    disagreements: list[Disagreement]
+    message_zh: str
+    message_en: str
+
+
 class ReceiptsResult(_Body):
     received: int
     applied: int
     duplicates: int
     unmatched: list[UnmatchedReceipt]
+    conflicts: list[ConflictReceipt]
 
 
 RESPONSES: tuple[type[BaseModel], ...] = (

@@ -349,14 +349,18 @@ def receipt(
     status: DeclarationStatus | None,
     entry_id: str | None,
     event: dict[str, Any] | None,
+    customs_seq_no: str | None = None,
 ) -> Change:
-    """A customs receipt applied: its channel, the status it leads to, customs' entry_id. `event`
-    (the receipt's own facts) is pushed for business receipts (DEC_RESULT)."""
+    """A customs receipt applied: its channel, the status it leads to, customs' entry_id and SeqNo
+    (kept once known: the next receipt that names them is checked against them, not an index).
+    `event` (the receipt's own facts) is pushed for business receipts (DEC_RESULT)."""
     attributes: dict[str, Any] = {"receipt_channel": channel}
     if status is not None:
         attributes["status"] = status
     if entry_id and not decl.entry_id:
         attributes["entry_id"] = entry_id
+    if customs_seq_no and not decl.customs_seq_no:
+        attributes["customs_seq_no"] = customs_seq_no
     after = decl.with_changes(**attributes)
     events = (customs_receipt(after, occurred_at=now, **event),) if event is not None else ()
     return _change(decl, now, [entry], events=events, **attributes)
