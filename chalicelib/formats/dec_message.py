@@ -16,13 +16,15 @@ writes them (shared/examples/declaration-fields.md):
 Mapped tags (everything else is ignored, e.g. DecRequestCerts, DecOtherPacks, DecUsers,
 EcoRelation, DecLicenseDocus (licences: no field holds them), DecHead/Type, OtherMark/Rate/Curr):
 
-- DecHead: see ``_HEAD``; SeqNo, else DecSign/ClientSeqNo → seq_no only when it has the
-  I/E + 17 digits form; VoyNo from DecHead or DecFreeTxt; TradeAreaCode (贸易国别) →
-  trade_country when present, TradeCountry otherwise (see ``_countries``); DepartCountry →
-  depart_country. FeeMark/InsurMark empty with a zero or empty rate → no freight/insurance.
-- DecList (goods, ordered by GNo): see ``_GOODS``; a zero FirstQty/SecondQty without its unit
+- Every field the table (``domain/declaration_fields.py``) maps to a tag, in its block; then by
+  hand the ones it marks ``in_code`` (``READ_IN_CODE``). DecHead: SeqNo, else
+  DecSign/ClientSeqNo → seq_no only when it has the I/E + 17 digits form; VoyNo from DecHead
+  or DecFreeTxt; TradeAreaCode (贸易国别) → trade_country when present, TradeCountry otherwise
+  (see ``_countries``); DepartCountry → depart_country. FeeMark/InsurMark empty with a zero or
+  empty rate → no freight/insurance.
+- DecList (goods, ordered by GNo): a zero FirstQty/SecondQty without its unit
   is dropped (files write 0 for "no second unit").
-- DecContainers/Container: see ``_CONTAINER``; a zero ContainerWt is dropped.
+- DecContainers/Container: a zero ContainerWt is dropped.
 - EdocRealation: EdocID → edoc_no, EdocCode → edoc_code.
 
 Not in the message and left to their defaults: two_step, self_pay, summarized_tax (false).
@@ -44,6 +46,7 @@ from defusedxml import DefusedXmlException
 
 from chalicelib.domain import errors
 from chalicelib.domain.declaration import SEQ_NO_RE
+from chalicelib.domain.declaration_fields import CONTAINER, DOCUMENT, FIELDS, GOODS, HEAD, FieldSpec
 from chalicelib.domain.errors import FieldError
 from chalicelib.services.import_declarations import ImportRecord
 
@@ -70,72 +73,34 @@ def _text(value: str) -> str:
     return value
 
 
-_HEAD: Mapping = (
-    (("IEFlag",), "ie_flag", str.upper),
-    (("EntryType",), "declaration_type", entry_type),
-    (("CustomMaster",), "declare_customs", _text),
-    (("IEPort",), "ie_port", _text),
-    (("IEDate",), "ie_date", iso_date),
-    (("AgentCode",), "agent.code", str.upper),
-    (("AgentCodeScc",), "agent.uscc", str.upper),
-    (("AgentName",), "agent.name", _text),
-    (("TradeCode",), "consignee.code", str.upper),
-    (("TradeCoScc",), "consignee.uscc", str.upper),
-    (("TradeName",), "consignee.name", _text),
-    (("OwnerCode",), "owner.code", str.upper),
-    (("OwnerCodeScc",), "owner.uscc", str.upper),
-    (("OwnerName",), "owner.name", _text),
-    (("BillNo",), "bill_no", _text),
-    (("TrafMode",), "transport_mode", str.upper),
-    (("TrafName",), "traf_name", _text),
-    (("VoyNo",), "voyage_no", _text),
-    (("TradeMode",), "trade_mode", _text),
-    (("CutMode",), "cut_mode", _text),
-    (("TransMode",), "trans_mode", _text),
-    (("FeeMark",), "freight.mark", _text),
-    (("FeeRate",), "freight.rate", decimal_text),
-    (("FeeCurr",), "freight.currency", coded("currency")),
-    (("InsurMark",), "insurance.mark", _text),
-    (("InsurRate",), "insurance.rate", decimal_text),
-    (("InsurCurr",), "insurance.currency", coded("currency")),
-    (("PackNo",), "pack_no", whole_number),
-    (("WrapType",), "wrap_type", _text),
-    (("GrossWet", "GrossWt"), "gross_wt", decimal_text),
-    (("NetWt", "NetWet"), "net_wt", decimal_text),
-    (("NoteS",), "note", _text),
-)
+# kind (declaration_fields.KINDS) → how the message's text becomes the field's value
+_CONVERTERS: dict[str, Callable[[FieldSpec], Convert]] = {
+    "text": lambda spec: _text,
+    "upper": lambda spec: str.upper,
+    "code": lambda spec: str.upper,
+    "uscc": lambda spec: str.upper,
+    "ie_flag": lambda spec: str.upper,
+    "table": lambda spec: coded(spec.code_table or ""),
+    "dec": lambda spec: decimal_text,
+    "int": lambda spec: whole_number,
+    "date": lambda spec: iso_date,
+    "entry_type": lambda spec: entry_type,
+}
 
-_GOODS: Mapping = (
-    (("GNo",), "g_no", whole_number),
-    (("CodeTS",), "code_ts", _text),
-    (("GName",), "g_name", _text),
-    (("GModel",), "g_model", _text),
-    (("GQty",), "qty", decimal_text),
-    (("GUnit",), "unit", _text),
-    (("FirstQty",), "first_qty", decimal_text),
-    (("FirstUnit",), "first_unit", _text),
-    (("SecondQty",), "second_qty", decimal_text),
-    (("SecondUnit",), "second_unit", _text),
-    (("DeclPrice",), "decl_price", decimal_text),
-    (("DeclTotal",), "decl_total", decimal_text),
-    (("TradeCurr",), "currency", coded("currency")),
-    (("OriginCountry",), "origin_country", coded("country")),
-    (("DestinationCountry",), "destination_country", coded("country")),
-    (("DutyMode",), "duty_mode", _text),
-)
+# Fields the table marks `in_code`: read by the functions below, not by the mappings.
+READ_IN_CODE = frozenset({"seq_no", "voyage_no", "trade_country", "depart_country"})
 
-_CONTAINER: Mapping = (
-    (("ContainerId",), "container_id", _text),
-    (("ContainerMd",), "container_md", _text),
-    (("GoodsNo",), "goods_no", _text),
-    (("LclFlag",), "lcl_flag", _text),
-    (("ContainerWt",), "container_wt", decimal_text),
-)
 
-_DOCUMENT: Mapping = (
-    (("EdocCode",), "edoc_code", _text),
-    (("EdocID", "EdocId"), "edoc_no", _text),
-)
+def _mapping(block: str) -> Mapping:
+    """(tags, path inside the block's record, converter) of every field the table maps in `block`."""
+    return tuple(
+        (spec.tags, spec.leaf, _CONVERTERS[spec.kind](spec))
+        for spec in FIELDS
+        if spec.message_block == block and spec.in_code is None
+    )
+
+
+_HEAD, _GOODS, _CONTAINER, _DOCUMENT = (_mapping(block) for block in (HEAD, GOODS, CONTAINER, DOCUMENT))
 
 _COUNTRY = coded("country")
 _XML_DECL = re.compile(r"^\s*<\?xml\s.*?\?>", re.DOTALL)
@@ -290,11 +255,8 @@ def _read_head(message: Element, head: Element, problems: list[FieldError]) -> d
     seq_no = _seq_no(message, head)
     if seq_no:
         flat["seq_no"] = seq_no
-    if "voyage_no" not in flat:
-        for free_text in _descendants(message, "DecFreeTxt"):
-            if found := _value(free_text, "VoyNo"):
-                flat["voyage_no"] = found[1]
-                break
+    if voyage_no := _voyage_no(message, head):
+        flat["voyage_no"] = voyage_no
     flat.update(_countries(head, flat.get("ie_flag")))
     raw = nest(flat)
     for fee in ("freight", "insurance"):
@@ -311,6 +273,14 @@ def _seq_no(message: Element, head: Element) -> str | None:
     for found in candidates:
         if found and SEQ_NO_RE.match(found[1].upper()):
             return found[1].upper()
+    return None
+
+
+def _voyage_no(message: Element, head: Element) -> str | None:
+    """DecFreeTxt/VoyNo; some files put it in DecHead, which then wins."""
+    for block in (head, *_descendants(message, "DecFreeTxt")):
+        if found := _value(block, "VoyNo"):
+            return found[1]
     return None
 
 
