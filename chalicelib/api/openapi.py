@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.services.import_declarations import XLSX
+from chalicelib.formats.records import XLSX
 
 from . import models as m
 from .routing import ROUTES

@@ -48,7 +48,6 @@ from chalicelib.domain import errors
 from chalicelib.domain.declaration import SEQ_NO_RE
 from chalicelib.domain.declaration_fields import CONTAINER, DOCUMENT, FIELDS, GOODS, HEAD, FieldSpec
 from chalicelib.domain.errors import FieldError
-from chalicelib.services.import_declarations import ImportRecord
 
 from ._common import (
     MAX_RECORDS,
@@ -63,6 +62,7 @@ from ._common import (
     nest,
     whole_number,
 )
+from .records import ImportRecord
 
 Convert = Callable[[str], Any]
 # (tags tried in order, field path, converter)

@@ -32,7 +32,6 @@ from chalicelib.domain import errors
 from chalicelib.domain.declaration import leaf_paths
 from chalicelib.domain.declaration_fields import FieldSpec, in_list
 from chalicelib.domain.errors import DomainError, FieldError
-from chalicelib.services.import_declarations import ImportRecord
 
 from ._common import (
     FIELD_LABELS,
@@ -46,6 +45,7 @@ from ._common import (
     nest,
     whole_number,
 )
+from .records import ImportRecord
 
 SHEET_HEAD, SHEET_GOODS, SHEET_CONTAINERS, SHEET_DOCUMENTS = "报关单表头", "商品", "集装箱", "随附单证"
 LABEL_ROW, PATH_ROW, FIRST_DATA_ROW = 1, 2, 3
