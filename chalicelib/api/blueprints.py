@@ -12,6 +12,7 @@ from . import (
     events,
     executions,
     push,
+    reference,
     results,
     subscriptions,
     system,
@@ -31,4 +32,5 @@ BLUEPRINTS = (
     push.bp,
     events.bp,
     console.bp,
+    reference.bp,
 )

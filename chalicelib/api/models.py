@@ -413,6 +413,47 @@ class ReceiptsResult(_Body):
     conflicts: list[ConflictReceipt]
 
 
+# ---- reference data (GET /declaration-fields, GET /code-tables/{name}) -------------------------
+
+
+class FieldGroup(_Body):
+    key: str
+    label_zh: str
+    label_en: str
+
+
+class DeclarationField(_Body):
+    """One leaf of the declaration content (domain/declaration_fields.py)."""
+
+    path: str  # "agent.code", "goods[].code_ts"
+    tag: str | None  # the DecMessage element; null: the message does not carry it
+    label_zh: str
+    label_en: str
+    group: str  # a FieldGroup key
+    code_table: str | None  # GET /code-tables/{code_table}
+    required: bool  # the field and every field above it are required
+
+
+class DeclarationFields(_Body):
+    groups: list[FieldGroup]
+    fields: list[DeclarationField]  # in the form's order
+
+
+class CodeEntry(_Body):
+    code: str
+    zh: str
+    en: str | None = None
+
+
+class CodeTable(_Body):
+    name: str
+    label_zh: str
+    label_en: str
+    source: str  # where the table comes from
+    date: str  # when it was made or last checked
+    codes: list[CodeEntry]
+
+
 RESPONSES: tuple[type[BaseModel], ...] = (
     Error,
     Health,
@@ -438,6 +479,8 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     Replayed,
     FeedPage,
     ReceiptsResult,
+    DeclarationFields,
+    CodeTable,
 )
 REQUESTS: tuple[type[BaseModel], ...] = (
     DevTokenRequest,
