@@ -74,6 +74,26 @@ class _Run:
         return Verdict(outcome, self.steps, content or self.decl.content, waiting)
 
 
+def declaring_unit_refusal(decl: Declaration) -> GateStep | None:
+    """Who declares (docs/security.md): customs takes a declaration only signed by the card of the
+    enterprise it names as declaring unit (申报单位), so the service, which declares for the record's
+    owner, sends only what the owner is the declaring unit of: as a broker, or as a consignee that
+    declares itself (自理: one enterprise on both sides). Anything else fails, saying that the
+    declaring unit must declare it (it imports and declares its own copy). None: the owner declares it.
+    The claim, the gates and the submission all ask this."""
+    agent = decl.content.agent
+    if "agent" in decl.owner_sides and agent.code == decl.owner_ent:
+        return None
+    named = agent.code or agent.uscc or "-"
+    return GateStep(
+        "declaring_unit",
+        "fail",
+        f"须由申报单位 {named} 申报：本企业不是该报关单的申报单位，不能代其申报",
+        f"must be declared by its declaring unit {named}: your enterprise is not its declaring unit",
+        {"agent": agent.model_dump(mode="json", exclude_none=True), "owner_ent": decl.owner_ent},
+    )
+
+
 def needs_manifest(config: ConfigContent) -> bool:
     return config.require_manifest or config.compare_manifest
 
@@ -97,6 +117,9 @@ def evaluate(
             "no longer temp-saved (declared by hand?); leaves the pool",
             {"status": str(decl.status)},
         )
+    refusal = declaring_unit_refusal(decl)
+    if refusal is not None:
+        return run.end("fail", refusal.gate, refusal.reason_zh, refusal.reason_en, refusal.details)
     if c.two_step:
         return run.end(
             "fail",
@@ -142,7 +165,7 @@ def evaluate(
 
     content, agreement = c, None
     if agency_agreement.needs_agreement(c) and not agency_agreement.has_agreement(c):
-        agreement = agency_agreement.generate_agreement(c, agreement_sequence(), today)
+        agreement = agency_agreement.generate_agreement(c, agreement_sequence(), today, declared_by=decl.owner_ent)
         content = agency_agreement.attach(c, agreement)
         run.ok(
             "agency_agreement",

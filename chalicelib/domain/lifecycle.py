@@ -196,6 +196,48 @@ def claim(
     )
 
 
+def refuse_at_claim(
+    decl: Declaration,
+    now: datetime,
+    refusal: LogEntry,
+    *,
+    batch_no: str,
+    execution_id: str,
+    config_id: str,
+    config_name: str,
+) -> Change:
+    """A batch finds a marked declaration it must not declare (its declaring unit must:
+    gates.declaring_unit_refusal): taken into the batch and failed in the same write, so it is
+    shown and pushed with why, counted as failed on the batch, and never reaches the gates or
+    customs. Back in the pool only through continue, like any failure."""
+    taken = claim(
+        decl,
+        now,
+        batch_no=batch_no,
+        execution_id=execution_id,
+        config_id=config_id,
+        config_name=config_name,
+        deadline=now,
+    )
+    return _change(
+        decl,
+        now,
+        [*taken.entries, refusal],
+        outcome=Outcome.FAILED,
+        push=True,
+        smart_status=SmartStatus.FAILED,
+        batch_no=batch_no,
+        config_id=config_id,
+        config_name=config_name,
+        execution_id=execution_id,
+        **_OUT_OF_THE_ENGINES_HANDS,
+        waiting_reason=None,
+        reason_zh=refusal.reason_zh,
+        reason_en=refusal.reason_en,
+        recheck_at=None,
+    )
+
+
 def pass_gates(decl: Declaration, now: datetime, entries: list[LogEntry], content: DeclarationContent) -> Change:
     """Every gate passed: the (possibly fixed) content is kept, it goes on to submission. Not an
     operation on the lists: it stays 申报中, and customs' answer (or a wait) follows within the

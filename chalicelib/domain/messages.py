@@ -70,6 +70,11 @@ def channel_state(channel: str) -> str:
 # variable (≤ 20 characters, domain/sms.py).
 FAILURE_STEPS: tuple[tuple[str, str, str], ...] = (
     (
+        "须由申报单位",
+        "请申报单位申报，或改为自理后点击继续",
+        "ask the declaring unit to declare it, or make your enterprise its declaring unit and press Continue",
+    ),
+    (
         "缺少代理报关委托协议，且未配置自动生成",
         "开启自动生成代理报关委托协议后点击继续",
         "turn on automatic agency agreements in the config, then press Continue",
