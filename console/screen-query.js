@@ -4,7 +4,7 @@
 import { get, post } from "./api.js";
 import { msg, t, tOr } from "./i18n.js";
 import { col, listing } from "./listing.js";
-import { alertDialog, clear, confirmDialog, copyable, h, showError, timeEl, toast } from "./ui.js";
+import { alertDialog, append, clear, confirmDialog, copyable, h, showError, timeEl, toast } from "./ui.js";
 
 export async function render(main) {
   const list = listing({
@@ -34,7 +34,7 @@ export async function render(main) {
     }
     await list.search();
   }
-  main.append(h("h1", {}, t("query.title")),
+  append(main, h("h1", {}, t("query.title")),
     h("p", { class: "tip" }, t("console.tip")),
     h("div", { class: "row" }, h("button", { type: "button", onclick: continueFailed }, t("query.continue"))),
     list.root);
@@ -45,7 +45,7 @@ export async function renderLog(main, seqNo) {
   const [decl, log] = await Promise.all([get(`/declarations/${seqNo}`), get(`/declarations/${seqNo}/log`)]);
   const lang = document.documentElement.lang === "en" ? "en" : "zh";
   const receipts = log.items.filter((e) => e.gate === "receipt");
-  main.append(
+  append(main, 
     h("h1", {}, t("log.title", { seq_no: "" }), copyable(seqNo, t("col.number"))),
     h("dl", { class: "facts" },
       h("dt", {}, t("col.smart_status")), h("dd", { "data-field": "smart_status" },

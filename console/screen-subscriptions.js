@@ -3,7 +3,7 @@
 import { del, get, post } from "./api.js";
 import { currentSession } from "./auth.js";
 import { t, tOr } from "./i18n.js";
-import { alertDialog, checkbox, clear, confirmDialog, copyable, field, h, select, showError, table, timeEl, toast } from "./ui.js";
+import { alertDialog, append, checkbox, clear, confirmDialog, copyable, field, h, select, showError, table, timeEl, toast } from "./ui.js";
 
 // the words subscribers filter on (chalicelib/domain/messages.py STATES; a test keeps them equal)
 export const STATES = ["pending", "waiting", "in_progress", "succeeded", "failed", "accepted", "received",
@@ -65,7 +65,7 @@ export async function render(main) {
       showError(err);
     }
   });
-  main.append(h("h1", {}, t("subs.title")), h("p", { class: "tip" }, t("subs.tip")),
+  append(main, h("h1", {}, t("subs.title")), h("p", { class: "tip" }, t("subs.tip")),
     legal ? form : h("p", { class: "note" }, t("subs.legal_only")), list, deliveries);
 
   const allOr = (values, label) => (values?.length ? values.map(label).join("、") : t("filter.all"));
@@ -89,7 +89,7 @@ export async function render(main) {
         s.protocol !== "email" ? h("button", { type: "button", onclick: () => showDeliveries(s) }, t("subs.deliveries")) : null,
         legal ? h("button", { type: "button", class: "danger", onclick: () => remove(s) }, t("subs.delete")) : null) },
     ];
-    clear(list).append(table(t("subs.title"), columns, items, { empty: t("subs.empty") }));
+    append(clear(list), table(t("subs.title"), columns, items, { empty: t("subs.empty") }));
   }
 
   async function remove(s) {
@@ -130,7 +130,7 @@ export async function render(main) {
       { label: t("subs.col.status_code"), render: (d) => (Array.isArray(d.attempts) && d.attempts.length ? (d.attempts.at(-1).status_code ?? d.attempts.at(-1).status ?? t("app.none")) : t("app.none")) },
     ];
     // SMS: the log of mainland SMS (SmsProvider aliyun; empty when SNS sends them); replay is for webhooks
-    clear(deliveries).append(h("h2", {}, `${t("subs.deliveries")}：${s.endpoint}`),
+    append(clear(deliveries), h("h2", {}, `${t("subs.deliveries")}：${s.endpoint}`),
       table(t("subs.deliveries"), columns, items, { empty: t("subs.no_deliveries") }), s.protocol === "webhook" ? replay : null);
   }
 

@@ -3,7 +3,7 @@
 import { get, post } from "./api.js";
 import { t } from "./i18n.js";
 import { col, listing } from "./listing.js";
-import { confirmDialog, copyable, h, showError, table, timeEl, toast } from "./ui.js";
+import { append, confirmDialog, copyable, h, showError, table, timeEl, toast } from "./ui.js";
 
 export async function render(main) {
   const list = listing({
@@ -15,7 +15,7 @@ export async function render(main) {
       col.bill_no(), col.updated(), col.tax_status(),
       { label: t("col.actions"), render: (r) => h("a", { href: `#/tax/${r.seq_no}`, "aria-label": `${t("tax.confirm_link")} ${r.seq_no}` }, t("tax.confirm_link")) }],
   });
-  main.append(h("h1", {}, t("tax.title")), h("p", { class: "tip" }, t("tax.tip")), list.root);
+  append(main, h("h1", {}, t("tax.title")), h("p", { class: "tip" }, t("tax.tip")), list.root);
   await list.search();
 }
 
@@ -48,7 +48,7 @@ export async function renderDetail(main, seqNo) {
       showError(err);
     }
   }
-  main.append(...[
+  append(main, ...[
     h("h1", {}, t("tax.detail_title", { seq_no: "" }), copyable(seqNo, t("col.number"))),
     h("p", {}, `${t("tax.exchange_rates")}：`, Object.entries(detail.exchange_rates || {}).map(([cur, rate]) => `${cur} ${rate}`).join("，") || t("app.none")),
     table(t("tax.detail_title", { seq_no: seqNo }), columns, detail.items),
