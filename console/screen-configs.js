@@ -26,7 +26,7 @@ export async function render(main) {
       { label: t("configs.section.effective"), render: (c) => t(`configs.effective_by.${c.effective_by}`) },
       { label: t("configs.agent"), render: (c) => party(c.agent) },
       { label: t("configs.consignee"), render: (c) => party(c.consignee) },
-      { label: t("configs.col.rules"), render: (c) => RULES.filter((r) => c[r]).map((r) => t(`configs.${r}`)).join("、") || t("app.none") },
+      { label: t("configs.col.rules"), render: (c) => RULES.filter((r) => c[r]).map((r) => t(`configs.${r}`)).join(t("app.list_sep")) || t("app.none") },
       { label: t("configs.batch_wait_seconds"), key: "batch_wait_seconds" },
       { label: `${t("configs.col.updated")} (${t("app.tz")})`, render: (c) => timeEl(c.updated_at) },
     ];

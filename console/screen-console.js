@@ -162,7 +162,7 @@ export async function render(main) {
         h("dt", {}, t("console.execution_status")), h("dd", { "data-field": "status" }, t(`console.phase.${now}`)),
         h("dt", {}, t(running ? "console.batch_no" : "console.last_batch_no")), h("dd", { "data-field": "batch_no" }, copyable(e.current_batch_no, t("col.batch_no"), e.current_batch_no ? `#/batch/${e.current_batch_no}` : null))),
       h("p", { role: "status", "data-field": "current" }, lines[now]),
-      claimedNow.length && now === "batch" ? h("p", { class: "ok", "data-field": "starting" }, t("console.starting", { seq_nos: claimedNow.join("、") })) : null,
+      claimedNow.length && now === "batch" ? h("p", { class: "ok", "data-field": "starting" }, t("console.starting", { seq_nos: claimedNow.join(t("app.list_sep")) })) : null,
       h("p", { "data-field": "total" }, t("console.total", { batches: e.batches_total, ok: e.total_succeeded, failed: e.total_failed })),
       h("div", { class: "progress-row" },
         h("label", { for: "batch-progress" }, t("console.progress")),
@@ -393,7 +393,7 @@ export function batchConsole(batch, after) {
   return h("div", { class: "batch" },
     h("h2", {}, t("batch.title"), " ", copyable(batch.batch_no, t("col.batch_no"))),
     h("p", {}, t("batch.summary", { batch_no: batch.batch_no, claimed: batch.claimed, ok: batch.succeeded, failed: batch.failed, waiting: batch.waiting })),
-    batch.config_names?.length ? h("p", {}, t("batch.configs", { names: batch.config_names.join("、") })) : null,
+    batch.config_names?.length ? h("p", {}, t("batch.configs", { names: batch.config_names.join(t("app.list_sep")) })) : null,
     declarationTable(t("console.batch_table"), batch.declarations.map((d) => ({ batch_no: batch.batch_no, ...d })), { empty: t("batch.empty"), after }));
 }
 
