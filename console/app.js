@@ -2,7 +2,7 @@
 import * as auth from "./auth.js";
 import { get, post } from "./api.js";
 import { getLang, msg, setLang, t } from "./i18n.js";
-import { alertDialog, checkbox, clear, field, h, select, showError, timeEl, toast } from "./ui.js";
+import { alertDialog, append, checkbox, clear, field, h, select, showError, timeEl, toast } from "./ui.js";
 import * as configs from "./screen-configs.js";
 import * as marking from "./screen-marking.js";
 import * as smartConsole from "./screen-console.js";
@@ -28,20 +28,19 @@ function shell() {
   const session = auth.currentSession();
   document.title = t("app.title");
   const header = document.getElementById("header");
-  clear(header).append(...[ // append() would write a missing part as the text "null"
+  append(clear(header),
     h("a", { class: "skip", href: "#main", onclick: (e) => { e.preventDefault(); main.focus(); } }, t("app.skip")),
     h("span", { class: "brand" }, t("app.title")),
     session ? h("span", { class: "who" }, t("app.card", { role: t(`app.role.${session.claims.role}`), card: session.claims.card_no }),
       ` · ${session.claims.ent_code}`) : null,
     h("button", { type: "button", class: "lang", lang: getLang() === "zh" ? "en" : "zh", "aria-label": t("app.lang_label"),
       onclick: () => { setLang(getLang() === "zh" ? "en" : "zh"); route(); } }, t("app.lang")),
-    session ? h("button", { type: "button", onclick: () => auth.signOut() }, t("app.signout")) : null,
-  ].filter(Boolean));
+    session ? h("button", { type: "button", onclick: () => auth.signOut() }, t("app.signout")) : null);
   const nav = document.getElementById("nav");
   clear(nav).setAttribute("aria-label", t("nav.label"));
   if (session) {
     const current = location.hash.replace(/^#\//, "").split("/")[0] || "console";
-    nav.append(h("ul", {}, NAV.map(([id, key]) => h("li", {},
+    append(nav, h("ul", {}, NAV.map(([id, key]) => h("li", {},
       h("a", { href: `#/${id}`, "aria-current": current === id ? "page" : null }, t(key))))));
   }
 }
@@ -51,14 +50,14 @@ async function route() {
   shell();
   // each route renders into its own element: a slower, older route finishing later lands nowhere
   const view = h("div", { class: "view" });
-  clear(main).append(view);
+  append(clear(main), view);
   const session = auth.currentSession();
   if (!session) return signIn(view);
   const [screen, arg] = location.hash.replace(/^#\//, "").split("/");
   try {
     if (enabled === null) enabled = (await get("/enablement")).enabled;
     if (!enabled && screen !== "enable") {
-      view.append(h("p", { class: "warn", role: "alert" }, t("enable.need")));
+      append(view, h("p", { class: "warn", role: "alert" }, t("enable.need")));
       return renderEnable(view);
     }
     switch (screen || (enabled ? "console" : "enable")) {
@@ -89,10 +88,10 @@ async function renderEnable(view) {
     h("h2", { id: "notice-title" }, t("enable.notice")),
     h("pre", { class: "notice", tabindex: "0" }, notice));
   if (state.enabled) {
-    section.append(h("p", { class: "ok", role: "status" }, t("enable.done", { who: state.accepted_by, version: state.notice_version, at: "" }),
+    append(section, h("p", { class: "ok", role: "status" }, t("enable.done", { who: state.accepted_by, version: state.notice_version, at: "" }),
       timeEl(state.accepted_at, { zone: true })));
   } else if (!legal) {
-    section.append(h("p", { class: "note" }, t("enable.legal_only")));
+    append(section, h("p", { class: "note" }, t("enable.legal_only")));
   } else {
     const accept = checkbox(t("enable.accept"), { name: "accept", required: true });
     const form = h("form", {}, accept, h("button", { type: "submit", class: "primary" }, t("enable.submit")));
@@ -107,16 +106,16 @@ async function renderEnable(view) {
         showError(err);
       }
     });
-    section.append(form);
+    append(section, form);
   }
-  view.append(section);
+  append(view, section);
 }
 
 function signIn(view) {
   const mode = auth.signInMode();
   const section = h("section", { class: "signin", "aria-labelledby": "signin-title" }, h("h1", { id: "signin-title" }, t("signin.title")));
   if (mode === "oidc") {
-    section.append(h("p", {}, t("signin.oidc_note")),
+    append(section, h("p", {}, t("signin.oidc_note")),
       h("button", { type: "button", class: "primary", onclick: () => auth.oidcSignIn() }, t("signin.oidc")));
   } else if (mode === "local") {
     const preset = select(PRESETS.map((p, i) => [String(i), `${p.ent_code} ${p.name}`]));
@@ -144,11 +143,11 @@ function signIn(view) {
         showError({ text: msg(err.body), body: err.body });
       }
     });
-    section.append(form);
+    append(section, form);
   } else {
-    section.append(h("p", { class: "warn" }, t("signin.unconfigured")));
+    append(section, h("p", { class: "warn" }, t("signin.unconfigured")));
   }
-  view.append(section);
+  append(view, section);
 }
 
 async function boot() {

@@ -1,7 +1,7 @@
 // The query form and the paged, selectable declaration list the marking, query and tax screens share.
 import { get } from "./api.js";
 import { t, tOr } from "./i18n.js";
-import { chinaDate, checkbox, clear, copyable, field, h, select, showError, table, timeEl } from "./ui.js";
+import { append, checkbox, chinaDate, clear, copyable, field, h, select, showError, table, timeEl } from "./ui.js";
 
 const CUSTOMS = ["0101", "0102", "0100", "2201", "2248", "5316", "5300"];
 
@@ -46,7 +46,7 @@ export function listing({ caption, filters, columns, selectable = false, fixed =
     control.name = name;
     if (initial[name] !== undefined) control.value = initial[name];
     controls[name] = control;
-    grid.append(field(t(name === "number" ? "filter.number" : `filter.${name}`), control));
+    append(grid, field(t(name === "number" ? "filter.number" : `filter.${name}`), control));
   }
   const from = h("input", { type: "date", name: "from" });
   const to = h("input", { type: "date", name: "to" });
@@ -67,9 +67,9 @@ export function listing({ caption, filters, columns, selectable = false, fixed =
     range = null;
     for (const b of quick.querySelectorAll("button")) b.setAttribute("aria-pressed", "false");
   });
-  grid.append(field(t("filter.from"), from), field(t("filter.to"), to));
+  append(grid, field(t("filter.from"), from), field(t("filter.to"), to));
   const pageSize = select([["10", "10"], ["20", "20"], ["50", "50"]], { name: "page_size" });
-  form.append(grid,
+  append(form, grid,
     h("div", { class: "row" }, quick,
       h("button", { type: "submit", class: "primary" }, t("filter.search")),
       h("button", { type: "reset" }, t("filter.reset"))),
@@ -125,7 +125,7 @@ export function listing({ caption, filters, columns, selectable = false, fixed =
     page = 0;
     chosen.clear();
     // the old rows go at once: nobody ticks a row of the previous answer
-    clear(results).append(h("p", { class: "note", "aria-busy": "true" }, t("app.loading")));
+    append(clear(results), h("p", { class: "note", "aria-busy": "true" }, t("app.loading")));
     return load();
   }
 
@@ -144,10 +144,10 @@ export function listing({ caption, filters, columns, selectable = false, fixed =
       }) });
     }
     for (const row of rows) row.__attrs = rowAttrs ? rowAttrs(row) : {};
-    clear(results).append(table(caption, cols, rows));
+    append(clear(results), table(caption, cols, rows));
     const size = Number(pageSize.value);
     const first = page * size + 1;
-    clear(pager).append(
+    append(clear(pager), 
       h("span", { class: "summary", role: "status" }, total ? t("paging.summary", { from: first, to: first + rows.length - 1, total }) : t("paging.empty")),
       h("button", { type: "button", disabled: page === 0, onclick: () => { page -= 1; load(); } }, t("paging.prev")),
       h("button", { type: "button", disabled: !cursors[page + 1], onclick: () => { page += 1; load(); } }, t("paging.next")),

@@ -2,7 +2,7 @@
 import { del, get, post, put } from "./api.js";
 import { currentSession } from "./auth.js";
 import { t } from "./i18n.js";
-import { alertDialog, checkbox, clear, confirmDialog, field, h, showError, table, timeEl, toast } from "./ui.js";
+import { alertDialog, append, checkbox, clear, confirmDialog, field, h, showError, table, timeEl, toast } from "./ui.js";
 
 const RULES = ["auxiliary_confirm", "auto_agency_agreement", "require_manifest", "require_arrival", "compare_manifest"];
 
@@ -10,7 +10,7 @@ export async function render(main) {
   const legal = currentSession()?.claims.role === "legal";
   const list = h("div", {});
   const editor = h("section", { "aria-live": "polite" });
-  main.append(
+  append(main, 
     h("h1", {}, t("configs.title")),
     h("p", { class: "tip" }, t("configs.tip")),
     legal ? h("div", { class: "row" }, h("button", { type: "button", class: "primary", onclick: () => edit(null) }, t("configs.new")))
@@ -26,7 +26,7 @@ export async function render(main) {
       { label: t("configs.section.effective"), render: (c) => t(`configs.effective_by.${c.effective_by}`) },
       { label: t("configs.agent"), render: (c) => party(c.agent) },
       { label: t("configs.consignee"), render: (c) => party(c.consignee) },
-      { label: t("configs.col.rules"), render: (c) => RULES.filter((r) => c[r]).map((r) => t(`configs.${r}`)).join("、") || t("app.none") },
+      { label: t("configs.col.rules"), render: (c) => RULES.filter((r) => c[r]).map((r) => t(`configs.${r}`)).join(t("app.list_sep")) || t("app.none") },
       { label: t("configs.batch_wait_seconds"), key: "batch_wait_seconds" },
       { label: `${t("configs.col.updated")} (${t("app.tz")})`, render: (c) => timeEl(c.updated_at) },
     ];
@@ -37,7 +37,7 @@ export async function render(main) {
           t(c.enabled ? "configs.disable" : "configs.enable")),
         h("button", { type: "button", class: "danger", onclick: () => remove(c), "aria-label": `${t("configs.delete")} ${c.name}` }, t("configs.delete"))) });
     }
-    clear(list).append(table(t("configs.title"), columns, items, { empty: t("configs.empty") }));
+    append(clear(list), table(t("configs.title"), columns, items, { empty: t("configs.empty") }));
   }
 
   async function toggle(config) {
@@ -129,11 +129,11 @@ export async function render(main) {
         // the uniqueness clash shows in the seed's own words: ✘ 该申报单位下存在相同的境内收发货人…
         error.textContent = `✘ ${err.text}`;
         if (Array.isArray(err.body?.details)) {
-          error.append(h("ul", {}, err.body.details.map((d) => h("li", {}, `${d.field}: ${document.documentElement.lang === "en" ? d.message_en : d.message_zh}`))));
+          append(error, h("ul", {}, err.body.details.map((d) => h("li", {}, `${d.field}: ${document.documentElement.lang === "en" ? d.message_en : d.message_zh}`))));
         }
       }
     });
-    clear(editor).append(form);
+    append(clear(editor), form);
     name.focus();
   }
 

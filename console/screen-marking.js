@@ -3,7 +3,7 @@
 import { post, request } from "./api.js";
 import { msg, t } from "./i18n.js";
 import { col, listing } from "./listing.js";
-import { alertDialog, checkbox, clear, confirmDialog, copyable, field, h, showError } from "./ui.js";
+import { alertDialog, append, checkbox, clear, confirmDialog, copyable, field, h, showError } from "./ui.js";
 
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -34,7 +34,7 @@ export async function render(main) {
     await list.search();
   }
 
-  main.append(
+  append(main, 
     h("h1", {}, t("marking.title")),
     h("p", { class: "tip" }, t("marking.hint")),
     list.root,
@@ -90,7 +90,7 @@ function importPanel(after) {
 
 function showResult(el, answer) {
   const lang = document.documentElement.lang === "en" ? "en" : "zh";
-  clear(el).append(
+  append(clear(el), 
     h("p", { role: "status" }, t("import.result", { accepted: answer.accepted.length, rejected: answer.rejected.length })),
     h("ul", { class: "accepted" }, answer.accepted.map((seq) => h("li", {}, "✔ ", copyable(seq, t("col.number"))))),
     h("ul", { class: "rejected" }, answer.rejected.map((r) => h("li", {},

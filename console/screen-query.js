@@ -4,7 +4,7 @@
 import { get, post } from "./api.js";
 import { msg, t, tOr } from "./i18n.js";
 import { col, listing } from "./listing.js";
-import { alertDialog, clear, confirmDialog, copyable, h, showError, timeEl, toast } from "./ui.js";
+import { alertDialog, append, clear, confirmDialog, copyable, h, showError, timeEl, toast } from "./ui.js";
 
 export async function render(main) {
   const list = listing({
@@ -34,7 +34,7 @@ export async function render(main) {
     }
     await list.search();
   }
-  main.append(h("h1", {}, t("query.title")),
+  append(main, h("h1", {}, t("query.title")),
     h("p", { class: "tip" }, t("console.tip")),
     h("div", { class: "row" }, h("button", { type: "button", onclick: continueFailed }, t("query.continue"))),
     list.root);
@@ -45,7 +45,7 @@ export async function renderLog(main, seqNo) {
   const [decl, log] = await Promise.all([get(`/declarations/${seqNo}`), get(`/declarations/${seqNo}/log`)]);
   const lang = document.documentElement.lang === "en" ? "en" : "zh";
   const receipts = log.items.filter((e) => e.gate === "receipt");
-  main.append(
+  append(main, 
     h("h1", {}, t("log.title", { seq_no: "" }), copyable(seqNo, t("col.number"))),
     h("dl", { class: "facts" },
       h("dt", {}, t("col.smart_status")), h("dd", { "data-field": "smart_status" },
@@ -62,7 +62,7 @@ export async function renderLog(main, seqNo) {
     h("h2", {}, t("log.receipts")),
     receipts.length
       ? h("ul", { class: "receipts", "aria-label": t("log.receipts") }, receipts.map((r) => h("li", {},
-        timeEl(r.at, { zone: true }), " ", h("strong", {}, r.outcome), " ", lang === "en" ? r.reason_en : r.reason_zh)))
+        timeEl(r.at, { zone: true }), " ", h("strong", {}, outcomeWord(r)), " ", lang === "en" ? r.reason_en : r.reason_zh)))
       : h("p", {}, t("log.empty")),
     h("h2", {}, t("col.record")),
     log.items.length ? h("ol", { class: "timeline" }, log.items.map((e) => entry(e, seqNo, lang))) : h("p", {}, t("log.empty")));
@@ -91,6 +91,15 @@ function advisories(decl, entries, lang, reload) {
     h("button", { type: "button", class: "primary", onclick: confirmThem }, t("log.advisories_confirm")));
 }
 
+/** A log line's outcome in words; a receipt's is its channel's (L → 海关入库成功), as customs names it. */
+export function outcomeWord(e) {
+  if (e.gate === "receipt") {
+    const channel = e.details?.channel || e.outcome;
+    return tOr(`channel.${channel}`, tOr(`outcome.${e.outcome}`, e.outcome));
+  }
+  return tOr(`outcome.${e.outcome}`, e.outcome);
+}
+
 function entry(e, seqNo, lang) {
   const details = e.details && typeof e.details === "object" ? e.details : null;
   let xmlLink = null;
@@ -102,7 +111,7 @@ function entry(e, seqNo, lang) {
   return h("li", { class: `outcome-${e.outcome}` },
     timeEl(e.at, { zone: true }),
     h("span", { class: "gate" }, tOr(`gate.${e.gate}`, e.gate)),
-    h("span", { class: "outcome" }, tOr(`outcome.${e.outcome}`, e.outcome)),
+    h("span", { class: "outcome" }, outcomeWord(e)),
     h("span", { class: "reason" }, lang === "en" ? e.reason_en : e.reason_zh),
     h("small", {}, `${t("log.who")}: ${e.who || t("app.none")}`, e.batch_no ? ` · ${t("log.batch")}: ${e.batch_no}` : ""),
     details?.sha256 ? h("small", { class: "mono" }, `${t("log.sha256")}: ${details.sha256}`) : null,

@@ -3,7 +3,7 @@
 import { get, post } from "./api.js";
 import { t } from "./i18n.js";
 import { col, listing } from "./listing.js";
-import { confirmDialog, copyable, h, showError, table, timeEl, toast } from "./ui.js";
+import { append, confirmDialog, copyable, h, showError, table, timeEl, toast } from "./ui.js";
 
 export async function render(main) {
   const list = listing({
@@ -15,7 +15,7 @@ export async function render(main) {
       col.bill_no(), col.updated(), col.tax_status(),
       { label: t("col.actions"), render: (r) => h("a", { href: `#/tax/${r.seq_no}`, "aria-label": `${t("tax.confirm_link")} ${r.seq_no}` }, t("tax.confirm_link")) }],
   });
-  main.append(h("h1", {}, t("tax.title")), h("p", { class: "tip" }, t("tax.tip")), list.root);
+  append(main, h("h1", {}, t("tax.title")), h("p", { class: "tip" }, t("tax.tip")), list.root);
   await list.search();
 }
 
@@ -48,9 +48,9 @@ export async function renderDetail(main, seqNo) {
       showError(err);
     }
   }
-  main.append(...[
+  append(main, ...[
     h("h1", {}, t("tax.detail_title", { seq_no: "" }), copyable(seqNo, t("col.number"))),
-    h("p", {}, `${t("tax.exchange_rates")}：`, Object.entries(detail.exchange_rates || {}).map(([cur, rate]) => `${cur} ${rate}`).join("，") || t("app.none")),
+    h("p", {}, t("tax.exchange_rates_are", { rates: Object.entries(detail.exchange_rates || {}).map(([cur, rate]) => `${cur} ${rate}`).join(t("app.list_sep")) || t("app.none") })),
     table(t("tax.detail_title", { seq_no: seqNo }), columns, detail.items),
     h("h2", {}, t("tax.formulas")),
     h("ol", { class: "formulas" },
@@ -66,7 +66,7 @@ export async function renderDetail(main, seqNo) {
       h("dt", {}, t("tax.vat")), h("dd", {}, money(totals.vat)),
       h("dt", {}, t("tax.payable")), h("dd", { "data-field": "payable" }, h("strong", {}, money(totals.payable)))),
     h("p", { class: "rule50" }, t("tax.rule50")),
-    waived.length ? h("p", { class: "waived", "data-field": "waived" }, t("tax.waived", { kinds: waived.join("、") })) : null,
+    waived.length ? h("p", { class: "waived", "data-field": "waived" }, t("tax.waived", { kinds: waived.join(t("app.list_sep")) })) : null,
     detail.notes?.length ? h("div", {}, h("h2", {}, t("tax.notes")), h("ul", {}, detail.notes.map((n) => h("li", {}, n)))) : null,
     detail.tax_status === "confirmed"
       ? h("p", { role: "status" }, t("tax.confirmed_msg", { who: detail.confirmed_by }), " ", timeEl(detail.confirmed_at, { zone: true }))

@@ -19,6 +19,15 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** el.append(…children) without writing a missing part as the text "null" or "undefined". */
+export function append(el, ...children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
 let uid = 0;
 export function nextId(prefix = "f") {
   uid += 1;

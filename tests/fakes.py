@@ -306,8 +306,9 @@ class FakeBatchRepository(BatchRepository):
         self.items[batch_no] = _replace(self.items[batch_no], finished_at=at)
         return True
 
-    def list_for_execution(self, execution_id):
-        return sorted((b for b in self.items.values() if b.execution_id == execution_id), key=lambda b: b.index)
+    def list_for_execution(self, execution_id, limit=100):
+        mine = (b for b in self.items.values() if b.execution_id == execution_id)
+        return sorted(mine, key=lambda b: b.index, reverse=True)[:limit]
 
 
 class FakeDeclarationLog(DeclarationLog):

@@ -219,6 +219,7 @@ class Execution(_Body):
     next_batch_at: Timestamp | None
     countdown_seconds: int | None
     customs_available: bool
+    idle: bool = Field(description="running, its last batch found nothing: it waits for marked declarations")
     batch_wait_seconds: int
     started_by: str
     started_at: Timestamp
@@ -229,6 +230,38 @@ class ExecutionPage(_Body):
     items: list[Execution]
     total: int
     next_cursor: None = None
+
+
+class PoolPage(_Body):
+    """The marked, pending declarations the ticked configs take, in the order batches take them."""
+
+    items: list[Declaration]
+    total: int
+    truncated: bool = Field(description="true when more are in the pool than listed (200 per import/export flag)")
+
+
+class Batch(_Body):
+    """One batch of an execution: its number, configs, times and counts."""
+
+    batch_no: str
+    execution_id: str
+    index: int
+    config_ids: list[str]
+    config_names: list[str]
+    started_at: Timestamp
+    finished_at: Timestamp | None
+    claimed: int
+    succeeded: int
+    failed: int
+    waiting: int
+    skipped: int
+    progress_percent: int
+
+
+class BatchPage(_Body):
+    items: list[Batch]
+    total: int
+    next_cursor: None = None  # the newest 100 in one page
 
 
 class BatchRow(_Body):
@@ -248,22 +281,9 @@ class BatchRow(_Body):
     updated_at: Timestamp | None = None
 
 
-class BatchConsole(_Body):
+class BatchConsole(Batch):
     """The console of one batch (智能申报台): the batch, its counts, every declaration's result."""
 
-    batch_no: str
-    execution_id: str
-    index: int
-    config_ids: list[str]
-    config_names: list[str]
-    started_at: Timestamp
-    finished_at: Timestamp | None
-    claimed: int
-    succeeded: int
-    failed: int
-    waiting: int
-    skipped: int
-    progress_percent: int
     declarations: list[BatchRow]
     results: dict[str, int]
 
@@ -471,6 +491,8 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     LogPage,
     Execution,
     ExecutionPage,
+    PoolPage,
+    BatchPage,
     BatchConsole,
     TaxDetail,
     Subscription,

@@ -202,6 +202,18 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("/declarations/{seq_no}/log", "GET"): Op(
         "The declaration log (申报记录): every step with time, gate, outcome, reason, who", m.LogPage
     ),
+    ("/pool", "GET"): Op(
+        "The pool (智能申报池): marked pending declarations the ticked configs take, in the order batches take them",
+        m.PoolPage,
+        params=(
+            _q("enterprise_type", {"enum": ["agent", "consignee"], "default": "agent"}),
+            _q("config_ids", {"type": "string", "pattern": r"\S"}, "1 to 20 config ids, comma-separated (required)"),
+        ),
+        errors=(404,),
+    ),
+    ("/executions/{execution_id}/batches", "GET"): Op(
+        "The execution's batches, newest first (batch history)", m.BatchPage
+    ),
     ("/batches/{batch_no}", "GET"): Op(
         "The console of one batch (智能申报台): counts and every declaration with its result", m.BatchConsole
     ),

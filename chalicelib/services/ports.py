@@ -225,7 +225,8 @@ class BatchRepository(abc.ABC):
         """Mark finished; True only for the one caller that did it (False for a batch never recorded)."""
 
     @abc.abstractmethod
-    def list_for_execution(self, execution_id: str) -> list[Batch]: ...
+    def list_for_execution(self, execution_id: str, limit: int = 100) -> list[Batch]:
+        """The execution's batches, newest first, at most `limit`."""
 
 
 class DeclarationLog(abc.ABC):

@@ -61,3 +61,16 @@ def test_the_subscription_screen_offers_the_states_subscribers_filter_on_in_thei
 
     assert words("zh") == {state: zh for state, (zh, _) in STATE_WORDS.items()}
     assert words("en") == {state: en for state, (_, en) in STATE_WORDS.items()}
+
+
+def test_receipt_channels_read_as_the_receipts_table_names_them():
+    # one table of customs' channels (domain/receipts.CHANNELS): the console says L as 海关入库成功
+    from chalicelib.domain.receipts import CHANNELS
+
+    def words(name: str) -> dict[str, str]:
+        start = CATALOGUE.index(f"  {name}: {{")
+        section = CATALOGUE[start : CATALOGUE.index("\n  },", start)]
+        return dict(re.findall(r'^\s+"channel\.([A-Za-z0-9]+)": "([^"]*)",', section, re.M))
+
+    assert words("zh") == {code: info.label_zh for code, info in CHANNELS.items()}
+    assert words("en") == {code: info.label_en for code, info in CHANNELS.items()}
