@@ -340,10 +340,10 @@ def test_a_subscription_carries_the_subscribers_choices_and_the_list_shows_them(
     assert mail.exit_code == 0 and mail.json["digest"] == "daily", mail.output
 
     # the table's row (its width depends on the terminal, so the row itself is checked)
-    from smartdecl_cli.main import _subscription_row
+    from smartdecl_cli.commands.subscriptions import subscription_row
 
     assert enabled("subscriptions", "list").exit_code == 0
-    listed = {s["endpoint"]: _subscription_row(s) for s in enabled("subscriptions", "list", "--json").json["items"]}
+    listed = {s["endpoint"]: subscription_row(s) for s in enabled("subscriptions", "list", "--json").json["items"]}
     assert listed["+8613800138000"][1:] == ("sms", "+8613800138000", "", "failed,released", None, "22:00-08:00")
     assert listed["desk@example.com"][5] == "daily"
 
