@@ -12,6 +12,7 @@ import typer
 from . import output, profile
 from .commands import (
     advisories,
+    agent,
     batches,
     configs,
     declarations,
@@ -40,6 +41,7 @@ app.add_typer(tax.app, name="tax")
 app.add_typer(events.app, name="events")
 app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(advisories.app, name="advisories")
+app.add_typer(agent.app, name="agent")
 
 # verbs at the top, in the order of a working day (the help lists them so)
 app.command()(login.login)

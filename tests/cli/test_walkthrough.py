@@ -96,7 +96,7 @@ def installed_cli(tmp_path) -> Path:
     return fresh / "bin"
 
 
-PACKAGED = ("smartdecl_cli", "smartdecl_client")
+PACKAGED = ("smartdecl_cli", "smartdecl_client", "smartdecl_agent")
 
 
 def test_the_cli_installed_from_its_wheel_apart_from_the_repository_signs_in_and_lists(stack, tmp_path):
