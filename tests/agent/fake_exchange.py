@@ -23,6 +23,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 CREDENTIAL = "sdag_TESTAGENT01.s3cret-of-the-agent"
+PERSON_TOKEN = "a-legal-card-holder-s-token"
 LEASE = timedelta(minutes=5)
 _ITEM = re.compile(r"^/agent/outbox/([^/]+)/(\d+)/(written|events)$")
 
@@ -69,6 +70,7 @@ class FakeExchange:
     forwarded: Counter = field(default_factory=Counter)  # (name, sha) → times received
     heartbeats: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    credentials_created: int = 0
     _tokens: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -98,6 +100,13 @@ class FakeExchange:
         parts = parts._replace(path=path)
         with self._lock:
             self.requests.append((method, parts.path))
+            if (method, parts.path) == ("POST", "/dev/token"):  # a person signs in (the local stack's way)
+                return 200, {"id_token": PERSON_TOKEN, "token_type": "Bearer", "expires_in": 3600}
+            if (method, parts.path) == ("POST", "/agent-credentials"):
+                if headers.get("Authorization") != f"Bearer {PERSON_TOKEN}":
+                    return 401, _error("sign_in_required", "请登录", "Sign in")
+                self.credentials_created += 1
+                return 201, {"credential_id": "TESTAGENT01", "name": json.loads(body)["name"], "key": self.credential}
             if headers.get("Authorization") != f"Bearer {self.credential}":
                 return 401, _error("sign_in_required", "请使用代理凭证", "An agent credential is required")
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
