@@ -58,8 +58,10 @@ def start_stack(
     schedule_seconds: int = 2,
     output: IO | int | None = subprocess.DEVNULL,
     startup_seconds: float = 60,
+    channel: str | None = None,
 ) -> StackProcess:
-    """Start `python -m infra.local_stack` and wait until its API answers /health."""
+    """Start `python -m infra.local_stack` and wait until its API answers /health. `channel`: exchange
+    or http (default: the stack's, exchange); the agents' folders go beside `outbox`."""
     port, customs_port, moto_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
@@ -68,7 +70,10 @@ def start_stack(
         "SMARTDECL_MOTO_PORT": str(moto_port),
         "SMARTDECL_SCHEDULE_SECONDS": str(schedule_seconds),
         "SMARTDECL_OUTBOX": str(outbox),
+        "SMARTDECL_LOCAL_AGENTS_DIR": str(Path(outbox).parent / "agents"),
     }
+    if channel:
+        env["SMARTDECL_CUSTOMS_CHANNEL"] = channel
     if jwt_secret:
         env["SMARTDECL_JWT_SECRET"] = jwt_secret
     env.pop("AWS_ENDPOINT_URL", None)  # the stack starts its own moto

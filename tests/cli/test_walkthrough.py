@@ -1,11 +1,17 @@
 """The README's CLI walkthrough, pasted as is, against `make run`'s stack (a subprocess on free ports)
-and the installed `smartdecl` console script."""
+and the installed `smartdecl` console script; and the CLI as an integrator installs it: a wheel in a
+fresh virtual environment, away from the repository."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
+import sys
+import sysconfig
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +73,48 @@ def test_the_readme_cli_walkthrough_runs_as_pasted(stack, tmp_path):
     assert "customs_receipt" in events and "smart_status_changed" in events
     subscribed = next(v for k, v in outputs.items() if k.startswith("smartdecl subscriptions create"))
     assert "+8613800138000" in subscribed and "22:00" in subscribed and "released" in subscribed
+
+
+def installed_cli(tmp_path) -> Path:
+    """The wheel built from the CLI's packages alone, installed into a fresh venv; returns its bin/."""
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", source)
+    for package in PACKAGED:
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    wheels = tmp_path / "wheels"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", wheels, source], check=True, cwd=source)
+    fresh = tmp_path / "fresh"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", fresh], check=True)
+    (wheel,) = wheels.glob("smartdecl-*.whl")
+    subprocess.run([*pip, "--python", fresh / "bin" / "python", "install", "--no-deps", wheel], check=True)
+    # its dependencies (typer, rich, requests …) from the test's own environment, by a path: the
+    # repository itself is not on it, nor is the editable install's finder (a path's .pth files are not read)
+    (site,) = (fresh / "lib").glob("python3*/site-packages")
+    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    return fresh / "bin"
+
+
+PACKAGED = ("smartdecl_cli", "smartdecl_client", "smartdecl_agent")
+
+
+def test_the_cli_installed_from_its_wheel_apart_from_the_repository_signs_in_and_lists(stack, tmp_path):
+    bin_dir = installed_cli(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SMARTDECL_TOKEN", "SMARTDECL_JWT_SECRET")}
+    env.update(SMARTDECL_URL=stack, SMARTDECL_LANG="en", SMARTDECL_CONFIG_DIR=str(tmp_path / "config"))
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(args, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
+
+    where = run(str(bin_dir / "python"), "-c", "import smartdecl_cli; print(smartdecl_cli.__file__)")
+    assert where.stdout.startswith(str(tmp_path / "fresh")), where.stdout + where.stderr
+    assert run(str(bin_dir / "python"), "-c", "import chalicelib").returncode != 0  # the project is not there
+
+    login = run(str(bin_dir / "smartdecl"), "login", "--ent-code", "1108919038", "--uscc", "91110000600037341L")
+    assert login.returncode == 0, login.stdout + login.stderr
+    listed = run(str(bin_dir / "smartdecl"), "declarations", "list", "--json")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "items" in json.loads(listed.stdout)
