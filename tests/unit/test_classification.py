@@ -124,8 +124,8 @@ def test_a_malformed_chapter_table_is_refused_naming_the_file_and_the_prefix(tmp
 
 
 def test_a_chapter_without_a_table_gets_the_universal_checks_only():
-    assert tables.chapter("61") is None
-    garment = content("0|0|针织|T恤衫|男式|100%棉|无品牌", "6109100021", ie_flag="E")
+    assert tables.chapter("62") is None
+    garment = content("0|0|机织|长裤|男式|100%棉|无品牌", "6203420090", ie_flag="E")
     assert classification.refusals(garment) == []
     assert codes(advisories(garment)) == [("national_code_unchecked", 1)]
 
