@@ -35,6 +35,10 @@ def _declaration(ie_flag: str, i: int, **overrides) -> dict:
         owner=dict(DEMO),
         note="",
     )
+    if ie_flag == "E":  # an export's 出口享惠情况 (the second declaration element) is 0-2; the example is an import's 3
+        for goods in body["goods"]:
+            elements = goods["g_model"].split("|")
+            goods["g_model"] = "|".join([elements[0], "0", *elements[2:]])
     body.update(overrides)
     return body
 

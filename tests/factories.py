@@ -50,9 +50,11 @@ _DECLARATION = {
     "goods": [
         {
             "g_no": 1,
-            "code_ts": "8471300000",
+            "code_ts": "8471309000",
             "g_name": "便携式自动数据处理设备",
-            "g_model": "笔记本电脑|14英寸|品牌:ThinkPad|型号:X1",
+            # the declaration elements of 8471.30 in order: 品牌类型 4 (foreign brand), 出口享惠情况 3
+            # (an import), configuration, brand, model, then the optional GTIN, CAS and 其他
+            "g_model": "4|3|处理器、内存、硬盘、14英寸显示屏、键盘|ThinkPad|X1 Carbon|||",
             "qty": "100",
             "unit": "001",
             "first_qty": "100",
@@ -74,6 +76,9 @@ def make_declaration_body(**overrides: Any) -> dict[str, Any]:
     """The canonical example declaration (shared/examples/declaration.json, without seq_no)."""
     body = copy.deepcopy(_DECLARATION)
     body.update(copy.deepcopy(overrides))
+    if body["ie_flag"] == "E" and "goods" not in overrides:
+        for goods in body["goods"]:  # an export's 出口享惠情况 (second element) is 0-2; the import's is 3
+            goods["g_model"] = goods["g_model"].replace("4|3|", "4|0|", 1)
     return body
 
 

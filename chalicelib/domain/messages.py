@@ -106,6 +106,7 @@ WAITING_STEPS: dict[str, tuple[str, str]] = {
     "arrival": ("运抵后自动申报，无需操作", "it declares itself once the goods arrive; nothing to do"),
     "tax": ("请在控制台确认税费", "confirm the tax in the console"),
     "advisory": ("请在控制台确认温馨提示", "confirm the advisory prompts in the console"),
+    "licence": ("补充监管证件后自动申报", "add the licence to the declaration; it then declares itself"),
     "customs_unavailable": ("海关恢复后自动重试，无需操作", "it retries by itself when customs is back; nothing to do"),
 }
 RECEIPT_STEPS: dict[str, tuple[str, str]] = {

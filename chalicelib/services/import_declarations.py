@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.domain import errors
+from chalicelib.domain import classification, errors
 from chalicelib.domain.declaration import Declaration, DeclarationContent, initial_tax_status, parse_content
 from chalicelib.domain.errors import FieldError
 from chalicelib.domain.identity import Identity
@@ -110,6 +110,9 @@ def _validated(
     for index, record in enumerate(records):
         content, errs = (None, record.read_errors) if record.read_errors else parse_content(record.raw)
         side = None
+        if content is not None:
+            errs = classification.import_errors(content)  # an HS code that does not exist
+            content = content if not errs else None
         if content is not None:
             content, errs = _as_source(content)
         if content is not None:
