@@ -1,7 +1,8 @@
 """`make run`: the whole service on one machine, wired from template.yaml.
 
 - moto's server plays AWS: every table and queue of the template is created in it;
-- the customs-side simulator answers declarations and serves manifests and arrival reports;
+- the customs-side simulator answers declarations and serves manifests and arrival reports, on
+  http://127.0.0.1:8001 (SMARTDECL_CUSTOMS_PORT; a known port, so the docs' walkthroughs can name it);
 - with the exchange channel (the default; SMARTDECL_CUSTOMS_CHANNEL=http declares over HTTP to the
   simulator instead), each local enterprise gets a Single Window client played by the simulator on a
   sandbox folder tree and a `smartdecl agent` beside it (infra/local_agents.py);
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = "--demo" in (sys.argv[1:] if argv is None else argv)
     api_port = int(os.environ.get("SMARTDECL_API_PORT", "8000"))
     moto_port = int(os.environ.get("SMARTDECL_MOTO_PORT", "0")) or local_aws.free_port()
-    customs_port = int(os.environ.get("SMARTDECL_CUSTOMS_PORT", "0")) or local_aws.free_port()
+    customs_port = int(os.environ.get("SMARTDECL_CUSTOMS_PORT", "8001")) or local_aws.free_port()
     schedule_seconds = int(os.environ.get("SMARTDECL_SCHEDULE_SECONDS", "60"))
     secret = os.environ.setdefault("SMARTDECL_JWT_SECRET", DEV_JWT_SECRET)
     secret_note = (

@@ -4,6 +4,7 @@ fills routing.ROUTES, from which the OpenAPI document is generated."""
 from __future__ import annotations
 
 from . import (
+    api_docs,
     configs,
     console,
     customs,
@@ -33,4 +34,5 @@ BLUEPRINTS = (
     events.bp,
     console.bp,
     reference.bp,
+    api_docs.bp,
 )

@@ -139,6 +139,14 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         errors=(404,),
         extra={"304": {"description": "Not modified"}},
     ),
+    ("/docs", "GET"): Op(
+        "This document as a page, to read and try (Swagger UI; /docs redirects to /docs/)",
+        "text/html",
+        extra={"302": {"description": "to /docs/"}, "304": {"description": "Not modified"}},
+    ),
+    ("/docs/{name}", "GET"): Op(
+        "One of the API page's files", "*/*", errors=(404,), extra={"304": {"description": "Not modified"}}
+    ),
     ("/dev/token", "POST"): Op(
         "Local stack only: a development token for the chosen enterprise and card (404 deployed)",
         m.DevToken,
