@@ -369,7 +369,8 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Smart assisted declaration (智能辅助申报)",
             "version": "0.1.0",
-            "description": "Every route but /health, /openapi.json, the console's files, the SMS short links "
+            "description": "Every route but /health, /openapi.json, the console's and the API page's (/docs) files, "
+            "the SMS short links "
             "and the customs receipts needs `Authorization: Bearer <JWT>`. Errors are "
             "{code, message_zh, message_en, details}. Generated from the models "
             "(chalicelib/api/models.py) and the routes.",
