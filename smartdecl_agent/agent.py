@@ -81,6 +81,7 @@ class Agent:
     take_seconds: float = 0.0
     client_state: str = "unknown"
     service_reachable: bool = True
+    durable: bool = True  # fsync each zip before its rename (tests turn it off with the journal's)
 
     def __post_init__(self) -> None:
         self.take_seconds = self.take_seconds or self.settings.take_seconds
@@ -221,7 +222,8 @@ class Agent:
         with open(staging, "wb") as out:
             out.write(data)
             out.flush()
-            os.fsync(out.fileno())
+            if self.durable:  # on disk before the rename makes it visible to the client
+                os.fsync(out.fileno())
         self.fault("staged")
         os.replace(staging, self.folders.outbox / entry.file_name)
         self.fault("renamed")
@@ -254,18 +256,19 @@ class Agent:
     # ---- the client's answers: SentBox, FailBox --------------------------------------------
 
     def watch_client(self) -> None:
-        for _, name in self.folders.outgoing(self.folders.sentbox):
-            entry = self.journal.get(name.zip_name)
-            if entry is not None and entry.state == HANDED:
-                self.journal.move(entry.file_name, SENT_SEEN, self.clock())
-                self.fault("sent_seen")
-                self._report_sent(self._reload(entry))
-        for _, name in self.folders.outgoing(self.folders.failbox):
-            entry = self.journal.get(name.zip_name)
-            if entry is not None and entry.state == HANDED:
-                self.journal.move(entry.file_name, FAILED_SEEN, self.clock())
-                self.fault("failed_seen")
-                self._report_failure(self._reload(entry))
+        """The files handed to the client that it has moved since. SentBox keeps every file the client
+        ever sent, so the journal's handed files are looked up among its names, not the other way."""
+        handed = {entry.file_name: entry for entry in self.journal.in_state(HANDED)}
+        if not handed:
+            return
+        for name in sorted(self.folders.names(self.folders.sentbox) & handed.keys()):
+            self.journal.move(name, SENT_SEEN, self.clock())
+            self.fault("sent_seen")
+            self._report_sent(self._reload(handed[name]))
+        for name in sorted(self.folders.names(self.folders.failbox) & handed.keys()):
+            self.journal.move(name, FAILED_SEEN, self.clock())
+            self.fault("failed_seen")
+            self._report_failure(self._reload(handed[name]))
 
     def _report_sent(self, entry: Try) -> None:
         self.api.event(
