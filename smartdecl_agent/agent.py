@@ -82,6 +82,7 @@ class Agent:
     client_state: str = "unknown"
     service_reachable: bool = True
     durable: bool = True  # fsync each zip before its rename (tests turn it off with the journal's)
+    _troubles: dict[str, str] = field(default_factory=dict)  # part of the pass → its last trouble, logged once
 
     def __post_init__(self) -> None:
         self.take_seconds = self.take_seconds or self.settings.take_seconds
@@ -133,6 +134,8 @@ class Agent:
             self._guarded("heartbeat", self.heartbeat)
 
     def _guarded(self, what: str, part: Callable[[], object]) -> None:
+        """One part of a pass; trouble is logged when it starts or changes, not at every scan (a
+        revoked credential would otherwise fill the log every two seconds)."""
         try:
             part()
         except Unreachable as exc:
@@ -141,13 +144,21 @@ class Agent:
             self.service_reachable = False
             return
         except ApiError as exc:
-            log.error("service refused (%s): %s %s: %s", what, exc.status, exc.code, exc.message_en)
+            self._trouble(what, f"service refused ({what}): {exc.status} {exc.code}: {exc.message_en}")
         except OSError as exc:
-            log.error("file trouble (%s): %s; tried again at the next scan", what, exc)
+            self._trouble(what, f"file trouble ({what}): {exc}; tried again at the next scan")
             return  # says nothing of the service
+        else:
+            if self._troubles.pop(what, None):
+                log.info("%s works again", what)
         if not self.service_reachable:
             log.info("service reachable again")
             self.service_reachable = True
+
+    def _trouble(self, what: str, message: str) -> None:
+        if self._troubles.get(what) != message:
+            log.error("%s", message)
+        self._troubles[what] = message
 
     # ---- write ahead: take, record, write, rename, acknowledge --------------------------------
 

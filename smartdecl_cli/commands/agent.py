@@ -62,6 +62,8 @@ def agent_run(
     from smartdecl_agent.agent import Agent
 
     settings = _settings(root, credential_file, agent_url, state_dir)
+    if not settings.root.is_dir():
+        raise Usage(f"{settings.root} is not a folder: --root names the client's message folder (see `agent doctor`)")
     agent = Agent.open(settings)
     path = logs.configure(
         agent.folders.logs, max_bytes=settings.log_max_bytes, backups=settings.log_backups, console=not quiet

@@ -348,3 +348,13 @@ def test_the_loop_runs_until_stopped(make_agent, fake, root):
     runner.join(5)
     assert outbox(root) == [f"I_{SEQ}_t-1.zip"] and not runner.is_alive()
     assert agent.journal.get(f"I_{SEQ}_t-1.zip").state == HANDED
+
+
+def test_a_refused_credential_is_logged_once_not_at_every_scan(make_agent, fake, caplog):
+    fake.credential = "sdag_OTHER.key"  # revoked: every request answers 401
+    agent = make_agent()
+    with caplog.at_level("ERROR", logger="smartdecl.agent"):
+        for _ in range(5):
+            agent.step()
+    refused = [r.getMessage() for r in caplog.records if "401" in r.getMessage()]
+    assert refused == ["service refused (take): 401 sign_in_required: An agent credential is required"]
