@@ -358,7 +358,10 @@ class Agent:
 
     def forward_inbox(self) -> None:
         for path in self.folders.files(self.folders.inbox):
-            self._forward(path)
+            try:
+                self._forward(path)
+            except OSError as exc:  # held open by the client a moment longer (Windows): the others go on
+                log.warning("%s: %s; tried again at the next scan", path.name, exc)
 
     def _forward(self, path: Path) -> None:
         data = path.read_bytes()

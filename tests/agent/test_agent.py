@@ -358,3 +358,30 @@ def test_a_refused_credential_is_logged_once_not_at_every_scan(make_agent, fake,
             agent.step()
     refused = [r.getMessage() for r in caplog.records if "401" in r.getMessage()]
     assert refused == ["service refused (take): 401 sign_in_required: An agent credential is required"]
+
+
+def test_an_inbox_file_that_cannot_be_moved_yet_does_not_hold_up_the_others(
+    make_agent, fake, root, client, monkeypatch
+):
+    # Given two answers, the first still held open by the client (Windows refuses to move it)
+    import smartdecl_agent.agent as agent_module
+
+    held = client.write_inbox(f"Successed_I_{SEQ}_t-1_202403201000001234567", success(SEQ, "I20249000000000001"))
+    client.write_inbox(f"Successed_I_{SEQ2}_t-1_202403201000002234567", success(SEQ2, "I20249000000000002"))
+    real_move = agent_module.move_into
+
+    def locked(path, folder):
+        if path == held:
+            raise PermissionError(32, "The process cannot access the file because it is being used by another process")
+        return real_move(path, folder)
+
+    monkeypatch.setattr(agent_module, "move_into", locked)
+    agent = make_agent()
+    agent.step()
+    # Then the other one is archived; the held one waits in InBox, forwarded (and answered) once
+    assert [p.name for p in (root / "Deccus001" / "InBox").iterdir()] == [held.name]
+    assert archived(root) == [f"Successed_I_{SEQ2}_t-1_202403201000002234567"]
+    # and once released it is archived, the service answering its repeat as a duplicate
+    monkeypatch.setattr(agent_module, "move_into", real_move)
+    agent.step()
+    assert list((root / "Deccus001" / "InBox").iterdir()) == [] and len(fake.receipts) == 2
