@@ -12,7 +12,7 @@ SAM       := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run demo test bench unit integration e2e token clean venv package validate-template lint fmt
+.PHONY: run demo test bench unit integration e2e token clean venv package validate-template lint fmt wheel
 
 venv: $(STAMP)
 
@@ -58,6 +58,13 @@ fmt: $(STAMP)
 # Benchmarks: scripts that print figures (bench/README.md), not tests; about 6½ minutes for all five.
 bench: $(STAMP)
 	for s in requests_per_declaration throughput time_to_first cold_start query_cost; do $(BIN)/python -m bench.$$s || exit 1; done
+
+# The `smartdecl` wheel (the CLI and the broker-side agent) for a broker's PC: dist/smartdecl-*.whl,
+# built from a copy of its packages alone (the service's code is not in it; docs/agent.md installs it).
+wheel: $(STAMP)
+	rm -rf .local/wheel-src && mkdir -p .local/wheel-src dist
+	cp -R pyproject.toml smartdecl_cli smartdecl_client smartdecl_agent .local/wheel-src/
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .local/wheel-src
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
