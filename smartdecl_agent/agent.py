@@ -229,7 +229,8 @@ class Agent:
                 return self._reload(entry)
         data = build_zip(entry.message, entry.name, entry.recorded_at)
         staging = self.folders.staging(entry.name)
-        self.folders.outbox.mkdir(parents=True, exist_ok=True)
+        if not self.folders.outbox.is_dir():  # the client makes its folders; never the agent (a wrong root)
+            raise FileNotFoundError(f"{self.folders.outbox} is missing: is the root the client's? (agent doctor)")
         with open(staging, "wb") as out:
             out.write(data)
             out.flush()
@@ -256,7 +257,7 @@ class Agent:
                     try_no=entry.name.try_no,
                 )
             except ApiError as exc:
-                if exc.status == 409:  # lease_lost: acknowledged when the item comes back with a new lease
+                if exc.status == 409 and exc.code == "lease_lost":  # acknowledged when it comes back, newly leased
                     log.info("%s: %s; acknowledged at the next take", entry.file_name, exc.code)
                     return
                 raise

@@ -385,3 +385,12 @@ def test_an_inbox_file_that_cannot_be_moved_yet_does_not_hold_up_the_others(
     monkeypatch.setattr(agent_module, "move_into", real_move)
     agent.step()
     assert list((root / "Deccus001" / "InBox").iterdir()) == [] and len(fake.receipts) == 2
+
+
+def test_the_agent_never_makes_the_client_s_folders(make_agent, fake, root):
+    # Given a root whose OutBox is missing (the client never ran there, or the root is wrong)
+    (root / "Deccus001" / "OutBox").rmdir()
+    item = fake.queue(SEQ)
+    make_agent().step()
+    # Then nothing is written or acknowledged, and no OutBox appears: doctor says what to do
+    assert not (root / "Deccus001" / "OutBox").exists() and item.acks == []
