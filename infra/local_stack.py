@@ -68,7 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     outbox_dir = Path(os.environ.get("SMARTDECL_OUTBOX", ".local/outbox")).resolve()
     _empty_outbox(outbox_dir)  # every start is a fresh stack: yesterday's messages would only mislead
     push_env = local_push_environment(outbox_dir, api_port)  # before the template's defaults land in os.environ
-    os.environ.update(local_aws.environment(template, physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url}))
+    # the HTTP channel to the simulator until the agent and the simulated client run locally too
+    channel = os.environ.get("SMARTDECL_CUSTOMS_CHANNEL") or "http"
+    os.environ.update(
+        local_aws.environment(
+            template, physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url, "SMARTDECL_CUSTOMS_CHANNEL": channel}
+        )
+    )
     os.environ.update(push_env)
     outbox = LocalOutbox(
         physical["EventsTopic"]["Ref"], outbox_dir, region, digest_topic_arn=physical["DigestTopic"]["Ref"]

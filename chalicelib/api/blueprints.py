@@ -4,6 +4,7 @@ fills routing.ROUTES, from which the OpenAPI document is generated."""
 from __future__ import annotations
 
 from . import (
+    agent,
     configs,
     console,
     customs,
@@ -31,4 +32,5 @@ BLUEPRINTS = (
     push.bp,
     events.bp,
     console.bp,
+    agent.bp,
 )
