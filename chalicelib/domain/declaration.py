@@ -33,6 +33,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from . import codes, declaration_fields
 from .declaration_status import STATUS_LABELS, DeclarationStatus
 from .errors import FieldError
+from .exchange import HANDOVER_WORDS
 from .smart_status import LABELS as SMART_STATUS_LABELS
 from .timestamps import iso
 
@@ -539,6 +540,9 @@ class Declaration:
     # waiting: no batch takes it again before this, unless what it waits for changes (lifecycle.wait)
     recheck_at: datetime | None = None
     tax_confirmation: dict[str, Any] | None = None  # {by, at, payable, fingerprint} once confirmed
+    # with the Single Window client (exchange channel): queued | written | sent, until customs' answer
+    handover: str | None = None
+    send_no: int | None = None  # its latest send to the client (domain/exchange.Send)
     version: int = 1
     owner_side: str | None = None  # agent, consignee or both: where owner_ent stands on the form
     extra: dict[str, Any] = field(default_factory=dict)
@@ -574,6 +578,11 @@ class Declaration:
     @property
     def smart_status_label(self) -> str | None:
         return SMART_STATUS_LABELS.get(self.smart_status)
+
+    @property
+    def handover_label(self) -> str | None:
+        words = HANDOVER_WORDS.get(self.handover) if self.handover else None
+        return words[0] if words else None
 
     @property
     def links(self) -> dict[str, str | None]:
@@ -628,6 +637,12 @@ class DeclarationView(DeclarationContent):
     declared_at: Timestamp | None
     receipt_channel: str | None
     receipt_overdue_at: Timestamp | None
+    handover: Literal["queued", "written", "sent"] | None = Field(
+        description="with the Single Window client (exchange channel) until customs answers: queued (waiting "
+        "for the agent), written (in the client's OutBox), sent (the client sent it)"
+    )
+    handover_label: str | None
+    send_no: int | None = Field(description="the latest send of this declaration to the Single Window client")
     links: Links
     created_at: Timestamp
     updated_at: Timestamp
