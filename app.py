@@ -7,11 +7,11 @@ import os
 from chalice import Chalice
 
 from chalicelib.api.blueprints import BLUEPRINTS
-from chalicelib.api.errors import internal_error, reshape_chalice_error
+from chalicelib.api.errors import internal_error, reshape_chalice_error, secured
 from chalicelib.config import Settings
 from chalicelib.container import container
+from chalicelib.formats.records import XLSX, XML_TYPES
 from chalicelib.observability import logger
-from chalicelib.services.import_declarations import XLSX, XML_TYPES
 
 # Fail fast (issue #9): a missing or short secret stops the cold start with a message naming the
 # variable, instead of answering every request 500 later.
@@ -35,6 +35,6 @@ def common_error_body(event, get_response):
     # Chalice answers 405/415/… itself; give those the same error body as ours. Anything that
     # escapes the routes' own guard still gets our 500 body with a correlation id, never Chalice's.
     try:
-        return reshape_chalice_error(get_response(event))
+        return secured(reshape_chalice_error(get_response(event)))  # every answer: docs/security.md
     except Exception:  # noqa: BLE001 - the last guard: internal_error logs the trace, the caller gets an id
         return internal_error(logger, event.context.get("requestId") if isinstance(event.context, dict) else None)

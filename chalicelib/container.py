@@ -220,7 +220,7 @@ class Container:
     def webhook_sender(self):
         from chalicelib.adapters.webhook_sender import WebhookSender
 
-        return WebhookSender(local_mode=self.settings.local_mode)
+        return WebhookSender(local_mode=self.settings.local_mode, loopback=self.settings.loopback_ports)
 
     @cached_property
     def receipts(self):

@@ -16,7 +16,7 @@ from chalice import Chalice
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayException, RouteMatcher
 
-from chalicelib.api.errors import not_found_route
+from chalicelib.api.errors import DEFAULT_HEADERS, SECURITY_HEADERS, not_found_route
 
 
 class RouteNotFound(LocalGatewayException):
@@ -34,7 +34,8 @@ class NotFoundGateway(LocalGateway):
         except ValueError:
             body_json = json.dumps(not_found_route(method, path.split("?", 1)[0]), ensure_ascii=False)
             raise RouteNotFound(
-                {"Content-Type": "application/json; charset=utf-8"}, body_json.encode("utf-8")
+                {"Content-Type": "application/json; charset=utf-8", **SECURITY_HEADERS, **DEFAULT_HEADERS},
+                body_json.encode("utf-8"),
             ) from None
         return super().handle_request(method, path, headers, body)
 

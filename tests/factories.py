@@ -50,9 +50,11 @@ _DECLARATION = {
     "goods": [
         {
             "g_no": 1,
-            "code_ts": "8471300000",
+            "code_ts": "8471309000",
             "g_name": "便携式自动数据处理设备",
-            "g_model": "笔记本电脑|14英寸|品牌:ThinkPad|型号:X1",
+            # the declaration elements of 8471.30 in order: 品牌类型 4 (foreign brand), 出口享惠情况 3
+            # (an import), configuration, brand, model, then the optional GTIN, CAS and 其他
+            "g_model": "4|3|处理器、内存、硬盘、14英寸显示屏、键盘|ThinkPad|X1 Carbon|||",
             "qty": "100",
             "unit": "001",
             "first_qty": "100",
@@ -73,6 +75,75 @@ _DECLARATION = {
 def make_declaration_body(**overrides: Any) -> dict[str, Any]:
     """The canonical example declaration (shared/examples/declaration.json, without seq_no)."""
     body = copy.deepcopy(_DECLARATION)
+    body.update(copy.deepcopy(overrides))
+    if body["ie_flag"] == "E" and "goods" not in overrides:
+        for goods in body["goods"]:  # an export's 出口享惠情况 (second element) is 0-2; the import's is 3
+            goods["g_model"] = goods["g_model"].replace("4|3|", "4|0|", 1)
+    return body
+
+
+# Every field of the content filled (tests/unit/test_declaration_fields.py holds it complete): the
+# declaration that round-trips through every format.
+_FULL_DECLARATION: dict[str, Any] = {
+    "seq_no": "I20240001031824871",
+    "source_seq_no": "I20240001031824871",
+    "ie_flag": "I",
+    "declaration_type": "paperless_clearance",
+    "two_step": False,
+    "self_pay": True,
+    "summarized_tax": True,
+    "declare_customs": "2201",
+    "ie_port": "2248",
+    "ie_date": "2024-03-20",
+    "agent": {"code": "3101234567", "uscc": "91310000MA1FL4CT3U", "name": "上海某某报关有限公司"},
+    "consignee": dict(ENT_A),
+    "owner": {"code": "1108919038", "uscc": "91110000600037341L", "name": "中国大恒(集团)有限公司"},
+    "bill_no": "COSU6234567890",
+    "transport_mode": "2",
+    "traf_name": "COSCO SHIPPING ARIES",
+    "voyage_no": "045E",
+    "trade_mode": "0110",
+    "cut_mode": "101",
+    "trans_mode": "3",
+    "trade_country": "USA",
+    "depart_country": "USA",
+    "freight": {"mark": "3", "rate": "1500", "currency": "USD"},
+    "insurance": {"mark": "1", "rate": "0.3", "currency": "USD"},
+    "pack_no": 120,
+    "wrap_type": "22",
+    "gross_wt": "1250.5",
+    "net_wt": "1180",
+    "note": "整箱",
+    "goods": [
+        {
+            "g_no": 1,
+            "code_ts": "8471300000",
+            "g_name": "便携式自动数据处理设备",
+            "g_model": "笔记本电脑|14英寸|品牌:ThinkPad|型号:X1",
+            "qty": "100",
+            "unit": "001",
+            "first_qty": "100",
+            "first_unit": "001",
+            "second_qty": "250",
+            "second_unit": "035",
+            "decl_price": "820",
+            "decl_total": "82000",
+            "currency": "USD",
+            "origin_country": "USA",
+            "destination_country": "CHN",
+            "duty_mode": "1",
+        }
+    ],
+    "containers": [
+        {"container_id": "CSLU1234567", "container_md": "11", "goods_no": "1", "lcl_flag": "0", "container_wt": "3750"}
+    ],
+    "documents": [{"edoc_code": "00000001", "edoc_no": "INV-2024-0320"}],
+}
+
+
+def make_full_declaration_body(**overrides: Any) -> dict[str, Any]:
+    """A declaration with every field of the content filled."""
+    body = copy.deepcopy(_FULL_DECLARATION)
     body.update(copy.deepcopy(overrides))
     return body
 

@@ -426,7 +426,8 @@ class FakeCustoms(CustomsGateway):
         self.sent.append(client_seq_no)
         if client_seq_no in self.refuse:
             return CustomsResponse(False, "1", "表头校验失败", client_seq_no)
-        response = CustomsResponse(True, "0", "申报成功", client_seq_no, f"C{len(self.accepted):017d}")
+        # customs numbers its accepted declarations (统一编号 SeqNo): the receipts of tests name them so
+        response = CustomsResponse(True, "0", "申报成功", client_seq_no, f"I20249{len(self.accepted) + 1:012d}")
         self.accepted.setdefault(client_seq_no, response)
         return self.accepted[client_seq_no]
 

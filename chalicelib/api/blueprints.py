@@ -4,6 +4,7 @@ fills routing.ROUTES, from which the OpenAPI document is generated."""
 from __future__ import annotations
 
 from . import (
+    api_docs,
     configs,
     console,
     customs,
@@ -12,6 +13,7 @@ from . import (
     events,
     executions,
     push,
+    reference,
     results,
     subscriptions,
     system,
@@ -31,4 +33,6 @@ BLUEPRINTS = (
     push.bp,
     events.bp,
     console.bp,
+    reference.bp,
+    api_docs.bp,
 )

@@ -35,9 +35,34 @@ _CHALICE = {
 }
 
 
+# On every answer (docs/security.md "Headers"): no MIME sniffing, no referrer, never framed, HTTPS
+# only (browsers ignore HSTS over plain http, so the local stack is unaffected).
+SECURITY_HEADERS: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Strict-Transport-Security": "max-age=31536000",
+}
+# Unless a route says otherwise (the console's files): an answer carries tenant data or a token, so
+# no cache keeps it, and a JSON body opened in a browser runs nothing.
+DEFAULT_HEADERS: dict[str, str] = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+
+def secured(response: Response) -> Response:
+    """`response` with the security headers; a header the route set itself is kept."""
+    present = {name.lower() for name in response.headers}
+    for name, value in {**SECURITY_HEADERS, **DEFAULT_HEADERS}.items():
+        if name.lower() not in present:
+            response.headers[name] = value
+    return response
+
+
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str | list[str]] | None = None) -> Response:
     all_headers: dict[str, str | list[str]] = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=all_headers)
+    return secured(Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=all_headers))
 
 
 def error_response(err: DomainError) -> Response:

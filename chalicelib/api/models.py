@@ -404,11 +404,74 @@ class UnmatchedReceipt(_Body):
     message_en: str
 
 
+class Disagreement(_Body):
+    identifier: Literal["client_seq_no", "entry_id", "cus_ciq_no"]
+    value: str = Field(description="the number as the receipt names it")
+    held: str | None = Field(description="what the declaration holds instead, if anything")
+    held_by: str | None = Field(description="another declaration that holds the receipt's number")
+
+
+class ConflictReceipt(_Body):
+    """A receipt whose numbers point at different declarations: kept, applied to none, alarmed."""
+
+    receipt_id: str
+    client_seq_no: str | None
+    cus_ciq_no: str | None
+    entry_id: str | None
+    channel: str | None
+    seq_nos: list[str] = Field(description="the declarations it points at; each has a log line")
+    disagreements: list[Disagreement]
+    message_zh: str
+    message_en: str
+
+
 class ReceiptsResult(_Body):
     received: int
     applied: int
     duplicates: int
     unmatched: list[UnmatchedReceipt]
+    conflicts: list[ConflictReceipt]
+
+
+# ---- reference data (GET /declaration-fields, GET /code-tables/{name}) -------------------------
+
+
+class FieldGroup(_Body):
+    key: str
+    label_zh: str
+    label_en: str
+
+
+class DeclarationField(_Body):
+    """One leaf of the declaration content (domain/declaration_fields.py)."""
+
+    path: str  # "agent.code", "goods[].code_ts"
+    tag: str | None  # the DecMessage element; null: the message does not carry it
+    label_zh: str
+    label_en: str
+    group: str  # a FieldGroup key
+    code_table: str | None  # GET /code-tables/{code_table}
+    required: bool  # the field and every field above it are required
+
+
+class DeclarationFields(_Body):
+    groups: list[FieldGroup]
+    fields: list[DeclarationField]  # in the form's order
+
+
+class CodeEntry(_Body):
+    code: str
+    zh: str
+    en: str | None = None
+
+
+class CodeTable(_Body):
+    name: str
+    label_zh: str
+    label_en: str
+    source: str  # where the table comes from
+    date: str  # when it was made or last checked
+    codes: list[CodeEntry]
 
 
 RESPONSES: tuple[type[BaseModel], ...] = (
@@ -438,6 +501,8 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     Replayed,
     FeedPage,
     ReceiptsResult,
+    DeclarationFields,
+    CodeTable,
 )
 REQUESTS: tuple[type[BaseModel], ...] = (
     DevTokenRequest,

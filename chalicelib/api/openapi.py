@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.services.import_declarations import XLSX
+from chalicelib.formats.records import XLSX
 
 from . import models as m
 from .routing import ROUTES
@@ -139,6 +139,14 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         errors=(404,),
         extra={"304": {"description": "Not modified"}},
     ),
+    ("/docs", "GET"): Op(
+        "This document as a page, to read and try (Swagger UI; /docs redirects to /docs/)",
+        "text/html",
+        extra={"302": {"description": "to /docs/"}, "304": {"description": "Not modified"}},
+    ),
+    ("/docs/{name}", "GET"): Op(
+        "One of the API page's files", "*/*", errors=(404,), extra={"304": {"description": "Not modified"}}
+    ),
     ("/dev/token", "POST"): Op(
         "Local stack only: a development token for the chosen enterprise and card (404 deployed)",
         m.DevToken,
@@ -260,6 +268,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         m.FeedPage,
         params=tuple(FEED_PARAMS),
     ),
+    ("/declaration-fields", "GET"): Op(
+        "Every field of a declaration: path, DecMessage tag, labels, form group, code table, required",
+        m.DeclarationFields,
+    ),
+    ("/code-tables/{name}", "GET"): Op("One code table with its source and date", m.CodeTable),
     ("/executions", "GET"): Op("Executions of the enterprise, newest first", m.ExecutionPage),
     ("/executions", "POST"): Op(
         "Start: tick configs, press start once (一键启动)", m.Execution, 201, body=m.StartExecution, errors=(404, STATE)

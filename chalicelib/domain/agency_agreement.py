@@ -98,10 +98,20 @@ def agreement_number(today: date, sequence: int) -> str:
 
 
 def generate_agreement(
-    content: DeclarationContent, sequence: int, today: date, *, now: datetime | None = None
+    content: DeclarationContent, sequence: int, today: date, *, declared_by: str, now: datetime | None = None
 ) -> AgencyAgreement:
     """The agreement for `content`, valid from `today` for one year; `now` stamps created_at
-    (default: midnight of `today`, China time, so that the result depends on the arguments only)."""
+    (default: midnight of `today`, China time, so that the result depends on the arguments only).
+
+    `declared_by` is the customs code of the enterprise declaring it (the record's owner, verified
+    at import): the agreement names it as agent and nobody else. A declaration whose declaring unit
+    is another enterprise is never declared here (gates.declaring_unit_refusal), so an agreement
+    never names an enterprise that did not take part."""
+    if content.agent.code != declared_by:
+        raise ValueError(
+            f"the agreement's agent must be the declaring unit that declares it ({declared_by}), "
+            f"not {content.agent.code or content.agent.uscc}"
+        )
     goods = content.goods
     first = goods[0]
     currencies = list(dict.fromkeys(item.currency for item in goods))

@@ -28,8 +28,18 @@ TABLE_LABELS: dict[str, tuple[str, str]] = {
 
 
 @cache
+def _file(name: str) -> dict:
+    return json.loads((_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
 def table(name: str) -> dict[str, dict]:
-    return json.loads((_DIR / f"{name}.json").read_text(encoding="utf-8"))["codes"]
+    return _file(name)["codes"]
+
+
+def provenance(name: str) -> tuple[str, str]:
+    """Where the table comes from and when it was made or checked (`_source`, `_date`)."""
+    data = _file(name)
+    return data["_source"], data["_date"]
 
 
 @cache

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -30,7 +30,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError, core_schema
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from . import codes
+from . import codes, declaration_fields
 from .declaration_status import STATUS_LABELS, DeclarationStatus
 from .errors import FieldError
 from .smart_status import LABELS as SMART_STATUS_LABELS
@@ -320,79 +320,51 @@ class DeclarationContent(_Model):
         return self.model_dump(mode="json")
 
 
+def leaf_paths(model: type[BaseModel] = DeclarationContent, prefix: str = "") -> list[str]:
+    """Every leaf field of the content in the model's own order ("agent.code", "goods[].code_ts"):
+    the order of the form and of our workbook's columns; the field table holds the same paths."""
+    paths: list[str] = []
+    for name, info in model.model_fields.items():
+        inner, is_list = _unwrap(info.annotation)
+        path = f"{prefix}{name}{'[]' if is_list else ''}"
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            paths += leaf_paths(inner, path + ".")
+        else:
+            paths.append(path)
+    return paths
+
+
+def is_required(path: str) -> bool:
+    """Whether a content without this leaf is refused: it and every field above it are required
+    ("goods[].code_ts" yes; "freight.mark" no, freight itself is optional)."""
+    model: Any = DeclarationContent
+    for name in path.replace("[]", "").split("."):
+        info = model.model_fields[name]
+        if not info.is_required():
+            return False
+        model = _unwrap(info.annotation)[0]
+    return True
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """The model or type inside `X | None` and `list[X]`, and whether it was a list."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is list:
+        return _unwrap(args[0])[0], True
+    if len(args) == 1 and get_origin(annotation) is not Annotated:
+        return _unwrap(args[0])
+    return annotation, False
+
+
 # ---- bilingual messages for pydantic error types ------------------------------------------
 
-# Chinese label of every canonical field path a file can fill (row 1 of the Excel template,
-# and the label in read-error messages).
-FIELD_LABELS: dict[str, str] = {
-    "ref": "关联号",
-    "seq_no": "统一编号",
-    "ie_flag": "进出口标志",
-    "declaration_type": "报关单类型",
-    "two_step": "两步申报",
-    "self_pay": "自报自缴",
-    "summarized_tax": "汇总征税",
-    "declare_customs": "申报地海关",
-    "ie_port": "进出境关别",
-    "ie_date": "进出口日期",
-    "agent.code": "申报单位海关编码",
-    "agent.uscc": "申报单位统一社会信用代码",
-    "agent.name": "申报单位名称",
-    "consignee.code": "境内收发货人海关编码",
-    "consignee.uscc": "境内收发货人统一社会信用代码",
-    "consignee.name": "境内收发货人名称",
-    "owner.code": "消费使用/生产销售单位海关编码",
-    "owner.uscc": "消费使用/生产销售单位统一社会信用代码",
-    "owner.name": "消费使用/生产销售单位名称",
-    "bill_no": "提运单号",
-    "transport_mode": "运输方式",
-    "traf_name": "运输工具名称",
-    "voyage_no": "航次号",
-    "trade_mode": "监管方式",
-    "cut_mode": "征免性质",
-    "trans_mode": "成交方式",
-    "trade_country": "贸易国(地区)",
-    "depart_country": "启运国(地区)",
-    "freight.mark": "运费标记",
-    "freight.rate": "运费/率",
-    "freight.currency": "运费币制",
-    "insurance.mark": "保费标记",
-    "insurance.rate": "保费/率",
-    "insurance.currency": "保费币制",
-    "pack_no": "件数",
-    "wrap_type": "包装种类",
-    "gross_wt": "毛重(千克)",
-    "net_wt": "净重(千克)",
-    "note": "备注",
-    "g_no": "商品序号",
-    "code_ts": "商品编号",
-    "g_name": "商品名称",
-    "g_model": "规格型号",
-    "qty": "成交数量",
-    "unit": "成交计量单位",
-    "first_qty": "法定第一数量",
-    "first_unit": "法定第一计量单位",
-    "second_qty": "法定第二数量",
-    "second_unit": "法定第二计量单位",
-    "decl_price": "单价",
-    "decl_total": "总价",
-    "currency": "币制",
-    "origin_country": "原产国(地区)",
-    "destination_country": "最终目的国(地区)",
-    "duty_mode": "征免方式",
-    "container_id": "集装箱号",
-    "container_md": "集装箱规格",
-    "goods_no": "商品项号关系",
-    "lcl_flag": "拼箱标识",
-    "container_wt": "集装箱自重(千克)",
-    "edoc_code": "随附单证代码",
-    "edoc_no": "随附单证编号",
-}
+# Chinese label of every canonical field path a file can fill (row 1 of the Excel template, and the
+# label in read-error messages): from the field table.
+FIELD_LABELS: dict[str, str] = declaration_fields.labels_zh()
 
 # The label of a field name in a validation message: the file's label where the field is a
 # column of its own, otherwise the group or the setting it names.
 _FIELD_ZH = {path: zh for path, zh in FIELD_LABELS.items() if "." not in path} | {
-    "source_seq_no": "来源统一编号",
     "entry_id": "海关编号",
     "agent": "申报单位",
     "consignee": "境内收发货人",

@@ -49,6 +49,7 @@ WAITING_LABELS = {
     "arrival": ("等待运抵报告", "waiting for the arrival report"),
     "tax": ("等待税费确认", "waiting for the tax confirmation"),
     "advisory": ("温馨提示待人工确认", "an advisory prompt waits for a person"),
+    "licence": ("等待补充监管证件", "waiting for a licence to be added"),
     "customs_unavailable": ("海关系统暂不可用，稍后重试", "customs is unavailable; will retry"),
 }
 

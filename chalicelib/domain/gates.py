@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from . import advisories as advisory_rules
-from . import agency_agreement, customs_rules
+from . import agency_agreement, classification, customs_rules
 from .configs import ConfigContent
 from .declaration import Declaration, DeclarationContent, DeclarationStatus, TaxStatus
 from .logistics import ArrivalReport, Manifest
@@ -74,6 +74,26 @@ class _Run:
         return Verdict(outcome, self.steps, content or self.decl.content, waiting)
 
 
+def declaring_unit_refusal(decl: Declaration) -> GateStep | None:
+    """Who declares (docs/security.md): customs takes a declaration only signed by the card of the
+    enterprise it names as declaring unit (申报单位), so the service, which declares for the record's
+    owner, sends only what the owner is the declaring unit of: as a broker, or as a consignee that
+    declares itself (自理: one enterprise on both sides). Anything else fails, saying that the
+    declaring unit must declare it (it imports and declares its own copy). None: the owner declares it.
+    The claim, the gates and the submission all ask this."""
+    agent = decl.content.agent
+    if "agent" in decl.owner_sides and agent.code == decl.owner_ent:
+        return None
+    named = agent.code or agent.uscc or "-"
+    return GateStep(
+        "declaring_unit",
+        "fail",
+        f"须由申报单位 {named} 申报：本企业不是该报关单的申报单位，不能代其申报",
+        f"must be declared by its declaring unit {named}: your enterprise is not its declaring unit",
+        {"agent": agent.model_dump(mode="json", exclude_none=True), "owner_ent": decl.owner_ent},
+    )
+
+
 def needs_manifest(config: ConfigContent) -> bool:
     return config.require_manifest or config.compare_manifest
 
@@ -97,6 +117,9 @@ def evaluate(
             "no longer temp-saved (declared by hand?); leaves the pool",
             {"status": str(decl.status)},
         )
+    refusal = declaring_unit_refusal(decl)
+    if refusal is not None:
+        return run.end("fail", refusal.gate, refusal.reason_zh, refusal.reason_en, refusal.details)
     if c.two_step:
         return run.end(
             "fail",
@@ -104,16 +127,9 @@ def evaluate(
             "智能辅助申报暂不支持两步申报，仅支持整合申报",
             "two-step declarations are not supported; only integrated declaration is",
         )
-    violations = customs_rules.check(c)
-    if violations:
-        return run.end(
-            "fail",
-            "customs_rules",
-            "未通过直属海关特色校验",
-            "failed the customs-specific checks",
-            [v.as_json() for v in violations],
-        )
-    run.ok("customs_rules", "直属海关特色校验通过", "customs-specific checks passed")
+    ended = _rule_gates(run, c)
+    if ended is not None:
+        return ended
     if (
         agency_agreement.needs_agreement(c)
         and not agency_agreement.has_agreement(c)
@@ -134,7 +150,7 @@ def evaluate(
             "self-declared self-paid: waits until the tax is confirmed",
             waiting="tax",
         )
-    ended = _logistics_gates(run, c, config, facts)
+    ended = _licence_gate(run, c) or _logistics_gates(run, c, config, facts)
     if ended is None:
         ended = _advisory_gate(run, decl, config, recent_prices)
     if ended is not None:
@@ -142,7 +158,7 @@ def evaluate(
 
     content, agreement = c, None
     if agency_agreement.needs_agreement(c) and not agency_agreement.has_agreement(c):
-        agreement = agency_agreement.generate_agreement(c, agreement_sequence(), today)
+        agreement = agency_agreement.generate_agreement(c, agreement_sequence(), today, declared_by=decl.owner_ent)
         content = agency_agreement.attach(c, agreement)
         run.ok(
             "agency_agreement",
@@ -153,6 +169,35 @@ def evaluate(
         )
     verdict = run.end("pass", "passed", "校验通过，进入申报", "all checks passed; goes to declaration", content=content)
     return Verdict(verdict.outcome, verdict.steps, content, None, agreement)
+
+
+def _rule_gates(run: _Run, c: DeclarationContent) -> Verdict | None:
+    """Direct-customs rules, then what customs refuses in the goods (HS code, 申报要素, prohibited goods)."""
+    violations = customs_rules.check(c)
+    if violations:
+        return run.end(
+            "fail",
+            "customs_rules",
+            "未通过直属海关特色校验",
+            "failed the customs-specific checks",
+            [v.as_json() for v in violations],
+        )
+    run.ok("customs_rules", "直属海关特色校验通过", "customs-specific checks passed")
+    refused = classification.refusals(c)
+    if refused:
+        zh, en = "商品编号或申报要素不符合海关要求", "HS code or declaration elements refused"
+        return run.end("fail", "classification", zh, en, refused)
+    return None
+
+
+def _licence_gate(run: _Run, c: DeclarationContent) -> Verdict | None:
+    """A licence the goods need and the declaration lacks: it waits for a person to add it (why a wait,
+    not a failure: domain/classification/licences.py)."""
+    lacking = classification.missing_licences(c)
+    if not lacking:
+        return None
+    zh, en = classification.licences.reason(lacking)
+    return run.end("wait", "licence", zh, en, [m.as_json() for m in lacking], waiting="licence")
 
 
 def _logistics_gates(run: _Run, c: DeclarationContent, config: ConfigContent, facts: Facts) -> Verdict | None:

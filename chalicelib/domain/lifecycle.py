@@ -196,6 +196,48 @@ def claim(
     )
 
 
+def refuse_at_claim(
+    decl: Declaration,
+    now: datetime,
+    refusal: LogEntry,
+    *,
+    batch_no: str,
+    execution_id: str,
+    config_id: str,
+    config_name: str,
+) -> Change:
+    """A batch finds a marked declaration it must not declare (its declaring unit must:
+    gates.declaring_unit_refusal): taken into the batch and failed in the same write, so it is
+    shown and pushed with why, counted as failed on the batch, and never reaches the gates or
+    customs. Back in the pool only through continue, like any failure."""
+    taken = claim(
+        decl,
+        now,
+        batch_no=batch_no,
+        execution_id=execution_id,
+        config_id=config_id,
+        config_name=config_name,
+        deadline=now,
+    )
+    return _change(
+        decl,
+        now,
+        [*taken.entries, refusal],
+        outcome=Outcome.FAILED,
+        push=True,
+        smart_status=SmartStatus.FAILED,
+        batch_no=batch_no,
+        config_id=config_id,
+        config_name=config_name,
+        execution_id=execution_id,
+        **_OUT_OF_THE_ENGINES_HANDS,
+        waiting_reason=None,
+        reason_zh=refusal.reason_zh,
+        reason_en=refusal.reason_en,
+        recheck_at=None,
+    )
+
+
 def pass_gates(decl: Declaration, now: datetime, entries: list[LogEntry], content: DeclarationContent) -> Change:
     """Every gate passed: the (possibly fixed) content is kept, it goes on to submission. Not an
     operation on the lists: it stays 申报中, and customs' answer (or a wait) follows within the
@@ -349,14 +391,18 @@ def receipt(
     status: DeclarationStatus | None,
     entry_id: str | None,
     event: dict[str, Any] | None,
+    customs_seq_no: str | None = None,
 ) -> Change:
-    """A customs receipt applied: its channel, the status it leads to, customs' entry_id. `event`
-    (the receipt's own facts) is pushed for business receipts (DEC_RESULT)."""
+    """A customs receipt applied: its channel, the status it leads to, customs' entry_id and SeqNo
+    (kept once known: the next receipt that names them is checked against them, not an index).
+    `event` (the receipt's own facts) is pushed for business receipts (DEC_RESULT)."""
     attributes: dict[str, Any] = {"receipt_channel": channel}
     if status is not None:
         attributes["status"] = status
     if entry_id and not decl.entry_id:
         attributes["entry_id"] = entry_id
+    if customs_seq_no and not decl.customs_seq_no:
+        attributes["customs_seq_no"] = customs_seq_no
     after = decl.with_changes(**attributes)
     events = (customs_receipt(after, occurred_at=now, **event),) if event is not None else ()
     return _change(decl, now, [entry], events=events, **attributes)

@@ -70,6 +70,11 @@ def channel_state(channel: str) -> str:
 # variable (≤ 20 characters, domain/sms.py).
 FAILURE_STEPS: tuple[tuple[str, str, str], ...] = (
     (
+        "须由申报单位",
+        "请申报单位申报，或改为自理后点击继续",
+        "ask the declaring unit to declare it, or make your enterprise its declaring unit and press Continue",
+    ),
+    (
         "缺少代理报关委托协议，且未配置自动生成",
         "开启自动生成代理报关委托协议后点击继续",
         "turn on automatic agency agreements in the config, then press Continue",
@@ -101,6 +106,7 @@ WAITING_STEPS: dict[str, tuple[str, str]] = {
     "arrival": ("运抵后自动申报，无需操作", "it declares itself once the goods arrive; nothing to do"),
     "tax": ("请在控制台确认税费", "confirm the tax in the console"),
     "advisory": ("请在控制台确认温馨提示", "confirm the advisory prompts in the console"),
+    "licence": ("补充监管证件后自动申报", "add the licence to the declaration; it then declares itself"),
     "customs_unavailable": ("海关恢复后自动重试，无需操作", "it retries by itself when customs is back; nothing to do"),
 }
 RECEIPT_STEPS: dict[str, tuple[str, str]] = {

@@ -19,10 +19,11 @@ class SmartStatus(StrEnum):
 
 LABELS = {"pending": "待申报", "in_progress": "申报中", "succeeded": "申报成功(自动)", "failed": "申报失败"}
 
-WAITING_REASONS = ("manifest", "arrival", "tax", "advisory", "customs_unavailable")
+WAITING_REASONS = ("manifest", "arrival", "tax", "advisory", "licence", "customs_unavailable")
 
 TRANSITIONS: dict[SmartStatus, frozenset[SmartStatus]] = {
-    SmartStatus.PENDING: frozenset({SmartStatus.IN_PROGRESS}),
+    # a batch may fail it as it takes it: its declaring unit must declare it (lifecycle.refuse_at_claim)
+    SmartStatus.PENDING: frozenset({SmartStatus.IN_PROGRESS, SmartStatus.FAILED}),
     # in progress: declared, refused, or back in the pool waiting (manifest, customs down, timed out…)
     SmartStatus.IN_PROGRESS: frozenset({SmartStatus.SUCCEEDED, SmartStatus.FAILED, SmartStatus.PENDING}),
     # back to the pool only through "continue"; a person may still declare it by hand

@@ -17,7 +17,10 @@ from datetime import datetime, timedelta
 from chalicelib.domain import lifecycle
 from chalicelib.domain.china_time import CHINA_TIME  # batch numbers carry the China date
 from chalicelib.domain.declaration import Declaration, DeclarationStatus
+from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.executions import CLAIM_TIMEOUT, Batch, Execution, batch_no, pick_config
+from chalicelib.domain.gates import declaring_unit_refusal
+from chalicelib.domain.lifecycle import Change, Outcome
 from chalicelib.domain.smart_status import SmartStatus
 
 from .engine import MAX_SQS_DELAY, Engine, finish_batch
@@ -65,9 +68,13 @@ def start_batch(engine: Engine, execution_id: str, after_index: int) -> Batch | 
         config_names=tuple(c.content.name for c in configs),
         started_at=now,
     )
-    claimed = _claim(engine, started, batch, configs)
-    batch = Batch(**{**batch.__dict__, "claimed": len(claimed)})
+    taken = _claim(engine, started, batch, configs)
+    batch = Batch(**{**batch.__dict__, "claimed": len(taken)})
     engine.batches.create(batch)
+    refused = [c.seq_no for c in taken if c.outcome == Outcome.FAILED]
+    claimed = [c.seq_no for c in taken if c.outcome != Outcome.FAILED]
+    if refused:  # failed as they were taken: counted now (the last count finishes the batch)
+        engine.count(number, {Outcome.FAILED: refused})
     if claimed:
         engine.queue.to_validation(
             [
@@ -75,52 +82,56 @@ def start_batch(engine: Engine, execution_id: str, after_index: int) -> Batch | 
                 for s in claimed
             ]
         )
-    else:
+    elif not refused:
         finish_batch(engine, number)  # nothing to declare: poll again after the wait
     return batch
 
 
-def _claim(engine: Engine, execution: Execution, batch: Batch, configs) -> list[str]:
+def _claim(engine: Engine, execution: Execution, batch: Batch, configs) -> list[Change]:
     """Take up to batch_size marked pending declarations in the configs' scope: each claim a
-    conditional write of its own, carried many to a request (UnitOfWork.commit_many)."""
-    claimed: list[str] = []
+    conditional write of its own, carried many to a request (UnitOfWork.commit_many). One whose
+    declaring unit is another enterprise is taken and failed in the same write (who declares:
+    gates.declaring_unit_refusal), never sent on to the gates."""
+    taken: list[Change] = []
     now = engine.clock()
     side = execution.enterprise_type
     for flag in dict.fromkeys(c.content.ie_flag for c in configs):
-        if len(claimed) >= engine.batch_size:
+        if len(taken) >= engine.batch_size:
             break
         candidates = []
+        seen = {c.seq_no for c in taken}
         for decl in engine.declarations.pool(side, execution.ent_code, flag, limit=engine.batch_size * 4, ready_by=now):
             config = pick_config(decl, configs, side)
             # #9: only the verified owner's records; index rows written before the rule may say otherwise
             if (
                 config is None
-                or decl.seq_no in claimed
+                or decl.seq_no in seen
                 or decl.owner_ent != execution.ent_code
                 or side not in decl.owner_sides
             ):
                 continue
+            names = {
+                "batch_no": batch.batch_no,
+                "execution_id": execution.execution_id,
+                "config_id": config.config_id,
+                "config_name": config.content.name,
+            }
+            refusal = declaring_unit_refusal(decl)
             candidates.append(
-                lifecycle.claim(
-                    decl,
-                    now,
-                    batch_no=batch.batch_no,
-                    execution_id=execution.execution_id,
-                    config_id=config.config_id,
-                    config_name=config.content.name,
-                    deadline=now + CLAIM_TIMEOUT,
-                )
+                lifecycle.claim(decl, now, **names, deadline=now + CLAIM_TIMEOUT)
+                if refusal is None
+                else lifecycle.refuse_at_claim(decl, now, LogEntry.from_step(refusal, now, batch.batch_no), **names)
             )
-        while candidates and len(claimed) < engine.batch_size:  # another batch may have taken some first
+        while candidates and len(taken) < engine.batch_size:  # another batch may have taken some first
             take, candidates = (
-                candidates[: engine.batch_size - len(claimed)],
-                candidates[engine.batch_size - len(claimed) :],
+                candidates[: engine.batch_size - len(taken)],
+                candidates[engine.batch_size - len(taken) :],
             )
             lost = engine.uow.commit_many(take)
             won = [c for c in take if c.seq_no not in lost]
-            claimed += [c.seq_no for c in won]
+            taken += won
             engine.publish(won)
-    return claimed
+    return taken
 
 
 def _finished(engine: Engine, execution: Execution) -> bool:

@@ -9,6 +9,7 @@ from chalicelib.domain import advisories as advisory_rules
 from chalicelib.domain import errors, lifecycle
 from chalicelib.domain.declaration import DeclarationStatus
 from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.domain.gates import declaring_unit_refusal
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.smart_status import SmartStatus
 
@@ -32,6 +33,11 @@ def declare_by_hand(identity: Identity, seq_no: str, engine: Engine, customs: Cu
             "报关单正在智能申报中，请稍后查看结果",
             "the engine is declaring it right now",
             {"smart_status": decl.smart_status},
+        )
+    refusal = declaring_unit_refusal(decl)
+    if refusal is not None:  # who declares: docs/security.md
+        raise errors.DomainError(
+            "declaring_unit_must_declare", refusal.reason_zh, refusal.reason_en, refusal.details, kind="conflict"
         )
     now, who = engine.clock(), identity.card_no
     # Claimed exactly like a batch would, so the engine cannot take it while we send it.

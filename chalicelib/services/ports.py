@@ -319,6 +319,10 @@ class ReceiptRepository(abc.ABC):
     @abc.abstractmethod
     def unmatched(self, limit: int = 100) -> list[dict]: ...
 
+    @abc.abstractmethod
+    def conflicts(self, limit: int = 100) -> list[dict]:
+        """Receipts whose numbers disagreed (kept, applied to nothing), newest first."""
+
 
 class EventPublisher(abc.ABC):
     """Pushes events (smart-status changes, receipts) to subscribers; SNS when deployed."""

@@ -16,6 +16,7 @@ from chalicelib.domain import lifecycle
 from chalicelib.domain.customs import CustomsResponse
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.domain.gates import declaring_unit_refusal
 from chalicelib.domain.lifecycle import Change
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.formats.dec_message_writer import build_dec_message
@@ -32,6 +33,12 @@ class Sent:
 
 
 def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, who: str = "system") -> Sent:
+    refusal = declaring_unit_refusal(decl)
+    if refusal is not None:  # who declares: only its declaring unit's channel; customs is not even asked
+        return Sent(
+            CustomsResponse(False, "local", refusal.reason_zh, decl.seq_no),
+            LogEntry(now, "submit", "fail", refusal.reason_zh, refusal.reason_en, who, decl.batch_no, refusal.details),
+        )
     try:
         xml = build_dec_message(decl.content, oper_type="C", client_seq_no=decl.seq_no, sign_time=now)
     except ValueError as exc:  # e.g. a control character XML cannot carry: the broker must fix the text
@@ -126,7 +133,8 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
         return "duplicate"  # another delivery holds it right now: that one sends it (or its message returns)
     decl = run.declarations[message["seq_no"]]  # as leased
     sent = send_to_customs(decl, _UnlessFoundDown(customs, run), engine.clock())
-    _note_customs(engine, message.get("execution_id"), sent.response is not None)
+    if sent.response is None or sent.response.response_code != "local":  # customs was asked
+        _note_customs(engine, message.get("execution_id"), sent.response is not None)
     now = engine.clock()
 
     def answer(d: Declaration) -> Change:

@@ -25,15 +25,20 @@ def outbox(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def stack(outbox):
+def stack_process(outbox):
     log = outbox.parent / f"{outbox.name}-stack.log"
     with log.open("w") as out:
         try:
             started = start_stack(outbox, jwt_secret=SECRET, output=out)
         except StackDidNotStart as exc:
             pytest.fail(f"{exc}:\n{log.read_text()}")
-    yield started.api, started.customs
+    yield started
     assert started.stop() == 0, "the stack must stop cleanly"
+
+
+@pytest.fixture(scope="module")
+def stack(stack_process):
+    return stack_process.api, stack_process.customs
 
 
 def bearer(role="legal", ent=("1108919038", "91110000600037341L")):
@@ -87,6 +92,33 @@ def test_enable_configure_import_query_mark_and_unmark_over_http(stack):
     requests.post(f"{stack}/enablement", json={"accept_notice": True}, headers=other)
     assert requests.get(f"{stack}/declarations", headers=other).json()["total"] == 0
     assert requests.get(f"{stack}/declarations/{seq_nos[0]}", headers=other).status_code == 404
+
+
+def test_a_webhook_to_any_of_the_stacks_own_ports_is_refused_and_the_stack_keeps_its_data(stack_process):
+    # Given an enterprise with a config (data the probe's reset would have wiped)
+    api, legal = stack_process.api, bearer()
+    requests.post(f"{api}/enablement", json={"accept_notice": True}, headers=legal)
+    requests.post(f"{api}/configs", json=make_config_body(name="自有端口", ie_flag="E"), headers=legal)
+    before = requests.get(f"{api}/configs", headers=legal).json()
+    # When it subscribes webhooks to the API, moto's reset route and the simulator's control route
+    for target in (f"{api}/health", f"{stack_process.moto}/moto-api/reset", f"{stack_process.customs}/control/reset"):
+        response = requests.post(
+            f"{api}/subscriptions", json={"protocol": "webhook", "endpoint": target}, headers=legal
+        )
+        # Then each is refused, naming the reason
+        assert response.status_code == 422, (target, response.text)
+        assert "本地服务自身" in response.json()["errors"][0]["message_zh"], response.json()
+    # And a port nothing of the stack listens on is still allowed
+    receiver = WebhookReceiver()
+    try:
+        ok = requests.post(
+            f"{api}/subscriptions", json={"protocol": "webhook", "endpoint": receiver.url}, headers=legal
+        )
+        assert ok.status_code == 201, ok.text
+        requests.delete(f"{api}/subscriptions/{ok.json()['subscription_id']}", headers=legal)
+    finally:
+        receiver.close()
+    assert requests.get(f"{api}/configs", headers=legal).json() == before
 
 
 def test_openapi_document_is_served(stack):

@@ -413,3 +413,13 @@ def test_the_sending_lease_outlasts_a_submission_and_ends_before_its_message_ret
     function = resources(template, "AWS::Serverless::Function")["SubmissionFunction"]["Properties"]
     queue = resources(template, "AWS::SQS::Queue")[function["Events"]["Passed"]["Properties"]["Queue"]["Fn::GetAtt"][0]]
     assert function["Timeout"] <= SENDING_LEASE.total_seconds() <= queue["Properties"]["VisibilityTimeout"]
+
+
+def test_receipt_conflicts_are_alarmed_on_the_metric_the_api_counts(template):
+    from chalicelib.services.receipts import RECEIPT_CONFLICTS
+
+    alarm = template["Resources"]["ReceiptConflictAlarm"]["Properties"]
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (env["POWERTOOLS_METRICS_NAMESPACE"], RECEIPT_CONFLICTS)
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -23,6 +23,7 @@ from chalicelib.domain.errors import DomainError
 from tests.factories import ENT_A, ENT_B, make_declaration_body
 
 TODAY = date(2024, 3, 21)
+BROKER = ENT_B["code"]  # the enterprise declaring: the brokered declarations' declaring unit
 
 
 def content(**overrides: Any) -> DeclarationContent:
@@ -89,11 +90,11 @@ def test_generated_agreement_states_parties_goods_and_validity():
     # Given a brokered declaration with one goods item
     c = brokered()
     # When the agreement is generated
-    agreement = generate_agreement(c, 7, TODAY)
+    agreement = generate_agreement(c, 7, TODAY, declared_by=BROKER)
     # Then it names principal and agent, the goods and one year of validity
     assert agreement.agreement_no == "20240000000000007"
     assert agreement.principal == c.consignee and agreement.agent == c.agent
-    assert (agreement.goods_name, agreement.code_ts) == ("便携式自动数据处理设备", "8471300000")
+    assert (agreement.goods_name, agreement.code_ts) == ("便携式自动数据处理设备", "8471309000")
     assert agreement.total == Decimal("82000.00") and isinstance(agreement.total, Decimal)
     assert (agreement.currency, agreement.mixed_currency) == ("USD", False)
     assert (agreement.trade_mode, agreement.origin_country, agreement.ie_flag, agreement.bill_no) == (
@@ -119,28 +120,28 @@ def test_several_goods_are_named_after_the_first_with_a_count_and_totals_add_up(
         "currency": "EUR",
         "origin_country": "DEU",
     }
-    agreement = generate_agreement(brokered(goods=[first, second]), 1, TODAY)
+    agreement = generate_agreement(brokered(goods=[first, second]), 1, TODAY, declared_by=BROKER)
     # Then the first item names the goods, totals add up, and the mixed currency is noted
     assert agreement.goods_name == "便携式自动数据处理设备等2项"
-    assert agreement.code_ts == "8471300000" and agreement.origin_country == "USA"
+    assert agreement.code_ts == "8471309000" and agreement.origin_country == "USA"
     assert agreement.total == Decimal("85130.00")
     assert (agreement.currency, agreement.mixed_currency) == ("USD", True)
 
 
 def test_agreement_of_29_february_is_valid_until_28_february():
-    agreement = generate_agreement(brokered(), 1, date(2024, 2, 29))
+    agreement = generate_agreement(brokered(), 1, date(2024, 2, 29), declared_by=BROKER)
     assert agreement.valid_to == date(2025, 2, 28)
 
 
 def test_same_arguments_give_the_same_agreement():
     now = datetime(2024, 3, 21, 11, 7, tzinfo=UTC)
-    first = generate_agreement(brokered(), 5, TODAY, now=now)
-    assert generate_agreement(brokered(), 5, TODAY, now=now) == first
+    first = generate_agreement(brokered(), 5, TODAY, declared_by=BROKER, now=now)
+    assert generate_agreement(brokered(), 5, TODAY, declared_by=BROKER, now=now) == first
     assert first.created_at == now
 
 
 def test_agreement_serialises_to_json():
-    body = generate_agreement(brokered(), 5, TODAY).as_json()
+    body = generate_agreement(brokered(), 5, TODAY, declared_by=BROKER).as_json()
     assert json.loads(json.dumps(body, ensure_ascii=False)) == body
     assert body["total"] == "82000.00" and body["valid_to"] == "2025-03-21"
     assert body["principal"]["code"] == ENT_A["code"] and body["agent"]["code"] == ENT_B["code"]
@@ -152,7 +153,7 @@ def test_agreement_serialises_to_json():
 def test_attaching_appends_the_agreement_document_to_a_copy():
     # Given a brokered declaration without agreement
     c = brokered()
-    agreement = generate_agreement(c, 9, TODAY)
+    agreement = generate_agreement(c, 9, TODAY, declared_by=BROKER)
     # When the agreement is attached
     attached = attach(c, agreement)
     # Then the copy carries it after the existing documents, and the original is unchanged
@@ -166,7 +167,7 @@ def test_attaching_appends_the_agreement_document_to_a_copy():
 
 def test_attaching_twice_adds_the_agreement_once():
     c = brokered()
-    agreement = generate_agreement(c, 9, TODAY)
+    agreement = generate_agreement(c, 9, TODAY, declared_by=BROKER)
     once = attach(c, agreement)
     assert attach(once, agreement) == once
     assert [d.edoc_code for d in attach(once, agreement).documents].count(AGREEMENT_EDOC_CODE) == 1
@@ -177,12 +178,12 @@ def test_attaching_over_another_agreement_is_refused():
     c = brokered(documents=[{"edoc_code": "10000001", "edoc_no": "DLXY20240402000123"}])
     # When another is attached, Then it is refused rather than leaving two
     with pytest.raises(DomainError) as caught:
-        attach(c, generate_agreement(c, 9, TODAY))
+        attach(c, generate_agreement(c, 9, TODAY, declared_by=BROKER))
     assert caught.value.code == "state_conflict"
 
 
 def test_agreement_type_is_frozen():
-    agreement = generate_agreement(brokered(), 1, TODAY)
+    agreement = generate_agreement(brokered(), 1, TODAY, declared_by=BROKER)
     assert isinstance(agreement, AgencyAgreement)
     with pytest.raises(AttributeError):
         agreement.agreement_no = "x"  # type: ignore[misc]

@@ -71,7 +71,7 @@ def item_amounts(detail: TaxDetail, g_no: int = 1) -> dict[str, str]:
 def test_cif_laptop_gives_exactly_the_contract_example():
     # Given the factory's declaration: CIF, one laptop item, USD 82,000.00, duty 0, VAT 13%
     # When the tax is computed
-    detail = tax()
+    detail = tax(goods(code_ts="8471300000"))  # the contract example's code (8.4713's national codes came later)
     # Then value 82,000.00 × 7.1 = 582,200.00; duty 582,200.00 × 0 = 0.00; no consumption tax;
     # VAT (582,200.00 + 0 + 0) × 0.13 = 75,686.00. Duty and consumption tax total 0 < 50:
     # waived. Payable = the VAT only. Nothing was assumed: no notes.
