@@ -137,7 +137,7 @@ export function listing({ caption, filters, columns, selectable = false, fixed =
           for (const row of rows) (e.target.checked ? chosen.add(row.seq_no) : chosen.delete(row.seq_no));
           for (const box of results.querySelectorAll("input[data-seq]")) box.checked = e.target.checked;
         } });
-      cols.unshift({ label: all, render: (row) => h("input", {
+      cols.unshift({ label: all, keep: true, render: (row) => h("input", {
         type: "checkbox", "data-seq": row.seq_no, checked: chosen.has(row.seq_no),
         "aria-label": `${t("col.select")} ${row.seq_no}`,
         onchange: (e) => (e.target.checked ? chosen.add(row.seq_no) : chosen.delete(row.seq_no)),
@@ -159,20 +159,23 @@ export function listing({ caption, filters, columns, selectable = false, fixed =
   return { root, search, reload: load, selected: () => [...chosen], rows: () => rows, setRange };
 }
 
-// the columns several screens show
+/** A column that never folds away (the key, the state, the result, the actions). */
+export const keep = (column) => ({ ...column, keep: true });
+
+// the columns several screens show (a later `fold` folds first when the table is too wide)
 export const col = {
-  number: () => ({ label: t("col.number"), render: (r) => h("span", { class: "stack" }, copyable(r.seq_no, t("col.number")), r.entry_id ? copyable(r.entry_id, t("col.entry_id")) : null) }),
+  number: () => ({ label: t("col.number"), keep: true, render: (r) => h("span", { class: "stack" }, copyable(r.seq_no, t("col.number")), r.entry_id ? copyable(r.entry_id, t("col.entry_id")) : null) }),
   bill_no: () => ({ label: t("col.bill_no"), render: (r) => r.bill_no || t("app.none") }),
   declare_customs: () => ({ label: t("col.declare_customs"), key: "declare_customs" }),
   ie_flag: () => ({ label: t("col.ie_flag"), render: (r) => t(`ie.${r.ie_flag}`) }),
-  consignee: () => ({ label: t("col.consignee"), render: (r) => r.consignee?.name || r.consignee?.code || t("app.none") }),
+  consignee: () => ({ label: t("col.consignee"), wrap: true, fold: 2, render: (r) => r.consignee?.name || r.consignee?.code || t("app.none") }),
   status: () => ({ label: t("col.status"), render: (r) => tOr(`status.${r.status}`, r.status_label || r.status) }),
   transport_mode: () => ({ label: t("col.transport_mode"), render: (r) => tOr(`transport.${r.transport_mode}`, r.transport_mode || t("app.none")) }),
   smart_mark: () => ({ label: t("col.smart_mark"), render: (r) => t(`mark.${Boolean(r.smart_mark)}`) }),
-  updated: () => ({ label: `${t("col.updated")} (${t("app.tz")})`, render: (r) => timeEl(r.updated_at) }),
-  card_no: () => ({ label: t("col.card_no"), render: (r) => r.card_no || r.created_by || t("app.none") }),
+  updated: () => ({ label: t("col.updated"), sub: t("app.tz"), fold: 2, render: (r) => timeEl(r.updated_at) }),
+  card_no: () => ({ label: t("col.card_no"), fold: 3, render: (r) => r.card_no || r.created_by || t("app.none") }),
   tax_status: () => ({ label: t("col.tax_status"), render: (r) => tOr(`tax.${r.tax_status}`, r.tax_status || t("app.none")) }),
-  smart_status: () => ({ label: t("col.smart_status"), render: (r) => smartStatus(r) }),
+  smart_status: () => ({ label: t("col.smart_status"), wrap: true, render: (r) => smartStatus(r) }),
 };
 
 export function smartStatus(r) {

@@ -20,18 +20,18 @@ export async function render(main) {
   async function load() {
     const { items } = await get("/configs");
     const columns = [
-      { label: t("configs.name"), key: "name" },
+      { label: t("configs.name"), key: "name", keep: true },
       { label: t("configs.ie_flag"), render: (c) => t(`ie.${c.ie_flag}`) },
-      { label: t("configs.enabled"), render: (c) => t(`configs.enabled.${c.enabled}`) },
+      { label: t("configs.enabled"), keep: true, render: (c) => t(`configs.enabled.${c.enabled}`) },
       { label: t("configs.section.effective"), render: (c) => t(`configs.effective_by.${c.effective_by}`) },
-      { label: t("configs.agent"), render: (c) => party(c.agent) },
-      { label: t("configs.consignee"), render: (c) => party(c.consignee) },
-      { label: t("configs.col.rules"), render: (c) => RULES.filter((r) => c[r]).map((r) => t(`configs.${r}`)).join(t("app.list_sep")) || t("app.none") },
+      { label: t("configs.agent"), wrap: true, render: (c) => party(c.agent) },
+      { label: t("configs.consignee"), wrap: true, render: (c) => party(c.consignee) },
+      { label: t("configs.col.rules"), wrap: true, render: (c) => RULES.filter((r) => c[r]).map((r) => t(`configs.${r}`)).join(t("app.list_sep")) || t("app.none") },
       { label: t("configs.batch_wait_seconds"), key: "batch_wait_seconds" },
-      { label: `${t("configs.col.updated")} (${t("app.tz")})`, render: (c) => timeEl(c.updated_at) },
+      { label: t("configs.col.updated"), sub: t("app.tz"), render: (c) => timeEl(c.updated_at) },
     ];
     if (legal) {
-      columns.push({ label: t("configs.col.actions"), render: (c) => h("span", { class: "actions" },
+      columns.push({ label: t("configs.col.actions"), keep: true, render: (c) => h("span", { class: "actions" },
         h("button", { type: "button", onclick: () => edit(c), "aria-label": `${t("configs.edit")} ${c.name}` }, t("configs.edit")),
         h("button", { type: "button", onclick: () => toggle(c), "aria-label": `${t(c.enabled ? "configs.disable" : "configs.enable")} ${c.name}` },
           t(c.enabled ? "configs.disable" : "configs.enable")),

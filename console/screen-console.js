@@ -201,14 +201,14 @@ export async function render(main) {
       return;
     }
     const columns = [
-      { label: t("history.index"), render: (b) => t("history.index_value", { index: b.index }) },
-      { label: t("col.batch_no"), render: (b) => copyable(b.batch_no, t("col.batch_no"), `#/batch/${b.batch_no}`) },
-      { label: `${t("history.started")} (${t("app.tz")})`, render: (b) => timeEl(b.started_at) },
-      { label: t("history.claimed"), render: (b) => (b.claimed ? b.claimed : t("history.nothing")) },
-      { label: t("history.succeeded"), render: (b) => b.succeeded },
-      { label: t("history.failed"), render: (b) => b.failed },
+      { label: t("history.index"), keep: true, render: (b) => t("history.index_value", { index: b.index }) },
+      { label: t("col.batch_no"), keep: true, render: (b) => copyable(b.batch_no, t("col.batch_no"), `#/batch/${b.batch_no}`) },
+      { label: t("history.started"), sub: t("app.tz"), render: (b) => timeEl(b.started_at) },
+      { label: t("history.claimed"), keep: true, render: (b) => (b.claimed ? b.claimed : t("history.nothing")) },
+      { label: t("history.succeeded"), keep: true, render: (b) => b.succeeded },
+      { label: t("history.failed"), keep: true, render: (b) => b.failed },
       { label: t("history.waiting"), render: (b) => b.waiting },
-      { label: t("history.state"), render: (b) => t(b.finished_at ? "history.finished" : "history.running") },
+      { label: t("history.state"), keep: true, render: (b) => t(b.finished_at ? "history.finished" : "history.running") },
     ];
     append(clear(historyArea), h("h2", { id: "history-title" }, t("history.title")),
       table(t("history.title"), columns, history, { empty: t("history.empty") }));
@@ -340,20 +340,20 @@ function declarationTable(caption, rows, { empty, after }) {
   const failed = rows.filter((d) => d.smart_status === "failed");
   const marked = rows.map((d) => ({ ...d, __attrs: d.tax_status === "unconfirmed" ? { class: "tax-pending" } : {} }));
   const columns = [
-    { label: t("col.select"), render: (d) => (d.smart_status === "failed"
+    { label: t("col.select"), keep: true, render: (d) => (d.smart_status === "failed"
       ? h("input", { type: "checkbox", "aria-label": `${t("col.select")} ${d.seq_no}`, onchange: (e) => (e.target.checked ? chosen.add(d.seq_no) : chosen.delete(d.seq_no)) })
       : "") },
-    { label: t("col.number"), render: (d) => h("span", { class: "stack" }, copyable(d.seq_no, t("col.number")), d.entry_id ? copyable(d.entry_id, t("col.entry_id")) : null) },
+    { label: t("col.number"), keep: true, render: (d) => h("span", { class: "stack" }, copyable(d.seq_no, t("col.number")), d.entry_id ? copyable(d.entry_id, t("col.entry_id")) : null) },
     { label: t("col.bill_no"), render: (d) => d.bill_no || t("app.none") },
     { label: t("col.declare_customs"), render: (d) => d.declare_customs || t("app.none") },
     { label: t("col.ie_flag"), render: (d) => tOr(`ie.${d.ie_flag}`, t("app.none")) },
     { label: t("col.trade_mode"), render: (d) => d.trade_mode || t("app.none") },
     { label: t("col.batch_no"), render: (d) => (d.batch_no ? copyable(d.batch_no, t("col.batch_no"), `#/batch/${d.batch_no}`) : t("app.none")) },
-    { label: t("col.smart_status"), render: (d) => resultOf(d, lang) },
-    { label: t("col.record"), render: (d) => h("a", { href: `#/log/${d.seq_no}`, "aria-label": `${t("query.record")} ${d.seq_no}` }, t("query.record")) },
-    { label: t("col.tax_status"), render: (d) => tOr(`tax.${d.tax_status}`, t("app.none")) },
-    { label: `${t("col.updated")} (${t("app.tz")})`, render: (d) => timeEl(d.updated_at || d.at) },
-    { label: t("col.actions"), render: (d) => actionOf(d) },
+    { label: t("col.smart_status"), keep: true, wrap: true, render: (d) => resultOf(d, lang) },
+    { label: t("col.record"), keep: true, render: (d) => h("a", { href: `#/log/${d.seq_no}`, "aria-label": `${t("query.record")} ${d.seq_no}` }, t("query.record")) },
+    { label: t("col.tax_status"), keep: true, render: (d) => tOr(`tax.${d.tax_status}`, t("app.none")) },
+    { label: t("col.updated"), sub: t("app.tz"), fold: 2, render: (d) => timeEl(d.updated_at || d.at) },
+    { label: t("col.actions"), keep: true, render: (d) => actionOf(d) },
   ];
   async function continueFailed() {
     if (chosen.size === 0) return alertDialog(t("marking.none_selected"));

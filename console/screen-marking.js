@@ -2,7 +2,7 @@
 // mark with the seed's messages; import a workbook, DecMessage XML or JSON with each record's result.
 import { post, request } from "./api.js";
 import { msg, t } from "./i18n.js";
-import { col, listing } from "./listing.js";
+import { col, keep, listing } from "./listing.js";
 import { alertDialog, append, checkbox, clear, confirmDialog, copyable, field, h, showError } from "./ui.js";
 
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -13,8 +13,8 @@ export async function render(main) {
     filters: ["declaration_type", "enterprise_type", "ie_flag", "declare_customs", "smart_mark", "status", "number",
       "consignee", "bill_no", "transport_mode", "card_no"],
     selectable: true,
-    columns: () => [col.number(), col.bill_no(), col.declare_customs(), col.ie_flag(), col.consignee(), col.status(),
-      col.transport_mode(), col.smart_mark(), col.updated(), col.card_no()],
+    columns: () => [col.number(), col.bill_no(), col.declare_customs(), col.ie_flag(), col.consignee(), keep(col.status()),
+      col.transport_mode(), keep(col.smart_mark()), col.updated(), col.card_no()],
   });
 
   async function change(kind) {

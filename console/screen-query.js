@@ -3,7 +3,7 @@
 // advisory prompts (温馨提示) a person confirms when the config leaves that to them.
 import { get, post } from "./api.js";
 import { msg, t, tOr } from "./i18n.js";
-import { col, listing } from "./listing.js";
+import { col, keep, listing } from "./listing.js";
 import { alertDialog, append, clear, confirmDialog, copyable, h, showError, timeEl, toast } from "./ui.js";
 
 export async function render(main) {
@@ -15,11 +15,11 @@ export async function render(main) {
     fixed: { smart_mark: "true" },
     selectable: true,
     columns: () => [col.number(), col.bill_no(), col.declare_customs(), col.ie_flag(), col.consignee(),
-      { label: t("col.batch_no"), render: (r) => copyable(r.batch_no, t("col.batch_no"), `#/batch/${r.batch_no}`) },
-      { label: t("col.config"), render: (r) => r.config_name || t("app.none") },
-      col.smart_status(), col.status(),
-      { label: t("col.record"), render: (r) => h("a", { href: `#/log/${r.seq_no}`, "aria-label": `${t("query.record")} ${r.seq_no}` }, t("query.record")) },
-      col.tax_status(), col.updated()],
+      { label: t("col.batch_no"), fold: 0, render: (r) => copyable(r.batch_no, t("col.batch_no"), `#/batch/${r.batch_no}`) },
+      { label: t("col.config"), wrap: true, fold: 2, render: (r) => r.config_name || t("app.none") },
+      keep(col.smart_status()), keep(col.status()),
+      { label: t("col.record"), keep: true, render: (r) => h("a", { href: `#/log/${r.seq_no}`, "aria-label": `${t("query.record")} ${r.seq_no}` }, t("query.record")) },
+      keep(col.tax_status()), col.updated()],
   });
   async function continueFailed() {
     const seqNos = list.selected();

@@ -78,14 +78,14 @@ export async function render(main) {
   async function load() {
     const { items } = await get("/subscriptions");
     const columns = [
-      { label: t("subs.protocol"), render: (s) => t(`subs.protocol.${s.protocol}`) },
-      { label: t("subs.endpoint"), key: "endpoint" },
+      { label: t("subs.protocol"), keep: true, render: (s) => t(`subs.protocol.${s.protocol}`) },
+      { label: t("subs.endpoint"), key: "endpoint", keep: true },
       { label: t("subs.event_types"), render: (s) => allOr(s.event_types, (e) => tOr(`subs.event.${e}`, e)) },
       { label: t("subs.states"), render: (s) => allOr(s.states, (v) => asLabel(tOr(`subs.state.${v}`, v))) },
       { label: t("subs.config_ids"), render: (s) => allOr(s.config_ids, (id) => configNames[id] || id) },
       { label: t("subs.col.options"), render: options },
-      { label: `${t("subs.col.created")} (${t("app.tz")})`, render: (s) => timeEl(s.created_at) },
-      { label: t("col.actions"), render: (s) => h("span", { class: "actions" },
+      { label: t("subs.col.created"), sub: t("app.tz"), render: (s) => timeEl(s.created_at) },
+      { label: t("col.actions"), keep: true, render: (s) => h("span", { class: "actions" },
         s.protocol !== "email" ? h("button", { type: "button", onclick: () => showDeliveries(s) }, t("subs.deliveries")) : null,
         legal ? h("button", { type: "button", class: "danger", onclick: () => remove(s) }, t("subs.delete")) : null) },
     ];
@@ -122,11 +122,11 @@ export async function render(main) {
     });
     // one row per event: {event, status, attempts: [{at, status_code?, …}], updated_at}
     const columns = [
-      { label: `${t("subs.col.at")} (${t("app.tz")})`, render: (d) => timeEl(d.updated_at || d.event?.occurred_at) },
+      { label: t("subs.col.at"), sub: t("app.tz"), keep: true, render: (d) => timeEl(d.updated_at || d.event?.occurred_at) },
       { label: t("subs.col.event"), render: (d) => tOr(`subs.event.${d.event?.event_type}`, d.event?.event_type || t("app.none")) },
-      { label: t("col.number"), render: (d) => copyable(d.event?.seq_no, t("col.number")) },
+      { label: t("col.number"), keep: true, render: (d) => copyable(d.event?.seq_no, t("col.number")) },
       { label: t("subs.col.attempt"), render: (d) => (Array.isArray(d.attempts) ? d.attempts.length : t("app.none")) },
-      { label: t("subs.col.outcome"), render: (d) => tOr(`subs.status.${d.status}`, d.status || t("app.none")) },
+      { label: t("subs.col.outcome"), keep: true, render: (d) => tOr(`subs.status.${d.status}`, d.status || t("app.none")) },
       { label: t("subs.col.status_code"), render: (d) => (Array.isArray(d.attempts) && d.attempts.length ? (d.attempts.at(-1).status_code ?? d.attempts.at(-1).status ?? t("app.none")) : t("app.none")) },
     ];
     // SMS: the log of mainland SMS (SmsProvider aliyun; empty when SNS sends them); replay is for webhooks

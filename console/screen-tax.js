@@ -2,7 +2,7 @@
 // each formula and the ¥50 rule; confirm.
 import { get, post } from "./api.js";
 import { t } from "./i18n.js";
-import { col, listing } from "./listing.js";
+import { col, keep, listing } from "./listing.js";
 import { append, confirmDialog, copyable, h, showError, table, timeEl, toast } from "./ui.js";
 
 export async function render(main) {
@@ -12,8 +12,8 @@ export async function render(main) {
     filters: ["declaration_type", "enterprise_type", "consignee", "declare_customs", "number", "bill_no"],
     columns: () => [col.number(), col.declare_customs(), col.consignee(),
       { label: t("col.consignee_uscc"), render: (r) => r.consignee?.uscc || t("app.none") },
-      col.bill_no(), col.updated(), col.tax_status(),
-      { label: t("col.actions"), render: (r) => h("a", { href: `#/tax/${r.seq_no}`, "aria-label": `${t("tax.confirm_link")} ${r.seq_no}` }, t("tax.confirm_link")) }],
+      col.bill_no(), col.updated(), keep(col.tax_status()),
+      { label: t("col.actions"), keep: true, render: (r) => h("a", { href: `#/tax/${r.seq_no}`, "aria-label": `${t("tax.confirm_link")} ${r.seq_no}` }, t("tax.confirm_link")) }],
   });
   append(main, h("h1", {}, t("tax.title")), h("p", { class: "tip" }, t("tax.tip")), list.root);
   await list.search();
@@ -24,16 +24,16 @@ export async function renderDetail(main, seqNo) {
   const kinds = { duty: t("tax.duty"), consumption_tax: t("tax.consumption_tax"), vat: t("tax.vat") };
   const pct = (rate) => (rate === null || rate === undefined ? t("app.none") : `${(Number(rate) * 100).toFixed(2).replace(/\.?0+$/, "")}%`);
   const columns = [
-    { label: t("tax.g_no"), key: "g_no" },
-    { label: t("tax.code_ts"), key: "code_ts" },
-    { label: t("tax.customs_value"), render: (i) => money(i.customs_value) },
+    { label: t("tax.g_no"), key: "g_no", keep: true },
+    { label: t("tax.code_ts"), key: "code_ts", keep: true },
+    { label: t("tax.customs_value"), keep: true, render: (i) => money(i.customs_value) },
     { label: t("tax.duty_rate"), render: (i) => pct(i.duty_rate) },
-    { label: t("tax.duty"), render: (i) => money(i.duty) },
+    { label: t("tax.duty"), keep: true, render: (i) => money(i.duty) },
     { label: t("tax.consumption_rate"), render: (i) => pct(i.consumption_rate) },
     { label: t("tax.consumption_specific"), render: (i) => i.consumption_specific ?? t("app.none") },
     { label: t("tax.consumption_tax"), render: (i) => money(i.consumption_tax) },
     { label: t("tax.vat_rate"), render: (i) => pct(i.vat_rate) },
-    { label: t("tax.vat"), render: (i) => money(i.vat) },
+    { label: t("tax.vat"), keep: true, render: (i) => money(i.vat) },
   ];
   const totals = detail.totals;
   const waived = (detail.waived || []).map((k) => kinds[k] || k);
