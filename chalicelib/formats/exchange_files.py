@@ -26,9 +26,8 @@ from xml.etree.ElementTree import Element
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.receipts import ReceiptRead
 
-from ._common import decode_xml
-from .dec_message import _local, _parse  # safe parsing (any encoding, DTDs refused); namespace-blind names
 from .dec_result import read_receipts
+from .xml import XmlUnreadable, decode_xml, local_name, parse_xml
 
 InboxKind = Literal["import_response", "card_failure", "dec_result", "agreement", "unknown"]
 MAX_NAME = 255  # a Windows file name
@@ -103,12 +102,10 @@ def read_inbox_file(name: str, data: bytes) -> InboxFile:
         raise ExchangeFileUnreadable("文件名无效", "its name is not a file name")
     file_name = FileName.parse(name)
     try:
-        root = _parse(data)
-    except DomainError as exc:
-        raise ExchangeFileUnreadable(
-            exc.message_zh.removeprefix("文件无法读取："), exc.message_en.removeprefix("The file cannot be read: ")
-        ) from None
-    root_name = _local(root.tag)
+        root = parse_xml(data)  # any encoding; DTDs and entities refused
+    except XmlUnreadable as exc:
+        raise ExchangeFileUnreadable(exc.reason_zh, exc.reason_en) from None
+    root_name = local_name(root.tag)
     text = decode_xml(data)  # parsed already: its encoding is known to read
     if root_name in _RECEIPT_ROOTS or _first(root, "DecImportResponse") is not None:
         return _receipt_file(file_name, data, root, root_name)
@@ -166,14 +163,14 @@ def _receipt_file(file_name: FileName, data: bytes, root: Element, root_name: st
 
 
 def _first(element: Element, name: str) -> Element | None:
-    if _local(element.tag) == name:
+    if local_name(element.tag) == name:
         return element
-    return next((node for node in element.iter() if _local(node.tag) == name), None)
+    return next((node for node in element.iter() if local_name(node.tag) == name), None)
 
 
 def _text(element: Element, *names: str) -> str | None:
     for name in names:
         for child in element:
-            if _local(child.tag) == name and (child.text or "").strip():
+            if local_name(child.tag) == name and (child.text or "").strip():
                 return (child.text or "").strip()
     return None

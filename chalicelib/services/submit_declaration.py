@@ -8,7 +8,6 @@ its SHA-256, so what was declared can be proven later.
 from __future__ import annotations
 
 import hashlib
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +20,7 @@ from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.gates import declaring_unit_refusal
 from chalicelib.domain.lifecycle import Change
 from chalicelib.domain.smart_status import SmartStatus
-from chalicelib.formats.dec_message_writer import build_dec_message
+from chalicelib.formats.dec_message_writer import MESSAGE_VERSION, build_dec_message
 
 from .batches import customs_back
 from .engine import Engine, Invocation, count_again, recheck_after
@@ -35,13 +34,10 @@ class Sent:
 
 
 def dec_message(decl: Declaration, now: datetime, version: str | None) -> bytes:
-    """The declaration's DecMessage in the channel's version (the writer's own when it takes none yet)."""
-    options = {"version": version} if version and _WRITER_TAKES_VERSION else {}
-    return build_dec_message(decl.content, oper_type="C", client_seq_no=decl.seq_no, sign_time=now, **options)
-
-
-# The writer gains its `version` argument in the fields work (4.8 and 3.1); until then it writes 3.1.
-_WRITER_TAKES_VERSION = "version" in inspect.signature(build_dec_message).parameters
+    """The declaration's DecMessage in the channel's version (the writer's default when none is set)."""
+    return build_dec_message(
+        decl.content, oper_type="C", client_seq_no=decl.seq_no, sign_time=now, version=version or MESSAGE_VERSION
+    )
 
 
 def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, who: str = "system") -> Sent:
