@@ -35,18 +35,20 @@ class NoAgentRoutes(Exception):
 @dataclass
 class LocalAgents:
     roots: dict[str, Path] = field(default_factory=dict)
-    agents: list[Agent] = field(default_factory=list)
-    threads: list[threading.Thread] = field(default_factory=list)
+    agents: dict[str, Agent] = field(default_factory=dict)  # by enterprise, once it has enabled the service
+    threads: dict[str, threading.Thread] = field(default_factory=dict)
     stop_event: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def stop(self) -> None:
         """Each agent finishes its pass, then its journal closes (never under a running pass)."""
         self.stop_event.set()
-        for thread in self.threads:
+        for thread in self.threads.values():
             thread.join(timeout=30)
-        for agent, thread in zip(self.agents, self.threads, strict=True):
-            if not thread.is_alive():
-                agent.journal.close()
+        with self.lock:
+            for ent_code, agent in self.agents.items():
+                if not self.threads[ent_code].is_alive():
+                    agent.journal.close()
 
 
 def enterprises(env: dict[str, str] | None = None) -> list[str]:
@@ -55,30 +57,56 @@ def enterprises(env: dict[str, str] | None = None) -> list[str]:
 
 
 def start(api: str, simulator: CustomsSimulator, ent_codes: list[str], folder: Path) -> LocalAgents:
-    """For each enterprise: a fresh sandbox, the simulator's client on it, a credential, an agent."""
+    """For each enterprise: a fresh sandbox with the simulator's client on it at once, and an agent as
+    soon as the enterprise has enabled the service (a credential, like everything else, needs that:
+    until then the agent's thread asks again every few seconds)."""
+    _check_agent_routes(api)
     started = LocalAgents()
     for ent_code in ent_codes:
-        key = create_credential(api, ent_code)
         home = folder / ent_code
         shutil.rmtree(home, ignore_errors=True)  # every start is a fresh stack: no file of yesterday's
         started.roots[ent_code] = make_sandbox(home / "ImpPath")
-        (home / "credential.txt").write_text(key + "\n", encoding="utf-8")
     add_clients(simulator, started.roots, fail_rate=float(os.environ.get("SMARTDECL_LOCAL_CLIENT_FAIL_RATE", "0")))
     for ent_code, root in started.roots.items():
-        settings = AgentSettings.from_env(
-            {},
-            url=api,
-            credential=(folder / ent_code / "credential.txt").read_text(encoding="utf-8").strip(),
-            root=root,
-            scan_seconds=0.5,
-            take_seconds=1,
+        thread = threading.Thread(
+            target=_run_agent, args=(started, api, ent_code, root), name=f"agent-{ent_code}", daemon=True
         )
-        agent = Agent.open(settings)
-        thread = threading.Thread(target=agent.run, args=(started.stop_event,), name=f"agent-{ent_code}", daemon=True)
         thread.start()
-        started.agents.append(agent)
-        started.threads.append(thread)
+        started.threads[ent_code] = thread
     return started
+
+
+ENABLEMENT_POLL_SECONDS = 2.0
+
+
+def _run_agent(started: LocalAgents, api: str, ent_code: str, root: Path) -> None:
+    key = None
+    while key is None and not started.stop_event.is_set():
+        try:
+            key = create_credential(api, ent_code)
+        except NotEnabledYet:
+            started.stop_event.wait(ENABLEMENT_POLL_SECONDS)
+        except requests.RequestException as exc:  # the API going away at Ctrl-C, or a refusal: said once
+            print(f"agent {ent_code}: no credential ({exc}); this enterprise declares nothing", flush=True)
+            return
+    if key is None:
+        return
+    (root.parent / "credential.txt").write_text(key + "\n", encoding="utf-8")
+    settings = AgentSettings.from_env({}, url=api, credential=key, root=root, scan_seconds=0.5, take_seconds=1)
+    agent = Agent.open(settings)
+    with started.lock:
+        started.agents[ent_code] = agent
+    agent.run(started.stop_event)
+
+
+class NotEnabledYet(Exception):
+    """The enterprise has not accepted the user notice yet: no credential before that."""
+
+
+def _check_agent_routes(api: str) -> None:
+    """NoAgentRoutes when the API has no /agent-credentials at all (an older build)."""
+    if requests.get(f"{api}/agent-credentials", timeout=10).status_code == 404:
+        raise NoAgentRoutes(f"{api} has no /agent-credentials")
 
 
 def create_credential(api: str, ent_code: str) -> str:
@@ -97,5 +125,7 @@ def create_credential(api: str, ent_code: str) -> str:
     )
     if created.status_code == 404:
         raise NoAgentRoutes(f"{api} has no /agent-credentials")
+    if created.status_code == 403 and created.json().get("code") == "not_enabled":
+        raise NotEnabledYet(ent_code)
     created.raise_for_status()
     return str(created.json()["key"])

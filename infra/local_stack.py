@@ -180,7 +180,8 @@ def _start_agents(channel: str, api: str, simulator: Any) -> Any:
         print("customs channel  this build's API has no agent routes: declarations go over HTTP to the simulator\n")
         return None
     lines = "\n".join(
-        f"    {ent_code}  {root}  (Single Window client simulated; credential in {root.parent / 'credential.txt'})"
+        f"    {ent_code}  {root}  (Single Window client simulated; its agent starts once the enterprise enables"
+        f" the service, credential in {root.parent / 'credential.txt'})"
         for ent_code, root in started.roots.items()
     )
     print(

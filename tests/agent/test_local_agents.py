@@ -31,6 +31,7 @@ def test_each_local_enterprise_gets_a_credential_a_sandbox_client_and_an_agent_t
     started = local_agents.start(url, simulator, ["1108919038"], tmp_path / "agents")
     try:
         home = tmp_path / "agents" / "1108919038"
+        wait_for(lambda: (home / "credential.txt").is_file())
         assert (home / "credential.txt").read_text(encoding="utf-8").strip() == CREDENTIAL
         assert (home / "ImpPath" / SANDBOX_MARKER).is_file() and fake.credentials_created == 1
         item = fake.items[("I20240000000000501", 1)]
@@ -40,6 +41,43 @@ def test_each_local_enterprise_gets_a_credential_a_sandbox_client_and_an_agent_t
             time.sleep(0.05)
         assert sorted(r["kind"] for r in fake.receipts.values()) == ["DEC_RESULT", "DEC_RESULT", "DecImportResponse"]
         assert item.state == "sent"
+    finally:
+        started.stop()
+        simulator.stop()
+
+
+def wait_for(condition, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time"
+        time.sleep(0.05)
+
+
+def test_an_enterprise_gets_its_agent_once_it_has_enabled_the_service(service, tmp_path, monkeypatch):
+    # Given an enterprise that has not accepted the user notice yet (a credential needs that)
+    fake, url = service
+    monkeypatch.setattr(local_agents, "ENABLEMENT_POLL_SECONDS", 0.05)
+    enabled = []
+    real = fake.handle
+
+    def not_enabled_until_told(method, path, headers, body):
+        if "agent-credentials" in path and method == "POST" and not enabled:
+            return 403, {"code": "not_enabled", "message_zh": "未启用", "message_en": "not enabled"}
+        return real(method, path, headers, body)
+
+    fake.handle = not_enabled_until_told
+    simulator = CustomsSimulator(receipt_delay_seconds=0.01)
+    started = local_agents.start(url, simulator, ["1108919038"], tmp_path / "agents")
+    try:
+        # When the stack starts, its client's folders are there but no agent yet
+        home = tmp_path / "agents" / "1108919038"
+        time.sleep(0.3)
+        assert (home / "ImpPath" / SANDBOX_MARKER).is_file() and not (home / "credential.txt").exists()
+        assert started.agents == {}
+        # Then, once it enables the service, its agent starts
+        enabled.append(True)
+        wait_for(lambda: "1108919038" in started.agents)
+        assert (home / "credential.txt").read_text(encoding="utf-8").strip() == CREDENTIAL
     finally:
         started.stop()
         simulator.stop()
