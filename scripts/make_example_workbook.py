@@ -1,4 +1,4 @@
-"""Write the Excel import template filled with examples/declarations.json.
+"""Write the Excel import template filled with examples/workbook.json.
 
     .venv/bin/python scripts/make_example_workbook.py            # → examples/declarations.xlsx
     .venv/bin/python scripts/make_example_workbook.py --blank t.xlsx   # the empty template
@@ -146,7 +146,7 @@ def reproducible_bytes(workbook: Workbook) -> bytes:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", nargs="?", default=str(ROOT / "examples" / "declarations.xlsx"))
-    parser.add_argument("--source", default=str(ROOT / "examples" / "declarations.json"))
+    parser.add_argument("--source", default=str(ROOT / "examples" / "workbook.json"))
     parser.add_argument("--blank", action="store_true", help="write the template without data rows")
     args = parser.parse_args(argv)
     declarations = [] if args.blank else json.loads(Path(args.source).read_text(encoding="utf-8"))["declarations"]
