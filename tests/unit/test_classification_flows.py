@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.classification import licences
+from chalicelib.domain.declaration import LicenceDocument
 from chalicelib.services.manual_declare import confirm_advisories
 from tests.engine_harness import Harness
 from tests.factories import make_declaration_body
@@ -57,7 +57,7 @@ def test_a_brand_type_customs_refuses_fails_with_the_element_named(h):
     assert failed.smart_status == "failed" and "品牌类型" in (failed.reason_zh or "")
 
 
-def test_goods_missing_their_licence_wait_naming_it_and_go_once_it_is_carried(h, monkeypatch):
+def test_goods_missing_their_licence_wait_naming_it_and_go_once_it_is_carried(h):
     config = h.config(auxiliary_confirm=True)
     [seq_no] = h.declarations_marked(goods=goods(**IRON_ORE))
     h.start(config)
@@ -66,7 +66,10 @@ def test_goods_missing_their_licence_wait_naming_it_and_go_once_it_is_carried(h,
     assert (waiting.smart_status, waiting.waiting_reason) == ("pending", "licence")
     assert "7 自动进口许可证" in (waiting.reason_zh or "")
 
-    # the declaration now carries licence 7 (as a replaced declaration with DecLicenseDocus would)
-    monkeypatch.setattr(licences, "held_codes", lambda content: frozenset({"7"}))
+    # a person adds licence 7 to the declaration (its DecLicenseDocus, as PUT /declarations/{seq_no} does)
+    licensed = waiting.content.model_copy(
+        update={"licence_documents": [LicenceDocument(docu_code="7", cert_code="7-2024-000123")]}
+    )
+    h.declarations.items[seq_no] = waiting.with_changes(content=licensed, version=waiting.version + 1)
     h.wait_and_run(seconds=3600)
     assert h.decl(seq_no).smart_status == "succeeded"
