@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,11 +79,13 @@ class LocalAgents:
         finally:
             agent.journal.close()
 
-    def stop(self) -> None:
-        """Each agent finishes its pass and closes its journal (never under a running pass)."""
+    def stop(self, seconds: float = 5) -> None:
+        """Each agent finishes its pass and closes its journal. One still waiting on the API after
+        `seconds` is left to the process's end: every step it took is in its journal, as after a kill."""
         self.stop_event.set()
+        deadline = time.monotonic() + seconds
         for thread in self.threads:
-            thread.join(timeout=30)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def enterprises(env: dict[str, str] | None = None) -> list[str]:

@@ -49,9 +49,11 @@ class RequestHandler(ChaliceRequestHandler):
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)  # type: ignore[arg-type]
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        # make run's own agents poll every second or two: their answered requests would bury the rest
+        # make run's own agents poll every second or two: their answered requests would bury the rest;
+        # the stack's own (its agents' credentials) never show: it says itself when they fail
         agent = (self.headers.get("User-Agent") or "") if getattr(self, "headers", None) else ""
-        if agent.startswith(QUIET_AGENTS) and str(code).isdigit() and int(code) < 400:
+        quiet = agent.startswith("smartdecl-local-stack") or (str(code).isdigit() and int(code) < 400)
+        if agent.startswith(QUIET_AGENTS) and quiet:
             return
         super().log_request(code, size)
 
