@@ -71,6 +71,7 @@ class FakeExchange:
     heartbeats: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     credentials_created: int = 0
+    enabled: bool = True  # has the enterprise accepted the user notice (a person's routes need it)
     credential_list: list[dict[str, Any]] = field(default_factory=list)
     _tokens: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -128,6 +129,8 @@ class FakeExchange:
         """A person's routes (legal card): agent credentials, and the channel's state (报文客户端状态)."""
         if headers.get("Authorization") != f"Bearer {PERSON_TOKEN}":
             return 401, _error("sign_in_required", "请登录", "Sign in")
+        if not self.enabled:
+            return 403, _error("not_enabled", "请先阅读并同意用户须知", "Accept the user notice first")
         if (method, path) == ("POST", "/agent-credentials"):
             self.credentials_created += 1
             made = {"credential_id": f"AG{self.credentials_created:04d}", "name": json.loads(body)["name"]}

@@ -1,4 +1,6 @@
-"""End to end: `make run`'s stack as a subprocess, driven over HTTP only, as a person with curl would."""
+"""End to end: `make run`'s stack as a subprocess, driven over HTTP only, as a person with curl would.
+This module's stack declares over the HTTP channel (customs' modes: down, slow); the exchange channel,
+through the agent and the simulated Single Window client, is tests/e2e/test_exchange_stack.py."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ def stack_process(outbox):
     log = outbox.parent / f"{outbox.name}-stack.log"
     with log.open("w") as out:
         try:
-            started = start_stack(outbox, jwt_secret=SECRET, output=out)
+            started = start_stack(outbox, jwt_secret=SECRET, output=out, channel="http")
         except StackDidNotStart as exc:
             pytest.fail(f"{exc}:\n{log.read_text()}")
     yield started
