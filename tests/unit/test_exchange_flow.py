@@ -312,3 +312,38 @@ def test_an_answer_before_the_acknowledgement_still_declares_it():
     forward(x, successed(seq_no))
 
     assert h.decl(seq_no).smart_status == SmartStatus.SUCCEEDED
+
+
+# ---- declaring by hand through the exchange channel ----------------------------------------------
+
+
+def test_declaring_by_hand_hands_it_over_and_the_answer_ends_it_as_declaring_by_hand_does():
+    from chalicelib.services.manual_declare import declare_by_hand
+
+    h, x, outbox = exchange_harness()
+    [seq_no] = h.declarations_marked(1, smart_mark=False)
+
+    answer = declare_by_hand(h.identity, seq_no, h.engine, h.customs)
+    take_and_write(x, seq_no)
+    forward(x, successed(seq_no))
+
+    assert (answer["smart_status"], answer["handover"]) == ("in_progress", "queued")
+    decl = h.decl(seq_no)
+    assert (decl.smart_status, decl.status, decl.reason_zh) == (SmartStatus.PENDING, "declared", "已手动申报")
+
+
+def test_a_refusal_of_a_declaration_declared_by_hand_leaves_it_pending_with_why_and_it_may_be_declared_again():
+    from chalicelib.services.manual_declare import declare_by_hand
+
+    h, x, outbox = exchange_harness()
+    [seq_no] = h.declarations_marked(1, smart_mark=False)
+    declare_by_hand(h.identity, seq_no, h.engine, h.customs)
+    take_and_write(x, seq_no)
+    forward(x, failed(seq_no, message="申报地海关不正确"))
+
+    assert (h.decl(seq_no).smart_status, h.decl(seq_no).reason_zh) == (
+        SmartStatus.PENDING,
+        "海关退回：申报地海关不正确",
+    )
+    again = declare_by_hand(h.identity, seq_no, h.engine, h.customs)
+    assert (again["handover"], again["send_no"]) == ("queued", 2)
