@@ -20,6 +20,7 @@ from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.lifecycle import Change
 from chalicelib.domain.smart_status import SmartStatus
+from chalicelib.formats import dec_message_writer
 from chalicelib.formats.dec_message_writer import build_dec_message
 
 from .batches import customs_back
@@ -33,19 +34,39 @@ class Sent:
     entry: LogEntry
 
 
-def dec_message(decl: Declaration, now: datetime, version: str | None) -> bytes:
-    """The declaration's DecMessage in the channel's version (the writer's own when it takes none yet)."""
-    options = {"version": version} if version and _WRITER_TAKES_VERSION else {}
+def dec_message(decl: Declaration, now: datetime, version: str | None, card: str | None = None) -> bytes:
+    """The declaration's DecMessage in the channel's version, its DecSign filled with the card and the
+    declaring enterprise and left for the client's card to sign (the writer's defaults where it takes
+    neither yet)."""
+    options: dict[str, Any] = {"version": version} if version and "version" in _WRITER_TAKES else {}
+    if SIGNS:
+        agent = decl.content.agent
+        options["sign"] = _DEC_SIGN_INFO(
+            ic_code=card, cop_code=agent.code or decl.owner_ent, cop_name=agent.name, cop_uscc=agent.uscc
+        )
     return build_dec_message(decl.content, oper_type="C", client_seq_no=decl.seq_no, sign_time=now, **options)
 
 
-# The writer gains its `version` argument in the fields work (4.8 and 3.1); until then it writes 3.1.
-_WRITER_TAKES_VERSION = "version" in inspect.signature(build_dec_message).parameters
+# The writer gains `version` (4.8 and 3.1) and `sign` (DecSignInfo) in the fields work; until then
+# it writes 3.1 with an empty DecSign.
+_WRITER_TAKES = frozenset(inspect.signature(build_dec_message).parameters)
+_DEC_SIGN_INFO: Any = getattr(dec_message_writer, "DecSignInfo", None)
+SIGNS = _DEC_SIGN_INFO is not None and "sign" in _WRITER_TAKES  # DecSign names the card
 
 
-def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, who: str = "system") -> Sent:
+def signing_card(decl: Declaration, config: Any = None) -> str | None:
+    """The card DecSign names: the card that marked the declaration, when its config names no cards or
+    names it (按用户生效); else the config's first card. The client's card signs; customs checks they agree."""
+    cards = getattr(getattr(config, "content", None), "operator_cards", None) or []
+    own = decl.marked_by or decl.card_no
+    return own if not cards or own in cards else cards[0]
+
+
+def send_to_customs(
+    decl: Declaration, customs: CustomsGateway, now: datetime, who: str = "system", card: str | None = None
+) -> Sent:
     try:
-        xml = dec_message(decl, now, customs.message_version)
+        xml = dec_message(decl, now, customs.message_version, card)
     except ValueError as exc:  # e.g. a control character XML cannot carry: the broker must fix the text
         return Sent(
             CustomsResponse(False, "local", str(exc), decl.seq_no),
@@ -163,7 +184,10 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
     if not holds_lease(engine, run, message):
         return "duplicate"  # another delivery holds it right now: that one sends it (or its message returns)
     decl = run.declarations[message["seq_no"]]  # as leased
-    sent = send_to_customs(decl, _UnlessFoundDown(customs, run), engine.clock())
+    card = None
+    if SIGNS:  # the config is read once per invocation, and only when its card goes into DecSign
+        card = signing_card(decl, run.config(message.get("ent_code") or decl.owner_ent, decl.config_id or ""))
+    sent = send_to_customs(decl, _UnlessFoundDown(customs, run), engine.clock(), card=card)
     _note_customs(engine, message.get("execution_id"), sent.response is not None)
     answer, still_ours = _answer_steps(sent, run, message, engine.clock())
 
