@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.observability import count_now
 from chalicelib.services import exchange, exchange_channel, exchange_credentials, exchange_inbox
+from chalicelib.services.receipts import RECEIPT_CONFLICTS
 
 from .errors import json_response
 from .routing import Call, endpoint
@@ -38,13 +40,16 @@ def events(call: Call) -> dict:
 @endpoint(bp, "/agent/inbox", methods=["POST"], agent=True, content_types=FILE_TYPES)
 def inbox(call: Call) -> dict:
     headers = call.request.headers
-    return exchange_inbox.apply_inbox_file(
+    result = exchange_inbox.apply_inbox_file(
         call.ctx.exchange,
         call.identity,
         headers.get("x-smartdecl-file-name"),
         headers.get("x-smartdecl-file-sha256"),
         call.raw(call.ctx.settings.max_import_body),
     )
+    if result["outcome"] == "conflict":  # the ReceiptConflictAlarm watches this count, as for /customs/receipts
+        count_now(RECEIPT_CONFLICTS, 1)
+    return result
 
 
 @endpoint(bp, "/agent/heartbeat", methods=["POST"], agent=True)

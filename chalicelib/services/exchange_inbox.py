@@ -52,7 +52,18 @@ def file_id_of(name: str, sha256: str) -> str:
 def apply_inbox_file(
     x: Exchange, identity: Identity, name_header: str | None, sha256_header: str | None, data: bytes
 ) -> dict[str, Any]:
-    name = unquote(name_header or "", errors="strict") if name_header else ""
+    try:
+        name = unquote(name_header or "", errors="strict")
+    except UnicodeDecodeError:
+        raise errors.invalid_request(
+            [
+                errors.FieldError(
+                    "X-Smartdecl-File-Name",
+                    "文件名须为百分号编码的UTF-8",
+                    "the file name must be percent-encoded UTF-8",
+                )
+            ]
+        ) from None
     sha256 = hashlib.sha256(data).hexdigest()
     if not sha256_header or sha256_header.strip().lower() != sha256:
         raise sha256_mismatch()

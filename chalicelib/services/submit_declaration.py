@@ -20,7 +20,7 @@ from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.gates import declaring_unit_refusal
 from chalicelib.domain.lifecycle import Change
 from chalicelib.domain.smart_status import SmartStatus
-from chalicelib.formats.dec_message_writer import MESSAGE_VERSION, build_dec_message
+from chalicelib.formats.dec_message_writer import MESSAGE_VERSION, DecSignInfo, build_dec_message
 
 from .batches import customs_back
 from .engine import Engine, Invocation, count_again, recheck_after
@@ -33,14 +33,32 @@ class Sent:
     entry: LogEntry
 
 
-def dec_message(decl: Declaration, now: datetime, version: str | None) -> bytes:
-    """The declaration's DecMessage in the channel's version (the writer's default when none is set)."""
+def dec_message(decl: Declaration, now: datetime, version: str | None, card: str | None = None) -> bytes:
+    """The declaration's DecMessage in the channel's version, its DecSign filled with the card and the
+    declaring enterprise and left for the client's card to sign."""
+    agent = decl.content.agent
+    sign = DecSignInfo(ic_code=card, cop_code=agent.code or decl.owner_ent, cop_name=agent.name, cop_uscc=agent.uscc)
     return build_dec_message(
-        decl.content, oper_type="C", client_seq_no=decl.seq_no, sign_time=now, version=version or MESSAGE_VERSION
+        decl.content,
+        oper_type="C",
+        client_seq_no=decl.seq_no,
+        sign_time=now,
+        version=version or MESSAGE_VERSION,
+        sign=sign,
     )
 
 
-def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, who: str = "system") -> Sent:
+def signing_card(decl: Declaration, config: Any = None) -> str | None:
+    """The card DecSign names: the card that marked the declaration, when its config names no cards or
+    names it (按用户生效); else the config's first card. The client's card signs; customs checks they agree."""
+    cards = getattr(getattr(config, "content", None), "operator_cards", None) or []
+    own = decl.marked_by or decl.card_no
+    return own if not cards or own in cards else cards[0]
+
+
+def send_to_customs(
+    decl: Declaration, customs: CustomsGateway, now: datetime, who: str = "system", card: str | None = None
+) -> Sent:
     refusal = declaring_unit_refusal(decl)
     if refusal is not None:  # who declares: only its declaring unit's channel; customs is not even asked
         return Sent(
@@ -48,7 +66,7 @@ def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, w
             LogEntry(now, "submit", "fail", refusal.reason_zh, refusal.reason_en, who, decl.batch_no, refusal.details),
         )
     try:
-        xml = dec_message(decl, now, customs.message_version)
+        xml = dec_message(decl, now, customs.message_version, card)
     except ValueError as exc:  # e.g. a control character XML cannot carry: the broker must fix the text
         return Sent(
             CustomsResponse(False, "local", str(exc), decl.seq_no),
@@ -166,7 +184,9 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
     if not holds_lease(engine, run, message):
         return "duplicate"  # another delivery holds it right now: that one sends it (or its message returns)
     decl = run.declarations[message["seq_no"]]  # as leased
-    sent = send_to_customs(decl, _UnlessFoundDown(customs, run), engine.clock())
+    # the config is read once per invocation: its card goes into DecSign
+    card = signing_card(decl, run.config(message.get("ent_code") or decl.owner_ent, decl.config_id or ""))
+    sent = send_to_customs(decl, _UnlessFoundDown(customs, run), engine.clock(), card=card)
     if sent.response is None or sent.response.response_code != "local":  # customs was asked
         _note_customs(engine, message.get("execution_id"), sent.response is not None)
     answer, still_ours = _answer_steps(sent, run, message, engine.clock())

@@ -127,3 +127,37 @@ def test_receipts_in_any_order_and_twice_give_the_same_declaration():
         decl = h.decl(seq_no)
         ends.append((decl.smart_status, decl.status, decl.customs_seq_no, decl.entry_id))
     assert ends == [(SmartStatus.SUCCEEDED, "released", CUSTOMS_SEQ_NO, ENTRY_ID)] * 3
+
+
+def test_two_agents_taking_at_once_get_the_send_once():
+    h, x, outbox, seq_no, message = validated()
+    submit_declaration(message, h.engine, h.customs)
+    taken_by_the_other = []
+
+    def the_other_agent_takes_first(send):
+        outbox.before_save = None
+        taken_by_the_other.extend(exchange.take(x, AGENT, None)["messages"])
+
+    outbox.before_save = the_other_agent_takes_first
+    mine = exchange.take(x, AGENT, None)["messages"]
+
+    assert (len(mine), len(taken_by_the_other)) == (0, 1)
+    assert outbox.items[(seq_no, 1)].handed_out == 1
+
+
+def test_the_same_inbox_file_forwarded_twice_at_once_is_applied_once():
+    h, x, outbox, seq_no, message = validated()
+    submit_declaration(message, h.engine, h.customs)
+    write(x, seq_no)
+    answers = []
+
+    def the_repeat_lands_first(change):
+        h.uow.before_commit = None
+        answers.append(forward(x, successed(seq_no)))
+
+    h.uow.before_commit = the_repeat_lands_first
+    answers.append(forward(x, successed(seq_no)))
+
+    assert [a["outcome"] for a in answers] == ["applied", "duplicate"]
+    assert [e.outcome for e in h.log.list(seq_no)].count("accepted") == 1
+    assert h.engine.batches.get(h.decl(seq_no).batch_no).succeeded == 1

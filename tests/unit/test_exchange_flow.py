@@ -312,3 +312,73 @@ def test_an_answer_before_the_acknowledgement_still_declares_it():
     forward(x, successed(seq_no))
 
     assert h.decl(seq_no).smart_status == SmartStatus.SUCCEEDED
+
+
+# ---- declaring by hand through the exchange channel ----------------------------------------------
+
+
+def test_declaring_by_hand_hands_it_over_and_the_answer_ends_it_as_declaring_by_hand_does():
+    from chalicelib.services.manual_declare import declare_by_hand
+
+    h, x, outbox = exchange_harness()
+    [seq_no] = h.declarations_marked(1, smart_mark=False)
+
+    answer = declare_by_hand(h.identity, seq_no, h.engine, h.customs)
+    take_and_write(x, seq_no)
+    forward(x, successed(seq_no))
+
+    assert (answer["smart_status"], answer["handover"]) == ("in_progress", "queued")
+    decl = h.decl(seq_no)
+    assert (decl.smart_status, decl.status, decl.reason_zh) == (SmartStatus.PENDING, "declared", "已手动申报")
+
+
+def test_a_refusal_of_a_declaration_declared_by_hand_leaves_it_pending_with_why_and_it_may_be_declared_again():
+    from chalicelib.services.manual_declare import declare_by_hand
+
+    h, x, outbox = exchange_harness()
+    [seq_no] = h.declarations_marked(1, smart_mark=False)
+    declare_by_hand(h.identity, seq_no, h.engine, h.customs)
+    take_and_write(x, seq_no)
+    forward(x, failed(seq_no, message="申报地海关不正确"))
+
+    assert (h.decl(seq_no).smart_status, h.decl(seq_no).reason_zh) == (
+        SmartStatus.PENDING,
+        "海关退回：申报地海关不正确",
+    )
+    again = declare_by_hand(h.identity, seq_no, h.engine, h.customs)
+    assert (again["handover"], again["send_no"]) == ("queued", 2)
+
+
+def test_the_message_is_written_in_the_channels_version_with_decsign_naming_the_card_where_the_writer_takes_them(
+    monkeypatch,
+):
+    from dataclasses import dataclass
+
+    from chalicelib.services import submit_declaration as submission
+
+    @dataclass(frozen=True)
+    class Sign:
+        ic_code: str | None = None
+        cop_code: str | None = None
+        cop_name: str | None = None
+        cop_uscc: str | None = None
+
+    written = []
+
+    def writer(content, **options):
+        written.append(options)
+        return b'<?xml version="1.0" encoding="UTF-8"?><DecMessage Version="4.8"/>'
+
+    monkeypatch.setattr(submission, "build_dec_message", writer)
+    monkeypatch.setattr(submission, "_WRITER_TAKES", frozenset({"version", "sign"}))
+    monkeypatch.setattr(submission, "_DEC_SIGN_INFO", Sign)
+    monkeypatch.setattr(submission, "SIGNS", True)
+    h, x, outbox = exchange_harness()
+    h.start(h.config(effective_by="user", operator_cards=["8911020000777", h.identity.card_no]))
+    [seq_no] = h.declarations_marked(1)
+    h.wait_and_run()
+
+    [options] = written
+    assert options["version"] == "4.8" and options["sign"].ic_code == h.identity.card_no
+    assert options["sign"].cop_code == h.decl(seq_no).owner_ent
+    assert outbox.items[(seq_no, 1)].message_version == "4.8"
