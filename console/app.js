@@ -1,7 +1,7 @@
 // The shell: sign-in, the menu, the language switch and a hash router over the screens.
 import * as auth from "./auth.js";
 import { get, post } from "./api.js";
-import { getLang, msg, setLang, t } from "./i18n.js";
+import { getLang, msg, setLang, t, tRich } from "./i18n.js";
 import { alertDialog, append, checkbox, clear, field, h, select, showError, timeEl, toast } from "./ui.js";
 import * as configs from "./screen-configs.js";
 import * as marking from "./screen-marking.js";
@@ -82,9 +82,20 @@ async function renderEnable(view) {
   enabled = state.enabled;
   const legal = auth.currentSession().claims.role === "legal";
   const notice = getLang() === "en" ? state.notice.text_en : state.notice.text_zh;
+  const manual = auth.manualUrl();
   const section = h("section", { "aria-labelledby": "notice-title" },
     h("h1", {}, t("enable.title")),
-    h("p", {}, t("enable.steps")),
+    h("div", { class: "intro" },
+      h("h2", {}, t("enable.intro_title")),
+      h("p", {}, t("enable.intro")),
+      h("p", { class: "note" }, tRich("enable.more", {
+        manual: manual ? h("a", { href: manual, target: "_blank", rel: "noopener" }, t("enable.manual")) : t("enable.manual"),
+      })),
+      h("div", { class: "features-steps" },
+        h("section", { "aria-labelledby": "features-title" }, h("h3", { id: "features-title" }, t("enable.features")),
+          h("ul", { class: "features" }, ["logistics", "agreement", "arrival", "customs"].map((f) => h("li", {}, t(`enable.feature.${f}`))))),
+        h("section", { "aria-labelledby": "steps-title" }, h("h3", { id: "steps-title" }, t("enable.steps_title")),
+          h("ol", { class: "steps" }, [1, 2, 3, 4].map((n) => h("li", {}, t(`enable.step.${n}`))))))),
     h("h2", { id: "notice-title" }, t("enable.notice")),
     h("pre", { class: "notice", tabindex: "0" }, notice));
   if (state.enabled) {

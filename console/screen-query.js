@@ -2,16 +2,20 @@
 // one declaration's log as a timeline in China time, receipts, the sent XML as a download, and the
 // advisory prompts (温馨提示) a person confirms when the config leaves that to them.
 import { get, post } from "./api.js";
-import { msg, t, tOr } from "./i18n.js";
-import { col, keep, listing } from "./listing.js";
+import { msg, t, tOr, tRich } from "./i18n.js";
+import * as codes from "./codes.js";
+import { col, keep, listing, LIST_CODES } from "./listing.js";
 import { alertDialog, append, clear, confirmDialog, copyable, h, showError, timeEl, toast } from "./ui.js";
 
 export async function render(main) {
+  await codes.load(...LIST_CODES);
   const list = listing({
     caption: t("query.title"),
     filters: ["declaration_type", "enterprise_type", "ie_flag", "declare_customs", "smart_status", "status", "consignee",
-      "number", "bill_no"],
-    initial: { smart_mark: "true" },
+      "number", "bill_no", "batch_no", "config_name"],
+    // the seed's query screen opens on 一般报关单, 报关申报单位, 进口, 智能申报状态 全部 (and 本月)
+    initial: { declaration_type: "general", enterprise_type: "agent", ie_flag: "I" },
+    labels: { number: "filter.number_entry" },
     fixed: { smart_mark: "true" },
     selectable: true,
     columns: () => [col.number(), col.bill_no(), col.declare_customs(), col.ie_flag(), col.consignee(),
@@ -34,9 +38,27 @@ export async function render(main) {
     }
     await list.search();
   }
-  append(main, h("h1", {}, t("query.title")),
-    h("p", { class: "tip" }, t("console.tip")),
-    h("div", { class: "row" }, h("button", { type: "button", onclick: continueFailed }, t("query.continue"))),
+  /** 【智能辅助申报台】: the console of the ticked row's batch, else of the newest batch that declared. */
+  async function openConsole() {
+    const ticked = list.rows().find((r) => list.selected().includes(r.seq_no) && r.batch_no);
+    if (ticked) return void (location.hash = `#/batch/${ticked.batch_no}`);
+    try {
+      for (const execution of (await get("/executions")).items) {
+        const batch = (await get(`/executions/${execution.execution_id}/batches`)).items.find((b) => b.claimed > 0);
+        if (batch) return void (location.hash = `#/batch/${batch.batch_no}`);
+      }
+      await alertDialog(t("query.no_batch"));
+    } catch (err) {
+      showError(err);
+    }
+  }
+  // the seed's layout: 【智能辅助申报台】 top right, the query, 【继续智能辅助申报】 above the list
+  list.root.insertBefore(h("div", { class: "row" }, h("button", { type: "button", onclick: continueFailed }, t("query.continue"))),
+    list.root.children[1]);
+  append(main,
+    h("div", { class: "title-row" }, h("h1", {}, t("query.title"), h("small", { class: "hint" }, t("query.hint"))),
+      h("button", { type: "button", class: "primary", onclick: openConsole }, t("query.console_button"))),
+    h("p", { class: "tip" }, tRich("query.tip", { query: h("a", { href: "#/query" }, t("query.tip_link")) })),
     list.root);
   await list.search();
 }
@@ -45,7 +67,7 @@ export async function renderLog(main, seqNo) {
   const [decl, log] = await Promise.all([get(`/declarations/${seqNo}`), get(`/declarations/${seqNo}/log`)]);
   const lang = document.documentElement.lang === "en" ? "en" : "zh";
   const receipts = log.items.filter((e) => e.gate === "receipt");
-  append(main, 
+  append(main,
     h("h1", {}, t("log.title", { seq_no: "" }), copyable(seqNo, t("col.number"))),
     h("dl", { class: "facts" },
       h("dt", {}, t("col.smart_status")), h("dd", { "data-field": "smart_status" },

@@ -19,12 +19,11 @@ from chalicelib.domain.declaration_status import DeclarationStatus
 from chalicelib.domain.lifecycle import Outcome
 from chalicelib.domain.receipts import CHANNELS
 from chalicelib.domain.smart_status import SmartStatus
+from tests.browser.helpers import Enterprise, settled, sign_in
 from tests.factories import make_config_body, make_declaration_body
 from tests.polling import STACK_SECONDS, wait_until
 
-ENT_C = {"code": "4403123456", "uscc": "91440300MA5FT8K2QJ", "name": "深圳示例供应链有限公司"}
-CARD_C = {"ent_code": ENT_C["code"], "ent_uscc": ENT_C["uscc"], "role": "legal", "card_no": "4403123456L01"}
-C = {"code": ENT_C["code"], "uscc": ENT_C["uscc"], "name": ENT_C["name"]}
+C = Enterprise("4403123456", "91440300MA5FT8K2QJ", "深圳示例供应链有限公司")
 
 # The API's values that must never be shown as they are: every enum a screen renders, every
 # outcome the log writes, every receipt channel letter.
@@ -83,8 +82,7 @@ FOLDED = "() => [...document.querySelectorAll('.table-wrap')].map((w) => Number(
 
 
 def as_c(stack, method: str, path: str, **kw) -> requests.Response:
-    token = requests.post(f"{stack['api']}/dev/token", json=CARD_C, timeout=10).json()["id_token"]
-    return requests.request(method, stack["api"] + path, timeout=10, headers={"Authorization": f"Bearer {token}"}, **kw)
+    return C.call(stack, method, path, **kw)
 
 
 def declaration(stack, seq_no: str) -> dict:
@@ -98,9 +96,10 @@ def enterprise_c(stack) -> dict:
     an e-mail and a webhook subscription. The execution is left idle (nothing more to declare)."""
     assert as_c(stack, "POST", "/enablement", json={"accept_notice": True}).status_code in (200, 409)
     config = as_c(stack, "POST", "/configs", json=make_config_body(
-        name="深圳进口", agent=C, consignee=C, require_manifest=False, compare_manifest=False, batch_wait_seconds=5,
+        name="深圳进口", agent=C.party, consignee=C.party, require_manifest=False, compare_manifest=False,
+        batch_wait_seconds=5,
     )).json()  # fmt: skip
-    parties = {"agent": C, "consignee": C, "owner": C}
+    parties = {"agent": C.party, "consignee": C.party, "owner": C.party}
     bodies = [
         make_declaration_body(**parties, self_pay=False, bill_no="SZX2024001"),
         make_declaration_body(**parties, self_pay=False, bill_no="SZX2024002", note="SANDBOX:REJECT"),
@@ -131,20 +130,7 @@ def enterprise_c(stack) -> dict:
 
 
 def sign_in_as_c(page: Page, stack, lang: str) -> None:
-    page.add_init_script(f"localStorage.setItem('smartdecl.lang', '{lang}')")
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(stack["console"])
-    page.locator("input[name=ent_code]").fill(ENT_C["code"])
-    page.locator("input[name=ent_uscc]").fill(ENT_C["uscc"])
-    page.locator("input[name=card_no]").fill(CARD_C["card_no"])
-    page.locator("form button[type=submit]").click()
-    expect(page.locator("nav a").first).to_be_visible()
-
-
-def settled(page: Page) -> None:
-    expect(page.locator("main h1")).to_be_visible()
-    expect(page.locator("[aria-busy=true]")).to_have_count(0)
-    page.wait_for_timeout(300)  # the screen's second reads (lists, the pool) land
+    sign_in(page, stack, C, lang)
 
 
 def shows_no_raw_text(page: Page, where: str) -> None:
@@ -174,7 +160,7 @@ def test_every_screen_shows_words_not_null_or_codes(page: Page, stack, enterpris
     # what opens on a screen: the config form, a webhook's delivery log
     page.goto(f"{stack['console']}#/configs")
     settled(page)
-    page.locator("main .row button.primary").first.click()
+    page.get_by_role("button", name={"zh": "新增", "en": "New"}[lang], exact=True).click()
     expect(page.locator("form.config-form")).to_be_visible()
     shows_no_raw_text(page, "configs (new)")
     page.goto(f"{stack['console']}#/subscriptions")
@@ -246,11 +232,12 @@ def test_a_countdown_box_stops_the_execution_which_then_says_stopped_with_the_la
     c = enterprise_c
     as_c(stack, "POST", f"/executions/{c['execution']['execution_id']}/stop")
     made = as_c(stack, "POST", "/configs", json=make_config_body(
-        name="深圳出口", ie_flag="E", agent=C, consignee=C, require_manifest=False, compare_manifest=False,
+        name="深圳出口", ie_flag="E", agent=C.party, consignee=C.party, require_manifest=False, compare_manifest=False,
         batch_wait_seconds=120,
     ))  # fmt: skip
     assert made.status_code == 201, made.text
-    body = make_declaration_body(ie_flag="E", agent=C, consignee=C, owner=C, self_pay=False, bill_no="SZX2024E01")
+    parties = {"agent": C.party, "consignee": C.party, "owner": C.party}
+    body = make_declaration_body(ie_flag="E", **parties, self_pay=False, bill_no="SZX2024E01")
     imported = as_c(stack, "POST", "/declarations", json={"declarations": [body], "smart_mark": True}).json()
     [seq_no] = imported["accepted"]
     sign_in_as_c(page, stack, "zh")
