@@ -7,6 +7,7 @@ import * as configs from "./screen-configs.js";
 import * as marking from "./screen-marking.js";
 import * as smartConsole from "./screen-console.js";
 import * as query from "./screen-query.js";
+import * as declaration from "./screen-declaration.js";
 import * as tax from "./screen-tax.js";
 import * as subscriptions from "./screen-subscriptions.js";
 
@@ -54,6 +55,7 @@ async function route() {
   const session = auth.currentSession();
   if (!session) return signIn(view);
   const [screen, arg] = location.hash.replace(/^#\//, "").split("/");
+  view.setAttribute("aria-busy", "true"); // until the screen has read and shown what it shows
   try {
     if (enabled === null) enabled = (await get("/enablement")).enabled;
     if (!enabled && screen !== "enable") {
@@ -67,13 +69,16 @@ async function route() {
       case "console": return await smartConsole.render(view);
       case "batch": return await smartConsole.renderBatch(view, arg);
       case "query": return await query.render(view);
-      case "log": return await query.renderLog(view, arg);
+      case "declarations": return await declaration.render(view, arg);
+      case "log": return await declaration.render(view, arg, { focus: "log" }); // 申报记录: the same page, at its log
       case "tax": return arg ? await tax.renderDetail(view, arg) : await tax.render(view);
       case "subscriptions": return await subscriptions.render(view);
       default: location.hash = "#/console";
     }
   } catch (err) {
     if (view.isConnected) showError(err); // a screen the clerk already left keeps its errors to itself
+  } finally {
+    view.removeAttribute("aria-busy");
   }
 }
 

@@ -183,7 +183,8 @@ export const keep = (column) => ({ ...column, keep: true });
 
 // the columns several screens show (a later `fold` folds first when the table is too wide)
 export const col = {
-  number: () => ({ label: t("col.number"), keep: true, render: (r) => h("span", { class: "stack" }, copyable(r.seq_no, t("col.number")), r.entry_id ? copyable(r.entry_id, t("col.entry_id")) : null) }),
+  number: () => ({ label: t("col.number"), keep: true, render: (r) => h("span", { class: "stack" },
+    copyable(r.seq_no, t("col.number"), `#/declarations/${r.seq_no}`), r.entry_id ? copyable(r.entry_id, t("col.entry_id")) : null) }),
   bill_no: () => ({ label: t("col.bill_no"), render: (r) => r.bill_no || t("app.none") }),
   declare_customs: () => ({ label: t("col.declare_customs"), render: (r) => codes.named("declare_customs", r.declare_customs) ?? t("app.none") }),
   ie_flag: () => ({ label: t("col.ie_flag"), render: (r) => t(`ie.${r.ie_flag}`) }),

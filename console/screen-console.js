@@ -346,7 +346,8 @@ function declarationTable(caption, rows, { empty, after }) {
     { label: t("col.select"), keep: true, render: (d) => (d.smart_status === "failed"
       ? h("input", { type: "checkbox", "aria-label": `${t("col.select")} ${d.seq_no}`, onchange: (e) => (e.target.checked ? chosen.add(d.seq_no) : chosen.delete(d.seq_no)) })
       : "") },
-    { label: t("col.number"), keep: true, render: (d) => h("span", { class: "stack" }, copyable(d.seq_no, t("col.number")), d.entry_id ? copyable(d.entry_id, t("col.entry_id")) : null) },
+    { label: t("col.number"), keep: true, render: (d) => h("span", { class: "stack" },
+      copyable(d.seq_no, t("col.number"), `#/declarations/${d.seq_no}`), d.entry_id ? copyable(d.entry_id, t("col.entry_id")) : null) },
     { label: t("col.bill_no"), render: (d) => d.bill_no || t("app.none") },
     { label: t("col.declare_customs"), render: (d) => codes.named("declare_customs", d.declare_customs) ?? t("app.none") },
     { label: t("col.ie_flag"), render: (d) => tOr(`ie.${d.ie_flag}`, t("app.none")) },

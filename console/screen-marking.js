@@ -101,7 +101,7 @@ function showResult(el, answer) {
   const lang = document.documentElement.lang === "en" ? "en" : "zh";
   append(clear(el),
     h("p", { role: "status" }, t("import.result", { accepted: answer.accepted.length, rejected: answer.rejected.length })),
-    h("ul", { class: "accepted" }, answer.accepted.map((seq) => h("li", {}, "✔ ", copyable(seq, t("col.number"))))),
+    h("ul", { class: "accepted" }, answer.accepted.map((seq) => h("li", {}, "✔ ", copyable(seq, t("col.number"), `#/declarations/${seq}`)))),
     h("ul", { class: "rejected" }, answer.rejected.map((r) => h("li", {},
       h("strong", {}, `✘ ${t("import.rejected", { index: r.index + 1, seq_no: r.seq_no || r.source || "" })}`),
       h("ul", { class: "errors" }, r.errors.map((e) => h("li", {}, h("code", {}, e.field), " ", lang === "en" ? e.message_en : e.message_zh)))))));

@@ -151,6 +151,7 @@ def test_every_screen_shows_words_not_null_or_codes(page: Page, stack, enterpris
     screens = [
         "enable", "configs", "marking", "console", f"batch/{batch_no}", "query", f"log/{c['ok']}",
         f"log/{c['refused']}", f"log/{c['taxed']}", "tax", f"tax/{c['taxed']}", "subscriptions",
+        f"declarations/{c['ok']}", f"declarations/{c['refused']}", "declarations/I20269999999999999",
     ]  # fmt: skip
     for screen in screens:
         page.goto(f"{stack['console']}#/{screen}")
@@ -262,3 +263,72 @@ def test_a_countdown_box_stops_the_execution_which_then_says_stopped_with_the_la
     expect(live.locator("[data-field=current]")).to_contain_text("智能申报成功 1 票，失败 0 票")
     expect(box).to_have_count(0)
     assert page.errors == []
+
+
+def test_a_declaration_page_shows_every_field_its_state_and_action_and_every_link_opens_it(
+    page: Page, stack, enterprise_c
+):
+    # Given C's declarations: one released, one refused by customs, one waiting for its tax
+    c = enterprise_c
+    fields = as_c(stack, "GET", "/declaration-fields").json()["fields"]
+    sign_in_as_c(page, stack, "zh")
+
+    # the query list's number opens the page
+    page.goto(f"{stack['console']}#/query")
+    settled(page)
+    page.get_by_role("search").get_by_label("报关单类型").select_option("")
+    page.get_by_role("search").get_by_role("button", name="查询").click()
+    page.get_by_role("link", name=c["ok"], exact=True).click()
+    expect(page).to_have_url(re.compile(f"#/declarations/{c['ok']}$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(c["ok"])
+
+    # every field of the model, in the form's groups; the goods, one row each
+    body = declaration(stack, c["ok"])
+    head = [f["path"] for f in fields if "[]" not in f["path"]]
+    for path in head:
+        expect(page.locator(f'dd[data-path="{path}"]')).to_have_count(1)
+    expect(page.locator('dd[data-path="bill_no"]')).to_have_text("SZX2024001")
+    expect(page.locator('dd[data-path="trade_mode"]')).to_have_text("0110 一般贸易")  # names next to codes
+    goods = page.get_by_role("table", name="商品")
+    expect(goods.locator("tbody > tr:not(.detail)")).to_have_count(len(body["goods"]))
+    expect(goods).to_contain_text(body["goods"][0]["g_name"])
+    # its state, receipts and log
+    expect(page.locator("[data-field=status]")).to_have_text("放行")
+    expect(page.get_by_role("list", name="海关回执")).to_contain_text("海关入库成功")
+    expect(page.locator(".timeline")).to_contain_text("发送海关")
+
+    # the action that fits: continue a refused one, confirm a waiting one's tax
+    page.goto(f"{stack['console']}#/declarations/{c['refused']}")
+    expect(page.locator("[data-field=smart_status]")).to_contain_text("申报失败")
+    expect(page.get_by_role("button", name="继续智能辅助申报")).to_be_visible()
+    page.goto(f"{stack['console']}#/declarations/{c['taxed']}")
+    expect(page.locator("[data-field=smart_status]")).to_contain_text("等待税费确认")
+    page.get_by_role("link", name="税费确认", exact=True).click()
+    expect(page).to_have_url(re.compile(f"#/tax/{c['taxed']}$"))
+
+    # the SMS short link and the e-mail's link land on it
+    from chalicelib.domain.messages import console_link, short_code
+
+    moved = requests.get(f"{stack['api']}/s/{short_code(c['ok'])}", allow_redirects=False, timeout=10)
+    assert moved.status_code == 302 and moved.headers["Location"] == console_link(stack["api"], c["ok"])
+    page.goto(moved.headers["Location"])
+    expect(page.get_by_role("heading", level=1)).to_contain_text(c["ok"])
+    assert page.errors == []
+
+
+def test_an_unknown_and_another_enterprises_declaration_get_the_same_not_found_page(page: Page, stack, enterprise_c):
+    # Given a declaration of another enterprise (E), and a number nobody has
+    other = Enterprise("4403123458", "91440300MA5FT8K4TT", "深圳另一家企业")
+    assert other.call(stack, "POST", "/enablement", json={"accept_notice": True}).status_code in (200, 409)
+    parties = {"agent": other.party, "consignee": other.party, "owner": other.party}
+    theirs = other.call(stack, "POST", "/declarations", json={"declarations": [make_declaration_body(**parties)]})
+    [foreign] = theirs.json()["accepted"]
+    unknown = "I20269999999999999"
+    sign_in_as_c(page, stack, "zh")
+    seen = []
+    for seq_no in (foreign, unknown):
+        page.goto(f"{stack['console']}#/declarations/{seq_no}")
+        expect(page.get_by_role("heading", level=1)).to_have_text("报关单不存在")
+        seen.append(page.get_by_role("alert").inner_text().replace(seq_no, "<seq_no>"))
+        shows_no_raw_text(page, f"not found {seq_no}")
+    assert seen[0] == seen[1] and "<seq_no>" in seen[0]  # nothing tells the two apart
