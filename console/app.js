@@ -8,6 +8,7 @@ import * as marking from "./screen-marking.js";
 import * as smartConsole from "./screen-console.js";
 import * as query from "./screen-query.js";
 import * as declaration from "./screen-declaration.js";
+import * as entry from "./screen-entry.js";
 import * as tax from "./screen-tax.js";
 import * as subscriptions from "./screen-subscriptions.js";
 
@@ -70,6 +71,7 @@ async function route() {
       case "batch": return await smartConsole.renderBatch(view, arg);
       case "query": return await query.render(view);
       case "declarations": return await declaration.render(view, arg);
+      case "entry": return await entry.render(view);
       case "log": return await declaration.render(view, arg, { focus: "log" }); // 申报记录: the same page, at its log
       case "tax": return arg ? await tax.renderDetail(view, arg) : await tax.render(view);
       case "subscriptions": return await subscriptions.render(view);

@@ -59,7 +59,8 @@ function importPanel(after) {
   const mark = checkbox(t("import.smart_mark"), { name: "smart_mark" });
   const result = h("div", { class: "import-result", "aria-live": "polite" });
   const form = h("form", { class: "import", "aria-labelledby": "import-title" },
-    h("h2", { id: "import-title" }, t("import.title")),
+    h("div", { class: "title-row" }, h("h2", { id: "import-title" }, t("import.title")),
+      h("a", { class: "button", href: "#/entry" }, t("marking.entry"))),
     field(t("import.file"), file), mark,
     h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, t("import.submit"))), result);
   form.addEventListener("submit", async (e) => {
