@@ -12,7 +12,7 @@ SAM       := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run demo test bench unit integration e2e token clean venv package validate-template lint fmt docs docs-serve
+.PHONY: run demo test bench unit integration e2e token clean venv package validate-template lint fmt docs docs-serve wheel
 
 venv: $(STAMP)
 
@@ -67,6 +67,13 @@ docs: $(STAMP)
 
 docs-serve: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8008
+
+# The `smartdecl` wheel (the CLI and the broker-side agent) for a broker's PC: dist/smartdecl-*.whl,
+# built from a copy of its packages alone (the service's code is not in it; docs/agent.md installs it).
+wheel: $(STAMP)
+	rm -rf .local/wheel-src && mkdir -p .local/wheel-src dist
+	cp -R pyproject.toml smartdecl_cli smartdecl_client smartdecl_agent .local/wheel-src/
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .local/wheel-src
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

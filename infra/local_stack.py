@@ -22,6 +22,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from infra import local_aws
 from infra import template as cfn
 
@@ -179,13 +181,16 @@ def _start_agents(channel: str, api: str, simulator: Any) -> Any:
     except local_agents.NoAgentRoutes:
         print("customs channel  this build's API has no agent routes: declarations go over HTTP to the simulator\n")
         return None
+    except requests.RequestException as exc:  # the stack runs on; declarations wait, queued
+        print(f"customs channel  exchange, but the local agents could not start: {exc}\n", flush=True)
+        return None
     lines = "\n".join(
-        f"    {ent_code}  {root}  (Single Window client simulated; credential in {root.parent / 'credential.txt'})"
-        for ent_code, root in started.roots.items()
+        f"    {ent_code}  {root}  (the Single Window client, simulated)" for ent_code, root in started.roots.items()
     )
     print(
         f"""customs channel  exchange: an agent per enterprise writes into its client's folders (SMARTDECL_CUSTOMS_CHANNEL=http for HTTP)
 {lines}
+    each agent starts once its enterprise accepted the user notice (用户须知); its credential is then in {folder}/<ent_code>/credential.txt
   client control  GET/POST {simulator.base_url}/control/clients[/<ent_code>]  (down, fail rate, card failure; see infra/customs_simulator/README.md)
 """,
         flush=True,

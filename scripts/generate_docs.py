@@ -170,7 +170,7 @@ def architecture(template: dict) -> str:
     }
     edges, uses = _flow(template, dead_letter)
     nodes = {part for edge in edges for part in re.findall(r"\b([A-Z][A-Za-z]+)\b", edge)}
-    lines = ["```mermaid", "flowchart LR", '    ApiGateway(["API Gateway"])', '    Schedule(["every minute"])']
+    lines = ["```mermaid", "flowchart TB", '    ApiGateway(["API Gateway"])', '    Schedule(["every minute"])']
     for kind, type_ in (
         ("fn", "AWS::Serverless::Function"),
         ("q", "AWS::SQS::Queue"),

@@ -45,6 +45,10 @@ Generated from the field table `chalicelib/domain/declaration_fields.py` by
 - **required**: the API refuses a declaration without it (a field inside an optional group, such as
   `freight.mark`, is required only once the group is given).
 - Notes name what the readers and the writer handle by hand rather than from the table.
+
+The writer (`formats/dec_message_writer.py`) writes DecMessage 4.8 by default; version 3.1, for old
+QP clients, is refused for a declaration that fills any *4.x* field (the refusal names them), rather
+than declared with parts missing. Stored declarations from before a field existed read with it empty.
 """
 
 

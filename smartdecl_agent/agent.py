@@ -81,6 +81,8 @@ class Agent:
     take_seconds: float = 0.0
     client_state: str = "unknown"
     service_reachable: bool = True
+    durable: bool = True  # fsync each zip before its rename (tests turn it off with the journal's)
+    _troubles: dict[str, str] = field(default_factory=dict)  # part of the pass → its last trouble, logged once
 
     def __post_init__(self) -> None:
         self.take_seconds = self.take_seconds or self.settings.take_seconds
@@ -132,6 +134,8 @@ class Agent:
             self._guarded("heartbeat", self.heartbeat)
 
     def _guarded(self, what: str, part: Callable[[], object]) -> None:
+        """One part of a pass; trouble is logged when it starts or changes, not at every scan (a
+        revoked credential would otherwise fill the log every two seconds)."""
         try:
             part()
         except Unreachable as exc:
@@ -140,13 +144,21 @@ class Agent:
             self.service_reachable = False
             return
         except ApiError as exc:
-            log.error("service refused (%s): %s %s: %s", what, exc.status, exc.code, exc.message_en)
+            self._trouble(what, f"service refused ({what}): {exc.status} {exc.code}: {exc.message_en}")
         except OSError as exc:
-            log.error("file trouble (%s): %s; tried again at the next scan", what, exc)
+            self._trouble(what, f"file trouble ({what}): {exc}; tried again at the next scan")
             return  # says nothing of the service
+        else:
+            if self._troubles.pop(what, None):
+                log.info("%s works again", what)
         if not self.service_reachable:
             log.info("service reachable again")
             self.service_reachable = True
+
+    def _trouble(self, what: str, message: str) -> None:
+        if self._troubles.get(what) != message:
+            log.error("%s", message)
+        self._troubles[what] = message
 
     # ---- write ahead: take, record, write, rename, acknowledge --------------------------------
 
@@ -217,11 +229,13 @@ class Agent:
                 return self._reload(entry)
         data = build_zip(entry.message, entry.name, entry.recorded_at)
         staging = self.folders.staging(entry.name)
-        self.folders.outbox.mkdir(parents=True, exist_ok=True)
+        if not self.folders.outbox.is_dir():  # the client makes its folders; never the agent (a wrong root)
+            raise FileNotFoundError(f"{self.folders.outbox} is missing: is the root the client's? (agent doctor)")
         with open(staging, "wb") as out:
             out.write(data)
             out.flush()
-            os.fsync(out.fileno())
+            if self.durable:  # on disk before the rename makes it visible to the client
+                os.fsync(out.fileno())
         self.fault("staged")
         os.replace(staging, self.folders.outbox / entry.file_name)
         self.fault("renamed")
@@ -243,7 +257,7 @@ class Agent:
                     try_no=entry.name.try_no,
                 )
             except ApiError as exc:
-                if exc.status == 409:  # lease_lost: acknowledged when the item comes back with a new lease
+                if exc.status == 409 and exc.code == "lease_lost":  # acknowledged when it comes back, newly leased
                     log.info("%s: %s; acknowledged at the next take", entry.file_name, exc.code)
                     return
                 raise
@@ -254,18 +268,19 @@ class Agent:
     # ---- the client's answers: SentBox, FailBox --------------------------------------------
 
     def watch_client(self) -> None:
-        for _, name in self.folders.outgoing(self.folders.sentbox):
-            entry = self.journal.get(name.zip_name)
-            if entry is not None and entry.state == HANDED:
-                self.journal.move(entry.file_name, SENT_SEEN, self.clock())
-                self.fault("sent_seen")
-                self._report_sent(self._reload(entry))
-        for _, name in self.folders.outgoing(self.folders.failbox):
-            entry = self.journal.get(name.zip_name)
-            if entry is not None and entry.state == HANDED:
-                self.journal.move(entry.file_name, FAILED_SEEN, self.clock())
-                self.fault("failed_seen")
-                self._report_failure(self._reload(entry))
+        """The files handed to the client that it has moved since. SentBox keeps every file the client
+        ever sent, so the journal's handed files are looked up among its names, not the other way."""
+        handed = {entry.file_name: entry for entry in self.journal.in_state(HANDED)}
+        if not handed:
+            return
+        for name in sorted(self.folders.names(self.folders.sentbox) & handed.keys()):
+            self.journal.move(name, SENT_SEEN, self.clock())
+            self.fault("sent_seen")
+            self._report_sent(self._reload(handed[name]))
+        for name in sorted(self.folders.names(self.folders.failbox) & handed.keys()):
+            self.journal.move(name, FAILED_SEEN, self.clock())
+            self.fault("failed_seen")
+            self._report_failure(self._reload(handed[name]))
 
     def _report_sent(self, entry: Try) -> None:
         self.api.event(
@@ -344,7 +359,10 @@ class Agent:
 
     def forward_inbox(self) -> None:
         for path in self.folders.files(self.folders.inbox):
-            self._forward(path)
+            try:
+                self._forward(path)
+            except OSError as exc:  # held open by the client a moment longer (Windows): the others go on
+                log.warning("%s: %s; tried again at the next scan", path.name, exc)
 
     def _forward(self, path: Path) -> None:
         data = path.read_bytes()

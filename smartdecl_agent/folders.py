@@ -7,7 +7,6 @@ nothing here needs fcntl or signals."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -102,11 +101,12 @@ class Folders:
             return []
         return sorted(entries, key=lambda p: (_mtime(p), p.name))
 
-    def outgoing(self, folder: Path) -> Iterator[tuple[Path, OutgoingName]]:
-        for path in self.files(folder):
-            name = parse_outgoing(path.name)
-            if name is not None and path.suffix.lower() == ".zip":
-                yield path, name
+    def names(self, folder: Path) -> set[str]:
+        """The names in a folder, cheaply (no stat per file: SentBox grows for months)."""
+        try:
+            return set(os.listdir(folder))
+        except FileNotFoundError:
+            return set()
 
     def tries_of(self, client_seq_no: str) -> dict[Path, OutgoingName]:
         """Every file of one ClientSeqNo the agent or the client still has: OutBox, SentBox, FailBox

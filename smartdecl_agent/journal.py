@@ -88,7 +88,8 @@ class Try:
 class Journal:
     """One SQLite file in the agent's state folder; every change is its own transaction."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, durable: bool = True) -> None:
+        """`durable=False` (tests only) skips the disk syncs: a test kills the process, not the power."""
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: autocommit, and each `with self._tx()` is one explicit transaction
         # check_same_thread off: one thread at a time uses it (the loop may run in a service wrapper's thread)
@@ -96,7 +97,7 @@ class Journal:
         self._db.row_factory = sqlite3.Row
         # the default rollback journal, not WAL: WAL needs shared memory, which a Windows share lacks;
         # synchronous=FULL: a committed step is on disk before the agent takes the next one
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:

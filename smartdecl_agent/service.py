@@ -51,7 +51,9 @@ class ExchangeApi:
 
     @classmethod
     def connect(cls, url: str, credential: str, **client_options: Any) -> ExchangeApi:
-        return cls(Client(url, credential, user_agent=f"smartdecl-agent/{__version__}", **client_options))
+        # few retries within a call: the loop itself tries again at its next pass
+        options = {"retries": 2, "backoff_seconds": 0.5, **client_options}
+        return cls(Client(url, credential, user_agent=f"smartdecl-agent/{__version__}", **options))
 
     def take(self, max_messages: int) -> list[OutboxMessage | BadMessage]:
         """The messages leased to this agent; one it cannot read comes back as its BadMessage."""

@@ -340,13 +340,18 @@ class FakeUnitOfWork(UnitOfWork):
         self.receipts: dict[str, dict] = {}  # receipt_id -> stored receipt, applied with its change
         self.before_commit = None
         self.requests = 0  # write requests made (commit_many carries many changes in one)
+        self.outbox = None  # the exchange channel's sends (tests/exchange_fakes.FakeExchangeOutbox), when used
 
-    def commit(self, change, receipt=None) -> None:
+    def commit(self, change, receipt=None, send=None) -> None:
         if self.before_commit is not None:
             self.before_commit(change)
         self.requests += 1
         self._check(change, receipt)
+        if send is not None:
+            self.outbox.check(send.send, send.expected_version)
         self._write(change, receipt)
+        if send is not None:
+            self.outbox.write(send.send)
 
     def commit_many(self, changes) -> set[str]:
         """All or none per request, like a transaction: the losers are dropped and the rest sent again."""
@@ -420,7 +425,7 @@ class FakeCustoms(CustomsGateway):
         self.down = False
         self.refuse: set[str] = set()
 
-    def declare(self, client_seq_no, dec_message_xml):
+    def declare(self, client_seq_no, dec_message_xml, *, ent_code=None):
         if self.down:
             raise CustomsUnavailable("down")
         self.sent.append(client_seq_no)

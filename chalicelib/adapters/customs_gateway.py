@@ -109,7 +109,7 @@ class HttpPort:
 class HttpCustomsGateway(HttpPort, CustomsGateway):
     """Declarations to customs, and what customs knows of a ClientSeqNo."""
 
-    def declare(self, client_seq_no: str, dec_message_xml: bytes) -> CustomsResponse:
+    def declare(self, client_seq_no: str, dec_message_xml: bytes, *, ent_code: str | None = None) -> CustomsResponse:
         response = self._http.request(
             "POST",
             "/dec/declare",

@@ -4,6 +4,7 @@ fills routing.ROUTES, from which the OpenAPI document is generated."""
 from __future__ import annotations
 
 from . import (
+    agent,
     api_docs,
     configs,
     console,
@@ -35,4 +36,5 @@ BLUEPRINTS = (
     console.bp,
     reference.bp,
     api_docs.bp,
+    agent.bp,
 )

@@ -14,6 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.formats.records import XLSX
 
+from . import agent_models as am
 from . import models as m
 from .routing import ROUTES
 
@@ -286,6 +287,64 @@ OPERATIONS: dict[tuple[str, str], Op] = {
 }
 
 
+# The exchange channel (docs/customs-channel.md): the agent's routes take an agent credential only.
+_SEND = "/agent/outbox/{client_seq_no}/{send_no}"
+FILE_BODY = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+FILE_HEADERS = (
+    {
+        "name": "X-Smartdecl-File-Name",
+        "in": "header",
+        "required": True,
+        "schema": STR,
+        "description": "the InBox file's name, percent-encoded UTF-8",
+    },
+    {"name": "X-Smartdecl-File-Sha256", "in": "header", "required": True, "schema": STR},
+)
+OPERATIONS.update(
+    {
+        ("/agent/outbox", "GET"): Op(
+            "The agent takes its enterprise's sends under a 5-minute lease (agent credential)",
+            am.OutboxPage,
+            params=(_q("max", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),),
+        ),
+        (f"{_SEND}/written", "POST"): Op(
+            "The agent wrote the send's file into the client's OutBox (repeating it answers the same)",
+            am.SendAnswer,
+            body=am.Written,
+            errors=(STATE,),
+        ),
+        (f"{_SEND}/events", "POST"): Op(
+            "What the client did with a file: sent, send_failed (the next try follows), gave_up",
+            am.SendAnswer,
+            body=am.SendEvent,
+        ),
+        ("/agent/inbox", "POST"): Op(
+            "A file the client wrote into InBox, whole: read, matched within the enterprise, applied once",
+            am.InboxResult,
+            body=FILE_BODY,
+            params=FILE_HEADERS,
+            errors=(422,),
+        ),
+        ("/agent/heartbeat", "POST"): Op(
+            "The agent is alive, and how the client's folders look (every 30 s)", am.HeartbeatAnswer, body=am.Heartbeat
+        ),
+        ("/agent-credentials", "POST"): Op(
+            "A new agent credential (legal card); its key is shown this once",
+            am.AgentCredential,
+            201,
+            body=am.NewCredential,
+        ),
+        ("/agent-credentials", "GET"): Op(
+            "The enterprise's agent credentials with their last contact", am.AgentCredentialPage
+        ),
+        ("/agent-credentials/{credential_id}", "DELETE"): Op("Revoke an agent credential (legal card)", status=204),
+        ("/customs/channel", "GET"): Op(
+            "报文客户端状态: the channel, the agent, the Single Window client, the outbox", am.CustomsChannel
+        ),
+    }
+)
+
+
 def _statuses(path: str, method: str, op: Op) -> set[int]:
     """Every error status the operation can answer: its route's, then its use case's."""
     route = ROUTES[(path, method)]
@@ -342,8 +401,8 @@ def document() -> dict[str, Any]:
     from . import blueprints  # noqa: F401 - importing them fills ROUTES
 
     pairs: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
-        *((model, "validation") for model in m.REQUESTS),
-        *((model, "serialization") for model in m.RESPONSES),
+        *((model, "validation") for model in (*m.REQUESTS, *am.REQUESTS)),
+        *((model, "serialization") for model in (*m.RESPONSES, *am.RESPONSES)),
     ]
     _, defs = models_json_schema(pairs, ref_template=REF)
     schemas = dict(defs["$defs"])
@@ -369,8 +428,10 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Smart assisted declaration (智能辅助申报)",
             "version": "0.1.0",
-            "description": "Every route but /health, /openapi.json, the console's files, the SMS short links "
-            "and the customs receipts needs `Authorization: Bearer <JWT>`. Errors are "
+            "description": "Every route but /health, /openapi.json, the console's and the API page's (/docs) files, "
+            "the SMS short links "
+            "and the customs receipts needs `Authorization: Bearer <JWT>`; the agent's routes (/agent/…) "
+            "need `Authorization: Bearer sdag_<credential_id>.<secret>` (an agent credential) instead. Errors are "
             "{code, message_zh, message_en, details}. Generated from the models "
             "(chalicelib/api/models.py) and the routes.",
         },

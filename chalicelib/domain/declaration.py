@@ -33,6 +33,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from . import codes, declaration_fields
 from .declaration_status import STATUS_LABELS, DeclarationStatus
 from .errors import FieldError
+from .exchange import HANDOVER_WORDS
 from .smart_status import LABELS as SMART_STATUS_LABELS
 from .timestamps import iso
 
@@ -122,6 +123,8 @@ EntCode = Annotated[Str, _pattern(r"[0-9A-Z]{10}", "ent_code"), _pattern_hint(r"
 USCC_FORM = r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}"
 Uscc = Annotated[Str, AfterValidator(_check_uscc), SchemaHint({"pattern": f"^{USCC_FORM}$", "format": "uscc"})]
 CustomsCode = Annotated[Str, _pattern(r"[0-9]{4}", "customs_code"), _pattern_hint(r"[0-9]{4}")]
+# 关区代码 on the form: four digits under a directly governed customs the table knows (domain/codes.py)
+CustomsOffice = Annotated[CustomsCode, _code_in("customs_office")]
 HsCode = Annotated[Str, _pattern(r"[0-9]{10}", "hs_code"), _pattern_hint(r"[0-9]{10}")]
 SeqNo = Annotated[Str, _pattern(SEQ_NO_RE.pattern[1:-1], "seq_no"), _pattern_hint(SEQ_NO_RE.pattern[1:-1])]
 
@@ -208,18 +211,74 @@ class Party(_Model):
         return self
 
 
+class OverseasConsignor(_Model):
+    """境外收发货人 on an import (境外发货人): a code where the country has one (AEO or enterprise code)."""
+
+    code: Text(50) | None = None
+    name: Text(150) | None = None
+    name_en: Text(100) | None = None
+    address: Text(100) | None = None
+
+
+class OverseasConsignee(_Model):
+    """境外收货人 on an export."""
+
+    code: Text(50) | None = None
+    name_en: Text(400) | None = None
+
+
 class Fee(_Model):
-    """Freight or insurance: mark 1 rate, 2 unit price, 3 total."""
+    """Freight, insurance or incidental charges: mark 1 rate, 2 unit price, 3 total."""
 
     mark: Literal["1", "2", "3"]
     rate: Dec(19, 5)
     currency: Code("currency") | None = None
 
 
+class PriceStatements(_Model):
+    """其他事项确认 (PromiseItmes): yes, no, or null where it does not apply."""
+
+    special_relationship: StrictBool | None = None  # 特殊关系确认
+    price_influence: StrictBool | None = None  # 价格影响确认
+    royalty_payment: StrictBool | None = None  # 与货物有关的特许权使用费支付确认
+    formula_pricing: StrictBool | None = None  # 公式定价确认
+    provisional_price: StrictBool | None = None  # 暂定价格确认
+
+
+class SpecialBusiness(_Model):
+    """特殊业务标识 and 特殊通过模式 (SpecDeclFlag)."""
+
+    international_event: StrictBool = False  # 国际赛事
+    military_goods: StrictBool = False  # 特殊进出军工物资
+    aid_goods: StrictBool = False  # 国际援助物资
+    international_meeting: StrictBool = False  # 国际会议
+    direct_release: StrictBool = False  # 直通放行
+    diplomatic: StrictBool = False  # 外交礼遇
+    transit: StrictBool = False  # 转关
+
+
+class GoodsLicence(_Model):
+    """A licence a goods item is declared under (产品资质, DecGoodsLimit)."""
+
+    lic_type_code: Annotated[Text(5), NON_BLANK] = Field(min_length=1)
+    licence_no: Annotated[Text(40), NON_BLANK] = Field(min_length=1)
+    lic_wrtof_detail_no: Text(4) | None = None
+    lic_wrtof_qty: Dec(19, 5) | None = None
+    lic_wrtof_qty_unit: Code("unit") | None = None
+
+
+Flag = Literal["0", "1"]
+PortCode = Annotated[Str, _pattern(r"[A-Z]{3}[0-9A-Z]{3}", "port"), _pattern_hint(r"[A-Z]{3}[0-9A-Z]{3}")]
+DomesticPort = Annotated[Str, _pattern(r"[0-9]{6}", "domestic_port"), _pattern_hint(r"[0-9]{6}")]
+DistrictCode = Annotated[Str, _pattern(r"[0-9A-Z]{5}", "district"), _pattern_hint(r"[0-9A-Z]{5}")]
+
+
 class GoodsItem(_Model):
     g_no: StrictInt = Field(ge=1, le=MAX_GOODS)
     code_ts: HsCode
+    ciq_code: Text(20) | None = None
     g_name: Annotated[Text(255), NON_BLANK] = Field(min_length=1)
+    g_name_en: Text(100) | None = None
     g_model: Text(255) = ""
     qty: Dec(19, 5)
     unit: Code("unit")
@@ -231,8 +290,36 @@ class GoodsItem(_Model):
     decl_total: Dec(17, 2)
     currency: Code("currency")
     origin_country: Code("country")
+    orig_place_code: Text(50) | None = None
     destination_country: Code("country")
+    district_code: DistrictCode | None = None
+    dest_code: Text(8) | None = None
     duty_mode: Code("duty_mode") = "1"
+    contr_item: StrictInt | None = Field(default=None, ge=1, le=999_999_999)
+    exg_no: Text(30) | None = None
+    exg_version: StrictInt | None = Field(default=None, ge=0, le=99_999_999)
+    use_to: Text(2) | None = None
+    work_usd: Dec(19, 4) | None = None
+    purpose: Text(4) | None = None
+    goods_attr: Text(20) | None = None
+    goods_spec: Text(2000) | None = None
+    goods_model: Text(2000) | None = None
+    goods_brand: Text(2000) | None = None
+    produce_date: Text(2000) | None = None
+    prod_batch_no: Text(2000) | None = None
+    prod_valid_dt: Text(20) | None = None
+    prod_qgp: Text(20) | None = None
+    stuff: Text(400) | None = None
+    eng_man_ent_cnm: Text(100) | None = None
+    mnufctr_reg_no: Text(20) | None = None
+    mnufctr_reg_name: Text(150) | None = None
+    ciq_name: Text(50) | None = None
+    no_dang_flag: Flag | None = None
+    uncode: Text(20) | None = None
+    dang_name: Text(80) | None = None
+    dang_pack_type: Text(4) | None = None
+    dang_pack_spec: Text(24) | None = None
+    licences: list[GoodsLicence] = Field(default_factory=list, max_length=99)
 
 
 class Container(_Model):
@@ -246,6 +333,28 @@ class Container(_Model):
 class Document(_Model):
     edoc_code: Code("edoc_code")
     edoc_no: Annotated[Text(64), NON_BLANK] = Field(min_length=1)
+
+
+class LicenceDocument(_Model):
+    """A licence or permit of the whole declaration (随附单证 in the form: 监管证件, DecLicenseDocus)."""
+
+    docu_code: Code("licence_document")
+    cert_code: Annotated[Text(32), NON_BLANK] = Field(min_length=1)
+
+
+class RequestedCertificate(_Model):
+    """A certificate the declarant asks customs to issue (所需单证, DecRequestCert)."""
+
+    app_cert_code: Annotated[Text(50), NON_BLANK] = Field(min_length=1)
+    originals: StrictInt | None = Field(default=None, ge=0, le=99)
+    copies: StrictInt | None = Field(default=None, ge=0, le=99)
+
+
+class OtherPack(_Model):
+    """A further packing material besides wrap_type (其他包装, DecOtherPack)."""
+
+    pack_type: Code("wrap_type")
+    pack_qty: Dec(19, 5) | None = None
 
 
 DeclarationType = Literal["general", "with_list", "paperless", "list_paperless", "paperless_clearance"]
@@ -280,31 +389,72 @@ class DeclarationContent(_Model):
     two_step: StrictBool = False
     self_pay: StrictBool = False
     summarized_tax: StrictBool = False
-    declare_customs: CustomsCode
-    ie_port: CustomsCode
+    declare_customs: CustomsOffice
+    ie_port: CustomsOffice
     ie_date: date | None = None
+    manual_no: Text(12) | None = None  # 备案号: the processing-trade manual or exemption record
+    contr_no: Text(32) | None = None
+    license_no: Text(20) | None = None
+    appr_no: Text(32) | None = None
+    decl_trn_rel: Flag = "0"  # 0 an ordinary declaration, 1 a transit declared ahead
+    bill_type: Literal["1", "2", "3", "4"] | None = None  # 备案清单类型 (free-trade and bonded zones)
+    chk_surety: Flag | None = None
+    check_flow: Flag | None = None
+    tax_aamin_mark: Flag | None = None
     agent: Party
     consignee: Party
     owner: Party | None = None
+    # The parties' 10-character codes since inspection merged into customs (检验检疫编码), and the
+    # consignee's foreign name: beside the parties, as the message has them, so that a party stays
+    # the enterprise's identity (code, credit code, name) everywhere (tenancy, configs, agreements).
+    agent_ciq_code: Text(10) | None = None
+    consignee_ciq_code: Text(10) | None = None
+    consignee_name_en: Text(400) | None = None
+    owner_ciq_code: Text(10) | None = None
+    overseas_consignor: OverseasConsignor | None = None
+    overseas_consignee: OverseasConsignee | None = None
     bill_no: Text(50) | None = None
+    bl_no: Text(50) | None = None
     transport_mode: Code("transport_mode")
     traf_name: Text(100) | None = None
     voyage_no: Text(32) | None = None
+    distinate_port: PortCode | None = None  # 经停港 (import) / 指运港 (export)
+    desp_port: PortCode | None = None  # 启运港 (import) / 离境口岸 (export)
+    enty_port: DomesticPort | None = None  # 入境口岸 (import) / 离境口岸 (export)
+    goods_place: Text(100) | None = None
+    desp_date: date | None = None
+    cmpl_dschrg_dt: date | None = None
     trade_mode: Code("trade_mode")
-    cut_mode: Annotated[Str, _pattern(r"[0-9]{3}", "cut_mode"), _pattern_hint(r"[0-9]{3}")] | None = None
+    cut_mode: Code("cut_mode") | None = None
     trans_mode: Code("trans_mode")
     trade_country: Code("country")
     depart_country: Code("country") | None = None
+    price_statements: PriceStatements | None = None
+    special_business: SpecialBusiness | None = None
     freight: Fee | None = None
     insurance: Fee | None = None
+    other_fee: Fee | None = None
     pack_no: StrictInt = Field(ge=1, le=99_999_999)
     wrap_type: Code("wrap_type")
+    no_other_pack: Flag | None = None
     gross_wt: Dec(17, 5)
     net_wt: Dec(17, 5)
+    mark_no: Text(400) | None = None
     note: Text(500) = ""
+    purp_org_code: CustomsOffice | None = None
+    orig_box_flag: Flag | None = None
+    correlation_no: Text(500) | None = None
+    correlation_reason: Text(2) | None = None
+    rel_id: Text(18) | None = None
+    rel_man_no: Text(12) | None = None
+    bon_no: Text(32) | None = None
+    cus_fie: Text(8) | None = None
     goods: list[GoodsItem] = Field(min_length=1, max_length=MAX_GOODS)
     containers: list[Container] = Field(default_factory=list, max_length=999)
     documents: list[Document] = Field(default_factory=list, max_length=99)
+    licence_documents: list[LicenceDocument] = Field(default_factory=list, max_length=99)
+    requested_certificates: list[RequestedCertificate] = Field(default_factory=list, max_length=99)
+    other_packs: list[OtherPack] = Field(default_factory=list, max_length=99)
 
     @model_validator(mode="after")
     def _consistent(self) -> DeclarationContent:
@@ -396,7 +546,9 @@ _FORMS = {
     "customs_code": ("4位数字关区代码", "a 4-digit customs code"),
     "hs_code": ("10位数字商品编号", "a 10-digit HS code"),
     "seq_no": ("18位统一编号(I/E+17位数字)", "an 18-character seq_no: I or E and 17 digits"),
-    "cut_mode": ("3位数字征免性质代码", "a 3-digit levy kind code"),
+    "port": ("6位港口代码(3位国别字母+3位)", "a 6-character port code (country letters + 3)"),
+    "domestic_port": ("6位国内口岸代码", "a 6-digit domestic port code"),
+    "district": ("5位国内地区代码", "a 5-character domestic district code"),
 }
 
 
@@ -539,6 +691,9 @@ class Declaration:
     # waiting: no batch takes it again before this, unless what it waits for changes (lifecycle.wait)
     recheck_at: datetime | None = None
     tax_confirmation: dict[str, Any] | None = None  # {by, at, payable, fingerprint} once confirmed
+    # with the Single Window client (exchange channel): queued | written | sent, until customs' answer
+    handover: str | None = None
+    send_no: int | None = None  # its latest send to the client (domain/exchange.Send)
     version: int = 1
     owner_side: str | None = None  # agent, consignee or both: where owner_ent stands on the form
     extra: dict[str, Any] = field(default_factory=dict)
@@ -574,6 +729,11 @@ class Declaration:
     @property
     def smart_status_label(self) -> str | None:
         return SMART_STATUS_LABELS.get(self.smart_status)
+
+    @property
+    def handover_label(self) -> str | None:
+        words = HANDOVER_WORDS.get(self.handover) if self.handover else None
+        return words[0] if words else None
 
     @property
     def links(self) -> dict[str, str | None]:
@@ -628,6 +788,12 @@ class DeclarationView(DeclarationContent):
     declared_at: Timestamp | None
     receipt_channel: str | None
     receipt_overdue_at: Timestamp | None
+    handover: Literal["queued", "written", "sent"] | None = Field(
+        description="with the Single Window client (exchange channel) until customs answers: queued (waiting "
+        "for the agent), written (in the client's OutBox), sent (the client sent it)"
+    )
+    handover_label: str | None
+    send_no: int | None = Field(description="the latest send of this declaration to the Single Window client")
     links: Links
     created_at: Timestamp
     updated_at: Timestamp

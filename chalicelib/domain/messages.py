@@ -117,6 +117,35 @@ RECEIPT_STEPS: dict[str, tuple[str, str]] = {
 }
 OVERDUE_STEP = ("请在单一窗口核查报关单状态", "check the declaration's status on the Single Window")
 
+# ---- the customs channel (exchange): the agent or the client down and back, a send overdue -------------
+# Their own states, apart from STATE_WORDS (the subscriber's filter vocabulary): a subscription that
+# filters on states does not get them; SMS dedupe (one per declaration and state) keeps down and back apart.
+CHANNEL_STATE_WORDS: dict[str, tuple[str, str]] = {
+    "channel_down": ("报文通道中断", "customs channel down"),
+    "channel_up": ("报文通道恢复", "customs channel back"),
+    "handover_overdue": ("报文超时未获海关回执", "no answer from customs in time"),
+}
+CHANNEL_TITLES: dict[tuple[str, str], tuple[str, str]] = {
+    ("agent", "down"): ("报文客户端代理失联", "the agent on the broker's PC is silent"),
+    ("agent", "up"): ("报文客户端代理已恢复", "the agent on the broker's PC is back"),
+    ("client", "down"): ("单一窗口客户端未在发送", "the Single Window client is not sending"),
+    ("client", "up"): ("单一窗口客户端已恢复发送", "the Single Window client sends again"),
+    ("send", "overdue"): ("报文超时未获海关回执", "no answer from customs in time"),
+}
+CHANNEL_STEPS: dict[tuple[str, str], tuple[str, str]] = {
+    ("agent", "down"): (
+        "请检查报关员电脑上的代理程序",
+        "check that smartdecl agent runs on the broker's PC and is online",
+    ),
+    ("client", "down"): ("请重启单一窗口客户端", "restart the Single Window client and check its IC card or UKey"),
+    ("send", "overdue"): ("请在单一窗口客户端核查", "check the message in the Single Window client"),
+}
+
+
+def _channel_part(event: Event) -> tuple[str, str]:
+    return str(event.data.get("part") or ""), str(event.data.get("state") or "")
+
+
 # ---- SMS templates (submit these texts for approval; one template code per kind) ---------------------
 SMS_KINDS: tuple[str, ...] = ("declared", "failed", "waiting", "progress", "receipt", "overdue")
 # A link in an approved template must be fixed text with at most a path parameter ("www.x.cn/${code}"
@@ -175,6 +204,9 @@ def state_of(event: Event) -> str:
         return channel_state(str(d.get("channel") or ""))
     if event.event_type == "receipt_overdue":
         return "overdue"
+    if event.event_type == "customs_channel":
+        part, state = _channel_part(event)
+        return "handover_overdue" if part == "send" else "channel_up" if state == "up" else "channel_down"
     status = str(d.get("smart_status") or "")
     if status == "pending" and d.get("waiting_reason"):
         return "waiting"
@@ -209,6 +241,8 @@ def kind_of(event: Event) -> str:
         return "receipt"
     if event.event_type == "receipt_overdue":
         return "overdue"
+    if event.event_type == "customs_channel":
+        return "progress"  # its title is the state the progress template names
     return {"succeeded": "declared", "failed": "failed", "waiting": "waiting"}.get(state, "progress")
 
 
@@ -262,7 +296,7 @@ def english_reason(reason_en: Any, reason_zh: Any) -> str | None:
 
 def render(event: Event, console_url: str | None = None) -> Rendered:
     d, state, kind = event.data, state_of(event), kind_of(event)
-    word_zh, word_en = STATE_WORDS[state]
+    word_zh, word_en = STATE_WORDS.get(state) or CHANNEL_STATE_WORDS[state]
     reason_zh, reason_en, step = d.get("reason_zh"), english_reason(d.get("reason_en"), d.get("reason_zh")), None
     if event.event_type == "customs_receipt":
         channel = str(d.get("channel") or "")
@@ -275,6 +309,17 @@ def render(event: Event, console_url: str | None = None) -> Rendered:
         said = "customs' note is in the Chinese part" if note else "customs gave no reason"
         reason_en = (english(note) or said) if reason_zh else None
         step = RECEIPT_STEPS.get(channel)
+    elif event.event_type == "customs_channel":
+        part = _channel_part(event)
+        title_zh, title_en = CHANNEL_TITLES.get(part, (word_zh, word_en))
+        waiting = d.get("waiting")
+        reason_zh = f"{waiting}份报关单等待发送" if part[1] == "down" and waiting else None
+        reason_en = f"{waiting} declarations waiting to be sent" if reason_zh else None
+        if part == ("send", "overdue"):
+            hours = d.get("overdue_hours")
+            reason_zh = f"代理领取后{hours}小时未收到海关回执" if hours else None
+            reason_en = f"no answer {hours} hours after the agent took it" if hours else None
+        step = CHANNEL_STEPS.get(part)
     elif event.event_type == "receipt_overdue":
         hours = d.get("overdue_hours")
         title_zh = f"已申报{hours}小时未收到海关回执" if hours else "已申报，尚未收到海关回执"
@@ -335,6 +380,8 @@ def _names_en(event: Event) -> list[str]:
 
 def _what(event: Event) -> tuple[str, str]:
     """How the declaration is called in a title: its bill of lading, else its seq_no."""
+    if event.event_type == "customs_channel" and _channel_part(event)[0] in ("agent", "client"):
+        return "", "customs channel"  # about the enterprise's channel, not one declaration
     bill = event.data.get("bill_no")
     return (f"提单{bill}", f"bill {bill}") if bill else (f"报关单{event.seq_no}", f"declaration {event.seq_no}")
 
@@ -422,7 +469,7 @@ def sms_values(event: Event) -> dict[str, str]:
     # "提单<bill>" when the bill fits whole in a text variable, else the seq_no (never a cut number)
     bill = d.get("bill_no")
     ref = f"提单{bill}" if bill and fits(f"提单{bill}", "text") else event.seq_no
-    reason = r.reason_zh or STATE_WORDS[r.state][0]
+    reason = r.reason_zh or (STATE_WORDS.get(r.state) or CHANNEL_STATE_WORDS[r.state])[0]
     if r.kind == "waiting" and d.get("waiting_reason") in WAITING_LABELS:
         reason = WAITING_LABELS[d["waiting_reason"]][0]  # "等待舱单", not the log's long sentence
     reason = re.split(r"[（(]", reason, maxsplit=1)[0] or reason  # the details stay in the log and the mail

@@ -9,6 +9,7 @@ from typing import Any
 
 from chalicelib.domain import codes, errors
 from chalicelib.domain.declaration import FIELD_LABELS
+from chalicelib.domain.declaration_fields import FIELDS
 from chalicelib.domain.errors import FieldError
 
 from . import xml
@@ -17,6 +18,12 @@ MAX_RECORDS = 500  # Settings.max_import_records; callers pass theirs when it di
 
 # EntryType (报关单类型) in the customs message → declaration_type.
 ENTRY_TYPES = {"0": "general", "L": "with_list", "W": "paperless", "D": "list_paperless", "M": "paperless_clearance"}
+
+# Message elements whose characters are flags of several fields, in the order of the characters: the
+# table's lines for each tag, in the table's order (1 yes, 0 no; PromiseItmes 9: not applicable).
+CHARACTER_FLAGS: dict[str, tuple[str, ...]] = {
+    tag: tuple(spec.path for spec in FIELDS if spec.tag == tag) for tag in ("PromiseItmes", "SpecDeclFlag")
+}
 
 _MAX_EXPONENT = 30  # refuses "1E+999999": formatting it would build a megabyte of zeros
 _MAX_NUMBER_CHARS = 64

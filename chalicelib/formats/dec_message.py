@@ -40,10 +40,19 @@ from xml.etree.ElementTree import Element
 
 from chalicelib.domain import errors
 from chalicelib.domain.declaration import SEQ_NO_RE
-from chalicelib.domain.declaration_fields import CONTAINER, DOCUMENT, FIELDS, GOODS, HEAD, FieldSpec
+from chalicelib.domain.declaration_fields import (
+    FIELDS,
+    FREE_TEXT,
+    GOODS,
+    GOODS_LICENCE,
+    HEAD,
+    LIST_BLOCKS,
+    FieldSpec,
+)
 from chalicelib.domain.errors import FieldError
 
 from ._common import (
+    CHARACTER_FLAGS,
     MAX_RECORDS,
     BadValue,
     bad_value_error,
@@ -56,7 +65,7 @@ from ._common import (
     whole_number,
 )
 from .records import ImportRecord
-from .xml import XmlUnreadable, child_value, descendants, open_envelopes, outermost, parse_xml
+from .xml import XmlUnreadable, child_text, child_value, descendants, open_envelopes, outermost, parse_xml
 
 Convert = Callable[[str], Any]
 # (tags tried in order, field path, converter)
@@ -81,8 +90,10 @@ _CONVERTERS: dict[str, Callable[[FieldSpec], Convert]] = {
     "entry_type": lambda spec: entry_type,
 }
 
-# Fields the table marks `in_code`: read by the functions below, not by the mappings.
+# Fields the table marks `in_code`: read by the functions below, not by the mappings; and the tags
+# whose characters are flags of several fields (_common.CHARACTER_FLAGS).
 READ_IN_CODE = frozenset({"seq_no", "voyage_no", "trade_country", "depart_country"})
+READ_AS_CHARACTERS = frozenset(CHARACTER_FLAGS)
 
 
 def _mapping(block: str) -> Mapping:
@@ -90,11 +101,17 @@ def _mapping(block: str) -> Mapping:
     return tuple(
         (spec.tags, spec.leaf, _CONVERTERS[spec.kind](spec))
         for spec in FIELDS
-        if spec.message_block == block and spec.in_code is None
+        if spec.message_block == block and spec.in_code is None and spec.kind != "bool"
     )
 
 
-_HEAD, _GOODS, _CONTAINER, _DOCUMENT = (_mapping(block) for block in (HEAD, GOODS, CONTAINER, DOCUMENT))
+_HEAD, _FREE_TEXT, _GOODS, _GOODS_LICENCE = (_mapping(b) for b in (HEAD, FREE_TEXT, GOODS, GOODS_LICENCE))
+# the head's lists: field name, the item's element, its mapping
+_LISTS = tuple(
+    (name, block, _mapping(block))
+    for name, block in LIST_BLOCKS.items()
+    if name and "[]" not in name and block != GOODS
+)
 
 _COUNTRY = coded("country")
 
@@ -151,8 +168,8 @@ def _read_message(message: Element, source: str) -> ImportRecord:
     else:
         raw = _read_head(message, heads[0], problems)
     raw["goods"] = _read_goods(message, problems)
-    raw["containers"] = _read_list(message, "Container", _CONTAINER, "containers", problems)
-    raw["documents"] = _read_list(message, "EdocRealation", _DOCUMENT, "documents", problems)
+    for name, block, mapping in _LISTS:
+        raw[name] = _read_list(message, block, mapping, name, problems)
     for container in raw["containers"]:
         if is_zero(container.get("container_wt")):
             del container["container_wt"]
@@ -161,6 +178,9 @@ def _read_message(message: Element, source: str) -> ImportRecord:
 
 def _read_head(message: Element, head: Element, problems: list[FieldError]) -> dict[str, Any]:
     flat = _read_block(head, _HEAD, "", "DecHead", problems)
+    for free_text in descendants(message, FREE_TEXT)[:1]:
+        flat.update(_read_block(free_text, _FREE_TEXT, "", FREE_TEXT, problems))
+    flat.update(_character_flags(head))
     seq_no = _seq_no(message, head)
     if seq_no:
         flat["seq_no"] = seq_no
@@ -168,7 +188,7 @@ def _read_head(message: Element, head: Element, problems: list[FieldError]) -> d
         flat["voyage_no"] = voyage_no
     flat.update(_countries(head, flat.get("ie_flag")))
     raw = nest(flat)
-    for fee in ("freight", "insurance"):
+    for fee in ("freight", "insurance", "other_fee"):
         # files write <FeeMark/><FeeRate>0</FeeRate> for "no freight"
         if fee in raw and "mark" not in raw[fee] and (raw[fee].get("rate") is None or is_zero(raw[fee]["rate"])):
             del raw[fee]
@@ -183,6 +203,18 @@ def _seq_no(message: Element, head: Element) -> str | None:
         if found and SEQ_NO_RE.match(found[1].upper()):
             return found[1].upper()
     return None
+
+
+def _character_flags(head: Element) -> dict[str, bool | None]:
+    """PromiseItmes and SpecDeclFlag: one field per character (1 yes, 0 no, anything else: not given)."""
+    flat: dict[str, bool | None] = {}
+    for tag, paths in CHARACTER_FLAGS.items():
+        text = child_text(head, tag)
+        if text is None:
+            continue
+        for path, char in zip(paths, text.ljust(len(paths), "9"), strict=False):
+            flat[path] = True if char == "1" else False if char == "0" else None
+    return flat
 
 
 def _voyage_no(message: Element, head: Element) -> str | None:
@@ -213,7 +245,7 @@ def _countries(head: Element, ie_flag: str | None) -> dict[str, str]:
 
 
 def _read_goods(message: Element, problems: list[FieldError]) -> list[dict[str, Any]]:
-    lists = [item for item in descendants(message, "DecList") if not _is_blank(item)]
+    lists = [item for item in descendants(message, GOODS) if not _is_blank(item)]
     lists.sort(key=_g_no_key)  # stable: items without a usable GNo keep their place at the end
     goods = []
     for index, item in enumerate(lists):
@@ -221,6 +253,16 @@ def _read_goods(message: Element, problems: list[FieldError]) -> list[dict[str, 
         for qty, unit in (("first_qty", "first_unit"), ("second_qty", "second_unit")):
             if unit not in flat and is_zero(flat.get(qty)):
                 del flat[qty]  # "0" written for a legal unit the goods do not have
+        flat["licences"] = [
+            _read_block(
+                limit,
+                _GOODS_LICENCE,
+                f"goods[{index}].licences[{n}].",
+                f"DecList[{index + 1}]/{GOODS_LICENCE}",
+                problems,
+            )
+            for n, limit in enumerate(x for x in descendants(item, GOODS_LICENCE) if not _is_blank(x))
+        ]
         goods.append(flat)
     return goods
 

@@ -37,8 +37,20 @@ from xml.sax.saxutils import escape
 
 from chalicelib.domain.china_time import CHINA_TIME  # customs times carry no zone and mean China time
 from chalicelib.domain.declaration import DeclarationContent
-from chalicelib.domain.declaration_fields import CONTAINER, DOCUMENT, FIELDS, GOODS, HEAD, FieldSpec
-from chalicelib.formats._common import ENTRY_TYPES
+from chalicelib.domain.declaration_fields import (
+    CONTAINER,
+    DOCUMENT,
+    FIELDS,
+    FREE_TEXT,
+    GOODS,
+    GOODS_LICENCE,
+    HEAD,
+    LICENCE_DOCUMENT,
+    OTHER_PACK,
+    REQUESTED_CERTIFICATE,
+    FieldSpec,
+)
+from chalicelib.formats._common import CHARACTER_FLAGS, ENTRY_TYPES
 
 DEC_NS = "http://www.chinaport.gov.cn/dec"
 MESSAGE_VERSION = "4.8"  # what the Single Window client takes today
@@ -66,14 +78,24 @@ GOODS_ORDER = (
     "ExgNo", "ExgVersion", "DestinationCountry", "CiqCode", "DeclGoodsEname", "OrigPlaceCode", "Purpose",
     "ProdValidDt", "ProdQgp", "GoodsAttr", "Stuff", "Uncode", "DangName", "DangPackType", "DangPackSpec",
     "EngManEntCnm", "NoDangFlag", "DestCode", "GoodsSpec", "GoodsModel", "GoodsBrand", "ProduceDate", "ProdBatchNo",
-    "DistrictCode", "CiqName", "MnufctrRegNo", "MnufctrRegName",
+    "DistrictCode", "CiqName", "DecGoodsLimits", "MnufctrRegNo", "MnufctrRegName",
 )  # fmt: skip
-CONTAINER_ORDER = ("ContainerId", "ContainerMd", "GoodsNo", "LclFlag", "GoodsContaWt", "ContainerWt")
-DOCUMENT_ORDER = ("EdocID", "EdocCode", "EdocFomatType", "OpNote", "EdocCopId", "EdocOwnerCode", "SignUnit", "SignTime")
-ORDERS = {HEAD: HEAD_ORDER, GOODS: GOODS_ORDER, CONTAINER: CONTAINER_ORDER, DOCUMENT: DOCUMENT_ORDER}
+ORDERS = {
+    HEAD: HEAD_ORDER,
+    GOODS: GOODS_ORDER,
+    GOODS_LICENCE: ("GoodsNo", "LicTypeCode", "LicenceNo", "LicWrtofDetailNo", "LicWrtofQty", "LicWrtofQtyUnit"),
+    CONTAINER: ("ContainerId", "ContainerMd", "GoodsNo", "LclFlag", "GoodsContaWt", "ContainerWt"),
+    LICENCE_DOCUMENT: ("DocuCode", "CertCode"),
+    FREE_TEXT: ("RelId", "RelManNo", "BonNo", "VoyNo", "DecBpNo", "CusFie", "DecNo"),
+    REQUESTED_CERTIFICATE: ("AppCertCode", "ApplOri", "ApplCopyQuan"),
+    OTHER_PACK: ("PackQty", "PackType"),
+    DOCUMENT: ("EdocID", "EdocCode", "EdocFomatType", "OpNote", "EdocCopId", "EdocOwnerCode", "SignUnit", "SignTime"),
+}
 
-# Fields the table marks `in_code`: written by the functions below, not from the table alone.
+# Fields the table marks `in_code`: written by the functions below, not from the table alone; and the
+# tags whose characters are flags of several fields (_common.CHARACTER_FLAGS).
 WRITTEN_IN_CODE = frozenset({"seq_no", "voyage_no", "trade_country", "depart_country"})
+WRITTEN_AS_CHARACTERS = frozenset(CHARACTER_FLAGS)
 
 _ENTRY_TYPE_CODES = {name: code for code, name in ENTRY_TYPES.items()}
 _OPER_TYPES = frozenset("ACG")  # A upload, C declare, G temp-save (暂存)
@@ -125,16 +147,25 @@ def build_dec_message(
         raise ValueError(f"oper_type must be one of A, C, G, not {oper_type!r}")
     if version not in VERSIONS:
         raise ValueError(f"version must be one of {', '.join(VERSIONS)}, not {version!r}")
-    if version == "3.1" and (newer := _newer_fields(content)):
-        raise MessageVersionError(version, newer)
+    if version == "3.1" and (too_new := _newer_fields(content)):
+        raise MessageVersionError(version, too_new)
     sign = sign or DecSignInfo()
     signed = _china_time(sign_time or datetime.now(CHINA_TIME))
+    newer = version != "3.1"
+    blocks_4x: list[Node] = [
+        (
+            "DecRequestCerts",
+            [("DecRequestCert", _block(REQUESTED_CERTIFICATE, r, version)) for r in content.requested_certificates],
+        ),
+        ("DecOtherPacks", [("DecOtherPack", _block(OTHER_PACK, p, version)) for p in content.other_packs]),
+    ]
     children: list[Node] = [
-        ("DecHead", _block(HEAD, content, version, _head_in_code(content, sign))),
-        ("DecLists", [("DecList", _block(GOODS, item, version)) for item in content.goods]),
+        ("DecHead", _block(HEAD, content, version, _head_in_code(content, sign, newer))),
+        ("DecLists", [("DecList", _goods_item(item, version)) for item in content.goods]),
         ("DecContainers", [("Container", _block(CONTAINER, c, version)) for c in content.containers]),
-        ("DecLicenseDocus", []),
-        ("DecFreeTxt", [("VoyNo", content.voyage_no)]),
+        ("DecLicenseDocus", [("LicenseDocu", _block(LICENCE_DOCUMENT, d, version)) for d in content.licence_documents]),
+        ("DecFreeTxt", _block(FREE_TEXT, content, version, {"VoyNo": content.voyage_no})),
+        *(blocks_4x if newer else []),
         (
             "DecSign",
             [
@@ -157,16 +188,23 @@ def build_dec_message(
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _block(block: str, item: Any, version: str, extra: dict[str, Value] | None = None) -> list[Node]:
+def _block(block: str, item: Any, version: str, extra: dict[str, Value | list[Node]] | None = None) -> list[Node]:
     """The block's elements in schema order: the table's fields of `item`, then `extra` (values the
     functions below work out); tags with neither are left out."""
-    values: dict[str, Value] = {
+    values: dict[str, Value | list[Node]] = {
         spec.tag: _out(spec, _get(item, spec.leaf))
         for spec in _specs(block, version)
         if spec.tag is not None and spec.in_code is None
     }
     values.update(extra or {})
     return [(tag, values[tag]) for tag in ORDERS[block] if tag in values]
+
+
+def _goods_item(item: Any, version: str) -> list[Node]:
+    licences: list[Node] = [
+        ("DecGoodsLimit", _block(GOODS_LICENCE, licence, version, {"GoodsNo": item.g_no})) for licence in item.licences
+    ]
+    return _block(GOODS, item, version, {"DecGoodsLimits": licences} if version != "3.1" else None)
 
 
 def _specs(block: str, version: str) -> list[FieldSpec]:
@@ -195,18 +233,28 @@ def _newer_fields(content: DeclarationContent) -> list[str]:
     for spec in FIELDS:
         if spec.since == "3.1" or spec.tag is None:
             continue
-        items = (
-            [(spec.path, content)]
-            if not spec.list
-            else [(f"{spec.list}[{n}].{spec.leaf}", item) for n, item in enumerate(getattr(content, spec.list))]
-        )
-        found += [path for path, item in items if _get(item, spec.leaf) not in (None, "", [])]
+        found += [
+            f"{prefix}{spec.leaf}" for prefix, item in _items(content, spec.list) if _get(item, spec.leaf) is not None
+        ]
     return found
 
 
-def _head_in_code(c: DeclarationContent, sign: DecSignInfo) -> dict[str, Value]:
-    """DecHead values that are no one field's alone: the countries, and who enters the message."""
+def _items(content: Any, list_path: str) -> list[tuple[str, Any]]:
+    """(path prefix, item) of every item of a list path ("goods[].licences"); the content for ""."""
+    found: list[tuple[str, Any]] = [("", content)]
+    for name in list_path.split("[].") if list_path else []:
+        found = [
+            (f"{prefix}{name}[{n}].", item) for prefix, parent in found for n, item in enumerate(getattr(parent, name))
+        ]
+    return found
+
+
+def _head_in_code(c: DeclarationContent, sign: DecSignInfo, newer: bool) -> dict[str, Value | list[Node]]:
+    """DecHead values that are no one field's alone: the countries, the character flags, and who
+    enters the message."""
+    flags = {tag: _characters(c, tag) for tag in CHARACTER_FLAGS} if newer else {}
     return {
+        **flags,
         "SeqNo": c.seq_no,
         "Type": None,  # 单据类型 (e.g. ML 备案清单) is another code list; empty = ordinary declaration
         "TradeCountry": _trade_country_tag(c),
@@ -218,6 +266,15 @@ def _head_in_code(c: DeclarationContent, sign: DecSignInfo) -> dict[str, Value]:
         "InputerName": sign.oper_name,
         "DeclareName": sign.declare_name,
     }
+
+
+def _characters(c: DeclarationContent, tag: str) -> str | None:
+    """PromiseItmes / SpecDeclFlag: a character per field (1 yes, 0 no, 9 not applicable); empty
+    when the content has none of them."""
+    paths = CHARACTER_FLAGS[tag]
+    if _get(c, paths[0].split(".")[0]) is None:
+        return None
+    return "".join({True: "1", False: "0"}.get(_get(c, path), "9") for path in paths)
 
 
 def _trade_country_tag(c: DeclarationContent) -> str | None:

@@ -48,6 +48,8 @@ from ._common import (
 from .records import ImportRecord
 
 SHEET_HEAD, SHEET_GOODS, SHEET_CONTAINERS, SHEET_DOCUMENTS = "报关单表头", "商品", "集装箱", "随附单证"
+SHEET_LICENCES, SHEET_LICENCE_DOCUMENTS = "许可证", "监管证件"
+SHEET_REQUESTED_CERTIFICATES, SHEET_OTHER_PACKS = "所需单证", "其他包装"
 LABEL_ROW, PATH_ROW, FIRST_DATA_ROW = 1, 2, 3
 
 _MAX_UNZIPPED = 100 * 1024 * 1024  # a few MB upload never legitimately inflates beyond this
@@ -137,8 +139,19 @@ class Column:
         return FIELD_LABELS[self.path]
 
 
-# One sheet per list of the declaration; the head's fields on the first.
-SHEETS = {"": SHEET_HEAD, "goods": SHEET_GOODS, "containers": SHEET_CONTAINERS, "documents": SHEET_DOCUMENTS}
+# One sheet per list of the declaration; the head's fields on the first. A goods item's licences name
+# their goods item by g_no beside the ref.
+SHEETS = {
+    "": SHEET_HEAD,
+    "goods": SHEET_GOODS,
+    "goods[].licences": SHEET_LICENCES,
+    "containers": SHEET_CONTAINERS,
+    "documents": SHEET_DOCUMENTS,
+    "licence_documents": SHEET_LICENCE_DOCUMENTS,
+    "requested_certificates": SHEET_REQUESTED_CERTIFICATES,
+    "other_packs": SHEET_OTHER_PACKS,
+}
+_ITEM_KEY = "g_no"  # the goods item a nested row belongs to
 
 
 def _template() -> dict[str, tuple[Column, ...]]:
@@ -148,13 +161,15 @@ def _template() -> dict[str, tuple[Column, ...]]:
     template: dict[str, tuple[Column, ...]] = {}
     for name, sheet in SHEETS.items():
         specs = sorted((spec for spec in in_list(name) if spec.workbook), key=lambda spec: order[spec.path])
-        template[sheet] = (Column("ref", _text), *(Column(spec.leaf, _CONVERTERS[spec.kind](spec)) for spec in specs))
+        keys = [Column("ref", _text), *([Column(_ITEM_KEY, whole_number)] if "[]" in name else [])]
+        template[sheet] = (*keys, *(Column(spec.leaf, _CONVERTERS[spec.kind](spec)) for spec in specs))
     return template
 
 
 TEMPLATE: dict[str, tuple[Column, ...]] = _template()
 REQUIRED_SHEETS = (SHEET_HEAD, SHEET_GOODS)
-_CHILD_LISTS = {SHEET_GOODS: "goods", SHEET_CONTAINERS: "containers", SHEET_DOCUMENTS: "documents"}
+_CHILD_LISTS = {sheet: name for name, sheet in SHEETS.items() if name}
+_HEAD_LISTS = tuple(name for name in SHEETS if name and "[]" not in name)
 
 
 @dataclass
@@ -333,7 +348,7 @@ def _head_records(heads: list[_Row]) -> tuple[list[ImportRecord], dict[str, Impo
     sharing: dict[str, list[ImportRecord]] = {}
     for row in heads:
         problems: list[FieldError] = []
-        raw = nest(_convert(row, "", problems)) | {"goods": [], "containers": [], "documents": []}
+        raw = nest(_convert(row, "", problems)) | {name: [] for name in _HEAD_LISTS}
         record = ImportRecord(raw=raw, source=f"{SHEET_HEAD} row {row.number}", read_errors=problems)
         ref = _ref(row)
         if ref is None:
@@ -375,6 +390,35 @@ def _attach(row: _Row, field: str, by_ref: dict[str, ImportRecord]) -> list[Impo
             ),
         )
         return [ImportRecord(raw={"ref": ref, **raw}, source=f"{row.sheet} row {row.number}", read_errors=problems)]
+    if "[]" in field:
+        _attach_to_item(row, field, owner)
+        return []
     items = owner.raw[field]
     items.append(nest(_convert(row, f"{field}[{len(items)}].", owner.read_errors)))
     return []
+
+
+def _attach_to_item(row: _Row, field: str, owner: ImportRecord) -> None:
+    """A goods item's licence row: added to the goods item of its g_no in the same declaration."""
+    parent, _, child = field.partition("[].")
+    items = owner.raw[parent]
+    key = row.cells.get(_ITEM_KEY)
+    try:
+        g_no = whole_number(key[1]) if key is not None else None
+    except BadValue:
+        g_no = None
+    index = next((n for n, item in enumerate(items) if g_no is not None and item.get(_ITEM_KEY) == g_no), None)
+    if index is None:
+        shown = key[1] if key is not None else ""
+        owner.read_errors.append(
+            FieldError(
+                _ITEM_KEY,
+                f"{row.sheet}第{row.number}行的商品序号(g_no)“{shown}”在{SHEET_GOODS}中不存在",
+                f"{row.sheet} row {row.number}: g_no '{shown}' matches no {SHEET_GOODS} row of its declaration",
+            )
+        )
+        return
+    entries = items[index].setdefault(child, [])
+    converted = _convert(row, f"{parent}[{index}].{child}[{len(entries)}].", owner.read_errors)
+    converted.pop(_ITEM_KEY, None)
+    entries.append(nest(converted))

@@ -62,6 +62,8 @@ def agent_run(
     from smartdecl_agent.agent import Agent
 
     settings = _settings(root, credential_file, agent_url, state_dir)
+    if not settings.root.is_dir():
+        raise Usage(f"{settings.root} is not a folder: --root names the client's message folder (see `agent doctor`)")
     agent = Agent.open(settings)
     path = logs.configure(
         agent.folders.logs, max_bytes=settings.log_max_bytes, backups=settings.log_backups, console=not quiet
@@ -131,3 +133,52 @@ def agent_status(
         output.print_json(data)
     else:
         output.pairs(str(folders.state_dir), data)
+
+
+# ---- a person's side: credentials, and how the channel looks (报文客户端状态) ---------------------------
+
+credentials_app = typer.Typer(
+    help="Agent credentials (代理凭证): one per PC with a card; legal card to create or revoke.", no_args_is_help=True
+)
+app.add_typer(credentials_app, name="credentials")
+
+
+@credentials_app.command("create")
+@command
+def credentials_create(
+    name: Annotated[str, typer.Option(help="Which PC it is for, e.g. 报关部-1号机.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A new credential; its key is printed this once: put it in the agent's credential file."""
+    data = state().client.post("/agent-credentials", {"name": name})
+    if as_json:
+        return output.print_json(data)
+    output.pairs(data.get("credential_id"), {k: v for k, v in data.items() if k != "key"})
+    out.print(data.get("key") or "", markup=False, highlight=False)
+
+
+@credentials_app.command("list")
+@command
+def credentials_list(as_json: JsonOpt = False) -> None:
+    """Every credential with its last contact (never the key)."""
+    data = state().client.get("/agent-credentials")
+    if as_json:
+        return output.print_json(data)
+    cols = ("credential_id", "name", "created_at", "last_contact_at")
+    output.table(None, cols, [tuple(c.get(k) for k in cols) for c in data.get("items") or []])
+
+
+@credentials_app.command("revoke")
+@command
+def credentials_revoke(credential_id: str, as_json: JsonOpt = False) -> None:
+    """Revoke at once: the agent using it is refused from its next request."""
+    state().client.delete(f"/agent-credentials/{credential_id}")
+    output.print_json({"revoked": credential_id}) if as_json else out.print(f"revoked {credential_id}", markup=False)
+
+
+@app.command("channel")
+@command
+def agent_channel(as_json: JsonOpt = False) -> None:
+    """报文客户端状态: the channel, the agent (online, silent), the client (up, down) and the outbox."""
+    data = state().client.get("/customs/channel")
+    output.print_json(data) if as_json else output.pairs("customs channel", data)

@@ -75,7 +75,8 @@ def make_agent(root, fake, clock) -> Iterator[Callable[..., Agent]]:
         folders = Folders.at(root, settings.state_dir)
         folders.ensure_own()
         api = ExchangeApi(Client(URL, CREDENTIAL, retries=0, backoff_seconds=0, sleep=lambda s: None))
-        agent = Agent(settings, api, Journal(folders.journal), folders, clock=clock, started_at=clock())
+        journal = Journal(folders.journal, durable=False)  # no disk syncs: these tests kill processes, not power
+        agent = Agent(settings, api, journal, folders, clock=clock, started_at=clock(), durable=False)
         if fault is not None:
             agent.fault = fault
         made.append(agent)

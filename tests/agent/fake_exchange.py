@@ -71,6 +71,8 @@ class FakeExchange:
     heartbeats: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     credentials_created: int = 0
+    enabled: bool = True  # has the enterprise accepted the user notice (a person's routes need it)
+    credential_list: list[dict[str, Any]] = field(default_factory=list)
     _tokens: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -96,17 +98,14 @@ class FakeExchange:
 
     def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
         parts = urlsplit(url)
-        path = parts.path[parts.path.find("/agent/") :] if "/agent/" in parts.path else parts.path  # after the stage
+        path = re.sub(r"^/prod(?=/)", "", parts.path)  # the API's stage, as deployed
         parts = parts._replace(path=path)
         with self._lock:
             self.requests.append((method, parts.path))
             if (method, parts.path) == ("POST", "/dev/token"):  # a person signs in (the local stack's way)
                 return 200, {"id_token": PERSON_TOKEN, "token_type": "Bearer", "expires_in": 3600}
-            if (method, parts.path) == ("POST", "/agent-credentials"):
-                if headers.get("Authorization") != f"Bearer {PERSON_TOKEN}":
-                    return 401, _error("sign_in_required", "请登录", "Sign in")
-                self.credentials_created += 1
-                return 201, {"credential_id": "TESTAGENT01", "name": json.loads(body)["name"], "key": self.credential}
+            if parts.path.startswith(("/agent-credentials", "/customs/channel")):
+                return self._person(method, parts.path, headers, body)
             if headers.get("Authorization") != f"Bearer {self.credential}":
                 return 401, _error("sign_in_required", "请使用代理凭证", "An agent credential is required")
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -125,6 +124,37 @@ class FakeExchange:
                 payload = json.loads(body)
                 return self._written(item, payload) if found[3] == "written" else self._event(item, payload)
             return 404, _error("not_found", "无此接口", "No such route")
+
+    def _person(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+        """A person's routes (legal card): agent credentials, and the channel's state (报文客户端状态)."""
+        if headers.get("Authorization") != f"Bearer {PERSON_TOKEN}":
+            return 401, _error("sign_in_required", "请登录", "Sign in")
+        if not self.enabled:
+            return 403, _error("not_enabled", "请先阅读并同意用户须知", "Accept the user notice first")
+        if (method, path) == ("POST", "/agent-credentials"):
+            self.credentials_created += 1
+            made = {"credential_id": f"AG{self.credentials_created:04d}", "name": json.loads(body)["name"]}
+            self.credential_list.append({**made, "created_at": self.now.isoformat(), "last_contact_at": None})
+            key = self.credential if self.credentials_created == 1 else f"sdag_{made['credential_id']}.s3cret"
+            return 201, {**made, "created_at": self.now.isoformat(), "key": key}
+        if (method, path) == ("GET", "/agent-credentials"):
+            return 200, {"items": list(self.credential_list)}
+        if method == "DELETE" and path.startswith("/agent-credentials/"):
+            wanted = path.rsplit("/", 1)[1]
+            kept = [c for c in self.credential_list if c["credential_id"] != wanted]
+            if len(kept) == len(self.credential_list):
+                return 404, _error("not_found", "无此凭证", "No such credential")
+            self.credential_list = kept
+            return 204, None
+        if (method, path) == ("GET", "/customs/channel"):
+            last = self.heartbeats[-1] if self.heartbeats else None
+            return 200, {
+                "channel": "exchange",
+                "agent": {"state": "online" if last else "never_seen", "version": last and last["agent_version"]},
+                "client": {"state": last["client"] if last else "unknown"},
+                "outbox": dict(Counter(item.state for item in self.items.values())),
+            }
+        return 404, _error("not_found", "无此接口", "No such route")
 
     def _take(self, most: int) -> list[dict[str, Any]]:
         handed = []
@@ -220,7 +250,7 @@ class FakeTransport(BaseAdapter):
         )
         response = requests.Response()
         response.status_code = status
-        response._content = json.dumps(payload, ensure_ascii=False).encode()
+        response._content = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
         response.headers = CaseInsensitiveDict({"Content-Type": "application/json"})
         response.url, response.request = request.url, request
         return response
@@ -238,7 +268,7 @@ def serve(fake: FakeExchange) -> tuple[ThreadingHTTPServer, str]:
             status, payload = fake.handle(
                 self.command, self.path, dict(self.headers.items()), self.rfile.read(length) if length else b""
             )
-            body = json.dumps(payload, ensure_ascii=False).encode()
+            body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -249,6 +279,9 @@ def serve(fake: FakeExchange) -> tuple[ThreadingHTTPServer, str]:
             self._any()
 
         def do_POST(self) -> None:
+            self._any()
+
+        def do_DELETE(self) -> None:
             self._any()
 
         def log_message(self, format: str, *args: Any) -> None:

@@ -348,3 +348,49 @@ def test_the_loop_runs_until_stopped(make_agent, fake, root):
     runner.join(5)
     assert outbox(root) == [f"I_{SEQ}_t-1.zip"] and not runner.is_alive()
     assert agent.journal.get(f"I_{SEQ}_t-1.zip").state == HANDED
+
+
+def test_a_refused_credential_is_logged_once_not_at_every_scan(make_agent, fake, caplog):
+    fake.credential = "sdag_OTHER.key"  # revoked: every request answers 401
+    agent = make_agent()
+    with caplog.at_level("ERROR", logger="smartdecl.agent"):
+        for _ in range(5):
+            agent.step()
+    refused = [r.getMessage() for r in caplog.records if "401" in r.getMessage()]
+    assert refused == ["service refused (take): 401 sign_in_required: An agent credential is required"]
+
+
+def test_an_inbox_file_that_cannot_be_moved_yet_does_not_hold_up_the_others(
+    make_agent, fake, root, client, monkeypatch
+):
+    # Given two answers, the first still held open by the client (Windows refuses to move it)
+    import smartdecl_agent.agent as agent_module
+
+    held = client.write_inbox(f"Successed_I_{SEQ}_t-1_202403201000001234567", success(SEQ, "I20249000000000001"))
+    client.write_inbox(f"Successed_I_{SEQ2}_t-1_202403201000002234567", success(SEQ2, "I20249000000000002"))
+    real_move = agent_module.move_into
+
+    def locked(path, folder):
+        if path == held:
+            raise PermissionError(32, "The process cannot access the file because it is being used by another process")
+        return real_move(path, folder)
+
+    monkeypatch.setattr(agent_module, "move_into", locked)
+    agent = make_agent()
+    agent.step()
+    # Then the other one is archived; the held one waits in InBox, forwarded (and answered) once
+    assert [p.name for p in (root / "Deccus001" / "InBox").iterdir()] == [held.name]
+    assert archived(root) == [f"Successed_I_{SEQ2}_t-1_202403201000002234567"]
+    # and once released it is archived, the service answering its repeat as a duplicate
+    monkeypatch.setattr(agent_module, "move_into", real_move)
+    agent.step()
+    assert list((root / "Deccus001" / "InBox").iterdir()) == [] and len(fake.receipts) == 2
+
+
+def test_the_agent_never_makes_the_client_s_folders(make_agent, fake, root):
+    # Given a root whose OutBox is missing (the client never ran there, or the root is wrong)
+    (root / "Deccus001" / "OutBox").rmdir()
+    item = fake.queue(SEQ)
+    make_agent().step()
+    # Then nothing is written or acknowledged, and no OutBox appears: doctor says what to do
+    assert not (root / "Deccus001" / "OutBox").exists() and item.acks == []

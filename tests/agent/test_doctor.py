@@ -115,3 +115,31 @@ def test_agent_status_shows_the_journal(root, fake, make_agent, client):
         "inbox": {"applied": 2},
         "quarantine": [],
     }
+
+
+# ---- a person's side ----------------------------------------------------------------------------------
+
+
+def person(*args):
+    from .fake_exchange import PERSON_TOKEN
+
+    return run_cli("--url", URL, "--token", PERSON_TOKEN, "agent", *args)
+
+
+def test_a_credential_is_created_with_its_key_shown_once_listed_without_it_and_revoked(fake):
+    created = person("credentials", "create", "--name", "报关部-1号机")
+    assert created.exit_code == 0, created.output
+    assert created.stdout.strip().splitlines()[-1] == CREDENTIAL  # the key, last, alone on its line
+    listed = person("credentials", "list", "--json")
+    assert [c["name"] for c in json.loads(listed.stdout)["items"]] == ["报关部-1号机"]
+    assert CREDENTIAL not in listed.stdout
+    assert person("credentials", "revoke", "AG0001").exit_code == 0
+    assert json.loads(person("credentials", "list", "--json").stdout)["items"] == []
+    assert person("credentials", "revoke", "AG0001").exit_code == 1
+
+
+def test_the_channel_shows_the_agent_online_once_it_sent_a_heartbeat(fake, make_agent):
+    assert json.loads(person("channel", "--json").stdout)["agent"]["state"] == "never_seen"
+    make_agent().step(take=False, beat=True)
+    seen = json.loads(person("channel", "--json").stdout)
+    assert seen["agent"]["state"] == "online" and seen["client"]["state"] == "up"

@@ -36,6 +36,8 @@ SHORT_LIVED_TABLES = {
     "events": "expires_at",
 }  # TTL, no model, not retained
 ALL_TABLES = DATA_TABLES | set(SHORT_LIVED_TABLES)
+# data tables whose items expire once done (answered sends, parked InBox files): retained, with a TTL
+EXPIRING_DATA_TABLES = {"exchange_outbox": "expires_at", "agents": "expires_at"}
 
 
 # ---- helpers -------------------------------------------------------------------------------
@@ -168,7 +170,9 @@ def test_idempotency_table_has_powertools_key_and_expiration_ttl(template):
     idempotency = _template_tables(template)["idempotency"]
     assert _keys(idempotency["KeySchema"]) == {"HASH": IDEMPOTENCY_KEY}
     assert _attributes(idempotency["AttributeDefinitions"]) == {IDEMPOTENCY_KEY: "S"}
-    assert ttl_settings(template, STACK) == {f"{STACK}-{name}": ttl for name, ttl in SHORT_LIVED_TABLES.items()}
+    assert ttl_settings(template, STACK) == {
+        f"{STACK}-{name}": ttl for name, ttl in {**SHORT_LIVED_TABLES, **EXPIRING_DATA_TABLES}.items()
+    }
 
 
 @pytest.mark.parametrize("name", sorted(DATA_TABLES))

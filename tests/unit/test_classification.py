@@ -16,7 +16,7 @@ from chalicelib.domain import classification
 from chalicelib.domain.advisories import advisories, fingerprint
 from chalicelib.domain.classification import declaration_elements, hs_codes, licences, tables
 from chalicelib.domain.configs import ConfigContent
-from chalicelib.domain.declaration import Declaration, DeclarationContent
+from chalicelib.domain.declaration import Declaration, DeclarationContent, LicenceDocument
 from chalicelib.domain.gates import Facts, evaluate
 from chalicelib.services.declarations import replace_declaration
 from chalicelib.services.import_declarations import ImportRecord, import_declarations
@@ -302,14 +302,13 @@ def test_the_licence_held_lets_the_goods_go():
     assert licences.missing(content(IRON_ORE_MODEL, IRON_ORE), held={"7"}) == []
 
 
-def test_the_licences_are_read_from_the_declarations_licence_list():
-    class WithLicences:  # the shape the full field set gives the content (DecLicenseDocus)
-        goods = content(IRON_ORE_MODEL, IRON_ORE).goods
-        ie_flag = "I"
-        licences = [type("Licence", (), {"docu_code": "7", "cert_code": "7-2024-000123"})()]
-
-    assert licences.held_codes(WithLicences()) == frozenset({"7"})  # type: ignore[arg-type]
-    assert licences.missing(WithLicences()) == []  # type: ignore[arg-type]
+def test_the_licences_are_read_from_the_declarations_licence_documents():
+    # the declaration's 监管证件 (DecLicenseDocus): code 7 自动进口许可证 and its number
+    carried = content(IRON_ORE_MODEL, IRON_ORE).model_copy(
+        update={"licence_documents": [LicenceDocument(docu_code="7", cert_code="7-2024-000123")]}
+    )
+    assert licences.held_codes(carried) == frozenset({"7"})
+    assert licences.missing(carried) == []
 
 
 def test_an_import_licence_is_not_asked_of_an_export():

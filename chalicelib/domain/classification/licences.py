@@ -60,13 +60,10 @@ def conditions_of(code_ts: str) -> list[tables.Condition] | None:
 
 
 def held_codes(content: DeclarationContent) -> frozenset[str]:
-    """The licence codes the declaration carries (DecLicenseDocus' DocuCode).
-
-    Read from the content's ``licences`` (each with ``docu_code``), the field the full 4.x field
-    set adds; a content without it carries none.
-    """
-    entries = getattr(content, "licences", None) or ()
-    return frozenset(str(code) for code in (getattr(e, "docu_code", None) for e in entries) if code)
+    """The licence codes the declaration carries: its 监管证件 (DecLicenseDocus' DocuCode), the code list
+    the supervision conditions are written in (a goods item's own DecGoodsLimits are product
+    qualifications, another list)."""
+    return frozenset(document.docu_code for document in content.licence_documents)
 
 
 def missing(content: DeclarationContent, held: Collection[str] | None = None) -> list[MissingLicence]:
