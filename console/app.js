@@ -1,12 +1,14 @@
 // The shell: sign-in, the menu, the language switch and a hash router over the screens.
 import * as auth from "./auth.js";
 import { get, post } from "./api.js";
-import { getLang, msg, setLang, t } from "./i18n.js";
+import { getLang, msg, setLang, t, tRich } from "./i18n.js";
 import { alertDialog, append, checkbox, clear, field, h, select, showError, timeEl, toast } from "./ui.js";
 import * as configs from "./screen-configs.js";
 import * as marking from "./screen-marking.js";
 import * as smartConsole from "./screen-console.js";
 import * as query from "./screen-query.js";
+import * as declaration from "./screen-declaration.js";
+import * as entry from "./screen-entry.js";
 import * as tax from "./screen-tax.js";
 import * as subscriptions from "./screen-subscriptions.js";
 
@@ -54,6 +56,7 @@ async function route() {
   const session = auth.currentSession();
   if (!session) return signIn(view);
   const [screen, arg] = location.hash.replace(/^#\//, "").split("/");
+  view.setAttribute("aria-busy", "true"); // until the screen has read and shown what it shows
   try {
     if (enabled === null) enabled = (await get("/enablement")).enabled;
     if (!enabled && screen !== "enable") {
@@ -67,13 +70,17 @@ async function route() {
       case "console": return await smartConsole.render(view);
       case "batch": return await smartConsole.renderBatch(view, arg);
       case "query": return await query.render(view);
-      case "log": return await query.renderLog(view, arg);
+      case "declarations": return await declaration.render(view, arg);
+      case "entry": return await entry.render(view);
+      case "log": return await declaration.render(view, arg, { focus: "log" }); // 申报记录: the same page, at its log
       case "tax": return arg ? await tax.renderDetail(view, arg) : await tax.render(view);
       case "subscriptions": return await subscriptions.render(view);
       default: location.hash = "#/console";
     }
   } catch (err) {
     if (view.isConnected) showError(err); // a screen the clerk already left keeps its errors to itself
+  } finally {
+    view.removeAttribute("aria-busy");
   }
 }
 
@@ -82,9 +89,20 @@ async function renderEnable(view) {
   enabled = state.enabled;
   const legal = auth.currentSession().claims.role === "legal";
   const notice = getLang() === "en" ? state.notice.text_en : state.notice.text_zh;
+  const manual = auth.manualUrl();
   const section = h("section", { "aria-labelledby": "notice-title" },
     h("h1", {}, t("enable.title")),
-    h("p", {}, t("enable.steps")),
+    h("div", { class: "intro" },
+      h("h2", {}, t("enable.intro_title")),
+      h("p", {}, t("enable.intro")),
+      h("p", { class: "note" }, tRich("enable.more", {
+        manual: manual ? h("a", { href: manual, target: "_blank", rel: "noopener" }, t("enable.manual")) : t("enable.manual"),
+      })),
+      h("div", { class: "features-steps" },
+        h("section", { "aria-labelledby": "features-title" }, h("h3", { id: "features-title" }, t("enable.features")),
+          h("ul", { class: "features" }, ["logistics", "agreement", "arrival", "customs"].map((f) => h("li", {}, t(`enable.feature.${f}`))))),
+        h("section", { "aria-labelledby": "steps-title" }, h("h3", { id: "steps-title" }, t("enable.steps_title")),
+          h("ol", { class: "steps" }, [1, 2, 3, 4].map((n) => h("li", {}, t(`enable.step.${n}`))))))),
     h("h2", { id: "notice-title" }, t("enable.notice")),
     h("pre", { class: "notice", tabindex: "0" }, notice));
   if (state.enabled) {

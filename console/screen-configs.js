@@ -1,8 +1,8 @@
 // 智能申报配置: list, create, edit, enable/disable, delete (legal-person card writes; both read).
 import { del, get, post, put } from "./api.js";
 import { currentSession } from "./auth.js";
-import { t } from "./i18n.js";
-import { alertDialog, append, checkbox, clear, confirmDialog, field, h, showError, table, timeEl, toast } from "./ui.js";
+import { getLang, t, tRich } from "./i18n.js";
+import { alertDialog, append, checkbox, chinaTime, clear, confirmDialog, field, h, select, showError, table, timeEl, toast } from "./ui.js";
 
 const RULES = ["auxiliary_confirm", "auto_agency_agreement", "require_manifest", "require_arrival", "compare_manifest"];
 
@@ -10,15 +10,45 @@ export async function render(main) {
   const legal = currentSession()?.claims.role === "legal";
   const list = h("div", {});
   const editor = h("section", { "aria-live": "polite" });
-  append(main, 
+  // the seed's query of configs: name, import/export, enabled (every config is one page: filtered here)
+  const byName = h("input", { name: "name", maxlength: 50, autocomplete: "off" });
+  const byFlag = select([["", t("filter.all")], ["I", t("ie.I")], ["E", t("ie.E")]], { name: "ie_flag" });
+  const byEnabled = select([["", t("filter.all")], ["true", t("configs.enabled.true")], ["false", t("configs.enabled.false")]], { name: "enabled" });
+  const filters = h("form", { class: "filters", role: "search", "aria-label": t("configs.title") },
+    h("div", { class: "grid" }, field(t("configs.name"), byName), field(t("configs.ie_flag"), byFlag), field(t("configs.enabled"), byEnabled)),
+    h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, t("filter.search")),
+      h("button", { type: "reset" }, t("filter.reset"))));
+  filters.addEventListener("submit", (e) => {
+    e.preventDefault();
+    load().catch(showError);
+  });
+  filters.addEventListener("reset", () => setTimeout(() => load().catch(showError)));
+  const commitment = h("a", { href: "#/configs", onclick: (e) => { e.preventDefault(); showCommitment(); } }, t("configs.commitment"));
+  append(main,
     h("h1", {}, t("configs.title")),
-    h("p", { class: "tip" }, t("configs.tip")),
+    h("p", { class: "tip" }, tRich("configs.tip", { commitment })),
+    filters,
     legal ? h("div", { class: "row" }, h("button", { type: "button", class: "primary", onclick: () => edit(null) }, t("configs.new")))
       : h("p", { class: "note" }, t("configs.legal_only")),
     list, editor);
 
+  /** 企业承诺: the notice the enterprise accepted when it enabled the service, and who accepted it when. */
+  async function showCommitment() {
+    try {
+      const state = await get("/enablement");
+      const text = getLang() === "en" ? state.notice.text_en : state.notice.text_zh;
+      await alertDialog(t("configs.commitment_title"), h("div", {},
+        h("pre", { class: "notice", tabindex: "0" }, text),
+        state.enabled ? h("p", {}, t("configs.commitment_by", { who: state.accepted_by, version: state.notice_version, at: chinaTime(state.accepted_at) })) : null));
+    } catch (err) {
+      showError(err);
+    }
+  }
+
   async function load() {
-    const { items } = await get("/configs");
+    const name = byName.value.trim();
+    const items = (await get("/configs")).items.filter((c) => (!name || c.name.includes(name))
+      && (!byFlag.value || c.ie_flag === byFlag.value) && (!byEnabled.value || String(c.enabled) === byEnabled.value));
     const columns = [
       { label: t("configs.name"), key: "name", keep: true },
       { label: t("configs.ie_flag"), render: (c) => t(`ie.${c.ie_flag}`) },

@@ -15,7 +15,8 @@
 // batch's list and the pool are read only when the execution's counts or batch change; a hidden tab
 // reads nothing.
 import { get, post } from "./api.js";
-import { msg, t, tOr } from "./i18n.js";
+import * as codes from "./codes.js";
+import { msg, t, tOr, tRich } from "./i18n.js";
 import { alertDialog, append, checkbox, clear, confirmDialog, copyable, h, select, showError, table, timeEl, toast } from "./ui.js";
 
 export const FAST_MS = 2000;
@@ -41,6 +42,7 @@ export function phase(e) {
 
 export async function render(main) {
   leave();
+  await codes.load("declare_customs", "trade_mode");
   const etype = select(["agent", "consignee"].map((v) => [v, t(`etype.${v}`)]), { id: "etype" });
   const configBox = h("div", { class: "config-ticks", role: "group", "aria-label": t("console.configs") });
   const startBtn = h("button", { type: "button", class: "primary", onclick: () => start() }, t("console.start"));
@@ -51,7 +53,8 @@ export async function render(main) {
   const countdown = countdownDialog(() => stop());
   append(main,
     h("h1", {}, t("console.title")),
-    h("p", { class: "tip" }, t("console.tip")),
+    // 综合查询 is the Single Window's own query; here the link opens 智能申报查询, where the follow-up is
+    h("p", { class: "tip" }, tRich("console.tip", { query: h("a", { href: "#/query" }, t("console.tip_link")) })),
     h("div", { class: "field inline" }, h("label", { for: "etype" }, t("console.etype")), etype),
     h("p", { class: "label" }, t("console.configs")),
     configBox,
@@ -343,11 +346,12 @@ function declarationTable(caption, rows, { empty, after }) {
     { label: t("col.select"), keep: true, render: (d) => (d.smart_status === "failed"
       ? h("input", { type: "checkbox", "aria-label": `${t("col.select")} ${d.seq_no}`, onchange: (e) => (e.target.checked ? chosen.add(d.seq_no) : chosen.delete(d.seq_no)) })
       : "") },
-    { label: t("col.number"), keep: true, render: (d) => h("span", { class: "stack" }, copyable(d.seq_no, t("col.number")), d.entry_id ? copyable(d.entry_id, t("col.entry_id")) : null) },
+    { label: t("col.number"), keep: true, render: (d) => h("span", { class: "stack" },
+      copyable(d.seq_no, t("col.number"), `#/declarations/${d.seq_no}`), d.entry_id ? copyable(d.entry_id, t("col.entry_id")) : null) },
     { label: t("col.bill_no"), render: (d) => d.bill_no || t("app.none") },
-    { label: t("col.declare_customs"), render: (d) => d.declare_customs || t("app.none") },
+    { label: t("col.declare_customs"), render: (d) => codes.named("declare_customs", d.declare_customs) ?? t("app.none") },
     { label: t("col.ie_flag"), render: (d) => tOr(`ie.${d.ie_flag}`, t("app.none")) },
-    { label: t("col.trade_mode"), render: (d) => d.trade_mode || t("app.none") },
+    { label: t("col.trade_mode"), render: (d) => codes.named("trade_mode", d.trade_mode) ?? t("app.none") },
     { label: t("col.batch_no"), render: (d) => (d.batch_no ? copyable(d.batch_no, t("col.batch_no"), `#/batch/${d.batch_no}`) : t("app.none")) },
     { label: t("col.smart_status"), keep: true, wrap: true, render: (d) => resultOf(d, lang) },
     { label: t("col.record"), keep: true, render: (d) => h("a", { href: `#/log/${d.seq_no}`, "aria-label": `${t("query.record")} ${d.seq_no}` }, t("query.record")) },
@@ -399,6 +403,7 @@ export function batchConsole(batch, after) {
 
 export async function renderBatch(main, batchNo) {
   leave();
+  await codes.load("declare_customs", "trade_mode");
   const batch = await get(`/batches/${batchNo}`);
   append(main, h("h1", {}, t("batch.title")), batchConsole(batch, () => { clear(main); renderBatch(main, batchNo); }));
 }

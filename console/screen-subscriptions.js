@@ -124,7 +124,7 @@ export async function render(main) {
     const columns = [
       { label: t("subs.col.at"), sub: t("app.tz"), keep: true, render: (d) => timeEl(d.updated_at || d.event?.occurred_at) },
       { label: t("subs.col.event"), render: (d) => tOr(`subs.event.${d.event?.event_type}`, d.event?.event_type || t("app.none")) },
-      { label: t("col.number"), keep: true, render: (d) => copyable(d.event?.seq_no, t("col.number")) },
+      { label: t("col.number"), keep: true, render: (d) => copyable(d.event?.seq_no, t("col.number"), d.event?.seq_no ? `#/declarations/${d.event.seq_no}` : null) },
       { label: t("subs.col.attempt"), render: (d) => (Array.isArray(d.attempts) ? d.attempts.length : t("app.none")) },
       { label: t("subs.col.outcome"), keep: true, render: (d) => tOr(`subs.status.${d.status}`, d.status || t("app.none")) },
       { label: t("subs.col.status_code"), render: (d) => (Array.isArray(d.attempts) && d.attempts.length ? (d.attempts.at(-1).status_code ?? d.attempts.at(-1).status ?? t("app.none")) : t("app.none")) },

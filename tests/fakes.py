@@ -489,6 +489,7 @@ class FakePushStore:
         self.rates: dict[tuple[str, str], int] = {}
         self.digests: dict[tuple[str, str], dict[str, dict]] = {}
         self.due: dict[str, dict[tuple[str, str], dict]] = {}
+        self.orders: dict[tuple[str, str], dict] = {}
 
     def claim_sms(self, key: str, event_id: str, now: datetime) -> bool:
         held = self.claims.get(key)
@@ -503,6 +504,15 @@ class FakePushStore:
     def release_sms(self, key: str, event_id: str) -> None:
         if self.claims.get(key, {}).get("owner") == event_id:
             del self.claims[key]
+
+    def claim_order(self, subscription_id, seq_no, at, rank, now) -> bool:
+        mark = self.orders.setdefault((subscription_id, seq_no), {})
+        if mark.get("at", "") > at or (rank is not None and mark.get("rank", -1) > rank):
+            return False
+        mark["at"] = at
+        if rank is not None:
+            mark["rank"] = rank
+        return True
 
     def take_rate(self, phone, limits, now):
         for window, limit, end in limits.windows(now):

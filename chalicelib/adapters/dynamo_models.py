@@ -537,7 +537,7 @@ class DeliveryModel(_Model):
 
 
 class PushModel(_Model):
-    """Push bookkeeping, one table keyed by what it is about (pk prefixes: sms#, rate#, digest#, due#)."""
+    """Push bookkeeping, one table keyed by what it is about (pk prefixes: sms#, rate#, digest#, due#, order#)."""
 
     class Meta(_Meta):
         table_name = "smartdecl-push"
@@ -549,6 +549,8 @@ class PushModel(_Model):
     n = NumberAttribute(null=True)  # rate#: messages sent in the window
     ent_code = UnicodeAttribute(null=True)  # due#: the subscription's enterprise
     body = UnicodeAttribute(null=True)  # digest#: the event JSON
+    at = UnicodeAttribute(null=True)  # order#: when the subscriber's last event for the declaration happened
+    rank = NumberAttribute(null=True)  # order#: the highest status rank sent for it (domain/receipts.RANK)
     expires_at = NumberAttribute(null=True)  # TTL, epoch seconds
 
 

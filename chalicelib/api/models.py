@@ -55,6 +55,7 @@ class ConsoleConfig(_Body):
     """How the console signs in: local (development tokens), OIDC, or unconfigured."""
 
     sign_in: Literal["local", "oidc", "unconfigured"]
+    manual_url: str | None = None  # the clerks' manual the enablement screen links to (SMARTDECL_MANUAL_URL)
     dev_token_path: str | None = None
     client_id: str | None = None
     scopes: str | None = None

@@ -22,7 +22,7 @@ from typing import Any
 from .china_time import CHINA_TIME
 from .declaration_status import DeclarationStatus
 from .events import CHANNEL_LABELS, WAITING_LABELS, Event
-from .receipts import channel_info
+from .receipts import RANK, channel_info
 
 SIGNATURE_DEFAULT = "智能申报"
 
@@ -156,7 +156,7 @@ SMS_TEMPLATES: dict[str, str] = {
     "failed": "报关单（${ref}，${goods}）申报失败：${reason}。请${step}。详情：{base}/s/${link}",
     "waiting": "报关单（${ref}，${goods}）暂缓申报：${reason}。${step}。详情：{base}/s/${link}",
     "progress": "报关单（${ref}，${goods}）${state}。详情：{base}/s/${link}",
-    "receipt": "报关单（${ref}，${goods}）海关回执：${receipt}，${step}。详情：{base}/s/${link}",
+    "receipt": "报关单（${ref}，${goods}）海关回执：${receipt}，海关编号${entry}，${step}。详情：{base}/s/${link}",
     "overdue": "报关单（${ref}，${goods}）已申报${hours}小时未收到海关回执，请核查。详情：{base}/s/${link}",
 }
 # Each template's variables and the provider's variable type (domain/sms.VARIABLE_RULES).
@@ -213,6 +213,28 @@ def state_of(event: Event) -> str:
     return status if status in STATE_WORDS else "pending"
 
 
+# ---- order: never an older state after a newer one --------------------------------------------------
+
+
+def order_of(event: Event) -> tuple[str, int | None]:
+    """Where an event stands in its declaration's life, for a subscriber who must never get an older
+    state after a newer one: when it happened (a transition is one write on the record's version, so
+    a declaration's events happen in order), and the status it leads to, ranked (a receipt applied
+    late, 入库成功 after 放行, happened later but says less than what was already sent). A message
+    whose order is below the subscriber's last one for the declaration is stale: dropped, and the
+    delivery log says so (services/notifications.py)."""
+    rank = None
+    if event.event_type == "customs_receipt":
+        status = channel_info(str(event.data.get("channel") or "")).status
+        rank = RANK[status] if status is not None else None
+    elif state_of(event) == "succeeded":
+        rank = RANK[DeclarationStatus.DECLARED]
+    return event.occurred_at.astimezone(CHINA_TIME).isoformat(timespec="microseconds"), rank
+
+
+STALE_NOTE = "a newer state of this declaration was sent to this subscriber already"
+
+
 def kind_of(event: Event) -> str:
     state = state_of(event)
     if event.event_type == "customs_receipt":
@@ -252,17 +274,40 @@ def english(text: Any) -> str | None:
     return None if _CJK.search(text) else text
 
 
+IN_CHINESE = "given in the Chinese part above"
+_CJK_NAME = re.compile(rf"\s*[(（]?\s*{_CJK.pattern}+\s*[)）]?")  # a Chinese name in an English text, with its brackets
+
+
+def english_reason(reason_en: Any, reason_zh: Any) -> str | None:
+    """The English half always carries the reason when the Chinese half has one: the English
+    reason, with any Chinese names in it (goods, a consignee) left to the Chinese half, else a
+    pointer to the Chinese part."""
+    if not reason_zh and not reason_en:
+        return None
+    if reason_en and (plain := english(reason_en)):
+        return plain
+    if reason_en:
+        stripped = _CJK_NAME.sub(" …", str(reason_en))
+        stripped = re.sub(r"(\s*…)+", " …", stripped).strip()
+        if stripped and stripped != "…":
+            return stripped
+    return IN_CHINESE
+
+
 def render(event: Event, console_url: str | None = None) -> Rendered:
     d, state, kind = event.data, state_of(event), kind_of(event)
     word_zh, word_en = STATE_WORDS.get(state) or CHANNEL_STATE_WORDS[state]
-    reason_zh, reason_en, step = d.get("reason_zh"), english(d.get("reason_en")), None
+    reason_zh, reason_en, step = d.get("reason_zh"), english_reason(d.get("reason_en"), d.get("reason_zh")), None
     if event.event_type == "customs_receipt":
         channel = str(d.get("channel") or "")
         label_zh = d.get("channel_label") or CHANNEL_LABELS.get(channel) or word_zh
         label_en = channel_info(channel).label_en.lower() if channel else word_en
         title_zh, title_en = f"海关回执：{label_zh}", f"customs receipt: {label_en}"
-        reason_zh = d.get("note") if channel in ("E", "8", "H") else None
-        reason_en = english(reason_zh) or ("customs' note is in the Chinese part" if reason_zh else None)
+        note = d.get("note") or None
+        # a refusal, a failure or a hold always says why, in both halves (customs' note may be empty)
+        reason_zh = (note or "海关未注明原因") if channel in ("E", "8", "H") else None
+        said = "customs' note is in the Chinese part" if note else "customs gave no reason"
+        reason_en = (english(note) or said) if reason_zh else None
         step = RECEIPT_STEPS.get(channel)
     elif event.event_type == "customs_channel":
         part = _channel_part(event)
@@ -431,7 +476,8 @@ def sms_values(event: Event) -> dict[str, str]:
     values = {
         "ref": ref,
         "goods": d.get("goods_name") or "货物",
-        "entry": d.get("entry_id") or "待海关回执",
+        # the entry number (海关编号) once customs gave it; a declared SMS says it will come with a receipt
+        "entry": d.get("entry_id") or ("将随海关回执告知" if r.kind == "declared" else "尚未分配"),
         "reason": reason,
         "step": r.step_zh or "无需操作",
         "state": r.title_zh,

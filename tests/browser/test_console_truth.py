@@ -19,12 +19,11 @@ from chalicelib.domain.declaration_status import DeclarationStatus
 from chalicelib.domain.lifecycle import Outcome
 from chalicelib.domain.receipts import CHANNELS
 from chalicelib.domain.smart_status import SmartStatus
+from tests.browser.helpers import Enterprise, settled, sign_in
 from tests.factories import make_config_body, make_declaration_body
 from tests.polling import STACK_SECONDS, wait_until
 
-ENT_C = {"code": "4403123456", "uscc": "91440300MA5FT8K2QJ", "name": "深圳示例供应链有限公司"}
-CARD_C = {"ent_code": ENT_C["code"], "ent_uscc": ENT_C["uscc"], "role": "legal", "card_no": "4403123456L01"}
-C = {"code": ENT_C["code"], "uscc": ENT_C["uscc"], "name": ENT_C["name"]}
+C = Enterprise("4403123456", "91440300MA5FT8K2QJ", "深圳示例供应链有限公司")
 
 # The API's values that must never be shown as they are: every enum a screen renders, every
 # outcome the log writes, every receipt channel letter.
@@ -83,8 +82,7 @@ FOLDED = "() => [...document.querySelectorAll('.table-wrap')].map((w) => Number(
 
 
 def as_c(stack, method: str, path: str, **kw) -> requests.Response:
-    token = requests.post(f"{stack['api']}/dev/token", json=CARD_C, timeout=10).json()["id_token"]
-    return requests.request(method, stack["api"] + path, timeout=10, headers={"Authorization": f"Bearer {token}"}, **kw)
+    return C.call(stack, method, path, **kw)
 
 
 def declaration(stack, seq_no: str) -> dict:
@@ -98,9 +96,10 @@ def enterprise_c(stack) -> dict:
     an e-mail and a webhook subscription. The execution is left idle (nothing more to declare)."""
     assert as_c(stack, "POST", "/enablement", json={"accept_notice": True}).status_code in (200, 409)
     config = as_c(stack, "POST", "/configs", json=make_config_body(
-        name="深圳进口", agent=C, consignee=C, require_manifest=False, compare_manifest=False, batch_wait_seconds=5,
+        name="深圳进口", agent=C.party, consignee=C.party, require_manifest=False, compare_manifest=False,
+        batch_wait_seconds=5,
     )).json()  # fmt: skip
-    parties = {"agent": C, "consignee": C, "owner": C}
+    parties = {"agent": C.party, "consignee": C.party, "owner": C.party}
     bodies = [
         make_declaration_body(**parties, self_pay=False, bill_no="SZX2024001"),
         make_declaration_body(**parties, self_pay=False, bill_no="SZX2024002", note="SANDBOX:REJECT"),
@@ -131,20 +130,7 @@ def enterprise_c(stack) -> dict:
 
 
 def sign_in_as_c(page: Page, stack, lang: str) -> None:
-    page.add_init_script(f"localStorage.setItem('smartdecl.lang', '{lang}')")
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(stack["console"])
-    page.locator("input[name=ent_code]").fill(ENT_C["code"])
-    page.locator("input[name=ent_uscc]").fill(ENT_C["uscc"])
-    page.locator("input[name=card_no]").fill(CARD_C["card_no"])
-    page.locator("form button[type=submit]").click()
-    expect(page.locator("nav a").first).to_be_visible()
-
-
-def settled(page: Page) -> None:
-    expect(page.locator("main h1")).to_be_visible()
-    expect(page.locator("[aria-busy=true]")).to_have_count(0)
-    page.wait_for_timeout(300)  # the screen's second reads (lists, the pool) land
+    sign_in(page, stack, C, lang)
 
 
 def shows_no_raw_text(page: Page, where: str) -> None:
@@ -165,6 +151,7 @@ def test_every_screen_shows_words_not_null_or_codes(page: Page, stack, enterpris
     screens = [
         "enable", "configs", "marking", "console", f"batch/{batch_no}", "query", f"log/{c['ok']}",
         f"log/{c['refused']}", f"log/{c['taxed']}", "tax", f"tax/{c['taxed']}", "subscriptions",
+        f"declarations/{c['ok']}", f"declarations/{c['refused']}", "declarations/I20269999999999999",
     ]  # fmt: skip
     for screen in screens:
         page.goto(f"{stack['console']}#/{screen}")
@@ -174,7 +161,7 @@ def test_every_screen_shows_words_not_null_or_codes(page: Page, stack, enterpris
     # what opens on a screen: the config form, a webhook's delivery log
     page.goto(f"{stack['console']}#/configs")
     settled(page)
-    page.locator("main .row button.primary").first.click()
+    page.get_by_role("button", name={"zh": "新增", "en": "New"}[lang], exact=True).click()
     expect(page.locator("form.config-form")).to_be_visible()
     shows_no_raw_text(page, "configs (new)")
     page.goto(f"{stack['console']}#/subscriptions")
@@ -246,11 +233,12 @@ def test_a_countdown_box_stops_the_execution_which_then_says_stopped_with_the_la
     c = enterprise_c
     as_c(stack, "POST", f"/executions/{c['execution']['execution_id']}/stop")
     made = as_c(stack, "POST", "/configs", json=make_config_body(
-        name="深圳出口", ie_flag="E", agent=C, consignee=C, require_manifest=False, compare_manifest=False,
+        name="深圳出口", ie_flag="E", agent=C.party, consignee=C.party, require_manifest=False, compare_manifest=False,
         batch_wait_seconds=120,
     ))  # fmt: skip
     assert made.status_code == 201, made.text
-    body = make_declaration_body(ie_flag="E", agent=C, consignee=C, owner=C, self_pay=False, bill_no="SZX2024E01")
+    parties = {"agent": C.party, "consignee": C.party, "owner": C.party}
+    body = make_declaration_body(ie_flag="E", **parties, self_pay=False, bill_no="SZX2024E01")
     imported = as_c(stack, "POST", "/declarations", json={"declarations": [body], "smart_mark": True}).json()
     [seq_no] = imported["accepted"]
     sign_in_as_c(page, stack, "zh")
@@ -275,3 +263,72 @@ def test_a_countdown_box_stops_the_execution_which_then_says_stopped_with_the_la
     expect(live.locator("[data-field=current]")).to_contain_text("智能申报成功 1 票，失败 0 票")
     expect(box).to_have_count(0)
     assert page.errors == []
+
+
+def test_a_declaration_page_shows_every_field_its_state_and_action_and_every_link_opens_it(
+    page: Page, stack, enterprise_c
+):
+    # Given C's declarations: one released, one refused by customs, one waiting for its tax
+    c = enterprise_c
+    fields = as_c(stack, "GET", "/declaration-fields").json()["fields"]
+    sign_in_as_c(page, stack, "zh")
+
+    # the query list's number opens the page
+    page.goto(f"{stack['console']}#/query")
+    settled(page)
+    page.get_by_role("search").get_by_label("报关单类型").select_option("")
+    page.get_by_role("search").get_by_role("button", name="查询").click()
+    page.get_by_role("link", name=c["ok"], exact=True).click()
+    expect(page).to_have_url(re.compile(f"#/declarations/{c['ok']}$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(c["ok"])
+
+    # every field of the model, in the form's groups; the goods, one row each
+    body = declaration(stack, c["ok"])
+    head = [f["path"] for f in fields if "[]" not in f["path"]]
+    for path in head:
+        expect(page.locator(f'dd[data-path="{path}"]')).to_have_count(1)
+    expect(page.locator('dd[data-path="bill_no"]')).to_have_text("SZX2024001")
+    expect(page.locator('dd[data-path="trade_mode"]')).to_have_text("0110 一般贸易")  # names next to codes
+    goods = page.get_by_role("table", name="商品")
+    expect(goods.locator("tbody > tr:not(.detail)")).to_have_count(len(body["goods"]))
+    expect(goods).to_contain_text(body["goods"][0]["g_name"])
+    # its state, receipts and log
+    expect(page.locator("[data-field=status]")).to_have_text("放行")
+    expect(page.get_by_role("list", name="海关回执")).to_contain_text("海关入库成功")
+    expect(page.locator(".timeline")).to_contain_text("发送海关")
+
+    # the action that fits: continue a refused one, confirm a waiting one's tax
+    page.goto(f"{stack['console']}#/declarations/{c['refused']}")
+    expect(page.locator("[data-field=smart_status]")).to_contain_text("申报失败")
+    expect(page.get_by_role("button", name="继续智能辅助申报")).to_be_visible()
+    page.goto(f"{stack['console']}#/declarations/{c['taxed']}")
+    expect(page.locator("[data-field=smart_status]")).to_contain_text("等待税费确认")
+    page.get_by_role("link", name="税费确认", exact=True).click()
+    expect(page).to_have_url(re.compile(f"#/tax/{c['taxed']}$"))
+
+    # the SMS short link and the e-mail's link land on it
+    from chalicelib.domain.messages import console_link, short_code
+
+    moved = requests.get(f"{stack['api']}/s/{short_code(c['ok'])}", allow_redirects=False, timeout=10)
+    assert moved.status_code == 302 and moved.headers["Location"] == console_link(stack["api"], c["ok"])
+    page.goto(moved.headers["Location"])
+    expect(page.get_by_role("heading", level=1)).to_contain_text(c["ok"])
+    assert page.errors == []
+
+
+def test_an_unknown_and_another_enterprises_declaration_get_the_same_not_found_page(page: Page, stack, enterprise_c):
+    # Given a declaration of another enterprise (E), and a number nobody has
+    other = Enterprise("4403123458", "91440300MA5FT8K4TT", "深圳另一家企业")
+    assert other.call(stack, "POST", "/enablement", json={"accept_notice": True}).status_code in (200, 409)
+    parties = {"agent": other.party, "consignee": other.party, "owner": other.party}
+    theirs = other.call(stack, "POST", "/declarations", json={"declarations": [make_declaration_body(**parties)]})
+    [foreign] = theirs.json()["accepted"]
+    unknown = "I20269999999999999"
+    sign_in_as_c(page, stack, "zh")
+    seen = []
+    for seq_no in (foreign, unknown):
+        page.goto(f"{stack['console']}#/declarations/{seq_no}")
+        expect(page.get_by_role("heading", level=1)).to_have_text("报关单不存在")
+        seen.append(page.get_by_role("alert").inner_text().replace(seq_no, "<seq_no>"))
+        shows_no_raw_text(page, f"not found {seq_no}")
+    assert seen[0] == seen[1] and "<seq_no>" in seen[0]  # nothing tells the two apart

@@ -74,3 +74,11 @@ def test_receipt_channels_read_as_the_receipts_table_names_them():
 
     assert words("zh") == {code: info.label_zh for code, info in CHANNELS.items()}
     assert words("en") == {code: info.label_en for code, info in CHANNELS.items()}
+
+
+def test_the_console_names_the_usual_chinese_system_fonts_and_loads_none():
+    css = (CONSOLE / "app.css").read_text(encoding="utf-8")
+    family = re.search(r"font-family:([^;]+);", css)[1]
+    for font in ("PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Source Han Sans SC", "Noto Sans CJK SC"):
+        assert f'"{font}"' in family, font
+    assert "@font-face" not in css and "@import" not in css  # nothing fetched from a CDN outside China
