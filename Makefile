@@ -7,6 +7,11 @@ STAMP  := $(VENV)/.installed
 
 export AWS_DEFAULT_REGION ?= cn-north-1
 
+# The generated clients of the contract test (tests/security/test_generated_clients.py): generators
+# and the generated packages' dependencies, apart (openapi-python-client pins another typer).
+CLIENTS_VENV  := .venv-clients
+CLIENTS_STAMP := $(CLIENTS_VENV)/.installed
+
 SAM_VENV  := .venv-sam
 SAM       := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
@@ -35,8 +40,14 @@ demo: $(STAMP)
 # Parallel workers (pytest-xdist), each with its own moto server; the modules that start the whole
 # stack share one worker (tests/conftest.py). TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= 3
-test: $(STAMP) lint validate-template docs
+test: $(STAMP) $(CLIENTS_STAMP) lint validate-template docs
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+
+$(CLIENTS_STAMP): requirements-clients.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
+	$(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet -r requirements-clients.txt
+	@touch $(CLIENTS_STAMP)
 
 # ---- Gates (issue #13): lint, format, types; settings in pyproject.toml ----------------------------
 # FORMAT_CHECK=1 also refuses unformatted code (ruff format --check) and long lines (E501, which the
@@ -85,7 +96,7 @@ token: $(STAMP)
 	$(BIN)/python scripts/issue_token.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .aws-sam .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CLIENTS_VENV) .pytest_cache .aws-sam .mypy_cache .ruff_cache
 
 # ---- SAM: validate, build, check what ships (issue #15) ------------------------------------
 # The SAM CLI lives in its own venv: its pins (boto3, pydantic, aws-sam-translator) conflict with ours.

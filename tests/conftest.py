@@ -175,6 +175,7 @@ _ONE_WORKER = {
     "tests/e2e/": "stack",
     "tests/browser/": "stack",
     "tests/cli/test_walkthrough.py": "stack",
+    "tests/security/test_generated_clients.py": "stack",
     "tests/security/test_fuzz_api.py": "fuzz",
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from chalicelib.domain.configs import ConfigContent
 from chalicelib.domain.declaration import DeclarationContent, DeclarationView, Timestamp
@@ -19,6 +19,12 @@ from chalicelib.services.marking import MAX_SEQ_NOS
 
 MAX_IMPORT_RECORDS = 500  # Settings.max_import_records' default
 CARD_FORM = r"^[0-9A-Za-z]{1,32}$"
+
+
+# A list answered whole still says so in the paging field every list has. Typed string-or-null, not
+# null alone: a field of type "null" is a type generated clients cannot declare (openapi-generator
+# stops on it).
+OnePage = Annotated[str | None, Field(description="always null: every item is in this one page")]
 
 
 class _Body(BaseModel):
@@ -84,7 +90,9 @@ class Notice(_Body):
 
 
 class AcceptNotice(_Body):
-    accept_notice: Literal[True]
+    # true only; said as "a boolean that is not false": openapi-generator's Python client reads a
+    # boolean `const` as the string "true" and then refuses True
+    accept_notice: Annotated[Literal[True], WithJsonSchema({"type": "boolean", "not": {"const": False}})]
 
 
 class Enablement(_Body):
@@ -111,7 +119,7 @@ class Config(ConfigContent):
 class ConfigPage(_Body):
     items: list[Config]
     total: int
-    next_cursor: None = None  # every config in one page
+    next_cursor: OnePage = None
 
 
 # ---- declarations ----------------------------------------------------------------------------
@@ -191,7 +199,7 @@ class LogEntry(_Body):
 class LogPage(_Body):
     items: list[LogEntry]
     total: int
-    next_cursor: None = None
+    next_cursor: OnePage = None
 
 
 # ---- executions and batches ------------------------------------------------------------------
@@ -230,7 +238,7 @@ class Execution(_Body):
 class ExecutionPage(_Body):
     items: list[Execution]
     total: int
-    next_cursor: None = None
+    next_cursor: OnePage = None
 
 
 class PoolPage(_Body):
@@ -343,7 +351,7 @@ class Subscription(SubscriptionContent):
 class SubscriptionPage(_Body):
     items: list[Subscription]
     total: int
-    next_cursor: None = None
+    next_cursor: OnePage = None
 
 
 class Event(_Body):
@@ -367,7 +375,7 @@ class Delivery(_Body):
 class DeliveryPage(_Body):
     items: list[Delivery]
     total: int
-    next_cursor: None = None
+    next_cursor: OnePage = None
 
 
 class ReplayWindow(_Body):

@@ -105,6 +105,8 @@ UPLOAD = {
         XLSX: {"schema": {"type": "string", "format": "binary"}},
         "application/xml": {"schema": STR},
         "text/xml": {"schema": STR},
+        # what generated clients send a file as: a workbook or a DecMessage, told apart by its bytes
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
     }
 }
 RECEIPT_BODY = {"content": {"application/xml": {"schema": STR}, "text/xml": {"schema": STR}}}
@@ -344,6 +346,67 @@ OPERATIONS.update(
     }
 )
 
+# Names generated clients give the operations (their functions and methods).
+OPERATION_IDS: dict[tuple[str, str], str] = {
+    ("/health", "GET"): "get_health",
+    ("/openapi.json", "GET"): "get_openapi",
+    ("/console", "GET"): "get_console",
+    ("/console/{name}", "GET"): "get_console_file",
+    ("/dev/token", "POST"): "issue_dev_token",
+    ("/enablement", "GET"): "get_enablement",
+    ("/enablement", "POST"): "accept_notice",
+    ("/configs", "GET"): "list_configs",
+    ("/configs", "POST"): "create_config",
+    ("/configs/{config_id}", "GET"): "get_config",
+    ("/configs/{config_id}", "PUT"): "replace_config",
+    ("/configs/{config_id}", "PATCH"): "update_config",
+    ("/configs/{config_id}", "DELETE"): "delete_config",
+    ("/declarations", "GET"): "query_declarations",
+    ("/declarations", "POST"): "import_declarations",
+    ("/declarations/import", "POST"): "import_declaration_file",
+    ("/declarations/mark", "POST"): "mark_declarations",
+    ("/declarations/unmark", "POST"): "unmark_declarations",
+    ("/declarations/continue", "POST"): "continue_declarations",
+    ("/declarations/{seq_no}", "GET"): "get_declaration",
+    ("/declarations/{seq_no}", "PUT"): "replace_declaration",
+    ("/declarations/{seq_no}", "DELETE"): "delete_declaration",
+    ("/declarations/{seq_no}/declare", "POST"): "declare_by_hand",
+    ("/declarations/{seq_no}/advisories/confirm", "POST"): "confirm_advisories",
+    ("/declarations/{seq_no}/log", "GET"): "get_declaration_log",
+    ("/batches/{batch_no}", "GET"): "get_batch_console",
+    ("/tax-confirmations", "GET"): "list_tax_confirmations",
+    ("/declarations/{seq_no}/tax", "GET"): "get_tax_detail",
+    ("/declarations/{seq_no}/tax/confirm", "POST"): "confirm_tax",
+    ("/subscriptions", "GET"): "list_subscriptions",
+    ("/subscriptions", "POST"): "create_subscription",
+    ("/subscriptions/{subscription_id}", "GET"): "get_subscription",
+    ("/subscriptions/{subscription_id}", "DELETE"): "delete_subscription",
+    ("/subscriptions/{subscription_id}/deliveries", "GET"): "list_deliveries",
+    ("/subscriptions/{subscription_id}/replay", "POST"): "replay_events",
+    ("/s/{code}", "GET"): "follow_short_link",
+    ("/customs/receipts", "POST"): "receive_customs_receipts",
+    ("/events", "GET"): "list_events",
+    ("/executions", "GET"): "list_executions",
+    ("/executions", "POST"): "start_execution",
+    ("/executions/{execution_id}", "GET"): "get_execution",
+    ("/executions/{execution_id}/stop", "POST"): "stop_execution",
+    ("/docs", "GET"): "get_docs",
+    ("/docs/{name}", "GET"): "get_docs_file",
+    ("/pool", "GET"): "get_pool",
+    ("/executions/{execution_id}/batches", "GET"): "list_execution_batches",
+    ("/declaration-fields", "GET"): "list_declaration_fields",
+    ("/code-tables/{name}", "GET"): "get_code_table",
+    ("/agent/outbox", "GET"): "take_outbox_sends",
+    ("/agent/outbox/{client_seq_no}/{send_no}/written", "POST"): "report_send_written",
+    ("/agent/outbox/{client_seq_no}/{send_no}/events", "POST"): "report_send_event",
+    ("/agent/inbox", "POST"): "hand_in_inbox_file",
+    ("/agent/heartbeat", "POST"): "agent_heartbeat",
+    ("/agent-credentials", "POST"): "create_agent_credential",
+    ("/agent-credentials", "GET"): "list_agent_credentials",
+    ("/agent-credentials/{credential_id}", "DELETE"): "revoke_agent_credential",
+    ("/customs/channel", "GET"): "get_customs_channel",
+}
+
 
 def _statuses(path: str, method: str, op: Op) -> set[int]:
     """Every error status the operation can answer: its route's, then its use case's."""
@@ -363,7 +426,7 @@ def _statuses(path: str, method: str, op: Op) -> set[int]:
 
 
 def _operation(path: str, method: str, op: Op, schemas: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"summary": op.summary}
+    out: dict[str, Any] = {"operationId": OPERATION_IDS[(path, method)], "summary": op.summary}
     if not ROUTES[(path, method)].auth:
         out["security"] = []
     if op.params:
@@ -396,6 +459,20 @@ def _name(model: type[BaseModel], schemas: dict[str, Any], side: str) -> str:
     return model.__name__ if model.__name__ in schemas else f"{model.__name__}-{side}"
 
 
+def _for_generated_clients(name: str, schema: dict[str, Any]) -> None:
+    """The same rules, in forms the client generators build (issue #24: openapi-python-client and
+    openapi-generator's Python client ran on the document before these, and failed)."""
+    if name.endswith(("-Input", "-Output")):
+        # pydantic titles both sides alike ("Container"); clients name their classes by title, and
+        # openapi-python-client refuses two models of one name: one title per schema
+        schema["title"] = name.replace("-", "")
+    if "allOf" in schema and all("if" in rule for rule in schema["allOf"]):
+        # Cross-field rules (if ie_flag is I then seq_no starts with I …). A model-level allOf reads as
+        # composition to openapi-generator, which then makes models of the nullable fields that it
+        # cannot build; under an `if` that always holds, the rules mean the same and it skips them.
+        schema["if"], schema["then"] = {}, {"allOf": schema.pop("allOf")}
+
+
 @cache
 def document() -> dict[str, Any]:
     from . import blueprints  # noqa: F401 - importing them fills ROUTES
@@ -406,6 +483,8 @@ def document() -> dict[str, Any]:
     ]
     _, defs = models_json_schema(pairs, ref_template=REF)
     schemas = dict(defs["$defs"])
+    for name, schema in schemas.items():
+        _for_generated_clients(name, schema)
     config = schemas[_name(m.ConfigContent, schemas, "Input")]
     # every field of ConfigContent, none required; the merged result is validated as ConfigContent
     schemas["ConfigPatch"] = {

@@ -200,6 +200,8 @@ def records_from_file(content_type: str, data: bytes, max_records: int) -> list[
     from chalicelib.formats.excel_workbook import read_workbook
 
     media = content_type.split(";")[0].strip().lower()
+    if media == "application/octet-stream":  # a workbook is a zip; anything else is read as XML
+        media = XLSX if data.startswith(b"PK\x03\x04") else XML_TYPES[0]
     if media == XLSX:
         return read_workbook(data, max_records=max_records)
     if media in XML_TYPES:
