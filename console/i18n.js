@@ -641,6 +641,7 @@ const MESSAGES = {
     "entry.list.licence_documents": "监管证件",
     "entry.list.licences": "商品许可证",
     "decl.goods_item": "商品序号",
+    "configs.open_other": "查看预配置“{name}”",
   },
   en: {
     "app.title": "Smart declaration",
@@ -1270,6 +1271,7 @@ const MESSAGES = {
     "entry.list.licence_documents": "Licences and permits",
     "entry.list.licences": "Goods licences",
     "decl.goods_item": "Goods item",
+    "configs.open_other": "Open config “{name}”",
   },
 };
 
