@@ -54,6 +54,7 @@ async function route() {
   // each route renders into its own element: a slower, older route finishing later lands nowhere
   const view = h("div", { class: "view" });
   append(clear(main), view);
+  window.scrollTo(0, 0); // a new screen opens at its top (a hash change alone keeps the old scroll)
   const session = auth.currentSession();
   if (!session) return signIn(view);
   const [screen, arg] = location.hash.replace(/^#\//, "").split("/");

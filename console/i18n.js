@@ -642,6 +642,8 @@ const MESSAGES = {
     "entry.list.licences": "商品许可证",
     "decl.goods_item": "商品序号",
     "configs.open_other": "查看预配置“{name}”",
+    "cc.channel_is": "申报通道：{channel}",
+    "app.label": "{label}：",
   },
   en: {
     "app.title": "Smart declaration",
@@ -1272,6 +1274,8 @@ const MESSAGES = {
     "entry.list.licences": "Goods licences",
     "decl.goods_item": "Goods item",
     "configs.open_other": "Open config “{name}”",
+    "cc.channel_is": "Channel: {channel}",
+    "app.label": "{label}: ",
   },
 };
 

@@ -32,7 +32,7 @@ export function summary(c) {
   if (!c) return null;
   const waiting = COUNTED.reduce((n, s) => n + (c.outbox?.[s] || 0), 0);
   return h("p", { class: "channel-summary", "aria-label": t("cc.summary") },
-    h("span", { class: "label" }, `${t("cc.summary")}：`),
+    h("span", { class: "label" }, t("app.label", { label: t("cc.summary") })),
     c.channel === "http" ? t("cc.channel.http") : [
       `${t("cc.agent")} `, stateWord("agent", c.agent.state), " · ",
       `${t("cc.client")} `, stateWord("client", c.client.state), " · ",
@@ -48,7 +48,7 @@ export async function render(main) {
   const a = channel.agent;
   const c = channel.client;
   const status = h("section", { class: "live", "aria-labelledby": "cc-state" },
-    h("h2", { id: "cc-state" }, t("cc.channel"), "：", t(`cc.channel.${channel.channel}`)),
+    h("h2", { id: "cc-state" }, t("cc.channel_is", { channel: tOr(`cc.channel.${channel.channel}`, channel.channel) })),
     channel.channel === "http" ? h("p", { class: "note" }, t("cc.http_note")) : null,
     h("dl", { class: "facts two" },
       fact(t("cc.agent"), stateWord("agent", a.state)),
@@ -148,6 +148,6 @@ function confirmRevoke(c) {
 function showKey(created) {
   return alertDialog(t("cred.key_title"), h("div", { class: "secret" },
     h("p", { class: "warn", role: "alert" }, t("cred.key_warning")),
-    h("p", {}, h("span", { class: "label" }, `${t("cred.name")}：`), created.name),
+    h("p", {}, h("span", { class: "label" }, t("app.label", { label: t("cred.name") })), created.name),
     copyable(created.key, t("cred.key"))));
 }
