@@ -151,7 +151,7 @@ def test_every_screen_shows_words_not_null_or_codes(page: Page, stack, enterpris
     batch_no = declaration(stack, c["ok"])["batch_no"]
     screens = [
         "enable", "configs", "marking", "console", f"batch/{batch_no}", "query", f"log/{c['ok']}",
-        f"log/{c['refused']}", f"log/{c['taxed']}", "tax", f"tax/{c['taxed']}", "subscriptions", "channel",
+        f"log/{c['refused']}", f"log/{c['taxed']}", "tax", f"tax/{c['taxed']}", "subscriptions", "channel", "entry",
         f"declarations/{c['ok']}", f"declarations/{c['refused']}", "declarations/I20269999999999999",
     ]  # fmt: skip
     for screen in screens:
