@@ -23,6 +23,7 @@ from .commands import (
     login,
     subscriptions,
     tax,
+    webhook,
 )
 from .context import State, set_state
 from .output import err
@@ -42,6 +43,8 @@ app.add_typer(events.app, name="events")
 app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(advisories.app, name="advisories")
 app.add_typer(agent.app, name="agent")
+app.add_typer(agent.credentials_app, name="agent-credentials")
+app.add_typer(webhook.app, name="webhook")  # as the API names them; also `agent credentials`
 
 # verbs at the top, in the order of a working day (the help lists them so)
 app.command()(login.login)
