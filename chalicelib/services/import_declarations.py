@@ -122,10 +122,22 @@ def _validated(
                 errs = [FieldError("seq_no", "统一编号在本次导入中重复", "seq_no appears twice in this import")]
             seen.add(content.source_seq_no)
         if errs or content is None or side is None:
+            errs = errs if errs is record.read_errors else _located(record, errs)
             result.rejected.append(_rejection(index, record, errs))
         else:
             valid.append((index, record, content, side))
     return valid
+
+
+def _located(record: ImportRecord, errs: list[FieldError]) -> list[FieldError]:
+    """Each error of a field whose cell the reader named, with the cell before its message."""
+    located = []
+    for err in errs:
+        where = record.cells.get(err.field)
+        if where is not None:
+            err = FieldError(err.field, f"{where[0]}：{err.message_zh}", f"{where[1]}: {err.message_en}")
+        located.append(err)
+    return located
 
 
 def _held(source: str | None, ours: str) -> FieldError:
@@ -194,16 +206,17 @@ def records_from_json(body: Any, max_records: int) -> tuple[list[ImportRecord], 
 
 
 def records_from_file(content_type: str, data: bytes, max_records: int) -> list[ImportRecord]:
-    """An uploaded Excel workbook or DecMessage XML as records (told apart by Content-Type)."""
+    """An uploaded Excel workbook (ours or the Single Window's template, told apart by its sheets) or
+    DecMessage XML as records (told apart by Content-Type)."""
     # imported here: an XML import never loads openpyxl, a JSON import neither reader
     from chalicelib.formats.dec_message import read_dec_messages
-    from chalicelib.formats.excel_workbook import read_workbook
+    from chalicelib.formats.workbooks import read_any_workbook
 
     media = content_type.split(";")[0].strip().lower()
     if media == "application/octet-stream":  # a workbook is a zip; anything else is read as XML
         media = XLSX if data.startswith(b"PK\x03\x04") else XML_TYPES[0]
     if media == XLSX:
-        return read_workbook(data, max_records=max_records)
+        return read_any_workbook(data, max_records=max_records)
     if media in XML_TYPES:
         return read_dec_messages(data, max_records=max_records)
     raise errors.unsupported_media_type(content_type, [XLSX, *XML_TYPES])
