@@ -17,6 +17,7 @@ from chalicelib.services.ports import Clock, utc_now
 # Adapters are imported where they are first built: each function loads only what it uses
 # (PyJWT/cryptography only in the API, Powertools idempotency only where it is used).
 if TYPE_CHECKING:
+    from chalicelib.adapters.column_mapping_repository import DynamoColumnMappingRepository
     from chalicelib.adapters.config_repository import DynamoConfigRepository
     from chalicelib.adapters.declaration_repository import DynamoDeclarationRepository
     from chalicelib.adapters.enterprise_repository import DynamoEnterpriseRepository
@@ -44,6 +45,12 @@ class Container:
         from chalicelib.adapters.config_repository import DynamoConfigRepository
 
         return DynamoConfigRepository(region=self.settings.region)
+
+    @cached_property
+    def column_mappings(self) -> DynamoColumnMappingRepository:
+        from chalicelib.adapters.column_mapping_repository import DynamoColumnMappingRepository
+
+        return DynamoColumnMappingRepository(region=self.settings.region)
 
     @cached_property
     def enterprises(self) -> DynamoEnterpriseRepository:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import (
     agent,
     api_docs,
+    column_mappings,
     configs,
     console,
     customs,
@@ -25,6 +26,7 @@ BLUEPRINTS = (
     system.bp,
     enablement.bp,
     configs.bp,
+    column_mappings.bp,
     declarations.bp,
     executions.bp,
     results.bp,

@@ -122,6 +122,52 @@ class ConfigPage(_Body):
     next_cursor: OnePage = None
 
 
+# ---- column mappings (chalicelib/domain/column_mapping.py checks them) ------------------------
+
+
+class MappedColumn(_Body):
+    """One field read from one column of a customer's goods list: by its letter or its header text."""
+
+    field: str = Field(description="a head field (bill_no, consignee.uscc) or a goods field (goods[].code_ts)")
+    column: Annotated[str, StringConstraints(pattern="^[A-Za-z]{1,3}$")] | None = Field(
+        None, description="the column's letter; or give header"
+    )
+    header: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None, description="the text of the column's header cell; or give column"
+    )
+
+
+class ColumnMappingContent(_Body):
+    """How a customer's goods list becomes declarations: the sheet, the header row, each field's
+    column, and the head values every declaration of the list takes."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    sheet: Annotated[str, StringConstraints(min_length=1, max_length=31)] | None = Field(
+        None, description="null: the first sheet"
+    )
+    header_row: int = Field(1, ge=1, le=100, description="the row of the column headers; data below it")
+    columns: list[MappedColumn] = Field(min_length=1, max_length=120)
+    defaults: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="head field → the value every declaration of the list takes"
+    )
+
+
+class ColumnMapping(ColumnMappingContent):
+    """A stored column mapping: its content, its id and who made it when."""
+
+    mapping_id: str
+    created_by: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    version: int
+
+
+class ColumnMappingPage(_Body):
+    items: list[ColumnMapping]
+    total: int
+    next_cursor: OnePage = None
+
+
 # ---- declarations ----------------------------------------------------------------------------
 
 
@@ -491,6 +537,8 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     Enablement,
     Config,
     ConfigPage,
+    ColumnMapping,
+    ColumnMappingPage,
     Declaration,
     DeclarationPage,
     ImportResult,
@@ -517,6 +565,7 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     DevTokenRequest,
     AcceptNotice,
     ConfigContent,
+    ColumnMappingContent,
     DeclarationContent,
     ImportDeclarations,
     SeqNos,

@@ -5,6 +5,7 @@ customer's goods list read through a column mapping)."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -98,6 +99,11 @@ CONVERTERS: dict[str, Callable[[FieldSpec], Callable[[Any], Any]]] = {
 
 def converter(spec: FieldSpec) -> Callable[[Any], Any]:
     return CONVERTERS[spec.kind](spec)
+
+
+def label_key(text: Any) -> str:
+    """A header label as compared: no spaces or line breaks (templates wrap long labels), ASCII brackets."""
+    return re.sub(r"\s+", "", str(text)).replace("（", "(").replace("）", ")")
 
 
 def empty(value: Any) -> bool:

@@ -20,7 +20,6 @@ record's `cells` name the cell of every value read, so a later validation error 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -57,9 +56,7 @@ _MAX_ROWS = 5_000  # one declaration: 50 goods items, their licences, a ship's w
 _MAX_CELLS = _MAX_ROWS * 64
 
 
-def label_key(text: Any) -> str:
-    """A label as compared: no spaces or line breaks (the template wraps long labels), ASCII brackets."""
-    return re.sub(r"\s+", "", str(text)).replace("（", "(").replace("）", ")")
+label_key = _cells.label_key
 
 
 @cache

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain import classification, errors
+from chalicelib.domain.column_mapping import MappingContent
 from chalicelib.domain.declaration import Declaration, DeclarationContent, initial_tax_status, parse_content
 from chalicelib.domain.errors import FieldError
 from chalicelib.domain.identity import Identity
@@ -205,9 +206,12 @@ def records_from_json(body: Any, max_records: int) -> tuple[list[ImportRecord], 
     return [ImportRecord(raw=item) for item in body["declarations"]], body.get("smart_mark", False)
 
 
-def records_from_file(content_type: str, data: bytes, max_records: int) -> list[ImportRecord]:
-    """An uploaded Excel workbook (ours or the Single Window's template, told apart by its sheets) or
-    DecMessage XML as records (told apart by Content-Type)."""
+def records_from_file(
+    content_type: str, data: bytes, max_records: int, mapping: MappingContent | None = None
+) -> list[ImportRecord]:
+    """An uploaded Excel workbook (ours or the Single Window's template, told apart by its sheets; a
+    customer's goods list when a column mapping is given) or DecMessage XML as records (told apart by
+    Content-Type)."""
     # imported here: an XML import never loads openpyxl, a JSON import neither reader
     from chalicelib.formats.dec_message import read_dec_messages
     from chalicelib.formats.workbooks import read_any_workbook
@@ -215,8 +219,10 @@ def records_from_file(content_type: str, data: bytes, max_records: int) -> list[
     media = content_type.split(";")[0].strip().lower()
     if media == "application/octet-stream":  # a workbook is a zip; anything else is read as XML
         media = XLSX if data.startswith(b"PK\x03\x04") else XML_TYPES[0]
+    if mapping is not None and media != XLSX:
+        raise errors.unsupported_media_type(content_type, [XLSX])
     if media == XLSX:
-        return read_any_workbook(data, max_records=max_records)
+        return read_any_workbook(data, max_records=max_records, mapping=mapping)
     if media in XML_TYPES:
         return read_dec_messages(data, max_records=max_records)
     raise errors.unsupported_media_type(content_type, [XLSX, *XML_TYPES])

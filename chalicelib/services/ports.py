@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 # Named in annotations only: a function imports only the domain it uses (cold start, issue #10)
 if TYPE_CHECKING:
+    from chalicelib.domain.column_mapping import ColumnMapping
     from chalicelib.domain.configs import Config
     from chalicelib.domain.customs import CustomsResponse
     from chalicelib.domain.declaration import Declaration
@@ -119,6 +120,26 @@ class ConfigRepository(abc.ABC):
 
     @abc.abstractmethod
     def delete(self, config: Config, claims: set[str]) -> None: ...
+
+
+class ColumnMappingRepository(abc.ABC):
+    """An enterprise's column mappings (domain/column_mapping.py), each name held once per enterprise."""
+
+    @abc.abstractmethod
+    def list(self, ent_code: str) -> list[ColumnMapping]: ...
+
+    @abc.abstractmethod
+    def get(self, ent_code: str, mapping_id: str) -> ColumnMapping | None: ...
+
+    @abc.abstractmethod
+    def save(self, mapping: ColumnMapping, previous: ColumnMapping | None) -> None:
+        """Create or replace a mapping with its name's claim, atomically. Raises UniquenessClash when
+        another mapping of the enterprise holds the name, ConditionFailed when `previous` is no longer
+        the stored version (or, creating, the id is taken)."""
+
+    @abc.abstractmethod
+    def delete(self, mapping: ColumnMapping) -> None:
+        """Delete a mapping and its name's claim; ConditionFailed when it changed meanwhile."""
 
 
 class EnterpriseRepository(abc.ABC):
