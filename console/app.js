@@ -11,10 +11,12 @@ import * as declaration from "./screen-declaration.js";
 import * as entry from "./screen-entry.js";
 import * as tax from "./screen-tax.js";
 import * as subscriptions from "./screen-subscriptions.js";
+import * as mappings from "./screen-mappings.js";
 
 const NAV = [
   ["enable", "nav.enable"], ["configs", "nav.configs"], ["marking", "nav.marking"], ["console", "nav.console"],
   ["query", "nav.query"], ["tax", "nav.tax"], ["subscriptions", "nav.subscriptions"],
+  ["mappings", "nav.mappings"],
 ];
 
 // local stack: enterprises of the examples (the sign-in form lets you type any other)
@@ -75,6 +77,7 @@ async function route() {
       case "log": return await declaration.render(view, arg, { focus: "log" }); // 申报记录: the same page, at its log
       case "tax": return arg ? await tax.renderDetail(view, arg) : await tax.render(view);
       case "subscriptions": return await subscriptions.render(view);
+      case "mappings": return await mappings.render(view);
       default: location.hash = "#/console";
     }
   } catch (err) {
