@@ -4,11 +4,12 @@ enterprise (checked against the field table; legal-person card writes, both card
 from __future__ import annotations
 
 import copy
+import json
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
 
 from chalicelib.domain.column_mapping import parse_mapping
 from chalicelib.domain.declaration import parse_content
@@ -16,72 +17,21 @@ from chalicelib.domain.errors import DomainError
 from chalicelib.formats.records import XLSX
 from chalicelib.services import column_mappings as service
 from chalicelib.services.import_declarations import import_declarations, records_from_file
+from scripts.make_example_workbook import reproducible_bytes
+from scripts.make_goods_list_example import build
 from tests.factories import ENT_A, ENT_B, FixedClock, make_identity
 from tests.fakes import FakeColumnMappingRepository, FakeDeclarationRepository, FakeSeqNoAllocator
 
-HEADER = ["Bill", "Part No.", "HS CODE", "Description", "Spec", "Qty", "Unit", "Unit Price", "Amount", "Currency"]
-ROWS = [
-    ["MEDUHM338812", "RT-GB450", "8431390000", "输送机用托辊组件", "4|3|带式输送机用|不适用|莱茵塔尔牌|RT-GB450|无|无",
-     3900, "035", 12.8, 49920, "EUR"],
-    ["MEDUHM338812", "TT162N16", "8541300000", "晶闸管", "4|3|晶闸管|否|英飞凌牌(INFINEON)|TT162N16KOF|无|无|无",
-     40, "007", 86.5, 3460, "EUR"],
-    ["MEDUHM340077", "RT-LH2000", "8428109000", "货物升降机", "4|3|仓库货物升降用|莱茵塔尔牌|LH-2000|无|无",
-     2, "001", 48500, 97000, "EUR"],
-]  # fmt: skip
-MAPPING: dict[str, Any] = {
-    "name": "莱茵塔尔发票",
-    "sheet": "Invoice",
-    "header_row": 3,
-    "columns": [
-        {"field": "bill_no", "header": "Bill"},
-        {"field": "goods[].exg_no", "header": "Part  No."},  # spaces are not compared; the text is
-        {"field": "goods[].code_ts", "header": "HS CODE"},
-        {"field": "goods[].g_name", "header": "Description"},
-        {"field": "goods[].g_model", "column": "E"},
-        {"field": "goods[].qty", "header": "Qty"},
-        {"field": "goods[].unit", "header": "Unit"},
-        {"field": "goods[].decl_price", "header": "Unit Price"},
-        {"field": "goods[].decl_total", "column": "i"},
-        {"field": "goods[].currency", "header": "Currency"},
-    ],
-    "defaults": {
-        "ie_flag": "I",
-        "declare_customs": "2248",
-        "ie_port": "2248",
-        "ie_date": "2024-06-20",
-        "consignee.uscc": ENT_A["uscc"],
-        "consignee.name": ENT_A["name"],
-        "agent.uscc": ENT_B["uscc"],
-        "agent.name": ENT_B["name"],
-        "transport_mode": "2",
-        "traf_name": "MSC AURORA",
-        "trade_mode": "0110",
-        "cut_mode": "101",
-        "trans_mode": "1",
-        "trade_country": "DEU",
-        "depart_country": "DEU",
-        "pack_no": 18,
-        "wrap_type": "22",
-        "gross_wt": "4260.5",
-        "net_wt": "3985",
-        "goods[].origin_country": "DEU",
-        "goods[].destination_country": "CHN",
-        "goods[].duty_mode": "1",
-    },
-}
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+LIST = json.loads((EXAMPLES / "goods_list.json").read_text(encoding="utf-8"))
+HEADER, ROWS = LIST["header"], LIST["rows"]
+# the mapping of examples/goods_list.xlsx: header text ("Part  No.": spaces are not compared, the text
+# is) and letters ("E", "i"); defaults for the head and for every goods item
+MAPPING: dict[str, Any] = json.loads((EXAMPLES / "column_mapping.json").read_text(encoding="utf-8"))
 
 
 def goods_list(rows: list[list[Any]] | None = None, header: list[str] | None = None) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Invoice"
-    sheet.append(["COMMERCIAL INVOICE No. RT-2024-0611"])
-    sheet.append([])
-    sheet.append(header or HEADER)
-    for row in ROWS if rows is None else rows:
-        sheet.append(row)
-    workbook.create_sheet("Packing list").append(["not read"])
+    workbook = build(LIST | {"rows": ROWS if rows is None else rows, "header": header or HEADER})
     out = BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -92,6 +42,12 @@ def mapping(**changes: Any):
     assert problems == []
     assert content is not None
     return content
+
+
+def test_the_example_goods_list_is_generated_from_its_json():
+    assert reproducible_bytes(build(LIST)) == (EXAMPLES / "goods_list.xlsx").read_bytes(), (
+        "run scripts/make_goods_list_example.py"
+    )
 
 
 # ---- the mapping, checked against the field table --------------------------------------------------
@@ -130,7 +86,7 @@ def test_a_goods_list_becomes_one_declaration_per_bill_with_the_mappings_default
     assert [r.source for r in records] == ["Invoice row 4", "Invoice row 6"]
     first, second = (parse_content(r.raw) for r in records)
     assert first[1] == [] and second[1] == []
-    assert first[0].bill_no == "MEDUHM338812" and second[0].bill_no == "MEDUHM340077"
+    assert first[0].bill_no == "COSU6301458820" and second[0].bill_no == "COSU6301458821"
     assert [(g.g_no, g.exg_no, g.code_ts) for g in first[0].goods] == [
         (1, "RT-GB450", "8431390000"),
         (2, "TT162N16", "8541300000"),
