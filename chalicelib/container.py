@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.declaration_repository import DynamoDeclarationRepository
     from chalicelib.adapters.enterprise_repository import DynamoEnterpriseRepository
     from chalicelib.adapters.idempotency import IdempotentRunner
+    from chalicelib.adapters.parts_repository import DynamoPartsRepository
     from chalicelib.adapters.seq_no_allocator import DynamoSeqNoAllocator
     from chalicelib.adapters.tokens import TokenVerifier
 
@@ -51,6 +52,12 @@ class Container:
         from chalicelib.adapters.column_mapping_repository import DynamoColumnMappingRepository
 
         return DynamoColumnMappingRepository(region=self.settings.region)
+
+    @cached_property
+    def parts(self) -> DynamoPartsRepository:
+        from chalicelib.adapters.parts_repository import DynamoPartsRepository
+
+        return DynamoPartsRepository()
 
     @cached_property
     def enterprises(self) -> DynamoEnterpriseRepository:

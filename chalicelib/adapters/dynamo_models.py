@@ -711,6 +711,23 @@ class AgentModel(_Model):
     by_enterprise = CredentialsByEnterprise()
 
 
+# ---- the parts library (归类) ------------------------------------------------------------------
+
+
+class PartModel(_Model):
+    """One part number of an enterprise (domain/parts.py): its values and history as JSON."""
+
+    class Meta(_Meta):
+        table_name = "smartdecl-parts"
+
+    ent_code = UnicodeAttribute(hash_key=True)
+    part_no = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    body = UnicodeAttribute()  # {"values": {...}, "history": [...]}
+    version = NumberAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
 # ---- counters --------------------------------------------------------------------------------
 
 
@@ -738,6 +755,7 @@ MODELS: dict[str, type[Model]] = {
     "events": EventFeedModel,
     "exchange_outbox": ExchangeOutboxModel,
     "agents": AgentModel,
+    "parts": PartModel,
 }
 
 # The idempotency table belongs to Powertools (key "id", TTL "expiration"); declared in template.yaml.

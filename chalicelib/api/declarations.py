@@ -33,7 +33,7 @@ def _import(call: Call, read) -> dict:
     def once() -> dict:
         records, smart_mark = read(raw)
         return import_declarations(
-            call.identity, records, smart_mark, ctx.declarations, ctx.seq_nos, ctx.clock, ctx.engine
+            call.identity, records, smart_mark, ctx.declarations, ctx.seq_nos, ctx.clock, ctx.engine, ctx.parts
         ).as_json()
 
     return ctx.idempotency.run(

@@ -168,6 +168,62 @@ class ColumnMappingPage(_Body):
     next_cursor: OnePage = None
 
 
+# ---- the parts library (归类, chalicelib/domain/parts.py) --------------------------------------
+
+PartNo = Annotated[str, StringConstraints(pattern="^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
+
+
+class PartValues(_Body):
+    """A part proposed by hand: its number and the goods fields it fills."""
+
+    part_no: PartNo
+    code_ts: str
+    g_name: str
+    g_model: str | None = None
+    unit: str | None = None
+    first_unit: str | None = None
+    second_unit: str | None = None
+
+
+class PartEvent(_Body):
+    action: Literal["proposed", "approved", "refused"]
+    by: str
+    at: Timestamp
+    note: str | None
+    source: str | None = Field(description="the declaration a proposal took its values from")
+
+
+class PartAdvisory(_Body):
+    code: str
+    g_no: int | None
+    message_zh: str
+    message_en: str
+    details: dict[str, str]
+
+
+class Part(_Body):
+    part_no: str
+    code_ts: str | None
+    g_name: str | None
+    g_model: str | None
+    unit: str | None
+    first_unit: str | None
+    second_unit: str | None
+    status: Literal["proposed", "approved", "refused"]
+    history: list[PartEvent]
+    advisories: list[PartAdvisory] = Field(description="declaration elements the 规格型号 lacks")
+    version: int
+
+
+class PartPage(_Body):
+    items: list[Part]
+    next_cursor: str | None = Field(description="pass as `after` for the next page; null on the last")
+
+
+class PartDecision(_Body):
+    note: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
 # ---- declarations ----------------------------------------------------------------------------
 
 
@@ -193,9 +249,24 @@ class Rejection(_Body):
     errors: list[FieldProblem]
 
 
+class ImportAdvisory(_Body):
+    """A prompt on an accepted declaration: a goods item that differs from its part in the parts library."""
+
+    index: int
+    seq_no: str
+    code: str
+    g_no: int | None
+    message_zh: str
+    message_en: str
+    details: dict[str, str]
+
+
 class ImportResult(_Body):
     accepted: list[str]
     rejected: list[Rejection]
+    advisories: list[ImportAdvisory] = Field(
+        default_factory=list, description="present when goods differ from their parts (the parts library)"
+    )
 
 
 class SeqNos(_Body):
@@ -539,6 +610,8 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     ConfigPage,
     ColumnMapping,
     ColumnMappingPage,
+    Part,
+    PartPage,
     Declaration,
     DeclarationPage,
     ImportResult,
@@ -566,6 +639,8 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     AcceptNotice,
     ConfigContent,
     ColumnMappingContent,
+    PartValues,
+    PartDecision,
     DeclarationContent,
     ImportDeclarations,
     SeqNos,

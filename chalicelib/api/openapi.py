@@ -187,6 +187,25 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("/column-mappings/{mapping_id}", "DELETE"): Op(
         "Delete a column mapping (legal-person card)", status=204, errors=(404, STATE)
     ),
+    ("/parts", "GET"): Op(
+        "The parts library (归类): the enterprise's part numbers, 100 a page",
+        m.PartPage,
+        params=(
+            _q("status", {"enum": ["proposed", "approved", "refused"]}),
+            _q("after", STR, "next_cursor of the previous page"),
+        ),
+    ),
+    ("/parts", "POST"): Op("Propose a part by hand", m.Part, 201, body=m.PartValues, errors=(STATE,)),
+    ("/parts/{part_no}", "GET"): Op("One part with its history", m.Part, errors=(404,)),
+    ("/parts/{part_no}/propose", "POST"): Op(
+        "Propose a part from the latest declarations naming it (goods' exg_no)", m.Part, 201, errors=(404, STATE)
+    ),
+    ("/parts/{part_no}/approve", "POST"): Op(
+        "Approve a proposed part (legal-person card)", m.Part, body=m.PartDecision, errors=(404, STATE)
+    ),
+    ("/parts/{part_no}/refuse", "POST"): Op(
+        "Refuse a proposed part (legal-person card)", m.Part, body=m.PartDecision, errors=(404, STATE)
+    ),
     ("/declarations", "GET"): Op(
         "Query declarations (marking and query screens)", m.DeclarationPage, params=tuple(QUERY_PARAMS)
     ),
@@ -383,6 +402,12 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("/declarations", "GET"): "query_declarations",
     ("/declarations", "POST"): "import_declarations",
     ("/declarations/import", "POST"): "import_declaration_file",
+    ("/parts", "GET"): "list_parts",
+    ("/parts", "POST"): "propose_part",
+    ("/parts/{part_no}", "GET"): "get_part",
+    ("/parts/{part_no}/propose", "POST"): "propose_part_from_declarations",
+    ("/parts/{part_no}/approve", "POST"): "approve_part",
+    ("/parts/{part_no}/refuse", "POST"): "refuse_part",
     ("/column-mappings", "GET"): "list_column_mappings",
     ("/column-mappings", "POST"): "create_column_mapping",
     ("/column-mappings/{mapping_id}", "GET"): "get_column_mapping",

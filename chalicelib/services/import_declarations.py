@@ -38,16 +38,20 @@ __all__ = [
 
 from .batches import wake
 from .engine import Engine
-from .ports import Clock, DeclarationRepository, SeqNoAllocator
+from .parts import fill_records
+from .ports import Clock, DeclarationRepository, PartsRepository, SeqNoAllocator
 
 
 @dataclass
 class ImportResult:
     accepted: list[str] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    # prompts of the accepted declarations' goods that differ from their part in the parts library
+    advisories: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "rejected": self.rejected}
+        out: dict[str, Any] = {"accepted": self.accepted, "rejected": self.rejected}
+        return out | ({"advisories": self.advisories} if self.advisories else {})
 
 
 def import_declarations(
@@ -58,9 +62,12 @@ def import_declarations(
     allocator: SeqNoAllocator,
     clock: Clock,
     engine: Engine | None = None,
+    parts: PartsRepository | None = None,
 ) -> ImportResult:
-    """With `engine`, declarations imported with the mark wake a sleeping execution of their scope."""
+    """With `engine`, declarations imported with the mark wake a sleeping execution of their scope; with
+    `parts`, goods naming an approved part of the enterprise's parts library are filled from it first."""
     result = ImportResult()
+    part_advisories = fill_records(identity, records, parts) if parts is not None else {}
     valid = _validated(identity, records, result)
     now = clock()
     fresh = _allocate(allocator, [c for _, _, c, _ in valid], now.year)
@@ -95,6 +102,9 @@ def import_declarations(
             result.rejected.append(_rejection(index, record, [_held(decl.content.source_seq_no, held[decl.seq_no])]))
         else:
             result.accepted.append(decl.seq_no)
+            result.advisories += [
+                {"index": index, "seq_no": decl.seq_no, **a.as_json()} for a in part_advisories.get(index, [])
+            ]
     result.rejected.sort(key=lambda r: r["index"])
     if engine is not None and smart_mark and result.accepted:
         wake(engine, identity.ent_code, [d for _, _, d in declarations if d.seq_no not in held])
