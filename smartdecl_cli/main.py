@@ -22,6 +22,7 @@ from .commands import (
     imports,
     login,
     mappings,
+    parts,
     subscriptions,
     tax,
 )
@@ -39,6 +40,7 @@ app = typer.Typer(
 app.add_typer(declarations.app, name="declarations")
 app.add_typer(configs.app, name="configs")
 app.add_typer(mappings.app, name="mappings")
+app.add_typer(parts.app, name="parts")
 app.add_typer(tax.app, name="tax")
 app.add_typer(events.app, name="events")
 app.add_typer(subscriptions.app, name="subscriptions")
