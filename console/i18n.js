@@ -574,6 +574,7 @@ const MESSAGES = {
     "parts.field.unit": "成交计量单位",
     "parts.field.first_unit": "法定第一计量单位",
     "parts.field.second_unit": "法定第二计量单位",
+    "parts.differs": "与归类库不一致的商品（温馨提示）",
   },
   en: {
     "app.title": "Smart declaration",
@@ -1136,6 +1137,7 @@ const MESSAGES = {
     "parts.field.unit": "Unit",
     "parts.field.first_unit": "First legal unit",
     "parts.field.second_unit": "Second legal unit",
+    "parts.differs": "Goods differing from the parts library (advisories)",
   },
 };
 

@@ -70,7 +70,10 @@ export async function render(main) {
           h("ul", { class: "accepted" }, answer.accepted.map((seq) => h("li", {}, "✔ ", copyable(seq, t("col.number"), `#/declarations/${seq}`)))),
           h("ul", { class: "rejected" }, answer.rejected.map((r) => h("li", {},
             h("strong", {}, `✘ ${t("import.rejected", { index: r.index + 1, seq_no: r.source || "" })}`),
-            h("ul", { class: "errors" }, r.errors.map((er) => h("li", {}, lang === "en" ? er.message_en : er.message_zh)))))));
+            h("ul", { class: "errors" }, r.errors.map((er) => h("li", {}, lang === "en" ? er.message_en : er.message_zh)))))),
+          // goods that differ from their part in the parts library (归类)
+          answer.advisories?.length ? h("ul", { class: "warn", "aria-label": t("parts.differs") },
+            answer.advisories.map((a) => h("li", {}, `${a.seq_no} `, lang === "en" ? a.message_en : a.message_zh))) : null);
       } catch (err) {
         clear(result);
         showError(err);

@@ -210,10 +210,13 @@ def _json_records(path: Path) -> list[dict[str, Any]]:
 class Summary:
     accepted: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    advisories: list[dict[str, Any]] = field(default_factory=list)  # goods differing from the parts library
 
     def add(self, chunk: Chunk, answer: dict[str, Any]) -> None:
         for seq_no in answer.get("accepted") or []:
             self.accepted.append({"file": chunk.file, "seq_no": seq_no})
+        for advisory in answer.get("advisories") or []:
+            self.advisories.append({"file": chunk.file, **advisory, "index": chunk.first_index + advisory["index"]})
         for refusal in answer.get("rejected") or []:
             index = int(refusal.get("index", 0))
             row = {
@@ -226,8 +229,9 @@ class Summary:
             self.rejected.append(row)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "accepted": self.accepted,
             "rejected": self.rejected,
             "totals": {"accepted": len(self.accepted), "rejected": len(self.rejected)},
         }
+        return out | ({"advisories": self.advisories} if self.advisories else {})

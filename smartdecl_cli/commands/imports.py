@@ -64,6 +64,15 @@ def import_files(
                 for f in dict.fromkeys(c.file for c in chunks)
             ],
         )
+        if summary.advisories:
+            output.table(
+                "advisories",
+                ["file", "seq_no", "g_no", "advisory"],
+                [
+                    (a["file"], a["seq_no"], a.get("g_no"), a.get(f"message_{st.lang}") or a.get("message_zh"))
+                    for a in summary.advisories
+                ],
+            )
         if summary.rejected:
             output.table(
                 "rejected",

@@ -28,3 +28,15 @@ def test_a_part_is_proposed_from_the_declarations_that_named_it(enabled, tmp_pat
     proposed = enabled("parts", "propose", "X1C-G11", "--json")
     assert proposed.exit_code == 0 and proposed.json["code_ts"] == "8471309000", proposed.output
     assert enabled("parts", "propose").exit_code == 2
+
+
+def test_an_import_filled_from_an_approved_part_lists_where_goods_differ(enabled, tmp_path):  # noqa: F811
+    (tmp_path / "part.json").write_text(json.dumps(LAPTOP, ensure_ascii=False), encoding="utf-8")
+    enabled("parts", "propose", "--from-file", tmp_path / "part.json")
+    enabled("parts", "approve", "X1C-G11")
+    body = make_declaration_body()
+    body["goods"][0] |= {"exg_no": "X1C-G11", "g_name": "笔记本电脑"}
+    result = enabled("import", write_json(tmp_path / "d.json", [body]), "--json")
+    assert result.exit_code == 0, result.output
+    [advisory] = result.json["advisories"]
+    assert advisory["code"] == "part_differs" and advisory["seq_no"] == result.json["accepted"][0]["seq_no"]
