@@ -12,10 +12,13 @@ import * as entry from "./screen-entry.js";
 import * as tax from "./screen-tax.js";
 import * as subscriptions from "./screen-subscriptions.js";
 import * as channel from "./screen-channel.js";
+import * as mappings from "./screen-mappings.js";
+import * as parts from "./screen-parts.js";
 
 const NAV = [
   ["enable", "nav.enable"], ["configs", "nav.configs"], ["marking", "nav.marking"], ["console", "nav.console"],
   ["query", "nav.query"], ["tax", "nav.tax"], ["channel", "nav.channel"], ["subscriptions", "nav.subscriptions"],
+  ["mappings", "nav.mappings"], ["parts", "nav.parts"],
 ];
 
 // local stack: enterprises of the examples (the sign-in form lets you type any other)
@@ -78,6 +81,8 @@ async function route() {
       case "tax": return arg ? await tax.renderDetail(view, arg) : await tax.render(view);
       case "subscriptions": return await subscriptions.render(view);
       case "channel": return await channel.render(view);
+      case "mappings": return await mappings.render(view);
+      case "parts": return await parts.render(view);
       default: location.hash = "#/console";
     }
   } catch (err) {

@@ -21,6 +21,8 @@ from .commands import (
     executions,
     imports,
     login,
+    mappings,
+    parts,
     subscriptions,
     tax,
     webhook,
@@ -38,6 +40,8 @@ app = typer.Typer(
 # nouns: a sub-command each
 app.add_typer(declarations.app, name="declarations")
 app.add_typer(configs.app, name="configs")
+app.add_typer(mappings.app, name="mappings")
+app.add_typer(parts.app, name="parts")
 app.add_typer(tax.app, name="tax")
 app.add_typer(events.app, name="events")
 app.add_typer(subscriptions.app, name="subscriptions")

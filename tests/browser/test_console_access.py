@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.factories import ENT_B, make_config_body, make_declaration_body
 from tests.polling import STACK_SECONDS, wait_until
 
-SCREENS = ["configs", "marking", "console", "query", "tax", "subscriptions", "enable"]
+SCREENS = ["configs", "marking", "console", "query", "tax", "subscriptions", "enable", "mappings", "parts"]
 
 # every form control and button must have an accessible name (label, aria-label or text)
 UNNAMED = """() => [...document.querySelectorAll('input, select, textarea, button, a[href]')]
