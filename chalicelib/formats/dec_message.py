@@ -39,7 +39,6 @@ from collections.abc import Callable
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
-import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from chalicelib.domain import errors
@@ -47,6 +46,7 @@ from chalicelib.domain.declaration import SEQ_NO_RE
 from chalicelib.domain.errors import FieldError
 from chalicelib.services.import_declarations import ImportRecord
 
+from . import limits
 from ._common import (
     MAX_RECORDS,
     BadValue,
@@ -163,7 +163,7 @@ def _parse(data: bytes) -> Element:
     try:
         # DTDs are refused outright: customs messages never carry one, and that closes both
         # entity-expansion bombs and external entities.
-        return SafeET.fromstring(_as_utf8(data), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        return limits.parse_xml(_as_utf8(data))  # counts elements and characters as it builds
     except DefusedXmlException:
         raise errors.unreadable_file(
             "文件含有DTD或实体声明，出于安全原因不予读取", "it declares a DTD or entities, which are refused for safety"

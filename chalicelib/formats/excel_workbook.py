@@ -32,6 +32,7 @@ from chalicelib.domain import errors
 from chalicelib.domain.errors import DomainError, FieldError
 from chalicelib.services.import_declarations import ImportRecord
 
+from . import limits
 from ._common import (
     FIELD_LABELS,
     MAX_RECORDS,
@@ -233,6 +234,7 @@ def read_workbook(data: bytes, *, max_records: int = MAX_RECORDS) -> list[Import
 
 def _load(data: bytes) -> dict[str, list[_Row]]:
     _check_archive(data)
+    limits.check_workbook(data)  # cells and characters counted while streaming, before openpyxl reads
     try:
         workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
@@ -295,6 +297,7 @@ def _rows(sheet: Any, name: str) -> list[_Row]:
     paths: dict[int, str] = {}
     rows: list[_Row] = []
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        limits.tick()
         if number > _MAX_ROWS:
             raise errors.unreadable_file(
                 f"工作表“{name}”超过{_MAX_ROWS}行", f"sheet {name} has more than {_MAX_ROWS} rows"

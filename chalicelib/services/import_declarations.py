@@ -195,14 +195,16 @@ def records_from_json(body: Any, max_records: int) -> tuple[list[ImportRecord], 
 def records_from_file(content_type: str, data: bytes, max_records: int) -> list[ImportRecord]:
     """An uploaded Excel workbook or DecMessage XML as records (told apart by Content-Type)."""
     from chalicelib.domain import errors
+    from chalicelib.formats import limits
     from chalicelib.formats.dec_message import read_dec_messages
     from chalicelib.formats.excel_workbook import read_workbook
 
     media = content_type.split(";")[0].strip().lower()
     if media == "application/octet-stream":  # a workbook is a zip; anything else is read as XML
         media = XLSX if data.startswith(b"PK\x03\x04") else XML_TYPES[0]
-    if media == XLSX:
-        return read_workbook(data, max_records=max_records)
-    if media in XML_TYPES:
-        return read_dec_messages(data, max_records=max_records)
+    with limits.work_budget():  # the reading time of one request
+        if media == XLSX:
+            return read_workbook(data, max_records=max_records)
+        if media in XML_TYPES:
+            return read_dec_messages(data, max_records=max_records)
     raise errors.unsupported_media_type(content_type, [XLSX, *XML_TYPES])
