@@ -17,7 +17,7 @@ SAM       := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run demo test bench unit integration e2e token clean venv package validate-template lint fmt
+.PHONY: run demo test bench unit integration e2e token clean venv package validate-template lint fmt docs docs-serve wheel
 
 venv: $(STAMP)
 
@@ -40,7 +40,7 @@ demo: $(STAMP)
 # Parallel workers (pytest-xdist), each with its own moto server; the modules that start the whole
 # stack share one worker (tests/conftest.py). TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= 3
-test: $(STAMP) $(CLIENTS_STAMP) lint validate-template
+test: $(STAMP) $(CLIENTS_STAMP) lint validate-template docs
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 $(CLIENTS_STAMP): requirements-clients.txt
@@ -69,6 +69,22 @@ fmt: $(STAMP)
 # Benchmarks: scripts that print figures (bench/README.md), not tests; about 6½ minutes for all five.
 bench: $(STAMP)
 	for s in requests_per_declaration throughput time_to_first cold_start query_cost; do $(BIN)/python -m bench.$$s || exit 1; done
+
+# The docs site (mkdocs.yml, docs/): --strict turns a broken link, a missing page or a stale nav into
+# a failure; a few seconds. The generated parts come from scripts/generate_docs.py (a test holds them
+# current: `.venv/bin/python scripts/generate_docs.py` rewrites them).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir .local/site
+
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8008
+
+# The `smartdecl` wheel (the CLI and the broker-side agent) for a broker's PC: dist/smartdecl-*.whl,
+# built from a copy of its packages alone (the service's code is not in it; docs/agent.md installs it).
+wheel: $(STAMP)
+	rm -rf .local/wheel-src && mkdir -p .local/wheel-src dist
+	cp -R pyproject.toml smartdecl_cli smartdecl_client smartdecl_agent .local/wheel-src/
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .local/wheel-src
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
@@ -104,8 +120,8 @@ package: $(STAMP) $(SAM_STAMP)
 
 # `sam build` calls these (BuildMethod makefile, samconfig.toml: build_in_source): each function
 # gets only the code it runs; its dependencies come from DependenciesLayer (layers/dependencies).
-# The API also serves the console's static files when console/ exists.
-API_CODE    := app.py chalicelib $(wildcard console)
+# The API also serves the console's static files when console/ exists, and the API page's (api_docs/).
+API_CODE    := app.py chalicelib $(wildcard console) $(wildcard api_docs)
 WORKER_CODE := functions chalicelib
 
 # Our own code ships compiled (checked-hash .pyc, valid whatever the zip does to timestamps):

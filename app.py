@@ -10,8 +10,8 @@ from chalicelib.api.blueprints import BLUEPRINTS
 from chalicelib.api.errors import internal_error, reshape_chalice_error, secured
 from chalicelib.config import Settings
 from chalicelib.container import container
+from chalicelib.formats.records import XLSX, XML_TYPES
 from chalicelib.observability import logger
-from chalicelib.services.import_declarations import XLSX, XML_TYPES
 
 # Fail fast (issue #9): a missing or short secret stops the cold start with a message naming the
 # variable, instead of answering every request 500 later.

@@ -128,7 +128,9 @@ def wiring(
     from chalicelib.container import Container, use_container
     from infra import local_aws
 
-    env = local_aws.environment(aws.template, aws.physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url})
+    env = local_aws.environment(
+        aws.template, aws.physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url, "SMARTDECL_CUSTOMS_CHANNEL": "http"}
+    )
     env.update(
         {
             "SMARTDECL_JWT_SECRET": JWT_SECRET,

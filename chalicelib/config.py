@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
+from urllib.parse import urlsplit
 
 from chalicelib.domain.limits import RateLimit
+
+if TYPE_CHECKING:
+    from chalicelib.domain.subscriptions import LoopbackPorts
 
 DEV_JWT_SECRET = "smartdecl-local-development-secret-change-me"  # local only
 DEV_RECEIPT_SECRET = "smartdecl-local-receipt-hmac-secret-change-me"  # local only
@@ -20,6 +24,10 @@ DEV_RECEIPT_SECRET = "smartdecl-local-receipt-hmac-secret-change-me"  # local on
 MIN_SECRET_BYTES = 32
 AuthMode = Literal["hs256", "jwks"]
 SmsProvider = Literal["sns", "aliyun"]
+# How a declaration reaches customs (docs/customs-channel.md): the Single Window client's exchange
+# folders through an agent on the broker's PC, or a vendor's HTTP gateway (and the tests' simulator).
+CustomsChannel = Literal["exchange", "http"]
+DecMessageVersion = Literal["4.8", "3.1"]  # 3.1: old QP clients
 JWT_SECRET_VAR = "SMARTDECL_JWT_SECRET"
 RECEIPT_SECRET_VAR = "SMARTDECL_RECEIPT_SECRET"
 
@@ -54,6 +62,8 @@ class Tables:
     rate_limits: str = "smartdecl-rate_limits"
     push: str = "smartdecl-push"  # SMS once per state, SMS rate windows, e-mail digests (issue #14)
     events: str = "smartdecl-events"  # the pull feed (GET /events)
+    exchange_outbox: str = "smartdecl-exchange_outbox"  # sends waiting for, or taken by, an enterprise's agent
+    agents: str = "smartdecl-agents"  # agent credentials and each enterprise's customs channel
 
 
 @dataclass
@@ -82,6 +92,8 @@ class Settings:
     idempotency_ttl_seconds: int = 86_400
     queues: Queues = field(default_factory=Queues)
     batch_size: int = 100
+    customs_channel: CustomsChannel = "http"  # the template's default is exchange; local and tests say which
+    dec_message_version: DecMessageVersion = "4.8"
     customs_endpoint: str | None = None
     customs_timeout_seconds: float = 5.0
     customs_retries: int = 3
@@ -90,8 +102,13 @@ class Settings:
     receipt_secret_parameter: str | None = None  # deployed: an SSM SecureString name
     events_topic_arn: str | None = None  # SNS topic every event is published to
     local_mode: bool = False  # webhooks may then target http://127.0.0.1
+    # local mode: the stack's own ports (never a webhook's) and, if set, the only ports webhooks may use
+    local_stack_ports: frozenset[int] = frozenset()
+    local_webhook_ports: frozenset[int] | None = None
     subscription_cache_seconds: float = 30.0  # the notify function's view of subscriptions may lag this much
     receipt_watchdog_hours: float = 24.0  # declared, and no customs receipt after this long: flagged
+    handover_watchdog_minutes: float = 60.0  # taken by the agent, and no answer after this long: flagged
+    agent_poll_seconds: int = 5  # how often an agent asks for its outbox (told in every heartbeat's answer)
     # per enterprise, on the expensive routes (chalicelib/domain/limits.py); a limit of 0 is off
     rate_limits: dict[str, RateLimit] = field(default_factory=lambda: _default_rate_limits())
     max_json_depth: int = 32  # deeper JSON is refused before it reaches a model (issue #9)
@@ -112,6 +129,8 @@ class Settings:
         for name, variable, choices in (
             ("auth_mode", "SMARTDECL_AUTH_MODE", get_args(AuthMode)),
             ("sms_provider", "SMARTDECL_SMS_PROVIDER", get_args(SmsProvider)),
+            ("customs_channel", "SMARTDECL_CUSTOMS_CHANNEL", get_args(CustomsChannel)),
+            ("dec_message_version", "SMARTDECL_DEC_MESSAGE_VERSION", get_args(DecMessageVersion)),
         ):
             if getattr(self, name) not in choices:
                 allowed = " or ".join(repr(c) for c in choices)
@@ -119,6 +138,12 @@ class Settings:
         if self.auth_mode == "hs256":
             check_secret(JWT_SECRET_VAR, self.jwt_secret)
         check_secret(RECEIPT_SECRET_VAR, self.receipt_secret)
+
+    @property
+    def loopback_ports(self) -> LoopbackPorts:
+        from chalicelib.domain.subscriptions import LoopbackPorts  # only the push path needs it
+
+        return LoopbackPorts(self.local_stack_ports, self.local_webhook_ports)
 
     def require_api_secrets(self) -> None:
         """The API cannot verify tokens or receipts without these: refuse to start without them."""
@@ -157,12 +182,18 @@ class Settings:
             jwt_audience=env.get("SMARTDECL_JWT_AUDIENCE") or None,
             queues=Queues(**{name: env.get(f"SMARTDECL_{name.upper()}_QUEUE_URL", "") for name in field_names(Queues)}),
             batch_size=_number(env, "SMARTDECL_BATCH_SIZE", int, "100"),
+            customs_channel=cast(CustomsChannel, env.get("SMARTDECL_CUSTOMS_CHANNEL") or "http"),
+            dec_message_version=cast(DecMessageVersion, env.get("SMARTDECL_DEC_MESSAGE_VERSION") or "4.8"),
             customs_endpoint=env.get("SMARTDECL_CUSTOMS_ENDPOINT") or None,
             receipt_secret=env.get("SMARTDECL_RECEIPT_SECRET") or None,
             receipt_secret_parameter=env.get("SMARTDECL_RECEIPT_SECRET_PARAMETER") or None,
             events_topic_arn=env.get("SMARTDECL_EVENTS_TOPIC_ARN") or None,
             local_mode=env.get("SMARTDECL_LOCAL_MODE", "").lower() in ("1", "true", "yes"),
+            local_stack_ports=_stack_ports(env),
+            local_webhook_ports=_ports(env, "SMARTDECL_LOCAL_WEBHOOK_PORTS"),
             receipt_watchdog_hours=_number(env, "SMARTDECL_RECEIPT_WATCHDOG_HOURS", float, "24"),
+            handover_watchdog_minutes=_number(env, "SMARTDECL_HANDOVER_WATCHDOG_MINUTES", float, "60"),
+            agent_poll_seconds=_number(env, "SMARTDECL_AGENT_POLL_SECONDS", int, "5"),
             subscription_cache_seconds=_number(env, "SMARTDECL_SUBSCRIPTION_CACHE_SECONDS", float, "30"),
             customs_timeout_seconds=_number(env, "SMARTDECL_CUSTOMS_TIMEOUT_SECONDS", float, "5"),
             customs_retries=_number(env, "SMARTDECL_CUSTOMS_RETRIES", int, "3"),
@@ -200,6 +231,40 @@ def _rate_limits(env: Mapping[str, str]) -> dict[str, RateLimit]:
             raise ConfigurationError(f'{var} must read "<count>/<seconds>", e.g. "30/60"')
         limits[action] = RateLimit(int(count), int(seconds or 60))
     return limits
+
+
+# The stack's own endpoints: a loopback port among them is never a webhook's (domain LoopbackPorts).
+_ENDPOINT_VARS = ("SMARTDECL_CUSTOMS_ENDPOINT", "SMARTDECL_LOGISTICS_ENDPOINT", "AWS_ENDPOINT_URL")
+
+
+def _ports(env: Mapping[str, str], variable: str) -> frozenset[int] | None:
+    """A comma-separated list of TCP ports, or None when the variable is unset or empty."""
+    text = env.get(variable, "").strip()
+    if not text:
+        return None
+    try:
+        ports = frozenset(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ConfigurationError(f"{variable} must be comma-separated port numbers, not {text!r}") from None
+    if any(not 0 < port < 65536 for port in ports):
+        raise ConfigurationError(f"{variable} must be port numbers from 1 to 65535, not {text!r}")
+    return ports
+
+
+def _stack_ports(env: Mapping[str, str]) -> frozenset[int]:
+    """SMARTDECL_LOCAL_STACK_PORTS (the local stack names its API's port there), and the loopback
+    port of every endpoint the stack talks to (local AWS, the customs simulator)."""
+    ports = set(_ports(env, "SMARTDECL_LOCAL_STACK_PORTS") or ())
+    names = [*_ENDPOINT_VARS, *(name for name in env if name.startswith("AWS_ENDPOINT_URL_"))]
+    for name in names:
+        parts = urlsplit(env.get(name) or "")
+        try:
+            port = parts.port
+        except ValueError:
+            continue
+        if parts.hostname in ("127.0.0.1", "localhost", "::1") and port:
+            ports.add(port)
+    return frozenset(ports)
 
 
 def _number(env: Mapping[str, str], variable: str, kind: type[int] | type[float], default: str) -> Any:

@@ -220,7 +220,7 @@ class Container:
     def webhook_sender(self):
         from chalicelib.adapters.webhook_sender import WebhookSender
 
-        return WebhookSender(local_mode=self.settings.local_mode)
+        return WebhookSender(local_mode=self.settings.local_mode, loopback=self.settings.loopback_ports)
 
     @cached_property
     def receipts(self):
@@ -264,14 +264,75 @@ class Container:
 
     @cached_property
     def customs(self):
+        """The customs channel (SMARTDECL_CUSTOMS_CHANNEL): the enterprise's exchange outbox, taken by its
+        agent to the Single Window client; or a vendor's HTTP gateway (and the tests' simulator)."""
+        s = self.settings
+        if s.customs_channel == "exchange":
+            from chalicelib.adapters.exchange_gateway import ExchangeCustomsGateway
+
+            return ExchangeCustomsGateway(self.exchange_outbox, message_version=s.dec_message_version, clock=self.clock)
         from chalicelib.adapters.customs_gateway import HttpCustomsGateway
 
-        s = self.settings
-        return HttpCustomsGateway(
+        gateway = HttpCustomsGateway(
             self._customs_endpoint(),
             timeout_seconds=s.customs_timeout_seconds,
             retries=s.customs_retries,
             backoff_seconds=s.customs_backoff_seconds,
+        )
+        gateway.message_version = s.dec_message_version
+        return gateway
+
+    # ---- the exchange channel (docs/customs-channel.md) ---------------------------------------
+
+    @cached_property
+    def exchange_outbox(self):
+        from chalicelib.adapters.exchange_outbox import DynamoExchangeOutbox
+
+        return DynamoExchangeOutbox()
+
+    @cached_property
+    def agent_credentials(self):
+        from chalicelib.adapters.agent_credentials import DynamoAgentCredentials
+
+        return DynamoAgentCredentials()
+
+    @cached_property
+    def agent_keys(self):
+        """The agent credentials as the API checks them: each read at most every few seconds per container."""
+        from chalicelib.services.exchange_credentials import CredentialCheck
+
+        return CredentialCheck(self.agent_credentials, clock=self.clock)
+
+    @cached_property
+    def customs_channels(self):
+        from chalicelib.adapters.agent_credentials import DynamoCustomsChannels
+
+        return DynamoCustomsChannels()
+
+    @cached_property
+    def inbox_files(self):
+        from chalicelib.adapters.agent_credentials import DynamoInboxFiles
+
+        return DynamoInboxFiles()
+
+    @cached_property
+    def exchange(self):
+        """What the agent's routes and the schedule's channel checks use (services/exchange.py)."""
+        from chalicelib.services.exchange import Exchange
+
+        s = self.settings
+        return Exchange(
+            engine=self.engine,
+            outbox=self.exchange_outbox,
+            receipts=self.receipts,
+            files=self.inbox_files,
+            channels=self.customs_channels,
+            credentials=self.agent_credentials,
+            publisher=self.publisher,
+            recent=self.recent_declarations,
+            channel=s.customs_channel,
+            poll_seconds=s.agent_poll_seconds,
+            handover_watchdog=timedelta(minutes=s.handover_watchdog_minutes),
         )
 
     @cached_property

@@ -17,6 +17,15 @@ logger = Logger(service="smartdecl")
 metrics = Metrics(namespace="SmartDeclaration", service="smartdecl")
 
 
+def count_now(name: str, value: int = 1) -> None:
+    """One count metric, written at once (EMF on the log) with the service dimension the functions'
+    metrics carry: for code outside a `log_metrics` handler, such as the API. Alarms watch these."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    with single_metric(name=name, unit=MetricUnit.Count, value=value, default_dimensions={"service": "smartdecl"}):
+        pass
+
+
 def tracing_enabled(env: dict[str, str] | None = None) -> bool:
     value = (env if env is not None else os.environ).get("POWERTOOLS_TRACE_DISABLED", "false")
     return value.strip().lower() not in ("1", "true", "yes", "on")

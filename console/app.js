@@ -1,12 +1,14 @@
 // The shell: sign-in, the menu, the language switch and a hash router over the screens.
 import * as auth from "./auth.js";
 import { get, post } from "./api.js";
-import { getLang, msg, setLang, t } from "./i18n.js";
-import { alertDialog, checkbox, clear, field, h, select, showError, timeEl, toast } from "./ui.js";
+import { getLang, msg, setLang, t, tRich } from "./i18n.js";
+import { alertDialog, append, checkbox, clear, field, h, select, showError, timeEl, toast } from "./ui.js";
 import * as configs from "./screen-configs.js";
 import * as marking from "./screen-marking.js";
 import * as smartConsole from "./screen-console.js";
 import * as query from "./screen-query.js";
+import * as declaration from "./screen-declaration.js";
+import * as entry from "./screen-entry.js";
 import * as tax from "./screen-tax.js";
 import * as subscriptions from "./screen-subscriptions.js";
 
@@ -28,20 +30,19 @@ function shell() {
   const session = auth.currentSession();
   document.title = t("app.title");
   const header = document.getElementById("header");
-  clear(header).append(...[ // append() would write a missing part as the text "null"
+  append(clear(header),
     h("a", { class: "skip", href: "#main", onclick: (e) => { e.preventDefault(); main.focus(); } }, t("app.skip")),
     h("span", { class: "brand" }, t("app.title")),
     session ? h("span", { class: "who" }, t("app.card", { role: t(`app.role.${session.claims.role}`), card: session.claims.card_no }),
       ` · ${session.claims.ent_code}`) : null,
     h("button", { type: "button", class: "lang", lang: getLang() === "zh" ? "en" : "zh", "aria-label": t("app.lang_label"),
       onclick: () => { setLang(getLang() === "zh" ? "en" : "zh"); route(); } }, t("app.lang")),
-    session ? h("button", { type: "button", onclick: () => auth.signOut() }, t("app.signout")) : null,
-  ].filter(Boolean));
+    session ? h("button", { type: "button", onclick: () => auth.signOut() }, t("app.signout")) : null);
   const nav = document.getElementById("nav");
   clear(nav).setAttribute("aria-label", t("nav.label"));
   if (session) {
     const current = location.hash.replace(/^#\//, "").split("/")[0] || "console";
-    nav.append(h("ul", {}, NAV.map(([id, key]) => h("li", {},
+    append(nav, h("ul", {}, NAV.map(([id, key]) => h("li", {},
       h("a", { href: `#/${id}`, "aria-current": current === id ? "page" : null }, t(key))))));
   }
 }
@@ -51,14 +52,15 @@ async function route() {
   shell();
   // each route renders into its own element: a slower, older route finishing later lands nowhere
   const view = h("div", { class: "view" });
-  clear(main).append(view);
+  append(clear(main), view);
   const session = auth.currentSession();
   if (!session) return signIn(view);
   const [screen, arg] = location.hash.replace(/^#\//, "").split("/");
+  view.setAttribute("aria-busy", "true"); // until the screen has read and shown what it shows
   try {
     if (enabled === null) enabled = (await get("/enablement")).enabled;
     if (!enabled && screen !== "enable") {
-      view.append(h("p", { class: "warn", role: "alert" }, t("enable.need")));
+      append(view, h("p", { class: "warn", role: "alert" }, t("enable.need")));
       return renderEnable(view);
     }
     switch (screen || (enabled ? "console" : "enable")) {
@@ -68,13 +70,17 @@ async function route() {
       case "console": return await smartConsole.render(view);
       case "batch": return await smartConsole.renderBatch(view, arg);
       case "query": return await query.render(view);
-      case "log": return await query.renderLog(view, arg);
+      case "declarations": return await declaration.render(view, arg);
+      case "entry": return await entry.render(view);
+      case "log": return await declaration.render(view, arg, { focus: "log" }); // 申报记录: the same page, at its log
       case "tax": return arg ? await tax.renderDetail(view, arg) : await tax.render(view);
       case "subscriptions": return await subscriptions.render(view);
       default: location.hash = "#/console";
     }
   } catch (err) {
     if (view.isConnected) showError(err); // a screen the clerk already left keeps its errors to itself
+  } finally {
+    view.removeAttribute("aria-busy");
   }
 }
 
@@ -83,16 +89,27 @@ async function renderEnable(view) {
   enabled = state.enabled;
   const legal = auth.currentSession().claims.role === "legal";
   const notice = getLang() === "en" ? state.notice.text_en : state.notice.text_zh;
+  const manual = auth.manualUrl();
   const section = h("section", { "aria-labelledby": "notice-title" },
     h("h1", {}, t("enable.title")),
-    h("p", {}, t("enable.steps")),
+    h("div", { class: "intro" },
+      h("h2", {}, t("enable.intro_title")),
+      h("p", {}, t("enable.intro")),
+      h("p", { class: "note" }, tRich("enable.more", {
+        manual: manual ? h("a", { href: manual, target: "_blank", rel: "noopener" }, t("enable.manual")) : t("enable.manual"),
+      })),
+      h("div", { class: "features-steps" },
+        h("section", { "aria-labelledby": "features-title" }, h("h3", { id: "features-title" }, t("enable.features")),
+          h("ul", { class: "features" }, ["logistics", "agreement", "arrival", "customs"].map((f) => h("li", {}, t(`enable.feature.${f}`))))),
+        h("section", { "aria-labelledby": "steps-title" }, h("h3", { id: "steps-title" }, t("enable.steps_title")),
+          h("ol", { class: "steps" }, [1, 2, 3, 4].map((n) => h("li", {}, t(`enable.step.${n}`))))))),
     h("h2", { id: "notice-title" }, t("enable.notice")),
     h("pre", { class: "notice", tabindex: "0" }, notice));
   if (state.enabled) {
-    section.append(h("p", { class: "ok", role: "status" }, t("enable.done", { who: state.accepted_by, version: state.notice_version, at: "" }),
+    append(section, h("p", { class: "ok", role: "status" }, t("enable.done", { who: state.accepted_by, version: state.notice_version, at: "" }),
       timeEl(state.accepted_at, { zone: true })));
   } else if (!legal) {
-    section.append(h("p", { class: "note" }, t("enable.legal_only")));
+    append(section, h("p", { class: "note" }, t("enable.legal_only")));
   } else {
     const accept = checkbox(t("enable.accept"), { name: "accept", required: true });
     const form = h("form", {}, accept, h("button", { type: "submit", class: "primary" }, t("enable.submit")));
@@ -107,16 +124,16 @@ async function renderEnable(view) {
         showError(err);
       }
     });
-    section.append(form);
+    append(section, form);
   }
-  view.append(section);
+  append(view, section);
 }
 
 function signIn(view) {
   const mode = auth.signInMode();
   const section = h("section", { class: "signin", "aria-labelledby": "signin-title" }, h("h1", { id: "signin-title" }, t("signin.title")));
   if (mode === "oidc") {
-    section.append(h("p", {}, t("signin.oidc_note")),
+    append(section, h("p", {}, t("signin.oidc_note")),
       h("button", { type: "button", class: "primary", onclick: () => auth.oidcSignIn() }, t("signin.oidc")));
   } else if (mode === "local") {
     const preset = select(PRESETS.map((p, i) => [String(i), `${p.ent_code} ${p.name}`]));
@@ -144,11 +161,11 @@ function signIn(view) {
         showError({ text: msg(err.body), body: err.body });
       }
     });
-    section.append(form);
+    append(section, form);
   } else {
-    section.append(h("p", { class: "warn" }, t("signin.unconfigured")));
+    append(section, h("p", { class: "warn" }, t("signin.unconfigured")));
   }
-  view.append(section);
+  append(view, section);
 }
 
 async function boot() {

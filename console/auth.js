@@ -23,6 +23,11 @@ export async function loadConfig() {
   return config;
 }
 
+/** The clerks' manual (用户手册), when the deployment names one. */
+export function manualUrl() {
+  return config?.manual_url || null;
+}
+
 export function signInMode() {
   return config?.sign_in;
 }

@@ -1,9 +1,13 @@
 // The query form and the paged, selectable declaration list the marking, query and tax screens share.
 import { get } from "./api.js";
+import * as codes from "./codes.js";
 import { t, tOr } from "./i18n.js";
-import { chinaDate, checkbox, clear, copyable, field, h, select, showError, table, timeEl } from "./ui.js";
+import { append, checkbox, chinaDate, clear, copyable, field, h, select, showError, table, timeEl } from "./ui.js";
 
-const CUSTOMS = ["0101", "0102", "0100", "2201", "2248", "5316", "5300"];
+const CUSTOMS = ["0101", "0102", "0100", "2201", "2248", "5316", "5300"]; // when the service names no customs table
+
+/** The code tables the lists and their filters name codes from: read before a list is built. */
+export const LIST_CODES = ["declare_customs", "transport_mode", "trade_mode"];
 
 const FILTERS = {
   declaration_type: () => select([["", t("filter.all")], ...["general", "with_list", "paperless", "list_paperless", "paperless_clearance"].map((v) => [v, t(`dtype.${v}`)])]),
@@ -16,9 +20,13 @@ const FILTERS = {
   number: () => h("input", { maxlength: 18, autocomplete: "off", class: "mono" }),
   consignee: () => h("input", { maxlength: 18, placeholder: t("filter.consignee_ph"), autocomplete: "off" }),
   bill_no: () => h("input", { maxlength: 50, autocomplete: "off" }),
-  transport_mode: () => select([["", t("filter.all")], ...["0", "1", "2", "3", "4", "5", "6", "9"].map((v) => [v, t(`transport.${v}`)])]),
+  transport_mode: () => select([["", t("filter.all")], ...codes.options("transport_mode")]),
   card_no: () => h("input", { maxlength: 32, autocomplete: "off" }),
+  batch_no: () => h("input", { maxlength: 20, autocomplete: "off", class: "mono" }),
+  config_name: () => h("input", { maxlength: 50, autocomplete: "off" }),
 };
+// exact numbers: they need no time range, and show on yellow as the seed's screens do
+const EXACT = new Set(["number", "bill_no"]);
 
 /** Monday-start week, month, 3 months ending today, in China dates, as the API's `range` counts them. */
 function rangeDates(name) {
@@ -35,24 +43,34 @@ function rangeDates(name) {
 
 /**
  * A query screen: filters + list + paging. `columns(row)` describe the table; `selectable` adds
- * row checkboxes and `selected()`; `fixed` are query parameters the screen always sends.
+ * row checkboxes and `selected()`; `fixed` are query parameters the screen always sends; `initial`
+ * the filters' defaults (the seed's: 一般报关单, 报关申报单位, 进口 …; 重置条件 returns to them);
+ * `ranges` the quick ranges offered, `range` the one chosen at first; `labels` a filter's label key where
+ * the seed's screen words it otherwise (统一编号/海关编号 on the query screens, 统一编号/报关编号 on marking).
  */
-export function listing({ caption, filters, columns, selectable = false, fixed = {}, path = "/declarations", initial = {}, rowAttrs }) {
+export function listing({ caption, filters, columns, selectable = false, fixed = {}, path = "/declarations", initial = {}, rowAttrs,
+  ranges = ["today", "week", "month", "3months"], range: firstRange = "month", labels = {} }) {
   const controls = {};
   const form = h("form", { class: "filters", role: "search", "aria-label": caption });
   const grid = h("div", { class: "grid" });
   for (const name of filters) {
     const control = FILTERS[name]();
     control.name = name;
-    if (initial[name] !== undefined) control.value = initial[name];
+    if (initial[name] !== undefined) {
+      control.value = initial[name];
+      if (control.tagName === "SELECT") for (const o of control.options) o.defaultSelected = o.value === initial[name];
+      else control.defaultValue = initial[name];
+    }
     controls[name] = control;
-    grid.append(field(t(name === "number" ? "filter.number" : `filter.${name}`), control));
+    const shown = field(t(labels[name] || `filter.${name}`), control);
+    if (EXACT.has(name)) shown.classList.add("exact");
+    append(grid, shown);
   }
   const from = h("input", { type: "date", name: "from" });
   const to = h("input", { type: "date", name: "to" });
-  let range = "3months";
+  let range = firstRange;
   const quick = h("div", { class: "quick", role: "group", "aria-label": t("range.label") },
-    ["today", "week", "month", "3months"].map((name) => h("button", {
+    ranges.map((name) => h("button", {
       type: "button", "aria-pressed": String(name === range), dataset: { range: name },
       onclick: () => setRange(name),
     }, t(`range.${name}`))));
@@ -67,18 +85,19 @@ export function listing({ caption, filters, columns, selectable = false, fixed =
     range = null;
     for (const b of quick.querySelectorAll("button")) b.setAttribute("aria-pressed", "false");
   });
-  grid.append(field(t("filter.from"), from), field(t("filter.to"), to));
-  const pageSize = select([["10", "10"], ["20", "20"], ["50", "50"]], { name: "page_size" });
-  form.append(grid,
+  append(grid, field(t("filter.from"), from), field(t("filter.to"), to));
+  const pageSize = select([["10", "10"], ["20", "20"], ["50", "50"]], { name: "page_size", "aria-label": t("paging.page_size") });
+  append(form, grid,
     h("div", { class: "row" }, quick,
       h("button", { type: "submit", class: "primary" }, t("filter.search")),
       h("button", { type: "reset" }, t("filter.reset"))),
-    h("datalist", { id: "customs-codes" }, CUSTOMS.map((c) => h("option", { value: c }))));
+    h("datalist", { id: "customs-codes" }, (codes.options("declare_customs").length ? codes.options("declare_customs") : CUSTOMS.map((c) => [c, c]))
+      .map(([code, text]) => h("option", { value: code }, text))));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     search();
   });
-  form.addEventListener("reset", () => setTimeout(() => setRange("3months")));
+  form.addEventListener("reset", () => setTimeout(() => setRange(firstRange)));
 
   const results = h("div", { class: "results", "aria-live": "polite" });
   const pager = h("nav", { class: "pager", "aria-label": t("paging.summary", { from: "", to: "", total: "" }) });
@@ -125,7 +144,7 @@ export function listing({ caption, filters, columns, selectable = false, fixed =
     page = 0;
     chosen.clear();
     // the old rows go at once: nobody ticks a row of the previous answer
-    clear(results).append(h("p", { class: "note", "aria-busy": "true" }, t("app.loading")));
+    append(clear(results), h("p", { class: "note", "aria-busy": "true" }, t("app.loading")));
     return load();
   }
 
@@ -137,21 +156,21 @@ export function listing({ caption, filters, columns, selectable = false, fixed =
           for (const row of rows) (e.target.checked ? chosen.add(row.seq_no) : chosen.delete(row.seq_no));
           for (const box of results.querySelectorAll("input[data-seq]")) box.checked = e.target.checked;
         } });
-      cols.unshift({ label: all, render: (row) => h("input", {
+      cols.unshift({ label: all, keep: true, render: (row) => h("input", {
         type: "checkbox", "data-seq": row.seq_no, checked: chosen.has(row.seq_no),
         "aria-label": `${t("col.select")} ${row.seq_no}`,
         onchange: (e) => (e.target.checked ? chosen.add(row.seq_no) : chosen.delete(row.seq_no)),
       }) });
     }
     for (const row of rows) row.__attrs = rowAttrs ? rowAttrs(row) : {};
-    clear(results).append(table(caption, cols, rows));
+    append(clear(results), table(caption, cols, rows));
     const size = Number(pageSize.value);
     const first = page * size + 1;
-    clear(pager).append(
+    append(clear(pager),
       h("span", { class: "summary", role: "status" }, total ? t("paging.summary", { from: first, to: first + rows.length - 1, total }) : t("paging.empty")),
       h("button", { type: "button", disabled: page === 0, onclick: () => { page -= 1; load(); } }, t("paging.prev")),
       h("button", { type: "button", disabled: !cursors[page + 1], onclick: () => { page += 1; load(); } }, t("paging.next")),
-      field(t("paging.page_size"), pageSize));
+      h("span", { class: "page-size" }, t("paging.show_before"), " ", pageSize, " ", t("paging.show_after")));
   }
   pageSize.onchange = search;
 
@@ -159,20 +178,24 @@ export function listing({ caption, filters, columns, selectable = false, fixed =
   return { root, search, reload: load, selected: () => [...chosen], rows: () => rows, setRange };
 }
 
-// the columns several screens show
+/** A column that never folds away (the key, the state, the result, the actions). */
+export const keep = (column) => ({ ...column, keep: true });
+
+// the columns several screens show (a later `fold` folds first when the table is too wide)
 export const col = {
-  number: () => ({ label: t("col.number"), render: (r) => h("span", { class: "stack" }, copyable(r.seq_no, t("col.number")), r.entry_id ? copyable(r.entry_id, t("col.entry_id")) : null) }),
+  number: () => ({ label: t("col.number"), keep: true, render: (r) => h("span", { class: "stack" },
+    copyable(r.seq_no, t("col.number"), `#/declarations/${r.seq_no}`), r.entry_id ? copyable(r.entry_id, t("col.entry_id")) : null) }),
   bill_no: () => ({ label: t("col.bill_no"), render: (r) => r.bill_no || t("app.none") }),
-  declare_customs: () => ({ label: t("col.declare_customs"), key: "declare_customs" }),
+  declare_customs: () => ({ label: t("col.declare_customs"), render: (r) => codes.named("declare_customs", r.declare_customs) ?? t("app.none") }),
   ie_flag: () => ({ label: t("col.ie_flag"), render: (r) => t(`ie.${r.ie_flag}`) }),
-  consignee: () => ({ label: t("col.consignee"), render: (r) => r.consignee?.name || r.consignee?.code || t("app.none") }),
+  consignee: () => ({ label: t("col.consignee"), wrap: true, fold: 2, render: (r) => r.consignee?.name || r.consignee?.code || t("app.none") }),
   status: () => ({ label: t("col.status"), render: (r) => tOr(`status.${r.status}`, r.status_label || r.status) }),
-  transport_mode: () => ({ label: t("col.transport_mode"), render: (r) => tOr(`transport.${r.transport_mode}`, r.transport_mode || t("app.none")) }),
+  transport_mode: () => ({ label: t("col.transport_mode"), render: (r) => codes.named("transport_mode", r.transport_mode) ?? t("app.none") }),
   smart_mark: () => ({ label: t("col.smart_mark"), render: (r) => t(`mark.${Boolean(r.smart_mark)}`) }),
-  updated: () => ({ label: `${t("col.updated")} (${t("app.tz")})`, render: (r) => timeEl(r.updated_at) }),
-  card_no: () => ({ label: t("col.card_no"), render: (r) => r.card_no || r.created_by || t("app.none") }),
+  updated: () => ({ label: t("col.updated"), sub: t("app.tz"), fold: 2, render: (r) => timeEl(r.updated_at) }),
+  card_no: () => ({ label: t("col.card_no"), fold: 3, render: (r) => r.card_no || r.created_by || t("app.none") }),
   tax_status: () => ({ label: t("col.tax_status"), render: (r) => tOr(`tax.${r.tax_status}`, r.tax_status || t("app.none")) }),
-  smart_status: () => ({ label: t("col.smart_status"), render: (r) => smartStatus(r) }),
+  smart_status: () => ({ label: t("col.smart_status"), wrap: true, render: (r) => smartStatus(r) }),
 };
 
 export function smartStatus(r) {

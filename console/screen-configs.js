@@ -1,8 +1,8 @@
 // 智能申报配置: list, create, edit, enable/disable, delete (legal-person card writes; both read).
 import { del, get, post, put } from "./api.js";
 import { currentSession } from "./auth.js";
-import { t } from "./i18n.js";
-import { alertDialog, checkbox, clear, confirmDialog, field, h, showError, table, timeEl, toast } from "./ui.js";
+import { getLang, t, tRich } from "./i18n.js";
+import { alertDialog, append, checkbox, chinaTime, clear, confirmDialog, field, h, select, showError, table, timeEl, toast } from "./ui.js";
 
 const RULES = ["auxiliary_confirm", "auto_agency_agreement", "require_manifest", "require_arrival", "compare_manifest"];
 
@@ -10,34 +10,64 @@ export async function render(main) {
   const legal = currentSession()?.claims.role === "legal";
   const list = h("div", {});
   const editor = h("section", { "aria-live": "polite" });
-  main.append(
+  // the seed's query of configs: name, import/export, enabled (every config is one page: filtered here)
+  const byName = h("input", { name: "name", maxlength: 50, autocomplete: "off" });
+  const byFlag = select([["", t("filter.all")], ["I", t("ie.I")], ["E", t("ie.E")]], { name: "ie_flag" });
+  const byEnabled = select([["", t("filter.all")], ["true", t("configs.enabled.true")], ["false", t("configs.enabled.false")]], { name: "enabled" });
+  const filters = h("form", { class: "filters", role: "search", "aria-label": t("configs.title") },
+    h("div", { class: "grid" }, field(t("configs.name"), byName), field(t("configs.ie_flag"), byFlag), field(t("configs.enabled"), byEnabled)),
+    h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, t("filter.search")),
+      h("button", { type: "reset" }, t("filter.reset"))));
+  filters.addEventListener("submit", (e) => {
+    e.preventDefault();
+    load().catch(showError);
+  });
+  filters.addEventListener("reset", () => setTimeout(() => load().catch(showError)));
+  const commitment = h("a", { href: "#/configs", onclick: (e) => { e.preventDefault(); showCommitment(); } }, t("configs.commitment"));
+  append(main,
     h("h1", {}, t("configs.title")),
-    h("p", { class: "tip" }, t("configs.tip")),
+    h("p", { class: "tip" }, tRich("configs.tip", { commitment })),
+    filters,
     legal ? h("div", { class: "row" }, h("button", { type: "button", class: "primary", onclick: () => edit(null) }, t("configs.new")))
       : h("p", { class: "note" }, t("configs.legal_only")),
     list, editor);
 
+  /** 企业承诺: the notice the enterprise accepted when it enabled the service, and who accepted it when. */
+  async function showCommitment() {
+    try {
+      const state = await get("/enablement");
+      const text = getLang() === "en" ? state.notice.text_en : state.notice.text_zh;
+      await alertDialog(t("configs.commitment_title"), h("div", {},
+        h("pre", { class: "notice", tabindex: "0" }, text),
+        state.enabled ? h("p", {}, t("configs.commitment_by", { who: state.accepted_by, version: state.notice_version, at: chinaTime(state.accepted_at) })) : null));
+    } catch (err) {
+      showError(err);
+    }
+  }
+
   async function load() {
-    const { items } = await get("/configs");
+    const name = byName.value.trim();
+    const items = (await get("/configs")).items.filter((c) => (!name || c.name.includes(name))
+      && (!byFlag.value || c.ie_flag === byFlag.value) && (!byEnabled.value || String(c.enabled) === byEnabled.value));
     const columns = [
-      { label: t("configs.name"), key: "name" },
+      { label: t("configs.name"), key: "name", keep: true },
       { label: t("configs.ie_flag"), render: (c) => t(`ie.${c.ie_flag}`) },
-      { label: t("configs.enabled"), render: (c) => t(`configs.enabled.${c.enabled}`) },
+      { label: t("configs.enabled"), keep: true, render: (c) => t(`configs.enabled.${c.enabled}`) },
       { label: t("configs.section.effective"), render: (c) => t(`configs.effective_by.${c.effective_by}`) },
-      { label: t("configs.agent"), render: (c) => party(c.agent) },
-      { label: t("configs.consignee"), render: (c) => party(c.consignee) },
-      { label: t("configs.col.rules"), render: (c) => RULES.filter((r) => c[r]).map((r) => t(`configs.${r}`)).join("、") || t("app.none") },
+      { label: t("configs.agent"), wrap: true, render: (c) => party(c.agent) },
+      { label: t("configs.consignee"), wrap: true, render: (c) => party(c.consignee) },
+      { label: t("configs.col.rules"), wrap: true, render: (c) => RULES.filter((r) => c[r]).map((r) => t(`configs.${r}`)).join(t("app.list_sep")) || t("app.none") },
       { label: t("configs.batch_wait_seconds"), key: "batch_wait_seconds" },
-      { label: `${t("configs.col.updated")} (${t("app.tz")})`, render: (c) => timeEl(c.updated_at) },
+      { label: t("configs.col.updated"), sub: t("app.tz"), render: (c) => timeEl(c.updated_at) },
     ];
     if (legal) {
-      columns.push({ label: t("configs.col.actions"), render: (c) => h("span", { class: "actions" },
+      columns.push({ label: t("configs.col.actions"), keep: true, render: (c) => h("span", { class: "actions" },
         h("button", { type: "button", onclick: () => edit(c), "aria-label": `${t("configs.edit")} ${c.name}` }, t("configs.edit")),
         h("button", { type: "button", onclick: () => toggle(c), "aria-label": `${t(c.enabled ? "configs.disable" : "configs.enable")} ${c.name}` },
           t(c.enabled ? "configs.disable" : "configs.enable")),
         h("button", { type: "button", class: "danger", onclick: () => remove(c), "aria-label": `${t("configs.delete")} ${c.name}` }, t("configs.delete"))) });
     }
-    clear(list).append(table(t("configs.title"), columns, items, { empty: t("configs.empty") }));
+    append(clear(list), table(t("configs.title"), columns, items, { empty: t("configs.empty") }));
   }
 
   async function toggle(config) {
@@ -129,11 +159,11 @@ export async function render(main) {
         // the uniqueness clash shows in the seed's own words: ✘ 该申报单位下存在相同的境内收发货人…
         error.textContent = `✘ ${err.text}`;
         if (Array.isArray(err.body?.details)) {
-          error.append(h("ul", {}, err.body.details.map((d) => h("li", {}, `${d.field}: ${document.documentElement.lang === "en" ? d.message_en : d.message_zh}`))));
+          append(error, h("ul", {}, err.body.details.map((d) => h("li", {}, `${d.field}: ${document.documentElement.lang === "en" ? d.message_en : d.message_zh}`))));
         }
       }
     });
-    clear(editor).append(form);
+    append(clear(editor), form);
     name.focus();
   }
 

@@ -2,8 +2,8 @@
 // configs; an e-mail digest; SMS quiet hours); a webhook's secret shown once; the delivery log; replay.
 import { del, get, post } from "./api.js";
 import { currentSession } from "./auth.js";
-import { t, tOr } from "./i18n.js";
-import { alertDialog, checkbox, clear, confirmDialog, copyable, field, h, select, showError, table, timeEl, toast } from "./ui.js";
+import { asLabel, joined, t, tOr } from "./i18n.js";
+import { alertDialog, append, checkbox, clear, confirmDialog, copyable, field, h, select, showError, table, timeEl, toast } from "./ui.js";
 
 // the words subscribers filter on (chalicelib/domain/messages.py STATES; a test keeps them equal)
 export const STATES = ["pending", "waiting", "in_progress", "succeeded", "failed", "accepted", "received",
@@ -20,7 +20,7 @@ export async function render(main) {
   const protocol = select(["email", "sms", "webhook"].map((p) => [p, t(`subs.protocol.${p}`)]));
   const endpoint = h("input", { required: true, maxlength: 2048, autocomplete: "off" });
   const events = ["smart_status_changed", "customs_receipt"].map((e) => checkbox(t(`subs.event.${e}`), { name: "event_types", value: e }));
-  const states = STATES.map((s) => checkbox(t(`subs.state.${s}`), { name: "states", value: s }));
+  const states = STATES.map((s) => checkbox(asLabel(t(`subs.state.${s}`)), { name: "states", value: s }));
   const configBoxes = configs.map((c) => checkbox(c.name, { name: "config_ids", value: c.config_id }));
   const digest = select(["", "hourly", "daily"].map((d) => [d, t(`subs.digest.${d || "none"}`)]));
   const quietStart = h("input", { type: "time" });
@@ -65,10 +65,10 @@ export async function render(main) {
       showError(err);
     }
   });
-  main.append(h("h1", {}, t("subs.title")), h("p", { class: "tip" }, t("subs.tip")),
+  append(main, h("h1", {}, t("subs.title")), h("p", { class: "tip" }, t("subs.tip")),
     legal ? form : h("p", { class: "note" }, t("subs.legal_only")), list, deliveries);
 
-  const allOr = (values, label) => (values?.length ? values.map(label).join("、") : t("filter.all"));
+  const allOr = (values, label) => (values?.length ? joined(values.map(label)) : t("filter.all"));
   const options = (s) => {
     if (s.digest) return t(`subs.digest.${s.digest}`);
     if (s.quiet_hours) return t("subs.quiet_shown", { start: s.quiet_hours.start, end: s.quiet_hours.end });
@@ -78,18 +78,18 @@ export async function render(main) {
   async function load() {
     const { items } = await get("/subscriptions");
     const columns = [
-      { label: t("subs.protocol"), render: (s) => t(`subs.protocol.${s.protocol}`) },
-      { label: t("subs.endpoint"), key: "endpoint" },
+      { label: t("subs.protocol"), keep: true, render: (s) => t(`subs.protocol.${s.protocol}`) },
+      { label: t("subs.endpoint"), key: "endpoint", keep: true },
       { label: t("subs.event_types"), render: (s) => allOr(s.event_types, (e) => tOr(`subs.event.${e}`, e)) },
-      { label: t("subs.states"), render: (s) => allOr(s.states, (v) => tOr(`subs.state.${v}`, v)) },
+      { label: t("subs.states"), render: (s) => allOr(s.states, (v) => asLabel(tOr(`subs.state.${v}`, v))) },
       { label: t("subs.config_ids"), render: (s) => allOr(s.config_ids, (id) => configNames[id] || id) },
       { label: t("subs.col.options"), render: options },
-      { label: `${t("subs.col.created")} (${t("app.tz")})`, render: (s) => timeEl(s.created_at) },
-      { label: t("col.actions"), render: (s) => h("span", { class: "actions" },
+      { label: t("subs.col.created"), sub: t("app.tz"), render: (s) => timeEl(s.created_at) },
+      { label: t("col.actions"), keep: true, render: (s) => h("span", { class: "actions" },
         s.protocol !== "email" ? h("button", { type: "button", onclick: () => showDeliveries(s) }, t("subs.deliveries")) : null,
         legal ? h("button", { type: "button", class: "danger", onclick: () => remove(s) }, t("subs.delete")) : null) },
     ];
-    clear(list).append(table(t("subs.title"), columns, items, { empty: t("subs.empty") }));
+    append(clear(list), table(t("subs.title"), columns, items, { empty: t("subs.empty") }));
   }
 
   async function remove(s) {
@@ -122,15 +122,15 @@ export async function render(main) {
     });
     // one row per event: {event, status, attempts: [{at, status_code?, …}], updated_at}
     const columns = [
-      { label: `${t("subs.col.at")} (${t("app.tz")})`, render: (d) => timeEl(d.updated_at || d.event?.occurred_at) },
+      { label: t("subs.col.at"), sub: t("app.tz"), keep: true, render: (d) => timeEl(d.updated_at || d.event?.occurred_at) },
       { label: t("subs.col.event"), render: (d) => tOr(`subs.event.${d.event?.event_type}`, d.event?.event_type || t("app.none")) },
-      { label: t("col.number"), render: (d) => copyable(d.event?.seq_no, t("col.number")) },
+      { label: t("col.number"), keep: true, render: (d) => copyable(d.event?.seq_no, t("col.number"), d.event?.seq_no ? `#/declarations/${d.event.seq_no}` : null) },
       { label: t("subs.col.attempt"), render: (d) => (Array.isArray(d.attempts) ? d.attempts.length : t("app.none")) },
-      { label: t("subs.col.outcome"), render: (d) => tOr(`subs.status.${d.status}`, d.status || t("app.none")) },
+      { label: t("subs.col.outcome"), keep: true, render: (d) => tOr(`subs.status.${d.status}`, d.status || t("app.none")) },
       { label: t("subs.col.status_code"), render: (d) => (Array.isArray(d.attempts) && d.attempts.length ? (d.attempts.at(-1).status_code ?? d.attempts.at(-1).status ?? t("app.none")) : t("app.none")) },
     ];
     // SMS: the log of mainland SMS (SmsProvider aliyun; empty when SNS sends them); replay is for webhooks
-    clear(deliveries).append(h("h2", {}, `${t("subs.deliveries")}：${s.endpoint}`),
+    append(clear(deliveries), h("h2", {}, `${t("subs.deliveries")}：${s.endpoint}`),
       table(t("subs.deliveries"), columns, items, { empty: t("subs.no_deliveries") }), s.protocol === "webhook" ? replay : null);
   }
 

@@ -19,6 +19,15 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** el.append(…children) without writing a missing part as the text "null" or "undefined". */
+export function append(el, ...children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
 let uid = 0;
 export function nextId(prefix = "f") {
   uid += 1;
@@ -89,15 +98,86 @@ export function copyable(value, what, href = null) {
   return h("span", { class: "copyable" }, code, button);
 }
 
-/** A table with a caption; columns: [{key, label, render(row)}]. */
-export function table(caption, columns, rows, { empty } = {}) {
-  return h("div", { class: "table-wrap" },
-    h("table", {},
-      h("caption", {}, caption),
-      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c.label)))),
-      h("tbody", {}, rows.length === 0
-        ? h("tr", {}, h("td", { colspan: columns.length, class: "empty" }, empty || t("paging.empty")))
-        : rows.map((row) => h("tr", row.__attrs || {}, columns.map((c) => h("td", {}, c.render ? c.render(row) : (row[c.key] ?? t("app.none")))))))));
+/**
+ * A table with a caption that fits its box. columns: [{key, label, sub, render(row), keep, fold, wrap}]
+ * (`sub`: a second line of the heading, such as the time zone; `wrap`: names that may take two lines).
+ * `keep` columns (the key, the state, the result, the actions) always show; the others fold away,
+ * highest `fold` first (then the rightmost), while the table is wider than its box, and show in each
+ * row's detail (展开) instead. A column chooser (列设置) shows or hides any foldable column for good
+ * (kept in localStorage per table). Re-fitted when the box changes size.
+ */
+export function table(caption, columns, rows, { empty, id } = {}) {
+  const key = `smartdecl.cols.${id || caption}`;
+  const pinned = JSON.parse(localStorage.getItem(key) || "{}"); // column index → true (show) | false (hide)
+  const foldable = columns.map((c, i) => (c.keep ? null : i)).filter((i) => i !== null);
+  const order = [...foldable].sort((a, b) => (columns[b].fold ?? 1) - (columns[a].fold ?? 1) || b - a); // folds first
+  const detailId = nextId("row");
+  const cell = (c, row) => (c.render ? c.render(row) : (row[c.key] ?? t("app.none")));
+  const more = { label: t("table.detail"), more: true };
+  const all = foldable.length ? [...columns, more] : columns;
+  const body = [];
+  rows.forEach((row, r) => {
+    const detail = h("tr", { class: "detail", id: `${detailId}-${r}`, hidden: true },
+      h("td", { colspan: all.length }, h("dl", { class: "facts" }, foldable.map((i) => [
+        h("dt", { "data-col": i }, columns[i].label, columns[i].sub ? ` (${columns[i].sub})` : null),
+        h("dd", { "data-col": i }, cell(columns[i], row))]))));
+    const toggle = (e) => {
+      const open = detail.hidden;
+      detail.hidden = !open;
+      e.currentTarget.setAttribute("aria-expanded", String(open));
+      e.currentTarget.textContent = t(open ? "table.less" : "table.more");
+    };
+    body.push(h("tr", row.__attrs || {}, all.map((c, i) => h("td", { "data-col": c.more ? "more" : i, class: c.wrap ? "wrap" : null },
+      c.more ? h("button", { type: "button", class: "small", "aria-expanded": "false", "aria-controls": detail.id,
+        "aria-label": `${t("table.more")} ${row.seq_no || row.name || row.batch_no || r + 1}`, onclick: toggle }, t("table.more"))
+        : cell(c, row)))), detail);
+  });
+  const tableEl = h("table", {},
+    h("caption", {}, caption),
+    h("thead", {}, h("tr", {}, all.map((c, i) => h("th", { scope: "col", "data-col": c.more ? "more" : i, "data-keep": c.keep ? "" : null },
+      c.label, c.sub ? [h("br"), h("small", { class: "sub" }, c.sub)] : null)))),
+    h("tbody", {}, rows.length === 0
+      ? h("tr", {}, h("td", { colspan: all.length, class: "empty" }, empty || t("paging.empty")))
+      : body));
+  const wrap = h("div", { class: "table-wrap" }, tableEl);
+  const boxes = new Map(); // the column chooser's ticks: ticked = shown
+  const show = (i, visible) => {
+    for (const el of tableEl.querySelectorAll(`th[data-col="${i}"], tbody > tr:not(.detail) > td[data-col="${i}"]`)) el.hidden = !visible;
+    for (const el of tableEl.querySelectorAll(`tr.detail [data-col="${i}"]`)) el.hidden = visible;
+  };
+  function fit() {
+    if (!wrap.isConnected || wrap.clientWidth === 0) return;
+    const folded = [];
+    const moreCells = tableEl.querySelectorAll('[data-col="more"]');
+    for (const el of moreCells) el.hidden = rows.length === 0; // measured with it: it shows when something folds
+    for (const i of foldable) show(i, pinned[i] !== false);
+    for (const i of order) {
+      if (wrap.scrollWidth <= wrap.clientWidth + 1) break;
+      if (pinned[i] === true) continue; // the clerk asked for it: it stays, even if the box scrolls
+      show(i, false);
+    }
+    for (const i of foldable) if (tableEl.querySelector(`th[data-col="${i}"]`)?.hidden) folded.push(i);
+    for (const el of moreCells) el.hidden = folded.length === 0 || rows.length === 0;
+    for (const tr of tableEl.querySelectorAll("tr.detail")) if (folded.length === 0) tr.hidden = true;
+    wrap.dataset.folded = String(folded.length);
+    for (const [i, box] of boxes) box.checked = !folded.includes(i) && pinned[i] !== false;
+  }
+  new ResizeObserver(() => fit()).observe(wrap);
+  if (foldable.length === 0) return wrap;
+  const chooser = h("details", { class: "columns" }, h("summary", {}, t("table.columns")),
+    h("div", { class: "column-ticks" }, foldable.map((i) => {
+      const box = checkbox(typeof columns[i].label === "string" ? columns[i].label : t("table.column", { n: i + 1 }), {
+        checked: pinned[i] !== false,
+        onchange: (e) => {
+          pinned[i] = e.target.checked; // shown for good (even if the box then scrolls), or hidden
+          localStorage.setItem(key, JSON.stringify(pinned));
+          fit();
+        },
+      });
+      boxes.set(i, box.querySelector("input"));
+      return box;
+    })));
+  return h("div", { class: "fitted" }, chooser, wrap);
 }
 
 export function toast(text, kind = "info") {

@@ -35,11 +35,17 @@ def _declaration(ie_flag: str, i: int, **overrides) -> dict:
         owner=dict(DEMO),
         note="",
     )
+    if ie_flag == "E":  # an export's 出口享惠情况 (the second declaration element) is 0-2; the example is an import's 3
+        for goods in body["goods"]:
+            elements = goods["g_model"].split("|")
+            goods["g_model"] = "|".join([elements[0], "0", *elements[2:]])
     body.update(overrides)
     return body
 
 
-def seed(api: str, customs: str, secret: str) -> dict:
+def seed(api: str, customs: str, secret: str, *, exchange: bool = False) -> dict:
+    """With `exchange` (make run's agents and simulated clients), one declaration also fails at the
+    broker's card (C134), as it does when the card is not in the reader."""
     token = issue_token(secret, ent_code=DEMO["code"], ent_uscc=DEMO["uscc"], role="legal", card_no="8911020000108")
     h = {"Authorization": f"Bearer {token}"}
     requests.post(f"{api}/enablement", json={"accept_notice": True}, headers=h, timeout=10).raise_for_status()
@@ -94,9 +100,17 @@ def seed(api: str, customs: str, secret: str) -> dict:
             )
         if body["ie_flag"] == "E" and number < 48:
             requests.put(f"{customs}/logistics/arrivals/{bill}", timeout=5, json={"arrived": True})
+    card_failure = None
+    if exchange and len(accepted) == len(plan):
+        card_failure = accepted[24]  # an import with its manifest: it would go through, but the card is out
+        requests.post(
+            f"{customs}/control/clients/{DEMO['code']}/card-failure",
+            json={"client_seq_no": card_failure, "fail_code": "C134"},
+            timeout=5,
+        ).raise_for_status()
     for protocol, endpoint in (("email", "ops@daheng.example.com"), ("sms", "+8613800138000")):
         requests.post(f"{api}/subscriptions", headers=h, timeout=10, json={"protocol": protocol, "endpoint": endpoint})
     execution = requests.post(
         f"{api}/executions", headers=h, timeout=10, json={"enterprise_type": "agent", "config_ids": configs}
     ).json()["execution_id"]
-    return {"token": token, "execution_id": execution, "declarations": len(accepted)}
+    return {"token": token, "execution_id": execution, "declarations": len(accepted), "card_failure": card_failure}

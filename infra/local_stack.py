@@ -1,7 +1,11 @@
 """`make run`: the whole service on one machine, wired from template.yaml.
 
 - moto's server plays AWS: every table and queue of the template is created in it;
-- the customs-side simulator answers declarations and serves manifests and arrival reports;
+- the customs-side simulator answers declarations and serves manifests and arrival reports, on
+  http://127.0.0.1:8001 (SMARTDECL_CUSTOMS_PORT; a known port, so the docs' walkthroughs can name it);
+- with the exchange channel (the default; SMARTDECL_CUSTOMS_CHANNEL=http declares over HTTP to the
+  simulator instead), each local enterprise gets a Single Window client played by the simulator on a
+  sandbox folder tree and a `smartdecl agent` beside it (infra/local_agents.py);
 - the local runner plays EventBridge and the SQS event-source mappings of the template, calling
   the same handler modules Lambda would;
 - the Chalice app serves the API on http://127.0.0.1:8000 (SMARTDECL_API_PORT).
@@ -16,6 +20,9 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
+
+import requests
 
 from infra import local_aws
 from infra import template as cfn
@@ -27,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = "--demo" in (sys.argv[1:] if argv is None else argv)
     api_port = int(os.environ.get("SMARTDECL_API_PORT", "8000"))
     moto_port = int(os.environ.get("SMARTDECL_MOTO_PORT", "0")) or local_aws.free_port()
-    customs_port = int(os.environ.get("SMARTDECL_CUSTOMS_PORT", "0")) or local_aws.free_port()
+    customs_port = int(os.environ.get("SMARTDECL_CUSTOMS_PORT", "8001")) or local_aws.free_port()
     schedule_seconds = int(os.environ.get("SMARTDECL_SCHEDULE_SECONDS", "60"))
     secret = os.environ.setdefault("SMARTDECL_JWT_SECRET", DEV_JWT_SECRET)
     secret_note = (
@@ -40,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         "AWS_DEFAULT_REGION", local_aws.LOCAL_REGION
     )
     os.environ.setdefault("SMARTDECL_AUTH_MODE", "hs256")
+    channel = os.environ.get("SMARTDECL_CUSTOMS_CHANNEL") or "exchange"
+    if channel not in ("exchange", "http"):
+        print("smartdecl: cannot start: SMARTDECL_CUSTOMS_CHANNEL must be exchange or http", file=sys.stderr)
+        return 2
     try:  # fail fast (issue #9): before anything starts, with the variable named, never its value
         Settings.from_env().require_api_secrets()
     except ConfigurationError as exc:
@@ -55,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     physical = local_aws.provision(template=template)
 
     os.environ.setdefault("SMARTDECL_LOCAL_MODE", "true")  # webhooks may target http://127.0.0.1 locally
+    # ...but never the stack's own ports (moto's and the simulator's come from their endpoints)
+    os.environ["SMARTDECL_LOCAL_STACK_PORTS"] = ",".join(str(p) for p in (api_port, moto_port, customs_port))
     from infra.customs_simulator import start_simulator
 
     # the simulator sends its signed DEC_RESULT receipts to our API, as customs would
@@ -66,7 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     outbox_dir = Path(os.environ.get("SMARTDECL_OUTBOX", ".local/outbox")).resolve()
     _empty_outbox(outbox_dir)  # every start is a fresh stack: yesterday's messages would only mislead
     push_env = local_push_environment(outbox_dir, api_port)  # before the template's defaults land in os.environ
-    os.environ.update(local_aws.environment(template, physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url}))
+    os.environ.update(
+        local_aws.environment(
+            template, physical, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_url, "SMARTDECL_CUSTOMS_CHANNEL": channel}
+        )
+    )
+    os.environ["SMARTDECL_CUSTOMS_CHANNEL"] = channel
     os.environ.update(push_env)
     outbox = LocalOutbox(
         physical["EventsTopic"]["Ref"], outbox_dir, region, digest_topic_arn=physical["DigestTopic"]["Ref"]
@@ -111,10 +129,11 @@ Ctrl-C stops everything.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     thread = threading.Thread(target=server.server.serve_forever, daemon=True)
     thread.start()
+    agents = _start_agents(channel, f"http://127.0.0.1:{api_port}", simulator)
     if demo:
         from infra.demo import seed
 
-        seeded = seed(f"http://127.0.0.1:{api_port}", customs_url, secret)
+        seeded = seed(f"http://127.0.0.1:{api_port}", customs_url, secret, exchange=agents is not None)
         api = f"http://127.0.0.1:{api_port}"
         print(
             f"""demo loaded: {seeded["declarations"]} declarations, two configs, e-mail and SMS subscriptions; start pressed.
@@ -125,7 +144,12 @@ Ctrl-C stops everything.
   tax:      curl -s {api}/tax-confirmations -H "Authorization: Bearer $TOKEN"
   a manifest releases a wait (at its re-check, within 5 minutes):  curl -s -XPUT {customs_url}/logistics/manifests/DEMOI0035 -d '{{"pack_no":10,"gross_wt":"1250.5"}}'
   pushed e-mail and SMS land in {outbox_dir}
-""",
+"""
+            + (
+                f"  card failure (C134): {seeded['card_failure']} fails at the broker's card; `smartdecl continue` sends it again\n"
+                if seeded.get("card_failure")
+                else ""
+            ),
             flush=True,
         )
     try:
@@ -134,12 +158,44 @@ Ctrl-C stops everything.
     except KeyboardInterrupt:
         pass
     print("stopping…", flush=True)
+    if agents is not None:
+        agents.stop()
     server.shutdown()
     runner.stop()
     outbox.stop()
     simulator.shutdown()
     moto.stop()
     return 0
+
+
+def _start_agents(channel: str, api: str, simulator: Any) -> Any:
+    """The exchange channel's local half: a simulated client and an agent per local enterprise."""
+    if channel != "exchange":
+        print("customs channel  http: declarations are POSTed to the simulator (SMARTDECL_CUSTOMS_CHANNEL=http)\n")
+        return None
+    from infra import local_agents
+
+    folder = Path(os.environ.get("SMARTDECL_LOCAL_AGENTS_DIR", ".local/agents")).resolve()
+    try:
+        started = local_agents.start(api, simulator.simulator, local_agents.enterprises(), folder)
+    except local_agents.NoAgentRoutes:
+        print("customs channel  this build's API has no agent routes: declarations go over HTTP to the simulator\n")
+        return None
+    except requests.RequestException as exc:  # the stack runs on; declarations wait, queued
+        print(f"customs channel  exchange, but the local agents could not start: {exc}\n", flush=True)
+        return None
+    lines = "\n".join(
+        f"    {ent_code}  {root}  (the Single Window client, simulated)" for ent_code, root in started.roots.items()
+    )
+    print(
+        f"""customs channel  exchange: an agent per enterprise writes into its client's folders (SMARTDECL_CUSTOMS_CHANNEL=http for HTTP)
+{lines}
+    each agent starts once its enterprise accepted the user notice (用户须知); its credential is then in {folder}/<ent_code>/credential.txt
+  client control  GET/POST {simulator.base_url}/control/clients[/<ent_code>]  (down, fail rate, card failure; see infra/customs_simulator/README.md)
+""",
+        flush=True,
+    )
+    return started
 
 
 def _empty_outbox(folder: Path) -> None:

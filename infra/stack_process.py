@@ -39,6 +39,7 @@ class StackProcess:
     proc: subprocess.Popen
     api: str
     customs: str
+    moto: str = ""  # local AWS (moto's server)
 
     @property
     def console(self) -> str:
@@ -57,16 +58,22 @@ def start_stack(
     schedule_seconds: int = 2,
     output: IO | int | None = subprocess.DEVNULL,
     startup_seconds: float = 60,
+    channel: str | None = None,
 ) -> StackProcess:
-    """Start `python -m infra.local_stack` and wait until its API answers /health."""
-    port, customs_port = free_port(), free_port()
+    """Start `python -m infra.local_stack` and wait until its API answers /health. `channel`: exchange
+    or http (default: the stack's, exchange); the agents' folders go beside `outbox`."""
+    port, customs_port, moto_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "SMARTDECL_API_PORT": str(port),
         "SMARTDECL_CUSTOMS_PORT": str(customs_port),
+        "SMARTDECL_MOTO_PORT": str(moto_port),
         "SMARTDECL_SCHEDULE_SECONDS": str(schedule_seconds),
         "SMARTDECL_OUTBOX": str(outbox),
+        "SMARTDECL_LOCAL_AGENTS_DIR": str(Path(outbox).parent / "agents"),
     }
+    if channel:
+        env["SMARTDECL_CUSTOMS_CHANNEL"] = channel
     if jwt_secret:
         env["SMARTDECL_JWT_SECRET"] = jwt_secret
     env.pop("AWS_ENDPOINT_URL", None)  # the stack starts its own moto
@@ -79,7 +86,9 @@ def start_stack(
         text=True,
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
-    stack = StackProcess(proc, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{customs_port}")
+    stack = StackProcess(
+        proc, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{customs_port}", f"http://127.0.0.1:{moto_port}"
+    )
     deadline = time.monotonic() + startup_seconds
     while time.monotonic() < deadline and proc.poll() is None:
         try:

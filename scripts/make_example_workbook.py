@@ -1,4 +1,4 @@
-"""Write the Excel import template filled with examples/declarations.json.
+"""Write the Excel import template filled with examples/workbook.json.
 
     .venv/bin/python scripts/make_example_workbook.py            # → examples/declarations.xlsx
     .venv/bin/python scripts/make_example_workbook.py --blank t.xlsx   # the empty template
@@ -28,30 +28,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from chalicelib.formats.excel_workbook import (
-    FIRST_DATA_ROW,
-    SHEET_CONTAINERS,
-    SHEET_DOCUMENTS,
-    SHEET_GOODS,
-    SHEET_HEAD,
-    TEMPLATE,
-)
+from chalicelib.domain.declaration_fields import FIELDS
+from chalicelib.formats.excel_workbook import FIRST_DATA_ROW, SHEET_HEAD, SHEETS, TEMPLATE
 
-NUMBER_FIELDS = {
-    "pack_no",
-    "g_no",
-    "gross_wt",
-    "net_wt",
-    "freight.rate",
-    "insurance.rate",
-    "qty",
-    "first_qty",
-    "second_qty",
-    "decl_price",
-    "decl_total",
-    "container_wt",
-}
-BOOL_FIELDS = {"two_step", "self_pay", "summarized_tax"}
+# How a column's cells are written, from the field table's kinds: numbers, dates and yes/no as cells
+# of their own type, everything else as text.
+_KINDS = {spec.leaf: spec.kind for spec in FIELDS} | {"g_no": "int"}
+NUMBER_FIELDS = {leaf for leaf, kind in _KINDS.items() if kind in ("dec", "int")}
+BOOL_FIELDS = {leaf for leaf, kind in _KINDS.items() if kind == "bool"}
+DATE_FIELDS = {leaf for leaf, kind in _KINDS.items() if kind == "date"}
 FIXED_TIME = datetime(2024, 1, 1)  # stable document properties: regenerating changes no metadata
 FIXED_STAMP = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
 
@@ -69,7 +54,7 @@ README = [
 def cell_value(path: str, value: Any) -> Any:
     if value is None:
         return None
-    if path == "ie_date":
+    if path in DATE_FIELDS:
         return date.fromisoformat(value)
     if path in NUMBER_FIELDS:
         number = Decimal(str(value))
@@ -93,8 +78,17 @@ def rows_by_sheet(declarations: list[dict[str, Any]]) -> dict[str, list[dict[str
     rows: dict[str, list[dict[str, Any]]] = {sheet: [] for sheet in TEMPLATE}
     for ref, declaration in enumerate(declarations, 1):
         rows[SHEET_HEAD].append({"ref": str(ref), **flatten(declaration)})
-        for sheet, field in ((SHEET_GOODS, "goods"), (SHEET_CONTAINERS, "containers"), (SHEET_DOCUMENTS, "documents")):
-            rows[sheet] += [{"ref": str(ref), **item} for item in declaration.get(field, [])]
+        for name, sheet in SHEETS.items():
+            if not name:
+                continue
+            parent, _, child = name.partition("[].")
+            for item in declaration.get(parent) or []:
+                if not child:
+                    rows[sheet].append({"ref": str(ref), **flatten(item)})
+                    continue
+                rows[sheet] += [
+                    {"ref": str(ref), "g_no": item["g_no"], **flatten(entry)} for entry in item.get(child) or []
+                ]
     return rows
 
 
@@ -117,7 +111,7 @@ def build(declarations: list[dict[str, Any]]) -> Workbook:
         for index, column in enumerate(columns, 1):
             letter = get_column_letter(index)
             sheet.column_dimensions[letter].width = max(12, len(column.label) * 2 + 2)
-            if column.path not in NUMBER_FIELDS | BOOL_FIELDS | {"ie_date"}:
+            if column.path not in NUMBER_FIELDS | BOOL_FIELDS | DATE_FIELDS:
                 # text format keeps the leading zeros of codes, for the rows here and those typed later
                 sheet.column_dimensions[letter].number_format = "@"
                 for (cell,) in sheet.iter_rows(min_row=FIRST_DATA_ROW, min_col=index, max_col=index):
@@ -152,7 +146,7 @@ def reproducible_bytes(workbook: Workbook) -> bytes:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", nargs="?", default=str(ROOT / "examples" / "declarations.xlsx"))
-    parser.add_argument("--source", default=str(ROOT / "examples" / "declarations.json"))
+    parser.add_argument("--source", default=str(ROOT / "examples" / "workbook.json"))
     parser.add_argument("--blank", action="store_true", help="write the template without data rows")
     args = parser.parse_args(argv)
     declarations = [] if args.blank else json.loads(Path(args.source).read_text(encoding="utf-8"))["declarations"]

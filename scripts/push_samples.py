@@ -1,9 +1,9 @@
-"""Print the README's push samples: each message kind as SMS (the template to submit for approval
+"""Print docs/push.md's push samples: each message kind as SMS (the template to submit for approval
 and what the phone shows) and as e-mail in both languages, generated from the catalogue.
 
-    .venv/bin/python scripts/push_samples.py            # the samples in docs/push.md
-    .venv/bin/python scripts/push_samples.py --readme   # the table in README.md
-tests/unit/test_push_samples.py keeps both files equal to what this prints.
+    .venv/bin/python scripts/push_samples.py           # the full samples
+    .venv/bin/python scripts/push_samples.py --table   # the short table above them
+tests/unit/test_push_samples.py keeps both parts of docs/push.md equal to what this prints.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def _event(kind: str) -> Event:
 
 
 def table() -> str:
-    """README: each kind's SMS and e-mail subject (Chinese / English)."""
+    """docs/push.md, in short: each kind's SMS and e-mail subject (Chinese / English)."""
     rows = ["| kind | SMS (as received) | e-mail subject (Chinese / English) |", "|---|---|---|"]
     for kind in messages.SMS_KINDS:
         event = _event(kind)
@@ -118,4 +118,4 @@ def samples() -> str:
 
 
 if __name__ == "__main__":
-    print(table() if "--readme" in sys.argv else samples(), end="")
+    print(table() if "--table" in sys.argv else samples(), end="")

@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .client import ApiError
+from smartdecl_client import ApiError
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -49,14 +49,22 @@ def customs_endpoint() -> str:
 
 
 @pytest.fixture
-def container(aws, clock, customs_endpoint):
+def customs_channel() -> str:
+    """The container's customs channel; the exchange channel's modules override this."""
+    return "http"
+
+
+@pytest.fixture
+def container(aws, clock, customs_endpoint, customs_channel):
     """The API's wiring on local AWS, with a fixed clock and the test JWT secret."""
     from chalicelib.config import Settings
     from chalicelib.container import Container, use_container
     from infra import template as cfn
     from tests.factories import JWT_SECRET, RECEIPT_SECRET
 
-    env = local_aws.environment(cfn.load(), aws, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_endpoint})
+    env = local_aws.environment(
+        cfn.load(), aws, {"SMARTDECL_CUSTOMS_ENDPOINT": customs_endpoint, "SMARTDECL_CUSTOMS_CHANNEL": customs_channel}
+    )
     ctx = Container(
         Settings.from_env(
             {

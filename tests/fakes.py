@@ -306,8 +306,9 @@ class FakeBatchRepository(BatchRepository):
         self.items[batch_no] = _replace(self.items[batch_no], finished_at=at)
         return True
 
-    def list_for_execution(self, execution_id):
-        return sorted((b for b in self.items.values() if b.execution_id == execution_id), key=lambda b: b.index)
+    def list_for_execution(self, execution_id, limit=100):
+        mine = (b for b in self.items.values() if b.execution_id == execution_id)
+        return sorted(mine, key=lambda b: b.index, reverse=True)[:limit]
 
 
 class FakeDeclarationLog(DeclarationLog):
@@ -339,13 +340,18 @@ class FakeUnitOfWork(UnitOfWork):
         self.receipts: dict[str, dict] = {}  # receipt_id -> stored receipt, applied with its change
         self.before_commit = None
         self.requests = 0  # write requests made (commit_many carries many changes in one)
+        self.outbox = None  # the exchange channel's sends (tests/exchange_fakes.FakeExchangeOutbox), when used
 
-    def commit(self, change, receipt=None) -> None:
+    def commit(self, change, receipt=None, send=None) -> None:
         if self.before_commit is not None:
             self.before_commit(change)
         self.requests += 1
         self._check(change, receipt)
+        if send is not None:
+            self.outbox.check(send.send, send.expected_version)
         self._write(change, receipt)
+        if send is not None:
+            self.outbox.write(send.send)
 
     def commit_many(self, changes) -> set[str]:
         """All or none per request, like a transaction: the losers are dropped and the rest sent again."""
@@ -419,13 +425,14 @@ class FakeCustoms(CustomsGateway):
         self.down = False
         self.refuse: set[str] = set()
 
-    def declare(self, client_seq_no, dec_message_xml):
+    def declare(self, client_seq_no, dec_message_xml, *, ent_code=None):
         if self.down:
             raise CustomsUnavailable("down")
         self.sent.append(client_seq_no)
         if client_seq_no in self.refuse:
             return CustomsResponse(False, "1", "表头校验失败", client_seq_no)
-        response = CustomsResponse(True, "0", "申报成功", client_seq_no, f"C{len(self.accepted):017d}")
+        # customs numbers its accepted declarations (统一编号 SeqNo): the receipts of tests name them so
+        response = CustomsResponse(True, "0", "申报成功", client_seq_no, f"I20249{len(self.accepted) + 1:012d}")
         self.accepted.setdefault(client_seq_no, response)
         return self.accepted[client_seq_no]
 
@@ -482,6 +489,7 @@ class FakePushStore:
         self.rates: dict[tuple[str, str], int] = {}
         self.digests: dict[tuple[str, str], dict[str, dict]] = {}
         self.due: dict[str, dict[tuple[str, str], dict]] = {}
+        self.orders: dict[tuple[str, str], dict] = {}
 
     def claim_sms(self, key: str, event_id: str, now: datetime) -> bool:
         held = self.claims.get(key)
@@ -496,6 +504,15 @@ class FakePushStore:
     def release_sms(self, key: str, event_id: str) -> None:
         if self.claims.get(key, {}).get("owner") == event_id:
             del self.claims[key]
+
+    def claim_order(self, subscription_id, seq_no, at, rank, now) -> bool:
+        mark = self.orders.setdefault((subscription_id, seq_no), {})
+        if mark.get("at", "") > at or (rank is not None and mark.get("rank", -1) > rank):
+            return False
+        mark["at"] = at
+        if rank is not None:
+            mark["rank"] = rank
+        return True
 
     def take_rate(self, phone, limits, now):
         for window, limit, end in limits.windows(now):

@@ -1,4 +1,4 @@
-"""HttpCustomsGateway: DecMessage to customs over HTTP, DecImportResponse back.
+"""HttpCustomsGateway: DecMessage to customs over HTTP, DecImportResponse back (read by formats/).
 
 Credentials: the real Single Window is reached through a card/certificate-based channel (an
 IC card or UKey signing the message, or the vendor's exchange client), not a bearer token.
@@ -13,30 +13,21 @@ fail the same way.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import codecs
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any, TypedDict, Unpack
 from urllib.parse import urlencode
-from xml.etree.ElementTree import Element, ParseError
 
-import defusedxml.ElementTree as SafeET
 import requests
-from defusedxml import DefusedXmlException
 
 from chalicelib.domain.customs import CustomsResponse
+from chalicelib.formats.dec_import_response import ResponseUnreadable, parse_dec_import_response
 from chalicelib.services.ports import CustomsGateway, CustomsUnavailable
 
 log = logging.getLogger(__name__)
 
 _TRANSIENT = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
-_XML_DECL = re.compile(r"^\s*<\?xml\s.*?\?>", re.DOTALL)
-_ENCODING = re.compile(rb"^\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "x-gbk", "euc-cn"}
 
 
 class CustomsProtocolError(CustomsUnavailable):
@@ -118,7 +109,7 @@ class HttpPort:
 class HttpCustomsGateway(HttpPort, CustomsGateway):
     """Declarations to customs, and what customs knows of a ClientSeqNo."""
 
-    def declare(self, client_seq_no: str, dec_message_xml: bytes) -> CustomsResponse:
+    def declare(self, client_seq_no: str, dec_message_xml: bytes, *, ent_code: str | None = None) -> CustomsResponse:
         response = self._http.request(
             "POST",
             "/dec/declare",
@@ -143,81 +134,19 @@ class HttpCustomsGateway(HttpPort, CustomsGateway):
     def _answer(response: requests.Response, client_seq_no: str) -> CustomsResponse:
         status = response.status_code
         if 200 <= status < 300:
-            return parse_dec_import_response(response.content, client_seq_no)
+            return _read_answer(response.content, client_seq_no)
         if 400 <= status < 500:
             # customs refuses an unreadable message with a 4xx that still carries the reason
             try:
-                return parse_dec_import_response(response.content, client_seq_no)
+                return _read_answer(response.content, client_seq_no)
             except CustomsProtocolError:
                 pass
         raise CustomsProtocolError(f"customs answered HTTP {status} for {client_seq_no}: {response.text[:200]}")
 
 
-def parse_dec_import_response(data: bytes, client_seq_no: str) -> CustomsResponse:
-    """The DecImportResponse in `data` (any namespace or none, possibly inside a DxpMsg envelope)."""
-    text = _decode(data)
-    root = _parse(text)
-    if _local(root.tag) == "DxpMsg":
-        root = _parse(_decode(_envelope_data(root)))
-    found = [node for node in root.iter() if _local(node.tag) == "DecImportResponse"]
-    if not found:
-        raise CustomsProtocolError("the answer holds no DecImportResponse")
-    answer = found[0]
-    code = _child_text(answer, "ResponseCode")
-    if code is None:
-        raise CustomsProtocolError("the DecImportResponse has no ResponseCode")
-    echoed = _child_text(answer, "ClientSeqNo")
-    if echoed and echoed != client_seq_no:
-        raise CustomsProtocolError(f"customs answered for ClientSeqNo {echoed}, not {client_seq_no}")
-    return CustomsResponse(
-        accepted=code == "0",
-        response_code=code,
-        message=_child_text(answer, "ErrorMessage") or "",
-        client_seq_no=client_seq_no,
-        seq_no=_child_text(answer, "SeqNo"),
-        raw_xml=text,
-    )
-
-
-def _decode(data: bytes) -> str:
-    """Text of the XML: BOM first, then the declared encoding (GB2312/GBK read as GB18030)."""
+def _read_answer(data: bytes, client_seq_no: str) -> CustomsResponse:
+    """The DecImportResponse in an answer (formats/dec_import_response.py); a protocol error when none."""
     try:
-        if data.startswith(codecs.BOM_UTF8):
-            return data[len(codecs.BOM_UTF8) :].decode("utf-8")
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return data.decode("utf-16")
-        match = _ENCODING.match(data)
-        declared = match.group(1).decode("ascii").lower() if match else "utf-8"
-        return data.decode("gb18030" if declared in _GB_FAMILY else declared)
-    except (LookupError, UnicodeDecodeError) as exc:
-        raise CustomsProtocolError(f"the answer is not readable text ({exc})") from None
-
-
-def _parse(text: str) -> Element:
-    try:
-        # the declaration goes: the text is decoded already, and expat knows no GB2312
-        return SafeET.fromstring(_XML_DECL.sub("", text, count=1), forbid_dtd=True)
-    except DefusedXmlException:
-        raise CustomsProtocolError("the answer declares a DTD or entities; refused") from None
-    except ParseError as exc:
-        raise CustomsProtocolError(f"the answer is not well-formed XML ({exc})") from None
-
-
-def _envelope_data(envelope: Element) -> bytes:
-    data = next((node for node in envelope.iter() if _local(node.tag) == "Data"), None)
-    try:
-        return base64.b64decode("".join((data.text or "").split()) if data is not None else "", validate=True)
-    except (binascii.Error, ValueError):
-        raise CustomsProtocolError("the DxpMsg envelope's Data is not base64") from None
-
-
-def _local(tag: Any) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _child_text(element: Element, name: str) -> str | None:
-    """Stripped text of the first child called `name`; empty counts as absent."""
-    for child in element:
-        if _local(child.tag) == name:
-            return (child.text or "").strip() or None
-    return None
+        return parse_dec_import_response(data, client_seq_no)
+    except ResponseUnreadable as exc:
+        raise CustomsProtocolError(exc.reason_en) from None

@@ -30,6 +30,15 @@ Access patterns (no Scan anywhere):
   window (Query pk), digests due in an hour (Query pk "due#<hour>"); everything expires (TTL)
 - an enterprise's events after a cursor ......... Events Query (ent_code, sk between F#<cursor> and F#<settled>)
 - an event filed once per enterprise ............ Events conditional Put of ID#<event_id> (in one transaction)
+- a declaration's sends to the client ........... ExchangeOutbox Query (client_seq_no); one send: GetItem
+- an enterprise's sends by state (agent's lease,  ExchangeOutbox by_enterprise ("<ent>#<state>", due_at), sparse:
+  the channel's counts) .......................... only while unanswered; then BatchGetItem of the keys
+- every unanswered send (schedule: silent agents, ExchangeOutbox open_sends (sparse, sharded, created_at)
+  the handover watchdog)
+- an agent credential by id ..................... Agents GetItem ("cred#<id>", "cred")
+- an enterprise's agent credentials ............. Agents by_enterprise (cred_ent, created_at)
+- an enterprise's customs channel ............... Agents GetItem ("channel#<ent>", "channel"); many: BatchGetItem
+- InBox receipts waiting for customs' SeqNo ..... Agents Query ("parked#<ent>#<SeqNo>"); expire (TTL)
 """
 
 from __future__ import annotations
@@ -335,6 +344,8 @@ class DeclarationModel(_Model):
     awaiting_receipt = UnicodeAttribute(null=True)  # "awaiting#<shard>" from acceptance to the first receipt
     tax_confirmation = UnicodeAttribute(null=True)  # JSON
     recheck_at = UnicodeAttribute(null=True)  # ISO UTC: a waiting declaration is not ready before this
+    handover = UnicodeAttribute(null=True)  # with the Single Window client: queued | written | sent
+    send_no = NumberAttribute(null=True)  # its latest send to the client (ExchangeOutboxModel)
     version = NumberAttribute()  # optimistic lock, checked by the repository
     # the version of the record its content item was written with (DeclarationContentModel.version):
     # a read that finds them different read the two halves of one write apart, and reads again
@@ -526,7 +537,7 @@ class DeliveryModel(_Model):
 
 
 class PushModel(_Model):
-    """Push bookkeeping, one table keyed by what it is about (pk prefixes: sms#, rate#, digest#, due#)."""
+    """Push bookkeeping, one table keyed by what it is about (pk prefixes: sms#, rate#, digest#, due#, order#)."""
 
     class Meta(_Meta):
         table_name = "smartdecl-push"
@@ -538,6 +549,8 @@ class PushModel(_Model):
     n = NumberAttribute(null=True)  # rate#: messages sent in the window
     ent_code = UnicodeAttribute(null=True)  # due#: the subscription's enterprise
     body = UnicodeAttribute(null=True)  # digest#: the event JSON
+    at = UnicodeAttribute(null=True)  # order#: when the subscriber's last event for the declaration happened
+    rank = NumberAttribute(null=True)  # order#: the highest status rank sent for it (domain/receipts.RANK)
     expires_at = NumberAttribute(null=True)  # TTL, epoch seconds
 
 
@@ -583,6 +596,101 @@ class EnterpriseClaimModel(_Model):
     seq_no = UnicodeAttribute(null=True)
 
 
+# ---- the exchange channel (docs/customs-channel.md) -----------------------------------------
+
+
+class OutboxByEnterprise(GlobalSecondaryIndex):
+    Meta = _keys_only_meta("by_enterprise")
+    ent_state = UnicodeAttribute(hash_key=True)  # "<ent_code>#<state>" while unanswered
+    # queued: created_at; taken: lease_expires_at (a lease that ran out is due again); written,
+    # sent: when it got there. The agent's lease reads `due_at <= now` by key.
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class OpenSends(GlobalSecondaryIndex):
+    Meta = type(
+        "Meta",
+        (),
+        {"index_name": "open_sends", "projection": IncludeProjection(["ent_code", "state", "taken_at", "overdue_at"])},
+    )
+    open_shard = UnicodeAttribute(hash_key=True)  # "open#<shard>" while unanswered
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ExchangeOutboxModel(_Model):
+    """One send of a declaration's message to the Single Window client, kept until answered (then
+    removed by TTL). The DecMessage is stored compressed; the table is encrypted at rest."""
+
+    class Meta(_Meta):
+        table_name = "smartdecl-exchange_outbox"
+
+    client_seq_no = UnicodeAttribute(hash_key=True)
+    send_no = NumberAttribute(range_key=True)
+    ent_code = UnicodeAttribute()
+    ie_flag = UnicodeAttribute()
+    message_version = UnicodeAttribute()
+    sha256 = UnicodeAttribute()
+    xml = PackedTextAttribute()  # the DecMessage (UTF-8), handed out byte for byte every time
+    first_try = NumberAttribute()
+    last_try = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    state = UnicodeAttribute()
+    lease_token = UnicodeAttribute(null=True)
+    lease_expires_at = UnicodeAttribute(null=True)
+    taken_at = UnicodeAttribute(null=True)
+    handed_out = NumberAttribute(default=0)
+    file_name = UnicodeAttribute(null=True)
+    written_at = UnicodeAttribute(null=True)
+    sent_at = UnicodeAttribute(null=True)
+    answered_at = UnicodeAttribute(null=True)
+    answer = UnicodeAttribute(null=True)
+    customs_seq_no = UnicodeAttribute(null=True)
+    response_code = UnicodeAttribute(null=True)
+    message = UnicodeAttribute(null=True)
+    answered_by = UnicodeAttribute(null=True)
+    events = UnicodeSetAttribute(null=True)  # "<try>:<kind>": each agent event applies once
+    overdue_at = UnicodeAttribute(null=True)
+    version = NumberAttribute()
+    # derived index keys (adapters/exchange_outbox.py)
+    ent_state = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)
+    open_shard = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL once answered
+
+    by_enterprise = OutboxByEnterprise()
+    open_sends = OpenSends()
+
+
+class CredentialsByEnterprise(GlobalSecondaryIndex):
+    Meta = _index_meta("by_enterprise")
+    cred_ent = UnicodeAttribute(hash_key=True)  # on credential items only
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class AgentModel(_Model):
+    """Agent credentials ("cred#<id>", "cred"), each enterprise's customs channel ("channel#<ent>",
+    "channel": the agent's last heartbeat and what was judged and told), and DEC_RESULT files that
+    arrived before the DecImportResponse naming their SeqNo ("parked#<ent>#<SeqNo>", <file id>)."""
+
+    class Meta(_Meta):
+        table_name = "smartdecl-agents"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    ent_code = UnicodeAttribute(null=True)
+    cred_ent = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    body = UnicodeAttribute(null=True)  # JSON: the credential's or the channel's fields
+    key_hash = UnicodeAttribute(null=True)  # SHA-256 of the credential's secret; the key itself is never kept
+    revoked_at = UnicodeAttribute(null=True)
+    last_contact_at = UnicodeAttribute(null=True)
+    file = PackedTextAttribute(null=True)  # parked: the InBox file (Base64 of its bytes)
+    version = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL (parked files)
+
+    by_enterprise = CredentialsByEnterprise()
+
+
 # ---- counters --------------------------------------------------------------------------------
 
 
@@ -608,6 +716,8 @@ MODELS: dict[str, type[Model]] = {
     "deliveries": DeliveryModel,
     "push": PushModel,
     "events": EventFeedModel,
+    "exchange_outbox": ExchangeOutboxModel,
+    "agents": AgentModel,
 }
 
 # The idempotency table belongs to Powertools (key "id", TTL "expiration"); declared in template.yaml.

@@ -240,8 +240,9 @@ class DynamoBatchRepository(BatchRepository):
         except DoesNotExist:
             return None
 
-    def list_for_execution(self, execution_id: str) -> list[Batch]:
-        return [_batch(i) for i in BatchModel.by_execution.query(execution_id)]
+    def list_for_execution(self, execution_id: str, limit: int = 100) -> list[Batch]:
+        query = BatchModel.by_execution.query(execution_id, scan_index_forward=False, limit=limit, page_size=limit)
+        return [_batch(i) for i in query]
 
     def count(self, batch_no: str, counted: Mapping[str, Collection[str]]) -> Batch | None:
         item = BatchModel(batch_no=batch_no)

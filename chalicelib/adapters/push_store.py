@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.domain.sms import RateLimits
 
@@ -50,6 +51,24 @@ class DynamoPushStore:
             PushModel(pk=key, sk="-").delete(condition=PushModel.owner == event_id)
         except Exception:  # noqa: BLE001 - best effort; the claim expires anyway
             pass
+
+    # ---- never an older state after a newer one ---------------------------------------------------------
+
+    def claim_order(self, subscription_id: str, seq_no: str, at: str, rank: int | None, now: datetime) -> bool:
+        """Move the subscriber's mark for this declaration to (`at`, `rank`) if neither goes back: True
+        when this event may be sent (nothing newer was), False when it is stale. One conditional write."""
+        actions: list[Action] = [PushModel.at.set(at), PushModel.expires_at.set(_expires(now, SMS_CLAIM_DAYS))]
+        condition = PushModel.at.does_not_exist() | (PushModel.at <= at)
+        if rank is not None:
+            actions.append(PushModel.rank.set(rank))
+            condition &= PushModel.rank.does_not_exist() | (PushModel.rank <= rank)
+        try:
+            PushModel(pk=f"order#{subscription_id}#{seq_no}", sk="-").update(actions=actions, condition=condition)
+            return True
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            raise
 
     # ---- flow control per number --------------------------------------------------------------------
 

@@ -28,7 +28,8 @@ def receipt_item(receipt: StoredReceipt, applied: bool = False) -> M:
         received_at=receipt.received_at,
         body=text,
         seq_no=receipt.seq_no,
-        unmatched=None if receipt.seq_no else "unmatched",
+        # the sparse index lists what no declaration took: unknown ones and conflicts, apart
+        unmatched=None if receipt.seq_no else ("conflict" if receipt.body.get("conflict") else "unmatched"),
         applied=applied,
     )
 
@@ -57,3 +58,6 @@ class DynamoReceiptRepository(ReceiptRepository):
 
     def unmatched(self, limit: int = 100) -> list[dict]:
         return [json.loads(i.body) for i in M.unmatched_index.query("unmatched", scan_index_forward=False, limit=limit)]
+
+    def conflicts(self, limit: int = 100) -> list[dict]:
+        return [json.loads(i.body) for i in M.unmatched_index.query("conflict", scan_index_forward=False, limit=limit)]

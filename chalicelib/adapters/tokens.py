@@ -19,6 +19,18 @@ _REQUIRED = ["exp", "sub"]
 _CLAIMS = ("ent_code", "ent_uscc", "role", "card_no")
 
 
+AGENT_KEY_PREFIX = "sdag_"  # an agent credential (services/exchange_credentials.py), never a JWT
+
+
+def agent_key(authorization: str | None) -> str | None:
+    """The agent credential in `Authorization: Bearer sdag_…`, or None when the header holds none
+    (a person's token, or nothing). Checked against its credential by the caller."""
+    if not authorization or not authorization.startswith("Bearer "):
+        return None
+    token = authorization[len("Bearer ") :].strip()
+    return token if token.startswith(AGENT_KEY_PREFIX) else None
+
+
 class TokenVerifier:
     def __init__(
         self,

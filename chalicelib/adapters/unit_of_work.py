@@ -32,6 +32,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.events import event_record
 from chalicelib.domain.lifecycle import Change
+from chalicelib.services.exchange_ports import SendMoved, SendWrite
 from chalicelib.services.ports import ConditionFailed, ReceiptAlreadyApplied, StoredReceipt, UnitOfWork
 
 from .conditions import cancelled_by_condition
@@ -39,6 +40,7 @@ from .declaration_repository import content_item, to_item
 from .dynamo_models import DeclarationModel as M
 from .dynamo_models import ReceiptModel as R
 from .dynamo_models import connection
+from .exchange_outbox import update_of
 from .execution_repository import log_item
 from .receipt_repository import receipt_item
 
@@ -88,9 +90,9 @@ class DynamoUnitOfWork(UnitOfWork):
     def __init__(self, region: str | None = None) -> None:
         self._region = region
 
-    def commit(self, change: Change, receipt: StoredReceipt | None = None) -> None:
+    def commit(self, change: Change, receipt: StoredReceipt | None = None, send: SendWrite | None = None) -> None:
         """PynamoDB sends a transaction's puts before its updates: with a receipt, item 0 is the
-        receipt, the record's update is the last item."""
+        receipt; the record's update is the last item, a send's update the one before it."""
         try:
             with TransactWrite(connection=connection(self._region)) as tx:
                 if receipt is not None:
@@ -102,6 +104,9 @@ class DynamoUnitOfWork(UnitOfWork):
                     )
                 for item in _puts(change):
                     tx.save(item)
+                if send is not None:
+                    key, actions, condition = update_of(send.send, send.expected_version)
+                    tx.update(key, actions=actions, condition=condition)
                 tx.update(
                     M(seq_no=change.seq_no),
                     actions=changed_actions(change),
@@ -111,6 +116,8 @@ class DynamoUnitOfWork(UnitOfWork):
             failed = cancelled_by_condition(exc)
             if receipt is not None and failed and failed[0]:
                 raise ReceiptAlreadyApplied(receipt.receipt_id) from exc
+            if send is not None and len(failed) >= 2 and failed[-2]:
+                raise SendMoved(f"{send.send.client_seq_no}/{send.send.send_no}") from exc
             if any(failed):
                 raise ConditionFailed(change.seq_no) from exc
             raise

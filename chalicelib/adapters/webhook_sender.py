@@ -31,7 +31,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NameResolutionError
 
 from chalicelib.domain.events import Event
-from chalicelib.domain.subscriptions import Resolver, WebhookTargetRefused, check_delivery_target
+from chalicelib.domain.subscriptions import LoopbackPorts, Resolver, WebhookTargetRefused, check_delivery_target
 from chalicelib.observability import logger
 
 SIGNATURE_VERSION = "v1"
@@ -136,7 +136,9 @@ class WebhookSender:
     """POSTs one signed event to one webhook URL.
 
     `session` must route IP-literal URLs with a Host header as `pinned_session()` does (the default).
-    `local_mode` allows loopback targets and plain http to them (the local stack and tests only).
+    `local_mode` allows loopback targets and plain http to them (the local stack and tests only),
+    never to the stack's own ports (`loopback`): a subscription made before a port changed hands is
+    checked again at every delivery.
     `verify_tls` is requests' `verify`: True, or a CA bundle path (tests).
     """
 
@@ -146,6 +148,7 @@ class WebhookSender:
         timeout_seconds: float = 5,
         resolver: Resolver | None = None,
         local_mode: bool = False,
+        loopback: LoopbackPorts | None = None,
         clock: Callable[[], float] = time.time,
         verify_tls: bool | str = True,
     ) -> None:
@@ -153,6 +156,7 @@ class WebhookSender:
         self._timeout = timeout_seconds
         self._resolver = resolver
         self._local_mode = local_mode
+        self._loopback = loopback
         self._clock = clock
         self._verify = verify_tls
 
@@ -175,7 +179,7 @@ class WebhookSender:
             )
 
         try:
-            target = check_delivery_target(url, self._resolver, self._local_mode)
+            target = check_delivery_target(url, self._resolver, self._local_mode, self._loopback)
         except WebhookTargetRefused as exc:
             logger.info("webhook target refused", extra={"event_id": event.event_id, "reason": exc.message_en})
             return attempt(None, "dns_error" if exc.code == "unresolvable" else "blocked_address", refused=True)

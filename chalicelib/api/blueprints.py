@@ -4,6 +4,8 @@ fills routing.ROUTES, from which the OpenAPI document is generated."""
 from __future__ import annotations
 
 from . import (
+    agent,
+    api_docs,
     configs,
     console,
     customs,
@@ -12,6 +14,7 @@ from . import (
     events,
     executions,
     push,
+    reference,
     results,
     subscriptions,
     system,
@@ -31,4 +34,7 @@ BLUEPRINTS = (
     push.bp,
     events.bp,
     console.bp,
+    reference.bp,
+    api_docs.bp,
+    agent.bp,
 )

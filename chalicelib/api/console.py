@@ -18,13 +18,17 @@ def _sign_in(call: Call) -> console.SignInSettings:
 
 
 def _file(call: Call, name: str) -> Response:
-    found = console.asset(name)
+    return static_file_response(call, name, console.asset(name), console.content_security_policy(_sign_in(call)))
+
+
+def static_file_response(call: Call, name: str, found: console.Asset, policy: str) -> Response:
+    """One of our static files, with its ETag, caching and the console's security headers."""
     headers: dict[str, str | list[str]] = {
         "Content-Type": found.content_type,
         "ETag": found.etag,
         # index.html is revalidated every time, so a deploy shows at once; the rest briefly cached
         "Cache-Control": "no-cache" if name == "index.html" else "public, max-age=300",
-        "Content-Security-Policy": console.content_security_policy(_sign_in(call)),
+        "Content-Security-Policy": policy,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",

@@ -61,6 +61,7 @@ class ConsoleConfig(_Body):
     """How the console signs in: local (development tokens), OIDC, or unconfigured."""
 
     sign_in: Literal["local", "oidc", "unconfigured"]
+    manual_url: str | None = None  # the clerks' manual the enablement screen links to (SMARTDECL_MANUAL_URL)
     dev_token_path: str | None = None
     client_id: str | None = None
     scopes: str | None = None
@@ -227,6 +228,7 @@ class Execution(_Body):
     next_batch_at: Timestamp | None
     countdown_seconds: int | None
     customs_available: bool
+    idle: bool = Field(description="running, its last batch found nothing: it waits for marked declarations")
     batch_wait_seconds: int
     started_by: str
     started_at: Timestamp
@@ -237,6 +239,38 @@ class ExecutionPage(_Body):
     items: list[Execution]
     total: int
     next_cursor: OnePage = None
+
+
+class PoolPage(_Body):
+    """The marked, pending declarations the ticked configs take, in the order batches take them."""
+
+    items: list[Declaration]
+    total: int
+    truncated: bool = Field(description="true when more are in the pool than listed (200 per import/export flag)")
+
+
+class Batch(_Body):
+    """One batch of an execution: its number, configs, times and counts."""
+
+    batch_no: str
+    execution_id: str
+    index: int
+    config_ids: list[str]
+    config_names: list[str]
+    started_at: Timestamp
+    finished_at: Timestamp | None
+    claimed: int
+    succeeded: int
+    failed: int
+    waiting: int
+    skipped: int
+    progress_percent: int
+
+
+class BatchPage(_Body):
+    items: list[Batch]
+    total: int
+    next_cursor: None = None  # the newest 100 in one page
 
 
 class BatchRow(_Body):
@@ -256,22 +290,9 @@ class BatchRow(_Body):
     updated_at: Timestamp | None = None
 
 
-class BatchConsole(_Body):
+class BatchConsole(Batch):
     """The console of one batch (智能申报台): the batch, its counts, every declaration's result."""
 
-    batch_no: str
-    execution_id: str
-    index: int
-    config_ids: list[str]
-    config_names: list[str]
-    started_at: Timestamp
-    finished_at: Timestamp | None
-    claimed: int
-    succeeded: int
-    failed: int
-    waiting: int
-    skipped: int
-    progress_percent: int
     declarations: list[BatchRow]
     results: dict[str, int]
 
@@ -392,11 +413,74 @@ class UnmatchedReceipt(_Body):
     message_en: str
 
 
+class Disagreement(_Body):
+    identifier: Literal["client_seq_no", "entry_id", "cus_ciq_no"]
+    value: str = Field(description="the number as the receipt names it")
+    held: str | None = Field(description="what the declaration holds instead, if anything")
+    held_by: str | None = Field(description="another declaration that holds the receipt's number")
+
+
+class ConflictReceipt(_Body):
+    """A receipt whose numbers point at different declarations: kept, applied to none, alarmed."""
+
+    receipt_id: str
+    client_seq_no: str | None
+    cus_ciq_no: str | None
+    entry_id: str | None
+    channel: str | None
+    seq_nos: list[str] = Field(description="the declarations it points at; each has a log line")
+    disagreements: list[Disagreement]
+    message_zh: str
+    message_en: str
+
+
 class ReceiptsResult(_Body):
     received: int
     applied: int
     duplicates: int
     unmatched: list[UnmatchedReceipt]
+    conflicts: list[ConflictReceipt]
+
+
+# ---- reference data (GET /declaration-fields, GET /code-tables/{name}) -------------------------
+
+
+class FieldGroup(_Body):
+    key: str
+    label_zh: str
+    label_en: str
+
+
+class DeclarationField(_Body):
+    """One leaf of the declaration content (domain/declaration_fields.py)."""
+
+    path: str  # "agent.code", "goods[].code_ts"
+    tag: str | None  # the DecMessage element; null: the message does not carry it
+    label_zh: str
+    label_en: str
+    group: str  # a FieldGroup key
+    code_table: str | None  # GET /code-tables/{code_table}
+    required: bool  # the field and every field above it are required
+
+
+class DeclarationFields(_Body):
+    groups: list[FieldGroup]
+    fields: list[DeclarationField]  # in the form's order
+
+
+class CodeEntry(_Body):
+    code: str
+    zh: str
+    en: str | None = None
+
+
+class CodeTable(_Body):
+    name: str
+    label_zh: str
+    label_en: str
+    source: str  # where the table comes from
+    date: str  # when it was made or last checked
+    codes: list[CodeEntry]
 
 
 RESPONSES: tuple[type[BaseModel], ...] = (
@@ -416,6 +500,8 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     LogPage,
     Execution,
     ExecutionPage,
+    PoolPage,
+    BatchPage,
     BatchConsole,
     TaxDetail,
     Subscription,
@@ -424,6 +510,8 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     Replayed,
     FeedPage,
     ReceiptsResult,
+    DeclarationFields,
+    CodeTable,
 )
 REQUESTS: tuple[type[BaseModel], ...] = (
     DevTokenRequest,

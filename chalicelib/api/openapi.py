@@ -12,8 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.services.import_declarations import XLSX
+from chalicelib.formats.records import XLSX
 
+from . import agent_models as am
 from . import models as m
 from .routing import ROUTES
 
@@ -141,6 +142,14 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         errors=(404,),
         extra={"304": {"description": "Not modified"}},
     ),
+    ("/docs", "GET"): Op(
+        "This document as a page, to read and try (Swagger UI; /docs redirects to /docs/)",
+        "text/html",
+        extra={"302": {"description": "to /docs/"}, "304": {"description": "Not modified"}},
+    ),
+    ("/docs/{name}", "GET"): Op(
+        "One of the API page's files", "*/*", errors=(404,), extra={"304": {"description": "Not modified"}}
+    ),
     ("/dev/token", "POST"): Op(
         "Local stack only: a development token for the chosen enterprise and card (404 deployed)",
         m.DevToken,
@@ -204,6 +213,18 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("/declarations/{seq_no}/log", "GET"): Op(
         "The declaration log (申报记录): every step with time, gate, outcome, reason, who", m.LogPage
     ),
+    ("/pool", "GET"): Op(
+        "The pool (智能申报池): marked pending declarations the ticked configs take, in the order batches take them",
+        m.PoolPage,
+        params=(
+            _q("enterprise_type", {"enum": ["agent", "consignee"], "default": "agent"}),
+            _q("config_ids", {"type": "string", "pattern": r"\S"}, "1 to 20 config ids, comma-separated (required)"),
+        ),
+        errors=(404,),
+    ),
+    ("/executions/{execution_id}/batches", "GET"): Op(
+        "The execution's batches, newest first (batch history)", m.BatchPage
+    ),
     ("/batches/{batch_no}", "GET"): Op(
         "The console of one batch (智能申报台): counts and every declaration with its result", m.BatchConsole
     ),
@@ -250,6 +271,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         m.FeedPage,
         params=tuple(FEED_PARAMS),
     ),
+    ("/declaration-fields", "GET"): Op(
+        "Every field of a declaration: path, DecMessage tag, labels, form group, code table, required",
+        m.DeclarationFields,
+    ),
+    ("/code-tables/{name}", "GET"): Op("One code table with its source and date", m.CodeTable),
     ("/executions", "GET"): Op("Executions of the enterprise, newest first", m.ExecutionPage),
     ("/executions", "POST"): Op(
         "Start: tick configs, press start once (一键启动)", m.Execution, 201, body=m.StartExecution, errors=(404, STATE)
@@ -262,6 +288,63 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
 }
 
+
+# The exchange channel (docs/customs-channel.md): the agent's routes take an agent credential only.
+_SEND = "/agent/outbox/{client_seq_no}/{send_no}"
+FILE_BODY = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+FILE_HEADERS = (
+    {
+        "name": "X-Smartdecl-File-Name",
+        "in": "header",
+        "required": True,
+        "schema": STR,
+        "description": "the InBox file's name, percent-encoded UTF-8",
+    },
+    {"name": "X-Smartdecl-File-Sha256", "in": "header", "required": True, "schema": STR},
+)
+OPERATIONS.update(
+    {
+        ("/agent/outbox", "GET"): Op(
+            "The agent takes its enterprise's sends under a 5-minute lease (agent credential)",
+            am.OutboxPage,
+            params=(_q("max", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),),
+        ),
+        (f"{_SEND}/written", "POST"): Op(
+            "The agent wrote the send's file into the client's OutBox (repeating it answers the same)",
+            am.SendAnswer,
+            body=am.Written,
+            errors=(STATE,),
+        ),
+        (f"{_SEND}/events", "POST"): Op(
+            "What the client did with a file: sent, send_failed (the next try follows), gave_up",
+            am.SendAnswer,
+            body=am.SendEvent,
+        ),
+        ("/agent/inbox", "POST"): Op(
+            "A file the client wrote into InBox, whole: read, matched within the enterprise, applied once",
+            am.InboxResult,
+            body=FILE_BODY,
+            params=FILE_HEADERS,
+            errors=(422,),
+        ),
+        ("/agent/heartbeat", "POST"): Op(
+            "The agent is alive, and how the client's folders look (every 30 s)", am.HeartbeatAnswer, body=am.Heartbeat
+        ),
+        ("/agent-credentials", "POST"): Op(
+            "A new agent credential (legal card); its key is shown this once",
+            am.AgentCredential,
+            201,
+            body=am.NewCredential,
+        ),
+        ("/agent-credentials", "GET"): Op(
+            "The enterprise's agent credentials with their last contact", am.AgentCredentialPage
+        ),
+        ("/agent-credentials/{credential_id}", "DELETE"): Op("Revoke an agent credential (legal card)", status=204),
+        ("/customs/channel", "GET"): Op(
+            "报文客户端状态: the channel, the agent, the Single Window client, the outbox", am.CustomsChannel
+        ),
+    }
+)
 
 # Names generated clients give the operations (their functions and methods).
 OPERATION_IDS: dict[tuple[str, str], str] = {
@@ -307,6 +390,21 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("/executions", "POST"): "start_execution",
     ("/executions/{execution_id}", "GET"): "get_execution",
     ("/executions/{execution_id}/stop", "POST"): "stop_execution",
+    ("/docs", "GET"): "get_docs",
+    ("/docs/{name}", "GET"): "get_docs_file",
+    ("/pool", "GET"): "get_pool",
+    ("/executions/{execution_id}/batches", "GET"): "list_execution_batches",
+    ("/declaration-fields", "GET"): "list_declaration_fields",
+    ("/code-tables/{name}", "GET"): "get_code_table",
+    ("/agent/outbox", "GET"): "take_outbox_sends",
+    ("/agent/outbox/{client_seq_no}/{send_no}/written", "POST"): "report_send_written",
+    ("/agent/outbox/{client_seq_no}/{send_no}/events", "POST"): "report_send_event",
+    ("/agent/inbox", "POST"): "hand_in_inbox_file",
+    ("/agent/heartbeat", "POST"): "agent_heartbeat",
+    ("/agent-credentials", "POST"): "create_agent_credential",
+    ("/agent-credentials", "GET"): "list_agent_credentials",
+    ("/agent-credentials/{credential_id}", "DELETE"): "revoke_agent_credential",
+    ("/customs/channel", "GET"): "get_customs_channel",
 }
 
 
@@ -380,8 +478,8 @@ def document() -> dict[str, Any]:
     from . import blueprints  # noqa: F401 - importing them fills ROUTES
 
     pairs: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
-        *((model, "validation") for model in m.REQUESTS),
-        *((model, "serialization") for model in m.RESPONSES),
+        *((model, "validation") for model in (*m.REQUESTS, *am.REQUESTS)),
+        *((model, "serialization") for model in (*m.RESPONSES, *am.RESPONSES)),
     ]
     _, defs = models_json_schema(pairs, ref_template=REF)
     schemas = dict(defs["$defs"])
@@ -409,8 +507,10 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Smart assisted declaration (智能辅助申报)",
             "version": "0.1.0",
-            "description": "Every route but /health, /openapi.json, the console's files, the SMS short links "
-            "and the customs receipts needs `Authorization: Bearer <JWT>`. Errors are "
+            "description": "Every route but /health, /openapi.json, the console's and the API page's (/docs) files, "
+            "the SMS short links "
+            "and the customs receipts needs `Authorization: Bearer <JWT>`; the agent's routes (/agent/…) "
+            "need `Authorization: Bearer sdag_<credential_id>.<secret>` (an agent credential) instead. Errors are "
             "{code, message_zh, message_en, details}. Generated from the models "
             "(chalicelib/api/models.py) and the routes.",
         },

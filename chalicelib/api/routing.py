@@ -16,6 +16,7 @@ from typing import Any
 from chalice import Blueprint, Response
 from chalice.app import Request
 
+from chalicelib.adapters.tokens import agent_key
 from chalicelib.container import Container, container
 from chalicelib.domain import errors
 from chalicelib.domain.errors import DomainError, FieldError
@@ -23,6 +24,7 @@ from chalicelib.domain.identity import Identity
 from chalicelib.formats import limits
 from chalicelib.observability import logger
 from chalicelib.services.enablement import require_enabled
+from chalicelib.services.exchange_credentials import agent_credential_required, agent_forbidden
 from chalicelib.services.limits import take_allowance
 
 from .errors import error_response, internal_error, json_response
@@ -123,6 +125,21 @@ def _too_deep(max_depth: int) -> errors.DomainError:
     )
 
 
+def authenticate(ctx: Container, authorization: str | None, agent_route: bool) -> Identity:
+    """Who asks: a person (a JWT) or an enterprise's agent (its credential, `Bearer sdag_…`). Each
+    reaches only its own routes."""
+    key = agent_key(authorization)
+    if key is not None:
+        identity = ctx.agent_keys.verify(key)
+        if not agent_route:
+            raise agent_forbidden()
+        return identity
+    identity = ctx.tokens.verify(authorization)
+    if agent_route:
+        raise agent_credential_required()
+    return identity
+
+
 @dataclass(frozen=True)
 class Route:
     """What `endpoint` knows of a route: the OpenAPI document derives the statuses it can answer."""
@@ -131,6 +148,7 @@ class Route:
     enabled: bool
     content_types: tuple[str, ...]
     limit: str | None
+    agent: bool = False  # an agent's route (/agent/…): agent credentials only, and they reach nothing else
 
 
 ROUTES: dict[tuple[str, str], Route] = {}  # (path, METHOD) → Route, filled as the blueprints load
@@ -145,10 +163,13 @@ def endpoint(
     enabled: bool = True,
     content_types: Sequence[str] = (JSON,),
     limit: str | None = None,
+    agent: bool = False,
 ) -> Callable:
-    """`limit` names the per-enterprise allowance the route takes from (chalicelib/domain/limits.py)."""
+    """`limit` names the per-enterprise allowance the route takes from (chalicelib/domain/limits.py).
+    `agent`: a route of the enterprise's agent, signed in with an agent credential (sdag_…); every
+    other route refuses one, and an agent's route refuses a person's token (403)."""
     for method in methods:
-        ROUTES[(path, method.upper())] = Route(auth, enabled, tuple(content_types), limit)
+        ROUTES[(path, method.upper())] = Route(auth, enabled, tuple(content_types), limit, agent)
 
     def register(view: Callable[[Call], Any]) -> Callable:
         @functools.wraps(view)
@@ -159,7 +180,7 @@ def endpoint(
             )  # a warm container must not tag this request with the last one's
             try:
                 ctx = container()
-                identity = ctx.tokens.verify(request.headers.get("authorization")) if auth else None
+                identity = authenticate(ctx, request.headers.get("authorization"), agent) if auth else None
                 if identity is not None:
                     logger.append_keys(ent_code=identity.ent_code, card_no=identity.card_no)
                     if enabled:

@@ -16,7 +16,13 @@ bp = Blueprint(__name__)
 def create(call: Call) -> Response:
     ctx = call.ctx
     body = subscriptions.create_subscription(
-        call.identity, call.json(), ctx.subscriptions, ctx.subscriber, ctx.clock, local_mode=ctx.settings.local_mode
+        call.identity,
+        call.json(),
+        ctx.subscriptions,
+        ctx.subscriber,
+        ctx.clock,
+        local_mode=ctx.settings.local_mode,
+        loopback=ctx.settings.loopback_ports,
     )
     return json_response(body, 201)
 

@@ -15,6 +15,9 @@ or the system's when the config has auxiliary confirmation (辅助确认) on. Th
 - ``price_outlier`` (per item): unit price above 3× or below 1/3 of the median of recent unit
   prices for the same HS code, given at least 3 of them (fewer make no meaningful median).
   Typical cause: a price per dozen typed as per piece, or a wrong currency.
+- classification (per item, domain/classification): ``national_code_unchecked`` (digits 7-10 of
+  the HS code not in a national table), ``elements_missing`` / ``elements_extra`` (规格型号 against
+  the code's declaration elements), ``element_value`` (an import's 出口享惠情况 other than 3).
 
 Order is stable: head advisories first (in the order above), then per goods item by g_no, in
 the order above. Details hold strings only (decimals normalised: "1180.00" and "1180" give the
@@ -67,6 +70,8 @@ def advisories(
     `recent_prices`: code_ts → recent unit prices of that HS code, in the same currency and
     unit as the goods being checked (the caller's history); absent codes are not compared.
     """
+    from .classification import item_advisories  # here: classification builds on Advisory
+
     found: list[Advisory] = []
     found += _net_over_gross(content)
     found += _kg_qty_over_net(content)
@@ -74,6 +79,7 @@ def advisories(
         found += _legal_qty_missing(item)
         found += _total_mismatch(item)
         found += _price_outlier(item, (recent_prices or {}).get(item.code_ts, ()))
+        found += item_advisories(content, item)
     return found
 
 

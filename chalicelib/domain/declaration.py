@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -30,9 +30,10 @@ from pydantic_core import ErrorDetails, PydanticCustomError, core_schema
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from . import codes
+from . import codes, declaration_fields
 from .declaration_status import STATUS_LABELS, DeclarationStatus
 from .errors import FieldError
+from .exchange import HANDOVER_WORDS
 from .smart_status import LABELS as SMART_STATUS_LABELS
 from .timestamps import iso
 
@@ -122,6 +123,8 @@ EntCode = Annotated[Str, _pattern(r"[0-9A-Z]{10}", "ent_code"), _pattern_hint(r"
 USCC_FORM = r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}"
 Uscc = Annotated[Str, AfterValidator(_check_uscc), SchemaHint({"pattern": f"^{USCC_FORM}$", "format": "uscc"})]
 CustomsCode = Annotated[Str, _pattern(r"[0-9]{4}", "customs_code"), _pattern_hint(r"[0-9]{4}")]
+# 关区代码 on the form: four digits under a directly governed customs the table knows (domain/codes.py)
+CustomsOffice = Annotated[CustomsCode, _code_in("customs_office")]
 HsCode = Annotated[Str, _pattern(r"[0-9]{10}", "hs_code"), _pattern_hint(r"[0-9]{10}")]
 SeqNo = Annotated[Str, _pattern(SEQ_NO_RE.pattern[1:-1], "seq_no"), _pattern_hint(SEQ_NO_RE.pattern[1:-1])]
 
@@ -208,18 +211,74 @@ class Party(_Model):
         return self
 
 
+class OverseasConsignor(_Model):
+    """境外收发货人 on an import (境外发货人): a code where the country has one (AEO or enterprise code)."""
+
+    code: Text(50) | None = None
+    name: Text(150) | None = None
+    name_en: Text(100) | None = None
+    address: Text(100) | None = None
+
+
+class OverseasConsignee(_Model):
+    """境外收货人 on an export."""
+
+    code: Text(50) | None = None
+    name_en: Text(400) | None = None
+
+
 class Fee(_Model):
-    """Freight or insurance: mark 1 rate, 2 unit price, 3 total."""
+    """Freight, insurance or incidental charges: mark 1 rate, 2 unit price, 3 total."""
 
     mark: Literal["1", "2", "3"]
     rate: Dec(19, 5)
     currency: Code("currency") | None = None
 
 
+class PriceStatements(_Model):
+    """其他事项确认 (PromiseItmes): yes, no, or null where it does not apply."""
+
+    special_relationship: StrictBool | None = None  # 特殊关系确认
+    price_influence: StrictBool | None = None  # 价格影响确认
+    royalty_payment: StrictBool | None = None  # 与货物有关的特许权使用费支付确认
+    formula_pricing: StrictBool | None = None  # 公式定价确认
+    provisional_price: StrictBool | None = None  # 暂定价格确认
+
+
+class SpecialBusiness(_Model):
+    """特殊业务标识 and 特殊通过模式 (SpecDeclFlag)."""
+
+    international_event: StrictBool = False  # 国际赛事
+    military_goods: StrictBool = False  # 特殊进出军工物资
+    aid_goods: StrictBool = False  # 国际援助物资
+    international_meeting: StrictBool = False  # 国际会议
+    direct_release: StrictBool = False  # 直通放行
+    diplomatic: StrictBool = False  # 外交礼遇
+    transit: StrictBool = False  # 转关
+
+
+class GoodsLicence(_Model):
+    """A licence a goods item is declared under (产品资质, DecGoodsLimit)."""
+
+    lic_type_code: Annotated[Text(5), NON_BLANK] = Field(min_length=1)
+    licence_no: Annotated[Text(40), NON_BLANK] = Field(min_length=1)
+    lic_wrtof_detail_no: Text(4) | None = None
+    lic_wrtof_qty: Dec(19, 5) | None = None
+    lic_wrtof_qty_unit: Code("unit") | None = None
+
+
+Flag = Literal["0", "1"]
+PortCode = Annotated[Str, _pattern(r"[A-Z]{3}[0-9A-Z]{3}", "port"), _pattern_hint(r"[A-Z]{3}[0-9A-Z]{3}")]
+DomesticPort = Annotated[Str, _pattern(r"[0-9]{6}", "domestic_port"), _pattern_hint(r"[0-9]{6}")]
+DistrictCode = Annotated[Str, _pattern(r"[0-9A-Z]{5}", "district"), _pattern_hint(r"[0-9A-Z]{5}")]
+
+
 class GoodsItem(_Model):
     g_no: StrictInt = Field(ge=1, le=MAX_GOODS)
     code_ts: HsCode
+    ciq_code: Text(20) | None = None
     g_name: Annotated[Text(255), NON_BLANK] = Field(min_length=1)
+    g_name_en: Text(100) | None = None
     g_model: Text(255) = ""
     qty: Dec(19, 5)
     unit: Code("unit")
@@ -231,8 +290,36 @@ class GoodsItem(_Model):
     decl_total: Dec(17, 2)
     currency: Code("currency")
     origin_country: Code("country")
+    orig_place_code: Text(50) | None = None
     destination_country: Code("country")
+    district_code: DistrictCode | None = None
+    dest_code: Text(8) | None = None
     duty_mode: Code("duty_mode") = "1"
+    contr_item: StrictInt | None = Field(default=None, ge=1, le=999_999_999)
+    exg_no: Text(30) | None = None
+    exg_version: StrictInt | None = Field(default=None, ge=0, le=99_999_999)
+    use_to: Text(2) | None = None
+    work_usd: Dec(19, 4) | None = None
+    purpose: Text(4) | None = None
+    goods_attr: Text(20) | None = None
+    goods_spec: Text(2000) | None = None
+    goods_model: Text(2000) | None = None
+    goods_brand: Text(2000) | None = None
+    produce_date: Text(2000) | None = None
+    prod_batch_no: Text(2000) | None = None
+    prod_valid_dt: Text(20) | None = None
+    prod_qgp: Text(20) | None = None
+    stuff: Text(400) | None = None
+    eng_man_ent_cnm: Text(100) | None = None
+    mnufctr_reg_no: Text(20) | None = None
+    mnufctr_reg_name: Text(150) | None = None
+    ciq_name: Text(50) | None = None
+    no_dang_flag: Flag | None = None
+    uncode: Text(20) | None = None
+    dang_name: Text(80) | None = None
+    dang_pack_type: Text(4) | None = None
+    dang_pack_spec: Text(24) | None = None
+    licences: list[GoodsLicence] = Field(default_factory=list, max_length=99)
 
 
 class Container(_Model):
@@ -246,6 +333,28 @@ class Container(_Model):
 class Document(_Model):
     edoc_code: Code("edoc_code")
     edoc_no: Annotated[Text(64), NON_BLANK] = Field(min_length=1)
+
+
+class LicenceDocument(_Model):
+    """A licence or permit of the whole declaration (随附单证 in the form: 监管证件, DecLicenseDocus)."""
+
+    docu_code: Code("licence_document")
+    cert_code: Annotated[Text(32), NON_BLANK] = Field(min_length=1)
+
+
+class RequestedCertificate(_Model):
+    """A certificate the declarant asks customs to issue (所需单证, DecRequestCert)."""
+
+    app_cert_code: Annotated[Text(50), NON_BLANK] = Field(min_length=1)
+    originals: StrictInt | None = Field(default=None, ge=0, le=99)
+    copies: StrictInt | None = Field(default=None, ge=0, le=99)
+
+
+class OtherPack(_Model):
+    """A further packing material besides wrap_type (其他包装, DecOtherPack)."""
+
+    pack_type: Code("wrap_type")
+    pack_qty: Dec(19, 5) | None = None
 
 
 DeclarationType = Literal["general", "with_list", "paperless", "list_paperless", "paperless_clearance"]
@@ -280,31 +389,72 @@ class DeclarationContent(_Model):
     two_step: StrictBool = False
     self_pay: StrictBool = False
     summarized_tax: StrictBool = False
-    declare_customs: CustomsCode
-    ie_port: CustomsCode
+    declare_customs: CustomsOffice
+    ie_port: CustomsOffice
     ie_date: date | None = None
+    manual_no: Text(12) | None = None  # 备案号: the processing-trade manual or exemption record
+    contr_no: Text(32) | None = None
+    license_no: Text(20) | None = None
+    appr_no: Text(32) | None = None
+    decl_trn_rel: Flag = "0"  # 0 an ordinary declaration, 1 a transit declared ahead
+    bill_type: Literal["1", "2", "3", "4"] | None = None  # 备案清单类型 (free-trade and bonded zones)
+    chk_surety: Flag | None = None
+    check_flow: Flag | None = None
+    tax_aamin_mark: Flag | None = None
     agent: Party
     consignee: Party
     owner: Party | None = None
+    # The parties' 10-character codes since inspection merged into customs (检验检疫编码), and the
+    # consignee's foreign name: beside the parties, as the message has them, so that a party stays
+    # the enterprise's identity (code, credit code, name) everywhere (tenancy, configs, agreements).
+    agent_ciq_code: Text(10) | None = None
+    consignee_ciq_code: Text(10) | None = None
+    consignee_name_en: Text(400) | None = None
+    owner_ciq_code: Text(10) | None = None
+    overseas_consignor: OverseasConsignor | None = None
+    overseas_consignee: OverseasConsignee | None = None
     bill_no: Text(50) | None = None
+    bl_no: Text(50) | None = None
     transport_mode: Code("transport_mode")
     traf_name: Text(100) | None = None
     voyage_no: Text(32) | None = None
+    distinate_port: PortCode | None = None  # 经停港 (import) / 指运港 (export)
+    desp_port: PortCode | None = None  # 启运港 (import) / 离境口岸 (export)
+    enty_port: DomesticPort | None = None  # 入境口岸 (import) / 离境口岸 (export)
+    goods_place: Text(100) | None = None
+    desp_date: date | None = None
+    cmpl_dschrg_dt: date | None = None
     trade_mode: Code("trade_mode")
-    cut_mode: Annotated[Str, _pattern(r"[0-9]{3}", "cut_mode"), _pattern_hint(r"[0-9]{3}")] | None = None
+    cut_mode: Code("cut_mode") | None = None
     trans_mode: Code("trans_mode")
     trade_country: Code("country")
     depart_country: Code("country") | None = None
+    price_statements: PriceStatements | None = None
+    special_business: SpecialBusiness | None = None
     freight: Fee | None = None
     insurance: Fee | None = None
+    other_fee: Fee | None = None
     pack_no: StrictInt = Field(ge=1, le=99_999_999)
     wrap_type: Code("wrap_type")
+    no_other_pack: Flag | None = None
     gross_wt: Dec(17, 5)
     net_wt: Dec(17, 5)
+    mark_no: Text(400) | None = None
     note: Text(500) = ""
+    purp_org_code: CustomsOffice | None = None
+    orig_box_flag: Flag | None = None
+    correlation_no: Text(500) | None = None
+    correlation_reason: Text(2) | None = None
+    rel_id: Text(18) | None = None
+    rel_man_no: Text(12) | None = None
+    bon_no: Text(32) | None = None
+    cus_fie: Text(8) | None = None
     goods: list[GoodsItem] = Field(min_length=1, max_length=MAX_GOODS)
     containers: list[Container] = Field(default_factory=list, max_length=999)
     documents: list[Document] = Field(default_factory=list, max_length=99)
+    licence_documents: list[LicenceDocument] = Field(default_factory=list, max_length=99)
+    requested_certificates: list[RequestedCertificate] = Field(default_factory=list, max_length=99)
+    other_packs: list[OtherPack] = Field(default_factory=list, max_length=99)
 
     @model_validator(mode="after")
     def _consistent(self) -> DeclarationContent:
@@ -320,79 +470,51 @@ class DeclarationContent(_Model):
         return self.model_dump(mode="json")
 
 
+def leaf_paths(model: type[BaseModel] = DeclarationContent, prefix: str = "") -> list[str]:
+    """Every leaf field of the content in the model's own order ("agent.code", "goods[].code_ts"):
+    the order of the form and of our workbook's columns; the field table holds the same paths."""
+    paths: list[str] = []
+    for name, info in model.model_fields.items():
+        inner, is_list = _unwrap(info.annotation)
+        path = f"{prefix}{name}{'[]' if is_list else ''}"
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            paths += leaf_paths(inner, path + ".")
+        else:
+            paths.append(path)
+    return paths
+
+
+def is_required(path: str) -> bool:
+    """Whether a content without this leaf is refused: it and every field above it are required
+    ("goods[].code_ts" yes; "freight.mark" no, freight itself is optional)."""
+    model: Any = DeclarationContent
+    for name in path.replace("[]", "").split("."):
+        info = model.model_fields[name]
+        if not info.is_required():
+            return False
+        model = _unwrap(info.annotation)[0]
+    return True
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """The model or type inside `X | None` and `list[X]`, and whether it was a list."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is list:
+        return _unwrap(args[0])[0], True
+    if len(args) == 1 and get_origin(annotation) is not Annotated:
+        return _unwrap(args[0])
+    return annotation, False
+
+
 # ---- bilingual messages for pydantic error types ------------------------------------------
 
-# Chinese label of every canonical field path a file can fill (row 1 of the Excel template,
-# and the label in read-error messages).
-FIELD_LABELS: dict[str, str] = {
-    "ref": "关联号",
-    "seq_no": "统一编号",
-    "ie_flag": "进出口标志",
-    "declaration_type": "报关单类型",
-    "two_step": "两步申报",
-    "self_pay": "自报自缴",
-    "summarized_tax": "汇总征税",
-    "declare_customs": "申报地海关",
-    "ie_port": "进出境关别",
-    "ie_date": "进出口日期",
-    "agent.code": "申报单位海关编码",
-    "agent.uscc": "申报单位统一社会信用代码",
-    "agent.name": "申报单位名称",
-    "consignee.code": "境内收发货人海关编码",
-    "consignee.uscc": "境内收发货人统一社会信用代码",
-    "consignee.name": "境内收发货人名称",
-    "owner.code": "消费使用/生产销售单位海关编码",
-    "owner.uscc": "消费使用/生产销售单位统一社会信用代码",
-    "owner.name": "消费使用/生产销售单位名称",
-    "bill_no": "提运单号",
-    "transport_mode": "运输方式",
-    "traf_name": "运输工具名称",
-    "voyage_no": "航次号",
-    "trade_mode": "监管方式",
-    "cut_mode": "征免性质",
-    "trans_mode": "成交方式",
-    "trade_country": "贸易国(地区)",
-    "depart_country": "启运国(地区)",
-    "freight.mark": "运费标记",
-    "freight.rate": "运费/率",
-    "freight.currency": "运费币制",
-    "insurance.mark": "保费标记",
-    "insurance.rate": "保费/率",
-    "insurance.currency": "保费币制",
-    "pack_no": "件数",
-    "wrap_type": "包装种类",
-    "gross_wt": "毛重(千克)",
-    "net_wt": "净重(千克)",
-    "note": "备注",
-    "g_no": "商品序号",
-    "code_ts": "商品编号",
-    "g_name": "商品名称",
-    "g_model": "规格型号",
-    "qty": "成交数量",
-    "unit": "成交计量单位",
-    "first_qty": "法定第一数量",
-    "first_unit": "法定第一计量单位",
-    "second_qty": "法定第二数量",
-    "second_unit": "法定第二计量单位",
-    "decl_price": "单价",
-    "decl_total": "总价",
-    "currency": "币制",
-    "origin_country": "原产国(地区)",
-    "destination_country": "最终目的国(地区)",
-    "duty_mode": "征免方式",
-    "container_id": "集装箱号",
-    "container_md": "集装箱规格",
-    "goods_no": "商品项号关系",
-    "lcl_flag": "拼箱标识",
-    "container_wt": "集装箱自重(千克)",
-    "edoc_code": "随附单证代码",
-    "edoc_no": "随附单证编号",
-}
+# Chinese label of every canonical field path a file can fill (row 1 of the Excel template, and the
+# label in read-error messages): from the field table.
+FIELD_LABELS: dict[str, str] = declaration_fields.labels_zh()
 
 # The label of a field name in a validation message: the file's label where the field is a
 # column of its own, otherwise the group or the setting it names.
 _FIELD_ZH = {path: zh for path, zh in FIELD_LABELS.items() if "." not in path} | {
-    "source_seq_no": "来源统一编号",
     "entry_id": "海关编号",
     "agent": "申报单位",
     "consignee": "境内收发货人",
@@ -424,7 +546,9 @@ _FORMS = {
     "customs_code": ("4位数字关区代码", "a 4-digit customs code"),
     "hs_code": ("10位数字商品编号", "a 10-digit HS code"),
     "seq_no": ("18位统一编号(I/E+17位数字)", "an 18-character seq_no: I or E and 17 digits"),
-    "cut_mode": ("3位数字征免性质代码", "a 3-digit levy kind code"),
+    "port": ("6位港口代码(3位国别字母+3位)", "a 6-character port code (country letters + 3)"),
+    "domestic_port": ("6位国内口岸代码", "a 6-digit domestic port code"),
+    "district": ("5位国内地区代码", "a 5-character domestic district code"),
 }
 
 
@@ -567,6 +691,9 @@ class Declaration:
     # waiting: no batch takes it again before this, unless what it waits for changes (lifecycle.wait)
     recheck_at: datetime | None = None
     tax_confirmation: dict[str, Any] | None = None  # {by, at, payable, fingerprint} once confirmed
+    # with the Single Window client (exchange channel): queued | written | sent, until customs' answer
+    handover: str | None = None
+    send_no: int | None = None  # its latest send to the client (domain/exchange.Send)
     version: int = 1
     owner_side: str | None = None  # agent, consignee or both: where owner_ent stands on the form
     extra: dict[str, Any] = field(default_factory=dict)
@@ -602,6 +729,11 @@ class Declaration:
     @property
     def smart_status_label(self) -> str | None:
         return SMART_STATUS_LABELS.get(self.smart_status)
+
+    @property
+    def handover_label(self) -> str | None:
+        words = HANDOVER_WORDS.get(self.handover) if self.handover else None
+        return words[0] if words else None
 
     @property
     def links(self) -> dict[str, str | None]:
@@ -656,6 +788,12 @@ class DeclarationView(DeclarationContent):
     declared_at: Timestamp | None
     receipt_channel: str | None
     receipt_overdue_at: Timestamp | None
+    handover: Literal["queued", "written", "sent"] | None = Field(
+        description="with the Single Window client (exchange channel) until customs answers: queued (waiting "
+        "for the agent), written (in the client's OutBox), sent (the client sent it)"
+    )
+    handover_label: str | None
+    send_no: int | None = Field(description="the latest send of this declaration to the Single Window client")
     links: Links
     created_at: Timestamp
     updated_at: Timestamp

@@ -112,11 +112,14 @@ def not_found(what_zh: str, what_en: str, key: str) -> DomainError:
     )
 
 
-def config_clash(details: Any = None) -> DomainError:
+def config_clash(details: Any = None, other: str | None = None) -> DomainError:
+    """The seed's sentence, then the name of the config it clashes with (`other`), when known."""
     return DomainError(
         "config_clash",
-        "该申报单位下存在相同的境内收发货人、相同进出口标志且启用状态的数据!",
-        "An enabled config for the same declaring unit, consignee and import/export flag already exists",
+        "该申报单位下存在相同的境内收发货人、相同进出口标志且启用状态的数据!"
+        + (f"（预配置“{other}”）" if other else ""),
+        "An enabled config for the same declaring unit, consignee and import/export flag already exists"
+        + (f": “{other}”" if other else ""),
         details=details,
         kind="conflict",
     )

@@ -22,12 +22,13 @@ from .timestamps import iso
 if TYPE_CHECKING:  # the push functions load no declaration model (pydantic): events are built from its fields
     from .declaration import Declaration
 
-EventType = Literal["smart_status_changed", "customs_receipt", "receipt_overdue"]
-EVENT_TYPES: tuple[str, ...] = ("smart_status_changed", "customs_receipt", "receipt_overdue")
+EventType = Literal["smart_status_changed", "customs_receipt", "receipt_overdue", "customs_channel"]
+EVENT_TYPES: tuple[str, ...] = ("smart_status_changed", "customs_receipt", "receipt_overdue", "customs_channel")
 EVENT_TYPE_LABELS = {
     "smart_status_changed": ("智能申报状态变更", "Smart status changed"),
     "customs_receipt": ("海关回执", "Customs receipt"),
     "receipt_overdue": ("海关回执超时", "Customs receipt overdue"),
+    "customs_channel": ("报文通道", "Customs channel"),  # the exchange channel: agent, client, a send overdue
 }
 
 # DEC_RESULT CHANNEL codes (shared/examples/declaration-fields.md); labels as people read them.
@@ -49,6 +50,7 @@ WAITING_LABELS = {
     "arrival": ("等待运抵报告", "waiting for the arrival report"),
     "tax": ("等待税费确认", "waiting for the tax confirmation"),
     "advisory": ("温馨提示待人工确认", "an advisory prompt waits for a person"),
+    "licence": ("等待补充监管证件", "waiting for a licence to be added"),
     "customs_unavailable": ("海关系统暂不可用，稍后重试", "customs is unavailable; will retry"),
 }
 
@@ -263,6 +265,50 @@ def receipt_overdue(declaration: Declaration, *, declared_at: datetime, occurred
         declared_at=iso(declared_at),
         overdue_hours=hours,
         entry_id=d.entry_id,
+    )
+
+
+def customs_channel(
+    *,
+    ent_code: str,
+    part: str,
+    state: str,
+    since: str,
+    seq_no: str,
+    ie_flag: str,
+    occurred_at: datetime,
+    data: Mapping[str, Any] | None = None,
+) -> Event:
+    """The enterprise's customs channel (exchange) changed while declarations wait: its agent went
+    silent or the Single Window client stopped sending (`part` agent | client, `state` down), or is
+    back (up). Named by a declaration that waits (the oldest), as the enterprise knows it; `since` (when
+    it went down) keys it, so the same fact told twice has one event_id."""
+    return Event.make(
+        "customs_channel",
+        seq_no=seq_no,
+        ie_flag=ie_flag,
+        ent_codes=[ent_code],
+        occurred_at=occurred_at,
+        key=f"{part}:{state}:{since}",
+        data={**(data or {}), "part": part, "state": state, "since": since},
+    )
+
+
+def handover_overdue(declaration: Declaration, *, send_no: int, taken_at: datetime, occurred_at: datetime) -> Event:
+    """A send the agent took got no answer from customs in time (the handover watchdog)."""
+    d = declaration
+    hours = max(1, int((occurred_at - taken_at).total_seconds() // 3600))
+    return _about(
+        d,
+        "customs_channel",
+        occurred_at,
+        f"send:overdue:{send_no}",
+        part="send",
+        state="overdue",
+        since=iso(taken_at),
+        send_no=send_no,
+        overdue_hours=hours,
+        smart_status=d.smart_status,
     )
 
 

@@ -118,6 +118,8 @@ class Execution:
             "next_batch_at": iso(self.next_batch_at) if self.running else None,
             "countdown_seconds": countdown,
             "customs_available": self.customs_available,
+            # its last batch found nothing: it waits for marked declarations (a mark or a continue wakes it)
+            "idle": self.running and self.idle and not in_batch,
             "batch_wait_seconds": self.batch_wait_seconds,
             "started_by": self.started_by,
             "started_at": iso(self.started_at),

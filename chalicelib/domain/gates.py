@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from . import advisories as advisory_rules
-from . import agency_agreement, customs_rules
+from . import agency_agreement, classification, customs_rules
 from .configs import ConfigContent
 from .declaration import Declaration, DeclarationContent, DeclarationStatus, TaxStatus
 from .logistics import ArrivalReport, Manifest
@@ -127,16 +127,9 @@ def evaluate(
             "智能辅助申报暂不支持两步申报，仅支持整合申报",
             "two-step declarations are not supported; only integrated declaration is",
         )
-    violations = customs_rules.check(c)
-    if violations:
-        return run.end(
-            "fail",
-            "customs_rules",
-            "未通过直属海关特色校验",
-            "failed the customs-specific checks",
-            [v.as_json() for v in violations],
-        )
-    run.ok("customs_rules", "直属海关特色校验通过", "customs-specific checks passed")
+    ended = _rule_gates(run, c)
+    if ended is not None:
+        return ended
     if (
         agency_agreement.needs_agreement(c)
         and not agency_agreement.has_agreement(c)
@@ -157,7 +150,7 @@ def evaluate(
             "self-declared self-paid: waits until the tax is confirmed",
             waiting="tax",
         )
-    ended = _logistics_gates(run, c, config, facts)
+    ended = _licence_gate(run, c) or _logistics_gates(run, c, config, facts)
     if ended is None:
         ended = _advisory_gate(run, decl, config, recent_prices)
     if ended is not None:
@@ -176,6 +169,35 @@ def evaluate(
         )
     verdict = run.end("pass", "passed", "校验通过，进入申报", "all checks passed; goes to declaration", content=content)
     return Verdict(verdict.outcome, verdict.steps, content, None, agreement)
+
+
+def _rule_gates(run: _Run, c: DeclarationContent) -> Verdict | None:
+    """Direct-customs rules, then what customs refuses in the goods (HS code, 申报要素, prohibited goods)."""
+    violations = customs_rules.check(c)
+    if violations:
+        return run.end(
+            "fail",
+            "customs_rules",
+            "未通过直属海关特色校验",
+            "failed the customs-specific checks",
+            [v.as_json() for v in violations],
+        )
+    run.ok("customs_rules", "直属海关特色校验通过", "customs-specific checks passed")
+    refused = classification.refusals(c)
+    if refused:
+        zh, en = "商品编号或申报要素不符合海关要求", "HS code or declaration elements refused"
+        return run.end("fail", "classification", zh, en, refused)
+    return None
+
+
+def _licence_gate(run: _Run, c: DeclarationContent) -> Verdict | None:
+    """A licence the goods need and the declaration lacks: it waits for a person to add it (why a wait,
+    not a failure: domain/classification/licences.py)."""
+    lacking = classification.missing_licences(c)
+    if not lacking:
+        return None
+    zh, en = classification.licences.reason(lacking)
+    return run.end("wait", "licence", zh, en, [m.as_json() for m in lacking], waiting="licence")
 
 
 def _logistics_gates(run: _Run, c: DeclarationContent, config: ConfigContent, facts: Facts) -> Verdict | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-Role = Literal["legal", "operator"]
+Role = Literal["legal", "operator", "agent"]  # agent: an enterprise's smartdecl agent, on /agent/ routes only
 
 
 class PartyMatch(StrEnum):

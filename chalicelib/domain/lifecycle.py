@@ -29,7 +29,8 @@ from typing import Any
 from .declaration import Declaration, DeclarationContent, DeclarationStatus, TaxStatus
 from .declaration_log import LogEntry
 from .errors import DomainError
-from .events import Event, customs_receipt, receipt_overdue, smart_status_changed
+from .events import Event, customs_receipt, handover_overdue, receipt_overdue, smart_status_changed
+from .exchange import SendState, handover_rank
 from .smart_status import SmartStatus
 
 
@@ -124,7 +125,7 @@ def _change(
 # What a step that ends the engine's work on a declaration (wait, timed out, fail, skip, declared)
 # clears: the claim's deadline, and with it any sending lease, so no later delivery mistakes the
 # declaration for one still being sent.
-_OUT_OF_THE_ENGINES_HANDS: dict[str, Any] = {"claim_deadline": None, "sending_until": None}
+_OUT_OF_THE_ENGINES_HANDS: dict[str, Any] = {"claim_deadline": None, "sending_until": None, "handover": None}
 
 
 def ready_at(decl: Declaration) -> datetime:
@@ -251,6 +252,7 @@ def may_send(decl: Declaration, batch_no: str | None, now: datetime) -> bool:
     return (
         decl.smart_status == SmartStatus.IN_PROGRESS
         and decl.batch_no == batch_no
+        and decl.handover is None  # with the Single Window client: its send is out, none other may go
         and (decl.sending_until is None or decl.sending_until <= now)
     )
 
@@ -391,14 +393,18 @@ def receipt(
     status: DeclarationStatus | None,
     entry_id: str | None,
     event: dict[str, Any] | None,
+    customs_seq_no: str | None = None,
 ) -> Change:
-    """A customs receipt applied: its channel, the status it leads to, customs' entry_id. `event`
-    (the receipt's own facts) is pushed for business receipts (DEC_RESULT)."""
+    """A customs receipt applied: its channel, the status it leads to, customs' entry_id and SeqNo
+    (kept once known: the next receipt that names them is checked against them, not an index).
+    `event` (the receipt's own facts) is pushed for business receipts (DEC_RESULT)."""
     attributes: dict[str, Any] = {"receipt_channel": channel}
     if status is not None:
         attributes["status"] = status
     if entry_id and not decl.entry_id:
         attributes["entry_id"] = entry_id
+    if customs_seq_no and not decl.customs_seq_no:
+        attributes["customs_seq_no"] = customs_seq_no
     after = decl.with_changes(**attributes)
     events = (customs_receipt(after, occurred_at=now, **event),) if event is not None else ()
     return _change(decl, now, [entry], events=events, **attributes)
@@ -534,3 +540,111 @@ def advisories_confirmed(decl: Declaration, now: datetime, entry: LogEntry, fing
     """A person confirmed the advisory prompts they saw."""
     _require(decl.smart_status != SmartStatus.IN_PROGRESS, "advisories_confirmed", decl)
     return _change(decl, now, [entry], advisories_confirmed=fingerprint, **_stop_waiting_for(decl, "advisory"))
+
+
+# ---- the exchange channel: with the Single Window client (docs/customs-channel.md) ------------
+
+
+def handed_over(decl: Declaration, now: datetime, entry: LogEntry, send_no: int) -> Change:
+    """Submission put the message in the enterprise's exchange outbox as send `send_no`: the
+    declaration stays 申报中 (`handover` queued) until customs' answer comes back through the client's
+    files. The claim's deadline no longer releases it (the agent and the client take their time; the
+    handover watchdog watches the send instead), and a redelivered submit message finds it handed
+    over and sends nothing (`may_send`). Logged, not pushed: its smart status did not change."""
+    _require(decl.smart_status == SmartStatus.IN_PROGRESS and decl.handover is None, "handed_over", decl)
+    return _change(
+        decl, now, [entry], claim_deadline=None, sending_until=None, handover=SendState.QUEUED.value, send_no=send_no
+    )
+
+
+def noted(decl: Declaration, now: datetime, entry: LogEntry) -> Change:
+    """A line in the declaration's log and nothing else of it changes: the message handed to the
+    client, when the client's own steps (written, answered) overtook the submission's write."""
+    return _change(decl, now, [entry], operation=False)
+
+
+def handover_moved(decl: Declaration, now: datetime, entry: LogEntry, send_no: int, state: str) -> Change:
+    """The agent wrote the send's file into the client's OutBox (`written`), the client sent it
+    (`sent`), or a try failed and the next one waits in OutBox: logged, and `handover` never moves
+    back. A declaration whose handed-over step is not written yet (the submission commits its
+    answers at the end of its invocation) takes it here."""
+    _require(decl.smart_status == SmartStatus.IN_PROGRESS and decl.send_no in (None, send_no), "handover_moved", decl)
+    handover = state if handover_rank(state) > handover_rank(decl.handover) else decl.handover
+    return _change(
+        decl, now, [entry], operation=False, claim_deadline=None, sending_until=None, handover=handover, send_no=send_no
+    )
+
+
+def answered(
+    decl: Declaration,
+    now: datetime,
+    entry: LogEntry,
+    *,
+    send_no: int,
+    accepted: bool,
+    customs_seq_no: str | None = None,
+    reason_zh: str = "",
+    reason_en: str = "",
+) -> Change:
+    """The send's answer arrived: the client's DecImportResponse (Successed_ → declared with customs'
+    SeqNo; Failed_ → failed with its ErrorMessage), a card failure or the client giving up (failed,
+    saying what to do). A declaration declared by hand (no batch) ends as declaring by hand does:
+    declared, or pending again with why. A new send after a refusal only through *continue*."""
+    _require(decl.smart_status == SmartStatus.IN_PROGRESS and decl.send_no in (None, send_no), "answered", decl)
+    by_hand = decl.batch_no is None
+    common: dict[str, Any] = {**_OUT_OF_THE_ENGINES_HANDS, "send_no": send_no, "recheck_at": None}
+    if accepted:
+        declared_as: dict[str, Any] = {
+            "status": DeclarationStatus.DECLARED if decl.status == DeclarationStatus.TEMP_SAVED else decl.status,
+            "customs_seq_no": decl.customs_seq_no or customs_seq_no,  # a receipt that came first set it, agreeing
+            "waiting_reason": None,
+            "declared_at": now,
+        }
+        if by_hand:
+            return _change(
+                decl,
+                now,
+                [entry],
+                push=True,
+                smart_status=SmartStatus.PENDING,
+                reason_zh="已手动申报",
+                reason_en="declared by hand",
+                **declared_as,
+                **common,
+            )
+        return _change(
+            decl,
+            now,
+            [entry],
+            outcome=Outcome.SUCCEEDED,
+            push=True,
+            smart_status=SmartStatus.SUCCEEDED,
+            reason_zh=None,
+            reason_en=None,
+            **declared_as,
+            **common,
+        )
+    if by_hand:
+        return _change(
+            decl, now, [entry], smart_status=SmartStatus.PENDING, reason_zh=reason_zh, reason_en=reason_en, **common
+        )
+    return _change(
+        decl,
+        now,
+        [entry],
+        outcome=Outcome.FAILED,
+        push=True,
+        smart_status=SmartStatus.FAILED,
+        waiting_reason=None,
+        reason_zh=reason_zh,
+        reason_en=reason_en,
+        **common,
+    )
+
+
+def handover_late(decl: Declaration, now: datetime, entry: LogEntry, *, send_no: int, taken_at: datetime) -> Change:
+    """The agent took the send and no answer came in time (the handover watchdog): logged and pushed
+    once (the send is flagged in the same write); never sent again by itself, a person checks it."""
+    _require(decl.smart_status == SmartStatus.IN_PROGRESS and decl.send_no in (None, send_no), "handover_late", decl)
+    event = handover_overdue(decl, send_no=send_no, taken_at=taken_at, occurred_at=now)
+    return _change(decl, now, [entry], operation=False, events=(event,))

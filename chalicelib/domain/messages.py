@@ -22,7 +22,7 @@ from typing import Any
 from .china_time import CHINA_TIME
 from .declaration_status import DeclarationStatus
 from .events import CHANNEL_LABELS, WAITING_LABELS, Event
-from .receipts import channel_info
+from .receipts import RANK, channel_info
 
 SIGNATURE_DEFAULT = "智能申报"
 
@@ -106,6 +106,7 @@ WAITING_STEPS: dict[str, tuple[str, str]] = {
     "arrival": ("运抵后自动申报，无需操作", "it declares itself once the goods arrive; nothing to do"),
     "tax": ("请在控制台确认税费", "confirm the tax in the console"),
     "advisory": ("请在控制台确认温馨提示", "confirm the advisory prompts in the console"),
+    "licence": ("补充监管证件后自动申报", "add the licence to the declaration; it then declares itself"),
     "customs_unavailable": ("海关恢复后自动重试，无需操作", "it retries by itself when customs is back; nothing to do"),
 }
 RECEIPT_STEPS: dict[str, tuple[str, str]] = {
@@ -115,6 +116,35 @@ RECEIPT_STEPS: dict[str, tuple[str, str]] = {
     "H": ("请联系海关了解挂起原因", "ask customs why it is held"),
 }
 OVERDUE_STEP = ("请在单一窗口核查报关单状态", "check the declaration's status on the Single Window")
+
+# ---- the customs channel (exchange): the agent or the client down and back, a send overdue -------------
+# Their own states, apart from STATE_WORDS (the subscriber's filter vocabulary): a subscription that
+# filters on states does not get them; SMS dedupe (one per declaration and state) keeps down and back apart.
+CHANNEL_STATE_WORDS: dict[str, tuple[str, str]] = {
+    "channel_down": ("报文通道中断", "customs channel down"),
+    "channel_up": ("报文通道恢复", "customs channel back"),
+    "handover_overdue": ("报文超时未获海关回执", "no answer from customs in time"),
+}
+CHANNEL_TITLES: dict[tuple[str, str], tuple[str, str]] = {
+    ("agent", "down"): ("报文客户端代理失联", "the agent on the broker's PC is silent"),
+    ("agent", "up"): ("报文客户端代理已恢复", "the agent on the broker's PC is back"),
+    ("client", "down"): ("单一窗口客户端未在发送", "the Single Window client is not sending"),
+    ("client", "up"): ("单一窗口客户端已恢复发送", "the Single Window client sends again"),
+    ("send", "overdue"): ("报文超时未获海关回执", "no answer from customs in time"),
+}
+CHANNEL_STEPS: dict[tuple[str, str], tuple[str, str]] = {
+    ("agent", "down"): (
+        "请检查报关员电脑上的代理程序",
+        "check that smartdecl agent runs on the broker's PC and is online",
+    ),
+    ("client", "down"): ("请重启单一窗口客户端", "restart the Single Window client and check its IC card or UKey"),
+    ("send", "overdue"): ("请在单一窗口客户端核查", "check the message in the Single Window client"),
+}
+
+
+def _channel_part(event: Event) -> tuple[str, str]:
+    return str(event.data.get("part") or ""), str(event.data.get("state") or "")
+
 
 # ---- SMS templates (submit these texts for approval; one template code per kind) ---------------------
 SMS_KINDS: tuple[str, ...] = ("declared", "failed", "waiting", "progress", "receipt", "overdue")
@@ -126,7 +156,7 @@ SMS_TEMPLATES: dict[str, str] = {
     "failed": "报关单（${ref}，${goods}）申报失败：${reason}。请${step}。详情：{base}/s/${link}",
     "waiting": "报关单（${ref}，${goods}）暂缓申报：${reason}。${step}。详情：{base}/s/${link}",
     "progress": "报关单（${ref}，${goods}）${state}。详情：{base}/s/${link}",
-    "receipt": "报关单（${ref}，${goods}）海关回执：${receipt}，${step}。详情：{base}/s/${link}",
+    "receipt": "报关单（${ref}，${goods}）海关回执：${receipt}，海关编号${entry}，${step}。详情：{base}/s/${link}",
     "overdue": "报关单（${ref}，${goods}）已申报${hours}小时未收到海关回执，请核查。详情：{base}/s/${link}",
 }
 # Each template's variables and the provider's variable type (domain/sms.VARIABLE_RULES).
@@ -174,10 +204,35 @@ def state_of(event: Event) -> str:
         return channel_state(str(d.get("channel") or ""))
     if event.event_type == "receipt_overdue":
         return "overdue"
+    if event.event_type == "customs_channel":
+        part, state = _channel_part(event)
+        return "handover_overdue" if part == "send" else "channel_up" if state == "up" else "channel_down"
     status = str(d.get("smart_status") or "")
     if status == "pending" and d.get("waiting_reason"):
         return "waiting"
     return status if status in STATE_WORDS else "pending"
+
+
+# ---- order: never an older state after a newer one --------------------------------------------------
+
+
+def order_of(event: Event) -> tuple[str, int | None]:
+    """Where an event stands in its declaration's life, for a subscriber who must never get an older
+    state after a newer one: when it happened (a transition is one write on the record's version, so
+    a declaration's events happen in order), and the status it leads to, ranked (a receipt applied
+    late, 入库成功 after 放行, happened later but says less than what was already sent). A message
+    whose order is below the subscriber's last one for the declaration is stale: dropped, and the
+    delivery log says so (services/notifications.py)."""
+    rank = None
+    if event.event_type == "customs_receipt":
+        status = channel_info(str(event.data.get("channel") or "")).status
+        rank = RANK[status] if status is not None else None
+    elif state_of(event) == "succeeded":
+        rank = RANK[DeclarationStatus.DECLARED]
+    return event.occurred_at.astimezone(CHINA_TIME).isoformat(timespec="microseconds"), rank
+
+
+STALE_NOTE = "a newer state of this declaration was sent to this subscriber already"
 
 
 def kind_of(event: Event) -> str:
@@ -186,6 +241,8 @@ def kind_of(event: Event) -> str:
         return "receipt"
     if event.event_type == "receipt_overdue":
         return "overdue"
+    if event.event_type == "customs_channel":
+        return "progress"  # its title is the state the progress template names
     return {"succeeded": "declared", "failed": "failed", "waiting": "waiting"}.get(state, "progress")
 
 
@@ -217,18 +274,52 @@ def english(text: Any) -> str | None:
     return None if _CJK.search(text) else text
 
 
+IN_CHINESE = "given in the Chinese part above"
+_CJK_NAME = re.compile(rf"\s*[(（]?\s*{_CJK.pattern}+\s*[)）]?")  # a Chinese name in an English text, with its brackets
+
+
+def english_reason(reason_en: Any, reason_zh: Any) -> str | None:
+    """The English half always carries the reason when the Chinese half has one: the English
+    reason, with any Chinese names in it (goods, a consignee) left to the Chinese half, else a
+    pointer to the Chinese part."""
+    if not reason_zh and not reason_en:
+        return None
+    if reason_en and (plain := english(reason_en)):
+        return plain
+    if reason_en:
+        stripped = _CJK_NAME.sub(" …", str(reason_en))
+        stripped = re.sub(r"(\s*…)+", " …", stripped).strip()
+        if stripped and stripped != "…":
+            return stripped
+    return IN_CHINESE
+
+
 def render(event: Event, console_url: str | None = None) -> Rendered:
     d, state, kind = event.data, state_of(event), kind_of(event)
-    word_zh, word_en = STATE_WORDS[state]
-    reason_zh, reason_en, step = d.get("reason_zh"), english(d.get("reason_en")), None
+    word_zh, word_en = STATE_WORDS.get(state) or CHANNEL_STATE_WORDS[state]
+    reason_zh, reason_en, step = d.get("reason_zh"), english_reason(d.get("reason_en"), d.get("reason_zh")), None
     if event.event_type == "customs_receipt":
         channel = str(d.get("channel") or "")
         label_zh = d.get("channel_label") or CHANNEL_LABELS.get(channel) or word_zh
         label_en = channel_info(channel).label_en.lower() if channel else word_en
         title_zh, title_en = f"海关回执：{label_zh}", f"customs receipt: {label_en}"
-        reason_zh = d.get("note") if channel in ("E", "8", "H") else None
-        reason_en = english(reason_zh) or ("customs' note is in the Chinese part" if reason_zh else None)
+        note = d.get("note") or None
+        # a refusal, a failure or a hold always says why, in both halves (customs' note may be empty)
+        reason_zh = (note or "海关未注明原因") if channel in ("E", "8", "H") else None
+        said = "customs' note is in the Chinese part" if note else "customs gave no reason"
+        reason_en = (english(note) or said) if reason_zh else None
         step = RECEIPT_STEPS.get(channel)
+    elif event.event_type == "customs_channel":
+        part = _channel_part(event)
+        title_zh, title_en = CHANNEL_TITLES.get(part, (word_zh, word_en))
+        waiting = d.get("waiting")
+        reason_zh = f"{waiting}份报关单等待发送" if part[1] == "down" and waiting else None
+        reason_en = f"{waiting} declarations waiting to be sent" if reason_zh else None
+        if part == ("send", "overdue"):
+            hours = d.get("overdue_hours")
+            reason_zh = f"代理领取后{hours}小时未收到海关回执" if hours else None
+            reason_en = f"no answer {hours} hours after the agent took it" if hours else None
+        step = CHANNEL_STEPS.get(part)
     elif event.event_type == "receipt_overdue":
         hours = d.get("overdue_hours")
         title_zh = f"已申报{hours}小时未收到海关回执" if hours else "已申报，尚未收到海关回执"
@@ -289,6 +380,8 @@ def _names_en(event: Event) -> list[str]:
 
 def _what(event: Event) -> tuple[str, str]:
     """How the declaration is called in a title: its bill of lading, else its seq_no."""
+    if event.event_type == "customs_channel" and _channel_part(event)[0] in ("agent", "client"):
+        return "", "customs channel"  # about the enterprise's channel, not one declaration
     bill = event.data.get("bill_no")
     return (f"提单{bill}", f"bill {bill}") if bill else (f"报关单{event.seq_no}", f"declaration {event.seq_no}")
 
@@ -376,14 +469,15 @@ def sms_values(event: Event) -> dict[str, str]:
     # "提单<bill>" when the bill fits whole in a text variable, else the seq_no (never a cut number)
     bill = d.get("bill_no")
     ref = f"提单{bill}" if bill and fits(f"提单{bill}", "text") else event.seq_no
-    reason = r.reason_zh or STATE_WORDS[r.state][0]
+    reason = r.reason_zh or (STATE_WORDS.get(r.state) or CHANNEL_STATE_WORDS[r.state])[0]
     if r.kind == "waiting" and d.get("waiting_reason") in WAITING_LABELS:
         reason = WAITING_LABELS[d["waiting_reason"]][0]  # "等待舱单", not the log's long sentence
     reason = re.split(r"[（(]", reason, maxsplit=1)[0] or reason  # the details stay in the log and the mail
     values = {
         "ref": ref,
         "goods": d.get("goods_name") or "货物",
-        "entry": d.get("entry_id") or "待海关回执",
+        # the entry number (海关编号) once customs gave it; a declared SMS says it will come with a receipt
+        "entry": d.get("entry_id") or ("将随海关回执告知" if r.kind == "declared" else "尚未分配"),
         "reason": reason,
         "step": r.step_zh or "无需操作",
         "state": r.title_zh,

@@ -40,6 +40,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
@@ -194,6 +195,52 @@ def receipt_id(read: ReceiptRead) -> str:
         what = _code(read.channel)
     payload = json.dumps([subject, what, when, read.kind], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+# The numbers a receipt may name its declaration by: (receipt field, declaration field, words).
+IDENTIFIERS: dict[str, tuple[str, str, str]] = {
+    "client_seq_no": ("seq_no", "统一编号(ClientSeqNo)", "our seq_no (ClientSeqNo)"),
+    "entry_id": ("entry_id", "海关编号", "customs entry_id"),
+    "cus_ciq_no": ("customs_seq_no", "海关统一编号(SeqNo)", "customs' seq_no (SeqNo)"),
+}
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One number of a receipt that points elsewhere than the declaration it was matched to.
+
+    `held` is what the declaration holds instead (None when it holds nothing there); `held_by` the
+    seq_no of another declaration that holds the receipt's number (None when none does)."""
+
+    identifier: str  # a key of IDENTIFIERS
+    value: str
+    held: str | None = None
+    held_by: str | None = None
+
+    def as_json(self, reveal: bool = True) -> dict[str, Any]:
+        """`reveal` False leaves out the other declaration's seq_no (it may be another tenant's)."""
+        return {
+            "identifier": self.identifier,
+            "value": self.value,
+            "held": self.held,
+            "held_by": self.held_by if reveal else None,
+        }
+
+
+def disagreement_words(disagreements: Sequence[Disagreement]) -> tuple[str, str]:
+    """ "海关编号、海关统一编号(SeqNo)" / "customs entry_id, customs' seq_no (SeqNo)": which numbers disagree."""
+    names = list(dict.fromkeys(d.identifier for d in disagreements))
+    return "、".join(IDENTIFIERS[n][1] for n in names), ", ".join(IDENTIFIERS[n][2] for n in names)
+
+
+def channel_after(current: DeclarationStatus, kept: str | None, channel: str) -> str:
+    """The receipt channel a declaration shows once `channel` arrived: the newest one, unless it
+    leads to a lower status than the declaration already has (a late L after P is stale, as in
+    status_after), in which case the channel kept so far stays."""
+    target = channel_info(channel).status
+    if kept and target is not None and RANK[target] < RANK[current]:
+        return kept
+    return channel
 
 
 def verify_signature(body: bytes, header: str | None, secret: str) -> bool:

@@ -19,7 +19,7 @@ class SmartStatus(StrEnum):
 
 LABELS = {"pending": "待申报", "in_progress": "申报中", "succeeded": "申报成功(自动)", "failed": "申报失败"}
 
-WAITING_REASONS = ("manifest", "arrival", "tax", "advisory", "customs_unavailable")
+WAITING_REASONS = ("manifest", "arrival", "tax", "advisory", "licence", "customs_unavailable")
 
 TRANSITIONS: dict[SmartStatus, frozenset[SmartStatus]] = {
     # a batch may fail it as it takes it: its declaring unit must declare it (lifecycle.refuse_at_claim)

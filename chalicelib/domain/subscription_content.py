@@ -25,7 +25,7 @@ from .declaration import SchemaHint, field_path
 from .errors import FieldError
 from .events import EventType
 from .messages import STATES
-from .subscriptions import MAX_URL_LENGTH, Resolver, WebhookTargetRefused, check_delivery_target
+from .subscriptions import MAX_URL_LENGTH, LoopbackPorts, Resolver, WebhookTargetRefused, check_delivery_target
 
 _EMAIL = re.compile(
     r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
@@ -155,7 +155,9 @@ class SubscriptionContent(BaseModel):
         if protocol == "webhook":
             context = info.context or {}
             try:
-                check_delivery_target(value, context.get("resolver"), bool(context.get("local_mode", False)))
+                check_delivery_target(
+                    value, context.get("resolver"), bool(context.get("local_mode", False)), context.get("loopback")
+                )
             except WebhookTargetRefused as exc:
                 raise PydanticCustomError(
                     "webhook_target", "{en}", {"zh": exc.message_zh, "en": exc.message_en}
@@ -208,13 +210,14 @@ def _reason(err: ErrorDetails) -> tuple[str, str]:
 
 
 def parse_subscription(
-    raw: Any, *, resolver: Resolver | None = None, local_mode: bool = False
+    raw: Any, *, resolver: Resolver | None = None, local_mode: bool = False, loopback: LoopbackPorts | None = None
 ) -> tuple[SubscriptionContent | None, list[FieldError]]:
     """Validate a POST /subscriptions body: the content, or every reason it was refused."""
     if not isinstance(raw, dict):
         return None, [FieldError("(record)", "请求内容须为JSON对象", "the body must be a JSON object")]
     try:
-        return SubscriptionContent.model_validate(raw, context={"resolver": resolver, "local_mode": local_mode}), []
+        context = {"resolver": resolver, "local_mode": local_mode, "loopback": loopback}
+        return SubscriptionContent.model_validate(raw, context=context), []
     except ValidationError as exc:
         out = []
         for err in exc.errors(include_url=False):

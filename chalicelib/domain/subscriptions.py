@@ -121,11 +121,39 @@ def blocked_reason(ip: IPAddress) -> str | None:
     return next((name for name, hit in checks if hit), None)
 
 
-def check_delivery_target(url: str, resolver: Resolver | None = None, local_mode: bool = False) -> DeliveryTarget:
+@dataclass(frozen=True)
+class LoopbackPorts:
+    """Local mode: which loopback ports a webhook may call. Never one the stack itself listens on
+    (its API, moto's server with its /moto-api/reset, the customs simulator with its /control
+    routes): a webhook to them would let any subscriber reset or steer everyone's local stack on a
+    shared development host. `allowed`, when set, is the only ports a webhook may use."""
+
+    stack: frozenset[int] = frozenset()
+    allowed: frozenset[int] | None = None
+
+    def refusal(self, port: int) -> tuple[str, str] | None:
+        if port in self.stack:
+            return (
+                f"端口{port}属于本地服务自身(API、本地AWS或海关模拟器)",
+                f"port {port}, which the local stack listens on",
+            )
+        if self.allowed is not None and port not in self.allowed:
+            shown = ",".join(str(p) for p in sorted(self.allowed))
+            return (
+                f"端口{port}不在允许的本地推送端口({shown})中",
+                f"port {port}, not among the allowed local ports ({shown})",
+            )
+        return None
+
+
+def check_delivery_target(
+    url: str, resolver: Resolver | None = None, local_mode: bool = False, loopback: LoopbackPorts | None = None
+) -> DeliveryTarget:
     """Check a webhook URL and resolve it; raise WebhookTargetRefused if we must not call it.
 
     https only (plain http only to loopback, in local mode); no credentials, no fragment; every
-    address the host resolves to must be public unicast (loopback allowed in local mode only).
+    address the host resolves to must be public unicast (loopback allowed in local mode only, and
+    never to a port of the stack itself: `loopback`).
     """
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
         raise _refuse(
@@ -150,6 +178,9 @@ def check_delivery_target(url: str, resolver: Resolver | None = None, local_mode
     host = (parts.hostname or "").rstrip(".")
     addresses = _resolve(_checked_host(host), resolver or system_resolver)
     loopback_only = _check_addresses(host, addresses, local_mode)
+    port = port or (443 if scheme == "https" else 80)
+    if loopback_only and (refusal := (loopback or LoopbackPorts()).refusal(port)):
+        raise _refuse("stack_port", f"的{refusal[0]}，不允许推送", f"targets {refusal[1]}; refused")
     if scheme == "http" and not loopback_only:
         raise _refuse(
             "scheme",
@@ -161,7 +192,7 @@ def check_delivery_target(url: str, resolver: Resolver | None = None, local_mode
         url=url,
         scheme=scheme,
         host=host,
-        port=port or (443 if scheme == "https" else 80),
+        port=port,
         path=path,
         addresses=tuple(addresses),
     )

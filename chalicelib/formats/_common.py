@@ -1,22 +1,29 @@
-"""What the readers share: text encodings, value conversions, field labels, the record limit, nesting paths."""
+"""What the file readers share: value conversions, field labels, the record limit, nesting paths (XML: xml.py)."""
 
 from __future__ import annotations
 
-import codecs
 import re
-import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chalicelib.domain import codes, errors
 from chalicelib.domain.declaration import FIELD_LABELS
+from chalicelib.domain.declaration_fields import FIELDS
 from chalicelib.domain.errors import FieldError
+
+from . import xml
 
 MAX_RECORDS = 500  # Settings.max_import_records; callers pass theirs when it differs
 
 # EntryType (报关单类型) in the customs message → declaration_type.
 ENTRY_TYPES = {"0": "general", "L": "with_list", "W": "paperless", "D": "list_paperless", "M": "paperless_clearance"}
+
+# Message elements whose characters are flags of several fields, in the order of the characters: the
+# table's lines for each tag, in the table's order (1 yes, 0 no; PromiseItmes 9: not applicable).
+CHARACTER_FLAGS: dict[str, tuple[str, ...]] = {
+    tag: tuple(spec.path for spec in FIELDS if spec.tag == tag) for tag in ("PromiseItmes", "SpecDeclFlag")
+}
 
 _MAX_EXPONENT = 30  # refuses "1E+999999": formatting it would build a megabyte of zeros
 _MAX_NUMBER_CHARS = 64
@@ -141,76 +148,11 @@ def bad_value_error(path: str, where_zh: str, where_en: str, value: Any, bad: Ba
 
 
 # ---- text encodings ------------------------------------------------------------------------
-# Declarations and receipts come as bytes from many tools: decoded by what the bytes are, with
-# the XML declaration as a hint, never silently garbled.
-
-GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "x-gbk", "euc-cn", "gb_2312-80"}
-_XML_ENCODING = re.compile(rb"^\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
-_UTF8_NAMES = {"utf-8", "utf8"}
 
 
 def decode_xml(data: bytes) -> str:
-    """The text of an XML document; raises unreadable_file naming the encoding problem.
-
-    - A byte-order mark decides (UTF-8, UTF-16).
-    - Declared GB2312/GBK/GB18030 (read as GB18030, their superset): a file that is valid UTF-8
-      is read as UTF-8 - it was re-saved as UTF-8 by an editor that kept the old declaration
-      (GB18030 would accept most of its bytes too, as other, wrong, Chinese characters).
-    - Declared UTF-8, or nothing declared: UTF-8, else GB18030 (older Windows tools write GBK
-      under a UTF-8 declaration).
-    - Any other declared encoding is used as declared.
-    Bytes valid under neither reading are refused with the position of the first bad byte.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        return _decode_as(data[len(codecs.BOM_UTF8) :], "utf-8")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decode_as(data, "utf-16")
-    match = _XML_ENCODING.match(data)
-    declared = match.group(1).decode("ascii") if match else None
-    gb_declared = declared is not None and declared.lower() in GB_FAMILY
-    if declared is not None and not gb_declared and declared.lower().replace("_", "-") not in _UTF8_NAMES:
-        return _decode_as(data, declared)
-    utf8, utf8_error = _try(data, "utf-8")
-    if utf8 is not None and _plausible(utf8):
-        return utf8
-    gb, gb_error = _try(data, "gb18030")
-    if gb is not None:
-        return gb
-    if utf8 is not None:  # implausible as UTF-8 but not GB18030 either: UTF-8 it is
-        return utf8
-    error = gb_error if gb_declared else utf8_error
-    position = error.start if error is not None else 0
-    said = f"声明为{declared}，但" if declared else ""
-    said_en = f"it declares {declared}, but " if declared else ""
-    raise errors.unreadable_file(
-        f"{said}内容既不是有效的GB18030(GB2312/GBK)文本，也不是有效的UTF-8文本（第{position + 1}字节起无法解码）",
-        f"{said_en}its bytes are neither valid GB18030 (GB2312/GBK) nor valid UTF-8 text "
-        f"(undecodable from byte {position + 1})",
-    )
-
-
-def _try(data: bytes, encoding: str) -> tuple[str | None, UnicodeDecodeError | None]:
+    """The text of an uploaded XML file (formats/xml.py decides how); unreadable_file names the problem."""
     try:
-        return data.decode(encoding), None
-    except UnicodeDecodeError as exc:
-        return None, exc
-
-
-def _plausible(text: str) -> bool:
-    """False when a UTF-8 reading holds what no customs file holds: C1 controls, private-use or
-    unassigned code points (GBK bytes that happen to form valid UTF-8 sequences often do)."""
-    return not any(ord(ch) > 0x7F and unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") for ch in text)
-
-
-def _decode_as(data: bytes, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except LookupError:
-        raise errors.unreadable_file(
-            f"不支持的字符编码 {encoding}", f"its encoding {encoding} is not supported"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise errors.unreadable_file(
-            f"内容不符合声明的字符编码 {encoding}（第{exc.start + 1}字节起无法解码）",
-            f"its bytes are not valid {encoding} (undecodable from byte {exc.start + 1})",
-        ) from None
+        return xml.decode_xml(data)
+    except xml.XmlUnreadable as exc:
+        raise errors.unreadable_file(exc.reason_zh, exc.reason_en) from None

@@ -1,16 +1,23 @@
-"""Write a declaration as a customs declaration message (DecMessage XML).
+"""Write a declaration as a customs declaration message (DecMessage XML), version 4.x or 3.1.
 
 The output reads back through ``chalicelib.formats.dec_message.read_dec_messages`` to the same
 content, except for what the message does not carry (two_step, self_pay, summarized_tax: the
 reader leaves them at false). Shape, as real files have it (shared/examples/declaration-fields.md):
 
 - UTF-8, ``<?xml version="1.0" encoding="UTF-8"?>``, root ``DecMessage`` with the default
-  namespace ``http://www.chinaport.gov.cn/dec`` and ``Version="3.1"``;
-- DecHead, DecLists/DecList, DecContainers/Container, DecLicenseDocus (empty: no field holds
-  licences), DecFreeTxt (VoyNo), DecSign, then one EdocRealation per document directly under
-  the root (where the shipped example and customs clients put them);
-- an absent value is an empty element ``<X />``; decimals are written as given, in plain
-  notation (``format(d, "f")``: "820.00" stays "820.00", never a float and never "1E+3").
+  namespace ``http://www.chinaport.gov.cn/dec`` and ``Version`` (4.8 unless asked; "3.1" for old
+  QP clients, which know none of the fields the table marks ``since="4.x"``: a content holding one
+  is refused for 3.1 rather than declared with parts missing);
+- DecHead, DecLists/DecList, DecContainers/Container, DecLicenseDocus, DecFreeTxt (VoyNo),
+  DecSign, then one EdocRealation per document directly under the root (where the shipped
+  example and customs clients put them);
+- each block's elements in the order of the message's schema (``HEAD_ORDER`` …), their values
+  from the field table (``domain/declaration_fields.py``); an absent value is an empty element
+  ``<X />``; decimals are written as given, in plain notation (``format(d, "f")``: "820.00" stays
+  "820.00", never a float and never "1E+3");
+- DecSign: OperType, the card and enterprise of ``sign`` (``DecSignInfo``: ICCode, OperName,
+  CopCode, also written to DecHead as TypistNo, InputerName, CopCode, CopName), ClientSeqNo and
+  SignDate; Sign and Certificate stay empty: the client signs with the enterprise's card.
 
 Countries (see ``dec_message._countries``): TradeAreaCode carries trade_country (贸易国). For an
 import TradeCountry carries depart_country (启运国), empty when there is none, so that the reader
@@ -22,17 +29,73 @@ goods share one, else the trade country; the reader ignores it for exports.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from xml.sax.saxutils import escape
 
 from chalicelib.domain.china_time import CHINA_TIME  # customs times carry no zone and mean China time
-from chalicelib.domain.declaration import Container, DeclarationContent, Document, Fee, GoodsItem, Party
-from chalicelib.formats._common import ENTRY_TYPES
+from chalicelib.domain.declaration import DeclarationContent
+from chalicelib.domain.declaration_fields import (
+    CONTAINER,
+    DOCUMENT,
+    FIELDS,
+    FREE_TEXT,
+    GOODS,
+    GOODS_LICENCE,
+    HEAD,
+    LICENCE_DOCUMENT,
+    OTHER_PACK,
+    REQUESTED_CERTIFICATE,
+    FieldSpec,
+)
+from chalicelib.formats._common import CHARACTER_FLAGS, ENTRY_TYPES
 
 DEC_NS = "http://www.chinaport.gov.cn/dec"
-MESSAGE_VERSION = "3.1"
+MESSAGE_VERSION = "4.8"  # what the Single Window client takes today
+VERSIONS = ("4.8", "3.1")
 EDOC_FORMAT = "US"  # EdocFomatType (sic): "US" = document uploaded by the user
+
+# Each block's elements in the order of the message's schema (as the customs clients' field lists give it).
+HEAD_ORDER = (
+    "SeqNo", "IEFlag", "Type", "AgentCode", "AgentName", "ApprNo", "BillNo", "ContrNo", "CustomMaster", "CutMode",
+    "DistinatePort", "FeeCurr", "FeeMark", "FeeRate", "GrossWet", "IEDate", "IEPort", "InsurCurr", "InsurMark",
+    "InsurRate", "LicenseNo", "ManualNo", "NetWt", "NoteS", "OtherCurr", "OtherMark", "OtherRate", "OwnerCode",
+    "OwnerName", "PackNo", "TradeCode", "TradeCountry", "TradeMode", "TradeName", "TrafMode", "TrafName", "TransMode",
+    "WrapType", "EntryId", "PreEntryId", "EdiId", "Risk", "CopName", "CopCode", "EntryType", "PDate", "TypistNo",
+    "InputerName", "PartenerID", "TgdNo", "DataSource", "DeclTrnRel", "ChkSurety", "BillType", "CopCodeScc",
+    "OwnerCodeScc", "AgentCodeScc", "TradeCoScc", "PromiseItmes", "TradeAreaCode", "CheckFlow", "TaxAaminMark",
+    "MarkNo", "DespPortCode", "EntyPortCode", "GoodsPlace", "BLNo", "InspOrgCode", "SpecDeclFlag", "PurpOrgCode",
+    "DespDate", "CmplDschrgDt", "CorrelationReasonFlag", "VsaOrgCode", "OrigBoxFlag", "DeclareName", "NoOtherPack",
+    "OrgCode", "OverseasConsignorCode", "OverseasConsignorCname", "OverseasConsignorEname", "OverseasConsignorAddr",
+    "OverseasConsigneeCode", "OverseasConsigneeEname", "DomesticConsigneeEname", "CorrelationNo", "EdiRemark",
+    "EdiRemark2", "TradeCiqCode", "OwnerCiqCode", "DeclCiqCode",
+)  # fmt: skip
+GOODS_ORDER = (
+    "ClassMark", "CodeTS", "ContrItem", "DeclPrice", "DutyMode", "Factor", "GModel", "GName", "GNo", "OriginCountry",
+    "TradeCurr", "DeclTotal", "GQty", "FirstQty", "SecondQty", "GUnit", "FirstUnit", "SecondUnit", "UseTo", "WorkUsd",
+    "ExgNo", "ExgVersion", "DestinationCountry", "CiqCode", "DeclGoodsEname", "OrigPlaceCode", "Purpose",
+    "ProdValidDt", "ProdQgp", "GoodsAttr", "Stuff", "Uncode", "DangName", "DangPackType", "DangPackSpec",
+    "EngManEntCnm", "NoDangFlag", "DestCode", "GoodsSpec", "GoodsModel", "GoodsBrand", "ProduceDate", "ProdBatchNo",
+    "DistrictCode", "CiqName", "DecGoodsLimits", "MnufctrRegNo", "MnufctrRegName",
+)  # fmt: skip
+ORDERS = {
+    HEAD: HEAD_ORDER,
+    GOODS: GOODS_ORDER,
+    GOODS_LICENCE: ("GoodsNo", "LicTypeCode", "LicenceNo", "LicWrtofDetailNo", "LicWrtofQty", "LicWrtofQtyUnit"),
+    CONTAINER: ("ContainerId", "ContainerMd", "GoodsNo", "LclFlag", "GoodsContaWt", "ContainerWt"),
+    LICENCE_DOCUMENT: ("DocuCode", "CertCode"),
+    FREE_TEXT: ("RelId", "RelManNo", "BonNo", "VoyNo", "DecBpNo", "CusFie", "DecNo"),
+    REQUESTED_CERTIFICATE: ("AppCertCode", "ApplOri", "ApplCopyQuan"),
+    OTHER_PACK: ("PackQty", "PackType"),
+    DOCUMENT: ("EdocID", "EdocCode", "EdocFomatType", "OpNote", "EdocCopId", "EdocOwnerCode", "SignUnit", "SignTime"),
+}
+
+# Fields the table marks `in_code`: written by the functions below, not from the table alone; and the
+# tags whose characters are flags of several fields (_common.CHARACTER_FLAGS).
+WRITTEN_IN_CODE = frozenset({"seq_no", "voyage_no", "trade_country", "depart_country"})
+WRITTEN_AS_CHARACTERS = frozenset(CHARACTER_FLAGS)
 
 _ENTRY_TYPE_CODES = {name: code for code, name in ENTRY_TYPES.items()}
 _OPER_TYPES = frozenset("ACG")  # A upload, C declare, G temp-save (暂存)
@@ -44,91 +107,174 @@ Value = str | int | Decimal | date | None
 Node = tuple[str, "Value | list[Node]"]
 
 
+@dataclass(frozen=True)
+class DecSignInfo:
+    """Who hands the message to customs: the operator's card and enterprise (the agent's settings).
+    The card itself signs in the client: Sign, Certificate and the signed SignDate are its business."""
+
+    ic_code: str | None = None  # 操作员IC卡号: DecSign/ICCode and DecHead/TypistNo
+    oper_name: str | None = None  # 操作员姓名: DecSign/OperName and DecHead/InputerName
+    cop_code: str | None = None  # 录入单位代码: DecSign/CopCode and DecHead/CopCode
+    cop_name: str | None = None  # 录入单位名称: DecHead/CopName
+    cop_uscc: str | None = None  # 录入单位统一社会信用代码: DecHead/CopCodeScc
+    declare_name: str | None = None  # 申报人员姓名: DecHead/DeclareName
+
+
+class MessageVersionError(ValueError):
+    """The content holds fields the asked message version cannot carry."""
+
+    def __init__(self, version: str, paths: list[str]) -> None:
+        super().__init__(f"DecMessage {version} cannot carry {', '.join(paths)}; write version {MESSAGE_VERSION}")
+        self.paths = paths
+
+
 def build_dec_message(
     content: DeclarationContent,
     *,
     oper_type: str = "C",
     client_seq_no: str | None = None,
     sign_time: datetime | None = None,
+    sign: DecSignInfo | None = None,
+    version: str = MESSAGE_VERSION,
 ) -> bytes:
     """The DecMessage of `content` as UTF-8 bytes; the same arguments always give the same bytes.
 
     `sign_time` defaults to now; a naive time is taken as China time, an aware one converted to it.
-    Raises ValueError for an unknown oper_type or text that XML cannot carry (control characters).
+    Raises ValueError for an unknown oper_type or version, text that XML cannot carry (control
+    characters), and MessageVersionError for a 3.1 message of a content with 4.x fields.
     """
     if oper_type not in _OPER_TYPES:
         raise ValueError(f"oper_type must be one of A, C, G, not {oper_type!r}")
+    if version not in VERSIONS:
+        raise ValueError(f"version must be one of {', '.join(VERSIONS)}, not {version!r}")
+    if version == "3.1" and (too_new := _newer_fields(content)):
+        raise MessageVersionError(version, too_new)
+    sign = sign or DecSignInfo()
     signed = _china_time(sign_time or datetime.now(CHINA_TIME))
+    newer = version != "3.1"
+    blocks_4x: list[Node] = [
+        (
+            "DecRequestCerts",
+            [("DecRequestCert", _block(REQUESTED_CERTIFICATE, r, version)) for r in content.requested_certificates],
+        ),
+        ("DecOtherPacks", [("DecOtherPack", _block(OTHER_PACK, p, version)) for p in content.other_packs]),
+    ]
     children: list[Node] = [
-        ("DecHead", _head(content)),
-        ("DecLists", [("DecList", _goods(item)) for item in content.goods]),
-        ("DecContainers", [("Container", _container(c)) for c in content.containers]),
-        ("DecLicenseDocus", []),
-        ("DecFreeTxt", [("VoyNo", content.voyage_no)]),
+        ("DecHead", _block(HEAD, content, version, _head_in_code(content, sign, newer))),
+        ("DecLists", [("DecList", _goods_item(item, version)) for item in content.goods]),
+        ("DecContainers", [("Container", _block(CONTAINER, c, version)) for c in content.containers]),
+        ("DecLicenseDocus", [("LicenseDocu", _block(LICENCE_DOCUMENT, d, version)) for d in content.licence_documents]),
+        ("DecFreeTxt", _block(FREE_TEXT, content, version, {"VoyNo": content.voyage_no})),
+        *(blocks_4x if newer else []),
         (
             "DecSign",
             [
                 ("OperType", oper_type),
-                ("ICCode", None),
-                ("CopCode", None),
+                ("ICCode", sign.ic_code),
+                ("CopCode", sign.cop_code),
+                ("OperName", sign.oper_name),
                 ("ClientSeqNo", client_seq_no or content.seq_no),
+                ("Sign", None),
                 ("SignDate", signed.strftime("%Y%m%d%H%M%S")),
+                ("Certificate", None),
             ],
         ),
-        *(("EdocRealation", _document(d)) for d in content.documents),
+        *(("EdocRealation", _block(DOCUMENT, d, version, {"EdocFomatType": EDOC_FORMAT})) for d in content.documents),
     ]
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<DecMessage xmlns="{DEC_NS}" Version="{MESSAGE_VERSION}">']
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<DecMessage xmlns="{DEC_NS}" Version="{version}">']
     for node in children:
         _write(node, 1, lines)
     lines.append("</DecMessage>")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _head(c: DeclarationContent) -> list[Node]:
-    owner = c.owner
-    return [
-        ("SeqNo", c.seq_no),
-        ("IEFlag", c.ie_flag),
-        ("Type", None),  # 单据类型 (e.g. ML 备案清单) is another code list; empty = ordinary declaration
-        ("EntryType", _ENTRY_TYPE_CODES[c.declaration_type]),
-        ("CustomMaster", c.declare_customs),
-        ("IEPort", c.ie_port),
-        ("IEDate", c.ie_date.strftime("%Y%m%d") if c.ie_date else None),
-        *_party("Agent", "AgentCodeScc", c.agent),
-        *_party("Trade", "TradeCoScc", c.consignee),
-        *_party("Owner", "OwnerCodeScc", owner),
-        ("BillNo", c.bill_no),
-        ("TrafMode", c.transport_mode),
-        ("TrafName", c.traf_name),
-        ("TradeMode", c.trade_mode),
-        ("CutMode", c.cut_mode),
-        ("TransMode", c.trans_mode),
-        ("TradeCountry", _trade_country_tag(c)),
-        ("TradeAreaCode", c.trade_country),
-        *_fee("Fee", c.freight),
-        *_fee("Insur", c.insurance),
-        ("PackNo", c.pack_no),
-        ("WrapType", c.wrap_type),
-        ("GrossWet", c.gross_wt),
-        ("NetWt", c.net_wt),
-        ("NoteS", c.note),
+def _block(block: str, item: Any, version: str, extra: dict[str, Value | list[Node]] | None = None) -> list[Node]:
+    """The block's elements in schema order: the table's fields of `item`, then `extra` (values the
+    functions below work out); tags with neither are left out."""
+    values: dict[str, Value | list[Node]] = {
+        spec.tag: _out(spec, _get(item, spec.leaf))
+        for spec in _specs(block, version)
+        if spec.tag is not None and spec.in_code is None
+    }
+    values.update(extra or {})
+    return [(tag, values[tag]) for tag in ORDERS[block] if tag in values]
+
+
+def _goods_item(item: Any, version: str) -> list[Node]:
+    licences: list[Node] = [
+        ("DecGoodsLimit", _block(GOODS_LICENCE, licence, version, {"GoodsNo": item.g_no})) for licence in item.licences
     ]
+    return _block(GOODS, item, version, {"DecGoodsLimits": licences} if version != "3.1" else None)
 
 
-def _party(prefix: str, uscc_tag: str, party: Party | None) -> list[Node]:
-    return [
-        (f"{prefix}Code", party.code if party else None),
-        (uscc_tag, party.uscc if party else None),
-        (f"{prefix}Name", party.name if party else None),
-    ]
+def _specs(block: str, version: str) -> list[FieldSpec]:
+    return [s for s in FIELDS if s.message_block == block and (version != "3.1" or s.since == "3.1")]
 
 
-def _fee(prefix: str, fee: Fee | None) -> list[Node]:
-    return [
-        (f"{prefix}Mark", fee.mark if fee else None),
-        (f"{prefix}Rate", fee.rate if fee else None),
-        (f"{prefix}Curr", fee.currency if fee else None),
-    ]
+def _get(item: Any, path: str) -> Any:
+    for name in path.split("."):
+        item = getattr(item, name, None) if item is not None else None
+    return item
+
+
+def _out(spec: FieldSpec, value: Any) -> Value:
+    if value is None:
+        return None
+    if spec.kind == "entry_type":
+        return _ENTRY_TYPE_CODES[value]
+    if spec.kind == "date":
+        return value.strftime("%Y%m%d")
+    return value
+
+
+def _newer_fields(content: DeclarationContent) -> list[str]:
+    """Paths of the 4.x fields `content` fills, list items numbered."""
+    found = []
+    for spec in FIELDS:
+        if spec.since == "3.1" or spec.tag is None:
+            continue
+        found += [
+            f"{prefix}{spec.leaf}" for prefix, item in _items(content, spec.list) if _get(item, spec.leaf) is not None
+        ]
+    return found
+
+
+def _items(content: Any, list_path: str) -> list[tuple[str, Any]]:
+    """(path prefix, item) of every item of a list path ("goods[].licences"); the content for ""."""
+    found: list[tuple[str, Any]] = [("", content)]
+    for name in list_path.split("[].") if list_path else []:
+        found = [
+            (f"{prefix}{name}[{n}].", item) for prefix, parent in found for n, item in enumerate(getattr(parent, name))
+        ]
+    return found
+
+
+def _head_in_code(c: DeclarationContent, sign: DecSignInfo, newer: bool) -> dict[str, Value | list[Node]]:
+    """DecHead values that are no one field's alone: the countries, the character flags, and who
+    enters the message."""
+    flags = {tag: _characters(c, tag) for tag in CHARACTER_FLAGS} if newer else {}
+    return {
+        **flags,
+        "SeqNo": c.seq_no,
+        "Type": None,  # 单据类型 (e.g. ML 备案清单) is another code list; empty = ordinary declaration
+        "TradeCountry": _trade_country_tag(c),
+        "TradeAreaCode": c.trade_country,
+        "CopCode": sign.cop_code,
+        "CopName": sign.cop_name,
+        "CopCodeScc": sign.cop_uscc,
+        "TypistNo": sign.ic_code,
+        "InputerName": sign.oper_name,
+        "DeclareName": sign.declare_name,
+    }
+
+
+def _characters(c: DeclarationContent, tag: str) -> str | None:
+    """PromiseItmes / SpecDeclFlag: a character per field (1 yes, 0 no, 9 not applicable); empty
+    when the content has none of them."""
+    paths = CHARACTER_FLAGS[tag]
+    if _get(c, paths[0].split(".")[0]) is None:
+        return None
+    return "".join({True: "1", False: "0"}.get(_get(c, path), "9") for path in paths)
 
 
 def _trade_country_tag(c: DeclarationContent) -> str | None:
@@ -137,41 +283,6 @@ def _trade_country_tag(c: DeclarationContent) -> str | None:
         return c.depart_country
     destinations = {item.destination_country for item in c.goods}
     return destinations.pop() if len(destinations) == 1 else c.trade_country
-
-
-def _goods(g: GoodsItem) -> list[Node]:
-    return [
-        ("GNo", g.g_no),
-        ("CodeTS", g.code_ts),
-        ("GName", g.g_name),
-        ("GModel", g.g_model),
-        ("GQty", g.qty),
-        ("GUnit", g.unit),
-        ("FirstQty", g.first_qty),
-        ("FirstUnit", g.first_unit),
-        ("SecondQty", g.second_qty),
-        ("SecondUnit", g.second_unit),
-        ("DeclPrice", g.decl_price),
-        ("DeclTotal", g.decl_total),
-        ("TradeCurr", g.currency),
-        ("OriginCountry", g.origin_country),
-        ("DestinationCountry", g.destination_country),
-        ("DutyMode", g.duty_mode),
-    ]
-
-
-def _container(c: Container) -> list[Node]:
-    return [
-        ("ContainerId", c.container_id),
-        ("ContainerMd", c.container_md),
-        ("GoodsNo", c.goods_no),
-        ("LclFlag", c.lcl_flag),
-        ("ContainerWt", c.container_wt),
-    ]
-
-
-def _document(d: Document) -> list[Node]:
-    return [("EdocID", d.edoc_no), ("EdocCode", d.edoc_code), ("EdocFomatType", EDOC_FORMAT)]
 
 
 # ---- serialisation ------------------------------------------------------------------------

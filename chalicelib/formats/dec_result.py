@@ -29,8 +29,6 @@ but a forged or broken receipt: it is refused (ReceiptUnreadable, 400; issue #9)
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -41,17 +39,26 @@ from chalicelib.domain.china_time import CHINA_TIME  # receipt dates carry no zo
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.receipts import ReceiptKind, ReceiptRead  # the reader's result type
 
-# The DecMessage reader's safe parsing: any encoding (GB2312/GBK read as GB18030), BOMs, DTDs and
-# entities refused; and its namespace-blind element helpers.
-from .dec_message import _XML_DECL, _as_utf8, _local, _parse, _value
+# The one XML toolkit: any encoding (GB2312/GBK read as GB18030), BOMs, DTDs and entities refused,
+# the DxpMsg envelope, and namespace-blind element helpers.
+from .xml import (
+    DXP_NS,
+    ENVELOPE,
+    MAX_ENVELOPES,
+    XmlUnreadable,
+    as_utf8,
+    child_text,
+    envelope_content,
+    local_name,
+    parse_xml,
+)
 
-DXP_NS = "http://www.chinaport.gov.cn/dxp"
+__all__ = ["DXP_NS", "MAX_RECEIPTS", "ReceiptUnreadable", "china_time", "read_receipts"]
+
 MAX_RECEIPTS = 500  # one body is one receipt in practice; a few hundred is already a batch
-_MAX_ENVELOPES = 3  # a DxpMsg inside a DxpMsg is odd already; deeper is refused
 
 _RECEIPT_TAGS: dict[str, ReceiptKind] = {"DEC_RESULT": "dec_result", "DecImportResponse": "import_response"}
 _OLD_DEC_RESULT = "DEC_DATA"  # older DXP clients' wrapper of one DEC_RESULT and its RESULT_INFO
-_ENVELOPE = "DxpMsg"
 
 _ISO = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})"
@@ -137,13 +144,10 @@ def _offset(zone: str) -> timezone | None:
 
 def _read_document(data: bytes, envelope: _Envelope, depth: int, found: list[ReceiptRead]) -> None:
     try:
-        utf8 = _as_utf8(data)  # decoded by its declared or sniffed encoding, declaration removed
-        root = _parse(utf8)
-    except DomainError as exc:
-        # the reader's reasons, without its "file" wording
-        raise _unreadable(
-            exc.message_zh.removeprefix("文件无法读取："), exc.message_en.removeprefix("The file cannot be read: ")
-        ) from None
+        utf8 = as_utf8(data)  # decoded by its declared or sniffed encoding, declaration removed
+        root = parse_xml(utf8)
+    except XmlUnreadable as exc:
+        raise _unreadable(exc.reason_zh, exc.reason_en) from None
     _collect(root, utf8.decode("utf-8").strip(), envelope, depth, found)
 
 
@@ -152,70 +156,55 @@ def _collect(root: Element, text: str | None, envelope: _Envelope, depth: int, f
     pending = [root]  # an explicit stack: a hostile body may nest deeper than Python recurses
     while pending:
         node = pending.pop()
-        name = _local(node.tag)
-        old_shape = name == _OLD_DEC_RESULT and any(_local(child.tag) == "DEC_RESULT" for child in node)
+        name = local_name(node.tag)
+        old_shape = name == _OLD_DEC_RESULT and any(local_name(child.tag) == "DEC_RESULT" for child in node)
         if name in _RECEIPT_TAGS or old_shape:
             # the original text when the receipt is its document's root; else its serialisation
             raw = text if node is root and text is not None else tostring(node, encoding="unicode").strip()
             if old_shape:
-                info = _text(node, "RESULT_INFO")
+                info = child_text(node, "RESULT_INFO")
                 found.extend(
                     _read_receipt(child, "dec_result", raw, envelope, result_info=info)
                     for child in node
-                    if _local(child.tag) == "DEC_RESULT"
+                    if local_name(child.tag) == "DEC_RESULT"
                 )
             else:
                 found.append(_read_receipt(node, _RECEIPT_TAGS[name], raw, envelope))
             if len(found) > MAX_RECEIPTS:
                 raise _unreadable(f"回执超过{MAX_RECEIPTS}份", f"it holds more than {MAX_RECEIPTS} receipts")
-        elif name == _ENVELOPE:
+        elif name == ENVELOPE:
             _open_envelope(node, envelope, depth + 1, found)
         else:
             pending.extend(reversed(node))
 
 
 def _open_envelope(message: Element, outer: _Envelope, depth: int, found: list[ReceiptRead]) -> None:
-    if depth > _MAX_ENVELOPES:
+    if depth > MAX_ENVELOPES:
         raise _unreadable("交换报文(DxpMsg)嵌套过深", "its DxpMsg envelopes are nested too deep")
     envelope = _envelope_info(message, outer)
-    data = next((child for child in message if _local(child.tag) == "Data"), None)
-    if data is None:
-        raise _unreadable("交换报文(DxpMsg)中没有Data", "the DxpMsg envelope has no Data")
-    if len(data):  # some senders put the XML itself inside Data
-        for child in data:
-            _collect(child, None, envelope, depth, found)
-        return
-    content = (data.text or "").strip()
-    if not content:
-        raise _unreadable("交换报文(DxpMsg)的Data为空", "the DxpMsg Data is empty")
-    if content.startswith("<"):  # XML as escaped text or CDATA: already decoded, so drop its declaration
-        _read_document(_XML_DECL.sub("", content, count=1).encode("utf-8"), envelope, depth, found)
-        return
-    encoded = "".join(content.split())  # base64 wrapped over several indented lines
     try:
-        inner = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise _unreadable("交换报文(DxpMsg)的Data不是有效的Base64", "the DxpMsg Data is not valid base64") from None
-    _read_document(inner, envelope, depth, found)
+        content = envelope_content(message)
+    except XmlUnreadable as exc:
+        raise _unreadable(exc.reason_zh, exc.reason_en) from None
+    if isinstance(content, bytes):
+        _read_document(content, envelope, depth, found)
+        return
+    for child in content:  # the XML itself inside Data
+        _collect(child, None, envelope, depth, found)
 
 
 def _envelope_info(message: Element, outer: _Envelope) -> _Envelope:
-    trans = next((child for child in message if _local(child.tag) == "TransInfo"), None)
+    trans = next((child for child in message if local_name(child.tag) == "TransInfo"), None)
     if trans is None:
         return outer
     return _Envelope(
-        cop_msg_id=_text(trans, "CopMsgId") or outer.cop_msg_id,
-        msg_type=_text(trans, "MsgType") or outer.msg_type,
-        sender_id=_text(trans, "SenderId") or outer.sender_id,
+        cop_msg_id=child_text(trans, "CopMsgId") or outer.cop_msg_id,
+        msg_type=child_text(trans, "MsgType") or outer.msg_type,
+        sender_id=child_text(trans, "SenderId") or outer.sender_id,
     )
 
 
 # ---- one receipt --------------------------------------------------------------------------
-
-
-def _text(element: Element, *names: str) -> str | None:
-    found = _value(element, *names)  # first non-empty child: <X/> and <X></X> are absent
-    return found[1] if found else None
 
 
 def _read_receipt(
@@ -230,26 +219,26 @@ def _read_receipt(
         return ReceiptRead(
             kind=kind,
             raw=raw,
-            client_seq_no=_text(node, "ClientSeqNo"),
-            cus_ciq_no=_text(node, "SeqNo"),
-            response_code=_text(node, "ResponseCode"),
-            error_message=_text(node, "ErrorMessage"),
+            client_seq_no=child_text(node, "ClientSeqNo"),
+            cus_ciq_no=child_text(node, "SeqNo"),
+            response_code=child_text(node, "ResponseCode"),
+            error_message=child_text(node, "ErrorMessage"),
             **wrapped,
         )
-    notice = _text(node, "NOTICE_DATE")
+    notice = child_text(node, "NOTICE_DATE")
     # _text takes the first non-empty of the names: today's tag, then the older DXP clients' one
     return ReceiptRead(
         kind=kind,
         raw=raw,
-        client_seq_no=_text(node, "CLIENT_SEQ_NO"),
-        cus_ciq_no=_text(node, "CUS_CIQ_NO", "SEQ_NO"),
-        entry_id=_text(node, "ENTRY_ID"),
-        channel=_text(node, "CHANNEL"),
-        note=_text(node, "NOTE") or result_info,
-        custom_master=_text(node, "CUSTOM_MASTER", "DECL_PORT"),
+        client_seq_no=child_text(node, "CLIENT_SEQ_NO"),
+        cus_ciq_no=child_text(node, "CUS_CIQ_NO", "SEQ_NO"),
+        entry_id=child_text(node, "ENTRY_ID"),
+        channel=child_text(node, "CHANNEL"),
+        note=child_text(node, "NOTE") or result_info,
+        custom_master=child_text(node, "CUSTOM_MASTER", "DECL_PORT"),
         notice_at=china_time(notice),
         notice_date_text=notice,
-        i_e_date=china_time(_text(node, "I_E_DATE")),
-        d_date=china_time(_text(node, "D_DATE")),
+        i_e_date=china_time(child_text(node, "I_E_DATE")),
+        d_date=china_time(child_text(node, "D_DATE")),
         **wrapped,
     )

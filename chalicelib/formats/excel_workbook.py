@@ -29,8 +29,9 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from chalicelib.domain import errors
+from chalicelib.domain.declaration import leaf_paths
+from chalicelib.domain.declaration_fields import FieldSpec, in_list
 from chalicelib.domain.errors import DomainError, FieldError
-from chalicelib.services.import_declarations import ImportRecord
 
 from . import limits
 from ._common import (
@@ -45,8 +46,11 @@ from ._common import (
     nest,
     whole_number,
 )
+from .records import ImportRecord
 
 SHEET_HEAD, SHEET_GOODS, SHEET_CONTAINERS, SHEET_DOCUMENTS = "报关单表头", "商品", "集装箱", "随附单证"
+SHEET_LICENCES, SHEET_LICENCE_DOCUMENTS = "许可证", "监管证件"
+SHEET_REQUESTED_CERTIFICATES, SHEET_OTHER_PACKS = "所需单证", "其他包装"
 LABEL_ROW, PATH_ROW, FIRST_DATA_ROW = 1, 2, 3
 
 _MAX_UNZIPPED = 100 * 1024 * 1024  # a few MB upload never legitimately inflates beyond this
@@ -110,7 +114,20 @@ def _date(value: Any) -> str:
     return iso_date(value)
 
 
-_CODE1, _CODE2, _CODE3, _CODE4 = _code(1), _code(2), _code(3), _code(4)
+# kind (declaration_fields.KINDS) → how a cell becomes the field's value
+_CONVERTERS: dict[str, Callable[[FieldSpec], Callable[[Any], Any]]] = {
+    "text": lambda spec: _text,
+    "upper": lambda spec: lambda value: _text(value).upper(),
+    "code": lambda spec: _code(spec.width),
+    "table": lambda spec: _in_table(spec.code_table or ""),
+    "uscc": lambda spec: _uscc,
+    "dec": lambda spec: decimal_text,
+    "int": lambda spec: whole_number,
+    "date": lambda spec: _date,
+    "bool": lambda spec: _boolean,
+    "entry_type": lambda spec: lambda value: entry_type(_text(value)),
+    "ie_flag": lambda spec: _ie_flag,
+}
 
 
 @dataclass(frozen=True)
@@ -123,85 +140,37 @@ class Column:
         return FIELD_LABELS[self.path]
 
 
-def _columns(*spec: tuple[str, Callable[[Any], Any]]) -> tuple[Column, ...]:
-    return tuple(Column(path, convert) for path, convert in spec)
-
-
-_REF = ("ref", _text)
-
-TEMPLATE: dict[str, tuple[Column, ...]] = {
-    SHEET_HEAD: _columns(
-        _REF,
-        ("seq_no", _code(0)),
-        ("ie_flag", _ie_flag),
-        ("declaration_type", lambda v: entry_type(_text(v))),
-        ("two_step", _boolean),
-        ("self_pay", _boolean),
-        ("summarized_tax", _boolean),
-        ("declare_customs", _CODE4),
-        ("ie_port", _CODE4),
-        ("ie_date", _date),
-        ("agent.code", _code(10)),
-        ("agent.uscc", _uscc),
-        ("agent.name", _text),
-        ("consignee.code", _code(10)),
-        ("consignee.uscc", _uscc),
-        ("consignee.name", _text),
-        ("owner.code", _code(10)),
-        ("owner.uscc", _uscc),
-        ("owner.name", _text),
-        ("bill_no", _text),
-        ("transport_mode", _CODE1),
-        ("traf_name", _text),
-        ("voyage_no", _text),
-        ("trade_mode", _CODE4),
-        ("cut_mode", _CODE3),
-        ("trans_mode", _CODE1),
-        ("trade_country", _in_table("country")),
-        ("depart_country", _in_table("country")),
-        ("freight.mark", _CODE1),
-        ("freight.rate", decimal_text),
-        ("freight.currency", _in_table("currency")),
-        ("insurance.mark", _CODE1),
-        ("insurance.rate", decimal_text),
-        ("insurance.currency", _in_table("currency")),
-        ("pack_no", whole_number),
-        ("wrap_type", _CODE2),
-        ("gross_wt", decimal_text),
-        ("net_wt", decimal_text),
-        ("note", _text),
-    ),
-    SHEET_GOODS: _columns(
-        _REF,
-        ("g_no", whole_number),
-        ("code_ts", _code(10)),
-        ("g_name", _text),
-        ("g_model", _text),
-        ("qty", decimal_text),
-        ("unit", _CODE3),
-        ("first_qty", decimal_text),
-        ("first_unit", _CODE3),
-        ("second_qty", decimal_text),
-        ("second_unit", _CODE3),
-        ("decl_price", decimal_text),
-        ("decl_total", decimal_text),
-        ("currency", _in_table("currency")),
-        ("origin_country", _in_table("country")),
-        ("destination_country", _in_table("country")),
-        ("duty_mode", _CODE1),
-    ),
-    SHEET_CONTAINERS: _columns(
-        _REF,
-        ("container_id", lambda v: _text(v).upper()),
-        ("container_md", _text),
-        ("goods_no", _text),
-        ("lcl_flag", _CODE1),
-        ("container_wt", decimal_text),
-    ),
-    SHEET_DOCUMENTS: _columns(_REF, ("edoc_code", _code(8)), ("edoc_no", _text)),
+# One sheet per list of the declaration; the head's fields on the first. A goods item's licences name
+# their goods item by g_no beside the ref.
+SHEETS = {
+    "": SHEET_HEAD,
+    "goods": SHEET_GOODS,
+    "goods[].licences": SHEET_LICENCES,
+    "containers": SHEET_CONTAINERS,
+    "documents": SHEET_DOCUMENTS,
+    "licence_documents": SHEET_LICENCE_DOCUMENTS,
+    "requested_certificates": SHEET_REQUESTED_CERTIFICATES,
+    "other_packs": SHEET_OTHER_PACKS,
 }
+_ITEM_KEY = "g_no"  # the goods item a nested row belongs to
+
+
+def _template() -> dict[str, tuple[Column, ...]]:
+    """Each sheet's columns: ref, then the table's workbook fields of its list in the model's (the
+    form's) order; row 2 holds a list field's path inside its item ("code_ts")."""
+    order = {path: index for index, path in enumerate(leaf_paths())}
+    template: dict[str, tuple[Column, ...]] = {}
+    for name, sheet in SHEETS.items():
+        specs = sorted((spec for spec in in_list(name) if spec.workbook), key=lambda spec: order[spec.path])
+        keys = [Column("ref", _text), *([Column(_ITEM_KEY, whole_number)] if "[]" in name else [])]
+        template[sheet] = (*keys, *(Column(spec.leaf, _CONVERTERS[spec.kind](spec)) for spec in specs))
+    return template
+
+
+TEMPLATE: dict[str, tuple[Column, ...]] = _template()
 REQUIRED_SHEETS = (SHEET_HEAD, SHEET_GOODS)
-_CHILD_LISTS = {SHEET_GOODS: "goods", SHEET_CONTAINERS: "containers", SHEET_DOCUMENTS: "documents"}
+_CHILD_LISTS = {sheet: name for name, sheet in SHEETS.items() if name}
+_HEAD_LISTS = tuple(name for name in SHEETS if name and "[]" not in name)
 
 
 @dataclass
@@ -234,7 +203,9 @@ def read_workbook(data: bytes, *, max_records: int = MAX_RECORDS) -> list[Import
 
 def _load(data: bytes) -> dict[str, list[_Row]]:
     _check_archive(data)
-    limits.check_workbook(data)  # cells and characters counted while streaming, before openpyxl reads
+    # before openpyxl, which parses a whole sheet to size one without a <dimension>: rows, cells and
+    # characters counted while streaming
+    limits.check_workbook(data)
     try:
         workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
@@ -382,7 +353,7 @@ def _head_records(heads: list[_Row]) -> tuple[list[ImportRecord], dict[str, Impo
     sharing: dict[str, list[ImportRecord]] = {}
     for row in heads:
         problems: list[FieldError] = []
-        raw = nest(_convert(row, "", problems)) | {"goods": [], "containers": [], "documents": []}
+        raw = nest(_convert(row, "", problems)) | {name: [] for name in _HEAD_LISTS}
         record = ImportRecord(raw=raw, source=f"{SHEET_HEAD} row {row.number}", read_errors=problems)
         ref = _ref(row)
         if ref is None:
@@ -424,6 +395,35 @@ def _attach(row: _Row, field: str, by_ref: dict[str, ImportRecord]) -> list[Impo
             ),
         )
         return [ImportRecord(raw={"ref": ref, **raw}, source=f"{row.sheet} row {row.number}", read_errors=problems)]
+    if "[]" in field:
+        _attach_to_item(row, field, owner)
+        return []
     items = owner.raw[field]
     items.append(nest(_convert(row, f"{field}[{len(items)}].", owner.read_errors)))
     return []
+
+
+def _attach_to_item(row: _Row, field: str, owner: ImportRecord) -> None:
+    """A goods item's licence row: added to the goods item of its g_no in the same declaration."""
+    parent, _, child = field.partition("[].")
+    items = owner.raw[parent]
+    key = row.cells.get(_ITEM_KEY)
+    try:
+        g_no = whole_number(key[1]) if key is not None else None
+    except BadValue:
+        g_no = None
+    index = next((n for n, item in enumerate(items) if g_no is not None and item.get(_ITEM_KEY) == g_no), None)
+    if index is None:
+        shown = key[1] if key is not None else ""
+        owner.read_errors.append(
+            FieldError(
+                _ITEM_KEY,
+                f"{row.sheet}第{row.number}行的商品序号(g_no)“{shown}”在{SHEET_GOODS}中不存在",
+                f"{row.sheet} row {row.number}: g_no '{shown}' matches no {SHEET_GOODS} row of its declaration",
+            )
+        )
+        return
+    entries = items[index].setdefault(child, [])
+    converted = _convert(row, f"{parent}[{index}].{child}[{len(entries)}].", owner.read_errors)
+    converted.pop(_ITEM_KEY, None)
+    entries.append(nest(converted))

@@ -1,6 +1,6 @@
 """Work limits of every import format: how much a request may make the readers do.
 
-The body's size is capped at the edge; these cap what a small body can unfold into: cells (a 204 KB
+The body's size is capped at the edge; these cap what a small body can unfold into: rows and cells (a 204 KB
 workbook without a <dimension> held 650,000 cells in 10 rows and kept a thread busy for three
 minutes), elements, characters, and the time one request may spend reading (issue #24, item 4).
 Each refusal names its limit in both languages (`details.limit`, `details.max`) and answers 413.
@@ -13,6 +13,7 @@ bodies where their shape is checked (api/routing.check_json_shape).
 
 from __future__ import annotations
 
+import re
 import time
 import zipfile
 from collections.abc import Iterator
@@ -46,6 +47,8 @@ class Limit:
         )
 
 
+# 500 declarations × 50 goods items with room for blank rows (formats/excel_workbook.py refuses the same).
+ROWS_PER_SHEET = Limit("rows_per_sheet", 60_000, "每个工作表的行", "rows in a sheet")
 # Excel's own sheet is 16,384 columns wide; our template uses fewer than a hundred.
 CELLS_PER_ROW = Limit("cells_per_row", 16_384, "每行单元格", "cells in a row")
 # 500 declarations × 50 goods items is 25,000 goods rows of some 40 columns.
@@ -56,7 +59,10 @@ CHARACTERS_PER_TEXT = Limit(
 )
 # A 5 MB upload of real messages holds under 200,000 elements; an element costs us ~100 bytes.
 XML_ELEMENTS = Limit("xml_elements", 300_000, "XML元素", "XML elements")
-XML_DEPTH = Limit("xml_depth", 64, "XML嵌套层数", "levels of XML nesting")
+# Customs' messages nest a few levels (a handful more inside DxpMsg envelopes). Every reader walks
+# trees without recursion, so depth costs only what the element count bounds already; this cap only
+# stops nesting beyond what the readers are tested with (5,000 wrapper levels).
+XML_DEPTH = Limit("xml_depth", 10_000, "XML嵌套层数", "levels of XML nesting")
 # A JSON import of 500 full declarations fits in the 1 MB body with far fewer values.
 JSON_VALUES = Limit("json_values", 200_000, "JSON值", "JSON values")
 # Well inside API Gateway's 29 s: the rest of the request (validation, storage) needs time too.
@@ -125,14 +131,27 @@ def _no_dtd(*_: Any) -> None:
     raise expat.ExpatError("a DTD or an entity declaration")  # refused as unreadable, like defusedxml does
 
 
+def _last_row(ref: str) -> int:
+    """The last row of a <dimension ref="A1:AM1000000"> (0 when it names none)."""
+    digits = re.search(r"\d+$", ref)
+    if digits is None:
+        return 0
+    return int(digits.group()) if len(digits.group()) < 10 else 10**10  # no int() of a hostile length
+
+
 class _PartCounter:
     def __init__(self, cells: list[int]) -> None:
-        self.cells, self.in_row, self.chars = cells, 0, 0
+        self.cells, self.rows, self.in_row, self.chars = cells, 0, 0, 0
 
-    def start(self, name: str, _attributes: Any) -> None:
+    def start(self, name: str, attributes: Any) -> None:
         local = name.rsplit(":", 1)[-1]
+        if local == "dimension" and _last_row(attributes.get("ref", "")) > ROWS_PER_SHEET.max:
+            raise ROWS_PER_SHEET.exceeded()  # believed when it declares too many, never to let one in
         if local == "row":
             self.in_row = 0
+            self.rows += 1
+            if self.rows > ROWS_PER_SHEET.max:
+                raise ROWS_PER_SHEET.exceeded()
         elif local == "c":
             self.in_row += 1
             self.cells[0] += 1

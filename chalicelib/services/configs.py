@@ -99,9 +99,26 @@ def _save(repo: ConfigRepository, config: Config, previous: Config | None) -> No
             config, uniqueness_keys(config.content), previous, uniqueness_keys(previous.content) if previous else set()
         )
     except UniquenessClash as exc:
-        raise errors.config_clash({"ie_flag": config.content.ie_flag}) from exc
+        other = _holder(repo, config)
+        details: dict[str, str] = {"ie_flag": config.content.ie_flag}
+        if other is not None:
+            details |= {"config_id": other.config_id, "config_name": other.content.name}
+        raise errors.config_clash(details, other.content.name if other else None) from exc
     except ConditionFailed as exc:
         raise _changed(config.config_id) from exc
+
+
+def _holder(repo: ConfigRepository, config: Config) -> Config | None:
+    """The enterprise's other config that holds one of this one's claims (the clash names it)."""
+    wanted = uniqueness_keys(config.content)
+    return next(
+        (
+            c
+            for c in repo.list(config.ent_code)
+            if c.config_id != config.config_id and uniqueness_keys(c.content) & wanted
+        ),
+        None,
+    )
 
 
 def _parse(identity: Identity, body: Any) -> ConfigContent:

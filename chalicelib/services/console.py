@@ -64,6 +64,7 @@ class SignInSettings:
     local_mode: bool
     oidc_domain: str | None  # the hosted UI's base URL, e.g. https://smartdecl-prod.auth.cn-north-1.amazoncognito.com
     oidc_client_id: str | None
+    manual_url: str | None = None  # the clerks' manual (用户手册) the enablement screen links to
 
     @classmethod
     def from_env(cls, *, local_mode: bool, env: Any = None) -> SignInSettings:
@@ -72,16 +73,19 @@ class SignInSettings:
             local_mode=local_mode,
             oidc_domain=(env.get("SMARTDECL_OIDC_DOMAIN") or "").rstrip("/") or None,
             oidc_client_id=env.get("SMARTDECL_OIDC_CLIENT_ID") or None,
+            manual_url=env.get("SMARTDECL_MANUAL_URL") or None,
         )
 
 
 def client_config(sign_in: SignInSettings) -> dict[str, Any]:
     """What the console's script needs to know before anyone signs in."""
+    manual = {"manual_url": sign_in.manual_url} if sign_in.manual_url else {}
     if sign_in.local_mode:
-        return {"sign_in": "local", "dev_token_path": "../dev/token"}
+        return {"sign_in": "local", "dev_token_path": "../dev/token", **manual}
     if not (sign_in.oidc_domain and sign_in.oidc_client_id):
-        return {"sign_in": "unconfigured"}
+        return {"sign_in": "unconfigured", **manual}
     return {
+        **manual,
         "sign_in": "oidc",
         "client_id": sign_in.oidc_client_id,
         "scopes": "openid profile email",

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.domain import errors
+from chalicelib.domain import classification, errors
 from chalicelib.domain.declaration import Declaration, field_errors, initial_tax_status, parse_content
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.marking import edit_refusal
@@ -57,6 +57,8 @@ def replace_declaration(
     )
     side = None
     if content is not None:
+        errs = classification.import_errors(content)  # an HS code that does not exist
+    if content is not None and not errs:
         content, side, errs = bind_to_importer(identity, content)
     if errs or content is None:
         raise errors.invalid_request(errs)

@@ -17,23 +17,27 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain import classification, errors
 from chalicelib.domain.declaration import Declaration, DeclarationContent, initial_tax_status, parse_content
 from chalicelib.domain.errors import FieldError
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.tenancy import bind_to_importer
+from chalicelib.formats.records import XLSX, XML_TYPES, ImportRecord
+
+# ImportRecord and the media types are the readers' (formats/records.py); named here too for the callers
+__all__ = [
+    "XLSX",
+    "XML_TYPES",
+    "ImportRecord",
+    "ImportResult",
+    "import_declarations",
+    "records_from_file",
+    "records_from_json",
+]
 
 from .batches import wake
 from .engine import Engine
 from .ports import Clock, DeclarationRepository, SeqNoAllocator
-
-
-@dataclass
-class ImportRecord:
-    """One declaration as read from a request or a file, before validation."""
-
-    raw: Any
-    source: str | None = None  # e.g. "DecMessage 2" or "报关单表头 row 3"
-    read_errors: list[FieldError] = field(default_factory=list)
 
 
 @dataclass
@@ -107,6 +111,9 @@ def _validated(
         content, errs = (None, record.read_errors) if record.read_errors else parse_content(record.raw)
         side = None
         if content is not None:
+            errs = classification.import_errors(content)  # an HS code that does not exist
+            content = content if not errs else None
+        if content is not None:
             content, errs = _as_source(content)
         if content is not None:
             content, side, errs = bind_to_importer(identity, content)
@@ -160,14 +167,8 @@ def _rejection(index: int, record: ImportRecord, errs: list[FieldError]) -> dict
     return out
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-XML_TYPES = ("application/xml", "text/xml")
-
-
 def records_from_json(body: Any, max_records: int) -> tuple[list[ImportRecord], bool]:
     """The JSON import body {"declarations": [...], "smart_mark": bool} as records and the mark."""
-    from chalicelib.domain import errors
-
     problems = []
     if not isinstance(body, dict):
         problems.append(FieldError("(body)", "请求体须为JSON对象", "the body must be a JSON object"))
@@ -194,7 +195,7 @@ def records_from_json(body: Any, max_records: int) -> tuple[list[ImportRecord], 
 
 def records_from_file(content_type: str, data: bytes, max_records: int) -> list[ImportRecord]:
     """An uploaded Excel workbook or DecMessage XML as records (told apart by Content-Type)."""
-    from chalicelib.domain import errors
+    # imported here: an XML import never loads openpyxl, a JSON import neither reader
     from chalicelib.formats import limits
     from chalicelib.formats.dec_message import read_dec_messages
     from chalicelib.formats.excel_workbook import read_workbook

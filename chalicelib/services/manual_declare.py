@@ -44,7 +44,10 @@ def declare_by_hand(identity: Identity, seq_no: str, engine: Engine, customs: Cu
     claimed = engine.commit(lifecycle.claim_by_hand(decl, now, who))
     if claimed is None:
         raise errors.state_conflict("报关单已被其他操作修改，请刷新后重试", "the declaration changed meanwhile; retry")
-    sent = send_to_customs(claimed, customs, engine.clock(), who)
+    sent = send_to_customs(claimed, customs, engine.clock(), who, card=identity.card_no)
+    if sent.response is not None and sent.response.queued:  # with the Single Window client: answered later
+        moved = engine.commit(lifecycle.handed_over(claimed, engine.clock(), sent.entry, sent.response.send_no or 1))
+        return moved.as_json() if moved else get_declaration(identity, seq_no, engine.declarations).as_json()
     if sent.response is not None and sent.response.accepted:
         done = engine.commit(lifecycle.declared_by_hand(claimed, engine.clock(), sent.entry, sent.response.seq_no))
         return done.as_json() if done else get_declaration(identity, seq_no, engine.declarations).as_json()

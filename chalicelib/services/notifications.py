@@ -78,8 +78,10 @@ def deliver(
     send_delivery: Any,
     backoff: Any,
     clock: Clock,
+    order: Any = None,
 ) -> str:
-    """Returns delivered | retrying | failed | dropped | waiting."""
+    """Returns delivered | retrying | failed | dropped | waiting | stale. With `order` (the push
+    store), a delivery older than one already made for the same declaration is dropped (stale)."""
     now = clock()
     not_before = message.get("not_before")
     if not_before and now.timestamp() < float(not_before):  # a back-off longer than SQS can delay: hop on
@@ -89,6 +91,8 @@ def deliver(
     if subscription is None:
         return "dropped"  # unsubscribed meanwhile
     event = Event.from_json(message["event"], message["ent_code"])
+    if order is not None and not _in_order(order, subscription.subscription_id, event, log, message["event"], now):
+        return "stale"
     attempt = sender.deliver(subscription.endpoint, subscription.secret, event)
     number = int(message.get("attempt", 1))
     if attempt.ok:
@@ -131,7 +135,8 @@ def deliver_sms(
 ) -> str:
     """One SMS: once per subscription, declaration and state; held through quiet hours and the
     provider's flow control (never dropped for them); failures retried with back-off, every attempt
-    recorded. Returns delivered | duplicate | held | throttled | retrying | failed | dropped | waiting."""
+    recorded; never an older state after a newer one (dropped as stale, and logged). Returns delivered |
+    duplicate | held | throttled | retrying | failed | dropped | waiting | stale."""
     now = clock()
     not_before = message.get("not_before")
     if not_before and now.timestamp() < float(not_before):
@@ -145,19 +150,10 @@ def deliver_sms(
     if not message.get("claimed") and not store.claim_sms(key, event.event_id, now):
         return "duplicate"  # this declaration's state was already texted (or is being texted)
     held = {**message, "claimed": True}
-
-    quiet = subscription.quiet_hours
-    until = quiet.until(now) if quiet else None
-    if until is not None:
-        _later(send_sms, held, until.timestamp(), now)
-        log.record(subscription.subscription_id, message["event"], "held", None, now)
-        return "held"
+    not_now = _not_now(subscription, event, held, log, store, send_sms, policy, now)
+    if not_now is not None:
+        return not_now
     phone = mainland_number(subscription.endpoint)
-    retry_at = store.take_rate(phone, policy.rate_limits, now)
-    if retry_at is not None:
-        _later(send_sms, held, retry_at.timestamp(), now)
-        return "throttled"
-
     kind, code, parameters, problem = _sms_template(event, policy)
     if not code:
         log.record(
@@ -186,6 +182,43 @@ def deliver_sms(
     log.record(subscription.subscription_id, message["event"], "pending", attempt, clock())
     _later(send_sms, {**held, "attempt": number + 1}, now.timestamp() + wait, now)
     return "retrying"
+
+
+def _not_now(
+    subscription: Any,
+    event: Event,
+    held: dict,
+    log: DeliveryLog,
+    store: Any,
+    send_sms: Any,
+    policy: SmsPolicy,
+    now: datetime,
+) -> str | None:
+    """held (quiet hours) | throttled (the number's flow control): sent later; stale: never; None: now."""
+    quiet = subscription.quiet_hours
+    until = quiet.until(now) if quiet else None
+    if until is not None:
+        _later(send_sms, held, until.timestamp(), now)
+        log.record(subscription.subscription_id, held["event"], "held", None, now)
+        return "held"
+    retry_at = store.take_rate(mainland_number(subscription.endpoint), policy.rate_limits, now)
+    if retry_at is not None:
+        _later(send_sms, held, retry_at.timestamp(), now)
+        return "throttled"
+    if not _in_order(store, subscription.subscription_id, event, log, held["event"], now):
+        return "stale"  # its state claim stays: this state is not sent later either
+    return None
+
+
+def _in_order(store: Any, subscription_id: str, event: Event, log: DeliveryLog, body: dict, now: datetime) -> bool:
+    """Claim this event's place in its declaration's order for the subscriber, just before it is
+    sent (domain/messages.order_of); False, logged as stale, when a newer one went first. The same
+    event again (a retry) keeps its place."""
+    at, rank = messages.order_of(event)
+    if store.claim_order(subscription_id, event.seq_no, at, rank, now):
+        return True
+    log.record(subscription_id, body, "stale", {"at": now.isoformat(), "error": messages.STALE_NOTE}, now)
+    return False
 
 
 def _sms_template(event: Event, policy: SmsPolicy) -> tuple[str, str | None, Any, str]:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from chalicelib.domain.queries import DeclarationQuery
     from chalicelib.domain.subscriptions import Subscription
 
+    from .exchange_ports import SendWrite
+
 Clock = Callable[[], datetime]
 
 
@@ -152,11 +154,17 @@ class CustomsUnavailable(Exception):
 
 
 class CustomsGateway(abc.ABC):
-    """The customs side: send a DecMessage, and ask what customs knows of a ClientSeqNo."""
+    """The customs side: send a DecMessage, and ask what customs knows of a ClientSeqNo.
+
+    Through the Single Window client (the exchange channel) customs answers later: `declare` then
+    answers queued (CustomsResponse.queued), and the answer arrives as a file (docs/customs-channel.md)."""
+
+    message_version: str | None = None  # the DecMessage version this channel's messages are written in
 
     @abc.abstractmethod
-    def declare(self, client_seq_no: str, dec_message_xml: bytes) -> CustomsResponse:
-        """Send once (retrying only transport failures). Raises CustomsUnavailable."""
+    def declare(self, client_seq_no: str, dec_message_xml: bytes, *, ent_code: str | None = None) -> CustomsResponse:
+        """Send once (retrying only transport failures). `ent_code`: the declaring enterprise, whose
+        channel carries it (the exchange channel's outbox is per enterprise). Raises CustomsUnavailable."""
 
     @abc.abstractmethod
     def lookup(self, client_seq_no: str) -> CustomsResponse | None:
@@ -225,7 +233,8 @@ class BatchRepository(abc.ABC):
         """Mark finished; True only for the one caller that did it (False for a batch never recorded)."""
 
     @abc.abstractmethod
-    def list_for_execution(self, execution_id: str) -> list[Batch]: ...
+    def list_for_execution(self, execution_id: str, limit: int = 100) -> list[Batch]:
+        """The execution's batches, newest first, at most `limit`."""
 
 
 class DeclarationLog(abc.ABC):
@@ -261,10 +270,12 @@ class UnitOfWork(abc.ABC):
     version is still the change's `expected_version`, its log entries and its events, all or none."""
 
     @abc.abstractmethod
-    def commit(self, change: Any, receipt: StoredReceipt | None = None) -> None:
+    def commit(self, change: Any, receipt: StoredReceipt | None = None, send: SendWrite | None = None) -> None:
         """Raises ConditionFailed when the record moved meanwhile (then nothing is written). With a
         receipt, the receipt is stored as applied in the same write, once: ReceiptAlreadyApplied
-        when it was applied before (then nothing is written either)."""
+        when it was applied before (then nothing is written either). With a send (the exchange
+        channel), the send's move is written in the same write, if the send is still at its expected
+        version: SendMoved (services/exchange_ports.py) otherwise."""
 
     def commit_many(self, changes: Sequence[Any]) -> set[str]:
         """Commit several changes of different declarations, each still conditional on its own
@@ -317,6 +328,10 @@ class ReceiptRepository(abc.ABC):
 
     @abc.abstractmethod
     def unmatched(self, limit: int = 100) -> list[dict]: ...
+
+    @abc.abstractmethod
+    def conflicts(self, limit: int = 100) -> list[dict]:
+        """Receipts whose numbers disagreed (kept, applied to nothing), newest first."""
 
 
 class EventPublisher(abc.ABC):

@@ -1,4 +1,5 @@
-"""Use cases after start: a batch's console (智能申报台), and continue (继续智能辅助申报)."""
+"""Use cases after start: the pool the ticked configs take (智能申报池), an execution's batches, a
+batch's console (智能申报台), and continue (继续智能辅助申报)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 from chalicelib.domain import errors, lifecycle
 from chalicelib.domain.declaration import DeclarationStatus
 from chalicelib.domain.declaration_log import LogEntry
+from chalicelib.domain.errors import FieldError
+from chalicelib.domain.executions import EnterpriseType, pick_config
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.lifecycle import Outcome
 from chalicelib.domain.marking import Refusal, not_found
@@ -16,6 +19,70 @@ from .batches import wake
 from .declarations import visible_to
 from .engine import Engine
 from .marking import _seq_nos
+
+POOL_LIMIT = 200  # per import/export flag: the execution screen lists the pool 10 to a page
+HISTORY_LIMIT = 100  # an execution's newest batches
+
+
+def pool(identity: Identity, params: dict[str, str], engine: Engine) -> dict[str, Any]:
+    """The marked, pending, temp-saved declarations the ticked configs take (the seed's list on the
+    execution screen, before and while it runs), in the order batches take them: the pool index
+    per import/export flag, each declaration kept only if a ticked config's scope holds it, as a
+    batch decides (executions.pick_config). Waiting ones are listed too, with what they wait for."""
+    side, config_ids = _pool_params(params)
+    configs = []
+    for config_id in config_ids:
+        config = engine.configs.get(identity.ent_code, config_id)
+        if config is None:
+            raise errors.not_found("预配置", "config", config_id)
+        if config.content.enabled:  # a batch takes nothing for a disabled config
+            configs.append(config)
+    items, truncated = [], False
+    for flag in dict.fromkeys(c.content.ie_flag for c in configs):
+        found = engine.declarations.pool(side, identity.ent_code, flag, limit=POOL_LIMIT + 1)
+        truncated |= len(found) > POOL_LIMIT
+        items += [
+            d
+            for d in found[:POOL_LIMIT]
+            if d.owner_ent == identity.ent_code and side in d.owner_sides and pick_config(d, configs, side)
+        ]
+    return {"items": [d.as_json() for d in items], "total": len(items), "truncated": truncated}
+
+
+def _pool_params(params: dict[str, str]) -> tuple[EnterpriseType, list[str]]:
+    side = params.get("enterprise_type") or "agent"
+    ids = [i for i in (params.get("config_ids") or "").split(",") if i]
+    problems = [
+        FieldError(f"(query).{k}", f"不是可接受的参数：{k}", f"unknown parameter: {k}")
+        for k in sorted(set(params) - {"enterprise_type", "config_ids"})
+    ]
+    if side not in ("agent", "consignee"):
+        problems.append(
+            FieldError(
+                "enterprise_type",
+                "生效企业类型须为 agent(申报单位) 或 consignee(境内收发货人)",
+                "enterprise_type must be agent or consignee",
+            )
+        )
+    if not 1 <= len(ids) <= 20 or len(set(ids)) != len(ids):
+        problems.append(
+            FieldError(
+                "config_ids",
+                "须勾选1至20个不重复的预配置（以逗号分隔）",
+                "config_ids must list 1 to 20 distinct configs, comma-separated",
+            )
+        )
+    if problems:
+        raise errors.invalid_request(problems)
+    return ("consignee" if side == "consignee" else "agent"), ids
+
+
+def execution_batches(identity: Identity, execution_id: str, engine: Engine) -> list[dict[str, Any]]:
+    """The execution's batches, newest first (the batch history; each opens its console)."""
+    execution = engine.executions.get(execution_id)
+    if execution is None or execution.ent_code != identity.ent_code:
+        raise errors.not_found("执行", "execution", execution_id)
+    return [b.as_json() for b in engine.batches.list_for_execution(execution_id, limit=HISTORY_LIMIT)]
 
 
 def batch_console(identity: Identity, batch_no: str, engine: Engine) -> dict[str, Any]:

@@ -8,6 +8,7 @@ its SHA-256, so what was declared can be proven later.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from chalicelib.domain.declaration_log import LogEntry
 from chalicelib.domain.gates import declaring_unit_refusal
 from chalicelib.domain.lifecycle import Change
 from chalicelib.domain.smart_status import SmartStatus
-from chalicelib.formats.dec_message_writer import build_dec_message
+from chalicelib.formats.dec_message_writer import MESSAGE_VERSION, DecSignInfo, build_dec_message
 
 from .batches import customs_back
 from .engine import Engine, Invocation, count_again, recheck_after
@@ -32,7 +33,32 @@ class Sent:
     entry: LogEntry
 
 
-def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, who: str = "system") -> Sent:
+def dec_message(decl: Declaration, now: datetime, version: str | None, card: str | None = None) -> bytes:
+    """The declaration's DecMessage in the channel's version, its DecSign filled with the card and the
+    declaring enterprise and left for the client's card to sign."""
+    agent = decl.content.agent
+    sign = DecSignInfo(ic_code=card, cop_code=agent.code or decl.owner_ent, cop_name=agent.name, cop_uscc=agent.uscc)
+    return build_dec_message(
+        decl.content,
+        oper_type="C",
+        client_seq_no=decl.seq_no,
+        sign_time=now,
+        version=version or MESSAGE_VERSION,
+        sign=sign,
+    )
+
+
+def signing_card(decl: Declaration, config: Any = None) -> str | None:
+    """The card DecSign names: the card that marked the declaration, when its config names no cards or
+    names it (按用户生效); else the config's first card. The client's card signs; customs checks they agree."""
+    cards = getattr(getattr(config, "content", None), "operator_cards", None) or []
+    own = decl.marked_by or decl.card_no
+    return own if not cards or own in cards else cards[0]
+
+
+def send_to_customs(
+    decl: Declaration, customs: CustomsGateway, now: datetime, who: str = "system", card: str | None = None
+) -> Sent:
     refusal = declaring_unit_refusal(decl)
     if refusal is not None:  # who declares: only its declaring unit's channel; customs is not even asked
         return Sent(
@@ -40,7 +66,7 @@ def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, w
             LogEntry(now, "submit", "fail", refusal.reason_zh, refusal.reason_en, who, decl.batch_no, refusal.details),
         )
     try:
-        xml = build_dec_message(decl.content, oper_type="C", client_seq_no=decl.seq_no, sign_time=now)
+        xml = dec_message(decl, now, customs.message_version, card)
     except ValueError as exc:  # e.g. a control character XML cannot carry: the broker must fix the text
         return Sent(
             CustomsResponse(False, "local", str(exc), decl.seq_no),
@@ -57,8 +83,11 @@ def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, w
     digest = hashlib.sha256(xml).hexdigest()
     try:
         earlier = customs.lookup(decl.seq_no)
-        found = earlier is not None and earlier.accepted
-        response = earlier if earlier is not None and found else customs.declare(decl.seq_no, xml)
+        # accepted before, or still with the Single Window client: either way not sent again
+        found = earlier is not None and (earlier.accepted or earlier.queued)
+        response = (
+            earlier if earlier is not None and found else customs.declare(decl.seq_no, xml, ent_code=decl.owner_ent)
+        )
     except CustomsUnavailable as exc:
         return Sent(
             None,
@@ -73,7 +102,7 @@ def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, w
                 {"sha256": digest, "error": str(exc)},
             ),
         )
-    details = {
+    details: dict[str, Any] = {
         "sha256": digest,
         "xml": xml.decode("utf-8"),
         "response_code": response.response_code,
@@ -81,6 +110,24 @@ def send_to_customs(decl: Declaration, customs: CustomsGateway, now: datetime, w
         "customs_seq_no": response.seq_no,
         "found_at_customs": found,
     }
+    if response.queued:
+        details["send_no"] = response.send_no
+        details["message_version"] = customs.message_version
+        again_zh, again_en = ("(此前已交，未重复交付)", " (handed over before; not again)") if found else ("", "")
+        return Sent(
+            response,
+            LogEntry(
+                now,
+                "submit",
+                "handed_over",
+                f"已交报文客户端(第{response.send_no}次发送)，等待报文客户端代理领取" + again_zh,
+                f"handed to the Single Window client (send {response.send_no}); waiting for the agent to take it"
+                + again_en,
+                who,
+                decl.batch_no,
+                details,
+            ),
+        )
     if response.accepted:
         zh = "海关已接收申报" + ("(此前已送达，未重复发送)" if found else "")
         en = "accepted by customs" + (" (had arrived before; not sent again)" if found else "")
@@ -106,7 +153,7 @@ _customs_state: dict[str, bool] = {}  # per container: write the execution's fla
 def submit_declaration(
     message: dict[str, Any], engine: Engine, customs: CustomsGateway, run: Invocation | None = None
 ) -> str:
-    """Returns succeeded | failed | wait | duplicate (see validate_declaration for `run`)."""
+    """Returns succeeded | failed | wait | handed_over | duplicate (see validate_declaration for `run`)."""
     if run is not None:
         return _submit(message, engine, customs, run)
     run = Invocation.start(engine, [message])
@@ -126,16 +173,44 @@ ANSWERS_HELD_AT_MOST = timedelta(seconds=30)
 
 def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, run: Invocation) -> str:
     decl = run.declaration(message["seq_no"])
-    if decl is None or decl.smart_status != SmartStatus.IN_PROGRESS or decl.batch_no != message["batch_no"]:
+    if (
+        decl is None
+        or decl.smart_status != SmartStatus.IN_PROGRESS
+        or decl.batch_no != message["batch_no"]
+        or decl.handover is not None  # with the Single Window client: its answer comes through a file
+    ):
         count_again(run, decl, message)
         return "duplicate"
     if not holds_lease(engine, run, message):
         return "duplicate"  # another delivery holds it right now: that one sends it (or its message returns)
     decl = run.declarations[message["seq_no"]]  # as leased
-    sent = send_to_customs(decl, _UnlessFoundDown(customs, run), engine.clock())
+    # the config is read once per invocation: its card goes into DecSign
+    card = signing_card(decl, run.config(message.get("ent_code") or decl.owner_ent, decl.config_id or ""))
+    sent = send_to_customs(decl, _UnlessFoundDown(customs, run), engine.clock(), card=card)
     if sent.response is None or sent.response.response_code != "local":  # customs was asked
         _note_customs(engine, message.get("execution_id"), sent.response is not None)
-    now = engine.clock()
+    answer, still_ours = _answer_steps(sent, run, message, engine.clock())
+
+    # Customs' answers are committed together when the invocation finishes (one request for its
+    # batch). Customs sends 入库成功 within a second, and a receipt may be applied to the declaration
+    # in progress before that: its staged answer is then made again on the record as it now is. A
+    # crash before the commit leaves the answer at customs, where the next delivery's lookup finds it;
+    # answers are not held longer than ANSWERS_HELD_AT_MOST (slow customs), so a time-out of the
+    # function leaves only the last ones to that lookup, minutes later.
+    change = answer(decl)
+    run.stage(change, again=(answer, still_ours))
+    if run.running_for() >= ANSWERS_HELD_AT_MOST:
+        run.finish()
+    if change.outcome is None:
+        return "handed_over"
+    return {"waiting": "wait"}.get(str(change.outcome), str(change.outcome))
+
+
+def _answer_steps(
+    sent: Sent, run: Invocation, message: dict[str, Any], now: datetime
+) -> tuple[Callable[[Declaration], Change], Callable[[Declaration], bool]]:
+    """The step customs' answer makes on a declaration, and whether a record that moved meanwhile
+    still takes it (Invocation.stage's `again`)."""
 
     def answer(d: Declaration) -> Change:
         if sent.response is None:  # the config is read only here (once per invocation): how long to rest
@@ -149,21 +224,20 @@ def _submit(message: dict[str, Any], engine: Engine, customs: CustomsGateway, ru
                 reason_en=sent.entry.reason_en,
                 recheck_at=now + rest,
             )
+        if sent.response.queued:  # the exchange channel: customs answers later, through the client's files
+            if d.handover is None and d.smart_status == SmartStatus.IN_PROGRESS:
+                return lifecycle.handed_over(d, now, sent.entry, sent.response.send_no or 1)
+            return lifecycle.noted(d, now, sent.entry)  # overtaken by the agent: the message is logged all the same
         if sent.response.accepted:
             return lifecycle.declared(d, now, sent.entry, sent.response.seq_no)
         return lifecycle.fail(d, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
 
-    # Customs' answers are committed together when the invocation finishes (one request for its
-    # batch). Customs sends 入库成功 within a second, and a receipt may be applied to the declaration
-    # in progress before that: its staged answer is then made again on the record as it now is. A
-    # crash before the commit leaves the answer at customs, where the next delivery's lookup finds it;
-    # answers are not held longer than ANSWERS_HELD_AT_MOST (slow customs), so a time-out of the
-    # function leaves only the last ones to that lookup, minutes later.
-    change = answer(decl)
-    run.stage(change, again=(answer, lambda d: d.smart_status == SmartStatus.IN_PROGRESS))
-    if run.running_for() >= ANSWERS_HELD_AT_MOST:
-        run.finish()
-    return {"waiting": "wait"}.get(str(change.outcome), str(change.outcome))
+    def still_ours(d: Declaration) -> bool:
+        if sent.response is not None and sent.response.queued:  # the agent's and the client's steps may be first
+            return d.send_no in (None, sent.response.send_no)
+        return d.smart_status == SmartStatus.IN_PROGRESS
+
+    return answer, still_ours
 
 
 class _UnlessFoundDown(CustomsGateway):
@@ -173,9 +247,10 @@ class _UnlessFoundDown(CustomsGateway):
 
     def __init__(self, customs: CustomsGateway, run: Invocation) -> None:
         self._customs, self._run = customs, run
+        self.message_version = customs.message_version
 
-    def declare(self, client_seq_no: str, dec_message_xml: bytes) -> CustomsResponse:
-        return self._call(lambda: self._customs.declare(client_seq_no, dec_message_xml))
+    def declare(self, client_seq_no: str, dec_message_xml: bytes, *, ent_code: str | None = None) -> CustomsResponse:
+        return self._call(lambda: self._customs.declare(client_seq_no, dec_message_xml, ent_code=ent_code))
 
     def lookup(self, client_seq_no: str) -> CustomsResponse | None:
         return self._call(lambda: self._customs.lookup(client_seq_no))

@@ -10,7 +10,7 @@ from chalicelib.domain import errors
 from chalicelib.domain.errors import FieldError
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.subscription_content import parse_subscription
-from chalicelib.domain.subscriptions import Subscription
+from chalicelib.domain.subscriptions import LoopbackPorts, Subscription
 
 from .ports import Clock, DeliveryLog, SubscriptionRepository
 
@@ -24,9 +24,10 @@ def create_subscription(
     *,
     resolver=None,
     local_mode: bool = False,
+    loopback: LoopbackPorts | None = None,
 ) -> dict[str, Any]:
     _require_legal(identity)
-    content, problems = parse_subscription(body, resolver=resolver, local_mode=local_mode)
+    content, problems = parse_subscription(body, resolver=resolver, local_mode=local_mode, loopback=loopback)
     if problems or content is None:
         raise errors.invalid_request(problems)
     subscription = Subscription.new(identity.ent_code, content, identity.card_no, clock())

@@ -1,11 +1,13 @@
-"""`python -m infra.customs_simulator --port 8089 [--receipt-url URL] [--receipt-secret S]`."""
+"""`python -m infra.customs_simulator --port 8089 [--receipt-url URL] [--receipt-secret S]
+[--client-root NAME=PATH …]` (client mode: the Single Window client on a sandbox folder tree)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
-from .server import CustomsSimulator, SimulatorServer
+from .client_mode import NotASandbox
+from .server import CustomsSimulator, SimulatorServer, add_clients
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,7 +28,22 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("CUSTOMS_SIM_AUTH_TOKEN"),
         help="require 'Authorization: Bearer <token>' on /dec/* and /logistics/*",
     )
+    parser.add_argument(
+        "--client-root",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="client mode on this sandbox folder tree (repeat); NAME names it in /control/clients",
+    )
+    parser.add_argument("--client-fail-rate", type=float, default=0.0, help="share of files moved to FailBox")
+    parser.add_argument("--client-encoding", choices=("gb18030", "utf-8"), default="gb18030")
     args = parser.parse_args(argv)
+    roots = {}
+    for given in args.client_root:
+        name, sep, path = given.partition("=")
+        if not sep:
+            parser.error("--client-root reads NAME=PATH")
+        roots[name] = path
     simulator = CustomsSimulator(
         receipt_url=args.receipt_url,
         receipt_secret=args.receipt_secret,
@@ -34,6 +51,10 @@ def main(argv: list[str] | None = None) -> None:
         sandbox_slow_seconds=args.sandbox_slow,
         auth_token=args.auth_token,
     )
+    try:
+        add_clients(simulator, roots, fail_rate=args.client_fail_rate, encoding=args.client_encoding)
+    except NotASandbox as exc:
+        parser.error(str(exc))
     server = SimulatorServer((args.host, args.port), simulator)
     print(f"customs simulator on {server.base_url} (Ctrl-C to stop)", flush=True)
     try:

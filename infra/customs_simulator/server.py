@@ -34,11 +34,12 @@ import re
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -58,6 +59,17 @@ RECEIPT_RETRIES = 3
 CHANNEL_NOTES = {"L": "海关入库成功", "P": "放行", "E": "退单：沙箱强制退单(SANDBOX:CUSTOMS_REJECT)"}
 _DIGITS4 = re.compile(r"^\d{4}$")
 _DIGITS10 = re.compile(r"^\d{10}$")
+
+
+class ClientMode(Protocol):
+    """A Single Window client played on a folder tree (client_mode.SingleWindowClient)."""
+
+    def configure(self, payload: dict[str, Any]) -> dict[str, Any]: ...
+    def force_failures(self, client_seq_no: Any, tries: Any = 1) -> dict[str, Any]: ...
+    def force_card_failure(self, client_seq_no: Any = None, fail_code: Any = "C134") -> dict[str, Any]: ...
+    def status(self) -> dict[str, Any]: ...
+    def reset(self) -> None: ...
+    def stop(self) -> None: ...
 
 
 class BadRequest(Exception):
@@ -85,6 +97,8 @@ class StoredDeclaration:
     declared_at: datetime | None = None
     duplicates: int = 0
     channels: list[str] = field(default_factory=list)
+    # client mode: receipts become files in the client's InBox instead of POSTs to the receipt URL
+    receipt_sink: Callable[[StoredDeclaration, str, bytes], None] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -123,6 +137,7 @@ class CustomsSimulator:
         # opened without proxies: receipts go to a configured, usually local, address
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         self._generation = 0  # bumped by reset, so receipt threads of old declarations stop
+        self.clients: dict[str, ClientMode] = {}  # client mode: name (the enterprise) → its folder tree
         self._clear()
 
     def _clear(self) -> None:
@@ -152,9 +167,13 @@ class CustomsSimulator:
         with self._lock:
             self._generation += 1
             self._clear()
+        for client in self.clients.values():
+            client.reset()
 
     def stop(self) -> None:
         self._stopping.set()
+        for client in self.clients.values():
+            client.stop()
 
     def service_mode(self) -> tuple[str, float]:
         with self._lock:
@@ -220,7 +239,11 @@ class CustomsSimulator:
 
     # ---- customs ------------------------------------------------------------------------
 
-    def declare(self, body: bytes) -> Answer:
+    def declare(
+        self, body: bytes, receipt_sink: Callable[[StoredDeclaration, str, bytes], None] | None = None
+    ) -> Answer:
+        """One DecMessage: accepted or refused by the rules below. `receipt_sink` takes the accepted
+        declaration's receipts (the Single Window client's InBox) instead of the receipt URL."""
         try:
             message = _read_message(body)
         except ValueError as exc:
@@ -244,6 +267,7 @@ class CustomsSimulator:
                 # a refused message was never entered, so its number may come again, corrected
                 self._stats["resent_after_refusal"] += 1
             stored = self._decide(message, head, client_seq_no, note)
+            stored.receipt_sink = receipt_sink
             self._declarations[client_seq_no] = stored
             self._stats["accepted" if stored.accepted else "refused"] += 1
             if stored.accepted:
@@ -305,7 +329,10 @@ class CustomsSimulator:
                 url, secret = self.receipt_url, self.receipt_secret
                 xml = _dec_result(declaration, channel, datetime.now(CHINA_TIME))
                 declaration.channels.append(channel)
-            delivery = "kept" if not url else ("delivered" if self._deliver(url, secret, xml) else "failed")
+            if declaration.receipt_sink is not None:
+                delivery = "inbox" if self._into_inbox(declaration, channel, xml) else "failed"
+            else:
+                delivery = "kept" if not url else ("delivered" if self._deliver(url, secret, xml) else "failed")
             with self._lock:
                 if generation != self._generation:
                     return
@@ -318,8 +345,22 @@ class CustomsSimulator:
                     }
                 )
                 self._stats[
-                    {"kept": "receipts_kept", "delivered": "receipts_sent", "failed": "receipts_failed"}[delivery]
+                    {
+                        "kept": "receipts_kept",
+                        "delivered": "receipts_sent",
+                        "inbox": "receipts_sent",
+                        "failed": "receipts_failed",
+                    }[delivery]
                 ] += 1
+
+    def _into_inbox(self, declaration: StoredDeclaration, channel: str, xml: bytes) -> bool:
+        assert declaration.receipt_sink is not None
+        try:
+            declaration.receipt_sink(declaration, channel, xml)
+            return True
+        except OSError as exc:
+            log.warning("receipt %s for %s not written: %s", channel, declaration.client_seq_no, exc)
+            return False
 
     def _deliver(self, url: str, secret: str | None, body: bytes) -> bool:
         headers = {"Content-Type": "application/xml; charset=utf-8"}
@@ -501,6 +542,7 @@ def _seconds(value: Any, name: str) -> float:
 
 _LOGISTICS = re.compile(r"^/logistics/(manifests|arrivals)/([^/]+)$")
 _DECLARATION = re.compile(r"^/control/declarations/([^/]+)$")
+_CLIENT = re.compile(r"^/control/clients/([^/]+)(/fail|/card-failure)?$")
 
 
 class SimulatorServer(ThreadingHTTPServer):
@@ -636,10 +678,34 @@ class _Handler(BaseHTTPRequestHandler):
         if route == ("POST", "/sandbox/outcomes"):
             payload = _object(body)
             return _json(200, sim.force_outcome(payload.get("client_seq_no"), payload.get("outcome")))
+        if path.startswith("/control/clients"):
+            return self._client_control(method, path, body)
         if method == "GET" and (match := _DECLARATION.match(path)):
             found = sim.declaration(unquote(match.group(1)))
             return _json(200, found) if found else _json(404, {"error": "never arrived"})
         return _json(404, {"error": f"no route {method} {path}"})
+
+    def _client_control(self, method: str, path: str, body: bytes) -> Answer:
+        """Client mode: GET /control/clients; POST /control/clients[/{name}] {mode, fail_rate, encoding};
+        POST /control/clients/{name}/fail {client_seq_no, tries}; POST …/card-failure {client_seq_no?, fail_code?}."""
+        clients = self.server.simulator.clients
+        if (method, path) == ("GET", "/control/clients"):
+            return _json(200, {name: client.status() for name, client in clients.items()})
+        if (method, path) == ("POST", "/control/clients"):  # every client at once (all down, all up)
+            payload = _object(body)
+            return _json(200, {name: client.configure(payload) for name, client in clients.items()})
+        match = _CLIENT.match(path)
+        if method != "POST" or not match:
+            return _json(404, {"error": f"no route {method} {path}"})
+        client = clients.get(unquote(match.group(1)))
+        if client is None:
+            return _json(404, {"error": f"no client {match.group(1)}; known: {', '.join(clients) or 'none'}"})
+        payload = _object(body)
+        if match.group(2) == "/fail":
+            return _json(200, client.force_failures(payload.get("client_seq_no"), payload.get("tries", 1)))
+        if match.group(2) == "/card-failure":
+            return _json(200, client.force_card_failure(payload.get("client_seq_no"), payload.get("fail_code", "C134")))
+        return _json(200, client.configure(payload))
 
     def _send(self, answer: Answer) -> None:
         try:
@@ -681,8 +747,14 @@ def start_simulator(
     receipt_retry_backoff_seconds: float = 0.5,
     sandbox_slow_seconds: float = 3.0,
     auth_token: str | None = None,
+    client_roots: dict[str, Any] | None = None,
+    client_fail_rate: float = 0.0,
+    client_encoding: str = "gb18030",
+    client_seed: int | None = None,
 ) -> tuple[SimulatorServer, str]:
-    """Serve the simulator from a daemon thread; returns (server, base_url). Stop with server.shutdown()."""
+    """Serve the simulator from a daemon thread; returns (server, base_url). Stop with server.shutdown().
+    `client_roots` (name → folder tree holding the sandbox marker) also plays the Single Window client
+    on each (client_mode.py)."""
     simulator = CustomsSimulator(
         receipt_url=receipt_url,
         receipt_secret=receipt_secret,
@@ -691,9 +763,33 @@ def start_simulator(
         sandbox_slow_seconds=sandbox_slow_seconds,
         auth_token=auth_token,
     )
+    add_clients(simulator, client_roots or {}, fail_rate=client_fail_rate, encoding=client_encoding, seed=client_seed)
     server = SimulatorServer((host, port), simulator)
     # a short poll interval: shutdown() waits for it, and tests start and stop servers often
     threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="customs-simulator", daemon=True
     ).start()
     return server, server.base_url
+
+
+def add_clients(
+    simulator: CustomsSimulator,
+    roots: dict[str, Any],
+    *,
+    fail_rate: float = 0.0,
+    encoding: str = "gb18030",
+    seed: int | None = None,
+) -> None:
+    """Client mode on each root (refused, NotASandbox, for a root without the marker); started."""
+    from pathlib import Path
+
+    from .client_mode import ClientSettings, SingleWindowClient
+
+    clients = {  # every root checked before any client starts
+        name: SingleWindowClient(
+            simulator, Path(root), settings=ClientSettings(fail_rate=fail_rate, encoding=encoding), seed=seed
+        )
+        for name, root in roots.items()
+    }
+    for name, client in clients.items():
+        simulator.clients[name] = client.start()

@@ -103,9 +103,9 @@ def test_keyboard_reaches_the_skip_link_menu_and_shows_where_focus_is(signed_in:
     expect(page.get_by_role("link", name="跳到主要内容")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
-    page.get_by_role("link", name="智能申报配置").focus()
+    page.get_by_role("link", name="智能辅助申报预配置").focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="智能申报配置")).to_be_visible()
+    expect(page.get_by_role("heading", name="智能辅助申报预配置")).to_be_visible()
     page.keyboard.press("Shift+Tab")
     outline = page.evaluate(
         "() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]; }"

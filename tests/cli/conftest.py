@@ -16,7 +16,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from typer.testing import CliRunner
 
-from smartdecl_cli import client as cli_client
+import smartdecl_client
 from smartdecl_cli.main import app
 from tests.factories import ENT_A, token
 
@@ -105,7 +105,7 @@ def cli(api, runner, container, tmp_path, monkeypatch):
         container.clock.advance(seconds=3)
 
     transport = ChaliceTransport(api.client.http, before=engine_turn)
-    monkeypatch.setattr(cli_client, "TRANSPORT", transport)
+    monkeypatch.setattr(smartdecl_client, "TRANSPORT", transport)
     env = {
         "SMARTDECL_URL": URL,
         "SMARTDECL_TOKEN": token(ENT_A),

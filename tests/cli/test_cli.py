@@ -340,10 +340,10 @@ def test_a_subscription_carries_the_subscribers_choices_and_the_list_shows_them(
     assert mail.exit_code == 0 and mail.json["digest"] == "daily", mail.output
 
     # the table's row (its width depends on the terminal, so the row itself is checked)
-    from smartdecl_cli.main import _subscription_row
+    from smartdecl_cli.commands.subscriptions import subscription_row
 
     assert enabled("subscriptions", "list").exit_code == 0
-    listed = {s["endpoint"]: _subscription_row(s) for s in enabled("subscriptions", "list", "--json").json["items"]}
+    listed = {s["endpoint"]: subscription_row(s) for s in enabled("subscriptions", "list", "--json").json["items"]}
     assert listed["+8613800138000"][1:] == ("sms", "+8613800138000", "", "failed,released", None, "22:00-08:00")
     assert listed["desk@example.com"][5] == "daily"
 
@@ -386,17 +386,28 @@ def test_a_post_without_idempotency_key_is_not_retried_and_says_unreachable(enab
     assert result.exit_code == 1 and "unreachable" in result.output.lower() and "Traceback" not in result.output
 
 
-def test_login_issues_a_local_token_into_the_profile_and_refuses_a_remote_url(cli, monkeypatch):
-    from tests.factories import JWT_SECRET
+def test_login_on_the_local_stack_takes_a_development_token_from_the_api_and_saves_it(cli, tmp_path):
+    # Given no token at all (login needs none, and no project secret: it asks POST /dev/token)
+    cli.env = {k: v for k, v in cli.env.items() if k != "SMARTDECL_TOKEN"}
+    # When
+    result = cli("login", "--ent-code", ENT_A["code"], "--uscc", ENT_A["uscc"])
+    # Then the token was issued by the API, and the saved profile works
+    assert result.exit_code == 0, result.output
+    assert ("POST", "/dev/token") in cli.transport.sent
+    assert json.loads((tmp_path / "config" / "profiles.json").read_text())["default"]["token"]
+    assert cli("enable", "--accept", "--json").json["enabled"] is True
 
-    env = {k: v for k, v in cli.env.items() if k != "SMARTDECL_TOKEN"}
-    env["SMARTDECL_JWT_SECRET"] = JWT_SECRET
-    remote = cli.runner.invoke(
-        __import__("smartdecl_cli.main", fromlist=["app"]).app,
-        ["--url", "https://api.example.com", "login", "--ent-code", ENT_A["code"]],
-        env=env,
-    )
-    assert remote.exit_code == 2
-    cli.env = env
-    assert cli("login", "--ent-code", ENT_A["code"], "--uscc", ENT_A["uscc"]).exit_code == 0
-    assert cli("enable", "--accept", "--json").json["enabled"] is True  # the saved token works
+
+def test_login_saves_nothing_when_the_url_does_not_answer(cli, tmp_path):
+    cli.env = {k: v for k, v in cli.env.items() if k != "SMARTDECL_TOKEN"}
+    cli.transport.refuse_connections(10)
+    result = cli("login", "--ent-code", ENT_A["code"])
+    assert result.exit_code == 1 and "unreachable" in result.output.lower()
+    assert not (tmp_path / "config" / "profiles.json").exists()
+
+
+def test_login_on_the_local_stack_without_an_enterprise_is_a_usage_error(cli, tmp_path):
+    cli.env = {k: v for k, v in cli.env.items() if k != "SMARTDECL_TOKEN"}
+    result = cli("login")
+    assert result.exit_code == 2 and "--ent-code" in result.output
+    assert not (tmp_path / "config" / "profiles.json").exists()

@@ -7,7 +7,6 @@ from __future__ import annotations
 from io import BytesIO
 
 from common import CONFIGS, TOKEN, URL, check, declarations, done, until, workbook
-from smartdecl_client import AuthenticatedClient
 from smartdecl_client.api.default import (
     accept_notice,
     confirm_tax,
@@ -43,6 +42,8 @@ from smartdecl_client.models import (
 from smartdecl_client.models.import_declaration_file_smart_mark import ImportDeclarationFileSmartMark
 from smartdecl_client.models.query_declarations_smart_mark import QueryDeclarationsSmartMark
 from smartdecl_client.types import File
+
+from smartdecl_client import AuthenticatedClient
 
 client = AuthenticatedClient(base_url=URL, token=TOKEN, raise_on_unexpected_status=True, timeout=60)
 steps: list[str] = []

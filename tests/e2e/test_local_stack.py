@@ -1,4 +1,6 @@
-"""End to end: `make run`'s stack as a subprocess, driven over HTTP only, as a person with curl would."""
+"""End to end: `make run`'s stack as a subprocess, driven over HTTP only, as a person with curl would.
+This module's stack declares over the HTTP channel (customs' modes: down, slow); the exchange channel,
+through the agent and the simulated Single Window client, is tests/e2e/test_exchange_stack.py."""
 
 from __future__ import annotations
 
@@ -25,11 +27,30 @@ def outbox(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def stack(outbox):
+def stack_process(outbox):
     log = outbox.parent / f"{outbox.name}-stack.log"
     with log.open("w") as out:
         try:
-            started = start_stack(outbox, jwt_secret=SECRET, output=out)
+            started = start_stack(outbox, jwt_secret=SECRET, output=out, channel="http")
+        except StackDidNotStart as exc:
+            pytest.fail(f"{exc}:\n{log.read_text()}")
+    yield started
+    assert started.stop() == 0, "the stack must stop cleanly"
+
+
+@pytest.fixture(scope="module")
+def stack(stack_process):
+    return stack_process.api, stack_process.customs
+
+
+@pytest.fixture(scope="module")
+def http_stack(outbox, tmp_path_factory):
+    """The same stack declaring over HTTP to the simulator (SMARTDECL_CUSTOMS_CHANNEL=http)."""
+    other = tmp_path_factory.mktemp("http-outbox")
+    log = other.parent / f"{other.name}-stack.log"
+    with log.open("w") as out:
+        try:
+            started = start_stack(other, jwt_secret=SECRET, output=out, channel="http")
         except StackDidNotStart as exc:
             pytest.fail(f"{exc}:\n{log.read_text()}")
     yield started.api, started.customs
@@ -87,6 +108,33 @@ def test_enable_configure_import_query_mark_and_unmark_over_http(stack):
     requests.post(f"{stack}/enablement", json={"accept_notice": True}, headers=other)
     assert requests.get(f"{stack}/declarations", headers=other).json()["total"] == 0
     assert requests.get(f"{stack}/declarations/{seq_nos[0]}", headers=other).status_code == 404
+
+
+def test_a_webhook_to_any_of_the_stacks_own_ports_is_refused_and_the_stack_keeps_its_data(stack_process):
+    # Given an enabled enterprise with its data (what the probe's reset wiped)
+    api, legal = stack_process.api, bearer()
+    requests.post(f"{api}/enablement", json={"accept_notice": True}, headers=legal)
+    before = requests.get(f"{api}/configs", headers=legal).json()
+    # When it subscribes webhooks to the API, moto's reset route and the simulator's control route
+    for target in (f"{api}/health", f"{stack_process.moto}/moto-api/reset", f"{stack_process.customs}/control/reset"):
+        response = requests.post(
+            f"{api}/subscriptions", json={"protocol": "webhook", "endpoint": target}, headers=legal
+        )
+        # Then each is refused, naming the reason
+        assert response.status_code == 400 and response.json()["code"] == "invalid_request", (target, response.text)
+        assert "本地服务自身" in response.text and "local stack" in response.text
+    # And a port nothing of the stack listens on is still allowed
+    receiver = WebhookReceiver()
+    try:
+        ok = requests.post(
+            f"{api}/subscriptions", json={"protocol": "webhook", "endpoint": receiver.url}, headers=legal
+        )
+        assert ok.status_code == 201, ok.text
+        requests.delete(f"{api}/subscriptions/{ok.json()['subscription_id']}", headers=legal)
+    finally:
+        receiver.close()
+    assert requests.get(f"{api}/configs", headers=legal).json() == before
+    assert requests.get(f"{api}/enablement", headers=legal).json()["enabled"] is True
 
 
 def test_openapi_document_is_served(stack):
@@ -201,8 +249,8 @@ def test_press_start_once_and_the_marked_declarations_declare_themselves(stack, 
     hooks.close()
 
 
-def test_customs_down_for_a_while_nothing_fails_nothing_is_lost(stack):
-    api, customs = stack
+def test_customs_down_for_a_while_nothing_fails_nothing_is_lost(http_stack):
+    api, customs = http_stack
     other = bearer(ent=(ENT_B["code"], ENT_B["uscc"]))
     requests.post(f"{api}/enablement", json={"accept_notice": True}, headers=other)
     config = make_config_body(
@@ -251,6 +299,53 @@ def test_customs_down_for_a_while_nothing_fails_nothing_is_lost(stack):
     assert (view["total_succeeded"], view["total_failed"], view["customs_available"]) == (3, 0, True)
     stats = requests.get(f"{customs}/control/stats", timeout=5).json()
     assert stats["accepted"] - before == 3 and stats["duplicates"] == 0
+    requests.post(f"{api}/executions/{execution}/stop", headers=other)
+
+
+def test_the_single_window_client_down_for_a_while_nothing_fails_nothing_is_lost(stack):
+    # Given the second enterprise's Single Window client down (its agent writes into OutBox, nothing moves)
+    api, customs = stack
+    other = bearer(ent=(ENT_B["code"], ENT_B["uscc"]))
+    requests.post(f"{api}/enablement", json={"accept_notice": True}, headers=other)
+    config = make_config_body(
+        name="B客户端",
+        agent=dict(ENT_B),
+        consignee=dict(ENT_B),
+        require_manifest=False,
+        compare_manifest=False,
+        batch_wait_seconds=5,
+    )
+    config_id = requests.post(f"{api}/configs", json=config, headers=other).json()["config_id"]
+    plan = [
+        make_declaration_body(self_pay=False, agent=dict(ENT_B), consignee=dict(ENT_B), owner=None) for _ in range(3)
+    ]
+    seq_nos = requests.post(
+        f"{api}/declarations", json={"declarations": plan, "smart_mark": True}, headers=other
+    ).json()["accepted"]
+    requests.post(f"{customs}/control/clients/{ENT_B['code']}", json={"mode": "down"}, timeout=5)
+    execution = requests.post(
+        f"{api}/executions", json={"enterprise_type": "agent", "config_ids": [config_id]}, headers=other
+    ).json()["execution_id"]
+
+    def states():
+        return [requests.get(f"{api}/declarations/{s}", headers=other).json() for s in seq_nos]
+
+    # When the batch hands them over: they wait in the client's OutBox, in progress, none failed
+    until(
+        "all three written into the client's OutBox",
+        lambda: [(d["smart_status"], d["handover"]) for d in states()],
+        lambda seen: seen == [("in_progress", "written")] * 3,
+    )
+    # Then, the client back, each is sent once and declared
+    requests.post(f"{customs}/control/clients/{ENT_B['code']}", json={"mode": "up"}, timeout=5)
+    until(
+        "all three declared once the client is back",
+        lambda: [d["smart_status"] for d in states()],
+        lambda seen: seen == ["succeeded"] * 3,
+    )
+    client = requests.get(f"{customs}/control/clients", timeout=5).json()[ENT_B["code"]]
+    assert client["sent"] == 3 and client["failed"] == 0
+    assert requests.get(f"{customs}/control/stats", timeout=5).json()["duplicates"] == 0
     requests.post(f"{api}/executions/{execution}/stop", headers=other)
 
 

@@ -28,7 +28,7 @@ def test_an_operator_may_read_but_not_write_configs(enabled_api):
 def test_a_clashing_config_gets_409_with_the_seed_message(enabled_api):
     assert enabled_api.post("/configs", make_config_body()).status_code == 201
     response = enabled_api.post("/configs", make_config_body(name="另一个"))
-    assert response.status_code == 409 and response.json["message_zh"] == SEED_CLASH
+    assert response.status_code == 409 and response.json["message_zh"].startswith(SEED_CLASH)
 
 
 def test_changing_and_deleting_a_config(enabled_api):
@@ -72,7 +72,7 @@ def test_patch_that_would_clash_answers_409_with_the_seed_message(enabled_api):
     second = enabled_api.post("/configs", make_config_body(name="第二")).json["config_id"]
     assert second
     response = enabled_api.call("PATCH", f"/configs/{first}", {"enabled": True})
-    assert response.status_code == 409 and response.json["message_zh"] == SEED_CLASH
+    assert response.status_code == 409 and response.json["message_zh"].startswith(SEED_CLASH)
 
 
 def test_patch_refuses_unknown_fields_empty_bodies_and_invalid_results(enabled_api):

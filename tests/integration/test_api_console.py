@@ -101,3 +101,10 @@ def test_deployed_console_config_names_the_hosted_login(api, container, monkeypa
     # the token endpoint is the one other origin the page may call
     policy = fetch(api, "/console/").headers["Content-Security-Policy"]
     assert "connect-src 'self' https://smartdecl-prod.auth.cn-north-1.amazoncognito.com;" in policy
+
+
+def test_console_config_names_the_clerks_manual_when_the_deployment_gives_one(api, monkeypatch):
+    # the enablement screen links 《智能辅助申报用户手册》 to it; without one it is named, not linked
+    assert "manual_url" not in api.get("/console/config.json", token="").json
+    monkeypatch.setenv("SMARTDECL_MANUAL_URL", "https://docs.example.cn/console/")
+    assert api.get("/console/config.json", token="").json["manual_url"] == "https://docs.example.cn/console/"

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 
 import boto3
 import pytest
@@ -129,6 +130,35 @@ def test_a_receipt_for_an_unknown_declaration_is_kept_and_answered_clearly(enabl
     assert "未找到" in result["unmatched"][0]["message_zh"]
     [kept] = container.receipts.unmatched()
     assert kept["channel"] == "L"
+
+
+def test_a_receipt_whose_numbers_disagree_is_kept_as_a_conflict_logged_and_counted_for_the_alarm(
+    enabled_api, declared, container, capsys
+):
+    # Given a second declaration that holds an entry_id
+    post(enabled_api, dec_result(declared, "L"))
+    [other] = enabled_api.post("/declarations", {"declarations": [make_declaration_body()]}).json["accepted"]
+    from chalicelib.adapters.declaration_repository import to_item
+
+    decl = container.declarations.get(other)
+    to_item(decl.with_changes(status="declared", declared_at=decl.created_at, version=decl.version + 1)).save()
+    capsys.readouterr()
+    # When a receipt names the second one's seq_no with the first one's entry_id
+    result = post(enabled_api, dec_result(other, "P", cus_ciq_no="I20249000000000777")).json
+    # Then it is applied to neither, kept as a conflict, in both logs, and counted for the alarm
+    assert result["applied"] == 0 and [c["seq_nos"] for c in result["conflicts"]] == [[other, declared]]
+    assert status(enabled_api, declared)["receipt_channel"] == "L"
+    assert status(enabled_api, other)["receipt_channel"] is None
+    [kept] = container.receipts.conflicts()
+    assert kept["conflict"]["disagreements"][0]["identifier"] == "entry_id"
+    for seq_no in (declared, other):
+        log = enabled_api.get(f"/declarations/{seq_no}/log").json["items"]
+        assert [e["outcome"] for e in log if e["gate"] == "receipt"][-1] == "conflict"
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "ReceiptConflicts" in line]
+    assert [m["ReceiptConflicts"] for m in metrics] == [[1.0]]  # EMF: the values of one metric line
+    # in the namespace and with the dimension template.yaml's ReceiptConflictAlarm watches
+    assert metrics[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == os.environ["POWERTOOLS_METRICS_NAMESPACE"]
+    assert metrics[0]["service"] == "smartdecl"
 
 
 def test_garbage_gets_400(enabled_api):

@@ -431,3 +431,166 @@ def test_reset_clears_declarations_outcomes_logistics_receipts_and_mode(base_url
     assert requests.get(f"{base_url}/dec/lookup", params={"client_seq_no": "C001"}, timeout=5).status_code == 404
     assert requests.get(f"{base_url}/logistics/manifests/BL1", timeout=5).status_code == 404
     assert answer(declare(base_url, dec_message("C002")))["ResponseCode"] == "0"
+
+
+# ---- client mode: the Single Window client on a sandbox folder tree ------------------------------
+
+CLIENT_SEQ = "I20240000000000101"
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    from infra.customs_simulator.client_mode import make_sandbox
+
+    return make_sandbox(tmp_path / "单一窗口 sandbox" / "ImpPath")
+
+
+@pytest.fixture
+def client_mode(sandbox):
+    """A simulator (no HTTP) and its client on the sandbox, moved by hand with tick()."""
+    from infra.customs_simulator.client_mode import SingleWindowClient
+    from infra.customs_simulator.server import CustomsSimulator
+
+    simulator = CustomsSimulator(receipt_delay_seconds=0.02)
+    client = SingleWindowClient(simulator, sandbox, seed=7)
+    yield client
+    simulator.stop()
+
+
+def put_zip(root, client_seq_no: str = CLIENT_SEQ, try_no: int = 1, **message) -> str:
+    from smartdecl_agent.names import OutgoingName
+    from smartdecl_agent.package import build_zip
+
+    name = OutgoingName("I", client_seq_no, try_no)
+    data = build_zip(dec_message(client_seq_no, **message), name, datetime(2024, 3, 20, 10, 0))
+    (root / "Deccus001" / "OutBox" / name.zip_name).write_bytes(data)
+    return name.stem
+
+
+def box(root, folder: str) -> list[str]:
+    return sorted(p.name for p in (root / "Deccus001" / folder).iterdir())
+
+
+def inbox_file(root, prefix: str):
+    found = [p for p in (root / "Deccus001" / "InBox").iterdir() if p.name.startswith(prefix)]
+    assert len(found) == 1, [p.name for p in (root / "Deccus001" / "InBox").iterdir()]
+    return found[0]
+
+
+def test_client_mode_refuses_a_root_without_the_sandbox_marker(tmp_path):
+    from infra.customs_simulator.client_mode import NotASandbox, SingleWindowClient
+    from infra.customs_simulator.server import CustomsSimulator
+
+    real = tmp_path / "ImpPath"
+    (real / "Deccus001" / "OutBox").mkdir(parents=True)
+    (real / "Deccus001" / "OutBox" / "I_X_t-1.zip").write_bytes(b"a broker's real file")
+    with pytest.raises(NotASandbox):
+        SingleWindowClient(CustomsSimulator(), real)
+    with pytest.raises(NotASandbox):
+        from infra.customs_simulator import start_simulator
+
+        start_simulator(client_roots={"real": real})
+    assert (real / "Deccus001" / "OutBox" / "I_X_t-1.zip").exists()
+
+
+def test_client_mode_sends_a_zip_answers_successed_in_gb18030_then_writes_the_receipts(client_mode, sandbox):
+    # Given the agent's zip in OutBox
+    stem = put_zip(sandbox)
+    # When the client takes it
+    assert client_mode.tick() == 1
+    # Then it is in SentBox, and InBox has Successed_<stem>_<yyyyMMddHHmmss…> (no extension) in GB18030
+    assert box(sandbox, "OutBox") == [] and box(sandbox, "SentBox") == [f"{stem}.zip"]
+    answer_file = inbox_file(sandbox, f"Successed_{stem}_")
+    assert re.fullmatch(rf"Successed_{stem}_\d{{24}}", answer_file.name)
+    data = answer_file.read_bytes()
+    assert data.startswith(b'<?xml version="1.0" encoding="GB18030"?>')
+    assert fromstring(data.decode("gb18030").split("?>", 1)[1]).findtext("ResponseCode") == "0"
+    assert "申报成功" in data.decode("gb18030")
+    # and then the receipts 入库成功 and 放行, each as its own file, none left as .tmp
+    receipts = wait_until(
+        lambda: (
+            (r := sorted(p.name for p in (sandbox / "Deccus001" / "InBox").glob("Receipt_*"))) and len(r) == 2 and r
+        ),
+        what="two receipts in InBox",
+    )
+    assert [name.split("_")[2] for name in receipts] == ["L", "P"]
+    assert not list((sandbox / "Deccus001" / "InBox").glob("*.tmp"))
+
+
+def test_client_mode_writes_utf_8_when_told(client_mode, sandbox):
+    client_mode.configure({"encoding": "utf-8"})
+    stem = put_zip(sandbox)
+    client_mode.tick()
+    assert inbox_file(sandbox, f"Successed_{stem}_").read_bytes().startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+
+
+def test_client_mode_answers_a_refused_declaration_with_failed_and_its_reasons(client_mode, sandbox):
+    stem = put_zip(sandbox, note="SANDBOX:REJECT")
+    client_mode.tick()
+    text = inbox_file(sandbox, f"Failed_{stem}_").read_bytes().decode("gb18030")
+    assert "<ResponseCode>1</ResponseCode>" in text and "SANDBOX:REJECT" in text
+    assert box(sandbox, "SentBox") == [f"{stem}.zip"]
+
+
+def test_client_mode_moves_forced_tries_to_failbox_and_sends_the_next(client_mode, sandbox):
+    client_mode.force_failures(CLIENT_SEQ, 1)
+    stem = put_zip(sandbox)
+    client_mode.tick()
+    assert box(sandbox, "FailBox") == [f"{stem}.zip"] and box(sandbox, "InBox") == []
+    second = put_zip(sandbox, try_no=2)
+    client_mode.tick()
+    assert box(sandbox, "SentBox") == [f"{second}.zip"]
+    assert client_mode.status()["failed"] == 1 and client_mode.status()["sent"] == 1
+
+
+def test_client_mode_fails_every_file_at_a_fail_rate_of_one(client_mode, sandbox):
+    client_mode.configure({"fail_rate": 1})
+    stems = [put_zip(sandbox, f"I2024000000000020{n}") for n in range(3)]
+    client_mode.tick()
+    assert box(sandbox, "FailBox") == sorted(f"{s}.zip" for s in stems)
+
+
+def test_client_mode_writes_a_card_failure_with_its_fail_code(client_mode, sandbox):
+    client_mode.force_card_failure(None, "C134")
+    stem = put_zip(sandbox)
+    client_mode.tick()
+    text = inbox_file(sandbox, f"Failed_{stem}_").read_bytes().decode("gb18030")
+    assert "<failCode>C134</failCode>" in text and "<ResponseCode>1</ResponseCode>" in text
+    assert client_mode.status()["card_failures"] == 1
+    assert client_mode.simulator.declaration(CLIENT_SEQ) is None  # never reached customs
+
+
+def test_client_mode_down_moves_nothing_until_it_is_up_again(client_mode, sandbox):
+    client_mode.configure({"mode": "down"})
+    stem = put_zip(sandbox)
+    assert client_mode.tick() == 0 and box(sandbox, "OutBox") == [f"{stem}.zip"]
+    client_mode.configure({"mode": "up"})
+    assert client_mode.tick() == 1 and box(sandbox, "SentBox") == [f"{stem}.zip"]
+
+
+def test_client_mode_answers_a_repeated_client_seq_no_as_the_same_declaration(client_mode, sandbox):
+    first = put_zip(sandbox)
+    client_mode.tick()
+    second = put_zip(sandbox, try_no=2)
+    client_mode.tick()
+    one = inbox_file(sandbox, f"Successed_{first}_").read_bytes().decode("gb18030")
+    two = inbox_file(sandbox, f"Successed_{second}_").read_bytes().decode("gb18030")
+    assert re.search(r"<SeqNo>(\w+)</SeqNo>", one)[1] == re.search(r"<SeqNo>(\w+)</SeqNo>", two)[1]
+    assert client_mode.simulator.stats()["duplicates"] == 1
+
+
+def test_client_mode_is_driven_through_its_control_routes(sandbox):
+    with running_simulator(client_roots={"1108919038": sandbox}) as (_, base_url):
+        assert control_get(base_url, "/control/clients")["1108919038"]["mode"] == "up"
+        assert control_post(base_url, "/control/clients/1108919038", {"mode": "down"})["mode"] == "down"
+        stem = put_zip(sandbox)
+        time.sleep(0.5)
+        assert box(sandbox, "OutBox") == [f"{stem}.zip"]  # down: it stays
+        control_post(base_url, "/control/clients/1108919038/card-failure", {"fail_code": "C134"})
+        control_post(base_url, "/control/clients", {"mode": "up"})  # every client at once
+        wait_until(lambda: box(sandbox, "SentBox") == [f"{stem}.zip"], what="the zip sent")
+        assert "C134" in inbox_file(sandbox, f"Failed_{stem}_").read_bytes().decode("gb18030")
+        fail = requests.post(f"{base_url}/control/clients/1108919038/fail", json={"client_seq_no": "X", "tries": 2})
+        assert fail.json() == {"client_seq_no": "X", "tries": 2}
+        assert requests.post(f"{base_url}/control/clients/nobody", json={}, timeout=5).status_code == 404
+        assert requests.post(f"{base_url}/control/clients/1108919038", json={"mode": "x"}, timeout=5).status_code == 400

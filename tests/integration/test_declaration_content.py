@@ -111,10 +111,17 @@ def test_a_step_that_fixes_the_content_writes_it_with_the_record_or_not_at_all(c
     assert stored.content.note == "代理报关委托协议已补" and stored.version == claimed.version + 1
 
 
+def _without_empty(value):
+    if isinstance(value, dict):
+        return {k: _without_empty(v) for k, v in value.items() if v is not None and v != []}
+    return [_without_empty(v) for v in value] if isinstance(value, list) else value
+
+
 def _as_stored_before_the_content_table(container, seq_no: str):
     """The record as it was stored before: the content's fields on it, no content item."""
     decl = container.declarations.get(seq_no)
-    body = {k: v for k, v in decl.content.as_json().items() if v is not None and v != []}
+    # the fields a record held then: none of those added since, no empty values
+    body = {k: v for k, v in _without_empty(decl.content.as_json()).items() if k in DeclarationModel.get_attributes()}
     legacy = DeclarationModel(**body)
     for name, value in to_item(decl).attribute_values.items():
         setattr(legacy, name, value)

@@ -10,9 +10,10 @@ from decimal import Decimal
 import pytest
 import requests
 
-from chalicelib.adapters.customs_gateway import CustomsProtocolError, HttpCustomsGateway, parse_dec_import_response
+from chalicelib.adapters.customs_gateway import CustomsProtocolError, HttpCustomsGateway
 from chalicelib.adapters.logistics_gateway import HttpLogisticsGateway
 from chalicelib.domain.logistics import ArrivalReport, Manifest
+from chalicelib.formats.dec_import_response import ResponseUnreadable, parse_dec_import_response
 from chalicelib.services.ports import CustomsUnavailable
 
 from ._simulator_helpers import control_get, control_post, dec_message, running_simulator
@@ -221,8 +222,8 @@ def test_a_dec_import_response_is_read_in_any_namespace_encoding_or_envelope(dat
     ],
     ids=["not-xml", "other-message", "dtd", "someone-elses-answer"],
 )
-def test_an_answer_that_is_not_our_dec_import_response_is_a_protocol_error(data):
-    with pytest.raises(CustomsProtocolError):
+def test_an_answer_that_is_not_our_dec_import_response_is_refused(data):
+    with pytest.raises(ResponseUnreadable):
         parse_dec_import_response(data, "C001")
 
 

@@ -174,6 +174,17 @@ def test_an_sms_claim_is_taken_once_but_may_be_retaken_by_its_own_unsent_event(c
     assert not store.claim_sms("sms#s#x#failed", "e1", NOW)
 
 
+def test_a_subscribers_order_for_a_declaration_never_goes_back_in_time_or_status(container):
+    store = DynamoPushStore()
+
+    assert store.claim_order("s1", "I1", "2024-03-21T10:05:00.000000+08:00", 4, NOW)  # 放行
+    assert store.claim_order("s1", "I1", "2024-03-21T10:05:00.000000+08:00", 4, NOW)  # its own retry
+    assert not store.claim_order("s1", "I1", "2024-03-21T10:10:00.000000+08:00", 2, NOW)  # 入库成功, applied late
+    assert not store.claim_order("s1", "I1", "2024-03-21T10:01:00.000000+08:00", None, NOW)  # older
+    assert store.claim_order("s1", "I1", "2024-03-21T10:12:00.000000+08:00", None, NOW)  # 查验通知: no status
+    assert store.claim_order("s2", "I1", "2024-03-21T10:01:00.000000+08:00", 1, NOW)  # another subscriber
+
+
 def test_the_rate_windows_stop_at_their_limit_and_name_when_to_try_again(container):
     store, limits = DynamoPushStore(), RateLimits(2, 5, 10)
 

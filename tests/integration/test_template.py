@@ -36,6 +36,8 @@ SHORT_LIVED_TABLES = {
     "events": "expires_at",
 }  # TTL, no model, not retained
 ALL_TABLES = DATA_TABLES | set(SHORT_LIVED_TABLES)
+# data tables whose items expire once done (answered sends, parked InBox files): retained, with a TTL
+EXPIRING_DATA_TABLES = {"exchange_outbox": "expires_at", "agents": "expires_at"}
 
 
 # ---- helpers -------------------------------------------------------------------------------
@@ -168,7 +170,9 @@ def test_idempotency_table_has_powertools_key_and_expiration_ttl(template):
     idempotency = _template_tables(template)["idempotency"]
     assert _keys(idempotency["KeySchema"]) == {"HASH": IDEMPOTENCY_KEY}
     assert _attributes(idempotency["AttributeDefinitions"]) == {IDEMPOTENCY_KEY: "S"}
-    assert ttl_settings(template, STACK) == {f"{STACK}-{name}": ttl for name, ttl in SHORT_LIVED_TABLES.items()}
+    assert ttl_settings(template, STACK) == {
+        f"{STACK}-{name}": ttl for name, ttl in {**SHORT_LIVED_TABLES, **EXPIRING_DATA_TABLES}.items()
+    }
 
 
 @pytest.mark.parametrize("name", sorted(DATA_TABLES))
@@ -413,3 +417,13 @@ def test_the_sending_lease_outlasts_a_submission_and_ends_before_its_message_ret
     function = resources(template, "AWS::Serverless::Function")["SubmissionFunction"]["Properties"]
     queue = resources(template, "AWS::SQS::Queue")[function["Events"]["Passed"]["Properties"]["Queue"]["Fn::GetAtt"][0]]
     assert function["Timeout"] <= SENDING_LEASE.total_seconds() <= queue["Properties"]["VisibilityTimeout"]
+
+
+def test_receipt_conflicts_are_alarmed_on_the_metric_the_api_counts(template):
+    from chalicelib.services.receipts import RECEIPT_CONFLICTS
+
+    alarm = template["Resources"]["ReceiptConflictAlarm"]["Properties"]
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (env["POWERTOOLS_METRICS_NAMESPACE"], RECEIPT_CONFLICTS)
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -83,6 +83,27 @@ def test_settings_refuse_a_malformed_number_naming_it():
     assert str(refused.value) == "invalid configuration: SMARTDECL_BATCH_SIZE must be an integer, not 'ten'"
 
 
+def test_the_stacks_own_ports_come_from_its_endpoints_and_the_list_the_local_stack_sets():
+    settings = Settings.from_env(
+        {
+            "SMARTDECL_JWT_SECRET": JWT_SECRET,
+            "SMARTDECL_LOCAL_STACK_PORTS": "8000",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:5001",
+            "AWS_ENDPOINT_URL_DYNAMODB": "http://localhost:5002",
+            "SMARTDECL_CUSTOMS_ENDPOINT": "http://127.0.0.1:9001",
+            "SMARTDECL_LOGISTICS_ENDPOINT": "https://logistics.example.com:8443",  # not loopback: not ours to guard
+        }
+    )
+    assert settings.local_stack_ports == {8000, 5001, 5002, 9001}
+    assert settings.loopback_ports.refusal(5001) is not None and settings.loopback_ports.refusal(9100) is None
+
+
+@pytest.mark.parametrize("value", ["80,http", "0", "70000"])
+def test_settings_refuse_malformed_port_lists_naming_the_variable(value):
+    with pytest.raises(ConfigurationError, match="SMARTDECL_LOCAL_WEBHOOK_PORTS"):
+        Settings.from_env({"SMARTDECL_JWT_SECRET": JWT_SECRET, "SMARTDECL_LOCAL_WEBHOOK_PORTS": value})
+
+
 @pytest.mark.parametrize("missing", ["SMARTDECL_JWT_SECRET", "SMARTDECL_RECEIPT_SECRET"])
 def test_the_api_requires_both_secrets(missing):
     env = {"SMARTDECL_JWT_SECRET": JWT_SECRET, "SMARTDECL_RECEIPT_SECRET": RECEIPT_SECRET}

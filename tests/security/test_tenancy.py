@@ -217,7 +217,9 @@ def test_every_route_refuses_a_token_whose_pair_mixes_two_enterprises(enabled_ap
         if enabled_api.call(method, path, token="").status_code != PUBLIC_STATUS_WITHOUT_TOKEN:
             continue  # a public route (health, signed receipts…): no token is read
         response = enabled_api.call(method, path, body={}, token=mixed)
-        assert (response.status_code, response.json["code"]) == (403, "enterprise_mismatch"), (method, path)
+        # an agent's route takes no person's token at all, mixed or not
+        refused = "agent_credential_required" if path.startswith("/agent/") else "enterprise_mismatch"
+        assert (response.status_code, response.json["code"]) == (403, refused), (method, path)
         assert response.json["message_zh"] and response.json["message_en"]
         checked += 1
     assert checked >= 20

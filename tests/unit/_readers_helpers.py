@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from chalicelib.domain.declaration import DeclarationContent, parse_content
 from chalicelib.formats.excel_workbook import SHEET_GOODS, SHEET_HEAD, TEMPLATE
-from chalicelib.services.import_declarations import ImportRecord
+from chalicelib.formats.records import ImportRecord
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEC_NS = "http://www.chinaport.gov.cn/dec"

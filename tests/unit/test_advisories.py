@@ -117,7 +117,7 @@ def test_tolerance_grows_with_quantity_for_both_roundings():
 
 # ---- price outlier ------------------------------------------------------------------------
 
-RECENT = {"8471300000": [D("800"), D("850"), D("790")]}  # median 800
+RECENT = {"8471309000": [D("800"), D("850"), D("790")]}  # median 800
 
 
 @pytest.mark.parametrize("price, direction", [("2500", "high"), ("250", "low")])
@@ -127,7 +127,7 @@ def test_price_far_from_recent_median_is_raised(price, direction):
     found = advisories(content(body), recent_prices=RECENT)
     assert codes(found) == [("price_outlier", 1)]
     assert found[0].details == {
-        "code_ts": "8471300000",
+        "code_ts": "8471309000",
         "decl_price": price,
         "median": "800",
         "direction": direction,
@@ -145,21 +145,21 @@ def test_median_of_an_even_number_of_prices_is_the_mean_of_the_middle_two():
     # Given recent prices 100, 200, 300, 1000: median 250, so 760 is above 3 × 250
     found = advisories(
         content(item(qty="1", first_qty="1", decl_price="760", decl_total="760")),
-        recent_prices={"8471300000": [D("1000"), D("100"), D("300"), D("200")]},
+        recent_prices={"8471309000": [D("1000"), D("100"), D("300"), D("200")]},
     )
     assert found[0].details["median"] == "250"
 
 
 def test_price_is_not_compared_with_fewer_than_three_recent_prices_or_another_code():
     cheap = content(item(qty="1", first_qty="1", decl_price="1", decl_total="1"))
-    assert advisories(cheap, recent_prices={"8471300000": [D("800"), D("850")]}) == []
+    assert advisories(cheap, recent_prices={"8471309000": [D("800"), D("850")]}) == []
     assert advisories(cheap, recent_prices={"8443321000": [D("800"), D("850"), D("900")]}) == []
     assert advisories(cheap) == []
 
 
 def test_float_recent_prices_are_refused():
     with pytest.raises(TypeError):
-        advisories(content(), recent_prices={"8471300000": [800.0, 850.0, 790.0]})  # type: ignore[list-item]
+        advisories(content(), recent_prices={"8471309000": [800.0, 850.0, 790.0]})  # type: ignore[list-item]
 
 
 # ---- order, serialisation, fingerprint ----------------------------------------------------

@@ -94,7 +94,7 @@ def test_generated_agreement_states_parties_goods_and_validity():
     # Then it names principal and agent, the goods and one year of validity
     assert agreement.agreement_no == "20240000000000007"
     assert agreement.principal == c.consignee and agreement.agent == c.agent
-    assert (agreement.goods_name, agreement.code_ts) == ("便携式自动数据处理设备", "8471300000")
+    assert (agreement.goods_name, agreement.code_ts) == ("便携式自动数据处理设备", "8471309000")
     assert agreement.total == Decimal("82000.00") and isinstance(agreement.total, Decimal)
     assert (agreement.currency, agreement.mixed_currency) == ("USD", False)
     assert (agreement.trade_mode, agreement.origin_country, agreement.ie_flag, agreement.bill_no) == (
@@ -123,7 +123,7 @@ def test_several_goods_are_named_after_the_first_with_a_count_and_totals_add_up(
     agreement = generate_agreement(brokered(goods=[first, second]), 1, TODAY, declared_by=BROKER)
     # Then the first item names the goods, totals add up, and the mixed currency is noted
     assert agreement.goods_name == "便携式自动数据处理设备等2项"
-    assert agreement.code_ts == "8471300000" and agreement.origin_country == "USA"
+    assert agreement.code_ts == "8471309000" and agreement.origin_country == "USA"
     assert agreement.total == Decimal("85130.00")
     assert (agreement.currency, agreement.mixed_currency) == ("USD", True)
 

@@ -144,5 +144,19 @@ def test_every_table_says_its_source_and_date(table):
     assert table in codes.TABLE_LABELS
 
 
-def test_generated_country_and_currency_tables_are_up_to_date():
+def test_the_generated_tables_are_up_to_date():
     assert generate(["--check"]) == 0, "run scripts/generate_code_tables.py"
+
+
+# ---- the tables of the whole declaration's fields ---------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "known"), [("2201", True), ("2299", True), ("5316", True), ("9900", False)])
+def test_a_customs_office_is_known_when_listed_or_under_a_listed_directly_governed_customs(code, known):
+    # 2299 and 5316 are not listed, but 22 (上海) and 53 (深圳) are directly governed customs; 99 is none
+    assert (codes.normalize("customs_office", code) == code) is known
+
+
+def test_licence_document_codes_are_case_sensitive():
+    assert codes.normalize("licence_document", "a") == "a" and codes.label_zh("licence_document", "a") == "保税核注清单"
+    assert codes.normalize("licence_document", "A") == "A" and codes.label_zh("licence_document", "A") == "检验检疫"

@@ -47,7 +47,7 @@ def test_second_enabled_config_for_same_consignee_and_flag_clashes_with_seed_mes
     create(repo)
     err = refused(create, repo)
     assert err.kind == "conflict"
-    assert err.message_zh == "该申报单位下存在相同的境内收发货人、相同进出口标志且启用状态的数据!"
+    assert err.message_zh.startswith("该申报单位下存在相同的境内收发货人、相同进出口标志且启用状态的数据!")
 
 
 def test_one_import_and_one_export_config_per_consignee_are_allowed(repo):
@@ -129,3 +129,14 @@ def test_a_config_must_name_our_enterprise_as_agent_or_consignee(repo):
 def test_invalid_config_bodies_are_refused_with_the_field(repo, overrides, field):
     err = refused(create, repo, **overrides)
     assert err.kind == "bad_request" and field in [d["field"] for d in err.details]
+
+
+def test_a_clash_names_the_config_it_clashes_with(repo):
+    # Given an enabled import config, When a second one for the same parties and flag is saved
+    first = create(repo, name="大恒企业进口")
+    err = refused(create, repo, name="重复进口")
+    # Then the seed's sentence names the other config, and the details carry it for programs
+    seed = "该申报单位下存在相同的境内收发货人、相同进出口标志且启用状态的数据!"
+    assert err.message_zh == seed + "（预配置“大恒企业进口”）"
+    assert err.message_en.endswith(": “大恒企业进口”")
+    assert err.details == {"ie_flag": "I", "config_id": first.config_id, "config_name": "大恒企业进口"}

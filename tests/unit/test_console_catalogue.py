@@ -61,3 +61,24 @@ def test_the_subscription_screen_offers_the_states_subscribers_filter_on_in_thei
 
     assert words("zh") == {state: zh for state, (zh, _) in STATE_WORDS.items()}
     assert words("en") == {state: en for state, (_, en) in STATE_WORDS.items()}
+
+
+def test_receipt_channels_read_as_the_receipts_table_names_them():
+    # one table of customs' channels (domain/receipts.CHANNELS): the console says L as 海关入库成功
+    from chalicelib.domain.receipts import CHANNELS
+
+    def words(name: str) -> dict[str, str]:
+        start = CATALOGUE.index(f"  {name}: {{")
+        section = CATALOGUE[start : CATALOGUE.index("\n  },", start)]
+        return dict(re.findall(r'^\s+"channel\.([A-Za-z0-9]+)": "([^"]*)",', section, re.M))
+
+    assert words("zh") == {code: info.label_zh for code, info in CHANNELS.items()}
+    assert words("en") == {code: info.label_en for code, info in CHANNELS.items()}
+
+
+def test_the_console_names_the_usual_chinese_system_fonts_and_loads_none():
+    css = (CONSOLE / "app.css").read_text(encoding="utf-8")
+    family = re.search(r"font-family:([^;]+);", css)[1]
+    for font in ("PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Source Han Sans SC", "Noto Sans CJK SC"):
+        assert f'"{font}"' in family, font
+    assert "@font-face" not in css and "@import" not in css  # nothing fetched from a CDN outside China

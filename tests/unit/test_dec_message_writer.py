@@ -14,7 +14,7 @@ import pytest
 
 from chalicelib.domain.declaration import DeclarationContent, parse_content
 from chalicelib.formats.dec_message import read_dec_messages
-from chalicelib.formats.dec_message_writer import DEC_NS, build_dec_message
+from chalicelib.formats.dec_message_writer import DEC_NS, DecSignInfo, MessageVersionError, build_dec_message
 from tests.factories import ENT_A, ENT_B, make_declaration_body
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -142,21 +142,73 @@ def test_seq_no_is_written_and_read_back():
 # ---- shape --------------------------------------------------------------------------------
 
 
-def test_message_is_utf8_with_declaration_default_namespace_and_version():
-    data = build_dec_message(content(), sign_time=SIGNED)
+BLOCKS_31 = ["DecHead", "DecLists", "DecContainers", "DecLicenseDocus", "DecFreeTxt", "DecSign", "EdocRealation"]
+BLOCKS_4X = BLOCKS_31[:5] + ["DecRequestCerts", "DecOtherPacks"] + BLOCKS_31[5:]
+
+
+@pytest.mark.parametrize(("version", "blocks"), [("4.8", BLOCKS_4X), ("3.1", BLOCKS_31)])
+def test_message_is_utf8_with_declaration_default_namespace_and_version(version, blocks):
+    data = build_dec_message(content(), sign_time=SIGNED, version=version)
     assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n')
     root = SafeET.fromstring(data)
-    assert root.tag == f"{{{DEC_NS}}}DecMessage" and root.get("Version")
-    assert [child.tag.rpartition("}")[2] for child in root] == [
-        "DecHead",
-        "DecLists",
-        "DecContainers",
-        "DecLicenseDocus",
-        "DecFreeTxt",
-        "DecSign",
-        "EdocRealation",
-    ]
+    assert root.tag == f"{{{DEC_NS}}}DecMessage" and root.get("Version") == version
+    assert [child.tag.rpartition("}")[2] for child in root] == blocks
     assert "便携式自动数据处理设备".encode() in data  # UTF-8 text, not character references
+
+
+def test_the_default_message_version_is_4x():
+    assert SafeET.fromstring(build_dec_message(content(), sign_time=SIGNED)).get("Version") == "4.8"
+
+
+def test_a_31_message_refuses_a_declaration_with_4x_fields_naming_them():
+    # Given a declaration with a 4.x field (the goods' English name) and a 3.1-only reader
+    goods = [make_declaration_body()["goods"][0] | {"g_name_en": "NOTEBOOK"}]
+    # When it is written as 3.1, Then it is refused, not declared with the field missing
+    with pytest.raises(MessageVersionError) as caught:
+        build_dec_message(content(goods=goods, mark_no="N/M"), sign_time=SIGNED, version="3.1")
+    assert caught.value.paths == ["mark_no", "goods[0].g_name_en"]
+
+
+def test_a_declaration_of_31_fields_round_trips_as_31():
+    c = content(manual_no="C220124A0012", contr_no="HC-01", other_fee={"mark": "3", "rate": "80", "currency": "USD"})
+    back = read_back(c, version="3.1")
+    assert_same_values(back, c)
+
+
+def test_an_unknown_version_is_refused():
+    with pytest.raises(ValueError, match="version"):
+        build_dec_message(content(), version="2.0")
+
+
+def test_price_statements_and_special_business_are_written_a_character_each():
+    c = content(
+        price_statements={"special_relationship": True, "price_influence": False, "royalty_payment": None},
+        special_business={"international_meeting": True},
+    )
+    root = xml(c)
+    assert text(root, "d:DecHead/d:PromiseItmes") == "10999"
+    assert text(root, "d:DecHead/d:SpecDeclFlag") == "0001000"
+    assert_same_values(read_back(c), c)
+
+
+def test_a_goods_items_licences_are_written_inside_its_dec_list_with_its_g_no():
+    goods = [
+        make_declaration_body()["goods"][0]
+        | {"licences": [{"lic_type_code": "325", "licence_no": "L-1"}, {"lic_type_code": "411", "licence_no": "L-2"}]}
+    ]
+    root = xml(content(goods=goods))
+    limits = root.findall("d:DecLists/d:DecList/d:DecGoodsLimits/d:DecGoodsLimit", NS)
+    assert [(text(limit, "d:GoodsNo"), text(limit, "d:LicenceNo")) for limit in limits] == [("1", "L-1"), ("1", "L-2")]
+
+
+def test_sign_info_fills_dec_sign_and_the_heads_entering_enterprise_leaving_the_signature_to_the_card():
+    sign = DecSignInfo(
+        ic_code="8930000012345", oper_name="张三", cop_code="1108919038", cop_name="中国大恒(集团)有限公司"
+    )
+    root = xml(content(), sign=sign)
+    assert text(root, "d:DecSign/d:ICCode") == "8930000012345" and text(root, "d:DecSign/d:OperName") == "张三"
+    assert text(root, "d:DecHead/d:TypistNo") == "8930000012345" and text(root, "d:DecHead/d:CopCode") == "1108919038"
+    assert text(root, "d:DecSign/d:Sign") is None and text(root, "d:DecSign/d:Certificate") is None
 
 
 @pytest.mark.parametrize(

@@ -48,9 +48,9 @@ def read_single(head: dict | None = None, goods: dict | None = None):
 
 
 def test_shipped_example_workbook_validates_and_matches_the_json_example():
-    # Given the shipped workbook, generated from examples/declarations.json
+    # Given the shipped workbook, generated from examples/workbook.json
     records = read_workbook((EXAMPLES / "declarations.xlsx").read_bytes())
-    body = json.loads((EXAMPLES / "declarations.json").read_text(encoding="utf-8"))
+    body = json.loads((EXAMPLES / "workbook.json").read_text(encoding="utf-8"))
     # Then each head row is a valid declaration of the example importer, equal to its JSON twin
     assert [r.source for r in records] == ["报关单表头 row 3", "报关单表头 row 4", "报关单表头 row 5"]
     for record, twin in zip(records, body["declarations"], strict=True):

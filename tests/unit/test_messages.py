@@ -167,3 +167,39 @@ def test_a_digest_lists_every_change_of_its_window_in_time_order_in_china_time()
     assert subject == "SmartDecl digest 2024-03-21 10:00-11:00: 2 changes"
     assert zh.index("03-21 10:15") < zh.index("03-21 10:45") and "申报失败" in zh and "海关回执：放行" in zh
     assert "Unsubscribe from this digest: https://api.example.cn/unsubscribe/t" in en and not CJK.search(en)
+
+
+@pytest.mark.parametrize("note", ["报关单位名称与备案不符", "", None])
+def test_a_customs_refusal_says_why_in_both_halves_even_without_a_note(note):
+    refused = event("customs_receipt", channel="E", channel_label="退单", note=note, smart_status="succeeded")
+
+    zh, en = refused.email_text().split("\n----\n")
+    assert "原因：" in zh and "Reason: " in en
+    assert ("Reason: customs' note is in the Chinese part" if note else "Reason: customs gave no reason") in en
+
+
+def test_a_failure_whose_english_reason_names_chinese_goods_keeps_the_rest_in_english():
+    failed = event(
+        smart_status="failed",
+        reason_zh="第1项商品便携式电脑规格型号不符",
+        reason_en="Item 1 (便携式电脑): model does not match",
+    )
+
+    _, en = failed.email_text().split("\n----\n")
+    assert "Reason: Item 1 …: model does not match" in en and not CJK.search(en)
+
+
+def test_a_failure_with_only_a_chinese_reason_points_to_it_in_english():
+    failed = event(smart_status="failed", reason_zh="未通过直属海关特色校验", reason_en=None)
+
+    assert f"Reason: {messages.IN_CHINESE}" in failed.email_text()
+
+
+def test_the_declared_sms_names_the_entry_number_once_known_or_says_it_will_come():
+    known = event(smart_status="succeeded", entry_id="010120241000012345")
+    unknown = event(smart_status="succeeded")
+
+    assert "已申报成功，海关编号010120241000012345。" in known.sms_text()
+    assert "已申报成功，海关编号将随海关回执告知。" in unknown.sms_text()
+    accepted = event("customs_receipt", channel="L", channel_label="海关入库成功", entry_id="010120241000012345")
+    assert "海关回执：海关入库成功，海关编号010120241000012345，" in accepted.sms_text()

@@ -169,16 +169,15 @@ def test_a_stale_recent_record_is_refused_by_its_version_and_read_again():
 
 
 def test_recent_records_are_bounded_and_forget_their_other_numbers_with_them():
-    from chalicelib.formats.dec_result import ReceiptRead
     from chalicelib.services.receipts import RecentDeclarations
 
     h, seq_no = declared_harness()
     [other] = h.declarations_marked(1)
-    by_entry_id = ReceiptRead(kind="dec_result", raw="", entry_id=ENTRY_ID)
     recent = RecentDeclarations(size=1)
     recent.keep(h.declarations.items[seq_no].with_changes(entry_id=ENTRY_ID))
-    assert recent.find(by_entry_id).seq_no == seq_no
+    assert recent.holder("entry_id", ENTRY_ID) == seq_no
     # a second record pushes the first out, and its entry_id no longer finds anything
     recent.keep(h.declarations.items[other])
-    assert recent.find(by_entry_id) is None
-    assert recent.find(ReceiptRead(kind="dec_result", raw="", client_seq_no=other)).seq_no == other
+    assert recent.holder("entry_id", ENTRY_ID) is None
+    assert recent.get(seq_no) is None
+    assert recent.get(other).seq_no == other

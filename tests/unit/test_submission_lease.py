@@ -218,7 +218,7 @@ def test_with_slow_customs_the_answers_held_are_committed_once_they_have_waited_
     run = Invocation.start(h.engine, messages)
     declare = h.customs.declare
 
-    def slow(client_seq_no, xml):
+    def slow(client_seq_no, xml, **_):
         h.clock.advance(seconds=20)
         return declare(client_seq_no, xml)
 

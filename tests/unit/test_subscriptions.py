@@ -10,6 +10,7 @@ import pytest
 from chalicelib.domain.events import Event
 from chalicelib.domain.subscription_content import parse_subscription
 from chalicelib.domain.subscriptions import (
+    LoopbackPorts,
     Subscription,
     WebhookTargetRefused,
     check_delivery_target,
@@ -265,6 +266,43 @@ def test_local_mode_still_refuses_http_to_public_hosts_and_private_addresses():
     assert refused_code("http://erp.example.com/hook", local_mode=True) == "scheme"
     assert refused_code("https://hooks.local/", {"hooks.local": ["192.168.0.2"]}, local_mode=True) == "private"
     assert refused_code("http://169.254.169.254/", local_mode=True) == "metadata"
+
+
+STACK = LoopbackPorts(stack=frozenset({8000, 5000, 9001}))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:5000/moto-api/reset",  # local AWS: the probe's reset of every table
+        "http://127.0.0.1:9001/control/reset",  # the customs simulator's control route
+        "http://localhost:8000/health",  # the API itself
+        "http://[::1]:8000/declarations",
+    ],
+)
+def test_a_webhook_to_a_port_of_the_local_stack_itself_is_refused(url):
+    dns = {"localhost": ["127.0.0.1"]}
+    with pytest.raises(WebhookTargetRefused) as refused:
+        check_delivery_target(url, resolver(dns), local_mode=True, loopback=STACK)
+    assert refused.value.code == "stack_port" and "本地服务自身" in refused.value.message_zh
+    _, problems = parse_subscription(
+        {"protocol": "webhook", "endpoint": url}, resolver=resolver(dns), local_mode=True, loopback=STACK
+    )
+    assert problems and "本地服务自身" in problems[0].message_zh
+
+
+def test_a_webhook_to_a_free_loopback_port_is_allowed_and_an_allow_list_narrows_it():
+    assert check_delivery_target("http://127.0.0.1:9100/hook", local_mode=True, loopback=STACK).port == 9100
+    only = LoopbackPorts(stack=frozenset({8000}), allowed=frozenset({9100}))
+    assert check_delivery_target("http://127.0.0.1:9100/hook", local_mode=True, loopback=only).port == 9100
+    with pytest.raises(WebhookTargetRefused) as refused:
+        check_delivery_target("http://127.0.0.1:9200/hook", local_mode=True, loopback=only)
+    assert refused.value.code == "stack_port" and "9100" in refused.value.message_en
+
+
+def test_an_implicit_port_is_judged_as_the_scheme_gives_it():
+    with pytest.raises(WebhookTargetRefused):
+        check_delivery_target("http://127.0.0.1/hook", local_mode=True, loopback=LoopbackPorts(frozenset({80})))
 
 
 def test_a_checked_target_keeps_its_addresses_for_the_delivery_to_pin():

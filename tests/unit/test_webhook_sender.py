@@ -206,6 +206,17 @@ def test_a_loopback_target_is_refused_outside_local_mode():
     assert attempt.refused and session.posts == []
 
 
+def test_a_subscription_to_a_port_the_local_stack_took_later_is_refused_at_delivery():
+    from chalicelib.domain.subscriptions import LoopbackPorts
+
+    session = RecordingSession()
+    local = WebhookSender(session=session, local_mode=True, loopback=LoopbackPorts(stack=frozenset({5000})))
+
+    attempt = local.deliver("http://127.0.0.1:5000/moto-api/reset", SECRET, EVENT)
+
+    assert attempt.refused and attempt.error == "blocked_address" and session.posts == []
+
+
 def test_a_redirect_answer_is_a_failure_that_does_not_record_where_it_pointed():
     session = RecordingSession(status=302, headers={"Location": "http://169.254.169.254/"})
 

@@ -1,4 +1,6 @@
-"""The HTTP client: bearer token, the API's bilingual errors, retries with back-off where safe."""
+"""The HTTP client of smartdecl's public API, shared by the `smartdecl` CLI and the broker-side agent:
+bearer token, the API's bilingual errors, retries with back-off where safe. Only `requests`: the
+agent's PC has nothing of the service installed."""
 
 from __future__ import annotations
 
@@ -44,10 +46,12 @@ class Client:
         backoff_seconds: float = 0.5,
         timeout_seconds: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        user_agent: str = "smartdecl-cli/1",
     ) -> None:
         self.url = url.rstrip("/")
         self.token = token
         self.retries, self.backoff, self.timeout, self.sleep = retries, backoff_seconds, timeout_seconds, sleep
+        self.user_agent = user_agent
         self.session = requests.Session()
         if TRANSPORT is not None:
             self.session.mount("http://", TRANSPORT)
@@ -74,11 +78,14 @@ class Client:
         json: Any = None,
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        idempotent: bool = False,
     ) -> Any:
-        hdrs = {"Accept": "application/json", "User-Agent": "smartdecl-cli/1", **(headers or {})}
+        """`idempotent`: the route does nothing twice when sent twice (the agent's routes), so a POST
+        is retried too."""
+        hdrs = {"Accept": "application/json", "User-Agent": self.user_agent, **(headers or {})}
         if self.token:
             hdrs["Authorization"] = f"Bearer {self.token}"
-        retry_safe = method in SAFE_METHODS or "Idempotency-Key" in hdrs
+        retry_safe = idempotent or method in SAFE_METHODS or "Idempotency-Key" in hdrs
         clean = {k: _param(v) for k, v in (params or {}).items() if v is not None}
         attempt = 0
         while True:

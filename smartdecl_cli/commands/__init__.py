@@ -1,0 +1,1 @@
+"""The `smartdecl` commands, one module per noun; `smartdecl_cli.main` wires them into one app."""
