@@ -1,13 +1,14 @@
 """The seed's flow through the client openapi-python-client generates from GET /openapi.json:
 enable, config, import (JSON and a workbook), mark, start, declared, log, console, tax.
-Run by tests/security/test_generated_clients.py with the package `smartdecl_client` on the path."""
+Run by tests/security/test_generated_clients.py with the package `smartdecl_openapi_client` on the path."""
 
 from __future__ import annotations
 
 from io import BytesIO
 
 from common import CONFIGS, TOKEN, URL, check, declarations, done, until, workbook
-from smartdecl_client.api.default import (
+from smartdecl_openapi_client import AuthenticatedClient
+from smartdecl_openapi_client.api.default import (
     accept_notice,
     confirm_tax,
     create_config,
@@ -23,7 +24,7 @@ from smartdecl_client.api.default import (
     start_execution,
     stop_execution,
 )
-from smartdecl_client.models import (
+from smartdecl_openapi_client.models import (
     AcceptNotice,
     BatchConsole,
     Config,
@@ -39,11 +40,9 @@ from smartdecl_client.models import (
     StartExecution,
     TaxDetail,
 )
-from smartdecl_client.models.import_declaration_file_smart_mark import ImportDeclarationFileSmartMark
-from smartdecl_client.models.query_declarations_smart_mark import QueryDeclarationsSmartMark
-from smartdecl_client.types import File
-
-from smartdecl_client import AuthenticatedClient
+from smartdecl_openapi_client.models.import_declaration_file_smart_mark import ImportDeclarationFileSmartMark
+from smartdecl_openapi_client.models.query_declarations_smart_mark import QueryDeclarationsSmartMark
+from smartdecl_openapi_client.types import File
 
 client = AuthenticatedClient(base_url=URL, token=TOKEN, raise_on_unexpected_status=True, timeout=60)
 steps: list[str] = []

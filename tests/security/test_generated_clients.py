@@ -90,7 +90,7 @@ def run_flow(script: str, packages: Path, api: str) -> None:
 def test_openapi_python_client_runs_the_seeds_flow(stack, served_document, tmp_path):
     # Given the client openapi-python-client generates from the served document
     config = tmp_path / "config.yaml"
-    config.write_text("project_name_override: smartdecl-client\npackage_name_override: smartdecl_client\n")
+    config.write_text("project_name_override: smartdecl-client\npackage_name_override: smartdecl_openapi_client\n")
     env_path = f"{CLIENTS}{os.pathsep}{os.environ.get('PATH', '')}"  # it formats with the ruff beside it
     output = subprocess.run(
         [
@@ -103,7 +103,7 @@ def test_openapi_python_client_runs_the_seeds_flow(stack, served_document, tmp_p
             "--meta",
             "none",
             "--output-path",
-            str(tmp_path / "packages" / "smartdecl_client"),
+            str(tmp_path / "packages" / "smartdecl_openapi_client"),
         ],
         capture_output=True,
         text=True,
