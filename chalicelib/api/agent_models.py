@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.domain.declaration import Timestamp
 from chalicelib.domain.exchange import MAX_TAKE
 
+from .models import OnePage
+
 Sha256 = str
 
 
@@ -111,7 +113,7 @@ class AgentCredential(_Body):
 class AgentCredentialPage(_Body):
     items: list[AgentCredential]
     total: int
-    next_cursor: None = None
+    next_cursor: OnePage = None  # never a field typed null alone: openapi-generator cannot declare one
 
 
 class AgentView(_Body):

@@ -387,7 +387,7 @@ class Batch(_Body):
 class BatchPage(_Body):
     items: list[Batch]
     total: int
-    next_cursor: None = None  # the newest 100 in one page
+    next_cursor: OnePage = None  # the newest 100 in one page
 
 
 class BatchRow(_Body):

@@ -21,6 +21,7 @@ from chalicelib.container import Container, container
 from chalicelib.domain import errors
 from chalicelib.domain.errors import DomainError, FieldError
 from chalicelib.domain.identity import Identity
+from chalicelib.formats import limits
 from chalicelib.observability import logger
 from chalicelib.services.enablement import require_enabled
 from chalicelib.services.exchange_credentials import agent_credential_required, agent_forbidden
@@ -72,12 +73,16 @@ class Call:
 
 
 def check_json_shape(value: Any, max_depth: int) -> None:
-    """Refuse nesting deeper than `max_depth` and lone UTF-16 surrogates (which no UTF-8 answer or
-    DynamoDB item can hold) anywhere in a parsed body, keys included. Iterative: no recursion."""
+    """Refuse nesting deeper than `max_depth`, more values or longer strings than the import limits
+    allow (formats/limits.py), and lone UTF-16 surrogates (which no UTF-8 answer or DynamoDB item
+    can hold) anywhere in a parsed body, keys included. Iterative: no recursion."""
     stack: list[tuple[Any, int]] = [(value, 1)]
+    count = 0
     while stack:
         node, depth = stack.pop()
+        count += 1
         if isinstance(node, str):
+            limits.check_json_text(node)
             if _SURROGATE.search(node):
                 raise errors.invalid_request(
                     [
@@ -93,6 +98,7 @@ def check_json_shape(value: Any, max_depth: int) -> None:
             if depth > max_depth:
                 raise _too_deep(max_depth)
             items = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+            limits.check_json_value_count(count + len(stack) + len(items))
             stack.extend((item, depth + 1) for item in items)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from .declaration import NON_BLANK, Party, _Model
+from .declaration import NON_BLANK, Party, _Model, visible_text
 from .identity import Identity, PartyMatch
 
 CardNo = Annotated[
@@ -36,7 +36,9 @@ class ConfigContent(_Model):
         }
     )
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NON_BLANK]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), visible_text(), NON_BLANK
+    ]
     enabled: StrictBool = True
     ie_flag: Literal["I", "E"]
     effective_by: Literal["enterprise", "user"]

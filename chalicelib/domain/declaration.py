@@ -20,17 +20,19 @@ from pydantic import (
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
+    PlainSerializer,
     StrictBool,
     StrictInt,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError, core_schema
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from . import codes, declaration_fields
+from . import codes, declaration_fields, text_rules
 from .declaration_status import STATUS_LABELS, DeclarationStatus
 from .errors import FieldError
 from .exchange import HANDOVER_WORDS
@@ -85,7 +87,15 @@ def _code_in(table_name: str):
 
 def _code_hint(table_name: str) -> SchemaHint:
     # the stored codes and the older numeric ones the validator also takes
-    return SchemaHint(lambda: {"enum": sorted({*codes.table(table_name), *codes.numeric_codes(table_name)})})
+    def schema() -> dict[str, Any]:
+        values = sorted({*codes.table(table_name), *codes.numeric_codes(table_name)})
+        if len({v.upper() for v in values}) < len(values) and all(len(v) == 1 for v in values):
+            # one character whose case tells codes apart (监管证件代码: a ≠ A): generated clients name
+            # enum members in upper case and clash, so the same set as a character class
+            return {"pattern": "^[" + "".join(re.escape(v) for v in values) + "]$"}
+        return {"enum": values}
+
+    return SchemaHint(schema)
 
 
 def Code(table_name: str):  # noqa: N802 - reads as a type
@@ -117,7 +127,38 @@ def _pattern_hint(regex: str) -> SchemaHint:
     return SchemaHint({"pattern": f"^{regex}$"})
 
 
-Str = Annotated[str, StringConstraints(strip_whitespace=True)]
+# The validation context of what arrives (imports, edits, configs): text_rules apply. Without it
+# (a stored record read back) they do not, so a declaration stored before a rule still reads.
+STRICT = {"strict_input": True}
+
+
+def _strict(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("strict_input"))
+
+
+def _refused(kind: str, reason: tuple[str, str] | None) -> None:
+    if reason is not None:
+        raise PydanticCustomError(kind, "{en}", {"zh": reason[0], "en": reason[1]})
+
+
+def visible_text(lines: bool = False):
+    def check(value: str, info: ValidationInfo) -> str:
+        if _strict(info):
+            _refused("hidden_character", text_rules.hidden_character(value, lines=lines))
+        return value
+
+    return AfterValidator(check)
+
+
+def _plausible(value: date, info: ValidationInfo) -> date:
+    if _strict(info):
+        _refused("implausible_date", text_rules.implausible_date(value))
+    return value
+
+
+Str = Annotated[str, StringConstraints(strip_whitespace=True), visible_text()]
+# 进出口日期, 启运日期, 卸毕日期: within customs' plausible range (text_rules)
+CustomsDate = Annotated[date, AfterValidator(_plausible), SchemaHint({"pattern": text_rules.DATE_PATTERN})]
 EntCode = Annotated[Str, _pattern(r"[0-9A-Z]{10}", "ent_code"), _pattern_hint(r"[0-9A-Z]{10}")]
 # the form only: the check character is computed (GB 32100), beyond what a pattern can say
 USCC_FORM = r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}"
@@ -132,7 +173,7 @@ SeqNo = Annotated[Str, _pattern(SEQ_NO_RE.pattern[1:-1], "seq_no"), _pattern_hin
 _DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
 
 
-def _plain_decimal(value: Any) -> Any:
+def _plain_decimal(value: Any, info: ValidationInfo) -> Any:
     # The contract sends decimals as strings: a JSON float may already have lost digits.
     if isinstance(value, float):
         raise PydanticCustomError("decimal_as_string", "decimals travel as strings")
@@ -141,6 +182,8 @@ def _plain_decimal(value: Any) -> Any:
         raise PydanticCustomError("decimal_form", "must be a decimal number in ASCII digits")
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise PydanticCustomError("decimal_form", "must be a decimal number in ASCII digits")
+    if isinstance(value, str) and _strict(info) and not text_rules.plain_decimal(value):
+        _refused("decimal_plain", text_rules.DECIMAL_REASON)  # "1e5" would be stored as 1E+5
     return value
 
 
@@ -166,6 +209,7 @@ def Dec(max_digits: int, places: int, positive: bool = True):  # noqa: N802 - re
     return Annotated[
         Decimal,
         BeforeValidator(_plain_decimal),
+        PlainSerializer(text_rules.decimal_text, return_type=str, when_used="json"),  # never "1E+5"
         Field(
             gt=0 if positive else None,
             ge=None if positive else 0,
@@ -177,11 +221,19 @@ def Dec(max_digits: int, places: int, positive: bool = True):  # noqa: N802 - re
     ]
 
 
-def Text(max_len: int):  # noqa: N802
-    return Annotated[Str, StringConstraints(max_length=max_len)]
+def Text(max_len: int, lines: bool = False):  # noqa: N802
+    """Free text of at most `max_len` characters, none hidden (text_rules); `lines`: a text area of
+    the form, where tabs and line breaks are taken."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=max_len),
+        visible_text(lines),
+        SchemaHint({"pattern": text_rules.VISIBLE_LINES if lines else text_rules.VISIBLE_TEXT}),
+    ]
 
 
-NON_BLANK = SchemaHint({"pattern": r"\S"})  # surrounding spaces are stripped: blank is empty
+# surrounding spaces are stripped: blank is empty; and no hidden character either
+NON_BLANK = SchemaHint({"pattern": text_rules.VISIBLE_NON_BLANK})
 
 
 class _Model(BaseModel):
@@ -391,7 +443,7 @@ class DeclarationContent(_Model):
     summarized_tax: StrictBool = False
     declare_customs: CustomsOffice
     ie_port: CustomsOffice
-    ie_date: date | None = None
+    ie_date: CustomsDate | None = None
     manual_no: Text(12) | None = None  # 备案号: the processing-trade manual or exemption record
     contr_no: Text(32) | None = None
     license_no: Text(20) | None = None
@@ -422,8 +474,8 @@ class DeclarationContent(_Model):
     desp_port: PortCode | None = None  # 启运港 (import) / 离境口岸 (export)
     enty_port: DomesticPort | None = None  # 入境口岸 (import) / 离境口岸 (export)
     goods_place: Text(100) | None = None
-    desp_date: date | None = None
-    cmpl_dschrg_dt: date | None = None
+    desp_date: CustomsDate | None = None
+    cmpl_dschrg_dt: CustomsDate | None = None
     trade_mode: Code("trade_mode")
     cut_mode: Code("cut_mode") | None = None
     trans_mode: Code("trans_mode")
@@ -439,8 +491,8 @@ class DeclarationContent(_Model):
     no_other_pack: Flag | None = None
     gross_wt: Dec(17, 5)
     net_wt: Dec(17, 5)
-    mark_no: Text(400) | None = None
-    note: Text(500) = ""
+    mark_no: Text(400, lines=True) | None = None  # 标记唛码 and 备注: the form's text areas
+    note: Text(500, lines=True) = ""
     purp_org_code: CustomsOffice | None = None
     orig_box_flag: Flag | None = None
     correlation_no: Text(500) | None = None
@@ -602,6 +654,8 @@ def _reason(err: ErrorDetails) -> tuple[str, str]:
         )[1]
     if t in _CUSTOM:
         return _CUSTOM[t]
+    if "zh" in ctx and "en" in ctx:  # text_rules' reasons
+        return ctx["zh"], ctx["en"]
     if t in ("string_too_long",):
         return f"长度不能超过{ctx['max_length']}", f"must be at most {ctx['max_length']} characters"
     if t in ("string_too_short", "too_short"):
@@ -648,7 +702,7 @@ def parse_content(raw: Any) -> tuple[DeclarationContent | None, list[FieldError]
     if not isinstance(raw, dict):
         return None, [FieldError("(record)", "每条报关单须为JSON对象", "each declaration must be a JSON object")]
     try:
-        return DeclarationContent.model_validate(raw), []
+        return DeclarationContent.model_validate(raw, context=STRICT), []
     except ValidationError as exc:
         return None, field_errors(exc)
 

@@ -19,6 +19,7 @@ from chalicelib.domain import errors
 from chalicelib.domain.declaration_fields import FieldSpec
 from chalicelib.domain.errors import DomainError, FieldError
 
+from . import limits
 from ._common import BadValue, coded, decimal_text, entry_type, iso_date, label, whole_number
 
 MAX_UNZIPPED = 100 * 1024 * 1024  # a few MB upload never legitimately inflates beyond this
@@ -154,6 +155,9 @@ def open_workbook(data: bytes) -> Iterator[Any]:
     once, for every reader), then the workbook is opened read-only; whatever openpyxl raises while
     the reader iterates is an unreadable file, a DomainError the reader raises passes through."""
     check_archive(data)
+    # before openpyxl, which parses a whole sheet to size one without a <dimension>: rows, cells and
+    # characters counted while streaming
+    limits.check_workbook(data)
     try:
         workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
@@ -177,6 +181,7 @@ def rows(sheet: Any, name: str, max_rows: int) -> Iterator[tuple[int, tuple[Any,
     """(Excel row number, values) of a sheet, refusing the row after `max_rows` whatever the sheet's
     dimension said (the per-row hook of the import-wide work limits belongs here too)."""
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        limits.tick()
         if number > max_rows:
             raise too_many_rows(name, max_rows)
         yield number, values

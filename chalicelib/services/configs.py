@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from chalicelib.domain import errors
 from chalicelib.domain.configs import Config, ConfigContent, owned_by, uniqueness_keys
-from chalicelib.domain.declaration import field_errors
+from chalicelib.domain.declaration import STRICT, field_errors
 from chalicelib.domain.identity import Identity
 
 from .ports import Clock, ConditionFailed, ConfigRepository, UniquenessClash
@@ -127,7 +127,7 @@ def _parse(identity: Identity, body: Any) -> ConfigContent:
             [errors.FieldError("(body)", "请求体须为JSON对象", "the body must be a JSON object")]
         )
     try:
-        content = ConfigContent.model_validate(body)
+        content = ConfigContent.model_validate(body, context=STRICT)
     except ValidationError as exc:
         raise errors.invalid_request(field_errors(exc)) from exc
     if not owned_by(identity, content):

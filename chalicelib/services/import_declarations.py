@@ -223,16 +223,18 @@ def records_from_file(
     customer's goods list when a column mapping is given) or DecMessage XML as records (told apart by
     Content-Type)."""
     # imported here: an XML import never loads openpyxl, a JSON import neither reader
+    from chalicelib.formats import limits
     from chalicelib.formats.dec_message import read_dec_messages
     from chalicelib.formats.workbooks import read_any_workbook
 
     media = content_type.split(";")[0].strip().lower()
     if media == "application/octet-stream":  # a workbook is a zip; anything else is read as XML
         media = XLSX if data.startswith(b"PK\x03\x04") else XML_TYPES[0]
-    if mapping is not None and media != XLSX:
-        raise errors.unsupported_media_type(content_type, [XLSX])
-    if media == XLSX:
-        return read_any_workbook(data, max_records=max_records, mapping=mapping)
-    if media in XML_TYPES:
-        return read_dec_messages(data, max_records=max_records)
+    with limits.work_budget():  # the reading time of one request
+        if mapping is not None and media != XLSX:
+            raise errors.unsupported_media_type(content_type, [XLSX])
+        if media == XLSX:
+            return read_any_workbook(data, max_records=max_records, mapping=mapping)
+        if media in XML_TYPES:
+            return read_dec_messages(data, max_records=max_records)
     raise errors.unsupported_media_type(content_type, [XLSX, *XML_TYPES])
