@@ -4,8 +4,9 @@
 
 Reads the artifact folders `sam build` wrote (one per function and layer, named by logical id),
 prints files, unzipped and zipped size (zipped as `sam deploy` uploads it: deflate), and exits 1
-when a function exceeds its budget unzipped (5 MB; the API's 8 MB), the layer 60 MB, a function plus its layers 250 MB, or a
-function holds tests/, bench/ or infra/. The budgets are this project's (issue #15);
+when a function exceeds its budget unzipped (5 MB; the API's 8 MB), the layer 60 MB, a function
+plus its layers 250 MB, or a function holds tests/, bench/ or infra/. The budgets are this
+project's (issue #15);
 250 MB unzipped is Lambda's hard limit for a function and all its layers together.
 """
 

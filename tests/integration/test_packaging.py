@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
