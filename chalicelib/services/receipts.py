@@ -432,7 +432,9 @@ def _apply(
                 "channel": read.channel or "",
                 "entry_id": read.entry_id,
                 "note": read.note,
-                "notice_date": read.notice_date_text,
+                # China time with its zone (+08:00), as every time a person or a machine reads; the text as
+                # written only when it could not be read as a date
+                "notice_date": read.notice_at.isoformat() if read.notice_at else read.notice_date_text,
                 "receipt_id": rid,
             }
         return lifecycle.receipt(

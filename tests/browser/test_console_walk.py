@@ -54,7 +54,7 @@ def confirm_tax(page: Page, attempts: int = 10) -> None:
     done = page.get_by_text("税费确认成功，将在下一批次申报")
     for _ in range(attempts):
         page.get_by_role("button", name="确认税费").click()
-        dialog_says(page, "是否确认应缴税款 ¥78574.99？")
+        dialog_says(page, "是否确认应缴税款 ¥70415.59？")
         expect(done.or_(prompt(page))).to_be_visible()
         if done.is_visible():
             return
@@ -174,8 +174,8 @@ def test_a_clerk_walks_the_seed_flow_in_the_console(page: Page, stack):
     page.get_by_role("link", name="税费确认查询").click()
     page.get_by_role("link", name=f"税费确认 {self_paid}").click()
     expect(page.get_by_text("进口环节增值税 = (完税价格 + 关税 + 消费税) × 增值税税率")).to_be_visible()
-    expect(page.locator("[data-field=payable]")).to_contain_text("¥78574.99")
-    # its duty and consumption tax are 0 (0 rates): nothing is called waived under the ¥50 rule
+    expect(page.locator("[data-field=payable]")).to_contain_text("¥70415.59")
+    # cosmetics: duty, consumption tax and VAT each well above ¥50, so nothing is called waived
     expect(page.locator("[data-field=waived]")).to_have_count(0)
     confirm_tax(page)
     page.get_by_role("link", name="智能辅助申报执行").click()

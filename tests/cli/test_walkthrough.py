@@ -61,7 +61,7 @@ EXPECTED: dict[str, list[str]] = {
         r"\+8613800138000",
         r"22:00",
     ],
-    "docs/webhooks.md": [r"(?m)(^|\})declared$", r"customs_receipt \S+ 放行", r'"status_code": 204'],
+    "docs/webhooks.md": [r"(?m)^queued$", r"customs_receipt \S+ 放行", r'"status_code": 204'],
     "docs/events.md": [r"(?m)^(True|False)$"],
 }
 
@@ -78,12 +78,14 @@ def shell_blocks(page: str) -> list[str]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     outbox = tmp_path_factory.mktemp("outbox")
-    try:
-        started = start_stack(outbox, jwt_secret=SECRET)
-    except StackDidNotStart as exc:
-        pytest.fail(str(exc))
-    yield started, outbox
-    started.stop()
+    log = outbox.parent / "stack.log"  # the stack's own output, shown when a page stops or hangs
+    with log.open("w") as out:
+        try:
+            started = start_stack(outbox, jwt_secret=SECRET, output=out)
+        except StackDidNotStart as exc:
+            pytest.fail(f"{exc}:\n{log.read_text()[-4000:]}")
+        yield started, outbox
+        started.stop()
 
 
 def _addressed(text: str, api: str, customs: str, hook_port: int, outbox: str) -> str:
@@ -96,7 +98,10 @@ def _addressed(text: str, api: str, customs: str, hook_port: int, outbox: str) -
     )
 
 
-def run_page(page: str, stack, config_dir: str) -> tuple[int, list[str]]:
+PAGE_SECONDS = 180  # a page runs in under 30 s on a quiet machine
+
+
+def run_page(page: str, stack, config_dir: str) -> tuple[int | str, list[str]]:
     """Run the page's blocks in one bash; the exit code and each block's output."""
     started, outbox = stack
     hook_port = free_port()
@@ -119,7 +124,9 @@ def run_page(page: str, stack, config_dir: str) -> tuple[int, list[str]]:
             ["bash", "-c", script], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
-            code = proc.wait(timeout=300)
+            code = proc.wait(timeout=PAGE_SECONDS)
+        except subprocess.TimeoutExpired:
+            code = f"still running after {PAGE_SECONDS} s"  # the output so far says where it hung
         finally:
             try:
                 os.killpg(proc.pid, signal.SIGTERM)  # whatever the page left running (its own group only)
@@ -139,7 +146,9 @@ def test_the_page_runs_as_written_on_the_stack_the_pages_before_it_left(page, st
     code, outputs = run_page(page, stack, str(tmp_path_factory.mktemp("config")))
 
     whole = "".join(outputs)
-    assert code == 0, f"{page} stopped:\n{whole[-4000:]}"
+    if code != 0:
+        stack_log = (Path(stack[1]).parent / "stack.log").read_text(errors="replace")
+        pytest.fail(f"{page} stopped ({code}):\n{whole[-4000:]}\n--- the stack's log, its end:\n{stack_log[-6000:]}")
     missing = [pattern for pattern in EXPECTED[page] if not re.search(pattern, whole)]
     assert not missing, f"{page} did not show {missing}:\n{whole[-4000:]}"
     for block, output in zip(blocks, outputs, strict=False):

@@ -43,20 +43,6 @@ def stack(stack_process):
     return stack_process.api, stack_process.customs
 
 
-@pytest.fixture(scope="module")
-def http_stack(outbox, tmp_path_factory):
-    """The same stack declaring over HTTP to the simulator (SMARTDECL_CUSTOMS_CHANNEL=http)."""
-    other = tmp_path_factory.mktemp("http-outbox")
-    log = other.parent / f"{other.name}-stack.log"
-    with log.open("w") as out:
-        try:
-            started = start_stack(other, jwt_secret=SECRET, output=out, channel="http")
-        except StackDidNotStart as exc:
-            pytest.fail(f"{exc}:\n{log.read_text()}")
-    yield started.api, started.customs
-    assert started.stop() == 0, "the stack must stop cleanly"
-
-
 def bearer(role="legal", ent=("1108919038", "91110000600037341L")):
     out = subprocess.run(
         [sys.executable, "scripts/issue_token.py", "--ent-code", ent[0], "--uscc", ent[1], "--role", role],
@@ -249,8 +235,8 @@ def test_press_start_once_and_the_marked_declarations_declare_themselves(stack, 
     hooks.close()
 
 
-def test_customs_down_for_a_while_nothing_fails_nothing_is_lost(http_stack):
-    api, customs = http_stack
+def test_customs_down_for_a_while_nothing_fails_nothing_is_lost(stack):
+    api, customs = stack
     other = bearer(ent=(ENT_B["code"], ENT_B["uscc"]))
     requests.post(f"{api}/enablement", json={"accept_notice": True}, headers=other)
     config = make_config_body(
@@ -299,53 +285,6 @@ def test_customs_down_for_a_while_nothing_fails_nothing_is_lost(http_stack):
     assert (view["total_succeeded"], view["total_failed"], view["customs_available"]) == (3, 0, True)
     stats = requests.get(f"{customs}/control/stats", timeout=5).json()
     assert stats["accepted"] - before == 3 and stats["duplicates"] == 0
-    requests.post(f"{api}/executions/{execution}/stop", headers=other)
-
-
-def test_the_single_window_client_down_for_a_while_nothing_fails_nothing_is_lost(stack):
-    # Given the second enterprise's Single Window client down (its agent writes into OutBox, nothing moves)
-    api, customs = stack
-    other = bearer(ent=(ENT_B["code"], ENT_B["uscc"]))
-    requests.post(f"{api}/enablement", json={"accept_notice": True}, headers=other)
-    config = make_config_body(
-        name="B客户端",
-        agent=dict(ENT_B),
-        consignee=dict(ENT_B),
-        require_manifest=False,
-        compare_manifest=False,
-        batch_wait_seconds=5,
-    )
-    config_id = requests.post(f"{api}/configs", json=config, headers=other).json()["config_id"]
-    plan = [
-        make_declaration_body(self_pay=False, agent=dict(ENT_B), consignee=dict(ENT_B), owner=None) for _ in range(3)
-    ]
-    seq_nos = requests.post(
-        f"{api}/declarations", json={"declarations": plan, "smart_mark": True}, headers=other
-    ).json()["accepted"]
-    requests.post(f"{customs}/control/clients/{ENT_B['code']}", json={"mode": "down"}, timeout=5)
-    execution = requests.post(
-        f"{api}/executions", json={"enterprise_type": "agent", "config_ids": [config_id]}, headers=other
-    ).json()["execution_id"]
-
-    def states():
-        return [requests.get(f"{api}/declarations/{s}", headers=other).json() for s in seq_nos]
-
-    # When the batch hands them over: they wait in the client's OutBox, in progress, none failed
-    until(
-        "all three written into the client's OutBox",
-        lambda: [(d["smart_status"], d["handover"]) for d in states()],
-        lambda seen: seen == [("in_progress", "written")] * 3,
-    )
-    # Then, the client back, each is sent once and declared
-    requests.post(f"{customs}/control/clients/{ENT_B['code']}", json={"mode": "up"}, timeout=5)
-    until(
-        "all three declared once the client is back",
-        lambda: [d["smart_status"] for d in states()],
-        lambda seen: seen == ["succeeded"] * 3,
-    )
-    client = requests.get(f"{customs}/control/clients", timeout=5).json()[ENT_B["code"]]
-    assert client["sent"] == 3 and client["failed"] == 0
-    assert requests.get(f"{customs}/control/stats", timeout=5).json()["duplicates"] == 0
     requests.post(f"{api}/executions/{execution}/stop", headers=other)
 
 

@@ -198,3 +198,19 @@ def test_an_agents_conflict_does_not_name_another_enterprises_declaration():
     result = apply_receipts(reads, h.engine, KeptReceipts(), tenant=h.decl(a).owner_ent)
     [conflict] = result["conflicts"]
     assert conflict["disagreements"][0]["held_by"] is None
+
+
+def test_a_pushed_receipt_gives_customs_notice_date_in_china_time_with_its_zone():
+    # Given B declared and a DEC_RESULT whose NOTICE_DATE customs wrote without a zone (China time)
+    h = Harness()
+    h.start(h.config())
+    [b] = h.declarations_marked(1)
+    h.wait_and_run()
+    body = dec_result("L", client_seq_no=b, entry_id=ENTRY_B, cus_ciq_no=h.decl(b).customs_seq_no)
+
+    # When applied
+    assert ingest(h, body, KeptReceipts())["applied"] == 1
+
+    # Then the customs_receipt event says when, with +08:00, as every time a machine reads
+    [event] = [e for e in h.uow.events if e.event_type == "customs_receipt"]
+    assert event.data["notice_date"] == "2024-03-21T11:07:21+08:00"
