@@ -290,7 +290,7 @@ def test_a_declaration_page_shows_every_field_its_state_and_action_and_every_lin
         expect(page.locator(f'dd[data-path="{path}"]')).to_have_count(1)
     expect(page.locator('dd[data-path="bill_no"]')).to_have_text("SZX2024001")
     expect(page.locator('dd[data-path="trade_mode"]')).to_have_text("0110 一般贸易")  # names next to codes
-    goods = page.get_by_role("table", name="商品")
+    goods = page.get_by_role("table", name="商品", exact=True)  # not 商品许可证, the list inside each item
     expect(goods.locator("tbody > tr:not(.detail)")).to_have_count(len(body["goods"]))
     expect(goods).to_contain_text(body["goods"][0]["g_name"])
     # its state, receipts and log
