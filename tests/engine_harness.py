@@ -1,12 +1,15 @@
-"""Drive the engine on fakes: start, then deliver queue messages (once or twice) until quiet."""
+"""Drive the engine on fakes: start, then deliver queue messages (once or twice) until quiet.
+
+The engine comes from the production wiring (chalicelib/container.bootstrap) with the fakes of
+tests/fakes.py passed in, so what the functions get is what these tests drive."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chalicelib.container import Container, bootstrap
 from chalicelib.services import configs as config_service
 from chalicelib.services.batches import start_batch
-from chalicelib.services.engine import Engine
 from chalicelib.services.executions import start_execution
 from chalicelib.services.import_declarations import ImportRecord, import_declarations
 from chalicelib.services.submit_declaration import submit_declaration
@@ -27,6 +30,27 @@ from tests.fakes import (
 )
 
 
+def fake_wiring(clock=None, **adapters) -> Container:
+    """The production wiring on fakes: the engine's repositories, queue and gateways (any of them
+    replaceable by name), batches of 100."""
+    declarations = adapters.setdefault("declarations", FakeDeclarationRepository())
+    log = adapters.setdefault("log", FakeDeclarationLog())
+    adapters.setdefault("uow", FakeUnitOfWork(declarations, log))
+    for name, fake in (
+        ("configs", FakeConfigRepository),
+        ("executions", FakeExecutionRepository),
+        ("batches", FakeBatchRepository),
+        ("queue", FakeWorkQueue),
+        ("counter", FakeCounter),
+        ("customs", FakeCustoms),
+        ("logistics", FakeLogistics),
+        ("seq_nos", FakeSeqNoAllocator),
+    ):
+        if name not in adapters:
+            adapters[name] = fake()
+    return bootstrap(clock=clock or FixedClock(), **adapters)
+
+
 @dataclass
 class Harness:
     clock: FixedClock = field(default_factory=FixedClock)
@@ -40,20 +64,20 @@ class Harness:
 
     def __post_init__(self) -> None:
         self.uow = FakeUnitOfWork(self.declarations, self.log)
-        self.engine = Engine(
+        self.allocator = FakeSeqNoAllocator()
+        self.wiring: Container = fake_wiring(
+            clock=self.clock,
             declarations=self.declarations,
             configs=self.configs,
             uow=self.uow,
-            executions=FakeExecutionRepository(),
-            batches=FakeBatchRepository(),
             log=self.log,
             queue=self.queue,
-            counter=FakeCounter(),
-            clock=self.clock,
-            batch_size=100,
+            customs=self.customs,
+            logistics=self.logistics,
+            seq_nos=self.allocator,
         )
+        self.engine = self.wiring.engine
         self.identity = make_identity()
-        self.allocator = FakeSeqNoAllocator()
 
     def config(self, **overrides) -> str:
         body = make_config_body(**{"require_manifest": False, "compare_manifest": False, **overrides})
