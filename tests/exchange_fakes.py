@@ -17,6 +17,7 @@ from chalicelib.services.exchange_ports import (
     OpenSend,
     SendMoved,
 )
+from chalicelib.services.ports import EventPublisher, ReceiptRepository
 
 
 class FakeExchangeOutbox(ExchangeOutbox):
@@ -158,7 +159,7 @@ class FakeInboxFiles(InboxFiles):
 # ---- the exchange channel on the engine harness ----------------------------------------------------
 
 
-class FakeReceipts:
+class FakeReceipts(ReceiptRepository):
     """The receipts table as the fake unit of work keeps it (uow.receipts): a receipt once."""
 
     def __init__(self, uow) -> None:
@@ -180,7 +181,7 @@ class FakeReceipts:
         return [r for r in self.uow.receipts.values() if r.get("conflict")][:limit]
 
 
-class RecordingPublisher:
+class RecordingPublisher(EventPublisher):
     def __init__(self) -> None:
         self.events: list = []
 
