@@ -435,7 +435,7 @@ def container() -> Container:
     """The process-wide container, built on first use (cold start), not at import."""
     global _container
     if _container is None:
-        _container = Container(Settings.from_env())
+        _container = bootstrap(Settings.from_env())  # every adapter its production default
     return _container
 
 
