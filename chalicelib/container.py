@@ -419,13 +419,17 @@ def wired_names() -> list[str]:
     return [name for name, value in vars(Container).items() if isinstance(value, cached_property)]
 
 
-def bootstrap(settings: Settings | None = None, *, clock: Clock = utc_now, **adapters: Any) -> Container:
+def bootstrap(
+    settings: Settings | None = None, *, clock: Clock = utc_now, bind: bool | None = None, **adapters: Any
+) -> Container:
     """The wiring with `adapters` (by their names on Container: declarations=, uow=, customs=, …)
     instead of the production defaults; the others are still built on first use.
 
     Without settings the wiring is on fakes: the defaults' settings, and the DynamoDB models are
-    left where they point (so pass every adapter the code under test reaches)."""
-    return Container(settings or Settings(), clock=clock, adapters=adapters, bind=settings is not None)
+    left where they point (so pass every adapter the code under test reaches). `bind` says otherwise:
+    settings for fakes (a channel, a batch size) that must not move the models."""
+    bind = settings is not None if bind is None else bind
+    return Container(settings or Settings(), clock=clock, adapters=adapters, bind=bind)
 
 
 _container: Container | None = None

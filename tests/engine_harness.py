@@ -6,7 +6,9 @@ tests/fakes.py passed in, so what the functions get is what these tests drive.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from chalicelib.config import Settings
 from chalicelib.container import Container, bootstrap
 from chalicelib.services import configs as config_service
 from chalicelib.services.batches import start_batch
@@ -30,9 +32,10 @@ from tests.fakes import (
 )
 
 
-def fake_wiring(clock=None, **adapters) -> Container:
+def fake_wiring(clock=None, settings: Settings | None = None, **adapters) -> Container:
     """The production wiring on fakes: the engine's repositories, queue and gateways (any of them
-    replaceable by name), batches of 100."""
+    replaceable by name; customs=None leaves the settings' channel to the wiring), batches of 100.
+    `settings` (a channel, say) never move the DynamoDB models: nothing here reaches them."""
     declarations = adapters.setdefault("declarations", FakeDeclarationRepository())
     log = adapters.setdefault("log", FakeDeclarationLog())
     adapters.setdefault("uow", FakeUnitOfWork(declarations, log))
@@ -48,7 +51,9 @@ def fake_wiring(clock=None, **adapters) -> Container:
     ):
         if name not in adapters:
             adapters[name] = fake()
-    return bootstrap(clock=clock or FixedClock(), **adapters)
+    if adapters["customs"] is None:
+        del adapters["customs"]
+    return bootstrap(settings, clock=clock or FixedClock(), bind=False, **adapters)
 
 
 @dataclass
@@ -61,6 +66,8 @@ class Harness:
     logistics: FakeLogistics = field(default_factory=FakeLogistics)
     log: FakeDeclarationLog = field(default_factory=FakeDeclarationLog)
     deliver_twice: bool = False
+    settings: Settings | None = None  # the exchange channel's, say (then customs=None: the wiring's gateway)
+    more: dict[str, Any] = field(default_factory=dict)  # other adapters, by their names in the wiring
 
     def __post_init__(self) -> None:
         self.uow = FakeUnitOfWork(self.declarations, self.log)
@@ -75,7 +82,10 @@ class Harness:
             customs=self.customs,
             logistics=self.logistics,
             seq_nos=self.allocator,
+            settings=self.settings,
+            **self.more,
         )
+        self.customs = self.wiring.customs
         self.engine = self.wiring.engine
         self.identity = make_identity()
 

@@ -190,27 +190,28 @@ class RecordingPublisher(EventPublisher):
 
 
 def exchange_harness():
-    """The engine harness declaring through the exchange channel: (harness, Exchange, outbox)."""
-    from chalicelib.adapters.exchange_gateway import ExchangeCustomsGateway
-    from chalicelib.services.exchange import Exchange
+    """The engine harness declaring through the exchange channel, as the wiring builds it for
+    SMARTDECL_CUSTOMS_CHANNEL=exchange on these fakes: (harness, Exchange, outbox)."""
+    from chalicelib.config import Settings
     from chalicelib.services.receipts import RecentDeclarations
     from tests.engine_harness import Harness
-    from tests.factories import FixedClock
 
-    clock = FixedClock()
     outbox = FakeExchangeOutbox()
-    h = Harness(clock=clock, customs=ExchangeCustomsGateway(outbox, clock=clock))  # type: ignore[arg-type]
-    h.uow.outbox = outbox
-    tokens = iter(f"lease-{n}" for n in range(1, 10_000))
-    x = Exchange(
-        engine=h.engine,
-        outbox=outbox,
-        receipts=FakeReceipts(h.uow),
-        files=FakeInboxFiles(),
-        channels=FakeCustomsChannels(),
-        credentials=FakeAgentCredentials(),
-        publisher=RecordingPublisher(),
-        recent=RecentDeclarations(size=0),
-        new_token=lambda: next(tokens),
+    h = Harness(
+        customs=None,  # type: ignore[arg-type] # the wiring's exchange gateway, on the fake outbox
+        settings=Settings(customs_channel="exchange"),
+        more={
+            "exchange_outbox": outbox,
+            "inbox_files": FakeInboxFiles(),
+            "customs_channels": FakeCustomsChannels(),
+            "agent_credentials": FakeAgentCredentials(),
+            "publisher": RecordingPublisher(),
+            "recent_declarations": RecentDeclarations(size=0),
+        },
     )
+    h.uow.outbox = outbox
+    h.wiring.receipts = FakeReceipts(h.uow)
+    x = h.wiring.exchange
+    tokens = iter(f"lease-{n}" for n in range(1, 10_000))
+    x.new_token = lambda: next(tokens)
     return h, x, outbox

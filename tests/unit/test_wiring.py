@@ -99,6 +99,13 @@ def test_a_given_adapter_is_used_and_the_defaults_are_still_built_only_when_firs
     assert "declarations" not in vars(wiring) and "engine" not in vars(wiring)  # nothing else built yet
 
 
+def test_on_the_exchange_channel_the_wiring_declares_into_the_outbox_it_was_given():
+    outbox = exchange_fakes.FakeExchangeOutbox()
+    wiring = bootstrap(Settings(customs_channel="exchange"), bind=False, exchange_outbox=outbox)
+    response = wiring.customs.declare("I202400000000001", b"<DecMessage/>", ent_code="1105910159")
+    assert response.queued and [s.client_seq_no for s in outbox.sends("I202400000000001")] == ["I202400000000001"]
+
+
 def test_the_engine_of_the_wiring_is_made_of_the_adapters_given():
     h = Harness()
     engine = h.engine
