@@ -9,7 +9,7 @@ import json
 import pytest
 
 from chalicelib.config import Settings
-from chalicelib.container import Container, bootstrap, use_container
+from chalicelib.container import Container, bootstrap
 from chalicelib.services import exchange_ports, ports
 from chalicelib.services.batches import start_batch
 from tests import exchange_fakes, fakes
@@ -124,22 +124,13 @@ def _sqs_event(messages: list[dict], prefix: str) -> dict:
     return {"Records": records}
 
 
-@pytest.fixture
-def wired():
-    """The harness, its wiring installed process-wide as the functions' container."""
-    from chalicelib import container
-
-    before, h = container._container, Harness()
-    use_container(h.wiring)
-    yield h
-    use_container(before)
-
-
-def test_the_submission_function_declares_each_message_once_on_the_wiring_with_fakes_even_delivered_twice(wired):
+def test_the_submission_function_declares_each_message_once_on_the_wiring_with_fakes_even_delivered_twice(
+    fake_container,
+):
     from functions import submit, validate
     from infra.local_runner import LambdaContext
 
-    h = wired
+    h = fake_container
     seq_nos = h.declarations_marked(2)
     execution_id = h.start(h.config())
     start_batch(h.engine, execution_id, 0)  # the batch function's step, due at once
@@ -157,7 +148,7 @@ def test_the_submission_function_declares_each_message_once_on_the_wiring_with_f
     assert {(h.decl(s).status, h.decl(s).smart_status) for s in seq_nos} == {("declared", "succeeded")}
 
 
-def test_a_record_the_submission_function_cannot_read_fails_alone(wired):
+def test_a_record_the_submission_function_cannot_read_fails_alone(fake_container):
     from functions import submit
     from infra.local_runner import LambdaContext
 
@@ -165,4 +156,4 @@ def test_a_record_the_submission_function_cannot_read_fails_alone(wired):
     event["Records"].insert(0, {"messageId": "garbage", "receiptHandle": "g", "body": "not json", "attributes": {}})
     result = submit.handler(event, LambdaContext("submission"))
     assert {"itemIdentifier": "garbage"} in result["batchItemFailures"]
-    assert wired.customs.sent == []
+    assert fake_container.customs.sent == []
