@@ -1,13 +1,18 @@
-"""The wiring: settings, repositories and adapters, built once per Lambda container (cold start).
+"""The wiring (composition root): settings, repositories and adapters, built once per Lambda
+container (cold start).
 
-The API and every function share it; tests swap in their own (use_container)."""
+The API and every function share it; tests swap in their own (use_container). `bootstrap` takes
+any adapter as an argument (the fakes of tests/fakes.py); what is not given is the production
+default, built the first time it is used.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters import aws_clients
 from chalicelib.adapters.dynamo_models import bind_tables
@@ -31,9 +36,19 @@ if TYPE_CHECKING:
 class Container:
     settings: Settings
     clock: Clock = field(default=utc_now)
+    # Adapters given instead of the production defaults (bootstrap); each name one of the wiring's.
+    adapters: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # Point the DynamoDB models at the settings' tables (module-wide); a wiring on fakes does not.
+    bind: bool = True
 
     def __post_init__(self) -> None:
-        bind_tables(self.settings)
+        unknown = sorted(set(self.adapters) - set(wired_names()))
+        if unknown:
+            raise TypeError(f"the wiring has no adapter named {', '.join(unknown)}")
+        # A cached_property reads the instance's own value first: a given adapter is never built.
+        self.__dict__.update(self.adapters)
+        if self.bind:
+            bind_tables(self.settings)
 
     @cached_property
     def declarations(self) -> DynamoDeclarationRepository:
@@ -97,25 +112,48 @@ class Container:
         )
 
     @cached_property
-    def engine(self):
-        from chalicelib.adapters.execution_repository import (
-            DynamoBatchRepository,
-            DynamoCounter,
-            DynamoDeclarationLog,
-            DynamoExecutionRepository,
-        )
+    def uow(self):
         from chalicelib.adapters.unit_of_work import DynamoUnitOfWork
+
+        return DynamoUnitOfWork(self.settings.region)
+
+    @cached_property
+    def executions(self):
+        from chalicelib.adapters.execution_repository import DynamoExecutionRepository
+
+        return DynamoExecutionRepository(region=self.settings.region)
+
+    @cached_property
+    def batches(self):
+        from chalicelib.adapters.execution_repository import DynamoBatchRepository
+
+        return DynamoBatchRepository()
+
+    @cached_property
+    def log(self):
+        from chalicelib.adapters.execution_repository import DynamoDeclarationLog
+
+        return DynamoDeclarationLog()
+
+    @cached_property
+    def counter(self):
+        from chalicelib.adapters.execution_repository import DynamoCounter
+
+        return DynamoCounter()
+
+    @cached_property
+    def engine(self):
         from chalicelib.services.engine import Engine
 
         return Engine(
             declarations=self.declarations,
             configs=self.configs,
-            uow=DynamoUnitOfWork(self.settings.region),
-            executions=DynamoExecutionRepository(region=self.settings.region),
-            batches=DynamoBatchRepository(),
-            log=DynamoDeclarationLog(),
+            uow=self.uow,
+            executions=self.executions,
+            batches=self.batches,
+            log=self.log,
             queue=self.queue,
-            counter=DynamoCounter(),
+            counter=self.counter,
             clock=self.clock,
             batch_size=self.settings.batch_size,
             publisher=None,  # events leave through the log's stream (functions/publish_events.py)
@@ -376,6 +414,24 @@ class Container:
         return TokenVerifier(secret=secret, issuer=s.jwt_issuer, audience=s.jwt_audience)
 
 
+def wired_names() -> list[str]:
+    """What the wiring builds (and bootstrap takes instead): every cached attribute of Container."""
+    return [name for name, value in vars(Container).items() if isinstance(value, cached_property)]
+
+
+def bootstrap(
+    settings: Settings | None = None, *, clock: Clock = utc_now, bind: bool | None = None, **adapters: Any
+) -> Container:
+    """The wiring with `adapters` (by their names on Container: declarations=, uow=, customs=, …)
+    instead of the production defaults; the others are still built on first use.
+
+    Without settings the wiring is on fakes: the defaults' settings, and the DynamoDB models are
+    left where they point (so pass every adapter the code under test reaches). `bind` says otherwise:
+    settings for fakes (a channel, a batch size) that must not move the models."""
+    bind = settings is not None if bind is None else bind
+    return Container(settings or Settings(), clock=clock, adapters=adapters, bind=bind)
+
+
 _container: Container | None = None
 
 
@@ -383,7 +439,7 @@ def container() -> Container:
     """The process-wide container, built on first use (cold start), not at import."""
     global _container
     if _container is None:
-        _container = Container(Settings.from_env())
+        _container = bootstrap(Settings.from_env())  # every adapter its production default
     return _container
 
 

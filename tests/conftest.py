@@ -87,6 +87,19 @@ def container(aws, clock, customs_endpoint, customs_channel):
     use_container(None)
 
 
+@pytest.fixture
+def fake_container():
+    """The engine harness (tests/engine_harness.py), its wiring on fakes installed as the process's
+    container: a function's handler driven here runs on the fakes."""
+    from chalicelib import container as wiring
+    from tests.engine_harness import Harness
+
+    before, harness = wiring._container, Harness()
+    wiring.use_container(harness.wiring)
+    yield harness
+    wiring.use_container(before)
+
+
 class Api:
     """Chalice's test client with a bearer token and JSON helpers."""
 

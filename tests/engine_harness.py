@@ -1,12 +1,17 @@
-"""Drive the engine on fakes: start, then deliver queue messages (once or twice) until quiet."""
+"""Drive the engine on fakes: start, then deliver queue messages (once or twice) until quiet.
+
+The engine comes from the production wiring (chalicelib/container.bootstrap) with the fakes of
+tests/fakes.py passed in, so what the functions get is what these tests drive."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from chalicelib.config import Settings
+from chalicelib.container import Container, bootstrap
 from chalicelib.services import configs as config_service
 from chalicelib.services.batches import start_batch
-from chalicelib.services.engine import Engine
 from chalicelib.services.executions import start_execution
 from chalicelib.services.import_declarations import ImportRecord, import_declarations
 from chalicelib.services.submit_declaration import submit_declaration
@@ -27,6 +32,30 @@ from tests.fakes import (
 )
 
 
+def fake_wiring(clock=None, settings: Settings | None = None, **adapters) -> Container:
+    """The production wiring on fakes: the engine's repositories, queue and gateways (any of them
+    replaceable by name; customs=None leaves the settings' channel to the wiring), batches of 100.
+    `settings` (a channel, say) never move the DynamoDB models: nothing here reaches them."""
+    declarations = adapters.setdefault("declarations", FakeDeclarationRepository())
+    log = adapters.setdefault("log", FakeDeclarationLog())
+    adapters.setdefault("uow", FakeUnitOfWork(declarations, log))
+    for name, fake in (
+        ("configs", FakeConfigRepository),
+        ("executions", FakeExecutionRepository),
+        ("batches", FakeBatchRepository),
+        ("queue", FakeWorkQueue),
+        ("counter", FakeCounter),
+        ("customs", FakeCustoms),
+        ("logistics", FakeLogistics),
+        ("seq_nos", FakeSeqNoAllocator),
+    ):
+        if name not in adapters:
+            adapters[name] = fake()
+    if adapters["customs"] is None:
+        del adapters["customs"]
+    return bootstrap(settings, clock=clock or FixedClock(), bind=False, **adapters)
+
+
 @dataclass
 class Harness:
     clock: FixedClock = field(default_factory=FixedClock)
@@ -37,23 +66,28 @@ class Harness:
     logistics: FakeLogistics = field(default_factory=FakeLogistics)
     log: FakeDeclarationLog = field(default_factory=FakeDeclarationLog)
     deliver_twice: bool = False
+    settings: Settings | None = None  # the exchange channel's, say (then customs=None: the wiring's gateway)
+    more: dict[str, Any] = field(default_factory=dict)  # other adapters, by their names in the wiring
 
     def __post_init__(self) -> None:
         self.uow = FakeUnitOfWork(self.declarations, self.log)
-        self.engine = Engine(
+        self.allocator = FakeSeqNoAllocator()
+        self.wiring: Container = fake_wiring(
+            clock=self.clock,
             declarations=self.declarations,
             configs=self.configs,
             uow=self.uow,
-            executions=FakeExecutionRepository(),
-            batches=FakeBatchRepository(),
             log=self.log,
             queue=self.queue,
-            counter=FakeCounter(),
-            clock=self.clock,
-            batch_size=100,
+            customs=self.customs,
+            logistics=self.logistics,
+            seq_nos=self.allocator,
+            settings=self.settings,
+            **self.more,
         )
+        self.customs = self.wiring.customs
+        self.engine = self.wiring.engine
         self.identity = make_identity()
-        self.allocator = FakeSeqNoAllocator()
 
     def config(self, **overrides) -> str:
         body = make_config_body(**{"require_manifest": False, "compare_manifest": False, **overrides})

@@ -17,6 +17,7 @@ from chalicelib.services.exchange_ports import (
     OpenSend,
     SendMoved,
 )
+from chalicelib.services.ports import EventPublisher, ReceiptRepository
 
 
 class FakeExchangeOutbox(ExchangeOutbox):
@@ -158,7 +159,7 @@ class FakeInboxFiles(InboxFiles):
 # ---- the exchange channel on the engine harness ----------------------------------------------------
 
 
-class FakeReceipts:
+class FakeReceipts(ReceiptRepository):
     """The receipts table as the fake unit of work keeps it (uow.receipts): a receipt once."""
 
     def __init__(self, uow) -> None:
@@ -180,7 +181,7 @@ class FakeReceipts:
         return [r for r in self.uow.receipts.values() if r.get("conflict")][:limit]
 
 
-class RecordingPublisher:
+class RecordingPublisher(EventPublisher):
     def __init__(self) -> None:
         self.events: list = []
 
@@ -189,27 +190,28 @@ class RecordingPublisher:
 
 
 def exchange_harness():
-    """The engine harness declaring through the exchange channel: (harness, Exchange, outbox)."""
-    from chalicelib.adapters.exchange_gateway import ExchangeCustomsGateway
-    from chalicelib.services.exchange import Exchange
+    """The engine harness declaring through the exchange channel, as the wiring builds it for
+    SMARTDECL_CUSTOMS_CHANNEL=exchange on these fakes: (harness, Exchange, outbox)."""
+    from chalicelib.config import Settings
     from chalicelib.services.receipts import RecentDeclarations
     from tests.engine_harness import Harness
-    from tests.factories import FixedClock
 
-    clock = FixedClock()
     outbox = FakeExchangeOutbox()
-    h = Harness(clock=clock, customs=ExchangeCustomsGateway(outbox, clock=clock))  # type: ignore[arg-type]
-    h.uow.outbox = outbox
-    tokens = iter(f"lease-{n}" for n in range(1, 10_000))
-    x = Exchange(
-        engine=h.engine,
-        outbox=outbox,
-        receipts=FakeReceipts(h.uow),
-        files=FakeInboxFiles(),
-        channels=FakeCustomsChannels(),
-        credentials=FakeAgentCredentials(),
-        publisher=RecordingPublisher(),
-        recent=RecentDeclarations(size=0),
-        new_token=lambda: next(tokens),
+    h = Harness(
+        customs=None,  # type: ignore[arg-type] # the wiring's exchange gateway, on the fake outbox
+        settings=Settings(customs_channel="exchange"),
+        more={
+            "exchange_outbox": outbox,
+            "inbox_files": FakeInboxFiles(),
+            "customs_channels": FakeCustomsChannels(),
+            "agent_credentials": FakeAgentCredentials(),
+            "publisher": RecordingPublisher(),
+            "recent_declarations": RecentDeclarations(size=0),
+        },
     )
+    h.uow.outbox = outbox
+    h.wiring.receipts = FakeReceipts(h.uow)
+    x = h.wiring.exchange
+    tokens = iter(f"lease-{n}" for n in range(1, 10_000))
+    x.new_token = lambda: next(tokens)
     return h, x, outbox

@@ -17,10 +17,12 @@ from chalicelib.services.ports import (
     ConditionFailed,
     ConfigRepository,
     DeclarationRepository,
+    DeliveryLog,
     EnterpriseRepository,
     Page,
     PartsRepository,
     SeqNoAllocator,
+    SubscriptionRepository,
     UniquenessClash,
 )
 
@@ -602,11 +604,17 @@ class FakePushStore:
         self.due[due_hour][(subscription_id, window)].pop("status", None)
 
 
-class FakeSubscriptions:
+class FakeSubscriptions(SubscriptionRepository):
     """An enterprise's subscriptions, by id."""
 
     def __init__(self, *subs) -> None:
         self.items = {s.subscription_id: s for s in subs}
+
+    def add(self, subscription) -> None:
+        self.items[subscription.subscription_id] = subscription
+
+    def delete(self, subscription) -> None:
+        self.items.pop(subscription.subscription_id, None)
 
     def get(self, ent_code, subscription_id):
         s = self.items.get(subscription_id)
@@ -616,12 +624,16 @@ class FakeSubscriptions:
         return [s for s in self.items.values() if s.ent_code == ent_code]
 
 
-class FakeDeliveryLog:
+class FakeDeliveryLog(DeliveryLog):
     def __init__(self) -> None:
         self.records: list[tuple[str, str, str, dict | None]] = []
 
     def record(self, subscription_id, event, status, attempt, now) -> None:
         self.records.append((subscription_id, event["event_id"], status, attempt))
+
+    def list(self, subscription_id, start=None, end=None, limit=100):
+        keys = ("subscription_id", "event_id", "status", "attempt")
+        return [dict(zip(keys, r, strict=True)) for r in self.records if r[0] == subscription_id][:limit]
 
 
 class RecordingQueue:
