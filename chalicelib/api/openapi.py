@@ -63,7 +63,7 @@ STR = {"type": "string"}
 _DATE = {
     "type": "string",
     "pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$",
-    "description": "a date or date-time, 2000–2999; China time when no zone is given; not with `range`",
+    "description": "a date or date-time, 2000–2999; China time when no zone is given; wins over `range`",
 }
 _QUERY_NOTES = {
     "enterprise_type": "whose declarations: as declaring unit (default) or consignee",
@@ -71,7 +71,7 @@ _QUERY_NOTES = {
     "entry_id": "exact; needs no time range",
     "bill_no": "exact; needs no time range",
     "consignee": "10-digit code or 18-char USCC",
-    "range": "default 3months unless an exact number is given; not with from/to",
+    "range": "default 3months unless an exact number is given; from/to win when given too",
 }
 
 
@@ -218,7 +218,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         m.PoolPage,
         params=(
             _q("enterprise_type", {"enum": ["agent", "consignee"], "default": "agent"}),
-            _q("config_ids", {"type": "string", "pattern": r"\S"}, "1 to 20 config ids, comma-separated (required)"),
+            {
+                **_q(
+                    "config_ids", {"type": "string", "pattern": r"\S"}, "1 to 20 distinct config ids, comma-separated"
+                ),
+                "required": True,
+            },
         ),
         errors=(404,),
     ),
@@ -492,6 +497,21 @@ def document() -> dict[str, Any]:
         "minProperties": 1,
         "additionalProperties": False,
         "properties": dict(config["properties"]),
+        # the rules between fields, for the fields sent together (with the stored ones: 409); under an
+        # always-true if, as ConfigContent's: a model-level allOf reads as composition to generators
+        "if": {},
+        "then": {
+            "allOf": [
+                {
+                    "if": {"properties": {"effective_by": {"const": "user"}}, "required": ["effective_by"]},
+                    "then": {"properties": {"operator_cards": {"minItems": 1}}},
+                },
+                {
+                    "if": {"properties": {"effective_by": {"const": "enterprise"}}, "required": ["effective_by"]},
+                    "then": {"properties": {"agent": {"type": "object"}}},
+                },
+            ]
+        },
     }
     schemas.setdefault("ConfigContent", config)
     schemas.setdefault("DeclarationContent", schemas[_name(m.DeclarationContent, schemas, "Input")])
