@@ -1,6 +1,6 @@
 """What schemathesis needs to know beyond the OpenAPI document, for the bounded run in `make test`
 (tests/security/test_fuzz_api.py imports it) and the longer CLI run of docs/security.md
-(SCHEMATHESIS_HOOKS=tests.security.fuzz_hooks, with tests/security/schemathesis.toml):
+(`python -m tests.security.fuzz_stack run`, which loads it as SCHEMATHESIS_HOOKS):
 
 - how to make a credit code whose check character is right (the document says `format: uscc`);
 - the few facts about a request that no schema can state. Every check schemathesis has runs, with
