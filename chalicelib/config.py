@@ -64,6 +64,7 @@ class Tables:
     events: str = "smartdecl-events"  # the pull feed (GET /events)
     exchange_outbox: str = "smartdecl-exchange_outbox"  # sends waiting for, or taken by, an enterprise's agent
     agents: str = "smartdecl-agents"  # agent credentials and each enterprise's customs channel
+    parts: str = "smartdecl-parts"  # the parts library (归类): each enterprise's part numbers
 
 
 @dataclass

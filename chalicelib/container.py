@@ -17,10 +17,12 @@ from chalicelib.services.ports import Clock, utc_now
 # Adapters are imported where they are first built: each function loads only what it uses
 # (PyJWT/cryptography only in the API, Powertools idempotency only where it is used).
 if TYPE_CHECKING:
+    from chalicelib.adapters.column_mapping_repository import DynamoColumnMappingRepository
     from chalicelib.adapters.config_repository import DynamoConfigRepository
     from chalicelib.adapters.declaration_repository import DynamoDeclarationRepository
     from chalicelib.adapters.enterprise_repository import DynamoEnterpriseRepository
     from chalicelib.adapters.idempotency import IdempotentRunner
+    from chalicelib.adapters.parts_repository import DynamoPartsRepository
     from chalicelib.adapters.seq_no_allocator import DynamoSeqNoAllocator
     from chalicelib.adapters.tokens import TokenVerifier
 
@@ -44,6 +46,18 @@ class Container:
         from chalicelib.adapters.config_repository import DynamoConfigRepository
 
         return DynamoConfigRepository(region=self.settings.region)
+
+    @cached_property
+    def column_mappings(self) -> DynamoColumnMappingRepository:
+        from chalicelib.adapters.column_mapping_repository import DynamoColumnMappingRepository
+
+        return DynamoColumnMappingRepository(region=self.settings.region)
+
+    @cached_property
+    def parts(self) -> DynamoPartsRepository:
+        from chalicelib.adapters.parts_repository import DynamoPartsRepository
+
+        return DynamoPartsRepository()
 
     @cached_property
     def enterprises(self) -> DynamoEnterpriseRepository:

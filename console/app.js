@@ -11,10 +11,14 @@ import * as declaration from "./screen-declaration.js";
 import * as entry from "./screen-entry.js";
 import * as tax from "./screen-tax.js";
 import * as subscriptions from "./screen-subscriptions.js";
+import * as channel from "./screen-channel.js";
+import * as mappings from "./screen-mappings.js";
+import * as parts from "./screen-parts.js";
 
 const NAV = [
   ["enable", "nav.enable"], ["configs", "nav.configs"], ["marking", "nav.marking"], ["console", "nav.console"],
-  ["query", "nav.query"], ["tax", "nav.tax"], ["subscriptions", "nav.subscriptions"],
+  ["query", "nav.query"], ["tax", "nav.tax"], ["channel", "nav.channel"], ["subscriptions", "nav.subscriptions"],
+  ["mappings", "nav.mappings"], ["parts", "nav.parts"],
 ];
 
 // local stack: enterprises of the examples (the sign-in form lets you type any other)
@@ -53,6 +57,7 @@ async function route() {
   // each route renders into its own element: a slower, older route finishing later lands nowhere
   const view = h("div", { class: "view" });
   append(clear(main), view);
+  window.scrollTo(0, 0); // a new screen opens at its top (a hash change alone keeps the old scroll)
   const session = auth.currentSession();
   if (!session) return signIn(view);
   const [screen, arg] = location.hash.replace(/^#\//, "").split("/");
@@ -75,6 +80,9 @@ async function route() {
       case "log": return await declaration.render(view, arg, { focus: "log" }); // 申报记录: the same page, at its log
       case "tax": return arg ? await tax.renderDetail(view, arg) : await tax.render(view);
       case "subscriptions": return await subscriptions.render(view);
+      case "channel": return await channel.render(view);
+      case "mappings": return await mappings.render(view);
+      case "parts": return await parts.render(view);
       default: location.hash = "#/console";
     }
   } catch (err) {

@@ -200,11 +200,18 @@ export const col = {
 
 export function smartStatus(r) {
   const status = tOr(`smart.${r.smart_status}`, r.smart_status_label || r.smart_status);
+  const en = document.documentElement.lang === "en";
   if (r.smart_status === "pending" && r.waiting_reason) {
-    return t("query.waiting", { status, reason: tOr(`wait.${r.waiting_reason}`, r.waiting_reason) });
+    const waiting = t("query.waiting", { status, reason: tOr(`wait.${r.waiting_reason}`, r.waiting_reason) });
+    // a missing licence: the reason names the licence and the goods item that needs it
+    const which = r.waiting_reason === "licence" ? (en ? r.reason_en : r.reason_zh) : null;
+    return which ? h("span", {}, waiting, h("small", { class: "reason" }, which)) : waiting;
+  }
+  if (r.smart_status === "in_progress" && r.handover) {
+    return h("span", {}, status, h("small", { class: "reason", "data-handover": r.handover }, tOr(`handover.${r.handover}`, r.handover_label)));
   }
   if (r.smart_status === "failed" && r.reason_zh) {
-    return h("span", {}, status, h("small", { class: "reason" }, document.documentElement.lang === "en" ? r.reason_en : r.reason_zh));
+    return h("span", {}, status, h("small", { class: "reason" }, en ? r.reason_en : r.reason_zh));
   }
   return status;
 }

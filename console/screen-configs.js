@@ -158,6 +158,16 @@ export async function render(main) {
       } catch (err) {
         // the uniqueness clash shows in the seed's own words: ✘ 该申报单位下存在相同的境内收发货人…
         error.textContent = `✘ ${err.text}`;
+        const other = err.body?.code === "config_clash" ? err.body.details : null;
+        if (other?.config_id && other.config_id !== config?.config_id) {
+          // the message names the config it clashes with; this opens it (to stop it, or change it)
+          const theirs = async () => {
+            const found = (await get("/configs")).items.find((x) => x.config_id === other.config_id);
+            if (found) edit(found);
+          };
+          append(error, " ", h("button", { type: "button", class: "small", onclick: () => theirs().catch(showError) },
+            t("configs.open_other", { name: other.config_name })));
+        }
         if (Array.isArray(err.body?.details)) {
           append(error, h("ul", {}, err.body.details.map((d) => h("li", {}, `${d.field}: ${document.documentElement.lang === "en" ? d.message_en : d.message_zh}`))));
         }

@@ -16,6 +16,7 @@
 // reads nothing.
 import { get, post } from "./api.js";
 import * as codes from "./codes.js";
+import { summary as channelSummary } from "./screen-channel.js";
 import { msg, t, tOr, tRich } from "./i18n.js";
 import { alertDialog, append, checkbox, clear, confirmDialog, copyable, h, select, showError, table, timeEl, toast } from "./ui.js";
 
@@ -71,6 +72,7 @@ export async function render(main) {
   let shown = null; // the newest batch that took declarations, read whole (its rows and results)
   let poolRows = [];
   let poolTruncated = false;
+  let channel = null; // 报文客户端状态 (GET /customs/channel), read with the lists
   let started = null; // the batch whose start was announced (开始智能申报统一编号为…的数据!)
   let page = 0;
 
@@ -145,7 +147,7 @@ export async function render(main) {
     if (now === "countdown") countdown.open(e.next_batch_at);
     else countdown.close();
     if (!e) {
-      append(clear(status), h("p", { role: "status", "data-field": "current" }, t("console.idle")));
+      append(clear(status), h("p", { role: "status", "data-field": "current" }, t("console.idle")), channelSummary(channel));
       return;
     }
     const last = history.find((b) => b.claimed > 0);
@@ -173,6 +175,7 @@ export async function render(main) {
         h("span", { "data-field": "progress" }, `${e.progress_percent ?? 0}%`)),
       h("p", { class: e.customs_available ? "ok" : "warn", "data-field": "customs" },
         e.customs_available ? `● ${t("console.customs_ok")}` : `▲ ${t("console.customs_down")}`),
+      channelSummary(channel),
       h("p", { class: "live-note", "data-field": "live" }, running || now === "stopping" ? poller.note() : null));
   }
 
@@ -252,6 +255,7 @@ export async function render(main) {
           }
         }
         await refreshPool();
+        channel = await get("/customs/channel").catch(() => null); // the line says nothing rather than fail the screen
         showHistory();
         showExecution();
       },

@@ -9,8 +9,6 @@ import * as codes from "./codes.js";
 import { getLang, msg, t, tOr } from "./i18n.js";
 import { alertDialog, append, clear, confirmDialog, copyable, h, showError, table, timeEl, toast } from "./ui.js";
 
-const LISTS = ["goods", "containers", "documents"]; // the form's repeated parts, one table each
-
 export async function render(main, seqNo, { focus = null } = {}) {
   let decl;
   let log;
@@ -53,9 +51,14 @@ function notFound(main, seqNo) {
 /** Where the declaration stands, why, and the action that fits it. */
 function state(decl, reload) {
   const lang = getLang();
-  const reason = decl.smart_status === "pending" && decl.waiting_reason
-    ? tOr(`wait.${decl.waiting_reason}`, decl.waiting_reason)
-    : (lang === "en" ? decl.reason_en : decl.reason_zh);
+  const said = lang === "en" ? decl.reason_en : decl.reason_zh;
+  let reason = said;
+  if (decl.smart_status === "pending" && decl.waiting_reason) {
+    const waiting = tOr(`wait.${decl.waiting_reason}`, decl.waiting_reason);
+    reason = decl.waiting_reason === "licence" && said ? t("query.waiting", { status: waiting, reason: said }) : waiting; // names the licence
+  } else if (decl.smart_status === "in_progress" && decl.handover) {
+    reason = tOr(`handover.${decl.handover}`, decl.handover_label);
+  }
   const fact = (label, value, field) => [h("dt", {}, label), h("dd", field ? { "data-field": field } : {}, value ?? t("app.none"))];
   async function continueIt() {
     if (!(await confirmDialog(t("query.continue_confirm")))) return;
@@ -80,6 +83,8 @@ function state(decl, reload) {
       fact(t("log.status"), tOr(`status.${decl.status}`, decl.status_label), "status"),
       fact(t("col.smart_status"), h("span", {}, tOr(`smart.${decl.smart_status}`, decl.smart_status_label),
         reason ? h("small", { class: "reason" }, reason) : null), "smart_status"),
+      decl.handover ? fact(t("handover.label"), h("span", {}, tOr(`handover.${decl.handover}`, decl.handover_label),
+        decl.send_no ? h("small", { class: "reason" }, t("decl.send_no", { n: decl.send_no })) : null), "handover") : null,
       fact(t("col.smart_mark"), t(`mark.${Boolean(decl.smart_mark)}`)),
       fact(t("col.tax_status"), tOr(`tax.${decl.tax_status}`, t("app.none"))),
       fact(t("col.batch_no"), decl.batch_no ? copyable(decl.batch_no, t("col.batch_no"), `#/batch/${decl.batch_no}`) : null),
@@ -110,31 +115,48 @@ function shown(f, value) {
   return String(value);
 }
 
-/** One of the form's groups: its head fields as label and value, a repeated part as a table. */
+/** "goods[].licences[].licence_no" → "goods[].licences"; "" for the head. */
+function listOf(path) {
+  const at = path.lastIndexOf("[].");
+  return at < 0 ? "" : path.slice(0, at);
+}
+
+/** A list's rows: decl.goods, or a list within each item (goods[].licences) with its item's number. */
+function rowsOf(decl, list) {
+  const [outer, inner] = list.split("[].");
+  const items = decl[outer] || [];
+  if (!inner) return items;
+  return items.flatMap((item, i) => (item[inner] || []).map((row) => ({ ...row, __item: item.g_no ?? i + 1 })));
+}
+
+/** One of the form's groups: its head fields as label and value, each list (goods, other packages, a
+ * goods item's licences) as a table. */
 function group(g, fields, decl, lang) {
-  const list = LISTS.find((name) => fields.some((f) => f.path.startsWith(`${name}[].`)));
   const title = lang === "en" ? g.label_en : g.label_zh;
-  if (list) {
-    const rows = decl[list] || [];
-    const columns = fields.map((f, i) => ({
-      label: label(f, lang), keep: i < 3, wrap: /name|model/.test(f.path),
-      render: (row) => shown(f, at(row, f.path.slice(list.length + 3))),
-    }));
-    return h("section", { class: "form-group", "aria-labelledby": `group-${g.key}` },
-      h("h3", { id: `group-${g.key}` }, title),
-      table(title, columns, rows, { empty: t("decl.none_of", { what: title }), id: `declaration-${g.key}` }));
-  }
+  const parts = [...new Set(fields.map((f) => listOf(f.path)))];
   return h("section", { class: "form-group", "aria-labelledby": `group-${g.key}` },
     h("h3", { id: `group-${g.key}` }, title),
-    h("dl", { class: "facts two" }, fields.map((f) => [
-      h("dt", {}, label(f, lang)), h("dd", { "data-path": f.path }, shown(f, at(decl, f.path)))])));
+    parts.map((list) => {
+      const mine = fields.filter((f) => listOf(f.path) === list);
+      if (list === "") {
+        return h("dl", { class: "facts two" }, mine.map((f) => [
+          h("dt", {}, label(f, lang)), h("dd", { "data-path": f.path }, shown(f, at(decl, f.path)))]));
+      }
+      const name = parts.length > 1 ? tOr(`entry.list.${list.split(".").pop()}`, title) : title;
+      const columns = mine.map((f, i) => ({
+        label: label(f, lang), keep: i < 3, wrap: /name|model/.test(f.path),
+        render: (row) => shown(f, at(row, f.path.slice(list.length + 3))),
+      }));
+      if (list.includes("[]")) columns.unshift({ label: t("decl.goods_item"), keep: true, render: (row) => String(row.__item) });
+      return table(name, columns, rowsOf(decl, list), { empty: t("decl.none_of", { what: name }), id: `declaration-${list}` });
+    }));
 }
 
 function receiptsOf(entries, lang) {
   const receipts = entries.filter((e) => e.gate === "receipt");
   return [h("h2", {}, t("log.receipts")),
     receipts.length
-      ? h("ul", { class: "receipts", "aria-label": t("log.receipts") }, receipts.map((r) => h("li", {},
+      ? h("ul", { class: "receipts", "aria-label": t("log.receipts") }, receipts.map((r) => h("li", { class: `outcome-${r.outcome}` },
         timeEl(r.at, { zone: true }), " ", h("strong", {}, outcomeWord(r)), " ", lang === "en" ? r.reason_en : r.reason_zh)))
       : h("p", {}, t("log.empty"))];
 }
@@ -166,7 +188,13 @@ function advisories(decl, entries, lang, reload) {
 export function outcomeWord(e) {
   if (e.gate === "receipt") {
     const channel = e.details?.channel || e.outcome;
-    return tOr(`channel.${channel}`, tOr(`outcome.${e.outcome}`, e.outcome));
+    const said = tOr(`channel.${channel}`, tOr(`outcome.${e.outcome}`, e.outcome));
+    // a receipt kept, not applied (its numbers disagree, or it came before the declaration was declared):
+    // what was done with it first, then what it said
+    if (e.outcome === "conflict" || e.outcome === "ignored") {
+      return e.details?.channel ? t("query.waiting", { status: t(`outcome.${e.outcome}`), reason: said }) : t(`outcome.${e.outcome}`);
+    }
+    return said;
   }
   return tOr(`outcome.${e.outcome}`, e.outcome);
 }

@@ -7,10 +7,9 @@
 import { get, post } from "./api.js";
 import { currentSession } from "./auth.js";
 import * as codes from "./codes.js";
-import { getLang, t } from "./i18n.js";
+import { getLang, t, tOr } from "./i18n.js";
 import { append, checkbox, clear, h, nextId, showError, toast } from "./ui.js";
 
-const LISTS = ["goods", "containers", "documents"];
 const ASSIGNED = new Set(["seq_no"]); // the service assigns 统一编号 on 暂存
 const SELECT_AT_MOST = 40; // a longer code table is typed, with its names offered as the clerk types
 
@@ -83,38 +82,63 @@ export async function render(main) {
       h("label", { for: input.id }, labelOf(f)), input, hint);
   }
 
+  // A group holds head fields and lists ("goods", "other_packs"), and a list may sit in another's items
+  // ("goods[].licences": a goods item's licences): those are entered inside each goods item.
+  const nested = (list) => list.includes("[]");
   const head = groups.map((g) => {
     const mine = fields.filter((f) => f.group === g.key && !ASSIGNED.has(f.path));
-    const list = LISTS.find((name) => mine.some((f) => f.path.startsWith(`${name}[].`)));
     const title = lang === "en" ? g.label_en : g.label_zh;
-    if (list) return listPart(list, title, mine);
-    return h("fieldset", {}, h("legend", {}, title),
-      h("div", { class: "grid" }, mine.map((f) => control(f, f.path, defaults[f.path]))));
+    const parts = [...new Set(mine.map((f) => listOf(f.path)))];
+    const blocks = parts.filter((list) => !nested(list)).map((list) => (list === ""
+      ? h("div", { class: "grid" }, mine.filter((f) => listOf(f.path) === "").map((f) => control(f, f.path, defaults[f.path])))
+      : listPart(() => list, partTitle(list, title, parts), mine.filter((f) => listOf(f.path) === list), parts.length > 1)));
+    const within = parts.filter(nested).map((list) => h("p", { class: "note" }, t("entry.within", { what: title, parent: groupTitle(list.split("[]")[0]) })));
+    return h("fieldset", { "data-group": g.key }, h("legend", {}, title), blocks, within);
   });
 
+  /** A list's title: its group's, or its own where the group also has head fields or other lists. */
+  function partTitle(list, title, parts) {
+    return parts.length > 1 ? tOr(`entry.list.${list.split(".").pop().replace("[]", "")}`, title) : title;
+  }
+
+  function groupTitle(list) {
+    const f = fields.find((x) => listOf(x.path) === list);
+    const g = groups.find((x) => x.key === f?.group);
+    return g ? (lang === "en" ? g.label_en : g.label_zh) : list;
+  }
+
   /** A repeated part: one block of fields per item, 添加 and 删除. Goods start with one, numbered. */
-  function listPart(name, title, mine) {
+  function listPart(prefix, title, mine, titled = true) {
     const items = h("div", { class: "items" });
+    const list = listOf(mine[0].path); // "goods", "goods[].licences"
+    const name = list.split(".").pop();
+    const inner = [...new Set(fields.map((f) => listOf(f.path)).filter((l) => l.startsWith(`${list}[].`) && !l.slice(list.length + 3).includes("[]")))];
     const add = () => {
       const n = items.children.length;
-      const block = h("fieldset", { class: "item" }, h("legend", {}, t("entry.item", { what: title, n: n + 1 })),
+      const block = h("fieldset", { class: "item", "data-index": n }, h("legend", {}, t("entry.item", { what: title, n: n + 1 })),
         h("div", { class: "grid" }, mine.map((f) => {
-          const leaf = f.path.slice(name.length + 3);
-          return control(f, `${name}[${n}].${leaf}`, name === "goods" && leaf === "g_no" ? String(n + 1) : null);
+          const leaf = f.path.slice(list.length + 3);
+          return control(f, `${prefix()}[${n}].${leaf}`, name === "goods" && leaf === "g_no" ? String(n + 1) : null);
         })),
+        inner.map((sub) => listPart(() => `${prefix()}[${block.dataset.index}].${sub.split(".").pop()}`,
+          groupTitle(sub), fields.filter((f) => listOf(f.path) === sub && !ASSIGNED.has(f.path)))),
         h("button", { type: "button", class: "small danger", onclick: () => { block.remove(); renumber(); } }, t("entry.remove_item", { what: title })));
       append(items, block);
     };
+    // after a removal the items are numbered again: their own index in every path under them
+    const at = new RegExp(`(^|\\.)${name}\\[\\d+\\]`);
     const renumber = () => [...items.children].forEach((block, n) => {
+      block.dataset.index = String(n);
       block.querySelector("legend").textContent = t("entry.item", { what: title, n: n + 1 });
       for (const el of block.querySelectorAll("[data-path]")) {
-        const key = el.dataset.path.replace(/\[\d+\]/, `[${n}]`);
+        const key = el.dataset.path.replace(at, `$1${name}[${n}]`);
         el.dataset.path = key;
         el.name = key;
       }
     });
     if (name === "goods") add();
-    return h("fieldset", { class: "list-part", "data-list": name }, h("legend", {}, title), items,
+    // a list alone in its group goes under the group's legend; beside other parts, under its own
+    return h(titled ? "fieldset" : "div", { class: "list-part", "data-list": list }, titled ? h("legend", {}, title) : null, items,
       h("button", { type: "button", onclick: add }, t("entry.add_item", { what: title })));
   }
 
@@ -171,9 +195,9 @@ export async function render(main) {
     form);
 }
 
-/** The form as the API's JSON: nested paths, whole numbers and flags typed, empty fields left out. */
+/** The form as the API's JSON: nested paths, whole numbers and flags typed, empty fields and items left out. */
 function bodyOf(form) {
-  const body = { goods: [], containers: [], documents: [] };
+  const body = {};
   for (const el of form.querySelectorAll("[data-path]")) {
     const type = el.dataset.type;
     let value;
@@ -185,8 +209,21 @@ function bodyOf(form) {
     }
     put(body, el.dataset.path, value);
   }
-  for (const name of LISTS) body[name] = body[name].filter((item) => item && Object.keys(item).length);
-  return body;
+  return pruned(body);
+}
+
+/** Lists without their empty items (every field left empty, flags unticked). */
+function pruned(node) {
+  const empty = (x) => x && typeof x === "object" && !Array.isArray(x) && Object.values(x).every((v) => v === false || (Array.isArray(v) && v.length === 0));
+  if (Array.isArray(node)) return node.map(pruned).filter((x) => x !== undefined && !empty(x));
+  if (node && typeof node === "object") return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, pruned(value)]));
+  return node;
+}
+
+/** "goods[].licences[].licence_no" → "goods[].licences"; "" for the head. */
+function listOf(path) {
+  const at = path.lastIndexOf("[].");
+  return at < 0 ? "" : path.slice(0, at);
 }
 
 function put(body, path, value) {

@@ -5,6 +5,8 @@ import { currentSession } from "./auth.js";
 import { asLabel, joined, t, tOr } from "./i18n.js";
 import { alertDialog, append, checkbox, clear, confirmDialog, copyable, field, h, select, showError, table, timeEl, toast } from "./ui.js";
 
+// the event types a subscription may ask for (domain/events.EVENT_TYPES; a test holds them equal)
+export const EVENT_TYPES = ["smart_status_changed", "customs_receipt", "receipt_overdue", "customs_channel"];
 // the words subscribers filter on (chalicelib/domain/messages.py STATES; a test keeps them equal)
 export const STATES = ["pending", "waiting", "in_progress", "succeeded", "failed", "accepted", "received",
   "inspection", "held", "rejected", "released", "closed", "receipt", "overdue"];
@@ -19,7 +21,7 @@ export async function render(main) {
   const configNames = Object.fromEntries(configs.map((c) => [c.config_id, c.name]));
   const protocol = select(["email", "sms", "webhook"].map((p) => [p, t(`subs.protocol.${p}`)]));
   const endpoint = h("input", { required: true, maxlength: 2048, autocomplete: "off" });
-  const events = ["smart_status_changed", "customs_receipt"].map((e) => checkbox(t(`subs.event.${e}`), { name: "event_types", value: e }));
+  const events = EVENT_TYPES.map((e) => checkbox(t(`subs.event.${e}`), { name: "event_types", value: e }));
   const states = STATES.map((s) => checkbox(asLabel(t(`subs.state.${s}`)), { name: "states", value: s }));
   const configBoxes = configs.map((c) => checkbox(c.name, { name: "config_ids", value: c.config_id }));
   const digest = select(["", "hourly", "daily"].map((d) => [d, t(`subs.digest.${d || "none"}`)]));

@@ -159,6 +159,9 @@ def screenshots(out: Path, chromium: str) -> None:
                     ("query", "#/query", "table"),
                     ("log", f"#/log/{export}", ".timeline"),
                     ("tax", f"#/tax/{seq_nos[0]}", "[data-field=payable]"),
+                    ("declaration", f"#/declarations/{export}", ".declaration-form"),
+                    ("entry", "#/entry", "form.entry-form"),
+                    ("channel", "#/channel", "#cred-title"),
                     (None, "#/subscriptions", "table"),
                 ]
                 wait_for(
@@ -192,9 +195,10 @@ def screenshots(out: Path, chromium: str) -> None:
                 page.screenshot(path=str(out / "subscriptions.png"), full_page=True)
                 page.goto(console + "#/configs")
                 page.get_by_role("button", name="新增").click()
-                page.get_by_label("配置名称").fill("大恒企业进口")
+                form = page.locator("form.config-form")
+                form.get_by_label("配置名称").fill("大恒企业进口")
                 expect(page.locator(".toast")).to_have_count(0, timeout=10_000)
-                page.get_by_role("button", name="保存").click()
+                form.get_by_role("button", name="保存").click()
                 expect(page.get_by_role("alert")).to_contain_text("该申报单位下存在")
                 page.get_by_role("alert").scroll_into_view_if_needed()
                 page.screenshot(path=str(out / "config-clash.png"))
@@ -203,6 +207,14 @@ def screenshots(out: Path, chromium: str) -> None:
                 page.get_by_role("button", name="切换语言").click()
                 expect(page.locator(".batch table")).to_be_visible()
                 page.screenshot(path=str(out / "console-en.png"))
+                page.goto(console + "#/channel")
+                expect(page.locator("#cred-title")).to_be_visible()
+                expect(page.locator("[aria-busy=true]")).to_have_count(0)
+                page.screenshot(path=str(out / "channel-en.png"))
+                page.goto(console + f"#/declarations/{export}")
+                expect(page.locator(".declaration-form")).to_be_visible()
+                expect(page.locator("[aria-busy=true]")).to_have_count(0)
+                page.screenshot(path=str(out / "declaration-en.png"))
                 page.get_by_role("button", name="Switch language").click()
                 client("POST", f"/executions/{execution}/stop")
                 browser.close()

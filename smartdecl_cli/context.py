@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from .output import err
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Opt = typer.Option
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -86,3 +88,12 @@ def command(fn: Callable) -> Callable:
             raise typer.Exit(2) from None
 
     return run
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before a change that cannot be undone, at a terminal only: a script (no terminal on stdin)
+    is not stopped by a question it cannot answer. No: nothing done, exit 1."""
+    if yes or not sys.stdin.isatty():
+        return
+    if not typer.confirm(question, default=False):
+        raise Refused("")

@@ -39,17 +39,23 @@ class Chunk:
         return f"smartdecl-cli-{digest[:40]}"
 
 
-def chunks(files: list[Path], *, smart_mark: bool, size: int = MAX_RECORDS) -> list[Chunk]:
+def chunks(files: list[Path], *, smart_mark: bool, size: int = MAX_RECORDS, mapping: str | None = None) -> list[Chunk]:
+    """`mapping`: a column mapping's id; every file is then a customer's goods list (.xlsx), sent whole."""
     if not 1 <= size <= MAX_RECORDS:
         raise BadInput(f"--chunk-size must be 1 to {MAX_RECORDS}")
-    return [chunk for path in files for chunk in _chunks_of(path, smart_mark, size)]
+    return [chunk for path in files for chunk in _chunks_of(path, smart_mark, size, mapping)]
 
 
-def _chunks_of(path: Path, smart_mark: bool, size: int) -> Iterator[Chunk]:
+def _chunks_of(path: Path, smart_mark: bool, size: int, mapping: str | None = None) -> Iterator[Chunk]:
     if not path.is_file():
         raise BadInput(f"{path}: no such file")
     suffix = path.suffix.lower()
     mark = {"smart_mark": "true" if smart_mark else "false"}
+    if mapping is not None:
+        if suffix != ".xlsx":
+            raise BadInput(f"{path}: --mapping reads .xlsx goods lists only")
+        yield Chunk(str(path), 0, "/declarations/import", XLSX, path.read_bytes(), mark | {"mapping": mapping})
+        return
     if suffix == ".json":
         records = _json_records(path)
         for start in range(0, len(records), size):
@@ -204,10 +210,13 @@ def _json_records(path: Path) -> list[dict[str, Any]]:
 class Summary:
     accepted: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    advisories: list[dict[str, Any]] = field(default_factory=list)  # goods differing from the parts library
 
     def add(self, chunk: Chunk, answer: dict[str, Any]) -> None:
         for seq_no in answer.get("accepted") or []:
             self.accepted.append({"file": chunk.file, "seq_no": seq_no})
+        for advisory in answer.get("advisories") or []:
+            self.advisories.append({"file": chunk.file, **advisory, "index": chunk.first_index + advisory["index"]})
         for refusal in answer.get("rejected") or []:
             index = int(refusal.get("index", 0))
             row = {
@@ -220,8 +229,9 @@ class Summary:
             self.rejected.append(row)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "accepted": self.accepted,
             "rejected": self.rejected,
             "totals": {"accepted": len(self.accepted), "rejected": len(self.rejected)},
         }
+        return out | ({"advisories": self.advisories} if self.advisories else {})

@@ -21,8 +21,11 @@ from .commands import (
     executions,
     imports,
     login,
+    mappings,
+    parts,
     subscriptions,
     tax,
+    webhook,
 )
 from .context import State, set_state
 from .output import err
@@ -37,11 +40,15 @@ app = typer.Typer(
 # nouns: a sub-command each
 app.add_typer(declarations.app, name="declarations")
 app.add_typer(configs.app, name="configs")
+app.add_typer(mappings.app, name="mappings")
+app.add_typer(parts.app, name="parts")
 app.add_typer(tax.app, name="tax")
 app.add_typer(events.app, name="events")
 app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(advisories.app, name="advisories")
 app.add_typer(agent.app, name="agent")
+app.add_typer(agent.credentials_app, name="agent-credentials")
+app.add_typer(webhook.app, name="webhook")  # as the API names them; also `agent credentials`
 
 # verbs at the top, in the order of a working day (the help lists them so)
 app.command()(login.login)

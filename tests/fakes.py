@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from chalicelib.domain.column_mapping import ColumnMapping
 from chalicelib.domain.configs import Config
 from chalicelib.domain.declaration import Declaration, DeclarationStatus
 from chalicelib.domain.enablement import Enablement
 from chalicelib.domain.lifecycle import ready_at
+from chalicelib.domain.parts import Part
 from chalicelib.domain.queries import DeclarationQuery
 from chalicelib.services.ports import (
+    ColumnMappingRepository,
     ConditionFailed,
     ConfigRepository,
     DeclarationRepository,
     EnterpriseRepository,
     Page,
+    PartsRepository,
     SeqNoAllocator,
     UniquenessClash,
 )
@@ -162,6 +166,57 @@ class FakeConfigRepository(ConfigRepository):
         del self.configs[(config.ent_code, config.config_id)]
         for key in claims:
             self.claims.pop((config.ent_code, key), None)
+
+
+class FakeColumnMappingRepository(ColumnMappingRepository):
+    def __init__(self) -> None:
+        self.mappings: dict[tuple[str, str], ColumnMapping] = {}
+
+    def list(self, ent_code: str) -> list[ColumnMapping]:
+        return [m for (ent, _), m in self.mappings.items() if ent == ent_code]
+
+    def get(self, ent_code: str, mapping_id: str) -> ColumnMapping | None:
+        return self.mappings.get((ent_code, mapping_id))
+
+    def save(self, mapping: ColumnMapping, previous: ColumnMapping | None) -> None:
+        key = (mapping.ent_code, mapping.mapping_id)
+        stored = self.mappings.get(key)
+        if (previous is None) != (stored is None) or (stored and previous and stored.version != previous.version):
+            raise ConditionFailed()
+        if any(
+            m.content.name == mapping.content.name and m.mapping_id != mapping.mapping_id
+            for m in self.list(mapping.ent_code)
+        ):
+            raise UniquenessClash()
+        self.mappings[key] = mapping
+
+    def delete(self, mapping: ColumnMapping) -> None:
+        stored = self.mappings.get((mapping.ent_code, mapping.mapping_id))
+        if stored is None or stored.version != mapping.version:
+            raise ConditionFailed()
+        del self.mappings[(mapping.ent_code, mapping.mapping_id)]
+
+
+class FakePartsRepository(PartsRepository):
+    def __init__(self) -> None:
+        self.parts: dict[tuple[str, str], Part] = {}
+
+    def get(self, ent_code: str, part_no: str) -> Part | None:
+        return self.parts.get((ent_code, part_no))
+
+    def get_many(self, ent_code: str, part_nos) -> dict[str, Part]:
+        return {n: self.parts[(ent_code, n)] for n in part_nos if (ent_code, n) in self.parts}
+
+    def page(self, ent_code: str, status: str | None, after: str | None, limit: int) -> list[Part]:
+        found = sorted((p for (ent, n), p in self.parts.items() if ent == ent_code), key=lambda p: p.part_no)
+        found = [p for p in found if (status is None or p.status == status) and (after is None or p.part_no > after)]
+        return found[:limit]
+
+    def save(self, part: Part, previous: Part | None) -> None:
+        stored = self.parts.get((part.ent_code, part.part_no))
+        if (stored is None) != (previous is None) or (stored and previous and stored.version != previous.version):
+            raise ConditionFailed()
+        self.parts[(part.ent_code, part.part_no)] = part
 
 
 class FakeEnterpriseRepository(EnterpriseRepository):

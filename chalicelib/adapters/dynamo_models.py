@@ -403,6 +403,26 @@ class ConfigModel(_Model):
     execution_id = UnicodeAttribute(null=True)  # on RUN# items: the execution running this config
 
 
+class ColumnMappingModel(_Model):
+    """An enterprise's column mappings, items of the configs table beside its configs: the same key (the
+    enterprise), read the same ways (by key, and the enterprise's list by one Query on a key prefix),
+    a handful per enterprise; a table of their own would add provisioning, backups and permissions for
+    no access pattern of its own. MAPPING#<mapping_id> holds the mapping, MAPPINGNAME#<name> claims its
+    name (written in one transaction)."""
+
+    class Meta(_Meta):
+        table_name = "smartdecl-configs"
+
+    ent_code = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    mapping_id = UnicodeAttribute()
+    body = UnicodeAttribute(null=True)  # the mapping JSON, as the API takes it
+    created_by = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    version = NumberAttribute(null=True)
+
+
 # ---- executions, batches and the declaration log --------------------------------------------
 
 
@@ -691,6 +711,23 @@ class AgentModel(_Model):
     by_enterprise = CredentialsByEnterprise()
 
 
+# ---- the parts library (归类) ------------------------------------------------------------------
+
+
+class PartModel(_Model):
+    """One part number of an enterprise (domain/parts.py): its values and history as JSON."""
+
+    class Meta(_Meta):
+        table_name = "smartdecl-parts"
+
+    ent_code = UnicodeAttribute(hash_key=True)
+    part_no = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    body = UnicodeAttribute()  # {"values": {...}, "history": [...]}
+    version = NumberAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
 # ---- counters --------------------------------------------------------------------------------
 
 
@@ -718,6 +755,7 @@ MODELS: dict[str, type[Model]] = {
     "events": EventFeedModel,
     "exchange_outbox": ExchangeOutboxModel,
     "agents": AgentModel,
+    "parts": PartModel,
 }
 
 # The idempotency table belongs to Powertools (key "id", TTL "expiration"); declared in template.yaml.
@@ -733,3 +771,6 @@ def bind_tables(settings: Settings) -> None:
     EnterpriseClaimModel.Meta.table_name = settings.tables.enterprises
     EnterpriseClaimModel.Meta.region = settings.region
     EnterpriseClaimModel._connection = None
+    ColumnMappingModel.Meta.table_name = settings.tables.configs
+    ColumnMappingModel.Meta.region = settings.region
+    ColumnMappingModel._connection = None

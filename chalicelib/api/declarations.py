@@ -8,7 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.domain import errors
 from chalicelib.domain.errors import FieldError
-from chalicelib.services import declarations, manual_declare, marking
+from chalicelib.services import column_mappings, declarations, manual_declare, marking
 from chalicelib.services.import_declarations import (
     XLSX,
     XML_TYPES,
@@ -33,7 +33,7 @@ def _import(call: Call, read) -> dict:
     def once() -> dict:
         records, smart_mark = read(raw)
         return import_declarations(
-            call.identity, records, smart_mark, ctx.declarations, ctx.seq_nos, ctx.clock, ctx.engine
+            call.identity, records, smart_mark, ctx.declarations, ctx.seq_nos, ctx.clock, ctx.engine, ctx.parts
         ).as_json()
 
     return ctx.idempotency.run(
@@ -50,9 +50,18 @@ def import_json(call: Call) -> dict:
 def import_file(call: Call) -> dict:
     smart_mark = _flag(call.query.get("smart_mark", "false"))
     content_type = call.request.headers.get("content-type", "")
-    return _import(
-        call, lambda raw: (records_from_file(content_type, raw, call.ctx.settings.max_import_records), smart_mark)
-    )
+    mapping_id = call.query.get("mapping")
+
+    def read(raw: bytes):
+        # a goods list in a customer's layout, read through one of the enterprise's column mappings
+        mapping = (
+            column_mappings.get_mapping(call.identity, mapping_id, call.ctx.column_mappings).content
+            if mapping_id is not None
+            else None
+        )
+        return records_from_file(content_type, raw, call.ctx.settings.max_import_records, mapping), smart_mark
+
+    return _import(call, read)
 
 
 @endpoint(bp, "/declarations")

@@ -122,6 +122,108 @@ class ConfigPage(_Body):
     next_cursor: OnePage = None
 
 
+# ---- column mappings (chalicelib/domain/column_mapping.py checks them) ------------------------
+
+
+class MappedColumn(_Body):
+    """One field read from one column of a customer's goods list: by its letter or its header text."""
+
+    field: str = Field(description="a head field (bill_no, consignee.uscc) or a goods field (goods[].code_ts)")
+    column: Annotated[str, StringConstraints(pattern="^[A-Za-z]{1,3}$")] | None = Field(
+        None, description="the column's letter; or give header"
+    )
+    header: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None, description="the text of the column's header cell; or give column"
+    )
+
+
+class ColumnMappingContent(_Body):
+    """How a customer's goods list becomes declarations: the sheet, the header row, each field's
+    column, and the head values every declaration of the list takes."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    sheet: Annotated[str, StringConstraints(min_length=1, max_length=31)] | None = Field(
+        None, description="null: the first sheet"
+    )
+    header_row: int = Field(1, ge=1, le=100, description="the row of the column headers; data below it")
+    columns: list[MappedColumn] = Field(min_length=1, max_length=120)
+    defaults: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="head field → the value every declaration of the list takes"
+    )
+
+
+class ColumnMapping(ColumnMappingContent):
+    """A stored column mapping: its content, its id and who made it when."""
+
+    mapping_id: str
+    created_by: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    version: int
+
+
+class ColumnMappingPage(_Body):
+    items: list[ColumnMapping]
+    total: int
+    next_cursor: OnePage = None
+
+
+# ---- the parts library (归类, chalicelib/domain/parts.py) --------------------------------------
+
+PartNo = Annotated[str, StringConstraints(pattern="^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
+
+
+class PartValues(_Body):
+    """A part proposed by hand: its number and the goods fields it fills."""
+
+    part_no: PartNo
+    code_ts: str
+    g_name: str
+    g_model: str | None = None
+    unit: str | None = None
+    first_unit: str | None = None
+    second_unit: str | None = None
+
+
+class PartEvent(_Body):
+    action: Literal["proposed", "approved", "refused"]
+    by: str
+    at: Timestamp
+    note: str | None
+    source: str | None = Field(description="the declaration a proposal took its values from")
+
+
+class PartAdvisory(_Body):
+    code: str
+    g_no: int | None
+    message_zh: str
+    message_en: str
+    details: dict[str, str]
+
+
+class Part(_Body):
+    part_no: str
+    code_ts: str | None
+    g_name: str | None
+    g_model: str | None
+    unit: str | None
+    first_unit: str | None
+    second_unit: str | None
+    status: Literal["proposed", "approved", "refused"]
+    history: list[PartEvent]
+    advisories: list[PartAdvisory] = Field(description="declaration elements the 规格型号 lacks")
+    version: int
+
+
+class PartPage(_Body):
+    items: list[Part]
+    next_cursor: str | None = Field(description="pass as `after` for the next page; null on the last")
+
+
+class PartDecision(_Body):
+    note: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
 # ---- declarations ----------------------------------------------------------------------------
 
 
@@ -147,9 +249,24 @@ class Rejection(_Body):
     errors: list[FieldProblem]
 
 
+class ImportAdvisory(_Body):
+    """A prompt on an accepted declaration: a goods item that differs from its part in the parts library."""
+
+    index: int
+    seq_no: str
+    code: str
+    g_no: int | None
+    message_zh: str
+    message_en: str
+    details: dict[str, str]
+
+
 class ImportResult(_Body):
     accepted: list[str]
     rejected: list[Rejection]
+    advisories: list[ImportAdvisory] = Field(
+        default_factory=list, description="present when goods differ from their parts (the parts library)"
+    )
 
 
 class SeqNos(_Body):
@@ -491,6 +608,10 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     Enablement,
     Config,
     ConfigPage,
+    ColumnMapping,
+    ColumnMappingPage,
+    Part,
+    PartPage,
     Declaration,
     DeclarationPage,
     ImportResult,
@@ -517,6 +638,9 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     DevTokenRequest,
     AcceptNotice,
     ConfigContent,
+    ColumnMappingContent,
+    PartValues,
+    PartDecision,
     DeclarationContent,
     ImportDeclarations,
     SeqNos,

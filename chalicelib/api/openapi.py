@@ -173,6 +173,39 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         errors=(STATE,),
     ),
     ("/configs/{config_id}", "DELETE"): Op("Delete a config (legal-person card)", status=204, errors=(STATE,)),
+    ("/column-mappings", "GET"): Op("List the enterprise's column mappings", m.ColumnMappingPage),
+    ("/column-mappings", "POST"): Op(
+        "Save a column mapping (legal-person card)", m.ColumnMapping, 201, body=m.ColumnMappingContent, errors=(STATE,)
+    ),
+    ("/column-mappings/{mapping_id}", "GET"): Op("One column mapping", m.ColumnMapping, errors=(404,)),
+    ("/column-mappings/{mapping_id}", "PUT"): Op(
+        "Change a column mapping (legal-person card)",
+        m.ColumnMapping,
+        body=m.ColumnMappingContent,
+        errors=(404, STATE),
+    ),
+    ("/column-mappings/{mapping_id}", "DELETE"): Op(
+        "Delete a column mapping (legal-person card)", status=204, errors=(404, STATE)
+    ),
+    ("/parts", "GET"): Op(
+        "The parts library (归类): the enterprise's part numbers, 100 a page",
+        m.PartPage,
+        params=(
+            _q("status", {"enum": ["proposed", "approved", "refused"]}),
+            _q("after", STR, "next_cursor of the previous page"),
+        ),
+    ),
+    ("/parts", "POST"): Op("Propose a part by hand", m.Part, 201, body=m.PartValues, errors=(STATE,)),
+    ("/parts/{part_no}", "GET"): Op("One part with its history", m.Part, errors=(404,)),
+    ("/parts/{part_no}/propose", "POST"): Op(
+        "Propose a part from the latest declarations naming it (goods' exg_no)", m.Part, 201, errors=(404, STATE)
+    ),
+    ("/parts/{part_no}/approve", "POST"): Op(
+        "Approve a proposed part (legal-person card)", m.Part, body=m.PartDecision, errors=(404, STATE)
+    ),
+    ("/parts/{part_no}/refuse", "POST"): Op(
+        "Refuse a proposed part (legal-person card)", m.Part, body=m.PartDecision, errors=(404, STATE)
+    ),
     ("/declarations", "GET"): Op(
         "Query declarations (marking and query screens)", m.DeclarationPage, params=tuple(QUERY_PARAMS)
     ),
@@ -184,11 +217,16 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         errors=(409, 422),
     ),
     ("/declarations/import", "POST"): Op(
-        "Import an Excel workbook or DecMessage XML",
+        "Import an Excel workbook (ours, the Single Window's 货物申报导入模板, or a goods list read through "
+        "a column mapping) or DecMessage XML",
         m.ImportResult,
         body=UPLOAD,
-        errors=(409, 422),
-        params=(IDEMPOTENCY_KEY, _q("smart_mark", {"enum": ["true", "false"], "default": "false"})),
+        errors=(404, 409, 422),
+        params=(
+            IDEMPOTENCY_KEY,
+            _q("smart_mark", {"enum": ["true", "false"], "default": "false"}),
+            _q("mapping", {"type": "string", "minLength": 1}, "a column mapping's id: the workbook is a goods list"),
+        ),
     ),
     ("/declarations/mark", "POST"): Op("Add the smart mark", m.MarkResult, body=m.SeqNos),
     ("/declarations/unmark", "POST"): Op(
@@ -369,6 +407,17 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("/declarations", "GET"): "query_declarations",
     ("/declarations", "POST"): "import_declarations",
     ("/declarations/import", "POST"): "import_declaration_file",
+    ("/parts", "GET"): "list_parts",
+    ("/parts", "POST"): "propose_part",
+    ("/parts/{part_no}", "GET"): "get_part",
+    ("/parts/{part_no}/propose", "POST"): "propose_part_from_declarations",
+    ("/parts/{part_no}/approve", "POST"): "approve_part",
+    ("/parts/{part_no}/refuse", "POST"): "refuse_part",
+    ("/column-mappings", "GET"): "list_column_mappings",
+    ("/column-mappings", "POST"): "create_column_mapping",
+    ("/column-mappings/{mapping_id}", "GET"): "get_column_mapping",
+    ("/column-mappings/{mapping_id}", "PUT"): "replace_column_mapping",
+    ("/column-mappings/{mapping_id}", "DELETE"): "delete_column_mapping",
     ("/declarations/mark", "POST"): "mark_declarations",
     ("/declarations/unmark", "POST"): "unmark_declarations",
     ("/declarations/continue", "POST"): "continue_declarations",

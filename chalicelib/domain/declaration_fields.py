@@ -286,8 +286,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("other_packs[].pack_qty", "PackQty", "其他包装件数", "Other packing quantity", "packing", "dec", since="4.x"),
     _f("other_packs[].pack_type", "PackType", "其他包装种类", "Other packing type", "packing", "code", width=2, code_table="wrap_type", since="4.x"),
     # ---- EdocRealation
-    _f("documents[].edoc_no", "EdocID", "随附单证编号", "Document no.", "documents", sw_label="单证编号", aliases=("EdocId",)),
-    _f("documents[].edoc_code", "EdocCode", "随附单证代码", "Document code", "documents", "code", width=8, code_table="edoc_code", sw_label="随附单证代码"),
+    _f("documents[].edoc_no", "EdocID", "随附单证编号", "Document no.", "documents", aliases=("EdocId",)),
+    _f("documents[].edoc_code", "EdocCode", "随附单证代码", "Document code", "documents", "code", width=8, code_table="edoc_code"),
     # ---- not in the message: this service's own fields
     _f("source_seq_no", None, "来源统一编号", "Sender's seq no.", "basic", workbook=False),
     _f("two_step", None, "两步申报", "Two-step declaration", "basic", "bool"),

@@ -187,6 +187,10 @@ def _rule_gates(run: _Run, c: DeclarationContent) -> Verdict | None:
     if refused:
         zh, en = "商品编号或申报要素不符合海关要求", "HS code or declaration elements refused"
         return run.end("fail", "classification", zh, en, refused)
+    unchecked = classification.unchecked_national_codes(c)
+    if unchecked:
+        zh, en = "商品编号第7-10位未经核对(无本国税则表)", "national digits 7-10 not checked (no national table)"
+        run.ok("classification", zh, en, unchecked, outcome="info")
     return None
 
 

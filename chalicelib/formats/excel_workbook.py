@@ -19,33 +19,19 @@ matches no head row becomes a record of its own with a read error ("商品 row N
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from io import BytesIO
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from chalicelib.domain import errors
 from chalicelib.domain.declaration import leaf_paths
-from chalicelib.domain.declaration_fields import FieldSpec, in_list
-from chalicelib.domain.errors import DomainError, FieldError
+from chalicelib.domain.declaration_fields import in_list
+from chalicelib.domain.errors import FieldError
 
-from . import limits
-from ._common import (
-    FIELD_LABELS,
-    MAX_RECORDS,
-    BadValue,
-    bad_value_error,
-    coded,
-    decimal_text,
-    entry_type,
-    iso_date,
-    nest,
-    whole_number,
-)
+from . import _cells
+from ._common import FIELD_LABELS, MAX_RECORDS, BadValue, bad_value_error, nest, whole_number
 from .records import ImportRecord
 
 SHEET_HEAD, SHEET_GOODS, SHEET_CONTAINERS, SHEET_DOCUMENTS = "报关单表头", "商品", "集装箱", "随附单证"
@@ -53,81 +39,9 @@ SHEET_LICENCES, SHEET_LICENCE_DOCUMENTS = "许可证", "监管证件"
 SHEET_REQUESTED_CERTIFICATES, SHEET_OTHER_PACKS = "所需单证", "其他包装"
 LABEL_ROW, PATH_ROW, FIRST_DATA_ROW = 1, 2, 3
 
-_MAX_UNZIPPED = 100 * 1024 * 1024  # a few MB upload never legitimately inflates beyond this
 _MAX_ROWS = 60_000  # per sheet: 500 declarations × 50 goods leaves room for blank rows
 _MAX_CELLS = 60_000 * 64  # per sheet, rows × columns as the sheet's dimension declares them
-_TRUE = {"TRUE", "T", "YES", "Y", "1", "是"}
-_FALSE = {"FALSE", "F", "NO", "N", "0", "否"}
-_IE_WORDS = {"进口": "I", "出口": "E"}
-
-
-# ---- cell converters: a cell value (never empty) → the canonical representation ------------
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float):
-        return decimal_text(value)
-    if hasattr(value, "isoformat"):
-        return iso_date(value)
-    return str(value).strip()
-
-
-def _code(width: int) -> Callable[[Any], str]:
-    """A code: a number cell lost its leading zeros, so pad it back to the code's width."""
-
-    def convert(value: Any) -> str:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(whole_number(value)).zfill(width)
-        return _text(value).upper()
-
-    return convert
-
-
-def _uscc(value: Any) -> str:
-    if isinstance(value, (int, float)):
-        raise BadValue("须以文本格式填写（数字格式会丢失位数）", "must be entered as text: a number cell loses digits")
-    return _text(value).upper()
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    word = _text(value).upper()
-    if word in _TRUE or word in _FALSE:
-        return word in _TRUE
-    raise BadValue("须为 是/否、TRUE/FALSE、1/0 或 Y/N", "must be 是/否, TRUE/FALSE, 1/0 or Y/N")
-
-
-def _ie_flag(value: Any) -> str:
-    text = _text(value)
-    return _IE_WORDS.get(text, text.upper())
-
-
-def _in_table(table: str) -> Callable[[Any], str]:
-    to_stored = coded(table)
-    return lambda value: to_stored(_code(0)(value))
-
-
-def _date(value: Any) -> str:
-    if isinstance(value, float):
-        raise BadValue("须为日期格式或yyyyMMdd文本", "must be a date cell or yyyyMMdd text")
-    return iso_date(value)
-
-
-# kind (declaration_fields.KINDS) → how a cell becomes the field's value
-_CONVERTERS: dict[str, Callable[[FieldSpec], Callable[[Any], Any]]] = {
-    "text": lambda spec: _text,
-    "upper": lambda spec: lambda value: _text(value).upper(),
-    "code": lambda spec: _code(spec.width),
-    "table": lambda spec: _in_table(spec.code_table or ""),
-    "uscc": lambda spec: _uscc,
-    "dec": lambda spec: decimal_text,
-    "int": lambda spec: whole_number,
-    "date": lambda spec: _date,
-    "bool": lambda spec: _boolean,
-    "entry_type": lambda spec: lambda value: entry_type(_text(value)),
-    "ie_flag": lambda spec: _ie_flag,
-}
+_text, _CONVERTERS = _cells.text, _cells.CONVERTERS
 
 
 @dataclass(frozen=True)
@@ -182,7 +96,17 @@ class _Row:
 
 def read_workbook(data: bytes, *, max_records: int = MAX_RECORDS) -> list[ImportRecord]:
     """One ImportRecord per head row (plus one per orphan child row); unreadable_file otherwise."""
-    sheets = _load(data)
+    with _cells.open_workbook(data) as workbook:
+        return read_book(workbook, max_records=max_records)
+
+
+def is_ours(sheet_names: set[str]) -> bool:
+    return SHEET_HEAD in sheet_names
+
+
+def read_book(workbook: Any, *, max_records: int = MAX_RECORDS) -> list[ImportRecord]:
+    """read_workbook on a workbook already opened (formats/workbooks.py tells the layouts apart)."""
+    sheets = _load(workbook)
     heads = sheets[SHEET_HEAD]
     if not heads:
         raise errors.unreadable_file(f"工作表“{SHEET_HEAD}”中没有报关单数据", f"sheet {SHEET_HEAD} has no declarations")
@@ -198,88 +122,32 @@ def read_workbook(data: bytes, *, max_records: int = MAX_RECORDS) -> list[Import
     return records
 
 
-# ---- workbook → rows (every openpyxl or zip failure is an unreadable file) -----------------
+# ---- workbook → rows (_cells.open_workbook makes every openpyxl failure an unreadable file) --
 
 
-def _load(data: bytes) -> dict[str, list[_Row]]:
-    _check_archive(data)
-    # before openpyxl, which parses a whole sheet to size one without a <dimension>: rows, cells and
-    # characters counted while streaming
-    limits.check_workbook(data)
-    try:
-        workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
-        raise _unreadable_workbook(exc) from None
-    try:
-        names = {name.strip(): name for name in workbook.sheetnames}
-        for sheet in REQUIRED_SHEETS:
-            if sheet not in names:
-                raise errors.unreadable_file(f"缺少工作表“{sheet}”", f"the sheet {sheet} is missing")
-        present = [sheet for sheet in TEMPLATE if sheet in names]
-        for sheet in present:  # every sheet's size first: no row is read from an oversized workbook
-            _check_dimension(workbook[names[sheet]], sheet)
-        return {sheet: _rows(workbook[names[sheet]], sheet) for sheet in present}
-    except DomainError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - sheets are parsed lazily, while iterating
-        raise _unreadable_workbook(exc) from None
-    finally:
-        workbook.close()
-
-
-def _check_archive(data: bytes) -> None:
-    try:
-        with zipfile.ZipFile(BytesIO(data)) as archive:
-            unzipped = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError, TypeError):
-        raise errors.unreadable_file(
-            "不是Excel(xlsx)文件，请使用导入模板", "it is not an Excel (xlsx) workbook"
-        ) from None
-    if unzipped > _MAX_UNZIPPED:
-        raise errors.unreadable_file("工作簿解压后过大", "the workbook is too large once unpacked")
-
-
-def _check_dimension(sheet: Any, name: str) -> None:
-    """Refuse by the size the sheet declares (its <dimension ref="A1:AM1000000">, read without reading
-    a row): a 1,000,000-row upload is refused at once instead of after seconds of parsing (issue #9).
-    A sheet without a dimension is still bounded by the row count in _rows."""
-    rows, columns = sheet.max_row or 0, sheet.max_column or 0
-    if rows > _MAX_ROWS:
-        raise errors.unreadable_file(
-            f"工作表“{name}”超过{_MAX_ROWS}行（声明{rows}行）",
-            f"sheet {name} has more than {_MAX_ROWS} rows ({rows} declared)",
-        )
-    if rows * columns > _MAX_CELLS:
-        raise errors.unreadable_file(
-            f"工作表“{name}”单元格过多（{rows}行×{columns}列）",
-            f"sheet {name} has too many cells ({rows} rows × {columns} columns)",
-        )
-
-
-def _unreadable_workbook(exc: Exception) -> DomainError:
-    return errors.unreadable_file(
-        f"Excel工作簿已损坏或格式不受支持（{type(exc).__name__}）",
-        f"the Excel workbook is damaged or unsupported ({type(exc).__name__}: {exc})",
-    )
+def _load(workbook: Any) -> dict[str, list[_Row]]:
+    names = _cells.sheet_names(workbook)
+    for sheet in REQUIRED_SHEETS:
+        if sheet not in names:
+            raise errors.unreadable_file(f"缺少工作表“{sheet}”", f"the sheet {sheet} is missing")
+    present = [sheet for sheet in TEMPLATE if sheet in names]
+    for sheet in present:  # every sheet's size first: no row is read from an oversized workbook
+        _cells.check_dimension(workbook[names[sheet]], sheet, _MAX_ROWS, _MAX_CELLS)
+    return {sheet: _rows(workbook[names[sheet]], sheet) for sheet in present}
 
 
 def _rows(sheet: Any, name: str) -> list[_Row]:
     columns = {column.path: column for column in TEMPLATE[name]}
     paths: dict[int, str] = {}
     rows: list[_Row] = []
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        limits.tick()
-        if number > _MAX_ROWS:
-            raise errors.unreadable_file(
-                f"工作表“{name}”超过{_MAX_ROWS}行", f"sheet {name} has more than {_MAX_ROWS} rows"
-            )
+    for number, values in _cells.rows(sheet, name, _MAX_ROWS):
         if number == PATH_ROW:
             paths = _paths(values, name, columns)
         elif number >= FIRST_DATA_ROW:
             cells = {
                 path: (index + 1, values[index])
                 for index, path in paths.items()
-                if index < len(values) and not _empty(values[index])
+                if index < len(values) and not _cells.empty(values[index])
             }
             if cells:
                 rows.append(_Row(name, number, cells))
@@ -294,7 +162,7 @@ def _paths(values: tuple[Any, ...], sheet: str, columns: dict[str, Column]) -> d
     """Column index → field path, from row 2; an unknown or repeated path makes the file unreadable."""
     paths: dict[int, str] = {}
     for index, value in enumerate(values):
-        if _empty(value):
+        if _cells.empty(value):
             continue
         path, where = str(value).strip(), f"{get_column_letter(index + 1)}{PATH_ROW}"
         if path not in columns:
@@ -311,10 +179,6 @@ def _paths(values: tuple[Any, ...], sheet: str, columns: dict[str, Column]) -> d
     if paths and "ref" not in paths.values():
         raise errors.unreadable_file(f"工作表“{sheet}”缺少关联号(ref)列", f"sheet {sheet} has no ref column")
     return paths
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 # ---- rows → records ------------------------------------------------------------------------

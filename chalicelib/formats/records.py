@@ -21,3 +21,6 @@ class ImportRecord:
     raw: Any
     source: str | None = None  # e.g. "DecMessage 2" or "报关单表头 row 3"
     read_errors: list[FieldError] = field(default_factory=list)
+    # field path ("goods[0].code_ts") → where its value was read, in Chinese and English, for a reader
+    # that can say it (the Single Window template): a validation error then names the cell too
+    cells: dict[str, tuple[str, str]] = field(default_factory=dict)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain import classification, errors
+from chalicelib.domain.column_mapping import MappingContent
 from chalicelib.domain.declaration import Declaration, DeclarationContent, initial_tax_status, parse_content
 from chalicelib.domain.errors import FieldError
 from chalicelib.domain.identity import Identity
@@ -37,16 +38,20 @@ __all__ = [
 
 from .batches import wake
 from .engine import Engine
-from .ports import Clock, DeclarationRepository, SeqNoAllocator
+from .parts import fill_records
+from .ports import Clock, DeclarationRepository, PartsRepository, SeqNoAllocator
 
 
 @dataclass
 class ImportResult:
     accepted: list[str] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    # prompts of the accepted declarations' goods that differ from their part in the parts library
+    advisories: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "rejected": self.rejected}
+        out: dict[str, Any] = {"accepted": self.accepted, "rejected": self.rejected}
+        return out | ({"advisories": self.advisories} if self.advisories else {})
 
 
 def import_declarations(
@@ -57,9 +62,12 @@ def import_declarations(
     allocator: SeqNoAllocator,
     clock: Clock,
     engine: Engine | None = None,
+    parts: PartsRepository | None = None,
 ) -> ImportResult:
-    """With `engine`, declarations imported with the mark wake a sleeping execution of their scope."""
+    """With `engine`, declarations imported with the mark wake a sleeping execution of their scope; with
+    `parts`, goods naming an approved part of the enterprise's parts library are filled from it first."""
     result = ImportResult()
+    part_advisories = fill_records(identity, records, parts) if parts is not None else {}
     valid = _validated(identity, records, result)
     now = clock()
     fresh = _allocate(allocator, [c for _, _, c, _ in valid], now.year)
@@ -94,6 +102,9 @@ def import_declarations(
             result.rejected.append(_rejection(index, record, [_held(decl.content.source_seq_no, held[decl.seq_no])]))
         else:
             result.accepted.append(decl.seq_no)
+            result.advisories += [
+                {"index": index, "seq_no": decl.seq_no, **a.as_json()} for a in part_advisories.get(index, [])
+            ]
     result.rejected.sort(key=lambda r: r["index"])
     if engine is not None and smart_mark and result.accepted:
         wake(engine, identity.ent_code, [d for _, _, d in declarations if d.seq_no not in held])
@@ -122,10 +133,22 @@ def _validated(
                 errs = [FieldError("seq_no", "统一编号在本次导入中重复", "seq_no appears twice in this import")]
             seen.add(content.source_seq_no)
         if errs or content is None or side is None:
+            errs = errs if errs is record.read_errors else _located(record, errs)
             result.rejected.append(_rejection(index, record, errs))
         else:
             valid.append((index, record, content, side))
     return valid
+
+
+def _located(record: ImportRecord, errs: list[FieldError]) -> list[FieldError]:
+    """Each error of a field whose cell the reader named, with the cell before its message."""
+    located = []
+    for err in errs:
+        where = record.cells.get(err.field)
+        if where is not None:
+            err = FieldError(err.field, f"{where[0]}：{err.message_zh}", f"{where[1]}: {err.message_en}")
+        located.append(err)
+    return located
 
 
 def _held(source: str | None, ours: str) -> FieldError:
@@ -193,19 +216,25 @@ def records_from_json(body: Any, max_records: int) -> tuple[list[ImportRecord], 
     return [ImportRecord(raw=item) for item in body["declarations"]], body.get("smart_mark", False)
 
 
-def records_from_file(content_type: str, data: bytes, max_records: int) -> list[ImportRecord]:
-    """An uploaded Excel workbook or DecMessage XML as records (told apart by Content-Type)."""
+def records_from_file(
+    content_type: str, data: bytes, max_records: int, mapping: MappingContent | None = None
+) -> list[ImportRecord]:
+    """An uploaded Excel workbook (ours or the Single Window's template, told apart by its sheets; a
+    customer's goods list when a column mapping is given) or DecMessage XML as records (told apart by
+    Content-Type)."""
     # imported here: an XML import never loads openpyxl, a JSON import neither reader
     from chalicelib.formats import limits
     from chalicelib.formats.dec_message import read_dec_messages
-    from chalicelib.formats.excel_workbook import read_workbook
+    from chalicelib.formats.workbooks import read_any_workbook
 
     media = content_type.split(";")[0].strip().lower()
     if media == "application/octet-stream":  # a workbook is a zip; anything else is read as XML
         media = XLSX if data.startswith(b"PK\x03\x04") else XML_TYPES[0]
     with limits.work_budget():  # the reading time of one request
+        if mapping is not None and media != XLSX:
+            raise errors.unsupported_media_type(content_type, [XLSX])
         if media == XLSX:
-            return read_workbook(data, max_records=max_records)
+            return read_any_workbook(data, max_records=max_records, mapping=mapping)
         if media in XML_TYPES:
             return read_dec_messages(data, max_records=max_records)
     raise errors.unsupported_media_type(content_type, [XLSX, *XML_TYPES])

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 # Named in annotations only: a function imports only the domain it uses (cold start, issue #10)
 if TYPE_CHECKING:
+    from chalicelib.domain.column_mapping import ColumnMapping
     from chalicelib.domain.configs import Config
     from chalicelib.domain.customs import CustomsResponse
     from chalicelib.domain.declaration import Declaration
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.enablement import Enablement
     from chalicelib.domain.executions import Batch, Execution
     from chalicelib.domain.logistics import ArrivalReport, Manifest
+    from chalicelib.domain.parts import Part
     from chalicelib.domain.queries import DeclarationQuery
     from chalicelib.domain.subscriptions import Subscription
 
@@ -119,6 +121,46 @@ class ConfigRepository(abc.ABC):
 
     @abc.abstractmethod
     def delete(self, config: Config, claims: set[str]) -> None: ...
+
+
+class ColumnMappingRepository(abc.ABC):
+    """An enterprise's column mappings (domain/column_mapping.py), each name held once per enterprise."""
+
+    @abc.abstractmethod
+    def list(self, ent_code: str) -> list[ColumnMapping]: ...
+
+    @abc.abstractmethod
+    def get(self, ent_code: str, mapping_id: str) -> ColumnMapping | None: ...
+
+    @abc.abstractmethod
+    def save(self, mapping: ColumnMapping, previous: ColumnMapping | None) -> None:
+        """Create or replace a mapping with its name's claim, atomically. Raises UniquenessClash when
+        another mapping of the enterprise holds the name, ConditionFailed when `previous` is no longer
+        the stored version (or, creating, the id is taken)."""
+
+    @abc.abstractmethod
+    def delete(self, mapping: ColumnMapping) -> None:
+        """Delete a mapping and its name's claim; ConditionFailed when it changed meanwhile."""
+
+
+class PartsRepository(abc.ABC):
+    """An enterprise's parts library (domain/parts.py), by part number."""
+
+    @abc.abstractmethod
+    def get(self, ent_code: str, part_no: str) -> Part | None: ...
+
+    @abc.abstractmethod
+    def get_many(self, ent_code: str, part_nos: Collection[str]) -> dict[str, Part]:
+        """The parts among `part_nos` (keys, read together); missing ones are absent."""
+
+    @abc.abstractmethod
+    def page(self, ent_code: str, status: str | None, after: str | None, limit: int) -> builtins.list[Part]:
+        """Up to `limit` parts by part number after `after`, of one status or all."""
+
+    @abc.abstractmethod
+    def save(self, part: Part, previous: Part | None) -> None:
+        """Write the part if `previous` is still the stored version (None: if none is stored), else
+        ConditionFailed."""
 
 
 class EnterpriseRepository(abc.ABC):

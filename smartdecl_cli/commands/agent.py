@@ -11,8 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from .. import output
-from ..context import JsonOpt, Refused, Usage, command, state
-from ..output import out
+from ..context import JsonOpt, Refused, Usage, YesOpt, command, confirm, state
+from ..output import err, out
 
 app = typer.Typer(
     help="The agent on the broker's PC: moves files between smartdecl and the Single Window client (单一窗口客户端).",
@@ -149,11 +149,21 @@ def credentials_create(
     name: Annotated[str, typer.Option(help="Which PC it is for, e.g. 报关部-1号机.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """A new credential; its key is printed this once: put it in the agent's credential file."""
-    data = state().client.post("/agent-credentials", {"name": name})
+    """A new credential (legal card); its key is printed this once, last and alone on its line: put it
+    in the agent's credential file. It cannot be shown again."""
+    st = state()
+    data = st.client.post("/agent-credentials", {"name": name})
     if as_json:
         return output.print_json(data)
     output.pairs(data.get("credential_id"), {k: v for k, v in data.items() if k != "key"})
+    err.print(
+        "密钥只显示这一次：请立即复制到代理所在电脑的凭证文件并妥善保存；遗失只能吊销后重新新增。"
+        if st.lang == "zh"
+        else "The key is shown only this once: copy it into the agent's credential file on its PC now and keep it "
+        "safe; if lost, revoke it and create another.",
+        markup=False,
+        highlight=False,
+    )
     out.print(data.get("key") or "", markup=False, highlight=False)
 
 
@@ -170,9 +180,17 @@ def credentials_list(as_json: JsonOpt = False) -> None:
 
 @credentials_app.command("revoke")
 @command
-def credentials_revoke(credential_id: str, as_json: JsonOpt = False) -> None:
-    """Revoke at once: the agent using it is refused from its next request."""
-    state().client.delete(f"/agent-credentials/{credential_id}")
+def credentials_revoke(credential_id: str, yes: YesOpt = False, as_json: JsonOpt = False) -> None:
+    """Revoke at once (legal card): the agent using it is refused from its next request. Asks first
+    at a terminal, unless --yes."""
+    st = state()
+    confirm(
+        f"是否确认吊销代理凭证 {credential_id}？吊销后使用该凭证的代理立即无法连接。"
+        if st.lang == "zh"
+        else f"Revoke agent credential {credential_id}? The agent using it is cut off at once.",
+        yes,
+    )
+    st.client.delete(f"/agent-credentials/{credential_id}")
     output.print_json({"revoked": credential_id}) if as_json else out.print(f"revoked {credential_id}", markup=False)
 
 

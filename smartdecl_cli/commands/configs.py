@@ -12,33 +12,40 @@ import typer
 from smartdecl_client import Client
 
 from .. import output
-from ..context import JsonOpt, Opt, Usage, command, state
+from ..context import JsonOpt, Opt, Usage, YesOpt, command, confirm, state
+from ..output import out
 
-app = typer.Typer(help="Configs (预配置): list, show, create, update, enable, disable.", no_args_is_help=True)
+app = typer.Typer(help="Configs (预配置): list, show, create, update, enable, disable, delete.", no_args_is_help=True)
 
-CONFIG_COLUMNS = (
-    "config_id",
-    "name",
-    "enabled",
-    "ie_flag",
-    "effective_by",
-    "require_manifest",
-    "require_arrival",
-    "compare_manifest",
-    "auxiliary_confirm",
-    "auto_agency_agreement",
-    "batch_wait_seconds",
-)
+# what `configs list` shows: few enough columns to read at 80 characters (everything else: --json or show)
+# the id's first 8 characters: every command takes them (or the name) for the config
+CONFIG_COLUMNS = ("id", "name", "enabled", "ie", "effective_by", "rules", "wait_s")
+SHORT_ID = 8
+# the rules a config switches on, in a word each
+RULES = {
+    "require_manifest": "manifest",
+    "require_arrival": "arrival",
+    "compare_manifest": "compare",
+    "auxiliary_confirm": "confirm",
+    "auto_agency_agreement": "agreement",
+}
+
+
+def _row(c: dict[str, Any]) -> tuple[Any, ...]:
+    rules = ",".join(word for key, word in RULES.items() if c.get(key)) or "-"
+    short_id = str(c.get("config_id"))[:SHORT_ID]
+    return (short_id, c.get("name"), c.get("enabled"), c.get("ie_flag"), c.get("effective_by"), rules,
+            c.get("batch_wait_seconds"))  # fmt: skip
 
 
 @app.command("list")
 @command
 def configs_list(as_json: JsonOpt = False) -> None:
-    """The enterprise's configs."""
+    """The enterprise's configs (each one whole: show, or --json)."""
     data = state().client.get("/configs")
     if as_json:
         return output.print_json(data)
-    output.table(None, CONFIG_COLUMNS, [tuple(c.get(k) for k in CONFIG_COLUMNS) for c in data.get("items") or []])
+    output.table(None, CONFIG_COLUMNS, [_row(c) for c in data.get("items") or []])
 
 
 def resolve_config(client: Client, ref: str) -> str:
@@ -47,7 +54,8 @@ def resolve_config(client: Client, ref: str) -> str:
 
 
 def resolve_configs(client: Client, refs: Sequence[str]) -> list[str]:
-    """Config ids or names, each resolved among the enterprise's configs (read once)."""
+    """Config ids (or their first 8 characters, as `configs list` shows them) or names, each resolved
+    among the enterprise's configs (read once)."""
     if not refs:
         return []
     configs = client.get("/configs").get("items") or []
@@ -59,6 +67,10 @@ def resolve_configs(client: Client, refs: Sequence[str]) -> list[str]:
         named = [c["config_id"] for c in configs if c.get("name") == ref]
         if len(named) > 1:
             raise Usage(f"several configs are named {ref!r}: use the config_id")
+        if not named and len(ref) >= SHORT_ID:  # the id as `configs list` shows it: its start
+            named = [i for i in ids if i.startswith(ref)]
+            if len(named) > 1:
+                raise Usage(f"several configs' ids start with {ref!r}: give more of it")
         return named[0] if named else ref  # an unknown one: let the API answer 404 in its words
 
     return [resolved(ref) for ref in refs]
@@ -220,6 +232,20 @@ def configs_enable(config: str, as_json: JsonOpt = False) -> None:
 def configs_disable(config: str, as_json: JsonOpt = False) -> None:
     """Disable a config (legal-person card)."""
     _put_config(config, {"enabled": False}, as_json)
+
+
+@app.command("delete")
+@command
+def configs_delete(config: str, yes: YesOpt = False, as_json: JsonOpt = False) -> None:
+    """Delete a config (legal-person card), by id or name. Asks first at a terminal, unless --yes."""
+    st = state()
+    config_id = resolve_config(st.client, config)
+    named = config if config != config_id else config_id
+    confirm(f"是否确认删除配置“{named}”？" if st.lang == "zh" else f"Delete config “{named}”?", yes)
+    st.client.delete(f"/configs/{config_id}")
+    if as_json:
+        return output.print_json({"config_id": config_id, "deleted": True})
+    out.print(f"{'已删除' if st.lang == 'zh' else 'deleted'} {named} ({config_id})", markup=False, highlight=False)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

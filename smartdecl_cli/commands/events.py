@@ -24,7 +24,8 @@ def event_line(e: dict) -> str:
     extra = " ".join(
         str(x) for x in (d.get("waiting_reason"), d.get("entry_id"), d.get("batch_no"), d.get("reason_zh")) if x
     )
-    return f"{e.get('occurred_at')}  {e.get('event_type')}  {e.get('seq_no')}  {what}  {extra}".rstrip()
+    when = output.china_time(e.get("occurred_at") or "")
+    return f"{when}  {e.get('event_type')}  {e.get('seq_no')}  {what}  {extra}".rstrip()
 
 
 @app.command("follow")

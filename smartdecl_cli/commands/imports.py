@@ -21,13 +21,19 @@ def import_files(
     ] = False,
     rejected_out: Annotated[Path | None, typer.Option(help="Write rejected records (JSON).")] = None,
     chunk_size: Annotated[int, typer.Option(help="Records per request (≤ 500).")] = importing.MAX_RECORDS,
+    mapping: Annotated[
+        str | None, typer.Option(help="A column mapping's name or id: the .xlsx files are goods lists read through it.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import declarations; re-running after a crash creates nothing twice (Idempotency-Key per request)."""
     from rich.progress import Progress
 
+    from .mappings import resolve_mapping
+
     st = state()
-    chunks = importing.chunks(files, smart_mark=smart_mark, size=chunk_size)
+    mapping_id = resolve_mapping(st.client, mapping) if mapping is not None else None
+    chunks = importing.chunks(files, smart_mark=smart_mark, size=chunk_size, mapping=mapping_id)
     summary = importing.Summary()
     with Progress(console=err, transient=True, disable=as_json) as progress:
         task = progress.add_task("import", total=len(chunks))
@@ -58,6 +64,15 @@ def import_files(
                 for f in dict.fromkeys(c.file for c in chunks)
             ],
         )
+        if summary.advisories:
+            output.table(
+                "advisories",
+                ["file", "seq_no", "g_no", "advisory"],
+                [
+                    (a["file"], a["seq_no"], a.get("g_no"), a.get(f"message_{st.lang}") or a.get("message_zh"))
+                    for a in summary.advisories
+                ],
+            )
         if summary.rejected:
             output.table(
                 "rejected",

@@ -4,6 +4,7 @@ reachable here, so names, focus and contrast are checked programmatically)."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 import requests
@@ -12,7 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.factories import ENT_B, make_config_body, make_declaration_body
 from tests.polling import STACK_SECONDS, wait_until
 
-SCREENS = ["configs", "marking", "console", "query", "tax", "subscriptions", "enable"]
+SCREENS = ["configs", "marking", "console", "query", "tax", "subscriptions", "enable", "mappings", "parts"]
 
 # every form control and button must have an accessible name (label, aria-label or text)
 UNNAMED = """() => [...document.querySelectorAll('input, select, textarea, button, a[href]')]
@@ -130,9 +131,14 @@ def test_times_show_in_china_time_whatever_the_browsers_zone(signed_in: Page, st
     page.goto(f"{stack['console']}#/enable")
     shown = page.locator("[role=status] time")
     expect(shown).to_contain_text("UTC+8")
+    # and a machine reads the same instant, in China time with its zone (ISO 8601, +08:00)
     instant = shown.get_attribute("datetime")
-    hour_utc = int(instant[11:13])
-    assert re.search(rf"\b{(hour_utc + 8) % 24:02d}:{instant[14:16]}", shown.inner_text())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", instant), instant
+    accepted = as_b(stack, "GET", "/enablement").json()["accepted_at"]
+    assert datetime.fromisoformat(instant) == datetime.fromisoformat(accepted.replace("Z", "+00:00")).replace(
+        microsecond=0
+    )
+    assert instant[11:19] in shown.inner_text()
 
 
 def test_an_operator_card_reads_configs_but_is_offered_no_change(page: Page, stack, signed_in):

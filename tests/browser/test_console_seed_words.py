@@ -320,3 +320,6 @@ def test_a_config_clash_is_refused_in_the_seeds_words(page: Page, stack, enterpr
     expect(page.get_by_role("alert")).to_contain_text(
         "该申报单位下存在相同的境内收发货人、相同进出口标志且启用状态的数据!"
     )
+    # it names the config it clashes with, and opens it
+    page.get_by_role("button", name=re.compile("^查看预配置“")).click()
+    expect(page.locator("form.config-form").get_by_label("配置名称")).not_to_have_value("再一个进口")

@@ -34,6 +34,7 @@ RAW_CODES = sorted(
     | {"delivered", "retrying", "held", "email", "sms", "webhook", "hourly", "daily"}
     | {"smart_status_changed", "customs_receipt", "receipt_overdue", "dec_result", "import_response"}
     | {"agent", "consignee", "enterprise", "user", "general", "running", "stopped", "legal", "operator"}
+    | {"licence", "conflict", "queued", "taken", "written", "sent", "exchange", "http", "online", "silent"}
     | {code for code in CHANNELS if code.isalpha()}  # digits are counts too
 )
 
@@ -150,7 +151,7 @@ def test_every_screen_shows_words_not_null_or_codes(page: Page, stack, enterpris
     batch_no = declaration(stack, c["ok"])["batch_no"]
     screens = [
         "enable", "configs", "marking", "console", f"batch/{batch_no}", "query", f"log/{c['ok']}",
-        f"log/{c['refused']}", f"log/{c['taxed']}", "tax", f"tax/{c['taxed']}", "subscriptions",
+        f"log/{c['refused']}", f"log/{c['taxed']}", "tax", f"tax/{c['taxed']}", "subscriptions", "channel", "entry",
         f"declarations/{c['ok']}", f"declarations/{c['refused']}", "declarations/I20269999999999999",
     ]  # fmt: skip
     for screen in screens:
@@ -332,3 +333,45 @@ def test_an_unknown_and_another_enterprises_declaration_get_the_same_not_found_p
         seen.append(page.get_by_role("alert").inner_text().replace(seq_no, "<seq_no>"))
         shows_no_raw_text(page, f"not found {seq_no}")
     assert seen[0] == seen[1] and "<seq_no>" in seen[0]  # nothing tells the two apart
+
+
+def test_agent_credentials_are_made_shown_once_and_revoked_by_the_legal_card_and_only_read_by_an_operator(
+    page: Page, stack, enterprise_c
+):
+    sign_in_as_c(page, stack, "zh")
+    page.goto(f"{stack['console']}#/channel")
+    settled(page)
+    expect(page.get_by_role("heading", name="申报通道：HTTP 网关")).to_be_visible()  # the browser tests' stack
+    form = page.get_by_role("form", name="新增代理凭据")
+    form.get_by_label("名称(代理所在电脑)").fill("报关部 PC-3")
+    form.get_by_role("button", name="新增代理凭据").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("密钥只显示这一次")
+    key = dialog.locator(".mono").text_content()
+    assert key.startswith("sdag_AG") and dialog.get_by_role("button", name=re.compile("^复制")).is_visible()
+    dialog.get_by_role("button", name="确定").click()
+    row = page.get_by_role("row").filter(has_text="报关部 PC-3")
+    expect(row).to_contain_text("有效")
+    expect(row).to_contain_text("从未连接")
+    expect(page.locator("main")).not_to_contain_text(key.split(".", 1)[1])  # the secret never shows again
+    row.get_by_role("button", name="吊销 报关部 PC-3").click()
+    expect(page.get_by_role("dialog")).to_contain_text("是否确认吊销代理凭据“报关部 PC-3”")
+    page.get_by_role("dialog").get_by_role("button", name="吊销").click()
+    expect(page.get_by_role("row").filter(has_text="报关部 PC-3")).to_contain_text("已吊销")
+    listed = {x["name"]: x for x in as_c(stack, "GET", "/agent-credentials").json()["items"]}
+    assert listed["报关部 PC-3"]["active"] is False
+
+    # an operator card sees the list, and nothing to create or revoke
+    page.get_by_role("button", name="退出").click()
+    page.locator("select[name=role]").select_option("operator")
+    page.locator("input[name=ent_code]").fill(C.code)
+    page.locator("input[name=ent_uscc]").fill(C.uscc)
+    page.locator("input[name=card_no]").fill(f"{C.code}O01")
+    page.locator("form button[type=submit]").click()
+    page.goto(f"{stack['console']}#/channel")
+    settled(page)
+    expect(page.get_by_role("row").filter(has_text="报关部 PC-3")).to_contain_text("已吊销")
+    expect(page.get_by_text("只有法人卡可以新增、吊销代理凭据")).to_be_visible()
+    expect(page.get_by_role("form", name="新增代理凭据")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^吊销"))).to_have_count(0)
+    assert page.errors == [], page.errors

@@ -23,7 +23,8 @@ def test_a_json_import_refuses_an_hs_2017_code_naming_the_2022_ones(enabled_api)
 
 def test_a_decmessage_import_refuses_a_code_of_no_hs_heading(enabled_api):
     xml = (ROOT / "examples" / "import_message_two.xml").read_text(encoding="utf-8")
-    broken = xml.replace("<CodeTS>6109100021</CodeTS>", "<CodeTS>6199100021</CodeTS>", 1)
+    broken = xml.replace("<CodeTS>6105100000</CodeTS>", "<CodeTS>6199100000</CodeTS>", 1)
+    assert broken != xml
     response = enabled_api.call(
         "POST", "/declarations/import", raw=broken.encode("utf-8"), content_type="application/xml"
     )

@@ -24,6 +24,7 @@ def upload(api, name, media, smart_mark="false", **kw):
     "name,media",
     [
         ("declarations.xlsx", XLSX),
+        ("single_window_template.xlsx", XLSX),  # the Single Window's own template, told by its sheets
         ("dec_message.xml", "application/xml"),
         ("import_message_two.xml", "text/xml"),
         ("dec_message_gb2312.xml", "application/xml"),

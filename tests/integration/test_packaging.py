@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,9 @@ def test_check_refuses_a_layer_over_60_mb_and_a_function_over_250_mb_with_its_la
 
 def test_check_accepts_a_small_function_and_layer():
     assert problems(_artifact(MB), [_artifact(50 * MB, {"python"}, kind="layer")]) == []
+
+
+def test_the_api_function_may_ship_its_static_files_up_to_8_mb():
+    api = Artifact("ApiFunction", "function", files=1, unzipped=6 * MB, zipped=2 * MB, top_level=frozenset({"app.py"}))
+    assert problems(api, []) == []
+    assert problems(replace(api, unzipped=8 * MB + 1), []) == ["ApiFunction: 8.00 MB unzipped, over the 8 MB budget"]

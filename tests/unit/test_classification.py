@@ -127,7 +127,7 @@ def test_a_chapter_without_a_table_gets_the_universal_checks_only():
     assert tables.chapter("62") is None
     garment = content("0|0|机织|长裤|男式|100%棉|无品牌", "6203420090", ie_flag="E")
     assert classification.refusals(garment) == []
-    assert codes(advisories(garment)) == [("national_code_unchecked", 1)]
+    assert codes(advisories(garment)) == []
 
 
 def test_the_validation_function_loads_no_table_at_cold_start():
@@ -204,9 +204,17 @@ def test_national_digits_the_table_does_not_list_are_a_prompt_naming_the_known_o
     assert "8471301000、8471309000" in prompt.message_zh
 
 
-def test_national_digits_without_any_table_say_they_were_not_checked():
-    [prompt] = [a for a in advisories(content("4|3|黑白激光|A4|HP|M208", "8443321000"))]
-    assert prompt.code == "national_code_unchecked" and "未经核对" in prompt.message_zh
+def test_national_digits_without_any_table_are_said_in_the_log_and_do_not_hold_the_declaration():
+    # Given a printer: chapter 84's table covers 8443.11-13, not 8443.32
+    printer = content("4|3|黑白激光|A4|HP|M208", "8443321000")
+    assert advisories(printer) == []
+
+    # When the gates run, Then it passes, and the log says digits 7-10 were not checked
+    verdict = gates(decl(printer))
+    assert verdict.outcome == "pass"
+    [note] = [step for step in verdict.steps if step.gate == "classification"]
+    assert note.outcome == "info" and "未经核对" in note.details[0]["message_zh"]
+    assert note.details[0]["code_ts"] == "8443321000"
 
 
 # ---- declaration elements -------------------------------------------------------------------

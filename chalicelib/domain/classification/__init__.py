@@ -38,6 +38,10 @@ def refusals(content: DeclarationContent) -> list[dict[str, object]]:
     return unknown + [r.as_json() for r in declaration_elements.refusals(content) + licences.refusals(content)]
 
 
+def unchecked_national_codes(content: DeclarationContent) -> list[dict[str, object]]:
+    return hs_codes.unchecked_national_codes(content)
+
+
 def missing_licences(content: DeclarationContent) -> list[MissingLicence]:
     return licences.missing(content)
 

@@ -7,9 +7,10 @@
   8517.13/14) points at what to use.
 - Digits 7-10 are China's. We have no licensed table of all of them (see docs/classification.md);
   the chapter tables list the national codes of the headings they cover. A code they list is
-  checked; any other raises the advisory ``national_code_unchecked``, naming the national codes
-  we know under the same subheading if any. It is a prompt, not a refusal: a code missing from a
-  partial table may still be valid.
+  checked; another under a subheading they cover raises the advisory ``national_code_unchecked``,
+  naming the national codes we know there (a prompt, not a refusal: a partial table may miss a
+  valid code). Under a subheading they do not cover, nothing is checked: the classification gate
+  says so in the log (outcome ``info``) and does not hold the declaration.
 """
 
 from __future__ import annotations
@@ -81,18 +82,18 @@ def _unknown(index: int, item: GoodsItem) -> FieldError:
 
 
 def national_advisory(item: GoodsItem) -> list[Advisory]:
-    """`national_code_unchecked` when digits 7-10 are not among the national codes we know."""
+    """`national_code_unchecked` when we know national codes under the item's subheading and digits
+    7-10 are not among them: a plausibility prompt (a typo in the national digits is the usual cause).
+    Where we know none, nothing was checked and nothing is prompted: see `unchecked_national_codes`."""
     chapter = tables.chapter(item.code_ts[:2])
     if chapter is not None and item.code_ts in chapter.codes:
         return []
     six = subheading(item.code_ts)
     known = sorted(c for c in (chapter.codes if chapter else {}) if c.startswith(six))
-    if known:
-        zh = f"第7-10位不在已知的本国子目中(已知：{'、'.join(known)})"
-        en = f"digits 7-10 are not among the national codes known under {six} ({', '.join(known)})"
-    else:
-        zh = "第7-10位未经核对(没有该子目的本国税则表)"
-        en = f"digits 7-10 were not checked (no national table for {six})"
+    if not known:
+        return []
+    zh = f"第7-10位不在已知的本国子目中(已知：{'、'.join(known)})"
+    en = f"digits 7-10 are not among the national codes known under {six} ({', '.join(known)})"
     return [
         Advisory(
             "national_code_unchecked",
@@ -102,6 +103,30 @@ def national_advisory(item: GoodsItem) -> list[Advisory]:
             {"code_ts": item.code_ts, "known": ",".join(known)},
         )
     ]
+
+
+def unchecked_national_codes(content: DeclarationContent) -> list[dict[str, object]]:
+    """The goods whose digits 7-10 we have no national table for: said in the log, never held.
+
+    Why not a prompt that waits for a person: our national tables cover a few headings so far, so
+    a prompt would hold nearly every declaration for our own gap, not for anything the declaration
+    got wrong; customs checks the national digits itself and refuses a wrong one with its reason."""
+    found: list[dict[str, object]] = []
+    for item in content.goods:
+        chapter = tables.chapter(item.code_ts[:2])
+        six = subheading(item.code_ts)
+        if chapter is not None and any(code.startswith(six) for code in chapter.codes):
+            continue
+        found.append(
+            {
+                "g_no": item.g_no,
+                "code_ts": item.code_ts,
+                "message_zh": f"第{item.g_no}项商品编号{item.code_ts}第7-10位未经核对(没有{six}的本国税则表)",
+                "message_en": f"Item {item.g_no}: code {item.code_ts}, digits 7-10 not checked "
+                f"(no national table for {six})",
+            }
+        )
+    return found
 
 
 def _short(text: str) -> str:
