@@ -219,16 +219,20 @@ def endpoint(
 
 def auth_before_media_type(request: Any, response: Response) -> Response:
     """Chalice refuses a body's media type (415) before a view runs, so before its token is looked
-    at: without a valid token the answer is 401 (or the agent routes' 403), as on every route;
-    who may not call a route learns nothing about what it takes."""
+    at: without a valid token the answer is 401 (or the agent routes' 403, or 403 for an enterprise
+    not enabled or a mixed pair), as on every route; who may not call a route learns nothing about
+    what it takes."""
     if response.status_code != 415:
         return response
     context = getattr(request, "context", None) or {}
     route = ROUTES.get((context.get("resourcePath", ""), str(getattr(request, "method", "")).upper()))
     if route is None or not route.auth:
         return response
-    try:
-        authenticate(container(), (getattr(request, "headers", None) or {}).get("authorization"), route.agent)
+    try:  # the handler's own order: the token, then the enterprise (enabled, its code/credit-code pair)
+        ctx = container()
+        identity = authenticate(ctx, (getattr(request, "headers", None) or {}).get("authorization"), route.agent)
+        if route.enabled:
+            require_enabled(identity, ctx.enterprises)
     except DomainError as err:
         return error_response(err)
     return response

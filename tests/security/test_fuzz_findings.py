@@ -6,19 +6,22 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.api.openapi import document
-from tests.factories import make_config_body
+from tests.factories import ENT_A, ENT_B, make_config_body, token
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def test_an_upload_without_a_token_is_401_whatever_its_media_type(api):
+def test_an_upload_without_a_token_is_401_whatever_its_media_type(enabled_api):
+    api = enabled_api
     # Chalice refuses the media type before the view looks at the token: it answered 415
     for content_type in ("application/json", "text/plain"):
         response = api.call("POST", "/declarations/import", raw=b"x", token="", content_type=content_type)
         assert response.status_code == 401, response.json
         assert response.json["code"] == "unauthenticated"
-    # with a token, a media type the route does not take is still 415
+    # with a token, a media type the route does not take is still 415; a token mixing two enterprises: 403
     assert api.call("POST", "/declarations/import", raw=b"x", content_type="text/plain").status_code == 415
+    other = token({"code": ENT_A["code"], "uscc": ENT_B["uscc"]})
+    assert api.call("POST", "/declarations/import", raw=b"x", token=other, content_type="text/plain").status_code == 403
 
 
 def test_a_delivery_page_larger_than_documented_is_refused_not_clamped(enabled_api):
