@@ -47,8 +47,15 @@ def _q(name: str, schema: dict, description: str = "") -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
+# path parameters whose form the API checks (anything else is a string it looks up: 404)
+_PATH_FORMS = {"part_no": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"}
+
+
 def _path(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+    schema: dict[str, Any] = {"type": "string", "minLength": 1}
+    if name in _PATH_FORMS:
+        schema["pattern"] = _PATH_FORMS[name]
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 IDEMPOTENCY_KEY = {
@@ -196,15 +203,15 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         ),
     ),
     ("/parts", "POST"): Op("Propose a part by hand", m.Part, 201, body=m.PartValues, errors=(STATE,)),
-    ("/parts/{part_no}", "GET"): Op("One part with its history", m.Part, errors=(404,)),
+    ("/parts/{part_no}", "GET"): Op("One part with its history", m.Part, errors=(400, 404)),
     ("/parts/{part_no}/propose", "POST"): Op(
-        "Propose a part from the latest declarations naming it (goods' exg_no)", m.Part, 201, errors=(404, STATE)
+        "Propose a part from the latest declarations naming it (goods' exg_no)", m.Part, 201, errors=(400, 404, STATE)
     ),
     ("/parts/{part_no}/approve", "POST"): Op(
-        "Approve a proposed part (legal-person card)", m.Part, body=m.PartDecision, errors=(404, STATE)
+        "Approve a proposed part (legal-person card)", m.Part, body=m.PartDecision, errors=(400, 404, STATE)
     ),
     ("/parts/{part_no}/refuse", "POST"): Op(
-        "Refuse a proposed part (legal-person card)", m.Part, body=m.PartDecision, errors=(404, STATE)
+        "Refuse a proposed part (legal-person card)", m.Part, body=m.PartDecision, errors=(400, 404, STATE)
     ),
     ("/declarations", "GET"): Op(
         "Query declarations (marking and query screens)", m.DeclarationPage, params=tuple(QUERY_PARAMS)
