@@ -32,7 +32,7 @@ from tests.security import fuzz_hooks
 from tests.security.fuzz_stack import fuzz_stack
 
 # Positive and negative cases, the same on every run; SMARTDECL_FUZZ_EXAMPLES raises it by hand.
-EXAMPLES_PER_OPERATION = int(os.environ.get("SMARTDECL_FUZZ_EXAMPLES", "8"))
+EXAMPLES_PER_OPERATION = int(os.environ.get("SMARTDECL_FUZZ_EXAMPLES", "5"))
 CONFIG = schemathesis.Config.from_dict(
     {
         "generation": {"mode": "all", "max-examples": EXAMPLES_PER_OPERATION, "deterministic": True, "no-shrink": True},
