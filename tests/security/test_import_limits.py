@@ -115,8 +115,8 @@ def test_the_example_workbook_reads_within_every_limit():
 
 
 def test_an_xml_elements_bomb_is_refused_while_it_is_parsed():
-    # 5 MB of empty elements: 1,250,000 of them, inside the body limit
-    bomb = xml_file("<DecMessage>" + "<a/>" * 1_250_000 + "</DecMessage>")
+    # empty elements just past the limit (1.2 MB; a 5 MB upload would hold 1,250,000 of them)
+    bomb = xml_file("<DecMessage>" + "<a/>" * (limits.XML_ELEMENTS.max + 1) + "</DecMessage>")
     refused(lambda: read_dec_messages(bomb), "xml_elements")
 
 
