@@ -8,6 +8,7 @@ from chalice import Chalice
 
 from chalicelib.api.blueprints import BLUEPRINTS
 from chalicelib.api.errors import internal_error, reshape_chalice_error, secured
+from chalicelib.api.routing import auth_before_media_type
 from chalicelib.config import Settings
 from chalicelib.container import container
 from chalicelib.formats.records import XLSX, XML_TYPES
@@ -35,6 +36,7 @@ def common_error_body(event, get_response):
     # Chalice answers 405/415/… itself; give those the same error body as ours. Anything that
     # escapes the routes' own guard still gets our 500 body with a correlation id, never Chalice's.
     try:
-        return secured(reshape_chalice_error(get_response(event)))  # every answer: docs/security.md
+        answer = auth_before_media_type(event, get_response(event))
+        return secured(reshape_chalice_error(answer))  # every answer: docs/security.md
     except Exception:  # noqa: BLE001 - the last guard: internal_error logs the trace, the caller gets an id
         return internal_error(logger, event.context.get("requestId") if isinstance(event.context, dict) else None)

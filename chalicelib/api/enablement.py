@@ -18,6 +18,5 @@ def get_enablement(call: Call) -> dict:
 
 @endpoint(bp, "/enablement", methods=["POST"], enabled=False)
 def accept_notice(call: Call) -> dict:
-    body = call.json()
-    accept = body.get("accept_notice") if isinstance(body, dict) else None
+    accept = call.json_object({"accept_notice"}).get("accept_notice")
     return enablement.accept_notice(call.identity, accept, call.ctx.enterprises, call.ctx.clock)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, WithJsonSchema
 
 from chalicelib.domain.configs import ConfigContent
 from chalicelib.domain.declaration import DeclarationContent, DeclarationView, Timestamp
@@ -125,14 +125,39 @@ class ConfigPage(_Body):
 # ---- column mappings (chalicelib/domain/column_mapping.py checks them) ------------------------
 
 
+def _mappable_fields() -> list[JsonValue]:
+    from chalicelib.domain.column_mapping import mappable
+    from chalicelib.domain.declaration_fields import by_path
+
+    fields: list[JsonValue] = [path for path in sorted(by_path()) if mappable(path)]
+    return fields
+
+
 class MappedColumn(_Body):
     """One field read from one column of a customer's goods list: by its letter or its header text."""
 
-    field: str = Field(description="a head field (bill_no, consignee.uscc) or a goods field (goods[].code_ts)")
+    # exactly one of column and header, under an always-true if (a model-level oneOf reads as
+    # composition to openapi-generator)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {},
+            "then": {
+                "oneOf": [
+                    {"required": ["column"], "properties": {"column": {"type": "string"}}},
+                    {"required": ["header"], "properties": {"header": {"type": "string"}}},
+                ]
+            },
+        }
+    )
+
+    field: str = Field(
+        description="a head field (bill_no, consignee.uscc) or a goods field (goods[].code_ts)",
+        json_schema_extra=lambda schema: schema.update(enum=_mappable_fields()),
+    )
     column: Annotated[str, StringConstraints(pattern="^[A-Za-z]{1,3}$")] | None = Field(
         None, description="the column's letter; or give header"
     )
-    header: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+    header: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")] | None = Field(
         None, description="the text of the column's header cell; or give column"
     )
 
@@ -141,14 +166,21 @@ class ColumnMappingContent(_Body):
     """How a customer's goods list becomes declarations: the sheet, the header row, each field's
     column, and the head values every declaration of the list takes."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
-    sheet: Annotated[str, StringConstraints(min_length=1, max_length=31)] | None = Field(
+    name: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"\S")]
+    sheet: Annotated[str, StringConstraints(min_length=1, max_length=31, pattern=r"\S")] | None = Field(
         None, description="null: the first sheet"
     )
     header_row: int = Field(1, ge=1, le=100, description="the row of the column headers; data below it")
-    columns: list[MappedColumn] = Field(min_length=1, max_length=120)
-    defaults: dict[str, str | int | float | bool] = Field(
-        default_factory=dict, description="head field → the value every declaration of the list takes"
+    columns: list[MappedColumn] = Field(
+        min_length=1,
+        max_length=120,
+        description="at least one goods field; each field and each column once",
+        json_schema_extra={"contains": {"properties": {"field": {"pattern": r"^goods\[\]\."}}, "required": ["field"]}},
+    )
+    defaults: dict[str, Annotated[str, StringConstraints(max_length=200)] | int | float | bool] = Field(
+        default_factory=dict,
+        description="head field → the value every declaration of the list takes",
+        json_schema_extra=lambda schema: schema.update(propertyNames={"enum": _mappable_fields()}),
     )
 
 
@@ -177,9 +209,12 @@ class PartValues(_Body):
     """A part proposed by hand: its number and the goods fields it fills."""
 
     part_no: PartNo
-    code_ts: str
-    g_name: str
-    g_model: str | None = None
+    # what domain/parts.check takes, said as patterns (the HS 2022 subheading is the code table's)
+    code_ts: Annotated[str, StringConstraints(pattern=r"^\s*[0-9]{10}\s*$")]
+    g_name: Annotated[str, StringConstraints(pattern=r"\S")]
+    g_model: Annotated[str, StringConstraints(pattern=r"^\s*([0-4]\s*(\|[\s\S]*)?)?$")] | None = Field(
+        None, description="规格型号: its first element, 品牌类型, is 0-4"
+    )
     unit: str | None = None
     first_unit: str | None = None
     second_unit: str | None = None

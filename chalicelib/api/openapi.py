@@ -47,8 +47,15 @@ def _q(name: str, schema: dict, description: str = "") -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
+# path parameters whose form the API checks (anything else is a string it looks up: 404)
+_PATH_FORMS = {"part_no": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"}
+
+
 def _path(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+    schema: dict[str, Any] = {"type": "string", "minLength": 1}
+    if name in _PATH_FORMS:
+        schema["pattern"] = _PATH_FORMS[name]
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 IDEMPOTENCY_KEY = {
@@ -63,7 +70,7 @@ STR = {"type": "string"}
 _DATE = {
     "type": "string",
     "pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$",
-    "description": "a date or date-time, 2000–2999; China time when no zone is given; not with `range`",
+    "description": "a date or date-time, 2000–2999; China time when no zone is given; wins over `range`",
 }
 _QUERY_NOTES = {
     "enterprise_type": "whose declarations: as declaring unit (default) or consignee",
@@ -71,7 +78,7 @@ _QUERY_NOTES = {
     "entry_id": "exact; needs no time range",
     "bill_no": "exact; needs no time range",
     "consignee": "10-digit code or 18-char USCC",
-    "range": "default 3months unless an exact number is given; not with from/to",
+    "range": "default 3months unless an exact number is given; from/to win when given too",
 }
 
 
@@ -196,15 +203,15 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         ),
     ),
     ("/parts", "POST"): Op("Propose a part by hand", m.Part, 201, body=m.PartValues, errors=(STATE,)),
-    ("/parts/{part_no}", "GET"): Op("One part with its history", m.Part, errors=(404,)),
+    ("/parts/{part_no}", "GET"): Op("One part with its history", m.Part, errors=(400, 404)),
     ("/parts/{part_no}/propose", "POST"): Op(
-        "Propose a part from the latest declarations naming it (goods' exg_no)", m.Part, 201, errors=(404, STATE)
+        "Propose a part from the latest declarations naming it (goods' exg_no)", m.Part, 201, errors=(400, 404, STATE)
     ),
     ("/parts/{part_no}/approve", "POST"): Op(
-        "Approve a proposed part (legal-person card)", m.Part, body=m.PartDecision, errors=(404, STATE)
+        "Approve a proposed part (legal-person card)", m.Part, body=m.PartDecision, errors=(400, 404, STATE)
     ),
     ("/parts/{part_no}/refuse", "POST"): Op(
-        "Refuse a proposed part (legal-person card)", m.Part, body=m.PartDecision, errors=(404, STATE)
+        "Refuse a proposed part (legal-person card)", m.Part, body=m.PartDecision, errors=(400, 404, STATE)
     ),
     ("/declarations", "GET"): Op(
         "Query declarations (marking and query screens)", m.DeclarationPage, params=tuple(QUERY_PARAMS)
@@ -256,7 +263,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         m.PoolPage,
         params=(
             _q("enterprise_type", {"enum": ["agent", "consignee"], "default": "agent"}),
-            _q("config_ids", {"type": "string", "pattern": r"\S"}, "1 to 20 config ids, comma-separated (required)"),
+            {
+                **_q(
+                    "config_ids", {"type": "string", "pattern": r"\S"}, "1 to 20 distinct config ids, comma-separated"
+                ),
+                "required": True,
+            },
         ),
         errors=(404,),
     ),
@@ -541,6 +553,21 @@ def document() -> dict[str, Any]:
         "minProperties": 1,
         "additionalProperties": False,
         "properties": dict(config["properties"]),
+        # the rules between fields, for the fields sent together (with the stored ones: 409); under an
+        # always-true if, as ConfigContent's: a model-level allOf reads as composition to generators
+        "if": {},
+        "then": {
+            "allOf": [
+                {
+                    "if": {"properties": {"effective_by": {"const": "user"}}, "required": ["effective_by"]},
+                    "then": {"properties": {"operator_cards": {"minItems": 1}}},
+                },
+                {
+                    "if": {"properties": {"effective_by": {"const": "enterprise"}}, "required": ["effective_by"]},
+                    "then": {"properties": {"agent": {"type": "object"}}},
+                },
+            ]
+        },
     }
     schemas.setdefault("ConfigContent", config)
     schemas.setdefault("DeclarationContent", schemas[_name(m.DeclarationContent, schemas, "Input")])

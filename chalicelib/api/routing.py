@@ -67,6 +67,18 @@ class Call:
         check_json_shape(value, self.ctx.settings.max_json_depth)
         return value
 
+    def json_object(self, fields: set[str]) -> dict[str, Any]:
+        """A JSON object body holding only `fields` (the document says additionalProperties: false)."""
+        body = self.json()
+        if not isinstance(body, dict):
+            raise errors.invalid_request([FieldError("(body)", "请求体须为JSON对象", "the body must be a JSON object")])
+        unknown = sorted(set(body) - fields)
+        if unknown:
+            raise errors.invalid_request(
+                [FieldError(name, f"{name}不是可接受的字段", f"{name} is not a known field") for name in unknown]
+            )
+        return body
+
     @property
     def lambda_context(self) -> Any:
         return self.request.lambda_context
@@ -203,3 +215,24 @@ def endpoint(
         return handler
 
     return register
+
+
+def auth_before_media_type(request: Any, response: Response) -> Response:
+    """Chalice refuses a body's media type (415) before a view runs, so before its token is looked
+    at: without a valid token the answer is 401 (or the agent routes' 403, or 403 for an enterprise
+    not enabled or a mixed pair), as on every route; who may not call a route learns nothing about
+    what it takes."""
+    if response.status_code != 415:
+        return response
+    context = getattr(request, "context", None) or {}
+    route = ROUTES.get((context.get("resourcePath", ""), str(getattr(request, "method", "")).upper()))
+    if route is None or not route.auth:
+        return response
+    try:  # the handler's own order: the token, then the enterprise (enabled, its code/credit-code pair)
+        ctx = container()
+        identity = authenticate(ctx, (getattr(request, "headers", None) or {}).get("authorization"), route.agent)
+        if route.enabled:
+            require_enabled(identity, ctx.enterprises)
+    except DomainError as err:
+        return error_response(err)
+    return response

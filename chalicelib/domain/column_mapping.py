@@ -98,7 +98,9 @@ def parse_mapping(body: Any) -> tuple[MappingContent | None, list[FieldError]]:
     name = _text(body.get("name"), "name", MAX_NAME, problems, required=True)
     sheet = _text(body.get("sheet"), "sheet", MAX_SHEET, problems)
     header_row = body.get("header_row", 1)
-    if not isinstance(header_row, int) or isinstance(header_row, bool) or not 1 <= header_row <= MAX_HEADER_ROW:
+    if not isinstance(header_row, int) or isinstance(header_row, bool):  # 67.0 too: whole numbers only, as everywhere
+        problems.append(FieldError("header_row", "表头行须为整数", "header_row must be a whole number"))
+    elif not 1 <= header_row <= MAX_HEADER_ROW:
         problems.append(
             FieldError(
                 "header_row", f"表头行须为1至{MAX_HEADER_ROW}的整数", f"header_row must be 1 to {MAX_HEADER_ROW}"

@@ -616,7 +616,6 @@ _CUSTOM = {
         'must be a decimal in ASCII digits (0-9), e.g. "12.5"',
     ),
     "decimal_as_string": ('须以字符串传递数值，如 "12.5"', 'decimals must be sent as strings, e.g. "12.5"'),
-    "range_and_dates": ("快捷时间范围与起止时间不能同时填写", "give range or from/to, not both"),
 }
 
 _USCC_REASONS = {

@@ -6,7 +6,7 @@ import calendar
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from .china_time import CHINA_TIME
@@ -19,12 +19,22 @@ Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
 
 
+def _true_or_false(value: object) -> object:
+    # a query string's boolean is the word the document lists; pydantic would also read 0, 1, yes, on …
+    if isinstance(value, str) and value not in ("true", "false"):
+        raise PydanticCustomError("bool_parsing", "must be true or false")
+    return value
+
+
+QueryFlag = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
 class DeclarationQuery(_Model):
     enterprise_type: Literal["agent", "consignee"] = "agent"
     declaration_type: str | None = None
     ie_flag: Literal["I", "E"] | None = None
     declare_customs: CustomsCode | None = None
-    smart_mark: bool | None = None
+    smart_mark: QueryFlag | None = None
     status: str | None = None
     smart_status: Literal["pending", "in_progress", "succeeded", "failed"] | None = None
     seq_no: Short | None = None
@@ -54,12 +64,6 @@ class DeclarationQuery(_Model):
             raise PydanticCustomError("date_out_of_range", "dates must lie between 2000-01-01 and 2999-12-31")
         return _aware(value).astimezone(UTC)
 
-    @model_validator(mode="after")
-    def _range_or_dates(self) -> DeclarationQuery:
-        if self.range and (self.from_ or self.to):
-            raise PydanticCustomError("range_and_dates", "give range or from/to, not both")
-        return self
-
     @property
     def exact(self) -> bool:
         """Exact-number fields need no time range (seed: 底色为黄色的字段无需联合时间查询)."""
@@ -69,7 +73,7 @@ class DeclarationQuery(_Model):
         """The UTC time window on updated_at, or None when the query needs none."""
         if self.exact and not (self.range or self.from_ or self.to):
             return None
-        if self.from_ or self.to:
+        if self.from_ or self.to:  # the dates given win over a range shortcut sent with them
             start = _aware(self.from_) if self.from_ else EARLIEST
             end = _aware(self.to) if self.to else now
             return start.astimezone(UTC), end.astimezone(UTC)

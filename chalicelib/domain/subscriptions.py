@@ -146,6 +146,17 @@ class LoopbackPorts:
         return None
 
 
+def _uri_characters_only(url: str) -> None:
+    """RFC 3986's characters only (the document's `format: uri`): no character a URI cannot hold
+    unencoded (U+009B was taken, and then answered outside the schema)."""
+    if any(not (33 <= ord(ch) <= 126) or ch in '"<>\\^`{|}' for ch in url):
+        raise _refuse(
+            "url",
+            "不能包含空白、控制字符或URL中须编码的字符(如中文须经百分号编码)",
+            "must not contain blanks, control characters or characters a URL must percent-encode",
+        )
+
+
 def check_delivery_target(
     url: str, resolver: Resolver | None = None, local_mode: bool = False, loopback: LoopbackPorts | None = None
 ) -> DeliveryTarget:
@@ -173,6 +184,7 @@ def check_delivery_target(
         raise _refuse("credentials", "不能包含用户名或密码", "must not contain a user name or password")
     if "#" in url:
         raise _refuse("fragment", "不能包含 # 片段", "must not contain a #fragment")
+    _uri_characters_only(url)
     if port == 0:
         raise _refuse("port", "端口号不正确", "has an invalid port")
     host = (parts.hostname or "").rstrip(".")

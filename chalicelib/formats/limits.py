@@ -40,8 +40,8 @@ class Limit:
     def exceeded(self) -> DomainError:
         return DomainError(
             "import_limit",
-            f"导入内容超过上限：{self.zh}最多 {self.max:,}",
-            f"The import exceeds a limit: at most {self.max:,} {self.en}",
+            f"内容超过上限：{self.zh}最多 {self.max:,}",
+            f"The content exceeds a limit: at most {self.max:,} {self.en}",
             details={"limit": self.name, "max": self.max},
             kind="too_large",
         )

@@ -67,7 +67,17 @@ def patch_config(identity: Identity, config_id: str, body: Any, repo: ConfigRepo
             ]
         )
     merged = {**current.content.as_json(), **body}
-    return _replace(current, _parse(identity, merged), repo, clock)
+    try:
+        content = _parse(identity, merged)
+    except errors.DomainError as err:
+        # Only the stored fields and the sent ones together break a rule between fields (user
+        # without cards, enterprise without agent): the request is sound, it conflicts with the config
+        if err.code == "invalid_request" and all(d["field"] == "(record)" for d in err.details or []):
+            raise errors.state_conflict(
+                "修改后的预配置不完整", "the config would be incomplete after this change", err.details
+            ) from err
+        raise
+    return _replace(current, content, repo, clock)
 
 
 def _replace(current: Config, content: ConfigContent, repo: ConfigRepository, clock: Clock) -> Config:

@@ -112,8 +112,11 @@ def issue_dev_token(
     if not sign_in.local_mode or not secret:
         raise errors.not_found("接口", "Route", "/dev/token")
     body = body if isinstance(body, dict) else {}
-    problems = []
-    ent_code, uscc = body.get("ent_code"), body.get("ent_uscc") or None
+    problems = [
+        FieldError(name, f"{name}不是可接受的字段", f"{name} is not a known field")
+        for name in sorted(set(body) - {"ent_code", "ent_uscc", "role", "card_no"})
+    ]
+    ent_code, uscc = body.get("ent_code"), body.get("ent_uscc")  # null or absent: none; {} or "" refused
     role, card_no = body.get("role"), body.get("card_no")
     if not isinstance(ent_code, str) or not _ENT_CODE.match(ent_code):
         problems.append(

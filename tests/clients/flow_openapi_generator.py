@@ -79,7 +79,7 @@ steps.append("declared")
 
 # log (申报记录)
 gates = [entry.gate for entry in api.get_declaration_log(others[0]).items]
-check("claim" in gates and "submit" in gates, f"log: {gates}")  # then exchange or receipt steps
+check("claim" in gates and "submit" in gates, f"log: {gates}")  # the exchange channel logs after it
 steps.append("log")
 
 # console (智能申报台): the batch that declared it

@@ -126,7 +126,7 @@ steps.append("declared")
 # log (申报记录)
 log = answer(get_declaration_log.sync(others[0], client=client), LogPage)
 gates = [entry.gate for entry in log.items]
-check("claim" in gates and "submit" in gates, f"log: {gates}")  # then exchange or receipt steps
+check("claim" in gates and "submit" in gates, f"log: {gates}")  # the exchange channel logs after it
 steps.append("log")
 
 # console (智能申报台): the batch that declared it

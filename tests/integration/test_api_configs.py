@@ -80,8 +80,10 @@ def test_patch_refuses_unknown_fields_empty_bodies_and_invalid_results(enabled_a
     assert enabled_api.call("PATCH", f"/configs/{config_id}", {}).status_code == 400
     unknown = enabled_api.call("PATCH", f"/configs/{config_id}", {"colour": "red"})
     assert unknown.status_code == 400 and [d["field"] for d in unknown.json["details"]] == ["colour"]
-    # by enterprise needs an agent: clearing it is refused, and nothing changed
-    assert enabled_api.call("PATCH", f"/configs/{config_id}", {"agent": None}).status_code == 400
+    # by enterprise needs an agent: clearing it conflicts with the stored config (409: the body alone
+    # is what the document allows), and nothing changed
+    cleared = enabled_api.call("PATCH", f"/configs/{config_id}", {"agent": None})
+    assert cleared.status_code == 409 and cleared.json["details"][0]["field"] == "(record)"
     assert enabled_api.get(f"/configs/{config_id}").json["agent"] is not None
 
 

@@ -72,6 +72,22 @@ def test_the_probes_cells_bomb_is_refused_before_a_row_is_read_fast_and_small(mo
     assert seconds < 10 and peak < 20_000_000  # was ~180 s and 650 MB
 
 
+def test_the_single_window_templates_reader_refuses_the_cells_bomb_too():
+    # every reader opens a workbook one way (formats/_cells.open_workbook): the limits hold for each
+    from chalicelib.formats.single_window_template import read_template
+    from chalicelib.formats.workbooks import read_any_workbook
+
+    template = (ROOT / "examples" / "single_window_template.xlsx").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(template)) as book:
+        sheet = next(n for n in book.namelist() if n.startswith("xl/worksheets/sheet"))
+    row = b"<row>" + b'<c t="inlineStr"><is><t>1</t></is></c>' * 65_000 + b"</row>"
+    bomb = with_part(template, sheet, sheet_xml([row] * 10))
+    started = time.monotonic()
+    refused(lambda: read_template(bomb), "cells_per_row")
+    refused(lambda: read_any_workbook(bomb), "cells_per_row")
+    assert time.monotonic() - started < 5  # about 0.5 s for both
+
+
 def test_a_workbook_is_refused_at_its_cell_limit_across_rows_and_sheets(monkeypatch):
     monkeypatch.setattr(limits, "CELLS_PER_WORKBOOK", limits.Limit("cells_per_workbook", 500, "单元格", "cells"))
     rows = [b"<row>" + b"<c><v>1</v></c>" * 100 + b"</row>"] * 6  # 600 cells, none more than 100 to a row
@@ -99,8 +115,8 @@ def test_the_example_workbook_reads_within_every_limit():
 
 
 def test_an_xml_elements_bomb_is_refused_while_it_is_parsed():
-    # 5 MB of empty elements: 1,250,000 of them, inside the body limit
-    bomb = xml_file("<DecMessage>" + "<a/>" * 1_250_000 + "</DecMessage>")
+    # empty elements just past the limit (1.2 MB; a 5 MB upload would hold 1,250,000 of them)
+    bomb = xml_file("<DecMessage>" + "<a/>" * (limits.XML_ELEMENTS.max + 1) + "</DecMessage>")
     refused(lambda: read_dec_messages(bomb), "xml_elements")
 
 

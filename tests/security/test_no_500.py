@@ -65,8 +65,8 @@ def test_a_signed_receipt_with_a_4_mb_note_is_refused_before_anything_is_stored(
     # When it is posted
     response = post_receipt(enabled_api, body)
 
-    # Then refused by the work limits while it is read (a text of 4 MB), and the declaration, its log
-    # and the receipts are untouched
+    # Then refused while it is parsed (an element of more than 10,000 characters: 413, the work
+    # limits of every XML read), and the declaration, its log and the receipts are untouched
     assert_error(response, 413, "import_limit")
     assert container.declarations.get(seq_no).version == before.version
     assert container.engine.log.list(seq_no) == log_before  # a receipt applied is named on its log line

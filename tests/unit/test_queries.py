@@ -44,10 +44,15 @@ def test_dates_without_a_zone_are_read_as_china_time():
     assert q.window(NOW)[0] == datetime(2024, 2, 29, 16, 0, tzinfo=UTC)
 
 
+def test_dates_given_win_over_a_range_sent_with_them():
+    # the document cannot say "not both", so both are taken: the explicit dates decide (issue #24)
+    q = DeclarationQuery.model_validate({"range": "today", "from": "2024-03-01T00:00:00"})
+    assert q.window(NOW) == (datetime(2024, 2, 29, 16, 0, tzinfo=UTC), NOW)
+
+
 @pytest.mark.parametrize(
     "params",
     [
-        {"range": "today", "from": "2024-03-01T00:00:00"},
         {"page_size": 0},
         {"page_size": 101},
         {"range": "year"},
