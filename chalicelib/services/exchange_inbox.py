@@ -127,14 +127,25 @@ def _answer(x: Exchange, identity: Identity, file: InboxFile, file_id: str, sha2
     try:
         before, after, change = move_send(x, identity.ent_code, seq_no, send.send_no, move, step, receipt=stored)
     except ReceiptAlreadyApplied:
-        return _result(file_id, file, "duplicate", seq_no)
+        return _again(x, identity, file, file_id, seq_no)
     if change is None:
+        if not before.open and before.answered_by == file_id:
+            return _again(x, identity, file, file_id, seq_no)
         return _not_applied(x, file, file_id, stored, before, after)
     if answer == Answer.ACCEPTED and file.customs_seq_no:
         if x.recent is not None:
             x.recent.keep(change.after)  # its SeqNo is known here at once (the index follows later)
         _unpark(x, identity, file.customs_seq_no)
     return _result(file_id, file, "applied", seq_no)
+
+
+def _again(x: Exchange, identity: Identity, file: InboxFile, file_id: str, seq_no: str) -> dict[str, Any]:
+    """The same answer forwarded again (the agent got no 2xx): what its first forward may not have
+    finished is done now. An invocation that died after its commit and before unparking left the
+    receipts parked under customs' SeqNo (the model's finding, docs/model.md); unparking is idempotent."""
+    if file.accepted and file.customs_seq_no:
+        _unpark(x, identity, file.customs_seq_no)
+    return _result(file_id, file, "duplicate", seq_no)
 
 
 def _answer_of(file: InboxFile) -> tuple[Answer, str | None]:

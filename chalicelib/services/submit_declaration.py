@@ -83,8 +83,13 @@ def send_to_customs(
     digest = hashlib.sha256(xml).hexdigest()
     try:
         earlier = customs.lookup(decl.seq_no)
-        # accepted before, or still with the Single Window client: either way not sent again
-        found = earlier is not None and (earlier.accepted or earlier.queued)
+        # accepted before, or still with the Single Window client: either way not sent again. Nor a
+        # send answered that this declaration, as leased, never recorded: a delivery of this very
+        # attempt whose invocation died before committing its handover, answered meanwhile (refused,
+        # or given up). Its answer stands; only a person's continue, after the declaration took that
+        # answer (its send_no), makes another send (the model's finding, docs/model.md).
+        unrecorded = earlier is not None and earlier.send_no is not None and earlier.send_no != decl.send_no
+        found = earlier is not None and (earlier.accepted or earlier.queued or unrecorded)
         response = (
             earlier if earlier is not None and found else customs.declare(decl.seq_no, xml, ent_code=decl.owner_ent)
         )
