@@ -61,7 +61,9 @@ def start_stack(
     channel: str | None = None,
 ) -> StackProcess:
     """Start `python -m infra.local_stack` and wait until its API answers /health. `channel`: exchange
-    or http (default: the stack's, exchange); the agents' folders go beside `outbox`."""
+    or http (default: the stack's, exchange); the agents' folders go beside `outbox`, so give each
+    stack a parent folder of its own (an agent's journal left there by another stack holds its
+    ClientSeqNos as written already)."""
     port, customs_port, moto_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,

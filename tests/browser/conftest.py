@@ -55,7 +55,8 @@ def stack(tmp_path_factory, chromium) -> Iterator[dict[str, str]]:
         try:
             # over HTTP to the simulator: the tests' own enterprises (C, D, …) have no local agent, and the
             # exchange channel is the end-to-end tests' (tests/e2e/test_exchange_stack.py)
-            started = start_stack(tmp_path_factory.mktemp("outbox"), jwt_secret=SECRET, output=out, channel="http")
+            outbox = tmp_path_factory.mktemp("browser") / "outbox"  # its agents' folders beside it, its own
+            started = start_stack(outbox, jwt_secret=SECRET, output=out, channel="http")
         except StackDidNotStart as exc:
             pytest.fail(f"{exc}:\n{log.read_text()}")
     yield {"api": started.api, "console": started.console, "customs": started.customs}

@@ -77,7 +77,9 @@ def shell_blocks(page: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    outbox = tmp_path_factory.mktemp("outbox")
+    # a folder of its own: the agents' folders and journals go beside the outbox, and another
+    # stack's journal in the same place would hold its ClientSeqNos as written already
+    outbox = tmp_path_factory.mktemp("walkthrough") / "outbox"
     log = outbox.parent / "stack.log"  # the stack's own output, shown when a page stops or hangs
     with log.open("w") as out:
         try:

@@ -23,7 +23,7 @@ SECRET = "end-to-end-test-secret-of-32-bytes-or-more"
 
 @pytest.fixture(scope="module")
 def outbox(tmp_path_factory):
-    return tmp_path_factory.mktemp("outbox")
+    return tmp_path_factory.mktemp("local-stack") / "outbox"  # its agents' folders beside it, its own
 
 
 @pytest.fixture(scope="module")

@@ -472,8 +472,15 @@ def box(root, folder: str) -> list[str]:
 
 
 def inbox_file(root, prefix: str):
-    found = [p for p in (root / "Deccus001" / "InBox").iterdir() if p.name.startswith(prefix)]
-    assert len(found) == 1, [p.name for p in (root / "Deccus001" / "InBox").iterdir()]
+    """The one InBox file named so, once whole: the client writes a .tmp and renames it."""
+    inbox = root / "Deccus001" / "InBox"
+
+    def whole():
+        return [p for p in inbox.iterdir() if p.name.startswith(prefix) and p.suffix != ".tmp"]
+
+    wait_until(whole, what=f"{prefix}… in InBox")
+    found = whole()
+    assert len(found) == 1, [p.name for p in inbox.iterdir()]
     return found[0]
 
 
