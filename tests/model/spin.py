@@ -109,7 +109,7 @@ _BUILD = {"safety": ["-DSAFETY", "-DNOCLAIM"], "progress": ["-DNP", "-DNOCLAIM"]
 def _pan(config: Config, work: Path, mode: str) -> Run:
     binary = f"pan_{mode if mode in _BUILD else 'ltl'}"
     if not (work / binary).exists():
-        _run([*_GCC, *_BUILD.get(mode, ["-DNFAIR=3"]), "-o", binary, "pan.c"], work)
+        _run([*_GCC, *_BUILD.get(mode, ["-DNFAIR=4"]), "-o", binary, "pan.c"], work)
     args = [f"./{binary}", "-m100000", "-w20"]
     args += {"safety": [], "progress": ["-l"]}.get(mode, ["-a", "-f", "-N", mode])
     started = time.monotonic()
@@ -124,7 +124,7 @@ def _pan(config: Config, work: Path, mode: str) -> Run:
         seconds=round(time.monotonic() - started, 2),
         output=out,
     )
-    if "error: max search depth too small" in out or "out of memory" in out.lower():
+    if run.states == 0 or "error: max search depth too small" in out or "out of memory" in out.lower():
         run.errors = max(run.errors, 1)
     if run.errors:
         run.trail = trail(config, work)
