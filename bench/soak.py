@@ -404,29 +404,27 @@ def cost_per_10k(counter: RequestCounter, n: int, extra: dict[str, int] | None =
     return out
 
 
-def plot(soak: Soak, path: Path) -> None:
+def plot_depths(depths: list[dict[str, Any]], path: Path, title: str) -> None:
+    """Queue (or outbox) depths over time above, declarations declared below: a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    times = [d["t"] for d in soak.depths]
-    queues = [k for k in soak.depths[0] if k not in ("t", "declared", "rss_mb")] if soak.depths else []
+    times = [d["t"] for d in depths]
+    series = sorted({k for d in depths for k in d} - {"t", "declared", "rss_mb"})
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
-    for q in queues:
-        values = [d.get(q, 0) for d in soak.depths]
+    for name in series:
+        values = [d.get(name, 0) for d in depths]
         if any(values):
-            top.plot(times, values, label=q)
-    top.set_ylabel("messages (visible + in flight)")
-    top.set_title(f"soak: queue depths (seed {soak.faults.seed})")
-    top.legend(fontsize=7, loc="upper right")
-    bottom.plot(times, [d["declared"] for d in soak.depths], label="declared")
-    bottom.set_ylabel("declarations declared")
+            top.plot(times, values, label=name)
+    top.set_ylabel("messages waiting")
+    top.set_title(title)
+    if top.get_legend_handles_labels()[0]:
+        top.legend(fontsize=7, loc="upper right")
+    bottom.plot(times, [d.get("declared", 0) for d in depths])
+    bottom.set_ylabel("declared")
     bottom.set_xlabel("seconds")
-    for entry in soak.faults.log:
-        if entry["kind"].startswith("customs_") and entry["kind"] != "customs_back":
-            at = soak.depths[min(entry["tick"], len(soak.depths) - 1)]["t"] if soak.depths else 0
-            bottom.axvline(at, color="red", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -436,10 +434,31 @@ def plot(soak: Soak, path: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    result: dict[str, Any] = {"seed": args.seed, "args": vars(args), "machine": machine(), "invariants": []}
+    faults = Faults(args.seed, args.fault_rate)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.channel in ("http", "both"):
+        result.update(run_http(args, faults))
+    if args.channel in ("exchange", "both"):
+        from bench.soak_exchange import ExchangeSoak
+
+        print(f"soak, exchange channel: {args.exchange_declarations} declarations through the agent and the client")
+        exchange = ExchangeSoak(args, faults.random, faults.log).run()
+        plot_depths(exchange.pop("depths"), out / "soak-exchange.png", f"soak, exchange channel (seed {args.seed})")
+        result["invariants"] += [{**i, "channel": "exchange"} for i in exchange["invariants"]]
+        result["exchange_figures"] = exchange["figures"]
+    result["faults"] = Counter(f["kind"] for f in faults.log)
+    result["fault_log"] = faults.log
+    (out / "soak.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), "utf-8")
+    report(result, out)
+    return result
+
+
+def run_http(args: argparse.Namespace, faults: Faults) -> dict[str, Any]:
     quiet_environment()
     aws = LocalAws()
     counter = RequestCounter(CapacityEstimator(aws.template)).install()
-    faults = Faults(args.seed, args.fault_rate)
     counter.observe.append(faults.after_call)
     print(
         f"soak: seed {args.seed}, {args.declarations} declarations over {args.minutes} min, "
@@ -454,37 +473,36 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             with counter.in_phase("observer"):
                 invariants = check_invariants(soak)
             result = {
-                "seed": args.seed,
-                "args": vars(args),
-                "machine": machine(),
-                "invariants": invariants,
+                "invariants": [{**i, "channel": "http"} for i in invariants],
                 "figures": figures(soak, counter, args.declarations),
-                "faults": Counter(f["kind"] for f in faults.log),
-                "fault_log": faults.log,
                 "receipt_answers": dict(soak.answers),
             }
-            out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
-            plot(soak, out / "soak-queues.png")
-            (out / "soak.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), "utf-8")
+            plot_depths(
+                soak.depths, Path(args.out) / "soak-queues.png", f"soak, HTTP channel (seed {soak.faults.seed})"
+            )
     finally:
         counter.observe.remove(faults.after_call)
+        faults.active = False
         aws.stop()
-    report(result, Path(args.out))
     return result
 
 
 def report(result: dict[str, Any], out: Path) -> None:
     print(f"\nseed {result['seed']}; faults: {dict(result['faults'])}")
-    print(
-        table(
-            [
-                [i["invariant"], "held" if i["held"] else "BROKEN", json.dumps(i["found"], default=str)[:80]]
-                for i in result["invariants"]
-            ],
-            ["invariant", "", "found"],
-        )
-    )
+    rows = [
+        [
+            i.get("channel", ""),
+            i["invariant"],
+            "held" if i["held"] else "BROKEN",
+            json.dumps(i["found"], default=str)[:70],
+        ]
+        for i in result["invariants"]
+    ]
+    print(table(rows, ["channel", "invariant", "", "found"]))
+    if "exchange_figures" in result:
+        print(f"exchange channel: {result['exchange_figures']}")
+    if "figures" not in result:
+        return
     f = result["figures"]
     print(
         f"\ndeclared {f['declared']} in {f['run_seconds']} s: {f['declarations_per_minute_mean']}/min; import→declared "
@@ -508,6 +526,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fault-scale", type=float, default=1.0, help="customs outages' length, scaled")
     parser.add_argument("--tick", type=float, default=2.0, help="seconds between the soak's steps")
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--channel", choices=("http", "exchange", "both"), default="both")
+    parser.add_argument(
+        "--exchange-declarations", type=int, default=200, help="through the agent and the client (a stack process)"
+    )
     args = parser.parse_args(argv)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1, 10**6)
