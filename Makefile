@@ -17,7 +17,7 @@ SAM       := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run demo test bench unit integration e2e token clean venv package validate-template lint fmt docs docs-serve wheel
+.PHONY: model soak run demo test bench unit integration e2e token clean venv package validate-template lint fmt docs docs-serve wheel
 
 venv: $(STAMP)
 
@@ -54,6 +54,18 @@ $(CLIENTS_STAMP): requirements-clients.txt
 # formatter owns). On: the tree is formatted (`make fmt` formats it); FORMAT_CHECK=0 skips both.
 FORMAT_CHECK ?= 1
 RUFF_CHECK_FLAGS := $(if $(filter 1,$(FORMAT_CHECK)),,--extend-ignore E501)
+
+# The stack under a generated workload and seeded faults, then the invariants and the figures
+# (bench/soak.py; bench/README.md). SOAK_FLAGS for larger or longer runs: --declarations, --minutes, --seed …
+SOAK_FLAGS ?=
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak $(SOAK_FLAGS)
+
+# The customs channel's protocol, model-checked with spin (model/channel.pml; docs/model.md): every
+# configuration's safety and progress runs, and the liveness claim under weak fairness for each.
+# make test runs the same searches (tests/model), the costliest fairness runs left out.
+model: $(STAMP)
+	$(BIN)/python -m tests.model.spin
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(RUFF_CHECK_FLAGS) .

@@ -12,6 +12,10 @@ in order from the last checkpoint, the mapping's FilterCriteria applied, the han
 up to BatchSize records; a reported failure (or an exception) retries from that record, and past
 MaximumRetryAttempts the batch goes to the on-failure destination queue and the checkpoint moves on.
 `deliver_twice` hands every SQS and stream batch to its handler twice (fault-injection tests).
+`fault`, off unless a soak sets it, is asked before each SQS invocation what goes wrong with it:
+nothing (None), "twice" (the batch delivered twice), or "crash": the invocation dies where the soak
+makes its handler raise InjectedCrash (a chosen write point), and its batch comes back after
+`crash_visibility_seconds`, as a timed-out Lambda's batch does after the visibility timeout.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,6 +188,10 @@ def _as_lambda_json(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not in a stream record")
 
 
+class InjectedCrash(BaseException):
+    """A Lambda invocation dying mid-way (a soak's fault): no handler code may catch it."""
+
+
 def _load(handler: str):
     module, _, attribute = handler.rpartition(".")
     return getattr(importlib.import_module(module), attribute)
@@ -198,10 +207,13 @@ class LocalRunner:
         schedule_seconds: int | None = None,
         poll_interval_seconds: float = 0.1,
         deliver_twice: bool = False,
+        fault: Callable[[str], str | None] | None = None,
+        crash_visibility_seconds: int = 2,
     ) -> None:
         self.sqs_maps, self.schedules = mappings(template, physical)
         self.stream_maps = stream_mappings(template, physical)
         self.deliver_twice = deliver_twice
+        self.fault, self.crash_visibility_seconds = fault, crash_visibility_seconds
         self._positions: dict[str, str | None] = {}  # stream mapping → next sequence number to read
         self._attempts: dict[str, int] = {}
         self._stream_lock = threading.Lock()
@@ -285,7 +297,8 @@ class LocalRunner:
     def _invoke(self, sqs: Any, m: SqsMapping, handler: Any, received: list[dict]) -> None:
         event = {"Records": [self._record(message, m) for message in received]}
         failed: set[str] = set()
-        for _ in range(2 if self.deliver_twice else 1):
+        what = self.fault(m.function) if self.fault else None
+        for _ in range(2 if self.deliver_twice or what == "twice" else 1):
             try:
                 result = (
                     handler(json.loads(json.dumps(event)), LambdaContext(m.function, m.timeout, region=self.region))
@@ -294,6 +307,21 @@ class LocalRunner:
                 failed = (
                     {f["itemIdentifier"] for f in result.get("batchItemFailures", [])} if m.report_failures else set()
                 )
+            except InjectedCrash:  # the invocation died: nothing deleted, the batch is back after a while
+                self.invocations[m.function] = self.invocations.get(m.function, 0) + 1
+                for start in range(0, len(received), 10):
+                    sqs.change_message_visibility_batch(
+                        QueueUrl=m.queue_url,
+                        Entries=[
+                            {
+                                "Id": str(i),
+                                "ReceiptHandle": msg["ReceiptHandle"],
+                                "VisibilityTimeout": self.crash_visibility_seconds,
+                            }
+                            for i, msg in enumerate(received[start : start + 10])
+                        ],
+                    )
+                return
             except Exception:  # Lambda's behaviour: the whole batch returns to the queue
                 log.exception("%s failed on a batch of %d", m.function, len(received))
                 failed = {message["MessageId"] for message in received}

@@ -238,6 +238,11 @@ def _answer_steps(
         return lifecycle.fail(d, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
 
     def still_ours(d: Declaration) -> bool:
+        # still this message's claim: after an answer, a continue and the next batch's claim, a staged
+        # step of the old claim would make the new one wait for a send answered already (the model's
+        # finding, docs/model.md)
+        if d.batch_no != message["batch_no"]:
+            return False
         if sent.response is not None and sent.response.queued:  # the agent's and the client's steps may be first
             return d.send_no in (None, sent.response.send_no)
         return d.smart_status == SmartStatus.IN_PROGRESS

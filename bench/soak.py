@@ -1,0 +1,554 @@
+"""make soak: the stack under a generated workload and seeded faults for a while, then the invariants
+and the figures.
+
+In this process, on moto (127.0.0.1), as bench/throughput.py runs it: the API through Chalice's
+test client, the functions through the local runner (template batch sizes), customs through the
+simulator on the HTTP channel. Declarations are imported at an even pace over the run; an execution
+declares them; customs' receipts are posted back as customs posts them. Faults are drawn from one
+seeded random generator and logged with the seed, so a run can be repeated:
+
+- customs answering 500, slow, or down for a window (the simulator's mode);
+- a submit or validation invocation delivered twice (SQS at least once), or dying just after a
+  chosen DynamoDB write (the local runner's fault hook): its batch comes back;
+- receipts duplicated, reordered and held back a few ticks.
+
+When the workload is in, the faults stop, and the run settles (the schedule requeues, batches
+start again) until every declaration is declared and its receipts applied, or the settle time is
+spent. Then the invariant checker reads the tables and the simulator's own record, and the figures
+are written: the report (JSON), the queue depths over time (PNG) and the cost per 10,000
+declarations (bench/prices.json: each price with its source and date).
+
+    .venv/bin/python -m bench.soak [--declarations 2000] [--minutes 10] [--seed N] [--fault-rate 0.05]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import random
+import resource
+import statistics
+import threading
+import time
+from collections import Counter, defaultdict
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bench._common import (
+    RECEIPT_SECRET,
+    ROOT,
+    CapacityEstimator,
+    LocalAws,
+    Pipeline,
+    RequestCounter,
+    machine,
+    quiet_environment,
+    table,
+)
+
+OUT = ROOT / ".local" / "soak"
+PRICES = Path(__file__).with_name("prices.json")
+CUSTOMS_FAULTS = ("error500", "slow", "down")
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+CRASHABLE = {"ValidationFunction", "SubmissionFunction"}
+
+
+class SoakPipeline(Pipeline):
+    """The benchmarks' pipeline, with the batch trigger's delay kept: the benchmarks skip it because
+    every declaration is imported before the engine runs; here they keep coming, and skipping it made
+    an execution with nothing to claim start batch after batch without end."""
+
+    def _warp(self, service: str, op: str, params: dict) -> None:
+        return None
+
+
+class Faults:
+    """Every fault of the run, drawn from one seeded generator and logged (tick, kind, detail)."""
+
+    def __init__(self, seed: int, rate: float) -> None:
+        self.seed, self.rate = seed, rate
+        self.random = random.Random(seed)
+        self.log: list[dict[str, Any]] = []
+        self.active = True
+        self._armed = threading.local()
+        self.tick = 0
+
+    def note(self, kind: str, **detail: Any) -> None:
+        self.log.append({"tick": self.tick, "kind": kind, **detail})
+
+    # the local runner's hook: asked before each SQS invocation
+    def invocation(self, function: str) -> str | None:
+        if not self.active or function not in CRASHABLE:
+            return None
+        roll = self.random.random()
+        if roll < self.rate:
+            self.note("sqs_twice", function=function)
+            return "twice"
+        if roll < 2 * self.rate:
+            writes = self.random.randint(1, 4)
+            self._armed.writes = writes
+            self.note("crash_at_write", function=function, after_writes=writes)
+            return "crash"
+        return None
+
+    # the request counter's hook: after each AWS call of this thread
+    def after_call(self, service: str, op: str, params: dict, parsed: dict) -> None:
+        from infra.local_runner import InjectedCrash
+
+        left = getattr(self._armed, "writes", 0)
+        if left and service == "dynamodb" and op in WRITES:
+            self._armed.writes = left - 1
+            if left == 1:
+                raise InjectedCrash(f"injected crash after a {op}")
+
+    def disarm(self) -> None:
+        self._armed.writes = 0
+
+
+class Soak:
+    def __init__(self, pipeline: Pipeline, faults: Faults, args: argparse.Namespace, counter: RequestCounter) -> None:
+        self.p, self.faults, self.args, self.counter = pipeline, faults, args, counter
+        self.imported_at: dict[str, float] = {}
+        self.declared_at: dict[str, float] = {}
+        self.receipts_seen = 0
+        self.held: list[tuple[int, dict]] = []  # receipts held back until a tick
+        self.posted: Counter = Counter()  # receipt key -> times posted
+        self.answers: Counter = Counter()  # receipt outcome -> n
+        self.applied = 0
+        self.depths: list[dict[str, Any]] = []
+        self.customs_fault: tuple[str, int] | None = None  # (mode, until tick)
+        self.started = time.monotonic()
+
+    # ---- the run ------------------------------------------------------------------------------
+    def run(self) -> None:
+        args = self.args
+        tick_seconds = args.tick
+        ticks = max(1, int(args.minutes * 60 / tick_seconds))
+        load_ticks = max(1, int(ticks * 0.6))
+        per_tick = -(-args.declarations // load_ticks)
+        import requests
+
+        self.session = requests.Session()
+        started_execution = False
+        for tick in range(ticks):
+            self.faults.tick = tick
+            left = args.declarations - len(self.imported_at)
+            if left > 0:
+                self._import(min(per_tick, left))
+                if not started_execution:
+                    self._start_execution()
+                    started_execution = True
+            self._customs_faults(tick)
+            self._step()
+            if len(self.declared_at) == args.declarations and self._receipts_done():
+                break
+            self._sleep_until(self.started + (tick + 1) * tick_seconds)
+        self.faults.active = False
+        self._set_customs("normal")
+        self.settle_started = time.monotonic()
+        deadline = self.settle_started + args.settle_minutes * 60
+        while time.monotonic() < deadline:
+            self.faults.tick += 1
+            self._warp_and_trigger()
+            self._step(schedule=True)
+            if len(self.declared_at) == args.declarations and self._receipts_done():
+                break
+            time.sleep(min(tick_seconds, 1.0))
+        self.finished = time.monotonic()
+
+    def _import(self, count: int) -> None:
+        from tests.factories import make_declaration_body
+
+        body = make_declaration_body(self_pay=False)
+        answer = self.p.api.call("POST", "/declarations", {"declarations": [body] * count, "smart_mark": True})
+        now = time.monotonic()
+        for seq_no in (answer.json or {}).get("accepted", []):
+            self.imported_at[seq_no] = now
+            self.p.seq_nos.append(seq_no)
+
+    def _start_execution(self) -> None:
+        started = self.p.api.call("POST", "/executions", {"enterprise_type": "agent", "config_ids": [self.p.config_id]})
+        self.p.execution_id = started.json["execution_id"]
+
+    def _customs_faults(self, tick: int) -> None:
+        if self.customs_fault and tick >= self.customs_fault[1]:
+            self.faults.note("customs_back", mode=self.customs_fault[0])
+            self._set_customs("normal")
+            self.customs_fault = None
+        if self.customs_fault is None and self.faults.random.random() < self.args.customs_fault_rate:
+            mode = self.faults.random.choice(CUSTOMS_FAULTS)
+            # down for a minute (a few ticks in a short run); 500s and slowness for a shorter while
+            length = max(1, int((60 if mode == "down" else 20) / self.args.tick * self.args.fault_scale))
+            self.customs_fault = (mode, tick + length)
+            self.faults.note("customs_" + mode, ticks=length)
+            self._set_customs(mode)
+
+    def _set_customs(self, mode: str) -> None:
+        self.session.post(f"{self.p.sim}/control/mode", json={"mode": mode, "slow_seconds": 1.5}, timeout=10)
+
+    def _step(self, schedule: bool = False) -> None:
+        try:
+            if schedule:
+                self.p.runner.tick()
+            self.p.runner.drain(max_rounds=10**6)
+        finally:
+            self.faults.disarm()
+        self._post_receipts()
+        self._observe()
+
+    def _warp_and_trigger(self) -> None:
+        """Settling: time moves on (rechecks, the claim deadline) and the execution's next batch starts."""
+        ctx = self.p.ctx
+        self.p.clock.offset += timedelta(minutes=2)
+        execution = ctx.engine.executions.get(self.p.execution_id)
+        if execution is not None:
+            ctx.sqs.send_message(
+                QueueUrl=ctx.settings.queues.batch_trigger,
+                MessageBody=json.dumps({"execution_id": self.p.execution_id, "after_index": execution.batch_index}),
+            )
+
+    def _post_receipts(self) -> None:
+        receipts = self.session.get(f"{self.p.sim}/control/receipts", timeout=10).json()
+        fresh, self.receipts_seen = receipts[self.receipts_seen :], len(receipts)
+        now = self.faults.tick
+        batch = [r for due, r in self.held if due <= now]
+        self.held = [(due, r) for due, r in self.held if due > now]
+        for receipt in fresh:
+            roll = self.faults.random.random() if self.faults.active else 1.0
+            if roll < self.faults.rate:
+                self.held.append((now + self.faults.random.randint(1, 3), receipt))
+                self.faults.note("receipt_delayed")
+                continue
+            batch.append(receipt)
+            if roll < 2 * self.faults.rate:
+                batch.append(receipt)
+                self.faults.note("receipt_duplicated")
+        if self.faults.active and len(batch) > 1 and self.faults.random.random() < 0.5:
+            self.faults.random.shuffle(batch)
+            self.faults.note("receipts_reordered", n=len(batch))
+        for receipt in batch:
+            raw = receipt["xml"].encode("utf-8")
+            signature = "sha256=" + hmac.new(RECEIPT_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+            answer = self.p.api.call(
+                "POST",
+                "/customs/receipts",
+                raw=raw,
+                content_type="application/xml",
+                headers={"X-Receipt-Signature": signature},
+                auth=False,
+            )
+            self.posted[hashlib.sha256(raw).hexdigest()] += 1
+            body = answer.json or {}
+            self.applied += body.get("applied", 0)
+            self.answers[str(answer.status_code)] += 1
+        if batch:
+            self.p.runner.drain(max_rounds=10**6)
+
+    def _observe(self) -> None:
+        with self.counter.in_phase("observer"):  # the soak's own reads cost nothing of the service's
+            self._look()
+
+    def _look(self) -> None:
+        now = time.monotonic()
+        waiting = [s for s in self.imported_at if s not in self.declared_at]
+        for start in range(0, len(waiting), 100):
+            found = self.p.ctx.declarations.get_many(waiting[start : start + 100])
+            for seq_no, decl in found.items():
+                if str(decl.smart_status) == "succeeded":
+                    self.declared_at[seq_no] = now
+        depths: dict[str, Any] = {"t": round(now - self.started, 1)}
+        for name, url in self.p.ctx.settings.queues.__dict__.items():
+            if isinstance(url, str) and url.startswith("http"):
+                attrs = self.p.ctx.sqs.get_queue_attributes(
+                    QueueUrl=url,
+                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                )["Attributes"]
+                depths[name] = int(attrs["ApproximateNumberOfMessages"]) + int(
+                    attrs["ApproximateNumberOfMessagesNotVisible"]
+                )
+        depths["declared"] = len(self.declared_at)
+        depths["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.depths.append(depths)
+
+    def _receipts_done(self) -> bool:
+        return not self.held and self.applied >= 2 * len(self.declared_at)
+
+    @staticmethod
+    def _sleep_until(when: float) -> None:
+        left = when - time.monotonic()
+        if left > 0:
+            time.sleep(left)
+
+
+# ---- the invariants ------------------------------------------------------------------------------
+
+
+def check_invariants(soak: Soak) -> list[dict[str, Any]]:
+    """Each invariant with what was found; `held` is True when it holds."""
+    p = soak.p
+    seq_nos = list(soak.imported_at)
+    found: dict[str, Any] = {}
+    for start in range(0, len(seq_nos), 100):
+        found.update(p.ctx.declarations.get_many(seq_nos[start : start + 100]))
+    at_customs = {s: soak.session.get(f"{p.sim}/control/declarations/{s}", timeout=10) for s in seq_nos}
+    sent_twice = [s for s, r in at_customs.items() if r.status_code == 200 and r.json().get("duplicates", 0) > 0]
+    never_arrived = [s for s, r in at_customs.items() if r.status_code != 200]
+    smart = Counter(str(d.smart_status) for d in found.values())
+    status = Counter(str(d.status) for d in found.values())
+    lost = [s for s in seq_nos if s not in found or str(found[s].smart_status) != "succeeded"]
+    from chalicelib.domain.declaration_status import DeclarationStatus
+    from chalicelib.domain.smart_status import SmartStatus
+
+    illegal = [
+        s
+        for s, d in found.items()
+        if str(d.smart_status) not in set(SmartStatus)
+        or str(d.status) not in set(DeclarationStatus)
+        or (str(d.smart_status) == "succeeded" and (not d.customs_seq_no or str(d.status) == "temp_saved"))
+    ]
+    customs_seq = {s: r.json().get("seq_no") for s, r in at_customs.items() if r.status_code == 200}
+    disagree = [s for s, d in found.items() if d.customs_seq_no and customs_seq.get(s) != d.customs_seq_no]
+    unique_receipts = len(soak.posted)
+    batches = p.ctx.engine.batches.list_for_execution(p.execution_id, limit=10_000)
+    batch_succeeded = sum(b.succeeded for b in batches)
+    dlq = {}
+    for logical, resource_ in p.aws.physical.items():
+        if logical.endswith("DeadLetterQueue") or logical.endswith("FailureQueue"):
+            url = resource_["Ref"]
+            attrs = p.ctx.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            dlq[logical] = int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+    return [
+        {"invariant": "0 declarations sent to customs twice", "held": not sent_twice, "found": sent_twice[:5]},
+        {
+            "invariant": "0 lost (every declaration declared)",
+            "held": not lost and not never_arrived,
+            "found": {"not_declared": lost[:5], "never_at_customs": never_arrived[:5], "smart": dict(smart)},
+        },
+        {
+            "invariant": "every declaration in a legal state; record and customs agree on the SeqNo",
+            "held": not illegal and not disagree,
+            "found": {"illegal": illegal[:5], "seq_no_disagrees": disagree[:5], "status": dict(status)},
+        },
+        {
+            "invariant": "every receipt applied once",
+            "held": soak.applied == unique_receipts,
+            "found": {"unique_receipts": unique_receipts, "applied": soak.applied, "posts": sum(soak.posted.values())},
+        },
+        {
+            "invariant": "batch counts equal the declarations",
+            "held": batch_succeeded == smart.get("succeeded", 0),
+            "found": {"batches": len(batches), "succeeded_in_batches": batch_succeeded},
+        },
+        {"invariant": "no message left in a dead-letter queue", "held": not any(dlq.values()), "found": dlq},
+    ]
+
+
+# ---- the figures ---------------------------------------------------------------------------------
+
+
+def figures(soak: Soak, counter: RequestCounter, n: int) -> dict[str, Any]:
+    latencies = sorted(soak.declared_at[s] - soak.imported_at[s] for s in soak.declared_at)
+    per_minute = Counter(int((t - soak.started) // 60) for t in soak.declared_at.values())
+    run_minutes = max((soak.settle_started - soak.started) / 60, 1 / 60)
+    return {
+        "declared": len(soak.declared_at),
+        "run_seconds": round(soak.finished - soak.started, 1),
+        "declarations_per_minute_mean": round(
+            len(soak.declared_at) / max((soak.finished - soak.started) / 60, 1e-9), 1
+        ),
+        "declarations_per_minute_by_minute": [per_minute.get(m, 0) for m in range(int(run_minutes) + 1)],
+        "import_to_declared_p50_s": round(_quantile(latencies, 0.5), 2),
+        "import_to_declared_p95_s": round(_quantile(latencies, 0.95), 2),
+        "peak_rss_mb": round(max((d["rss_mb"] for d in soak.depths), default=0), 1),
+        "cost_per_10k": cost_per_10k(
+            counter,
+            n,
+            {
+                "lambda_requests": sum(soak.p.runner.invocations.values()),
+                "apigateway_requests": len(soak.p.api.durations),
+            },
+        ),
+    }
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
+
+
+def cost_per_10k(counter: RequestCounter, n: int, extra: dict[str, int] | None = None) -> dict[str, Any]:
+    """What the run's AWS requests cost, scaled to 10,000 declarations, at bench/prices.json. Lambda
+    invocations and API requests are the local runner's and the test client's counts (`extra`)."""
+    prices = json.loads(PRICES.read_text(encoding="utf-8"))
+    usage: dict[str, float] = defaultdict(float, extra or {})
+    for (phase, service, _op, _), calls in counter.calls.items():
+        if phase == "soak" and service not in ("sqs", "sns"):  # those two are billed per 64 KB chunk, below
+            usage[f"{service}_requests"] += calls
+    for (phase, service), units in counter.billed.items():
+        if phase == "soak":
+            usage[f"{service}_billed_requests"] += units
+    if counter.capacity is not None:
+        totals = counter.capacity.totals({"soak"})
+        usage["dynamodb_wru"] = totals["wru"]
+        usage["dynamodb_rru"] = totals["rru"]
+    scale = 10_000 / max(n, 1)
+    out: dict[str, Any] = {"usage_per_10k": {k: round(v * scale, 1) for k, v in sorted(usage.items())}}
+    for region, table_ in prices["regions"].items():
+        lines, total = [], 0.0
+        for unit, price in table_["per_million"].items():
+            used = usage.get(unit, 0) * scale
+            if price.get("price") is None:
+                lines.append({"unit": unit, "used": round(used, 1), "cost": None, "note": price.get("_note")})
+                continue
+            cost = used / 1e6 * price["price"]
+            total += cost
+            lines.append({"unit": unit, "used": round(used, 1), "cost": round(cost, 4)})
+        out[region] = {"currency": table_["currency"], "total": round(total, 4), "lines": lines}
+    return out
+
+
+def plot_depths(depths: list[dict[str, Any]], path: Path, title: str) -> None:
+    """Queue (or outbox) depths over time above, declarations declared below: a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    times = [d["t"] for d in depths]
+    series = sorted({k for d in depths for k in d} - {"t", "declared", "rss_mb"})
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    for name in series:
+        values = [d.get(name, 0) for d in depths]
+        if any(values):
+            top.plot(times, values, label=name)
+    top.set_ylabel("messages waiting")
+    top.set_title(title)
+    if top.get_legend_handles_labels()[0]:
+        top.legend(fontsize=7, loc="upper right")
+    bottom.plot(times, [d.get("declared", 0) for d in depths])
+    bottom.set_ylabel("declared")
+    bottom.set_xlabel("seconds")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# ---- main ----------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    result: dict[str, Any] = {"seed": args.seed, "args": vars(args), "machine": machine(), "invariants": []}
+    faults = Faults(args.seed, args.fault_rate)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.channel in ("http", "both"):
+        result.update(run_http(args, faults))
+    if args.channel in ("exchange", "both"):
+        from bench.soak_exchange import ExchangeSoak
+
+        print(f"soak, exchange channel: {args.exchange_declarations} declarations through the agent and the client")
+        exchange = ExchangeSoak(args, faults.random, faults.log).run()
+        plot_depths(exchange.pop("depths"), out / "soak-exchange.png", f"soak, exchange channel (seed {args.seed})")
+        result["invariants"] += [{**i, "channel": "exchange"} for i in exchange["invariants"]]
+        result["exchange_figures"] = exchange["figures"]
+    result["faults"] = Counter(f["kind"] for f in faults.log)
+    result["fault_log"] = faults.log
+    (out / "soak.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), "utf-8")
+    report(result, out)
+    return result
+
+
+def run_http(args: argparse.Namespace, faults: Faults) -> dict[str, Any]:
+    quiet_environment()
+    aws = LocalAws()
+    counter = RequestCounter(CapacityEstimator(aws.template)).install()
+    counter.observe.append(faults.after_call)
+    print(
+        f"soak: seed {args.seed}, {args.declarations} declarations over {args.minutes} min, "
+        f"fault rate {args.fault_rate}"
+    )
+    try:
+        with SoakPipeline(aws, counter, args.declarations) as pipeline:
+            pipeline.runner.fault = faults.invocation
+            soak = Soak(pipeline, faults, args, counter)
+            with counter.in_phase("soak"):
+                soak.run()
+            with counter.in_phase("observer"):
+                invariants = check_invariants(soak)
+            result = {
+                "invariants": [{**i, "channel": "http"} for i in invariants],
+                "figures": figures(soak, counter, args.declarations),
+                "receipt_answers": dict(soak.answers),
+            }
+            plot_depths(
+                soak.depths, Path(args.out) / "soak-queues.png", f"soak, HTTP channel (seed {soak.faults.seed})"
+            )
+    finally:
+        counter.observe.remove(faults.after_call)
+        faults.active = False
+        aws.stop()
+    return result
+
+
+def report(result: dict[str, Any], out: Path) -> None:
+    print(f"\nseed {result['seed']}; faults: {dict(result['faults'])}")
+    rows = [
+        [
+            i.get("channel", ""),
+            i["invariant"],
+            "held" if i["held"] else "BROKEN",
+            json.dumps(i["found"], default=str)[:70],
+        ]
+        for i in result["invariants"]
+    ]
+    print(table(rows, ["channel", "invariant", "", "found"]))
+    if "exchange_figures" in result:
+        print(f"exchange channel: {result['exchange_figures']}")
+    if "figures" not in result:
+        return
+    f = result["figures"]
+    print(
+        f"\ndeclared {f['declared']} in {f['run_seconds']} s: {f['declarations_per_minute_mean']}/min; import→declared "
+        f"p50 {f['import_to_declared_p50_s']} s, p95 {f['import_to_declared_p95_s']} s; peak RSS {f['peak_rss_mb']} MB"
+    )
+    for region in ("cn-northwest-1", "us-east-1"):
+        c = f["cost_per_10k"].get(region)
+        if c:
+            print(f"cost per 10,000 declarations, {region}: {c['total']} {c['currency']} (prices: bench/prices.json)")
+    print(f"report: {out / 'soak.json'}, plot: {out / 'soak-queues.png'}")
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--declarations", type=int, default=2000)
+    parser.add_argument("--minutes", type=float, default=10.0, help="the workload's length (then it settles)")
+    parser.add_argument("--settle-minutes", type=float, default=5.0, help="at most this long to settle after")
+    parser.add_argument("--seed", type=int, default=None, help="repeat a run's faults (printed at the start)")
+    parser.add_argument("--fault-rate", type=float, default=0.05, help="chance of each fault at each draw")
+    parser.add_argument("--customs-fault-rate", type=float, default=0.01, help="chance per tick that customs fails")
+    parser.add_argument("--fault-scale", type=float, default=1.0, help="customs outages' length, scaled")
+    parser.add_argument("--tick", type=float, default=2.0, help="seconds between the soak's steps")
+    parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--channel", choices=("http", "exchange", "both"), default="both")
+    parser.add_argument(
+        "--exchange-declarations", type=int, default=200, help="through the agent and the client (a stack process)"
+    )
+    args = parser.parse_args(argv)
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(1, 10**6)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    result = run(parse(argv))
+    return 0 if all(i["held"] for i in result["invariants"]) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

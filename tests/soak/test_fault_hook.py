@@ -1,0 +1,64 @@
+"""The local runner's fault hook (off unless a soak sets it): a batch delivered twice, an invocation
+dying mid-way whose batch comes back."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from infra import local_runner
+from infra import template as cfn
+from infra.local_aws import LOCAL_REGION
+from infra.local_runner import InjectedCrash, LocalRunner
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    seen: list[list[str]] = []
+    behaviour = {"crash_first": False}
+
+    def handler(event, context):
+        seen.append([r["body"] for r in event["Records"]])
+        if behaviour["crash_first"] and len(seen) == 1:
+            raise InjectedCrash("dies after a write")
+        return {"batchItemFailures": []}
+
+    monkeypatch.setattr(local_runner, "_load", lambda name: handler)
+    return seen, behaviour
+
+
+def _send(aws, body: str) -> str:
+    url = aws["ValidationQueue"]["Ref"]
+    boto3.client("sqs").send_message(QueueUrl=url, MessageBody=body)
+    return url
+
+
+def _left(url: str) -> int:
+    attrs = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def test_the_fault_hook_is_off_unless_a_soak_sets_it(aws):
+    assert LocalRunner(cfn.load(), aws, region=LOCAL_REGION).fault is None
+
+
+def test_a_batch_the_hook_says_twice_reaches_its_handler_twice_and_is_deleted_once(aws, calls):
+    seen, _ = calls
+    url = _send(aws, "m1")
+    runner = LocalRunner(cfn.load(), aws, region=LOCAL_REGION, fault=lambda function: "twice")
+    runner.drain()
+    assert seen == [["m1"], ["m1"]]
+    assert _left(url) == 0
+
+
+def test_an_invocation_that_dies_leaves_its_batch_to_come_back_and_be_handled(aws, calls):
+    seen, behaviour = calls
+    behaviour["crash_first"] = True
+    url = _send(aws, "m1")
+    runner = LocalRunner(cfn.load(), aws, region=LOCAL_REGION, fault=lambda f: None, crash_visibility_seconds=0)
+    runner.drain()  # the first invocation dies; the batch is visible again at once and handled
+    assert seen == [["m1"], ["m1"]]
+    assert runner.invocations["ValidationFunction"] == 2
+    assert _left(url) == 0

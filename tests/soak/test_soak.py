@@ -1,0 +1,43 @@
+"""The short soak: make soak's run, small, both channels (the HTTP one in a process of its own: moto,
+the runner, the simulator; the exchange one on `make run`'s stack with its agent and client), every
+fault kind drawn at a high rate from a fixed seed; every invariant must hold. bench/README.md has the
+long run's figures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = 29
+
+
+def test_short_soak_holds_every_invariant_under_seeded_faults(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.soak",
+            *("--channel", "both", "--declarations", "20", "--exchange-declarations", "8"),
+            *("--minutes", "0.2", "--settle-minutes", "0.5", "--tick", "1"),
+            *("--seed", str(SEED), "--fault-rate", "0.12", "--customs-fault-rate", "0.15", "--fault-scale", "0.1"),
+            *("--out", str(tmp_path)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads((tmp_path / "soak.json").read_text(encoding="utf-8"))
+    broken = [i for i in report["invariants"] if not i["held"]]
+    assert not broken, f"{broken}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert report["seed"] == SEED
+    assert {"crash_at_write", "sqs_twice"} <= set(report["faults"]), report["faults"]
+    assert report["figures"]["declared"] == 20
+    exchange = report["exchange_figures"]
+    assert exchange["declared"] + exchange["failed"] == 8  # a card failure fails one, with its reason
+    assert (tmp_path / "soak-queues.png").stat().st_size > 10_000
+    assert report["figures"]["cost_per_10k"]["us-east-1"]["total"] > 0
