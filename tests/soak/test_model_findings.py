@@ -1,6 +1,6 @@
 """What the channel's model found (docs/model.md, "What the model found"), replayed on the code with
-deterministic interleavings; each holds its repair in the exchange service (submit_declaration.s
-lookup and exchange_inbox's repeated answer)."""
+deterministic interleavings; each holds its repair in the exchange service (submit_declaration's
+lookup and its staged step's claim check, exchange_inbox's repeated answer)."""
 
 from __future__ import annotations
 
