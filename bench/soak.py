@@ -540,7 +540,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--declarations", type=int, default=2000)
     parser.add_argument("--minutes", type=float, default=10.0, help="the workload's length (then it settles)")
-    parser.add_argument("--settle-minutes", type=float, default=5.0, help="at most this long to settle after")
+    parser.add_argument("--settle-minutes", type=float, default=15.0, help="at most this long to settle after")
     parser.add_argument("--seed", type=int, default=None, help="repeat a run's faults (printed at the start)")
     parser.add_argument("--fault-rate", type=float, default=0.05, help="chance of each fault at each draw")
     parser.add_argument("--customs-fault-rate", type=float, default=0.01, help="chance per tick that customs fails")
