@@ -71,43 +71,44 @@ class ExchangeSoak:
 
     # ---- the workload ------------------------------------------------------------------------
     def _workload(self) -> None:
+        from bench.soak import due
         from tests.factories import make_config_body, make_declaration_body
 
         args = self.args
         config = make_config_body(require_manifest=False, compare_manifest=False, batch_wait_seconds=5)
         config_id = self._ok(self.http.post(f"{self.stack.api}/configs", json=config, timeout=30)).json()["config_id"]
         n = args.exchange_declarations
-        ticks = max(1, int(args.minutes * 60 / args.tick))
-        per_tick = -(-n // max(1, int(ticks * 0.6)))
         body = make_declaration_body(self_pay=False)
         self.started = time.monotonic()
         started_execution = False
-        for self.tick in range(ticks):
-            left = n - len(self.imported_at)
-            if left > 0:
+        self.tick = 0
+        while time.monotonic() < self.started + args.minutes * 60:
+            left = due(n, self.started, args.minutes, args.tick) - len(self.imported_at)
+            for start in range(0, max(left, 0), 500):  # the import route takes 500 at most
                 answer = self._ok(
                     self.http.post(
                         f"{self.stack.api}/declarations",
-                        json={"declarations": [body] * min(per_tick, left), "smart_mark": True},
+                        json={"declarations": [body] * min(500, left - start), "smart_mark": True},
                         timeout=60,
                     )
                 )
                 for seq_no in answer.json()["accepted"]:
                     self.imported_at[seq_no] = time.monotonic()
-                if not started_execution:
-                    self._ok(
-                        self.http.post(
-                            f"{self.stack.api}/executions",
-                            json={"enterprise_type": "agent", "config_ids": [config_id]},
-                            timeout=30,
-                        )
+            if left > 0 and not started_execution:
+                self._ok(
+                    self.http.post(
+                        f"{self.stack.api}/executions",
+                        json={"enterprise_type": "agent", "config_ids": [config_id]},
+                        timeout=30,
                     )
-                    started_execution = True
+                )
+                started_execution = True
             self._faults()
             self._observe()
             if len(self.finished_at) == n:
                 break
-            _sleep_until(self.started + (self.tick + 1) * args.tick)
+            self.tick += 1
+            _sleep_until(self.started + self.tick * args.tick)
         self._client({"mode": "up", "fail_rate": 0})
         if self.client_fault:
             self.note("client_back", was=self.client_fault[0])
