@@ -83,6 +83,7 @@ def start_stack(
         [sys.executable, "-m", "infra.local_stack"],
         cwd=ROOT,
         env=env,
+        stdin=subprocess.DEVNULL,  # never the caller's: under pytest-xdist that is the worker's channel
         stdout=output,
         stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL,
         text=True,

@@ -123,7 +123,13 @@ def run_page(page: str, stack, config_dir: str) -> tuple[int | str, list[str]]:
     # output to a file, not a pipe: a receiver left in the background must not hold the test
     with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
         proc = subprocess.Popen(
-            ["bash", "-c", script], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            ["bash", "-c", script],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             code = proc.wait(timeout=PAGE_SECONDS)
