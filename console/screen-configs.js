@@ -2,7 +2,7 @@
 import { del, get, post, put } from "./api.js";
 import { currentSession } from "./auth.js";
 import { getLang, t, tRich } from "./i18n.js";
-import { alertDialog, append, checkbox, chinaTime, clear, confirmDialog, field, h, select, showError, table, timeEl, toast } from "./ui.js";
+import { alertDialog, append, checkbox, chinaTime, clear, confirmDialog, field, fieldMessage, h, select, showError, table, timeEl, toast } from "./ui.js";
 
 const RULES = ["auxiliary_confirm", "auto_agency_agreement", "require_manifest", "require_arrival", "compare_manifest"];
 
@@ -169,7 +169,7 @@ export async function render(main) {
             t("configs.open_other", { name: other.config_name })));
         }
         if (Array.isArray(err.body?.details)) {
-          append(error, h("ul", {}, err.body.details.map((d) => h("li", {}, `${d.field}: ${document.documentElement.lang === "en" ? d.message_en : d.message_zh}`))));
+          append(error, h("ul", {}, err.body.details.map((d) => h("li", {}, fieldMessage(d)))));
         }
       }
     });

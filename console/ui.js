@@ -235,7 +235,8 @@ export function showError(err) {
 export function fieldMessage(d) {
   if (!d || typeof d !== "object") return String(d);
   const text = document.documentElement.lang === "en" ? d.message_en : d.message_zh;
-  return d.field ? `${d.field}: ${text}` : text;
+  // "(record)" and "(body)" name the whole request, not a field a person could find on the form
+  return d.field && !d.field.startsWith("(") ? `${d.field}: ${text}` : text;
 }
 
 export function clear(el) {
