@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.column_mapping import ColumnMapping, parse_mapping
-from chalicelib.services.ports import ColumnMappingRepository, ConditionFailed, UniquenessClash
+from chalicelib.services.ports import ColumnMappingRepository
 
-from .conditions import cancelled_by_condition
+from .conditions import write_with_claims
 from .dynamo_models import ColumnMappingModel as M
 from .dynamo_models import connection
 
@@ -83,14 +82,4 @@ class DynamoColumnMappingRepository(ColumnMappingRepository):
         return M(ent_code=mapping.ent_code, sk=NAME + name, mapping_id=mapping.mapping_id)
 
     def _transact(self, ops: Sequence[tuple[str, M, object]]) -> None:
-        try:
-            with TransactWrite(connection=connection(self._region)) as tx:
-                for verb, item, condition in ops:
-                    getattr(tx, verb)(item, condition=condition)
-        except TransactWriteError as exc:
-            failed = [i for i, refused in enumerate(cancelled_by_condition(exc)) if refused]
-            if not failed:
-                raise
-            if any(ops[i][1].sk.startswith(NAME) and ops[i][0] == "save" for i in failed):
-                raise UniquenessClash() from exc
-            raise ConditionFailed() from exc
+        write_with_claims(ops, connection(self._region), NAME)

@@ -3,10 +3,19 @@
 A single write (PutItem, UpdateItem, DeleteItem) fails with ConditionalCheckFailedException; a
 TransactWriteItems request is cancelled as a whole and names, per item in request order, the
 ones whose condition failed. Callers decide what a refusal means (a duplicate, a lost race, a
-taken number); these two functions only read it.
+taken number); the first two functions only read it, and `write_with_claims` gives the one
+meaning an item's name claims share.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.services.ports import ConditionFailed, UniquenessClash
 
 
 def condition_failed(exc: Exception) -> bool:
@@ -24,3 +33,20 @@ def cancelled_by_condition(exc: Exception) -> list[bool]:
     error): `any(...)` is then False and the caller re-raises."""
     reasons = getattr(exc, "cancellation_reasons", None) or []
     return [r is not None and r.code == "ConditionalCheckFailed" for r in reasons]
+
+
+def write_with_claims(ops: Sequence[tuple[str, Any, object]], connection: Any, claim_prefix: str) -> None:
+    """One transaction of (verb, item, condition): an item and its name claims (configs, column
+    mappings). A refused claim put is a name already taken (UniquenessClash); any other refused
+    condition is a lost race (ConditionFailed)."""
+    try:
+        with TransactWrite(connection=connection) as tx:
+            for verb, item, condition in ops:
+                getattr(tx, verb)(item, condition=condition)
+    except TransactWriteError as exc:
+        failed = [i for i, refused in enumerate(cancelled_by_condition(exc)) if refused]
+        if not failed:
+            raise
+        if any(ops[i][0] == "save" and ops[i][1].sk.startswith(claim_prefix) for i in failed):
+            raise UniquenessClash() from exc
+        raise ConditionFailed() from exc

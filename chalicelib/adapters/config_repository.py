@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.configs import Config, ConfigContent
-from chalicelib.services.ports import ConditionFailed, ConfigRepository, UniquenessClash
+from chalicelib.services.ports import ConfigRepository
 
-from .conditions import cancelled_by_condition
+from .conditions import write_with_claims
 from .dynamo_models import ConfigModel as M
 from .dynamo_models import connection
 
@@ -74,14 +73,4 @@ class DynamoConfigRepository(ConfigRepository):
         return M(ent_code=config.ent_code, sk=CLAIM + key, config_id=config.config_id, updated_at=config.updated_at)
 
     def _transact(self, ops: Sequence[tuple[str, M, object]]) -> None:
-        try:
-            with TransactWrite(connection=connection(self._region)) as tx:
-                for verb, item, condition in ops:
-                    getattr(tx, verb)(item, condition=condition)
-        except TransactWriteError as exc:
-            failed = [i for i, refused in enumerate(cancelled_by_condition(exc)) if refused]
-            if not failed:
-                raise
-            if any(ops[i][1].sk.startswith(CLAIM) and ops[i][0] == "save" for i in failed):
-                raise UniquenessClash() from exc
-            raise ConditionFailed() from exc
+        write_with_claims(ops, connection(self._region), CLAIM)
