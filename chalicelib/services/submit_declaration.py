@@ -244,7 +244,7 @@ def _answer_steps(
         if d.batch_no != message["batch_no"]:
             return False
         if sent.response is not None and sent.response.queued:  # the agent's and the client's steps may be first
-            return d.send_no in (None, sent.response.send_no)
+            return lifecycle.is_its_send(d, sent.response.send_no or 1)
         return d.smart_status == SmartStatus.IN_PROGRESS
 
     return answer, still_ours

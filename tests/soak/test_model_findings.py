@@ -7,13 +7,14 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.domain.smart_status import SmartStatus
-from chalicelib.services import exchange_inbox
+from chalicelib.services import exchange, exchange_inbox
 from chalicelib.services.batches import start_batch
 from chalicelib.services.engine import Invocation
 from chalicelib.services.results import continue_declarations
 from chalicelib.services.submit_declaration import SENDING_LEASE, submit_declaration
-from tests.exchange_files import dec_result, failed, successed
-from tests.unit.test_exchange_exactly_once import forward, validated, write
+from chalicelib.services.validate_declaration import validate_declaration
+from tests.exchange_files import dec_result, failed, stem, successed
+from tests.unit.test_exchange_exactly_once import AGENT, forward, validated, write
 
 
 class _Racing:
@@ -101,3 +102,51 @@ def test_a_handover_staged_before_the_answer_does_not_hold_the_declarations_next
     # Then the new claim is not made to wait for send 1, answered already
     assert h.decl(seq_no).handover is None
     assert h.decl(seq_no).batch_no == claimed.batch_no
+
+
+def _claimed_again(h, seq_no):
+    """A person continues the failed declaration; the next batch claims and validates it. Its submit
+    message, not delivered yet."""
+    continue_declarations(h.identity, {"seq_nos": [seq_no]}, h.engine)
+    h.clock.advance(seconds=600)
+    for execution_id, after, _ in h.queue.triggers:
+        start_batch(h.engine, execution_id, after)
+    while h.queue.validation:
+        validate_declaration(h.queue.validation.pop(0), h.engine, h.logistics)
+    [message] = h.queue.submission
+    h.queue.submission = []
+    return message
+
+
+def _write_send(x, seq_no, send_no):
+    [taken] = exchange.take(x, AGENT, None)["messages"]
+    assert taken["send_no"] == send_no
+    try_no = taken["first_try"]
+    body = {"lease_token": taken["lease_token"], "file_name": f"{stem(seq_no, try_no)}.zip", "sha256": taken["sha256"]}
+    exchange.acknowledge(x, AGENT, seq_no, send_no, {**body, "try": try_no})
+    return try_no
+
+
+def test_the_second_sends_answer_before_its_handover_is_committed_is_applied_and_the_handover_is_a_no_op():
+    h, x, outbox, seq_no, message = validated()
+    # Given send 1 was refused, a person continued, and the next batch's submission put send 2 and
+    # holds its handed-over step until its invocation ends (the declaration's send_no is still 1)
+    submit_declaration(message, h.engine, h.customs)
+    write(x, seq_no)
+    forward(x, failed(seq_no))
+    again = _claimed_again(h, seq_no)
+    run = Invocation.start(h.engine, [again])
+    assert submit_declaration(again, h.engine, h.customs, run) == "handed_over"
+    assert h.decl(seq_no).send_no == 1
+
+    # When the agent writes send 2 and the client's answer to it comes before the invocation ends
+    try_no = _write_send(x, seq_no, 2)
+    answer = forward(x, successed(seq_no, try_no=try_no))
+    run.finish()
+
+    # Then the answer is the declaration's (declared), and the staged handed_over(2) waits for nothing
+    assert answer["outcome"] == "applied"
+    decl = h.decl(seq_no)
+    assert (decl.smart_status, decl.status, decl.handover, decl.send_no) == (SmartStatus.SUCCEEDED, "declared", None, 2)
+    batch = h.engine.batches.get(decl.batch_no)
+    assert (batch.succeeded, batch.failed) == (1, 0)
