@@ -235,6 +235,19 @@ def _answer_steps(
             return lifecycle.noted(d, now, sent.entry)  # overtaken by the agent: the message is logged all the same
         if sent.response.accepted:
             return lifecycle.declared(d, now, sent.entry, sent.response.seq_no)
+        found = sent.response.send_no
+        if found is not None and lifecycle.waits_for(d, found):
+            # a send's refusal the declaration never took (it was back in the pool when it came): it
+            # takes it now, so that a person's continue makes the next send (not this refusal again)
+            return lifecycle.answered(
+                d,
+                now,
+                sent.entry,
+                send_no=found,
+                accepted=False,
+                reason_zh=sent.entry.reason_zh,
+                reason_en=sent.entry.reason_en,
+            )
         return lifecycle.fail(d, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
 
     def still_ours(d: Declaration) -> bool:

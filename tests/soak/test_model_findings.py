@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.domain.smart_status import SmartStatus
 from chalicelib.services import exchange, exchange_inbox
-from chalicelib.services.batches import start_batch
+from chalicelib.services.batches import CLAIM_TIMEOUT, run_schedule, start_batch
 from chalicelib.services.engine import Invocation
 from chalicelib.services.results import continue_declarations
 from chalicelib.services.submit_declaration import SENDING_LEASE, submit_declaration
@@ -104,10 +104,11 @@ def test_a_handover_staged_before_the_answer_does_not_hold_the_declarations_next
     assert h.decl(seq_no).batch_no == claimed.batch_no
 
 
-def _claimed_again(h, seq_no):
-    """A person continues the failed declaration; the next batch claims and validates it. Its submit
-    message, not delivered yet."""
-    continue_declarations(h.identity, {"seq_nos": [seq_no]}, h.engine)
+def _claimed_again(h, seq_no, continued=True):
+    """A person continues the failed declaration (unless it is in the pool already); the next batch
+    claims and validates it. Its submit message, not delivered yet."""
+    if continued:
+        continue_declarations(h.identity, {"seq_nos": [seq_no]}, h.engine)
     h.clock.advance(seconds=600)
     for execution_id, after, _ in h.queue.triggers:
         start_batch(h.engine, execution_id, after)
@@ -150,3 +151,29 @@ def test_the_second_sends_answer_before_its_handover_is_committed_is_applied_and
     assert (decl.smart_status, decl.status, decl.handover, decl.send_no) == (SmartStatus.SUCCEEDED, "declared", None, 2)
     batch = h.engine.batches.get(decl.batch_no)
     assert (batch.succeeded, batch.failed) == (1, 0)
+
+
+def test_a_refusal_found_by_the_lookup_is_taken_by_the_declaration_so_a_continue_sends_again():
+    h, x, outbox, seq_no, message = validated()
+    # Given an invocation put send 1 and died before committing its handover; the claim's deadline
+    # passed and the schedule put the declaration back in the pool
+    submit_declaration(message, h.engine, h.customs, Invocation.start(h.engine, [message]))
+    h.clock.advance(seconds=CLAIM_TIMEOUT.total_seconds() + 1)
+    run_schedule(h.engine)
+    assert h.decl(seq_no).smart_status == SmartStatus.PENDING
+    # and meanwhile send 1 was written and refused: its answer is kept (the declaration waited for nothing)
+    write(x, seq_no)
+    assert forward(x, failed(seq_no))["outcome"] == "kept"
+
+    # When the next batch's submission finds send 1 refused, and a person continues
+    h.queue.submission = []
+    nxt = _claimed_again(h, seq_no, continued=False)
+    assert submit_declaration(nxt, h.engine, h.customs) == "failed"
+    assert h.decl(seq_no).send_no == 1  # the refusal found is the declaration's answer
+    again = _claimed_again(h, seq_no)
+    submit_declaration(again, h.engine, h.customs)
+
+    # Then the declaration is handed over as send 2 (not failed again by the same refusal, for ever)
+    decl = h.decl(seq_no)
+    assert (decl.smart_status, decl.handover, decl.send_no) == (SmartStatus.IN_PROGRESS, "queued", 2)
+    assert (seq_no, 2) in outbox.items
