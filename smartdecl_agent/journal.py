@@ -105,8 +105,8 @@ class Journal:
         # the default rollback journal, not WAL: WAL needs shared memory, which a Windows share lacks;
         # synchronous=FULL: a committed step is on disk before the agent takes the next one
         self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
-        # a message's bytes, once dropped, are overwritten in the file, not left in its free pages (on
-        # by default in Debian's SQLite, not in the one Python brings on Windows)
+        # a message's bytes, once dropped, are overwritten in the file, not left in its free pages
+        # (SQLite's own default is off; Debian's build turns it on, not every build does)
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
         with self._tx() as db:  # a journal of an earlier version kept every message: drop the ones done
