@@ -1,6 +1,7 @@
 """What the channel's model found (docs/model.md, "What the model found"), replayed on the code with
 deterministic interleavings; each holds its repair in the exchange service (submit_declaration's
-lookup and its staged step's claim check, exchange_inbox's repeated answer)."""
+lookup and its staged step's claim check, exchange_inbox's repeated answer, lifecycle.waits_for for
+the next send's steps before its handover is committed)."""
 
 from __future__ import annotations
 
@@ -177,3 +178,23 @@ def test_a_refusal_found_by_the_lookup_is_taken_by_the_declaration_so_a_continue
     decl = h.decl(seq_no)
     assert (decl.smart_status, decl.handover, decl.send_no) == (SmartStatus.IN_PROGRESS, "queued", 2)
     assert (seq_no, 2) in outbox.items
+
+
+def test_the_second_send_written_before_its_handover_is_committed_shows_written_and_takes_its_answer():
+    h, x, outbox, seq_no, message = validated()
+    submit_declaration(message, h.engine, h.customs)
+    write(x, seq_no)
+    forward(x, failed(seq_no))
+    again = _claimed_again(h, seq_no)
+    run = Invocation.start(h.engine, [again])
+    submit_declaration(again, h.engine, h.customs, run)
+    # Given the agent wrote send 2 before the submission's invocation ended
+    try_no = _write_send(x, seq_no, 2)
+    run.finish()
+
+    # Then the declaration shows send 2 written (the staged handed_over does not move it back)
+    decl = h.decl(seq_no)
+    assert (decl.smart_status, decl.handover, decl.send_no) == (SmartStatus.IN_PROGRESS, "written", 2)
+    # and send 2's answer, when it comes, is its own
+    assert forward(x, failed(seq_no, try_no=try_no))["outcome"] == "applied"
+    assert h.decl(seq_no).smart_status == SmartStatus.FAILED
