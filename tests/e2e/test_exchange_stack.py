@@ -176,13 +176,17 @@ def test_while_the_client_is_down_the_console_shows_the_declaration_in_its_outbo
         lambda: requests.get(f"{api}/declarations/{seq_no}", headers=legal).json().get("handover"),
         lambda handover: handover == "written",
     )
+    until(  # its heartbeat said so (at its start, then every 30 s); the screen shows what the service knows
+        "the agent online",
+        lambda: requests.get(f"{api}/customs/channel", headers=legal).json()["agent"]["state"],
+        lambda state: state == "online",
+    )
     # and the console says so, in its words: 报文客户端状态 with the agent online, the declaration 申报中
     # in the client's OutBox
     sign_in(page, {"console": stack.console}, Enterprise(ENT_A["code"], ENT_A["uscc"], ENT_A["name"]))
     expect(page.get_by_label("报文客户端状态")).to_contain_text("申报代理 在线")
     expect(page.locator("tr", has_text=seq_no)).to_contain_text("申报中")
-    declaration = f"{stack.console}#/declarations/{seq_no}"
-    page.goto(declaration)
+    page.goto(f"{stack.console}#/declarations/{seq_no}")
     settled(page)
     expect(page.locator("[data-field=smart_status]")).to_have_text("申报中已写入报文客户端发件箱")
     expect(page.locator("[data-field=handover]")).to_have_text("已写入报文客户端发件箱第 1 次发送")
