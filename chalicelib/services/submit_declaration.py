@@ -235,20 +235,7 @@ def _answer_steps(
             return lifecycle.noted(d, now, sent.entry)  # overtaken by the agent: the message is logged all the same
         if sent.response.accepted:
             return lifecycle.declared(d, now, sent.entry, sent.response.seq_no)
-        found = sent.response.send_no
-        if found is not None and lifecycle.waits_for(d, found):
-            # a send's refusal the declaration never took (it was back in the pool when it came): it
-            # takes it now, so that a person's continue makes the next send (not this refusal again)
-            return lifecycle.answered(
-                d,
-                now,
-                sent.entry,
-                send_no=found,
-                accepted=False,
-                reason_zh=sent.entry.reason_zh,
-                reason_en=sent.entry.reason_en,
-            )
-        return lifecycle.fail(d, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
+        return refused_step(d, now, sent)
 
     def still_ours(d: Declaration) -> bool:
         # still this message's claim: after an answer, a continue and the next batch's claim, a staged
@@ -261,6 +248,21 @@ def _answer_steps(
         return d.smart_status == SmartStatus.IN_PROGRESS
 
     return answer, still_ours
+
+
+def refused_step(decl: Declaration, now: datetime, sent: Sent) -> Change:
+    """Customs refused, or was unreachable: the declaration fails (a batch's) or is pending again with
+    why (declared by hand). A refusal the exchange channel's lookup found, of a send the declaration
+    never took (it was back in the pool when the answer came), is taken now as that send's answer
+    (its send_no): otherwise every later attempt would find the same refusal again, and neither a
+    continue nor declaring by hand would ever make the next send."""
+    found = sent.response.send_no if sent.response is not None else None
+    if found is not None and lifecycle.waits_for(decl, found):
+        zh, en = sent.entry.reason_zh, sent.entry.reason_en
+        return lifecycle.answered(decl, now, sent.entry, send_no=found, accepted=False, reason_zh=zh, reason_en=en)
+    if decl.batch_no is None:
+        return lifecycle.hand_declaration_failed(decl, now, sent.entry)
+    return lifecycle.fail(decl, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
 
 
 class _UnlessFoundDown(CustomsGateway):

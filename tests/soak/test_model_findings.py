@@ -198,3 +198,27 @@ def test_the_second_send_written_before_its_handover_is_committed_shows_written_
     # and send 2's answer, when it comes, is its own
     assert forward(x, failed(seq_no, try_no=try_no))["outcome"] == "applied"
     assert h.decl(seq_no).smart_status == SmartStatus.FAILED
+
+
+def test_a_refusal_found_when_declaring_by_hand_is_taken_by_the_declaration_so_declaring_again_sends_again():
+    from chalicelib.domain import errors, lifecycle
+    from chalicelib.services.manual_declare import declare_by_hand
+
+    h, x, outbox, seq_no, message = validated()
+    # Given send 1 was put by an invocation that died, the claim timed out, and send 1 was refused
+    # while the declaration waited for nothing (its answer kept)
+    submit_declaration(message, h.engine, h.customs, Invocation.start(h.engine, [message]))
+    h.clock.advance(seconds=CLAIM_TIMEOUT.total_seconds() + 1)
+    h.engine.commit(lifecycle.timed_out(h.decl(seq_no), h.clock()))
+    write(x, seq_no)
+    assert forward(x, failed(seq_no))["outcome"] == "kept"
+
+    # When a person declares it by hand: the refusal is found and said
+    with pytest.raises(errors.DomainError) as refused:
+        declare_by_hand(h.identity, seq_no, h.engine, h.customs)
+    assert refused.value.code == "customs_refused"
+    assert (h.decl(seq_no).smart_status, h.decl(seq_no).send_no) == (SmartStatus.PENDING, 1)
+
+    # Then declaring it by hand again hands it over as send 2 (not the same refusal, for ever)
+    again = declare_by_hand(h.identity, seq_no, h.engine, h.customs)
+    assert (again["handover"], again["send_no"]) == ("queued", 2)
