@@ -108,8 +108,8 @@ mtype = { journal_none, journal_writing, journal_written, journal_handed, journa
 #ifndef FIX_NEXT_SEND_ANSWER
 #define WAITS_FOR(s) (smart == smart_in_progress && (decl_send == 0 || decl_send == (s)))
 #else
-/* The proposed repair (docs/model.md): a declaration that took send s-1's answer and hands over no
- * other waits for send s too, before the submission's lifecycle.handed_over(s) is committed */
+/* The repair (docs/model.md), lifecycle.waits_for: a declaration that took send s-1's answer and hands
+ * over no other waits for send s too, before the submission's lifecycle.handed_over(s) is committed */
 #define WAITS_FOR(s) (smart == smart_in_progress && \
   (decl_send == 0 || decl_send == (s) || (decl_send + 1 == (s) && handover == send_none)))
 #endif
@@ -328,7 +328,7 @@ end:
 #ifndef FIX_STAGED_SAME_CLAIM
 #define STILL_OURS true
 #else
-/* The proposed repair (docs/model.md): submit_declaration._answer_steps' still_ours also asks that
+/* The repair (docs/model.md): submit_declaration._answer_steps' still_ours also asks that
  * the declaration is still this message's claim (its batch), not a later one after a continue */
 #define STILL_OURS (batch == b)
 #endif
@@ -342,7 +342,7 @@ end:
   :: else -> PUT_SEND \
   fi
 #else
-/* The proposed repair (docs/model.md, "What the model found"): a new send only when the declaration
+/* The repair (docs/model.md, "What the model found"): a new send only when the declaration
  * as leased has taken the latest send's answer (its send_no is that send's); otherwise the lookup's
  * answer is the declaration's (lifecycle.answered with that send_no). */
 #define FIND_SEND \
@@ -710,7 +710,7 @@ inline forward_answer(x) {
          fi
     :: else -> printf("service: t-%d's answer: duplicate\n", x);
 #ifdef FIX_UNPARK_ON_DUPLICATE
-         /* the proposed repair (docs/model.md): a repeated accepted answer unparks too */
+         /* the repair (docs/model.md): a repeated accepted answer unparks too */
          unpark = (item_answer[SEND_OF(x)] == answer_accepted)
 #else
          skip

@@ -59,6 +59,13 @@ CREATE TABLE IF NOT EXISTS inbox (
 """
 
 
+# A try whose message's bytes are no longer needed: sent, given up, or failed with its zip archived
+# (its next try, if any, journaled with the bytes first). The journal keeps the bytes only while a
+# try may still have to be written (writing; a failed try's next one) or the client holds the file;
+# afterwards its SHA-256 and name remain (docs/customs-channel.md, "At rest").
+_DONE = f"(state IN ('{SENT}', '{GAVE_UP}') OR archived = 1)"
+
+
 @dataclass(frozen=True)
 class Try:
     name: OutgoingName
@@ -98,7 +105,12 @@ class Journal:
         # the default rollback journal, not WAL: WAL needs shared memory, which a Windows share lacks;
         # synchronous=FULL: a committed step is on disk before the agent takes the next one
         self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
+        # a message's bytes, once dropped, are overwritten in the file, not left in its free pages
+        # (SQLite's own default is off; Debian's build turns it on, not every build does)
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
+        with self._tx() as db:  # a journal of an earlier version kept every message: drop the ones done
+            db.execute(f"UPDATE tries SET message = x'' WHERE {_DONE} AND length(message) > 0")
 
     def close(self) -> None:
         self._db.close()
@@ -186,11 +198,15 @@ class Journal:
                 db.execute(
                     "UPDATE tries SET state = ?, updated_at = ? WHERE file_name = ?", (to, now.isoformat(), file_name)
                 )
+            db.execute(f"UPDATE tries SET message = x'' WHERE file_name = ? AND {_DONE}", (file_name,))
 
     def mark_archived(self, file_name: str, now: datetime) -> None:
+        """The failed try's zip is in the archive, and its next try (if any) journaled with the bytes:
+        its own copy is dropped."""
         with self._tx() as db:
             db.execute(
-                "UPDATE tries SET archived = 1, updated_at = ? WHERE file_name = ?", (now.isoformat(), file_name)
+                "UPDATE tries SET archived = 1, message = x'', updated_at = ? WHERE file_name = ?",
+                (now.isoformat(), file_name),
             )
 
     def count(self, *states: str) -> int:

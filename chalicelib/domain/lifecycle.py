@@ -545,6 +545,21 @@ def advisories_confirmed(decl: Declaration, now: datetime, entry: LogEntry, fing
 # ---- the exchange channel: with the Single Window client (docs/customs-channel.md) ------------
 
 
+def is_its_send(decl: Declaration, send_no: int) -> bool:
+    """Send `send_no` is the declaration's: its latest, or none recorded yet; or the next one after
+    the send whose answer it took (no handover), while the submission's handed_over of it is not
+    committed yet (a submission commits its steps at its invocation's end: the client's answer may
+    come first; the model's finding, docs/model.md)."""
+    if decl.send_no is None or decl.send_no == send_no:
+        return True
+    return decl.send_no + 1 == send_no and decl.handover is None
+
+
+def waits_for(decl: Declaration, send_no: int) -> bool:
+    """The declaration takes send `send_no`'s steps (written, sent, its answer): 申报中, and it is its send."""
+    return decl.smart_status == SmartStatus.IN_PROGRESS and is_its_send(decl, send_no)
+
+
 def handed_over(decl: Declaration, now: datetime, entry: LogEntry, send_no: int) -> Change:
     """Submission put the message in the enterprise's exchange outbox as send `send_no`: the
     declaration stays 申报中 (`handover` queued) until customs' answer comes back through the client's
@@ -568,7 +583,7 @@ def handover_moved(decl: Declaration, now: datetime, entry: LogEntry, send_no: i
     (`sent`), or a try failed and the next one waits in OutBox: logged, and `handover` never moves
     back. A declaration whose handed-over step is not written yet (the submission commits its
     answers at the end of its invocation) takes it here."""
-    _require(decl.smart_status == SmartStatus.IN_PROGRESS and decl.send_no in (None, send_no), "handover_moved", decl)
+    _require(waits_for(decl, send_no), "handover_moved", decl)
     handover = state if handover_rank(state) > handover_rank(decl.handover) else decl.handover
     return _change(
         decl, now, [entry], operation=False, claim_deadline=None, sending_until=None, handover=handover, send_no=send_no
@@ -590,7 +605,7 @@ def answered(
     SeqNo; Failed_ → failed with its ErrorMessage), a card failure or the client giving up (failed,
     saying what to do). A declaration declared by hand (no batch) ends as declaring by hand does:
     declared, or pending again with why. A new send after a refusal only through *continue*."""
-    _require(decl.smart_status == SmartStatus.IN_PROGRESS and decl.send_no in (None, send_no), "answered", decl)
+    _require(waits_for(decl, send_no), "answered", decl)
     by_hand = decl.batch_no is None
     common: dict[str, Any] = {**_OUT_OF_THE_ENGINES_HANDS, "send_no": send_no, "recheck_at": None}
     if accepted:
@@ -645,6 +660,6 @@ def answered(
 def handover_late(decl: Declaration, now: datetime, entry: LogEntry, *, send_no: int, taken_at: datetime) -> Change:
     """The agent took the send and no answer came in time (the handover watchdog): logged and pushed
     once (the send is flagged in the same write); never sent again by itself, a person checks it."""
-    _require(decl.smart_status == SmartStatus.IN_PROGRESS and decl.send_no in (None, send_no), "handover_late", decl)
+    _require(waits_for(decl, send_no), "handover_late", decl)
     event = handover_overdue(decl, send_no=send_no, taken_at=taken_at, occurred_at=now)
     return _change(decl, now, [entry], operation=False, events=(event,))

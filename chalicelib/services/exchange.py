@@ -33,7 +33,6 @@ from chalicelib.domain.exchange import (
     handover_rank,
 )
 from chalicelib.domain.identity import Identity
-from chalicelib.domain.smart_status import SmartStatus
 
 from .engine import Engine
 from .exchange_ports import AgentCredentials, CustomsChannels, ExchangeOutbox, InboxFiles, SendMoved, SendWrite
@@ -168,8 +167,8 @@ def move_send(
 
 
 def _ours(decl: Declaration, send: Send) -> bool:
-    """The declaration is still waiting on this send: in progress, and this is its send."""
-    return decl.smart_status == SmartStatus.IN_PROGRESS and decl.send_no in (None, send.send_no)
+    """The declaration is still waiting on this send: in progress, and this is its send (lifecycle.waits_for)."""
+    return lifecycle.waits_for(decl, send.send_no)
 
 
 def catch_up(x: Exchange, file_name: str | None, try_no: int | None) -> Step:

@@ -17,7 +17,7 @@ from .batches import wake
 from .declarations import get_declaration
 from .engine import Engine
 from .ports import CustomsGateway
-from .submit_declaration import send_to_customs
+from .submit_declaration import refused_step, send_to_customs
 
 
 def declare_by_hand(identity: Identity, seq_no: str, engine: Engine, customs: CustomsGateway) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def declare_by_hand(identity: Identity, seq_no: str, engine: Engine, customs: Cu
     if sent.response is not None and sent.response.accepted:
         done = engine.commit(lifecycle.declared_by_hand(claimed, engine.clock(), sent.entry, sent.response.seq_no))
         return done.as_json() if done else get_declaration(identity, seq_no, engine.declarations).as_json()
-    engine.commit(lifecycle.hand_declaration_failed(claimed, engine.clock(), sent.entry))
+    engine.commit(refused_step(claimed, engine.clock(), sent))
     if sent.response is None:
         raise errors.DomainError(
             "customs_unavailable",

@@ -235,7 +235,7 @@ def _answer_steps(
             return lifecycle.noted(d, now, sent.entry)  # overtaken by the agent: the message is logged all the same
         if sent.response.accepted:
             return lifecycle.declared(d, now, sent.entry, sent.response.seq_no)
-        return lifecycle.fail(d, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
+        return refused_step(d, now, sent)
 
     def still_ours(d: Declaration) -> bool:
         # still this message's claim: after an answer, a continue and the next batch's claim, a staged
@@ -244,10 +244,25 @@ def _answer_steps(
         if d.batch_no != message["batch_no"]:
             return False
         if sent.response is not None and sent.response.queued:  # the agent's and the client's steps may be first
-            return d.send_no in (None, sent.response.send_no)
+            return lifecycle.is_its_send(d, sent.response.send_no or 1)
         return d.smart_status == SmartStatus.IN_PROGRESS
 
     return answer, still_ours
+
+
+def refused_step(decl: Declaration, now: datetime, sent: Sent) -> Change:
+    """Customs refused, or was unreachable: the declaration fails (a batch's) or is pending again with
+    why (declared by hand). A refusal the exchange channel's lookup found, of a send the declaration
+    never took (it was back in the pool when the answer came), is taken now as that send's answer
+    (its send_no): otherwise every later attempt would find the same refusal again, and neither a
+    continue nor declaring by hand would ever make the next send."""
+    found = sent.response.send_no if sent.response is not None else None
+    if found is not None and lifecycle.waits_for(decl, found):
+        zh, en = sent.entry.reason_zh, sent.entry.reason_en
+        return lifecycle.answered(decl, now, sent.entry, send_no=found, accepted=False, reason_zh=zh, reason_en=en)
+    if decl.batch_no is None:
+        return lifecycle.hand_declaration_failed(decl, now, sent.entry)
+    return lifecycle.fail(decl, now, [sent.entry], reason_zh=sent.entry.reason_zh, reason_en=sent.entry.reason_en)
 
 
 class _UnlessFoundDown(CustomsGateway):

@@ -7,9 +7,13 @@ fault hook raises at the named step the first time it is reached."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from smartdecl_agent.agent import FAULT_POINTS
+from smartdecl_agent.journal import Journal
+from smartdecl_agent.names import OutgoingName
 
 from .conftest import Killed
 
@@ -78,9 +82,42 @@ def test_an_agent_killed_after_any_step_and_restarted_loses_nothing_and_writes_n
     for folder in ("OutBox", "FailBox", "InBox"):
         assert list((box / folder).iterdir()) == [], folder
     assert list(box.glob("~smartdecl-*")) == []
+    # the journal on the PC keeps no message once done: names and SHA-256 only, the bytes overwritten
+    assert_journal_keeps_no_message(root)
+
+
+def assert_journal_keeps_no_message(root):
+    journal = Journal(root / "smartdecl" / "journal.sqlite3", durable=False)
+    try:
+        tries = journal.of_seq_no(A) + journal.of_seq_no(B) + journal.of_seq_no(C)
+    finally:
+        journal.close()
+    assert len(tries) == len(EXPECTED_FILES) and all(t.message == b"" and len(t.sha256) == 64 for t in tries)
+    assert b"DecMessage" not in (root / "smartdecl" / "journal.sqlite3").read_bytes()
 
 
 def test_the_scenario_without_a_kill_ends_the_same(make_agent, fake, client, root):
     assert run_scenario(make_agent, fake, client, None) is False
     assert sorted(client.taken) == sorted(EXPECTED_FILES) and fake.event_set() == EXPECTED_EVENTS
     assert len(fake.events) == len(EXPECTED_EVENTS)  # without a kill, no event is even repeated
+    assert_journal_keeps_no_message(root)
+
+
+def test_a_journal_of_an_earlier_version_drops_the_messages_done_when_opened(root):
+    path = root / "smartdecl" / "journal.sqlite3"
+    journal = Journal(path, durable=False)
+    now = datetime(2024, 3, 20, 10, 0, tzinfo=UTC)
+    for seq in (A, B):
+        name = OutgoingName("I", seq, 1)
+        journal.record(
+            name, send_no=1, first_try=1, sha256="0" * 64, message=b"<DecMessage/>", lease_token=None, now=now
+        )
+    journal._db.execute("UPDATE tries SET state = 'sent' WHERE client_seq_no = ?", (A,))  # as an earlier agent left it
+    journal.close()
+
+    reopened = Journal(path, durable=False)
+    try:
+        assert [t.message for t in reopened.of_seq_no(A)] == [b""]
+        assert [t.message for t in reopened.of_seq_no(B)] == [b"<DecMessage/>"]  # still being written: kept
+    finally:
+        reopened.close()

@@ -1,14 +1,19 @@
 """End to end through the exchange channel, `make run`'s default: the service hands each declaration
 to the enterprise's agent, which writes it into the Single Window client's folders (played by the
 simulator on a sandbox tree); the client's answers and receipts come back through the agent. Driven
-over HTTP only, as a person would; the folders are looked at as a broker would."""
+over HTTP, as a person would, and once in the console (Debian's chromium, as tests/browser drives it, on
+this module's stack: the browser tests' own stack is on the HTTP channel); the folders are looked at as
+a broker would."""
 
 from __future__ import annotations
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from infra.stack_process import StackDidNotStart, start_stack
+from tests.browser.conftest import SCREENSHOTS, chromium_path, in_ci
+from tests.browser.helpers import Enterprise, settled, sign_in
 from tests.factories import ENT_A, make_config_body, make_declaration_body
 from tests.polling import STACK_SECONDS, wait_until
 
@@ -107,7 +112,41 @@ def test_declarations_go_through_the_agent_and_the_client_s_folders(stack, base)
     requests.post(f"{api}/executions/{started.json()['execution_id']}/stop", headers=legal)
 
 
-def test_while_the_client_is_down_a_declaration_waits_in_outbox_and_goes_when_it_is_back(stack, base):
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, as the browser tests drive it (tests/browser/conftest.py), on this module's stack:
+    the exchange channel in the console costs a browser, not a stack of its own."""
+    path = chromium_path()
+    if path is None:
+        message = "the console on the exchange channel needs Debian's chromium (tests/browser/conftest.py)"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(locale="zh-CN", timezone_id="Europe/London", viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    failed_before = request.session.testsfailed
+    yield page
+    if request.session.testsfailed > failed_before:  # as the browser tests do: what the screen showed
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert errors == [], f"the console's scripts failed: {errors}"
+
+
+def test_while_the_client_is_down_the_console_shows_the_declaration_in_its_outbox_until_it_goes(stack, base, page):
     api, customs = stack.api, stack.customs
     legal = legal_card(api)
     box = base / "agents" / ENT_A["code"] / "ImpPath" / "Deccus001"
@@ -137,12 +176,33 @@ def test_while_the_client_is_down_a_declaration_waits_in_outbox_and_goes_when_it
         lambda: requests.get(f"{api}/declarations/{seq_no}", headers=legal).json().get("handover"),
         lambda handover: handover == "written",
     )
-    # When the client is back, it goes, once
+    until(  # its heartbeat said so (at its start, then every 30 s); the screen shows what the service knows
+        "the agent online",
+        lambda: requests.get(f"{api}/customs/channel", headers=legal).json()["agent"]["state"],
+        lambda state: state == "online",
+    )
+    # and the console says so, in its words: 报文客户端状态 with the agent online, the declaration 申报中
+    # in the client's OutBox
+    sign_in(page, {"console": stack.console}, Enterprise(ENT_A["code"], ENT_A["uscc"], ENT_A["name"]))
+    expect(page.get_by_label("报文客户端状态")).to_contain_text("申报代理 在线")
+    expect(page.locator("tr", has_text=seq_no)).to_contain_text("申报中")
+    page.goto(f"{stack.console}#/declarations/{seq_no}")
+    settled(page)
+    expect(page.locator("[data-field=smart_status]")).to_have_text("申报中已写入报文客户端发件箱")
+    expect(page.locator("[data-field=handover]")).to_have_text("已写入报文客户端发件箱第 1 次发送")
+
+    # When the client is back, it goes, once, and the declaration says 申报成功, its log the client's steps in turn
     assert requests.post(client, json={"mode": "up"}, timeout=5).ok
     until(
         "the declaration declared",
         lambda: requests.get(f"{api}/declarations/{seq_no}", headers=legal).json()["smart_status"],
         lambda status: status == "succeeded",
     )
+    page.reload()
+    settled(page)
+    expect(page.locator("[data-field=smart_status]")).to_have_text("申报成功(自动)")
+    expect(page.locator("[data-field=handover]")).to_have_count(0)
+    for step in ("已交报文客户端", "已写入发件箱", "客户端已发送", "海关已接收"):
+        expect(page.get_by_text(step, exact=True)).to_be_visible()
     assert [p.name for p in (box / "SentBox").iterdir() if seq_no in p.name] == [f"I_{seq_no}_t-1.zip"]
     requests.post(f"{api}/executions/{execution}/stop", headers=legal)

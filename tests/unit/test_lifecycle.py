@@ -157,3 +157,17 @@ def test_confirming_tax_stops_a_wait_for_tax_only(h):
     assert change.after.waiting_reason is None and change.after.tax_status == "confirmed" and change.events == ()
     with pytest.raises(IllegalTransition):  # confirmed once only
         lifecycle.tax_confirmed(change.after, h.clock(), _entry(h, "tax", "confirmed"), {"by": "c"})
+
+
+def test_a_declaration_waits_for_its_send_and_for_the_next_once_it_took_the_answer_but_not_further(h):
+    claimed = _claimed(h)
+    answered_1 = claimed.with_changes(send_no=1, handover=None)  # send 1 answered, continued, claimed again
+    handed_1 = claimed.with_changes(send_no=1, handover="queued")  # still with the client
+
+    assert lifecycle.waits_for(claimed, 1) and lifecycle.waits_for(claimed, 2)  # none recorded yet
+    assert lifecycle.waits_for(answered_1, 1) and lifecycle.waits_for(answered_1, 2)
+    assert not lifecycle.waits_for(answered_1, 3)
+    assert lifecycle.waits_for(handed_1, 1) and not lifecycle.waits_for(handed_1, 2)
+    assert not lifecycle.waits_for(answered_1.with_changes(smart_status="failed"), 2)
+    with pytest.raises(IllegalTransition):
+        lifecycle.answered(handed_1, h.clock(), _entry(h), send_no=2, accepted=True)
