@@ -383,9 +383,12 @@ function declarationTable(caption, rows, { empty, after }) {
 function resultOf(d, lang) {
   const word = d.result && d.result !== "waiting" ? tOr(`console.result.${d.result}`, null) : null;
   const status = word || tOr(`smart.${d.smart_status}`, t("app.none"));
+  // in progress with the Single Window client: where its message is says more than the batch's line
   const reason = d.smart_status === "pending" && d.waiting_reason
     ? tOr(`wait.${d.waiting_reason}`, null)
-    : (lang === "en" ? d.reason_en : d.reason_zh);
+    : d.smart_status === "in_progress" && d.handover
+      ? tOr(`handover.${d.handover}`, d.handover_label)
+      : (lang === "en" ? d.reason_en : d.reason_zh);
   return h("span", { class: `result ${d.result || d.smart_status || ""}` }, status, reason ? h("small", { class: "reason" }, reason) : null);
 }
 

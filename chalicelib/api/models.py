@@ -438,6 +438,8 @@ class BatchRow(_Body):
     trade_mode: str | None = None
     smart_status: str | None = None
     waiting_reason: str | None = None  # what it waits for now (manifest, arrival, tax, advisory, …)
+    handover: Literal["queued", "written", "sent"] | None = None  # the exchange channel: where its message is
+    handover_label: str | None = None
     tax_status: str | None = None
     updated_at: Timestamp | None = None
 

@@ -114,6 +114,8 @@ def batch_console(identity: Identity, batch_no: str, engine: Engine) -> dict[str
                 trade_mode=c.trade_mode,
                 smart_status=decl.smart_status,
                 waiting_reason=decl.waiting_reason,
+                handover=decl.handover,  # with the Single Window client: where its message is
+                handover_label=decl.handover_label,
                 tax_status=str(decl.tax_status),
                 updated_at=decl.as_json()["updated_at"],
             )
