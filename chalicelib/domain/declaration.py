@@ -493,6 +493,12 @@ class DeclarationContent(_Model):
     net_wt: Dec(17, 5)
     mark_no: Text(400, lines=True) | None = None  # 标记唛码 and 备注: the form's text areas
     note: Text(500, lines=True) = ""
+    # The inspection organs (检验检疫受理机关, 领证机关, 口岸检验检疫机关, 目的地海关): customs offices
+    # since inspection merged into customs; public field lists mark all but PurpOrgCode as no longer
+    # used, but the Single Window's template still has their cells, so a broker's value is carried.
+    org_code: CustomsOffice | None = None
+    vsa_org_code: CustomsOffice | None = None
+    insp_org_code: CustomsOffice | None = None
     purp_org_code: CustomsOffice | None = None
     orig_box_flag: Flag | None = None
     correlation_no: Text(500) | None = None

@@ -12,10 +12,10 @@ Sheets (docs/import-formats.md):
 
 What a label means comes from the field table (`FieldSpec.sw_label`, compared without spaces, line
 breaks or the width of brackets), so a field added there with its label is read here too. Cells
-become values through the same converters as our workbook's. A label the template has and the
-declaration does not carry, or an unknown one, is refused when its cell holds a value and ignored
-when empty. Every refused cell is named by sheet, row and column, in Chinese and English; the
-record's `cells` name the cell of every value read, so a later validation error names it too.
+become values through the same converters as our workbook's. A label the field table does not
+know is refused when its cell holds a value and ignored when empty. Every refused cell is named by
+sheet, row and column, in Chinese and English; the record's `cells` name the cell of every value
+read, so a later validation error names it too.
 """
 
 from __future__ import annotations
@@ -43,9 +43,6 @@ GOODS_KEY_LABEL = "项号"  # column A of the goods header row
 LIST_LABEL_ROW = 2  # the other sheets: a title in row 1, labels in row 2, data from row 3
 LICENCE_ITEM_LABEL, LICENCE_ORDER_LABEL = "商品序号", "许可证信息序号"
 
-# The template's labels the declaration does not carry (DecHead's OrgCode, VsaOrgCode, InspOrgCode):
-# a value under one is refused rather than dropped without a word.
-NOT_CARRIED = ("检验检疫受理机关", "领证机关", "口岸检验检疫机构")
 # An export's 境外收发货人 is its overseas consignee, which the message carries by code and foreign name.
 _EXPORT_PARTY = {
     "overseas_consignor.code": "overseas_consignee.code",
@@ -282,14 +279,7 @@ class _Reader:
         self.cells[path] = cell.where()
 
     def _unknown(self, cell: _Cell, label: str) -> None:
-        if label_key(label) in {label_key(n) for n in NOT_CARRIED}:
-            reason = (
-                f"（栏目“{label}”）本系统暂不申报，请留空",
-                f"(label '{label}') is not declared here; leave it empty",
-            )
-        else:
-            reason = (f"（栏目“{label}”）无法识别", f"(label '{label}') is not a label of the template")
-        self._refuse("", cell, *reason)
+        self._refuse("", cell, f"（栏目“{label}”）无法识别", f"(label '{label}') is not a label of the template")
 
     def _refuse(self, path: str, cell: _Cell, reason_zh: str, reason_en: str) -> None:
         self.problems.append(

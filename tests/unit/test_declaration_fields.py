@@ -159,6 +159,24 @@ def test_the_full_declaration_round_trips_json_to_xml_to_json():
     assert _content(record.raw).as_json() == _content(_without(raw, absent)).as_json()
 
 
+def test_the_full_declaration_less_its_4x_fields_round_trips_as_31_and_whole_is_refused_for_31():
+    # Given every field filled
+    raw = make_full_declaration_body()
+    newer = {spec.path for spec in FIELDS if spec.since == "4.x"}
+    # When it is written as 3.1, Then it is refused naming every 4.x field it fills
+    with pytest.raises(dec_message_writer.MessageVersionError) as caught:
+        build_dec_message(_content(raw), version="3.1")
+    assert {p.replace("[0]", "[]") for p in caught.value.paths} == newer
+    # and without them it round-trips unchanged
+    older = _without(raw, newer | {spec.path for spec in FIELDS if spec.tag is None})
+    for name in {s.list for s in FIELDS if s.list} - {s.list for s in FIELDS if s.path not in newer}:
+        _set(older, name.removesuffix("[]"), [])  # a list that only 4.x carries: none
+    older = {key: value for key, value in older.items() if value != {}}  # a group that only 4.x carries
+    [record] = read_dec_messages(build_dec_message(_content(older), version="3.1"))
+    assert record.read_errors == []
+    assert _content(record.raw).as_json() == _content(older).as_json()
+
+
 def test_the_full_declaration_round_trips_through_our_workbook():
     # Given every field filled, When it is put in our workbook and read back
     raw = make_full_declaration_body()

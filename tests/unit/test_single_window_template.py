@@ -78,7 +78,7 @@ def test_every_label_of_the_template_has_its_field_in_the_field_table():
     # a label the table lacks would be refused whenever a broker fills it
     lists = [("", label) for row in HEAD_GRID for label in row] + [("goods", label) for label in GOODS_HEADER]
     lists += [(name or "", label) for _, _, name, header in OTHER_SHEETS if name for label in header]
-    keys = {swt.label_key(k) for k in (swt.LICENCE_ITEM_LABEL, swt.LICENCE_ORDER_LABEL, *swt.NOT_CARRIED)}
+    keys = {swt.label_key(k) for k in (swt.LICENCE_ITEM_LABEL, swt.LICENCE_ORDER_LABEL)}
     unknown = [(name, label) for name, label in lists if swt.label_key(label) not in {*swt.labels(name), *keys}]
     assert unknown == []
 
@@ -146,12 +146,24 @@ def test_a_validation_error_names_the_cell_the_value_came_from():
     assert error["message_en"].startswith("sheet 基本信息&商品信息, row 25, column C (C25): goods[2].code_ts")
 
 
-def test_a_value_under_a_label_the_declaration_does_not_carry_is_refused_not_dropped():
+def test_the_inspection_organs_are_carried_from_their_cells():
+    # Given the template's 检验检疫受理机关, 领证机关 and 口岸检验检疫机构 (row 15, columns B, D, F)
+    content, errs = parse_content(read_one(template()).raw)
+    assert errs == []
+    assert (content.org_code, content.vsa_org_code, content.insp_org_code) == ("2248", "2248", "2248")
+
+    # When one holds a former inspection bureau's six-digit code, Then its cell is named
     def fill(workbook: Workbook) -> None:
         workbook[MAIN]["D15"] = "310000"  # 领证机关
 
-    [message] = messages(read_one(template(change=fill)))
-    assert message.startswith("工作表“基本信息&商品信息”第15行D列(D15)：“310000”（栏目“领证机关”）本系统暂不申报")
+    broker = make_identity(ENT_B)
+    record = read_one(template(change=fill))
+    result = import_declarations(
+        broker, [record], False, FakeDeclarationRepository(), FakeSeqNoAllocator(), FixedClock()
+    )
+    [error] = result.rejected[0]["errors"]
+    assert error["field"] == "vsa_org_code"
+    assert error["message_zh"].startswith("工作表“基本信息&商品信息”第15行D列(D15)：领证机关")
 
 
 def test_a_filled_vin_row_is_refused_and_an_unknown_goods_label_with_a_value_too():
