@@ -225,6 +225,22 @@ _FULL_DECLARATION: dict[str, Any] = {
                     "lic_wrtof_detail_no": "1",
                     "lic_wrtof_qty": "100",
                     "lic_wrtof_qty_unit": "001",
+                    "vins": [
+                        {
+                            "vin_no": "1",
+                            "bill_lad_date": "2024-03-01",
+                            "quality_qgp": "3年或10万公里",
+                            "motor_no": "B48A20A1234567",
+                            "vin_code": "WBA11AA010CH12345",
+                            "chassis_no": "CH12345",
+                            "invoice_num": "1",
+                            "prod_cnnm": "小轿车",
+                            "prod_ennm": "PASSENGER CAR",
+                            "model_en": "X1 SDRIVE20LI",
+                            "price_per_unit": "32000",
+                            "invoice_no": "INV-2024-0320",
+                        }
+                    ],
                 }
             ],
         }

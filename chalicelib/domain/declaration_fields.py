@@ -37,11 +37,13 @@ KINDS = ("text", "upper", "code", "table", "uscc", "dec", "int", "date", "bool",
 # The message blocks, by the list a path belongs to.
 HEAD, GOODS, CONTAINER, DOCUMENT = "DecHead", "DecList", "Container", "EdocRealation"
 FREE_TEXT, GOODS_LICENCE, LICENCE_DOCUMENT = "DecFreeTxt", "DecGoodsLimit", "LicenseDocu"
+LICENCE_VIN = "DecGoodsLimitVin"
 REQUESTED_CERTIFICATE, OTHER_PACK = "DecRequestCert", "DecOtherPack"
 LIST_BLOCKS = {
     "": HEAD,
     "goods": GOODS,
     "goods[].licences": GOODS_LICENCE,
+    "goods[].licences[].vins": LICENCE_VIN,
     "containers": CONTAINER,
     "licence_documents": LICENCE_DOCUMENT,
     "requested_certificates": REQUESTED_CERTIFICATE,
@@ -266,6 +268,19 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("goods[].licences[].lic_wrtof_detail_no", "LicWrtofDetailNo", "核销货物序号", "Licence item written off", "licences", sw_label="核销货物序号", since="4.x"),
     _f("goods[].licences[].lic_wrtof_qty", "LicWrtofQty", "核销数量", "Quantity written off", "licences", "dec", sw_label="核销数量", since="4.x"),
     _f("goods[].licences[].lic_wrtof_qty_unit", "LicWrtofQtyUnit", "核销数量单位", "Unit written off", "licences", "code", width=3, code_table="unit", sw_label="核销数量单位", since="4.x"),
+    # ---- DecGoodsLimit/DecGoodsLimitVin (vehicles a licence covers); not a sheet of our workbook
+    _f("goods[].licences[].vins[].vin_no", "VinNo", "VIN序号", "VIN item no.", "licences", sw_label="VIN序号", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].bill_lad_date", "BillLadDate", "提/运单日期", "Bill of lading date", "licences", "date", sw_label="提/运单日期", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].quality_qgp", "QualityQgp", "质量保质期", "Quality guarantee period", "licences", sw_label="质量保质期", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].motor_no", "MotorNo", "发动机号或电机号", "Engine or motor no.", "licences", "upper", sw_label="发动机号或电机号", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].vin_code", "VinCode", "车辆识别代码(VIN)", "Vehicle identification number (VIN)", "licences", "upper", sw_label="车俩识别代码", workbook=False, since="4.x"),  # 俩 (sic): the template's own label
+    _f("goods[].licences[].vins[].chassis_no", "ChassisNo", "底盘(车架)号", "Chassis (frame) no.", "licences", "upper", sw_label="底盘号", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].invoice_num", "InvoiceNum", "发票所列数量", "Quantity on the invoice", "licences", "dec", sw_label="发票所列数量", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].prod_cnnm", "ProdCnnm", "品名(中文名称)", "Product name (Chinese)", "licences", sw_label="品名（中文）", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].prod_ennm", "ProdEnnm", "品名(英文名称)", "Product name (English)", "licences", sw_label="品名（英文）", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].model_en", "ModelEn", "型号(英文)", "Model (English)", "licences", sw_label="型号（英文）", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].price_per_unit", "PricePerUnit", "单价", "Unit price", "licences", "dec", sw_label="单价", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].invoice_no", "InvoiceNo", "发票号", "Invoice no.", "licences", sw_label="发票号", workbook=False, since="4.x"),
     # ---- DecContainers/Container
     _f("containers[].container_id", "ContainerId", "集装箱号", "Container no.", "containers", "upper", sw_label="集装箱号"),
     _f("containers[].container_md", "ContainerMd", "集装箱规格", "Container size", "containers", sw_label="集装箱规格"),

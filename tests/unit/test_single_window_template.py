@@ -166,15 +166,68 @@ def test_the_inspection_organs_are_carried_from_their_cells():
     assert error["message_zh"].startswith("工作表“基本信息&商品信息”第15行D列(D15)：领证机关")
 
 
-def test_a_filled_vin_row_is_refused_and_an_unknown_goods_label_with_a_value_too():
+def test_an_unknown_goods_label_with_a_value_is_refused():
     def fill(workbook: Workbook) -> None:
-        workbook[swt.SHEET_VIN]["G3"] = "LSVAU2180N2123456"
         workbook[MAIN]["AP22"] = "自定义"
         workbook[MAIN]["AP23"] = "x"
 
-    found = messages(read_one(template(change=fill)))
-    assert any("第23行AP列(AP23)" in m and "（栏目“自定义”）无法识别" in m for m in found), found
-    assert any(m.startswith("工作表“许可证VIN信息”第3行G列(G3)") and "delete the row" in m for m in found), found
+    [message] = messages(read_one(template(change=fill)))
+    assert "第23行AP列(AP23)" in message and "（栏目“自定义”）无法识别" in message
+
+
+VIN = {
+    "vin_no": "1",
+    "bill_lad_date": "2024-06-02",
+    "quality_qgp": "24个月",
+    "motor_no": "M-TR2024-0611",
+    "vin_code": "LSVAU2180N2123456",
+    "chassis_no": "CH2123456",
+    "invoice_num": "1",
+    "prod_cnnm": "牵引车",
+    "prod_ennm": "TRACTOR UNIT",
+    "model_en": "TR-40",
+    "price_per_unit": "56000",
+    "invoice_no": "RT-INV-0611",
+}
+
+
+def with_vins(*vins: dict[str, Any]) -> dict[str, Any]:
+    declaration = copy.deepcopy(SOURCE)
+    declaration["goods"][0]["licences"][0]["vins"] = [dict(v) for v in vins]
+    return declaration
+
+
+def test_the_vehicles_a_licence_covers_are_read_from_the_vin_sheet():
+    # Given two vehicles under the first goods item's licence, on the 许可证VIN信息 sheet
+    declaration = with_vins(VIN, VIN | {"vin_no": "2", "vin_code": "LSVAU2180N2123457"})
+    # When the template is read, Then they are that licence's, every value as written
+    record = read_one(template(declaration))
+    assert record.read_errors == []
+    content, errs = parse_content(record.raw)
+    assert errs == [] and content == parse_content(declaration)[0]
+    assert [v.vin_code for v in content.goods[0].licences[0].vins] == ["LSVAU2180N2123456", "LSVAU2180N2123457"]
+    assert record.cells["goods[0].licences[0].vins[1].vin_code"][0].startswith("工作表“许可证VIN信息”第4行G列")
+
+
+def test_a_vin_row_naming_no_licence_of_its_goods_item_is_refused_naming_its_cell():
+    def spoil(workbook: Workbook) -> None:
+        workbook[swt.SHEET_VIN]["B3"] = "5"  # 许可证信息序号: the goods item has one licence
+
+    [message] = messages(read_one(template(with_vins(VIN), spoil)))
+    assert message.startswith(
+        "工作表“许可证VIN信息”第3行B列(B3)：“5”在“许可证信息”中没有该商品序号和许可证信息序号的许可证"
+    )
+    assert "matches no licence of 许可证信息" in message
+
+
+def test_a_bad_vin_cell_is_refused_naming_it():
+    def spoil(workbook: Workbook) -> None:
+        workbook[swt.SHEET_VIN]["D3"] = "2024年6月2日"  # 提/运单日期
+
+    [message] = messages(read_one(template(with_vins(VIN), spoil)))
+    assert message.startswith(
+        "工作表“许可证VIN信息”第3行D列(D3) 提/运单日期(goods[0].licences[0].vins[0].bill_lad_date)"
+    )
 
 
 def test_an_empty_unknown_column_is_ignored():
