@@ -72,7 +72,7 @@ GROUPS: tuple[Group, ...] = (
     Group("goods", "商品", "Goods"),
     Group("licences", "许可证", "Licences"),
     Group("containers", "集装箱", "Containers"),
-    Group("documents", "随附单据", "Attached documents"),
+    Group("documents", "随附单证", "Attached documents"),
     Group("requested_certificates", "所需单证", "Certificates asked for"),
 )
 
