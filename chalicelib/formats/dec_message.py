@@ -13,8 +13,8 @@ writes them (shared/examples/declaration-fields.md):
 - Blocks in any order; EdocRealation repeated directly under DecMessage or in a wrapper;
   ``<X/>``, ``<X />`` and ``<X></X>`` mean absent; blocks full of empty tags are skipped.
 
-Mapped tags (everything else is ignored, e.g. DecRequestCerts, DecOtherPacks, DecUsers,
-EcoRelation, DecLicenseDocus (licences: no field holds them), DecHead/Type, OtherMark/Rate/Curr):
+Mapped tags (everything else is ignored, e.g. DecUsers, DecCopLimits, EcoRelation, DecHead/Type,
+the DecSign block):
 
 - Every field the table (``domain/declaration_fields.py``) maps to a tag, in its block; then by
   hand the ones it marks ``in_code`` (``READ_IN_CODE``). DecHead: SeqNo, else
