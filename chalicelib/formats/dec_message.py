@@ -14,7 +14,7 @@ writes them (shared/examples/declaration-fields.md):
   ``<X/>``, ``<X />`` and ``<X></X>`` mean absent; blocks full of empty tags are skipped.
 
 Mapped tags (everything else is ignored, e.g. DecUsers, DecCopLimits, EcoRelation, DecHead/Type,
-the DecSign block):
+DecSign (but its ClientSeqNo, below)):
 
 - Every field the table (``domain/declaration_fields.py``) maps to a tag, in its block; then by
   hand the ones it marks ``in_code`` (``READ_IN_CODE``). DecHead: SeqNo, else
