@@ -158,6 +158,7 @@ class Container:
             batch_size=self.settings.batch_size,
             publisher=None,  # events leave through the log's stream (functions/publish_events.py)
             receipt_watchdog=timedelta(hours=self.settings.receipt_watchdog_hours),
+            parts=self.parts,
         )
 
     @cached_property

@@ -121,12 +121,14 @@ function listOf(path) {
   return at < 0 ? "" : path.slice(0, at);
 }
 
-/** A list's rows: decl.goods, or a list within each item (goods[].licences) with its item's number. */
+/** A list's rows: decl.goods, or a list within each item (goods[].licences, goods[].licences[].vins)
+ * with its goods item's number. */
 function rowsOf(decl, list) {
-  const [outer, inner] = list.split("[].");
+  const [outer, ...inner] = list.split("[].");
   const items = decl[outer] || [];
-  if (!inner) return items;
-  return items.flatMap((item, i) => (item[inner] || []).map((row) => ({ ...row, __item: item.g_no ?? i + 1 })));
+  if (!inner.length) return items;
+  const within = (item) => inner.reduce((rows, name) => rows.flatMap((row) => row[name] || []), [item]);
+  return items.flatMap((item, i) => within(item).map((row) => ({ ...row, __item: item.g_no ?? i + 1 })));
 }
 
 /** One of the form's groups: its head fields as label and value, each list (goods, other packages, a

@@ -92,7 +92,8 @@ export async function render(main) {
     const blocks = parts.filter((list) => !nested(list)).map((list) => (list === ""
       ? h("div", { class: "grid" }, mine.filter((f) => listOf(f.path) === "").map((f) => control(f, f.path, defaults[f.path])))
       : listPart(() => list, partTitle(list, title, parts), mine.filter((f) => listOf(f.path) === list), parts.length > 1)));
-    const within = parts.filter(nested).map((list) => h("p", { class: "note" }, t("entry.within", { what: title, parent: groupTitle(list.split("[]")[0]) })));
+    const parents = [...new Set(parts.filter(nested).map((list) => list.split("[]")[0]))]; // a licence's vehicles too
+    const within = parents.map((parent) => h("p", { class: "note" }, t("entry.within", { what: title, parent: groupTitle(parent) })));
     return h("fieldset", { "data-group": g.key }, h("legend", {}, title), blocks, within);
   });
 

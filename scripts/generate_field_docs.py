@@ -40,8 +40,11 @@ Generated from the field table `chalicelib/domain/declaration_fields.py` by
 - **tag**: the DecMessage element (`DecHead` unless the list says otherwise: goods `DecList`,
   containers `Container`, documents `EdocRealation`); a 3.1 tag in brackets where it differs;
   *4.x* marks fields version 3.1 does not carry; — means the message has no such field.
-- **template**: the Single Window 货物申报导入模板's label (main sheet 基本信息&商品信息).
-- **workbook**: our workbook's sheet and column.
+- **template**: the Single Window 货物申报导入模板's label (main sheet 基本信息&商品信息; a goods
+  item's licences on 许可证信息, their vehicles on 许可证VIN信息, containers, documents and
+  certificates on their own sheets).
+- **workbook**: our workbook's sheet and column; — where our workbook has none (the vehicles a
+  licence covers: DecGoodsLimitVin).
 - **required**: the API refuses a declaration without it (a field inside an optional group, such as
   `freight.mark`, is required only once the group is given).
 - Notes name what the readers and the writer handle by hand rather than from the table.
@@ -66,6 +69,8 @@ def _tag(spec: FieldSpec) -> str:
 
 
 def _workbook(spec: FieldSpec) -> str:
+    if spec.list not in SHEETS:
+        return "—"
     sheet = SHEETS[spec.list]
     paths = [column.path for column in TEMPLATE[sheet]]
     if not spec.workbook or spec.leaf not in paths:

@@ -70,7 +70,7 @@ GOODS_HEADER: tuple[str, ...] = (
 OTHER_SHEETS: tuple[tuple[str, str, str | None, tuple[str, ...]], ...] = (
     (swt.SHEET_LICENCES, "许可证信息", "goods[].licences",
      ("商品序号", "许可证信息序号", "许可证类别代码", "许可证编号", "核销货物序号", "核销数量", "核销数量单位")),
-    (swt.SHEET_VIN, "许可证VIN信息", None,
+    (swt.SHEET_VIN, "许可证VIN信息", "goods[].licences[].vins",
      ("商品序号", "许可证信息序号", "VIN序号", "提/运单日期", "质量保质期", "发动机号或电机号", "车俩识别代码",
       "底盘号", "发票所列数量", "品名（中文）", "品名（英文）", "型号（英文）", "单价", "发票号")),
     (swt.SHEET_CERTIFICATES, "检验检疫所需单证", "requested_certificates", ("证书代码", "正本数量", "副本数量")),
@@ -176,11 +176,18 @@ def _title(sheet: Any, title: str, width: int) -> None:
 def _entries(declaration: dict[str, Any], list_name: str | None) -> list[tuple[str, dict[str, Any]]]:
     if list_name is None:
         return []
+    licences = [
+        (f"goods[{n}].licences[{k}]", licence, {"_g_no": item["g_no"], "_order": k + 1})
+        for n, item in enumerate(declaration.get("goods") or [])
+        for k, licence in enumerate(item.get("licences") or [])
+    ]
     if list_name == "goods[].licences":
+        return [(path, {**flatten(licence), **ties}) for path, licence, ties in licences]
+    if list_name == "goods[].licences[].vins":  # a vehicle names its licence's goods item and order
         return [
-            (f"goods[{n}].licences[{k}]", {**flatten(licence), "_g_no": item["g_no"], "_order": k + 1})
-            for n, item in enumerate(declaration.get("goods") or [])
-            for k, licence in enumerate(item.get("licences") or [])
+            (f"{path}.vins[{v}]", {**flatten(vin), **ties})
+            for path, licence, ties in licences
+            for v, vin in enumerate(licence.get("vins") or [])
         ]
     return [(f"{list_name}[{n}]", flatten(entry)) for n, entry in enumerate(declaration.get(list_name) or [])]
 

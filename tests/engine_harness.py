@@ -26,6 +26,7 @@ from tests.fakes import (
     FakeDeclarationRepository,
     FakeExecutionRepository,
     FakeLogistics,
+    FakePartsRepository,
     FakeSeqNoAllocator,
     FakeUnitOfWork,
     FakeWorkQueue,
@@ -48,6 +49,7 @@ def fake_wiring(clock=None, settings: Settings | None = None, **adapters) -> Con
         ("customs", FakeCustoms),
         ("logistics", FakeLogistics),
         ("seq_nos", FakeSeqNoAllocator),
+        ("parts", FakePartsRepository),
     ):
         if name not in adapters:
             adapters[name] = fake()

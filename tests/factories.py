@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chalicelib.domain.declaration_fields import FIELDS
 from chalicelib.domain.identity import Identity
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "examples"
@@ -160,6 +161,9 @@ _FULL_DECLARATION: dict[str, Any] = {
     "net_wt": "1180",
     "mark_no": "N/M",
     "note": "整箱",
+    "org_code": "2201",
+    "vsa_org_code": "2201",
+    "insp_org_code": "2248",
     "purp_org_code": "2200",
     "orig_box_flag": "1",
     "correlation_no": "220120240000000123",
@@ -222,6 +226,22 @@ _FULL_DECLARATION: dict[str, Any] = {
                     "lic_wrtof_detail_no": "1",
                     "lic_wrtof_qty": "100",
                     "lic_wrtof_qty_unit": "001",
+                    "vins": [
+                        {
+                            "vin_no": "1",
+                            "bill_lad_date": "2024-03-01",
+                            "quality_qgp": "3年或10万公里",
+                            "motor_no": "B48A20A1234567",
+                            "vin_code": "WBA11AA010CH12345",
+                            "chassis_no": "CH12345",
+                            "invoice_num": "1",
+                            "prod_cnnm": "小轿车",
+                            "prod_ennm": "PASSENGER CAR",
+                            "model_en": "X1 SDRIVE20LI",
+                            "price_per_unit": "32000",
+                            "invoice_no": "INV-2024-0320",
+                        }
+                    ],
                 }
             ],
         }
@@ -294,3 +314,38 @@ class FixedClock:
         from datetime import timedelta
 
         self.now += timedelta(**delta)
+
+
+def without_fields(raw: dict[str, Any], paths: set[str]) -> dict[str, Any]:
+    """`raw` less the given leaf paths ("goods[].g_name_en": in every item)."""
+    out = copy.deepcopy(raw)
+    for path in paths:
+        parents = [out]
+        names = path.split(".")
+        for name in names[:-1]:
+            found = []
+            for node in parents:
+                value = node.get(name.removesuffix("[]"))
+                found += value if isinstance(value, list) else [value] if isinstance(value, dict) else []
+            parents = found
+        for node in parents:
+            node.pop(names[-1], None)
+    return out
+
+
+def set_first(raw: dict[str, Any], path: str, value: Any) -> None:
+    """Sets a leaf, in the first item of each list on the way."""
+    *parents, leaf = path.split(".")
+    for name in parents:
+        raw = raw[name[:-2]][0] if name.endswith("[]") else raw[name]
+    raw[leaf] = value
+
+
+def less_fields(raw: dict[str, Any], paths: set[str]) -> dict[str, Any]:
+    """`raw` less the given leaf paths, and less the lists and groups all of whose fields they are
+    (what a format without those fields gives back)."""
+    out = without_fields(raw, paths)
+    gone = {s.list for s in FIELDS if s.list} - {s.list for s in FIELDS if s.path not in paths}
+    for name in sorted(gone, key=len, reverse=True):  # the innermost first
+        set_first(out, name, [])
+    return {key: value for key, value in out.items() if value != {}}

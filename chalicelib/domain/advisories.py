@@ -18,6 +18,9 @@ or the system's when the config has auxiliary confirmation (辅助确认) on. Th
 - classification (per item, domain/classification): ``national_code_unchecked`` (digits 7-10 of
   the HS code not in a national table), ``elements_missing`` / ``elements_extra`` (规格型号 against
   the code's declaration elements), ``element_value`` (an import's 出口享惠情况 other than 3).
+- ``part_differs`` (per item, domain/parts.py): the goods item names an approved part of the
+  enterprise's parts library (料号, exg_no) and fills its HS code, 商品名称, 规格型号 or a unit
+  differently. The caller reads the parts (one batched read for the declaration's part numbers).
 
 Order is stable: head advisories first (in the order above), then per goods item by g_no, in
 the order above. Details hold strings only (decimals normalised: "1180.00" and "1180" give the
@@ -31,9 +34,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .declaration import DeclarationContent, GoodsItem
+
+if TYPE_CHECKING:
+    from .parts import Part
 
 KG = "035"  # 千克
 PRICE_PLACES_HALF = Decimal("0.00005")  # half a unit of the 4th place: the unit price's rounding
@@ -63,14 +69,19 @@ class Advisory:
 
 
 def advisories(
-    content: DeclarationContent, recent_prices: Mapping[str, Sequence[Decimal]] | None = None
+    content: DeclarationContent,
+    recent_prices: Mapping[str, Sequence[Decimal]] | None = None,
+    parts: Mapping[str, Part] | None = None,
 ) -> list[Advisory]:
     """Every advisory `content` raises, in a stable order.
 
     `recent_prices`: code_ts → recent unit prices of that HS code, in the same currency and
     unit as the goods being checked (the caller's history); absent codes are not compared.
+    `parts`: the enterprise's parts among those the goods name, by part number (only approved
+    ones count); None or {}: no part is compared.
     """
-    from .classification import item_advisories  # here: classification builds on Advisory
+    from .classification import item_advisories  # here: classification and parts build on Advisory
+    from .parts import part_differs
 
     found: list[Advisory] = []
     found += _net_over_gross(content)
@@ -80,6 +91,7 @@ def advisories(
         found += _total_mismatch(item)
         found += _price_outlier(item, (recent_prices or {}).get(item.code_ts, ()))
         found += item_advisories(content, item)
+        found += part_differs(item, parts or {})
     return found
 
 

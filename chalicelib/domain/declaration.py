@@ -309,6 +309,25 @@ class SpecialBusiness(_Model):
     transit: StrictBool = False  # 转关
 
 
+class LicenceVin(_Model):
+    """One vehicle a goods item's licence covers (许可证VIN信息, DecGoodsLimitVin): the message repeats
+    its licence's LicTypeCode and LicenceNo, which the writer takes from the licence."""
+
+    vin_no: Text(100) | None = None  # VIN序号
+    bill_lad_date: CustomsDate | None = None  # 提/运单日期
+    quality_qgp: Text(100) | None = None  # 质量保质期
+    motor_no: Text(100) | None = None  # 发动机号或电机号
+    vin_code: Annotated[Text(20), NON_BLANK] = Field(min_length=1)  # 车辆识别代码: what the block is for
+    # 底盘(车架)号: one public field list says 10 characters; a frame number in VIN form has 17
+    chassis_no: Text(20) | None = None
+    invoice_num: Dec(19, 5) | None = None  # 发票所列数量
+    prod_cnnm: Text(500) | None = None  # 品名(中文名称)
+    prod_ennm: Text(500) | None = None  # 品名(英文名称)
+    model_en: Text(500) | None = None  # 型号(英文)
+    price_per_unit: Dec(19, 4) | None = None  # 单价
+    invoice_no: Text(30) | None = None  # 发票号
+
+
 class GoodsLicence(_Model):
     """A licence a goods item is declared under (产品资质, DecGoodsLimit)."""
 
@@ -317,6 +336,7 @@ class GoodsLicence(_Model):
     lic_wrtof_detail_no: Text(4) | None = None
     lic_wrtof_qty: Dec(19, 5) | None = None
     lic_wrtof_qty_unit: Code("unit") | None = None
+    vins: list[LicenceVin] = Field(default_factory=list, max_length=999)
 
 
 Flag = Literal["0", "1"]
@@ -493,6 +513,12 @@ class DeclarationContent(_Model):
     net_wt: Dec(17, 5)
     mark_no: Text(400, lines=True) | None = None  # 标记唛码 and 备注: the form's text areas
     note: Text(500, lines=True) = ""
+    # The inspection organs (检验检疫受理机关, 领证机关, 口岸检验检疫机关, 目的地海关): customs offices
+    # since inspection merged into customs; public field lists mark all but PurpOrgCode as no longer
+    # used, but the Single Window's template still has their cells, so a broker's value is carried.
+    org_code: CustomsOffice | None = None
+    vsa_org_code: CustomsOffice | None = None
+    insp_org_code: CustomsOffice | None = None
     purp_org_code: CustomsOffice | None = None
     orig_box_flag: Flag | None = None
     correlation_no: Text(500) | None = None

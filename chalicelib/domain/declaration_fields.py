@@ -37,11 +37,13 @@ KINDS = ("text", "upper", "code", "table", "uscc", "dec", "int", "date", "bool",
 # The message blocks, by the list a path belongs to.
 HEAD, GOODS, CONTAINER, DOCUMENT = "DecHead", "DecList", "Container", "EdocRealation"
 FREE_TEXT, GOODS_LICENCE, LICENCE_DOCUMENT = "DecFreeTxt", "DecGoodsLimit", "LicenseDocu"
+LICENCE_VIN = "DecGoodsLimitVin"
 REQUESTED_CERTIFICATE, OTHER_PACK = "DecRequestCert", "DecOtherPack"
 LIST_BLOCKS = {
     "": HEAD,
     "goods": GOODS,
     "goods[].licences": GOODS_LICENCE,
+    "goods[].licences[].vins": LICENCE_VIN,
     "containers": CONTAINER,
     "licence_documents": LICENCE_DOCUMENT,
     "requested_certificates": REQUESTED_CERTIFICATE,
@@ -70,7 +72,7 @@ GROUPS: tuple[Group, ...] = (
     Group("goods", "商品", "Goods"),
     Group("licences", "许可证", "Licences"),
     Group("containers", "集装箱", "Containers"),
-    Group("documents", "随附单据", "Attached documents"),
+    Group("documents", "随附单证", "Attached documents"),
     Group("requested_certificates", "所需单证", "Certificates asked for"),
 )
 
@@ -187,6 +189,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("enty_port", "EntyPortCode", "入境/离境口岸", "Port of entry/exit", "transport", "code", width=6, sw_label="入境/离境口岸", since="4.x"),
     _f("goods_place", "GoodsPlace", "货物存放地点", "Where the goods are kept", "transport", sw_label="存放地点", since="4.x"),
     _f("bl_no", "BLNo", "B/L号", "B/L no.", "transport", sw_label="B/L号", since="4.x"),
+    _f("insp_org_code", "InspOrgCode", "口岸检验检疫机构", "Port inspection authority", "inspection", "code", width=4, code_table="customs_office", sw_label="口岸检验检疫机构", since="4.x"),
     _f("special_business.international_event", "SpecDeclFlag", "特殊业务标识-国际赛事", "International sports event", "inspection", "bool", sw_label="特殊业务标识-国际赛事", in_code="1st character of SpecDeclFlag (1 yes, 0 no)", since="4.x"),
     _f("special_business.military_goods", "SpecDeclFlag", "特殊业务标识-特殊进出军工物资", "Military goods", "inspection", "bool", sw_label="特殊业务标识-特殊进出军工物资", in_code="2nd character of SpecDeclFlag", since="4.x"),
     _f("special_business.aid_goods", "SpecDeclFlag", "特殊业务标识-国际援助物资", "International aid", "inspection", "bool", sw_label="特殊业务标识-国际援助物资", in_code="3rd character of SpecDeclFlag", since="4.x"),
@@ -198,8 +201,10 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("desp_date", "DespDate", "启运日期", "Date of departure", "transport", "date", sw_label="启运日期", since="4.x"),
     _f("cmpl_dschrg_dt", "CmplDschrgDt", "卸毕日期", "Unloading completed", "transport", "date", sw_label="卸毕日期", since="4.x"),
     _f("correlation_reason", "CorrelationReasonFlag", "关联理由", "Reason of the related number", "inspection", sw_label="关联理由", since="4.x"),
+    _f("vsa_org_code", "VsaOrgCode", "领证机关", "Certificate-issuing authority", "inspection", "code", width=4, code_table="customs_office", sw_label="领证机关", since="4.x"),
     _f("orig_box_flag", "OrigBoxFlag", "原集装箱标识", "Original container to destination", "inspection", "code", width=1, sw_label="原箱运输", since="4.x"),
     _f("no_other_pack", "NoOtherPack", "无其他包装", "No other packing", "packing", "code", width=1, since="4.x"),
+    _f("org_code", "OrgCode", "检验检疫受理机关", "Inspection authority receiving the declaration", "inspection", "code", width=4, code_table="customs_office", sw_label="检验检疫受理机关", since="4.x"),
     _f("overseas_consignor.code", "OverseasConsignorCode", "境外收发货人代码", "Overseas consignor code", "parties", sw_label="境外发货人代码", since="4.x"),
     _f("overseas_consignor.name", "OverseasConsignorCname", "境外收发货人名称", "Overseas consignor name", "parties", sw_label="境外收发货人名称（中文）", since="4.x"),
     _f("overseas_consignor.name_en", "OverseasConsignorEname", "境外收发货人名称(外文)", "Overseas consignor name (foreign)", "parties", sw_label="境外收发货人名称（英文）", since="4.x"),
@@ -263,6 +268,19 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("goods[].licences[].lic_wrtof_detail_no", "LicWrtofDetailNo", "核销货物序号", "Licence item written off", "licences", sw_label="核销货物序号", since="4.x"),
     _f("goods[].licences[].lic_wrtof_qty", "LicWrtofQty", "核销数量", "Quantity written off", "licences", "dec", sw_label="核销数量", since="4.x"),
     _f("goods[].licences[].lic_wrtof_qty_unit", "LicWrtofQtyUnit", "核销数量单位", "Unit written off", "licences", "code", width=3, code_table="unit", sw_label="核销数量单位", since="4.x"),
+    # ---- DecGoodsLimit/DecGoodsLimitVin (vehicles a licence covers); not a sheet of our workbook
+    _f("goods[].licences[].vins[].vin_no", "VinNo", "VIN序号", "VIN item no.", "licences", sw_label="VIN序号", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].bill_lad_date", "BillLadDate", "提/运单日期", "Bill of lading date", "licences", "date", sw_label="提/运单日期", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].quality_qgp", "QualityQgp", "质量保质期", "Quality guarantee period", "licences", sw_label="质量保质期", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].motor_no", "MotorNo", "发动机号或电机号", "Engine or motor no.", "licences", "upper", sw_label="发动机号或电机号", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].vin_code", "VinCode", "车辆识别代码(VIN)", "Vehicle identification number (VIN)", "licences", "upper", sw_label="车俩识别代码", workbook=False, since="4.x"),  # 俩 (sic): the template's own label
+    _f("goods[].licences[].vins[].chassis_no", "ChassisNo", "底盘(车架)号", "Chassis (frame) no.", "licences", "upper", sw_label="底盘号", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].invoice_num", "InvoiceNum", "发票所列数量", "Quantity on the invoice", "licences", "dec", sw_label="发票所列数量", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].prod_cnnm", "ProdCnnm", "品名(中文名称)", "Product name (Chinese)", "licences", sw_label="品名（中文）", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].prod_ennm", "ProdEnnm", "品名(英文名称)", "Product name (English)", "licences", sw_label="品名（英文）", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].model_en", "ModelEn", "型号(英文)", "Model (English)", "licences", sw_label="型号（英文）", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].price_per_unit", "PricePerUnit", "单价", "Unit price", "licences", "dec", sw_label="单价", workbook=False, since="4.x"),
+    _f("goods[].licences[].vins[].invoice_no", "InvoiceNo", "发票号", "Invoice no.", "licences", sw_label="发票号", workbook=False, since="4.x"),
     # ---- DecContainers/Container
     _f("containers[].container_id", "ContainerId", "集装箱号", "Container no.", "containers", "upper", sw_label="集装箱号"),
     _f("containers[].container_md", "ContainerMd", "集装箱规格", "Container size", "containers", sw_label="集装箱规格"),

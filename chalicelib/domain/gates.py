@@ -18,6 +18,7 @@ from . import agency_agreement, classification, customs_rules
 from .configs import ConfigContent
 from .declaration import Declaration, DeclarationContent, DeclarationStatus, TaxStatus
 from .logistics import ArrivalReport, Manifest
+from .parts import Part
 
 Outcome = Literal["pass", "wait", "fail", "skip"]
 
@@ -106,6 +107,7 @@ def evaluate(
     today: date,
     agreement_sequence: Callable[[], int],
     recent_prices: Mapping[str, Sequence[Decimal]] | None = None,
+    parts: Mapping[str, Part] | None = None,
 ) -> Verdict:
     run, c = _Run(decl), decl.content
 
@@ -152,7 +154,7 @@ def evaluate(
         )
     ended = _licence_gate(run, c) or _logistics_gates(run, c, config, facts)
     if ended is None:
-        ended = _advisory_gate(run, decl, config, recent_prices)
+        ended = _advisory_gate(run, decl, config, recent_prices, parts)
     if ended is not None:
         return ended
 
@@ -238,10 +240,14 @@ def _logistics_gates(run: _Run, c: DeclarationContent, config: ConfigContent, fa
 
 
 def _advisory_gate(
-    run: _Run, decl: Declaration, config: ConfigContent, recent_prices: Mapping[str, Sequence[Decimal]] | None
+    run: _Run,
+    decl: Declaration,
+    config: ConfigContent,
+    recent_prices: Mapping[str, Sequence[Decimal]] | None,
+    parts: Mapping[str, Part] | None,
 ) -> Verdict | None:
     """Advisory prompts: confirmed by the system or a person, or the declaration waits for one."""
-    prompts = advisory_rules.advisories(decl.content, recent_prices)
+    prompts = advisory_rules.advisories(decl.content, recent_prices, parts)
     if prompts:
         fingerprint = advisory_rules.fingerprint(prompts)
         listed = [

@@ -17,7 +17,7 @@ Pure: the service (services/parts.py) reads and writes parts through its reposit
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 from . import errors
 from .advisories import Advisory
 from .classification import declaration_elements, hs_codes
+from .declaration import GoodsItem
 from .errors import FieldError
 
 PROPOSED, APPROVED, REFUSED = "proposed", "approved", "refused"
@@ -182,19 +183,42 @@ def fill(goods: list[Any], parts: Mapping[str, Part]) -> list[Advisory]:
         part = parts.get(str(item.get("exg_no") or "").strip())
         if part is None or part.status != APPROVED:
             continue
+        g_no: int = item["g_no"] if isinstance(item.get("g_no"), int) else index + 1
         for name, value in part.values.items():
-            own = item.get(name)
-            if own in (None, ""):
+            if item.get(name) in (None, ""):
                 item[name] = value
-            elif str(own).strip() != value:
-                g_no = item.get("g_no") if isinstance(item.get("g_no"), int) else index + 1
-                advisories.append(
-                    Advisory(
-                        "part_differs",
-                        g_no,
-                        f"第{g_no}项商品料号{part.part_no}的{name}为“{own}”，归类库为“{value}”，请确认",
-                        f"Item {g_no}: part {part.part_no}'s {name} is '{own}', the parts library says '{value}'",
-                        {"part_no": part.part_no, "field": name, "declared": str(own), "library": value},
-                    )
-                )
+        advisories += _differences(g_no, item.get, part)
     return advisories
+
+
+def part_differs(item: GoodsItem, parts: Mapping[str, Part]) -> list[Advisory]:
+    """温馨提示 of a declared goods item naming an approved part (by exg_no) whose HS code, 商品名称,
+    规格型号 or units it fills differently: the same prompts the import answered with, raised again at
+    the gates and at a person's confirmation (domain/advisories.py)."""
+    part = parts.get((item.exg_no or "").strip())
+    if part is None or part.status != APPROVED:
+        return []
+    return _differences(item.g_no, lambda name: getattr(item, name, None), part)
+
+
+def part_numbers(goods: Iterable[Any]) -> set[str]:
+    """The part numbers (exg_no) the goods name, as the library keys them."""
+    return {no.strip() for item in goods if isinstance(no := getattr(item, "exg_no", None), str) and no.strip()}
+
+
+def _differences(g_no: int, own_value: Callable[[str], Any], part: Part) -> list[Advisory]:
+    found = []
+    for name, value in part.values.items():
+        own = own_value(name)
+        if own in (None, "") or str(own).strip() == value:
+            continue
+        found.append(
+            Advisory(
+                "part_differs",
+                g_no,
+                f"第{g_no}项商品料号{part.part_no}的{name}为“{own}”，归类库为“{value}”，请确认",
+                f"Item {g_no}: part {part.part_no}'s {name} is '{own}', the parts library says '{value}'",
+                {"part_no": part.part_no, "field": name, "declared": str(own).strip(), "library": value},
+            )
+        )
+    return found

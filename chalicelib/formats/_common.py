@@ -134,7 +134,7 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
 
 def label(path: str) -> str:
     """The Chinese label of a field path such as "goods[2].qty" or "agent.uscc"."""
-    bare = re.sub(r"^\w+\[\d+\]\.", "", path)
+    bare = re.sub(r"^(\w+\[\d+\]\.)+", "", path)  # a list item's field, however deep
     return FIELD_LABELS.get(bare, bare)
 
 

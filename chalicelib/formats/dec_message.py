@@ -13,8 +13,8 @@ writes them (shared/examples/declaration-fields.md):
 - Blocks in any order; EdocRealation repeated directly under DecMessage or in a wrapper;
   ``<X/>``, ``<X />`` and ``<X></X>`` mean absent; blocks full of empty tags are skipped.
 
-Mapped tags (everything else is ignored, e.g. DecRequestCerts, DecOtherPacks, DecUsers,
-EcoRelation, DecLicenseDocus (licences: no field holds them), DecHead/Type, OtherMark/Rate/Curr):
+Mapped tags (everything else is ignored, e.g. DecUsers, DecCopLimits, EcoRelation, DecHead/Type,
+DecSign (but its ClientSeqNo, below)):
 
 - Every field the table (``domain/declaration_fields.py``) maps to a tag, in its block; then by
   hand the ones it marks ``in_code`` (``READ_IN_CODE``). DecHead: SeqNo, else
@@ -23,7 +23,8 @@ EcoRelation, DecLicenseDocus (licences: no field holds them), DecHead/Type, Othe
   (see ``_countries``); DepartCountry → depart_country. FeeMark/InsurMark empty with a zero or
   empty rate → no freight/insurance.
 - DecList (goods, ordered by GNo): a zero FirstQty/SecondQty without its unit
-  is dropped (files write 0 for "no second unit").
+  is dropped (files write 0 for "no second unit"); DecGoodsLimits/DecGoodsLimit → licences, and
+  the DecGoodsLimitVin inside each → its vins.
 - DecContainers/Container: a zero ContainerWt is dropped.
 - EdocRealation: EdocID → edoc_no, EdocCode → edoc_code.
 
@@ -46,6 +47,7 @@ from chalicelib.domain.declaration_fields import (
     GOODS,
     GOODS_LICENCE,
     HEAD,
+    LICENCE_VIN,
     LIST_BLOCKS,
     FieldSpec,
 )
@@ -105,7 +107,9 @@ def _mapping(block: str) -> Mapping:
     )
 
 
-_HEAD, _FREE_TEXT, _GOODS, _GOODS_LICENCE = (_mapping(b) for b in (HEAD, FREE_TEXT, GOODS, GOODS_LICENCE))
+_HEAD, _FREE_TEXT, _GOODS, _GOODS_LICENCE, _LICENCE_VIN = (
+    _mapping(b) for b in (HEAD, FREE_TEXT, GOODS, GOODS_LICENCE, LICENCE_VIN)
+)
 # the head's lists: field name, the item's element, its mapping
 _LISTS = tuple(
     (name, block, _mapping(block))
@@ -254,17 +258,23 @@ def _read_goods(message: Element, problems: list[FieldError]) -> list[dict[str, 
             if unit not in flat and is_zero(flat.get(qty)):
                 del flat[qty]  # "0" written for a legal unit the goods do not have
         flat["licences"] = [
-            _read_block(
-                limit,
-                _GOODS_LICENCE,
-                f"goods[{index}].licences[{n}].",
-                f"DecList[{index + 1}]/{GOODS_LICENCE}",
-                problems,
-            )
+            _read_licence(limit, f"goods[{index}].licences[{n}].", f"DecList[{index + 1}]/{GOODS_LICENCE}", problems)
             for n, limit in enumerate(x for x in descendants(item, GOODS_LICENCE) if not _is_blank(x))
         ]
         goods.append(flat)
     return goods
+
+
+def _read_licence(limit: Element, prefix: str, where: str, problems: list[FieldError]) -> dict[str, Any]:
+    """A goods item's licence and the vehicles it covers (DecGoodsLimitVin, inside it; their
+    LicTypeCode and LicenceNo repeat the licence's)."""
+    flat = _read_block(limit, _GOODS_LICENCE, prefix, where, problems)  # its own children only
+    vins = [x for x in descendants(limit, LICENCE_VIN) if not _is_blank(x)]
+    flat["vins"] = [
+        _read_block(vin, _LICENCE_VIN, f"{prefix}vins[{n}].", f"{where}/{LICENCE_VIN}[{n + 1}]", problems)
+        for n, vin in enumerate(vins)
+    ]
+    return flat
 
 
 def _g_no_key(item: Element) -> int:

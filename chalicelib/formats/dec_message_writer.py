@@ -8,9 +8,10 @@ reader leaves them at false). Shape, as real files have it (shared/examples/decl
   namespace ``http://www.chinaport.gov.cn/dec`` and ``Version`` (4.8 unless asked; "3.1" for old
   QP clients, which know none of the fields the table marks ``since="4.x"``: a content holding one
   is refused for 3.1 rather than declared with parts missing);
-- DecHead, DecLists/DecList, DecContainers/Container, DecLicenseDocus, DecFreeTxt (VoyNo),
-  DecSign, then one EdocRealation per document directly under the root (where the shipped
-  example and customs clients put them);
+- DecHead, DecLists/DecList (a goods item's licences in DecGoodsLimits/DecGoodsLimit, the
+  vehicles a licence covers in DecGoodsLimitVin inside it), DecContainers/Container,
+  DecLicenseDocus, DecFreeTxt (VoyNo), DecSign, then one EdocRealation per document directly under
+  the root (where the shipped example and customs clients put them);
 - each block's elements in the order of the message's schema (``HEAD_ORDER`` …), their values
   from the field table (``domain/declaration_fields.py``); an absent value is an empty element
   ``<X />``; decimals are written as given, in plain notation (``format(d, "f")``: "820.00" stays
@@ -46,6 +47,7 @@ from chalicelib.domain.declaration_fields import (
     GOODS_LICENCE,
     HEAD,
     LICENCE_DOCUMENT,
+    LICENCE_VIN,
     OTHER_PACK,
     REQUESTED_CERTIFICATE,
     FieldSpec,
@@ -84,6 +86,22 @@ ORDERS = {
     HEAD: HEAD_ORDER,
     GOODS: GOODS_ORDER,
     GOODS_LICENCE: ("GoodsNo", "LicTypeCode", "LicenceNo", "LicWrtofDetailNo", "LicWrtofQty", "LicWrtofQtyUnit"),
+    LICENCE_VIN: (
+        "LicenceNo",
+        "LicTypeCode",
+        "VinNo",
+        "BillLadDate",
+        "QualityQgp",
+        "MotorNo",
+        "VinCode",
+        "ChassisNo",
+        "InvoiceNum",
+        "ProdCnnm",
+        "ProdEnnm",
+        "ModelEn",
+        "PricePerUnit",
+        "InvoiceNo",
+    ),  # fmt: skip
     CONTAINER: ("ContainerId", "ContainerMd", "GoodsNo", "LclFlag", "GoodsContaWt", "ContainerWt"),
     LICENCE_DOCUMENT: ("DocuCode", "CertCode"),
     FREE_TEXT: ("RelId", "RelManNo", "BonNo", "VoyNo", "DecBpNo", "CusFie", "DecNo"),
@@ -201,10 +219,16 @@ def _block(block: str, item: Any, version: str, extra: dict[str, Value | list[No
 
 
 def _goods_item(item: Any, version: str) -> list[Node]:
-    licences: list[Node] = [
-        ("DecGoodsLimit", _block(GOODS_LICENCE, licence, version, {"GoodsNo": item.g_no})) for licence in item.licences
-    ]
+    licences: list[Node] = [("DecGoodsLimit", _licence(item.g_no, licence, version)) for licence in item.licences]
     return _block(GOODS, item, version, {"DecGoodsLimits": licences} if version != "3.1" else None)
+
+
+def _licence(g_no: int, licence: Any, version: str) -> list[Node]:
+    """DecGoodsLimit: the licence's elements, then one DecGoodsLimitVin per vehicle it covers, each
+    repeating the licence's number and type."""
+    parent: dict[str, Value | list[Node]] = {"LicenceNo": licence.licence_no, "LicTypeCode": licence.lic_type_code}
+    vins: list[Node] = [(LICENCE_VIN, _block(LICENCE_VIN, vin, version, parent)) for vin in licence.vins]
+    return _block(GOODS_LICENCE, licence, version, {"GoodsNo": g_no}) + vins
 
 
 def _specs(block: str, version: str) -> list[FieldSpec]:

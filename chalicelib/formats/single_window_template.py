@@ -7,15 +7,15 @@ Sheets (docs/import-formats.md):
   E, G, I or K, its value in the cell to its right); the goods header in row 22 (项号 in column A,
   41 labels to AO), one goods item per row below it;
 - 集装箱信息, 随附单证信息 (the 监管证件: 随附单证代码 and 单证编号), 许可证信息 (a goods item's
-  licences, by its 商品序号) and 所需单证: a title in row 1, labels in row 2, data from row 3;
-- 许可证VIN信息: not carried by the declaration; a filled row is refused.
+  licences, by its 商品序号), 许可证VIN信息 (the vehicles a licence covers, by 商品序号 and the
+  licence's 许可证信息序号) and 所需单证: a title in row 1, labels in row 2, data from row 3.
 
 What a label means comes from the field table (`FieldSpec.sw_label`, compared without spaces, line
 breaks or the width of brackets), so a field added there with its label is read here too. Cells
-become values through the same converters as our workbook's. A label the template has and the
-declaration does not carry, or an unknown one, is refused when its cell holds a value and ignored
-when empty. Every refused cell is named by sheet, row and column, in Chinese and English; the
-record's `cells` name the cell of every value read, so a later validation error names it too.
+become values through the same converters as our workbook's. A label the field table does not
+know is refused when its cell holds a value and ignored when empty. Every refused cell is named by
+sheet, row and column, in Chinese and English; the record's `cells` name the cell of every value
+read, so a later validation error names it too.
 """
 
 from __future__ import annotations
@@ -43,9 +43,6 @@ GOODS_KEY_LABEL = "项号"  # column A of the goods header row
 LIST_LABEL_ROW = 2  # the other sheets: a title in row 1, labels in row 2, data from row 3
 LICENCE_ITEM_LABEL, LICENCE_ORDER_LABEL = "商品序号", "许可证信息序号"
 
-# The template's labels the declaration does not carry (DecHead's OrgCode, VsaOrgCode, InspOrgCode):
-# a value under one is refused rather than dropped without a word.
-NOT_CARRIED = ("检验检疫受理机关", "领证机关", "口岸检验检疫机构")
 # An export's 境外收发货人 is its overseas consignee, which the message carries by code and foreign name.
 _EXPORT_PARTY = {
     "overseas_consignor.code": "overseas_consignee.code",
@@ -72,18 +69,21 @@ LISTS = {
     "containers": SHEET_CONTAINERS,
     "licence_documents": SHEET_LICENCE_DOCUMENTS,
     "goods[].licences": SHEET_LICENCES,
+    "goods[].licences[].vins": SHEET_VIN,
     "requested_certificates": SHEET_CERTIFICATES,
 }
+# In reading order: a VIN row needs its licence read.
 _OTHER_SHEETS = {
     SHEET_CONTAINERS: "containers",
     SHEET_LICENCE_DOCUMENTS: "licence_documents",
     SHEET_LICENCES: "goods[].licences",
+    SHEET_VIN: "goods[].licences[].vins",
     SHEET_CERTIFICATES: "requested_certificates",
 }
-_KEYS = {
-    "goods": {label_key(GOODS_KEY_LABEL): "g_no"},
-    "goods[].licences": {label_key(LICENCE_ITEM_LABEL): "g_no", label_key(LICENCE_ORDER_LABEL): ""},
-}
+# Columns that tie a row to its goods item and licence: not fields.
+_ITEM, _ORDER = "g_no", "licence_order"
+_TIES = {label_key(LICENCE_ITEM_LABEL): _ITEM, label_key(LICENCE_ORDER_LABEL): _ORDER}
+_KEYS = {"goods": {label_key(GOODS_KEY_LABEL): _ITEM}, "goods[].licences": _TIES, "goods[].licences[].vins": _TIES}
 
 
 def is_template(sheet_names: set[str]) -> bool:
@@ -101,7 +101,7 @@ def read_book(workbook: Any) -> list[ImportRecord]:
     names = _cells.sheet_names(workbook)
     if MAIN_SHEET not in names:
         raise errors.unreadable_file(f"缺少工作表“{MAIN_SHEET}”", f"the sheet {MAIN_SHEET} is missing")
-    present = [sheet for sheet in (MAIN_SHEET, *_OTHER_SHEETS, SHEET_VIN) if sheet in names]
+    present = [sheet for sheet in (MAIN_SHEET, *_OTHER_SHEETS) if sheet in names]
     for sheet in present:  # every sheet's size first: no row is read from an oversized workbook
         _cells.check_dimension(workbook[names[sheet]], sheet, _MAX_ROWS, _MAX_CELLS)
     reader = _Reader()
@@ -109,8 +109,6 @@ def read_book(workbook: Any) -> list[ImportRecord]:
     for sheet, list_name in _OTHER_SHEETS.items():
         if sheet in names:
             reader.list_sheet(workbook[names[sheet]], sheet, list_name)
-    if SHEET_VIN in names:
-        reader.not_carried_sheet(workbook[names[SHEET_VIN]], SHEET_VIN)
     return [reader.record()]
 
 
@@ -134,6 +132,8 @@ class _Reader:
         self.cells: dict[str, tuple[str, str]] = {}
         self.problems: list[FieldError] = []
         self.head_cells: dict[str, _Cell] = {}
+        # (goods item index, 许可证信息序号) → the licence's index in the goods item
+        self.licence_orders: dict[tuple[int, int], int] = {}
 
     # ---- the main sheet: head pairs, then the goods table ----------------------------------
 
@@ -188,6 +188,9 @@ class _Reader:
                 if list_name == "goods[].licences":
                     self._licence(values, name, number, header)
                     continue
+                if list_name == "goods[].licences[].vins":
+                    self._vin(values, name, number, header)
+                    continue
                 items = self.lists[list_name]
                 item = self._row(values, name, number, header, list_name, f"{list_name}[{len(items)}].")
                 if item:
@@ -195,45 +198,87 @@ class _Reader:
 
     def _licence(self, values: tuple[Any, ...], sheet: str, number: int, header: dict[int, str]) -> None:
         """A goods item's licence row: added to the goods item of its 商品序号."""
-        goods = self.lists["goods"]
-        key = next((_Cell(sheet, number, i + 1, values[i]) for i, p in header.items() if p == "g_no"), None)
+        found = self._goods_item(values, sheet, number, header)
+        if found is None:
+            return
+        index, _ = found
+        entries = self.lists["goods"][index].setdefault("licences", [])
+        order = self._tie(values, sheet, number, header, _ORDER)
+        entry = self._row(
+            values, sheet, number, header, "goods[].licences", f"goods[{index}].licences[{len(entries)}]."
+        )
+        entry.pop(_ITEM, None)
+        entry.pop(_ORDER, None)
+        if entry:
+            self.licence_orders.setdefault((index, order or len(entries) + 1), len(entries))
+            entries.append(entry)
+
+    def _vin(self, values: tuple[Any, ...], sheet: str, number: int, header: dict[int, str]) -> None:
+        """A vehicle a licence covers: added to the licence of its 商品序号 and 许可证信息序号 (the goods
+        item's only licence when the order is left empty)."""
+        found = self._goods_item(values, sheet, number, header)
+        if found is None:
+            return
+        index, key = found
+        licences = self.lists["goods"][index].get("licences", [])
+        order = self._tie(values, sheet, number, header, _ORDER)
+        at = self.licence_orders.get((index, order)) if order else (0 if len(licences) == 1 else None)
+        if at is None:
+            cell = next((_Cell(sheet, number, i + 1, values[i]) for i, p in header.items() if p == _ORDER), key)
+            self._refuse(
+                "",
+                cell,
+                f"在“{SHEET_LICENCES}”中没有该商品序号和许可证信息序号的许可证",
+                f"matches no licence of {SHEET_LICENCES} (商品序号 and 许可证信息序号)",
+            )
+            return
+        vins = licences[at].setdefault("vins", [])
+        entry = self._row(
+            values,
+            sheet,
+            number,
+            header,
+            "goods[].licences[].vins",
+            f"goods[{index}].licences[{at}].vins[{len(vins)}].",
+        )
+        entry.pop(_ITEM, None)
+        entry.pop(_ORDER, None)
+        if entry:
+            vins.append(entry)
+
+    def _goods_item(
+        self, values: tuple[Any, ...], sheet: str, number: int, header: dict[int, str]
+    ) -> tuple[int, _Cell] | None:
+        """The goods item a row of another sheet names by its 商品序号, and that cell; None for a blank
+        row, or for a row naming no goods item, whose cell is refused."""
+        key = next((_Cell(sheet, number, i + 1, values[i]) for i, p in header.items() if p == _ITEM), None)
         if key is not None and _cells.empty(key.value):
             key = None
         if key is None and not any(not _cells.empty(values[i]) for i in header if i < len(values)):
-            return
+            return None
         try:
             g_no = whole_number(key.value) if key is not None else None
         except BadValue:
             g_no = None
+        goods = self.lists["goods"]
         index = next((n for n, item in enumerate(goods) if g_no is not None and item.get("g_no") == g_no), None)
+        cell = key or _Cell(sheet, number, 1, "")
         if index is None:
-            cell = key or _Cell(sheet, number, 1, "")
             self._refuse(
                 "g_no", cell, f"在“{MAIN_SHEET}”的商品中不存在", f"matches no goods item (项号) of {MAIN_SHEET}"
             )
-            return
-        entries = goods[index].setdefault("licences", [])
-        entry = self._row(
-            values, sheet, number, header, "goods[].licences", f"goods[{index}].licences[{len(entries)}]."
-        )
-        entry.pop("g_no", None)
-        if entry:
-            entries.append(entry)
+            return None
+        return index, cell
 
-    def not_carried_sheet(self, sheet: Any, name: str) -> None:
-        """A sheet the declaration does not carry: its first filled data row is refused."""
-        for number, values in _cells.rows(sheet, name, _MAX_ROWS):
-            if number <= LIST_LABEL_ROW:
-                continue
-            filled = next((i for i, v in enumerate(values) if not _cells.empty(v)), None)
-            if filled is not None:
-                self._refuse(
-                    "",
-                    _Cell(name, number, filled + 1, values[filled]),
-                    "，本系统不申报该工作表的内容，请删除该行",
-                    "is on a sheet this service does not declare; delete the row",
-                )
-                return
+    def _tie(self, values: tuple[Any, ...], sheet: str, number: int, header: dict[int, str], tie: str) -> int | None:
+        """A whole number in the row's `tie` column (许可证信息序号); None when empty or not a number."""
+        for i, leaf in header.items():
+            if leaf == tie and i < len(values) and not _cells.empty(values[i]):
+                try:
+                    return whole_number(values[i])
+                except BadValue:
+                    return None
+        return None
 
     # ---- rows and cells -------------------------------------------------------------------------
 
@@ -266,7 +311,7 @@ class _Reader:
             cell = _Cell(sheet, number, index + 1, values[index])
             if leaf.startswith("?"):
                 self._unknown(cell, leaf[1:])
-            elif leaf == "g_no" and leaf not in known:  # the licence sheet's 商品序号
+            elif leaf in (_ITEM, _ORDER) and leaf not in known:  # 商品序号, 许可证信息序号: ties
                 flat[leaf] = cell.value
             else:
                 self._convert(known[leaf], cell, prefix + leaf, flat, key=leaf)
@@ -282,14 +327,7 @@ class _Reader:
         self.cells[path] = cell.where()
 
     def _unknown(self, cell: _Cell, label: str) -> None:
-        if label_key(label) in {label_key(n) for n in NOT_CARRIED}:
-            reason = (
-                f"（栏目“{label}”）本系统暂不申报，请留空",
-                f"(label '{label}') is not declared here; leave it empty",
-            )
-        else:
-            reason = (f"（栏目“{label}”）无法识别", f"(label '{label}') is not a label of the template")
-        self._refuse("", cell, *reason)
+        self._refuse("", cell, f"（栏目“{label}”）无法识别", f"(label '{label}') is not a label of the template")
 
     def _refuse(self, path: str, cell: _Cell, reason_zh: str, reason_en: str) -> None:
         self.problems.append(

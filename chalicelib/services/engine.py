@@ -24,6 +24,7 @@ from .ports import (
     DeclarationRepository,
     EventPublisher,
     ExecutionRepository,
+    PartsRepository,
     StoredReceipt,
     UnitOfWork,
     WorkQueue,
@@ -56,6 +57,8 @@ class Engine:
     # change's events are published right after it committed
     publisher: EventPublisher | None = None
     receipt_watchdog: timedelta = timedelta(hours=24)  # declared and no receipt after this: flagged
+    # the parts library the advisory gate compares goods with (None: no part is compared)
+    parts: PartsRepository | None = None
 
     def commit(self, change: Change) -> Declaration | None:
         """Write one transition; None when another worker moved the declaration first."""

@@ -16,6 +16,7 @@ from chalicelib.domain.smart_status import SmartStatus
 from .batches import wake
 from .declarations import get_declaration
 from .engine import Engine
+from .part_advisories import approved_parts
 from .ports import CustomsGateway
 from .submit_declaration import refused_step, send_to_customs
 
@@ -71,7 +72,8 @@ def declare_by_hand(identity: Identity, seq_no: str, engine: Engine, customs: Cu
 def confirm_advisories(identity: Identity, seq_no: str, engine: Engine) -> dict[str, Any]:
     """A person confirms the prompts they saw; a declaration waiting for that goes back to the pool."""
     decl = get_declaration(identity, seq_no, engine.declarations)
-    prompts = advisory_rules.advisories(decl.content)
+    # the same set the advisory gate computes (domain/gates.py), so the fingerprint matches it
+    prompts = advisory_rules.advisories(decl.content, parts=approved_parts(engine.parts, decl.owner_ent, decl.content))
     if not prompts:
         raise errors.state_conflict("该报关单没有需要确认的温馨提示", "this declaration raises no advisory prompts")
     if decl.smart_status == SmartStatus.IN_PROGRESS:

@@ -7,7 +7,6 @@ until approved again."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -19,12 +18,13 @@ from chalicelib.domain.parts import Part
 from chalicelib.domain.queries import DeclarationQuery
 from chalicelib.formats.records import ImportRecord
 
+from . import part_advisories
 from .ports import Clock, ConditionFailed, DeclarationRepository, PartsRepository
 
 PAGE = 100
 # A part number in a path: letters, digits and . _ - (customers' part numbers with other characters
 # are not kept in the library)
-PART_NO = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+PART_NO = part_advisories.PART_NO
 STATUSES = (parts.PROPOSED, parts.APPROVED, parts.REFUSED)
 # The declarations a proposal from history reads: the latest of each side (declaring unit, consignee)
 HISTORY_DECLARATIONS = 100

@@ -58,7 +58,7 @@ def test_a_declaration_entered_by_hand_is_checked_as_an_import_and_temp_saved(pa
     }.items():  # fmt: skip
         fill(form, label, value)
     # and an attached document
-    form.get_by_role("button", name="添加随附单据").click()
+    form.get_by_role("button", name="添加随附单证").click()
     fill(form, "随附单证代码", "00000001")
     fill(form, "随附单证编号", "INV-F-001")
     form.get_by_role("button", name="暂存").click()

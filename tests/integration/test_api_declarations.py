@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
-from tests.factories import ENT_A, ENT_B, make_declaration_body, shared_example, token
+from chalicelib.domain.declaration import DeclarationContent
+from chalicelib.formats.dec_message_writer import build_dec_message
+from tests.factories import ENT_A, ENT_B, make_declaration_body, make_full_declaration_body, shared_example, token
 
 
 def import_json(api, bodies, smart_mark=False, **kw):
@@ -13,9 +17,10 @@ def import_json(api, bodies, smart_mark=False, **kw):
     return response.json
 
 
-def test_the_shared_example_imports_and_reads_back_unchanged(enabled_api):
+def test_the_shared_example_and_a_declaration_of_every_field_import_and_read_back_unchanged(enabled_api):
     example = shared_example("declaration.json")
-    [seq_no] = import_json(enabled_api, [example])["accepted"]
+    full = make_full_declaration_body(seq_no="I20240001031824999", source_seq_no="I20240001031824999")
+    [seq_no, full_seq_no] = import_json(enabled_api, [example, full])["accepted"]
     stored = enabled_api.get(f"/declarations/{seq_no}").json
     # the example's seq_no is the sender's reference; ours is allocated (issue #9)
     assert stored["source_seq_no"] == example["seq_no"] and stored["seq_no"] == seq_no != example["seq_no"]
@@ -23,6 +28,12 @@ def test_the_shared_example_imports_and_reads_back_unchanged(enabled_api):
     assert {k: stored[k] for k in same} == {k: example[k] for k in same}
     assert [{k: g[k] for k in example["goods"][0]} for g in stored["goods"]] == example["goods"]
     assert (stored["status"], stored["smart_status"], stored["tax_status"]) == ("temp_saved", "pending", "unconfirmed")
+    # every field, sent as JSON by its consignee: its DecMessage is the one of what was sent, under our seq_no
+    stored = enabled_api.get(f"/declarations/{full_seq_no}").json
+    sent = DeclarationContent.model_validate(full | {"seq_no": full_seq_no})
+    back = DeclarationContent.model_validate({name: stored[name] for name in DeclarationContent.model_fields})
+    signed = datetime(2024, 3, 20, 9, 30)
+    assert build_dec_message(back, sign_time=signed) == build_dec_message(sent, sign_time=signed)
 
 
 def test_import_answers_accepted_and_rejected_with_field_reasons(enabled_api):

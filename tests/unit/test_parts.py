@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.domain import parts
+from chalicelib.domain import advisories, parts
+from chalicelib.domain.declaration import DeclarationContent, GoodsItem
 from chalicelib.domain.errors import DomainError
+from tests.factories import make_declaration_body
 
 AT = datetime(2024, 6, 20, 8, 0, tzinfo=UTC)
 LEGAL, OPERATOR = "8911020000108", "2110050002046"
@@ -100,3 +102,47 @@ def test_a_part_not_yet_approved_fills_nothing():
     proposed = parts.propose("1108919038", "TT162N16", THYRISTOR, OPERATOR, AT)
     goods = [{"g_no": 1, "exg_no": "TT162N16"}]
     assert parts.fill(goods, {"TT162N16": proposed}) == [] and goods == [{"g_no": 1, "exg_no": "TT162N16"}]
+
+
+# ---- a declared goods item against its approved part: the 温馨提示 the gates see ------------------
+
+
+def declared_goods(**fields) -> GoodsItem:
+    item = {"g_no": 1, **THYRISTOR, "qty": "10", "decl_price": "12", "decl_total": "120", "currency": "EUR"}
+    return GoodsItem.model_validate(item | {"origin_country": "DEU", "destination_country": "CHN", **fields})
+
+
+def test_a_declared_item_differing_from_its_approved_part_raises_part_differs_naming_the_field():
+    part = approved()
+    [prompt] = parts.part_differs(declared_goods(exg_no="TT162N16", g_name="可控硅"), {part.part_no: part})
+    assert (prompt.code, prompt.g_no) == ("part_differs", 1)
+    assert prompt.details == {"part_no": "TT162N16", "field": "g_name", "declared": "可控硅", "library": "晶闸管"}
+    assert "归类库为“晶闸管”" in prompt.message_zh and "parts library says" in prompt.message_en
+
+
+def test_a_declared_item_agreeing_with_its_part_or_naming_none_or_an_unapproved_one_raises_nothing():
+    part = approved()
+    proposed = parts.propose("1108919038", "TT162N16", THYRISTOR, OPERATOR, AT)
+    assert parts.part_differs(declared_goods(exg_no="TT162N16"), {part.part_no: part}) == []
+    assert parts.part_differs(declared_goods(g_name="可控硅"), {part.part_no: part}) == []
+    assert parts.part_differs(declared_goods(exg_no="TT162N16", g_name="可控硅"), {"TT162N16": proposed}) == []
+
+
+def test_the_declaration_s_advisories_hold_part_differs_only_when_parts_are_given():
+    part = approved()
+    body = make_declaration_body()
+    body["goods"][0] |= {"exg_no": "TT162N16", "code_ts": "8541300000"}
+    content = DeclarationContent.model_validate(body)
+    with_parts = advisories.advisories(content, parts={part.part_no: part})
+    differing = [a.details["field"] for a in with_parts if a.code == "part_differs"]
+    assert differing == ["g_name", "g_model", "unit", "first_unit"]  # the laptop's, not the thyristor's
+    assert "part_differs" not in {a.code for a in advisories.advisories(content)}
+    assert advisories.fingerprint(with_parts) != advisories.fingerprint(advisories.advisories(content))
+
+
+def test_import_and_gates_word_a_difference_alike():
+    part = approved()
+    raw = [{"g_no": 1, "exg_no": "TT162N16", "g_name": "可控硅"}]
+    [at_import] = parts.fill(raw, {part.part_no: part})
+    [at_gates] = parts.part_differs(declared_goods(exg_no="TT162N16", g_name="可控硅"), {part.part_no: part})
+    assert at_import == at_gates

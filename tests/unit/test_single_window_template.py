@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from datetime import datetime
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -14,8 +16,10 @@ import pytest
 from openpyxl import Workbook
 
 from chalicelib.domain.declaration import parse_content
+from chalicelib.domain.declaration_fields import FIELDS
 from chalicelib.domain.errors import DomainError
 from chalicelib.formats import single_window_template as swt
+from chalicelib.formats.dec_message_writer import build_dec_message
 from chalicelib.formats.records import XLSX
 from chalicelib.services.import_declarations import import_declarations, records_from_file
 from scripts.make_single_window_template import (
@@ -27,7 +31,7 @@ from scripts.make_single_window_template import (
     reproducible_bytes,
 )
 from smartdecl_cli.importing import workbook_parts
-from tests.factories import ENT_B, FixedClock, make_identity
+from tests.factories import ENT_B, FixedClock, less_fields, make_full_declaration_body, make_identity
 from tests.fakes import FakeDeclarationRepository, FakeSeqNoAllocator
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -36,12 +40,19 @@ MAIN = swt.MAIN_SHEET
 
 
 def template(declaration: dict[str, Any] | None = None, change: Callable[[Workbook], None] | None = None) -> bytes:
+    if declaration is None and change is None:
+        return _example_template()
     workbook = build(copy.deepcopy(SOURCE) if declaration is None else declaration)
     if change is not None:
         change(workbook)
     out = BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+@cache
+def _example_template() -> bytes:
+    return template(copy.deepcopy(SOURCE))  # the example as a broker fills it: built and saved once
 
 
 def read_one(data: bytes):
@@ -72,15 +83,45 @@ def test_the_example_template_reads_as_its_json_declaration():
     assert [c.container_id for c in content.containers] == ["MSCU4412853", "TGHU8831207"]
     assert content.goods[0].licences[0].licence_no == "2024011101234567"
     assert content.licence_documents[0].docu_code == "A" and content.requested_certificates[0].copies == 1
+    # and the inspection organs (检验检疫受理机关, 领证机关, 口岸检验检疫机构: row 15, columns B, D, F)
+    assert (content.org_code, content.vsa_org_code, content.insp_org_code) == ("2248", "2248", "2248")
 
 
 def test_every_label_of_the_template_has_its_field_in_the_field_table():
     # a label the table lacks would be refused whenever a broker fills it
     lists = [("", label) for row in HEAD_GRID for label in row] + [("goods", label) for label in GOODS_HEADER]
     lists += [(name or "", label) for _, _, name, header in OTHER_SHEETS if name for label in header]
-    keys = {swt.label_key(k) for k in (swt.LICENCE_ITEM_LABEL, swt.LICENCE_ORDER_LABEL, *swt.NOT_CARRIED)}
+    keys = {swt.label_key(k) for k in (swt.LICENCE_ITEM_LABEL, swt.LICENCE_ORDER_LABEL)}
     unknown = [(name, label) for name, label in lists if swt.label_key(label) not in {*swt.labels(name), *keys}]
     assert unknown == []
+
+
+# The 4.x fields the template has no cell for: an import's overseas consignee, two price statements,
+# three flags, two inspection names and the other packs; the documents (EdocRealation) neither.
+NO_TEMPLATE_CELL = {spec.path for spec in FIELDS if spec.sw_label is None}
+
+
+def test_the_full_declaration_through_the_template_gives_the_dec_message_of_every_field_it_has():
+    # Given every field filled, less those the template has no cell for
+    carried = less_fields(make_full_declaration_body(), NO_TEMPLATE_CELL)
+    assert carried["goods"][0]["licences"][0]["vins"] and carried["org_code"]  # the newest are carried
+    # When a broker fills the Single Window's template with it and it is read
+    record = read_one(template(carried))
+    assert record.read_errors == []
+    # Then the DecMessage written is the one of the declaration itself
+    signed = datetime(2024, 3, 20, 9, 30)
+    [read, given] = (parse_content(raw) for raw in (record.raw, carried))
+    assert read[1] == [] and given[1] == []
+    assert build_dec_message(read[0], sign_time=signed) == build_dec_message(given[0], sign_time=signed)
+
+
+def test_the_4x_fields_without_a_template_cell_are_the_known_few():
+    newer = {spec.path for spec in FIELDS if spec.since == "4.x" and spec.sw_label is None}
+    assert newer == {
+        "price_statements.formula_pricing", "price_statements.provisional_price", "check_flow", "tax_aamin_mark",
+        "no_other_pack", "overseas_consignee.code", "overseas_consignee.name_en", "goods[].ciq_name",
+        "goods[].mnufctr_reg_name", "other_packs[].pack_qty", "other_packs[].pack_type",
+    }  # fmt: skip
 
 
 def test_a_value_with_no_cell_in_the_template_stops_the_generator():
@@ -146,23 +187,76 @@ def test_a_validation_error_names_the_cell_the_value_came_from():
     assert error["message_en"].startswith("sheet 基本信息&商品信息, row 25, column C (C25): goods[2].code_ts")
 
 
-def test_a_value_under_a_label_the_declaration_does_not_carry_is_refused_not_dropped():
+def test_an_inspection_organ_s_former_six_digit_code_is_refused_naming_its_cell():
+    # Given 领证机关 holding a former inspection bureau's code, When imported, Then its cell is named
     def fill(workbook: Workbook) -> None:
         workbook[MAIN]["D15"] = "310000"  # 领证机关
 
-    [message] = messages(read_one(template(change=fill)))
-    assert message.startswith("工作表“基本信息&商品信息”第15行D列(D15)：“310000”（栏目“领证机关”）本系统暂不申报")
+    broker = make_identity(ENT_B)
+    record = read_one(template(change=fill))
+    result = import_declarations(
+        broker, [record], False, FakeDeclarationRepository(), FakeSeqNoAllocator(), FixedClock()
+    )
+    [error] = result.rejected[0]["errors"]
+    assert error["field"] == "vsa_org_code"
+    assert error["message_zh"].startswith("工作表“基本信息&商品信息”第15行D列(D15)：领证机关")
 
 
-def test_a_filled_vin_row_is_refused_and_an_unknown_goods_label_with_a_value_too():
+def test_an_unknown_goods_label_with_a_value_is_refused():
     def fill(workbook: Workbook) -> None:
-        workbook[swt.SHEET_VIN]["G3"] = "LSVAU2180N2123456"
         workbook[MAIN]["AP22"] = "自定义"
         workbook[MAIN]["AP23"] = "x"
 
-    found = messages(read_one(template(change=fill)))
-    assert any("第23行AP列(AP23)" in m and "（栏目“自定义”）无法识别" in m for m in found), found
-    assert any(m.startswith("工作表“许可证VIN信息”第3行G列(G3)") and "delete the row" in m for m in found), found
+    [message] = messages(read_one(template(change=fill)))
+    assert "第23行AP列(AP23)" in message and "（栏目“自定义”）无法识别" in message
+
+
+VIN = {
+    "vin_no": "1",
+    "bill_lad_date": "2024-06-02",
+    "quality_qgp": "24个月",
+    "motor_no": "M-TR2024-0611",
+    "vin_code": "LSVAU2180N2123456",
+    "chassis_no": "CH2123456",
+    "invoice_num": "1",
+    "prod_cnnm": "牵引车",
+    "prod_ennm": "TRACTOR UNIT",
+    "model_en": "TR-40",
+    "price_per_unit": "56000",
+    "invoice_no": "RT-INV-0611",
+}
+
+
+def with_vins(*vins: dict[str, Any]) -> dict[str, Any]:
+    declaration = copy.deepcopy(SOURCE)
+    declaration["goods"][0]["licences"][0]["vins"] = [dict(v) for v in vins]
+    return declaration
+
+
+def test_the_vehicles_a_licence_covers_are_read_from_the_vin_sheet():
+    # Given two vehicles under the first goods item's licence, on the 许可证VIN信息 sheet
+    declaration = with_vins(VIN, VIN | {"vin_no": "2", "vin_code": "LSVAU2180N2123457"})
+    # When the template is read, Then they are that licence's, every value as written
+    record = read_one(template(declaration))
+    assert record.read_errors == []
+    content, errs = parse_content(record.raw)
+    assert errs == [] and content == parse_content(declaration)[0]
+    assert [v.vin_code for v in content.goods[0].licences[0].vins] == ["LSVAU2180N2123456", "LSVAU2180N2123457"]
+    assert record.cells["goods[0].licences[0].vins[1].vin_code"][0].startswith("工作表“许可证VIN信息”第4行G列")
+
+
+def test_a_vin_row_naming_no_licence_and_a_bad_vin_cell_are_refused_naming_their_cells():
+    def spoil(workbook: Workbook) -> None:
+        workbook[swt.SHEET_VIN]["D3"] = "2024年6月2日"  # 提/运单日期
+        workbook[swt.SHEET_VIN]["B4"] = "5"  # 许可证信息序号: the goods item has one licence
+
+    two = with_vins(VIN, VIN | {"vin_code": "LSVAU2180N2123457"})
+    [bad, nowhere] = messages(read_one(template(two, spoil)))
+    assert bad.startswith("工作表“许可证VIN信息”第3行D列(D3) 提/运单日期(goods[0].licences[0].vins[0].bill_lad_date)")
+    assert nowhere.startswith(
+        "工作表“许可证VIN信息”第4行B列(B4)：“5”在“许可证信息”中没有该商品序号和许可证信息序号的许可证"
+    )
+    assert "matches no licence of 许可证信息" in nowhere
 
 
 def test_an_empty_unknown_column_is_ignored():
