@@ -246,8 +246,10 @@ def test_a_declaration_waiting_for_advisory_confirmation_is_confirmed_from_its_l
         expect(section).to_contain_text("净重(1300千克)大于毛重(1250.5千克)，请确认")
         assert page.evaluate(UNNAMED) == [] and page.evaluate(LOW_CONTRAST) == []
         section.get_by_role("button", name="确认温馨提示").click()
-        expect(page.get_by_role("dialog")).to_contain_text("净重(1300千克)大于毛重(1250.5千克)")
-        page.get_by_role("dialog").get_by_role("button", name="确定").click()
+        # the confirmation by its title: the next batch's countdown box (a dialog too) may be open beside it
+        confirm = page.get_by_role("dialog", name="提示")
+        expect(confirm).to_contain_text("净重(1300千克)大于毛重(1250.5千克)")
+        confirm.get_by_role("button", name="确定").click()
         expect(page.get_by_text("温馨提示已确认，将在下一批次申报")).to_be_visible()
 
         # Then the log says who confirmed it, and the next batch declares it
