@@ -420,6 +420,8 @@ class Agent:
             judged = "unknown"
         elif oldest_outbox_age is not None and oldest_outbox_age >= self.settings.client_down_seconds:
             judged = "down"
+        elif oldest_outbox_age is not None and oldest_outbox_age >= self.settings.client_slow_seconds:
+            judged = "unknown"  # the client takes a file in seconds when it runs: not sure either way
         else:
             judged = "up"
         if judged != self.client_state:

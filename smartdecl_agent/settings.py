@@ -32,6 +32,7 @@ class AgentSettings:
     take_max: int = 10
     max_tries: int = 3  # the client's way: t-1, t-2, t-3, then give up
     client_down_seconds: float = 300.0  # a file this old in OutBox: the client is down
+    client_slow_seconds: float = 60.0  # a file this old in OutBox: the client is not surely sending
     clock_skew_warn_seconds: float = 120.0
     log_max_bytes: int = 5 * 1024 * 1024
     log_backups: int = 5

@@ -254,6 +254,9 @@ def next_send(previous: Send | None) -> tuple[int, int]:
 
 AGENT_SILENT_AFTER = timedelta(minutes=3)  # no heartbeat this long (it beats every 30 s): silent
 CLIENT_DOWN_AFTER = timedelta(minutes=5)  # a file this long in OutBox: the client is not sending
+# The client takes a file from OutBox within seconds when it runs: one waiting longer than this (and
+# not yet CLIENT_DOWN_AFTER) says nothing sure either way, so the state is unknown, not "sending"
+CLIENT_SLOW_AFTER = timedelta(minutes=1)
 FOLDERS = ("outbox", "sentbox", "failbox", "inbox", "quarantine")
 CHANNEL_WORDS: dict[str, tuple[str, str]] = {
     "online": ("在线", "online"),
@@ -274,12 +277,14 @@ def agent_state(last_contact: datetime | None, now: datetime) -> str:
 
 def client_state(outbox_oldest_age_seconds: float | None, reported: str | None) -> str:
     """up | down | unknown: down when a file sat in OutBox longer than CLIENT_DOWN_AFTER (the client
-    needs a daily restart in practice) or the agent says so; up when the agent says so, or OutBox
-    holds nothing old."""
-    if (
-        outbox_oldest_age_seconds is not None and outbox_oldest_age_seconds > CLIENT_DOWN_AFTER.total_seconds()
-    ) or reported == "down":
+    needs a daily restart in practice) or the agent says so; unknown while a file has waited longer
+    than CLIENT_SLOW_AFTER, whatever the agent says; up when the agent says so, or OutBox holds only
+    files it just wrote."""
+    age = outbox_oldest_age_seconds
+    if (age is not None and age > CLIENT_DOWN_AFTER.total_seconds()) or reported == "down":
         return "down"
-    if reported == "up" or outbox_oldest_age_seconds is not None:
+    if age is not None and age > CLIENT_SLOW_AFTER.total_seconds():
+        return "unknown"
+    if reported == "up" or age is not None:
         return "up"
     return "unknown"

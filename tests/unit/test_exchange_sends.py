@@ -141,6 +141,8 @@ def test_the_sends_of_one_client_seq_no_own_three_try_numbers_each():
         (10, "unknown", "up"),
         (None, "up", "up"),
         (None, "unknown", "unknown"),
+        (61, "up", "unknown"),  # a file a minute in OutBox: not yet down, no longer surely sending
+        (299, None, "unknown"),
     ],
 )
 def test_the_client_is_down_when_a_file_sits_in_outbox_five_minutes_or_the_agent_says_so(oldest, reported, state):
