@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from . import advisories as advisory_rules
 from . import agency_agreement, classification, customs_rules
+from .advisories import PriceKey
 from .configs import ConfigContent
 from .declaration import Declaration, DeclarationContent, DeclarationStatus, TaxStatus
 from .logistics import ArrivalReport, Manifest
@@ -106,7 +107,7 @@ def evaluate(
     *,
     today: date,
     agreement_sequence: Callable[[], int],
-    recent_prices: Mapping[str, Sequence[Decimal]] | None = None,
+    recent_prices: Mapping[PriceKey, Sequence[Decimal]] | None = None,
     parts: Mapping[str, Part] | None = None,
 ) -> Verdict:
     run, c = _Run(decl), decl.content
@@ -243,7 +244,7 @@ def _advisory_gate(
     run: _Run,
     decl: Declaration,
     config: ConfigContent,
-    recent_prices: Mapping[str, Sequence[Decimal]] | None,
+    recent_prices: Mapping[PriceKey, Sequence[Decimal]] | None,
     parts: Mapping[str, Part] | None,
 ) -> Verdict | None:
     """Advisory prompts: confirmed by the system or a person, or the declaration waits for one."""

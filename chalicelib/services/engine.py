@@ -25,6 +25,7 @@ from .ports import (
     EventPublisher,
     ExecutionRepository,
     PartsRepository,
+    PriceHistory,
     StoredReceipt,
     UnitOfWork,
     WorkQueue,
@@ -59,6 +60,8 @@ class Engine:
     receipt_watchdog: timedelta = timedelta(hours=24)  # declared and no receipt after this: flagged
     # the parts library the advisory gate compares goods with (None: no part is compared)
     parts: PartsRepository | None = None
+    # the enterprises' recent prices the advisory gate compares goods with (None: no price is compared)
+    prices: PriceHistory | None = None
 
     def commit(self, change: Change) -> Declaration | None:
         """Write one transition; None when another worker moved the declaration first."""
