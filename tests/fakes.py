@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from chalicelib.domain.advisories import PriceKey, RecordedPrice
 from chalicelib.domain.column_mapping import ColumnMapping
 from chalicelib.domain.configs import Config
 from chalicelib.domain.declaration import Declaration, DeclarationStatus
 from chalicelib.domain.enablement import Enablement
 from chalicelib.domain.lifecycle import ready_at
 from chalicelib.domain.parts import Part
+from chalicelib.domain.price_history import PriceKey, RecordedPrice
 from chalicelib.domain.queries import DeclarationQuery
 from chalicelib.services.ports import (
     ColumnMappingRepository,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from chalicelib.domain.advisories import RECENT_PRICE_DAYS, PriceKey, RecordedPrice
+from chalicelib.domain.price_history import RECENT_PRICE_DAYS, PriceKey, RecordedPrice
 from chalicelib.services.ports import PriceHistory
 
 from .dynamo_models import PriceModel as M

@@ -15,9 +15,9 @@ or the system's when the config has auxiliary confirmation (辅助确认) on. Th
 - ``price_outlier`` (per item): unit price above 3× or below 1/3 of the median of recent unit
   prices for the same HS code, currency and unit, given at least 3 of them (fewer make no
   meaningful median). Typical cause: a price per dozen typed as per piece, or a wrong currency.
-  The recent prices are the enterprise's own (``recorded_prices``): the goods of its declarations
-  customs accepted (smart status ``succeeded``), the newest ``RECENT_PRICES`` of the last
-  ``RECENT_PRICE_DAYS`` days per (HS code, currency, unit). Prices are compared only within one
+  The recent prices are the enterprise's own (domain/price_history.py): the goods of its
+  declarations customs accepted (smart status ``succeeded``), the newest 20 of the last 180 days
+  per (HS code, currency, unit). Prices are compared only within one
   currency and one unit: a price in USD says nothing about one in EUR, nor a price per 打 (dozen)
   about one per 个.
 - classification (per item, domain/classification): ``national_code_unchecked`` (digits 7-10 of
@@ -38,11 +38,11 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal, localcontext
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from .declaration import Declaration, DeclarationContent, GoodsItem
+from .declaration import DeclarationContent, GoodsItem
+from .price_history import PriceKey, price_key
 
 if TYPE_CHECKING:
     from .parts import Part
@@ -59,47 +59,6 @@ _FINGERPRINT_VERSION = "advisories-v1"  # change when the fingerprinted form cha
 # confirmed (this price, that far off) stays the same. price_outlier never fired before its prices
 # were recorded, so no stored fingerprint holds these keys: leaving them out keeps the version.
 _NOT_FINGERPRINTED = {"price_outlier": frozenset({"median", "samples"})}
-# The history price_outlier compares with: the newest 20 prices give a median that one odd price
-# cannot move, in one small Query page; half a year keeps it to today's prices and exchange rates.
-RECENT_PRICES = 20
-RECENT_PRICE_DAYS = 180
-
-
-class PriceKey(NamedTuple):
-    """What recent unit prices are kept and compared by (with the enterprise): HS code, currency, unit."""
-
-    code_ts: str
-    currency: str
-    unit: str
-
-
-def price_key(item: GoodsItem) -> PriceKey:
-    return PriceKey(item.code_ts, item.currency, item.unit)
-
-
-@dataclass(frozen=True)
-class RecordedPrice:
-    """One goods item's unit price of a declaration customs accepted: one sample of its key's history."""
-
-    ent_code: str  # the declaration's owner: an enterprise's prices are compared with its own only
-    key: PriceKey
-    price: Decimal
-    declared_at: datetime  # when customs accepted it: the history's order, and when it ages out
-    seq_no: str
-    g_no: int
-
-
-def recorded_prices(declaration: Declaration) -> list[RecordedPrice]:
-    """The samples a declared declaration adds to its enterprise's price history: one per goods item
-    with a positive price. None before customs accepted it (no declared_at)."""
-    d = declaration
-    if d.declared_at is None:
-        return []
-    return [
-        RecordedPrice(d.owner_ent, price_key(g), g.decl_price, d.declared_at, d.seq_no, g.g_no)
-        for g in d.content.goods
-        if g.decl_price > 0
-    ]
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from typing import Any, Literal
 
 from . import advisories as advisory_rules
 from . import agency_agreement, classification, customs_rules
-from .advisories import PriceKey
 from .configs import ConfigContent
 from .declaration import Declaration, DeclarationContent, DeclarationStatus, TaxStatus
 from .logistics import ArrivalReport, Manifest
 from .parts import Part
+from .price_history import PriceKey
 
 Outcome = Literal["pass", "wait", "fail", "skip"]
 

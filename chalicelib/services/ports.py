@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from chalicelib.domain.advisories import PriceKey, RecordedPrice
     from chalicelib.domain.column_mapping import ColumnMapping
     from chalicelib.domain.configs import Config
     from chalicelib.domain.customs import CustomsResponse
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.executions import Batch, Execution
     from chalicelib.domain.logistics import ArrivalReport, Manifest
     from chalicelib.domain.parts import Part
+    from chalicelib.domain.price_history import PriceKey, RecordedPrice
     from chalicelib.domain.queries import DeclarationQuery
     from chalicelib.domain.subscriptions import Subscription
 

@@ -1,24 +1,27 @@
-"""The enterprise's recent unit prices, for the advisory gate and a person's confirmation of the
-prompts (domain/advisories.py `price_outlier`), and their recording once customs accepted a
-declaration (functions/record_prices.py, from the declaration log's stream).
+"""The enterprise's recent unit prices (domain/price_history.py): read for the advisory gate and a
+person's confirmation of the prompts (domain/advisories.py `price_outlier`), recorded once customs
+accepted a declaration, by the outbox consumer of the declaration log's stream
+(functions/publish_events.py) before it publishes the same records' events.
 
-What counts as a recent price: a goods item's unit price (decl_price) of one of the SAME
-enterprise's declarations customs accepted (smart status succeeded), kept by (HS code, currency,
-unit). Never another enterprise's: the gate reads the history of the declaration's owner, the
-enterprise whose gates run (as approved_parts reads its parts)."""
+Both sides use the declaration's owner, the enterprise whose gates run (as approved_parts does):
+an enterprise's prices are never compared with another's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from chalicelib.domain.advisories import RECENT_PRICE_DAYS, RECENT_PRICES, PriceKey, price_key, recorded_prices
-from chalicelib.domain.declaration import DeclarationContent
 from chalicelib.domain.events import Event
+from chalicelib.domain.price_history import RECENT_PRICE_DAYS, RECENT_PRICES, PriceKey, price_key, recorded_prices
 from chalicelib.domain.smart_status import SmartStatus
 
+from .outbox import Committed
 from .ports import DeclarationRepository, PriceHistory
+
+if TYPE_CHECKING:
+    from chalicelib.domain.declaration import DeclarationContent
 
 
 def recent_prices(
@@ -46,10 +49,25 @@ def declared_seq_nos(events: Iterable[Event]) -> list[str]:
 def record_declared(seq_no: str, declarations: DeclarationRepository, history: PriceHistory) -> int:
     """Add a declared declaration's unit prices to its enterprise's history (one read of the
     declaration); the number recorded. Again for the same declaration: the same items, nothing more
-    (the key holds declared_at, seq_no and g_no). A record no longer declared records nothing."""
+    (their key holds declared_at, seq_no and g_no). A record not declared records nothing."""
     decl = declarations.get(seq_no)
     if decl is None or decl.smart_status != SmartStatus.SUCCEEDED:
         return 0
     prices = recorded_prices(decl)
     history.record(prices)
     return len(prices)
+
+
+def record_committed(
+    records: Sequence[Committed], declarations: DeclarationRepository, history: PriceHistory
+) -> str | None:
+    """Record the prices of what these stream records say customs accepted, in stream order; the
+    item id of the first record that could not be recorded (None: all were). The records before it
+    are done; it and those after are delivered again, and recording again adds nothing."""
+    for record in records:
+        try:
+            for seq_no in declared_seq_nos(record.events):
+                record_declared(seq_no, declarations, history)
+        except Exception:  # noqa: BLE001 - whatever DynamoDB said, retry from this record on
+            return record.item_id
+    return None

@@ -15,7 +15,7 @@ from chalicelib.adapters.parts_repository import DynamoPartsRepository
 from chalicelib.adapters.price_history import DynamoPriceHistory
 from chalicelib.config import Settings
 from chalicelib.domain import parts
-from chalicelib.domain.advisories import PriceKey, RecordedPrice
+from chalicelib.domain.price_history import PriceKey, RecordedPrice
 from infra import local_aws
 from infra import template as cfn
 

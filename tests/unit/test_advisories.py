@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.advisories import Advisory, PriceKey, advisories, fingerprint, total_tolerance
+from chalicelib.domain.advisories import Advisory, advisories, fingerprint, total_tolerance
 from chalicelib.domain.declaration import DeclarationContent
+from chalicelib.domain.price_history import PriceKey
 from tests.factories import make_declaration_body
 
 D = Decimal

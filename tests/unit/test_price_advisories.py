@@ -1,6 +1,7 @@
 """The price advisory wired for real (on fakes): what customs accepted is recorded from the log's
-stream by the record-prices function, once per goods item, and the gates and a person's
-confirmation compare later declarations with the enterprise's own recent prices."""
+stream by the outbox consumer (the publish function), once per goods item, before the records'
+events go out; the gates and a person's confirmation compare later declarations with the
+enterprise's own recent prices."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ import pytest
 
 from chalicelib.adapters.packing import compress
 from chalicelib.container import use_container
-from chalicelib.domain.advisories import RECENT_PRICE_DAYS, RECENT_PRICES, PriceKey
 from chalicelib.domain.declaration import DeclarationContent
 from chalicelib.domain.events import event_record
+from chalicelib.domain.price_history import RECENT_PRICE_DAYS, RECENT_PRICES, PriceKey
 from chalicelib.services.manual_declare import confirm_advisories
 from chalicelib.services.price_advisories import declared_seq_nos, recent_prices, record_declared
-from functions import record_prices
+from functions import publish_events
 from infra.local_runner import LambdaContext
 from tests.engine_harness import Harness
+from tests.exchange_fakes import RecordingPublisher
 from tests.factories import make_declaration_body
 from tests.fakes import FakePriceHistory
 
@@ -55,11 +57,15 @@ def stream_event(events_per_record: list[list]) -> dict:
     }
 
 
+def harness(**more) -> Harness:
+    return Harness(more={"publisher": RecordingPublisher(), **more})
+
+
 def play_the_stream(h: Harness) -> dict:
-    """What the record-prices function is handed: every change committed so far, once."""
+    """What the publish function is handed: every change committed so far, one record each."""
     use_container(h.wiring)
     try:
-        return record_prices.handler(stream_event([[e] for e in h.uow.events]), LambdaContext("RecordPricesFunction"))
+        return publish_events.handler(stream_event([[e] for e in h.uow.events]), LambdaContext("PublishEventsFunction"))
     finally:
         use_container(None)
 
@@ -81,7 +87,7 @@ def declare_later(h: Harness, price: str) -> str:
 
 @pytest.fixture
 def h() -> Harness:
-    return Harness()
+    return harness()
 
 
 # ---- the flow -----------------------------------------------------------------------------
@@ -142,6 +148,7 @@ def test_only_declarations_customs_accepted_are_recorded(h):
     assert declared_seq_nos(h.uow.events) == []
     assert record_declared(seq_no, h.declarations, h.wiring.price_history) == 0
     assert play_the_stream(h) == {"batchItemFailures": []} and h.wiring.price_history.prices == {}
+    assert h.wiring.publisher.events == h.uow.events  # and every event went out
 
 
 class RefusingHistory(FakePriceHistory):
@@ -153,14 +160,15 @@ class RefusingHistory(FakePriceHistory):
         super().record(prices)
 
 
-def test_a_record_that_cannot_be_recorded_is_reported_for_a_retry_from_it():
-    h = Harness(more={"price_history": RefusingHistory()})
+def test_a_record_whose_prices_cannot_be_recorded_is_retried_from_and_only_the_events_before_it_go_out():
+    h = harness(price_history=RefusingHistory())
     first, second = declare(h, h.config(), "10.00", n=2)
     h.wiring.price_history.refused = {second}
     [at] = [n for n, e in enumerate(h.uow.events) if (e.seq_no, e.data.get("smart_status")) == (second, "succeeded")]
     failed = play_the_stream(h)["batchItemFailures"]
     # Then that record is named (Lambda retries from it on); the other's prices are kept
     assert failed == [{"itemIdentifier": str(100 + at)}]
+    assert h.wiring.publisher.events == h.uow.events[:at]  # nothing of it or after it is published twice
     assert {p.seq_no for p in h.wiring.price_history.prices.values()} == {first}
 
 
