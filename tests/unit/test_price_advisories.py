@@ -189,6 +189,13 @@ def test_the_gate_reads_one_query_per_distinct_key_of_the_owner_within_half_a_ye
     assert (RECENT_PRICES, RECENT_PRICE_DAYS) == (20, 180)
 
 
+def test_a_declaration_that_waits_before_the_advisory_gate_reads_no_prices(h):
+    config = h.config(require_manifest=True)  # no manifest: the logistics gate ends it first
+    declare(h, config, "10.00")
+    h.wait_and_run()  # and its re-check
+    assert h.wiring.price_history.reads == []
+
+
 def test_an_enterprise_never_sees_another_s_prices(h):
     config = h.config(auxiliary_confirm=False)
     declare(h, config, "10.00", n=3)
