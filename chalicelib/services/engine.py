@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain import lifecycle
 from chalicelib.domain.configs import ConfigContent
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.lifecycle import Change, Outcome
+from chalicelib.domain.price_history import PriceKey
 
 from .ports import (
     BatchRepository,
@@ -144,6 +146,8 @@ class Invocation:
     staged: list[Change] = field(default_factory=list)  # committed together by finish()
     lost: set[str] = field(default_factory=set)  # seq_nos whose staged step another writer moved first
     started_at: datetime | None = None  # when the invocation began (engine clock)
+    # validation: the enterprises' recent prices read so far, by (ent_code, key) (services/price_advisories.py)
+    prices: dict[tuple[str, PriceKey], list[Decimal]] = field(default_factory=dict)
     # submission: for a staged answer, how to put it on the record as it then is, should another
     # writer (a receipt) move the record before finish() commits (seq_no → (step, still ours?))
     again: dict[str, tuple[Callable[[Declaration], Change], Callable[[Declaration], bool]]] = field(

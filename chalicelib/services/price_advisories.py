@@ -25,15 +25,24 @@ if TYPE_CHECKING:
 
 
 def recent_prices(
-    history: PriceHistory | None, ent_code: str, content: DeclarationContent, now: datetime
+    history: PriceHistory | None,
+    ent_code: str,
+    content: DeclarationContent,
+    now: datetime,
+    read: dict[tuple[str, PriceKey], list[Decimal]] | None = None,
 ) -> dict[PriceKey, list[Decimal]]:
     """The enterprise's recent prices under each key `content`'s goods have: one Query per distinct
-    key (a declaration repeats few), none without goods or without a history."""
+    key (a declaration repeats few), none without goods or without a history. `read`: what this
+    invocation already read (services.engine.Invocation): a batch of the same goods queries once."""
     keys = sorted({price_key(g) for g in content.goods})
     if history is None or not keys:
         return {}
     since = now - timedelta(days=RECENT_PRICE_DAYS)
-    return {key: history.recent(ent_code, key, since, RECENT_PRICES) for key in keys}
+    read = {} if read is None else read
+    for key in keys:
+        if (ent_code, key) not in read:
+            read[(ent_code, key)] = history.recent(ent_code, key, since, RECENT_PRICES)
+    return {key: read[(ent_code, key)] for key in keys}
 
 
 def declared_seq_nos(events: Iterable[Event]) -> list[str]:

@@ -189,6 +189,16 @@ def test_the_gate_reads_one_query_per_distinct_key_of_the_owner_within_half_a_ye
     assert (RECENT_PRICES, RECENT_PRICE_DAYS) == (20, 180)
 
 
+def test_one_invocation_reads_the_prices_of_the_same_goods_once(h):
+    content = DeclarationContent.model_validate(make_declaration_body(goods=goods("10")))
+    history, read = FakePriceHistory(), {}  # what a validation invocation shares (Invocation.prices)
+    for _ in range(3):
+        recent_prices(history, "1101910001", content, h.clock(), read)
+    assert history.reads == [("1101910001", LAPTOP)]
+    recent_prices(history, "3301960002", content, h.clock(), read)  # another enterprise: its own read
+    assert len(history.reads) == 2
+
+
 def test_a_declaration_that_waits_before_the_advisory_gate_reads_no_prices(h):
     config = h.config(require_manifest=True)  # no manifest: the logistics gate ends it first
     declare(h, config, "10.00")
