@@ -17,9 +17,8 @@ or the system's when the config has auxiliary confirmation (辅助确认) on. Th
   meaningful median). Typical cause: a price per dozen typed as per piece, or a wrong currency.
   The recent prices are the enterprise's own (domain/price_history.py): the goods of its
   declarations customs accepted (smart status ``succeeded``), the newest 20 of the last 180 days
-  per (HS code, currency, unit). Prices are compared only within one
-  currency and one unit: a price in USD says nothing about one in EUR, nor a price per 打 (dozen)
-  about one per 个.
+  per key. A price in USD says nothing about one in EUR, nor a price per 打 (dozen) about one
+  per 个: the key holds the currency and the unit.
 - classification (per item, domain/classification): ``national_code_unchecked`` (digits 7-10 of
   the HS code not in a national table), ``elements_missing`` / ``elements_extra`` (规格型号 against
   the code's declaration elements), ``element_value`` (an import's 出口享惠情况 other than 3).
