@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.enterprise_repository import DynamoEnterpriseRepository
     from chalicelib.adapters.idempotency import IdempotentRunner
     from chalicelib.adapters.parts_repository import DynamoPartsRepository
+    from chalicelib.adapters.price_history import DynamoPriceHistory
     from chalicelib.adapters.seq_no_allocator import DynamoSeqNoAllocator
     from chalicelib.adapters.tokens import TokenVerifier
 
@@ -73,6 +74,12 @@ class Container:
         from chalicelib.adapters.parts_repository import DynamoPartsRepository
 
         return DynamoPartsRepository()
+
+    @cached_property
+    def price_history(self) -> DynamoPriceHistory:
+        from chalicelib.adapters.price_history import DynamoPriceHistory
+
+        return DynamoPriceHistory()
 
     @cached_property
     def enterprises(self) -> DynamoEnterpriseRepository:
@@ -159,6 +166,7 @@ class Container:
             publisher=None,  # events leave through the log's stream (functions/publish_events.py)
             receipt_watchdog=timedelta(hours=self.settings.receipt_watchdog_hours),
             parts=self.parts,
+            prices=self.price_history,
         )
 
     @cached_property

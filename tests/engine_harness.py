@@ -27,6 +27,7 @@ from tests.fakes import (
     FakeExecutionRepository,
     FakeLogistics,
     FakePartsRepository,
+    FakePriceHistory,
     FakeSeqNoAllocator,
     FakeUnitOfWork,
     FakeWorkQueue,
@@ -50,6 +51,7 @@ def fake_wiring(clock=None, settings: Settings | None = None, **adapters) -> Con
         ("logistics", FakeLogistics),
         ("seq_nos", FakeSeqNoAllocator),
         ("parts", FakePartsRepository),
+        ("price_history", FakePriceHistory),
     ):
         if name not in adapters:
             adapters[name] = fake()

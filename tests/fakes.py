@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from chalicelib.domain.column_mapping import ColumnMapping
 from chalicelib.domain.configs import Config
@@ -11,6 +12,7 @@ from chalicelib.domain.declaration import Declaration, DeclarationStatus
 from chalicelib.domain.enablement import Enablement
 from chalicelib.domain.lifecycle import ready_at
 from chalicelib.domain.parts import Part
+from chalicelib.domain.price_history import PriceKey, RecordedPrice
 from chalicelib.domain.queries import DeclarationQuery
 from chalicelib.services.ports import (
     ColumnMappingRepository,
@@ -21,6 +23,7 @@ from chalicelib.services.ports import (
     EnterpriseRepository,
     Page,
     PartsRepository,
+    PriceHistory,
     SeqNoAllocator,
     SubscriptionRepository,
     UniquenessClash,
@@ -219,6 +222,24 @@ class FakePartsRepository(PartsRepository):
         if (stored is None) != (previous is None) or (stored and previous and stored.version != previous.version):
             raise ConditionFailed()
         self.parts[(part.ent_code, part.part_no)] = part
+
+
+class FakePriceHistory(PriceHistory):
+    """Keyed as the table is: (enterprise, key, declared_at, seq_no, g_no); counts its Queries."""
+
+    def __init__(self) -> None:
+        self.prices: dict[tuple, RecordedPrice] = {}
+        self.reads: list[tuple[str, PriceKey]] = []
+
+    def record(self, prices: Sequence[RecordedPrice]) -> None:
+        for p in prices:
+            self.prices[(p.ent_code, p.key, p.declared_at, p.seq_no, p.g_no)] = p
+
+    def recent(self, ent_code: str, key: PriceKey, since: datetime, limit: int) -> list[Decimal]:
+        self.reads.append((ent_code, key))
+        found = [p for p in self.prices.values() if p.ent_code == ent_code and p.key == key and p.declared_at >= since]
+        found.sort(key=lambda p: (p.declared_at, p.seq_no, p.g_no), reverse=True)
+        return [p.price for p in found[:limit]]
 
 
 class FakeEnterpriseRepository(EnterpriseRepository):

@@ -39,6 +39,9 @@ Access patterns (no Scan anywhere):
 - an enterprise's agent credentials ............. Agents by_enterprise (cred_ent, created_at)
 - an enterprise's customs channel ............... Agents GetItem ("channel#<ent>", "channel"); many: BatchGetItem
 - InBox receipts waiting for customs' SeqNo ..... Agents Query ("parked#<ent>#<SeqNo>"); expire (TTL)
+- an enterprise's parts ......................... Parts Query (ent_code, part_no >= "0"); by number: BatchGetItem
+- an enterprise's recent prices of one HS code,  Parts Query (ent_code, part_no between "#price#<key>#<since>"
+  currency and unit (newest first) ............. and "#price#<key>#~", backwards, Limit); expire (TTL)
 """
 
 from __future__ import annotations
@@ -728,6 +731,19 @@ class PartModel(_Model):
     updated_at = UTCDateTimeAttribute()
 
 
+class PriceModel(_Model):
+    """One declared goods item's unit price (adapters/price_history.py), in the parts table beside the
+    enterprise's parts: "#price#…" sorts before every part number (they start with a letter or digit)."""
+
+    class Meta(_Meta):
+        table_name = "smartdecl-parts"
+
+    ent_code = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, attr_name="part_no")  # "#price#<code_ts>#<curr>#<unit>#<at>#<seq_no>#<g_no>"
+    price = UnicodeAttribute()  # the Decimal's text: exact
+    expires_at = NumberAttribute()  # TTL, epoch seconds: after RECENT_PRICE_DAYS it counts no more
+
+
 # ---- counters --------------------------------------------------------------------------------
 
 
@@ -774,3 +790,6 @@ def bind_tables(settings: Settings) -> None:
     ColumnMappingModel.Meta.table_name = settings.tables.configs
     ColumnMappingModel.Meta.region = settings.region
     ColumnMappingModel._connection = None
+    PriceModel.Meta.table_name = settings.tables.parts
+    PriceModel.Meta.region = settings.region
+    PriceModel._connection = None

@@ -16,6 +16,7 @@ from .conditions import condition_failed
 from .dynamo_models import PartModel as M
 
 _BATCH = 100  # BatchGetItem's limit
+FIRST_PART_NO = "0"  # the lowest first character of a part number (services/part_advisories.PART_NO)
 
 
 def _to_item(part: Part, now: datetime) -> M:
@@ -55,7 +56,9 @@ class DynamoPartsRepository(PartsRepository):
         return found
 
     def page(self, ent_code: str, status: str | None, after: str | None, limit: int) -> list[Part]:
-        condition = M.part_no > after if after else None
+        # from "0" on, whatever the cursor: the price history's "#price#…" items (adapters/price_history.py)
+        # sort before every part number, which starts with a letter or digit
+        condition = M.part_no > after if after and after >= FIRST_PART_NO else M.part_no >= FIRST_PART_NO
         items = M.query(
             ent_code,
             condition,

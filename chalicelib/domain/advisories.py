@@ -13,8 +13,12 @@ or the system's when the config has auxiliary confirmation (辅助确认) on. Th
 - ``total_mismatch`` (per item): decl_total differs from decl_price × qty by more than rounding
   explains (see ``total_tolerance``).
 - ``price_outlier`` (per item): unit price above 3× or below 1/3 of the median of recent unit
-  prices for the same HS code, given at least 3 of them (fewer make no meaningful median).
-  Typical cause: a price per dozen typed as per piece, or a wrong currency.
+  prices for the same HS code, currency and unit, given at least 3 of them (fewer make no
+  meaningful median). Typical cause: a price per dozen typed as per piece, or a wrong currency.
+  The recent prices are the enterprise's own (domain/price_history.py): the goods of its
+  declarations customs accepted (smart status ``succeeded``), the newest 20 of the last 180 days
+  per key. A price in USD says nothing about one in EUR, nor a price per 打 (dozen) about one
+  per 个: the key holds the currency and the unit.
 - classification (per item, domain/classification): ``national_code_unchecked`` (digits 7-10 of
   the HS code not in a national table), ``elements_missing`` / ``elements_extra`` (规格型号 against
   the code's declaration elements), ``element_value`` (an import's 出口享惠情况 other than 3).
@@ -37,6 +41,7 @@ from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
 from .declaration import DeclarationContent, GoodsItem
+from .price_history import PriceKey, price_key
 
 if TYPE_CHECKING:
     from .parts import Part
@@ -48,6 +53,11 @@ MIN_TOLERANCE = Decimal("0.01")
 OUTLIER_FACTOR = Decimal(3)
 MIN_RECENT_PRICES = 3
 _FINGERPRINT_VERSION = "advisories-v1"  # change when the fingerprinted form changes
+# Details a person's confirmation does not depend on: the history behind the median moves whenever
+# another declaration of the code is declared (and as old prices age out), while the prompt they
+# confirmed (this price, that far off) stays the same. price_outlier never fired before its prices
+# were recorded, so no stored fingerprint holds these keys: leaving them out keeps the version.
+_NOT_FINGERPRINTED = {"price_outlier": frozenset({"median", "samples"})}
 
 
 @dataclass(frozen=True)
@@ -70,13 +80,13 @@ class Advisory:
 
 def advisories(
     content: DeclarationContent,
-    recent_prices: Mapping[str, Sequence[Decimal]] | None = None,
+    recent_prices: Mapping[PriceKey, Sequence[Decimal]] | None = None,
     parts: Mapping[str, Part] | None = None,
 ) -> list[Advisory]:
     """Every advisory `content` raises, in a stable order.
 
-    `recent_prices`: code_ts → recent unit prices of that HS code, in the same currency and
-    unit as the goods being checked (the caller's history); absent codes are not compared.
+    `recent_prices`: (code_ts, currency, unit) → the enterprise's recent unit prices under that key
+    (services/price_advisories.py reads them); absent keys are not compared.
     `parts`: the enterprise's parts among those the goods name, by part number (only approved
     ones count); None or {}: no part is compared.
     """
@@ -89,7 +99,7 @@ def advisories(
     for item in content.goods:
         found += _legal_qty_missing(item)
         found += _total_mismatch(item)
-        found += _price_outlier(item, (recent_prices or {}).get(item.code_ts, ()))
+        found += _price_outlier(item, (recent_prices or {}).get(price_key(item), ()))
         found += item_advisories(content, item)
         found += part_differs(item, parts or {})
     return found
@@ -101,9 +111,14 @@ def fingerprint(found: Sequence[Advisory]) -> str:
     Stored with a person's confirmation: the confirmation holds only while the declaration
     raises exactly the prompts they saw. Order-independent, so reordering checks keeps it.
     """
-    rows = sorted(json.dumps([a.code, a.g_no, a.details], sort_keys=True, ensure_ascii=False) for a in found)
+    rows = sorted(json.dumps([a.code, a.g_no, _fingerprinted(a)], sort_keys=True, ensure_ascii=False) for a in found)
     payload = json.dumps([_FINGERPRINT_VERSION, rows], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _fingerprinted(a: Advisory) -> dict[str, str]:
+    left_out = _NOT_FINGERPRINTED.get(a.code, frozenset())
+    return {k: v for k, v in a.details.items() if k not in left_out}
 
 
 def total_tolerance(qty: Decimal) -> Decimal:
@@ -221,9 +236,11 @@ def _price_outlier(g: GoodsItem, recent: Sequence[Decimal]) -> list[Advisory]:
             f"第{g.g_no}项商品单价({_num(g.decl_price)})明显{zh_dir}该商品编号近期申报单价中位数"
             f"({_num(median)})，请确认",
             f"Item {g.g_no}: unit price {_num(g.decl_price)} is {en_dir} the median {_num(median)} "
-            f"of recent prices for {g.code_ts}",
+            f"of recent prices for {g.code_ts} in {g.currency}",
             {
                 "code_ts": g.code_ts,
+                "currency": g.currency,
+                "unit": g.unit,
                 "decl_price": _num(g.decl_price),
                 "median": _num(median),
                 "direction": direction,

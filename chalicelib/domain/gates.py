@@ -19,8 +19,14 @@ from .configs import ConfigContent
 from .declaration import Declaration, DeclarationContent, DeclarationStatus, TaxStatus
 from .logistics import ArrivalReport, Manifest
 from .parts import Part
+from .price_history import PriceKey
 
 Outcome = Literal["pass", "wait", "fail", "skip"]
+
+
+# The enterprise's recent prices by key (domain/price_history.py), or how to read them: read only
+# when the advisory gate is reached, not for a declaration that waits for its manifest again.
+RecentPrices = Mapping[PriceKey, Sequence[Decimal]] | Callable[[], Mapping[PriceKey, Sequence[Decimal]]]
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ def evaluate(
     *,
     today: date,
     agreement_sequence: Callable[[], int],
-    recent_prices: Mapping[str, Sequence[Decimal]] | None = None,
+    recent_prices: RecentPrices | None = None,
     parts: Mapping[str, Part] | None = None,
 ) -> Verdict:
     run, c = _Run(decl), decl.content
@@ -243,11 +249,12 @@ def _advisory_gate(
     run: _Run,
     decl: Declaration,
     config: ConfigContent,
-    recent_prices: Mapping[str, Sequence[Decimal]] | None,
+    recent_prices: RecentPrices | None,
     parts: Mapping[str, Part] | None,
 ) -> Verdict | None:
     """Advisory prompts: confirmed by the system or a person, or the declaration waits for one."""
-    prompts = advisory_rules.advisories(decl.content, recent_prices, parts)
+    prices = recent_prices() if callable(recent_prices) else recent_prices
+    prompts = advisory_rules.advisories(decl.content, prices, parts)
     if prompts:
         fingerprint = advisory_rules.fingerprint(prompts)
         listed = [

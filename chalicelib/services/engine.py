@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain import lifecycle
 from chalicelib.domain.configs import ConfigContent
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.lifecycle import Change, Outcome
+from chalicelib.domain.price_history import PriceKey
 
 from .ports import (
     BatchRepository,
@@ -25,6 +27,7 @@ from .ports import (
     EventPublisher,
     ExecutionRepository,
     PartsRepository,
+    PriceHistory,
     StoredReceipt,
     UnitOfWork,
     WorkQueue,
@@ -59,6 +62,8 @@ class Engine:
     receipt_watchdog: timedelta = timedelta(hours=24)  # declared and no receipt after this: flagged
     # the parts library the advisory gate compares goods with (None: no part is compared)
     parts: PartsRepository | None = None
+    # the enterprises' recent prices the advisory gate compares goods with (None: no price is compared)
+    prices: PriceHistory | None = None
 
     def commit(self, change: Change) -> Declaration | None:
         """Write one transition; None when another worker moved the declaration first."""
@@ -141,6 +146,8 @@ class Invocation:
     staged: list[Change] = field(default_factory=list)  # committed together by finish()
     lost: set[str] = field(default_factory=set)  # seq_nos whose staged step another writer moved first
     started_at: datetime | None = None  # when the invocation began (engine clock)
+    # validation: the enterprises' recent prices read so far, by (ent_code, key) (services/price_advisories.py)
+    prices: dict[tuple[str, PriceKey], list[Decimal]] = field(default_factory=dict)
     # submission: for a staged answer, how to put it on the record as it then is, should another
     # writer (a receipt) move the record before finish() commits (seq_no → (step, still ours?))
     again: dict[str, tuple[Callable[[Declaration], Change], Callable[[Declaration], bool]]] = field(

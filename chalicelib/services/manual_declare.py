@@ -18,6 +18,7 @@ from .declarations import get_declaration
 from .engine import Engine
 from .part_advisories import approved_parts
 from .ports import CustomsGateway
+from .price_advisories import recent_prices
 from .submit_declaration import refused_step, send_to_customs
 
 
@@ -73,7 +74,11 @@ def confirm_advisories(identity: Identity, seq_no: str, engine: Engine) -> dict[
     """A person confirms the prompts they saw; a declaration waiting for that goes back to the pool."""
     decl = get_declaration(identity, seq_no, engine.declarations)
     # the same set the advisory gate computes (domain/gates.py), so the fingerprint matches it
-    prompts = advisory_rules.advisories(decl.content, parts=approved_parts(engine.parts, decl.owner_ent, decl.content))
+    prompts = advisory_rules.advisories(
+        decl.content,
+        recent_prices(engine.prices, decl.owner_ent, decl.content, engine.clock()),
+        approved_parts(engine.parts, decl.owner_ent, decl.content),
+    )
     if not prompts:
         raise errors.state_conflict("该报关单没有需要确认的温馨提示", "this declaration raises no advisory prompts")
     if decl.smart_status == SmartStatus.IN_PROGRESS:

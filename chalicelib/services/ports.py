@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 # Named in annotations only: a function imports only the domain it uses (cold start, issue #10)
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from chalicelib.domain.column_mapping import ColumnMapping
     from chalicelib.domain.configs import Config
     from chalicelib.domain.customs import CustomsResponse
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.executions import Batch, Execution
     from chalicelib.domain.logistics import ArrivalReport, Manifest
     from chalicelib.domain.parts import Part
+    from chalicelib.domain.price_history import PriceKey, RecordedPrice
     from chalicelib.domain.queries import DeclarationQuery
     from chalicelib.domain.subscriptions import Subscription
 
@@ -161,6 +164,18 @@ class PartsRepository(abc.ABC):
     def save(self, part: Part, previous: Part | None) -> None:
         """Write the part if `previous` is still the stored version (None: if none is stored), else
         ConditionFailed."""
+
+
+class PriceHistory(abc.ABC):
+    """Each enterprise's unit prices of declared goods (domain/advisories.py `price_outlier`)."""
+
+    @abc.abstractmethod
+    def record(self, prices: Sequence[RecordedPrice]) -> None:
+        """Keep each price once per (seq_no, g_no): recording the same declaration again changes nothing."""
+
+    @abc.abstractmethod
+    def recent(self, ent_code: str, key: PriceKey, since: datetime, limit: int) -> builtins.list[Decimal]:
+        """The enterprise's newest prices under `key` declared after `since`, at most `limit`, newest first."""
 
 
 class EnterpriseRepository(abc.ABC):

@@ -13,6 +13,7 @@ from chalicelib.domain.smart_status import SmartStatus
 from .engine import Engine, Invocation, count_again, recheck_after
 from .part_advisories import approved_parts
 from .ports import CustomsUnavailable, LogisticsGateway
+from .price_advisories import recent_prices
 
 
 def validate_declaration(
@@ -80,6 +81,7 @@ def _validate(message: dict[str, Any], engine: Engine, logistics: LogisticsGatew
         facts,
         today=now.astimezone(CHINA_TIME).date(),
         agreement_sequence=lambda: engine.counter.next(f"agreement#{year}"),
+        recent_prices=lambda: recent_prices(engine.prices, decl.owner_ent, decl.content, now, run.prices),
         parts=approved_parts(engine.parts, decl.owner_ent, decl.content),
     )
     entries = [LogEntry.from_step(step, now, batch_no) for step in verdict.steps]

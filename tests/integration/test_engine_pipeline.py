@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import timedelta
 
 import boto3
 import pytest
 import requests
 
+from chalicelib.domain.price_history import price_key
 from chalicelib.services.batches import start_batch
 from infra.customs_simulator import start_simulator
 from tests.factories import ENT_A, ENT_B, RECEIPT_SECRET, make_config_body, make_declaration_body, token
@@ -52,7 +54,7 @@ def start(api, *config_ids, enterprise_type="agent", **kw):
     return response.json["execution_id"]
 
 
-def test_a_started_execution_declares_every_matching_declaration_once(enabled_api, runner, simulator):
+def test_a_started_execution_declares_every_matching_declaration_once(enabled_api, runner, simulator, container):
     seq_nos, config_id = setup(enabled_api, 3)
     execution_id = start(enabled_api, config_id)
     runner.drain()
@@ -71,6 +73,11 @@ def test_a_started_execution_declares_every_matching_declaration_once(enabled_ap
     log = enabled_api.get(f"/declarations/{seq_nos[0]}/log").json["items"]
     assert [e["gate"] for e in log][:1] == ["claim"] and log[-1]["gate"] == "submit"
     assert len(log[-1]["details"]["sha256"]) == 64 and "<DecMessage" in log[-1]["details"]["xml"]
+    # and the publish function, played from the log's stream, kept their unit prices for the price prompt
+    decl = container.declarations.get(seq_nos[0])
+    since = decl.declared_at - timedelta(seconds=1)
+    recent = container.price_history.recent(decl.owner_ent, price_key(decl.content.goods[0]), since, 20)
+    assert recent == [decl.content.goods[0].decl_price] * 3
 
 
 def test_messages_delivered_again_send_nothing_twice(enabled_api, runner, simulator, aws):

@@ -37,3 +37,14 @@ def test_moto_s_service_list_is_made_once_and_is_the_one_it_would_make(container
 
     assert listed == expected and "dynamodb" in listed and "sqs" in listed
     assert backends.list_of_moto_modules() is listed
+
+
+def test_the_queue_arns_provision_gives_are_the_ones_sqs_gives(aws):
+    sqs = boto3.client("sqs")
+    queues = [q for q in aws.values() if "QueueName" in q]
+    assert len(queues) > 10
+    for q in queues:
+        assert (
+            q["Arn"]
+            == sqs.get_queue_attributes(QueueUrl=q["Ref"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        )

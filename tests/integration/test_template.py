@@ -37,7 +37,11 @@ SHORT_LIVED_TABLES = {
 }  # TTL, no model, not retained
 ALL_TABLES = DATA_TABLES | set(SHORT_LIVED_TABLES)
 # data tables whose items expire once done (answered sends, parked InBox files): retained, with a TTL
-EXPIRING_DATA_TABLES = {"exchange_outbox": "expires_at", "agents": "expires_at"}
+EXPIRING_DATA_TABLES = {
+    "exchange_outbox": "expires_at",
+    "agents": "expires_at",
+    "parts": "expires_at",
+}  # parts: the price history
 
 
 # ---- helpers -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.domain.advisories import Advisory, advisories, fingerprint, total_tolerance
 from chalicelib.domain.declaration import DeclarationContent
+from chalicelib.domain.price_history import PriceKey
 from tests.factories import make_declaration_body
 
 D = Decimal
@@ -117,7 +118,8 @@ def test_tolerance_grows_with_quantity_for_both_roundings():
 
 # ---- price outlier ------------------------------------------------------------------------
 
-RECENT = {"8471309000": [D("800"), D("850"), D("790")]}  # median 800
+LAPTOP_USD = PriceKey("8471309000", "USD", "001")  # the factory's goods item: HS code, currency, unit
+RECENT = {LAPTOP_USD: [D("800"), D("850"), D("790")]}  # median 800
 
 
 @pytest.mark.parametrize("price, direction", [("2500", "high"), ("250", "low")])
@@ -128,6 +130,8 @@ def test_price_far_from_recent_median_is_raised(price, direction):
     assert codes(found) == [("price_outlier", 1)]
     assert found[0].details == {
         "code_ts": "8471309000",
+        "currency": "USD",
+        "unit": "001",
         "decl_price": price,
         "median": "800",
         "direction": direction,
@@ -145,21 +149,36 @@ def test_median_of_an_even_number_of_prices_is_the_mean_of_the_middle_two():
     # Given recent prices 100, 200, 300, 1000: median 250, so 760 is above 3 × 250
     found = advisories(
         content(item(qty="1", first_qty="1", decl_price="760", decl_total="760")),
-        recent_prices={"8471309000": [D("1000"), D("100"), D("300"), D("200")]},
+        recent_prices={LAPTOP_USD: [D("1000"), D("100"), D("300"), D("200")]},
     )
     assert found[0].details["median"] == "250"
 
 
 def test_price_is_not_compared_with_fewer_than_three_recent_prices_or_another_code():
     cheap = content(item(qty="1", first_qty="1", decl_price="1", decl_total="1"))
-    assert advisories(cheap, recent_prices={"8471309000": [D("800"), D("850")]}) == []
-    assert advisories(cheap, recent_prices={"8443321000": [D("800"), D("850"), D("900")]}) == []
+    assert advisories(cheap, recent_prices={LAPTOP_USD: [D("800"), D("850")]}) == []
+    other_code = PriceKey("8443321000", "USD", "001")
+    assert advisories(cheap, recent_prices={other_code: [D("800"), D("850"), D("900")]}) == []
     assert advisories(cheap) == []
+
+
+def test_prices_in_another_currency_or_unit_are_not_mixed_in():
+    # Given three laptop prices in EUR and three per 台 (unit 002) around 800, none in USD per 001
+    cheap = content(item(qty="1", first_qty="1", decl_price="1", decl_total="1"))
+    in_eur = {PriceKey("8471309000", "EUR", "001"): [D("800"), D("850"), D("790")]}
+    per_other_unit = {PriceKey("8471309000", "USD", "002"): [D("800"), D("850"), D("790")]}
+    # Then a price of 1 USD is compared with neither
+    assert advisories(cheap, recent_prices=in_eur) == []
+    assert advisories(cheap, recent_prices=per_other_unit) == []
+    # And with the same prices in USD per 001 it is
+    assert codes(advisories(cheap, recent_prices={LAPTOP_USD: in_eur[PriceKey("8471309000", "EUR", "001")]})) == [
+        ("price_outlier", 1)
+    ]
 
 
 def test_float_recent_prices_are_refused():
     with pytest.raises(TypeError):
-        advisories(content(), recent_prices={"8471309000": [800.0, 850.0, 790.0]})  # type: ignore[list-item]
+        advisories(content(), recent_prices={LAPTOP_USD: [800.0, 850.0, 790.0]})  # type: ignore[list-item]
 
 
 # ---- order, serialisation, fingerprint ----------------------------------------------------
@@ -192,6 +211,18 @@ def test_fingerprint_is_the_same_for_the_same_prompts():
     assert fingerprint(reworded) == fingerprint(first)
     both = advisories(content(item(decl_total="1"), gross_wt="1", net_wt="2"))
     assert fingerprint(list(reversed(both))) == fingerprint(both)
+
+
+def test_fingerprint_of_a_price_outlier_holds_while_the_history_behind_its_median_moves():
+    # Given a confirmed price of 2500 against a median of 800 from 3 prices
+    body = content(item(qty="1", first_qty="1", decl_price="2500", decl_total="2500"))
+    confirmed = fingerprint(advisories(body, recent_prices=RECENT))
+    # When another laptop is declared at 820 (median 810, 4 samples): the same prompt, the same fingerprint
+    moved = advisories(body, recent_prices={LAPTOP_USD: [*RECENT[LAPTOP_USD], D("820")]})
+    assert moved[0].details["median"] == "810" and fingerprint(moved) == confirmed
+    # But another price is another prompt
+    other = content(item(qty="1", first_qty="1", decl_price="2600", decl_total="2600"))
+    assert fingerprint(advisories(other, recent_prices=RECENT)) != confirmed
 
 
 def test_fingerprint_changes_when_the_prompts_change():

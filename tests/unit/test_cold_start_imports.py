@@ -75,7 +75,7 @@ PUSH_FUNCTIONS = {
     "functions.webhook": "c.subscriptions; c.deliveries; c.webhook_sender; c.send_delivery",
     "functions.sms": "c.subscriptions; c.deliveries; c.push_store; c.send_sms; c.sms_policy",
     "functions.digest": "c.subscriptions; c.push_store",
-    "functions.publish_events": "c.publisher",
+    "functions.publish_events": "c.publisher; c.price_history",  # c.declarations: once a declaration was declared
     "functions.event_feed": "c.event_feed",
 }
 

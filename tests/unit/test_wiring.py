@@ -21,6 +21,7 @@ PORTS = {
     ports.ConfigRepository: ("configs", fakes.FakeConfigRepository),
     ports.ColumnMappingRepository: ("column_mappings", fakes.FakeColumnMappingRepository),
     ports.PartsRepository: ("parts", fakes.FakePartsRepository),
+    ports.PriceHistory: ("price_history", fakes.FakePriceHistory),
     ports.EnterpriseRepository: ("enterprises", fakes.FakeEnterpriseRepository),
     ports.SeqNoAllocator: ("seq_nos", fakes.FakeSeqNoAllocator),
     ports.CustomsGateway: ("customs", fakes.FakeCustoms),
