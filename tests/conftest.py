@@ -203,6 +203,9 @@ _ONE_WORKER = {
     "tests/cli/test_walkthrough.py": "stack",
     "tests/security/test_generated_clients.py": "stack",
     "tests/security/test_fuzz_api.py": "fuzz",
+    # one interpreter per function answers all of its tests, when they run in one process
+    "tests/unit/test_cold_start_imports.py": "cold-start",
+    "tests/integration/test_template.py": "template",  # two SAM transforms for four tests
     "tests/soak/test_soak.py": "stack",  # two stacks of its own and a minute of load: not beside another
 }
 
