@@ -1,5 +1,5 @@
 """Shared fixtures. One moto server per test session (a mock_aws start would wipe shared state);
-integration tests reset it and recreate the template's tables before each test."""
+a test asking for `aws` gets it as provision() left it, once per worker, restored before each test."""
 
 from __future__ import annotations
 
