@@ -110,6 +110,7 @@ def _dirty(region: str) -> None:
         ResourceArn=dynamodb.describe_table(TableName=names[0])["Table"]["TableArn"],
         Tags=[{"Key": "left", "Value": "over"}],
     )
+    dynamodb.delete_table(TableName=names[-1])
     dynamodb.create_table(
         TableName="extra-table",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -123,11 +124,13 @@ def _dirty(region: str) -> None:
     sqs.send_message(QueueUrl=url, MessageBody="visible")
     sqs.send_message(QueueUrl=url, MessageBody="delayed", DelaySeconds=900)
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "7"})
+    provisioned_last = sqs.list_queues()["QueueUrls"][-1]
     extra_queue = sqs.create_queue(QueueName="extra-queue")["QueueUrl"]
     extra_arn = sqs.get_queue_attributes(QueueUrl=extra_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     for topic in sns.list_topics()["Topics"]:  # into the template's queues too, through its subscriptions
         sns.subscribe(TopicArn=topic["TopicArn"], Protocol="sqs", Endpoint=extra_arn)
         sns.publish(TopicArn=topic["TopicArn"], Message="published")
+    sqs.delete_queue(QueueUrl=provisioned_last)
     sns.create_topic(Name="extra-topic")
     boto3.client("ssm", region_name=region).put_parameter(Name="/extra/parameter", Value="x", Type="String")
     boto3.client("events", region_name=region).put_rule(Name="extra-rule", ScheduleExpression="rate(1 minute)")
@@ -176,13 +179,15 @@ def _assert_dirty_of_every_kind(region: str) -> None:
     from moto.sqs.models import sqs_backends
 
     tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables
-    assert "extra-table" in tables
+    assert "extra-table" in tables and len(tables) == len(cfn.resources(cfn.load(), cfn.DYNAMODB_TABLE))  # one gone
     assert all(t.items for name, t in tables.items() if name != "extra-table")
     streamed = [t for t in tables.values() if t.stream_shard is not None]
     assert streamed and all(t.stream_shard.items for t in streamed)
     messages = [m for q in sqs_backends[DEFAULT_ACCOUNT_ID][region].queues.values() for m in q._messages]
     assert any(m.visible for m in messages) and any(m.delayed for m in messages)
     assert any(not m.visible and not m.delayed for m in messages)  # in flight
+    queues = sqs_backends[DEFAULT_ACCOUNT_ID][region].queues
+    assert "extra-queue" in queues and len(queues) == len(cfn.resources(cfn.load(), "AWS::SQS::Queue"))  # one gone
     subscriptions = sns_backends[DEFAULT_ACCOUNT_ID][region].subscriptions.values()
     assert any(s.endpoint.endswith(":extra-queue") for s in subscriptions)
     assert {"ssm", "events", "cloudwatch", "s3"} <= {service for service, _, _ in _backends()}
