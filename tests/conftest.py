@@ -1,8 +1,9 @@
 """Shared fixtures. One moto server per test session (a mock_aws start would wipe shared state);
-integration tests reset it and recreate the template's tables before each test."""
+a test asking for `aws` gets it as provision() left it, once per worker, restored before each test."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Iterator
@@ -28,11 +29,23 @@ def moto_endpoint() -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def provisioned(moto_endpoint: str) -> dict[str, tuple[dict[str, dict], local_aws.Snapshot]]:
+    """Per region: what provision() created once in this worker, and moto's state just after."""
+    return {}
+
+
 @pytest.fixture
-def aws(moto_endpoint: str) -> dict[str, dict]:
-    """A clean local AWS with every table and queue of template.yaml: {logical id: physical ids}."""
-    local_aws.reset_moto(moto_endpoint)
-    return local_aws.provision()
+def aws(provisioned, moto_endpoint: str) -> dict[str, dict]:
+    """A clean local AWS with every table and queue of template.yaml: {logical id: physical ids}.
+    Provisioned once per worker (0.5–20 s); each test then gets moto's state of that moment back
+    (local_aws.restore, a few ms): every table, stream and queue empty, nothing else in any service."""
+    region = os.environ["AWS_DEFAULT_REGION"]
+    if region not in provisioned:
+        provisioned[region] = local_aws.provisioned_snapshot(moto_endpoint)
+    physical, state = provisioned[region]
+    local_aws.restore(state)
+    return copy.deepcopy(physical)
 
 
 @pytest.fixture
@@ -190,6 +203,9 @@ _ONE_WORKER = {
     "tests/cli/test_walkthrough.py": "stack",
     "tests/security/test_generated_clients.py": "stack",
     "tests/security/test_fuzz_api.py": "fuzz",
+    # one interpreter per function answers all of its tests, when they run in one process
+    "tests/unit/test_cold_start_imports.py": "cold-start",
+    "tests/integration/test_template.py": "template",  # two SAM transforms for four tests
     "tests/soak/test_soak.py": "stack",  # two stacks of its own and a minute of load: not beside another
 }
 

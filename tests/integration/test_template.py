@@ -6,6 +6,7 @@ Offline: cfn-lint, the SAM translator and botocore's parameter validation run in
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import json
 import re
@@ -122,20 +123,23 @@ def _packaged(template: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def translate(template: dict[str, Any]):
+def translate():
     """Run the SAM transform offline, as CloudFormation would in `region`.
 
     The region is given through a boto3 Session (no call is made); no managed policy is referred
     to by name, so the IAM managed-policy map, which would need IAM, is a static empty map.
     """
     saved_region = ArnGenerator.BOTO_SESSION_REGION_NAME
-
-    def run(region: str) -> dict[str, Any]:
-        translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
-        return translator.translate(_packaged(template), parameter_values={}, get_managed_policy_map=lambda: {})
-
-    yield run
+    yield lambda region: json.loads(_translated(region))
     ArnGenerator.BOTO_SESSION_REGION_NAME = saved_region
+
+
+@functools.cache
+def _translated(region: str) -> str:
+    """The transformed template, as JSON: made once per region and process (seconds each), read by
+    four tests, each of which gets its own copy."""
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
+    return json.dumps(translator.translate(_packaged(load()), parameter_values={}, get_managed_policy_map=lambda: {}))
 
 
 def _lint_errors(matches: list[Any]) -> list[str]:

@@ -4,6 +4,7 @@ Each handler is imported in a fresh interpreter with tracing off, as the templat
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -26,7 +27,20 @@ NEVER_IN_A_FUNCTION = (
 )
 
 
-def _loaded(module: str, then: str = "") -> set[str]:
+def _loaded(module: str) -> set[str]:
+    """What importing `module` loads."""
+    return _imports(module)[0]
+
+
+def _loaded_by_first_message(module: str) -> set[str]:
+    """What importing `module` then wiring what its first message needs (FIRST_MESSAGE) loads."""
+    return _imports(module)[1]
+
+
+@functools.cache
+def _imports(module: str) -> tuple[set[str], set[str]]:
+    """One fresh interpreter per module (a second import would find it loaded): sys.modules after the
+    import, then after its first message's wiring, which only adds to it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
     env.update(
         POWERTOOLS_TRACE_DISABLED="true",
@@ -35,10 +49,23 @@ def _loaded(module: str, then: str = "") -> set[str]:
         SMARTDECL_RECEIPT_SECRET="cold-start-test-" + "y" * 32,
         SMARTDECL_EVENTS_TOPIC_ARN="arn:aws-cn:sns:cn-north-1:000000000000:cold-start-test-events",
     )
-    code = "\n".join([f"import json, sys, {module}", then, "print(json.dumps(sorted(sys.modules)))"])
+    code = "\n".join(
+        [
+            f"import json, sys, {module}",
+            f"print({MARK!r} + json.dumps(sorted(sys.modules)))",
+            FIRST_MESSAGE.get(module, ""),
+            f"print({MARK!r} + json.dumps(sorted(sys.modules)))",
+        ]
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
-    return set(json.loads(out.stdout))
+    at_import, after_first_message = (
+        json.loads(line.removeprefix(MARK)) for line in out.stdout.splitlines() if line.startswith(MARK)
+    )
+    return set(at_import), set(after_first_message)
+
+
+MARK = "sys.modules: "
 
 
 @pytest.mark.parametrize("module", FUNCTIONS)
@@ -62,7 +89,7 @@ ENGINE_FUNCTIONS = ["functions.batch_trigger", "functions.schedule", "functions.
 @pytest.mark.parametrize("module", ENGINE_FUNCTIONS)
 def test_the_engine_a_function_builds_at_its_first_message_loads_none_of_the_apis_models(module):
     # the engine is wired at the first invocation (container.engine): what it loads then counts too
-    loaded = _loaded(module, then="from chalicelib.container import container; container().engine")
+    loaded = _loaded_by_first_message(module)
     api_only = ("chalicelib.api", "chalicelib.domain.queries", "boto3", *NEVER_IN_A_FUNCTION)
     assert sorted(m for m in loaded if m in api_only or m.startswith(tuple(f"{p}." for p in api_only))) == []
 
@@ -78,10 +105,17 @@ PUSH_FUNCTIONS = {
     "functions.publish_events": "c.publisher; c.price_history",  # c.declarations: once a declaration was declared
     "functions.event_feed": "c.event_feed",
 }
+# What a function's first message wires (the two tests above), found in the interpreter of its import.
+FIRST_MESSAGE = {
+    **{module: "from chalicelib.container import container; container().engine" for module in ENGINE_FUNCTIONS},
+    **{
+        module: "from chalicelib.container import container; c = container(); " + wiring
+        for module, wiring in PUSH_FUNCTIONS.items()
+    },
+}
 
 
 @pytest.mark.parametrize("module", sorted(PUSH_FUNCTIONS))
 def test_a_push_function_loads_no_pydantic_at_import_nor_at_its_first_message(module):
-    wiring = "from chalicelib.container import container; c = container(); " + PUSH_FUNCTIONS[module]
-    loaded = _loaded(module, then=wiring)
+    loaded = _loaded_by_first_message(module)
     assert sorted(m for m in loaded if m.split(".")[0] in ("pydantic", "pydantic_core")) == []
