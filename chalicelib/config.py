@@ -106,7 +106,10 @@ class Settings:
     # local mode: the stack's own ports (never a webhook's) and, if set, the only ports webhooks may use
     local_stack_ports: frozenset[int] = frozenset()
     local_webhook_ports: frozenset[int] | None = None
-    subscription_cache_seconds: float = 30.0  # the notify function's view of subscriptions may lag this much
+    # The notify function's view of subscriptions may lag this much. Short: a subscription made just
+    # before pressing start must get the first batch's events (a 30 s cache dropped them), and one
+    # Query per enterprise per couple of seconds is what a batch of events shares anyway.
+    subscription_cache_seconds: float = 2.0
     receipt_watchdog_hours: float = 24.0  # declared, and no customs receipt after this long: flagged
     handover_watchdog_minutes: float = 60.0  # taken by the agent, and no answer after this long: flagged
     agent_poll_seconds: int = 5  # how often an agent asks for its outbox (told in every heartbeat's answer)
@@ -195,7 +198,7 @@ class Settings:
             receipt_watchdog_hours=_number(env, "SMARTDECL_RECEIPT_WATCHDOG_HOURS", float, "24"),
             handover_watchdog_minutes=_number(env, "SMARTDECL_HANDOVER_WATCHDOG_MINUTES", float, "60"),
             agent_poll_seconds=_number(env, "SMARTDECL_AGENT_POLL_SECONDS", int, "5"),
-            subscription_cache_seconds=_number(env, "SMARTDECL_SUBSCRIPTION_CACHE_SECONDS", float, "30"),
+            subscription_cache_seconds=_number(env, "SMARTDECL_SUBSCRIPTION_CACHE_SECONDS", float, "2"),
             customs_timeout_seconds=_number(env, "SMARTDECL_CUSTOMS_TIMEOUT_SECONDS", float, "5"),
             customs_retries=_number(env, "SMARTDECL_CUSTOMS_RETRIES", int, "3"),
             customs_backoff_seconds=_number(env, "SMARTDECL_CUSTOMS_BACKOFF_SECONDS", float, "0.5"),

@@ -129,3 +129,11 @@ def test_the_subscription_cache_reads_once_per_enterprise_until_it_expires():
     now[0] = 31
     reader.list("1108919038")
     assert Counting.calls == 2
+
+
+def test_a_subscription_made_just_before_pressing_start_gets_the_first_batchs_events():
+    # the walkthroughs subscribe, import, mark and start within seconds: a 30 s view of the
+    # subscriptions, read for an earlier event, dropped the first batch's webhooks and SMS
+    from chalicelib.config import Settings
+
+    assert Settings.from_env({"SMARTDECL_JWT_SECRET": "x" * 32}).subscription_cache_seconds <= 2
