@@ -243,8 +243,11 @@ class LocalRunner:
         thread.start()
         self._threads.append(thread)
 
-    def drain(self, max_rounds: int = 200) -> int:
-        """Deliver every visible message, mapping by mapping, until all queues are quiet (tests)."""
+    def drain(self, max_rounds: int = 200, until: float | None = None) -> int:
+        """Deliver every visible message, mapping by mapping, until all queues are quiet (tests).
+        `until` (time.monotonic()): return after the round in which it passed, quiet or not: a soak's
+        step, where delayed messages (batch triggers, webhook retries) ripen during every slow round
+        and the queues would never be quiet at once."""
         sqs = boto3.client("sqs", region_name=self.region)
         streams = boto3.client("dynamodbstreams", region_name=self.region)
         delivered = 0
@@ -252,7 +255,7 @@ class LocalRunner:
             moved = sum(self._deliver(sqs, m, wait=0) for m in self.sqs_maps)
             moved += sum(self._deliver_stream(streams, sqs, m) for m in self.stream_maps)
             delivered += moved
-            if not moved:
+            if not moved or (until is not None and time.monotonic() >= until):
                 return delivered
         raise RuntimeError("queues did not go quiet")
 

@@ -20,9 +20,10 @@ def test_short_soak_holds_every_invariant_under_seeded_faults(tmp_path):
             sys.executable,
             "-m",
             "bench.soak",
-            *("--channel", "both", "--declarations", "20", "--exchange-declarations", "8"),
+            *("--channel", "both", "--declarations", "20", "--exchange-declarations", "8", "--enterprises", "3"),
             *("--minutes", "0.2", "--settle-minutes", "1", "--tick", "1"),
             *("--seed", str(SEED), "--fault-rate", "0.12", "--customs-fault-rate", "0.15", "--fault-scale", "0.1"),
+            *("--webhook-fault-rate", "0.2", "--webhook-hang-rate", "0.02"),
             *("--out", str(tmp_path)),
         ],
         cwd=ROOT,
@@ -39,6 +40,11 @@ def test_short_soak_holds_every_invariant_under_seeded_faults(tmp_path):
     # hook's tests' (test_fault_hook.py); here, that each is logged with the seed
     assert all("kind" in f and "tick" in f for f in report["fault_log"])
     assert report["figures"]["declared"] == 20
+    assert report["figures"]["enterprises"] == 3  # each with its webhook receiver: the isolation check ran
+    assert {"every event committed is published once (SNS got it once, no other)"} <= {
+        i["invariant"] for i in report["invariants"]
+    }
+    assert report["figures"]["receipts_timed"] == 40  # receipt → subscriber, for each receipt of the 20
     exchange = report["exchange_figures"]
     assert exchange["declared"] + exchange["failed"] == 8  # a card failure fails one, with its reason
     assert (tmp_path / "soak-queues.png").stat().st_size > 10_000
