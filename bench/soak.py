@@ -673,7 +673,12 @@ def run_http(args: argparse.Namespace, faults: Faults) -> dict[str, Any]:
         f"fault rate {args.fault_rate}"
     )
     schedule = WebhookSchedule(
-        args.seed, args.webhook_fault_rate, args.webhook_hang_rate, faults.note, active=lambda: faults.active
+        args.seed,
+        args.webhook_fault_rate,
+        args.webhook_hang_rate,
+        faults.note,
+        active=lambda: faults.active,
+        max_failures=args.webhook_max_failures,
     )
     receivers = {e["code"]: Receiver(e["code"], schedule) for e in enterprises(args.enterprises)}
     published = Published()
@@ -752,6 +757,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--webhook-fault-rate", type=float, default=0.03, help="chance that a receiver answers a POST with 500"
     )
     parser.add_argument(
+        "--webhook-max-failures",
+        type=int,
+        default=2,
+        help="failing answers at most per event (retried after 10 s, then 1 min: all end delivered)",
+    )
+    parser.add_argument(
         "--webhook-hang-rate",
         type=float,
         default=0.002,
@@ -767,7 +778,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--channel", choices=("http", "exchange", "both"), default="both")
     parser.add_argument(
-        "--exchange-declarations", type=int, default=200, help="through the agent and the client (a stack process)"
+        "--exchange-declarations", type=int, default=200, help="through the agents and the clients (a stack process)"
+    )
+    parser.add_argument(
+        "--exchange-enterprises", type=int, default=20, help="on the exchange channel, each with its agent process"
+    )
+    parser.add_argument(
+        "--agent-kill-rate", type=float, default=0.02, help="chance per tick that a busy agent is killed (SIGKILL)"
     )
     args = parser.parse_args(argv)
     if args.seed is None:

@@ -130,7 +130,9 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/{ent_code}"
-        threading.Thread(target=self.server.serve_forever, name=f"receiver-{ent_code}", daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, args=(0.05,), name=f"receiver-{ent_code}", daemon=True
+        ).start()
 
     def got(self) -> set[str]:
         """The event ids received (de-duplicated), answered or not: the subscriber has them."""
@@ -174,7 +176,10 @@ class Published:
 
 
 def check(
-    receivers: dict[str, Receiver], published: Published, seq_nos_of: dict[str, set[str]]
+    receivers: dict[str, Receiver],
+    published: Published,
+    seq_nos_of: dict[str, set[str]],
+    published_as: str = "every event committed is published once (SNS got it once, no other)",
 ) -> list[dict[str, Any]]:
     """The invariants on events and subscribers: each committed event published once; each
     receiver got its enterprise's events only, every one of them, one per declaration and state
@@ -204,7 +209,7 @@ def check(
     more_than_one = {f"{s} {st}": sorted(ids) for (s, st), ids in per_state.items() if len(ids) > 1}
     return [
         {
-            "invariant": "every event committed is published once (SNS got it once, no other)",
+            "invariant": published_as,
             "held": not twice and not unpublished and not uncommitted,
             "found": {
                 "committed": len(published.committed),
