@@ -449,14 +449,9 @@ def check_invariants(soak: Soak) -> list[dict[str, Any]]:
         for b in p.ctx.engine.batches.list_for_execution(t.execution_id, limit=10_000)
     ]
     batch_succeeded = sum(b.succeeded for b in batches)
-    dlq = {}
-    for logical, resource_ in p.aws.physical.items():
-        if logical.endswith("DeadLetterQueue") or logical.endswith("FailureQueue"):
-            url = resource_["Ref"]
-            attrs = p.ctx.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-            dlq[logical] = int(attrs["Attributes"]["ApproximateNumberOfMessages"])
-    alarmed = alarmed_queues(p.aws.template)
-    unalarmed = [q for q, n in dlq.items() if n and q not in alarmed]
+    dead = dead_letters(
+        p.ctx.sqs, p.aws.template, {q: p.aws.physical[q]["Ref"] for q in dead_letter_queues(p.aws.template)}
+    )
     webhooks = check_webhooks(
         {t.ent["code"]: t.receiver for t in soak.tenants},
         soak.published,
@@ -489,13 +484,37 @@ def check_invariants(soak: Soak) -> list[dict[str, Any]]:
             "held": batch_succeeded == smart.get("succeeded", 0),
             "found": {"batches": len(batches), "succeeded_in_batches": batch_succeeded},
         },
+        *dead,
+        *webhooks,
+    ]
+
+
+def dead_letter_queues(template: dict[str, Any]) -> list[str]:
+    """The template's dead-letter and on-failure queues (logical ids)."""
+    from infra import template as cfn
+
+    return [q for q in cfn.resources(template, "AWS::SQS::Queue") if q.endswith(("DeadLetterQueue", "FailureQueue"))]
+
+
+def dead_letters(sqs: Any, template: dict[str, Any], urls: dict[str, str]) -> list[dict[str, Any]]:
+    """The dead-letter invariants: a message in one only with an alarm on it, and none left at all."""
+    dlq = {
+        logical: int(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+                "ApproximateNumberOfMessages"
+            ]
+        )
+        for logical, url in urls.items()
+    }
+    alarmed = alarmed_queues(template)
+    unalarmed = [q for q, n in dlq.items() if n and q not in alarmed]
+    return [
         {
             "invariant": "no message in a dead-letter queue without its alarm",
             "held": not unalarmed,
             "found": {"messages": {q: n for q, n in dlq.items() if n}, "without_alarm": unalarmed},
         },
         {"invariant": "no message left in a dead-letter queue", "held": not any(dlq.values()), "found": dlq},
-        *webhooks,
     ]
 
 
@@ -734,13 +753,22 @@ def report(result: dict[str, Any], out: Path) -> None:
     ]
     print(table(rows, ["channel", "invariant", "", "found"]))
     if "exchange_figures" in result:
-        print(f"exchange channel: {result['exchange_figures']}")
+        x = result["exchange_figures"]
+        print(
+            f"\nexchange channel, {x['enterprises']} enterprises: declared {x['declared']}, failed {x['failed']} in "
+            f"{x['run_seconds']} s: {x['declarations_per_minute_mean']}/min; import→declared p50 "
+            f"{x['import_to_declared_p50_s']} s, p95 {x['import_to_declared_p95_s']} s; receipt→subscriber p50 "
+            f"{x['receipt_to_subscriber_p50_s']} s, p95 {x['receipt_to_subscriber_p95_s']} s; "
+            f"peak memory (MB): {x['peak_memory_mb']}"
+        )
     if "figures" not in result:
         return
     f = result["figures"]
     print(
         f"\ndeclared {f['declared']} in {f['run_seconds']} s: {f['declarations_per_minute_mean']}/min; import→declared "
-        f"p50 {f['import_to_declared_p50_s']} s, p95 {f['import_to_declared_p95_s']} s; peak RSS {f['peak_rss_mb']} MB"
+        f"p50 {f['import_to_declared_p50_s']} s, p95 {f['import_to_declared_p95_s']} s; receipt→subscriber p50 "
+        f"{f['receipt_to_subscriber_p50_s']} s, p95 {f['receipt_to_subscriber_p95_s']} s; peak memory "
+        f"{f['peak_memory_mb']} MB"
     )
     for region in ("cn-northwest-1", "us-east-1"):
         c = f["cost_per_10k"].get(region)

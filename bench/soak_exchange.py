@@ -419,6 +419,7 @@ class ExchangeSoak:
                     "found": receipts_off[:5],
                 },
                 *webhooks,
+                *self._dead_letters(),
             ],
             "figures": self._figures(declared, latencies, to_subscriber),
             "depths": self.depths,
@@ -486,6 +487,31 @@ class ExchangeSoak:
                 ),
             },
         }
+
+    def _dead_letters(self) -> list[dict[str, Any]]:
+        """The stack's dead-letter queues, read on its moto."""
+        import boto3
+
+        from bench.soak import dead_letter_queues, dead_letters
+        from infra import template as cfn
+        from infra.local_aws import LOCAL_REGION, LOCAL_STACK
+
+        template = cfn.load()
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=self.stack.moto,
+            region_name=LOCAL_REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        queues = cfn.resources(template, "AWS::SQS::Queue")
+        urls = {
+            q: sqs.get_queue_url(
+                QueueName=cfn.substitute(queues[q]["Properties"]["QueueName"], {"AWS::StackName": LOCAL_STACK})
+            )["QueueUrl"]
+            for q in dead_letter_queues(template)
+        }
+        return dead_letters(sqs, template, urls)
 
     def _receipts_written(self) -> dict[tuple[str, str], float]:
         """When the simulator wrote each receipt: its NOTICE_DATE (China time, whole seconds: the
