@@ -215,6 +215,7 @@ class Soak:
         self.depths: list[dict[str, Any]] = []
         self.customs_fault: tuple[str, int] | None = None  # (mode, until tick)
         self.started = time.monotonic()
+        self.warps = 0  # times the settling moved the clock on
 
     # ---- the run ------------------------------------------------------------------------------
     def run(self) -> None:
@@ -251,7 +252,9 @@ class Soak:
         deadline = self.settle_started + args.settle_minutes * 60
         while time.monotonic() < deadline:
             self.faults.tick += 1
-            self._warp_and_trigger()
+            if idle(self.depths[-1] if self.depths else {}):
+                self._warp_and_trigger()
+                self.warps += 1
             self._step(schedule=True)
             if self._done():
                 break
@@ -407,6 +410,14 @@ class Soak:
             time.sleep(left)
 
 
+def idle(depths: dict[str, Any]) -> bool:
+    """No message waits in a work queue (delayed ones, such as webhook retries, are not counted): only
+    then may the settling move the clock on. Moving it while work waits made claims expire under the
+    work and be claimed again: the first default run at 20 enterprises piled 2,800 validation messages
+    up and declared nothing more for its last 12 minutes."""
+    return not any(v for k, v in depths.items() if k not in ("t", "declared", "rss_mb", "webhook_posts"))
+
+
 def due(n: int, started: float, minutes: float, tick_seconds: float) -> int:
     """Declarations imported by the next tick: an even pace over the first 60 % of the run."""
     elapsed = time.monotonic() - started + tick_seconds
@@ -554,6 +565,7 @@ def figures(soak: Soak, counter: RequestCounter, n: int) -> dict[str, Any]:
         "declared": len(soak.declared_at),
         "enterprises": len(soak.tenants),
         "imported_after_the_workload": soak.late_imports,
+        "settle_clock_moves": soak.warps,
         "run_seconds": round(soak.finished - soak.started, 1),
         "declarations_per_minute_mean": round(
             len(soak.declared_at) / max((soak.finished - soak.started) / 60, 1e-9), 1

@@ -156,3 +156,11 @@ def test_the_soak_s_enterprises_are_distinct_with_valid_credit_codes():
     ents = enterprises(20)
     assert len({e["code"] for e in ents}) == len({e["uscc"] for e in ents}) == 20
     assert all(len(e["code"]) == 10 and uscc.is_valid(e["uscc"]) for e in ents)
+
+
+def test_the_settling_moves_the_clock_on_only_while_no_work_waits():
+    from bench.soak import idle
+
+    assert idle({"t": 3.0, "declared": 10, "rss_mb": 300.0, "webhook_posts": 40, "validation": 0, "webhook": 0})
+    assert not idle({"t": 3.0, "declared": 10, "validation": 12, "webhook": 0})
+    assert not idle({"t": 3.0, "declared": 10, "validation": 0, "notifications": 1})
