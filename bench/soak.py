@@ -60,6 +60,9 @@ PRICES = Path(__file__).with_name("prices.json")
 CUSTOMS_FAULTS = ("error500", "slow", "down")
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 CRASHABLE = {"ValidationFunction", "SubmissionFunction"}
+# batches of one mapping's backlog in a drain round (Lambda polls a backlog with several pollers): at
+# one a round, every webhook batch waited for a round of every other mapping's empty polls
+BACKLOG_BATCHES = 10
 
 
 class StampedList(list):
@@ -318,7 +321,7 @@ class Soak:
                 self.p.runner.tick()
             # a tick's worth at most: with many executions and retries, some delayed message ripens
             # during each slow round, and a drain to quiet would not end while the clock runs out
-            self.p.runner.drain(max_rounds=10**6, until=time.monotonic() + self.args.tick)
+            self.p.runner.drain(max_rounds=10**6, until=time.monotonic() + self.args.tick, batches=BACKLOG_BATCHES)
         finally:
             self.faults.disarm()
         self._post_receipts()
@@ -371,7 +374,7 @@ class Soak:
             self.applied += body.get("applied", 0)
             self.answers[str(answer.status_code)] += 1
         if batch:
-            self.p.runner.drain(max_rounds=10**6, until=time.monotonic() + self.args.tick)
+            self.p.runner.drain(max_rounds=10**6, until=time.monotonic() + self.args.tick, batches=BACKLOG_BATCHES)
 
     def _observe(self) -> None:
         with self.counter.in_phase("observer"):  # the soak's own reads cost nothing of the service's
