@@ -56,7 +56,9 @@ FORMAT_CHECK ?= 1
 RUFF_CHECK_FLAGS := $(if $(filter 1,$(FORMAT_CHECK)),,--extend-ignore E501)
 
 # The stack under a generated workload and seeded faults, then the invariants and the figures
-# (bench/soak.py; bench/README.md). SOAK_FLAGS for larger or longer runs: --declarations, --minutes, --seed …
+# (bench/soak.py; bench/README.md): 20 enterprises on each channel, each with its webhook receiver and,
+# on the exchange channel, its agent process. SOAK_FLAGS for larger or longer runs: --declarations,
+# --minutes, --enterprises, --seed …
 SOAK_FLAGS ?=
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak $(SOAK_FLAGS)

@@ -174,10 +174,11 @@ class Api:
         headers: dict[str, str] | None = None,
         content_type: str = "application/json",
         auth: bool = True,
+        token: str | None = None,
     ):
         hdrs = {
             "Content-Type": content_type,
-            **({"Authorization": f"Bearer {self.token}"} if auth else {}),
+            **({"Authorization": f"Bearer {token or self.token}"} if auth else {}),
             **(headers or {}),
         }
         data = raw if raw is not None else (json.dumps(body, ensure_ascii=False).encode() if body is not None else b"")
@@ -200,11 +201,18 @@ def api_client(default_token: str) -> Iterator[Api]:
 
 @contextmanager
 def simulator(**kw: Any) -> Iterator[str]:
+    with simulator_server(**kw) as (_, url):
+        yield url
+
+
+@contextmanager
+def simulator_server(**kw: Any) -> Iterator[tuple[Any, str]]:
+    """The customs simulator in this process: its server (`.simulator` is its state) and URL."""
     from infra.customs_simulator import start_simulator
 
     server, url = start_simulator(port=0, **kw)
     try:
-        yield url
+        yield server, url
     finally:
         server.shutdown()
 
@@ -825,7 +833,7 @@ class Pipeline:
         from tests.factories import ENT_A, make_config_body
 
         self.clock = WarpClock()
-        self.sim = self._stack.enter_context(simulator(receipt_delay_seconds=0.01))
+        self.sim_server, self.sim = self._stack.enter_context(simulator_server(receipt_delay_seconds=0.01))
         extra = {"SMARTDECL_BATCH_SIZE": str(self.batch_size)} if self.batch_size else {}
         self.ctx = wiring(self.aws, self.sim, self.clock, extra)
         self.runner = timed_runner(self.aws)

@@ -7,8 +7,10 @@ Each agent's credential is made the way a person makes one: the enterprise's leg
 `.local/agents/<ent_code>/credential.txt`, as a broker would keep it. The API makes credentials only
 for an enterprise that accepted the user notice (用户须知), so each agent starts when its enterprise
 has (in the console, or `smartdecl enable --accept`): nothing is declared before that anyway.
-Which enterprises: `SMARTDECL_LOCAL_AGENTS` (comma-separated customs codes), by default the README's
-and the console's example enterprises."""
+Which enterprises: `SMARTDECL_LOCAL_AGENTS` (comma-separated customs codes; `code:uscc` for one the
+examples do not know), by default the README's and the console's example enterprises.
+`SMARTDECL_LOCAL_AGENTS_OUTSIDE=1` makes the sandboxes and clients only: the agents are run as
+processes of their own by someone else (`make soak`, which kills them mid-step and restarts them)."""
 
 from __future__ import annotations
 
@@ -89,8 +91,16 @@ class LocalAgents:
 
 
 def enterprises(env: dict[str, str] | None = None) -> list[str]:
+    """The customs codes; a credit code given with one (`code:uscc`) is what its sign-in uses."""
     value = (env if env is not None else os.environ).get("SMARTDECL_LOCAL_AGENTS", DEFAULT_AGENTS)
-    return [code.strip() for code in value.split(",") if code.strip()]
+    codes = []
+    for entry in value.split(","):
+        code, _, uscc = (part.strip() for part in entry.partition(":"))
+        if code:
+            codes.append(code)
+            if uscc:
+                KNOWN[code] = uscc
+    return codes
 
 
 def start(
@@ -106,6 +116,9 @@ def start(
         shutil.rmtree(home, ignore_errors=True)  # every start is a fresh stack: no file of yesterday's
         started.roots[ent_code] = make_sandbox(home / "ImpPath")
     add_clients(simulator, started.roots, fail_rate=float(os.environ.get("SMARTDECL_LOCAL_CLIENT_FAIL_RATE", "0")))
+    if os.environ.get("SMARTDECL_LOCAL_AGENTS_OUTSIDE") == "1":
+        say(f"local agents: {len(ent_codes)} clients' folders under {folder}; the agents run outside this stack")
+        return started
     for ent_code in ent_codes:
         thread = threading.Thread(target=started.bring_up, args=(ent_code,), name=f"agent-{ent_code}", daemon=True)
         thread.start()

@@ -243,18 +243,32 @@ class LocalRunner:
         thread.start()
         self._threads.append(thread)
 
-    def drain(self, max_rounds: int = 200) -> int:
-        """Deliver every visible message, mapping by mapping, until all queues are quiet (tests)."""
+    def drain(self, max_rounds: int = 200, until: float | None = None, batches: int = 1) -> int:
+        """Deliver every visible message, mapping by mapping, until all queues are quiet (tests).
+        `until` (time.monotonic()): return after the round in which it passed, quiet or not: a soak's
+        step, where delayed messages (batch triggers, webhook retries) ripen during every slow round
+        and the queues would never be quiet at once. `batches`: up to that many batches of one SQS
+        mapping in a round while they come full, as Lambda adds pollers to a mapping with a backlog
+        (one a round made every backlog wait for a round of every other mapping's empty polls)."""
         sqs = boto3.client("sqs", region_name=self.region)
         streams = boto3.client("dynamodbstreams", region_name=self.region)
         delivered = 0
         for _ in range(max_rounds):
-            moved = sum(self._deliver(sqs, m, wait=0) for m in self.sqs_maps)
+            moved = sum(self._deliver_backlog(sqs, m, batches) for m in self.sqs_maps)
             moved += sum(self._deliver_stream(streams, sqs, m) for m in self.stream_maps)
             delivered += moved
-            if not moved:
+            if not moved or (until is not None and time.monotonic() >= until):
                 return delivered
         raise RuntimeError("queues did not go quiet")
+
+    def _deliver_backlog(self, sqs: Any, m: SqsMapping, batches: int) -> int:
+        moved = 0
+        for _ in range(batches):
+            got = self._deliver(sqs, m, wait=0)
+            moved += got
+            if got < m.batch_size:
+                break
+        return moved
 
     def tick(self) -> None:
         """Fire every schedule once (tests)."""

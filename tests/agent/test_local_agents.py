@@ -87,3 +87,21 @@ def test_an_api_without_agent_routes_is_said_so_before_anything_is_made(tmp_path
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_enterprise_the_examples_do_not_know_is_given_with_its_credit_code(monkeypatch):
+    monkeypatch.setattr(local_agents, "KNOWN", dict(local_agents.KNOWN))
+    assert local_agents.enterprises({"SMARTDECL_LOCAL_AGENTS": "1108919038, 1108900002:91110000MA0000002P"}) == [
+        "1108919038",
+        "1108900002",
+    ]
+    assert local_agents.KNOWN["1108900002"] == "91110000MA0000002P"
+
+
+def test_with_the_agents_outside_only_the_clients_folders_are_made(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMARTDECL_LOCAL_AGENTS_OUTSIDE", "1")
+    monkeypatch.setattr(local_agents, "_check_routes", lambda api, ent_code: None)
+    simulator = CustomsSimulator(receipt_delay_seconds=0.01)
+    started = local_agents.start("http://127.0.0.1:9", simulator, ["1108919038"], tmp_path, say=lambda _: None)
+    assert (tmp_path / "1108919038" / "ImpPath" / SANDBOX_MARKER).is_file()
+    assert "1108919038" in simulator.clients and started.threads == [] and started.agents == {}

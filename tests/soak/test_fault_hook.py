@@ -62,3 +62,35 @@ def test_an_invocation_that_dies_leaves_its_batch_to_come_back_and_be_handled(aw
     assert seen == [["m1"], ["m1"]]
     assert runner.invocations["ValidationFunction"] == 2
     assert _left(url) == 0
+
+
+def test_a_drain_with_a_deadline_returns_while_messages_keep_coming(aws, monkeypatch):
+    url = _send(aws, "m1")
+    seen: list[str] = []
+
+    def handler(event, context):  # every message brings the next one: the queue is never quiet
+        seen.append(event["Records"][0]["body"])
+        boto3.client("sqs").send_message(QueueUrl=url, MessageBody=f"m{len(seen) + 1}")
+        return {"batchItemFailures": []}
+
+    monkeypatch.setattr(local_runner, "_load", lambda name: handler)
+    runner = LocalRunner(cfn.load(), aws, region=LOCAL_REGION)
+    assert runner.drain(until=0) >= 1  # the deadline passed already: one round, then back
+    assert seen[:1] == ["m1"] and _left(url) == 1
+    with pytest.raises(RuntimeError, match="did not go quiet"):
+        runner.drain(max_rounds=3)  # without one, a drain that never gets quiet is an error
+
+
+def test_a_drain_round_takes_several_full_batches_of_a_backlog_when_asked(aws, calls):
+    seen, _ = calls
+    url = aws["ValidationQueue"]["Ref"]
+    size = next(m for m in LocalRunner(cfn.load(), aws, region=LOCAL_REGION).sqs_maps if m.queue_url == url).batch_size
+    for start in range(0, 2 * size + 1, 10):
+        boto3.client("sqs").send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(start, min(start + 10, 2 * size + 1))],
+        )
+    runner = LocalRunner(cfn.load(), aws, region=LOCAL_REGION)
+    assert runner.drain(until=0) == size  # one batch a round: the backlog waits for the next round
+    assert runner.drain(until=0, batches=3) == size + 1  # the rest in one round, the last batch not full
+    assert _left(url) == 0
