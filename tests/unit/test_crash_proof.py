@@ -377,3 +377,25 @@ def test_the_same_receipt_delivered_twice_at_once_is_applied_once():
     assert sum(len(r.events) for r in stream) == 1
     assert first["received"] == second[0]["received"] == 1
     assert [r["applied"] for r in h.uow.receipts.values()] == [True]
+
+
+def test_a_validation_that_dies_after_its_commit_reaches_submission_on_redelivery_without_the_scheduler():
+    # Given a validation invocation that commits the passed gates, then dies before sending on
+    h = Harness()
+    [seq_no] = h.declarations_marked(1)
+    execution_id = h.start(h.config())
+    h.queue.triggers.clear()
+    _arm(h, "validate", "after", {seq_no})
+    start_batch(h.engine, execution_id, 0)
+    message = h.queue.validation.pop(0)
+    run = Invocation.start(h.engine, [message])
+    with pytest.raises(Died):
+        validate_declaration(message, h.engine, h.logistics, run)
+        run.finish()
+    assert h.queue.submission == [] and h.decl(seq_no).smart_status == "in_progress"
+    # When SQS hands the message back (no clock moved, no schedule run)
+    run = Invocation.start(h.engine, [message])
+    outcome = validate_declaration(message, h.engine, h.logistics, run)
+    run.finish()
+    # Then it goes on to submission at once, not after the claim's time-out
+    assert outcome == "pass" and [m["seq_no"] for m in h.queue.submission] == [seq_no]
