@@ -64,19 +64,28 @@ def stack(tmp_path_factory, chromium) -> Iterator[dict[str, str]]:
     assert started.stop(timeout=60) == 0, "the stack must stop cleanly"
 
 
-@pytest.fixture(scope="package")
-def browser(chromium):
+# A browser in a zone other than China's (London), so the console must show China time by itself
+CONTEXT = {"locale": "zh-CN", "timezone_id": "Europe/London", "viewport": {"width": 1360, "height": 900}}
+
+
+def launched(path: str) -> Iterator:
+    """Debian's chromium at `path`, for a fixture to yield (the e2e modules drive it too)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield launched
-        launched.close()
+        browser = pw.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="package")
+def browser(chromium):
+    yield from launched(chromium)
 
 
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(locale="zh-CN", timezone_id="Europe/London", viewport={"width": 1360, "height": 900})
+    context = browser.new_context(**CONTEXT)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.set_default_timeout(10_000)

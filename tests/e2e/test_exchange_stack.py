@@ -12,7 +12,7 @@ import requests
 from playwright.sync_api import expect
 
 from infra.stack_process import StackDidNotStart, start_stack
-from tests.browser.conftest import SCREENSHOTS, chromium_path, in_ci
+from tests.browser.conftest import CONTEXT, SCREENSHOTS, chromium_path, in_ci, launched
 from tests.browser.helpers import Enterprise, settled, sign_in
 from tests.factories import ENT_A, make_config_body, make_declaration_body
 from tests.polling import STACK_SECONDS, wait_until
@@ -122,17 +122,12 @@ def browser():
         if in_ci():
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield launched
-        launched.close()
+    yield from launched(path)
 
 
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(locale="zh-CN", timezone_id="Europe/London", viewport={"width": 1360, "height": 900})
+    context = browser.new_context(**CONTEXT)
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []

@@ -129,16 +129,23 @@ def _write_send(x, seq_no, send_no):
     return try_no
 
 
-def test_the_second_sends_answer_before_its_handover_is_committed_is_applied_and_the_handover_is_a_no_op():
+def _send_two_staged():
+    """Send 1 refused, a person continued, and the next batch's submission put send 2 and holds its
+    handed-over step until its invocation (returned, not finished) ends."""
     h, x, outbox, seq_no, message = validated()
-    # Given send 1 was refused, a person continued, and the next batch's submission put send 2 and
-    # holds its handed-over step until its invocation ends (the declaration's send_no is still 1)
     submit_declaration(message, h.engine, h.customs)
     write(x, seq_no)
     forward(x, failed(seq_no))
     again = _claimed_again(h, seq_no)
     run = Invocation.start(h.engine, [again])
     assert submit_declaration(again, h.engine, h.customs, run) == "handed_over"
+    return h, x, seq_no, run
+
+
+def test_the_second_sends_answer_before_its_handover_is_committed_is_applied_and_the_handover_is_a_no_op():
+    # Given send 1 was refused, a person continued, and the next batch's submission put send 2 and
+    # holds its handed-over step until its invocation ends (the declaration's send_no is still 1)
+    h, x, seq_no, run = _send_two_staged()
     assert h.decl(seq_no).send_no == 1
 
     # When the agent writes send 2 and the client's answer to it comes before the invocation ends
@@ -181,13 +188,7 @@ def test_a_refusal_found_by_the_lookup_is_taken_by_the_declaration_so_a_continue
 
 
 def test_the_second_send_written_before_its_handover_is_committed_shows_written_and_takes_its_answer():
-    h, x, outbox, seq_no, message = validated()
-    submit_declaration(message, h.engine, h.customs)
-    write(x, seq_no)
-    forward(x, failed(seq_no))
-    again = _claimed_again(h, seq_no)
-    run = Invocation.start(h.engine, [again])
-    submit_declaration(again, h.engine, h.customs, run)
+    h, x, seq_no, run = _send_two_staged()
     # Given the agent wrote send 2 before the submission's invocation ended
     try_no = _write_send(x, seq_no, 2)
     run.finish()
