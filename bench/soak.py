@@ -292,7 +292,15 @@ class Soak:
                 tenant.execution_id = started.json["execution_id"]
 
     def _done(self) -> bool:
-        return len(self.declared_at) == self.args.declarations and self._receipts_done() and self._webhooks_done()
+        # and no work in flight: a dead invocation's batch, back after its visibility timeout, still
+        # counts its declarations in their batches (checked too early, the counts looked lost)
+        return (
+            len(self.declared_at) == self.args.declarations
+            and self._receipts_done()
+            and self._webhooks_done()
+            and bool(self.depths)
+            and idle(self.depths[-1])
+        )
 
     def _webhooks_done(self) -> bool:
         """Every event SNS got is at its enterprise's receiver."""

@@ -164,3 +164,22 @@ def test_the_settling_moves_the_clock_on_only_while_no_work_waits():
     assert idle({"t": 3.0, "declared": 10, "rss_mb": 300.0, "webhook_posts": 40, "validation": 0, "webhook": 0})
     assert not idle({"t": 3.0, "declared": 10, "validation": 12, "webhook": 0})
     assert not idle({"t": 3.0, "declared": 10, "validation": 0, "notifications": 1})
+
+
+def test_the_run_is_not_done_while_a_dead_invocations_batch_is_still_in_flight():
+    # every declaration declared and every receipt applied, but a submission batch whose invocation
+    # died is not back yet: checked then, its declarations' batch counts looked lost
+    from types import SimpleNamespace
+
+    from bench.soak import Soak
+
+    run = SimpleNamespace(
+        declared_at={"I1": 1.0},
+        args=SimpleNamespace(declarations=1),
+        _receipts_done=lambda: True,
+        _webhooks_done=lambda: True,
+        depths=[{"t": 9.0, "declared": 1, "submission": 3}],
+    )
+    assert not Soak._done(run)
+    run.depths.append({"t": 10.0, "declared": 1, "submission": 0})
+    assert Soak._done(run)
