@@ -15,7 +15,10 @@ MaximumRetryAttempts the batch goes to the on-failure destination queue and the 
 `fault`, off unless a soak sets it, is asked before each SQS invocation what goes wrong with it:
 nothing (None), "twice" (the batch delivered twice), or "crash": the invocation dies where the soak
 makes its handler raise InjectedCrash (a chosen write point), and its batch comes back after
-`crash_visibility_seconds`, as a timed-out Lambda's batch does after the visibility timeout.
+`crash_visibility_seconds`, as a timed-out Lambda's batch does after the visibility timeout. Given
+`clock` (a soak's stack clock, which it moves on while idle), the batch comes back when that clock
+has passed the queue's own VisibilityTimeout from the template instead, as on AWS: the product's
+timings (the sending lease ends before a dead holder's message returns) hold only at that timing.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -37,6 +41,7 @@ import boto3
 from infra import template as cfn
 
 log = logging.getLogger("smartdecl.runner")
+HIDDEN_SECONDS = 6 * 3600  # longer than any soak; SQS caps a received message's total at 12 hours
 
 
 @dataclass
@@ -80,6 +85,16 @@ class SqsMapping:
     batch_size: int
     timeout: int
     report_failures: bool
+    visibility_timeout: int = 30  # the queue's, from the template (SQS's default when it says none)
+
+
+@dataclass
+class DeadBatch:
+    """A dead invocation's batch, hidden until the stack's clock reaches `back_at`."""
+
+    queue_url: str
+    receipt_handles: list[str]
+    back_at: datetime
 
 
 @dataclass(frozen=True)
@@ -121,6 +136,7 @@ def mappings(template: dict, physical: dict[str, dict]) -> tuple[list[SqsMapping
         for event in (props.get("Events") or {}).values():
             if event["Type"] == "SQS":
                 queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
+                queue_props = template["Resources"][queue].get("Properties", {})
                 sqs_maps.append(
                     SqsMapping(
                         name,
@@ -130,6 +146,7 @@ def mappings(template: dict, physical: dict[str, dict]) -> tuple[list[SqsMapping
                         int(event["Properties"].get("BatchSize", 10)),
                         timeout,
                         "ReportBatchItemFailures" in event["Properties"].get("FunctionResponseTypes", []),
+                        int(queue_props.get("VisibilityTimeout", 30)),
                     )
                 )
             elif event["Type"] == "Schedule":
@@ -209,11 +226,15 @@ class LocalRunner:
         deliver_twice: bool = False,
         fault: Callable[[str], str | None] | None = None,
         crash_visibility_seconds: int = 2,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.sqs_maps, self.schedules = mappings(template, physical)
         self.stream_maps = stream_mappings(template, physical)
         self.deliver_twice = deliver_twice
         self.fault, self.crash_visibility_seconds = fault, crash_visibility_seconds
+        self.clock = clock
+        self.dead: list[DeadBatch] = []  # with `clock`: dead invocations' batches not yet back
+        self._dead_lock = threading.Lock()
         self._positions: dict[str, str | None] = {}  # stream mapping → next sequence number to read
         self._attempts: dict[str, int] = {}
         self._stream_lock = threading.Lock()
@@ -254,6 +275,7 @@ class LocalRunner:
         streams = boto3.client("dynamodbstreams", region_name=self.region)
         delivered = 0
         for _ in range(max_rounds):
+            self._bring_back(sqs)
             moved = sum(self._deliver_backlog(sqs, m, batches) for m in self.sqs_maps)
             moved += sum(self._deliver_stream(streams, sqs, m) for m in self.stream_maps)
             delivered += moved
@@ -272,6 +294,7 @@ class LocalRunner:
 
     def tick(self) -> None:
         """Fire every schedule once (tests)."""
+        self._bring_back(boto3.client("sqs", region_name=self.region))
         for s in self.schedules:
             _load(s.handler)(self._schedule_event(), LambdaContext(s.function, s.timeout, region=self.region))
 
@@ -281,6 +304,7 @@ class LocalRunner:
             try:
                 # short polls: moto does not wake a long poll when a delayed message becomes visible,
                 # which would add up to the wait to every batch gap
+                self._bring_back(sqs)
                 if not self._deliver(sqs, m, wait=0):
                     self._stop.wait(self.poll_interval)
             except Exception:  # noqa: BLE001 - the local AWS is going away; keep polling until told to stop
@@ -323,18 +347,15 @@ class LocalRunner:
                 )
             except InjectedCrash:  # the invocation died: nothing deleted, the batch is back after a while
                 self.invocations[m.function] = self.invocations.get(m.function, 0) + 1
-                for start in range(0, len(received), 10):
-                    sqs.change_message_visibility_batch(
-                        QueueUrl=m.queue_url,
-                        Entries=[
-                            {
-                                "Id": str(i),
-                                "ReceiptHandle": msg["ReceiptHandle"],
-                                "VisibilityTimeout": self.crash_visibility_seconds,
-                            }
-                            for i, msg in enumerate(received[start : start + 10])
-                        ],
-                    )
+                handles = [msg["ReceiptHandle"] for msg in received]
+                if self.clock is None:
+                    self._set_visibility(sqs, m.queue_url, handles, self.crash_visibility_seconds)
+                    return
+                # hidden until the stack's clock passes the queue's timeout
+                self._set_visibility(sqs, m.queue_url, handles, HIDDEN_SECONDS)
+                back_at = self.clock() + timedelta(seconds=m.visibility_timeout)
+                with self._dead_lock:
+                    self.dead.append(DeadBatch(m.queue_url, handles, back_at))
                 return
             except Exception:  # Lambda's behaviour: the whole batch returns to the queue
                 log.exception("%s failed on a batch of %d", m.function, len(received))
@@ -347,6 +368,33 @@ class LocalRunner:
         ]
         for start in range(0, len(done), 10):  # DeleteMessageBatch takes ten entries at most
             sqs.delete_message_batch(QueueUrl=m.queue_url, Entries=done[start : start + 10])
+
+    @staticmethod
+    def _set_visibility(sqs: Any, queue_url: str, handles: list[str], seconds: int) -> None:
+        for start in range(0, len(handles), 10):  # ChangeMessageVisibilityBatch takes ten at most
+            sqs.change_message_visibility_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": seconds}
+                    for i, handle in enumerate(handles[start : start + 10])
+                ],
+            )
+
+    def dead_messages(self) -> int:
+        """Messages of dead invocations still hidden (with `clock`): waiting for time, not for work."""
+        with self._dead_lock:
+            return sum(len(d.receipt_handles) for d in self.dead)
+
+    def _bring_back(self, sqs: Any) -> None:
+        """Dead batches whose visibility timeout has passed on the stack's clock: visible again."""
+        if self.clock is None or not self.dead:
+            return
+        now = self.clock()
+        with self._dead_lock:
+            back = [d for d in self.dead if d.back_at <= now]
+            self.dead = [d for d in self.dead if d.back_at > now]
+        for d in back:
+            self._set_visibility(sqs, d.queue_url, d.receipt_handles, 0)
 
     def _record(self, message: dict, m: SqsMapping) -> dict[str, Any]:
         return {

@@ -3,6 +3,8 @@ dying mid-way whose batch comes back."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import boto3
 import pytest
 
@@ -94,3 +96,60 @@ def test_a_drain_round_takes_several_full_batches_of_a_backlog_when_asked(aws, c
     assert runner.drain(until=0) == size  # one batch a round: the backlog waits for the next round
     assert runner.drain(until=0, batches=3) == size + 1  # the rest in one round, the last batch not full
     assert _left(url) == 0
+
+
+class StackClock:
+    """The soak's clock: it moves only when told to (the settling's warp)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 7, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_each_mapping_carries_its_queue_s_visibility_timeout_from_the_template(aws):
+    sqs_maps, _ = local_runner.mappings(cfn.load(), aws)
+    timeouts = {m.function: m.visibility_timeout for m in sqs_maps}
+    assert timeouts["SubmissionFunction"] == 720  # past the sending lease: a dead holder's message finds it over
+    assert timeouts["ValidationFunction"] == 360
+
+
+def test_with_the_stack_s_clock_a_dead_batch_comes_back_only_after_its_queue_s_visibility_timeout(aws, calls):
+    """As on Lambda: back after 2 s of real time, a dead submission's batch came inside its sending lease,
+    was let go as a duplicate and its declarations waited for the scheduler's claim timeout."""
+    seen, behaviour = calls
+    behaviour["crash_first"] = True
+    url = _send(aws, "m1")
+    clock = StackClock()
+    runner = LocalRunner(cfn.load(), aws, region=LOCAL_REGION, fault=lambda f: None, clock=clock)
+    runner.drain()
+    assert seen == [["m1"]] and runner.dead_messages() == 1 and _left(url) == 1  # hidden, not lost
+
+    clock.now += timedelta(seconds=359)
+    runner.drain()
+    assert seen == [["m1"]]  # the validation queue's 360 s have not passed on the stack's clock
+
+    clock.now += timedelta(seconds=1)
+    runner.drain()
+    assert seen == [["m1"], ["m1"]] and runner.dead_messages() == 0 and _left(url) == 0
+
+
+def test_a_schedule_tick_brings_back_a_dead_batch_that_is_due_before_the_schedule_runs(aws, calls, monkeypatch):
+    """The scheduler's claim timeout must never see a claim whose batch was already due back."""
+    seen, behaviour = calls
+    behaviour["crash_first"] = True
+    url = _send(aws, "m1")
+    clock = StackClock()
+    runner = LocalRunner(cfn.load(), aws, region=LOCAL_REGION, fault=lambda f: None, clock=clock)
+    runner.drain()
+    clock.now += timedelta(seconds=360)
+    visible_at_tick: list[int] = []
+
+    def schedule(event, context):
+        attrs = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        visible_at_tick.append(int(attrs["Attributes"]["ApproximateNumberOfMessages"]))
+
+    monkeypatch.setattr(local_runner, "_load", lambda name: schedule)
+    runner.tick()
+    assert visible_at_tick and set(visible_at_tick) == {1}
