@@ -595,14 +595,7 @@ def figures(soak: Soak, counter: RequestCounter, n: int) -> dict[str, Any]:
         "receipts_timed": len(to_subscriber),
         "peak_rss_mb": round(max((d["rss_mb"] for d in soak.depths), default=0), 1),
         "peak_memory_mb": {"soak process (moto, simulator, API, functions, receivers)": peak_memory_mb()},
-        "cost_per_10k": cost_per_10k(
-            counter,
-            n,
-            {
-                "lambda_requests": sum(soak.p.runner.invocations.values()),
-                "apigateway_requests": len(soak.p.api.durations),
-            },
-        ),
+        "cost_per_10k": cost_per_10k(counter, n, lambda_usage(soak.p.aws.template, soak.p.runner, soak.p.api)),
     }
 
 
@@ -626,9 +619,37 @@ def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
 
 
-def cost_per_10k(counter: RequestCounter, n: int, extra: dict[str, int] | None = None) -> dict[str, Any]:
-    """What the run's AWS requests cost, scaled to 10,000 declarations, at bench/prices.json. Lambda
-    invocations and API requests are the local runner's and the test client's counts (`extra`)."""
+# prices.json's units that no soak measures: priced at 0 they would look free, so they say so instead.
+# The webhooks go out from our own function (SNS delivers to SQS, which is free), SMS and e-mail are not
+# in the workload, and CloudWatch Logs ingestion depends on the log level a deployment runs at.
+NOT_METERED = {"sns_http_deliveries", "sns_email_deliveries", "cloudwatch_logs_ingested_gb"}
+
+
+def lambda_usage(template: dict, runner: Any, api: Any) -> dict[str, float]:
+    """Lambda invocations and GB-seconds (each invocation's time rounded up to the millisecond, at its
+    function's MemorySize in the template), and API Gateway requests: every handler call the local
+    runner made and every API request (each one an invocation of ApiFunction). Durations are the local
+    stack's, where every AWS call goes through moto in the same process: an upper bound of Lambda's."""
+    from infra import template as cfn
+
+    default_mb = template.get("Globals", {}).get("Function", {}).get("MemorySize", 128)
+    memory_gb = {
+        name: int(r["Properties"].get("MemorySize", default_mb)) / 1024
+        for name, r in cfn.resources(template, "AWS::Serverless::Function").items()
+    }
+    calls = {**{f: list(d) for f, d in runner.durations.items()}, "ApiFunction": list(api.durations)}
+    return {
+        "lambda_requests": sum(len(d) for d in calls.values()),
+        "lambda_gb_seconds": sum(memory_gb[f] * sum(math.ceil(t * 1000) / 1000 for t in d) for f, d in calls.items()),
+        "apigateway_requests": len(api.durations),
+    }
+
+
+def cost_per_10k(counter: RequestCounter, n: int, extra: dict[str, float] | None = None) -> dict[str, Any]:
+    """What the run's AWS usage costs, scaled to 10,000 declarations, at bench/prices.json. Lambda and
+    API Gateway come from the local runner's and the API client's timings (`extra`, `lambda_usage`).
+    Where a region's page gave no price, an `_estimate` (with its basis in the file) is used and the
+    line says so; with neither, the line has no cost and the total leaves it out."""
     prices = json.loads(PRICES.read_text(encoding="utf-8"))
     usage: dict[str, float] = defaultdict(float, extra or {})
     for (phase, service, _op, _), calls in counter.calls.items():
@@ -644,17 +665,36 @@ def cost_per_10k(counter: RequestCounter, n: int, extra: dict[str, int] | None =
     scale = 10_000 / max(n, 1)
     out: dict[str, Any] = {"usage_per_10k": {k: round(v * scale, 1) for k, v in sorted(usage.items())}}
     for region, table_ in prices["regions"].items():
-        lines, total = [], 0.0
-        for unit, price in table_["per_million"].items():
-            used = usage.get(unit, 0) * scale
-            if price.get("price") is None:
-                lines.append({"unit": unit, "used": round(used, 1), "cost": None, "note": price.get("_note")})
-                continue
-            cost = used / 1e6 * price["price"]
-            total += cost
-            lines.append({"unit": unit, "used": round(used, 1), "cost": round(cost, 4)})
-        out[region] = {"currency": table_["currency"], "total": round(total, 4), "lines": lines}
+        out[region] = region_cost(table_, usage, scale)
     return out
+
+
+def region_cost(table_: dict[str, Any], usage: dict[str, float], scale: float) -> dict[str, Any]:
+    """One region's lines and total; `estimated` and `not_priced` name the units the total is unsure of."""
+    lines: list[dict[str, Any]] = []
+    total, estimated, not_priced = 0.0, [], []
+    for unit, price in table_["per_million"].items():
+        used = usage.get(unit, 0) * scale
+        if unit in NOT_METERED:
+            lines.append({"unit": unit, "used": None, "cost": None, "note": "not metered by the soak"})
+            continue
+        value = price["price"] if price.get("price") is not None else price.get("_estimate")
+        if value is None:
+            lines.append({"unit": unit, "used": round(used, 1), "cost": None, "note": price.get("_note")})
+            not_priced.append(unit)
+            continue
+        total += used / 1e6 * value
+        lines.append({"unit": unit, "used": round(used, 1), "cost": round(used / 1e6 * value, 4)})
+        if price.get("price") is None:
+            lines[-1]["estimated"] = price.get("_estimate_basis", True)
+            estimated.append(unit)
+    return {
+        "currency": table_["currency"],
+        "total": round(total, 4),
+        "lines": lines,
+        "estimated": estimated,
+        "not_priced": not_priced,
+    }
 
 
 def plot_depths(depths: list[dict[str, Any]], path: Path, title: str) -> None:
@@ -806,7 +846,9 @@ def report(result: dict[str, Any], out: Path) -> None:
     for region in ("cn-northwest-1", "us-east-1"):
         c = f["cost_per_10k"].get(region)
         if c:
-            print(f"cost per 10,000 declarations, {region}: {c['total']} {c['currency']} (prices: bench/prices.json)")
+            unsure = (("estimated", "estimated"), ("not_priced", "no price"))
+            caveats = "".join(f"; {what}: {', '.join(c[key])}" for key, what in unsure if c.get(key))
+            print(f"cost per 10,000 declarations, {region}: {c['total']} {c['currency']}{caveats} (bench/prices.json)")
     print(f"report: {out / 'soak.json'}, plot: {out / 'soak-queues.png'}")
 
 

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from bench.soak import alarmed_queues, enterprises
+from bench.soak import NOT_METERED, PRICES, alarmed_queues, cost_per_10k, enterprises, lambda_usage
 from bench.soak_webhooks import Post, Published, Receiver, WebhookSchedule, check, latencies
 from chalicelib.adapters.webhook_sender import HEADER_EVENT_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, sign
 from infra import template as cfn
@@ -183,3 +183,47 @@ def test_the_run_is_not_done_while_a_dead_invocations_batch_is_still_in_flight()
     assert not Soak._done(run)
     run.depths.append({"t": 10.0, "declared": 1, "submission": 0})
     assert Soak._done(run)
+
+
+# ---- the cost per 10,000 declarations ------------------------------------------------------------
+
+
+class _NoRequests:
+    calls: dict = {}
+    billed: dict = {}
+    capacity = None
+
+
+def test_every_price_names_its_source_and_date_and_china_has_a_price_or_an_estimate_for_each_used_unit():
+    prices = json.loads(PRICES.read_text(encoding="utf-8"))["regions"]
+    for region in ("cn-northwest-1", "us-east-1"):
+        for unit, price in prices[region]["per_million"].items():
+            assert price["_source"] and price["_date"], (region, unit)
+            if unit not in NOT_METERED:
+                assert price.get("price") is not None or price.get("_estimate_basis"), (region, unit)
+
+
+def test_the_cost_marks_an_estimated_price_and_says_unmetered_units_are_not_free():
+    cost = cost_per_10k(_NoRequests(), 10_000, {"dynamodb_rru": 1e6, "lambda_gb_seconds": 1e6})
+    china = {line["unit"]: line for line in cost["cn-northwest-1"]["lines"]}
+    assert china["dynamodb_rru"]["estimated"] and "dynamodb_rru" in cost["cn-northwest-1"]["estimated"]
+    assert china["lambda_gb_seconds"]["cost"] == pytest.approx(113.477)
+    assert china["cloudwatch_logs_ingested_gb"] == {
+        "unit": "cloudwatch_logs_ingested_gb",
+        "used": None,
+        "cost": None,
+        "note": "not metered by the soak",
+    }
+    assert cost["us-east-1"]["estimated"] == [] and cost["us-east-1"]["total"] == pytest.approx(0.125 + 16.6667)
+
+
+def test_lambda_usage_bills_each_invocation_by_the_millisecond_at_its_function_s_memory():
+    class Runner:
+        durations = {"ValidationFunction": [0.0101, 0.002]}
+
+    class Api:
+        durations = [0.5]
+
+    usage = lambda_usage(cfn.load(), Runner(), Api())
+    assert usage["lambda_requests"] == 3 and usage["apigateway_requests"] == 1
+    assert usage["lambda_gb_seconds"] == pytest.approx((0.011 + 0.002 + 0.5) * 1024 / 1024)
