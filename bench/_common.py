@@ -815,6 +815,7 @@ class Pipeline:
     wait). Use as a context manager; each stage is timed in `seconds`."""
 
     PHASES = ("import", "engine", "receipts")
+    env: dict[str, str] = {}  # settings a subclass runs the functions with (the soak: customs' time-out)
 
     def __init__(self, aws: LocalAws, counter: RequestCounter, n: int, batch_size: int | None = None) -> None:
         self.aws, self.counter, self.n = aws, counter, n
@@ -835,6 +836,7 @@ class Pipeline:
         self.clock = WarpClock()
         self.sim_server, self.sim = self._stack.enter_context(simulator_server(receipt_delay_seconds=0.01))
         extra = {"SMARTDECL_BATCH_SIZE": str(self.batch_size)} if self.batch_size else {}
+        extra.update(self.env)
         self.ctx = wiring(self.aws, self.sim, self.clock, extra)
         self.runner = timed_runner(self.aws)
         self.counter.before_send.append(self._warp)

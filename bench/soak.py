@@ -57,7 +57,10 @@ from bench.soak_webhooks import latencies as receipt_latencies
 
 OUT = ROOT / ".local" / "soak"
 PRICES = Path(__file__).with_name("prices.json")
-CUSTOMS_FAULTS = ("error500", "slow", "down")
+CUSTOMS_FAULTS = ("error500", "slow", "down", "timeout")
+# the functions' customs time-out in the soak, shorter than the default 5 s so that a "timeout" fault
+# (customs processes the message, then answers a second after the client gave up) costs little time
+CUSTOMS_TIMEOUT_SECONDS = 2
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 CRASHABLE = {"ValidationFunction", "SubmissionFunction"}
 HIDDEN = "dead_invocations_hidden"  # messages of dead invocations, back after their visibility timeout
@@ -116,6 +119,8 @@ class SoakPipeline(Pipeline):
         with simulator._lock:  # receipts stamped as the simulator writes them (receipt → subscriber)
             simulator._receipts = StampedList(simulator._receipts)
         return self
+
+    env = {"SMARTDECL_CUSTOMS_TIMEOUT_SECONDS": str(CUSTOMS_TIMEOUT_SECONDS)}
 
     def _warp(self, service: str, op: str, params: dict) -> None:
         return None
@@ -324,7 +329,11 @@ class Soak:
             self._set_customs(mode)
 
     def _set_customs(self, mode: str) -> None:
-        self.session.post(f"{self.p.sim}/control/mode", json={"mode": mode, "slow_seconds": 1.5}, timeout=10)
+        # slow: answered within the client's time-out; timeout: declared at customs, answered after it
+        # (the submission must find it by its lookup and never send it again)
+        late = 1.5 if mode == "slow" else CUSTOMS_TIMEOUT_SECONDS + 1
+        body = {"mode": "slow" if mode == "timeout" else mode, "slow_seconds": late}
+        self.session.post(f"{self.p.sim}/control/mode", json=body, timeout=10)
 
     def _step(self, schedule: bool = False) -> None:
         try:
