@@ -979,3 +979,40 @@ class Pipeline:
         if response.status_code >= 300:
             raise SystemExit(f"a benchmark call failed: {response.status_code} {response.json}")
         return response
+
+
+# ---- prices (bench/prices.json) ------------------------------------------------------------------
+
+PRICES = Path(__file__).with_name("prices.json")
+# prices.json's units that no benchmark measures: priced at 0 they would look free, so they say so instead.
+# The webhooks go out from our own function (SNS delivers to SQS, which is free), SMS and e-mail are not
+# in the workload, and CloudWatch Logs ingestion depends on the log level a deployment runs at.
+NOT_METERED = {"sns_http_deliveries", "sns_email_deliveries", "cloudwatch_logs_ingested_gb"}
+
+
+def region_cost(table_: dict[str, Any], usage: dict[str, float], scale: float) -> dict[str, Any]:
+    """One region's lines and total; `estimated` and `not_priced` name the units the total is unsure of."""
+    lines: list[dict[str, Any]] = []
+    total, estimated, not_priced = 0.0, [], []
+    for unit, price in table_["per_million"].items():
+        used = usage.get(unit, 0) * scale
+        if unit in NOT_METERED:
+            lines.append({"unit": unit, "used": None, "cost": None, "note": "not metered"})
+            continue
+        value = price["price"] if price.get("price") is not None else price.get("_estimate")
+        if value is None:
+            lines.append({"unit": unit, "used": round(used, 1), "cost": None, "note": price.get("_note")})
+            not_priced.append(unit)
+            continue
+        total += used / 1e6 * value
+        lines.append({"unit": unit, "used": round(used, 1), "cost": round(used / 1e6 * value, 4)})
+        if price.get("price") is None:
+            lines[-1]["estimated"] = price.get("_estimate_basis", True)
+            estimated.append(unit)
+    return {
+        "currency": table_["currency"],
+        "total": round(total, 4),
+        "lines": lines,
+        "estimated": estimated,
+        "not_priced": not_priced,
+    }

@@ -23,9 +23,11 @@ without sitting idle for batch_wait_seconds). Prints tables; writes bench/out/re
 from __future__ import annotations
 
 import argparse
+import json
 from collections import Counter
 
 from bench._common import (
+    PRICES,
     CapacityEstimator,
     LocalAws,
     Pipeline,
@@ -34,25 +36,22 @@ from bench._common import (
     is_esm,
     machine,
     quiet_environment,
+    region_cost,
     table,
     verdict,
     write_json,
 )
 
 TARGET_REQUESTS = 5.0
-# Assumed on-demand list prices, USD, region us-east-1 (free tiers ignored). cn-north-1 is billed in
-# CNY by a different price list; these are the published us-east-1 figures, used as a yardstick.
-PRICES = {
-    "dynamodb_per_million_wru": 0.625,  # on-demand write request units (since the Nov 2024 reduction)
-    "dynamodb_per_million_rru": 0.125,  # on-demand read request units
-    "sqs_per_million_requests": 0.40,  # standard queue; each 64 KB chunk is a request
-    "sns_per_million_publishes": 0.50,  # standard topic; each 64 KB chunk is a request; SQS delivery free
-    "lambda_per_million_requests": 0.20,
-    "lambda_per_gb_second": 0.0000166667,  # x86_64
-    "apigw_rest_per_million": 3.50,  # REST API, first 333 M requests a month
-}
 LAMBDA_MEMORY_GB = 1024 / 1024  # template.yaml Globals.Function.MemorySize: 1024
 PHASES = Pipeline.PHASES
+
+
+def _cost_cell(region: dict, unit: str) -> str:
+    line = next(x for x in region["lines"] if x["unit"] == unit)
+    if line["cost"] is None:
+        return "no price"
+    return f"{line['cost']:.4f}" + (" (estimated)" if line.get("estimated") else "")
 
 
 def main() -> int:
@@ -236,25 +235,30 @@ def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n
     billed_sqs_pollers = esm_nonempty  # every poller receive that returned messages, and every delete batch
     billed_sns = sum(v for (p, s), v in counter.billed.items() if p in phases and s == "sns")
     per10k = 10_000 / n
-    cost = {
-        "DynamoDB writes": cap["wru"] * per10k * PRICES["dynamodb_per_million_wru"] / 1e6,
-        "DynamoDB reads": cap["rru"] * per10k * PRICES["dynamodb_per_million_rru"] / 1e6,
-        "SQS (our sends)": billed_sqs * per10k * PRICES["sqs_per_million_requests"] / 1e6,
-        "SQS (Lambda pollers, non-empty)": billed_sqs_pollers * per10k * PRICES["sqs_per_million_requests"] / 1e6,
-        "SNS publishes": billed_sns * per10k * PRICES["sns_per_million_publishes"] / 1e6,
-        "Lambda requests": total_invocations * per10k * PRICES["lambda_per_million_requests"] / 1e6,
-        "Lambda duration": gb_seconds * per10k * PRICES["lambda_per_gb_second"],
-        "API Gateway REST": api_calls * per10k * PRICES["apigw_rest_per_million"] / 1e6,
+    # Lambda's pollers' non-empty receives and deletes are billed SQS requests too, beside our sends
+    usage = {
+        "dynamodb_wru": cap["wru"],
+        "dynamodb_rru": cap["rru"],
+        "sqs_billed_requests": billed_sqs + billed_sqs_pollers,
+        "sns_billed_requests": billed_sns,
+        "lambda_requests": total_invocations,
+        "lambda_gb_seconds": gb_seconds,
+        "apigateway_requests": api_calls,
     }
-    print("\nassumed prices (USD, us-east-1 on-demand list prices, free tiers ignored; NOT cn-north-1's CNY list)")
-    print(table([{"item": k, "USD": v} for k, v in PRICES.items()], floatfmt=".10g"))
-    print(f"\nestimated USD per 10,000 declarations (Lambda duration: measured local means × {LAMBDA_MEMORY_GB:g} GB)")
+    prices = json.loads(PRICES.read_text(encoding="utf-8"))["regions"]
+    cost = {region: region_cost(prices[region], usage, per10k) for region in prices}
     print(
-        table(
-            [{"item": k, "USD": v} for k, v in cost.items()] + [{"item": "total", "USD": sum(cost.values())}],
-            floatfmt=".4f",
-        )
+        f"\ncost per 10,000 declarations at bench/prices.json (SQS: {per(billed_sqs_pollers):.2f} of the "
+        f"{per(billed_sqs + billed_sqs_pollers):.2f} billed requests per declaration are Lambda's pollers'; "
+        f"Lambda duration: measured local means × {LAMBDA_MEMORY_GB:g} GB)"
     )
+    rows = [
+        {"unit": line["unit"], **{f"{r} ({cost[r]['currency']})": _cost_cell(cost[r], line["unit"]) for r in cost}}
+        for line in next(iter(cost.values()))["lines"]
+        if line["used"] is not None
+    ]
+    rows.append({"unit": "total", **{f"{r} ({cost[r]['currency']})": f"{cost[r]['total']:.4f}" for r in cost}})
+    print(table(rows))
 
     ok = per(app_total) <= TARGET_REQUESTS
     print(
@@ -294,9 +298,7 @@ def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n
                 "gb_seconds_per_declaration": per(gb_seconds),
                 "memory_gb": LAMBDA_MEMORY_GB,
             },
-            "prices_assumed_usd_us_east_1": PRICES,
-            "usd_per_10000": cost,
-            "usd_per_10000_total": sum(cost.values()),
+            "cost_per_10000": cost,
             "failed_conditional_writes": [
                 {"phase": p, "operation": o, "resource": r, "n": v}
                 for (p, o, r), v in counter.failed_conditions.items()

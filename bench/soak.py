@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import (
+    PRICES,
     RECEIPT_SECRET,
     ROOT,
     CapacityEstimator,
@@ -48,6 +49,7 @@ from bench._common import (
     RequestCounter,
     machine,
     quiet_environment,
+    region_cost,
     table,
     token,
 )
@@ -56,7 +58,6 @@ from bench.soak_webhooks import check as check_webhooks
 from bench.soak_webhooks import latencies as receipt_latencies
 
 OUT = ROOT / ".local" / "soak"
-PRICES = Path(__file__).with_name("prices.json")
 CUSTOMS_FAULTS = ("error500", "slow", "down", "timeout")
 # the functions' customs time-out in the soak, shorter than the default 5 s so that a "timeout" fault
 # (customs processes the message, then answers a second after the client gave up) costs little time
@@ -628,12 +629,6 @@ def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
 
 
-# prices.json's units that no soak measures: priced at 0 they would look free, so they say so instead.
-# The webhooks go out from our own function (SNS delivers to SQS, which is free), SMS and e-mail are not
-# in the workload, and CloudWatch Logs ingestion depends on the log level a deployment runs at.
-NOT_METERED = {"sns_http_deliveries", "sns_email_deliveries", "cloudwatch_logs_ingested_gb"}
-
-
 def lambda_usage(template: dict, runner: Any, api: Any) -> dict[str, float]:
     """Lambda invocations and GB-seconds (each invocation's time rounded up to the millisecond, at its
     function's MemorySize in the template), and API Gateway requests: every handler call the local
@@ -676,34 +671,6 @@ def cost_per_10k(counter: RequestCounter, n: int, extra: dict[str, float] | None
     for region, table_ in prices["regions"].items():
         out[region] = region_cost(table_, usage, scale)
     return out
-
-
-def region_cost(table_: dict[str, Any], usage: dict[str, float], scale: float) -> dict[str, Any]:
-    """One region's lines and total; `estimated` and `not_priced` name the units the total is unsure of."""
-    lines: list[dict[str, Any]] = []
-    total, estimated, not_priced = 0.0, [], []
-    for unit, price in table_["per_million"].items():
-        used = usage.get(unit, 0) * scale
-        if unit in NOT_METERED:
-            lines.append({"unit": unit, "used": None, "cost": None, "note": "not metered by the soak"})
-            continue
-        value = price["price"] if price.get("price") is not None else price.get("_estimate")
-        if value is None:
-            lines.append({"unit": unit, "used": round(used, 1), "cost": None, "note": price.get("_note")})
-            not_priced.append(unit)
-            continue
-        total += used / 1e6 * value
-        lines.append({"unit": unit, "used": round(used, 1), "cost": round(used / 1e6 * value, 4)})
-        if price.get("price") is None:
-            lines[-1]["estimated"] = price.get("_estimate_basis", True)
-            estimated.append(unit)
-    return {
-        "currency": table_["currency"],
-        "total": round(total, 4),
-        "lines": lines,
-        "estimated": estimated,
-        "not_priced": not_priced,
-    }
 
 
 def plot_depths(depths: list[dict[str, Any]], path: Path, title: str) -> None:

@@ -212,7 +212,7 @@ def test_the_cost_marks_an_estimated_price_and_says_unmetered_units_are_not_free
         "unit": "cloudwatch_logs_ingested_gb",
         "used": None,
         "cost": None,
-        "note": "not metered by the soak",
+        "note": "not metered",
     }
     assert cost["us-east-1"]["estimated"] == [] and cost["us-east-1"]["total"] == pytest.approx(0.125 + 16.6667)
 
