@@ -219,6 +219,8 @@ def smart_status_changed(declaration: Declaration, occurred_at: datetime) -> Eve
         f"{d.smart_status}:{d.version}",
         smart_status=d.smart_status,
         smart_status_label=SMART_STATUS_LABELS.get(d.smart_status),
+        status=d.status,  # 申报状态: a declaration declared by hand is 待申报 again, but declared
+        declared_at=iso(d.declared_at) if d.declared_at else None,  # when customs accepted it (either way)
         waiting_reason=d.waiting_reason,
         reason_zh=d.reason_zh,
         reason_en=d.reason_en,

@@ -485,7 +485,8 @@ def declared_by_hand(decl: Declaration, now: datetime, entry: LogEntry, customs_
         [entry],
         push=True,
         smart_status=SmartStatus.PENDING,
-        status=DeclarationStatus.DECLARED,
+        # as for declared: a receipt that overtook customs' answer is not moved back
+        status=DeclarationStatus.DECLARED if decl.status == DeclarationStatus.TEMP_SAVED else decl.status,
         customs_seq_no=customs_seq_no,
         reason_zh="已手动申报",
         reason_en="declared by hand",

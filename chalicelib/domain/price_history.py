@@ -2,7 +2,7 @@
 (domain/advisories.py): what counts, and how it is kept.
 
 A recent price is a goods item's unit price (decl_price) of one of the enterprise's own
-declarations customs accepted (smart status succeeded), kept by (HS code, currency, unit): a
+declarations customs accepted (declared by the service or by hand), kept by (HS code, currency, unit): a
 price in USD says nothing about one in EUR, nor a price per 打 (dozen) about one per 个. Never
 another enterprise's: the gate reads the history of the declaration's owner.
 

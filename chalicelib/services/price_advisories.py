@@ -46,11 +46,13 @@ def recent_prices(
 
 
 def declared_seq_nos(events: Iterable[Event]) -> list[str]:
-    """The declarations `events` say customs accepted (smart status now succeeded), each once."""
+    """The declarations `events` say customs accepted, each once: declared by the service (smart status
+    now succeeded) or by hand (smart status pending again, with the time customs accepted it)."""
     found = (
         e.seq_no
         for e in events
-        if e.event_type == "smart_status_changed" and e.data.get("smart_status") == SmartStatus.SUCCEEDED
+        if e.event_type == "smart_status_changed"
+        and (e.data.get("smart_status") == SmartStatus.SUCCEEDED or e.data.get("declared_at"))
     )
     return list(dict.fromkeys(found))
 
@@ -60,7 +62,7 @@ def record_declared(seq_no: str, declarations: DeclarationRepository, history: P
     declaration); the number recorded. Again for the same declaration: the same items, nothing more
     (their key holds declared_at, seq_no and g_no). A record not declared records nothing."""
     decl = declarations.get(seq_no)
-    if decl is None or decl.smart_status != SmartStatus.SUCCEEDED:
+    if decl is None or decl.declared_at is None:
         return 0
     prices = recorded_prices(decl)
     history.record(prices)

@@ -171,3 +171,21 @@ def test_a_declaration_waits_for_its_send_and_for_the_next_once_it_took_the_answ
     assert not lifecycle.waits_for(answered_1.with_changes(smart_status="failed"), 2)
     with pytest.raises(IllegalTransition):
         lifecycle.answered(handed_1, h.clock(), _entry(h), send_no=2, accepted=True)
+
+
+def test_a_receipt_that_overtook_a_hand_declaration_s_answer_is_not_moved_back(h):
+    # customs sends 入库成功 within a second of accepting: it may apply before the person's answer commits
+    claimed = lifecycle.claim_by_hand(_pending(h), h.clock(), "clerk")
+    overtaken = lifecycle.receipt(
+        claimed.after,
+        h.clock(),
+        _entry(h, "receipt", "L"),
+        channel="L",
+        status=DeclarationStatus.ACCEPTED,
+        entry_id="0101",
+        event=None,
+    ).after
+    change = lifecycle.declared_by_hand(overtaken, h.clock(), _entry(h, "manual", "pass"), "X1")
+    assert change.after.status == DeclarationStatus.ACCEPTED and change.after.smart_status == "pending"
+    [event] = change.events
+    assert event.data["status"] == "accepted" and event.data["declared_at"]  # what customs accepted, and when

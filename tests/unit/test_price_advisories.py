@@ -217,3 +217,14 @@ def test_an_enterprise_never_sees_another_s_prices(h):
     # and prices older than half a year count no more
     later = h.clock() + timedelta(days=RECENT_PRICE_DAYS + 1)
     assert recent_prices(h.wiring.price_history, h.identity.ent_code, content, later) == {LAPTOP: []}
+
+
+def test_a_declaration_declared_by_hand_adds_its_prices_as_one_the_service_declared_does(h):
+    from chalicelib.services.manual_declare import declare_by_hand
+
+    [seq_no] = h.declarations_marked(goods=goods("10.00", decl_total="10.00"))
+    answer = declare_by_hand(h.identity, seq_no, h.engine, h.customs)
+    assert h.decl(seq_no).status == "declared" and h.decl(seq_no).smart_status == "pending", answer
+    assert declared_seq_nos(h.uow.events) == [seq_no]
+    assert play_the_stream(h) == {"batchItemFailures": []}
+    assert [(p.seq_no, p.price) for p in h.wiring.price_history.prices.values()] == [(seq_no, Decimal("10.00"))]
