@@ -115,15 +115,22 @@ def test_each_mapping_carries_its_queue_s_visibility_timeout_from_the_template(a
     assert timeouts["ValidationFunction"] == 360
 
 
-def test_with_the_stack_s_clock_a_dead_batch_comes_back_only_after_its_queue_s_visibility_timeout(aws, calls):
-    """As on Lambda: back after 2 s of real time, a dead submission's batch came inside its sending lease,
-    was let go as a duplicate and its declarations waited for the scheduler's claim timeout."""
+def _dead_batch_on_the_stack_s_clock(aws, calls) -> tuple[str, StackClock, LocalRunner]:
+    """A validation message whose first invocation dies, with a runner on the stack's clock."""
     seen, behaviour = calls
     behaviour["crash_first"] = True
     url = _send(aws, "m1")
     clock = StackClock()
     runner = LocalRunner(cfn.load(), aws, region=LOCAL_REGION, fault=lambda f: None, clock=clock)
     runner.drain()
+    return url, clock, runner
+
+
+def test_with_the_stack_s_clock_a_dead_batch_comes_back_only_after_its_queue_s_visibility_timeout(aws, calls):
+    """As on Lambda: back after 2 s of real time, a dead submission's batch came inside its sending lease,
+    was let go as a duplicate and its declarations waited for the scheduler's claim timeout."""
+    seen, _ = calls
+    url, clock, runner = _dead_batch_on_the_stack_s_clock(aws, calls)
     assert seen == [["m1"]] and runner.dead_messages() == 1 and _left(url) == 1  # hidden, not lost
 
     clock.now += timedelta(seconds=359)
@@ -137,12 +144,7 @@ def test_with_the_stack_s_clock_a_dead_batch_comes_back_only_after_its_queue_s_v
 
 def test_a_schedule_tick_brings_back_a_dead_batch_that_is_due_before_the_schedule_runs(aws, calls, monkeypatch):
     """The scheduler's claim timeout must never see a claim whose batch was already due back."""
-    seen, behaviour = calls
-    behaviour["crash_first"] = True
-    url = _send(aws, "m1")
-    clock = StackClock()
-    runner = LocalRunner(cfn.load(), aws, region=LOCAL_REGION, fault=lambda f: None, clock=clock)
-    runner.drain()
+    url, clock, runner = _dead_batch_on_the_stack_s_clock(aws, calls)
     clock.now += timedelta(seconds=360)
     visible_at_tick: list[int] = []
 
