@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -55,22 +56,38 @@ def finish(run: Any, metric_prefix: str) -> None:
     and Lambda returns the whole batch to the queue."""
     for seq_no in sorted(run.finish()):
         _processed(metric_prefix, "lost", seq_no=seq_no)
+    _count_outcomes()
+
+
+# This invocation's outcomes, added to the metrics as one value per outcome when its records are done:
+# a value per record made a 100-record batch a 100-value EMF line (Powertools flushes at 100 values).
+_outcomes: Counter[str] = Counter()
 
 
 def _processed(metric_prefix: str, outcome: str, **keys: str) -> None:
     logger.info("processed", extra={"outcome": outcome, **keys})
-    metrics.add_metric(name=f"{metric_prefix}_{outcome}", unit=MetricUnit.Count, value=1)
+    _outcomes[f"{metric_prefix}_{outcome}"] += 1
+
+
+def _count_outcomes() -> None:
+    for name, n in sorted(_outcomes.items()):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=n)
+    _outcomes.clear()
 
 
 def _partial_response(event: dict, context: Any, record_handler: Callable[[SQSRecord], None]) -> dict:
-    return dict(
-        process_partial_response(
-            event=event,
-            record_handler=record_handler,  # a TypedDict: plain dict for Lambda
-            processor=BatchProcessor(event_type=EventType.SQS),
-            context=context,
+    _outcomes.clear()  # nothing of an earlier invocation that died on the way
+    try:
+        return dict(
+            process_partial_response(
+                event=event,
+                record_handler=record_handler,  # a TypedDict: plain dict for Lambda
+                processor=BatchProcessor(event_type=EventType.SQS),
+                context=context,
+            )
         )
-    )
+    finally:
+        _count_outcomes()
 
 
 def messages(event: dict) -> list[dict]:
