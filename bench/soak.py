@@ -163,8 +163,9 @@ class SoakPipeline(Pipeline):
 class Faults:
     """Every fault of the run, drawn from one seeded generator and logged (tick, kind, detail)."""
 
-    def __init__(self, seed: int, rate: float) -> None:
+    def __init__(self, seed: int, rate: float, crash_rate: float | None = None) -> None:
         self.seed, self.rate = seed, rate
+        self.crash_rate = rate if crash_rate is None else crash_rate
         self.random = random.Random(seed)
         self.log: list[dict[str, Any]] = []
         self.active = True
@@ -182,7 +183,7 @@ class Faults:
         if roll < self.rate:
             self.note("sqs_twice", function=function)
             return "twice"
-        if roll < 2 * self.rate:
+        if roll < self.rate + self.crash_rate:
             writes = self.random.randint(1, 4)
             self._armed.writes = writes
             self.note("crash_at_write", function=function, after_writes=writes)
@@ -707,7 +708,7 @@ def plot_depths(depths: list[dict[str, Any]], path: Path, title: str) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"seed": args.seed, "args": vars(args), "machine": machine(), "invariants": []}
-    faults = Faults(args.seed, args.fault_rate)
+    faults = Faults(args.seed, args.fault_rate, args.crash_rate)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.channel in ("http", "both"):
@@ -852,6 +853,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=None, help="repeat a run's faults (printed at the start)")
     parser.add_argument("--fault-rate", type=float, default=0.05, help="chance of each fault at each draw")
     parser.add_argument("--customs-fault-rate", type=float, default=0.01, help="chance per tick that customs fails")
+    parser.add_argument(
+        "--crash-rate",
+        type=float,
+        default=None,
+        help="chance that a validation or submission invocation dies after a chosen write (default: --fault-rate)",
+    )
     parser.add_argument("--fault-scale", type=float, default=1.0, help="customs outages' length, scaled")
     parser.add_argument("--tick", type=float, default=2.0, help="seconds between the soak's steps")
     parser.add_argument("--out", default=str(OUT))
