@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -1016,3 +1017,22 @@ def region_cost(table_: dict[str, Any], usage: dict[str, float], scale: float) -
         "estimated": estimated,
         "not_priced": not_priced,
     }
+
+
+# ---- faults --------------------------------------------------------------------------------------
+
+
+class Rotation:
+    """Fault kinds in a seeded order, each once before any comes again: a run that draws as many
+    faults as there are kinds sees every kind (drawn independently, the default run once drew no
+    customs outage)."""
+
+    def __init__(self, kinds: tuple[str, ...], rng: random.Random) -> None:
+        self.kinds, self.random = kinds, rng
+        self.left: list[str] = []
+
+    def next(self) -> str:
+        if not self.left:
+            self.left = list(self.kinds)
+            self.random.shuffle(self.left)
+        return self.left.pop()

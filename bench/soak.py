@@ -47,6 +47,7 @@ from bench._common import (
     LocalAws,
     Pipeline,
     RequestCounter,
+    Rotation,
     machine,
     quiet_environment,
     region_cost,
@@ -226,6 +227,7 @@ class Soak:
         self.applied = 0
         self.depths: list[dict[str, Any]] = []
         self.customs_fault: tuple[str, int] | None = None  # (mode, until tick)
+        self.customs_modes = Rotation(CUSTOMS_FAULTS, faults.random)
         self.started = time.monotonic()
         self.warps = 0  # times the settling moved the clock on
 
@@ -323,7 +325,7 @@ class Soak:
             self._set_customs("normal")
             self.customs_fault = None
         if self.customs_fault is None and self.faults.random.random() < self.args.customs_fault_rate:
-            mode = self.faults.random.choice(CUSTOMS_FAULTS)
+            mode = self.customs_modes.next()
             # down for a minute (a few ticks in a short run); 500s and slowness for a shorter while
             length = max(1, int((60 if mode == "down" else 20) / self.args.tick * self.args.fault_scale))
             self.customs_fault = (mode, tick + length)
@@ -870,7 +872,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--exchange-enterprises", type=int, default=20, help="on the exchange channel, each with its agent process"
     )
     parser.add_argument(
-        "--agent-kill-rate", type=float, default=0.02, help="chance per tick that a busy agent is killed (SIGKILL)"
+        "--agent-kill-rate", type=float, default=0.03, help="chance per tick that a busy agent is killed (SIGKILL)"
     )
     args = parser.parse_args(argv)
     if args.seed is None:

@@ -37,6 +37,7 @@ from typing import Any
 
 import requests
 
+from bench._common import Rotation
 from bench.soak_webhooks import EVENT_TYPES, Published, Receiver, WebhookSchedule
 from bench.soak_webhooks import check as check_webhooks
 from bench.soak_webhooks import latencies as receipt_latencies
@@ -123,6 +124,7 @@ class ExchangeSoak:
         self.views: dict[str, dict[str, Any]] = {}
         self.depths: list[dict[str, Any]] = []
         self.client_fault: tuple[str, int] | None = None
+        self.client_faults = Rotation(("client_down", "client_failing"), rng)
         self.tick = 0
         self.parties: list[Party] = []
         self.party_of: dict[str, Party] = {}  # seq_no -> its enterprise
@@ -285,7 +287,7 @@ class ExchangeSoak:
             self._client({"mode": "up", "fail_rate": 0})
             self.client_fault = None
         if self.client_fault is None and self.random.random() < self.args.customs_fault_rate:
-            kind = self.random.choice(("client_down", "client_failing"))
+            kind = self.client_faults.next()
             length = max(1, int(60 / self.args.tick * self.args.fault_scale))
             self.client_fault = (kind, self.tick + length)
             self.note(kind, ticks=length)

@@ -5,12 +5,14 @@ alarms."""
 from __future__ import annotations
 
 import json
+import random
 import time
 
 import pytest
 import requests
 
-from bench.soak import NOT_METERED, PRICES, alarmed_queues, cost_per_10k, enterprises, lambda_usage
+from bench._common import NOT_METERED, PRICES, Rotation
+from bench.soak import alarmed_queues, cost_per_10k, enterprises, lambda_usage
 from bench.soak_webhooks import Post, Published, Receiver, WebhookSchedule, check, latencies
 from chalicelib.adapters.webhook_sender import HEADER_EVENT_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, sign
 from infra import template as cfn
@@ -227,3 +229,12 @@ def test_lambda_usage_bills_each_invocation_by_the_millisecond_at_its_function_s
     usage = lambda_usage(cfn.load(), Runner(), Api())
     assert usage["lambda_requests"] == 3 and usage["apigateway_requests"] == 1
     assert usage["lambda_gb_seconds"] == pytest.approx((0.011 + 0.002 + 0.5) * 1024 / 1024)
+
+
+def test_fault_kinds_come_in_a_seeded_order_each_once_before_any_comes_again():
+    def drawn(seed: int) -> list[str]:
+        rotation = Rotation(("error500", "slow", "down", "timeout"), random.Random(seed))
+        return [rotation.next() for _ in range(8)]
+
+    assert drawn(7) == drawn(7)
+    assert sorted(drawn(7)[:4]) == sorted(drawn(7)[4:]) == ["down", "error500", "slow", "timeout"]
