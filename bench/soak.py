@@ -226,7 +226,7 @@ class Soak:
         self.answers: Counter = Counter()  # receipt outcome -> n
         self.applied = 0
         self.depths: list[dict[str, Any]] = []
-        self.customs_fault: tuple[str, int] | None = None  # (mode, until tick)
+        self.customs_fault: tuple[str, float] | None = None  # (mode, until time.monotonic())
         self.customs_modes = Rotation(CUSTOMS_FAULTS, faults.random)
         self.started = time.monotonic()
         self.warps = 0  # times the settling moved the clock on
@@ -320,23 +320,27 @@ class Soak:
         return all(e in got.get(code, set()) for e, code in self.published.ent_of.items())
 
     def _customs_faults(self, tick: int) -> None:
-        if self.customs_fault and tick >= self.customs_fault[1]:
+        """A customs fault for a while of the clock's, not of ticks: customs itself ends it
+        (`for_seconds`). Counted in ticks, a fault that slows every call stretched its own ticks: a
+        time-out fault held the drain in one round for minutes, and ended only when the backlog did."""
+        if self.customs_fault and time.monotonic() >= self.customs_fault[1]:
             self.faults.note("customs_back", mode=self.customs_fault[0])
-            self._set_customs("normal")
             self.customs_fault = None
         if self.customs_fault is None and self.faults.random.random() < self.args.customs_fault_rate:
             mode = self.customs_modes.next()
-            # down for a minute (a few ticks in a short run); 500s and slowness for a shorter while
-            length = max(1, int((60 if mode == "down" else 20) / self.args.tick * self.args.fault_scale))
-            self.customs_fault = (mode, tick + length)
-            self.faults.note("customs_" + mode, ticks=length)
-            self._set_customs(mode)
+            # down for a minute (seconds in a short run); 500s and slowness for a shorter while
+            seconds = max(self.args.tick, (60 if mode == "down" else 20) * self.args.fault_scale)
+            self.customs_fault = (mode, time.monotonic() + seconds)
+            self.faults.note("customs_" + mode, seconds=seconds)
+            self._set_customs(mode, seconds)
 
-    def _set_customs(self, mode: str) -> None:
+    def _set_customs(self, mode: str, seconds: float | None = None) -> None:
         # slow: answered within the client's time-out; timeout: declared at customs, answered after it
         # (the submission must find it by its lookup and never send it again)
         late = 1.5 if mode == "slow" else CUSTOMS_TIMEOUT_SECONDS + 1
-        body = {"mode": "slow" if mode == "timeout" else mode, "slow_seconds": late}
+        body: dict[str, Any] = {"mode": "slow" if mode == "timeout" else mode, "slow_seconds": late}
+        if seconds is not None:
+            body["for_seconds"] = seconds
         self.session.post(f"{self.p.sim}/control/mode", json=body, timeout=10)
 
     def _step(self, schedule: bool = False) -> None:

@@ -19,7 +19,8 @@ Sandbox (never subject to the mode):
   (3 s by default). ``POST /sandbox/outcomes {"client_seq_no", "outcome": reject|accept|
   customs_reject}`` forces one ClientSeqNo and wins over NoteS.
 
-Control (never subject to the mode): ``POST /control/mode``, ``GET /control/stats``,
+Control (never subject to the mode): ``POST /control/mode`` (``mode``, ``slow_seconds``, and
+``for_seconds``: normal again after that long), ``GET /control/stats``,
 ``POST /control/reset``, ``POST|GET /control/receipts``, ``GET /control/declarations/{client_seq_no}``,
 ``GET /health``.
 """
@@ -32,6 +33,7 @@ import json
 import logging
 import re
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -144,6 +146,7 @@ class CustomsSimulator:
         self.receipt_url, self.receipt_secret, self.receipt_delay_seconds = self._initial_receipts
         self.mode = "normal"
         self.slow_seconds = 2.0
+        self._mode_until: float | None = None  # a mode set for a while: normal again from then
         self._declarations: dict[str, StoredDeclaration] = {}
         self._forced: dict[str, str] = {}
         self._counters: dict[tuple[str, str, str], int] = {}
@@ -177,20 +180,26 @@ class CustomsSimulator:
 
     def service_mode(self) -> tuple[str, float]:
         with self._lock:
+            if self._mode_until is not None and time.monotonic() >= self._mode_until:
+                self.mode, self._mode_until = "normal", None
             return self.mode, self.slow_seconds
 
     def wait(self, seconds: float) -> bool:
         """Sleep unless the simulator stops first; True when it stopped."""
         return self._stopping.wait(seconds) if seconds > 0 else self._stopping.is_set()
 
-    def set_mode(self, mode: Any, slow_seconds: Any = None) -> dict[str, Any]:
+    def set_mode(self, mode: Any, slow_seconds: Any = None, for_seconds: Any = None) -> dict[str, Any]:
+        """`for_seconds`: the mode lasts that long, then customs is normal again by itself (a fault of a
+        known length, however long whoever set it is kept waiting by customs' own slowness)."""
         if mode not in MODES:
             raise BadRequest(f"mode must be one of {', '.join(MODES)}")
+        lasts = None if for_seconds is None else _seconds(for_seconds, "for_seconds")
         with self._lock:
             self.mode = mode
             if slow_seconds is not None:
                 self.slow_seconds = _seconds(slow_seconds, "slow_seconds")
-            return {"mode": self.mode, "slow_seconds": self.slow_seconds}
+            self._mode_until = None if lasts is None else time.monotonic() + lasts
+            return {"mode": self.mode, "slow_seconds": self.slow_seconds, "for_seconds": lasts}
 
     def configure_receipts(self, payload: dict[str, Any]) -> dict[str, Any]:
         url, secret = payload.get("url"), payload.get("secret")
@@ -218,6 +227,7 @@ class CustomsSimulator:
         return {"client_seq_no": client_seq_no.strip(), "outcome": outcome}
 
     def stats(self) -> dict[str, Any]:
+        mode, _ = self.service_mode()
         with self._lock:
             by_client = {k: d.duplicates for k, d in self._declarations.items() if d.duplicates}
             return {
@@ -225,7 +235,7 @@ class CustomsSimulator:
                 **self._stats,
                 "duplicates": sum(by_client.values()),
                 "duplicates_by_client_seq_no": by_client,
-                "mode": self.mode,
+                "mode": mode,
             }
 
     def receipts(self) -> list[dict[str, Any]]:
@@ -662,12 +672,13 @@ class _Handler(BaseHTTPRequestHandler):
         sim = self.server.simulator
         route = (method, path)
         if route == ("GET", "/health"):
-            return _json(200, {"ok": True, "mode": sim.mode})
+            return _json(200, {"ok": True, "mode": sim.service_mode()[0]})
         if route == ("GET", "/control/stats"):
             return _json(200, sim.stats())
         if route == ("POST", "/control/mode"):
             payload = _object(body)
-            return _json(200, sim.set_mode(payload.get("mode"), payload.get("slow_seconds")))
+            mode, slow, lasts = payload.get("mode"), payload.get("slow_seconds"), payload.get("for_seconds")
+            return _json(200, sim.set_mode(mode, slow, lasts))
         if route == ("POST", "/control/reset"):
             sim.reset()
             return _json(200, {"reset": True})

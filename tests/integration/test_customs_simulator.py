@@ -601,3 +601,18 @@ def test_client_mode_is_driven_through_its_control_routes(sandbox):
         assert fail.json() == {"client_seq_no": "X", "tries": 2}
         assert requests.post(f"{base_url}/control/clients/nobody", json={}, timeout=5).status_code == 404
         assert requests.post(f"{base_url}/control/clients/1108919038", json={"mode": "x"}, timeout=5).status_code == 400
+
+
+def test_a_mode_set_for_a_while_ends_by_itself(base_url):
+    # a soak's fault of known length: it ends even while whoever set it waits on customs' slowness
+    answered = control_post(base_url, "/control/mode", {"mode": "down", "for_seconds": 0.2})
+    assert answered["for_seconds"] == 0.2
+    assert declare(base_url, dec_message("C001")).status_code == 503
+    time.sleep(0.25)
+    assert control_get(base_url, "/control/stats")["mode"] == "normal"
+    assert answer(declare(base_url, dec_message("C001")))["ResponseCode"] == "0"
+
+
+def test_a_mode_set_for_a_negative_while_is_a_bad_request(base_url):
+    answer_ = requests.post(f"{base_url}/control/mode", json={"mode": "down", "for_seconds": -1}, timeout=5)
+    assert answer_.status_code == 400
