@@ -70,7 +70,11 @@ class LocalAgents:
             self.stop_event.wait(WAIT_SECONDS)
         else:
             return
-        (self.folder / ent_code / "credential.txt").write_text(key + "\n", encoding="utf-8")
+        # written whole, then renamed: whoever waits for the file (the walkthrough, a test) never reads it
+        # half-written, nor does a stack killed mid-write leave an empty credential behind
+        partial = self.folder / ent_code / "credential.txt.partial"
+        partial.write_text(key + "\n", encoding="utf-8")
+        os.replace(partial, self.folder / ent_code / "credential.txt")
         settings = AgentSettings.from_env(
             {}, url=self.api, credential=key, root=self.roots[ent_code], scan_seconds=1, take_seconds=2
         )
