@@ -991,6 +991,12 @@ PRICES = Path(__file__).with_name("prices.json")
 NOT_METERED = {"sns_http_deliveries", "sns_email_deliveries", "cloudwatch_logs_ingested_gb"}
 
 
+def costs(usage: dict[str, float], scale: float) -> dict[str, dict[str, Any]]:
+    """Every region of bench/prices.json: its lines and total for `usage` × `scale`."""
+    regions = json.loads(PRICES.read_text(encoding="utf-8"))["regions"]
+    return {region: region_cost(table_, usage, scale) for region, table_ in regions.items()}
+
+
 def region_cost(table_: dict[str, Any], usage: dict[str, float], scale: float) -> dict[str, Any]:
     """One region's lines and total; `estimated` and `not_priced` name the units the total is unsure of."""
     lines: list[dict[str, Any]] = []

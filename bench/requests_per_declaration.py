@@ -23,20 +23,18 @@ without sitting idle for batch_wait_seconds). Prints tables; writes bench/out/re
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
 
 from bench._common import (
-    PRICES,
     CapacityEstimator,
     LocalAws,
     Pipeline,
     RequestCounter,
+    costs,
     git_revision,
     is_esm,
     machine,
     quiet_environment,
-    region_cost,
     table,
     verdict,
     write_json,
@@ -245,8 +243,7 @@ def report(result: dict, counter: RequestCounter, capacity: CapacityEstimator, n
         "lambda_gb_seconds": gb_seconds,
         "apigateway_requests": api_calls,
     }
-    prices = json.loads(PRICES.read_text(encoding="utf-8"))["regions"]
-    cost = {region: region_cost(prices[region], usage, per10k) for region in prices}
+    cost = costs(usage, per10k)
     print(
         f"\ncost per 10,000 declarations at bench/prices.json (SQS: {per(billed_sqs_pollers):.2f} of the "
         f"{per(billed_sqs + billed_sqs_pollers):.2f} billed requests per declaration are Lambda's pollers'; "

@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import (
-    PRICES,
     RECEIPT_SECRET,
     ROOT,
     CapacityEstimator,
@@ -48,9 +47,9 @@ from bench._common import (
     Pipeline,
     RequestCounter,
     Rotation,
+    costs,
     machine,
     quiet_environment,
-    region_cost,
     table,
     token,
 )
@@ -661,7 +660,6 @@ def cost_per_10k(counter: RequestCounter, n: int, extra: dict[str, float] | None
     API Gateway come from the local runner's and the API client's timings (`extra`, `lambda_usage`).
     Where a region's page gave no price, an `_estimate` (with its basis in the file) is used and the
     line says so; with neither, the line has no cost and the total leaves it out."""
-    prices = json.loads(PRICES.read_text(encoding="utf-8"))
     usage: dict[str, float] = defaultdict(float, extra or {})
     for (phase, service, _op, _), calls in counter.calls.items():
         if phase == "soak" and service not in ("sqs", "sns"):  # those two are billed per 64 KB chunk, below
@@ -675,8 +673,7 @@ def cost_per_10k(counter: RequestCounter, n: int, extra: dict[str, float] | None
         usage["dynamodb_rru"] = totals["rru"]
     scale = 10_000 / max(n, 1)
     out: dict[str, Any] = {"usage_per_10k": {k: round(v * scale, 1) for k, v in sorted(usage.items())}}
-    for region, table_ in prices["regions"].items():
-        out[region] = region_cost(table_, usage, scale)
+    out.update(costs(usage, scale))
     return out
 
 
